@@ -1,0 +1,29 @@
+/*
+ * alloc.h - the client's allocator: every allocation in sdk/ goes here.
+ */
+#ifndef CANARY_SDK_ALLOC_H
+#define CANARY_SDK_ALLOC_H
+
+#include <stddef.h>
+#include "canary/canary.h"
+
+/* A complete allocator: never has NULL function pointers. */
+typedef struct canary__alloc {
+	canary_allocator fns;
+} canary__alloc;
+
+/* Fill `out` from the user's hooks, or the C library's when none are set.
+ * Returns CANARY_EINVAL when only some hooks are set. */
+int canary__alloc_init(canary__alloc *out, const canary_allocator *user);
+
+/* The C library's allocator, for code with no client (the server, tools). */
+const canary__alloc *canary__alloc_default(void);
+
+void *canary__malloc(const canary__alloc *a, size_t size);
+void *canary__calloc(const canary__alloc *a, size_t count, size_t size);
+void *canary__realloc(const canary__alloc *a, void *ptr, size_t size);
+void canary__free(const canary__alloc *a, void *ptr);
+char *canary__strndup(const canary__alloc *a, const char *s, size_t len);
+char *canary__strdup(const canary__alloc *a, const char *s);
+
+#endif

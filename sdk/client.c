@@ -1,0 +1,288 @@
+/*
+ * client.c - client lifetime, options, and applying configs.
+ */
+#include "client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+
+int canary_options_init(canary_options *opts, unsigned int version)
+{
+	if (!opts)
+		return canary__error_set(CANARY_EINVAL, "opts is NULL");
+	if (version != CANARY_OPTIONS_VERSION)
+		return canary__error_set(CANARY_EINVAL,
+			"options version %u is not supported (this library knows %d)",
+			version, CANARY_OPTIONS_VERSION);
+	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
+	opts->log_level = CANARY_LOG_INFO;
+	return CANARY_OK;
+}
+
+/* Zero means default: fill every default in one place. */
+static void apply_defaults(canary_options *o)
+{
+	if (!o->connect_timeout_ms)
+		o->connect_timeout_ms = 2000;
+	if (!o->request_timeout_ms)
+		o->request_timeout_ms = 10000;
+	if (!o->poll_interval_ms)
+		o->poll_interval_ms = 30000;
+	if (!o->flush_interval_ms)
+		o->flush_interval_ms = 10000;
+}
+
+static int check_options(const canary_options *o)
+{
+	if (o->version != CANARY_OPTIONS_VERSION)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.version: %u is not supported; call canary_options_init()",
+			o->version);
+	if (o->stale_policy != CANARY_STALE_KEEP &&
+	    o->stale_policy != CANARY_STALE_STABLE)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.stale_policy: unknown value %d", (int)o->stale_policy);
+	if (o->log_level > CANARY_LOG_ERROR)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.log_level: unknown value %d", (int)o->log_level);
+	if (o->server_url && !o->sdk_key)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.sdk_key: required when server_url is set");
+	return CANARY_OK;
+}
+
+static void snapshot_free_cb(void *obj, void *ctx)
+{
+	(void)ctx;
+	canary__snapshot_free(obj);
+}
+
+static int copy_strings(canary_client *c, const canary_options *o)
+{
+	const canary__alloc *a = &c->alloc;
+
+	c->server_url = canary__strdup(a, o->server_url);
+	c->sdk_key = canary__strdup(a, o->sdk_key);
+	c->cache_path = canary__strdup(a, o->cache_path);
+	c->bootstrap_path = canary__strdup(a, o->bootstrap_path);
+	if ((o->server_url && !c->server_url) || (o->sdk_key && !c->sdk_key) ||
+	    (o->cache_path && !c->cache_path) ||
+	    (o->bootstrap_path && !c->bootstrap_path))
+		return canary__error_set(CANARY_ENOMEM, "out of memory");
+	/* The copy in opts must never point at the caller's memory. */
+	c->opts.server_url = c->server_url;
+	c->opts.sdk_key = c->sdk_key;
+	c->opts.cache_path = c->cache_path;
+	c->opts.bootstrap_path = c->bootstrap_path;
+	return CANARY_OK;
+}
+
+/* Read a whole file with the client's allocator. */
+static int read_file(canary_client *c, const char *path, char **out,
+	size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, used = 0;
+	int rc = CANARY_OK;
+
+	*out = NULL;
+	if (!f)
+		return canary__error_set(CANARY_EINVAL, "%s: %s", path,
+			strerror(errno));
+	for (;;) {
+		size_t got;
+
+		if (used == cap) {
+			char *grown;
+
+			if (cap >= CANARY__MAX_CONFIG_BYTES) {
+				rc = canary__error_set(CANARY_EPARSE,
+					"%s: larger than %u bytes", path,
+					CANARY__MAX_CONFIG_BYTES);
+				break;
+			}
+			cap = cap ? cap * 2 : 65536;
+			grown = canary__realloc(&c->alloc, buf, cap);
+			if (!grown) {
+				rc = canary__error_set(CANARY_ENOMEM, "out of memory");
+				break;
+			}
+			buf = grown;
+		}
+		got = fread(buf + used, 1, cap - used, f);
+		used += got;
+		if (got == 0) {
+			if (ferror(f))
+				rc = canary__error_set(CANARY_EINVAL, "%s: read error",
+					path);
+			break;
+		}
+	}
+	fclose(f);
+	if (rc != CANARY_OK) {
+		canary__free(&c->alloc, buf);
+		return rc;
+	}
+	*out = buf;
+	*len = used;
+	return CANARY_OK;
+}
+
+static int load_bootstrap(canary_client *c)
+{
+	canary__config *config;
+	char err[CANARY__ERRBUF];
+	char *json;
+	size_t len = 0;
+	int rc;
+
+	rc = read_file(c, c->bootstrap_path, &json, &len);
+	if (rc != CANARY_OK)
+		return rc;
+	rc = canary__config_parse(&c->alloc, json, len, &config, err,
+		sizeof(err));
+	canary__free(&c->alloc, json);
+	if (rc != CANARY_OK)
+		return canary__error_set(rc, "%s: %s", c->bootstrap_path, err);
+	return canary__client_apply(c, config, "bootstrap file");
+}
+
+int canary_client_new(canary_client **out, const canary_options *opts)
+{
+	canary_options defaults;
+	canary__alloc alloc;
+	canary_client *c;
+	int rc;
+
+	if (!out)
+		return canary__error_set(CANARY_EINVAL, "out is NULL");
+	*out = NULL;
+	if (!opts) {
+		canary_options_init(&defaults, CANARY_OPTIONS_VERSION);
+		opts = &defaults;
+	}
+	rc = check_options(opts);
+	if (rc != CANARY_OK)
+		return rc;
+	if (canary__alloc_init(&alloc, &opts->allocator) != CANARY_OK)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.allocator: set all three functions or none");
+	c = canary__calloc(&alloc, 1, sizeof(*c));
+	if (!c)
+		return canary__error_set(CANARY_ENOMEM, "out of memory");
+	c->alloc = alloc;
+	c->opts = *opts;
+	apply_defaults(&c->opts);
+	canary__hazard_init(&c->snapshots, &c->alloc, snapshot_free_cb, NULL);
+	atomic_init(&c->serve_stable, 0);
+	pthread_mutex_init(&c->write_lock, NULL);
+	rc = copy_strings(c, opts);
+	if (rc == CANARY_OK && c->bootstrap_path)
+		rc = load_bootstrap(c);
+	if (rc != CANARY_OK) {
+		canary_client_free(c);
+		return rc;
+	}
+	canary__error_clear();
+	*out = c;
+	return CANARY_OK;
+}
+
+void canary_client_free(canary_client *c)
+{
+	const canary__alloc *a;
+	canary__alloc alloc;
+
+	if (!c)
+		return;
+	canary__hazard_destroy(&c->snapshots);
+	pthread_mutex_destroy(&c->write_lock);
+	/* The allocator lives inside the client: copy it before freeing. */
+	alloc = c->alloc;
+	a = &alloc;
+	canary__free(a, c->server_url);
+	canary__free(a, c->sdk_key);
+	canary__free(a, c->cache_path);
+	canary__free(a, c->bootstrap_path);
+	canary__free(a, c);
+}
+
+int canary__client_apply(canary_client *c, canary__config *config,
+	const char *source)
+{
+	canary__snapshot *snap, *cur;
+	canary__hazard_guard g;
+	uint64_t version = config->version, in_force = 0;
+	int rc;
+
+	rc = canary__snapshot_new(&c->alloc, config, &snap);
+	if (rc != CANARY_OK)
+		return rc;
+	pthread_mutex_lock(&c->write_lock);
+	cur = canary__hazard_enter(&c->snapshots, &g);
+	if (cur)
+		in_force = cur->version;
+	canary__hazard_leave(&c->snapshots, &g);
+	if (cur && version < in_force) {
+		rc = canary__error_set(CANARY_ESTATE,
+			"%s: config version %llu is older than the version in force (%llu); ignored",
+			source, (unsigned long long)version,
+			(unsigned long long)in_force);
+	} else if (canary__hazard_publish(&c->snapshots, snap) != 0) {
+		rc = canary__error_set(CANARY_ENOMEM, "out of memory");
+	}
+	pthread_mutex_unlock(&c->write_lock);
+	if (rc != CANARY_OK) {
+		canary__log(c, CANARY_LOG_WARN, "%s", canary_error_last());
+		canary__snapshot_free(snap);
+		return rc;
+	}
+	canary__log(c, CANARY_LOG_INFO, "config version %llu applied from %s",
+		(unsigned long long)version, source);
+	return CANARY_OK;
+}
+
+int canary_client_set_config_json(canary_client *c, const char *json,
+	size_t len)
+{
+	canary__config *config;
+	char err[CANARY__ERRBUF];
+	int rc;
+
+	if (!c || !json)
+		return canary__error_set(CANARY_EINVAL, "%s is NULL",
+			c ? "json" : "client");
+	rc = canary__config_parse(&c->alloc, json, len, &config, err,
+		sizeof(err));
+	if (rc != CANARY_OK)
+		return canary__error_set(rc, "%s", err);
+	rc = canary__client_apply(c, config, "canary_client_set_config_json");
+	if (rc == CANARY_OK)
+		canary__error_clear();
+	return rc;
+}
+
+uint64_t canary_client_config_version(const canary_client *c)
+{
+	canary__hazard_guard g;
+	canary__snapshot *snap;
+	uint64_t version;
+
+	if (!c)
+		return 0;
+	/* The domain is logically const: entering only marks a hazard. */
+	snap = canary__hazard_enter((canary__hazard *)&c->snapshots, &g);
+	version = snap ? snap->version : 0;
+	canary__hazard_leave((canary__hazard *)&c->snapshots, &g);
+	return version;
+}
+
+const char *canary_version(void)
+{
+	return CANARY_VERSION_STRING;
+}

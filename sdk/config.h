@@ -1,0 +1,81 @@
+/*
+ * config.h - the flag config model of protocol v1, its strict parser and
+ * validator, and its JSON encoder. Shared by the SDK and canary-server so
+ * the two can never disagree on what a valid config is.
+ */
+#ifndef CANARY_SDK_CONFIG_H
+#define CANARY_SDK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc.h"
+
+struct cJSON;
+
+/* Limits that keep a hostile or broken config from exhausting memory. */
+#define CANARY__MAX_KEY_LEN 256         /* flag key and salt, bytes */
+#define CANARY__MAX_UNIT_LEN 1024       /* an allow/deny entry, bytes */
+#define CANARY__MAX_LIST_LEN 10000      /* entries in one allow/deny list */
+#define CANARY__MAX_VARIANT_LEN 1024    /* a variant string, bytes */
+#define CANARY__MAX_STATE_LEN 64
+#define CANARY__MAX_FLAGS 100000
+#define CANARY__MAX_CONFIG_BYTES (64u * 1024u * 1024u)
+#define CANARY__MAX_VERSION 9007199254740991ull /* 2^53 - 1: exact in JSON */
+
+typedef struct canary__strlist {
+	char **items;  /* sorted by strcmp, unique */
+	size_t count;
+} canary__strlist;
+
+typedef struct canary__flag {
+	char *key;
+	char *salt;            /* never NULL: defaults to the key */
+	uint32_t rollout_bp;   /* 0..10000 */
+	bool enabled;          /* false = kill switch: everyone stable */
+	canary__strlist allow; /* always canary (unless also denied) */
+	canary__strlist deny;  /* never canary; wins over allow */
+	char *variant_stable;  /* never NULL: "" when absent */
+	char *variant_canary;
+	char *state;           /* never NULL: "" when absent */
+} canary__flag;
+
+typedef struct canary__config {
+	uint64_t version;
+	canary__flag *flags;
+	size_t count;
+} canary__config;
+
+/* Error detail buffer size for the parser's messages. */
+#define CANARY__ERRBUF 256
+
+/*
+ * Parse and validate a whole /v1/flags document. On success *out owns a
+ * config to free with canary__config_free(); on failure *out is NULL, the
+ * return is CANARY_EPARSE (or CANARY_ENOMEM) and `err` names the field,
+ * e.g. "flags[3].rollout_bp: must be 0..10000".
+ */
+int canary__config_parse(const canary__alloc *a, const char *json,
+	size_t len, canary__config **out, char *err, size_t errlen);
+
+/* Validate one flag object. `path` prefixes messages ("flags[3]"). */
+int canary__flag_from_json(const canary__alloc *a, const struct cJSON *obj,
+	const char *path, canary__flag *out, char *err, size_t errlen);
+
+void canary__flag_clear(const canary__alloc *a, canary__flag *flag);
+void canary__config_free(const canary__alloc *a, canary__config *config);
+
+/* Lookup by key in a parsed config (linear; for tools, not the hot path). */
+const canary__flag *canary__config_find(const canary__config *config,
+	const char *key);
+
+/* Is `unit` in a sorted list? */
+bool canary__strlist_contains(const canary__strlist *list, const char *unit);
+
+/* Encode one flag / a whole config in the protocol v1 format. The result is
+ * a cJSON tree owned by the caller (cJSON_Delete), or NULL on ENOMEM. */
+struct cJSON *canary__flag_to_json(const canary__flag *flag);
+struct cJSON *canary__config_to_json(const canary__config *config);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * evaluate.c - canary_enabled() and canary_evaluate(): the hot path.
+ *
+ * No lock, no I/O, no allocation, no write to a shared cache line. The
+ * order of the rules is the contract of docs/protocol.md: kill switch,
+ * unit present, deny list, allow list, then the hash split.
+ */
+#include <string.h>
+
+#include "bucket.h"
+#include "client.h"
+
+static const char *const reason_names[] = {
+	"SPLIT", "TARGETING_MATCH", "DISABLED", "DEFAULT", "STALE", "ERROR"
+};
+
+static const char *const eval_error_names[] = {
+	"", "FLAG_NOT_FOUND", "NO_UNIT", "NOT_READY", "INVALID_ARGUMENT"
+};
+
+const char *canary_reason_name(canary_reason reason)
+{
+	if ((unsigned)reason >= sizeof(reason_names) / sizeof(reason_names[0]))
+		return "UNKNOWN";
+	return reason_names[reason];
+}
+
+const char *canary_eval_error_name(canary_eval_error code)
+{
+	if ((unsigned)code >= sizeof(eval_error_names) / sizeof(eval_error_names[0]))
+		return "UNKNOWN";
+	return eval_error_names[code];
+}
+
+static inline bool answer(canary_details *out, canary_arm arm,
+	canary_reason reason, canary_eval_error error)
+{
+	if (out) {
+		out->arm = arm;
+		out->reason = reason;
+		out->error_code = error;
+	}
+	return arm == CANARY_ARM_CANARY;
+}
+
+/* Decide for one flag entry; `out` NULL on the canary_enabled() path lets
+ * the compiler drop every details store. */
+static inline bool decide(const canary_client *c, const canary__snap_entry *e,
+	const char *unit, canary_details *out)
+{
+	size_t unit_len;
+	uint32_t bucket;
+
+	if (out) {
+		out->rollout_bp = e->rollout_bp;
+		out->variant = e->flag->variant_stable;
+	}
+	if (!e->enabled)
+		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_DISABLED,
+			CANARY_EVAL_OK);
+	if (atomic_load_explicit(&c->serve_stable, memory_order_relaxed))
+		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_STALE,
+			CANARY_EVAL_OK);
+	if (!unit || !*unit)
+		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
+			CANARY_EVAL_NO_UNIT);
+	if (e->has_lists) {
+		if (canary__strlist_contains(&e->flag->deny, unit))
+			return answer(out, CANARY_ARM_STABLE,
+				CANARY_REASON_TARGETING_MATCH, CANARY_EVAL_OK);
+		if (canary__strlist_contains(&e->flag->allow, unit)) {
+			if (out)
+				out->variant = e->flag->variant_canary;
+			return answer(out, CANARY_ARM_CANARY,
+				CANARY_REASON_TARGETING_MATCH, CANARY_EVAL_OK);
+		}
+	}
+	unit_len = strlen(unit);
+	bucket = canary__bucket_unit(&e->prefix, unit, unit_len);
+	if (out) {
+		out->bucket = bucket;
+		if (bucket < e->rollout_bp)
+			out->variant = e->flag->variant_canary;
+	}
+	return answer(out, bucket < e->rollout_bp ? CANARY_ARM_CANARY :
+		CANARY_ARM_STABLE, CANARY_REASON_SPLIT, CANARY_EVAL_OK);
+}
+
+static inline bool evaluate(canary_client *c, const char *flag,
+	const char *unit, canary_details *out)
+{
+	const canary__snap_entry *e;
+	canary__snapshot *snap;
+	canary__hazard_guard g;
+	bool result;
+
+	if (out) {
+		memset(out, 0, sizeof(*out));
+		out->variant = "";
+	}
+	if (!c || !flag)
+		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
+			CANARY_EVAL_INVALID_ARGUMENT);
+	snap = canary__hazard_enter(&c->snapshots, &g);
+	if (!snap) {
+		result = answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
+			CANARY_EVAL_NOT_READY);
+		goto done;
+	}
+	if (out)
+		out->config_version = snap->version;
+	e = canary__snapshot_find(snap, flag, strlen(flag));
+	if (!e) {
+		result = answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
+			CANARY_EVAL_FLAG_NOT_FOUND);
+		goto done;
+	}
+	result = decide(c, e, unit, out);
+done:
+	canary__hazard_leave(&c->snapshots, &g);
+	return result;
+}
+
+bool canary_enabled(canary_client *c, const char *flag, const char *unit)
+{
+	return evaluate(c, flag, unit, NULL);
+}
+
+bool canary_evaluate(canary_client *c, const char *flag, const char *unit,
+	canary_details *out)
+{
+	return evaluate(c, flag, unit, out);
+}
