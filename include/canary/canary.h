@@ -216,9 +216,9 @@ typedef enum canary_eval_error {
 } canary_eval_error;
 
 /**
- * The details of one evaluation. All strings are borrowed from the config
- * snapshot: they stay valid until the next evaluation on the same thread
- * with the same client, or until the client is freed.
+ * The details of one evaluation. `variant` is borrowed from the config in
+ * force: it is valid until the config changes or the client is freed, so
+ * copy it to keep it.
  */
 typedef struct canary_details {
 	canary_arm arm;
