@@ -1,0 +1,52 @@
+/*
+ * server.h - canary-server as a library: everything main() starts.
+ *
+ * Lifecycle: cs_server_new() opens the store and builds the published
+ * config; register periodic work on cs_server_ticker() (the rollout
+ * controller's hook); cs_server_start() binds and starts serving;
+ * cs_server_free() stops streams, the ticker, the HTTP daemon and closes
+ * the store, in that order.
+ */
+#ifndef CS_SERVER_H
+#define CS_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "flags_cache.h"
+#include "metrics.h"
+#include "options.h"
+#include "store.h"
+#include "stream.h"
+#include "tick.h"
+
+struct MHD_Daemon;
+
+typedef struct cs_server {
+	const cs_options *opts;      /* borrowed; outlives the server */
+	cs_auth auth;
+	cs_store *store;
+	cs_flags_cache *cache;
+	cs_stream_hub *hub;
+	cs_metrics *metrics;
+	cs_ticker *ticker;
+	struct MHD_Daemon *daemon;
+	uint16_t port;               /* bound port once started */
+	char address[96];            /* "127.0.0.1:PORT" once started */
+} cs_server;
+
+int cs_server_new(cs_server **out, const cs_options *opts, char *err,
+	size_t errlen);
+
+/* Register tasks here between cs_server_new() and cs_server_start(). */
+cs_ticker *cs_server_ticker(cs_server *s);
+
+int cs_server_start(cs_server *s, char *err, size_t errlen);
+
+void cs_server_free(cs_server *s);
+
+/* Wall-clock milliseconds since the epoch. */
+uint64_t cs_now_ms(void);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * tick.c - a single thread that runs registered tasks on their periods.
+ */
+#include "tick.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "canary/canary.h"
+
+#define MAX_TASKS 16
+
+typedef struct task {
+	const char *name;
+	uint64_t interval_ms, next_ms;
+	cs_tick_fn fn;
+	void *ctx;
+} task;
+
+struct cs_ticker {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;  /* signalled on stop */
+	bool running, stop;
+	uint64_t resolution_ms;
+	task tasks[MAX_TASKS];
+	int count;
+};
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void cs_deadline(struct timespec *ts, clockid_t clock, uint64_t ms)
+{
+	clock_gettime(clock, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+int cs_ticker_new(cs_ticker **out, uint64_t resolution_ms)
+{
+	cs_ticker *t = calloc(1, sizeof(*t));
+	pthread_condattr_t attr;
+
+	*out = NULL;
+	if (!t)
+		return CANARY_ENOMEM;
+	pthread_mutex_init(&t->lock, NULL);
+	/* Monotonic waits: a clock step must not stall the heartbeats. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	t->resolution_ms = resolution_ms ? resolution_ms : 1000;
+	*out = t;
+	return CANARY_OK;
+}
+
+int cs_ticker_add(cs_ticker *t, const char *name, uint64_t interval_ms,
+	cs_tick_fn fn, void *ctx)
+{
+	if (t->running || t->count == MAX_TASKS || !fn || interval_ms == 0)
+		return CANARY_EINVAL;
+	t->tasks[t->count].name = name;
+	t->tasks[t->count].interval_ms = interval_ms;
+	t->tasks[t->count].next_ms = wall_ms() + interval_ms;
+	t->tasks[t->count].fn = fn;
+	t->tasks[t->count].ctx = ctx;
+	t->count++;
+	return CANARY_OK;
+}
+
+/* Sleep until the earliest due task or the resolution, whichever first. */
+static void wait_a_tick(cs_ticker *t, uint64_t now)
+{
+	uint64_t sleep_ms = t->resolution_ms;
+	struct timespec ts;
+	int i;
+
+	for (i = 0; i < t->count; i++)
+		if (t->tasks[i].next_ms > now &&
+		    t->tasks[i].next_ms - now < sleep_ms)
+			sleep_ms = t->tasks[i].next_ms - now;
+	cs_deadline(&ts, CLOCK_MONOTONIC, sleep_ms);
+	if (!t->stop)
+		pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+}
+
+static void *run(void *arg)
+{
+	cs_ticker *t = arg;
+	int i;
+
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		uint64_t now = wall_ms();
+
+		for (i = 0; i < t->count && !t->stop; i++) {
+			task *k = &t->tasks[i];
+
+			if (now < k->next_ms)
+				continue;
+			k->next_ms = now + k->interval_ms;
+			/* Tasks run unlocked so stop() never waits on a lock
+			 * held across a long task. */
+			pthread_mutex_unlock(&t->lock);
+			k->fn(now, k->ctx);
+			pthread_mutex_lock(&t->lock);
+		}
+		wait_a_tick(t, wall_ms());
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+int cs_ticker_start(cs_ticker *t)
+{
+	if (t->running)
+		return CANARY_ESTATE;
+	t->stop = false;
+	if (pthread_create(&t->thread, NULL, run, t) != 0)
+		return CANARY_ENOMEM;
+	t->running = true;
+	return CANARY_OK;
+}
+
+void cs_ticker_stop(cs_ticker *t)
+{
+	if (!t || !t->running)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->stop = true;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	t->running = false;
+}
+
+void cs_ticker_free(cs_ticker *t)
+{
+	if (!t)
+		return;
+	cs_ticker_stop(t);
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
