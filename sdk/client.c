@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "error.h"
 
 int canary_options_init(canary_options *opts, unsigned int version)
@@ -34,6 +35,12 @@ static void apply_defaults(canary_options *o)
 		o->poll_interval_ms = 30000;
 	if (!o->flush_interval_ms)
 		o->flush_interval_ms = 10000;
+	if (!o->max_response_bytes)
+		o->max_response_bytes = 16u * 1024u * 1024u;
+	if (!o->backoff_cap_ms)
+		o->backoff_cap_ms = 60000;
+	if (!o->stream_idle_timeout_ms)
+		o->stream_idle_timeout_ms = 45000;
 }
 
 static int check_options(const canary_options *o)
@@ -52,6 +59,12 @@ static int check_options(const canary_options *o)
 	if (o->server_url && !o->sdk_key)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.sdk_key: required when server_url is set");
+	if (o->max_response_bytes > CANARY__MAX_CONFIG_BYTES)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.max_response_bytes: at most %u", CANARY__MAX_CONFIG_BYTES);
+	if (!o->transport.request && o->transport.ctx)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.transport: ctx set without a request function");
 	return CANARY_OK;
 }
 
@@ -69,15 +82,20 @@ static int copy_strings(canary_client *c, const canary_options *o)
 	c->sdk_key = canary__strdup(a, o->sdk_key);
 	c->cache_path = canary__strdup(a, o->cache_path);
 	c->bootstrap_path = canary__strdup(a, o->bootstrap_path);
+	c->ca_file = canary__strdup(a, o->ca_file);
+	c->ca_path = canary__strdup(a, o->ca_path);
 	if ((o->server_url && !c->server_url) || (o->sdk_key && !c->sdk_key) ||
 	    (o->cache_path && !c->cache_path) ||
-	    (o->bootstrap_path && !c->bootstrap_path))
+	    (o->bootstrap_path && !c->bootstrap_path) ||
+	    (o->ca_file && !c->ca_file) || (o->ca_path && !c->ca_path))
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	/* The copy in opts must never point at the caller's memory. */
 	c->opts.server_url = c->server_url;
 	c->opts.sdk_key = c->sdk_key;
 	c->opts.cache_path = c->cache_path;
 	c->opts.bootstrap_path = c->bootstrap_path;
+	c->opts.ca_file = c->ca_file;
+	c->opts.ca_path = c->ca_path;
 	return CANARY_OK;
 }
 
@@ -149,7 +167,72 @@ static int load_bootstrap(canary_client *c)
 	canary__free(&c->alloc, json);
 	if (rc != CANARY_OK)
 		return canary__error_set(rc, "%s: %s", c->bootstrap_path, err);
-	return canary__client_apply(c, config, "bootstrap file");
+	rc = canary__client_apply(c, config, "bootstrap file");
+	/* Older than the cache: the cache wins (apply logged why). */
+	return rc == CANARY_ESTATE ? CANARY_OK : rc;
+}
+
+/* The cached config, before any network I/O. A cache that cannot be used
+ * is logged and skipped: it never stops the client from starting. */
+static int load_cache(canary_client *c, canary__cached *cached,
+	canary__worker_start *start)
+{
+	canary__config *config;
+	char note[512], err[CANARY__ERRBUF];
+	int rc;
+
+	rc = canary__store_open(&c->store, &c->alloc, c->cache_path, cached,
+		note, sizeof(note));
+	if (note[0])
+		canary__log(c, rc == CANARY_OK ? CANARY_LOG_WARN : CANARY_LOG_ERROR,
+			"%s", note);
+	if (rc == CANARY_ENOMEM)
+		return rc;
+	if (rc != CANARY_OK || !cached->body)
+		return CANARY_OK;
+	rc = canary__config_parse(&c->alloc, cached->body, cached->body_len,
+		&config, err, sizeof(err));
+	if (rc == CANARY_ENOMEM)
+		return rc;
+	if (rc != CANARY_OK) {
+		canary__log(c, CANARY_LOG_WARN,
+			"cache %s: the cached config is invalid (%s); discarded",
+			c->cache_path, err);
+		canary__store_clear(c->store);
+		return CANARY_OK;
+	}
+	rc = canary__client_apply(c, config, "cache");
+	if (rc != CANARY_OK)
+		return rc;
+	start->etag = cached->etag;
+	start->config_age_ms = canary__wall_ms() - cached->fetched_at_ms;
+	return CANARY_OK;
+}
+
+static int start_data_path(canary_client *c)
+{
+	canary__worker_start start = { NULL, 0 };
+	canary__cached cached;
+	uint64_t cached_version;
+	int rc = CANARY_OK;
+
+	memset(&cached, 0, sizeof(cached));
+	if (c->cache_path)
+		rc = load_cache(c, &cached, &start);
+	cached_version = canary_client_config_version(c);
+	if (rc == CANARY_OK && c->bootstrap_path)
+		rc = load_bootstrap(c);
+	if (canary_client_config_version(c) != cached_version)
+		start.etag = NULL, start.config_age_ms = 0; /* bootstrap won */
+	if (rc == CANARY_OK)
+		rc = canary__worker_new(&c->worker, c, &start);
+	canary__cached_clear(&c->alloc, &cached);
+	if (rc != CANARY_OK)
+		return rc;
+	if (c->opts.tls_insecure && c->server_url)
+		canary__log(c, CANARY_LOG_WARN,
+			"opts.tls_insecure is set: the flag service's certificate is NOT verified");
+	return canary__worker_run(c->worker);
 }
 
 int canary_client_new(canary_client **out, const canary_options *opts)
@@ -182,8 +265,8 @@ int canary_client_new(canary_client **out, const canary_options *opts)
 	atomic_init(&c->serve_stable, 0);
 	pthread_mutex_init(&c->write_lock, NULL);
 	rc = copy_strings(c, opts);
-	if (rc == CANARY_OK && c->bootstrap_path)
-		rc = load_bootstrap(c);
+	if (rc == CANARY_OK)
+		rc = start_data_path(c);
 	if (rc != CANARY_OK) {
 		canary_client_free(c);
 		return rc;
@@ -200,6 +283,9 @@ void canary_client_free(canary_client *c)
 
 	if (!c)
 		return;
+	/* The worker first: it uses everything below. */
+	canary__worker_free(c->worker);
+	canary__store_close(c->store);
 	canary__hazard_destroy(&c->snapshots);
 	pthread_mutex_destroy(&c->write_lock);
 	/* The allocator lives inside the client: copy it before freeing. */
@@ -209,6 +295,8 @@ void canary_client_free(canary_client *c)
 	canary__free(a, c->sdk_key);
 	canary__free(a, c->cache_path);
 	canary__free(a, c->bootstrap_path);
+	canary__free(a, c->ca_file);
+	canary__free(a, c->ca_path);
 	canary__free(a, c);
 }
 
@@ -262,9 +350,15 @@ int canary_client_set_config_json(canary_client *c, const char *json,
 	if (rc != CANARY_OK)
 		return canary__error_set(rc, "%s", err);
 	rc = canary__client_apply(c, config, "canary_client_set_config_json");
-	if (rc == CANARY_OK)
-		canary__error_clear();
-	return rc;
+	if (rc != CANARY_OK)
+		return rc;
+	canary__error_clear();
+	if (c->worker)
+		canary__worker_config_set(c->worker);
+	if (c->opts.config_fn)
+		c->opts.config_fn(canary_client_config_version(c),
+			c->opts.config_ctx);
+	return CANARY_OK;
 }
 
 uint64_t canary_client_config_version(const canary_client *c)
@@ -285,4 +379,49 @@ uint64_t canary_client_config_version(const canary_client *c)
 const char *canary_version(void)
 {
 	return CANARY_VERSION_STRING;
+}
+
+/* ---- data path: readiness, status, tick, fork ------------------------- */
+
+int canary_client_wait_ready(canary_client *c, uint32_t timeout_ms)
+{
+	if (!c)
+		return canary__error_set(CANARY_EINVAL, "client is NULL");
+	return canary__worker_wait_ready(c->worker, timeout_ms);
+}
+
+canary_status canary_client_status(canary_client *c)
+{
+	return c ? canary__worker_status(c->worker) :
+		CANARY_STATUS_INITIALIZING;
+}
+
+const char *canary_status_name(canary_status status)
+{
+	static const char *const names[] = {
+		"INITIALIZING", "READY", "STALE", "OFFLINE", "AUTH_ERROR"
+	};
+
+	if ((unsigned)status >= sizeof(names) / sizeof(names[0]))
+		return "UNKNOWN";
+	return names[status];
+}
+
+int canary_client_tick(canary_client *c, uint64_t now_ms)
+{
+	if (!c)
+		return canary__error_set(CANARY_EINVAL, "client is NULL");
+	if (!c->opts.no_thread)
+		return canary__error_set(CANARY_ESTATE,
+			"canary_client_tick: the client has a worker thread (opts.no_thread is not set)");
+	if (now_ms > (uint64_t)INT64_MAX)
+		return canary__error_set(CANARY_EINVAL, "now_ms out of range");
+	return canary__worker_tick(c->worker, (int64_t)now_ms);
+}
+
+int canary_client_postfork(canary_client *c)
+{
+	if (!c)
+		return canary__error_set(CANARY_EINVAL, "client is NULL");
+	return canary__worker_postfork(c->worker);
 }

@@ -13,6 +13,8 @@
 #include "hazard.h"
 #include "snapshot.h"
 #include "error.h"
+#include "store.h"
+#include "worker.h"
 
 struct canary_client {
 	/* Read by every evaluation: first, on its own lines. */
@@ -25,8 +27,12 @@ struct canary_client {
 	char *sdk_key;
 	char *cache_path;
 	char *bootstrap_path;
+	char *ca_file;
+	char *ca_path;
 
 	pthread_mutex_t write_lock; /* serialises config changes */
+	canary__store *store;       /* NULL without cache_path or when unusable */
+	canary__worker *worker;     /* the data path (worker.c) */
 };
 
 /* Apply a parsed config (ownership passes in, also on error). Rejects a

@@ -102,6 +102,89 @@ typedef enum canary_stale_policy {
 	CANARY_STALE_STABLE = 1 /**< send every unit to the stable arm */
 } canary_stale_policy;
 
+/** Where the client stands with the flag service (canary_client_status()). */
+typedef enum canary_status {
+	CANARY_STATUS_INITIALIZING = 0, /**< the first attempt has not finished */
+	CANARY_STATUS_READY = 1,        /**< the config in force is current */
+	CANARY_STATUS_STALE = 2,        /**< the config is older than
+	                                     max_config_age_ms: the stale
+	                                     policy applies */
+	CANARY_STATUS_OFFLINE = 3,      /**< the service cannot be reached; the
+	                                     last good config (if any) is served */
+	CANARY_STATUS_AUTH_ERROR = 4    /**< the service rejected the SDK key
+	                                     (401/403): no more requests are made */
+} canary_status;
+
+/**
+ * Status callback: called on every change of canary_client_status(), from
+ * the background worker (or from canary_client_tick() in no-thread mode),
+ * with no libcanary lock held. It must not call canary_client_free().
+ */
+typedef void (*canary_status_fn)(canary_status status, void *ctx);
+
+/**
+ * Config-changed callback: a new config version is in force (from the
+ * service, or canary_client_set_config_json()). Same threading as
+ * canary_status_fn.
+ */
+typedef void (*canary_config_fn)(uint64_t version, void *ctx);
+
+/**
+ * Body callback handed to a transport hook in canary_http_request: pass it
+ * each piece of the response body, in order. A call with len 0 is a
+ * liveness check. It returns 0 to go on, non-zero when libcanary wants the
+ * request to end (the client is shutting down, the body is too large, or
+ * the stream must be dropped): the hook should then return promptly.
+ */
+typedef int (*canary_http_body_fn)(const void *data, size_t len, void *body_ctx);
+
+/** One HTTP request libcanary asks a transport hook to make. Borrowed for
+ *  the duration of the hook call. */
+typedef struct canary_http_request {
+	const char *method;          /**< "GET" (or "POST" for events) */
+	const char *url;             /**< absolute URL */
+	const char *const *headers;  /**< "Name: value" lines, header_count of
+	                                  them; includes Authorization: never
+	                                  log them */
+	size_t header_count;
+	const void *body;            /**< request body (NULL for GET) */
+	size_t body_len;
+	uint32_t connect_timeout_ms;
+	uint32_t timeout_ms;         /**< whole request; 0 = none (a stream) */
+	int stream;                  /**< non-zero: /v1/stream, a response
+	                                  that does not end; deliver the body
+	                                  as it arrives */
+	canary_http_body_fn body_fn; /**< where the body goes */
+	void *body_ctx;              /**< pass to body_fn */
+} canary_http_request;
+
+/** Size of the header buffers in canary_http_response. */
+#define CANARY_HTTP_HEADER_MAX 256
+
+/** What a transport hook reports back. Zeroed by libcanary before the call. */
+typedef struct canary_http_response {
+	int status;                                /**< HTTP status code */
+	char etag[CANARY_HTTP_HEADER_MAX];         /**< ETag header; "" if none */
+	char retry_after[CANARY_HTTP_HEADER_MAX];  /**< Retry-After header; "" if none */
+} canary_http_response;
+
+/**
+ * Transport hook, for devices without libcurl: libcanary makes every HTTP
+ * request through `request` instead. The hook is called from the worker
+ * thread (or from canary_client_tick() in no-thread mode, where it should
+ * honour timeout_ms, since the tick lasts as long as the call; in
+ * no-thread mode a hook is only used for polling, never for the stream).
+ * Fill `resp` (status and headers before the first body_fn call).
+ * @return 0 when a response was received (whatever its status);
+ *         CANARY_ENETWORK or CANARY_ETIMEOUT when none was; CANARY_ENOTSUP
+ *         for a stream the hook cannot do (libcanary then polls).
+ */
+typedef struct canary_transport {
+	int (*request)(const canary_http_request *req,
+		canary_http_response *resp, void *ctx);
+	void *ctx;                   /**< passed to request */
+} canary_transport;
+
 /** Current version of canary_options; pass it to canary_options_init(). */
 #define CANARY_OPTIONS_VERSION 1
 
@@ -134,6 +217,30 @@ typedef struct canary_options {
 	canary_log_level log_level;  /**< lowest level passed to log_fn; default INFO */
 
 	canary_allocator allocator;  /**< all NULL = malloc/realloc/free */
+
+	/* Data path (docs/datapath.md). */
+	const char *ca_file;         /**< PEM bundle of CAs to trust; NULL =
+	                                  the system's */
+	const char *ca_path;         /**< directory of CA certificates */
+	bool tls_insecure;           /**< DANGER: do not verify the server's
+	                                  certificate or host name. For test
+	                                  rigs only; logged as a warning */
+	bool no_thread;              /**< start no background thread: the
+	                                  application calls canary_client_tick() */
+	bool no_stream;              /**< never open /v1/stream: poll only */
+	size_t max_response_bytes;   /**< largest response accepted (after
+	                                  decompression); default 16 MiB,
+	                                  at most 64 MiB */
+	uint32_t backoff_cap_ms;     /**< longest wait between retries after
+	                                  failures; default 60000 */
+	uint32_t stream_idle_timeout_ms; /**< drop a stream silent this long
+	                                  (the service sends a heartbeat every
+	                                  15 s); default 45000 */
+	canary_status_fn status_fn;  /**< NULL = none */
+	void *status_ctx;
+	canary_config_fn config_fn;  /**< NULL = none */
+	void *config_ctx;
+	canary_transport transport;  /**< request NULL = libcurl (copied) */
 } canary_options;
 
 /**
@@ -151,7 +258,13 @@ CANARY_API int canary_options_init(canary_options *opts, unsigned int version);
 typedef struct canary_client canary_client;
 
 /**
- * Create a client.
+ * Create a client. Loads the config cached at cache_path (and then
+ * bootstrap_path, when newer) before any network I/O, so a client that has
+ * run before answers at once, online or not; then, with a server_url,
+ * starts the background worker that fetches and follows the config (or
+ * leaves that to canary_client_tick() with opts.no_thread). A cache file
+ * that cannot be used is moved aside and rebuilt, with a log line: it never
+ * makes this call fail.
  * @param[out] out   the new client, to be freed with canary_client_free().
  *                   Set to NULL on error.
  * @param opts       options (copied); NULL means all defaults.
@@ -162,8 +275,11 @@ typedef struct canary_client canary_client;
 CANARY_API int canary_client_new(canary_client **out, const canary_options *opts);
 
 /**
- * Free a client and everything it owns. Accepts NULL. No other thread may
- * use the client during or after this call.
+ * Free a client and everything it owns. Accepts NULL. Stops the worker
+ * within a bounded time (well under a second) even when the service or DNS
+ * hangs: requests in flight are abandoned (a transport hook is asked to
+ * stop through its body_fn and is waited for). No other thread may use the
+ * client during or after this call, and no callback may make it.
  */
 CANARY_API void canary_client_free(canary_client *client);
 
@@ -185,6 +301,54 @@ CANARY_API int canary_client_set_config_json(canary_client *client,
  * The version of the config in force, or 0 when there is none yet.
  */
 CANARY_API uint64_t canary_client_config_version(const canary_client *client);
+
+/**
+ * Wait until the client is ready: the service confirmed the config, or the
+ * first attempt to reach it failed while a config (cache, bootstrap) is in
+ * force, or there is no server_url and a config is in force.
+ *
+ * In no-thread mode nothing progresses between ticks, so this does not
+ * block: it reports the state as of the last canary_client_tick().
+ * @param timeout_ms  longest wait
+ * @return CANARY_OK (see canary_client_status() for how fresh the config
+ *         is); CANARY_ETIMEOUT; CANARY_EAUTH when the SDK key was rejected;
+ *         CANARY_EINVAL for a NULL client.
+ */
+CANARY_API int canary_client_wait_ready(canary_client *client,
+	uint32_t timeout_ms);
+
+/**
+ * The client's status now. Thread-safe, lock-free enough for a health
+ * check. CANARY_STATUS_INITIALIZING for a NULL client.
+ */
+CANARY_API canary_status canary_client_status(canary_client *client);
+
+/** A short upper-case name for a status, e.g. "READY". Never NULL. */
+CANARY_API const char *canary_status_name(canary_status status);
+
+/**
+ * No-thread mode: do the client's pending work (start or continue HTTP
+ * requests, read the stream, apply and cache configs, update the status)
+ * without blocking on the network. Call it regularly (every 10 to 100 ms
+ * while the stream is open) from one thread at a time.
+ * @param now_ms  a monotonic clock in milliseconds (any origin, never going
+ *                back), the same clock on every call
+ * @return CANARY_OK; CANARY_EINVAL for a NULL client; CANARY_ESTATE when the
+ *         client was not created with opts.no_thread.
+ */
+CANARY_API int canary_client_tick(canary_client *client, uint64_t now_ms);
+
+/**
+ * Call in the child after fork() before using the client there: the child
+ * gets fresh connections (the parent's are left alone), a fresh cache
+ * connection and, unless in no-thread mode, a new worker thread, and
+ * fetches the config at once. Without it the child still evaluates with
+ * the config it inherited but never refreshes it (in no-thread mode
+ * canary_client_tick() notices the fork and does this itself).
+ * In the parent, or when called twice, it does nothing.
+ * @return CANARY_OK; CANARY_EINVAL for a NULL client; CANARY_ENOMEM.
+ */
+CANARY_API int canary_client_postfork(canary_client *client);
 
 /* ------------------------------------------------------------------------
  * Evaluation

@@ -1,0 +1,405 @@
+/*
+ * store.c - the SQLite config cache (see store.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "store.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "error.h"
+
+struct canary__store {
+	const canary__alloc *alloc;
+	char *path;
+	sqlite3 *db;
+	sqlite3_stmt *begin, *commit, *rollback;
+	sqlite3_stmt *select, *upsert, *touch, *clear;
+};
+
+/* Creation is idempotent, so it runs on every open. */
+static const char *const schema_sql[] = {
+	"CREATE TABLE IF NOT EXISTS canary_schema ("
+	" component TEXT PRIMARY KEY NOT NULL,"
+	" version INTEGER NOT NULL)",
+	"INSERT OR IGNORE INTO canary_schema (component, version)"
+	" VALUES ('config_cache', 1)",
+	"CREATE TABLE IF NOT EXISTS config_cache ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" version INTEGER NOT NULL,"
+	" etag TEXT NOT NULL DEFAULT '',"
+	" fetched_at_ms INTEGER NOT NULL,"
+	" body BLOB NOT NULL)",
+};
+
+/* Run one statement that returns no rows we need. */
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Step a prepared statement to completion, then reset it. */
+static int run(sqlite3_stmt *st)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int schema_version(sqlite3 *db, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT version FROM canary_schema"
+		" WHERE component = 'config_cache'", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int create_schema(sqlite3 *db, bool *too_new)
+{
+	int64_t version = 0;
+	size_t i;
+	int rc;
+
+	rc = exec_sql(db, "BEGIN IMMEDIATE");
+	for (i = 0; rc == SQLITE_OK && i < sizeof(schema_sql) / sizeof(*schema_sql); i++)
+		rc = exec_sql(db, schema_sql[i]);
+	if (rc == SQLITE_OK)
+		rc = schema_version(db, &version);
+	if (rc == SQLITE_OK)
+		rc = exec_sql(db, "COMMIT");
+	else
+		exec_sql(db, "ROLLBACK");
+	*too_new = rc == SQLITE_OK && version > CANARY__STORE_SCHEMA;
+	return rc;
+}
+
+static int prepare_all(canary__store *s)
+{
+	struct { sqlite3_stmt **st; const char *sql; } list[] = {
+		{ &s->begin, "BEGIN IMMEDIATE" },
+		{ &s->commit, "COMMIT" },
+		{ &s->rollback, "ROLLBACK" },
+		{ &s->select, "SELECT version, etag, fetched_at_ms, body"
+			" FROM config_cache WHERE id = 1" },
+		{ &s->upsert, "INSERT OR REPLACE INTO config_cache"
+			" (id, version, etag, fetched_at_ms, body)"
+			" VALUES (1, ?1, ?2, ?3, ?4)" },
+		{ &s->touch, "UPDATE config_cache SET fetched_at_ms = ?2"
+			" WHERE id = 1 AND version = ?1 AND fetched_at_ms < ?2" },
+		{ &s->clear, "DELETE FROM config_cache" },
+	};
+	size_t i;
+	int rc = SQLITE_OK;
+
+	for (i = 0; rc == SQLITE_OK && i < sizeof(list) / sizeof(*list); i++)
+		rc = sqlite3_prepare_v3(s->db, list[i].sql, -1,
+			SQLITE_PREPARE_PERSISTENT, list[i].st, NULL);
+	return rc;
+}
+
+static void finalize_all(canary__store *s)
+{
+	sqlite3_stmt **all[] = { &s->begin, &s->commit, &s->rollback,
+		&s->select, &s->upsert, &s->touch, &s->clear };
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(*all); i++) {
+		sqlite3_finalize(*all[i]);
+		*all[i] = NULL;
+	}
+}
+
+static void disconnect(canary__store *s)
+{
+	finalize_all(s);
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+static int load(canary__store *s, canary__cached *out)
+{
+	const void *body;
+	const unsigned char *etag;
+	int rc, n;
+
+	rc = sqlite3_step(s->select);
+	if (rc != SQLITE_ROW)
+		goto done;
+	body = sqlite3_column_blob(s->select, 3);
+	n = sqlite3_column_bytes(s->select, 3);
+	rc = sqlite3_errcode(s->db);
+	if (rc != SQLITE_OK && rc != SQLITE_ROW)
+		goto done;
+	rc = SQLITE_DONE;
+	if (!body || n <= 0)
+		goto done; /* an empty row is no cache */
+	out->body = canary__malloc(s->alloc, (size_t)n + 1);
+	if (!out->body) {
+		rc = SQLITE_NOMEM;
+		goto done;
+	}
+	memcpy(out->body, body, (size_t)n);
+	out->body[n] = '\0';
+	out->body_len = (size_t)n;
+	out->version = (uint64_t)sqlite3_column_int64(s->select, 0);
+	out->fetched_at_ms = sqlite3_column_int64(s->select, 2);
+	etag = sqlite3_column_text(s->select, 1);
+	if (etag && strlen((const char *)etag) <= CANARY__ETAG_MAX)
+		strcpy(out->etag, (const char *)etag);
+done:
+	sqlite3_reset(s->select);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Returns an SQLite result code; `too_new` when a newer SDK wrote the file. */
+static int store_connect(canary__store *s, canary__cached *cached, bool *too_new)
+{
+	int rc;
+
+	*too_new = false;
+	rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
+		SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(s->db, CANARY__STORE_BUSY_MS);
+	if (rc == SQLITE_OK)
+		rc = create_schema(s->db, too_new);
+	if (rc == SQLITE_OK && !*too_new)
+		rc = prepare_all(s);
+	if (rc == SQLITE_OK && !*too_new && cached)
+		rc = load(s, cached);
+	return rc;
+}
+
+/* Errors that say the file itself is bad, not the moment. */
+static bool is_bad_file(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ||
+	       rc == SQLITE_CANTOPEN || rc == SQLITE_FORMAT;
+}
+
+static void move_companion(const char *from, const char *to,
+	const char *suffix)
+{
+	char a[4096], b[4096];
+
+	if ((size_t)snprintf(a, sizeof(a), "%s%s", from, suffix) >= sizeof(a) ||
+	    (size_t)snprintf(b, sizeof(b), "%s%s", to, suffix) >= sizeof(b))
+		return;
+	(void)rename(a, b); /* usually absent */
+}
+
+static int move_aside(const char *path, char *moved, size_t movedlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return -1; /* nothing to move: the directory is the problem */
+	if ((size_t)snprintf(moved, movedlen, "%s.corrupt-%lld", path,
+	    (long long)time(NULL)) >= movedlen)
+		return -1;
+	if (rename(path, moved) != 0)
+		return -1;
+	move_companion(path, moved, "-journal");
+	move_companion(path, moved, "-wal");
+	move_companion(path, moved, "-shm");
+	return 0;
+}
+
+static int open_or_rebuild(canary__store *s, canary__cached *cached,
+	char *note, size_t notelen)
+{
+	char moved[4096];
+	bool too_new;
+	int rc;
+
+	rc = store_connect(s, cached, &too_new);
+	if (rc != SQLITE_OK && is_bad_file(rc)) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "%s", s->db ? sqlite3_errmsg(s->db) :
+			sqlite3_errstr(rc));
+		disconnect(s);
+		if (cached)
+			canary__cached_clear(s->alloc, cached);
+		if (move_aside(s->path, moved, sizeof(moved)) != 0) {
+			snprintf(note, notelen, "cache %s is unusable (%s) and could not be moved aside (%s); running without a cache",
+				s->path, why, strerror(errno));
+			return CANARY_ESTORAGE;
+		}
+		snprintf(note, notelen, "cache %s was unusable (%s); moved to %s and rebuilt",
+			s->path, why, moved);
+		rc = store_connect(s, cached, &too_new);
+	}
+	if (rc != SQLITE_OK) {
+		snprintf(note, notelen, "cache %s: %s; running without a cache",
+			s->path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		return rc == SQLITE_NOMEM ? CANARY_ENOMEM : CANARY_ESTORAGE;
+	}
+	if (too_new) {
+		snprintf(note, notelen, "cache %s was written by a newer libcanary (schema > %d); running without a cache",
+			s->path, CANARY__STORE_SCHEMA);
+		return CANARY_ESTORAGE;
+	}
+	return CANARY_OK;
+}
+
+int canary__store_open(canary__store **out, const canary__alloc *a,
+	const char *path, canary__cached *cached, char *note, size_t notelen)
+{
+	canary__store *s;
+	int rc;
+
+	*out = NULL;
+	note[0] = '\0';
+	if (cached)
+		memset(cached, 0, sizeof(*cached));
+	s = canary__calloc(a, 1, sizeof(*s));
+	if (!s)
+		return CANARY_ENOMEM;
+	s->alloc = a;
+	s->path = canary__strdup(a, path);
+	if (!s->path) {
+		canary__free(a, s);
+		return CANARY_ENOMEM;
+	}
+	rc = open_or_rebuild(s, cached, note, notelen);
+	if (rc != CANARY_OK) {
+		canary__store_close(s);
+		return canary__error_set(rc, "%s", note);
+	}
+	*out = s;
+	return CANARY_OK;
+}
+
+void canary__store_close(canary__store *s)
+{
+	if (!s)
+		return;
+	disconnect(s);
+	canary__free(s->alloc, s->path);
+	canary__free(s->alloc, s);
+}
+
+void canary__store_abandon(canary__store *s)
+{
+	if (!s)
+		return;
+	/* Deliberately leaked: closing could touch the parent's locks or
+	 * journal. The child reopens the file with a new connection. */
+	s->db = NULL;
+	canary__free(s->alloc, s->path);
+	canary__free(s->alloc, s);
+}
+
+static int fail(canary__store *s, const char *what)
+{
+	return canary__error_set(CANARY_ESTORAGE, "cache %s: %s: %s", s->path,
+		what, sqlite3_errmsg(s->db));
+}
+
+static int cached_version(canary__store *s, uint64_t *out)
+{
+	int rc = sqlite3_step(s->select);
+
+	*out = rc == SQLITE_ROW ?
+		(uint64_t)sqlite3_column_int64(s->select, 0) : 0;
+	sqlite3_reset(s->select);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int canary__store_save(canary__store *s, uint64_t version, const char *etag,
+	int64_t fetched_at_ms, const char *body, size_t len)
+{
+	uint64_t have = 0;
+	int rc;
+
+	if (len > 0x7fffffff)
+		return canary__error_set(CANARY_ESTORAGE, "config too large to cache");
+	if (run(s->begin) != SQLITE_OK)
+		return fail(s, "begin");
+	rc = cached_version(s, &have);
+	if (rc == SQLITE_OK && have > version) {
+		run(s->rollback);
+		return canary__error_set(CANARY_ESTATE,
+			"cache holds version %llu; not replaced by %llu",
+			(unsigned long long)have, (unsigned long long)version);
+	}
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s->upsert, 1, (sqlite3_int64)version);
+		sqlite3_bind_text(s->upsert, 2, etag ? etag : "", -1,
+			SQLITE_STATIC);
+		sqlite3_bind_int64(s->upsert, 3, fetched_at_ms);
+		sqlite3_bind_blob(s->upsert, 4, body, (int)len, SQLITE_STATIC);
+		rc = run(s->upsert);
+	}
+	if (rc == SQLITE_OK)
+		rc = run(s->commit);
+	if (rc != SQLITE_OK) {
+		rc = fail(s, "save");
+		run(s->rollback);
+		return rc;
+	}
+	return CANARY_OK;
+}
+
+int canary__store_touch(canary__store *s, uint64_t version,
+	int64_t fetched_at_ms)
+{
+	sqlite3_bind_int64(s->touch, 1, (sqlite3_int64)version);
+	sqlite3_bind_int64(s->touch, 2, fetched_at_ms);
+	if (run(s->touch) != SQLITE_OK)
+		return fail(s, "touch");
+	return CANARY_OK;
+}
+
+int canary__store_clear(canary__store *s)
+{
+	if (run(s->clear) != SQLITE_OK)
+		return fail(s, "clear");
+	return CANARY_OK;
+}
+
+void canary__cached_clear(const canary__alloc *a, canary__cached *c)
+{
+	if (!c)
+		return;
+	canary__free(a, c->body);
+	memset(c, 0, sizeof(*c));
+}
+
+struct sqlite3 *canary__store_db(canary__store *s)
+{
+	return s ? s->db : NULL;
+}
