@@ -1,0 +1,112 @@
+/*
+ * test_server_durability.c - an acknowledged batch survives kill -9; flags
+ * and the config version survive restarts; versions never go back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static srv server;
+
+static int setup(void **state)
+{
+	(void)state;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return srv_start(&server, NULL);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	srv_cleanup(&server);
+	curl_global_cleanup();
+	return 0;
+}
+
+static double canary_exposures(const char *flag)
+{
+	char path[128];
+	cJSON *doc;
+	double n;
+	resp r;
+
+	snprintf(path, sizeof(path), "/v1/admin/flags/%s/stats", flag);
+	assert_int_equal(http(&server, "GET", path, ADMIN_TOKEN, NULL, NULL,
+		&r), 0);
+	assert_int_equal(r.status, 200);
+	doc = cJSON_Parse(r.body);
+	assert_non_null(doc);
+	n = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc,
+		"arms"), "canary"), "exposures")->valuedouble;
+	cJSON_Delete(doc);
+	resp_free(&r);
+	return n;
+}
+
+static long version(void)
+{
+	resp r;
+	long v = -1;
+
+	assert_int_equal(http(&server, "GET", "/v1/flags", SDK_KEY, NULL, NULL,
+		&r), 0);
+	assert_int_equal(sscanf(r.body, "{\"version\":%ld", &v), 1);
+	resp_free(&r);
+	return v;
+}
+
+static void test_kill9_after_202(void **state)
+{
+	char id[40], *b;
+	long v;
+	int i;
+
+	(void)state;
+	assert_int_equal(http_status(&server, "POST", "/v1/admin/flags",
+		ADMIN_TOKEN, "{\"key\":\"durable\",\"rollout_bp\":100}"), 201);
+	/* Several rounds: post, kill -9 at once after the 202, restart. */
+	for (i = 0; i < 3; i++) {
+		snprintf(id, sizeof(id), "%032x", 0xd00d0 + i);
+		b = batch_json(id, "durable", "canary", 7, 1);
+		assert_int_equal(http_status(&server, "POST", "/v1/events",
+			SDK_KEY, b), 202);
+		srv_kill9(&server);
+		assert_int_equal(srv_restart(&server, NULL), 0);
+		assert_true(canary_exposures("durable") == 7.0 * (i + 1));
+		/* The batch id survived too: a replay is not counted. */
+		assert_int_equal(http_status(&server, "POST", "/v1/events",
+			SDK_KEY, b), 202);
+		assert_true(canary_exposures("durable") == 7.0 * (i + 1));
+		free(b);
+	}
+	v = version();
+	assert_int_equal(http_status(&server, "PATCH",
+		"/v1/admin/flags/durable", ADMIN_TOKEN, "{\"rollout_bp\":200}"),
+		200);
+	srv_kill9(&server);
+	assert_int_equal(srv_restart(&server, NULL), 0);
+	assert_int_equal(version(), v + 1);
+	assert_int_equal(http_status(&server, "DELETE",
+		"/v1/admin/flags/durable", ADMIN_TOKEN, NULL), 200);
+	assert_int_equal(srv_restart(&server, NULL), 0); /* clean stop */
+	assert_int_equal(version(), v + 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kill9_after_202),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

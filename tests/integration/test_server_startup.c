@@ -1,0 +1,136 @@
+/*
+ * test_server_startup.c - the server refuses to start without secrets
+ * (unless --insecure-dev, loudly), rejects bad flags, migrates the schema.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+/* Run the server to completion with `env` (keys) and `args`; the server
+ * must exit by itself (it is refusing to start). */
+static int run_refusal(const char *const *env, const char *a1,
+	const char *a2)
+{
+	const char *argv[] = { CANARY_SERVER_BIN, "--listen", "127.0.0.1:0",
+		"--db", "/tmp/canary-it-never.db", a1, a2, NULL };
+	char out[4096];
+	int rc;
+
+	unsetenv("CANARY_SDK_KEYS");
+	unsetenv("CANARY_ADMIN_TOKEN");
+	rc = run_capture(argv, env, out, sizeof(out));
+	assert_null(strstr(out, "listening"));
+	remove("/tmp/canary-it-never.db");
+	return rc;
+}
+
+static void test_refuses_without_secrets(void **state)
+{
+	const char *only_sdk[] = { "CANARY_SDK_KEYS=k1234567890", NULL };
+	const char *only_admin[] = {
+		"CANARY_ADMIN_TOKEN=0123456789abcdef0123", NULL };
+	const char *short_token[] = { "CANARY_SDK_KEYS=k1234567890",
+		"CANARY_ADMIN_TOKEN=short", NULL };
+	const char *same[] = { "CANARY_SDK_KEYS=0123456789abcdef0123",
+		"CANARY_ADMIN_TOKEN=0123456789abcdef0123", NULL };
+	const char *ok[] = { "CANARY_SDK_KEYS=k1234567890",
+		"CANARY_ADMIN_TOKEN=0123456789abcdef0123", NULL };
+
+	(void)state;
+	assert_int_equal(run_refusal(NULL, NULL, NULL), 2);
+	assert_int_equal(run_refusal(only_sdk, NULL, NULL), 2);
+	assert_int_equal(run_refusal(only_admin, NULL, NULL), 2);
+	assert_int_equal(run_refusal(short_token, NULL, NULL), 2);
+	assert_int_equal(run_refusal(same, NULL, NULL), 2);
+	assert_int_equal(run_refusal(ok, "--window", "0"), 2);
+	assert_int_equal(run_refusal(ok, "--bogus", "1"), 2);
+	assert_int_equal(run_refusal(ok, "--sync", "sometimes"), 2);
+	/* Secrets fine, address not: exits 1. */
+	assert_int_equal(run_refusal(ok, "--listen", "no-port-here"), 1);
+}
+
+static void test_insecure_dev(void **state)
+{
+	const char *extra[] = { "--insecure-dev", NULL };
+	char log[512], text[8192] = "";
+	FILE *f;
+	size_t n;
+	srv s;
+
+	(void)state;
+	assert_int_equal(srv_start(&s, extra), 0);
+	/* Any key, or none, is accepted in this mode. */
+	assert_int_equal(http_status(&s, "GET", "/v1/flags", NULL, NULL), 200);
+	assert_int_equal(http_status(&s, "GET", "/v1/admin/flags", "x", NULL),
+		200);
+	assert_int_equal(srv_stop(&s), 0);
+	snprintf(log, sizeof(log), "%s/server.log", s.dir);
+	f = fopen(log, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	assert_non_null(strstr(text, "WARNING: --insecure-dev"));
+	srv_cleanup(&s);
+}
+
+static void test_schema_and_listen_line(void **state)
+{
+	resp r;
+	srv s;
+
+	(void)state;
+	assert_int_equal(srv_start(&s, NULL), 0);
+	assert_int_equal(http(&s, "GET", "/healthz", NULL, NULL, NULL, &r), 0);
+	assert_non_null(strstr(r.body, "\"schema_version\":1"));
+	resp_free(&r);
+	/* Restart on the migrated database: no migration runs twice. */
+	assert_int_equal(srv_restart(&s, NULL), 0);
+	assert_int_equal(http(&s, "GET", "/healthz", NULL, NULL, NULL, &r), 0);
+	assert_non_null(strstr(r.body, "\"schema_version\":1"));
+	resp_free(&r);
+	assert_int_equal(srv_stop(&s), 0);
+	{
+		char log[512], text[4096] = "", want[64];
+		FILE *f;
+		size_t n;
+
+		snprintf(log, sizeof(log), "%s/server.log", s.dir);
+		f = fopen(log, "r");
+		assert_non_null(f);
+		n = fread(text, 1, sizeof(text) - 1, f);
+		text[n] = '\0';
+		fclose(f);
+		snprintf(want, sizeof(want), "listening on 127.0.0.1:%d\n",
+			s.port);
+		assert_non_null(strstr(text, want));
+		/* Secrets never reach the log. */
+		assert_null(strstr(text, SDK_KEY));
+		assert_null(strstr(text, ADMIN_TOKEN));
+	}
+	srv_cleanup(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refuses_without_secrets),
+		cmocka_unit_test(test_insecure_dev),
+		cmocka_unit_test(test_schema_and_listen_line),
+	};
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
