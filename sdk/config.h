@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "canary/canary.h"
 
 struct cJSON;
 
@@ -18,7 +19,7 @@ struct cJSON;
 #define CANARY__MAX_KEY_LEN 256         /* flag key and salt, bytes */
 #define CANARY__MAX_UNIT_LEN 1024       /* an allow/deny entry, bytes */
 #define CANARY__MAX_LIST_LEN 10000      /* entries in one allow/deny list */
-#define CANARY__MAX_VARIANT_LEN 1024    /* a variant string, bytes */
+#define CANARY__MAX_VARIANT_LEN (CANARY_VARIANT_MAX - 1) /* bytes */
 #define CANARY__MAX_STATE_LEN 64
 #define CANARY__MAX_FLAGS 100000
 #define CANARY__MAX_CONFIG_BYTES (64u * 1024u * 1024u)

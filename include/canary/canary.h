@@ -379,14 +379,17 @@ typedef enum canary_eval_error {
 	CANARY_EVAL_INVALID_ARGUMENT = 4/**< NULL client or NULL flag key */
 } canary_eval_error;
 
+/** Size of canary_details.variant, with its NUL: variants are at most
+ * CANARY_VARIANT_MAX - 1 bytes (the config parser enforces it). */
+#define CANARY_VARIANT_MAX 128
+
 /**
- * The details of one evaluation. `variant` is borrowed from the config in
- * force: it is valid until the config changes or the client is freed, so
- * copy it to keep it.
+ * The details of one evaluation. Everything is copied into the struct, so
+ * it stays valid however the config changes afterwards.
  */
 typedef struct canary_details {
 	canary_arm arm;
-	const char *variant;        /**< the arm's variant string; "" if none */
+	char variant[CANARY_VARIANT_MAX]; /**< the arm's variant; "" if none */
 	canary_reason reason;
 	canary_eval_error error_code;
 	uint64_t config_version;    /**< 0 when no config */
