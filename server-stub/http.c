@@ -319,11 +319,10 @@ enum MHD_Result cs_http_access(void *cls, struct MHD_Connection *c,
 		r->srv = s;
 		r->method = method;
 		*con_cls = r;
-		if (first_call(s, c, url, method, r) != MHD_YES)
-			return MHD_NO;
-		/* GET has no body to wait for: answer in this call. */
-		if (r->replied || method_bit(method) != M_GET)
-			return MHD_YES;
+		/* Errors are answered here, which makes libmicrohttpd close
+		 * the connection (it will not read the body); successes wait
+		 * for the next call so keep-alive survives. */
+		return first_call(s, c, url, method, r);
 	}
 	if (*upload_data_size) {
 		if (!r->replied)

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "hist_blob.h"
 
 /*
  * Schema migrations, applied in order inside one transaction each. Never
@@ -38,13 +39,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE windows(flag TEXT NOT NULL, arm INTEGER NOT NULL,"
 	"  config_version INTEGER NOT NULL, window_ms INTEGER NOT NULL,"
 	"  exposures INTEGER NOT NULL, errors INTEGER NOT NULL,"
-	"  latency_zero INTEGER NOT NULL,"
+	"  latency_zero INTEGER NOT NULL, latency BLOB,"
 	"  PRIMARY KEY(flag, arm, config_version, window_ms)) WITHOUT ROWID;"
-	"CREATE TABLE latency_bins(flag TEXT NOT NULL, arm INTEGER NOT NULL,"
-	"  config_version INTEGER NOT NULL, window_ms INTEGER NOT NULL,"
-	"  bin INTEGER NOT NULL, count INTEGER NOT NULL,"
-	"  PRIMARY KEY(flag, arm, config_version, window_ms, bin))"
-	"  WITHOUT ROWID;"
 	"CREATE TABLE metrics(flag TEXT NOT NULL, arm INTEGER NOT NULL,"
 	"  config_version INTEGER NOT NULL, window_ms INTEGER NOT NULL,"
 	"  name TEXT NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL,"
@@ -60,8 +56,8 @@ enum {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_VERSION_GET, S_VERSION_BUMP,
 	S_FLAG_GET, S_FLAGS_ALL, S_FLAG_INSERT, S_FLAG_UPSERT, S_FLAG_DELETE,
-	S_BATCH_INSERT, S_WIN_UPSERT, S_BIN_UPSERT, S_METRIC_UPSERT,
-	S_TOTAL_UPSERT, S_STATS_WIN, S_STATS_BINS, S_TOTALS, S_PRUNE,
+	S_BATCH_INSERT, S_WIN_UPSERT, S_METRIC_UPSERT,
+	S_TOTAL_UPSERT, S_STATS_WIN, S_TOTALS, S_PRUNE,
 	S_COUNT
 };
 
@@ -84,15 +80,13 @@ static const char *const sql[S_COUNT] = {
 		" instance_id, received_ms, windows, dropped_batches,"
 		" dropped_windows) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_WIN_UPSERT] = "INSERT INTO windows(flag, arm, config_version,"
-		" window_ms, exposures, errors, latency_zero)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" window_ms, exposures, errors, latency_zero, latency)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 		" ON CONFLICT DO UPDATE SET"
 		" exposures = exposures + excluded.exposures,"
 		" errors = errors + excluded.errors,"
-		" latency_zero = latency_zero + excluded.latency_zero",
-	[S_BIN_UPSERT] = "INSERT INTO latency_bins(flag, arm, config_version,"
-		" window_ms, bin, count) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-		" ON CONFLICT DO UPDATE SET count = count + excluded.count",
+		" latency_zero = latency_zero + excluded.latency_zero,"
+		" latency = canary_hist_merge(latency, excluded.latency)",
 	[S_METRIC_UPSERT] = "INSERT INTO metrics(flag, arm, config_version,"
 		" window_ms, name, count, sum) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 		" ON CONFLICT DO UPDATE SET count = count + excluded.count,"
@@ -101,14 +95,10 @@ static const char *const sql[S_COUNT] = {
 		" VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET"
 		" exposures = exposures + excluded.exposures,"
 		" errors = errors + excluded.errors",
-	[S_STATS_WIN] = "SELECT arm, SUM(exposures), SUM(errors),"
-		" SUM(latency_zero), COUNT(*) FROM windows WHERE flag = ?1"
+	[S_STATS_WIN] = "SELECT arm, exposures, errors, latency_zero, latency"
+		" FROM windows WHERE flag = ?1"
 		" AND (?2 IS NULL OR config_version = ?2) AND window_ms >= ?3"
-		" AND (?4 = 0 OR window_ms < ?4) GROUP BY arm",
-	[S_STATS_BINS] = "SELECT arm, bin, SUM(count) FROM latency_bins"
-		" WHERE flag = ?1 AND (?2 IS NULL OR config_version = ?2)"
-		" AND window_ms >= ?3 AND (?4 = 0 OR window_ms < ?4)"
-		" GROUP BY arm, bin",
+		" AND (?4 = 0 OR window_ms < ?4)",
 	[S_TOTALS] = "SELECT flag, arm, exposures, errors FROM totals"
 		" ORDER BY flag, arm",
 	[S_PRUNE] = "DELETE FROM batches WHERE received_ms < ?1",
@@ -323,6 +313,10 @@ int cs_store_open(cs_store **out, const char *path, cs_sync_mode sync,
 		goto done;
 	}
 	rc = configure(s, sync, err, errlen);
+	if (rc == CANARY_OK && cs_hist_blob_register(s->db) != CANARY_OK) {
+		snprintf(err, errlen, "cannot register SQL functions");
+		rc = CANARY_ESTORAGE;
+	}
 	if (rc == CANARY_OK)
 		rc = migrate(s, err, errlen);
 	if (rc == CANARY_OK)
@@ -603,21 +597,22 @@ static void bind_key(sqlite3_stmt *st, const cs_window *w, uint64_t window)
 static int ingest_window(cs_store *s, const cs_window *w, uint64_t window)
 {
 	sqlite3_stmt *st = s->st[S_WIN_UPSERT];
-	size_t i;
-	int rc;
+	unsigned char *blob = NULL;
+	size_t i, blen = 0;
+	int rc = cs_hist_blob_encode(w->bins, w->nbins, &blob, &blen);
 
+	if (rc != CANARY_OK)
+		return rc;
 	bind_key(st, w, window);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)w->exposures);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)w->errors);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)w->latency_zero);
+	if (blob)
+		sqlite3_bind_blob64(st, 8, blob, blen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
 	rc = step_done(st);
-	for (i = 0; rc == CANARY_OK && i < w->nbins; i++) {
-		st = s->st[S_BIN_UPSERT];
-		bind_key(st, w, window);
-		sqlite3_bind_int(st, 5, w->bins[i].index);
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)w->bins[i].count);
-		rc = step_done(st);
-	}
+	free(blob);
 	for (i = 0; rc == CANARY_OK && i < w->nmetrics; i++) {
 		st = s->st[S_METRIC_UPSERT];
 		bind_key(st, w, window);
@@ -698,44 +693,32 @@ static uint64_t col_u64(sqlite3_stmt *st, int col)
 	return v < 0 ? 0 : (uint64_t)v;
 }
 
+/* Sum matching rows per arm; histograms merge in C from their blobs. */
 static int stats_windows(cs_store *s, const char *flag,
 	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS])
 {
 	sqlite3_stmt *st = s->st[S_STATS_WIN];
-	int step;
+	int step, rc = CANARY_OK;
 
 	bind_filter(st, flag, f);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		int arm = sqlite3_column_int(st, 0);
+		cs_arm_stats *a;
 
 		if (arm < 0 || arm >= CS_ARMS)
 			continue;
-		out[arm].exposures = col_u64(st, 1);
-		out[arm].errors = col_u64(st, 2);
-		out[arm].latency.zero += col_u64(st, 3);
-		out[arm].latency.total += col_u64(st, 3);
-		out[arm].windows = col_u64(st, 4);
+		a = &out[arm];
+		a->exposures += col_u64(st, 1);
+		a->errors += col_u64(st, 2);
+		a->latency.zero += col_u64(st, 3);
+		a->latency.total += col_u64(st, 3);
+		a->windows++;
+		rc = cs_hist_blob_add_to(sqlite3_column_blob(st, 4),
+			(size_t)sqlite3_column_bytes(st, 4), &a->latency);
 	}
 	reset(st);
-	return step == SQLITE_DONE ? CANARY_OK : CANARY_ESTORAGE;
-}
-
-static int stats_bins(cs_store *s, const char *flag, const cs_stats_filter *f,
-	cs_arm_stats out[CS_ARMS])
-{
-	sqlite3_stmt *st = s->st[S_STATS_BINS];
-	int step;
-
-	bind_filter(st, flag, f);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int arm = sqlite3_column_int(st, 0);
-		int bin = sqlite3_column_int(st, 1);
-		uint64_t n = col_u64(st, 2);
-
-		if (arm >= 0 && arm < CS_ARMS)
-			canary__hist_add_bin(&out[arm].latency, bin, n);
-	}
-	reset(st);
+	if (rc != CANARY_OK)
+		return rc;
 	return step == SQLITE_DONE ? CANARY_OK : CANARY_ESTORAGE;
 }
 
@@ -752,8 +735,6 @@ int cs_store_stats(cs_store *s, const char *flag, const cs_stats_filter *f,
 	rc = step_done(s->st[S_BEGIN]);
 	if (rc == CANARY_OK)
 		rc = stats_windows(s, flag, f, out);
-	if (rc == CANARY_OK)
-		rc = stats_bins(s, flag, f, out);
 	rc = finish(s, rc);
 	pthread_mutex_unlock(&s->lock);
 	return rc;

@@ -1,0 +1,346 @@
+/*
+ * bench_server.c - load canary-server on loopback and print
+ *   1. requests/s of GET /v1/flags answered 304 (If-None-Match current),
+ *   2. event windows/s ingested by POST /v1/events (durable, 202).
+ *
+ * Clients are threads with one keep-alive connection each, sending one
+ * request at a time (no pipelining). The server is the real binary,
+ * started here on 127.0.0.1:0 with a temporary database and stopped at the
+ * end. Nothing is asserted: results go to docs/benchmarks.md.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SDK "bench-sdk-key-000001"
+#define ADMIN "bench-admin-token-0123456789"
+
+static int port;
+static char etag[128];
+static int seconds = 5, clients = 4, server_threads = 2, per_batch = 500;
+static atomic_bool stop;
+static atomic_ullong done_requests, done_windows, failures;
+static atomic_ullong batch_seq;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int connect_server(void)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Read one response; returns the status, copies headers into hdr. */
+static int read_response(int fd, char *buf, size_t cap, char *hdr,
+	size_t hcap)
+{
+	size_t len = 0, body = 0, need;
+	char *end = NULL, *cl;
+	int status = 0;
+
+	while (!end) {
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+		buf[len] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+	}
+	sscanf(buf, "HTTP/1.1 %d", &status);
+	cl = strcasestr(buf, "Content-Length:");
+	if (cl && cl < end)
+		body = strtoul(cl + 15, NULL, 10);
+	if (hdr) {
+		size_t h = (size_t)(end - buf) < hcap - 1 ? (size_t)(end - buf) :
+			hcap - 1;
+
+		memcpy(hdr, buf, h);
+		hdr[h] = '\0';
+	}
+	need = (size_t)(end + 4 - buf) + body;
+	while (len < need) { /* bodies here are small: discard */
+		ssize_t n = read(fd, buf, cap - 1 < need - len ? cap - 1 :
+			need - len);
+
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+	}
+	return status;
+}
+
+static int request(int fd, const char *req, size_t n, char *hdr, size_t hcap)
+{
+	static __thread char buf[65536];
+
+	if (!write_all(fd, req, n))
+		return -1;
+	return read_response(fd, buf, sizeof(buf), hdr, hcap);
+}
+
+static void *flags_client(void *arg)
+{
+	char req[512];
+	int fd = connect_server();
+	size_t n;
+
+	(void)arg;
+	n = (size_t)snprintf(req, sizeof(req), "GET /v1/flags HTTP/1.1\r\n"
+		"Host: 127.0.0.1\r\nAuthorization: Bearer " SDK "\r\n"
+		"If-None-Match: %s\r\n\r\n", etag);
+	while (fd >= 0 && !atomic_load(&stop)) {
+		if (request(fd, req, n, NULL, 0) != 304) {
+			atomic_fetch_add(&failures, 1);
+			break;
+		}
+		atomic_fetch_add(&done_requests, 1);
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* A batch of per_batch windows over 10 flags, each with 8 latency bins. */
+static char *make_batch(size_t *len)
+{
+	size_t cap = (size_t)per_batch * 400 + 512, n;
+	char *b = malloc(cap);
+	unsigned long long id = atomic_fetch_add(&batch_seq, 1);
+	int i;
+
+	if (!b)
+		return NULL;
+	n = (size_t)snprintf(b, cap, "{\"batch_id\":\"%016llx%016llx\","
+		"\"instance_id\":\"bench\",\"sdk_version\":\"0.1.0\","
+		"\"sent_at_ms\":1764000000000,\"windows\":[",
+		0xbe7cull, id);
+	for (i = 0; i < per_batch; i++)
+		n += (size_t)snprintf(b + n, cap - n, "%s{\"flag\":\"flag-%d\","
+			"\"arm\":\"%s\",\"config_version\":%d,\"start_ms\":"
+			"1764000000000,\"end_ms\":1764000010000,\"exposures\":1000,"
+			"\"errors\":3,\"latency_ms\":{\"zero\":0,\"bins\":[[200,5],"
+			"[210,40],[220,300],[230,400],[240,200],[250,40],[300,10],"
+			"[400,5]]}}", i ? "," : "", i % 10, i % 2 ? "canary" :
+			"stable", 1 + i / 20);
+	n += (size_t)snprintf(b + n, cap - n, "]}");
+	*len = n;
+	return b;
+}
+
+static void *events_client(void *arg)
+{
+	int fd = connect_server();
+
+	(void)arg;
+	while (fd >= 0 && !atomic_load(&stop)) {
+		size_t blen = 0, hlen;
+		char *body = make_batch(&blen), head[256], *req;
+
+		if (!body)
+			break;
+		hlen = (size_t)snprintf(head, sizeof(head), "POST /v1/events "
+			"HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " SDK
+			"\r\nContent-Type: application/json\r\nContent-Length: %zu"
+			"\r\n\r\n", blen);
+		req = malloc(hlen + blen);
+		if (!req) {
+			free(body);
+			break;
+		}
+		memcpy(req, head, hlen);
+		memcpy(req + hlen, body, blen);
+		free(body);
+		if (request(fd, req, hlen + blen, NULL, 0) != 202) {
+			atomic_fetch_add(&failures, 1);
+			free(req);
+			break;
+		}
+		free(req);
+		atomic_fetch_add(&done_windows, (unsigned long long)per_batch);
+		atomic_fetch_add(&done_requests, 1);
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static double run_phase(void *(*fn)(void *))
+{
+	pthread_t t[256];
+	double t0;
+	int i;
+
+	atomic_store(&stop, false);
+	atomic_store(&done_requests, 0);
+	atomic_store(&done_windows, 0);
+	t0 = now_s();
+	for (i = 0; i < clients; i++)
+		pthread_create(&t[i], NULL, fn, NULL);
+	sleep((unsigned int)seconds);
+	atomic_store(&stop, true);
+	for (i = 0; i < clients; i++)
+		pthread_join(t[i], NULL);
+	return now_s() - t0;
+}
+
+static pid_t start_server(const char *dir)
+{
+	char db[300], pf[300], threads[16];
+	pid_t pid;
+	int i;
+
+	snprintf(db, sizeof(db), "%s/bench.db", dir);
+	snprintf(pf, sizeof(pf), "%s/port", dir);
+	snprintf(threads, sizeof(threads), "%d", server_threads);
+	pid = fork();
+	if (pid == 0) {
+		setenv("CANARY_SDK_KEYS", SDK, 1);
+		setenv("CANARY_ADMIN_TOKEN", ADMIN, 1);
+		execl(CANARY_SERVER_BIN, CANARY_SERVER_BIN, "--listen",
+			"127.0.0.1:0", "--db", db, "--port-file", pf, "--threads",
+			threads, "--quiet", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 1000 && port <= 0; i++) {
+		FILE *f = fopen(pf, "r");
+
+		if (f) {
+			if (fscanf(f, "%d", &port) != 1)
+				port = 0;
+			fclose(f);
+		}
+		usleep(10000);
+	}
+	return pid;
+}
+
+static bool setup_flags(void)
+{
+	char req[512], hdr[2048], *e;
+	int fd = connect_server(), i;
+	size_t n;
+
+	for (i = 0; fd >= 0 && i < 10; i++) {
+		char body[96];
+		int bl = snprintf(body, sizeof(body),
+			"{\"key\":\"flag-%d\",\"rollout_bp\":%d}", i, 100 * (i + 1));
+
+		n = (size_t)snprintf(req, sizeof(req), "POST /v1/admin/flags "
+			"HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " ADMIN "\r\n"
+			"Content-Length: %d\r\n\r\n%s", bl, body);
+		if (request(fd, req, n, NULL, 0) != 201)
+			return false;
+	}
+	n = (size_t)snprintf(req, sizeof(req), "GET /v1/flags HTTP/1.1\r\n"
+		"Host: x\r\nAuthorization: Bearer " SDK "\r\n\r\n");
+	if (fd < 0 || request(fd, req, n, hdr, sizeof(hdr)) != 200)
+		return false;
+	close(fd);
+	e = strcasestr(hdr, "ETag: ");
+	if (!e)
+		return false;
+	sscanf(e + 6, "%127[^\r\n]", etag);
+	return true;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench_server [--seconds N] [--clients N] "
+		"[--server-threads N] [--windows-per-batch N]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	char dir[] = "/tmp/canary-bench-XXXXXX", cmd[128];
+	double el;
+	pid_t pid;
+	int i;
+
+	for (i = 1; i + 1 < argc; i += 2) {
+		int v = atoi(argv[i + 1]);
+
+		if (v <= 0)
+			usage();
+		if (strcmp(argv[i], "--seconds") == 0)
+			seconds = v;
+		else if (strcmp(argv[i], "--clients") == 0 && v <= 256)
+			clients = v;
+		else if (strcmp(argv[i], "--server-threads") == 0)
+			server_threads = v;
+		else if (strcmp(argv[i], "--windows-per-batch") == 0 && v <= 10000)
+			per_batch = v;
+		else
+			usage();
+	}
+	if (i != argc || !mkdtemp(dir))
+		usage();
+	signal(SIGPIPE, SIG_IGN);
+	pid = start_server(dir);
+	if (port <= 0 || !setup_flags()) {
+		fprintf(stderr, "bench_server: server did not start\n");
+		kill(pid, SIGKILL);
+		return 1;
+	}
+	printf("canary-server bench: %d client connections, %d server threads, "
+		"%d s per phase\n", clients, server_threads, seconds);
+	el = run_phase(flags_client);
+	printf("GET /v1/flags 304: %.0f req/s (%llu requests, %llu failures)\n",
+		(double)atomic_load(&done_requests) / el,
+		(unsigned long long)atomic_load(&done_requests),
+		(unsigned long long)atomic_load(&failures));
+	el = run_phase(events_client);
+	printf("POST /v1/events: %.0f windows/s, %.1f batches/s of %d windows "
+		"(%llu failures)\n", (double)atomic_load(&done_windows) / el,
+		(double)atomic_load(&done_requests) / el, per_batch,
+		(unsigned long long)atomic_load(&failures));
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return atomic_load(&failures) ? 1 : 0;
+}
