@@ -132,7 +132,7 @@ static void test_four_readers(void **state)
 static void test_more_threads_than_slots(void **state)
 {
 	(void)state;
-	run(80, 150);
+	run(80, 60);
 }
 
 int main(void)

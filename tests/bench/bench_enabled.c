@@ -1,0 +1,174 @@
+/*
+ * bench_enabled.c - ns per canary_enabled() call for 10, 1,000 and 10,000
+ * flags over 1M distinct units, on 1 and 2 threads, next to the cost of a
+ * bare MurmurHash3 of the same "<salt>:<unit>" keys (our inline copy and
+ * libmurmurhash's lmmh_x86_32).
+ *
+ *   build/tests/bench/bench_enabled [UNITS] [ROUNDS]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <murmurhash.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "canary/canary.h"
+#include "murmur3.h"
+
+#define MAX_THREADS 2
+
+static char **units;
+static char **keys;     /* "<salt>:<unit>" for the bare-hash baseline */
+static char **flags;
+static size_t nunits, nflags;
+static long rounds;
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p) {
+		perror("strdup");
+		exit(1);
+	}
+	return p;
+}
+
+static canary_client *make_client(size_t n)
+{
+	size_t cap = 64 + n * 96, len = 0, i;
+	char *json = malloc(cap);
+	canary_client *c;
+
+	len += (size_t)snprintf(json + len, cap - len, "{\"version\":1,\"flags\":[");
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(json + len, cap - len,
+			"%s{\"key\":\"%s\",\"rollout_bp\":%zu}", i ? "," : "",
+			flags[i], (i * 37) % 10001);
+	len += (size_t)snprintf(json + len, cap - len, "]}");
+	if (canary_client_new(&c, NULL) != CANARY_OK ||
+	    canary_client_set_config_json(c, json, len) != CANARY_OK) {
+		fprintf(stderr, "config: %s\n", canary_error_last());
+		exit(1);
+	}
+	free(json);
+	return c;
+}
+
+struct job {
+	canary_client *client;
+	int kind;       /* 0 enabled, 1 inline murmur, 2 lmmh */
+	size_t offset;
+	unsigned long sink;
+};
+
+static void *run_job(void *arg)
+{
+	struct job *j = arg;
+	size_t i, n = (size_t)rounds;
+	unsigned long sink = 0;
+
+	for (i = 0; i < n; i++) {
+		size_t u = (i + j->offset) % nunits;
+		const char *flag = flags[(i * 7 + j->offset) % nflags];
+
+		if (j->kind == 0) {
+			sink += canary_enabled(j->client, flag, units[u]);
+		} else if (j->kind == 1) {
+			sink += canary__murmur3_32(keys[u], strlen(keys[u]), 0);
+		} else {
+			uint32_t h;
+
+			lmmh_x86_32(keys[u], (unsigned)strlen(keys[u]), 0, &h);
+			sink += h;
+		}
+	}
+	j->sink = sink;
+	return NULL;
+}
+
+/* Run `threads` copies of a job; returns ns per call (wall clock) and the
+ * total throughput in calls per second. */
+static double measure(canary_client *c, int kind, int threads, double *per_sec)
+{
+	pthread_t tid[MAX_THREADS];
+	struct job jobs[MAX_THREADS];
+	double t0, t1;
+	int i;
+
+	t0 = now_ns();
+	for (i = 0; i < threads; i++) {
+		jobs[i].client = c;
+		jobs[i].kind = kind;
+		jobs[i].offset = (size_t)i * (nunits / 2 + 1);
+		pthread_create(&tid[i], NULL, run_job, &jobs[i]);
+	}
+	for (i = 0; i < threads; i++)
+		pthread_join(tid[i], NULL);
+	t1 = now_ns();
+	*per_sec = (double)rounds * threads / ((t1 - t0) / 1e9);
+	return (t1 - t0) / (double)rounds;
+}
+
+int main(int argc, char **argv)
+{
+	static const size_t flag_counts[] = { 10, 1000, 10000 };
+	char buf[64];
+	size_t i, f;
+
+	nunits = argc > 1 ? (size_t)atol(argv[1]) : 1000000;
+	rounds = argc > 2 ? atol(argv[2]) : 10000000;
+	units = calloc(nunits, sizeof(char *));
+	keys = calloc(nunits, sizeof(char *));
+	flags = calloc(10000, sizeof(char *));
+	for (i = 0; i < 10000; i++) {
+		snprintf(buf, sizeof(buf), "flag-%04zu-checkout", i);
+		flags[i] = xstrdup(buf);
+	}
+	for (i = 0; i < nunits; i++) {
+		snprintf(buf, sizeof(buf), "user-%zu", i * 2654435761u % 100000000u);
+		units[i] = xstrdup(buf);
+		snprintf(buf, sizeof(buf), "%s:%s", flags[i % 10], units[i]);
+		keys[i] = xstrdup(buf);
+	}
+	printf("libcanary %s: %zu distinct units, %ld calls per thread\n\n",
+		canary_version(), nunits, rounds);
+	printf("%-28s %8s %10s %14s\n", "what", "threads", "ns/call", "calls/s total");
+	for (f = 0; f < sizeof(flag_counts) / sizeof(flag_counts[0]); f++) {
+		canary_client *c;
+		int t;
+
+		nflags = flag_counts[f];
+		c = make_client(nflags);
+		for (t = 1; t <= MAX_THREADS; t++) {
+			double rate, ns = measure(c, 0, t, &rate);
+
+			snprintf(buf, sizeof(buf), "canary_enabled, %zu flags", nflags);
+			printf("%-28s %8d %10.1f %14.3g\n", buf, t, ns, rate);
+		}
+		canary_client_free(c);
+	}
+	nflags = 10;
+	for (i = 1; i <= 2; i++) {
+		int t;
+
+		for (t = 1; t <= MAX_THREADS; t++) {
+			double rate, ns = measure(NULL, (int)i, t, &rate);
+
+			printf("%-28s %8d %10.1f %14.3g\n",
+				i == 1 ? "bare murmur3 (inline)" : "bare lmmh_x86_32",
+				t, ns, rate);
+		}
+	}
+	return 0;
+}
