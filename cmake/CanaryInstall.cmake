@@ -33,6 +33,14 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
 	set(CANARY_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
+# prefix relative to the .pc file, so the install can be relocated with
+# `cmake --install --prefix`.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+	set(CANARY_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+	file(RELATIVE_PATH CANARY_PC_UP "/x/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/x")
+	set(CANARY_PC_PREFIX "\${pcfiledir}/${CANARY_PC_UP}")
+endif()
 configure_file(cmake/canary.pc.in ${PROJECT_BINARY_DIR}/canary.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/canary.pc
 	DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
