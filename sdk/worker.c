@@ -61,6 +61,7 @@ struct canary__worker {
 	bool need_fetch;
 	int64_t next_at;
 	int64_t stream_retry_at;
+	int64_t fetch_not_before;   /* the fetch backoff, while failing */
 	int64_t stream_opened_at;
 	int64_t stream_last_byte;
 	bool clock_set;
@@ -340,8 +341,10 @@ static void fetch_failed(canary__worker *w, const char *key,
 	w->connected = false;
 	w->attempted = true;
 	report(w, w->fail_key, CANARY_LOG_WARN, "GET /v1/flags", key, detail);
-	w->need_fetch = true;
-	w->next_at = w->now + delay;
+	w->next_at = w->fetch_not_before = w->now + delay;
+	/* The stream sends the whole config when it connects: when it is due
+	 * by then, try it instead of fetching again. */
+	w->need_fetch = !(w->stream_enabled && w->stream_retry_at <= w->next_at);
 }
 
 static void auth_failed(canary__worker *w, long status)
@@ -380,6 +383,7 @@ static void fetch_done(canary__worker *w, const canary__xfer_result *r)
 		return;
 	}
 	canary__backoff_reset(&w->fetch_bo);
+	w->fetch_not_before = 0;
 	report_clear(w, w->fail_key, "GET /v1/flags");
 	confirmed(w);
 	schedule_after_success(w);
@@ -394,9 +398,10 @@ static void stream_over(canary__worker *w, const char *key,
 	w->stream_retry_at = w->now + canary__backoff_next(&w->stream_bo,
 		retry_ms);
 	report(w, w->stream_key, CANARY_LOG_INFO, "GET /v1/stream", key, detail);
-	/* Catch up on anything missed while the stream was down. */
+	/* Catch up on anything missed while the stream was down, as soon as
+	 * the fetch backoff allows. */
 	w->need_fetch = true;
-	w->next_at = w->now;
+	w->next_at = w->now > w->fetch_not_before ? w->now : w->fetch_not_before;
 }
 
 static void stream_done(canary__worker *w, const canary__xfer_result *r)
@@ -676,6 +681,7 @@ static void reset_driver(canary__worker *w)
 	w->need_fetch = true;
 	w->next_at = w->now;
 	w->stream_retry_at = 0;
+	w->fetch_not_before = 0;
 }
 
 int canary__worker_new(canary__worker **out, canary_client *c,

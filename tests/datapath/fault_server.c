@@ -42,6 +42,7 @@ struct fs_server {
 	char retry_after[64];
 	char key[256];
 	int count_flags, count_stream, count_304, streams_open;
+	unsigned kick;             /* bumped to end the open streams */
 	request last_flags, last_stream;
 	int fds[MAX_CONNS];
 	pthread_t threads[MAX_CONNS];
@@ -290,14 +291,23 @@ static int send_event(int fd, uint64_t version, const char *json, bool half)
 static void stream_events(fs_server *s, int fd, const request *r, bool drop)
 {
 	uint64_t sent = strtoull(r->last_id, NULL, 10), version;
+	unsigned kick;
 	char *json;
 	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	kick = s->kick;
+	pthread_mutex_unlock(&s->lock);
 
 	if (send_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
 	    "Cache-Control: no-cache\r\nConnection: close\r\n\r\n: hello\n\n"))
 		return;
 	do {
 		pthread_mutex_lock(&s->lock);
+		if (s->kick != kick) {
+			pthread_mutex_unlock(&s->lock);
+			return;
+		}
 		version = s->version;
 		json = version != sent && s->config ? strdup(s->config) : NULL;
 		pthread_mutex_unlock(&s->lock);
@@ -463,6 +473,14 @@ void fs_set_stream_mode(fs_server *s, fs_mode mode)
 {
 	pthread_mutex_lock(&s->lock);
 	s->stream_mode = mode;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void fs_kick_streams(fs_server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->kick++;
+	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -44,6 +44,8 @@ void fs_set_config(fs_server *s, const char *json, uint64_t version);
 void fs_set_flags_mode(fs_server *s, fs_mode mode);
 void fs_set_stream_mode(fs_server *s, fs_mode mode);
 void fs_set_retry_after(fs_server *s, const char *value);
+/* End every open stream (clients reconnect, under the modes now set). */
+void fs_kick_streams(fs_server *s);
 /* Require "Authorization: Bearer <key>" (NULL = accept anything). */
 void fs_require_key(fs_server *s, const char *key);
 
