@@ -220,6 +220,39 @@ void srv_cleanup(srv *s)
 	s->dir[0] = '\0';
 }
 
+srv it_server;
+
+int it_setup(void **state)
+{
+	(void)state;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return srv_start(&it_server, NULL);
+}
+
+int it_teardown(void **state)
+{
+	(void)state;
+	srv_cleanup(&it_server);
+	curl_global_cleanup();
+	return 0;
+}
+
+size_t srv_read_log(const srv *s, char *buf, size_t cap)
+{
+	char path[300];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/server.log", s->dir);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, cap - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
 	resp *r = arg;

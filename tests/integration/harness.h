@@ -24,6 +24,15 @@ typedef struct srv {
 	char base[64];     /* "http://127.0.0.1:PORT" */
 } srv;
 
+/* The suite's shared server and cmocka group setup/teardown that start
+ * and always stop it (teardown runs even after a failed assertion). */
+extern srv it_server;
+int it_setup(void **state);
+int it_teardown(void **state);
+
+/* Read the server's log (stdout + stderr) into buf; returns its length. */
+size_t srv_read_log(const srv *s, char *buf, size_t cap);
+
 /* Create a temp dir and start a server on it. `extra` is a NULL-terminated
  * list of extra arguments (may be NULL). Returns 0, or -1 (see log). */
 int srv_start(srv *s, const char *const *extra);

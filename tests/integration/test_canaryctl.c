@@ -16,29 +16,13 @@
 
 #include "harness.h"
 
-static srv server;
 static char out[65536];
-
-static int setup(void **state)
-{
-	(void)state;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return srv_start(&server, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	srv_cleanup(&server);
-	curl_global_cleanup();
-	return 0;
-}
 
 /* canaryctl --server BASE --token ADMIN_TOKEN args... */
 static int ctl(const char *a, const char *b, const char *c, const char *d,
 	const char *e, const char *f)
 {
-	const char *argv[] = { CANARYCTL_BIN, "--server", server.base,
+	const char *argv[] = { CANARYCTL_BIN, "--server", it_server.base,
 		"--token", ADMIN_TOKEN, a, b, c, d, e, f, NULL };
 
 	return run_capture(argv, NULL, out, sizeof(out));
@@ -92,7 +76,7 @@ static void test_stats_command(void **state)
 		0);
 	b = batch_json("5757575757575757575757575757aaaa", "st", "canary", 200,
 		4);
-	assert_int_equal(http_status(&server, "POST", "/v1/events", SDK_KEY, b),
+	assert_int_equal(http_status(&it_server, "POST", "/v1/events", SDK_KEY, b),
 		202);
 	free(b);
 	assert_int_equal(ctl("stats", "st", NULL, NULL, NULL, NULL), 0);
@@ -114,9 +98,9 @@ static void test_token_and_errors(void **state)
 	char env_token[128], env_server[128];
 	const char *env[] = { env_token, env_server, NULL };
 	const char *list[] = { CANARYCTL_BIN, "flag", "list", NULL };
-	const char *bad[] = { CANARYCTL_BIN, "--server", server.base, "--token",
+	const char *bad[] = { CANARYCTL_BIN, "--server", it_server.base, "--token",
 		"wrong-token-wrong-token", "flag", "list", NULL };
-	const char *sdk[] = { CANARYCTL_BIN, "--server", server.base, "--token",
+	const char *sdk[] = { CANARYCTL_BIN, "--server", it_server.base, "--token",
 		SDK_KEY, "flag", "list", NULL };
 	const char *usage[] = { CANARYCTL_BIN, "flag", "frobnicate", NULL };
 	const char *down[] = { CANARYCTL_BIN, "--server", "http://127.0.0.1:1",
@@ -126,7 +110,7 @@ static void test_token_and_errors(void **state)
 	snprintf(env_token, sizeof(env_token), "CANARY_ADMIN_TOKEN=%s",
 		ADMIN_TOKEN);
 	snprintf(env_server, sizeof(env_server), "CANARY_SERVER=%s",
-		server.base);
+		it_server.base);
 	assert_int_equal(run_capture(list, env, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "config version"));
 	assert_int_equal(run_capture(bad, NULL, out, sizeof(out)), 1);
@@ -143,5 +127,5 @@ int main(void)
 		cmocka_unit_test(test_token_and_errors),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, it_setup, it_teardown);
 }

@@ -16,22 +16,6 @@
 
 #include "harness.h"
 
-static srv server;
-
-static int setup(void **state)
-{
-	(void)state;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return srv_start(&server, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	srv_cleanup(&server);
-	curl_global_cleanup();
-	return 0;
-}
 
 /* Parse a response body as JSON (fails the test if it is not). */
 static cJSON *json_of(const resp *r)
@@ -77,7 +61,7 @@ static void create_flag(const char *key, int bp)
 
 	snprintf(body, sizeof(body), "{\"key\":\"%s\",\"rollout_bp\":%d}", key,
 		bp);
-	assert_int_equal(http_status(&server, "POST", "/v1/admin/flags",
+	assert_int_equal(http_status(&it_server, "POST", "/v1/admin/flags",
 		ADMIN_TOKEN, body), 201);
 }
 
@@ -86,44 +70,44 @@ static void test_healthz_metrics_404_405(void **state)
 	resp r;
 
 	(void)state;
-	assert_int_equal(http(&server, "GET", "/healthz", NULL, NULL, NULL, &r),
+	assert_int_equal(http(&it_server, "GET", "/healthz", NULL, NULL, NULL, &r),
 		0);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "\"ok\""));
 	resp_free(&r);
-	assert_int_equal(http_status(&server, "GET", "/nope", SDK_KEY, NULL),
+	assert_int_equal(http_status(&it_server, "GET", "/nope", SDK_KEY, NULL),
 		404);
-	assert_int_equal(http_status(&server, "DELETE", "/v1/flags", SDK_KEY,
+	assert_int_equal(http_status(&it_server, "DELETE", "/v1/flags", SDK_KEY,
 		NULL), 405);
-	assert_int_equal(http_status(&server, "GET", "/v1/events", SDK_KEY,
+	assert_int_equal(http_status(&it_server, "GET", "/v1/events", SDK_KEY,
 		NULL), 405);
-	assert_int_equal(http_status(&server, "POST", "/healthz", NULL, "{}"),
+	assert_int_equal(http_status(&it_server, "POST", "/healthz", NULL, "{}"),
 		405);
 }
 
 static void test_auth(void **state)
 {
 	(void)state;
-	assert_int_equal(http_status(&server, "GET", "/v1/flags", NULL, NULL),
+	assert_int_equal(http_status(&it_server, "GET", "/v1/flags", NULL, NULL),
 		401);
-	assert_int_equal(http_status(&server, "GET", "/v1/flags", "wrong-key",
+	assert_int_equal(http_status(&it_server, "GET", "/v1/flags", "wrong-key",
 		NULL), 401);
-	assert_int_equal(http_status(&server, "GET", "/v1/flags",
+	assert_int_equal(http_status(&it_server, "GET", "/v1/flags",
 		SDK_KEY "x", NULL), 401);
-	assert_int_equal(http_status(&server, "GET", "/v1/flags", ADMIN_TOKEN,
+	assert_int_equal(http_status(&it_server, "GET", "/v1/flags", ADMIN_TOKEN,
 		NULL), 401);
 	/* The SDK key never opens the admin door. */
-	assert_int_equal(http_status(&server, "GET", "/v1/admin/flags",
+	assert_int_equal(http_status(&it_server, "GET", "/v1/admin/flags",
 		SDK_KEY, NULL), 401);
-	assert_int_equal(http_status(&server, "POST", "/v1/admin/flags",
+	assert_int_equal(http_status(&it_server, "POST", "/v1/admin/flags",
 		SDK_KEY, "{\"key\":\"x\",\"rollout_bp\":1}"), 401);
-	assert_int_equal(http_status(&server, "GET", "/v1/admin/flags", NULL,
+	assert_int_equal(http_status(&it_server, "GET", "/v1/admin/flags", NULL,
 		NULL), 401);
-	assert_int_equal(http_status(&server, "POST", "/v1/events", NULL,
+	assert_int_equal(http_status(&it_server, "POST", "/v1/events", NULL,
 		"{}"), 401);
-	assert_int_equal(http_status(&server, "GET", "/v1/stream", "nope",
+	assert_int_equal(http_status(&it_server, "GET", "/v1/stream", "nope",
 		NULL), 401);
-	assert_int_equal(http_status(&server, "GET", "/v1/admin/flags",
+	assert_int_equal(http_status(&it_server, "GET", "/v1/admin/flags",
 		ADMIN_TOKEN, NULL), 200);
 }
 
@@ -134,7 +118,7 @@ static void test_etag_304(void **state)
 	resp r;
 
 	(void)state;
-	assert_int_equal(http(&server, "GET", "/v1/flags", SDK_KEY, NULL, NULL,
+	assert_int_equal(http(&it_server, "GET", "/v1/flags", SDK_KEY, NULL, NULL,
 		&r), 0);
 	assert_int_equal(r.status, 200);
 	assert_true(r.etag[0] == '"'); /* strong */
@@ -144,7 +128,7 @@ static void test_etag_304(void **state)
 
 	snprintf(line, sizeof(line), "If-None-Match: %s", etag1);
 	inm[0] = line;
-	assert_int_equal(http(&server, "GET", "/v1/flags", SDK_KEY, NULL, inm,
+	assert_int_equal(http(&it_server, "GET", "/v1/flags", SDK_KEY, NULL, inm,
 		&r), 0);
 	assert_int_equal(r.status, 304);
 	assert_int_equal(r.len, 0);
@@ -152,7 +136,7 @@ static void test_etag_304(void **state)
 	resp_free(&r);
 
 	snprintf(line, sizeof(line), "If-None-Match: \"other\", W/%s", etag1);
-	assert_int_equal(http(&server, "GET", "/v1/flags", SDK_KEY, NULL, inm,
+	assert_int_equal(http(&it_server, "GET", "/v1/flags", SDK_KEY, NULL, inm,
 		&r), 0);
 	assert_int_equal(r.status, 304);
 	resp_free(&r);
@@ -160,7 +144,7 @@ static void test_etag_304(void **state)
 	/* A change makes the old tag stale: full body, new tag, new version. */
 	create_flag("etag-flag", 100);
 	snprintf(line, sizeof(line), "If-None-Match: %s", etag1);
-	assert_int_equal(http(&server, "GET", "/v1/flags", SDK_KEY, NULL, inm,
+	assert_int_equal(http(&it_server, "GET", "/v1/flags", SDK_KEY, NULL, inm,
 		&r), 0);
 	assert_int_equal(r.status, 200);
 	assert_string_not_equal(r.etag, etag1);
@@ -175,7 +159,7 @@ static void test_admin_crud(void **state)
 	resp r;
 
 	(void)state;
-	assert_int_equal(http(&server, "POST", "/v1/admin/flags", ADMIN_TOKEN,
+	assert_int_equal(http(&it_server, "POST", "/v1/admin/flags", ADMIN_TOKEN,
 		"{\"key\":\"crud\",\"rollout_bp\":100,\"allow\":[\"u1\"],"
 		"\"variants\":{\"stable\":\"v1\",\"canary\":\"v2\"}}", NULL, &r),
 		0);
@@ -186,19 +170,19 @@ static void test_admin_crud(void **state)
 	cJSON_Delete(doc);
 	resp_free(&r);
 
-	assert_int_equal(http_status(&server, "POST", "/v1/admin/flags",
+	assert_int_equal(http_status(&it_server, "POST", "/v1/admin/flags",
 		ADMIN_TOKEN, "{\"key\":\"crud\",\"rollout_bp\":1}"), 409);
 
-	assert_int_equal(http(&server, "GET", "/v1/admin/flags/crud",
+	assert_int_equal(http(&it_server, "GET", "/v1/admin/flags/crud",
 		ADMIN_TOKEN, NULL, NULL, &r), 0);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "\"u1\""));
 	resp_free(&r);
-	assert_int_equal(http_status(&server, "GET", "/v1/admin/flags/missing",
+	assert_int_equal(http_status(&it_server, "GET", "/v1/admin/flags/missing",
 		ADMIN_TOKEN, NULL), 404);
 
 	/* PATCH merges: only rollout_bp and the canary variant change. */
-	assert_int_equal(http(&server, "PATCH", "/v1/admin/flags/crud",
+	assert_int_equal(http(&it_server, "PATCH", "/v1/admin/flags/crud",
 		ADMIN_TOKEN, "{\"rollout_bp\":2500,\"variants\":{\"canary\":"
 		"\"v3\"}}", NULL, &r), 0);
 	assert_int_equal(r.status, 200);
@@ -211,11 +195,11 @@ static void test_admin_crud(void **state)
 		->valuestring, "v1");
 	cJSON_Delete(doc);
 	resp_free(&r);
-	assert_int_equal(http_status(&server, "PATCH", "/v1/admin/flags/nope",
+	assert_int_equal(http_status(&it_server, "PATCH", "/v1/admin/flags/nope",
 		ADMIN_TOKEN, "{\"rollout_bp\":1}"), 404);
 
 	/* PUT replaces (200) or creates (201). */
-	assert_int_equal(http(&server, "PUT", "/v1/admin/flags/crud",
+	assert_int_equal(http(&it_server, "PUT", "/v1/admin/flags/crud",
 		ADMIN_TOKEN, "{\"rollout_bp\":10000,\"enabled\":false}", NULL, &r),
 		0);
 	assert_int_equal(r.status, 200);
@@ -228,16 +212,16 @@ static void test_admin_crud(void **state)
 		cJSON_GetObjectItem(doc, "flag"), "allow")), 0);
 	cJSON_Delete(doc);
 	resp_free(&r);
-	assert_int_equal(http_status(&server, "PUT", "/v1/admin/flags/put-new",
+	assert_int_equal(http_status(&it_server, "PUT", "/v1/admin/flags/put-new",
 		ADMIN_TOKEN, "{\"rollout_bp\":5}"), 201);
 
-	assert_int_equal(http(&server, "GET", "/v1/admin/flags", ADMIN_TOKEN,
+	assert_int_equal(http(&it_server, "GET", "/v1/admin/flags", ADMIN_TOKEN,
 		NULL, NULL, &r), 0);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "\"put-new\""));
 	resp_free(&r);
 
-	assert_int_equal(http(&server, "DELETE", "/v1/admin/flags/crud",
+	assert_int_equal(http(&it_server, "DELETE", "/v1/admin/flags/crud",
 		ADMIN_TOKEN, NULL, NULL, &r), 0);
 	assert_int_equal(r.status, 200);
 	doc = json_of(&r);
@@ -245,9 +229,9 @@ static void test_admin_crud(void **state)
 	assert_true(v4 > v3);
 	cJSON_Delete(doc);
 	resp_free(&r);
-	assert_int_equal(http_status(&server, "DELETE", "/v1/admin/flags/crud",
+	assert_int_equal(http_status(&it_server, "DELETE", "/v1/admin/flags/crud",
 		ADMIN_TOKEN, NULL), 404);
-	assert_int_equal(http_status(&server, "GET", "/v1/admin/flags/crud",
+	assert_int_equal(http_status(&it_server, "GET", "/v1/admin/flags/crud",
 		ADMIN_TOKEN, NULL), 404);
 }
 
@@ -280,24 +264,24 @@ static void test_admin_bad_input(void **state)
 	(void)state;
 	create_flag("patchme", 1);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(http(&server, cases[i].method, cases[i].path,
+		assert_int_equal(http(&it_server, cases[i].method, cases[i].path,
 			ADMIN_TOKEN, cases[i].body, NULL, &r), 0);
 		assert_error_field(&r, 400, *cases[i].field ? cases[i].field :
 			NULL);
 		resp_free(&r);
 	}
-	assert_int_equal(http(&server, "PATCH", "/v1/admin/flags/patchme",
+	assert_int_equal(http(&it_server, "PATCH", "/v1/admin/flags/patchme",
 		ADMIN_TOKEN, "{\"rollout_bp\":-1}", NULL, &r), 0);
 	assert_error_field(&r, 400, "rollout_bp");
 	resp_free(&r);
-	assert_int_equal(http(&server, "PATCH", "/v1/admin/flags/patchme",
+	assert_int_equal(http(&it_server, "PATCH", "/v1/admin/flags/patchme",
 		ADMIN_TOKEN, "{\"key\":\"renamed\"}", NULL, &r), 0);
 	assert_error_field(&r, 400, "key");
 	resp_free(&r);
 	/* Nothing of the rejected requests was stored. */
-	assert_int_equal(http_status(&server, "GET", "/v1/admin/flags/b",
+	assert_int_equal(http_status(&it_server, "GET", "/v1/admin/flags/b",
 		ADMIN_TOKEN, NULL), 404);
-	assert_int_equal(http(&server, "GET", "/v1/admin/flags/patchme",
+	assert_int_equal(http(&it_server, "GET", "/v1/admin/flags/patchme",
 		ADMIN_TOKEN, NULL, NULL, &r), 0);
 	assert_non_null(strstr(r.body, "\"rollout_bp\":1,"));
 	resp_free(&r);
@@ -322,20 +306,20 @@ static void test_413(void **state)
 	resp r;
 
 	(void)state;
-	assert_int_equal(http_status(&server, "POST", "/v1/events", SDK_KEY, b),
+	assert_int_equal(http_status(&it_server, "POST", "/v1/events", SDK_KEY, b),
 		413);
 	/* Without a Content-Length the limit still holds while reading. */
-	assert_int_equal(http(&server, "POST", "/v1/events", SDK_KEY, b,
+	assert_int_equal(http(&it_server, "POST", "/v1/events", SDK_KEY, b,
 		chunked, &r), 0);
 	assert_int_equal(r.status, 413);
 	resp_free(&r);
 	free(b);
 	b = big_body(5 * 1024 * 1024);
-	assert_int_equal(http_status(&server, "POST", "/v1/admin/flags",
+	assert_int_equal(http_status(&it_server, "POST", "/v1/admin/flags",
 		ADMIN_TOKEN, b), 413);
 	free(b);
 	/* The server is still fine. */
-	assert_int_equal(http_status(&server, "GET", "/healthz", NULL, NULL),
+	assert_int_equal(http_status(&it_server, "GET", "/healthz", NULL, NULL),
 		200);
 }
 
@@ -347,7 +331,7 @@ static cJSON *stats(const char *flag, const char *query)
 
 	snprintf(path, sizeof(path), "/v1/admin/flags/%s/stats%s", flag,
 		query ? query : "");
-	assert_int_equal(http(&server, "GET", path, ADMIN_TOKEN, NULL, NULL,
+	assert_int_equal(http(&it_server, "GET", path, ADMIN_TOKEN, NULL, NULL,
 		&r), 0);
 	assert_int_equal(r.status, 200);
 	doc = json_of(&r);
@@ -364,12 +348,12 @@ static void test_events_idempotent(void **state)
 
 	(void)state;
 	create_flag("ev", 500);
-	assert_int_equal(http(&server, "POST", "/v1/events", SDK_KEY, b, NULL,
+	assert_int_equal(http(&it_server, "POST", "/v1/events", SDK_KEY, b, NULL,
 		&r), 0);
 	assert_int_equal(r.status, 202);
 	assert_string_equal(r.body, "{\"accepted\":1}");
 	resp_free(&r);
-	assert_int_equal(http(&server, "POST", "/v1/events", SDK_KEY, b, NULL,
+	assert_int_equal(http(&it_server, "POST", "/v1/events", SDK_KEY, b, NULL,
 		&r), 0);
 	assert_int_equal(r.status, 202);
 	assert_string_equal(r.body, "{\"duplicate\":true}");
@@ -377,7 +361,7 @@ static void test_events_idempotent(void **state)
 	free(b);
 	b = batch_json("00000000000000000000000000000002", "ev", "stable", 60,
 		1);
-	assert_int_equal(http_status(&server, "POST", "/v1/events", SDK_KEY, b),
+	assert_int_equal(http_status(&it_server, "POST", "/v1/events", SDK_KEY, b),
 		202);
 	free(b);
 
@@ -399,21 +383,21 @@ static void test_events_idempotent(void **state)
 	doc = stats("ev", "?since=99999999999999");
 	assert_true(num_at(doc, "arms", "stable", "exposures") == 0);
 	cJSON_Delete(doc);
-	assert_int_equal(http(&server, "GET",
+	assert_int_equal(http(&it_server, "GET",
 		"/v1/admin/flags/ev/stats?since=-1", ADMIN_TOKEN, NULL, NULL, &r),
 		0);
 	assert_error_field(&r, 400, "since");
 	resp_free(&r);
-	assert_int_equal(http(&server, "GET",
+	assert_int_equal(http(&it_server, "GET",
 		"/v1/admin/flags/ev/stats?config_version=x", ADMIN_TOKEN, NULL,
 		NULL, &r), 0);
 	assert_error_field(&r, 400, "config_version");
 	resp_free(&r);
-	assert_int_equal(http_status(&server, "GET",
+	assert_int_equal(http_status(&it_server, "GET",
 		"/v1/admin/flags/nope/stats", ADMIN_TOKEN, NULL), 404);
 
 	/* Metrics carry the totals. */
-	assert_int_equal(http(&server, "GET", "/metrics", NULL, NULL, NULL, &r),
+	assert_int_equal(http(&it_server, "GET", "/metrics", NULL, NULL, NULL, &r),
 		0);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body,
@@ -483,7 +467,7 @@ static void test_events_bad_input(void **state)
 	(void)state;
 	create_flag("bad", 1);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(http(&server, "POST", "/v1/events", SDK_KEY,
+		assert_int_equal(http(&it_server, "POST", "/v1/events", SDK_KEY,
 			cases[i].body, NULL, &r), 0);
 		if (r.status != 400 || (*cases[i].field && !strstr(r.body,
 				cases[i].field)))
@@ -497,7 +481,7 @@ static void test_events_bad_input(void **state)
 	assert_true(num_at(doc, "arms", "canary", "exposures") == 0);
 	cJSON_Delete(doc);
 	/* Unknown fields are ignored (forward compatibility). */
-	assert_int_equal(http_status(&server, "POST", "/v1/events", SDK_KEY,
+	assert_int_equal(http_status(&it_server, "POST", "/v1/events", SDK_KEY,
 		HEAD("00000000000000000000000000000b00") "\"future\":{\"x\":1},"
 		"\"windows\":[{\"flag\":\"bad\",\"arm\":\"canary\","
 		"\"config_version\":1,\"start_ms\":1,\"end_ms\":2,\"exposures\":5,"
@@ -517,5 +501,5 @@ int main(void)
 		cmocka_unit_test(test_events_bad_input),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, it_setup, it_teardown);
 }

@@ -16,22 +16,6 @@
 
 #include "harness.h"
 
-static srv server;
-
-static int setup(void **state)
-{
-	(void)state;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return srv_start(&server, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	srv_cleanup(&server);
-	curl_global_cleanup();
-	return 0;
-}
 
 static double canary_exposures(const char *flag)
 {
@@ -41,7 +25,7 @@ static double canary_exposures(const char *flag)
 	resp r;
 
 	snprintf(path, sizeof(path), "/v1/admin/flags/%s/stats", flag);
-	assert_int_equal(http(&server, "GET", path, ADMIN_TOKEN, NULL, NULL,
+	assert_int_equal(http(&it_server, "GET", path, ADMIN_TOKEN, NULL, NULL,
 		&r), 0);
 	assert_int_equal(r.status, 200);
 	doc = cJSON_Parse(r.body);
@@ -58,7 +42,7 @@ static long version(void)
 	resp r;
 	long v = -1;
 
-	assert_int_equal(http(&server, "GET", "/v1/flags", SDK_KEY, NULL, NULL,
+	assert_int_equal(http(&it_server, "GET", "/v1/flags", SDK_KEY, NULL, NULL,
 		&r), 0);
 	assert_int_equal(sscanf(r.body, "{\"version\":%ld", &v), 1);
 	resp_free(&r);
@@ -72,33 +56,33 @@ static void test_kill9_after_202(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(http_status(&server, "POST", "/v1/admin/flags",
+	assert_int_equal(http_status(&it_server, "POST", "/v1/admin/flags",
 		ADMIN_TOKEN, "{\"key\":\"durable\",\"rollout_bp\":100}"), 201);
 	/* Several rounds: post, kill -9 at once after the 202, restart. */
 	for (i = 0; i < 3; i++) {
 		snprintf(id, sizeof(id), "%032x", 0xd00d0 + i);
 		b = batch_json(id, "durable", "canary", 7, 1);
-		assert_int_equal(http_status(&server, "POST", "/v1/events",
+		assert_int_equal(http_status(&it_server, "POST", "/v1/events",
 			SDK_KEY, b), 202);
-		srv_kill9(&server);
-		assert_int_equal(srv_restart(&server, NULL), 0);
+		srv_kill9(&it_server);
+		assert_int_equal(srv_restart(&it_server, NULL), 0);
 		assert_true(canary_exposures("durable") == 7.0 * (i + 1));
 		/* The batch id survived too: a replay is not counted. */
-		assert_int_equal(http_status(&server, "POST", "/v1/events",
+		assert_int_equal(http_status(&it_server, "POST", "/v1/events",
 			SDK_KEY, b), 202);
 		assert_true(canary_exposures("durable") == 7.0 * (i + 1));
 		free(b);
 	}
 	v = version();
-	assert_int_equal(http_status(&server, "PATCH",
+	assert_int_equal(http_status(&it_server, "PATCH",
 		"/v1/admin/flags/durable", ADMIN_TOKEN, "{\"rollout_bp\":200}"),
 		200);
-	srv_kill9(&server);
-	assert_int_equal(srv_restart(&server, NULL), 0);
+	srv_kill9(&it_server);
+	assert_int_equal(srv_restart(&it_server, NULL), 0);
 	assert_int_equal(version(), v + 1);
-	assert_int_equal(http_status(&server, "DELETE",
+	assert_int_equal(http_status(&it_server, "DELETE",
 		"/v1/admin/flags/durable", ADMIN_TOKEN, NULL), 200);
-	assert_int_equal(srv_restart(&server, NULL), 0); /* clean stop */
+	assert_int_equal(srv_restart(&it_server, NULL), 0); /* clean stop */
 	assert_int_equal(version(), v + 2);
 }
 
@@ -108,5 +92,5 @@ int main(void)
 		cmocka_unit_test(test_kill9_after_202),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, it_setup, it_teardown);
 }

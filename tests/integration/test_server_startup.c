@@ -61,9 +61,7 @@ static void test_refuses_without_secrets(void **state)
 static void test_insecure_dev(void **state)
 {
 	const char *extra[] = { "--insecure-dev", NULL };
-	char log[512], text[8192] = "";
-	FILE *f;
-	size_t n;
+	char text[8192];
 	srv s;
 
 	(void)state;
@@ -73,18 +71,14 @@ static void test_insecure_dev(void **state)
 	assert_int_equal(http_status(&s, "GET", "/v1/admin/flags", "x", NULL),
 		200);
 	assert_int_equal(srv_stop(&s), 0);
-	snprintf(log, sizeof(log), "%s/server.log", s.dir);
-	f = fopen(log, "r");
-	assert_non_null(f);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = '\0';
-	fclose(f);
+	assert_true(srv_read_log(&s, text, sizeof(text)) > 0);
 	assert_non_null(strstr(text, "WARNING: --insecure-dev"));
 	srv_cleanup(&s);
 }
 
 static void test_schema_and_listen_line(void **state)
 {
+	char text[4096], want[64];
 	resp r;
 	srv s;
 
@@ -99,24 +93,12 @@ static void test_schema_and_listen_line(void **state)
 	assert_non_null(strstr(r.body, "\"schema_version\":1"));
 	resp_free(&r);
 	assert_int_equal(srv_stop(&s), 0);
-	{
-		char log[512], text[4096] = "", want[64];
-		FILE *f;
-		size_t n;
-
-		snprintf(log, sizeof(log), "%s/server.log", s.dir);
-		f = fopen(log, "r");
-		assert_non_null(f);
-		n = fread(text, 1, sizeof(text) - 1, f);
-		text[n] = '\0';
-		fclose(f);
-		snprintf(want, sizeof(want), "listening on 127.0.0.1:%d\n",
-			s.port);
-		assert_non_null(strstr(text, want));
-		/* Secrets never reach the log. */
-		assert_null(strstr(text, SDK_KEY));
-		assert_null(strstr(text, ADMIN_TOKEN));
-	}
+	assert_true(srv_read_log(&s, text, sizeof(text)) > 0);
+	snprintf(want, sizeof(want), "listening on 127.0.0.1:%d\n", s.port);
+	assert_non_null(strstr(text, want));
+	/* Secrets never reach the log. */
+	assert_null(strstr(text, SDK_KEY));
+	assert_null(strstr(text, ADMIN_TOKEN));
 	srv_cleanup(&s);
 }
 

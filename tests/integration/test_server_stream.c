@@ -19,22 +19,6 @@
 
 #define MANY 1000
 
-static srv server;
-
-static int setup(void **state)
-{
-	(void)state;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return srv_start(&server, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	srv_cleanup(&server);
-	curl_global_cleanup();
-	return 0;
-}
 
 /* The current config version, from /v1/flags. */
 static long current_version(void)
@@ -42,7 +26,7 @@ static long current_version(void)
 	resp r;
 	long v = -1;
 
-	assert_int_equal(http(&server, "GET", "/v1/flags", SDK_KEY, NULL, NULL,
+	assert_int_equal(http(&it_server, "GET", "/v1/flags", SDK_KEY, NULL, NULL,
 		&r), 0);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(sscanf(r.body, "{\"version\":%ld", &v), 1);
@@ -53,7 +37,7 @@ static long current_version(void)
 static int open_stream(const char *last_event_id)
 {
 	char req[512];
-	int fd = raw_connect(&server);
+	int fd = raw_connect(&it_server);
 	size_t n;
 
 	assert_true(fd >= 0);
@@ -72,7 +56,7 @@ static void change_rollout(const char *flag, int bp)
 
 	snprintf(body, sizeof(body), "{\"rollout_bp\":%d}", bp);
 	snprintf(path, sizeof(path), "/v1/admin/flags/%s", flag);
-	assert_int_equal(http_status(&server, "PUT", path, ADMIN_TOKEN, body) /
+	assert_int_equal(http_status(&it_server, "PUT", path, ADMIN_TOKEN, body) /
 		100, 2);
 }
 
@@ -165,9 +149,9 @@ static void test_thousand_streams(void **state)
 	}
 	/* 1,000 idle streams take no thread: ordinary requests still flow. */
 	for (i = 0; i < 20; i++)
-		assert_int_equal(http_status(&server, "GET", "/v1/flags", SDK_KEY,
+		assert_int_equal(http_status(&it_server, "GET", "/v1/flags", SDK_KEY,
 			NULL), 200);
-	assert_int_equal(http(&server, "GET", "/metrics", NULL, NULL, NULL, &r),
+	assert_int_equal(http(&it_server, "GET", "/metrics", NULL, NULL, NULL, &r),
 		0);
 	/* Streams closed by earlier tests may linger until their next write
 	 * fails, so at least MANY. */
@@ -197,5 +181,5 @@ int main(void)
 		cmocka_unit_test(test_thousand_streams),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, it_setup, it_teardown);
 }
