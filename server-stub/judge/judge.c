@@ -208,18 +208,47 @@ static void say(cj_metric *m, cj_verdict v, const char *rule, bool critical,
 	va_end(ap);
 }
 
+/* P(X >= k) for X ~ Poisson(mu), k >= 1: the terms from k upward. */
+static double poisson_tail(double k, double mu)
+{
+	double log_term, sum = 0;
+	int j;
+
+	if (mu <= 0)
+		return 0;
+	if (mu >= k)
+		return 1; /* at least about a half: never surprising */
+	log_term = k * log(mu) - mu - log_gamma(k + 1);
+	for (j = 0; j < 1000; j++) {
+		double t = exp(log_term);
+
+		sum += t;
+		if (t < sum * 1e-12)
+			break;
+		log_term += log(mu / (k + j + 1));
+	}
+	return fmin(sum, 1);
+}
+
 /* Canary-only errors: stable clean over min exposures, canary with enough
- * errors at no more than the stable's exposure (see SPARSE_P). */
-static bool sparse_errors(const cj_gates *g, double xc, double xs, double nc,
-	double ns)
+ * errors at no more than the stable's exposure (see SPARSE_P) and, when
+ * the stable's long-run rate is known, more than it explains. */
+static bool sparse_errors(const cj_gates *g, const cj_input *in, double xc,
+	double xs, double nc, double ns)
 {
 	double share = nc / (nc + ns);
+	double nh = (double)in->stable_history.exposures;
 
 	if (g->sparse_min_errors == 0 || xs > 0)
 		return false;
 	if (xc < (double)g->sparse_min_errors || ns < (double)g->min_exposures)
 		return false;
-	return pow(share, xc) <= SPARSE_P && xc / nc >= g->err_abs;
+	if (pow(share, xc) > SPARSE_P || xc / nc < g->err_abs)
+		return false;
+	if (nh > ns && poisson_tail(xc, nc *
+	    (double)in->stable_history.errors / nh) > g->alpha)
+		return false;
+	return true;
 }
 
 /* Significantly above an absolute error-rate cap (one-sample test). */
@@ -297,7 +326,7 @@ static void judge_errors(const cj_gates *g, const cj_input *in, cj_metric *m)
 			"%.3g", 100 * pc, 100 * ps, m->statistic, m->threshold);
 		return;
 	}
-	if (sparse_errors(g, xc, xs, nc, ns)) {
+	if (sparse_errors(g, in, xc, xs, nc, ns)) {
 		say(m, CJ_FAIL, "errors_sparse", false,
 			"%.0f canary errors in %.0f exposures, none in %.0f "
 			"stable exposures", xc, nc, ns);

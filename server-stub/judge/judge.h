@@ -14,7 +14,8 @@
  *    and absolute). PASS needs the mirror test: confidence that the canary
  *    is below pass_ratio x stable (or below stable + abs margin).
  *  - sparse errors: canary-only errors (stable 0 in >= min exposures,
- *    canary >= 3 at no more than the stable exposure) FAIL.
+ *    canary >= 3 at no more than the stable exposure, and surprising at
+ *    the stable's long-run rate when that is known) FAIL.
  *  - latency: p50/p95/p99 from the merged histograms; FAIL needs the ratio
  *    and the absolute floor and a significant excess of canary requests
  *    above the stable quantile (same e-value machinery).
@@ -84,6 +85,12 @@ typedef struct cj_input {
 	cj_arm stable;
 	cj_arm canary;
 	double canary_share; /* the rollout's share, rollout_bp / 10000 */
+	/* Optional: the stable arm since the rollout started (all steps;
+	 * latency unused; exposures 0 = unknown). It tells the sparse rule
+	 * whether "stable had 0 errors this step" is luck or a clean record:
+	 * with it, canary-only errors FAIL only when they are surprising
+	 * (Poisson tail < alpha) at the stable's long-run rate. */
+	cj_arm stable_history;
 } cj_input;
 
 typedef struct cj_metric {

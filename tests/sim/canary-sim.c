@@ -5,7 +5,7 @@
  * takes. docs/analysis.md has the table and the command that made it.
  *
  *   canary-sim [--runs N] [--seed S] [--scenario NAME] [--markdown]
- *              [--rpm X] [--interval SECONDS]
+ *              [--rpm X] [--interval SECONDS] [--verbose]
  *   canary-sim --check   (fast scenarios, asserted bounds; ctest "sim")
  *   canary-sim --list
  *
@@ -67,8 +67,8 @@ static const scenario scenarios[] = {
 	  10000, 0.005, 1, -1, 1, 1, true, 3, 0, 0, 0, 0, 100 },
 	{ "srm_half_share", "canary gets half its rollout share",
 	  10000, 0.005, 1, -1, 1, 0.5, false, 0, 0, 0, 0.01, 0, 100 },
-	{ "healthy_rare_errors", "healthy, 200 req/min, 0.1% errors",
-	  200, 0.001, 1, -1, 1, 1, false, 0, 0, 0, 0.10, -1, 0 },
+	{ "healthy_rare_50pct", "healthy, 200 req/min, 0.1% errors, from 50%",
+	  200, 0.001, 1, -1, 1, 1, false, 0, 3, 0, 0.05, -1, 200 },
 	{ "healthy_1k", "healthy, 1k req/min, 0.5% errors",
 	  1000, 0.005, 1, -1, 1, 1, false, 0, 0, 0, 0.03, -1, 0 },
 };
@@ -82,6 +82,7 @@ typedef struct sim_opts {
 	double lat_median, lat_sigma;
 	int horizon_min;
 	bool markdown;
+	bool verbose;        /* print every rollback and pause with its reason */
 } sim_opts;
 
 typedef struct outcome {
@@ -95,8 +96,9 @@ typedef struct outcome {
 } outcome;
 
 typedef struct arms {
-	uint64_t n[2], x[2]; /* [0] stable, [1] canary */
+	uint64_t n[2], x[2]; /* [0] stable, [1] canary; since the step began */
 	canary__hist h[2];
+	uint64_t hn, hx;     /* stable since the rollout began */
 } arms;
 
 static void arms_reset(arms *a)
@@ -118,9 +120,13 @@ static void traffic(const scenario *sc, const sim_opts *o, sim_rng *rng,
 	uint64_t nc = sc->no_canary ? 0 : sim_binomial(rng, total, share);
 	uint64_t ns = total - nc;
 
+	uint64_t xs = sim_binomial(rng, ns, sc->base_err);
+
 	a->n[0] += ns;
 	a->n[1] += nc;
-	a->x[0] += sim_binomial(rng, ns, sc->base_err);
+	a->x[0] += xs;
+	a->hn += ns;
+	a->hx += xs;
 	a->x[1] += sim_binomial(rng, nc, pc) + inject;
 	sim_latency_draw(rng, &lat[0], ns, &a->h[0]);
 	sim_latency_draw(rng, &lat[1], nc, &a->h[1]);
@@ -168,6 +174,13 @@ static void run_one(const scenario *sc, const sim_opts *o,
 	sim_rng_seed(&rng, seed);
 	pick_injections(sc, o, &rng, inject_ticks);
 	arms_reset(a);
+	/* Starting past the first step: the earlier steps' stable history
+	 * (one hour of traffic) is what the server would have seen. */
+	a->hn = a->hx = 0;
+	if (sc->start_step > 0) {
+		a->hn = sim_poisson(&rng, (o->rpm > 0 ? o->rpm : sc->rpm) * 60);
+		a->hx = sim_binomial(&rng, a->hn, sc->base_err);
+	}
 	for (t = 1; t <= ticks; t++) {
 		int64_t now = t * interval_ms;
 		double share = steps[r.step] / 10000.0 * sc->share_bias;
@@ -180,11 +193,18 @@ static void run_one(const scenario *sc, const sim_opts *o,
 		in.stable = (cj_arm){ a->n[0], a->x[0], &a->h[0] };
 		in.canary = (cj_arm){ a->n[1], a->x[1], &a->h[1] };
 		in.canary_share = steps[r.step] / 10000.0;
+		in.stable_history = (cj_arm){ a->hn, a->hx, NULL };
 		cj_evaluate(g, &in, &res);
 		cj_fsm_tick(&r, &res, now, &d);
 		cj_fsm_apply(&r, &d, now);
 		if (r.step > out->max_step)
 			out->max_step = r.step;
+		if (o->verbose && (d.action == CJ_ACT_ROLLBACK ||
+		    d.action == CJ_ACT_PAUSE))
+			printf("  seed %llu t=%dmin step %zu %s: %s\n",
+				(unsigned long long)seed,
+				(int)(now / MINUTE_MS), r.step,
+				cj_action_name(d.action), d.reason);
 		switch (d.action) {
 		case CJ_ACT_ROLLBACK:
 			out->rolled_back = 1;
@@ -365,7 +385,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: canary-sim [--runs N] [--seed S] "
 		"[--scenario NAME] [--rpm X] [--interval SECONDS] "
-		"[--markdown] | --check | --list\n");
+		"[--markdown] [--verbose] | --check | --list\n");
 }
 
 static int parse_args(int argc, char **argv, sim_opts *o, const char **only,
@@ -378,6 +398,8 @@ static int parse_args(int argc, char **argv, sim_opts *o, const char **only,
 
 		if (!strcmp(a, "--check")) {
 			*do_check = true;
+		} else if (!strcmp(a, "--verbose")) {
+			o->verbose = true;
 		} else if (!strcmp(a, "--markdown")) {
 			o->markdown = true;
 		} else if (!strcmp(a, "--list")) {
@@ -411,7 +433,7 @@ static int parse_args(int argc, char **argv, sim_opts *o, const char **only,
 
 int main(int argc, char **argv)
 {
-	sim_opts o = { 1000, 20251125, 60, 0, 100, 0.5, 300, false };
+	sim_opts o = { 1000, 20251125, 60, 0, 100, 0.5, 300, false, false };
 	const char *only = NULL;
 	bool do_check = false;
 	size_t i;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "histogram.h"
+#include "sim_traffic.h"
 
 static double gamma_(void)
 {
@@ -34,21 +35,6 @@ static double edge_distance(double x)
 	double v = log(x) / log(gamma_());
 
 	return fabs(v - nearbyint(v));
-}
-
-/* splitmix64: a seeded, portable stream for the random checks. */
-static uint64_t mix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *s)
-{
-	return (double)(mix(s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static void test_index_range_constants(void **state)
@@ -71,14 +57,15 @@ static void test_index_range_constants(void **state)
  * edge, over 2 million log-uniform values across the whole range. */
 static void test_index_matches_libm(void **state)
 {
-	uint64_t seed = 42;
+	sim_rng rng;
 	double lo = log(CANARY_HIST_MIN_MS), hi = log(CANARY_HIST_MAX_MS);
 	long mismatches = 0;
 	int i;
 
 	(void)state;
+	sim_rng_seed(&rng, 42);
 	for (i = 0; i < 2000000; i++) {
-		double x = exp(lo + (hi - lo) * uniform(&seed));
+		double x = exp(lo + (hi - lo) * sim_uniform(&rng));
 		int fast = canary__hist_index(x), slow = libm_index(x);
 
 		if (fast != slow) {
@@ -112,14 +99,15 @@ static void test_index_at_edges(void **state)
  * (allowing 1e-9 relative for values exactly on an edge). */
 static void test_relative_error_bound(void **state)
 {
-	uint64_t seed = 7;
+	sim_rng rng;
 	double lo = log(CANARY_HIST_MIN_MS), hi = log(CANARY_HIST_MAX_MS);
 	double worst = 0;
 	int i;
 
 	(void)state;
+	sim_rng_seed(&rng, 7);
 	for (i = 0; i < 1000000; i++) {
-		double x = exp(lo + (hi - lo) * uniform(&seed));
+		double x = exp(lo + (hi - lo) * sim_uniform(&rng));
 		double v = canary__hist_value(canary__hist_index(x));
 		double err = fabs(v - x) / x;
 
@@ -176,16 +164,18 @@ static void test_quantiles_vs_exact(void **state)
 		0.999, 1 };
 	enum { N = 20001 };
 	double *data = malloc(N * sizeof(double));
-	uint64_t seed = 99;
+	sim_rng rng;
 	canary__hist h;
 	size_t i;
 
 	(void)state;
+	sim_rng_seed(&rng, 99);
 	assert_non_null(data);
 	canary__hist_init(&h);
 	for (i = 0; i < N; i++) {
 		/* lognormal-ish: exp of a sum of uniforms */
-		double z = uniform(&seed) + uniform(&seed) + uniform(&seed) - 1.5;
+		double z = sim_uniform(&rng) + sim_uniform(&rng) +
+			sim_uniform(&rng) - 1.5;
 
 		data[i] = 100 * exp(2 * z);
 		assert_int_equal(canary__hist_add(&h, data[i]), CANARY_OK);
@@ -229,15 +219,16 @@ static void test_quantile_edges(void **state)
 static void test_merge(void **state)
 {
 	canary__hist a, b, both;
-	uint64_t seed = 5;
+	sim_rng rng;
 	int i;
 
 	(void)state;
+	sim_rng_seed(&rng, 5);
 	canary__hist_init(&a);
 	canary__hist_init(&b);
 	canary__hist_init(&both);
 	for (i = 0; i < 5000; i++) {
-		double x = 1000 * uniform(&seed), y = 5 * uniform(&seed);
+		double x = 1000 * sim_uniform(&rng), y = 5 * sim_uniform(&rng);
 
 		canary__hist_add(&a, x);
 		canary__hist_add(&b, y - 0.5);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "judge.h"
+#include "sim_traffic.h"
 
 static cj_gates gates;
 
@@ -111,6 +112,25 @@ static void test_sparse_three_vs_zero(void **state)
 	/* At the 1% step 3 vs 0 is overwhelming evidence. */
 	r = judge_errors_only(arms(99000, 0, 1000, 3, 0.01));
 	assert_int_equal(r.verdict, CJ_FAIL);
+}
+
+/* With the stable's long-run record, 3 vs 0 this step FAILs only when the
+ * record is clean enough to make 3 canary errors surprising. */
+static void test_sparse_with_history(void **state)
+{
+	cj_input in = arms(2000, 0, 2000, 3, 0.5);
+	cj_result r;
+
+	(void)state;
+	in.stable_history = (cj_arm){ 100000, 100, NULL }; /* 0.1% */
+	r = judge_errors_only(in);
+	assert_int_not_equal(r.verdict, CJ_FAIL);
+	in.stable_history = (cj_arm){ 100000, 0, NULL };   /* never */
+	r = judge_errors_only(in);
+	expect(&r, CJ_FAIL, "errors_sparse");
+	in.stable_history = (cj_arm){ 100000, 2, NULL };   /* 0.002% */
+	r = judge_errors_only(in);
+	expect(&r, CJ_FAIL, "errors_sparse");
 }
 
 static void test_ten_percent_vs_none(void **state)
@@ -280,16 +300,6 @@ static void test_latency_missing(void **state)
 	assert_string_equal(r.metrics[CJ_M_P95].rule, "latency_min_samples");
 }
 
-/* splitmix64 */
-static uint64_t mix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* Ville's inequality in practice: under equal rates, checking after every
  * error for 400 errors, the e-value reaches 1/alpha in at most ~alpha of
  * sequences (alpha = 0.05 here so the check has resolution). */
@@ -297,15 +307,16 @@ static void test_evalue_anytime_valid(void **state)
 {
 	static const double rho[] = { 1.5, 2, 3, 5, 10, 30, 100 };
 	const double share = 0.2, threshold = log(20);
-	uint64_t seed = 1234;
+	sim_rng rng;
 	int runs = 4000, crossed = 0, i, j;
 
 	(void)state;
+	sim_rng_seed(&rng, 1234);
 	for (i = 0; i < runs; i++) {
 		double xc = 0, xs = 0;
 
 		for (j = 0; j < 400; j++) {
-			if ((double)(mix(&seed) >> 11) / 9007199254740992.0 < share)
+			if (sim_uniform(&rng) < share)
 				xc++;
 			else
 				xs++;
@@ -340,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup(test_gates_validate, setup),
 		cmocka_unit_test_setup(test_no_canary_traffic, setup),
 		cmocka_unit_test_setup(test_sparse_three_vs_zero, setup),
+		cmocka_unit_test_setup(test_sparse_with_history, setup),
 		cmocka_unit_test_setup(test_ten_percent_vs_none, setup),
 		cmocka_unit_test_setup(test_healthy_passes, setup),
 		cmocka_unit_test_setup(test_min_exposures, setup),
