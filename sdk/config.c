@@ -15,20 +15,6 @@
 
 #include "error.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	CANARY__PRINTF(3, 4);
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return CANARY_EPARSE;
-}
 
 static int oom(char *err, size_t errlen)
 {
@@ -48,16 +34,16 @@ static int get_string(const canary__alloc *a, const cJSON *obj,
 
 	if (!item || cJSON_IsNull(item)) {
 		if (!dflt)
-			return fail(err, errlen, "%s.%s: required", path, name);
+			return canary__parse_fail(err, errlen, "%s.%s: required", path, name);
 		value = dflt;
 	} else if (!cJSON_IsString(item) || !item->valuestring) {
-		return fail(err, errlen, "%s.%s: must be a string", path, name);
+		return canary__parse_fail(err, errlen, "%s.%s: must be a string", path, name);
 	} else {
 		value = item->valuestring;
 	}
 	len = strlen(value);
 	if (len > max_len)
-		return fail(err, errlen, "%s.%s: longer than %zu bytes", path,
+		return canary__parse_fail(err, errlen, "%s.%s: longer than %zu bytes", path,
 			name, max_len);
 	*out = canary__strndup(a, value, len);
 	return *out ? CANARY_OK : oom(err, errlen);
@@ -73,17 +59,17 @@ static int get_uint(const cJSON *obj, const char *name, const char *path,
 
 	if (!item) {
 		if (required)
-			return fail(err, errlen, "%s%s%s: required", path,
+			return canary__parse_fail(err, errlen, "%s%s%s: required", path,
 				*path ? "." : "", name);
 		*out = dflt;
 		return CANARY_OK;
 	}
 	if (!cJSON_IsNumber(item))
-		return fail(err, errlen, "%s%s%s: must be a number", path,
+		return canary__parse_fail(err, errlen, "%s%s%s: must be a number", path,
 			*path ? "." : "", name);
 	v = item->valuedouble;
 	if (!isfinite(v) || v < 0 || v > (double)max || floor(v) != v)
-		return fail(err, errlen, "%s%s%s: must be 0..%llu", path,
+		return canary__parse_fail(err, errlen, "%s%s%s: must be 0..%llu", path,
 			*path ? "." : "", name, (unsigned long long)max);
 	*out = (uint64_t)v;
 	return CANARY_OK;
@@ -99,7 +85,7 @@ static int get_bool(const cJSON *obj, const char *name, const char *path,
 		return CANARY_OK;
 	}
 	if (!cJSON_IsBool(item))
-		return fail(err, errlen, "%s.%s: must be true or false", path, name);
+		return canary__parse_fail(err, errlen, "%s.%s: must be true or false", path, name);
 	*out = cJSON_IsTrue(item) != 0;
 	return CANARY_OK;
 }
@@ -134,11 +120,11 @@ static int get_strlist(const canary__alloc *a, const cJSON *obj,
 	if (!arr || cJSON_IsNull(arr))
 		return CANARY_OK;
 	if (!cJSON_IsArray(arr))
-		return fail(err, errlen, "%s.%s: must be an array of strings",
+		return canary__parse_fail(err, errlen, "%s.%s: must be an array of strings",
 			path, name);
 	n = (size_t)cJSON_GetArraySize(arr);
 	if (n > CANARY__MAX_LIST_LEN)
-		return fail(err, errlen, "%s.%s: more than %d entries", path,
+		return canary__parse_fail(err, errlen, "%s.%s: more than %d entries", path,
 			name, CANARY__MAX_LIST_LEN);
 	if (n == 0)
 		return CANARY_OK;
@@ -150,13 +136,13 @@ static int get_strlist(const canary__alloc *a, const cJSON *obj,
 
 		if (!cJSON_IsString(item) || !item->valuestring) {
 			strlist_clear(a, out);
-			return fail(err, errlen, "%s.%s[%zu]: must be a string",
+			return canary__parse_fail(err, errlen, "%s.%s[%zu]: must be a string",
 				path, name, i);
 		}
 		len = strlen(item->valuestring);
 		if (len == 0 || len > CANARY__MAX_UNIT_LEN) {
 			strlist_clear(a, out);
-			return fail(err, errlen, "%s.%s[%zu]: must be 1..%d bytes",
+			return canary__parse_fail(err, errlen, "%s.%s[%zu]: must be 1..%d bytes",
 				path, name, i, CANARY__MAX_UNIT_LEN);
 		}
 		out->items[i] = canary__strndup(a, item->valuestring, len);
@@ -217,7 +203,7 @@ static int get_variants(const canary__alloc *a, const cJSON *obj,
 	int rc;
 
 	if (v && !cJSON_IsNull(v) && !cJSON_IsObject(v))
-		return fail(err, errlen, "%s.variants: must be an object", path);
+		return canary__parse_fail(err, errlen, "%s.variants: must be an object", path);
 	if (!v || cJSON_IsNull(v))
 		v = NULL;
 	snprintf(vpath, sizeof(vpath), "%s.variants", path);
@@ -237,11 +223,11 @@ int canary__flag_from_json(const canary__alloc *a, const cJSON *obj,
 
 	memset(out, 0, sizeof(*out));
 	if (!cJSON_IsObject(obj))
-		return fail(err, errlen, "%s: must be an object", path);
+		return canary__parse_fail(err, errlen, "%s: must be an object", path);
 	rc = get_string(a, obj, "key", path, NULL, CANARY__MAX_KEY_LEN,
 		&out->key, err, errlen);
 	if (rc == CANARY_OK && out->key[0] == '\0')
-		rc = fail(err, errlen, "%s.key: must not be empty", path);
+		rc = canary__parse_fail(err, errlen, "%s.key: must not be empty", path);
 	if (rc == CANARY_OK)
 		rc = get_string(a, obj, "salt", path, out->key,
 			CANARY__MAX_KEY_LEN, &out->salt, err, errlen);
@@ -295,7 +281,7 @@ static int check_unique(canary__config *c, char *err, size_t errlen)
 	qsort(c->flags, c->count, sizeof(*c->flags), cmp_flag_key);
 	for (i = 1; i < c->count; i++)
 		if (strcmp(c->flags[i - 1].key, c->flags[i].key) == 0)
-			return fail(err, errlen, "flags: duplicate key \"%s\"",
+			return canary__parse_fail(err, errlen, "flags: duplicate key \"%s\"",
 				c->flags[i].key);
 	return CANARY_OK;
 }
@@ -308,12 +294,12 @@ static int parse_flags(const canary__alloc *a, const cJSON *arr,
 	int rc;
 
 	if (!arr)
-		return fail(err, errlen, "flags: required");
+		return canary__parse_fail(err, errlen, "flags: required");
 	if (!cJSON_IsArray(arr))
-		return fail(err, errlen, "flags: must be an array");
+		return canary__parse_fail(err, errlen, "flags: must be an array");
 	n = (size_t)cJSON_GetArraySize(arr);
 	if (n > CANARY__MAX_FLAGS)
-		return fail(err, errlen, "flags: more than %d flags",
+		return canary__parse_fail(err, errlen, "flags: more than %d flags",
 			CANARY__MAX_FLAGS);
 	c->flags = canary__calloc(a, n ? n : 1, sizeof(*c->flags));
 	if (!c->flags)
@@ -340,17 +326,17 @@ int canary__config_parse(const canary__alloc *a, const char *json,
 
 	*out = NULL;
 	if (!json)
-		return fail(err, errlen, "config: no document");
+		return canary__parse_fail(err, errlen, "config: no document");
 	if (len > CANARY__MAX_CONFIG_BYTES)
-		return fail(err, errlen, "config: larger than %u bytes",
+		return canary__parse_fail(err, errlen, "config: larger than %u bytes",
 			CANARY__MAX_CONFIG_BYTES);
 	root = cJSON_ParseWithLengthOpts(json, len, NULL, 0);
 	if (!root) {
-		rc = fail(err, errlen, "config: malformed JSON");
+		rc = canary__parse_fail(err, errlen, "config: malformed JSON");
 		goto done;
 	}
 	if (!cJSON_IsObject(root)) {
-		rc = fail(err, errlen, "config: must be a JSON object");
+		rc = canary__parse_fail(err, errlen, "config: must be a JSON object");
 		goto done;
 	}
 	c = canary__calloc(a, 1, sizeof(*c));

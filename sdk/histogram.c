@@ -180,20 +180,6 @@ fail:
 	return NULL;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	CANARY__PRINTF(3, 4);
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return CANARY_EPARSE;
-}
 
 /* An exact integer in [min, max] (doubles: the wire is JSON). */
 static bool int_in(const cJSON *item, double min, double max, double *out)
@@ -216,20 +202,20 @@ static int decode_pair(canary__hist *out, const cJSON *pair, int prev,
 	double vi, vc;
 
 	if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2)
-		return fail(err, errlen, "%s.bins[%zu]: must be [index, count]",
+		return canary__parse_fail(err, errlen, "%s.bins[%zu]: must be [index, count]",
 			path, n);
 	ji = pair->child;
 	jc = ji->next;
 	if (!int_in(ji, CANARY__HIST_MIN_INDEX, CANARY__HIST_MAX_INDEX, &vi))
-		return fail(err, errlen, "%s.bins[%zu][0]: must be an integer "
+		return canary__parse_fail(err, errlen, "%s.bins[%zu][0]: must be an integer "
 			"%d..%d", path, n, CANARY__HIST_MIN_INDEX,
 			CANARY__HIST_MAX_INDEX);
 	*index = (int)vi;
 	if (n > 0 && *index <= prev)
-		return fail(err, errlen, "%s.bins[%zu][0]: indices must be "
+		return canary__parse_fail(err, errlen, "%s.bins[%zu][0]: indices must be "
 			"strictly increasing", path, n);
 	if (!int_in(jc, 1, (double)CANARY__HIST_MAX_COUNT, &vc))
-		return fail(err, errlen, "%s.bins[%zu][1]: must be an integer "
+		return canary__parse_fail(err, errlen, "%s.bins[%zu][1]: must be an integer "
 			"1..%llu", path, n,
 			(unsigned long long)CANARY__HIST_MAX_COUNT);
 	add_at(out, *index, (uint64_t)vc);
@@ -247,18 +233,18 @@ int canary__hist_from_json(canary__hist *out, const struct cJSON *obj,
 	canary__hist_init(out);
 	path = path ? path : "";
 	if (!cJSON_IsObject(obj))
-		return fail(err, errlen, "%s: must be an object", path);
+		return canary__parse_fail(err, errlen, "%s: must be an object", path);
 	zero = cJSON_GetObjectItemCaseSensitive(obj, "zero");
 	if (zero && !int_in(zero, 0, (double)CANARY__HIST_MAX_COUNT, &vz))
-		return fail(err, errlen, "%s.zero: must be an integer 0..%llu",
+		return canary__parse_fail(err, errlen, "%s.zero: must be an integer 0..%llu",
 			path, (unsigned long long)CANARY__HIST_MAX_COUNT);
 	out->zero = (uint64_t)vz;
 	out->total = out->zero;
 	bins = cJSON_GetObjectItemCaseSensitive(obj, "bins");
 	if (!bins)
-		return fail(err, errlen, "%s.bins: required", path);
+		return canary__parse_fail(err, errlen, "%s.bins: required", path);
 	if (!cJSON_IsArray(bins))
-		return fail(err, errlen, "%s.bins: must be an array", path);
+		return canary__parse_fail(err, errlen, "%s.bins: must be an array", path);
 	cJSON_ArrayForEach(pair, bins) {
 		rc = decode_pair(out, pair, prev, &index, path, n, err, errlen);
 		if (rc != CANARY_OK) {
