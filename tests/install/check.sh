@@ -9,6 +9,15 @@ libdir=$(dirname "$(find "$prefix" -name canary.pc | head -n 1)")/..
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 export LD_LIBRARY_PATH="$libdir"
 
+# 0. Hidden visibility: the shared library exports canary_* and nothing
+#    else (no canary__ internals, no dependency symbols).
+leaked=$(nm -D --defined-only "$libdir/libcanary.so" | awk '{print $3}' |
+	grep -v '^canary_[a-z]' || true)
+if [ -n "$leaked" ]; then
+	echo "exported by accident: $leaked" >&2
+	exit 1
+fi
+
 # 1. pkg-config, exactly as the README says.
 cc "$consumer/app.c" $(pkg-config --cflags --libs canary) -o "$prefix/app-pc"
 "$prefix/app-pc" | grep -q "^canary 1$"
