@@ -163,7 +163,7 @@ void dp_options(canary_options *o, const char *url, const char *cache_path,
 	o->request_timeout_ms = 1000;
 	o->poll_interval_ms = 100;
 	o->backoff_cap_ms = 100;
-	o->stream_idle_timeout_ms = 1000;
+	o->stream_idle_timeout_ms = 10000;
 	o->log_level = CANARY_LOG_DEBUG;
 	if (log) {
 		o->log_fn = dp_log_fn;

@@ -47,15 +47,22 @@ static int teardown(void **state)
 }
 
 /* A client that only the stream can update: polling once an hour. */
-static void start(fixture *f)
+static void start_idle(fixture *f, uint32_t idle_ms)
 {
 	canary_options o;
 
 	dp_options(&o, fs_url(f->fs), NULL, f->log, &f->st);
 	o.poll_interval_ms = 3600000;
+	if (idle_ms)
+		o.stream_idle_timeout_ms = idle_ms;
 	assert_int_equal(canary_client_new(&f->c, &o), CANARY_OK);
 	assert_int_equal(canary_client_wait_ready(f->c, DP_PATIENCE_MS),
 		CANARY_OK);
+}
+
+static void start(fixture *f)
+{
+	start_idle(f, 0);
 }
 
 static bool stream_open(void *ctx)
@@ -134,7 +141,7 @@ static void test_silent_stream_dropped(void **state)
 	progress p = { f->fs, "/v1/stream", 3 };
 
 	fs_set_stream_mode(f->fs, FS_STALL);
-	start(f);
+	start_idle(f, 1000);
 	assert_true(dp_wait(requests, &p));
 	assert_true(dp_log_count(f->log, "no data for 1000 ms") >= 1);
 	/* After each drop the worker fetched to catch up. */
