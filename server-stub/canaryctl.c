@@ -22,18 +22,10 @@
 #include <string.h>
 
 #include "canary/canary.h"
+#include "ctl.h"
 #include "ctl_table.h"
 
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 2
-#define EXIT_NETWORK 3
 #define MAX_RESPONSE (64u * 1024u * 1024u)
-
-typedef struct ctl {
-	const char *server;
-	const char *token;
-	bool json;
-} ctl;
 
 typedef struct buf {
 	char *data;
@@ -51,6 +43,15 @@ static void usage(FILE *out)
 "  flag set KEY [options]      change only the given fields\n"
 "  flag delete KEY\n"
 "  stats FLAG [--config-version N] [--since MS]\n"
+"  rollout start FLAG [rollout options]\n"
+"  rollout status FLAG             state and decision history\n"
+"  rollout list\n"
+"  rollout pause|resume|rollback FLAG\n"
+"  rollout promote FLAG [--full]   next step, or the last one\n"
+"rollout options:\n"
+"  --steps 1,5,25,50,100  --min-soak 5m  --max-step 1h  --interval 1m\n"
+"  --on-fail rollback|pause        pause = dry run (record, do not roll back)\n"
+"  --gate NAME=VALUE               judge gate, repeatable (docs/server.md)\n"
 "flag options:\n"
 "  --rollout PCT | --rollout-bp N   canary share (percent, or 0..10000 bp)\n"
 "  --enable | --disable             kill switch (disabled = all stable)\n"
@@ -138,7 +139,7 @@ static int refused(long status, const buf *b)
 }
 
 /* Request, check for 2xx, parse JSON into *doc (may be NULL). */
-static int call(const ctl *c, const char *method, const char *path,
+int ctl_call(const ctl *c, const char *method, const char *path,
 	const char *body, cJSON **doc)
 {
 	long status = 0;
@@ -159,7 +160,7 @@ static int call(const ctl *c, const char *method, const char *path,
 	return rc;
 }
 
-static char *escape_key(const char *key)
+char *ctl_escape(const char *key)
 {
 	CURL *h = curl_easy_init();
 	char *e = h ? curl_easy_escape(h, key, 0) : NULL;
@@ -170,7 +171,7 @@ static char *escape_key(const char *key)
 	return copy;
 }
 
-static void print_json(const cJSON *doc)
+void ctl_print_json(const cJSON *doc)
 {
 	char *s = cJSON_Print(doc);
 
@@ -262,11 +263,11 @@ static void print_flag_doc(const cJSON *doc)
 static int cmd_list(const ctl *c)
 {
 	cJSON *doc;
-	int rc = call(c, "GET", "/v1/admin/flags", NULL, &doc);
+	int rc = ctl_call(c, "GET", "/v1/admin/flags", NULL, &doc);
 
 	if (rc == 0) {
 		if (c->json) {
-			print_json(doc);
+			ctl_print_json(doc);
 		} else {
 			print_flags(cJSON_GetObjectItemCaseSensitive(doc, "flags"));
 			printf("config version %.0f\n", num(doc, "version"));
@@ -279,7 +280,7 @@ static int cmd_list(const ctl *c)
 /* GET or DELETE one flag. */
 static int cmd_one(const ctl *c, const char *method, const char *key)
 {
-	char *k = escape_key(key), path[1024];
+	char *k = ctl_escape(key), path[1024];
 	cJSON *doc = NULL;
 	int rc;
 
@@ -287,9 +288,9 @@ static int cmd_one(const ctl *c, const char *method, const char *key)
 		return EXIT_USAGE;
 	snprintf(path, sizeof(path), "/v1/admin/flags/%s", k);
 	free(k);
-	rc = call(c, method, path, NULL, &doc);
+	rc = ctl_call(c, method, path, NULL, &doc);
 	if (rc == 0 && c->json)
-		print_json(doc);
+		ctl_print_json(doc);
 	else if (rc == 0 && strcmp(method, "DELETE") == 0)
 		printf("deleted %s (config version %.0f)\n", key,
 			num(doc, "version"));
@@ -423,7 +424,7 @@ static int cmd_write(const ctl *c, bool create, const char *key, int argc,
 {
 	cJSON *body = flag_body(key, create, argc, argv), *doc = NULL;
 	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
-	char *k = escape_key(key), path[1024];
+	char *k = ctl_escape(key), path[1024];
 	int rc = EXIT_USAGE;
 
 	if (text && k) {
@@ -431,10 +432,10 @@ static int cmd_write(const ctl *c, bool create, const char *key, int argc,
 			snprintf(path, sizeof(path), "/v1/admin/flags");
 		else
 			snprintf(path, sizeof(path), "/v1/admin/flags/%s", k);
-		rc = call(c, create ? "POST" : "PATCH", path, text, &doc);
+		rc = ctl_call(c, create ? "POST" : "PATCH", path, text, &doc);
 	}
 	if (rc == 0 && c->json)
-		print_json(doc);
+		ctl_print_json(doc);
 	else if (rc == 0)
 		print_flag_doc(doc);
 	cJSON_Delete(body);
@@ -484,7 +485,7 @@ static int cmd_stats(const ctl *c, const char *key, int argc, char **argv)
 {
 	static const char *const head[] = { "ARM", "EXPOSURES", "ERRORS",
 		"ERROR%", "P50_MS", "P95_MS", "P99_MS" };
-	char *k = escape_key(key), path[1200];
+	char *k = ctl_escape(key), path[1200];
 	size_t n;
 	cJSON *doc = NULL;
 	const cJSON *arms;
@@ -508,9 +509,9 @@ static int cmd_stats(const ctl *c, const char *key, int argc, char **argv)
 	}
 	if (i != argc || n >= sizeof(path))
 		return usage(stderr), EXIT_USAGE;
-	rc = call(c, "GET", path, NULL, &doc);
+	rc = ctl_call(c, "GET", path, NULL, &doc);
 	if (rc == 0 && c->json) {
-		print_json(doc);
+		ctl_print_json(doc);
 	} else if (rc == 0) {
 		arms = cJSON_GetObjectItemCaseSensitive(doc, "arms");
 		ctl_table_init(&t, 7, head);
@@ -543,6 +544,12 @@ static int dispatch(const ctl *c, int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[0], "stats") == 0)
 		return cmd_stats(c, argv[1], argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[0], "rollout") == 0) {
+		int rc = ctl_rollout(c, argc - 1, argv + 1);
+
+		if (rc != EXIT_USAGE)
+			return rc;
+	}
 	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "events.h"
+#include "rollout.h"
 
 enum { M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16 };
 enum { AUTH_NONE, AUTH_SDK, AUTH_ADMIN };
@@ -30,7 +31,8 @@ typedef struct route {
 
 enum {
 	R_HEALTHZ, R_METRICS, R_FLAGS, R_STREAM, R_EVENTS, R_ADMIN_FLAGS,
-	R_ADMIN_FLAG, R_ADMIN_STATS, R_COUNT
+	R_ADMIN_FLAG, R_ADMIN_STATS, R_ADMIN_ROLLOUTS, R_ADMIN_ROLLOUT,
+	R_ADMIN_ROLLOUT_OP, R_COUNT
 };
 
 /* Small bodies on endpoints that take none: any body there is a mistake. */
@@ -54,6 +56,18 @@ static const route routes[R_COUNT] = {
 		"GET, PUT, PATCH, DELETE" },
 	[R_ADMIN_STATS] = { CS_EP_ADMIN_STATS, M_GET, AUTH_ADMIN, NO_BODY,
 		cs_handle_admin_stats, "GET" },
+	[R_ADMIN_ROLLOUTS] = { CS_EP_ADMIN_ROLLOUTS, M_GET | M_POST,
+		AUTH_ADMIN, CS_ROLLOUT_MAX_BODY, cs_handle_admin_rollouts,
+		"GET, POST" },
+	[R_ADMIN_ROLLOUT] = { CS_EP_ADMIN_ROLLOUTS, M_GET, AUTH_ADMIN,
+		NO_BODY, cs_handle_admin_rollout, "GET" },
+	[R_ADMIN_ROLLOUT_OP] = { CS_EP_ADMIN_ROLLOUTS, M_POST, AUTH_ADMIN,
+		NO_BODY, cs_handle_admin_rollout_op, "POST" },
+};
+
+/* Operations on /v1/admin/rollouts/{flag}/OP. */
+static const char *const rollout_ops[] = {
+	"pause", "resume", "promote", "rollback"
 };
 
 static int method_bit(const char *m)
@@ -71,15 +85,38 @@ static int method_bit(const char *m)
 	return 0;
 }
 
+/* /v1/admin/rollouts/{flag}[/OP]: the flag, and the operation if any. */
+static int rollout_route(const char *rest, const char **key,
+	size_t *key_len, const char **sub)
+{
+	size_t n = strlen(rest), i, olen;
+
+	*key = rest;
+	for (i = 0; i < sizeof(rollout_ops) / sizeof(rollout_ops[0]); i++) {
+		olen = strlen(rollout_ops[i]);
+		if (n > olen + 1 && rest[n - olen - 1] == '/' &&
+		    strcmp(rest + n - olen, rollout_ops[i]) == 0) {
+			*key_len = n - olen - 1;
+			*sub = rollout_ops[i];
+			return R_ADMIN_ROLLOUT_OP;
+		}
+	}
+	*key_len = n;
+	return R_ADMIN_ROLLOUT;
+}
+
 /* Route `url`; a flag key from the path goes to *key (borrowed, with
- * *key_len). Returns -1 for no route. */
-static int find_route(const char *url, const char **key, size_t *key_len)
+ * *key_len), an operation to *sub. Returns -1 for no route. */
+static int find_route(const char *url, const char **key, size_t *key_len,
+	const char **sub)
 {
 	static const char flags_prefix[] = "/v1/admin/flags/";
+	static const char rollouts_prefix[] = "/v1/admin/rollouts/";
 	static const char stats_suffix[] = "/stats";
 	size_t n, slen = sizeof(stats_suffix) - 1;
 
 	*key = NULL;
+	*sub = NULL;
 	if (strcmp(url, "/healthz") == 0)
 		return R_HEALTHZ;
 	if (strcmp(url, "/metrics") == 0)
@@ -92,6 +129,11 @@ static int find_route(const char *url, const char **key, size_t *key_len)
 		return R_EVENTS;
 	if (strcmp(url, "/v1/admin/flags") == 0)
 		return R_ADMIN_FLAGS;
+	if (strcmp(url, "/v1/admin/rollouts") == 0)
+		return R_ADMIN_ROLLOUTS;
+	if (strncmp(url, rollouts_prefix, sizeof(rollouts_prefix) - 1) == 0)
+		return rollout_route(url + sizeof(rollouts_prefix) - 1, key,
+			key_len, sub);
 	if (strncmp(url, flags_prefix, sizeof(flags_prefix) - 1) != 0)
 		return -1;
 	*key = url + sizeof(flags_prefix) - 1;
@@ -243,9 +285,9 @@ static bool declared_too_large(struct MHD_Connection *c, size_t limit)
 static enum MHD_Result first_call(cs_server *s, struct MHD_Connection *c,
 	const char *url, const char *method, cs_request *r)
 {
-	const char *key;
+	const char *key, *sub;
 	size_t key_len = 0;
-	int rt = find_route(url, &key, &key_len);
+	int rt = find_route(url, &key, &key_len, &sub);
 	const route *ro;
 
 	if (rt < 0) {
@@ -255,6 +297,7 @@ static enum MHD_Result first_call(cs_server *s, struct MHD_Connection *c,
 	}
 	ro = &routes[rt];
 	r->route = rt;
+	r->sub = sub;
 	r->ep = ro->ep;
 	r->limit = ro->body_limit;
 	if (!(method_bit(method) & ro->methods))

@@ -20,6 +20,7 @@ typedef struct cs_request {
 	int route;
 	const char *method;      /* borrowed from MHD for the request */
 	char *key;               /* flag key from the path, or NULL */
+	const char *sub;         /* rollout operation from the path (static) */
 	char *body;              /* NUL-terminated upload */
 	size_t len, cap, limit;
 	bool too_large;
@@ -64,5 +65,11 @@ enum MHD_Result cs_handle_events(cs_request *r, struct MHD_Connection *c);
 enum MHD_Result cs_handle_admin_flags(cs_request *r, struct MHD_Connection *c);
 enum MHD_Result cs_handle_admin_flag(cs_request *r, struct MHD_Connection *c);
 enum MHD_Result cs_handle_admin_stats(cs_request *r, struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_rollouts(cs_request *r,
+	struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_rollout(cs_request *r,
+	struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
+	struct MHD_Connection *c);
 
 #endif

@@ -7,6 +7,8 @@
  */
 #include "metrics.h"
 
+#include "controller.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,7 +24,8 @@ struct cs_metrics {
 };
 
 static const char *const endpoint_names[CS_EP_COUNT] = {
-	"flags", "stream", "events", "admin_flags", "admin_stats", "metrics",
+	"flags", "stream", "events", "admin_flags", "admin_stats",
+	"admin_rollouts", "metrics",
 	"healthz", "other",
 };
 
@@ -164,6 +167,52 @@ static void put_requests(text *t, cs_metrics *m)
 	}
 }
 
+typedef struct rollout_pass {
+	text *t;
+	int pass; /* 0 = state, 1 = step */
+} rollout_pass;
+
+static void put_rollout(const cs_rollout *r, void *arg)
+{
+	static const cj_status states[] = { CJ_RUNNING, CJ_PAUSED,
+		CJ_ROLLED_BACK, CJ_COMPLETED };
+	rollout_pass *p = arg;
+	size_t i;
+
+	if (p->pass == 1) {
+		put(p->t, "canary_rollout_step_percent{flag=\"");
+		put_label(p->t, r->flag);
+		put(p->t, "\"} %g\n", r->status == CJ_ROLLED_BACK ? 0 :
+			r->spec.steps_bp[r->step] / 100.0);
+		return;
+	}
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		put(p->t, "canary_rollout_state{flag=\"");
+		put_label(p->t, r->flag);
+		put(p->t, "\",state=\"%s\"} %d\n", cj_status_name(states[i]),
+			r->status == states[i]);
+	}
+}
+
+/* The latest rollout of each flag: one state series per possible state
+ * (1 for the current one), and the canary share it holds now. */
+static int put_rollouts(text *t, cs_store *store)
+{
+	rollout_pass p = { t, 0 };
+	int rc;
+
+	put(t, "# HELP canary_rollout_state State of the flag's latest "
+		"rollout (1 = current).\n# TYPE canary_rollout_state gauge\n");
+	rc = cs_controller_visit(store, put_rollout, &p);
+	p.pass = 1;
+	put(t, "# HELP canary_rollout_step_percent Canary share the flag's "
+		"rollout holds now, percent.\n"
+		"# TYPE canary_rollout_step_percent gauge\n");
+	if (rc == CANARY_OK)
+		rc = cs_controller_visit(store, put_rollout, &p);
+	return rc;
+}
+
 int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
 	uint64_t open_streams, char **out, size_t *len)
 {
@@ -191,6 +240,8 @@ int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
 		(unsigned long long)atomic_load(&m->duplicates),
 		(unsigned long long)atomic_load(&m->windows));
 	rc = put_totals(&t, store);
+	if (rc == CANARY_OK)
+		rc = put_rollouts(&t, store);
 	put_requests(&t, m);
 	if (rc == CANARY_OK && t.failed)
 		rc = CANARY_ENOMEM;

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "controller.h"
 #include "http.h"
 
 uint64_t cs_now_ms(void)
@@ -118,6 +119,12 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "prune-batches", 3600u * 1000u,
 			tick_prune, s);
+	/* Every tick; each rollout is evaluated on its own interval. */
+	if (rc == CANARY_OK)
+		rc = cs_controller_new(&s->controller, s->store);
+	if (rc == CANARY_OK)
+		rc = cs_ticker_add(s->ticker, "controller", o->tick_ms,
+			cs_controller_tick, s->controller);
 	if (rc != CANARY_OK) {
 		if (!*err)
 			snprintf(err, errlen, "cannot initialise (%d)", rc);
@@ -241,6 +248,7 @@ void cs_server_free(cs_server *s)
 	cs_hub_free(s->hub);
 	cs_flags_cache_free(s->cache);
 	cs_metrics_free(s->metrics);
+	cs_controller_free(s->controller);
 	cs_store_close(s->store);
 	free(s);
 }

@@ -22,6 +22,7 @@
 #include "tick.h"
 
 struct MHD_Daemon;
+struct cs_controller;
 
 typedef struct cs_server {
 	const cs_options *opts;      /* borrowed; outlives the server */
@@ -31,6 +32,7 @@ typedef struct cs_server {
 	cs_stream_hub *hub;
 	cs_metrics *metrics;
 	cs_ticker *ticker;
+	struct cs_controller *controller; /* rollouts (controller.h) */
 	struct MHD_Daemon *daemon;
 	uint16_t port;               /* bound port once started */
 	char address[96];            /* "127.0.0.1:PORT" once started */

@@ -49,6 +49,21 @@ static const char *const migrations[] = {
 	"CREATE TABLE totals(flag TEXT NOT NULL, arm INTEGER NOT NULL,"
 	"  exposures INTEGER NOT NULL, errors INTEGER NOT NULL,"
 	"  PRIMARY KEY(flag, arm)) WITHOUT ROWID;",
+	/* 2: rollouts and their decision history (rollout_store.c). The
+	 * partial unique index is the "one active rollout per flag" rule. */
+	"CREATE TABLE rollouts(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  flag TEXT NOT NULL, spec TEXT NOT NULL, state TEXT NOT NULL,"
+	"  step INTEGER NOT NULL, step_start_ms INTEGER NOT NULL,"
+	"  step_version INTEGER NOT NULL, reason TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+	"  rev INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX rollouts_active ON rollouts(flag)"
+	"  WHERE state IN ('running', 'paused');"
+	"CREATE INDEX rollouts_flag ON rollouts(flag, id);"
+	"CREATE TABLE decisions(id INTEGER PRIMARY KEY,"
+	"  rollout_id INTEGER NOT NULL, time_ms INTEGER NOT NULL,"
+	"  body TEXT NOT NULL);"
+	"CREATE INDEX decisions_rollout ON decisions(rollout_id, id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -98,7 +113,7 @@ static const char *const sql[S_COUNT] = {
 	[S_STATS_WIN] = "SELECT arm, exposures, errors, latency_zero, latency"
 		" FROM windows WHERE flag = ?1"
 		" AND (?2 IS NULL OR config_version = ?2) AND window_ms >= ?3"
-		" AND (?4 = 0 OR window_ms < ?4)",
+		" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5",
 	[S_TOTALS] = "SELECT flag, arm, exposures, errors FROM totals"
 		" ORDER BY flag, arm",
 	[S_PRUNE] = "DELETE FROM batches WHERE received_ms < ?1",
@@ -487,15 +502,28 @@ static int bump(cs_store *s, uint64_t *version)
 
 static void publish(cs_store *s);
 
-/* The tail of every config change: bump, commit, publish. */
-static int commit_change(cs_store *s, int rc, uint64_t *version)
+/* The tail of every config change: bump, run the caller's part of the
+ * transaction (if any), commit, publish. */
+static int commit_change_txn(cs_store *s, int rc, cs_store_txn_fn fn,
+	void *ctx, uint64_t *version)
 {
+	uint64_t v = 0;
+
 	if (rc == CANARY_OK)
-		rc = bump(s, version);
+		rc = bump(s, &v);
+	if (rc == CANARY_OK && fn)
+		rc = fn(s->db, v, ctx);
+	if (version)
+		*version = v;
 	rc = finish(s, rc);
 	if (rc == CANARY_OK)
 		publish(s);
 	return rc;
+}
+
+static int commit_change(cs_store *s, int rc, uint64_t *version)
+{
+	return commit_change_txn(s, rc, NULL, NULL, version);
 }
 
 static void publish(cs_store *s)
@@ -541,6 +569,12 @@ done:
 int cs_store_flag_modify(cs_store *s, const char *key, cs_modify_fn fn,
 	void *ctx, uint64_t *version)
 {
+	return cs_store_flag_modify_txn(s, key, fn, ctx, NULL, NULL, version);
+}
+
+int cs_store_flag_modify_txn(cs_store *s, const char *key, cs_modify_fn fn,
+	void *ctx, cs_store_txn_fn after, void *after_ctx, uint64_t *version)
+{
 	const canary__alloc *a = canary__alloc_default();
 	canary__flag cur, next;
 	int rc;
@@ -558,7 +592,7 @@ int cs_store_flag_modify(cs_store *s, const char *key, cs_modify_fn fn,
 		rc = CANARY_EINVAL; /* a modify may not rename */
 	if (rc == CANARY_OK)
 		rc = write_flag(s, &next, S_FLAG_UPSERT);
-	rc = commit_change(s, rc, version);
+	rc = commit_change_txn(s, rc, after, after_ctx, version);
 done:
 	pthread_mutex_unlock(&s->lock);
 	canary__flag_clear(a, &cur);
@@ -684,6 +718,7 @@ static void bind_filter(sqlite3_stmt *st, const char *flag,
 		sqlite3_bind_null(st, 2);
 	sqlite3_bind_int64(st, 3, f ? (sqlite3_int64)f->since_ms : 0);
 	sqlite3_bind_int64(st, 4, f ? (sqlite3_int64)f->until_ms : 0);
+	sqlite3_bind_int64(st, 5, f ? (sqlite3_int64)f->min_config_version : 0);
 }
 
 static uint64_t col_u64(sqlite3_stmt *st, int col)
@@ -735,6 +770,22 @@ int cs_store_stats(cs_store *s, const char *flag, const cs_stats_filter *f,
 	rc = step_done(s->st[S_BEGIN]);
 	if (rc == CANARY_OK)
 		rc = stats_windows(s, flag, f, out);
+	rc = finish(s, rc);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int cs_store_txn(cs_store *s, cs_store_txn_fn fn, void *ctx)
+{
+	uint64_t v = 0;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = begin(s);
+	if (rc == CANARY_OK)
+		rc = read_version(s, &v);
+	if (rc == CANARY_OK)
+		rc = fn(s->db, v, ctx);
 	rc = finish(s, rc);
 	pthread_mutex_unlock(&s->lock);
 	return rc;

@@ -24,6 +24,9 @@
 #define CS_ENOTFOUND (-100) /* no such flag */
 #define CS_EEXISTS (-101)   /* flag already exists (create) */
 #define CS_ECANCELED (-102) /* a modify callback declined */
+#define CS_ECONFLICT (-103) /* state changed under us / not allowed now */
+#define CS_ENOROLLOUT (-104) /* no such rollout */
+#define CS_ESTALE (-105)    /* changed since it was read: read again */
 
 typedef struct cs_store cs_store;
 
@@ -77,6 +80,26 @@ typedef int (*cs_modify_fn)(const canary__flag *cur, canary__flag *next,
 int cs_store_flag_modify(cs_store *store, const char *key, cs_modify_fn fn,
 	void *ctx, uint64_t *version);
 
+/*
+ * Extra work inside a store transaction (the rollout tables of
+ * rollout_store.c). `db` is the store's connection, `version` the config
+ * version the transaction will commit. A non-zero return rolls the whole
+ * transaction back and is returned to the caller. Prepared statements
+ * only; no calls back into the store.
+ */
+struct sqlite3;
+typedef int (*cs_store_txn_fn)(struct sqlite3 *db, uint64_t version,
+	void *ctx);
+
+/* cs_store_flag_modify() plus `after` in the same transaction, after the
+ * version bump: a flag change and its bookkeeping commit together. */
+int cs_store_flag_modify_txn(cs_store *store, const char *key,
+	cs_modify_fn fn, void *ctx, cs_store_txn_fn after, void *after_ctx,
+	uint64_t *version);
+
+/* Run `fn` in one write transaction without changing the config. */
+int cs_store_txn(cs_store *store, cs_store_txn_fn fn, void *ctx);
+
 int cs_store_flag_delete(cs_store *store, const char *key, uint64_t *version);
 
 /*
@@ -100,6 +123,7 @@ typedef struct cs_stats_filter {
 	uint64_t config_version;
 	uint64_t since_ms;   /* windows starting at or after; 0 = all */
 	uint64_t until_ms;   /* windows starting before; 0 = no bound */
+	uint64_t min_config_version; /* windows at this version or later */
 } cs_stats_filter;
 
 /* Sum the windows of `flag` matching `f` per arm (out[CS_ARM_STABLE],

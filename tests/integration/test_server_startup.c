@@ -85,12 +85,12 @@ static void test_schema_and_listen_line(void **state)
 	(void)state;
 	assert_int_equal(srv_start(&s, NULL), 0);
 	assert_int_equal(http(&s, "GET", "/healthz", NULL, NULL, NULL, &r), 0);
-	assert_non_null(strstr(r.body, "\"schema_version\":1"));
+	assert_non_null(strstr(r.body, "\"schema_version\":2"));
 	resp_free(&r);
 	/* Restart on the migrated database: no migration runs twice. */
 	assert_int_equal(srv_restart(&s, NULL), 0);
 	assert_int_equal(http(&s, "GET", "/healthz", NULL, NULL, NULL, &r), 0);
-	assert_non_null(strstr(r.body, "\"schema_version\":1"));
+	assert_non_null(strstr(r.body, "\"schema_version\":2"));
 	resp_free(&r);
 	assert_int_equal(srv_stop(&s), 0);
 	assert_true(srv_read_log(&s, text, sizeof(text)) > 0);
