@@ -91,6 +91,15 @@ static int create_schema(sqlite3 *db, bool *too_new)
 	size_t i;
 	int rc;
 
+	/* Usually it is all there: a read, no write transaction (no fsync)
+	 * on the start-up path. "no such table" or no row: create below. */
+	rc = schema_version(db, &version);
+	if (rc == SQLITE_OK && version >= 1) {
+		*too_new = version > CANARY__STORE_SCHEMA;
+		return SQLITE_OK;
+	}
+	if (rc != SQLITE_ERROR && rc != SQLITE_DONE)
+		return rc; /* not a database, corrupt, busy... */
 	rc = exec_sql(db, "BEGIN IMMEDIATE");
 	for (i = 0; rc == SQLITE_OK && i < sizeof(schema_sql) / sizeof(*schema_sql); i++)
 		rc = exec_sql(db, schema_sql[i]);
