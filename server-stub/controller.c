@@ -395,10 +395,31 @@ static void plan(cs_rollout *r, const cj_decision *d, int64_t now,
 		snprintf(r->reason, sizeof(r->reason), "%s", d->reason);
 }
 
+/* The flag went away under an active rollout: end it, say why. */
+static int end_orphan(cs_controller *c, cs_rollout *r, int64_t now)
+{
+	change ch;
+	int rc;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.decision = decision_new(r, now, "controller", NULL, "rollback",
+		"flag_deleted", "the flag was deleted");
+	if (!ch.decision)
+		return CANARY_ENOMEM;
+	ch.r = r;
+	ch.now_ms = now;
+	r->status = CJ_ROLLED_BACK;
+	snprintf(r->reason, sizeof(r->reason), "the flag was deleted");
+	rc = cs_store_txn(c->store, write_rollout, &ch);
+	cJSON_Delete(ch.decision);
+	return rc;
+}
+
 static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 	int64_t now, cs_arm_stats arms[CS_ARMS])
 {
 	cs_stats_filter f;
+	canary__flag flag;
 	cj_input in;
 	cj_result res;
 	cj_rollout fsm;
@@ -406,6 +427,12 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 	change ch;
 	int rc;
 
+	rc = cs_store_flag_get(c->store, r->flag, &flag);
+	canary__flag_clear(canary__alloc_default(), &flag);
+	if (rc == CS_ENOTFOUND)
+		return end_orphan(c, r, now);
+	if (rc != CANARY_OK)
+		return rc;
 	memset(&f, 0, sizeof(f));
 	f.min_config_version = r->step_version;
 	rc = cs_store_stats(c->store, r->flag, &f, arms);

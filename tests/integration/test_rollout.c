@@ -380,6 +380,24 @@ static void test_manual_operations(void **state)
 	assert_int_equal(op(&it_server, "manual", "resume", NULL), 409);
 }
 
+static void test_deleted_flag_ends_rollout(void **state)
+{
+	cJSON *doc;
+
+	(void)state;
+	create_flag(&it_server, "gone");
+	start(&it_server, "gone", "\"interval\":\"100ms\",\"max_step\":\"1h\"");
+	assert_int_equal(status_of(&it_server, "DELETE", "/v1/admin/flags/gone",
+		NULL), 200);
+	doc = run_until_settled(&it_server, "gone", -1);
+	assert_string_equal(state_of(doc), "rolled_back");
+	assert_string_equal(dstr(last_decision(doc), "rule"), "flag_deleted");
+	cJSON_Delete(doc);
+	/* A new flag of that name can have a rollout again. */
+	create_flag(&it_server, "gone");
+	start(&it_server, "gone", "\"max_step\":\"1h\"");
+}
+
 static void test_bad_requests(void **state)
 {
 	static const char *const P = "/v1/admin/rollouts";
@@ -556,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_dry_run_pauses_instead),
 		cmocka_unit_test(test_no_traffic_holds_then_pauses),
 		cmocka_unit_test(test_manual_operations),
+		cmocka_unit_test(test_deleted_flag_ends_rollout),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_canaryctl_rollout),
