@@ -487,8 +487,14 @@ static void test_restart_resumes(void **state)
 	assert_int_equal(cJSON_GetObjectItem(doc, "step")->valueint, 2);
 	cJSON_Delete(doc);
 	assert_true(flag_num(&s, "durable", "rollout_bp") == 2500);
-	/* It carries on from 25 % after a resume, to the end. */
+	/* Running across a restart: it carries on from 25 % to the end
+	 * with no operator involved. */
 	assert_int_equal(op(&s, "durable", "resume", NULL), 200);
+	assert_int_equal(srv_restart(&s, NULL), 0);
+	doc = rollout(&s, "durable", &st);
+	assert_string_equal(state_of(doc), "running");
+	assert_int_equal(cJSON_GetObjectItem(doc, "step")->valueint, 2);
+	cJSON_Delete(doc);
 	doc = run_until_settled(&s, "durable", 0.005);
 	assert_string_equal(state_of(doc), "completed");
 	assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
