@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -421,10 +422,18 @@ cJSON *canary__config_to_json(const canary__config *config)
 	cJSON *root = cJSON_CreateObject();
 	cJSON *flags = cJSON_CreateArray();
 	size_t i;
+	char version[24];
+	cJSON *v;
 
-	if (!root || !flags ||
-	    !cJSON_AddNumberToObject(root, "version", (double)config->version))
+	/* cJSON prints numbers with %1.15g, which rounds versions above
+	 * 10^15: write the integer as raw text instead. */
+	snprintf(version, sizeof(version), "%" PRIu64, config->version);
+	v = cJSON_CreateRaw(version);
+	if (!root || !flags || !v) {
+		cJSON_Delete(v);
 		goto fail;
+	}
+	cJSON_AddItemToObject(root, "version", v);
 	for (i = 0; i < config->count; i++) {
 		cJSON *f = canary__flag_to_json(&config->flags[i]);
 

@@ -87,6 +87,20 @@ static void test_round_trip(void **state)
 	cJSON_Delete(tree);
 	canary__config_free(canary__alloc_default(), c1);
 	canary__config_free(canary__alloc_default(), c2);
+
+	/* The largest version survives encoding exactly (found by fuzz_config:
+	 * cJSON's %1.15g used to round it down). */
+	assert_int_equal(parse("{\"version\": 9007199254740991, \"flags\": []}",
+		&c1, err), CANARY_OK);
+	tree = canary__config_to_json(c1);
+	text = cJSON_PrintUnformatted(tree);
+	assert_non_null(strstr(text, "9007199254740991"));
+	assert_int_equal(parse(text, &c2, err), CANARY_OK);
+	assert_int_equal(c2->version, 9007199254740991ull);
+	cJSON_free(text);
+	cJSON_Delete(tree);
+	canary__config_free(canary__alloc_default(), c1);
+	canary__config_free(canary__alloc_default(), c2);
 }
 
 struct bad_case {
