@@ -30,10 +30,11 @@ static enum MHD_Result reply_rc(cs_request *r, struct MHD_Connection *c,
 }
 
 static enum MHD_Result reply_status_doc(cs_request *r,
-	struct MHD_Connection *c, const char *flag, unsigned int status)
+	struct MHD_Connection *c, const char *flag, uint64_t last,
+	unsigned int status)
 {
 	cJSON *doc = NULL;
-	int rc = cs_controller_status(r->srv->controller, flag, &doc);
+	int rc = cs_controller_status(r->srv->controller, flag, last, &doc);
 
 	if (rc != CANARY_OK)
 		return reply_rc(r, c, rc, NULL);
@@ -56,7 +57,7 @@ static enum MHD_Result start(cs_request *r, struct MHD_Connection *c)
 		(int64_t)cs_now_ms(), &ro);
 	if (rc != CANARY_OK)
 		return reply_rc(r, c, rc, NULL);
-	return reply_status_doc(r, c, flag, MHD_HTTP_CREATED);
+	return reply_status_doc(r, c, flag, 0, MHD_HTTP_CREATED);
 }
 
 static enum MHD_Result list(cs_request *r, struct MHD_Connection *c)
@@ -86,7 +87,14 @@ enum MHD_Result cs_handle_admin_rollouts(cs_request *r,
 enum MHD_Result cs_handle_admin_rollout(cs_request *r,
 	struct MHD_Connection *c)
 {
-	return reply_status_doc(r, c, r->key, MHD_HTTP_OK);
+	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+		"last");
+	uint64_t last = 0;
+	cs_perror e;
+
+	if (q && cs_rollout_parse_last(q, &last, &e) != CANARY_OK)
+		return cs_reply_perror(r, c, &e);
+	return reply_status_doc(r, c, r->key, last, MHD_HTTP_OK);
 }
 
 static int op_of(const cs_request *r, cs_rollout_op *op, cs_perror *e)
@@ -129,5 +137,5 @@ enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
 		(int64_t)cs_now_ms(), &ro, why, sizeof(why));
 	if (rc != CANARY_OK)
 		return reply_rc(r, c, rc, why);
-	return reply_status_doc(r, c, r->key, MHD_HTTP_OK);
+	return reply_status_doc(r, c, r->key, 0, MHD_HTTP_OK);
 }

@@ -44,7 +44,7 @@ static void usage(FILE *out)
 "  flag delete KEY\n"
 "  stats FLAG [--config-version N] [--since MS]\n"
 "  rollout start FLAG [rollout options]\n"
-"  rollout status FLAG             state and decision history\n"
+"  rollout status FLAG [--last N]  state and decision history\n"
 "  rollout list\n"
 "  rollout pause|resume|rollback FLAG\n"
 "  rollout promote FLAG [--full]   next step, or the last one\n"

@@ -566,6 +566,7 @@ typedef struct latest_ctx {
 	const char *flag;
 	cs_rollout *r;
 	cJSON *decisions; /* optional */
+	uint64_t last, total;
 } latest_ctx;
 
 static int latest_txn(struct sqlite3 *db, uint64_t version, void *arg)
@@ -575,7 +576,8 @@ static int latest_txn(struct sqlite3 *db, uint64_t version, void *arg)
 
 	(void)version;
 	if (rc == CANARY_OK && l->decisions)
-		rc = cs_rs_decisions(db, l->r->id, l->decisions);
+		rc = cs_rs_decisions(db, l->r->id, l->last, l->decisions,
+			&l->total);
 	return rc;
 }
 
@@ -642,7 +644,7 @@ static int op_plan(cs_rollout *r, cs_rollout_op op, int64_t now, change *ch,
 static int op_once(cs_controller *c, const char *flag, cs_rollout_op op,
 	int64_t now, cs_rollout *r, char *why, size_t whylen)
 {
-	latest_ctx l = { flag, r, NULL };
+	latest_ctx l = { flag, r, NULL, 0, 0 };
 	cs_rollout before;
 	const char *action = "";
 	change ch;
@@ -689,26 +691,30 @@ int cs_controller_op(cs_controller *c, const char *flag, cs_rollout_op op,
 	return rc;
 }
 
-int cs_controller_status(cs_controller *c, const char *flag, cJSON **out)
+int cs_controller_status(cs_controller *c, const char *flag, uint64_t last,
+	cJSON **out)
 {
 	cs_rollout *r = malloc(sizeof(*r));
 	cJSON *decisions = cJSON_CreateArray();
-	latest_ctx l = { flag, r, decisions };
+	latest_ctx l = { flag, r, decisions, last, 0 };
 	int rc = r && decisions ? cs_store_txn(c->store, latest_txn, &l) :
 		CANARY_ENOMEM;
 
+	cJSON *doc = rc == CANARY_OK ? cs_rollout_to_json(r) : NULL;
+
 	*out = NULL;
-	if (rc == CANARY_OK) {
-		*out = cs_rollout_to_json(r);
-		if (*out)
-			cJSON_AddItemToObject(*out, "decisions", decisions);
-		else
-			rc = CANARY_ENOMEM;
-	}
-	if (rc != CANARY_OK || !*out)
-		cJSON_Delete(decisions);
 	free(r);
-	return rc;
+	if (rc == CANARY_OK && (!doc || !cJSON_AddNumberToObject(doc,
+		    "decisions_total", (double)l.total) ||
+		    !cJSON_AddItemToObject(doc, "decisions", decisions)))
+		rc = CANARY_ENOMEM;
+	if (rc != CANARY_OK) {
+		cJSON_Delete(doc);
+		cJSON_Delete(decisions);
+		return rc;
+	}
+	*out = doc;
+	return CANARY_OK;
 }
 
 static int list_one(const cs_rollout *r, void *arg)

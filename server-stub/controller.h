@@ -57,9 +57,10 @@ typedef enum cs_rollout_op {
 int cs_controller_op(cs_controller *c, const char *flag, cs_rollout_op op,
 	int64_t now_ms, cs_rollout *out, char *why, size_t whylen);
 
-/* The flag's latest rollout with its whole decision history:
- * {"flag", "state", "step", "percent", ..., "decisions": [...]}. */
-int cs_controller_status(cs_controller *c, const char *flag,
+/* The flag's latest rollout with its decision history (the last `last`
+ * decisions, 0 = all): {"flag", "state", "step", "percent", ...,
+ * "decisions_total": n, "decisions": [...]}. */
+int cs_controller_status(cs_controller *c, const char *flag, uint64_t last,
 	struct cJSON **out);
 
 /* The latest rollout of every flag, without history: [{...}, ...]. */

@@ -192,6 +192,12 @@ static void print_status(const cJSON *doc)
 	ctl_table t;
 
 	print_summary(doc);
+	if (jnum(doc, "decisions_total") >
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc,
+		    "decisions")))
+		printf("(last %d of %.0f decisions)\n", cJSON_GetArraySize(
+			cJSON_GetObjectItemCaseSensitive(doc, "decisions")),
+			jnum(doc, "decisions_total"));
 	ctl_table_init(&t, 7, head);
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc,
 		"decisions"))
@@ -227,7 +233,7 @@ static void print_list(const cJSON *doc)
 	ctl_table_free(&t);
 }
 
-/* METHOD /v1/admin/rollouts[/FLAG[/OP]], then print. */
+/* METHOD /v1/admin/rollouts[/FLAG[/OP or ?QUERY]], then print. */
 static int rollout_call(const ctl *c, const char *method, const char *flag,
 	const char *op, const char *body, void (*print)(const cJSON *))
 {
@@ -238,7 +244,8 @@ static int rollout_call(const ctl *c, const char *method, const char *flag,
 	if (flag && !k)
 		return EXIT_USAGE;
 	snprintf(path, sizeof(path), "/v1/admin/rollouts%s%s%s%s",
-		k ? "/" : "", k ? k : "", op ? "/" : "", op ? op : "");
+		k ? "/" : "", k ? k : "", op && op[0] != '?' ? "/" : "",
+		op ? op : "");
 	free(k);
 	rc = ctl_call(c, method, path, body, &doc);
 	if (rc == 0) {
@@ -275,6 +282,16 @@ int ctl_rollout(const ctl *c, int argc, char **argv)
 		return cmd_start(c, argv[1], argc - 2, argv + 2);
 	if (strcmp(sub, "status") == 0 && argc == 2)
 		return rollout_call(c, "GET", argv[1], NULL, NULL, print_status);
+	if (strcmp(sub, "status") == 0 && argc == 4 &&
+	    strcmp(argv[2], "--last") == 0) {
+		char q[40];
+
+		if (strspn(argv[3], "0123456789") != strlen(argv[3]) ||
+		    strlen(argv[3]) > 12)
+			return EXIT_USAGE;
+		snprintf(q, sizeof(q), "?last=%s", argv[3]);
+		return rollout_call(c, "GET", argv[1], q, NULL, print_status);
+	}
 	if (strcmp(sub, "promote") == 0 && (argc == 2 ||
 	    (argc == 3 && strcmp(argv[2], "--full") == 0)))
 		return rollout_call(c, "POST", argv[1], "promote",

@@ -361,6 +361,20 @@ int cs_rollout_parse_promote(const char *body, size_t len, bool *to_full,
 	return rc;
 }
 
+int cs_rollout_parse_last(const char *s, uint64_t *out, cs_perror *e)
+{
+	uint64_t n = 0;
+	const char *p = s;
+
+	memset(e, 0, sizeof(*e));
+	for (; *p >= '0' && *p <= '9' && n <= 1000000; p++)
+		n = n * 10 + (uint64_t)(*p - '0');
+	if (p == s || *p || n < 1 || n > 1000000)
+		return cs_fail(e, "last", "must be an integer 1..1000000");
+	*out = n;
+	return CANARY_OK;
+}
+
 int cs_rollout_status_parse(const char *name, cj_status *out)
 {
 	static const cj_status all[] = { CJ_RUNNING, CJ_PAUSED,

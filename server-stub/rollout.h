@@ -79,6 +79,9 @@ struct cJSON *cs_rollout_spec_to_json(const cs_rollout_spec *s);
 int cs_rollout_parse_promote(const char *body, size_t len, bool *to_full,
 	cs_perror *e);
 
+/* ?last=N of the status: how many recent decisions, 1..1000000. */
+int cs_rollout_parse_last(const char *s, uint64_t *out, cs_perror *e);
+
 /* "running" etc. (cj_status_name) back to a status; -1 if unknown. */
 int cs_rollout_status_parse(const char *name, cj_status *out);
 

@@ -219,15 +219,37 @@ int cs_rs_add_decision(sqlite3 *db, int64_t rollout_id, int64_t time_ms,
 	return rc;
 }
 
-int cs_rs_decisions(sqlite3 *db, int64_t rollout_id, cJSON *out)
+static int count_decisions(sqlite3 *db, int64_t rollout_id, uint64_t *total)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = prepare(db, "SELECT body FROM decisions WHERE rollout_id = ?1"
-		" ORDER BY id", &st), step = SQLITE_DONE;
+	int rc = prepare(db, "SELECT COUNT(*) FROM decisions"
+		" WHERE rollout_id = ?1", &st);
 
 	if (rc != CANARY_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, rollout_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*total = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		rc = CANARY_ESTORAGE;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int cs_rs_decisions(sqlite3 *db, int64_t rollout_id, uint64_t last,
+	cJSON *out, uint64_t *total)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = count_decisions(db, rollout_id, total), step = SQLITE_DONE;
+
+	if (rc == CANARY_OK)
+		rc = prepare(db, "SELECT body FROM (SELECT id, body FROM decisions"
+			" WHERE rollout_id = ?1 ORDER BY id DESC LIMIT ?2)"
+			" ORDER BY id", &st);
+	if (rc != CANARY_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, rollout_id);
+	sqlite3_bind_int64(st, 2, last ? (sqlite3_int64)last : -1);
 	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		cJSON *d = cJSON_ParseWithLength(text_col(st, 0),
 			(size_t)sqlite3_column_bytes(st, 0));

@@ -38,8 +38,9 @@ int cs_rs_each_latest(struct sqlite3 *db, cs_rs_each_fn fn, void *ctx);
 int cs_rs_add_decision(struct sqlite3 *db, int64_t rollout_id,
 	int64_t time_ms, const struct cJSON *decision);
 
-/* The rollout's decisions, oldest first, appended to the array `out`. */
-int cs_rs_decisions(struct sqlite3 *db, int64_t rollout_id,
-	struct cJSON *out);
+/* The rollout's last `last` decisions (0 = all), oldest first, appended
+ * to the array `out`; *total gets how many there are in all. */
+int cs_rs_decisions(struct sqlite3 *db, int64_t rollout_id, uint64_t last,
+	struct cJSON *out, uint64_t *total);
 
 #endif

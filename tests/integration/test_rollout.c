@@ -401,6 +401,7 @@ static void test_deleted_flag_ends_rollout(void **state)
 static void test_bad_requests(void **state)
 {
 	static const char *const P = "/v1/admin/rollouts";
+	cJSON *doc;
 	long st;
 
 	(void)state;
@@ -440,6 +441,27 @@ static void test_bad_requests(void **state)
 	expect_400("/v1/admin/rollouts/strict/promote", "{\"to\":\"half\"}",
 		"to");
 	expect_400("/v1/admin/rollouts/strict/pause", "{\"now\":1}", "");
+	/* The history can be cut to its last N; durations in minutes. */
+	doc = call(&it_server, "GET", "/v1/admin/rollouts/strict?last=1",
+		NULL, &st);
+	assert_int_equal(st, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
+		"decisions")), 1);
+	assert_true(cJSON_GetObjectItem(doc, "decisions_total")->valuedouble
+		>= 1);
+	assert_string_equal(dstr(cJSON_GetObjectItem(doc, "spec"), "max_step"),
+		"3600000ms");
+	cJSON_Delete(doc);
+	assert_int_equal(status_of(&it_server, "GET",
+		"/v1/admin/rollouts/strict?last=0", NULL), 400);
+	assert_int_equal(op(&it_server, "strict", "rollback", NULL), 200);
+	start(&it_server, "strict", "\"min_soak\":\"5m\",\"max_step\":\"2h\"");
+	doc = call(&it_server, "GET", "/v1/admin/rollouts/strict", NULL, &st);
+	assert_string_equal(dstr(cJSON_GetObjectItem(doc, "spec"), "min_soak"),
+		"300000ms");
+	assert_string_equal(dstr(cJSON_GetObjectItem(doc, "spec"), "max_step"),
+		"7200000ms");
+	cJSON_Delete(doc);
 	assert_int_equal(status_of(&it_server, "DELETE",
 		"/v1/admin/rollouts/strict", NULL), 405);
 	/* Admin only. */
@@ -533,6 +555,9 @@ static void test_canaryctl_rollout(void **state)
 	assert_non_null(strstr(out, "PASS"));
 	assert_non_null(strstr(out, "widen"));
 	assert_non_null(strstr(out, "promote"));
+	assert_int_equal(CTL("rollout", "status", "healthy", "--last", "2"), 0);
+	assert_non_null(strstr(out, "(last 2 of "));
+	assert_int_equal(CTL("rollout", "status", "healthy", "--last", "x"), 2);
 
 	create_flag(&it_server, "ctlf");
 	assert_int_equal(CTL("rollout", "start", "ctlf", "--steps", "1,5,100",
