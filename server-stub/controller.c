@@ -170,16 +170,20 @@ static const cj_metric *deciding(const cj_result *res)
 }
 
 /* What the judge saw and said, added to a decision record. */
-static bool add_judgement(cJSON *d, const cs_arm_stats arms[CS_ARMS],
+static bool add_judgement(cJSON *d, const cs_arm_stats arms[2 * CS_ARMS],
 	const cj_result *res)
 {
 	const cj_metric *m = deciding(res);
+	const cs_arm_stats *hist = &arms[CS_ARMS + CS_ARM_STABLE];
 	cJSON *a = cJSON_AddObjectToObject(d, "arms");
+	cJSON *h = cJSON_AddObjectToObject(d, "stable_history");
 	cJSON *srm, *metrics;
 	int i;
 
 	if (!a || !add_arm(a, "stable", &arms[CS_ARM_STABLE]) ||
-	    !add_arm(a, "canary", &arms[CS_ARM_CANARY]))
+	    !add_arm(a, "canary", &arms[CS_ARM_CANARY]) || !h ||
+	    !cJSON_AddNumberToObject(h, "exposures", (double)hist->exposures) ||
+	    !cJSON_AddNumberToObject(h, "errors", (double)hist->errors))
 		return false;
 	if (!cJSON_AddStringToObject(d, "judge_rule", res->rule ? res->rule :
 		"") || !cJSON_AddStringToObject(d, "judge_reason", res->reason) ||
@@ -415,10 +419,43 @@ static int end_orphan(cs_controller *c, cs_rollout *r, int64_t now)
 	return rc;
 }
 
-static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
-	int64_t now, cs_arm_stats arms[CS_ARMS])
+/*
+ * The judge's input: both arms over the windows since the step started
+ * (arms[0..1]), and the stable arm since the rollout started (arms[2..3],
+ * whatever the config version) as the sparse rule's long-run baseline.
+ */
+static int gather(cs_controller *c, const cs_rollout *r,
+	cs_arm_stats arms[2 * CS_ARMS], cj_input *in)
 {
 	cs_stats_filter f;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	f.min_config_version = r->step_version;
+	rc = cs_store_stats(c->store, r->flag, &f, arms);
+	if (rc != CANARY_OK)
+		return rc;
+	memset(&f, 0, sizeof(f));
+	f.since_ms = r->created_ms > 0 ? (uint64_t)r->created_ms : 0;
+	rc = cs_store_stats(c->store, r->flag, &f, arms + CS_ARMS);
+	if (rc != CANARY_OK)
+		return rc;
+	memset(in, 0, sizeof(*in));
+	in->stable.exposures = arms[CS_ARM_STABLE].exposures;
+	in->stable.errors = arms[CS_ARM_STABLE].errors;
+	in->stable.latency = &arms[CS_ARM_STABLE].latency;
+	in->canary.exposures = arms[CS_ARM_CANARY].exposures;
+	in->canary.errors = arms[CS_ARM_CANARY].errors;
+	in->canary.latency = &arms[CS_ARM_CANARY].latency;
+	in->stable_history.exposures = arms[CS_ARMS + CS_ARM_STABLE].exposures;
+	in->stable_history.errors = arms[CS_ARMS + CS_ARM_STABLE].errors;
+	in->canary_share = r->spec.steps_bp[r->step] / 10000.0;
+	return CANARY_OK;
+}
+
+static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
+	int64_t now, cs_arm_stats arms[2 * CS_ARMS])
+{
 	canary__flag flag;
 	cj_input in;
 	cj_result res;
@@ -431,21 +468,10 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 	canary__flag_clear(canary__alloc_default(), &flag);
 	if (rc == CS_ENOTFOUND)
 		return end_orphan(c, r, now);
+	if (rc == CANARY_OK)
+		rc = gather(c, r, arms, &in);
 	if (rc != CANARY_OK)
 		return rc;
-	memset(&f, 0, sizeof(f));
-	f.min_config_version = r->step_version;
-	rc = cs_store_stats(c->store, r->flag, &f, arms);
-	if (rc != CANARY_OK)
-		return rc;
-	memset(&in, 0, sizeof(in));
-	in.stable.exposures = arms[CS_ARM_STABLE].exposures;
-	in.stable.errors = arms[CS_ARM_STABLE].errors;
-	in.stable.latency = &arms[CS_ARM_STABLE].latency;
-	in.canary.exposures = arms[CS_ARM_CANARY].exposures;
-	in.canary.errors = arms[CS_ARM_CANARY].errors;
-	in.canary.latency = &arms[CS_ARM_CANARY].latency;
-	in.canary_share = r->spec.steps_bp[r->step] / 10000.0;
 	cj_evaluate(&r->spec.gates, &in, &res);
 	cs_rollout_fsm(r, &fsm);
 	memset(&d, 0, sizeof(d));
@@ -472,7 +498,8 @@ void cs_controller_tick(uint64_t now_ms, void *ctx)
 {
 	cs_controller *c = ctx;
 	active_list l = { NULL, 0, 0 };
-	cs_arm_stats *arms = calloc(CS_ARMS, sizeof(*arms)); /* ~9 KiB each */
+	/* ~9 KiB each: not the stack. */
+	cs_arm_stats *arms = calloc(2 * CS_ARMS, sizeof(*arms));
 	size_t i;
 	int rc;
 

@@ -143,16 +143,13 @@ static long op(const srv *s, const char *flag, const char *what,
 	return status_of(s, "POST", path, body);
 }
 
-/*
- * One batch for both arms at the rollout's current step and config
- * version: 20,000 exposures split by the step's share, 0.5 % errors on
- * stable and `canary_err` on the canary, the same latency on both.
- */
-static void feed(const srv *s, const char *flag, double percent,
-	double version, double canary_err)
+/* One batch for both arms: `n` exposures, `percent` of them canary, the
+ * given error rates, the same latency on both. */
+static void feed_split(const srv *s, const char *flag, double version,
+	double n, double percent, double stable_err, double canary_err)
 {
 	static unsigned long long seq;
-	double n = 20000, nc = n * percent / 100, ns = n - nc;
+	double nc = n * percent / 100, ns = n - nc;
 	char *b = NULL;
 
 	assert_true(asprintf(&b, "{\"batch_id\":\"%016llx%016llx\","
@@ -165,10 +162,21 @@ static void feed(const srv *s, const char *flag, double percent,
 		"\"start_ms\":1,\"end_ms\":2,\"exposures\":%.0f,\"errors\":%.0f,"
 		"\"latency_ms\":{\"bins\":[[270,%.0f],[276,%.0f]]}}]}",
 		(unsigned long long)getpid(), ++seq, flag, version, ns,
-		ns * 0.005, ns / 2 + 1, ns / 2 + 1, flag, version, nc,
+		ns * stable_err, ns / 2 + 1, ns / 2 + 1, flag, version, nc,
 		nc * canary_err, nc / 2 + 1, nc / 2 + 1) > 0);
 	assert_int_equal(status_of(s, "POST", "/v1/events", b), 202);
 	free(b);
+}
+
+/*
+ * One batch at the rollout's current step and config version: 20,000
+ * exposures split by the step's share, 0.5 % errors on stable and
+ * `canary_err` on the canary.
+ */
+static void feed(const srv *s, const char *flag, double percent,
+	double version, double canary_err)
+{
+	feed_split(s, flag, version, 20000, percent, 0.005, canary_err);
 }
 
 /*
@@ -295,6 +303,74 @@ static void test_bad_canary_rolls_back(void **state)
 	assert_string_equal(dstr(cJSON_GetObjectItem(flag, "flag"), "state"),
 		"rolled_back");
 	cJSON_Delete(flag);
+	cJSON_Delete(doc);
+}
+
+static double step_version(const char *flag)
+{
+	long st;
+	cJSON *doc = rollout(&it_server, flag, &st);
+	double v = cJSON_GetObjectItem(doc, "step_config_version")->valuedouble;
+
+	cJSON_Delete(doc);
+	return v;
+}
+
+/* Kayenta's blind spot: 3 canary errors, none on stable, at equal
+ * exposure. One batch, then no more data: it must still roll back. */
+static void test_sparse_canary_errors_roll_back(void **state)
+{
+	cJSON *doc;
+
+	(void)state;
+	create_flag(&it_server, "sparse");
+	start(&it_server, "sparse", "\"steps\":[50,100]," FAST);
+	feed_split(&it_server, "sparse", step_version("sparse"), 4000, 50, 0,
+		3.0 / 2000);
+	doc = run_until_settled(&it_server, "sparse", -1);
+	assert_string_equal(state_of(doc), "rolled_back");
+	assert_string_equal(dstr(last_decision(doc), "judge_rule"),
+		"errors_sparse");
+	assert_true(flag_num(&it_server, "sparse", "rollout_bp") == 0);
+	cJSON_Delete(doc);
+}
+
+/* A split that does not match the rollout (sample ratio mismatch) holds:
+ * healthy numbers never widen it; it pauses at max_step. */
+static void test_sample_ratio_mismatch_holds(void **state)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	const cJSON *d;
+	bool srm = false;
+	cJSON *doc = NULL;
+	long st;
+	int i;
+
+	(void)state;
+	create_flag(&it_server, "srm");
+	start(&it_server, "srm", "\"steps\":[10,100],\"min_soak\":\"100ms\","
+		"\"max_step\":\"1s\",\"interval\":\"100ms\","
+		"\"gates\":{\"min_exposures\":200,\"min_latency\":100}");
+	for (i = 0; i < 600; i++) {
+		cJSON_Delete(doc);
+		doc = rollout(&it_server, "srm", &st);
+		if (strcmp(state_of(doc), "running") != 0)
+			break;
+		/* Half the exposures on the canary of a 10 % rollout. */
+		feed_split(&it_server, "srm", step_version("srm"), 20000, 50,
+			0.005, 0.005);
+		nanosleep(&pause, NULL);
+	}
+	assert_string_equal(state_of(doc), "paused");
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(doc, "decisions")) {
+		assert_string_not_equal(dstr(d, "action"), "widen");
+		assert_string_not_equal(dstr(d, "action"), "rollback");
+		if (strcmp(dstr(d, "judge_rule"), "srm") == 0)
+			srm = true;
+	}
+	assert_true(srm);
+	assert_string_equal(dstr(last_decision(doc), "rule"), "max_time");
+	assert_true(flag_num(&it_server, "srm", "rollout_bp") == 1000);
 	cJSON_Delete(doc);
 }
 
@@ -602,6 +678,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_healthy_rollout_completes),
 		cmocka_unit_test(test_bad_canary_rolls_back),
+		cmocka_unit_test(test_sparse_canary_errors_roll_back),
+		cmocka_unit_test(test_sample_ratio_mismatch_holds),
 		cmocka_unit_test(test_dry_run_pauses_instead),
 		cmocka_unit_test(test_no_traffic_holds_then_pauses),
 		cmocka_unit_test(test_manual_operations),
