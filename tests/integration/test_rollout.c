@@ -144,9 +144,11 @@ static long op(const srv *s, const char *flag, const char *what,
 }
 
 /* One batch for both arms: `n` exposures, `percent` of them canary, the
- * given error rates, the same latency on both. */
-static void feed_split(const srv *s, const char *flag, double version,
-	double n, double percent, double stable_err, double canary_err)
+ * given error rates; latency about 250 ms on both, the canary's histogram
+ * moved up `slow` bins (x1.02 each). */
+static void feed_slow(const srv *s, const char *flag, double version,
+	double n, double percent, double stable_err, double canary_err,
+	int slow)
 {
 	static unsigned long long seq;
 	double nc = n * percent / 100, ns = n - nc;
@@ -160,12 +162,19 @@ static void feed_split(const srv *s, const char *flag, double version,
 		"\"latency_ms\":{\"bins\":[[270,%.0f],[276,%.0f]]}},"
 		"{\"flag\":\"%s\",\"arm\":\"canary\",\"config_version\":%.0f,"
 		"\"start_ms\":1,\"end_ms\":2,\"exposures\":%.0f,\"errors\":%.0f,"
-		"\"latency_ms\":{\"bins\":[[270,%.0f],[276,%.0f]]}}]}",
+		"\"latency_ms\":{\"bins\":[[%d,%.0f],[%d,%.0f]]}}]}",
 		(unsigned long long)getpid(), ++seq, flag, version, ns,
 		ns * stable_err, ns / 2 + 1, ns / 2 + 1, flag, version, nc,
-		nc * canary_err, nc / 2 + 1, nc / 2 + 1) > 0);
+		nc * canary_err, 270 + slow, nc / 2 + 1, 276 + slow,
+		nc / 2 + 1) > 0);
 	assert_int_equal(status_of(s, "POST", "/v1/events", b), 202);
 	free(b);
+}
+
+static void feed_split(const srv *s, const char *flag, double version,
+	double n, double percent, double stable_err, double canary_err)
+{
+	feed_slow(s, flag, version, n, percent, stable_err, canary_err, 0);
 }
 
 /*
@@ -371,6 +380,27 @@ static void test_sample_ratio_mismatch_holds(void **state)
 	assert_true(srm);
 	assert_string_equal(dstr(last_decision(doc), "rule"), "max_time");
 	assert_true(flag_num(&it_server, "srm", "rollout_bp") == 1000);
+	cJSON_Delete(doc);
+}
+
+/* A canary 1.5x slower at p95 (same errors) is rolled back on latency. */
+static void test_slow_canary_rolls_back(void **state)
+{
+	cJSON *doc;
+	int i;
+
+	(void)state;
+	create_flag(&it_server, "slow");
+	start(&it_server, "slow", "\"steps\":[25,100]," FAST);
+	/* 20 bins x 1.02 ~ 1.5x: about 370 ms against 250 ms. */
+	for (i = 0; i < 3; i++)
+		feed_slow(&it_server, "slow", step_version("slow"), 20000, 25,
+			0.005, 0.005, 20);
+	doc = run_until_settled(&it_server, "slow", -1);
+	assert_string_equal(state_of(doc), "rolled_back");
+	assert_non_null(strstr(dstr(last_decision(doc), "judge_rule"),
+		"latency"));
+	assert_true(flag_num(&it_server, "slow", "rollout_bp") == 0);
 	cJSON_Delete(doc);
 }
 
@@ -680,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_bad_canary_rolls_back),
 		cmocka_unit_test(test_sparse_canary_errors_roll_back),
 		cmocka_unit_test(test_sample_ratio_mismatch_holds),
+		cmocka_unit_test(test_slow_canary_rolls_back),
 		cmocka_unit_test(test_dry_run_pauses_instead),
 		cmocka_unit_test(test_no_traffic_holds_then_pauses),
 		cmocka_unit_test(test_manual_operations),
