@@ -8,7 +8,7 @@ packages=(
 	build-essential cmake pkg-config
 	libcurl4-openssl-dev libcjson-dev libmurmurhash-dev libsqlite3-dev
 	libmicrohttpd-dev libcmocka-dev
-	clang curl
+	clang curl valgrind openssl
 )
 
 missing=()

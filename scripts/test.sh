@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build libcanary and pass the whole test suite: plain (with -Werror), then
 # everything again under AddressSanitizer + UndefinedBehaviorSanitizer, then
-# the concurrency tests under ThreadSanitizer. Exits non-zero on any failure.
+# the concurrency tests under ThreadSanitizer, then a representative subset
+# under valgrind. Exits non-zero on any failure.
 #
 #   scripts/test.sh            all three passes
 #   CANARY_TEST_QUICK=1 ...    the plain pass only
@@ -29,4 +30,18 @@ run_pass asan "-LE nosan" -DCMAKE_BUILD_TYPE=Debug \
 run_pass tsan "-L concurrency" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCANARY_SANITIZE=thread -DCANARY_BUILD_EXAMPLES=OFF \
 	-DCANARY_BUILD_BENCH=OFF
+# valgrind on the plain build: parsers, evaluation, cache, histogram.
+echo "== valgrind"
+vg_failed=0
+for t in test_config test_evaluate test_sse test_store test_backoff test_histogram; do
+	bin=$(find build-plain/tests -name "$t" -type f -perm -u+x | head -n 1)
+	[ -n "$bin" ] || { echo "valgrind: $t not built" >&2; exit 1; }
+	if (cd build-plain && valgrind -q --error-exitcode=9 --leak-check=full \
+		--errors-for-leak-kinds=definite "../$bin" >/dev/null 2>"valgrind-$t.log"); then
+		echo "valgrind $t: ok"
+	else
+		echo "valgrind $t: FAILED (build-plain/valgrind-$t.log)"; vg_failed=$((vg_failed + 1))
+	fi
+done
+[ "$vg_failed" -eq 0 ] || exit 1
 echo "== all test passes succeeded"
