@@ -1,0 +1,251 @@
+/*
+ * canary/canary.hpp - header-only C++ wrapper of libcanary (canary.h).
+ *
+ * canary::Client owns one canary_client: it is move-only, frees the client
+ * in its destructor, and its constructor throws canary::Error (with the
+ * CANARY_E* code and canary_error_last()) when the client cannot be made.
+ * Evaluation never throws: enabled() and evaluate() are the C calls, with
+ * the same guarantees (no lock, no I/O, no allocation in enabled()).
+ *
+ *   canary::Client flags(canary::Options()
+ *       .server_url("https://flags.example.com")
+ *       .sdk_key(std::getenv("CANARY_SDK_KEY"))
+ *       .cache_path("/var/lib/myapp/canary.db"));
+ *   flags.wait_ready(std::chrono::seconds(2));
+ *   if (flags.enabled("checkout-v2", user_id)) ...
+ *
+ * Needs C++11; nothing here needs a newer standard, so the wrapper builds
+ * wherever the C header does (the examples use C++17). Threading is the C
+ * API's: one Client may be shared by any number of threads.
+ */
+#ifndef CANARY_CANARY_HPP
+#define CANARY_CANARY_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "canary/canary.h"
+
+namespace canary {
+
+/** A libcanary call failed: code() is the CANARY_E* value, what() says
+ *  which call and carries canary_error_last(). */
+class Error : public std::runtime_error {
+public:
+	Error(int code, const std::string &what)
+		: std::runtime_error(what), code_(code) {}
+	int code() const noexcept { return code_; }
+
+private:
+	int code_;
+};
+
+namespace detail {
+inline void check(int rc, const char *call)
+{
+	if (rc == CANARY_OK)
+		return;
+	std::string what(call);
+	what += ": ";
+	what += canary_strerror(rc);
+	const char *detail = canary_error_last();
+	if (detail && *detail) {
+		what += ": ";
+		what += detail;
+	}
+	throw Error(rc, what);
+}
+
+inline uint32_t to_ms32(std::chrono::milliseconds ms)
+{
+	if (ms.count() <= 0)
+		return 0;
+	if (ms.count() > 0xffffffffLL)
+		return 0xffffffffu;
+	return static_cast<uint32_t>(ms.count());
+}
+} // namespace detail
+
+/**
+ * Client options, as a builder. Holds its own copies of the strings, so a
+ * temporary Options may be passed straight to Client. Unset fields keep
+ * libcanary's defaults (canary_options_init()).
+ */
+class Options {
+public:
+	Options() { detail::check(canary_options_init(&o_, CANARY_OPTIONS_VERSION), "canary_options_init"); }
+
+	Options &server_url(const std::string &v) { return set(server_url_, v); }
+	Options &sdk_key(const char *v) { return set(sdk_key_, v ? v : ""); }
+	Options &sdk_key(const std::string &v) { return set(sdk_key_, v); }
+	Options &cache_path(const std::string &v) { return set(cache_path_, v); }
+	Options &bootstrap_path(const std::string &v) { return set(bootstrap_path_, v); }
+	Options &ca_file(const std::string &v) { return set(ca_file_, v); }
+
+	Options &poll_interval(std::chrono::milliseconds v) { o_.poll_interval_ms = detail::to_ms32(v); return *this; }
+	Options &flush_interval(std::chrono::milliseconds v) { o_.flush_interval_ms = detail::to_ms32(v); return *this; }
+	Options &connect_timeout(std::chrono::milliseconds v) { o_.connect_timeout_ms = detail::to_ms32(v); return *this; }
+	Options &request_timeout(std::chrono::milliseconds v) { o_.request_timeout_ms = detail::to_ms32(v); return *this; }
+	/** Past `age` without a confirmed config, apply `policy`. */
+	Options &max_config_age(std::chrono::milliseconds age, canary_stale_policy policy)
+	{
+		o_.max_config_age_ms = age.count() > 0 ? static_cast<uint64_t>(age.count()) : 0;
+		o_.stale_policy = policy;
+		return *this;
+	}
+	Options &no_thread(bool v = true) { o_.no_thread = v; return *this; }
+	Options &no_stream(bool v = true) { o_.no_stream = v; return *this; }
+	/** `fn` is called from libcanary's threads; `ctx` is borrowed. */
+	Options &log(canary_log_fn fn, void *ctx, canary_log_level level = CANARY_LOG_INFO)
+	{
+		o_.log_fn = fn;
+		o_.log_ctx = ctx;
+		o_.log_level = level;
+		return *this;
+	}
+
+	/** Every other field of the C struct (allocator, transport, callbacks). */
+	canary_options &raw() { return o_; }
+
+	/** The C options, pointing into this object: valid while it lives
+	 *  unchanged. */
+	canary_options c_options() const
+	{
+		canary_options o = o_;
+		o.server_url = opt(server_url_);
+		o.sdk_key = opt(sdk_key_);
+		o.cache_path = opt(cache_path_);
+		o.bootstrap_path = opt(bootstrap_path_);
+		o.ca_file = opt(ca_file_);
+		return o;
+	}
+
+private:
+	Options &set(std::string &field, const std::string &v)
+	{
+		field = v;
+		return *this;
+	}
+	static const char *opt(const std::string &s) { return s.empty() ? nullptr : s.c_str(); }
+
+	canary_options o_;
+	std::string server_url_, sdk_key_, cache_path_, bootstrap_path_, ca_file_;
+};
+
+/** The answer of Client::evaluate(): canary_details, with names. */
+struct Evaluation {
+	bool canary;                  /**< true: the canary build */
+	canary_arm arm;
+	std::string variant;          /**< the arm's variant; "" if none */
+	canary_reason reason;
+	canary_eval_error error_code;
+	uint64_t config_version;
+	uint32_t bucket;
+	uint32_t rollout_bp;
+
+	const char *reason_name() const { return canary_reason_name(reason); }
+	const char *error_name() const { return canary_eval_error_name(error_code); }
+};
+
+/** One libcanary client, owned. Move-only; the moved-from object holds no
+ *  client (evaluations on it answer stable, like a NULL canary_client). */
+class Client {
+public:
+	explicit Client(const Options &opts) { make(opts.c_options()); }
+	explicit Client(const canary_options &opts) { make(opts); }
+	/** Take ownership of a client made with canary_client_new(). */
+	static Client adopt(canary_client *c) noexcept { return Client(c); }
+
+	Client(Client &&other) noexcept : c_(other.c_) { other.c_ = nullptr; }
+	Client &operator=(Client &&other) noexcept
+	{
+		if (this != &other) {
+			canary_client_free(c_);
+			c_ = other.c_;
+			other.c_ = nullptr;
+		}
+		return *this;
+	}
+	Client(const Client &) = delete;
+	Client &operator=(const Client &) = delete;
+	~Client() { canary_client_free(c_); }
+
+	/** Is `unit` in the canary for `flag`? Never throws, never blocks. */
+	bool enabled(const char *flag, const char *unit) const noexcept
+	{
+		return canary_enabled(c_, flag, unit);
+	}
+	bool enabled(const std::string &flag, const std::string &unit) const noexcept
+	{
+		return canary_enabled(c_, flag.c_str(), unit.c_str());
+	}
+
+	/** enabled() and why. Never throws except std::bad_alloc for the
+	 *  variant string. */
+	Evaluation evaluate(const char *flag, const char *unit) const
+	{
+		canary_details d;
+		bool in = canary_evaluate(c_, flag, unit, &d);
+		Evaluation e;
+		e.canary = in;
+		e.arm = d.arm;
+		e.variant = d.variant;
+		e.reason = d.reason;
+		e.error_code = d.error_code;
+		e.config_version = d.config_version;
+		e.bucket = d.bucket;
+		e.rollout_bp = d.rollout_bp;
+		return e;
+	}
+	Evaluation evaluate(const std::string &flag, const std::string &unit) const
+	{
+		return evaluate(flag.c_str(), unit.c_str());
+	}
+
+	/** Apply a /v1/flags document delivered out of band; throws Error
+	 *  (CANARY_EPARSE naming the field) and keeps the old config. */
+	void set_config_json(const std::string &json)
+	{
+		detail::check(canary_client_set_config_json(c_, json.data(), json.size()),
+			"canary_client_set_config_json");
+	}
+
+	/** Wait for a config: true when ready, false on timeout; throws Error
+	 *  when the SDK key was rejected. */
+	bool wait_ready(std::chrono::milliseconds timeout)
+	{
+		int rc = canary_client_wait_ready(c_, detail::to_ms32(timeout));
+		if (rc == CANARY_ETIMEOUT)
+			return false;
+		detail::check(rc, "canary_client_wait_ready");
+		return true;
+	}
+
+	/** No-thread mode: see canary_client_tick(). */
+	void tick(uint64_t now_ms) { detail::check(canary_client_tick(c_, now_ms), "canary_client_tick"); }
+	/** In the child after fork(): see canary_client_postfork(). */
+	void postfork() { detail::check(canary_client_postfork(c_), "canary_client_postfork"); }
+
+	canary_status status() const noexcept { return canary_client_status(c_); }
+	uint64_t config_version() const noexcept { return canary_client_config_version(c_); }
+
+	/** The C handle, still owned by this object (for the rest of canary.h). */
+	canary_client *get() const noexcept { return c_; }
+	explicit operator bool() const noexcept { return c_ != nullptr; }
+
+private:
+	explicit Client(canary_client *c) noexcept : c_(c) {}
+	void make(const canary_options &o)
+	{
+		detail::check(canary_client_new(&c_, &o), "canary_client_new");
+	}
+
+	canary_client *c_ = nullptr;
+};
+
+} // namespace canary
+
+#endif /* CANARY_CANARY_HPP */
