@@ -179,6 +179,7 @@ static int load_cache(canary_client *c, canary__cached *cached,
 {
 	canary__config *config;
 	char note[512], err[CANARY__ERRBUF];
+	int64_t now;
 	int rc;
 
 	rc = canary__store_open(&c->store, &c->alloc, c->cache_path, cached,
@@ -205,7 +206,17 @@ static int load_cache(canary_client *c, canary__cached *cached,
 	if (rc != CANARY_OK)
 		return rc;
 	start->etag = cached->etag;
-	start->config_age_ms = canary__wall_ms() - cached->fetched_at_ms;
+	/* fetched_at_ms is whatever the file holds: a subtraction could
+	 * overflow. From the future counts as fresh; the age is capped at
+	 * 2^50 ms (35,000 years) so the worker's clock arithmetic cannot
+	 * overflow either. */
+	now = canary__wall_ms();
+	if (cached->fetched_at_ms >= now)
+		start->config_age_ms = 0;
+	else if (cached->fetched_at_ms < now - ((int64_t)1 << 50))
+		start->config_age_ms = (int64_t)1 << 50;
+	else
+		start->config_age_ms = now - cached->fetched_at_ms;
 	return CANARY_OK;
 }
 
