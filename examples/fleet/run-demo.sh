@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The canary demo, on binaries already built: start canary-server on
+# 127.0.0.1 (ephemeral port, fresh SQLite file, random keys), then run two
+# rollouts with steps compressed to seconds through the fleet simulator:
+#   1. v2.4.0, healthy: widened 1% -> 5% -> 25% -> 50% -> 100%, promoted;
+#   2. v2.5.0, errors spike on the canary: rolled back at the first step.
+# Stops everything it started and removes its temp dir, whatever happens.
+#
+#   run-demo.sh BUILD_DIR
+#   CANARY_DEMO_QUICK=1 run-demo.sh BUILD_DIR    shorter soak (CI)
+set -euo pipefail
+build=$1
+server_bin=$build/server-stub/canary-server
+ctl=$build/server-stub/canaryctl
+sim=$build/examples/fleet-sim
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/canary-demo.XXXXXX")
+server_pid=
+cleanup() {
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+random_hex() { od -An -tx1 -N "$1" /dev/urandom | tr -d ' \n'; }
+export CANARY_SDK_KEYS CANARY_SDK_KEY CANARY_ADMIN_TOKEN CANARY_SERVER
+CANARY_SDK_KEY=sdk-$(random_hex 12)
+CANARY_SDK_KEYS=$CANARY_SDK_KEY
+CANARY_ADMIN_TOKEN=admin-$(random_hex 16)
+
+# Events are aggregated per second of server time, evaluated every second.
+"$server_bin" --listen 127.0.0.1:0 --db "$tmp/canary.db" \
+	--port-file "$tmp/port" --window 1 --tick-ms 100 --quiet \
+	>"$tmp/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+	[ -s "$tmp/port" ] && break
+	kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/server.log" >&2; exit 1; }
+	sleep 0.1
+done
+[ -s "$tmp/port" ] || { echo "canary-server did not start" >&2; exit 1; }
+CANARY_SERVER=http://127.0.0.1:$(cat "$tmp/port")
+echo "canary-server on $CANARY_SERVER (database $tmp/canary.db)"
+
+soak=2s
+[ "${CANARY_DEMO_QUICK:-0}" = 1 ] && soak=1s
+# Gates sized for a fleet of 4 x 50,000 requests/s (docs/server.md).
+rollout='{"steps": [1, 5, 25, 50, 100], "min_soak": "'$soak'", "interval": "1s",
+  "max_step": "30s", "gates": {"min_exposures": 1000, "min_latency": 500}}'
+
+run() { # title flag stable canary canary-errors canary-ms
+	echo
+	echo "== $1"
+	"$ctl" flag create "$2" --stable-variant "$3" --canary-variant "$4" >/dev/null
+	echo "\$ canaryctl flag create $2 --stable-variant $3 --canary-variant $4"
+	echo "\$ fleet-sim --flag $2 --canary-errors $5 --canary-ms $6 ..."
+	"$sim" --server "$CANARY_SERVER" --flag "$2" --names "$3,$4" \
+		--instances 4 --rate 50000 --stable-errors 0.002 --stable-ms 150 \
+		--canary-errors "$5" --canary-ms "$6" --rollout "$rollout" --timeout 100
+}
+
+run "scenario 1: healthy release v2.4.0" checkout-v2 v2.3.1 v2.4.0 0.002 150
+run "scenario 2: bad release v2.5.0 (canary errors 5%)" checkout-v3 v2.4.0 v2.5.0 0.05 150
+
+echo
+echo "\$ canaryctl rollout status checkout-v3"
+"$ctl" rollout status checkout-v3
