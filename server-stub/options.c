@@ -34,6 +34,8 @@ void cs_options_usage(FILE *out)
 "  --threads N            HTTP polling threads (default 2)\n"
 "  --max-connections N    open connections incl. streams (default 4096)\n"
 "  --sync full|normal     SQLite synchronous mode (default full)\n"
+"  --tls-cert FILE        serve HTTPS with this PEM certificate (chain)\n"
+"  --tls-key FILE         ... and this PEM private key (both or neither)\n"
 "  --quiet                log errors only\n"
 "  --help\n", out);
 }
@@ -98,6 +100,30 @@ static int set_str(char **dst, const char *value)
 	return *dst ? 0 : -1;
 }
 
+/* Read a whole PEM file (at most 1 MiB) into a NUL-terminated string. */
+static int read_pem(char **dst, const char *what, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (f) {
+		buf = malloc(1 << 20);
+		len = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+		fclose(f);
+	}
+	if (!buf || len == 0 || len == (1 << 20) - 1) {
+		free(buf);
+		fprintf(stderr, "canary-server: %s %s: cannot read (or empty, "
+			"or over 1 MiB)\n", what, path);
+		return -1;
+	}
+	buf[len] = '\0';
+	free(*dst);
+	*dst = buf;
+	return 0;
+}
+
 static void defaults(cs_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -126,6 +152,10 @@ static int set_option(cs_options *o, const char *name, const char *v)
 		return add_sdk_key(o, v, strlen(v));
 	if (strcmp(name, "--admin-token") == 0)
 		return set_str(&o->admin_token, v);
+	if (strcmp(name, "--tls-cert") == 0)
+		return read_pem(&o->tls_cert, name, v);
+	if (strcmp(name, "--tls-key") == 0)
+		return read_pem(&o->tls_key, name, v);
 	if (strcmp(name, "--window") == 0) {
 		if (!parse_u64(v, 1, 86400, &n))
 			return bad("--window (1..86400 seconds)", v);
@@ -247,6 +277,11 @@ int cs_options_parse(cs_options *o, int argc, char **argv)
 		fprintf(stderr, "canary-server: --db FILE is required\n");
 		return -1;
 	}
+	if (!o->tls_cert != !o->tls_key) {
+		fprintf(stderr, "canary-server: --tls-cert and --tls-key go "
+			"together\n");
+		return -1;
+	}
 	if (!o->listen && set_str(&o->listen, "127.0.0.1:8080") != 0)
 		return -1;
 	return check_secrets(o);
@@ -264,5 +299,7 @@ void cs_options_clear(cs_options *o)
 	for (i = 0; i < o->sdk_key_count; i++)
 		free(o->sdk_keys[i]);
 	free(o->admin_token);
+	free(o->tls_cert);
+	free(o->tls_key);
 	memset(o, 0, sizeof(*o));
 }

@@ -30,6 +30,9 @@ typedef struct cs_options {
 	unsigned int connection_timeout_s; /* idle non-stream; default 60 */
 	cs_sync_mode sync;
 	bool quiet;                /* no info lines on stderr */
+	char *tls_cert;            /* --tls-cert: PEM certificate chain, read at
+	                              start; set with tls_key: serve HTTPS */
+	char *tls_key;             /* --tls-key: PEM private key (contents) */
 } cs_options;
 
 /*

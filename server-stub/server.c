@@ -206,12 +206,25 @@ int cs_server_start(cs_server *s, char *err, size_t errlen)
 	socklen_t sslen = 0;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, NULL },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	int rc = resolve(s->opts->listen, &ss, &sslen, err, errlen);
 
 	if (rc != CANARY_OK)
 		return rc;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (s->opts->tls_cert) {
+		/* The PEM text lives in the options until the server ends. */
+		flags |= MHD_USE_TLS;
+		tls[0].value = 0, tls[0].ptr_value = s->opts->tls_key;
+		tls[1].value = 0, tls[1].ptr_value = s->opts->tls_cert;
+	} else {
+		tls[0].option = MHD_OPTION_END;
+	}
 	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, cs_http_access, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, or MHD warns */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -220,6 +233,7 @@ int cs_server_start(cs_server *s, char *err, size_t errlen)
 		MHD_OPTION_CONNECTION_LIMIT, s->opts->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, s->opts->connection_timeout_s,
 		MHD_OPTION_NOTIFY_COMPLETED, cs_http_completed, s,
+		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
 	if (!s->daemon) {
 		snprintf(err, errlen, "cannot listen on %s", s->opts->listen);
