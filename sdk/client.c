@@ -10,6 +10,8 @@
 #include "clock.h"
 #include "error.h"
 
+#define FINAL_FLUSH_MS 500 /* canary_client_free() waits this long at most */
+
 int canary_options_init(canary_options *opts, unsigned int version)
 {
 	if (!opts)
@@ -41,6 +43,10 @@ static void apply_defaults(canary_options *o)
 		o->backoff_cap_ms = 60000;
 	if (!o->stream_idle_timeout_ms)
 		o->stream_idle_timeout_ms = 45000;
+	if (!o->outbox_max_batches)
+		o->outbox_max_batches = 1000;
+	if (!o->outbox_max_bytes)
+		o->outbox_max_bytes = 64u * 1024u * 1024u;
 }
 
 static int check_options(const canary_options *o)
@@ -70,7 +76,11 @@ static int check_options(const canary_options *o)
 
 static void snapshot_free_cb(void *obj, void *ctx)
 {
-	(void)ctx;
+	canary_client *c = ctx;
+
+	/* No reader is left: the snapshot's last counts go to the batch. */
+	if (c->events)
+		canary__events_retire(c->events, obj);
 	canary__snapshot_free(obj);
 }
 
@@ -220,6 +230,20 @@ static int load_cache(canary_client *c, canary__cached *cached,
 	return CANARY_OK;
 }
 
+/* After the cache: a cache file that was unusable has been replaced. */
+static int open_outbox(canary_client *c)
+{
+	char note[512];
+	int rc;
+
+	rc = canary__events_open_outbox(c->events,
+		c->store ? c->cache_path : NULL, note, sizeof(note));
+	if (note[0])
+		canary__log(c, rc == CANARY_OK ? CANARY_LOG_WARN : CANARY_LOG_ERROR,
+			"%s%s", note, rc == CANARY_OK ? "; events are kept in memory" : "");
+	return rc;
+}
+
 static int start_data_path(canary_client *c)
 {
 	canary__worker_start start = { NULL, 0 };
@@ -231,6 +255,8 @@ static int start_data_path(canary_client *c)
 	if (c->cache_path)
 		rc = load_cache(c, &cached, &start);
 	cached_version = canary_client_config_version(c);
+	if (rc == CANARY_OK)
+		rc = open_outbox(c);
 	if (rc == CANARY_OK && c->bootstrap_path)
 		rc = load_bootstrap(c);
 	if (canary_client_config_version(c) != cached_version)
@@ -272,10 +298,13 @@ int canary_client_new(canary_client **out, const canary_options *opts)
 	c->alloc = alloc;
 	c->opts = *opts;
 	apply_defaults(&c->opts);
-	canary__hazard_init(&c->snapshots, &c->alloc, snapshot_free_cb, NULL);
+	canary__hazard_init(&c->snapshots, &c->alloc, snapshot_free_cb, c);
 	atomic_init(&c->serve_stable, 0);
+	c->count_exposures = !opts->no_exposures;
 	pthread_mutex_init(&c->write_lock, NULL);
 	rc = copy_strings(c, opts);
+	if (rc == CANARY_OK)
+		rc = canary__events_new(&c->events, c);
 	if (rc == CANARY_OK)
 		rc = start_data_path(c);
 	if (rc != CANARY_OK) {
@@ -287,6 +316,22 @@ int canary_client_new(canary_client **out, const canary_options *opts)
 	return CANARY_OK;
 }
 
+/* What was counted goes to the outbox, and gets a short chance to be
+ * delivered: with a cache_path, what is not delivered goes out at the
+ * next start. */
+static void final_flush(canary_client *c)
+{
+	int64_t seq = 0;
+
+	if (!c->events || !c->worker)
+		return;
+	if (canary__events_flush(c->events, &seq) != CANARY_OK)
+		canary__log(c, CANARY_LOG_WARN, "final event flush: %s",
+			canary_error_last());
+	if (canary__worker_deliver_now(c->worker))
+		canary__events_wait(c->events, seq, FINAL_FLUSH_MS);
+}
+
 void canary_client_free(canary_client *c)
 {
 	const canary__alloc *a;
@@ -294,10 +339,12 @@ void canary_client_free(canary_client *c)
 
 	if (!c)
 		return;
+	final_flush(c);
 	/* The worker first: it uses everything below. */
 	canary__worker_free(c->worker);
 	canary__store_close(c->store);
 	canary__hazard_destroy(&c->snapshots);
+	canary__events_free(c->events);
 	pthread_mutex_destroy(&c->write_lock);
 	/* The allocator lives inside the client: copy it before freeing. */
 	alloc = c->alloc;
@@ -323,6 +370,7 @@ int canary__client_apply(canary_client *c, canary__config *config,
 	if (rc != CANARY_OK)
 		return rc;
 	pthread_mutex_lock(&c->write_lock);
+	canary__events_attach(c->events, snap);
 	cur = canary__hazard_enter(&c->snapshots, &g);
 	if (cur)
 		in_force = cur->version;
@@ -335,6 +383,8 @@ int canary__client_apply(canary_client *c, canary__config *config,
 	} else if (canary__hazard_publish(&c->snapshots, snap) != 0) {
 		rc = canary__error_set(CANARY_ENOMEM, "out of memory");
 	}
+	if (rc != CANARY_OK)
+		canary__events_detach(c->events, snap);
 	pthread_mutex_unlock(&c->write_lock);
 	if (rc != CANARY_OK) {
 		canary__log(c, CANARY_LOG_WARN, "%s", canary_error_last());
@@ -435,4 +485,35 @@ int canary_client_postfork(canary_client *c)
 	if (!c)
 		return canary__error_set(CANARY_EINVAL, "client is NULL");
 	return canary__worker_postfork(c->worker);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+int canary_flush(canary_client *c, uint32_t timeout_ms)
+{
+	int64_t seq = 0;
+	int rc;
+
+	if (!c)
+		return canary__error_set(CANARY_EINVAL, "client is NULL");
+	rc = canary__events_flush(c->events, &seq);
+	if (rc != CANARY_OK)
+		return rc;
+	if (!canary__worker_deliver_now(c->worker))
+		return CANARY_OK; /* no-thread mode, or no server: the outbox */
+	if (!canary__events_wait(c->events, seq, timeout_ms))
+		return canary__error_set(CANARY_ETIMEOUT,
+			"events not delivered within %u ms; they stay in the outbox",
+			timeout_ms);
+	canary__error_clear();
+	return CANARY_OK;
+}
+
+int canary_event_stats_get(canary_client *c, canary_event_stats *out)
+{
+	if (!c || !out)
+		return canary__error_set(CANARY_EINVAL, "%s is NULL",
+			c ? "out" : "client");
+	canary__events_stats(c->events, out);
+	return CANARY_OK;
 }

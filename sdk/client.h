@@ -13,6 +13,7 @@
 #include "hazard.h"
 #include "snapshot.h"
 #include "error.h"
+#include "events.h"
 #include "store.h"
 #include "worker.h"
 
@@ -20,6 +21,8 @@ struct canary_client {
 	/* Read by every evaluation: first, on its own lines. */
 	canary__hazard snapshots;
 	_Alignas(CANARY__CACHE_LINE) atomic_int serve_stable; /* stale policy */
+	bool count_exposures;       /* !opts.no_exposures */
+	canary__ev_registry ev_reg; /* snapshot -> counter table (events.h) */
 
 	canary__alloc alloc;
 	canary_options opts;      /* strings below replace the caller's */
@@ -33,6 +36,7 @@ struct canary_client {
 	pthread_mutex_t write_lock; /* serialises config changes */
 	canary__store *store;       /* NULL without cache_path or when unusable */
 	canary__worker *worker;     /* the data path (worker.c) */
+	canary__events *events;     /* counters and outbox (events.c) */
 };
 
 /* Apply a parsed config (ownership passes in, also on error). Rejects a

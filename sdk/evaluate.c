@@ -78,8 +78,17 @@ static inline bool decide(const canary_client *c, const canary__snap_entry *e,
 		CANARY_ARM_STABLE, CANARY_REASON_SPLIT, CANARY_EVAL_OK);
 }
 
+/* Count the exposure in the snapshot's table (events.h). */
+static inline void expose(canary_client *c, const canary__snapshot *snap,
+	const canary__snap_entry *e, bool canary)
+{
+	if (!canary__events_expose(&c->ev_reg, snap, e->index,
+	    canary ? CANARY_ARM_CANARY : CANARY_ARM_STABLE))
+		canary__events_count_dropped(c->events);
+}
+
 static inline bool evaluate(canary_client *c, const char *flag,
-	const char *unit, canary_details *out)
+	const char *unit, canary_details *out, bool count)
 {
 	const canary__snap_entry *e;
 	canary__snapshot *snap;
@@ -112,6 +121,8 @@ static inline bool evaluate(canary_client *c, const char *flag,
 		goto done;
 	}
 	result = decide(c, e, unit, out);
+	if (count && c->count_exposures)
+		expose(c, snap, e, result);
 	if (out) {
 		/* Copied while the snapshot is protected: no lifetime rules. */
 		const char *v = result ? e->flag->variant_canary :
@@ -126,11 +137,101 @@ done:
 
 bool canary_enabled(canary_client *c, const char *flag, const char *unit)
 {
-	return evaluate(c, flag, unit, NULL);
+	return evaluate(c, flag, unit, NULL, true);
 }
 
 bool canary_evaluate(canary_client *c, const char *flag, const char *unit,
 	canary_details *out)
 {
-	return evaluate(c, flag, unit, out);
+	return evaluate(c, flag, unit, out, true);
+}
+
+bool canary_evaluate_ex(canary_client *c, const char *flag, const char *unit,
+	unsigned int flags, canary_details *out)
+{
+	return evaluate(c, flag, unit, out,
+		!(flags & CANARY_EVALUATE_NO_EXPOSURE));
+}
+
+/* ---- record calls: the arm recomputed, then counted (events.c) --------- */
+
+enum record_kind { REC_ERROR, REC_LATENCY, REC_METRIC };
+
+static bool metric_name_ok(const char *name)
+{
+	size_t n;
+
+	for (n = 0; name[n]; n++) {
+		char ch = name[n];
+
+		if (n >= CANARY__EV_METRIC_NAME_MAX ||
+		    !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+		      ch == '-'))
+			return false;
+	}
+	return n > 0;
+}
+
+static int refuse(canary_client *c, int code, const char *why)
+{
+	if (c)
+		canary__events_count_ignored(c->events);
+	return canary__error_set(code, "%s", why);
+}
+
+static int record(canary_client *c, const char *flag, const char *unit,
+	enum record_kind kind, const char *name, double value)
+{
+	const canary__snap_entry *e;
+	canary__snapshot *snap;
+	canary__hazard_guard g;
+	canary_arm arm;
+	int rc;
+
+	if (!c || !flag || !unit || !*unit)
+		return refuse(c, CANARY_EINVAL, !c ? "client is NULL" :
+			!flag ? "flag is NULL" : "unit is NULL or empty");
+	if (kind != REC_ERROR && (value != value || value - value != 0))
+		return refuse(c, CANARY_EINVAL, "value is NaN or infinite");
+	if (kind == REC_LATENCY && value < 0)
+		return refuse(c, CANARY_EINVAL, "latency is negative");
+	if (kind == REC_METRIC && (!name || !metric_name_ok(name)))
+		return refuse(c, CANARY_EINVAL,
+			"metric name: 1..64 bytes of [A-Za-z0-9_.-]");
+	snap = canary__hazard_enter(&c->snapshots, &g);
+	e = snap ? canary__snapshot_find(snap, flag, strlen(flag)) : NULL;
+	if (!e) {
+		canary__hazard_leave(&c->snapshots, &g);
+		return refuse(c, CANARY_ESTATE, snap ? "flag is not in the config" :
+			"no config yet");
+	}
+	arm = decide(c, e, unit, NULL) ? CANARY_ARM_CANARY : CANARY_ARM_STABLE;
+	if (kind == REC_ERROR)
+		rc = canary__events_error(c->events, snap, e->index, arm);
+	else if (kind == REC_LATENCY)
+		rc = canary__events_latency(c->events, snap, e->index, arm, value);
+	else
+		rc = canary__events_metric(c->events, snap, e->index, arm, name,
+			value);
+	canary__hazard_leave(&c->snapshots, &g);
+	return rc == CANARY_OK ? CANARY_OK :
+		canary__error_set(rc, "a bound was hit; the record was dropped (counted)");
+}
+
+int canary_record_error(canary_client *c, const char *flag, const char *unit)
+{
+	return record(c, flag, unit, REC_ERROR, NULL, 0);
+}
+
+int canary_record_latency(canary_client *c, const char *flag,
+	const char *unit, double ms)
+{
+	return record(c, flag, unit, REC_LATENCY, NULL, ms);
+}
+
+int canary_record_metric(canary_client *c, const char *flag,
+	const char *unit, const char *name, double value)
+{
+	return record(c, flag, unit, REC_METRIC, name, value);
 }

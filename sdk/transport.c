@@ -281,6 +281,10 @@ static size_t build_headers(canary__transport *t,
 		"Accept: application/json";
 	if (spec->stream)
 		lines[n++] = "Cache-Control: no-cache";
+	if (spec->body) {
+		lines[n++] = "Content-Type: application/json";
+		lines[n++] = "Expect:"; /* no 100-continue round trip */
+	}
 	if (token_ok(spec->etag)) {
 		snprintf(buf[0], sizeof(buf[0]), "If-None-Match: %s", spec->etag);
 		lines[n++] = buf[0];
@@ -317,6 +321,11 @@ static void set_curl_options(canary__xfer *x, const canary__xfer_spec *spec)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->request_timeout_ms);
 		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 			(curl_off_t)o->max_bytes);
+	}
+	if (spec->body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+			(curl_off_t)spec->body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, spec->body);
 	}
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
@@ -400,7 +409,9 @@ static void run_hook(canary__xfer *x, const canary__xfer_spec *spec)
 	memset(&req, 0, sizeof(req));
 	memset(&hc, 0, sizeof(hc));
 	hc.x = x;
-	req.method = "GET";
+	req.method = spec->body ? "POST" : "GET";
+	req.body = spec->body;
+	req.body_len = spec->body ? spec->body_len : 0;
 	req.url = spec->url;
 	req.headers = lines;
 	req.header_count = build_headers(t, spec, lines, buf);

@@ -48,6 +48,9 @@ typedef struct canary__xfer_spec {
 	bool stream;
 	canary__data_fn on_data;     /* stream only */
 	void *ctx;
+	const void *body;            /* non-NULL: a POST of this JSON body,
+	                                borrowed until the xfer is freed */
+	size_t body_len;
 } canary__xfer_spec;
 
 typedef struct canary__xfer_result {

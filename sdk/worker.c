@@ -78,6 +78,19 @@ struct canary__worker {
 	char etag[CANARY__ETAG_MAX + 1];
 	char fail_key[KEY_LEN];     /* failure being reported: log once */
 	char stream_key[KEY_LEN];
+
+	/* Events: flush timer and delivery of the outbox (docs/events.md). */
+	char *events_url;
+	atomic_bool deliver_now;    /* canary_flush() asks for a try now */
+	bool flush_armed;
+	int64_t flush_at;
+	canary__xfer *ev_xfer;
+	int64_t ev_seq;
+	char *ev_body;
+	int64_t ev_next_at;         /* the delivery backoff */
+	canary__backoff ev_bo;
+	char ev_key[KEY_LEN];
+	char poison_key[KEY_LEN];
 };
 
 /* ---- fork registry ------------------------------------------------------- */
@@ -95,6 +108,7 @@ static void prefork(void)
 	pthread_mutex_lock(&registry_lock);
 	for (w = registry; w; w = w->next) {
 		pthread_mutex_lock(&w->c->write_lock);
+		canary__events_prefork(w->c->events);
 		pthread_mutex_lock(&w->lock);
 	}
 }
@@ -105,6 +119,7 @@ static void postfork_unlock(void)
 
 	for (w = registry; w; w = w->next) {
 		pthread_mutex_unlock(&w->lock);
+		canary__events_postfork_unlock(w->c->events);
 		pthread_mutex_unlock(&w->c->write_lock);
 	}
 	pthread_mutex_unlock(&registry_lock);
@@ -523,6 +538,99 @@ static void check_stream_idle(canary__worker *w)
 	stream_over(w, key, key, 0);
 }
 
+/* ---- events: flush on a timer, deliver the outbox oldest first -------------- */
+
+static void ev_start(canary__worker *w)
+{
+	canary__xfer_spec spec;
+	size_t len = 0;
+	int rc;
+
+	rc = canary__events_oldest(w->c->events, &w->ev_seq, &w->ev_body, &len);
+	if (rc != CANARY_OK) {
+		if (rc != CANARY_ESTATE) /* storage trouble: not in a loop */
+			w->ev_next_at = w->now + canary__backoff_next(&w->ev_bo, 0);
+		return;
+	}
+	memset(&spec, 0, sizeof(spec));
+	spec.url = w->events_url;
+	spec.body = w->ev_body;
+	spec.body_len = len;
+	if (canary__xfer_start(w->t, &spec, &w->ev_xfer) != CANARY_OK) {
+		canary__free(&w->c->alloc, w->ev_body);
+		w->ev_body = NULL;
+		w->ev_next_at = w->now + canary__backoff_next(&w->ev_bo, 0);
+	}
+}
+
+/* 4xx other than 408 and 429: sending it again cannot help. */
+static bool is_poison(long status)
+{
+	return status >= 400 && status < 500 && status != 408 &&
+		status != 429 && !canary__http_status_is_fatal(status);
+}
+
+static void ev_finish(canary__worker *w)
+{
+	const canary__xfer_result *r = canary__xfer_outcome(w->ev_xfer);
+	char key[KEY_LEN];
+
+	if (r->rc == CANARY_OK && r->status >= 200 && r->status < 300) {
+		canary__events_done(w->c->events, w->ev_seq, true);
+		canary__backoff_reset(&w->ev_bo);
+		report_clear(w, w->ev_key, "POST /v1/events");
+		w->ev_next_at = w->now;
+	} else if (r->rc == CANARY_OK && is_poison(r->status)) {
+		snprintf(key, sizeof(key), "HTTP %ld: batch refused and dropped (counted)",
+			r->status);
+		canary__events_done(w->c->events, w->ev_seq, false);
+		report(w, w->poison_key, CANARY_LOG_ERROR, "POST /v1/events",
+			key, key);
+		w->ev_next_at = w->now;
+	} else {
+		if (r->rc == CANARY_OK)
+			snprintf(key, sizeof(key), "HTTP %ld", r->status);
+		else
+			snprintf(key, sizeof(key), "%s", r->key);
+		report(w, w->ev_key, CANARY_LOG_WARN, "POST /v1/events", key,
+			r->rc == CANARY_OK ? key : r->detail);
+		w->ev_next_at = w->now + canary__backoff_next(&w->ev_bo,
+			retry_after_ms(r));
+	}
+	canary__xfer_free(w->ev_xfer);
+	w->ev_xfer = NULL;
+	canary__free(&w->c->alloc, w->ev_body);
+	w->ev_body = NULL;
+}
+
+static void events_step(canary__worker *w)
+{
+	if (!w->flush_armed) {
+		w->flush_at = w->now + w->c->opts.flush_interval_ms;
+		w->flush_armed = true;
+	}
+	if (w->now >= w->flush_at) {
+		if (canary__events_flush(w->c->events, NULL) != CANARY_OK)
+			canary__log(w->c, CANARY_LOG_WARN, "event flush: %s",
+				canary_error_last());
+		w->flush_at = w->now + w->c->opts.flush_interval_ms;
+	}
+	if (atomic_exchange(&w->deliver_now, false))
+		w->ev_next_at = w->now;
+	if (w->ev_xfer) {
+		canary__transport_perform(w->t);
+		if (canary__xfer_done(w->ev_xfer))
+			ev_finish(w);
+	}
+	if (!w->ev_xfer && w->t && w->has_server && !w->auth_failed &&
+	    w->now >= w->ev_next_at && !atomic_load(&w->stop) &&
+	    canary__events_pending(w->c->events)) {
+		ev_start(w);
+		if (w->ev_xfer && canary__xfer_done(w->ev_xfer))
+			ev_finish(w);
+	}
+}
+
 /* One bounded step of the machine at time `now` (driver clock). */
 static void step(canary__worker *w, int64_t now)
 {
@@ -547,6 +655,7 @@ static void step(canary__worker *w, int64_t now)
 		if (w->xfer && canary__xfer_done(w->xfer))
 			finish_op(w);
 	}
+	events_step(w);
 	update_status(w);
 }
 
@@ -564,6 +673,11 @@ static int64_t next_deadline(canary__worker *w)
 		if (idle < d)
 			d = idle;
 	}
+	if (w->flush_armed && w->flush_at < d)
+		d = w->flush_at > w->now ? w->flush_at : w->now + 1;
+	if (!w->ev_xfer && w->t && w->has_server && !w->auth_failed &&
+	    w->ev_next_at < d && canary__events_pending(w->c->events))
+		d = w->ev_next_at > w->now ? w->ev_next_at : w->now + 1;
 	if (max_age && max_age < (uint64_t)INT64_MAX / 2 &&
 	    w->confirmed_at + (int64_t)max_age + 1 > w->now &&
 	    w->confirmed_at + (int64_t)max_age + 1 < d)
@@ -675,6 +789,12 @@ static void reset_driver(canary__worker *w)
 	canary__backoff_init(&w->fetch_bo, BACKOFF_BASE_MS, cap, seed_for(w));
 	canary__backoff_init(&w->stream_bo, BACKOFF_BASE_MS, cap,
 		seed_for(w) ^ 0x5555);
+	canary__backoff_init(&w->ev_bo, BACKOFF_BASE_MS, cap,
+		seed_for(w) ^ 0xaaaa);
+	w->ev_xfer = NULL; /* after fork: the parent's, leaked untouched */
+	w->ev_body = NULL;
+	w->ev_next_at = 0;
+	w->flush_armed = false;
 	canary__sse_reset(&w->sse);
 	w->xfer = NULL;
 	w->op = OP_NONE;
@@ -698,6 +818,7 @@ int canary__worker_new(canary__worker **out, canary_client *c,
 	w->pid = getpid();
 	atomic_init(&w->stop, false);
 	atomic_init(&w->config_set, false);
+	atomic_init(&w->deliver_now, false);
 	init_locks(w);
 	canary__sse_init(&w->sse, &c->alloc, c->opts.max_response_bytes);
 	reset_driver(w);
@@ -719,7 +840,8 @@ int canary__worker_new(canary__worker **out, canary_client *c,
 	if (w->has_server) {
 		w->flags_url = join_url(&c->alloc, c->server_url, "/v1/flags");
 		w->stream_url = join_url(&c->alloc, c->server_url, "/v1/stream");
-		if (!w->flags_url || !w->stream_url)
+		w->events_url = join_url(&c->alloc, c->server_url, "/v1/events");
+		if (!w->flags_url || !w->stream_url || !w->events_url)
 			rc = canary__error_set(CANARY_ENOMEM, "out of memory");
 	}
 	if (rc == CANARY_OK && w->has_server)
@@ -775,6 +897,9 @@ void canary__worker_free(canary__worker *w)
 	}
 	registry_remove(w);
 	canary__xfer_free(w->xfer);
+	canary__xfer_free(w->ev_xfer);
+	canary__free(&w->c->alloc, w->ev_body);
+	canary__free(&w->c->alloc, w->events_url);
 	canary__transport_free(w->t);
 	canary__sse_free(&w->sse);
 	pthread_mutex_destroy(&w->lock);
@@ -873,9 +998,22 @@ int canary__worker_postfork(canary__worker *w)
 			canary__log(c, rc == CANARY_OK ? CANARY_LOG_WARN :
 				CANARY_LOG_ERROR, "%s", note);
 	}
+	rc = canary__events_postfork_child(c->events);
+	if (rc != CANARY_OK)
+		canary__log(c, CANARY_LOG_ERROR, "event outbox after fork: %s",
+			canary_error_last());
 	reset_driver(w);
 	rc = w->has_server ? new_transport(w) : CANARY_OK;
 	if (rc == CANARY_OK)
 		rc = start_thread(w);
 	return rc;
+}
+
+bool canary__worker_deliver_now(canary__worker *w)
+{
+	if (!w || !w->running || !w->has_server)
+		return false;
+	atomic_store(&w->deliver_now, true);
+	wakeup(w);
+	return true;
 }

@@ -41,6 +41,10 @@ int canary__worker_wait_ready(canary__worker *w, uint32_t timeout_ms);
 /* A config arrived out of band (set_config_json): its age starts now. */
 void canary__worker_config_set(canary__worker *w);
 
+/* Events: ask the worker thread to deliver the outbox now. False when no
+ * thread will (no-thread mode: the next tick; no server: never). */
+bool canary__worker_deliver_now(canary__worker *w);
+
 /* In the child after fork(): fresh connections, thread, and a fetch. */
 int canary__worker_postfork(canary__worker *w);
 

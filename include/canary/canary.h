@@ -241,6 +241,16 @@ typedef struct canary_options {
 	canary_config_fn config_fn;  /**< NULL = none */
 	void *config_ctx;
 	canary_transport transport;  /**< request NULL = libcurl (copied) */
+
+	/* Events (docs/events.md). */
+	bool no_exposures;           /**< canary_enabled() and canary_evaluate()
+	                                  do not count exposures (the record_*
+	                                  calls still count) */
+	uint32_t outbox_max_batches; /**< batches the outbox holds at most
+	                                  before it drops the oldest (counted
+	                                  and reported); default 1000 */
+	uint64_t outbox_max_bytes;   /**< bytes of batch bodies the outbox holds
+	                                  at most; default 64 MiB */
 } canary_options;
 
 /**
@@ -418,6 +428,20 @@ CANARY_API bool canary_enabled(canary_client *client, const char *flag,
 CANARY_API bool canary_evaluate(canary_client *client, const char *flag,
 	const char *unit, canary_details *out);
 
+/** canary_evaluate_ex() flag: do not count this evaluation as an exposure
+ *  (e.g. a dashboard asking which arm a user is on). */
+#define CANARY_EVALUATE_NO_EXPOSURE 0x1u
+
+/**
+ * canary_evaluate() with flags (CANARY_EVALUATE_* bits; unknown bits are
+ * ignored). canary_enabled() and canary_evaluate() count one exposure per
+ * call for a flag of the config in force, unless opts.no_exposures is set;
+ * canary_evaluate_ex() with CANARY_EVALUATE_NO_EXPOSURE does not count.
+ * Same guarantees as canary_evaluate(): no lock, no I/O, no allocation.
+ */
+CANARY_API bool canary_evaluate_ex(canary_client *client, const char *flag,
+	const char *unit, unsigned int flags, canary_details *out);
+
 /** A short upper-case name for a reason, e.g. "SPLIT". Never NULL. */
 CANARY_API const char *canary_reason_name(canary_reason reason);
 
@@ -431,6 +455,93 @@ CANARY_API const char *canary_eval_error_name(canary_eval_error code);
  *                    treated as "".
  */
 CANARY_API uint32_t canary_bucket(const char *salt, const char *unit);
+
+/* ------------------------------------------------------------------------
+ * Events (docs/events.md)
+ *
+ * Exposures (counted by canary_enabled() and canary_evaluate()), errors,
+ * latencies and custom metrics are aggregated in memory per (flag, arm,
+ * config version), moved every opts.flush_interval_ms into an outbox
+ * (the SQLite file at cache_path, or memory without one), and POSTed to
+ * the service's /v1/events. A batch leaves the outbox only after a 2xx,
+ * and the service counts a batch id once: delivery is at least once,
+ * counting exactly once. What a kill -9 can lose is only what was counted
+ * since the last flush.
+ *
+ * The record calls recompute the unit's arm with the config in force, as
+ * canary_enabled() would: the application never carries the arm. They
+ * take no lock shared with other threads in the common case (latency and
+ * metrics take a lock of the calling thread's stripe), never do I/O and
+ * never allocate. Memory is bounded: what does not fit is dropped,
+ * counted, and reported to the service in the next batch ("dropped").
+ * A record call that returns an error counted nothing; the count of such
+ * calls is in canary_event_stats.ignored.
+ * ------------------------------------------------------------------------ */
+
+/**
+ * Count one error for the unit's arm of `flag`.
+ * @param flag, unit  borrowed for the call
+ * @return CANARY_OK when counted; CANARY_EINVAL for a NULL argument or an
+ *         empty unit; CANARY_ESTATE when no config is in force or `flag` is
+ *         not in it; CANARY_ENOMEM when the counter could not be kept (a
+ *         bound was hit; reported as dropped).
+ */
+CANARY_API int canary_record_error(canary_client *client, const char *flag,
+	const char *unit);
+
+/**
+ * Record one latency in milliseconds for the unit's arm of `flag` (kept in
+ * a histogram with 1% relative accuracy; 0 is allowed and counted as 0).
+ * @return as canary_record_error(); also CANARY_EINVAL for a NaN, infinite
+ *         or negative `ms`.
+ */
+CANARY_API int canary_record_latency(canary_client *client, const char *flag,
+	const char *unit, double ms);
+
+/**
+ * Add `value` to the custom metric `name` (count and sum) for the unit's
+ * arm of `flag`.
+ * @param name  1..64 bytes of [A-Za-z0-9_.-] (borrowed)
+ * @return as canary_record_error(); also CANARY_EINVAL for a bad name or
+ *         a NaN or infinite value.
+ */
+CANARY_API int canary_record_metric(canary_client *client, const char *flag,
+	const char *unit, const char *name, double value);
+
+/**
+ * Move everything counted so far into the outbox, and wait up to
+ * `timeout_ms` for the outbox to be delivered. Thread-safe. In no-thread
+ * mode, or without a server_url, it only writes the outbox: delivery
+ * happens in canary_client_tick() (or never, without a server).
+ * @return CANARY_OK when everything counted before the call has left the
+ *         outbox (delivered, or dropped as reported); CANARY_ETIMEOUT when
+ *         some is still there (it goes out later, and survives a restart
+ *         with a cache_path); CANARY_EINVAL for a NULL client;
+ *         CANARY_ESTORAGE when the outbox could not be written (the counts
+ *         stay in memory for the next try).
+ */
+CANARY_API int canary_flush(canary_client *client, uint32_t timeout_ms);
+
+/** Event counters of a client (canary_event_stats_get()). */
+typedef struct canary_event_stats {
+	uint64_t ignored;          /**< record calls refused (bad input,
+	                                unknown flag, no config) */
+	uint64_t dropped_records;  /**< records lost at a memory bound */
+	uint64_t dropped_batches;  /**< batches dropped: outbox bound, or
+	                                refused by the service (4xx) */
+	uint64_t batches_written;  /**< batches written to the outbox */
+	uint64_t batches_sent;     /**< batches acknowledged (2xx) */
+	uint64_t outbox_batches;   /**< batches in the outbox now */
+	uint64_t outbox_bytes;     /**< their bytes */
+} canary_event_stats;
+
+/**
+ * A snapshot of the client's event counters. Thread-safe.
+ * @param[out] out  filled in
+ * @return CANARY_OK; CANARY_EINVAL for a NULL argument.
+ */
+CANARY_API int canary_event_stats_get(canary_client *client,
+	canary_event_stats *out);
 
 #ifdef __cplusplus
 }
