@@ -156,18 +156,27 @@ static void disconnect(canary__store *s)
 	s->db = NULL;
 }
 
+/* SQLite reports some corrupt files as "out of memory" (a schema or
+ * record claiming an impossible size; found by fuzz_cache): a file SQLite
+ * cannot read is a bad file, to be moved aside, so it never stops a client
+ * from starting. Our own allocator's failures (in load()) stay ENOMEM. */
+static int corrupt_if_nomem(int rc)
+{
+	return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_CORRUPT : rc;
+}
+
 static int load(canary__store *s, canary__cached *out)
 {
 	const void *body;
 	const unsigned char *etag;
 	int rc, n;
 
-	rc = sqlite3_step(s->select);
+	rc = corrupt_if_nomem(sqlite3_step(s->select));
 	if (rc != SQLITE_ROW)
 		goto done;
 	body = sqlite3_column_blob(s->select, 3);
 	n = sqlite3_column_bytes(s->select, 3);
-	rc = sqlite3_errcode(s->db);
+	rc = corrupt_if_nomem(sqlite3_errcode(s->db));
 	if (rc != SQLITE_OK && rc != SQLITE_ROW)
 		goto done;
 	rc = SQLITE_DONE;
@@ -205,6 +214,7 @@ static int store_connect(canary__store *s, canary__cached *cached, bool *too_new
 		rc = create_schema(s->db, too_new);
 	if (rc == SQLITE_OK && !*too_new)
 		rc = prepare_all(s);
+	rc = corrupt_if_nomem(rc);
 	if (rc == SQLITE_OK && !*too_new && cached)
 		rc = load(s, cached);
 	return rc;
