@@ -174,8 +174,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.log_fn = discard_log;
 	o.log_level = CANARY_LOG_DEBUG;
 	rc = canary_client_new(&c, &o);
-	if (rc != CANARY_OK)
-		abort(); /* a cache never stops a client from starting */
+	if (rc != CANARY_OK) { /* a cache never stops a client from starting */
+		fprintf(stderr, "canary_client_new: %d %s\n", rc,
+			canary_error_last());
+		abort();
+	}
 	(void)canary_enabled(c, "all-in", "u1");
 	(void)canary_evaluate(c, "none", "u2", &d);
 	(void)canary_evaluate(c, "listed", "a", &d);
