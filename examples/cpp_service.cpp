@@ -2,8 +2,10 @@
  * cpp_service.cpp - a C++17 service using the header-only RAII wrapper
  * canary/canary.hpp: the client is a move-only object built from an
  * Options builder, construction errors are exceptions, enabled() picks the
- * code path per request, evaluate() says why, and a bad config pushed out
- * of band is refused with the field named while the old one stays.
+ * code path per request, a ScopedTimer records each request's latency
+ * (and its error, if any) for the rollout controller, evaluate() says why,
+ * and a bad config pushed out of band is refused with the field named
+ * while the old one stays.
  *
  *   cpp_service https://flags.example.com [REQUESTS]   key from $CANARY_SDK_KEY
  *   cpp_service flags.json [REQUESTS]                  offline
@@ -25,7 +27,13 @@ struct Response {
 };
 
 Response checkout_v1(std::string_view user) { return {200, "v1 cart for " + std::string(user)}; }
-Response checkout_v2(std::string_view user) { return {200, "v2 cart for " + std::string(user)}; }
+Response checkout_v2(std::string_view user)
+{
+	/* The new build fails for some carts. */
+	if (user.size() > 1 && user.back() == '7' && user[user.size() - 2] == '7')
+		return {500, "v2 failed"};
+	return {200, "v2 cart for " + std::string(user)};
+}
 
 class Service {
 public:
@@ -33,12 +41,19 @@ public:
 
 	Response handle(const std::string &user)
 	{
+		canary::ScopedTimer timer(flags_, "checkout-v2", user);
+		Response r;
+
 		if (flags_.enabled("checkout-v2", user)) {
 			canary_++;
-			return checkout_v2(user);
+			r = checkout_v2(user);
+		} else {
+			stable_++;
+			r = checkout_v1(user);
 		}
-		stable_++;
-		return checkout_v1(user);
+		if (r.status >= 500)
+			timer.fail();
+		return r;
 	}
 
 	canary::Client &flags() { return flags_; }
@@ -80,6 +95,13 @@ int main(int argc, char **argv)
 		std::printf("served %ld requests: %lu canary, %lu stable (config version %llu)\n",
 			requests, svc.canary(), svc.stable(),
 			static_cast<unsigned long long>(svc.flags().config_version()));
+
+		/* Offline this only moves the counts to the (memory) outbox. */
+		svc.flags().flush(std::chrono::milliseconds(500));
+		canary_event_stats st = svc.flags().event_stats();
+		std::printf("events: %llu batches written, %llu records ignored\n",
+			static_cast<unsigned long long>(st.batches_written),
+			static_cast<unsigned long long>(st.ignored));
 
 		canary::Evaluation e = svc.flags().evaluate("checkout-v2", "user-3");
 		std::printf("user-3: %s, variant \"%s\", reason %s\n",

@@ -23,6 +23,7 @@ expect hello "$out" '^checkout-v2 for user-1: stable$'     # deny list
 
 out=$("$bin/cpp_service" "$config" 10000)
 expect cpp_service "$out" '^served 10000 requests: 4[0-9]{2} canary, 95[0-9]{2} stable \(config version 7\)$'
+expect cpp_service "$out" '^events: 1 batches written, 0 records ignored$'
 expect cpp_service "$out" 'user-3: canary, variant "v2.4.0", reason TARGETING_MATCH'
 expect cpp_service "$out" 'bad config refused \(code -5\).*flags\[0\]\.rollout_bp'
 expect cpp_service "$out" '^config version still 7$'
@@ -35,8 +36,7 @@ printf '{"version": 8, "flags": [{"key": "checkout-v2", "rollout_bp": 99999}]}' 
 out=$("$bin/edge_device" "$tmp/edge.db" --config "$tmp/bad.json" --loops 2)
 expect edge_device "$out" 'refused .*flags\[0\]\.rollout_bp: must be 0\.\.10000; keeping version 0'
 
-if [ -x "$bin/threaded_server" ]; then
-	out=$("$bin/threaded_server" "$config" 4 2000)
-	expect threaded_server "$out" '^served 8000 requests on 4 threads'
-fi
+out=$("$bin/threaded_server" "$config" 4 2000)
+expect threaded_server "$out" '^served 8000 requests on 4 threads: 3[0-9]{2} canary \([0-9]+ failed\), 7[0-9]{3} stable$'
+expect threaded_server "$out" '^events: flush success; 1 batches written, 0 sent, 0 records not counted$'
 exit $fail

@@ -10,9 +10,10 @@
  *   fleet-sim --server URL --flag KEY [options]
  *   $CANARY_SDK_KEY, $CANARY_ADMIN_TOKEN     the server's keys
  *
- * Events (exposures, errors, a latency histogram per flag, arm and config
- * version) reach POST /v1/events from a reporter per instance, in the
- * protocol's batch format (docs/protocol.md).
+ * Each instance reports through libcanary itself: canary_evaluate()
+ * counts the exposure, canary_record_error() and canary_record_latency()
+ * the outcome, and the client sends them to POST /v1/events every
+ * flush interval, where the controller judges the two arms.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <canary/canary.h>
@@ -26,11 +27,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "histogram.h"
-
 #define POPULATION 1000000u        /* simulated users */
 #define MAX_INSTANCES 32
-#define SLOTS 4                    /* (arm, config version) pairs per batch */
 #define RESPONSE_MAX (8u << 20)
 
 typedef struct arm_model {
@@ -51,25 +49,16 @@ typedef struct sim {
 	atomic_bool stop;
 	atomic_uint_least64_t requests[2], errors[2];
 	atomic_uint_least64_t first_canary_ms, last_canary_ms; /* wall clock */
-	atomic_uint_least64_t batches, batch_failures;
+	atomic_uint_least64_t batches, batch_failures, not_counted;
 	atomic_uchar *saw_canary;               /* POPULATION bits */
 	atomic_int ready;
 } sim;
-
-typedef struct slot {
-	int used;
-	canary_arm arm;
-	uint64_t version, exposures, errors, start_ms;
-	canary__hist *hist;
-} slot;
 
 typedef struct instance {
 	sim *s;
 	int id;
 	pthread_t thread;
 	uint64_t rng;
-	slot slots[SLOTS];
-	CURL *curl;
 } instance;
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -165,87 +154,6 @@ static long http(CURL *curl, const char *method, const char *url,
 	return status;
 }
 
-/* ---- events reporter -------------------------------------------------- */
-
-static cJSON *slot_to_json(const sim *s, const slot *sl, uint64_t now)
-{
-	cJSON *w = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(w, "flag", s->flag);
-	cJSON_AddStringToObject(w, "arm", sl->arm == CANARY_ARM_CANARY ? "canary" : "stable");
-	cJSON_AddNumberToObject(w, "config_version", (double)sl->version);
-	cJSON_AddNumberToObject(w, "start_ms", (double)sl->start_ms);
-	cJSON_AddNumberToObject(w, "end_ms", (double)now);
-	cJSON_AddNumberToObject(w, "exposures", (double)sl->exposures);
-	cJSON_AddNumberToObject(w, "errors", (double)sl->errors);
-	cJSON_AddItemToObject(w, "latency_ms", canary__hist_to_json(sl->hist));
-	return w;
-}
-
-/* Send what the instance counted since the last flush, as one batch. */
-static void flush(instance *in)
-{
-	sim *s = in->s;
-	uint64_t now = wall_ms();
-	cJSON *batch = cJSON_CreateObject(), *windows;
-	char id[33], inst[64], url[1024], *body;
-	int i, n = 0;
-
-	snprintf(id, sizeof(id), "%016llx%016llx",
-		(unsigned long long)rng_next(&in->rng), (unsigned long long)rng_next(&in->rng));
-	snprintf(inst, sizeof(inst), "fleet-sim/instance-%d", in->id);
-	cJSON_AddStringToObject(batch, "batch_id", id);
-	cJSON_AddStringToObject(batch, "instance_id", inst);
-	cJSON_AddStringToObject(batch, "sdk_version", canary_version());
-	cJSON_AddNumberToObject(batch, "sent_at_ms", (double)now);
-	windows = cJSON_AddArrayToObject(batch, "windows");
-	for (i = 0; i < SLOTS; i++) {
-		slot *sl = &in->slots[i];
-
-		if (!sl->used)
-			continue;
-		cJSON_AddItemToArray(windows, slot_to_json(s, sl, now));
-		sl->used = 0;
-		n++;
-	}
-	body = n ? cJSON_PrintUnformatted(batch) : NULL;
-	cJSON_Delete(batch);
-	if (!body)
-		return;
-	snprintf(url, sizeof(url), "%s/v1/events", s->server);
-	if (http(in->curl, "POST", url, s->sdk_key, body, NULL) == 202)
-		atomic_fetch_add(&s->batches, 1);
-	else
-		atomic_fetch_add(&s->batch_failures, 1);
-	free(body);
-}
-
-static slot *slot_for(instance *in, canary_arm arm, uint64_t version)
-{
-	slot *free_slot = NULL;
-	int i;
-
-	for (i = 0; i < SLOTS; i++) {
-		slot *sl = &in->slots[i];
-
-		if (sl->used && sl->arm == arm && sl->version == version)
-			return sl;
-		if (!sl->used && !free_slot)
-			free_slot = sl;
-	}
-	if (!free_slot) {  /* versions changed fast: send what we have */
-		flush(in);
-		free_slot = &in->slots[0];
-	}
-	free_slot->used = 1;
-	free_slot->arm = arm;
-	free_slot->version = version;
-	free_slot->exposures = free_slot->errors = 0;
-	free_slot->start_ms = wall_ms();
-	canary__hist_init(free_slot->hist);
-	return free_slot;
-}
-
 /* ---- one service instance --------------------------------------------- */
 
 /* One request from a random user: pick the build, "serve" it. */
@@ -256,7 +164,6 @@ static void serve(instance *in, canary_client *client)
 	char unit[24];
 	canary_details d;
 	const arm_model *m;
-	slot *sl;
 	double ms;
 	int failed;
 
@@ -276,12 +183,25 @@ static void serve(instance *in, canary_client *client)
 		atomic_compare_exchange_strong(&s->first_canary_ms, &none, now);
 		atomic_store(&s->last_canary_ms, now);
 	}
-	if (d.config_version == 0)
-		return;  /* no config yet: nothing to report against */
-	sl = slot_for(in, d.arm, d.config_version);
-	sl->exposures++;
-	sl->errors += (uint64_t)failed;
-	canary__hist_add(sl->hist, ms);
+	/* What a real service does after each request. */
+	if (canary_record_latency(client, s->flag, unit, ms) != CANARY_OK)
+		atomic_fetch_add(&s->not_counted, 1);
+	if (failed && canary_record_error(client, s->flag, unit) != CANARY_OK)
+		atomic_fetch_add(&s->not_counted, 1);
+}
+
+/* Send what is left, and add the client's delivery counters to the
+ * fleet's. */
+static void report_events(sim *s, canary_client *client)
+{
+	canary_event_stats st;
+
+	canary_flush(client, 2000);
+	if (canary_event_stats_get(client, &st) != CANARY_OK)
+		return;
+	atomic_fetch_add(&s->batches, st.batches_sent);
+	atomic_fetch_add(&s->batch_failures, st.dropped_batches + st.outbox_batches);
+	atomic_fetch_add(&s->not_counted, st.dropped_records);
 }
 
 static void *instance_main(void *arg)
@@ -290,12 +210,13 @@ static void *instance_main(void *arg)
 	sim *s = in->s;
 	canary_options opts;
 	canary_client *client = NULL;
-	long per_tick = s->rate / 100, since_flush = 0, i;
+	long per_tick = s->rate / 100, i;
 
 	canary_options_init(&opts, CANARY_OPTIONS_VERSION);
 	opts.server_url = s->server;
 	opts.sdk_key = s->sdk_key;
 	opts.poll_interval_ms = 1000;  /* only while the stream is down */
+	opts.flush_interval_ms = (uint32_t)s->flush_ms;
 	if (canary_client_new(&client, &opts) != CANARY_OK ||
 	    canary_client_wait_ready(client, 5000) != CANARY_OK) {
 		fprintf(stderr, "fleet-sim: instance %d: %s\n", in->id, canary_error_last());
@@ -307,13 +228,8 @@ static void *instance_main(void *arg)
 		for (i = 0; i < per_tick; i++)
 			serve(in, client);
 		sleep_ms(10);
-		since_flush += 10;
-		if (since_flush >= s->flush_ms) {
-			flush(in);
-			since_flush = 0;
-		}
 	}
-	flush(in);
+	report_events(s, client);
 done:
 	canary_client_free(client);
 	return NULL;
@@ -461,9 +377,10 @@ static void summary(sim *s, const char *state, uint64_t started, double done_at)
 			(done_at - (double)first) / 1000.0, s->canary_name,
 			lag > 0 ? lag : 0.0);
 	}
-	printf("  event batches: %llu accepted, %llu failed\n",
+	printf("  event batches: %llu accepted, %llu failed; %llu records not counted\n",
 		(unsigned long long)atomic_load(&s->batches),
-		(unsigned long long)atomic_load(&s->batch_failures));
+		(unsigned long long)atomic_load(&s->batch_failures),
+		(unsigned long long)atomic_load(&s->not_counted));
 }
 
 /* ---- main --------------------------------------------------------------- */
@@ -524,7 +441,7 @@ int main(int argc, char **argv)
 	CURL *curl = NULL;
 	uint64_t started = 0;
 	double done_at = NAN;
-	int i, n = 0, rc = 1;
+	int n = 0, rc = 1;
 
 	memset(&s, 0, sizeof(s));
 	s.instances = 4;
@@ -553,10 +470,7 @@ int main(int argc, char **argv)
 		in->s = &s;
 		in->id = n + 1;
 		in->rng = 0x9e3779b97f4a7c15ull * (uint64_t)(n + 1) ^ wall_ms();
-		in->curl = curl_easy_init();
-		for (i = 0; i < SLOTS; i++)
-			in->slots[i].hist = malloc(sizeof(canary__hist));
-		if (!in->curl || pthread_create(&in->thread, NULL, instance_main, in) != 0)
+		if (pthread_create(&in->thread, NULL, instance_main, in) != 0)
 			goto done;
 	}
 	while (atomic_load(&s.ready) < s.instances && !atomic_load(&s.stop))
@@ -589,12 +503,8 @@ int main(int argc, char **argv)
 	rc = strcmp(state, "timeout") == 0 ? 1 : 0;
 done:
 	atomic_store(&s.stop, true);
-	while (n-- > 0) {
+	while (n-- > 0)
 		pthread_join(inst[n].thread, NULL);
-		curl_easy_cleanup(inst[n].curl);
-		for (i = 0; i < SLOTS; i++)
-			free(inst[n].slots[i].hist);
-	}
 	if (state)
 		summary(&s, state, started, done_at);
 	free(state);

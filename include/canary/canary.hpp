@@ -6,6 +6,8 @@
  * CANARY_E* code and canary_error_last()) when the client cannot be made.
  * Evaluation never throws: enabled() and evaluate() are the C calls, with
  * the same guarantees (no lock, no I/O, no allocation in enabled()).
+ * record_error(), record_latency() and ScopedTimer report how each arm
+ * does (canary_record_*()), for the rollout controller to judge.
  *
  *   canary::Client flags(canary::Options()
  *       .server_url("https://flags.example.com")
@@ -224,6 +226,58 @@ public:
 		return true;
 	}
 
+	/* Events: each call counts for the unit's arm, recomputed the way
+	 * enabled() does. They return false when nothing was counted (bad
+	 * input, unknown flag, no config, a memory bound); they never throw. */
+
+	bool record_error(const char *flag, const char *unit) noexcept
+	{
+		return canary_record_error(c_, flag, unit) == CANARY_OK;
+	}
+	bool record_error(const std::string &flag, const std::string &unit) noexcept
+	{
+		return record_error(flag.c_str(), unit.c_str());
+	}
+	bool record_latency(const char *flag, const char *unit, double ms) noexcept
+	{
+		return canary_record_latency(c_, flag, unit, ms) == CANARY_OK;
+	}
+	bool record_latency(const std::string &flag, const std::string &unit, double ms) noexcept
+	{
+		return record_latency(flag.c_str(), unit.c_str(), ms);
+	}
+	template <class Rep, class Period>
+	bool record_latency(const std::string &flag, const std::string &unit,
+		std::chrono::duration<Rep, Period> d) noexcept
+	{
+		return record_latency(flag, unit,
+			std::chrono::duration<double, std::milli>(d).count());
+	}
+	bool record_metric(const std::string &flag, const std::string &unit,
+		const std::string &name, double value) noexcept
+	{
+		return canary_record_metric(c_, flag.c_str(), unit.c_str(),
+			name.c_str(), value) == CANARY_OK;
+	}
+
+	/** Send what was counted: true when it left the outbox in time, false
+	 *  on timeout (it goes later); throws Error otherwise. */
+	bool flush(std::chrono::milliseconds timeout)
+	{
+		int rc = canary_flush(c_, detail::to_ms32(timeout));
+		if (rc == CANARY_ETIMEOUT)
+			return false;
+		detail::check(rc, "canary_flush");
+		return true;
+	}
+
+	canary_event_stats event_stats() const noexcept
+	{
+		canary_event_stats st{};
+		canary_event_stats_get(c_, &st);
+		return st;
+	}
+
 	/** No-thread mode: see canary_client_tick(). */
 	void tick(uint64_t now_ms) { detail::check(canary_client_tick(c_, now_ms), "canary_client_tick"); }
 	/** In the child after fork(): see canary_client_postfork(). */
@@ -244,6 +298,48 @@ private:
 	}
 
 	canary_client *c_ = nullptr;
+};
+
+/**
+ * Records the latency of a scope for a unit's arm of a flag when it ends
+ * (destructor), and an error too if fail() was called:
+ *
+ *   canary::ScopedTimer t(flags, "checkout-v2", user_id);
+ *   if (!charge(card)) t.fail();
+ *
+ * The client must outlive the timer. Not copyable.
+ */
+class ScopedTimer {
+public:
+	ScopedTimer(Client &client, std::string flag, std::string unit)
+		: client_(client), flag_(std::move(flag)), unit_(std::move(unit)),
+		  start_(std::chrono::steady_clock::now()) {}
+	ScopedTimer(const ScopedTimer &) = delete;
+	ScopedTimer &operator=(const ScopedTimer &) = delete;
+	~ScopedTimer()
+	{
+		if (!armed_)
+			return;
+		client_.record_latency(flag_, unit_, elapsed_ms());
+		if (failed_)
+			client_.record_error(flag_, unit_);
+	}
+
+	/** Count an error for this request as well. */
+	void fail() noexcept { failed_ = true; }
+	/** Record nothing (e.g. the request was not served after all). */
+	void cancel() noexcept { armed_ = false; }
+	double elapsed_ms() const noexcept
+	{
+		return std::chrono::duration<double, std::milli>(
+			std::chrono::steady_clock::now() - start_).count();
+	}
+
+private:
+	Client &client_;
+	std::string flag_, unit_;
+	std::chrono::steady_clock::time_point start_;
+	bool armed_ = true, failed_ = false;
 };
 
 } // namespace canary
