@@ -886,6 +886,14 @@ static uint64_t dropped_records_total(canary__events *ev)
 	return n;
 }
 
+static bool outbox_full(canary__events *ev)
+{
+	uint64_t rows, bytes;
+
+	canary__outbox_usage(ev->outbox, &rows, &bytes);
+	return rows >= ev->c->opts.outbox_max_batches;
+}
+
 /* Under ev->lock: write the batches, then forget what they carry. */
 static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 {
@@ -900,6 +908,8 @@ static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 
 	if (!ev->nwin && !ev->report_batches && !dwin)
 		return CANARY_OK;
+	if (!ev->nwin && outbox_full(ev))
+		return CANARY_OK; /* a report alone must not push data out */
 	rc = build(ev, now, ev->report_batches, dwin, &b, &nb);
 	if (rc == CANARY_OK && !(items = canary__calloc(ev->a, nb, sizeof(*items))))
 		rc = CANARY_ENOMEM;
