@@ -82,6 +82,7 @@ struct canary__events {
 	void *cells;                 /* every stripe's cells, one block */
 	window *win;
 	size_t nwin, capwin;
+	size_t nhist;                /* pending windows with a histogram */
 	uint64_t lost_windows;       /* pending windows that did not fit */
 	uint64_t report_batches;     /* drops to report in the next batch */
 	uint64_t report_windows;
@@ -562,8 +563,9 @@ static void lat_into(canary__events *ev, window *w, lat_cell *cell)
 {
 	int i;
 
-	if (w && !w->lat)
-		w->lat = canary__hist_new(ev->a);
+	if (w && !w->lat && ev->nhist < CANARY__EV_MAX_HISTS &&
+	    (w->lat = canary__hist_new(ev->a)))
+		ev->nhist++;
 	if (w && w->lat) {
 		w->lat->zero += cell->zero;
 		w->lat->total += cell->zero;
@@ -932,6 +934,7 @@ static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 	for (i = 0; i < ev->nwin; i++)
 		window_clear(ev, &ev->win[i]);
 	ev->nwin = 0;
+	ev->nhist = 0;
 	ev->lost_windows = 0;
 	ev->reported_records = records;
 	ev->report_batches = evicted.batches + evicted.carried_batches;
@@ -1099,6 +1102,7 @@ int canary__events_postfork_child(canary__events *ev)
 	for (i = 0; i < ev->nwin; i++)
 		window_clear(ev, &ev->win[i]);
 	ev->nwin = 0;
+	ev->nhist = 0;
 	pthread_mutex_unlock(&ev->lock);
 	ev->done_seq = 0;
 	return ev->outbox ? canary__outbox_postfork(ev->outbox) : CANARY_OK;

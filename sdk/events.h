@@ -38,6 +38,7 @@
 #define CANARY__EV_LAT_CELLS 8       /* latency series per stripe */
 #define CANARY__EV_METRIC_CELLS 32   /* metric series per stripe */
 #define CANARY__EV_MAX_WINDOWS 10000 /* pending windows (and per batch) */
+#define CANARY__EV_MAX_HISTS 256     /* pending windows with latency */
 #define CANARY__EV_METRIC_NAME_MAX 64
 
 struct canary_client;
