@@ -33,11 +33,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <cjson/cJSON.h>
-
 #include "canary/canary.h"
 #include "dp_support.h"
-#include "harness.h"
+#include "rel_support.h"
 
 #define FLAG "crashy"
 
@@ -106,26 +104,6 @@ static void read_reports(int fd, unsigned long long *r,
 	}
 }
 
-static double counted_errors(void)
-{
-	char path[128];
-	cJSON *doc, *arm;
-	double n;
-	resp r;
-
-	snprintf(path, sizeof(path), "/v1/admin/flags/%s/stats", FLAG);
-	assert_int_equal(http(&server, "GET", path, ADMIN_TOKEN, NULL, NULL,
-		&r), 0);
-	assert_int_equal(r.status, 200);
-	doc = cJSON_Parse(r.body);
-	assert_non_null(doc);
-	arm = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "arms"), "canary");
-	n = cJSON_GetNumberValue(cJSON_GetObjectItem(arm, "errors"));
-	cJSON_Delete(doc);
-	resp_free(&r);
-	return n;
-}
-
 /* A new client on the same file sends what the dead one left. */
 static void deliver_leftovers(void)
 {
@@ -173,7 +151,7 @@ static void test_kill9_while_recording(void **state)
 		low += f;
 		high += r;
 		deliver_leftovers();
-		counted = counted_errors();
+		counted = rel_arm_count(&server, FLAG, "canary", "errors");
 		if (counted < (double)low || counted > (double)high)
 			fail_msg("round %d: server counted %.0f, delivered %llu, "
 				"recorded at most %llu", round, counted, low, high);
@@ -188,10 +166,7 @@ static int setup(void **state)
 {
 	(void)state;
 	dir = dp_tmpdir();
-	if (srv_start(&server, NULL) != 0)
-		return -1;
-	return http_status(&server, "POST", "/v1/admin/flags", ADMIN_TOKEN,
-		"{\"key\":\"" FLAG "\",\"rollout_bp\":10000}") == 201 ? 0 : -1;
+	return rel_start_with_flag(&server, FLAG, 10000);
 }
 
 static int teardown(void **state)

@@ -27,10 +27,8 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include <cjson/cJSON.h>
-
 #include "dp_support.h"
-#include "harness.h"
+#include "rel_support.h"
 
 #define FLAG "durable"
 #define POSTERS 2
@@ -95,26 +93,6 @@ static void *poster_main(void *arg)
 	return NULL;
 }
 
-static double counted_exposures(void)
-{
-	char path[128];
-	cJSON *doc;
-	double n;
-	resp r;
-
-	snprintf(path, sizeof(path), "/v1/admin/flags/%s/stats", FLAG);
-	assert_int_equal(http(&server, "GET", path, ADMIN_TOKEN, NULL, NULL,
-		&r), 0);
-	assert_int_equal(r.status, 200);
-	doc = cJSON_Parse(r.body);
-	assert_non_null(doc);
-	n = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc,
-		"arms"), "canary"), "exposures")->valuedouble;
-	cJSON_Delete(doc);
-	resp_free(&r);
-	return n;
-}
-
 static void sums(double *acked, double *in_flight)
 {
 	int i;
@@ -149,10 +127,7 @@ static void replay_unacked(void)
 static int setup(void **state)
 {
 	(void)state;
-	if (srv_start(&server, NULL) != 0)
-		return -1;
-	return http_status(&server, "POST", "/v1/admin/flags", ADMIN_TOKEN,
-		"{\"key\":\"" FLAG "\",\"rollout_bp\":100}") == 201 ? 0 : -1;
+	return rel_start_with_flag(&server, FLAG, 100);
 }
 
 static int teardown(void **state)
@@ -191,7 +166,7 @@ static void test_kill9_during_ingest(void **state)
 		assert_int_equal(srv_restart(&server, NULL), 0);
 
 		sums(&acked, &in_flight);
-		counted = counted_exposures();
+		counted = rel_arm_count(&server, FLAG, "canary", "exposures");
 		/* Committed but never acknowledged: the replay must not count
 		 * these again. */
 		committed_unacked += counted > acked;
@@ -201,7 +176,7 @@ static void test_kill9_during_ingest(void **state)
 		replay_unacked();
 		sums(&acked, &in_flight);
 		assert_true(in_flight == 0);
-		counted = counted_exposures();
+		counted = rel_arm_count(&server, FLAG, "canary", "exposures");
 		if (counted != acked)
 			fail_msg("round %d: after replays counted %.0f, sent %.0f",
 				round, counted, acked);
