@@ -141,6 +141,10 @@ static void test_soak(void **state)
 			assert_true(canary_flush(c, 0) == CANARY_OK);
 		changes++;
 		now_bytes = atomic_load(&live_bytes);
+		if (seconds >= 60 && changes % (60000 / change_ms + 1) == 0)
+			print_message("t=%3lus live=%lld bytes evaluations=%lld\n",
+				(unsigned long)((dp_now_ms() - start) / 1000),
+				now_bytes, (long long)atomic_load(&evaluations));
 		if (dp_now_ms() < warm_until)
 			warm_max = now_bytes > warm_max ? now_bytes : warm_max;
 		else
