@@ -4,6 +4,7 @@
  *
  *   hello https://flags.example.com [USER]   key from $CANARY_SDK_KEY
  *   hello flags.json [USER]                  offline, from a config file
+ *   hello                                    the URL from $CANARY_SERVER
  *
  * The flag is "checkout-v2". Offline it reads a /v1/flags JSON file as the
  * bootstrap config and needs no network at all.
@@ -17,19 +18,20 @@ int main(int argc, char **argv)
 {
 	canary_options opts;
 	canary_client *client = NULL;
+	const char *where = argc > 1 ? argv[1] : getenv("CANARY_SERVER");
 	const char *user = argc > 2 ? argv[2] : "user-42";
 	int rc;
 
-	if (argc < 2) {
+	if (!where) {
 		fprintf(stderr, "usage: %s SERVER_URL|CONFIG.json [USER]\n", argv[0]);
 		return 2;
 	}
 	canary_options_init(&opts, CANARY_OPTIONS_VERSION);
-	if (strncmp(argv[1], "http://", 7) == 0 || strncmp(argv[1], "https://", 8) == 0) {
-		opts.server_url = argv[1];
+	if (strncmp(where, "http://", 7) == 0 || strncmp(where, "https://", 8) == 0) {
+		opts.server_url = where;
 		opts.sdk_key = getenv("CANARY_SDK_KEY");
 	} else {
-		opts.bootstrap_path = argv[1];
+		opts.bootstrap_path = where;
 	}
 
 	rc = canary_client_new(&client, &opts);
