@@ -479,7 +479,9 @@ static void finish(canary__xfer *x, int rc, const char *key,
 	}
 	snprintf(r->key, sizeof(r->key), "%s", key);
 	if (detail[0])
-		snprintf(r->detail, sizeof(r->detail), "%s (%s)", key, detail);
+		/* Precisions keep the pair within r->detail (256 bytes). */
+		snprintf(r->detail, sizeof(r->detail), "%.120s (%.120s)", key,
+			detail);
 	else
 		snprintf(r->detail, sizeof(r->detail), "%s", key);
 }
