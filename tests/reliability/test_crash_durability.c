@@ -143,7 +143,7 @@ static void test_kill9_during_ingest(void **state)
 	int rounds = env ? atoi(env) : 20, round, i;
 	unsigned seed = (unsigned)time(NULL);
 	long committed_unacked = 0, total = 0;
-	double acked, in_flight, counted;
+	double acked = 0, in_flight = 0, counted = 0;
 
 	(void)state;
 	print_message("seed %u, %d rounds\n", seed, rounds);
