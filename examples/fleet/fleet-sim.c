@@ -156,7 +156,9 @@ static long http(CURL *curl, const char *method, const char *url,
 
 /* ---- one service instance --------------------------------------------- */
 
-/* One request from a random user: pick the build, "serve" it. */
+/* One request from a random user: pick the build, "serve" it. The
+ * latency is drawn from the arm's model and recorded, not slept, so a few
+ * threads stand for a large fleet. */
 static void serve(instance *in, canary_client *client)
 {
 	sim *s = in->s;
@@ -177,9 +179,9 @@ static void serve(instance *in, canary_client *client)
 	if (failed)
 		atomic_fetch_add(&s->errors[d.arm], 1);
 	if (d.arm == CANARY_ARM_CANARY) {
-		atomic_fetch_or(&s->saw_canary[user / 8], (unsigned char)(1u << (user % 8)));
 		uint_least64_t none = 0, now = wall_ms();
 
+		atomic_fetch_or(&s->saw_canary[user / 8], (unsigned char)(1u << (user % 8)));
 		atomic_compare_exchange_strong(&s->first_canary_ms, &none, now);
 		atomic_store(&s->last_canary_ms, now);
 	}
