@@ -285,7 +285,10 @@ typedef struct canary_client canary_client;
 CANARY_API int canary_client_new(canary_client **out, const canary_options *opts);
 
 /**
- * Free a client and everything it owns. Accepts NULL. Stops the worker
+ * Free a client and everything it owns. Accepts NULL. First moves the
+ * events counted so far into the outbox and, with a worker thread, gives it
+ * up to 500 ms to deliver them (what is left stays in the cache_path file
+ * for the next client; without a cache_path it is lost). Stops the worker
  * within a bounded time (well under a second) even when the service or DNS
  * hangs: requests in flight are abandoned (a transport hook is asked to
  * stop through its body_fn and is waited for). No other thread may use the

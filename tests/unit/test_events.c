@@ -386,6 +386,35 @@ static void test_outbox_bound_reports_drops(void **state)
 	canary_client_free(c);
 }
 
+static void test_outbox_byte_bound(void **state)
+{
+	canary_options o;
+	canary_client *c;
+	canary_event_stats st;
+	int i;
+
+	(void)state;
+	/* No server: batches only pile up. Each is a few hundred bytes, so a
+	 * 1,000-byte outbox holds two or three of them. */
+	canary_options_init(&o, CANARY_OPTIONS_VERSION);
+	o.outbox_max_bytes = 1000;
+	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
+	assert_int_equal(canary_client_set_config_json(c, CONFIG, strlen(CONFIG)),
+		CANARY_OK);
+	for (i = 0; i < 10; i++) {
+		canary_enabled(c, "f50", "a");
+		assert_int_equal(canary_flush(c, 0), CANARY_OK);
+	}
+	canary_event_stats_get(c, &st);
+	assert_true(st.outbox_bytes <= 1000);
+	assert_true(st.outbox_batches >= 1 && st.outbox_batches < 10);
+	assert_int_equal(st.dropped_batches + st.outbox_batches, 10);
+	assert_int_equal(st.batches_written, 10);
+	canary_client_free(c);
+}
+
+/* ---- no-thread mode: tick delivers ------------------------------------------ */
+
 static void test_tick_delivers(void **state)
 {
 	canary_client *c = client_with(true, false, 0);
@@ -415,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_latency_and_metrics),
 		cmocka_unit_test(test_refused_batch_is_dropped_and_reported),
 		cmocka_unit_test(test_outbox_bound_reports_drops),
+		cmocka_unit_test(test_outbox_byte_bound),
 		cmocka_unit_test(test_tick_delivers),
 	};
 
