@@ -11,7 +11,8 @@
  *      an ETag of any length, then the body (the staleness arithmetic
  *      meets any clock value);
  *   2  the schema version (64 bits), fetched_at_ms, ETag, body.
- * The client runs with a staleness limit and either stale policy.
+ * The client runs with a staleness limit and either stale policy, and
+ * writes an event batch into the outbox that shares the file.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -183,6 +184,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)canary_evaluate(c, "none", "u2", &d);
 	(void)canary_evaluate(c, "listed", "a", &d);
 	(void)canary_client_status(c);
+	/* The outbox shares the file: write a batch into whatever is there. */
+	(void)canary_record_error(c, "all-in", "u1");
+	(void)canary_flush(c, 0);
 	canary_client_free(c);
 	clean_dir();
 	return 0;
