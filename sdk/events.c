@@ -6,16 +6,13 @@
  * every harvest; a stripe's `lock` guards its latency and metric cells.
  * Order: client write_lock -> lock -> stripe lock -> outbox lock.
  */
-#define _GNU_SOURCE /* gethostname, getrandom */
+#define _GNU_SOURCE /* gethostname */
 #include "events.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "canary/version.h"
@@ -23,11 +20,10 @@
 #include "clock.h"
 #include "error.h"
 #include "histogram.h"
+#include "event_batch.h"
 #include "outbox.h"
 #include "snapshot.h"
 
-#define BATCH_SOFT_BYTES (768u * 1024u) /* cut a batch here: 1 MiB is the limit */
-#define MAX_COUNT 9007199254740991ull    /* 2^53 - 1: exact on the wire */
 
 typedef struct lat_cell {
 	const canary__ev_table *t;       /* NULL = free */
@@ -55,23 +51,8 @@ typedef struct stripe {
 	metric_cell *met;
 } stripe;
 
-typedef struct metric {
-	char name[CANARY__EV_METRIC_NAME_MAX + 1];
-	uint64_t count;
-	double sum;
-} metric;
-
-/* A pending window: what one (flag, arm, version) counted since the
- * last batch. */
-typedef struct window {
-	char flag[CANARY__MAX_KEY_LEN + 1];
-	canary_arm arm;
-	uint64_t version;
-	uint64_t exposures, errors;
-	canary__hist *lat;
-	metric *metrics;
-	size_t nmetrics, capmetrics;
-} window;
+typedef canary__ev_metric metric;
+typedef canary__ev_window window;
 
 struct canary__events {
 	canary__ev_registry *reg;    /* inside the client */
@@ -648,235 +629,6 @@ static void harvest(canary__events *ev, canary__ev_table *t)
 	canary__free(ev->a, index);
 }
 
-/* ---- batches ---------------------------------------------------------------- */
-
-typedef struct buf {
-	const canary__alloc *a;
-	char *p;
-	size_t len, cap;
-	bool oom;
-} buf;
-
-static void buf_reserve(buf *b, size_t more)
-{
-	size_t cap;
-	char *grown;
-
-	if (b->oom || b->len + more + 1 <= b->cap)
-		return;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	grown = canary__realloc(b->a, b->p, cap);
-	if (!grown) {
-		b->oom = true;
-		return;
-	}
-	b->p = grown;
-	b->cap = cap;
-}
-
-static void buf_printf(buf *b, const char *fmt, ...) CANARY__PRINTF(2, 3);
-
-static void buf_printf(buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	buf_reserve(b, (size_t)n);
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-/* A JSON string. Flag keys come from a validated config, but escape
- * anyway: the body must be valid whatever the key holds. */
-static void buf_string(buf *b, const char *s)
-{
-	buf_printf(b, "\"");
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			buf_printf(b, "\\%c", ch);
-		else if (ch < 0x20)
-			buf_printf(b, "\\u%04x", ch);
-		else
-			buf_printf(b, "%c", ch);
-	}
-	buf_printf(b, "\"");
-}
-
-static uint64_t cap_count(uint64_t n)
-{
-	return n > MAX_COUNT ? MAX_COUNT : n;
-}
-
-static void put_hist(buf *b, const canary__hist *h)
-{
-	const char *sep = "";
-	int i;
-
-	buf_printf(b, ",\"latency_ms\":{\"zero\":%" PRIu64 ",\"bins\":[",
-		cap_count(h->zero));
-	for (i = h->lo; i <= h->hi; i++) {
-		uint64_t n = canary__hist_bin(h, i);
-
-		if (!n)
-			continue;
-		buf_printf(b, "%s[%d,%" PRIu64 "]", sep, i, cap_count(n));
-		sep = ",";
-	}
-	buf_printf(b, "]}");
-}
-
-static void put_metrics(buf *b, const window *w)
-{
-	size_t i;
-
-	buf_printf(b, ",\"metrics\":{");
-	for (i = 0; i < w->nmetrics; i++) {
-		const metric *m = &w->metrics[i];
-
-		buf_printf(b, "%s", i ? "," : "");
-		buf_string(b, m->name);
-		buf_printf(b, ":{\"count\":%" PRIu64, cap_count(m->count));
-		if (isfinite(m->sum))
-			buf_printf(b, ",\"sum\":%.17g", m->sum);
-		buf_printf(b, "}");
-	}
-	buf_printf(b, "}");
-}
-
-static void put_window(buf *b, const window *w, int64_t start, int64_t end)
-{
-	buf_printf(b, "{\"flag\":");
-	buf_string(b, w->flag);
-	buf_printf(b, ",\"arm\":\"%s\",\"config_version\":%" PRIu64
-		",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64
-		",\"exposures\":%" PRIu64 ",\"errors\":%" PRIu64,
-		w->arm == CANARY_ARM_CANARY ? "canary" : "stable", w->version,
-		start, end, cap_count(w->exposures), cap_count(w->errors));
-	if (w->lat)
-		put_hist(b, w->lat);
-	if (w->nmetrics)
-		put_metrics(b, w);
-	buf_printf(b, "}");
-}
-
-static uint64_t next_random(canary__events *ev)
-{
-	uint64_t x = ev->rng ? ev->rng : 0x9e3779b97f4a7c15ull;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	ev->rng = x;
-	return x * 2685821657736338717ull;
-}
-
-static void make_batch_id(canary__events *ev, char out[33])
-{
-	unsigned char r[16];
-	size_t i;
-
-	/* Unique across processes and restarts: the kernel's randomness,
-	 * with a generator seeded by time, pid and address as a fallback. */
-	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
-		uint64_t a = next_random(ev), b = next_random(ev);
-
-		memcpy(r, &a, 8);
-		memcpy(r + 8, &b, 8);
-	}
-	for (i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
-typedef struct batch {
-	char id[33];
-	buf body;
-	uint64_t dropped_batches, dropped_windows;
-} batch;
-
-static void batch_open(canary__events *ev, batch *bt, int64_t now,
-	uint64_t dropped_batches, uint64_t dropped_windows)
-{
-	make_batch_id(ev, bt->id);
-	bt->body.a = ev->a;
-	bt->dropped_batches = dropped_batches;
-	bt->dropped_windows = dropped_windows;
-	buf_printf(&bt->body, "{\"batch_id\":\"%s\",\"instance_id\":", bt->id);
-	buf_string(&bt->body, ev->instance_id);
-	buf_printf(&bt->body, ",\"sdk_version\":\"%s\",\"sent_at_ms\":%" PRId64,
-		CANARY_VERSION_STRING, now);
-	if (dropped_batches || dropped_windows)
-		buf_printf(&bt->body, ",\"dropped\":{\"batches\":%" PRIu64
-			",\"windows\":%" PRIu64 "}", cap_count(dropped_batches),
-			cap_count(dropped_windows));
-	buf_printf(&bt->body, ",\"windows\":[");
-}
-
-static void batches_free(canary__events *ev, batch *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		canary__free(ev->a, b[i].body.p);
-	canary__free(ev->a, b);
-}
-
-/* The pending windows as batches of at most 10,000 windows and about
- * BATCH_SOFT_BYTES each. The first batch reports the drops. */
-static int build(canary__events *ev, int64_t now, uint64_t dropped_batches,
-	uint64_t dropped_windows, batch **out, size_t *nout)
-{
-	size_t nb = 0, cap = ev->nwin / 64 + 2, i, in_batch = 0;
-	batch *b;
-
-	b = canary__calloc(ev->a, cap, sizeof(*b));
-	if (!b)
-		return CANARY_ENOMEM;
-	batch_open(ev, &b[nb++], now, dropped_batches, dropped_windows);
-	for (i = 0; i < ev->nwin; i++) {
-		batch *cur = &b[nb - 1];
-
-		if (in_batch && (cur->body.len > BATCH_SOFT_BYTES ||
-		    in_batch == CANARY__EV_MAX_WINDOWS)) {
-			buf_printf(&cur->body, "]}");
-			if (nb == cap) {
-				batches_free(ev, b, nb);
-				return CANARY_ENOMEM;
-			}
-			cur = &b[nb++];
-			batch_open(ev, cur, now, 0, 0);
-			in_batch = 0;
-		}
-		buf_printf(&cur->body, "%s", in_batch ? "," : "");
-		put_window(&cur->body, &ev->win[i], ev->window_start_ms, now);
-		in_batch++;
-	}
-	buf_printf(&b[nb - 1].body, "]}");
-	for (i = 0; i < nb; i++) {
-		if (b[i].body.oom) {
-			batches_free(ev, b, nb);
-			return CANARY_ENOMEM;
-		}
-	}
-	*out = b;
-	*nout = nb;
-	return CANARY_OK;
-}
-
 static uint64_t dropped_records_total(canary__events *ev)
 {
 	uint64_t n = 0;
@@ -904,7 +656,8 @@ static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 	uint64_t dwin = ev->report_windows + ev->lost_windows +
 		(records - ev->reported_records);
 	canary__outbox_item *items = NULL;
-	batch *b = NULL;
+	canary__ev_batch_meta meta;
+	canary__ev_batch *b = NULL;
 	size_t nb = 0, i;
 	int rc;
 
@@ -912,21 +665,26 @@ static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 		return CANARY_OK;
 	if (!ev->nwin && outbox_full(ev))
 		return CANARY_OK; /* a report alone must not push data out */
-	rc = build(ev, now, ev->report_batches, dwin, &b, &nb);
+	meta.instance_id = ev->instance_id;
+	meta.start_ms = ev->window_start_ms;
+	meta.now_ms = now;
+	meta.dropped_batches = ev->report_batches;
+	meta.dropped_windows = dwin;
+	meta.rng = &ev->rng;
+	rc = canary__ev_batches_build(ev->a, &meta, ev->win, ev->nwin, &b, &nb);
 	if (rc == CANARY_OK && !(items = canary__calloc(ev->a, nb, sizeof(*items))))
 		rc = CANARY_ENOMEM;
 	for (i = 0; rc == CANARY_OK && i < nb; i++) {
 		items[i].batch_id = b[i].id;
-		items[i].body = b[i].body.p;
-		items[i].len = b[i].body.len;
+		items[i].body = b[i].body;
+		items[i].len = b[i].len;
 		items[i].dropped_batches = b[i].dropped_batches;
 		items[i].dropped_windows = b[i].dropped_windows;
 	}
 	if (rc == CANARY_OK)
 		rc = canary__outbox_put(ev->outbox, items, nb, &evicted, last_seq);
 	canary__free(ev->a, items);
-	if (b)
-		batches_free(ev, b, nb);
+	canary__ev_batches_free(ev->a, b, nb);
 	if (rc != CANARY_OK)
 		return rc == CANARY_ENOMEM ?
 			canary__error_set(rc, "out of memory") : rc;
