@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +229,75 @@ static void test_exact_counts_across_threads(void **state)
 	canary_client_free(c);
 }
 
+/* ---- exact while configs are swapped under the counting threads -------- */
+
+typedef struct swap_arg {
+	canary_client *c;
+	int id;
+	atomic_int *stop;
+	uint64_t exposures[2];
+} swap_arg;
+
+static void *count_until_stopped(void *p)
+{
+	swap_arg *w = p;
+	char unit[32];
+	long i;
+
+	for (i = 0; !atomic_load(w->stop) || i < 1000; i++) {
+		snprintf(unit, sizeof(unit), "s%d-%ld", w->id, i);
+		w->exposures[canary_enabled(w->c, "f50", unit)]++;
+	}
+	return NULL;
+}
+
+static void test_exact_across_config_swaps(void **state)
+{
+	canary_client *c = client_with(false, false, 0);
+	swap_arg args[2];
+	pthread_t tid[2];
+	atomic_int stop;
+	uint64_t exp[2] = { 0, 0 };
+	canary_event_stats st;
+	char json[256];
+	int i, n;
+
+	(void)state;
+	fake_reset(202);
+	atomic_init(&stop, 0);
+	for (i = 0; i < 2; i++) {
+		memset(&args[i], 0, sizeof(args[i]));
+		args[i].c = c;
+		args[i].id = i;
+		args[i].stop = &stop;
+		assert_int_equal(pthread_create(&tid[i], NULL, count_until_stopped,
+			&args[i]), 0);
+	}
+	/* Every swap retires a snapshot whose table is harvested when the
+	 * last reader leaves it: the counts must all arrive, under some
+	 * version, with the same arms (the split does not change). */
+	for (i = 4; i < 504; i++) {
+		n = snprintf(json, sizeof(json), "{\"version\": %d, \"flags\": ["
+			"{\"key\": \"f50\", \"rollout_bp\": 5000}]}", i);
+		assert_int_equal(canary_client_set_config_json(c, json, (size_t)n),
+			CANARY_OK);
+		if (i % 100 == 0)
+			assert_int_equal(canary_flush(c, 10000), CANARY_OK);
+	}
+	atomic_store(&stop, 1);
+	for (i = 0; i < 2; i++) {
+		pthread_join(tid[i], NULL);
+		exp[0] += args[i].exposures[0];
+		exp[1] += args[i].exposures[1];
+	}
+	assert_int_equal(canary_flush(c, 10000), CANARY_OK);
+	canary_event_stats_get(c, &st);
+	assert_int_equal(st.dropped_records, 0);
+	assert_int_equal(svc.exposures[0], exp[0]);
+	assert_int_equal(svc.exposures[1], exp[1]);
+	canary_client_free(c);
+}
+
 /* ---- opt-outs --------------------------------------------------------------- */
 
 static void test_exposure_opt_outs(void **state)
@@ -439,6 +509,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact_counts_across_threads),
+		cmocka_unit_test(test_exact_across_config_swaps),
 		cmocka_unit_test(test_exposure_opt_outs),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_latency_and_metrics),
