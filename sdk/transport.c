@@ -145,8 +145,11 @@ void canary__transport_abandon(canary__transport *t)
 	/* The multi handle and its connections are the parent's too: closing
 	 * them here could send a TLS close_notify on the parent's socket. */
 	t->multi = NULL;
-	/* The locks may have been held by a thread that no longer exists. */
+	/* The locks may have been held by a thread that no longer exists,
+	 * and the condition variable may still count the parent's worker as
+	 * a waiter (destroying it as is would wait for that thread forever). */
 	pthread_mutex_init(&t->lock, NULL);
+	canary__cond_init(&t->cond);
 	free_shell(t);
 }
 

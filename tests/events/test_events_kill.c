@@ -4,7 +4,8 @@
  * cache file while the service is unreachable, counts a little more (not
  * flushed), and is killed with SIGKILL. A new client on the same cache
  * file delivers exactly what was flushed to the real canary-server; what
- * was counted after the flush is the documented loss.
+ * was counted after the flush is the documented loss. And fork(): the
+ * child does not send the parent's counts again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@ static int setup(void **state)
 		return -1;
 	}
 	px_put_flag(&server, "ev-kill", 5000);
+	px_put_flag(&server, "ev-fork", 5000);
 	px_target(&server);
 	return 0;
 }
@@ -132,10 +134,68 @@ static void test_sigkill_after_flush_then_restart(void **state)
 	canary_client_free(c);
 }
 
+/* fork() with counts in memory: the child forgets the parent's (the
+ * parent sends them), counts its own, and both arrive exactly once. */
+static void count_fork(canary_client *c, const char *tag, int n,
+	uint64_t v[2])
+{
+	char unit[32];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(unit, sizeof(unit), "%s-%d", tag, i);
+		v[canary_enabled(c, "ev-fork", unit)]++;
+	}
+}
+
+static void test_fork_counts_once(void **state)
+{
+	uint64_t v[2] = { 0, 0 }, cv[2] = { 0, 0 };
+	canary_options o;
+	canary_client *c;
+	px_arm arms[2];
+	int fds[2], status;
+	pid_t pid;
+
+	(void)state;
+	px_set(PX_FORWARD, 0);
+	px_options(&o, NULL);
+	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
+	assert_int_equal(canary_client_wait_ready(c, 20000), CANARY_OK);
+	count_fork(c, "before", 300, v);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		if (canary_client_postfork(c) != CANARY_OK)
+			_exit(2);
+		count_fork(c, "child", 200, cv);
+		if (canary_flush(c, 20000) != CANARY_OK)
+			_exit(3);
+		if (write(fds[1], cv, sizeof(cv)) != (ssize_t)sizeof(cv))
+			_exit(4);
+		canary_client_free(c);
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], cv, sizeof(cv)), (ssize_t)sizeof(cv));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	count_fork(c, "after", 100, v);
+	assert_int_equal(canary_flush(c, 20000), CANARY_OK);
+	assert_int_equal(px_stats(&server, "ev-fork", arms), 0);
+	assert_int_equal(arms[0].exposures, v[0] + cv[0]);
+	assert_int_equal(arms[1].exposures, v[1] + cv[1]);
+	canary_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sigkill_after_flush_then_restart),
+		cmocka_unit_test(test_fork_counts_once),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
