@@ -505,6 +505,33 @@ static void test_tick_delivers(void **state)
 	canary_client_free(c);
 }
 
+static void test_tick_flushes_on_interval(void **state)
+{
+	canary_options o;
+	canary_client *c;
+	uint64_t now = 1000;
+	int i;
+
+	(void)state;
+	fake_reset(202);
+	canary_options_init(&o, CANARY_OPTIONS_VERSION);
+	o.server_url = "http://127.0.0.1:9";
+	o.sdk_key = "key";
+	o.transport.request = hook;
+	o.no_thread = true;
+	o.flush_interval_ms = 100;
+	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
+	canary_client_tick(c, now);
+	assert_int_equal(canary_client_wait_ready(c, 0), CANARY_OK);
+	canary_enabled(c, "all", "a");
+	assert_int_equal(canary_record_error(c, "all", "a"), CANARY_OK);
+	/* No canary_flush(): the ticks' clock passing the interval is all. */
+	for (i = 0; i < 50 && svc.posts == 0; i++)
+		canary_client_tick(c, now += 50);
+	assert_true(svc.posts >= 1);
+	canary_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_outbox_bound_reports_drops),
 		cmocka_unit_test(test_outbox_byte_bound),
 		cmocka_unit_test(test_tick_delivers),
+		cmocka_unit_test(test_tick_flushes_on_interval),
 	};
 
 	pthread_mutex_init(&svc.lock, NULL);
