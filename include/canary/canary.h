@@ -416,7 +416,9 @@ typedef struct canary_details {
  *
  * Never fails, never blocks, never allocates: on any problem (NULL client,
  * unknown flag, NULL or empty unit, no config yet) it answers false, the
- * stable build.
+ * stable build. For a flag of the config in force it counts one exposure
+ * for the unit's arm (a relaxed atomic add on a counter of the calling
+ * thread's stripe; see "Events" below), unless opts.no_exposures is set.
  * @param flag  flag key (borrowed for the call)
  * @param unit  stickiness value, normally the user id (borrowed)
  */
@@ -424,7 +426,8 @@ CANARY_API bool canary_enabled(canary_client *client, const char *flag,
 	const char *unit);
 
 /**
- * Like canary_enabled(), and says why.
+ * Like canary_enabled(), and says why. Counts an exposure as
+ * canary_enabled() does; canary_evaluate_ex() can opt out per call.
  * @param[out] out  filled in every case when not NULL
  * @return true when the unit is in the canary
  */
