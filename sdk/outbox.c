@@ -59,6 +59,27 @@ static int create_schema(sqlite3 *db)
 	return rc;
 }
 
+/* A newer SDK may have changed the table: leave its rows alone (the
+ * caller falls back to memory). */
+static int check_version(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT version FROM canary_schema"
+		" WHERE component = 'outbox'", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			rc = sqlite3_column_int64(st, 0) > CANARY__OUTBOX_SCHEMA ?
+				SQLITE_MISMATCH : SQLITE_OK;
+		else if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int load_usage(canary__outbox *ob)
 {
 	sqlite3_stmt *st = NULL;
@@ -94,6 +115,8 @@ static int connect_db(canary__outbox *ob)
 		rc = sqlite3_busy_timeout(ob->db, CANARY__STORE_BUSY_MS);
 	if (rc == SQLITE_OK)
 		rc = create_schema(ob->db);
+	if (rc == SQLITE_OK)
+		rc = check_version(ob->db);
 	if (rc == SQLITE_OK)
 		rc = prepare(ob->db, "INSERT INTO outbox (batch_id,"
 			" dropped_batches, dropped_windows, body)"
@@ -145,7 +168,8 @@ int canary__outbox_open(canary__outbox **out, const canary__alloc *a,
 	rc = connect_db(ob);
 	if (rc != SQLITE_OK) {
 		snprintf(note, notelen, "event outbox %s: %s",
-			path ? path : "(memory)",
+			path ? path : "(memory)", rc == SQLITE_MISMATCH ?
+			"written by a newer libcanary (outbox schema above 1)" :
 			ob->db ? sqlite3_errmsg(ob->db) : sqlite3_errstr(rc));
 		canary__outbox_close(ob);
 		return canary__error_set(CANARY_ESTORAGE, "%s", note);

@@ -5,6 +5,7 @@
  * batches, the outbox bound and the batch format are checked without a
  * network. The same against the real canary-server: tests/events/.
  */
+#define _GNU_SOURCE /* mkdtemp */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include "canary/canary.h"
 
@@ -532,6 +534,60 @@ static void test_tick_flushes_on_interval(void **state)
 	canary_client_free(c);
 }
 
+/* ---- an outbox written by a newer SDK is left alone -------------------- */
+
+static int newer_logged;
+
+static void log_newer(canary_log_level level, const char *msg, void *ctx)
+{
+	(void)level;
+	(void)ctx;
+	if (strstr(msg, "newer libcanary") && strstr(msg, "kept in memory"))
+		newer_logged++;
+}
+
+static void test_newer_outbox_left_alone(void **state)
+{
+	char dir[] = "/tmp/canary-evnewer-XXXXXX", path[64];
+	canary_options o;
+	canary_client *c;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cache.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE canary_schema (component TEXT PRIMARY KEY NOT NULL,"
+		" version INTEGER NOT NULL);"
+		"INSERT INTO canary_schema VALUES ('outbox', 2);"
+		"CREATE TABLE outbox (seq INTEGER PRIMARY KEY, future BLOB);"
+		"INSERT INTO outbox VALUES (1, x'00');", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	canary_options_init(&o, CANARY_OPTIONS_VERSION);
+	o.cache_path = path;
+	o.log_fn = log_newer;
+	newer_logged = 0;
+	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
+	assert_int_equal(newer_logged, 1);
+	assert_int_equal(canary_client_set_config_json(c, CONFIG, strlen(CONFIG)),
+		CANARY_OK);
+	canary_enabled(c, "f50", "a");
+	assert_int_equal(canary_flush(c, 0), CANARY_OK);
+	canary_client_free(c);
+	/* The newer SDK's row is untouched. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox"
+		" WHERE future = x'00'", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_outbox_byte_bound),
 		cmocka_unit_test(test_tick_delivers),
 		cmocka_unit_test(test_tick_flushes_on_interval),
+		cmocka_unit_test(test_newer_outbox_left_alone),
 	};
 
 	pthread_mutex_init(&svc.lock, NULL);
