@@ -514,8 +514,29 @@ static void harvest_counters(canary__events *ev, canary__ev_table *t,
 	for (f = 0; f < t->nflags; f++) {
 		for (arm = 0; arm < 2; arm++) {
 			uint64_t exp = 0, err = 0;
+			bool any = false;
 			window *w;
 
+			for (s = 0; s < CANARY__EV_STRIPES && !any; s++) {
+				canary__ev_counter *k = &t->counters[s * t->stride +
+					f * 2u + arm];
+
+				any = atomic_load_explicit(&k->exposures,
+					memory_order_relaxed) ||
+					atomic_load_explicit(&k->errors,
+					memory_order_relaxed);
+			}
+			if (!any)
+				continue;
+			/* The window first: when it cannot be allocated the
+			 * counts stay where they are for the next harvest
+			 * instead of being taken and lost (window_for() still
+			 * reports a lost window: at a snapshot's last harvest
+			 * they are lost; at a flush that report is an
+			 * overstatement, never an understatement). */
+			w = window_for(ev, t, index, f, (canary_arm)arm);
+			if (!w)
+				continue;
 			for (s = 0; s < CANARY__EV_STRIPES; s++) {
 				canary__ev_counter *k = &t->counters[s * t->stride +
 					f * 2u + arm];
@@ -529,13 +550,8 @@ static void harvest_counters(canary__events *ev, canary__ev_table *t,
 					add_count(&err, atomic_exchange_explicit(
 						&k->errors, 0, memory_order_relaxed));
 			}
-			if (!exp && !err)
-				continue;
-			w = window_for(ev, t, index, f, (canary_arm)arm);
-			if (w) {
-				add_count(&w->exposures, exp);
-				add_count(&w->errors, err);
-			}
+			add_count(&w->exposures, exp);
+			add_count(&w->errors, err);
 		}
 	}
 }
