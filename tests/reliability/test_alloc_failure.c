@@ -33,6 +33,9 @@
 #include "canary/canary.h"
 #include "dp_support.h"
 #include "fault_server.h"
+#ifdef CANARY_REL_SERVER
+#include "rel_support.h"
+#endif
 
 /* ---- a counting allocator that fails the Nth allocation ---- */
 
@@ -562,6 +565,77 @@ static void test_thread_every_n(void **state)
 	g_fs = NULL;
 }
 
+#ifdef CANARY_REL_SERVER
+/* ---- scenario 5: events delivered to the real canary-server ---- */
+
+static srv g_srv;
+static unsigned long long g_expected; /* errors the server must hold */
+
+static run_result run_server(long fail_at, const char *dir, int unused)
+{
+	canary_options o;
+	canary_client *c = NULL;
+	failing f;
+	int logs = 0, rc, k, recorded = 0;
+	canary_event_stats st;
+
+	(void)dir;
+	(void)unused;
+	failing_init(&f, fail_at);
+	base_options(&o, &f, &logs);
+	o.server_url = g_srv.base;
+	o.sdk_key = SDK_KEY;
+	o.backoff_cap_ms = 100;
+	o.poll_interval_ms = 100;
+	if (new_client(&c, &o, "server", fail_at) != CANARY_OK)
+		goto done;
+	assert_true(dp_wait_status(c, CANARY_STATUS_READY));
+	for (k = 0; k < 3; k++)
+		recorded += canary_record_error(c, "alloc", "u1") == CANARY_OK;
+	/* Delivered: a single failed allocation may cost one attempt, and
+	 * the next gets through. */
+	rc = canary_flush(c, DP_PATIENCE_MS);
+	if (trace())
+		fprintf(stderr, " flush=%d", rc);
+	if (rc != CANARY_OK) {
+		assert_error_code(rc);
+		rc = canary_flush(c, DP_PATIENCE_MS);
+	}
+	assert_int_equal(rc, CANARY_OK);
+	assert_int_equal(canary_event_stats_get(c, &st), CANARY_OK);
+	if (trace())
+		fprintf(stderr, " recorded=%d dropped_records=%llu "
+			"dropped_batches=%llu sent=%llu", recorded,
+			(unsigned long long)st.dropped_records,
+			(unsigned long long)st.dropped_batches,
+			(unsigned long long)st.batches_sent);
+	g_expected += (unsigned long long)recorded;
+	canary_client_free(c);
+	if (trace())
+		fprintf(stderr, " server=%.0f expected=%llu", rel_arm_count(&g_srv,
+			"alloc", "canary", "errors"), g_expected);
+done:
+	return finish(&f, NULL);
+}
+
+static void test_server_every_n(void **state)
+{
+	double counted;
+
+	(void)state;
+	assert_int_equal(rel_start_with_flag(&g_srv, "alloc", 10000), 0);
+	every_n("worker thread, events delivered to canary-server", run_server,
+		0);
+	/* Every error recorded and flushed arrived once: no loss, no
+	 * double count, whatever allocation failed. */
+	counted = rel_arm_count(&g_srv, "alloc", "canary", "errors");
+	srv_cleanup(&g_srv);
+	if (counted != (double)g_expected)
+		fail_msg("server counted %.0f errors, %llu were delivered",
+			counted, g_expected);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +643,9 @@ int main(void)
 		cmocka_unit_test(test_tick_closed_port_every_n),
 		cmocka_unit_test(test_tick_fetch_every_n),
 		cmocka_unit_test(test_thread_every_n),
+#ifdef CANARY_REL_SERVER
+		cmocka_unit_test(test_server_every_n),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
