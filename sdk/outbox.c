@@ -199,17 +199,6 @@ int canary__outbox_postfork(canary__outbox *ob)
 	return connect_db(ob) == SQLITE_OK ? CANARY_OK : CANARY_ESTORAGE;
 }
 
-static int run(sqlite3_stmt *st)
-{
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 /* Remove the oldest row, adding what it was to `ev`. */
 static int evict_oldest(canary__outbox *ob, canary__outbox_evicted *ev)
 {
@@ -229,7 +218,7 @@ static int evict_oldest(canary__outbox *ob, canary__outbox_evicted *ev)
 	ev->carried_windows += (uint64_t)sqlite3_column_int64(ob->evict_pick, 3);
 	sqlite3_reset(ob->evict_pick);
 	sqlite3_bind_int64(ob->remove, 1, seq);
-	rc = run(ob->remove);
+	rc = canary__store_run(ob->remove);
 	if (rc == SQLITE_OK) {
 		ob->rows--;
 		ob->bytes -= len;
@@ -257,7 +246,7 @@ static int put_one(canary__outbox *ob, const canary__outbox_item *it,
 	sqlite3_bind_int64(ob->insert, 2, (sqlite3_int64)it->dropped_batches);
 	sqlite3_bind_int64(ob->insert, 3, (sqlite3_int64)it->dropped_windows);
 	sqlite3_bind_blob64(ob->insert, 4, it->body, it->len, SQLITE_STATIC);
-	rc = run(ob->insert);
+	rc = canary__store_run(ob->insert);
 	if (rc == SQLITE_OK) {
 		ob->rows++;
 		ob->bytes += it->len;
@@ -347,7 +336,7 @@ int canary__outbox_remove(canary__outbox *ob, int64_t seq)
 	sqlite3_finalize(st);
 	if (len >= 0) {
 		sqlite3_bind_int64(ob->remove, 1, seq);
-		rc = run(ob->remove);
+		rc = canary__store_run(ob->remove);
 		if (rc == SQLITE_OK) {
 			ob->rows--;
 			ob->bytes -= (uint64_t)len;

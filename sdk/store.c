@@ -55,8 +55,7 @@ static int exec_sql(sqlite3 *db, const char *sql)
 	return rc;
 }
 
-/* Step a prepared statement to completion, then reset it. */
-static int run(sqlite3_stmt *st)
+int canary__store_run(struct sqlite3_stmt *st)
 {
 	int rc;
 
@@ -366,11 +365,11 @@ int canary__store_save(canary__store *s, uint64_t version, const char *etag,
 
 	if (len > 0x7fffffff)
 		return canary__error_set(CANARY_ESTORAGE, "config too large to cache");
-	if (run(s->begin) != SQLITE_OK)
+	if (canary__store_run(s->begin) != SQLITE_OK)
 		return fail(s, "begin");
 	rc = cached_version(s, &have);
 	if (rc == SQLITE_OK && have > version) {
-		run(s->rollback);
+		canary__store_run(s->rollback);
 		return canary__error_set(CANARY_ESTATE,
 			"cache holds version %llu; not replaced by %llu",
 			(unsigned long long)have, (unsigned long long)version);
@@ -381,13 +380,13 @@ int canary__store_save(canary__store *s, uint64_t version, const char *etag,
 			SQLITE_STATIC);
 		sqlite3_bind_int64(s->upsert, 3, fetched_at_ms);
 		sqlite3_bind_blob(s->upsert, 4, body, (int)len, SQLITE_STATIC);
-		rc = run(s->upsert);
+		rc = canary__store_run(s->upsert);
 	}
 	if (rc == SQLITE_OK)
-		rc = run(s->commit);
+		rc = canary__store_run(s->commit);
 	if (rc != SQLITE_OK) {
 		rc = fail(s, "save");
-		run(s->rollback);
+		canary__store_run(s->rollback);
 		return rc;
 	}
 	return CANARY_OK;
@@ -398,14 +397,14 @@ int canary__store_touch(canary__store *s, uint64_t version,
 {
 	sqlite3_bind_int64(s->touch, 1, (sqlite3_int64)version);
 	sqlite3_bind_int64(s->touch, 2, fetched_at_ms);
-	if (run(s->touch) != SQLITE_OK)
+	if (canary__store_run(s->touch) != SQLITE_OK)
 		return fail(s, "touch");
 	return CANARY_OK;
 }
 
 int canary__store_clear(canary__store *s)
 {
-	if (run(s->clear) != SQLITE_OK)
+	if (canary__store_run(s->clear) != SQLITE_OK)
 		return fail(s, "clear");
 	return CANARY_OK;
 }

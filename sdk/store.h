@@ -70,6 +70,11 @@ int canary__store_touch(canary__store *s, uint64_t version,
 /* Forget the cached config (it did not parse). */
 int canary__store_clear(canary__store *s);
 
+/* Step a prepared statement to completion, then reset it and clear its
+ * bindings; SQLITE_OK or the SQLite error. Shared with the outbox. */
+struct sqlite3_stmt;
+int canary__store_run(struct sqlite3_stmt *st);
+
 void canary__cached_clear(const canary__alloc *a, canary__cached *c);
 
 /* The connection, for other parts of the same file (the event outbox).
