@@ -55,6 +55,12 @@ static int check_options(const canary_options *o)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.version: %u is not supported; call canary_options_init()",
 			o->version);
+#ifdef CANARY_NO_THREADS
+	if (!o->no_thread)
+		return canary__error_set(CANARY_ENOTSUP,
+			"opts.no_thread: this library was built with CANARY_NO_THREADS; "
+			"set no_thread and call canary_client_tick()");
+#endif
 	if (o->stale_policy != CANARY_STALE_KEEP &&
 	    o->stale_policy != CANARY_STALE_STABLE)
 		return canary__error_set(CANARY_EINVAL,

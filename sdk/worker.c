@@ -866,6 +866,11 @@ static int start_thread(canary__worker *w)
 {
 	if (!wants_thread(w))
 		return CANARY_OK;
+#ifdef CANARY_NO_THREADS
+	/* Unreachable: canary_client_new() insists on opts.no_thread. */
+	(void)thread_main;
+	return canary__error_set(CANARY_ENOTSUP, "built with CANARY_NO_THREADS");
+#else
 	atomic_store(&w->stop, false);
 	if (pthread_create(&w->thread, NULL, thread_main, w) != 0)
 		return canary__error_set(CANARY_ENOMEM,
@@ -873,6 +878,7 @@ static int start_thread(canary__worker *w)
 	pthread_setname_np(w->thread, "canary-worker");
 	w->running = true;
 	return CANARY_OK;
+#endif
 }
 
 int canary__worker_run(canary__worker *w)
