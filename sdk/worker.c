@@ -631,9 +631,27 @@ static void events_step(canary__worker *w)
 	}
 }
 
+/* The driver's clock went back (an RTC corrected on a device, a tick
+ * caller's bug): move every deadline and timestamp back with it, so each
+ * wait keeps its remaining length instead of becoming as long as the
+ * jump, and the config's age is unchanged. */
+static void shift_clock(canary__worker *w, int64_t delta)
+{
+	w->next_at += delta;
+	w->stream_retry_at += delta;
+	w->fetch_not_before += delta;
+	w->stream_opened_at += delta;
+	w->stream_last_byte += delta;
+	w->confirmed_at += delta;
+	w->flush_at += delta;
+	w->ev_next_at += delta;
+}
+
 /* One bounded step of the machine at time `now` (driver clock). */
 static void step(canary__worker *w, int64_t now)
 {
+	if (w->clock_set && now < w->now)
+		shift_clock(w, now - w->now);
 	w->now = now;
 	if (!w->clock_set) {
 		w->confirmed_at = now - w->initial_age_ms;
