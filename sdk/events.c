@@ -292,7 +292,7 @@ void canary__events_detach(canary__events *ev, const canary__snapshot *snap)
 	pthread_mutex_unlock(&ev->lock);
 }
 
-static void harvest(canary__events *ev, canary__ev_table *t);
+static void harvest(canary__events *ev, canary__ev_table *t, bool final);
 
 void canary__events_retire(canary__events *ev, const canary__snapshot *snap)
 {
@@ -303,7 +303,8 @@ void canary__events_retire(canary__events *ev, const canary__snapshot *snap)
 	if (s) {
 		/* No reader holds the snapshot any more: these are the last
 		 * counts the table will ever get. */
-		harvest(ev, atomic_load_explicit(&s->table, memory_order_relaxed));
+		harvest(ev, atomic_load_explicit(&s->table, memory_order_relaxed),
+			true);
 		slot_release(ev, s);
 	}
 	pthread_mutex_unlock(&ev->lock);
@@ -556,7 +557,12 @@ static void harvest_counters(canary__events *ev, canary__ev_table *t,
 	}
 }
 
-static void lat_into(canary__events *ev, window *w, lat_cell *cell)
+/* Move a cell's samples into `w`. When they do not fit (no window, no
+ * histogram) a flush leaves them in the cell for the next try; the last
+ * harvest of a table (`final`) drops them, since the cell must not name a
+ * freed table. */
+static void lat_into(canary__events *ev, window *w, lat_cell *cell,
+	bool final)
 {
 	int i;
 
@@ -570,6 +576,8 @@ static void lat_into(canary__events *ev, window *w, lat_cell *cell)
 			if (cell->bins[i - CANARY__HIST_MIN_INDEX])
 				canary__hist_add_bin(w->lat, i,
 					cell->bins[i - CANARY__HIST_MIN_INDEX]);
+	} else if (!final) {
+		return;
 	} else if (w) {
 		ev->lost_windows++;
 	}
@@ -579,17 +587,22 @@ static void lat_into(canary__events *ev, window *w, lat_cell *cell)
 	cell->t = NULL;
 }
 
-static void metric_into(canary__events *ev, window *w, metric_cell *cell)
+/* As lat_into(). */
+static void metric_into(canary__events *ev, window *w, metric_cell *cell,
+	bool final)
 {
 	size_t i;
 
-	cell->t = NULL;
-	if (!w)
+	if (!w) {
+		if (final)
+			cell->t = NULL;
 		return;
+	}
 	for (i = 0; i < w->nmetrics; i++) {
 		if (strcmp(w->metrics[i].name, cell->name) == 0) {
 			add_count(&w->metrics[i].count, cell->count);
 			w->metrics[i].sum += cell->sum;
+			cell->t = NULL;
 			return;
 		}
 	}
@@ -599,12 +612,16 @@ static void metric_into(canary__events *ev, window *w, metric_cell *cell)
 
 		if (w->capmetrics >= 64 ||
 		    !(grown = canary__realloc(ev->a, w->metrics, cap * sizeof(*grown)))) {
-			ev->lost_windows++;
+			if (final) {
+				ev->lost_windows++;
+				cell->t = NULL;
+			}
 			return;
 		}
 		w->metrics = grown;
 		w->capmetrics = cap;
 	}
+	cell->t = NULL;
 	memcpy(w->metrics[w->nmetrics].name, cell->name, sizeof(cell->name));
 	w->metrics[w->nmetrics].count = cell->count;
 	w->metrics[w->nmetrics].sum = cell->sum;
@@ -612,7 +629,7 @@ static void metric_into(canary__events *ev, window *w, metric_cell *cell)
 }
 
 static void harvest_cells(canary__events *ev, canary__ev_table *t,
-	size_t *index)
+	size_t *index, bool final)
 {
 	size_t s, i;
 
@@ -623,17 +640,19 @@ static void harvest_cells(canary__events *ev, canary__ev_table *t,
 		for (i = 0; i < CANARY__EV_LAT_CELLS; i++)
 			if (st->lat[i].t == t)
 				lat_into(ev, window_for(ev, t, index,
-					st->lat[i].flag, st->lat[i].arm), &st->lat[i]);
+					st->lat[i].flag, st->lat[i].arm), &st->lat[i],
+					final);
 		for (i = 0; i < CANARY__EV_METRIC_CELLS; i++)
 			if (st->met[i].t == t)
 				metric_into(ev, window_for(ev, t, index,
-					st->met[i].flag, st->met[i].arm), &st->met[i]);
+					st->met[i].flag, st->met[i].arm), &st->met[i],
+					final);
 		pthread_mutex_unlock(&st->lock);
 	}
 }
 
-/* Under ev->lock. */
-static void harvest(canary__events *ev, canary__ev_table *t)
+/* Under ev->lock. `final`: the table's last harvest (it is freed next). */
+static void harvest(canary__events *ev, canary__ev_table *t, bool final)
 {
 	size_t *index;
 
@@ -641,7 +660,7 @@ static void harvest(canary__events *ev, canary__ev_table *t)
 		return;
 	index = canary__calloc(ev->a, (size_t)t->nflags * 2 + 1, sizeof(*index));
 	harvest_counters(ev, t, index);
-	harvest_cells(ev, t, index);
+	harvest_cells(ev, t, index, final);
 	canary__free(ev->a, index);
 }
 
@@ -734,7 +753,7 @@ int canary__events_flush(canary__events *ev, int64_t *last_seq)
 	pthread_mutex_lock(&ev->lock);
 	for (i = 0; i < CANARY__EV_TABLES; i++)
 		harvest(ev, atomic_load_explicit(&ev->reg->slots[i].table,
-			memory_order_relaxed));
+			memory_order_relaxed), false);
 	rc = store_batches(ev, canary__wall_ms(), &seq);
 	if (seq)
 		ev->newest_seq = seq;
@@ -869,7 +888,7 @@ int canary__events_postfork_child(canary__events *ev)
 		size_t k;
 
 		for (k = 0; k < CANARY__EV_LAT_CELLS; k++)
-			lat_into(ev, NULL, &ev->stripes[i].lat[k]);
+			lat_into(ev, NULL, &ev->stripes[i].lat[k], true);
 		for (k = 0; k < CANARY__EV_METRIC_CELLS; k++)
 			ev->stripes[i].met[k].t = NULL;
 	}

@@ -523,8 +523,9 @@ CANARY_API int canary_record_metric(canary_client *client, const char *flag,
  *         outbox (delivered, or dropped as reported); CANARY_ETIMEOUT when
  *         some is still there (it goes out later, and survives a restart
  *         with a cache_path); CANARY_EINVAL for a NULL client;
- *         CANARY_ESTORAGE when the outbox could not be written (the counts
- *         stay in memory for the next try).
+ *         CANARY_ESTORAGE when the outbox could not be written, or
+ *         CANARY_ENOMEM when memory ran out on the way (in both cases what
+ *         could not be moved stays in memory for the next try).
  */
 CANARY_API int canary_flush(canary_client *client, uint32_t timeout_ms);
 

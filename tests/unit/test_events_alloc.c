@@ -1,0 +1,143 @@
+/*
+ * test_events_alloc.c - a flush that cannot allocate keeps what it could
+ * not move: latency and metric samples stay counted for the next flush
+ * instead of being dropped. A no-thread client with a failing allocator;
+ * a transport hook plays the service and adds up what arrives.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "canary/canary.h"
+
+#define CONFIG "{\"version\": 1, \"flags\": [" \
+	"{\"key\": \"f\", \"rollout_bp\": 10000}]}"
+
+static bool failing;            /* every allocation fails */
+static uint64_t got_latency, got_metric, got_exposures;
+
+static void *t_malloc(size_t n, void *ctx)
+{
+	(void)ctx;
+	return failing ? NULL : malloc(n);
+}
+
+static void *t_realloc(void *p, size_t n, void *ctx)
+{
+	(void)ctx;
+	return failing ? NULL : realloc(p, n);
+}
+
+static void t_free(void *p, void *ctx)
+{
+	(void)ctx;
+	free(p);
+}
+
+static uint64_t num(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+}
+
+static void take_batch(const char *body, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(body, len);
+	const cJSON *w, *bin;
+
+	if (!root)
+		return;
+	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(root, "windows")) {
+		const cJSON *lat = cJSON_GetObjectItemCaseSensitive(w, "latency_ms");
+		const cJSON *met = cJSON_GetObjectItemCaseSensitive(w, "metrics");
+
+		got_exposures += num(w, "exposures");
+		if (lat) {
+			got_latency += num(lat, "zero");
+			cJSON_ArrayForEach(bin,
+				cJSON_GetObjectItemCaseSensitive(lat, "bins"))
+				got_latency += (uint64_t)
+					cJSON_GetArrayItem(bin, 1)->valuedouble;
+		}
+		if (met)
+			got_metric += num(cJSON_GetObjectItemCaseSensitive(met,
+				"m"), "count");
+	}
+	cJSON_Delete(root);
+}
+
+static int hook(const canary_http_request *req, canary_http_response *resp,
+	void *ctx)
+{
+	(void)ctx;
+	if (req->stream)
+		return CANARY_ENOTSUP;
+	resp->status = 200;
+	if (strcmp(req->method, "POST") == 0) {
+		take_batch(req->body, req->body_len);
+		resp->status = 202;
+		return CANARY_OK;
+	}
+	req->body_fn(CONFIG, strlen(CONFIG), req->body_ctx);
+	return CANARY_OK;
+}
+
+static void test_flush_without_memory_keeps_samples(void **state)
+{
+	canary_options o;
+	canary_client *c;
+	int i, tick;
+
+	(void)state;
+	canary_options_init(&o, CANARY_OPTIONS_VERSION);
+	o.server_url = "http://127.0.0.1:9"; /* never used: the hook answers */
+	o.sdk_key = "key";
+	o.transport.request = hook;
+	o.no_thread = true;
+	o.flush_interval_ms = 3600000;
+	o.log_level = CANARY_LOG_ERROR;
+	o.allocator.malloc_fn = t_malloc;
+	o.allocator.realloc_fn = t_realloc;
+	o.allocator.free_fn = t_free;
+	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
+	canary_client_tick(c, 1);
+	assert_int_equal(canary_client_wait_ready(c, 10000), CANARY_OK);
+
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(canary_enabled(c, "f", "u"), 1);
+		assert_int_equal(canary_record_latency(c, "f", "u", 1.0 + i),
+			CANARY_OK);
+		assert_int_equal(canary_record_metric(c, "f", "u", "m", i),
+			CANARY_OK);
+	}
+	/* No memory: nothing can be moved, and the flush says so. */
+	failing = true;
+	assert_int_equal(canary_flush(c, 0), CANARY_ENOMEM);
+	failing = false;
+	/* Memory again: everything goes out, nothing was lost. */
+	assert_int_equal(canary_flush(c, 0), CANARY_OK);
+	for (tick = 0; tick < 50 && got_exposures < 10; tick++)
+		canary_client_tick(c, 10);
+	assert_int_equal(got_exposures, 10);
+	assert_int_equal(got_latency, 10);
+	assert_int_equal(got_metric, 10);
+	canary_client_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flush_without_memory_keeps_samples),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
