@@ -896,6 +896,11 @@ int canary__events_postfork_child(canary__events *ev)
 		window_clear(ev, &ev->win[i]);
 	ev->nwin = 0;
 	ev->nhist = 0;
+	/* Drops not yet reported are the parent's to report, like its counts. */
+	ev->lost_windows = 0;
+	ev->report_batches = 0;
+	ev->report_windows = 0;
+	ev->reported_records = dropped_records_total(ev);
 	pthread_mutex_unlock(&ev->lock);
 	ev->done_seq = 0;
 	return ev->outbox ? canary__outbox_postfork(ev->outbox) : CANARY_OK;

@@ -1,8 +1,10 @@
 /*
- * test_events_alloc.c - a flush that cannot allocate keeps what it could
- * not move: latency and metric samples stay counted for the next flush
- * instead of being dropped. A no-thread client with a failing allocator;
- * a transport hook plays the service and adds up what arrives.
+ * test_events_edges.c - events at the edges, with a no-thread client and a
+ * transport hook that plays the service and adds up what arrives:
+ * - a flush that cannot allocate keeps what it could not move (latency and
+ *   metric samples stay counted for the next flush, not dropped);
+ * - after fork() the child reports only its own drops: records the parent
+ *   dropped (and has yet to report) are the parent's to report.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
@@ -23,6 +27,8 @@
 
 static bool failing;            /* every allocation fails */
 static uint64_t got_latency, got_metric, got_exposures;
+static uint64_t reported_windows; /* "dropped": {"windows": N}, added up */
+static int posts;
 
 static void *t_malloc(size_t n, void *ctx)
 {
@@ -52,10 +58,15 @@ static uint64_t num(const cJSON *o, const char *name)
 static void take_batch(const char *body, size_t len)
 {
 	cJSON *root = cJSON_ParseWithLength(body, len);
-	const cJSON *w, *bin;
+	const cJSON *w, *bin, *d, *n;
 
+	posts++;
 	if (!root)
 		return;
+	d = cJSON_GetObjectItemCaseSensitive(root, "dropped");
+	n = d ? cJSON_GetObjectItemCaseSensitive(d, "windows") : NULL;
+	if (cJSON_IsNumber(n))
+		reported_windows += (uint64_t)n->valuedouble;
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(root, "windows")) {
 		const cJSON *lat = cJSON_GetObjectItemCaseSensitive(w, "latency_ms");
 		const cJSON *met = cJSON_GetObjectItemCaseSensitive(w, "metrics");
@@ -133,10 +144,72 @@ static void test_flush_without_memory_keeps_samples(void **state)
 	canary_client_free(c);
 }
 
+static void deliver(canary_client *c)
+{
+	int i;
+
+	for (i = 0; i < 20; i++)
+		canary_client_tick(c, 10);
+}
+
+static void test_child_does_not_report_parent_drops(void **state)
+{
+	canary_event_stats st;
+	canary_options o;
+	canary_client *c;
+	char name[16];
+	int i, status;
+	pid_t pid;
+
+	(void)state;
+	reported_windows = 0;
+	posts = 0;
+	canary_options_init(&o, CANARY_OPTIONS_VERSION);
+	o.server_url = "http://127.0.0.1:9"; /* never used: the hook answers */
+	o.sdk_key = "key";
+	o.transport.request = hook;
+	o.no_thread = 1;
+	o.flush_interval_ms = 3600000;
+	o.log_level = CANARY_LOG_ERROR;
+	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
+	canary_client_tick(c, 1);
+	assert_int_equal(canary_client_wait_ready(c, 10000), CANARY_OK);
+	/* More metric names than one stripe has cells: some are dropped. */
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		canary_record_metric(c, "f", "u", name, 1);
+	}
+	assert_int_equal(canary_event_stats_get(c, &st), CANARY_OK);
+	assert_true(st.dropped_records > 0);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* No cmocka in the child: the exit code says what it sent. */
+		if (canary_client_postfork(c) != CANARY_OK)
+			_exit(100);
+		canary_client_tick(c, 1);
+		canary_flush(c, 0);
+		deliver(c);
+		_exit(reported_windows > 99 ? 99 : (int)reported_windows);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	/* The parent reports them, once. */
+	assert_int_equal(canary_flush(c, 0), CANARY_OK);
+	deliver(c);
+	assert_true(posts > 0);
+	assert_int_equal(reported_windows, st.dropped_records);
+	canary_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flush_without_memory_keeps_samples),
+		cmocka_unit_test(test_child_does_not_report_parent_drops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
