@@ -773,10 +773,12 @@ int canary__events_oldest(canary__events *ev, int64_t *seq, char **body,
 
 void canary__events_done(canary__events *ev, int64_t seq, bool delivered)
 {
-	canary__outbox_remove(ev->outbox, seq);
+	bool evicted = canary__outbox_remove(ev->outbox, seq) == CANARY_ESTATE;
+
 	if (delivered) {
 		atomic_fetch_add(&ev->batches_sent, 1);
-	} else {
+	} else if (!evicted) {
+		/* An evicted batch was counted and reported as dropped then. */
 		atomic_fetch_add(&ev->batches_dropped, 1);
 		pthread_mutex_lock(&ev->lock);
 		ev->report_batches++;

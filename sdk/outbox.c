@@ -343,6 +343,8 @@ int canary__outbox_remove(canary__outbox *ob, int64_t seq)
 		}
 	}
 	pthread_mutex_unlock(&ob->lock);
+	if (rc == SQLITE_OK && len < 0)
+		return CANARY_ESTATE;
 	return rc == SQLITE_OK ? CANARY_OK : CANARY_ESTORAGE;
 }
 

@@ -67,7 +67,8 @@ int canary__outbox_put(canary__outbox *ob, const canary__outbox_item *items,
 int canary__outbox_oldest(canary__outbox *ob, int64_t *seq, char **body,
 	size_t *len);
 
-/* Remove the batch `seq` (acknowledged or refused). */
+/* Remove the batch `seq` (acknowledged or refused). CANARY_ESTATE when it
+ * is not there (evicted while it was being sent: counted then). */
 int canary__outbox_remove(canary__outbox *ob, int64_t seq);
 
 /* The seq of the newest row (0: empty). */

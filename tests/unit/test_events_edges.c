@@ -28,6 +28,10 @@
 static bool failing;            /* every allocation fails */
 static uint64_t got_latency, got_metric, got_exposures;
 static uint64_t reported_windows; /* "dropped": {"windows": N}, added up */
+static uint64_t reported_batches; /* "dropped": {"batches": N}, added up */
+/* Set: the next POST flushes `evict_client` (whose outbox holds one batch,
+ * so the batch in flight is evicted) and is then refused with a 400. */
+static canary_client *evict_client;
 static int posts;
 
 static void *t_malloc(size_t n, void *ctx)
@@ -67,6 +71,9 @@ static void take_batch(const char *body, size_t len)
 	n = d ? cJSON_GetObjectItemCaseSensitive(d, "windows") : NULL;
 	if (cJSON_IsNumber(n))
 		reported_windows += (uint64_t)n->valuedouble;
+	n = d ? cJSON_GetObjectItemCaseSensitive(d, "batches") : NULL;
+	if (cJSON_IsNumber(n))
+		reported_batches += (uint64_t)n->valuedouble;
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(root, "windows")) {
 		const cJSON *lat = cJSON_GetObjectItemCaseSensitive(w, "latency_ms");
 		const cJSON *met = cJSON_GetObjectItemCaseSensitive(w, "metrics");
@@ -93,6 +100,15 @@ static int hook(const canary_http_request *req, canary_http_response *resp,
 	if (req->stream)
 		return CANARY_ENOTSUP;
 	resp->status = 200;
+	if (strcmp(req->method, "POST") == 0 && evict_client) {
+		canary_client *c = evict_client;
+
+		evict_client = NULL;
+		canary_enabled(c, "f", "u");
+		canary_flush(c, 0);
+		resp->status = 400;
+		return CANARY_OK;
+	}
 	if (strcmp(req->method, "POST") == 0) {
 		take_batch(req->body, req->body_len);
 		resp->status = 202;
@@ -102,26 +118,38 @@ static int hook(const canary_http_request *req, canary_http_response *resp,
 	return CANARY_OK;
 }
 
-static void test_flush_without_memory_keeps_samples(void **state)
+/* A no-thread client served by the hook, with a config. */
+static canary_client *new_client(uint32_t max_batches, bool own_alloc)
 {
 	canary_options o;
 	canary_client *c;
-	int i, tick;
 
-	(void)state;
 	canary_options_init(&o, CANARY_OPTIONS_VERSION);
 	o.server_url = "http://127.0.0.1:9"; /* never used: the hook answers */
 	o.sdk_key = "key";
 	o.transport.request = hook;
-	o.no_thread = true;
+	o.no_thread = 1;
 	o.flush_interval_ms = 3600000;
+	o.outbox_max_batches = max_batches;
 	o.log_level = CANARY_LOG_ERROR;
-	o.allocator.malloc_fn = t_malloc;
-	o.allocator.realloc_fn = t_realloc;
-	o.allocator.free_fn = t_free;
+	if (own_alloc) {
+		o.allocator.malloc_fn = t_malloc;
+		o.allocator.realloc_fn = t_realloc;
+		o.allocator.free_fn = t_free;
+	}
 	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
 	canary_client_tick(c, 1);
 	assert_int_equal(canary_client_wait_ready(c, 10000), CANARY_OK);
+	return c;
+}
+
+static void test_flush_without_memory_keeps_samples(void **state)
+{
+	canary_client *c;
+	int i, tick;
+
+	(void)state;
+	c = new_client(0, true);
 
 	for (i = 0; i < 10; i++) {
 		assert_int_equal(canary_enabled(c, "f", "u"), 1);
@@ -155,7 +183,6 @@ static void deliver(canary_client *c)
 static void test_child_does_not_report_parent_drops(void **state)
 {
 	canary_event_stats st;
-	canary_options o;
 	canary_client *c;
 	char name[16];
 	int i, status;
@@ -164,16 +191,7 @@ static void test_child_does_not_report_parent_drops(void **state)
 	(void)state;
 	reported_windows = 0;
 	posts = 0;
-	canary_options_init(&o, CANARY_OPTIONS_VERSION);
-	o.server_url = "http://127.0.0.1:9"; /* never used: the hook answers */
-	o.sdk_key = "key";
-	o.transport.request = hook;
-	o.no_thread = 1;
-	o.flush_interval_ms = 3600000;
-	o.log_level = CANARY_LOG_ERROR;
-	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
-	canary_client_tick(c, 1);
-	assert_int_equal(canary_client_wait_ready(c, 10000), CANARY_OK);
+	c = new_client(0, false);
 	/* More metric names than one stripe has cells: some are dropped. */
 	for (i = 0; i < 40; i++) {
 		snprintf(name, sizeof(name), "m%d", i);
@@ -205,11 +223,36 @@ static void test_child_does_not_report_parent_drops(void **state)
 	canary_client_free(c);
 }
 
+/* A batch evicted (outbox bound) while it is being sent, then refused:
+ * one batch lost, reported once. */
+static void test_refused_batch_evicted_in_flight(void **state)
+{
+	canary_event_stats st;
+	canary_client *c;
+
+	(void)state;
+	reported_batches = 0;
+	c = new_client(1, false);
+	canary_enabled(c, "f", "u");
+	assert_int_equal(canary_flush(c, 0), CANARY_OK);
+	evict_client = c;
+	deliver(c);
+	assert_null(evict_client);
+	assert_int_equal(canary_flush(c, 0), CANARY_OK);
+	deliver(c);
+	assert_int_equal(canary_event_stats_get(c, &st), CANARY_OK);
+	assert_int_equal(st.outbox_batches, 0);
+	assert_int_equal(st.dropped_batches, 1);
+	assert_int_equal(reported_batches, 1);
+	canary_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flush_without_memory_keeps_samples),
 		cmocka_unit_test(test_child_does_not_report_parent_drops),
+		cmocka_unit_test(test_refused_batch_evicted_in_flight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
