@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "config_blob.h"
 #include "error.h"
 
 #define FINAL_FLUSH_MS 500 /* canary_client_free() waits this long at most */
@@ -188,6 +189,30 @@ static int load_bootstrap(canary_client *c)
 	return rc == CANARY_ESTATE ? CANARY_OK : rc;
 }
 
+/* The cached config from its binary form when that is there and sound
+ * (no JSON parse: the cold start of docs/datapath.md), else from its JSON. */
+static int cache_config(canary_client *c, const canary__cached *cached,
+	canary__config **config, char *err, size_t errlen)
+{
+	int rc = CANARY_EPARSE;
+
+	if (cached->parsed)
+		rc = canary__config_blob_decode(&c->alloc, cached->parsed,
+			cached->parsed_len, config);
+	if (rc == CANARY_OK && (*config)->version != cached->version) {
+		canary__config_free(&c->alloc, *config);
+		*config = NULL;
+		rc = CANARY_EPARSE;
+	}
+	if (rc == CANARY_OK || rc == CANARY_ENOMEM)
+		return rc;
+	canary__log(c, CANARY_LOG_DEBUG,
+		"cache %s: %s binary form; parsing the JSON", c->cache_path,
+		cached->parsed ? "unusable" : "no");
+	return canary__config_parse(&c->alloc, cached->body, cached->body_len,
+		config, err, errlen);
+}
+
 /* The cached config, before any network I/O. A cache that cannot be used
  * is logged and skipped: it never stops the client from starting. */
 static int load_cache(canary_client *c, canary__cached *cached,
@@ -207,8 +232,7 @@ static int load_cache(canary_client *c, canary__cached *cached,
 		return rc;
 	if (rc != CANARY_OK || !cached->body)
 		return CANARY_OK;
-	rc = canary__config_parse(&c->alloc, cached->body, cached->body_len,
-		&config, err, sizeof(err));
+	rc = cache_config(c, cached, &config, err, sizeof(err));
 	if (rc == CANARY_ENOMEM)
 		return rc;
 	if (rc != CANARY_OK) {

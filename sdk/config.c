@@ -260,8 +260,9 @@ void canary__config_free(const canary__alloc *a, canary__config *config)
 
 	if (!config)
 		return;
-	for (i = 0; i < config->count; i++)
+	for (i = 0; !config->arena && i < config->count; i++)
 		canary__flag_clear(a, &config->flags[i]);
+	canary__free(a, config->arena);
 	canary__free(a, config->flags);
 	canary__free(a, config);
 }

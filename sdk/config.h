@@ -46,6 +46,10 @@ typedef struct canary__config {
 	uint64_t version;
 	canary__flag *flags;
 	size_t count;
+	/* NULL: every string is its own allocation (the JSON parser). Else
+	 * all strings and list arrays live in this one block (config_blob.c);
+	 * such a config is freed only whole, never flag by flag. */
+	void *arena;
 } canary__config;
 
 /* Error detail buffer size for the parser's messages. */

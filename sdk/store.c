@@ -21,6 +21,7 @@ struct canary__store {
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback;
 	sqlite3_stmt *select, *upsert, *touch, *clear;
+	bool has_parsed;  /* the file has the `parsed` column */
 };
 
 /* Creation is idempotent, so it runs on every open. */
@@ -66,13 +67,17 @@ int canary__store_run(struct sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static int schema_version(sqlite3 *db, int64_t *out)
+/* SQLITE_OK with the version, SQLITE_DONE when the component has no row. */
+static int component_version(sqlite3 *db, const char *component,
+	int64_t *out)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	rc = sqlite3_prepare_v2(db, "SELECT version FROM canary_schema"
-		" WHERE component = 'config_cache'", -1, &st, NULL);
+		" WHERE component = ?1", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, component, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
@@ -81,6 +86,45 @@ static int schema_version(sqlite3 *db, int64_t *out)
 		}
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+static int schema_version(sqlite3 *db, int64_t *out)
+{
+	return component_version(db, "config_cache", out);
+}
+
+/*
+ * Migration: the `parsed` column (the config's binary form, config_blob.h)
+ * is its own component, "config_parsed", so the config_cache schema stays
+ * 1 and an older libcanary still reads and writes the file: its INSERT OR
+ * REPLACE leaves `parsed` NULL, so a blob never outlives its JSON.
+ */
+static int add_parsed_column(sqlite3 *db)
+{
+	int64_t version = 0;
+	int rc;
+
+	rc = component_version(db, "config_parsed", &version);
+	if (rc == SQLITE_OK)
+		return SQLITE_OK;
+	if (rc != SQLITE_DONE)
+		return rc;
+	rc = exec_sql(db, "BEGIN IMMEDIATE");
+	if (rc != SQLITE_OK)
+		return rc;
+	/* Another connection may have migrated while we waited. */
+	rc = component_version(db, "config_parsed", &version);
+	if (rc == SQLITE_DONE) {
+		rc = exec_sql(db, "ALTER TABLE config_cache ADD COLUMN parsed BLOB");
+		if (rc == SQLITE_OK)
+			rc = exec_sql(db, "INSERT INTO canary_schema (component, version)"
+				" VALUES ('config_parsed', 1)");
+	}
+	if (rc == SQLITE_OK)
+		rc = exec_sql(db, "COMMIT");
+	else
+		exec_sql(db, "ROLLBACK");
 	return rc;
 }
 
@@ -118,9 +162,16 @@ static int prepare_all(canary__store *s)
 		{ &s->begin, "BEGIN IMMEDIATE" },
 		{ &s->commit, "COMMIT" },
 		{ &s->rollback, "ROLLBACK" },
-		{ &s->select, "SELECT version, etag, fetched_at_ms, body"
+		{ &s->select, s->has_parsed ?
+			"SELECT version, etag, fetched_at_ms, body, parsed"
+			" FROM config_cache WHERE id = 1" :
+			"SELECT version, etag, fetched_at_ms, body, NULL"
 			" FROM config_cache WHERE id = 1" },
-		{ &s->upsert, "INSERT OR REPLACE INTO config_cache"
+		{ &s->upsert, s->has_parsed ?
+			"INSERT OR REPLACE INTO config_cache"
+			" (id, version, etag, fetched_at_ms, body, parsed)"
+			" VALUES (1, ?1, ?2, ?3, ?4, ?5)" :
+			"INSERT OR REPLACE INTO config_cache"
 			" (id, version, etag, fetched_at_ms, body)"
 			" VALUES (1, ?1, ?2, ?3, ?4)" },
 		{ &s->touch, "UPDATE config_cache SET fetched_at_ms = ?2"
@@ -164,6 +215,23 @@ static int corrupt_if_nomem(int rc)
 	return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_CORRUPT : rc;
 }
 
+/* The binary form is optional: absent, or no memory for a copy, leaves it
+ * NULL and the caller parses the JSON. */
+static int load_parsed(canary__store *s, canary__cached *out)
+{
+	const void *parsed = sqlite3_column_blob(s->select, 4);
+	int n = sqlite3_column_bytes(s->select, 4);
+
+	if (!parsed || n <= 0)
+		return SQLITE_DONE;
+	out->parsed = canary__malloc(s->alloc, (size_t)n);
+	if (!out->parsed)
+		return SQLITE_DONE; /* the JSON will do */
+	memcpy(out->parsed, parsed, (size_t)n);
+	out->parsed_len = (size_t)n;
+	return SQLITE_DONE;
+}
+
 static int load(canary__store *s, canary__cached *out)
 {
 	const void *body;
@@ -194,9 +262,22 @@ static int load(canary__store *s, canary__cached *out)
 	etag = sqlite3_column_text(s->select, 1);
 	if (etag && strlen((const char *)etag) <= CANARY__ETAG_MAX)
 		strcpy(out->etag, (const char *)etag);
+	rc = load_parsed(s, out);
 done:
 	sqlite3_reset(s->select);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static bool is_bad_file(int rc);
+
+/* A file we cannot migrate now (read-only, locked too long) is still read
+ * and written as it is, without the binary form; a bad one is reported. */
+static int migrate(canary__store *s)
+{
+	int rc = corrupt_if_nomem(add_parsed_column(s->db));
+
+	s->has_parsed = rc == SQLITE_OK;
+	return rc == SQLITE_OK || !is_bad_file(rc) ? SQLITE_OK : rc;
 }
 
 /* Returns an SQLite result code; `too_new` when a newer SDK wrote the file. */
@@ -211,6 +292,8 @@ static int store_connect(canary__store *s, canary__cached *cached, bool *too_new
 		rc = sqlite3_busy_timeout(s->db, CANARY__STORE_BUSY_MS);
 	if (rc == SQLITE_OK)
 		rc = create_schema(s->db, too_new);
+	if (rc == SQLITE_OK && !*too_new)
+		rc = migrate(s);
 	if (rc == SQLITE_OK && !*too_new)
 		rc = prepare_all(s);
 	rc = corrupt_if_nomem(rc);
@@ -360,10 +443,18 @@ static int cached_version(canary__store *s, uint64_t *out)
 int canary__store_save(canary__store *s, uint64_t version, const char *etag,
 	int64_t fetched_at_ms, const char *body, size_t len)
 {
+	return canary__store_save_parsed(s, version, etag, fetched_at_ms, body,
+		len, NULL, 0);
+}
+
+int canary__store_save_parsed(canary__store *s, uint64_t version,
+	const char *etag, int64_t fetched_at_ms, const char *body, size_t len,
+	const void *parsed, size_t parsed_len)
+{
 	uint64_t have = 0;
 	int rc;
 
-	if (len > 0x7fffffff)
+	if (len > 0x7fffffff || parsed_len > 0x7fffffff)
 		return canary__error_set(CANARY_ESTORAGE, "config too large to cache");
 	if (canary__store_run(s->begin) != SQLITE_OK)
 		return fail(s, "begin");
@@ -380,6 +471,9 @@ int canary__store_save(canary__store *s, uint64_t version, const char *etag,
 			SQLITE_STATIC);
 		sqlite3_bind_int64(s->upsert, 3, fetched_at_ms);
 		sqlite3_bind_blob(s->upsert, 4, body, (int)len, SQLITE_STATIC);
+		if (s->has_parsed && parsed && parsed_len)
+			sqlite3_bind_blob(s->upsert, 5, parsed, (int)parsed_len,
+				SQLITE_STATIC);
 		rc = canary__store_run(s->upsert);
 	}
 	if (rc == SQLITE_OK)
@@ -414,6 +508,7 @@ void canary__cached_clear(const canary__alloc *a, canary__cached *c)
 	if (!c)
 		return;
 	canary__free(a, c->body);
+	canary__free(a, c->parsed);
 	memset(c, 0, sizeof(*c));
 }
 

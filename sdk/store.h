@@ -35,6 +35,8 @@ typedef struct canary__cached {
 	int64_t fetched_at_ms;  /* wall clock, ms since the epoch */
 	char *body;             /* the /v1/flags JSON; free with the store's allocator */
 	size_t body_len;
+	void *parsed;           /* its binary form (config_blob.h) or NULL; */
+	size_t parsed_len;      /* file data: decode checks it, may refuse it */
 } canary__cached;
 
 /*
@@ -62,6 +64,12 @@ void canary__store_abandon(canary__store *s);
  */
 int canary__store_save(canary__store *s, uint64_t version, const char *etag,
 	int64_t fetched_at_ms, const char *body, size_t len);
+
+/* The same, with the config's binary form (config_blob.h) in the same
+ * row, written in the same transaction; NULL stores none. */
+int canary__store_save_parsed(canary__store *s, uint64_t version,
+	const char *etag, int64_t fetched_at_ms, const char *body, size_t len,
+	const void *parsed, size_t parsed_len);
 
 /* The service confirmed `version` is current (a 304): record the time. */
 int canary__store_touch(canary__store *s, uint64_t version,

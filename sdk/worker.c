@@ -20,6 +20,7 @@
 #include "backoff.h"
 #include "client.h"
 #include "clock.h"
+#include "config_blob.h"
 #include "sse.h"
 #include "store.h"
 #include "transport.h"
@@ -255,19 +256,36 @@ static void confirmed(canary__worker *w)
 	persist_confirmed(w);
 }
 
-static void save(canary__worker *w, uint64_t version, const char *body,
-	size_t len)
+/* Cache the JSON and, beside it in the same row, the parsed config's
+ * binary form, which the next cold start decodes instead of parsing the
+ * JSON. A NULL blob (no memory to encode it) caches the JSON alone. */
+static void save_blob(canary__worker *w, uint64_t version, const char *body,
+	size_t len, const unsigned char *blob, size_t blob_len)
 {
 	int64_t wall = canary__wall_ms();
 	int rc;
 
 	if (!w->c->store)
 		return;
-	rc = canary__store_save(w->c->store, version, w->etag, wall, body, len);
+	rc = canary__store_save_parsed(w->c->store, version, w->etag, wall,
+		body, len, blob, blob_len);
 	if (rc == CANARY_OK)
 		w->persisted_wall = wall;
 	else
 		canary__log(w->c, CANARY_LOG_WARN, "%s", canary_error_last());
+}
+
+static void save(canary__worker *w, const canary__config *config,
+	const char *body, size_t len)
+{
+	unsigned char *blob = NULL;
+	size_t blob_len = 0;
+
+	if (!w->c->store)
+		return;
+	(void)canary__config_blob_encode(&w->c->alloc, config, &blob, &blob_len);
+	save_blob(w, config->version, body, len, blob, blob_len);
+	canary__free(&w->c->alloc, blob);
 }
 
 /*
@@ -280,6 +298,8 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 {
 	canary__config *config;
 	char err[CANARY__ERRBUF];
+	unsigned char *blob = NULL;
+	size_t blob_len = 0;
 	uint64_t version, in_force;
 	int rc;
 
@@ -292,14 +312,15 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 	version = config->version;
 	in_force = canary_client_config_version(w->c);
 	if (version <= in_force) {
-		canary__config_free(&w->c->alloc, config);
 		if (version == in_force) {
 			if (etag && etag[0] && strcmp(etag, w->etag) != 0) {
 				snprintf(w->etag, sizeof(w->etag), "%s", etag);
-				save(w, version, body, len);
+				save(w, config, body, len);
 			}
+			canary__config_free(&w->c->alloc, config);
 			return CANARY_OK;
 		}
+		canary__config_free(&w->c->alloc, config);
 		if (w->ignored_version != version)
 			canary__log(w->c, CANARY_LOG_WARN,
 				"%s: config version %" PRIu64 " is older than the version in force (%" PRIu64 "); ignored",
@@ -307,13 +328,18 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 		w->ignored_version = version;
 		return CANARY_ESTATE;
 	}
+	/* Encode before apply, which takes the config. */
+	if (w->c->store)
+		(void)canary__config_blob_encode(&w->c->alloc, config, &blob, &blob_len);
 	rc = canary__client_apply(w->c, config, source);
 	if (rc != CANARY_OK) {
+		canary__free(&w->c->alloc, blob);
 		snprintf(why, whylen, "%s", canary_error_last());
 		return rc;
 	}
 	snprintf(w->etag, sizeof(w->etag), "%s", etag ? etag : "");
-	save(w, version, body, len);
+	save_blob(w, version, body, len, blob, blob_len);
+	canary__free(&w->c->alloc, blob);
 	if (w->c->opts.config_fn)
 		w->c->opts.config_fn(version, w->c->opts.config_ctx);
 	return CANARY_OK;

@@ -176,6 +176,9 @@ static void test_schema_table_shared(void **state)
 		"config_cache");
 	assert_int_equal(sqlite3_column_int(st, 1), CANARY__STORE_SCHEMA);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0),
+		"config_parsed");
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "outbox");
 	sqlite3_finalize(st);
 	/* A newer SDK's schema: not used, not destroyed. */
