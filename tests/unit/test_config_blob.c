@@ -342,6 +342,26 @@ static void save(const void *blob, size_t len)
 	canary__store_close(s);
 }
 
+/* Open the store on the file: the cached body must be `body`; returns
+ * the size of the binary form beside it (0: none). */
+static size_t parsed_len(const char *body)
+{
+	canary__cached cached;
+	canary__store *s;
+	char note[512];
+	size_t len;
+
+	assert_int_equal(canary__store_open(&s, A, path, &cached, note,
+		sizeof(note)), CANARY_OK);
+	assert_string_equal(note, "");
+	assert_string_equal(cached.body, body);
+	assert_true((cached.parsed == NULL) == (cached.parsed_len == 0));
+	len = cached.parsed_len;
+	canary__cached_clear(A, &cached);
+	canary__store_close(s);
+	return len;
+}
+
 static void test_store_and_client(void **state)
 {
 	canary__config *c = parse(doc, strlen(doc));
@@ -376,11 +396,7 @@ static void test_store_and_client(void **state)
 	c->flags[0].allow.count = 1;
 	/* A save without a blob drops the old one. */
 	save(NULL, 0);
-	assert_int_equal(canary__store_open(&s, A, path, &cached, note,
-		sizeof(note)), CANARY_OK);
-	assert_null(cached.parsed);
-	canary__cached_clear(A, &cached);
-	canary__store_close(s);
+	assert_int_equal(parsed_len(doc), 0);
 	client_sees_doc();
 	canary__free(A, blob);
 	canary__config_free(A, c);
@@ -403,74 +419,45 @@ static void old_file(const char *extra)
 	sql(stmt);
 }
 
+/* Cache `doc` and its binary form through the store, as the worker does. */
+static void save_doc_and_blob(void)
+{
+	canary__config *c = parse(doc, strlen(doc));
+	unsigned char *blob;
+	size_t len;
+
+	blob = encode(c, &len);
+	save(blob, len);
+	canary__free(A, blob);
+	canary__config_free(A, c);
+}
+
 /* A file the migration fails on (here a column in the way; read-only or
  * locked files take the same path) is used without the binary form. */
 static void test_migration_fails(void **state)
 {
-	canary__config *c = parse(doc, strlen(doc));
-	canary__cached cached;
-	unsigned char *blob;
-	canary__store *s;
-	char note[512];
-	size_t len;
-
 	(void)state;
 	old_file(", parsed TEXT");
-	assert_int_equal(canary__store_open(&s, A, path, &cached, note,
-		sizeof(note)), CANARY_OK);
-	assert_string_equal(note, "");
-	assert_string_equal(cached.body, doc);
-	assert_null(cached.parsed);
-	canary__cached_clear(A, &cached);
-	canary__store_close(s);
-	blob = encode(c, &len);
-	save(blob, len);
-	assert_int_equal(canary__store_open(&s, A, path, &cached, note,
-		sizeof(note)), CANARY_OK);
-	assert_null(cached.parsed);
-	assert_string_equal(cached.body, doc);
-	canary__cached_clear(A, &cached);
-	canary__store_close(s);
+	assert_int_equal(parsed_len(doc), 0);
+	save_doc_and_blob();
+	assert_int_equal(parsed_len(doc), 0);
 	client_sees_doc();
-	canary__free(A, blob);
-	canary__config_free(A, c);
 }
 
 /* A file written before the `parsed` column: read as it is, migrated on
  * open, and an older SDK's write afterwards leaves no stale blob. */
 static void test_migration(void **state)
 {
-	canary__config *c = parse(doc, strlen(doc));
-	canary__cached cached;
-	unsigned char *blob;
-	canary__store *s;
-	char note[512];
-	size_t len;
-
 	(void)state;
 	old_file("");
-	assert_int_equal(canary__store_open(&s, A, path, &cached, note,
-		sizeof(note)), CANARY_OK);
-	assert_string_equal(note, "");
-	assert_string_equal(cached.body, doc);
-	assert_null(cached.parsed);
-	canary__cached_clear(A, &cached);
-	canary__store_close(s);
+	assert_int_equal(parsed_len(doc), 0);
 	client_sees_doc();
-
-	blob = encode(c, &len);
-	save(blob, len);
+	save_doc_and_blob();
+	assert_true(parsed_len(doc) > 0);
 	/* The older SDK's own statement, unchanged: */
 	sql("INSERT OR REPLACE INTO config_cache (id, version, etag,"
 		" fetched_at_ms, body) VALUES (1, 3, '', 9, 'x')");
-	assert_int_equal(canary__store_open(&s, A, path, &cached, note,
-		sizeof(note)), CANARY_OK);
-	assert_null(cached.parsed);
-	assert_int_equal(cached.fetched_at_ms, 9);
-	canary__cached_clear(A, &cached);
-	canary__store_close(s);
-	canary__free(A, blob);
-	canary__config_free(A, c);
+	assert_int_equal(parsed_len("x"), 0);
 }
 
 int main(void)
