@@ -47,16 +47,18 @@ static void numbers_postfork_parent(void)
 	pthread_mutex_unlock(&numbers_lock);
 }
 
-/* In the child only this thread lives on: every other number is free. */
+/* In the child only this thread lives on: every other number is free.
+ * This thread took the lock in numbers_prefork(), so it unlocks it (a
+ * re-init of a held mutex leaves ThreadSanitizer believing it held). */
 static void numbers_postfork_child(void)
 {
 	unsigned n;
 
-	pthread_mutex_init(&numbers_lock, NULL);
 	numbers_free_top = 0;
 	for (n = 1; n < numbers_fresh; n++)
 		if (n != my_number)
 			numbers_free[numbers_free_top++] = n;
+	pthread_mutex_unlock(&numbers_lock);
 }
 
 static void numbers_setup(void)
