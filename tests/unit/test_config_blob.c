@@ -460,6 +460,59 @@ static void test_migration(void **state)
 	assert_int_equal(parsed_len("x"), 0);
 }
 
+/* ---- the worker writes it ------------------------------------------------- */
+
+static const char *served_etag;
+
+/* A flag service in the process: every config request gets `doc`. */
+static int serve_doc(const canary_http_request *req,
+	canary_http_response *resp, void *ctx)
+{
+	(void)ctx;
+	if (req->stream || strcmp(req->method, "GET") != 0)
+		return req->stream ? CANARY_ENOTSUP : CANARY_ENETWORK;
+	resp->status = 200;
+	snprintf(resp->etag, sizeof(resp->etag), "%s", served_etag);
+	return req->body_fn(doc, strlen(doc), req->body_ctx) == 0 ? 0 :
+		CANARY_ENETWORK;
+}
+
+static void fetch_once(void)
+{
+	canary_options o;
+	canary_client *c;
+
+	canary_options_init(&o, CANARY_OPTIONS_VERSION);
+	o.server_url = "http://127.0.0.1:9"; /* never contacted: the hook */
+	o.sdk_key = "k";
+	o.cache_path = path;
+	o.no_thread = true;
+	o.transport.request = serve_doc;
+	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
+	assert_int_equal(canary_client_tick(c, 1000), CANARY_OK);
+	assert_int_equal(canary_client_config_version(c), 3);
+	canary_client_free(c);
+}
+
+/* A fetched config is cached with its binary form (of the right size; the
+ * client then starts from it); a new ETag for the same version keeps it. */
+static void test_worker_caches_blob(void **state)
+{
+	canary__config *c = parse(doc, strlen(doc));
+	size_t len;
+
+	(void)state;
+	served_etag = "\"e1\"";
+	fetch_once();
+	canary__free(A, encode(c, &len));
+	assert_int_equal(parsed_len(doc), len);
+	client_sees_doc();
+	served_etag = "\"e2\"";
+	fetch_once();
+	assert_int_equal(parsed_len(doc), len);
+	canary__config_free(A, c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +524,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migration, fresh_dir,
 			remove_dir),
 		cmocka_unit_test_setup_teardown(test_migration_fails, fresh_dir,
+			remove_dir),
+		cmocka_unit_test_setup_teardown(test_worker_caches_blob, fresh_dir,
 			remove_dir),
 	};
 
