@@ -773,22 +773,29 @@ int canary__events_oldest(canary__events *ev, int64_t *seq, char **body,
 
 void canary__events_done(canary__events *ev, int64_t seq, bool delivered)
 {
-	bool evicted = canary__outbox_remove(ev->outbox, seq) == CANARY_ESTATE;
+	bool evicted, refused;
 
-	if (delivered) {
-		atomic_fetch_add(&ev->batches_sent, 1);
-	} else if (!evicted) {
-		/* An evicted batch was counted and reported as dropped then. */
-		atomic_fetch_add(&ev->batches_dropped, 1);
-		pthread_mutex_lock(&ev->lock);
-		ev->report_batches++;
-		pthread_mutex_unlock(&ev->lock);
-	}
+	/* Under wait_lock: a canary_flush() waiter that sees the outbox empty
+	 * must also see this batch counted as sent or dropped. (ev->lock is
+	 * taken after wait_lock is released: the fork handlers take ev->lock
+	 * first.) */
 	pthread_mutex_lock(&ev->wait_lock);
+	evicted = canary__outbox_remove(ev->outbox, seq) == CANARY_ESTATE;
+	/* An evicted batch was counted and reported as dropped then. */
+	refused = !delivered && !evicted;
+	if (delivered)
+		atomic_fetch_add(&ev->batches_sent, 1);
+	else if (refused)
+		atomic_fetch_add(&ev->batches_dropped, 1);
 	if (seq > ev->done_seq)
 		ev->done_seq = seq;
 	pthread_cond_broadcast(&ev->wait_cond);
 	pthread_mutex_unlock(&ev->wait_lock);
+	if (refused) {
+		pthread_mutex_lock(&ev->lock);
+		ev->report_batches++;
+		pthread_mutex_unlock(&ev->lock);
+	}
 }
 
 static bool waited_enough(canary__events *ev, int64_t seq)
