@@ -66,6 +66,9 @@ struct canary__events {
 	size_t nhist;                /* pending windows with a histogram */
 	uint64_t lost_windows;       /* pending windows that did not fit */
 	uint64_t report_batches;     /* drops to report in the next batch */
+	atomic_uint_least64_t refused_unreported; /* refused batches not yet
+	                                 folded into report_batches (see
+	                                 canary__events_done) */
 	uint64_t report_windows;
 	uint64_t reported_records;   /* dropped records already reported */
 	int64_t window_start_ms;
@@ -109,6 +112,7 @@ int canary__events_new(canary__events **out, canary_client *c)
 	pthread_mutex_init(&ev->lock, NULL);
 	pthread_mutex_init(&ev->wait_lock, NULL);
 	canary__cond_init(&ev->wait_cond);
+	atomic_init(&ev->refused_unreported, 0);
 	for (i = 0; i < CANARY__EV_STRIPES; i++) {
 		stripe *s = &ev->stripes[i];
 
@@ -696,6 +700,7 @@ static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 	size_t nb = 0, i;
 	int rc;
 
+	ev->report_batches += atomic_exchange(&ev->refused_unreported, 0);
 	if (!ev->nwin && !ev->report_batches && !dwin)
 		return CANARY_OK;
 	if (!ev->nwin && outbox_full(ev))
@@ -773,29 +778,25 @@ int canary__events_oldest(canary__events *ev, int64_t *seq, char **body,
 
 void canary__events_done(canary__events *ev, int64_t seq, bool delivered)
 {
-	bool evicted, refused;
+	bool evicted;
 
 	/* Under wait_lock: a canary_flush() waiter that sees the outbox empty
-	 * must also see this batch counted as sent or dropped. (ev->lock is
-	 * taken after wait_lock is released: the fork handlers take ev->lock
-	 * first.) */
+	 * must also see this batch counted, and its drop queued for the next
+	 * batch's report (an atomic folded in by store_batches(): ev->lock
+	 * cannot be taken here, the fork handlers take it before wait_lock). */
 	pthread_mutex_lock(&ev->wait_lock);
 	evicted = canary__outbox_remove(ev->outbox, seq) == CANARY_ESTATE;
-	/* An evicted batch was counted and reported as dropped then. */
-	refused = !delivered && !evicted;
-	if (delivered)
+	if (delivered) {
 		atomic_fetch_add(&ev->batches_sent, 1);
-	else if (refused)
+	} else if (!evicted) {
+		/* An evicted batch was counted and reported as dropped then. */
 		atomic_fetch_add(&ev->batches_dropped, 1);
+		atomic_fetch_add(&ev->refused_unreported, 1);
+	}
 	if (seq > ev->done_seq)
 		ev->done_seq = seq;
 	pthread_cond_broadcast(&ev->wait_cond);
 	pthread_mutex_unlock(&ev->wait_lock);
-	if (refused) {
-		pthread_mutex_lock(&ev->lock);
-		ev->report_batches++;
-		pthread_mutex_unlock(&ev->lock);
-	}
 }
 
 static bool waited_enough(canary__events *ev, int64_t seq)
@@ -908,6 +909,7 @@ int canary__events_postfork_child(canary__events *ev)
 	/* Drops not yet reported are the parent's to report, like its counts. */
 	ev->lost_windows = 0;
 	ev->report_batches = 0;
+	atomic_store(&ev->refused_unreported, 0);
 	ev->report_windows = 0;
 	ev->reported_records = dropped_records_total(ev);
 	pthread_mutex_unlock(&ev->lock);
