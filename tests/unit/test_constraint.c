@@ -18,34 +18,11 @@
 #include "decimal.h"
 #include "rules.h"
 #include "semver.h"
+#include "../support/test_alloc.h"
 
 /* ---- fixture: compile {"constraints": [...], "segments": [...]} --------- */
 
-static size_t allocations;
-
-static void *counting_malloc(size_t size, void *ctx)
-{
-	(void)ctx;
-	allocations++;
-	return malloc(size);
-}
-
-static void *counting_realloc(void *ptr, size_t size, void *ctx)
-{
-	(void)ctx;
-	allocations++;
-	return realloc(ptr, size);
-}
-
-static void counting_free(void *ptr, void *ctx)
-{
-	(void)ctx;
-	free(ptr);
-}
-
-static const canary_allocator counting = {
-	counting_malloc, counting_realloc, counting_free, NULL
-};
+static test_alloc counts;
 
 typedef struct fixture {
 	canary__arena arena;
@@ -64,10 +41,12 @@ static fixture *compile(const char *rules_json, const char *segs_json,
 	cJSON *rules = cJSON_Parse(rules_json);
 	cJSON *segs = segs_json ? cJSON_Parse(segs_json) : NULL;
 
+	canary_allocator hooks = test_alloc_hooks(&counts);
+
 	assert_non_null(f);
 	if (!rules || (segs_json && !segs))
 		fail_msg("test JSON does not parse: %s", rules_json);
-	canary__arena_init(&f->arena, &counting);
+	canary__arena_init(&f->arena, &hooks);
 	canary__rule_build_init(&f->b, &f->arena, lenient, f->err, sizeof(f->err));
 	f->rc = canary__segments_compile(&f->b, segs, "segments", &f->segs);
 	if (f->rc == CANARY_OK)
@@ -82,6 +61,14 @@ static void release(fixture *f)
 {
 	canary__arena_free(&f->arena);
 	free(f);
+}
+
+/* After each test: the arenas gave back every block they took. */
+static int no_leak(void **state)
+{
+	(void)state;
+	assert_int_equal(counts.live, 0);
+	return 0;
 }
 
 /* One constraint, strict; `value_json` is e.g. "\"value\": \"1.2.3\"". */
@@ -776,7 +763,7 @@ static void test_evaluation_allocates_nothing(void **state)
 	ctx.attrs = attrs;
 	ctx.attr_count = 5;
 	ctx.remote_address = "10.1.1.1";
-	allocations = 0;
+	counts.allocations = 0;
 	for (i = 0; i < 10000; i++) {
 		attrs[3].value = i % 2 ? "42" : "4200";
 		if (canary__rules_match(&f->rules, &ctx) != (i % 2 == 1))
@@ -785,35 +772,36 @@ static void test_evaluation_allocates_nothing(void **state)
 	/* PCRE2 without JIT needs its frame vector per match (documented);
 	 * with JIT (every Debian architecture that matters) nothing. */
 	if (re->u.regex.jit)
-		assert_int_equal(allocations, 0);
+		assert_int_equal(counts.allocations, 0);
 	else
-		print_message("PCRE2 JIT unavailable: %zu allocations\n", allocations);
+		print_message("PCRE2 JIT unavailable: %zu allocations\n",
+			counts.allocations);
 	release(f);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_semver_precedence),
-		cmocka_unit_test(test_semver_grammar),
-		cmocka_unit_test(test_semver_operators),
-		cmocka_unit_test(test_dates),
-		cmocka_unit_test(test_date_operators),
-		cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_number_operators),
-		cmocka_unit_test(test_cidr),
-		cmocka_unit_test(test_cidr_operator),
-		cmocka_unit_test(test_case_insensitive_in),
-		cmocka_unit_test(test_string_operators),
-		cmocka_unit_test(test_inverted_missing),
-		cmocka_unit_test(test_regex),
-		cmocka_unit_test(test_regex_rejects_non_re2),
-		cmocka_unit_test(test_huge_in_list),
-		cmocka_unit_test(test_unknown_operator),
-		cmocka_unit_test(test_validation_errors),
-		cmocka_unit_test(test_segments),
-		cmocka_unit_test(test_context_lookup),
-		cmocka_unit_test(test_evaluation_allocates_nothing),
+		cmocka_unit_test_teardown(test_semver_precedence, no_leak),
+		cmocka_unit_test_teardown(test_semver_grammar, no_leak),
+		cmocka_unit_test_teardown(test_semver_operators, no_leak),
+		cmocka_unit_test_teardown(test_dates, no_leak),
+		cmocka_unit_test_teardown(test_date_operators, no_leak),
+		cmocka_unit_test_teardown(test_numbers, no_leak),
+		cmocka_unit_test_teardown(test_number_operators, no_leak),
+		cmocka_unit_test_teardown(test_cidr, no_leak),
+		cmocka_unit_test_teardown(test_cidr_operator, no_leak),
+		cmocka_unit_test_teardown(test_case_insensitive_in, no_leak),
+		cmocka_unit_test_teardown(test_string_operators, no_leak),
+		cmocka_unit_test_teardown(test_inverted_missing, no_leak),
+		cmocka_unit_test_teardown(test_regex, no_leak),
+		cmocka_unit_test_teardown(test_regex_rejects_non_re2, no_leak),
+		cmocka_unit_test_teardown(test_huge_in_list, no_leak),
+		cmocka_unit_test_teardown(test_unknown_operator, no_leak),
+		cmocka_unit_test_teardown(test_validation_errors, no_leak),
+		cmocka_unit_test_teardown(test_segments, no_leak),
+		cmocka_unit_test_teardown(test_context_lookup, no_leak),
+		cmocka_unit_test_teardown(test_evaluation_allocates_nothing, no_leak),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
