@@ -121,7 +121,7 @@ static int compile_cidrs(canary__rule_build *b, const char *path,
 }
 
 /* The single `value` of NUM_*, DATE_*, SEMVER_* and REGEX. */
-static int compile_value(canary__rule_build *b, const cJSON *obj,
+static int compile_value(canary__rule_build *b, const cJSON *item,
 	const char *path, canary__constraint *c)
 {
 	const char *v;
@@ -131,7 +131,7 @@ static int compile_value(canary__rule_build *b, const cJSON *obj,
 	bool ok;
 	int rc;
 
-	rc = canary__rule_get_string(b, obj, "value", path, CANARY__RULE_MAX_VALUE, &v);
+	rc = canary__rule_string(b, item, path, "value", CANARY__RULE_MAX_VALUE, &v);
 	if (rc != CANARY_OK)
 		return rc;
 	if (!v)
@@ -164,19 +164,20 @@ static int compile_value(canary__rule_build *b, const cJSON *obj,
 		"not a semantic version");
 }
 
-static int compile_operands(canary__rule_build *b, const cJSON *obj,
+/* m[0]: the member "value", m[1]: "values". */
+static int compile_operands(canary__rule_build *b, const cJSON *const m[2],
 	const char *path, canary__constraint *c)
 {
 	const cJSON *values;
 	int rc;
 
 	if (!multi_valued(c->op))
-		return compile_value(b, obj, path, c);
-	rc = canary__rule_get_array(b, obj, "values", path, &values);
+		return compile_value(b, m[0], path, c);
+	rc = canary__rule_list(b, m[1], path, "values", &values);
 	if (rc == CANARY_OK) {
 		char sub[CANARY__RULE_PATH];
 
-		canary__rule_path(sub, sizeof(sub), "%s.values", path);
+		canary__rule_path(sub, sizeof(sub), path, "values");
 		rc = canary__strs_compile(b, values, sub, c->caseless,
 			c->op == CANARY__OP_IN || c->op == CANARY__OP_NOT_IN,
 			&c->u.strs, &c->count);
@@ -189,6 +190,9 @@ static int compile_operands(canary__rule_build *b, const cJSON *obj,
 int canary__constraint_compile(canary__rule_build *b, const cJSON *obj,
 	const char *path, canary__constraint *out)
 {
+	static const char *const names[] = { "contextName", "operator",
+		"inverted", "caseInsensitive", "value", "values" };
+	const cJSON *m[6];
 	const char *name, *op;
 	uint32_t before = b->downgraded;
 	char *copy;
@@ -197,16 +201,17 @@ int canary__constraint_compile(canary__rule_build *b, const cJSON *obj,
 	memset(out, 0, sizeof(*out));
 	if (!cJSON_IsObject(obj))
 		return canary__rule_reject(b, "%s: must be an object", path);
-	rc = canary__rule_get_name(b, obj, "contextName", path,
-		CANARY__RULE_MAX_NAME, &name);
+	canary__rule_members(obj, names, 6, m);
+	rc = canary__rule_name(b, m[0], path, names[0], CANARY__RULE_MAX_NAME,
+		&name);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_name(b, obj, "operator", path,
+		rc = canary__rule_name(b, m[1], path, names[1],
 			CANARY__RULE_MAX_NAME, &op);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_bool(b, obj, "inverted", path, false,
+		rc = canary__rule_bool(b, m[2], path, names[2], false,
 			&out->inverted);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_bool(b, obj, "caseInsensitive", path, false,
+		rc = canary__rule_bool(b, m[3], path, names[3], false,
 			&out->caseless);
 	if (rc != CANARY_OK)
 		return rc;
@@ -218,7 +223,7 @@ int canary__constraint_compile(canary__rule_build *b, const cJSON *obj,
 	if (out->op == CANARY__OP_NEVER)
 		return canary__rule_invalid(b, "%s.operator: unknown operator \"%s\"",
 			path, op);
-	rc = compile_operands(b, obj, path, out);
+	rc = compile_operands(b, m + 4, path, out);
 	/* Lenient and something was wrong with the value: never matches
 	 * (IN_CIDR keeps its good entries instead). */
 	if (rc == CANARY_OK && b->downgraded != before &&

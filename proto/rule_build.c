@@ -49,13 +49,43 @@ int canary__rule_reject(canary__rule_build *b, const char *fmt, ...)
 	return CANARY_EPARSE;
 }
 
-void canary__rule_path(char *buf, size_t len, const char *fmt, ...)
+/* Append src[0..n) at buf[*at], keeping room for the NUL. */
+static void append(char *buf, size_t len, size_t *at, const char *src,
+	size_t n)
 {
-	va_list ap;
+	if (*at + n >= len)
+		n = *at + 1 < len ? len - *at - 1 : 0;
+	memcpy(buf + *at, src, n);
+	*at += n;
+}
 
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
+void canary__rule_path(char *buf, size_t len, const char *parent,
+	const char *key)
+{
+	size_t at = 0;
+
+	append(buf, len, &at, parent, strlen(parent));
+	if (*parent)
+		append(buf, len, &at, ".", 1);
+	append(buf, len, &at, key, strlen(key));
+	buf[at] = '\0';
+}
+
+void canary__rule_path_index(char *buf, size_t len, const char *parent,
+	uint32_t i)
+{
+	char digits[12];
+	size_t at = 0, n = sizeof(digits);
+
+	do {
+		digits[--n] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i);
+	append(buf, len, &at, parent, strlen(parent));
+	append(buf, len, &at, "[", 1);
+	append(buf, len, &at, digits + n, sizeof(digits) - n);
+	append(buf, len, &at, "]", 1);
+	buf[at] = '\0';
 }
 
 int canary__rule_array(canary__rule_build *b, const cJSON *arr,
@@ -80,7 +110,7 @@ int canary__rule_array(canary__rule_build *b, const cJSON *arr,
 		char sub[CANARY__RULE_PATH];
 		int rc;
 
-		canary__rule_path(sub, sizeof(sub), "%s[%u]", path, *count);
+		canary__rule_path_index(sub, sizeof(sub), path, *count);
 		rc = fn(b, item, sub, items + *count * size, arg);
 		if (rc != CANARY_OK)
 			return rc;
@@ -101,11 +131,30 @@ static const char *dot(const char *path)
 	return *path ? "." : "";
 }
 
-int canary__rule_get_string(canary__rule_build *b, const cJSON *obj,
-	const char *name, const char *path, size_t max, const char **out)
+void canary__rule_members(const cJSON *obj, const char *const names[],
+	size_t n, const cJSON *out[])
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+	const cJSON *m;
+	size_t k;
 
+	for (k = 0; k < n; k++)
+		out[k] = NULL;
+	for (m = obj ? obj->child : NULL; m; m = m->next) {
+		const char *key = m->string;
+
+		for (k = 0; key && k < n; k++) {
+			if (!out[k] && key[0] == names[k][0] &&
+			    strcmp(key, names[k]) == 0) {
+				out[k] = m;
+				break;
+			}
+		}
+	}
+}
+
+int canary__rule_string(canary__rule_build *b, const cJSON *item,
+	const char *path, const char *name, size_t max, const char **out)
+{
 	*out = NULL;
 	if (!item || cJSON_IsNull(item))
 		return CANARY_OK;
@@ -119,21 +168,19 @@ int canary__rule_get_string(canary__rule_build *b, const cJSON *obj,
 	return CANARY_OK;
 }
 
-int canary__rule_get_name(canary__rule_build *b, const cJSON *obj,
-	const char *name, const char *path, size_t max, const char **out)
+int canary__rule_name(canary__rule_build *b, const cJSON *item,
+	const char *path, const char *name, size_t max, const char **out)
 {
-	int rc = canary__rule_get_string(b, obj, name, path, max, out);
+	int rc = canary__rule_string(b, item, path, name, max, out);
 
 	if (rc == CANARY_OK && (!*out || !**out))
 		rc = canary__rule_reject(b, "%s%s%s: required", path, dot(path), name);
 	return rc;
 }
 
-int canary__rule_get_bool(canary__rule_build *b, const cJSON *obj,
-	const char *name, const char *path, bool dflt, bool *out)
+int canary__rule_bool(canary__rule_build *b, const cJSON *item,
+	const char *path, const char *name, bool dflt, bool *out)
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
 	*out = dflt;
 	if (!item || cJSON_IsNull(item))
 		return CANARY_OK;
@@ -144,11 +191,9 @@ int canary__rule_get_bool(canary__rule_build *b, const cJSON *obj,
 	return CANARY_OK;
 }
 
-int canary__rule_get_array(canary__rule_build *b, const cJSON *obj,
-	const char *name, const char *path, const cJSON **out)
+int canary__rule_list(canary__rule_build *b, const cJSON *item,
+	const char *path, const char *name, const cJSON **out)
 {
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
 	*out = NULL;
 	if (!item || cJSON_IsNull(item))
 		return CANARY_OK;
@@ -157,4 +202,32 @@ int canary__rule_get_array(canary__rule_build *b, const cJSON *obj,
 			dot(path), name);
 	*out = item;
 	return CANARY_OK;
+}
+
+int canary__rule_get_string(canary__rule_build *b, const cJSON *obj,
+	const char *name, const char *path, size_t max, const char **out)
+{
+	return canary__rule_string(b, cJSON_GetObjectItemCaseSensitive(obj, name),
+		path, name, max, out);
+}
+
+int canary__rule_get_name(canary__rule_build *b, const cJSON *obj,
+	const char *name, const char *path, size_t max, const char **out)
+{
+	return canary__rule_name(b, cJSON_GetObjectItemCaseSensitive(obj, name),
+		path, name, max, out);
+}
+
+int canary__rule_get_bool(canary__rule_build *b, const cJSON *obj,
+	const char *name, const char *path, bool dflt, bool *out)
+{
+	return canary__rule_bool(b, cJSON_GetObjectItemCaseSensitive(obj, name),
+		path, name, dflt, out);
+}
+
+int canary__rule_get_array(canary__rule_build *b, const cJSON *obj,
+	const char *name, const char *path, const cJSON **out)
+{
+	return canary__rule_list(b, cJSON_GetObjectItemCaseSensitive(obj, name),
+		path, name, out);
 }

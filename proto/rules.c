@@ -47,23 +47,32 @@ static int resolve_segments(canary__rule_build *b, const cJSON *refs,
 	return CANARY_OK;
 }
 
-int canary__rules_compile(canary__rule_build *b, const cJSON *obj,
-	const char *path, const canary__segments *segs, canary__rules *out)
+int canary__rules_compile_members(canary__rule_build *b,
+	const cJSON *constraints, const cJSON *segments, const char *path,
+	const canary__segments *segs, canary__rules *out)
 {
-	const cJSON *constraints, *refs;
+	const cJSON *list, *refs;
 	char sub[CANARY__RULE_PATH];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = canary__rule_get_array(b, obj, "constraints", path, &constraints);
+	rc = canary__rule_list(b, constraints, path, "constraints", &list);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_array(b, obj, "segments", path, &refs);
+		rc = canary__rule_list(b, segments, path, "segments", &refs);
 	if (rc != CANARY_OK)
 		return rc;
-	canary__rule_path(sub, sizeof(sub), "%s.constraints", path);
-	rc = canary__constraints_compile(b, constraints, sub, &out->constraints,
+	canary__rule_path(sub, sizeof(sub), path, "constraints");
+	rc = canary__constraints_compile(b, list, sub, &out->constraints,
 		&out->count);
 	if (rc == CANARY_OK)
 		rc = resolve_segments(b, refs, path, segs, out);
 	return rc;
+}
+
+int canary__rules_compile(canary__rule_build *b, const cJSON *obj,
+	const char *path, const canary__segments *segs, canary__rules *out)
+{
+	return canary__rules_compile_members(b,
+		cJSON_GetObjectItemCaseSensitive(obj, "constraints"),
+		cJSON_GetObjectItemCaseSensitive(obj, "segments"), path, segs, out);
 }

@@ -29,6 +29,11 @@ typedef struct canary__rules {
 int canary__rules_compile(canary__rule_build *b, const struct cJSON *obj,
 	const char *path, const canary__segments *segs, canary__rules *out);
 
+/* The same from the members already found (either may be NULL). */
+int canary__rules_compile_members(canary__rule_build *b,
+	const struct cJSON *constraints, const struct cJSON *segments,
+	const char *path, const canary__segments *segs, canary__rules *out);
+
 static inline bool canary__rules_match(const canary__rules *r,
 	const canary__context *ctx)
 {

@@ -55,7 +55,7 @@ static int compile_one(canary__rule_build *b, const cJSON *obj,
 	rc = canary__rule_get_array(b, obj, "constraints", path, &constraints);
 	if (rc != CANARY_OK)
 		return rc;
-	canary__rule_path(sub, sizeof(sub), "%s.constraints", path);
+	canary__rule_path(sub, sizeof(sub), path, "constraints");
 	return canary__constraints_compile(b, constraints, sub,
 		&out->constraints, &out->count);
 }

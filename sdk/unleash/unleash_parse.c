@@ -179,7 +179,7 @@ static int parse_override(canary__rule_build *b, const cJSON *item,
 		CANARY__RULE_MAX_NAME, &name);
 	if (rc == CANARY_OK)
 		rc = canary__rule_get_array(b, item, "values", path, &values);
-	canary__rule_path(sub, sizeof(sub), "%s.values", path);
+	canary__rule_path(sub, sizeof(sub), path, "values");
 	if (rc == CANARY_OK)
 		rc = canary__strs_compile(b, values, sub, false, true, &o->values,
 			&o->count);
@@ -192,14 +192,14 @@ static int parse_override(canary__rule_build *b, const cJSON *item,
 	return CANARY_OK;
 }
 
-static int parse_overrides(ul_build *ub, const cJSON *obj, const char *path,
-	canary__unleash_vdef *v)
+static int parse_overrides(ul_build *ub, const cJSON *member,
+	const char *path, canary__unleash_vdef *v)
 {
 	const cJSON *arr;
 	char sub[CANARY__RULE_PATH];
-	int rc = canary__rule_get_array(&ub->rb, obj, "overrides", path, &arr);
+	int rc = canary__rule_list(&ub->rb, member, path, "overrides", &arr);
 
-	canary__rule_path(sub, sizeof(sub), "%s.overrides", path);
+	canary__rule_path(sub, sizeof(sub), path, "overrides");
 	if (rc == CANARY_OK)
 		rc = canary__rule_array(&ub->rb, arr, sub, CANARY__UNLEASH_MAX_VARIANTS,
 			sizeof(*v->overrides), parse_override, NULL,
@@ -207,17 +207,16 @@ static int parse_overrides(ul_build *ub, const cJSON *obj, const char *path,
 	return rc;
 }
 
-static int parse_payload(ul_build *ub, const cJSON *obj, const char *path,
-	canary__unleash_vdef *v)
+static int parse_payload(ul_build *ub, const cJSON *payload,
+	const char *path, canary__unleash_vdef *v)
 {
-	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(obj, "payload");
 	const char *type, *value;
 	char sub[CANARY__RULE_PATH];
 	int rc;
 
 	if (!payload || cJSON_IsNull(payload))
 		return CANARY_OK;
-	canary__rule_path(sub, sizeof(sub), "%s.payload", path);
+	canary__rule_path(sub, sizeof(sub), path, "payload");
 	if (!cJSON_IsObject(payload))
 		return canary__rule_reject(&ub->rb, "%s: must be an object", sub);
 	rc = canary__rule_get_string(&ub->rb, payload, "type", sub,
@@ -237,19 +236,23 @@ static int parse_payload(ul_build *ub, const cJSON *obj, const char *path,
 static int parse_variant(canary__rule_build *b, const cJSON *obj,
 	const char *path, void *out, void *arg)
 {
+	static const char *const names[] = { "name", "weight", "stickiness",
+		"payload", "overrides" };
 	ul_build *ub = (ul_build *)b;
 	canary__unleash_vdef *v = out;
-	const cJSON *w = cJSON_GetObjectItemCaseSensitive(obj, "weight");
 	const char **first = arg, *stickiness;
+	const cJSON *m[5], *w;
 	const char *name;
 	int rc;
 
 	if (!cJSON_IsObject(obj))
 		return canary__rule_reject(&ub->rb, "%s: must be an object", path);
-	rc = canary__rule_get_name(&ub->rb, obj, "name", path,
+	canary__rule_members(obj, names, 5, m);
+	w = m[1];
+	rc = canary__rule_name(&ub->rb, m[0], path, names[0],
 		CANARY__UNLEASH_MAX_NAME, &name);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_string(&ub->rb, obj, "stickiness", path,
+		rc = canary__rule_string(&ub->rb, m[2], path, names[2],
 			CANARY__RULE_MAX_NAME, &stickiness);
 	if (rc != CANARY_OK)
 		return rc;
@@ -267,8 +270,8 @@ static int parse_variant(canary__rule_build *b, const cJSON *obj,
 	v->name = copy(ub, name);
 	if (!v->name)
 		return canary__rule_oom(&ub->rb);
-	rc = parse_payload(ub, obj, path, v);
-	return rc == CANARY_OK ? parse_overrides(ub, obj, path, v) : rc;
+	rc = parse_payload(ub, m[3], path, v);
+	return rc == CANARY_OK ? parse_overrides(ub, m[4], path, v) : rc;
 }
 
 /* A variant list hashed with `group`; the first variant's stickiness,
@@ -402,11 +405,12 @@ static canary__unleash_kind kind_of(const char *name)
 static int parse_strategy(canary__rule_build *b, const cJSON *obj,
 	const char *path, void *out, void *arg)
 {
+	static const char *const names[] = { "name", "parameters", "disabled",
+		"variants", "constraints", "segments" };
 	ul_build *ub = (ul_build *)b;
 	canary__unleash_strategy *s = out;
 	const char *feature = arg;
-	const cJSON *params = cJSON_GetObjectItemCaseSensitive(obj, "parameters");
-	const cJSON *variants;
+	const cJSON *m[6], *params, *variants;
 	const char *name, *group;
 	char buf[32], sub[CANARY__RULE_PATH];
 	bool disabled;
@@ -414,19 +418,21 @@ static int parse_strategy(canary__rule_build *b, const cJSON *obj,
 
 	if (!cJSON_IsObject(obj))
 		return canary__rule_reject(&ub->rb, "%s: must be an object", path);
+	canary__rule_members(obj, names, 6, m);
+	params = m[1];
 	if (params && !cJSON_IsNull(params) && !cJSON_IsObject(params))
 		return canary__rule_reject(&ub->rb, "%s.parameters: must be an object",
 			path);
-	rc = canary__rule_get_name(&ub->rb, obj, "name", path,
+	rc = canary__rule_name(&ub->rb, m[0], path, names[0],
 		CANARY__RULE_MAX_NAME, &name);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_bool(&ub->rb, obj, "disabled", path, false,
+		rc = canary__rule_bool(&ub->rb, m[2], path, names[2], false,
 			&disabled);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_array(&ub->rb, obj, "variants", path, &variants);
+		rc = canary__rule_list(&ub->rb, m[3], path, names[3], &variants);
 	if (rc == CANARY_OK)
-		rc = canary__rules_compile(&ub->rb, obj, path, &ub->m->segments,
-			&s->rules);
+		rc = canary__rules_compile_members(&ub->rb, m[4], m[5], path,
+			&ub->m->segments, &s->rules);
 	if (rc != CANARY_OK)
 		return rc;
 	s->kind = disabled ? CANARY__UL_UNKNOWN : (uint8_t)kind_of(name);
@@ -442,7 +448,7 @@ static int parse_strategy(canary__rule_build *b, const cJSON *obj,
 	rc = parse_kind(ub, params, path, group, s);
 	if (rc != CANARY_OK)
 		return rc;
-	canary__rule_path(sub, sizeof(sub), "%s.variants", path);
+	canary__rule_path(sub, sizeof(sub), path, "variants");
 	return parse_variants(ub, variants, sub, group,
 		param_text(params, "stickiness", buf, sizeof(buf)), &s->variants);
 }
@@ -469,7 +475,7 @@ static int parse_dependency(canary__rule_build *b, const cJSON *item,
 			&d->enabled);
 	if (rc == CANARY_OK)
 		rc = canary__rule_get_array(&ub->rb, item, "variants", path, &variants);
-	canary__rule_path(sub, sizeof(sub), "%s.variants", path);
+	canary__rule_path(sub, sizeof(sub), path, "variants");
 	if (rc == CANARY_OK)
 		rc = canary__strs_compile(&ub->rb, variants, sub, false, true,
 			&d->variants, &d->variant_count);
@@ -483,9 +489,11 @@ static int parse_dependency(canary__rule_build *b, const cJSON *item,
 static int parse_feature(canary__rule_build *b, const cJSON *obj,
 	const char *path, void *out, void *arg)
 {
+	static const char *const names[] = { "name", "enabled", "strategies",
+		"variants", "dependencies" };
 	ul_build *ub = (ul_build *)b;
 	canary__unleash_feature *f = out;
-	const cJSON *strategies, *variants, *deps;
+	const cJSON *m[5], *strategies, *variants, *deps;
 	const char *name;
 	char sub[CANARY__RULE_PATH];
 	int rc;
@@ -493,18 +501,18 @@ static int parse_feature(canary__rule_build *b, const cJSON *obj,
 	(void)arg;
 	if (!cJSON_IsObject(obj))
 		return canary__rule_reject(&ub->rb, "%s: must be an object", path);
-	rc = canary__rule_get_name(&ub->rb, obj, "name", path,
+	canary__rule_members(obj, names, 5, m);
+	rc = canary__rule_name(&ub->rb, m[0], path, names[0],
 		CANARY__UNLEASH_MAX_NAME, &name);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_bool(&ub->rb, obj, "enabled", path, false,
+		rc = canary__rule_bool(&ub->rb, m[1], path, names[1], false,
 			&f->enabled);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_array(&ub->rb, obj, "strategies", path,
-			&strategies);
+		rc = canary__rule_list(&ub->rb, m[2], path, names[2], &strategies);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_array(&ub->rb, obj, "variants", path, &variants);
+		rc = canary__rule_list(&ub->rb, m[3], path, names[3], &variants);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_array(&ub->rb, obj, "dependencies", path, &deps);
+		rc = canary__rule_list(&ub->rb, m[4], path, names[4], &deps);
 	if (rc != CANARY_OK)
 		return rc;
 	f->name_len = (uint32_t)strlen(name);
@@ -513,14 +521,14 @@ static int parse_feature(canary__rule_build *b, const cJSON *obj,
 		return canary__rule_oom(&ub->rb);
 	f->name_hash = canary__murmur3_32(f->name, f->name_len,
 		CANARY__UL_NAME_SEED);
-	canary__rule_path(sub, sizeof(sub), "%s.strategies", path);
+	canary__rule_path(sub, sizeof(sub), path, "strategies");
 	rc = canary__rule_array(&ub->rb, strategies, sub,
 		CANARY__UNLEASH_MAX_VARIANTS, sizeof(*f->strategies), parse_strategy,
 		(void *)f->name, &f->strategies, &f->strategy_count);
-	canary__rule_path(sub, sizeof(sub), "%s.variants", path);
+	canary__rule_path(sub, sizeof(sub), path, "variants");
 	if (rc == CANARY_OK)
 		rc = parse_variants(ub, variants, sub, f->name, NULL, &f->variants);
-	canary__rule_path(sub, sizeof(sub), "%s.dependencies", path);
+	canary__rule_path(sub, sizeof(sub), path, "dependencies");
 	if (rc == CANARY_OK)
 		rc = canary__rule_array(&ub->rb, deps, sub,
 			CANARY__UNLEASH_MAX_VARIANTS, sizeof(*f->deps), parse_dependency,
