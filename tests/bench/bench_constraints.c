@@ -73,6 +73,15 @@ static canary_client *make_client(const canary_allocator *a)
 	return c;
 }
 
+/* Unit i: its id and attributes, all of them passing the 3 rules. */
+static void vary(canary__context *ctx, canary__attr *attrs, long i)
+{
+	ctx->user_id = units[i % UNITS];
+	attrs[1].value = firmwares[i % 8];
+	attrs[2].value = regions[(i / 8) % 8];
+	attrs[3].value = models[(i / 64) % 4];
+}
+
 static void bench_rules(long calls)
 {
 	test_alloc t = { 0 };
@@ -123,10 +132,7 @@ static void bench_rules(long calls)
 	t.allocations = 0;
 	t0 = now_ns();
 	for (i = 0; i < calls; i++) {
-		ctx.user_id = units[i % UNITS];
-		attrs[1].value = firmwares[i % 8];
-		attrs[2].value = regions[(i / 8) % 8];
-		attrs[3].value = models[(i / 64) % 4];
+		vary(&ctx, attrs, i);
 		sink += canary__rules_match(&rules, &ctx);
 	}
 	rules_ns = (now_ns() - t0) / (double)calls;
@@ -134,10 +140,7 @@ static void bench_rules(long calls)
 	/* What canary_enabled_ctx will do: the rules, then the same call. */
 	t0 = now_ns();
 	for (i = 0; i < calls; i++) {
-		ctx.user_id = units[i % UNITS];
-		attrs[1].value = firmwares[i % 8];
-		attrs[2].value = regions[(i / 8) % 8];
-		attrs[3].value = models[(i / 64) % 4];
+		vary(&ctx, attrs, i);
 		sink += canary__rules_match(&rules, &ctx) &&
 			canary_enabled(c, "new-checkout", ctx.user_id);
 	}
