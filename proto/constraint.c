@@ -93,6 +93,53 @@ int canary__strs_compile(canary__rule_build *b, const cJSON *arr,
 	return CANARY_OK;
 }
 
+/* FNV-1a of s[0..n), ASCII-folded when caseless (stored values are
+ * folded already, and folding twice changes nothing). */
+static uint32_t hash_mem(const char *s, size_t n, bool caseless)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)(caseless ? fold(s[i]) : s[i])) * 16777619u;
+	return h;
+}
+
+/* The same over a NUL-terminated string, measuring it on the way. */
+static uint32_t hash_str(const char *s, bool caseless, size_t *len)
+{
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	for (p = s; *p; p++)
+		h = (h ^ (unsigned char)(caseless ? fold(*p) : *p)) * 16777619u;
+	*len = (size_t)(p - s);
+	return h;
+}
+
+/* IN / NOT_IN: a hash set over the values (load <= 1/2), so a list of
+ * 20 or of 100,000 costs one hash and, almost always, one comparison. */
+static int build_set(canary__rule_build *b, canary__constraint *c)
+{
+	uint32_t size = 4, k;
+
+	while (size < 2 * c->count)
+		size *= 2;
+	c->set = canary__arena_array(b->arena, size, sizeof(uint32_t));
+	if (!c->set)
+		return canary__rule_oom(b);
+	c->set_mask = size - 1;
+	for (k = 0; k < c->count; k++) {
+		uint32_t i = hash_mem(c->u.strs[k].s, c->u.strs[k].len, false) &
+			c->set_mask;
+
+		while (c->set[i])
+			i = (i + 1) & c->set_mask;
+		c->set[i] = k + 1;
+	}
+	return CANARY_OK;
+}
+
 /* IN_CIDR: parse each entry; lenient mode skips the bad ones (Unleash:
  * "invalid values are ignored when valid ones exist"). */
 static int compile_cidrs(canary__rule_build *b, const char *path,
@@ -178,10 +225,12 @@ static int compile_operands(canary__rule_build *b, const cJSON *const m[2],
 		char sub[CANARY__RULE_PATH];
 
 		canary__rule_path(sub, sizeof(sub), path, "values");
-		rc = canary__strs_compile(b, values, sub, c->caseless,
-			c->op == CANARY__OP_IN || c->op == CANARY__OP_NOT_IN,
+		rc = canary__strs_compile(b, values, sub, c->caseless, false,
 			&c->u.strs, &c->count);
 	}
+	if (rc == CANARY_OK &&
+	    (c->op == CANARY__OP_IN || c->op == CANARY__OP_NOT_IN))
+		rc = build_set(b, c);
 	if (rc == CANARY_OK && c->op == CANARY__OP_IN_CIDR)
 		rc = compile_cidrs(b, path, c);
 	return rc;
@@ -276,16 +325,36 @@ bool canary__str_sorted_contains(const canary__str *items, uint32_t count,
 	return false;
 }
 
+/* Does v start with e? A byte loop: values are short, and a call to
+ * memcmp costs more than the comparison. */
 static bool same_at(const char *v, const canary__str *e, bool caseless)
 {
 	uint32_t i;
 
-	if (!caseless)
-		return memcmp(v, e->s, e->len) == 0;
+	if (caseless) {
+		for (i = 0; i < e->len; i++)
+			if (fold(v[i]) != e->s[i])
+				return false;
+		return true;
+	}
 	for (i = 0; i < e->len; i++)
-		if (fold(v[i]) != e->s[i])
+		if (v[i] != e->s[i])
 			return false;
 	return true;
+}
+
+static bool in_set(const canary__constraint *c, const char *v)
+{
+	size_t len;
+	uint32_t i = hash_str(v, c->caseless, &len) & c->set_mask;
+
+	for (; c->set[i]; i = (i + 1) & c->set_mask) {
+		const canary__str *e = &c->u.strs[c->set[i] - 1];
+
+		if (e->len == len && same_at(v, e, c->caseless))
+			return true;
+	}
+	return false;
 }
 
 static bool str_match(const canary__constraint *c, const char *v, size_t vlen)
@@ -361,12 +430,6 @@ static bool apply(const canary__constraint *c, const char *v, size_t vlen)
 	canary__semver ver;
 
 	switch (c->op) {
-	case CANARY__OP_IN:
-		return canary__str_sorted_contains(c->u.strs, c->count, v, vlen,
-			c->caseless);
-	case CANARY__OP_NOT_IN:
-		return !canary__str_sorted_contains(c->u.strs, c->count, v, vlen,
-			c->caseless);
 	case CANARY__OP_STR_CONTAINS:
 	case CANARY__OP_STR_STARTS_WITH:
 	case CANARY__OP_STR_ENDS_WITH:
@@ -396,7 +459,9 @@ bool canary__constraint_match(const canary__constraint *c,
 	if (c->op == CANARY__OP_NEVER)
 		return false;
 	v = canary__context_value(ctx, &c->field);
-	if (v)
+	if (v && (c->op == CANARY__OP_IN || c->op == CANARY__OP_NOT_IN))
+		r = in_set(c, v) == (c->op == CANARY__OP_IN);
+	else if (v)
 		r = apply(c, v, strlen(v));
 	else if (c->field.kind == CANARY__FIELD_CURRENT_TIME &&
 		 (c->op == CANARY__OP_DATE_AFTER || c->op == CANARY__OP_DATE_BEFORE))

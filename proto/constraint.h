@@ -69,9 +69,10 @@ typedef struct canary__constraint {
 	bool inverted;
 	bool caseless;
 	uint32_t count;          /* entries in u.strs / u.cidrs */
+	uint32_t set_mask;       /* IN/NOT_IN: hash set size - 1 */
+	uint32_t *set;           /* IN/NOT_IN: open addressing, index + 1 */
 	union {
-		canary__str *strs;   /* IN/NOT_IN: sorted; STR_*: as given;
-		                        ASCII-lowercased when caseless */
+		canary__str *strs;   /* as given; ASCII-lowercased when caseless */
 		canary__cidr *cidrs;
 		canary__decimal num;
 		int64_t date_ms;

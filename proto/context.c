@@ -4,6 +4,7 @@
  */
 #include "context.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const char *const well_known[] = {
@@ -27,6 +28,18 @@ void canary__field_init(canary__field *field, const char *name, size_t len)
 	}
 }
 
+/* Is the NUL-terminated n equal to name[0..len)? Byte by byte: n may be
+ * shorter than len, so memcmp could read past its end. */
+static bool same_name(const char *n, const char *name, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < len; k++)
+		if (n[k] != name[k])
+			return false;   /* also stops at n's NUL */
+	return n[len] == '\0';
+}
+
 const char *canary__context_attr(const canary__context *ctx,
 	const char *name, size_t len)
 {
@@ -38,8 +51,7 @@ const char *canary__context_attr(const canary__context *ctx,
 		const char *n = ctx->attrs[i].name;
 		const char *v = ctx->attrs[i].value;
 
-		if (n && n[0] == name[0] && strncmp(n, name, len) == 0 &&
-		    n[len] == '\0')
+		if (n && n[0] == name[0] && same_name(n, name, len))
 			return v && *v ? v : NULL;
 	}
 	return NULL;

@@ -89,15 +89,23 @@ bool canary__semver_parse(const char *s, size_t len, canary__semver *out)
 	return p == end;
 }
 
+/* Bytes as unsigned, like memcmp (parts are a few bytes: no call). */
+static int cmp_bytes(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
+	return 0;
+}
+
 /* Numeric strings without leading zeros: longer is larger. */
 static int cmp_numeric(const char *a, size_t alen, const char *b, size_t blen)
 {
-	int c;
-
 	if (alen != blen)
 		return alen < blen ? -1 : 1;
-	c = memcmp(a, b, alen);
-	return (c > 0) - (c < 0);
+	return cmp_bytes(a, b, alen);
 }
 
 static bool all_digits(const char *p, size_t len)
@@ -121,9 +129,9 @@ static int cmp_identifier(const char *a, size_t alen, const char *b,
 		return cmp_numeric(a, alen, b, blen);
 	if (an != bn)
 		return an ? -1 : 1;  /* numeric identifiers sort first */
-	c = memcmp(a, b, alen < blen ? alen : blen);
+	c = cmp_bytes(a, b, alen < blen ? alen : blen);
 	if (c)
-		return (c > 0) - (c < 0);
+		return c;
 	return (alen > blen) - (alen < blen);
 }
 
