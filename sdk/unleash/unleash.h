@@ -32,8 +32,8 @@ typedef uint32_t (*canary__unleash_random_fn)(void *ctx);
 
 typedef struct canary__unleash_options {
 	const char *hostname;  /* applicationHostname compares with it (case
-	                          insensitive); NULL: that strategy never
-	                          matches. Copied. */
+	                          insensitive) while compiling; NULL: that
+	                          strategy never matches. Not kept. */
 	canary__unleash_random_fn random_fn; /* NULL: a per-thread xorshift
 	                          generator seeded from the clock */
 	void *random_ctx;
