@@ -26,6 +26,7 @@ skip() { echo "SKIPPED: $*"; exit 77; }
 for tool in dpkg dpkg-deb dpkg-shlibdeps apt-get file readelf cpack flock runuser curl pkg-config cc c++; do
 	command -v "$tool" >/dev/null || skip "$tool is missing (scripts/deps.sh installs it)"
 done
+mkdir -p /run/lock
 exec 9>/run/lock/libcanary-packaging.lock
 flock -w 1200 9 || { echo "FAIL another packaging test held the lock for 20 minutes"; exit 1; }
 for p in "${packages[@]}"; do
