@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages libcanary needs to build, test and run the
-# demo. As root it runs apt-get; otherwise it prints the exact command and
-# fails, so nothing half-works.
+# demo, and to build and check its own packages (dpkg-dev and file for
+# CPack's dependency list, groff and man-db for the man pages). As root it
+# runs apt-get; otherwise it prints the exact command and fails, so nothing
+# half-works.
 set -euo pipefail
 
 packages=(
@@ -9,6 +11,7 @@ packages=(
 	libcurl4-openssl-dev libcjson-dev libmurmurhash-dev libsqlite3-dev
 	libmicrohttpd-dev libcmocka-dev
 	clang curl valgrind openssl
+	dpkg-dev file groff-base man-db
 )
 
 missing=()
