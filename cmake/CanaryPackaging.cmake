@@ -12,7 +12,6 @@
 # for. Package versions are the project version, Debian revision 1.
 set(CANARY_DEB_MAINTAINER "libcanary maintainers <packages@libcanary.invalid>"
 	CACHE STRING "Maintainer field of the Debian packages")
-set(CANARY_DEB_REVISION 1 CACHE STRING "Debian revision of the packages")
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME canary)
