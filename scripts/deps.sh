@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install what libcanary needs to build, test and run the demo: Debian
-# packages, and test DATA from npm (Unleash's client specification, read
-# by tests/unleash; no code from it is built or run). As root it runs
+# Install what libcanary needs to build, test and run the demo, and to
+# build and check its own packages (dpkg-dev and file for CPack's
+# dependency list, groff and man-db for the man pages): Debian packages,
+# and test DATA from npm (Unleash's client specification, read by
+# tests/unleash; no code from it is built or run). As root it runs
 # apt-get; otherwise it prints the exact command and fails, so nothing
 # half-works.
 set -euo pipefail
@@ -12,6 +14,7 @@ packages=(
 	libcurl4-openssl-dev libcjson-dev libmurmurhash-dev libsqlite3-dev
 	libmicrohttpd-dev libcmocka-dev libpcre2-dev
 	clang curl valgrind openssl
+	dpkg-dev file groff-base man-db
 )
 # The client specification of Unleash, pinned; its JSON files are the
 # conformance cases of tests/unleash/test_unleash_spec.c.

@@ -37,6 +37,7 @@ static void usage(FILE *out)
 {
 	fputs(
 "usage: canaryctl [--server URL] [--token T] [--json] COMMAND\n"
+"       canaryctl --help | --version\n"
 "  flag list\n"
 "  flag get KEY\n"
 "  flag create KEY [options]   create a flag (rollout 0%, enabled, by default)\n"
@@ -573,6 +574,8 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--help") == 0 ||
 			 strcmp(argv[i], "-h") == 0)
 			return free(rest), usage(stdout), 0;
+		else if (strcmp(argv[i], "--version") == 0)
+			return free(rest), puts("canaryctl " CANARY_VERSION_STRING), 0;
 		else
 			rest[n++] = argv[i];
 	}

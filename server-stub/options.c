@@ -7,6 +7,8 @@
  */
 #include "options.h"
 
+#include "canary/version.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +39,7 @@ void cs_options_usage(FILE *out)
 "  --tls-cert FILE        serve HTTPS with this PEM certificate (chain)\n"
 "  --tls-key FILE         ... and this PEM private key (both or neither)\n"
 "  --quiet                log errors only\n"
-"  --help\n", out);
+"  --help, --version\n", out);
 }
 
 static int bad(const char *what, const char *value)
@@ -256,6 +258,9 @@ int cs_options_parse(cs_options *o, int argc, char **argv)
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			cs_options_usage(stdout);
+			return 1;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("canary-server %s\n", CANARY_VERSION_STRING);
 			return 1;
 		} else if (strcmp(a, "--insecure-dev") == 0) {
 			o->insecure_dev = true;

@@ -37,8 +37,8 @@ typedef struct cs_options {
 
 /*
  * Fill `o` from argv and the environment (CANARY_SDK_KEYS, comma-separated;
- * CANARY_ADMIN_TOKEN). Returns 0, 1 after printing help (exit 0), or -1
- * after printing an error (exit 2).
+ * CANARY_ADMIN_TOKEN). Returns 0, 1 after printing help or the version
+ * (exit 0), or -1 after printing an error (exit 2).
  */
 int cs_options_parse(cs_options *o, int argc, char **argv);
 void cs_options_clear(cs_options *o);

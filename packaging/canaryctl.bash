@@ -1,0 +1,68 @@
+# bash completion for canaryctl (canaryctl(1)), installed as
+# share/bash-completion/completions/canaryctl: commands, sub-commands and
+# their options. Flag keys are not completed: that would ask the server.
+
+_canaryctl_words()
+{
+	# shellcheck disable=SC2207 # the words hold no spaces or wildcards
+	COMPREPLY=($(compgen -W "$1" -- "$2"))
+}
+
+_canaryctl()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local global='--server --token --json --help --version'
+	local flag_opts='--rollout --rollout-bp --enable --disable --salt --state
+--stable-variant --canary-variant --allow --deny'
+	local rollout_opts='--steps --min-soak --max-step --interval --on-fail --gate'
+	local args=() i
+
+	# Options that take a value: nothing to offer but the value's own words.
+	case $prev in
+	--on-fail)
+		_canaryctl_words 'rollback pause' "$cur"
+		return ;;
+	--server | --token | --rollout | --rollout-bp | --salt | --state | \
+	--stable-variant | --canary-variant | --allow | --deny | --steps | \
+	--min-soak | --max-step | --interval | --gate | --config-version | \
+	--since | --last)
+		COMPREPLY=()
+		return ;;
+	esac
+
+	# The words before the cursor, without the global options (they may
+	# come anywhere) and the values of options.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		--server | --token) ((i++)) ;;
+		--*) ;;
+		*) args+=("${COMP_WORDS[i]}") ;;
+		esac
+	done
+
+	case "${args[0]}:${#args[@]}" in
+	:0)
+		_canaryctl_words "flag stats rollout $global" "$cur" ;;
+	flag:1)
+		_canaryctl_words 'list get create set delete' "$cur" ;;
+	flag:*)
+		case ${args[1]} in
+		create | set)
+			[ ${#args[@]} -ge 3 ] && _canaryctl_words "$flag_opts" "$cur" ;;
+		esac ;;
+	stats:*)
+		[ ${#args[@]} -ge 2 ] &&
+			_canaryctl_words '--config-version --since' "$cur" ;;
+	rollout:1)
+		_canaryctl_words 'start status list pause resume rollback promote' "$cur" ;;
+	rollout:*)
+		if [ ${#args[@]} -ge 3 ]; then
+			case ${args[1]} in
+			start) _canaryctl_words "$rollout_opts" "$cur" ;;
+			status) _canaryctl_words '--last' "$cur" ;;
+			promote) _canaryctl_words '--full' "$cur" ;;
+			esac
+		fi ;;
+	esac
+}
+complete -F _canaryctl canaryctl
