@@ -52,7 +52,7 @@ reports exposures, errors and latencies for the rollout controller.")
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libcanary-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-	"libcanary${CANARY_SOVERSION} (= ${canary_deb_version}), libcjson-dev, libsqlite3-dev, libcurl4-openssl-dev | libcurl-dev, pkgconf | pkg-config")
+	"libcanary${CANARY_SOVERSION} (= ${canary_deb_version}), libcjson-dev, libsqlite3-dev, libcurl4-openssl-dev | libcurl-dev, libpcre2-dev, pkgconf | pkg-config")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
 "C SDK for canary releases driven by feature flags (development files)
 The C header canary/canary.h, the C++ wrapper canary/canary.hpp, the

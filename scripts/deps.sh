@@ -1,18 +1,38 @@
 #!/usr/bin/env bash
-# Install the Debian packages libcanary needs to build, test and run the
-# demo, and to build and check its own packages (dpkg-dev and file for
-# CPack's dependency list, groff and man-db for the man pages). As root it
-# runs apt-get; otherwise it prints the exact command and fails, so nothing
+# Install what libcanary needs to build, test and run the demo, and to
+# build and check its own packages (dpkg-dev and file for CPack's
+# dependency list, groff and man-db for the man pages): Debian packages,
+# and test DATA from npm (Unleash's client specification, read by
+# tests/unleash; no code from it is built or run). As root it runs
+# apt-get; otherwise it prints the exact command and fails, so nothing
 # half-works.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
 	build-essential cmake pkg-config
 	libcurl4-openssl-dev libcjson-dev libmurmurhash-dev libsqlite3-dev
-	libmicrohttpd-dev libcmocka-dev
+	libmicrohttpd-dev libcmocka-dev libpcre2-dev
 	clang curl valgrind openssl
 	dpkg-dev file groff-base man-db
 )
+# The client specification of Unleash, pinned; its JSON files are the
+# conformance cases of tests/unleash/test_unleash_spec.c.
+unleash_spec="@unleash/client-specification@6.1.0"
+npm_dir=_deps/npm
+
+apt_install() { # packages...
+	if [ "$(id -u)" -eq 0 ]; then
+		echo "deps: installing $*" >&2
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+	else
+		echo "deps: missing Debian packages; run:" >&2
+		echo "  sudo apt-get install -y $*" >&2
+		exit 1
+	fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -20,15 +40,15 @@ for p in "${packages[@]}"; do
 		missing+=("$p")
 	fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
-if [ "$(id -u)" -eq 0 ]; then
-	echo "deps: installing ${missing[*]}" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-	echo "deps: missing Debian packages; run:" >&2
-	echo "  sudo apt-get install -y ${missing[*]}" >&2
-	exit 1
+spec_index="$npm_dir/node_modules/@unleash/client-specification/specifications/index.json"
+spec_version=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' \
+	"$npm_dir/node_modules/@unleash/client-specification/package.json" 2>/dev/null || true)
+if [ ! -f "$spec_index" ] || [ "$spec_version" != "${unleash_spec##*@}" ]; then
+	command -v npm >/dev/null || apt_install npm
+	echo "deps: installing $unleash_spec (test data) into $npm_dir" >&2
+	mkdir -p "$npm_dir"
+	npm install --prefix "$npm_dir" --no-save --ignore-scripts --no-audit \
+		--no-fund --loglevel=error "$unleash_spec" >/dev/null
 fi

@@ -1,0 +1,486 @@
+/*
+ * constraint.c - compile and evaluate one constraint.
+ */
+#include "constraint.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datetime.h"
+
+static const char *const op_names[CANARY__OP_COUNT] = {
+	NULL, "IN", "NOT_IN", "STR_CONTAINS", "STR_STARTS_WITH",
+	"STR_ENDS_WITH", "NUM_EQ", "NUM_GT", "NUM_GTE", "NUM_LT", "NUM_LTE",
+	"DATE_AFTER", "DATE_BEFORE", "SEMVER_EQ", "SEMVER_GT", "SEMVER_GTE",
+	"SEMVER_LT", "SEMVER_LTE", "REGEX", "IN_CIDR"
+};
+
+const char *canary__op_name(canary__op op)
+{
+	return (unsigned)op < CANARY__OP_COUNT ? op_names[op] : NULL;
+}
+
+canary__op canary__op_from_name(const char *name)
+{
+	int i;
+
+	for (i = 1; name && i < CANARY__OP_COUNT; i++)
+		if (strcmp(op_names[i], name) == 0)
+			return (canary__op)i;
+	return CANARY__OP_NEVER;
+}
+
+static bool multi_valued(canary__op op)
+{
+	return op <= CANARY__OP_STR_ENDS_WITH || op == CANARY__OP_IN_CIDR;
+}
+
+static char fold(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+/* ---- compiling ----------------------------------------------------------- */
+
+int canary__str_cmp(const void *x, const void *y)
+{
+	const canary__str *a = x, *b = y;
+	int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+
+	if (c)
+		return c;
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+int canary__strs_compile(canary__rule_build *b, const cJSON *arr,
+	const char *path, bool caseless, bool sort, canary__str **items,
+	uint32_t *count)
+{
+	const cJSON *item;
+	uint32_t i = 0;
+	size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
+
+	*count = 0;
+	if (n > CANARY__RULE_MAX_VALUES)
+		return canary__rule_reject(b, "%s: more than %d entries", path,
+			CANARY__RULE_MAX_VALUES);
+	*items = canary__arena_array(b->arena, n ? n : 1, sizeof(canary__str));
+	if (!*items)
+		return canary__rule_oom(b);
+	cJSON_ArrayForEach(item, arr) {
+		size_t len, k;
+		char *copy;
+
+		if (!cJSON_IsString(item) || !item->valuestring)
+			return canary__rule_reject(b, "%s[%u]: must be a string", path, i);
+		len = strlen(item->valuestring);
+		if (len > CANARY__RULE_MAX_VALUE)
+			return canary__rule_reject(b, "%s[%u]: longer than %d bytes", path,
+				i, CANARY__RULE_MAX_VALUE);
+		copy = canary__arena_strndup(b->arena, item->valuestring, len);
+		if (!copy)
+			return canary__rule_oom(b);
+		for (k = 0; caseless && k < len; k++)
+			copy[k] = fold(copy[k]);
+		(*items)[i].s = copy;
+		(*items)[i].len = (uint32_t)len;
+		*count = ++i;
+	}
+	if (sort)
+		qsort(*items, *count, sizeof(canary__str), canary__str_cmp);
+	return CANARY_OK;
+}
+
+/* FNV-1a of s[0..n), ASCII-folded when caseless (stored values are
+ * folded already, and folding twice changes nothing). */
+static uint32_t hash_mem(const char *s, size_t n, bool caseless)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)(caseless ? fold(s[i]) : s[i])) * 16777619u;
+	return h;
+}
+
+/* The same over a NUL-terminated string, measuring it on the way. */
+static uint32_t hash_str(const char *s, bool caseless, size_t *len)
+{
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	for (p = s; *p; p++)
+		h = (h ^ (unsigned char)(caseless ? fold(*p) : *p)) * 16777619u;
+	*len = (size_t)(p - s);
+	return h;
+}
+
+/* IN / NOT_IN: a hash set over the values (load <= 1/2), so a list of
+ * 20 or of 100,000 costs one hash and, almost always, one comparison. */
+static int build_set(canary__rule_build *b, canary__constraint *c)
+{
+	uint32_t size = 4, k;
+
+	while (size < 2 * c->count)
+		size *= 2;
+	c->set = canary__arena_array(b->arena, size, sizeof(uint32_t));
+	if (!c->set)
+		return canary__rule_oom(b);
+	c->set_mask = size - 1;
+	for (k = 0; k < c->count; k++) {
+		uint32_t i = hash_mem(c->u.strs[k].s, c->u.strs[k].len, false) &
+			c->set_mask;
+
+		while (c->set[i])
+			i = (i + 1) & c->set_mask;
+		c->set[i] = k + 1;
+	}
+	return CANARY_OK;
+}
+
+/* IN_CIDR: parse each entry; lenient mode skips the bad ones (Unleash:
+ * "invalid values are ignored when valid ones exist"). */
+static int compile_cidrs(canary__rule_build *b, const char *path,
+	canary__constraint *c)
+{
+	canary__str *strs = c->u.strs;
+	uint32_t i, n = c->count;
+	int rc;
+
+	c->u.cidrs = canary__arena_array(b->arena, n ? n : 1, sizeof(canary__cidr));
+	if (!c->u.cidrs)
+		return canary__rule_oom(b);
+	c->count = 0;
+	for (i = 0; i < n; i++) {
+		if (canary__cidr_parse(strs[i].s, strs[i].len,
+		    &c->u.cidrs[c->count])) {
+			c->count++;
+			continue;
+		}
+		rc = canary__rule_invalid(b,
+			"%s.values[%u]: not an IP address or CIDR network", path, i);
+		if (rc != CANARY_OK)
+			return rc;
+	}
+	return CANARY_OK;
+}
+
+/* The single `value` of NUM_*, DATE_*, SEMVER_* and REGEX. */
+static int compile_value(canary__rule_build *b, const cJSON *item,
+	const char *path, canary__constraint *c)
+{
+	const char *v;
+	char why[160];
+	char *copy;
+	size_t len;
+	bool ok;
+	int rc;
+
+	rc = canary__rule_string(b, item, path, "value", CANARY__RULE_MAX_VALUE, &v);
+	if (rc != CANARY_OK)
+		return rc;
+	if (!v)
+		return canary__rule_invalid(b, "%s.value: required", path);
+	len = strlen(v);
+	copy = canary__arena_strndup(b->arena, v, len);
+	if (!copy)
+		return canary__rule_oom(b);
+	if (c->op >= CANARY__OP_NUM_EQ && c->op <= CANARY__OP_NUM_LTE)
+		ok = canary__decimal_parse(copy, len, &c->u.num);
+	else if (c->op == CANARY__OP_DATE_AFTER || c->op == CANARY__OP_DATE_BEFORE)
+		ok = canary__datetime_parse(copy, len, &c->u.date_ms);
+	else if (c->op != CANARY__OP_REGEX)
+		ok = canary__semver_parse(copy, len, &c->u.semver);
+	else {
+		rc = canary__regex_compile(b->arena, copy, len, c->caseless,
+			&c->u.regex, why, sizeof(why));
+		if (rc == CANARY_ENOMEM)
+			return canary__rule_oom(b);
+		if (rc != CANARY_OK)
+			return canary__rule_invalid(b, "%s.value: bad regular expression: %s",
+				path, why);
+		return CANARY_OK;
+	}
+	if (ok)
+		return CANARY_OK;
+	return canary__rule_invalid(b, "%s.value: %s", path,
+		c->op <= CANARY__OP_NUM_LTE ? "not a number" :
+		c->op <= CANARY__OP_DATE_BEFORE ? "not an RFC 3339 date" :
+		"not a semantic version");
+}
+
+/* m[0]: the member "value", m[1]: "values". */
+static int compile_operands(canary__rule_build *b, const cJSON *const m[2],
+	const char *path, canary__constraint *c)
+{
+	const cJSON *values;
+	int rc;
+
+	if (!multi_valued(c->op))
+		return compile_value(b, m[0], path, c);
+	rc = canary__rule_list(b, m[1], path, "values", &values);
+	if (rc == CANARY_OK) {
+		char sub[CANARY__RULE_PATH];
+
+		canary__rule_path(sub, sizeof(sub), path, "values");
+		rc = canary__strs_compile(b, values, sub, c->caseless, false,
+			&c->u.strs, &c->count);
+	}
+	if (rc == CANARY_OK &&
+	    (c->op == CANARY__OP_IN || c->op == CANARY__OP_NOT_IN))
+		rc = build_set(b, c);
+	if (rc == CANARY_OK && c->op == CANARY__OP_IN_CIDR)
+		rc = compile_cidrs(b, path, c);
+	return rc;
+}
+
+int canary__constraint_compile(canary__rule_build *b, const cJSON *obj,
+	const char *path, canary__constraint *out)
+{
+	static const char *const names[] = { "contextName", "operator",
+		"inverted", "caseInsensitive", "value", "values" };
+	const cJSON *m[6];
+	const char *name, *op;
+	uint32_t before = b->downgraded;
+	char *copy;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!cJSON_IsObject(obj))
+		return canary__rule_reject(b, "%s: must be an object", path);
+	canary__rule_members(obj, names, 6, m);
+	rc = canary__rule_name(b, m[0], path, names[0], CANARY__RULE_MAX_NAME,
+		&name);
+	if (rc == CANARY_OK)
+		rc = canary__rule_name(b, m[1], path, names[1],
+			CANARY__RULE_MAX_NAME, &op);
+	if (rc == CANARY_OK)
+		rc = canary__rule_bool(b, m[2], path, names[2], false,
+			&out->inverted);
+	if (rc == CANARY_OK)
+		rc = canary__rule_bool(b, m[3], path, names[3], false,
+			&out->caseless);
+	if (rc != CANARY_OK)
+		return rc;
+	copy = canary__arena_strndup(b->arena, name, strlen(name));
+	if (!copy)
+		return canary__rule_oom(b);
+	canary__field_init(&out->field, copy, strlen(copy));
+	out->op = (uint8_t)canary__op_from_name(op);
+	if (out->op == CANARY__OP_NEVER)
+		return canary__rule_invalid(b, "%s.operator: unknown operator \"%s\"",
+			path, op);
+	rc = compile_operands(b, m + 4, path, out);
+	/* Lenient and something was wrong with the value: never matches
+	 * (IN_CIDR keeps its good entries instead). */
+	if (rc == CANARY_OK && b->downgraded != before &&
+	    out->op != CANARY__OP_IN_CIDR)
+		out->op = CANARY__OP_NEVER;
+	return rc;
+}
+
+/* ---- evaluating ---------------------------------------------------------- */
+
+/* Compare the context value v[0..vlen) with a stored entry. */
+static int cmp_entry(const char *v, size_t vlen, const canary__str *e,
+	bool caseless)
+{
+	size_t n = vlen < e->len ? vlen : e->len, i;
+
+	if (!caseless) {
+		int c = memcmp(v, e->s, n);
+
+		if (c)
+			return c;
+	} else {
+		for (i = 0; i < n; i++) {
+			unsigned char x = (unsigned char)fold(v[i]);
+			unsigned char y = (unsigned char)e->s[i];
+
+			if (x != y)
+				return x < y ? -1 : 1;
+		}
+	}
+	return (vlen > e->len) - (vlen < e->len);
+}
+
+bool canary__str_sorted_contains(const canary__str *items, uint32_t count,
+	const char *v, size_t vlen, bool caseless)
+{
+	uint32_t lo = 0, hi = count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int r = cmp_entry(v, vlen, &items[mid], caseless);
+
+		if (r == 0)
+			return true;
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+/* Does v start with e? A byte loop: values are short, and a call to
+ * memcmp costs more than the comparison. */
+static bool same_at(const char *v, const canary__str *e, bool caseless)
+{
+	uint32_t i;
+
+	if (caseless) {
+		for (i = 0; i < e->len; i++)
+			if (fold(v[i]) != e->s[i])
+				return false;
+		return true;
+	}
+	for (i = 0; i < e->len; i++)
+		if (v[i] != e->s[i])
+			return false;
+	return true;
+}
+
+static bool in_set(const canary__constraint *c, const char *v)
+{
+	size_t len;
+	uint32_t i = hash_str(v, c->caseless, &len) & c->set_mask;
+
+	for (; c->set[i]; i = (i + 1) & c->set_mask) {
+		const canary__str *e = &c->u.strs[c->set[i] - 1];
+
+		if (e->len == len && same_at(v, e, c->caseless))
+			return true;
+	}
+	return false;
+}
+
+static bool str_match(const canary__constraint *c, const char *v, size_t vlen)
+{
+	uint32_t k;
+
+	for (k = 0; k < c->count; k++) {
+		const canary__str *e = &c->u.strs[k];
+		size_t at;
+
+		if (e->len > vlen)
+			continue;
+		switch (c->op) {
+		case CANARY__OP_STR_STARTS_WITH:
+			if (same_at(v, e, c->caseless))
+				return true;
+			break;
+		case CANARY__OP_STR_ENDS_WITH:
+			if (same_at(v + vlen - e->len, e, c->caseless))
+				return true;
+			break;
+		default:
+			for (at = 0; at + e->len <= vlen; at++)
+				if (same_at(v + at, e, c->caseless))
+					return true;
+			break;
+		}
+	}
+	return false;
+}
+
+static bool ordered(canary__op op, int cmp)
+{
+	switch (op) {
+	case CANARY__OP_NUM_EQ: case CANARY__OP_SEMVER_EQ: return cmp == 0;
+	case CANARY__OP_NUM_GT: case CANARY__OP_SEMVER_GT: return cmp > 0;
+	case CANARY__OP_NUM_GTE: case CANARY__OP_SEMVER_GTE: return cmp >= 0;
+	case CANARY__OP_NUM_LT: case CANARY__OP_SEMVER_LT: return cmp < 0;
+	default: return cmp <= 0;
+	}
+}
+
+static bool cidr_match(const canary__constraint *c, const char *v, size_t vlen)
+{
+	canary__ipaddr ip;
+	uint32_t k;
+
+	if (!canary__ipaddr_parse(v, vlen, &ip))
+		return false;
+	for (k = 0; k < c->count; k++)
+		if (canary__cidr_contains(&c->u.cidrs[k], &ip))
+			return true;
+	return false;
+}
+
+static bool date_match(const canary__constraint *c, const char *v,
+	size_t vlen)
+{
+	int64_t t;
+
+	if (!v)
+		t = canary__datetime_now_ms();
+	else if (!canary__datetime_parse(v, vlen, &t))
+		return false;
+	return c->op == CANARY__OP_DATE_AFTER ? t > c->u.date_ms :
+		t < c->u.date_ms;
+}
+
+/* The operator on a present value. */
+static bool apply(const canary__constraint *c, const char *v, size_t vlen)
+{
+	canary__decimal num;
+	canary__semver ver;
+
+	switch (c->op) {
+	case CANARY__OP_STR_CONTAINS:
+	case CANARY__OP_STR_STARTS_WITH:
+	case CANARY__OP_STR_ENDS_WITH:
+		return str_match(c, v, vlen);
+	case CANARY__OP_NUM_EQ: case CANARY__OP_NUM_GT: case CANARY__OP_NUM_GTE:
+	case CANARY__OP_NUM_LT: case CANARY__OP_NUM_LTE:
+		return canary__decimal_parse(v, vlen, &num) &&
+			ordered((canary__op)c->op, canary__decimal_cmp(&num, &c->u.num));
+	case CANARY__OP_DATE_AFTER: case CANARY__OP_DATE_BEFORE:
+		return date_match(c, v, vlen);
+	case CANARY__OP_REGEX:
+		return canary__regex_match(&c->u.regex, v, vlen);
+	case CANARY__OP_IN_CIDR:
+		return cidr_match(c, v, vlen);
+	default:
+		return canary__semver_parse(v, vlen, &ver) &&
+			ordered((canary__op)c->op, canary__semver_cmp(&ver, &c->u.semver));
+	}
+}
+
+bool canary__constraint_match(const canary__constraint *c,
+	const canary__context *ctx)
+{
+	const char *v;
+	bool r;
+
+	if (c->op == CANARY__OP_NEVER)
+		return false;
+	v = canary__context_value(ctx, &c->field);
+	if (v && (c->op == CANARY__OP_IN || c->op == CANARY__OP_NOT_IN))
+		r = in_set(c, v) == (c->op == CANARY__OP_IN);
+	else if (v)
+		r = apply(c, v, strlen(v));
+	else if (c->field.kind == CANARY__FIELD_CURRENT_TIME &&
+		 (c->op == CANARY__OP_DATE_AFTER || c->op == CANARY__OP_DATE_BEFORE))
+		r = date_match(c, NULL, 0);
+	else
+		r = c->op == CANARY__OP_NOT_IN;
+	return r != c->inverted;
+}
+
+static int compile_item(canary__rule_build *b, const cJSON *item,
+	const char *path, void *out, void *arg)
+{
+	(void)arg;
+	return canary__constraint_compile(b, item, path, out);
+}
+
+int canary__constraints_compile(canary__rule_build *b, const cJSON *arr,
+	const char *path, canary__constraint **items, uint32_t *count)
+{
+	return canary__rule_array(b, arr, path, CANARY__RULE_MAX_VALUES,
+		sizeof(canary__constraint), compile_item, NULL, items, count);
+}

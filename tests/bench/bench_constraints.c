@@ -1,0 +1,309 @@
+/*
+ * bench_constraints.c - what targeting costs.
+ *
+ * 1. ns per evaluation of a flag with 3 constraints (SEMVER_GTE, an IN list
+ *    of 20, STR_STARTS_WITH), all of which match (so all three run), next
+ *    to a plain canary_enabled() call and a bare bucket hash, over 100,000
+ *    distinct units with varied attributes; allocations counted.
+ * 2. Time to load (parse + compile) a 10,000-feature Unleash features
+ *    document shaped like a real one.
+ *
+ *   build/tests/bench/bench_constraints [CALLS] [FEATURES]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bucket.h"
+#include "canary/canary.h"
+#include "rules.h"
+#include "unleash.h"
+#include "../support/test_alloc.h"
+
+#define UNITS 100000
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static const char *const rule_json =
+	"{\"constraints\": ["
+	"{\"contextName\": \"firmware\", \"operator\": \"SEMVER_GTE\", \"value\": \"2.3.0\"},"
+	"{\"contextName\": \"region\", \"operator\": \"IN\", \"values\": ["
+	" \"eu-west-1\", \"eu-west-2\", \"eu-west-3\", \"eu-central-1\", \"eu-central-2\","
+	" \"eu-north-1\", \"eu-south-1\", \"eu-south-2\", \"us-east-1\", \"us-east-2\","
+	" \"us-west-1\", \"us-west-2\", \"ca-central-1\", \"sa-east-1\", \"ap-south-1\","
+	" \"ap-south-2\", \"ap-east-1\", \"ap-northeast-1\", \"ap-northeast-2\", \"me-south-1\"]},"
+	"{\"contextName\": \"model\", \"operator\": \"STR_STARTS_WITH\", \"values\": [\"hw-rev-b\"]}"
+	"]}";
+
+static const char *const firmwares[] = { "2.3.0", "2.3.1", "2.4.0-rc.2",
+	"2.10.7", "3.0.0", "2.3.5+build.77", "2.9.12", "4.1.0" };
+static const char *const regions[] = { "eu-west-1", "eu-central-1",
+	"us-east-2", "ap-south-1", "me-south-1", "eu-north-1", "sa-east-1",
+	"us-west-2" };
+static const char *const models[] = { "hw-rev-b", "hw-rev-b2", "hw-rev-b-eu",
+	"hw-rev-b7" };
+
+static char *units[UNITS];
+
+static canary_client *make_client(const canary_allocator *a)
+{
+	const char *json = "{\"version\": 1, \"flags\": ["
+		"{\"key\": \"new-checkout\", \"rollout_bp\": 2500},"
+		"{\"key\": \"other\", \"rollout_bp\": 100}]}";
+	canary_options opts;
+	canary_client *c;
+
+	canary_options_init(&opts, CANARY_OPTIONS_VERSION);
+	opts.allocator = *a;
+	opts.no_exposures = true;
+	if (canary_client_new(&c, &opts) != CANARY_OK ||
+	    canary_client_set_config_json(c, json, strlen(json)) != CANARY_OK) {
+		fprintf(stderr, "client: %s\n", canary_error_last());
+		exit(1);
+	}
+	return c;
+}
+
+/* What one timed loop evaluates. */
+enum kind { PLAIN, HASH, RULES, BOTH, KINDS };
+
+static const char *const kind_names[KINDS] = {
+	"canary_enabled (plain, no exposures)", "bare bucket hash of the unit",
+	"3 constraints alone (all matching)", "3 constraints + canary_enabled"
+};
+
+typedef struct setup {
+	canary_client *client;
+	canary__rules rules;
+	canary__murmur3 prefix;
+	canary__attr attrs[4];
+	canary__context ctx;
+	unsigned long sink;
+} setup;
+
+/* Unit i: its id and attributes, all of them passing the 3 rules. */
+static void vary(setup *s, long i)
+{
+	s->ctx.user_id = units[i % UNITS];
+	s->attrs[1].value = firmwares[i % 8];
+	s->attrs[2].value = regions[(i / 8) % 8];
+	s->attrs[3].value = models[(i / 64) % 4];
+}
+
+/* ns per call of one kind of evaluation. */
+static double run(setup *s, enum kind k, long calls)
+{
+	double t0 = now_ns();
+	long i;
+
+	for (i = 0; i < calls; i++) {
+		const char *u = units[i % UNITS];
+
+		switch (k) {
+		case PLAIN:
+			s->sink += canary_enabled(s->client, "new-checkout", u);
+			break;
+		case HASH:
+			s->sink += canary__bucket_unit(&s->prefix, u, strlen(u)) < 2500;
+			break;
+		case RULES:
+			vary(s, i);
+			s->sink += canary__rules_match(&s->rules, &s->ctx);
+			break;
+		default:
+			/* What canary_enabled_ctx will do: the rules, then the call. */
+			vary(s, i);
+			s->sink += canary__rules_match(&s->rules, &s->ctx) &&
+				canary_enabled(s->client, "new-checkout", s->ctx.user_id);
+			break;
+		}
+	}
+	return (now_ns() - t0) / (double)calls;
+}
+
+static void bench_rules(long calls)
+{
+	test_alloc t = { 0 };
+	canary_allocator hooks = test_alloc_hooks(&t);
+	canary__arena arena;
+	canary__rule_build b;
+	cJSON *json = cJSON_Parse(rule_json);
+	double best[KINDS];
+	char err[256];
+	setup s;
+	int round, k;
+
+	memset(&s, 0, sizeof(s));
+	s.client = make_client(&hooks);
+	canary__arena_init(&arena, &hooks);
+	canary__rule_build_init(&b, &arena, false, err, sizeof(err));
+	if (canary__rules_compile(&b, json, "flag", NULL, &s.rules) != CANARY_OK) {
+		fprintf(stderr, "rules: %s\n", err);
+		exit(1);
+	}
+	cJSON_Delete(json);
+	canary__bucket_prefix(&s.prefix, "new-checkout", 12);
+	s.attrs[0].name = "app";
+	s.attrs[0].value = "shop";
+	s.attrs[1].name = "firmware";
+	s.attrs[2].name = "region";
+	s.attrs[3].name = "model";
+	s.ctx.attrs = s.attrs;
+	s.ctx.attr_count = 4;
+	t.allocations = 0;
+	/* Five interleaved rounds, the fastest of each kind: on a shared
+	 * machine the minimum is the figure least disturbed by others. */
+	for (round = 0; round < 5; round++)
+		for (k = 0; k < KINDS; k++) {
+			double ns = run(&s, (enum kind)k, calls / 5);
+
+			if (round == 0 || ns < best[k])
+				best[k] = ns;
+		}
+	printf("flag with 3 constraints (semver, IN of 20, string), %ld calls "
+		"per kind, best of 5 rounds\n", calls);
+	for (k = 0; k < KINDS; k++)
+		printf("  %-44s %7.1f ns\n", kind_names[k], best[k]);
+	printf("  %-44s %7.2fx\n", "constraints + call / plain call",
+		best[BOTH] / best[PLAIN]);
+	printf("  allocations while evaluating: %zu   (sink %lu)\n\n",
+		t.allocations, s.sink);
+	canary__arena_free(&arena);
+	canary_client_free(s.client);
+}
+
+/* A features document like an Unleash server's: flexibleRollout with
+ * constraints, a quarter with variants, a tenth using segments. */
+static char *make_document(int n, size_t *len)
+{
+	size_t cap = (size_t)n * 1400 + 65536, at = 0;
+	char *s = malloc(cap);
+	int i;
+
+	at += (size_t)sprintf(s + at, "{\"version\": 2, \"segments\": [");
+	for (i = 0; i < 50; i++)
+		at += (size_t)sprintf(s + at, "%s{\"id\": %d, \"name\": \"seg-%d\","
+			" \"constraints\": [{\"contextName\": \"region\", \"operator\": \"IN\","
+			" \"values\": [\"eu-%d\", \"us-%d\"], \"inverted\": false,"
+			" \"caseInsensitive\": false}]}", i ? "," : "", i + 1, i, i, i);
+	at += (size_t)sprintf(s + at, "], \"features\": [");
+	for (i = 0; i < n; i++) {
+		at += (size_t)sprintf(s + at, "%s{\"name\": \"team-%d.feature-%d\","
+			" \"description\": \"Rolls out the new thing number %d\","
+			" \"type\": \"release\", \"project\": \"default\", \"stale\": false,"
+			" \"impressionData\": false, \"enabled\": %s, \"strategies\": [{"
+			"\"name\": \"flexibleRollout\", \"parameters\": {\"rollout\": \"%d\","
+			" \"stickiness\": \"default\", \"groupId\": \"team-%d.feature-%d\"},"
+			" \"constraints\": [{\"contextName\": \"appName\", \"operator\": \"IN\","
+			" \"values\": [\"web\", \"ios\", \"android\", \"edge\", \"kiosk\"],"
+			" \"inverted\": false, \"caseInsensitive\": false},"
+			" {\"contextName\": \"version\", \"operator\": \"SEMVER_GTE\","
+			" \"value\": \"2.%d.0\", \"inverted\": false, \"caseInsensitive\": false}],"
+			" \"segments\": [%s], \"variants\": []}]",
+			i ? "," : "", i / 100, i, i, i % 7 ? "true" : "false", i % 101,
+			i / 100, i, i % 20, i % 10 ? "" : "7");
+		if (i % 4 == 0)
+			at += (size_t)sprintf(s + at, ", \"variants\": [{\"name\": \"blue\","
+				" \"weight\": 500, \"weightType\": \"variable\", \"stickiness\": \"default\","
+				" \"payload\": {\"type\": \"string\", \"value\": \"b\"}, \"overrides\": []},"
+				" {\"name\": \"green\", \"weight\": 500, \"weightType\": \"variable\","
+				" \"stickiness\": \"default\", \"overrides\": []}]");
+		at += (size_t)sprintf(s + at, ", \"dependencies\": []}");
+	}
+	at += (size_t)sprintf(s + at, "]}");
+	*len = at;
+	return s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Load = parse + compile + free the parse tree, as a config source does
+ * it; the first load of the process, then the median of six more with
+ * each phase apart. The previous model is freed before each load, outside
+ * the timing (a client frees the old snapshot later, on its worker). */
+static void bench_load(int n)
+{
+	double phase[3][6], total[6], first = 0;
+	canary__unleash_model *m = NULL;
+	size_t len;
+	char *doc = make_document(n, &len);
+	int r, p;
+
+	for (r = 0; r < 7; r++) {
+		char err[256];
+		double t0, t1, t2, t3;
+		cJSON *root;
+
+		canary__unleash_free(m);
+		t0 = now_ns();
+		root = cJSON_ParseWithLength(doc, len);
+		t1 = now_ns();
+		if (!root || canary__unleash_compile_tree(NULL, root, NULL, &m, err,
+		    sizeof(err)) != CANARY_OK) {
+			fprintf(stderr, "compile: %s\n", err);
+			exit(1);
+		}
+		t2 = now_ns();
+		cJSON_Delete(root);
+		t3 = now_ns();
+		if (canary__unleash_feature_count(m) != (uint32_t)n)
+			exit(1);
+		if (r == 0) {
+			first = (t3 - t0) / 1e6;
+			continue;
+		}
+		phase[0][r - 1] = (t1 - t0) / 1e6;
+		phase[1][r - 1] = (t2 - t1) / 1e6;
+		phase[2][r - 1] = (t3 - t2) / 1e6;
+		total[r - 1] = (t3 - t0) / 1e6;
+	}
+	canary__unleash_free(m);
+	for (p = 0; p < 3; p++)
+		qsort(phase[p], 6, sizeof(double), cmp_double);
+	qsort(total, 6, sizeof(double), cmp_double);
+	printf("Unleash features document: %d features, %.1f MB\n", n,
+		(double)len / 1e6);
+	printf("  %-44s %7.1f ms\n", "first load in the process", first);
+	printf("  %-44s %7.1f ms (min %.1f)\n", "load, median of the next 6",
+		(total[2] + total[3]) / 2, total[0]);
+	printf("  %-44s %7.1f ms\n", "  cJSON parse",
+		(phase[0][2] + phase[0][3]) / 2);
+	printf("  %-44s %7.1f ms\n", "  compile the parsed tree",
+		(phase[1][2] + phase[1][3]) / 2);
+	printf("  %-44s %7.1f ms\n", "  free the parsed tree",
+		(phase[2][2] + phase[2][3]) / 2);
+	free(doc);
+}
+
+int main(int argc, char **argv)
+{
+	long calls = argc > 1 ? atol(argv[1]) : 20000000;
+	int features = argc > 2 ? atoi(argv[2]) : 10000;
+	char buf[32];
+	int i;
+
+	for (i = 0; i < UNITS; i++) {
+		snprintf(buf, sizeof(buf), "device-%u", (unsigned)i * 2654435761u);
+		units[i] = strdup(buf);
+	}
+	printf("libcanary %s\n\n", canary_version());
+	bench_rules(calls);
+	bench_load(features);
+	for (i = 0; i < UNITS; i++)
+		free(units[i]);
+	return 0;
+}
