@@ -175,6 +175,7 @@ static void test_item03a_unknown_flags_not_stored(void **state)
 	double v;
 	resp m;
 	int round, accepted = 0;
+	bool ghosts;
 
 	(void)state;
 	hs_start(NULL);
@@ -198,12 +199,13 @@ static void test_item03a_unknown_flags_not_stored(void **state)
 	after = db_bytes(&hs_server);
 	assert_int_equal(http(&hs_server, "GET", "/metrics", ADMIN_TOKEN, NULL,
 		NULL, &m), 0);
+	ghosts = strstr(m.body, "ghost-") != NULL;
 	print_message("10 batches of 5,000 unknown flag names: %d accepted; "
 		"database + WAL %lld -> %lld bytes (+%lld); /metrics %zu bytes, "
 		"ghost series: %s\n", accepted, before, after, after - before,
-		m.len, strstr(m.body, "ghost-") ? "yes" : "no");
-	assert_null(strstr(m.body, "ghost-"));
+		m.len, ghosts ? "yes" : "no");
 	resp_free(&m);
+	assert_false(ghosts);
 	/* The bound: a few pages per batch, not a row per name. */
 	assert_true(after - before <= 1024 * 1024);
 }
