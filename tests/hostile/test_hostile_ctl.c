@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,14 +107,14 @@ typedef struct fake {
 	int fd, port;
 	const char *answer;
 	pthread_t thread;
-	volatile int stop;
+	atomic_int stop;
 } fake;
 
 static void *fake_main(void *arg)
 {
 	fake *f = arg;
 
-	while (!f->stop) {
+	while (!atomic_load(&f->stop)) {
 		struct pollfd p = { f->fd, POLLIN, 0 };
 		char req[8192];
 		int c;
@@ -136,6 +137,7 @@ static void fake_start(fake *f, const char *answer)
 	socklen_t len = sizeof(sa);
 
 	memset(f, 0, sizeof(*f));
+	atomic_init(&f->stop, 0);
 	f->answer = answer;
 	f->fd = socket(AF_INET, SOCK_STREAM, 0);
 	memset(&sa, 0, sizeof(sa));
@@ -150,7 +152,7 @@ static void fake_start(fake *f, const char *answer)
 
 static void fake_stop(fake *f)
 {
-	f->stop = 1;
+	atomic_store(&f->stop, 1);
 	pthread_join(f->thread, NULL);
 	close(f->fd);
 }
