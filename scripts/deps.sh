@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 packages=(
 	build-essential cmake pkg-config
 	libcurl4-openssl-dev libcjson-dev libmurmurhash-dev libsqlite3-dev
-	libmicrohttpd-dev libcmocka-dev libpcre2-dev
+	libmicrohttpd-dev libcmocka-dev libpcre2-dev zlib1g-dev
 	clang curl valgrind openssl
 	dpkg-dev file groff-base man-db
 )

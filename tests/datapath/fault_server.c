@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_CONNS 4096
 #define HEARTBEAT_MS 200
@@ -265,14 +266,15 @@ static void serve_flags(fs_server *s, int fd, const request *r)
 	free(body);
 }
 
-/* One event: the config split into data: lines. */
-static int send_event(int fd, uint64_t version, const char *json, bool half)
+/* One event: the config split into data: lines (malloc'd, *len bytes). */
+static char *format_event(uint64_t version, const char *json, size_t *len)
 {
-	size_t cap = strlen(json) * 2 + 64, len;
+	size_t cap = strlen(json) * 2 + 64;
 	char *ev = malloc(cap), *p;
 	const char *line = json;
-	int rc;
 
+	if (!ev)
+		abort();
 	p = ev + sprintf(ev, "id: %llu\n", (unsigned long long)version);
 	while (*line) {
 		const char *nl = strchr(line, '\n');
@@ -282,10 +284,74 @@ static int send_event(int fd, uint64_t version, const char *json, bool half)
 		line += n + (nl ? 1 : 0);
 	}
 	*p++ = '\n';
-	len = (size_t)(p - ev);
-	rc = send_all(fd, ev, half ? len / 2 : len);
+	*len = (size_t)(p - ev);
+	return ev;
+}
+
+static int send_event(int fd, uint64_t version, const char *json, bool half)
+{
+	size_t len;
+	char *ev = format_event(version, json, &len);
+	int rc = send_all(fd, ev, half ? len / 2 : len);
+
 	free(ev);
 	return rc;
+}
+
+/* Compress `in` into the gzip stream and send what comes out. */
+static int send_deflated(int fd, z_stream *z, const char *in, size_t n,
+	int flush)
+{
+	unsigned char out[16384];
+
+	z->next_in = (unsigned char *)(uintptr_t)in;
+	z->avail_in = (uInt)n;
+	do {
+		z->next_out = out;
+		z->avail_out = sizeof(out);
+		if (deflate(z, flush) == Z_STREAM_ERROR)
+			return -1;
+		if (send_all(fd, (const char *)out, sizeof(out) - z->avail_out))
+			return -1;
+	} while (z->avail_out == 0);
+	return 0;
+}
+
+/* Config events of rising versions, each followed by a comment line of
+ * PAD bytes, compressed in flushed blocks of 256 events. */
+#define PAD 16384
+
+static void stream_gzip_bomb(fs_server *s, int fd, uint64_t version)
+{
+	char *pad = malloc(PAD);
+	z_stream z;
+	unsigned i;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	if (!pad || deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9,
+		    Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(pad);
+		return;
+	}
+	pad[0] = ':';
+	memset(pad + 1, 'x', PAD - 2);
+	pad[PAD - 1] = '\n';
+	rc = send_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream"
+		"\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n");
+	for (i = 1; rc == 0 && nap(s, 0); i++) {
+		size_t len;
+		char *ev = format_event(version + i, fs_config_json(version + i),
+			&len);
+
+		rc = send_deflated(fd, &z, ev, len, Z_NO_FLUSH);
+		free(ev);
+		if (rc == 0)
+			rc = send_deflated(fd, &z, pad, PAD,
+				i % 256 ? Z_NO_FLUSH : Z_SYNC_FLUSH);
+	}
+	deflateEnd(&z);
+	free(pad);
 }
 
 static void stream_events(fs_server *s, int fd, const request *r, bool drop)
@@ -325,6 +391,7 @@ static void stream_events(fs_server *s, int fd, const request *r, bool drop)
 
 static void serve_stream(fs_server *s, int fd, const request *r)
 {
+	uint64_t version;
 	fs_mode mode;
 
 	pthread_mutex_lock(&s->lock);
@@ -335,8 +402,11 @@ static void serve_stream(fs_server *s, int fd, const request *r)
 	    s->key) != 0)
 		mode = FS_401;
 	s->streams_open++;
+	version = s->version;
 	pthread_mutex_unlock(&s->lock);
-	if (!fault(s, fd, mode))
+	if (mode == FS_GZIP_BOMB)
+		stream_gzip_bomb(s, fd, version);
+	else if (!fault(s, fd, mode))
 		stream_events(s, fd, r, mode == FS_DROP_MID_EVENT);
 	pthread_mutex_lock(&s->lock);
 	s->streams_open--;

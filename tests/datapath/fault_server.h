@@ -23,7 +23,12 @@ typedef enum fs_mode {
 	FS_HUGE,           /* 200, no length, a 50 MB body */
 	FS_ENDLESS,        /* 200, no length, a byte every 20 ms forever */
 	FS_STALL,          /* read the request, never answer */
-	FS_DROP_MID_EVENT  /* stream: half an event, then close */
+	FS_DROP_MID_EVENT, /* stream: half an event, then close */
+	FS_GZIP_BOMB       /* stream: a gzip body that never ends, config
+	                      events of rising versions each padded with a
+	                      16 KiB comment (about 300:1), flushed in
+	                      blocks of 256 events, as fast as the client
+	                      reads */
 } fs_mode;
 
 typedef struct fs_server fs_server;

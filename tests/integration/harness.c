@@ -402,6 +402,11 @@ int run_capture(const char *const *argv, const char *const *env, char *out,
 
 int raw_connect(const srv *s)
 {
+	return raw_connect_from(s, NULL);
+}
+
+int raw_connect_from(const srv *s, const char *from)
+{
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -409,6 +414,11 @@ int raw_connect(const srv *s)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
+	if (from && (inet_pton(AF_INET, from, &sa.sin_addr) != 1 ||
+		     bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)) {
+		close(fd);
+		return -1;
+	}
 	sa.sin_port = htons((uint16_t)s->port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {

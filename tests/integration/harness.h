@@ -81,6 +81,9 @@ int run_capture(const char *const *argv, const char *const *env, char *out,
 
 /* A connected raw socket to the server (for streams), or -1. */
 int raw_connect(const srv *s);
+/* The same from source address `from` (e.g. "127.0.0.2", another client
+ * as far as the server can tell; NULL: any). */
+int raw_connect_from(const srv *s, const char *from);
 
 /* Read from fd into buf until `needle` appears or 10 s pass. Returns
  * bytes held (buf NUL-terminated), and whether the needle was seen. */
