@@ -21,8 +21,8 @@
 #include <time.h>
 
 #include "alloc.h"
-#include "controller.h"
-#include "http.h"
+#include "rollout/controller.h"
+#include "http/router.h"
 
 uint64_t cs_now_ms(void)
 {

@@ -13,12 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "auth.h"
-#include "flags_cache.h"
-#include "metrics.h"
-#include "options.h"
-#include "store.h"
-#include "stream.h"
+#include "http/auth.h"
+#include "publish/flags_cache.h"
+#include "http/metrics.h"
+#include "http/options.h"
+#include "store/storage.h"
+#include "publish/sse_hub.h"
 #include "tick.h"
 
 struct MHD_Daemon;
