@@ -24,14 +24,6 @@
 #include "rollout/controller.h"
 #include "http/router.h"
 
-uint64_t cs_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Store change hook: publish to /v1/flags, then to the streams. */
 static void on_config(const canary__config *config, void *ctx)
 {
@@ -62,11 +54,12 @@ static void tick_heartbeat(uint64_t now, void *ctx)
 static void tick_prune(uint64_t now, void *ctx)
 {
 	cs_server *s = ctx;
-	uint64_t removed = 0;
+	cs_retention r = { 0 };
 
-	if (now > s->opts->batch_retention_ms &&
-	    cs_store_prune_batches(s->store, now - s->opts->batch_retention_ms,
-		    &removed) != CANARY_OK)
+	if (now <= s->opts->batch_retention_ms)
+		return;
+	r.batches_before_ms = now - s->opts->batch_retention_ms;
+	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
 		fprintf(stderr, "canary-server: pruning batch ids failed\n");
 }
 
@@ -85,6 +78,7 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	size_t errlen)
 {
 	cs_server *s = calloc(1, sizeof(*s));
+	cs_store_options store;
 	int rc;
 
 	*out = NULL;
@@ -92,12 +86,15 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 		snprintf(err, errlen, "out of memory");
 		return CANARY_ENOMEM;
 	}
+	memset(&store, 0, sizeof(store));
 	s->opts = o;
 	s->auth.sdk_keys = (const char *const *)o->sdk_keys;
 	s->auth.sdk_key_count = o->sdk_key_count;
 	s->auth.admin_token = o->admin_token;
 	s->auth.insecure_dev = o->insecure_dev;
-	rc = cs_store_open(&s->store, o->db_path, o->sync, err, errlen);
+	store.location = o->db_path;
+	store.sync = o->sync;
+	rc = cs_store_open(&s->store, &store, err, errlen);
 	if (rc == CANARY_OK)
 		rc = cs_flags_cache_new(&s->cache);
 	if (rc == CANARY_OK)

@@ -48,7 +48,4 @@ int cs_server_start(cs_server *s, char *err, size_t errlen);
 
 void cs_server_free(cs_server *s);
 
-/* Wall-clock milliseconds since the epoch. */
-uint64_t cs_now_ms(void);
-
 #endif

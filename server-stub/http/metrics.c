@@ -7,7 +7,7 @@
  */
 #include "http/metrics.h"
 
-#include "rollout/controller.h"
+#include "rollout/rollout.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -172,7 +172,7 @@ typedef struct rollout_pass {
 	int pass; /* 0 = state, 1 = step */
 } rollout_pass;
 
-static void put_rollout(const cs_rollout *r, void *arg)
+static int put_rollout(const cs_rollout *r, void *arg)
 {
 	static const cj_status states[] = { CJ_RUNNING, CJ_PAUSED,
 		CJ_ROLLED_BACK, CJ_COMPLETED };
@@ -184,7 +184,7 @@ static void put_rollout(const cs_rollout *r, void *arg)
 		put_label(p->t, r->flag);
 		put(p->t, "\"} %g\n", r->status == CJ_ROLLED_BACK ? 0 :
 			r->spec.steps_bp[r->step] / 100.0);
-		return;
+		return CANARY_OK;
 	}
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
 		put(p->t, "canary_rollout_state{flag=\"");
@@ -192,6 +192,7 @@ static void put_rollout(const cs_rollout *r, void *arg)
 		put(p->t, "\",state=\"%s\"} %d\n", cj_status_name(states[i]),
 			r->status == states[i]);
 	}
+	return CANARY_OK;
 }
 
 /* The latest rollout of each flag: one state series per possible state
@@ -203,13 +204,15 @@ static int put_rollouts(text *t, cs_store *store)
 
 	put(t, "# HELP canary_rollout_state State of the flag's latest "
 		"rollout (1 = current).\n# TYPE canary_rollout_state gauge\n");
-	rc = cs_controller_visit(store, put_rollout, &p);
+	rc = cs_store_rollouts_each(store, CS_ROLLOUTS_LATEST, put_rollout,
+		&p);
 	p.pass = 1;
 	put(t, "# HELP canary_rollout_step_percent Canary share the flag's "
 		"rollout holds now, percent.\n"
 		"# TYPE canary_rollout_step_percent gauge\n");
 	if (rc == CANARY_OK)
-		rc = cs_controller_visit(store, put_rollout, &p);
+		rc = cs_store_rollouts_each(store, CS_ROLLOUTS_LATEST,
+			put_rollout, &p);
 	return rc;
 }
 

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "store/store_sqlite_rollouts.h"
 
 /* When each active rollout was last evaluated, and what the last stored
  * "nothing to do" said (ticker thread only). */
@@ -212,11 +211,11 @@ static bool add_judgement(cJSON *d, const cs_arm_stats arms[2 * CS_ARMS],
 typedef struct change {
 	cs_rollout *r;        /* new state; r->rev is the one we read */
 	int64_t now_ms;
+	bool insert;          /* a new rollout (start) */
 	bool flag_change;     /* set rollout_bp/state on the flag */
 	bool new_step;        /* the step (and its stats) starts over */
 	uint32_t bp;
-	cJSON *decision;      /* borrowed; gets "config_version" */
-	bool flag_gone;       /* the flag was deleted */
+	cJSON *decision;      /* borrowed; the store adds "config_version" */
 } change;
 
 static int set_flag(const canary__flag *cur, canary__flag *next, void *arg)
@@ -243,40 +242,40 @@ static int set_flag(const canary__flag *cur, canary__flag *next, void *arg)
 	return rc;
 }
 
-static int write_rollout(struct sqlite3 *db, uint64_t version, void *arg)
+/* The flag change, the rollout row and the decision: one transaction. */
+static int write_change(cs_store *store, change *ch)
 {
-	change *ch = arg;
+	char *decision = cJSON_PrintUnformatted(ch->decision);
+	cs_rollout_change w;
 	int rc;
 
-	if (ch->new_step)
-		ch->r->step_version = version;
-	rc = cs_rs_update(db, ch->r, ch->now_ms);
-	if (rc == CANARY_OK && ch->flag_change &&
-	    !cJSON_AddNumberToObject(ch->decision, "config_version",
-		    (double)version))
-		rc = CANARY_ENOMEM;
-	if (rc == CANARY_OK)
-		rc = cs_rs_add_decision(db, ch->r->id, ch->now_ms, ch->decision);
+	if (!decision)
+		return CANARY_ENOMEM;
+	memset(&w, 0, sizeof(w));
+	w.rollout = ch->r;
+	w.insert = ch->insert;
+	w.new_step = ch->new_step;
+	w.modify = ch->flag_change ? set_flag : NULL;
+	w.modify_ctx = ch;
+	w.now_ms = ch->now_ms;
+	w.decision = decision;
+	rc = cs_store_rollout_write(store, &w, NULL);
+	cJSON_free(decision);
 	return rc;
 }
 
 static int apply_change(cs_store *store, change *ch)
 {
-	int rc;
+	int rc = write_change(store, ch);
 
-	if (!ch->flag_change)
-		return cs_store_txn(store, write_rollout, ch);
-	rc = cs_store_flag_modify_txn(store, ch->r->flag, set_flag, ch,
-		write_rollout, ch, NULL);
-	if (rc == CS_ENOTFOUND) {
+	if (rc == CS_ENOTFOUND && ch->flag_change) {
 		/* The flag is gone: nothing left to roll out. */
-		ch->flag_gone = true;
 		ch->flag_change = false;
 		ch->new_step = false;
 		ch->r->status = CJ_ROLLED_BACK;
 		snprintf(ch->r->reason, sizeof(ch->r->reason),
 			"the flag was deleted");
-		rc = cs_store_txn(store, write_rollout, ch);
+		rc = write_change(store, ch);
 	}
 	return rc;
 }
@@ -303,12 +302,6 @@ static int collect(const cs_rollout *r, void *arg)
 	}
 	l->items[l->n++] = *r;
 	return CANARY_OK;
-}
-
-static int collect_txn(struct sqlite3 *db, uint64_t version, void *arg)
-{
-	(void)version;
-	return cs_rs_each_active(db, collect, arg);
 }
 
 /* The rollout's bookkeeping slot, added when new; NULL on ENOMEM. */
@@ -414,7 +407,7 @@ static int end_orphan(cs_controller *c, cs_rollout *r, int64_t now)
 	ch.now_ms = now;
 	r->status = CJ_ROLLED_BACK;
 	snprintf(r->reason, sizeof(r->reason), "the flag was deleted");
-	rc = cs_store_txn(c->store, write_rollout, &ch);
+	rc = write_change(c->store, &ch);
 	cJSON_Delete(ch.decision);
 	return rc;
 }
@@ -505,7 +498,7 @@ void cs_controller_tick(uint64_t now_ms, void *ctx)
 
 	if (!arms)
 		return;
-	rc = cs_store_txn(c->store, collect_txn, &l);
+	rc = cs_store_rollouts_each(c->store, CS_ROLLOUTS_ACTIVE, collect, &l);
 	if (rc != CANARY_OK)
 		fprintf(stderr, "canary-server: controller: cannot read "
 			"rollouts (%d)\n", rc);
@@ -530,43 +523,10 @@ void cs_controller_tick(uint64_t now_ms, void *ctx)
 
 /* ---- operators ------------------------------------------------------- */
 
-typedef struct start_ctx {
-	cs_rollout *r;
-	cJSON *decision;
-} start_ctx;
-
-static int start_set_flag(const canary__flag *cur, canary__flag *next,
-	void *arg)
-{
-	start_ctx *s = arg;
-	change ch;
-
-	memset(&ch, 0, sizeof(ch));
-	ch.r = s->r;
-	ch.bp = s->r->spec.steps_bp[0];
-	return set_flag(cur, next, &ch);
-}
-
-static int start_insert(struct sqlite3 *db, uint64_t version, void *arg)
-{
-	start_ctx *s = arg;
-	int rc;
-
-	s->r->step_version = version;
-	rc = cs_rs_insert(db, s->r);
-	if (rc == CANARY_OK && !cJSON_AddNumberToObject(s->decision,
-		    "config_version", (double)version))
-		rc = CANARY_ENOMEM;
-	if (rc == CANARY_OK)
-		rc = cs_rs_add_decision(db, s->r->id, s->r->created_ms,
-			s->decision);
-	return rc;
-}
-
 int cs_controller_start(cs_controller *c, const char *flag,
 	const cs_rollout_spec *spec, int64_t now_ms, cs_rollout *out)
 {
-	start_ctx s;
+	change ch;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -578,33 +538,18 @@ int cs_controller_start(cs_controller *c, const char *flag,
 	out->created_ms = now_ms;
 	snprintf(out->reason, sizeof(out->reason), "started at %.2f%%",
 		spec->steps_bp[0] / 100.0);
-	s.r = out;
-	s.decision = decision_new(out, now_ms, "operator", NULL, "start",
+	memset(&ch, 0, sizeof(ch));
+	ch.r = out;
+	ch.now_ms = now_ms;
+	ch.insert = true;
+	ch.flag_change = true;
+	ch.bp = spec->steps_bp[0];
+	ch.decision = decision_new(out, now_ms, "operator", NULL, "start",
 		"manual", out->reason);
-	if (!s.decision)
+	if (!ch.decision)
 		return CANARY_ENOMEM;
-	rc = cs_store_flag_modify_txn(c->store, flag, start_set_flag, &s,
-		start_insert, &s, NULL);
-	cJSON_Delete(s.decision);
-	return rc;
-}
-
-typedef struct latest_ctx {
-	const char *flag;
-	cs_rollout *r;
-	cJSON *decisions; /* optional */
-	uint64_t last, total;
-} latest_ctx;
-
-static int latest_txn(struct sqlite3 *db, uint64_t version, void *arg)
-{
-	latest_ctx *l = arg;
-	int rc = cs_rs_latest(db, l->flag, l->r);
-
-	(void)version;
-	if (rc == CANARY_OK && l->decisions)
-		rc = cs_rs_decisions(db, l->r->id, l->last, l->decisions,
-			&l->total);
+	rc = write_change(c->store, &ch);
+	cJSON_Delete(ch.decision);
 	return rc;
 }
 
@@ -671,11 +616,10 @@ static int op_plan(cs_rollout *r, cs_rollout_op op, int64_t now, change *ch,
 static int op_once(cs_controller *c, const char *flag, cs_rollout_op op,
 	int64_t now, cs_rollout *r, char *why, size_t whylen)
 {
-	latest_ctx l = { flag, r, NULL, 0, 0 };
 	cs_rollout before;
 	const char *action = "";
 	change ch;
-	int rc = cs_store_txn(c->store, latest_txn, &l);
+	int rc = cs_store_rollout_get(c->store, flag, r, NULL);
 
 	if (rc != CANARY_OK)
 		return rc;
@@ -718,21 +662,32 @@ int cs_controller_op(cs_controller *c, const char *flag, cs_rollout_op op,
 	return rc;
 }
 
+/* One stored decision onto the status document's array. */
+static int add_stored_decision(const char *json, size_t len, void *arr)
+{
+	cJSON *d = cJSON_ParseWithLength(json, len);
+
+	if (!d || !cJSON_AddItemToArray(arr, d)) {
+		cJSON_Delete(d);
+		return CANARY_ESTORAGE;
+	}
+	return CANARY_OK;
+}
+
 int cs_controller_status(cs_controller *c, const char *flag, uint64_t last,
 	cJSON **out)
 {
 	cs_rollout *r = malloc(sizeof(*r));
 	cJSON *decisions = cJSON_CreateArray();
-	latest_ctx l = { flag, r, decisions, last, 0 };
-	int rc = r && decisions ? cs_store_txn(c->store, latest_txn, &l) :
+	cs_history h = { last, add_stored_decision, decisions, 0 };
+	int rc = r && decisions ? cs_store_rollout_get(c->store, flag, r, &h) :
 		CANARY_ENOMEM;
-
 	cJSON *doc = rc == CANARY_OK ? cs_rollout_to_json(r) : NULL;
 
 	*out = NULL;
 	free(r);
 	if (rc == CANARY_OK && (!doc || !cJSON_AddNumberToObject(doc,
-		    "decisions_total", (double)l.total) ||
+		    "decisions_total", (double)h.total) ||
 		    !cJSON_AddItemToObject(doc, "decisions", decisions)))
 		rc = CANARY_ENOMEM;
 	if (rc != CANARY_OK) {
@@ -755,12 +710,6 @@ static int list_one(const cs_rollout *r, void *arg)
 	return CANARY_OK;
 }
 
-static int list_txn(struct sqlite3 *db, uint64_t version, void *arg)
-{
-	(void)version;
-	return cs_rs_each_latest(db, list_one, arg);
-}
-
 int cs_controller_list(cs_controller *c, cJSON **out)
 {
 	int rc;
@@ -768,36 +717,11 @@ int cs_controller_list(cs_controller *c, cJSON **out)
 	*out = cJSON_CreateArray();
 	if (!*out)
 		return CANARY_ENOMEM;
-	rc = cs_store_txn(c->store, list_txn, *out);
+	rc = cs_store_rollouts_each(c->store, CS_ROLLOUTS_LATEST, list_one,
+		*out);
 	if (rc != CANARY_OK) {
 		cJSON_Delete(*out);
 		*out = NULL;
 	}
 	return rc;
-}
-
-typedef struct visit_ctx {
-	cs_rollout_visit_fn fn;
-	void *ctx;
-} visit_ctx;
-
-static int visit_one(const cs_rollout *r, void *arg)
-{
-	visit_ctx *v = arg;
-
-	v->fn(r, v->ctx);
-	return CANARY_OK;
-}
-
-static int visit_txn(struct sqlite3 *db, uint64_t version, void *arg)
-{
-	(void)version;
-	return cs_rs_each_latest(db, visit_one, arg);
-}
-
-int cs_controller_visit(cs_store *store, cs_rollout_visit_fn fn, void *ctx)
-{
-	visit_ctx v = { fn, ctx };
-
-	return cs_store_txn(store, visit_txn, &v);
 }

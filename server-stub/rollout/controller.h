@@ -10,7 +10,7 @@
  * stream carries it at once. Every decision is stored with the numbers it
  * saw and the rule that fired.
  *
- * All state is in SQLite (rollout_store.h): a restarted server resumes
+ * All state is in the store (storage.h): a restarted server resumes
  * every rollout where it was. The admin operations below may run on HTTP
  * threads at the same time as the tick; each change is one transaction
  * guarded by the rollout's revision, so a tick that raced an operator's
@@ -68,9 +68,5 @@ int cs_controller_list(cs_controller *c, struct cJSON **out);
 
 /* Rollout summary (no history); NULL on ENOMEM. */
 struct cJSON *cs_rollout_to_json(const cs_rollout *r);
-
-/* Called for the latest rollout of every flag (for /metrics). */
-typedef void (*cs_rollout_visit_fn)(const cs_rollout *r, void *ctx);
-int cs_controller_visit(cs_store *store, cs_rollout_visit_fn fn, void *ctx);
 
 #endif

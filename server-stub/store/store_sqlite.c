@@ -1,24 +1,19 @@
 /*
- * store.c - SQLite persistence for canary-server.
+ * store_sqlite.c - the SQLite backend: schema and migrations, the SQL of
+ * every statement, connections and transactions, and the backend table.
  *
- * One connection, one mutex, statements prepared once at open. WAL mode so
- * a reader never blocks the writer. A 202 for an event batch is sent only
- * after COMMIT returns; with synchronous=FULL the WAL is fsynced on each
- * commit, so an acknowledged batch survives kill -9 and power loss alike
- * (NORMAL would survive only the former). Batches are ~1 per instance per
- * flush interval, so one fsync per batch is cheap.
+ * WAL mode, so readers never block the writer nor it them. A 202 for an
+ * event batch is sent only after COMMIT returns; with synchronous=FULL the
+ * WAL is fsynced on each commit, so an acknowledged batch survives kill -9
+ * and power loss alike (NORMAL would survive only the former). Batches are
+ * ~1 per instance per flush interval, so one fsync per batch is cheap.
  */
-#include "store/storage.h"
+#include "store/store_sqlite.h"
 
-#include <cjson/cJSON.h>
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "alloc.h"
 #include "store/hist_blob.h"
 
 /*
@@ -49,8 +44,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE totals(flag TEXT NOT NULL, arm INTEGER NOT NULL,"
 	"  exposures INTEGER NOT NULL, errors INTEGER NOT NULL,"
 	"  PRIMARY KEY(flag, arm)) WITHOUT ROWID;",
-	/* 2: rollouts and their decision history (rollout_store.c). The
-	 * partial unique index is the "one active rollout per flag" rule. */
+	/* 2: rollouts and their decision history. The partial unique index
+	 * is the "one active rollout per flag" rule. */
 	"CREATE TABLE rollouts(id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  flag TEXT NOT NULL, spec TEXT NOT NULL, state TEXT NOT NULL,"
 	"  step INTEGER NOT NULL, step_start_ms INTEGER NOT NULL,"
@@ -67,121 +62,181 @@ static const char *const migrations[] = {
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-enum {
-	S_BEGIN, S_COMMIT, S_ROLLBACK,
-	S_VERSION_GET, S_VERSION_BUMP,
-	S_FLAG_GET, S_FLAGS_ALL, S_FLAG_INSERT, S_FLAG_UPSERT, S_FLAG_DELETE,
-	S_BATCH_INSERT, S_WIN_UPSERT, S_METRIC_UPSERT,
-	S_TOTAL_UPSERT, S_STATS_WIN, S_TOTALS, S_PRUNE,
-	S_COUNT
-};
+/* Which connections run a statement. */
+enum { ON_WRITE = 1, ON_READ = 2, ON_BOTH = ON_WRITE | ON_READ };
 
-static const char *const sql[S_COUNT] = {
-	[S_BEGIN] = "BEGIN IMMEDIATE",
-	[S_COMMIT] = "COMMIT",
-	[S_ROLLBACK] = "ROLLBACK",
-	[S_VERSION_GET] = "SELECT value FROM meta WHERE key = 'config_version'",
-	[S_VERSION_BUMP] = "UPDATE meta SET value = value + 1"
-		" WHERE key = 'config_version'",
-	[S_FLAG_GET] = "SELECT body FROM flags WHERE key = ?1",
-	[S_FLAGS_ALL] = "SELECT body FROM flags ORDER BY key",
-	[S_FLAG_INSERT] = "INSERT INTO flags(key, body, updated_ms)"
-		" VALUES(?1, ?2, ?3)",
-	[S_FLAG_UPSERT] = "INSERT INTO flags(key, body, updated_ms)"
-		" VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET"
-		" body = excluded.body, updated_ms = excluded.updated_ms",
-	[S_FLAG_DELETE] = "DELETE FROM flags WHERE key = ?1",
-	[S_BATCH_INSERT] = "INSERT OR IGNORE INTO batches(batch_id,"
-		" instance_id, received_ms, windows, dropped_batches,"
-		" dropped_windows) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	[S_WIN_UPSERT] = "INSERT INTO windows(flag, arm, config_version,"
-		" window_ms, exposures, errors, latency_zero, latency)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+#define ROLLOUT_COLS "id, flag, spec, state, step, step_start_ms," \
+	" step_version, reason, created_ms, updated_ms, rev"
+
+static const struct {
+	int on;
+	const char *sql;
+} statements[S_COUNT] = {
+	[S_BEGIN_WRITE] = { ON_WRITE, "BEGIN IMMEDIATE" },
+	[S_BEGIN_READ] = { ON_READ, "BEGIN" },
+	[S_COMMIT] = { ON_BOTH, "COMMIT" },
+	[S_ROLLBACK] = { ON_BOTH, "ROLLBACK" },
+	[S_VERSION_GET] = { ON_BOTH,
+		"SELECT value FROM meta WHERE key = 'config_version'" },
+	[S_VERSION_BUMP] = { ON_WRITE, "UPDATE meta SET value = value + 1"
+		" WHERE key = 'config_version'" },
+	[S_FLAG_GET] = { ON_BOTH, "SELECT body FROM flags WHERE key = ?1" },
+	[S_FLAGS_ALL] = { ON_READ, "SELECT body FROM flags ORDER BY key" },
+	[S_FLAG_UPSERT] = { ON_WRITE, "INSERT INTO flags(key, body,"
+		" updated_ms) VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET"
+		" body = excluded.body, updated_ms = excluded.updated_ms" },
+	[S_FLAG_DELETE] = { ON_WRITE, "DELETE FROM flags WHERE key = ?1" },
+	[S_BATCH_INSERT] = { ON_WRITE, "INSERT OR IGNORE INTO batches("
+		"batch_id, instance_id, received_ms, windows, dropped_batches,"
+		" dropped_windows) VALUES(?1, ?2, ?3, ?4, ?5, ?6)" },
+	[S_WIN_UPSERT] = { ON_WRITE, "INSERT INTO windows(flag, arm,"
+		" config_version, window_ms, exposures, errors, latency_zero,"
+		" latency) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 		" ON CONFLICT DO UPDATE SET"
 		" exposures = exposures + excluded.exposures,"
 		" errors = errors + excluded.errors,"
 		" latency_zero = latency_zero + excluded.latency_zero,"
-		" latency = canary_hist_merge(latency, excluded.latency)",
-	[S_METRIC_UPSERT] = "INSERT INTO metrics(flag, arm, config_version,"
-		" window_ms, name, count, sum) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" latency = canary_hist_merge(latency, excluded.latency)" },
+	[S_METRIC_UPSERT] = { ON_WRITE, "INSERT INTO metrics(flag, arm,"
+		" config_version, window_ms, name, count, sum)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 		" ON CONFLICT DO UPDATE SET count = count + excluded.count,"
-		" sum = sum + excluded.sum",
-	[S_TOTAL_UPSERT] = "INSERT INTO totals(flag, arm, exposures, errors)"
-		" VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET"
-		" exposures = exposures + excluded.exposures,"
-		" errors = errors + excluded.errors",
-	[S_STATS_WIN] = "SELECT arm, exposures, errors, latency_zero, latency"
-		" FROM windows WHERE flag = ?1"
+		" sum = sum + excluded.sum" },
+	[S_TOTAL_UPSERT] = { ON_WRITE, "INSERT INTO totals(flag, arm,"
+		" exposures, errors) VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE"
+		" SET exposures = exposures + excluded.exposures,"
+		" errors = errors + excluded.errors" },
+	[S_STATS_WIN] = { ON_READ, "SELECT arm, exposures, errors,"
+		" latency_zero, latency FROM windows WHERE flag = ?1"
 		" AND (?2 IS NULL OR config_version = ?2) AND window_ms >= ?3"
-		" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5",
-	[S_TOTALS] = "SELECT flag, arm, exposures, errors FROM totals"
-		" ORDER BY flag, arm",
-	[S_PRUNE] = "DELETE FROM batches WHERE received_ms < ?1",
+		" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5" },
+	[S_TOTALS] = { ON_READ, "SELECT flag, arm, exposures, errors"
+		" FROM totals ORDER BY flag, arm" },
+	[S_PRUNE_BATCHES] = { ON_WRITE,
+		"DELETE FROM batches WHERE received_ms < ?1" },
+	[S_ROLLOUT_INSERT] = { ON_WRITE, "INSERT INTO rollouts(flag, spec,"
+		" state, step, step_start_ms, step_version, reason, created_ms,"
+		" updated_ms, rev) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 1)" },
+	[S_ROLLOUT_UPDATE] = { ON_WRITE, "UPDATE rollouts SET state = ?1,"
+		" step = ?2, step_start_ms = ?3, step_version = ?4, reason = ?5,"
+		" updated_ms = ?6, rev = rev + 1 WHERE id = ?7 AND rev = ?8" },
+	[S_DECISION_INSERT] = { ON_WRITE, "INSERT INTO decisions(rollout_id,"
+		" time_ms, body) VALUES(?1, ?2, ?3)" },
+	[S_ROLLOUT_LATEST] = { ON_READ, "SELECT " ROLLOUT_COLS
+		" FROM rollouts WHERE flag = ?1 ORDER BY id DESC LIMIT 1" },
+	[S_ROLLOUTS_ACTIVE] = { ON_READ, "SELECT " ROLLOUT_COLS
+		" FROM rollouts WHERE state IN ('running', 'paused')"
+		" ORDER BY id" },
+	[S_ROLLOUTS_LATEST_ALL] = { ON_READ, "SELECT " ROLLOUT_COLS
+		" FROM rollouts WHERE id IN (SELECT MAX(id) FROM rollouts"
+		" GROUP BY flag) ORDER BY flag" },
+	[S_DECISIONS_COUNT] = { ON_READ, "SELECT COUNT(*) FROM decisions"
+		" WHERE rollout_id = ?1" },
+	[S_DECISIONS_LAST] = { ON_READ, "SELECT body FROM (SELECT id, body"
+		" FROM decisions WHERE rollout_id = ?1 ORDER BY id DESC"
+		" LIMIT ?2) ORDER BY id" },
 };
 
-struct cs_store {
-	sqlite3 *db;
-	sqlite3_stmt *st[S_COUNT];
-	pthread_mutex_t lock;
-	cs_store_change_fn on_change;
-	void *on_change_ctx;
-	int schema_version;
-};
+/* ---- statements and transactions ------------------------------------ */
 
-static uint64_t now_ms(void)
+void cs_sqlite_reset(sqlite3_stmt *st)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 }
 
-/* Run a prepared statement that returns no rows; reset it either way. */
-static int step_done(sqlite3_stmt *st)
+int cs_sqlite_done(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	cs_sqlite_reset(st);
 	return rc == SQLITE_DONE ? CANARY_OK : CANARY_ESTORAGE;
 }
 
-static void reset(sqlite3_stmt *st)
+uint64_t cs_sqlite_u64(sqlite3_stmt *st, int col)
 {
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	sqlite3_int64 v = sqlite3_column_int64(st, col);
+
+	return v < 0 ? 0 : (uint64_t)v;
 }
 
-static int begin(cs_store *s)
+const char *cs_sqlite_text(sqlite3_stmt *st, int col)
 {
-	return step_done(s->st[S_BEGIN]);
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? (const char *)t : "";
+}
+
+int cs_sqlite_lookup(sqlite3_stmt *st, const char *key, int absent,
+	cs_sqlite_read_fn read, void *out)
+{
+	int rc;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		rc = read(st, out);
+		break;
+	case SQLITE_DONE:
+		rc = absent;
+		break;
+	default:
+		rc = CANARY_ESTORAGE;
+		break;
+	}
+	cs_sqlite_reset(st);
+	return rc;
 }
 
 /* Commit, or roll back when `rc` says the transaction failed. */
-static int finish(cs_store *s, int rc)
+static int finish(cs_sqlite_conn *c, int rc)
 {
 	if (rc == CANARY_OK) {
-		rc = step_done(s->st[S_COMMIT]);
+		rc = cs_sqlite_done(c->st[S_COMMIT]);
 		if (rc == CANARY_OK)
 			return CANARY_OK;
 	}
-	if (!sqlite3_get_autocommit(s->db))
-		step_done(s->st[S_ROLLBACK]);
+	if (!sqlite3_get_autocommit(c->db))
+		cs_sqlite_done(c->st[S_ROLLBACK]);
 	return rc;
 }
 
-static int read_version(cs_store *s, uint64_t *out)
+int cs_sqlite_write_begin(struct cs_store_impl *s)
 {
-	sqlite3_stmt *st = s->st[S_VERSION_GET];
-	int rc = CANARY_ESTORAGE;
+	int rc;
 
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*out = (uint64_t)sqlite3_column_int64(st, 0);
-		rc = CANARY_OK;
-	}
-	reset(st);
+	pthread_mutex_lock(&s->write_lock);
+	rc = cs_sqlite_done(s->w.st[S_BEGIN_WRITE]);
+	if (rc != CANARY_OK)
+		pthread_mutex_unlock(&s->write_lock);
 	return rc;
 }
+
+int cs_sqlite_write_end(struct cs_store_impl *s, int rc)
+{
+	rc = finish(&s->w, rc);
+	pthread_mutex_unlock(&s->write_lock);
+	return rc;
+}
+
+cs_sqlite_conn *cs_sqlite_read_begin(struct cs_store_impl *s)
+{
+	pthread_mutex_lock(&s->write_lock);
+	if (cs_sqlite_done(s->w.st[S_BEGIN_READ]) != CANARY_OK) {
+		pthread_mutex_unlock(&s->write_lock);
+		return NULL;
+	}
+	return &s->w;
+}
+
+int cs_sqlite_read_end(struct cs_store_impl *s, cs_sqlite_conn *c, int rc)
+{
+	rc = finish(c, rc);
+	pthread_mutex_unlock(&s->write_lock);
+	return rc;
+}
+
+/* ---- opening: pragmas, migrations, statements ------------------------ */
 
 static int exec_pragma(sqlite3 *db, const char *pragma, const char *expect)
 {
@@ -251,13 +306,13 @@ done:
 	return rc;
 }
 
-static int migrate(cs_store *s, char *err, size_t errlen)
+static int migrate(struct cs_store_impl *s, char *err, size_t errlen)
 {
 	int v;
 
-	if (get_schema_version(s->db, &v) != CANARY_OK) {
+	if (get_schema_version(s->w.db, &v) != CANARY_OK) {
 		snprintf(err, errlen, "reading schema version: %s",
-			sqlite3_errmsg(s->db));
+			sqlite3_errmsg(s->w.db));
 		return CANARY_ESTORAGE;
 	}
 	if (v > SCHEMA_VERSION) {
@@ -266,9 +321,9 @@ static int migrate(cs_store *s, char *err, size_t errlen)
 		return CANARY_ESTORAGE;
 	}
 	for (; v < SCHEMA_VERSION; v++) {
-		if (apply_migration(s->db, v + 1) != CANARY_OK) {
+		if (apply_migration(s->w.db, v + 1) != CANARY_OK) {
 			snprintf(err, errlen, "migration %d: %s", v + 1,
-				sqlite3_errmsg(s->db));
+				sqlite3_errmsg(s->w.db));
 			return CANARY_ESTORAGE;
 		}
 	}
@@ -276,14 +331,14 @@ static int migrate(cs_store *s, char *err, size_t errlen)
 	return CANARY_OK;
 }
 
-static int configure(cs_store *s, cs_sync_mode sync, char *err, size_t errlen)
+static int configure(sqlite3 *db, cs_sync_mode sync, char *err, size_t errlen)
 {
-	sqlite3_busy_timeout(s->db, 5000);
-	if (exec_pragma(s->db, "PRAGMA journal_mode=WAL", "wal") != CANARY_OK) {
+	sqlite3_busy_timeout(db, 5000);
+	if (exec_pragma(db, "PRAGMA journal_mode=WAL", "wal") != CANARY_OK) {
 		snprintf(err, errlen, "cannot enable WAL mode");
 		return CANARY_ESTORAGE;
 	}
-	if (exec_pragma(s->db, sync == CS_SYNC_NORMAL ?
+	if (exec_pragma(db, sync == CS_SYNC_NORMAL ?
 		"PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL", NULL) !=
 	    CANARY_OK) {
 		snprintf(err, errlen, "cannot set synchronous mode");
@@ -292,533 +347,115 @@ static int configure(cs_store *s, cs_sync_mode sync, char *err, size_t errlen)
 	return CANARY_OK;
 }
 
-static int prepare_all(cs_store *s, char *err, size_t errlen)
+/* Prepare the statements that run on a connection of role `on`. */
+static int prepare(cs_sqlite_conn *c, int on, char *err, size_t errlen)
 {
 	int i;
 
 	for (i = 0; i < S_COUNT; i++) {
-		if (sqlite3_prepare_v3(s->db, sql[i], -1,
-			SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+		if (!(statements[i].on & on))
+			continue;
+		if (sqlite3_prepare_v3(c->db, statements[i].sql, -1,
+			SQLITE_PREPARE_PERSISTENT, &c->st[i], NULL) != SQLITE_OK) {
 			snprintf(err, errlen, "preparing statement %d: %s", i,
-				sqlite3_errmsg(s->db));
+				sqlite3_errmsg(c->db));
 			return CANARY_ESTORAGE;
 		}
 	}
 	return CANARY_OK;
 }
 
-int cs_store_open(cs_store **out, const char *path, cs_sync_mode sync,
+static void conn_close(cs_sqlite_conn *c)
+{
+	int i;
+
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	memset(c, 0, sizeof(*c));
+}
+
+static int open_writer(struct cs_store_impl *s, const cs_store_options *o,
 	char *err, size_t errlen)
 {
-	cs_store *s;
 	int rc;
 
-	*out = NULL;
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		snprintf(err, errlen, "out of memory");
-		return CANARY_ENOMEM;
-	}
-	pthread_mutex_init(&s->lock, NULL);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	if (sqlite3_open_v2(o->location, &s->w.db, SQLITE_OPEN_READWRITE |
 		SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "opening %s: %s", path,
-			s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		rc = CANARY_ESTORAGE;
-		goto done;
+		snprintf(err, errlen, "opening %s: %s", o->location,
+			s->w.db ? sqlite3_errmsg(s->w.db) : "out of memory");
+		return CANARY_ESTORAGE;
 	}
-	rc = configure(s, sync, err, errlen);
-	if (rc == CANARY_OK && cs_hist_blob_register(s->db) != CANARY_OK) {
+	rc = configure(s->w.db, o->sync, err, errlen);
+	if (rc == CANARY_OK && cs_hist_blob_register(s->w.db) != CANARY_OK) {
 		snprintf(err, errlen, "cannot register SQL functions");
 		rc = CANARY_ESTORAGE;
 	}
 	if (rc == CANARY_OK)
 		rc = migrate(s, err, errlen);
 	if (rc == CANARY_OK)
-		rc = prepare_all(s, err, errlen);
-done:
+		rc = prepare(&s->w, ON_BOTH, err, errlen);
+	return rc;
+}
+
+static void sqlite_close(struct cs_store_impl *s)
+{
+	if (!s)
+		return;
+	conn_close(&s->w);
+	pthread_mutex_destroy(&s->write_lock);
+	free(s);
+}
+
+static int sqlite_open(struct cs_store_impl **out, const cs_store_options *o,
+	char *err, size_t errlen)
+{
+	struct cs_store_impl *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return CANARY_ENOMEM;
+	}
+	pthread_mutex_init(&s->write_lock, NULL);
+	rc = open_writer(s, o, err, errlen);
 	if (rc != CANARY_OK) {
-		cs_store_close(s);
+		sqlite_close(s);
 		return rc;
 	}
 	*out = s;
 	return CANARY_OK;
 }
 
-void cs_store_close(cs_store *s)
-{
-	int i;
-
-	if (!s)
-		return;
-	for (i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	sqlite3_close(s->db);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-}
-
-void cs_store_on_change(cs_store *s, cs_store_change_fn fn, void *ctx)
-{
-	s->on_change = fn;
-	s->on_change_ctx = ctx;
-}
-
-int cs_store_schema_version(cs_store *s)
+static int sqlite_schema_version(struct cs_store_impl *s)
 {
 	return s->schema_version;
 }
 
-/* Decode a stored flag body (written by us, but validated all the same). */
-static int decode_flag(const char *body, int len, canary__flag *out)
+/* A file path: SQLite takes whatever no other backend claimed. */
+static bool sqlite_accepts(const char *location)
 {
-	char err[CANARY__ERRBUF];
-	cJSON *obj = cJSON_ParseWithLength(body, (size_t)len);
-	int rc;
-
-	if (!obj)
-		return CANARY_ESTORAGE;
-	rc = canary__flag_from_json(canary__alloc_default(), obj, "flag", out,
-		err, sizeof(err));
-	cJSON_Delete(obj);
-	return rc == CANARY_OK ? CANARY_OK : CANARY_ESTORAGE;
+	(void)location;
+	return true;
 }
 
-static int load_config(cs_store *s, canary__config **out)
-{
-	const canary__alloc *a = canary__alloc_default();
-	sqlite3_stmt *st = s->st[S_FLAGS_ALL];
-	canary__config *c;
-	size_t cap = 0;
-	int rc = CANARY_OK, step;
-
-	*out = NULL;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return CANARY_ENOMEM;
-	rc = read_version(s, &c->version);
-	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (c->count == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			canary__flag *f = realloc(c->flags, ncap * sizeof(*f));
-
-			if (!f) {
-				rc = CANARY_ENOMEM;
-				break;
-			}
-			c->flags = f;
-			cap = ncap;
-		}
-		rc = decode_flag((const char *)sqlite3_column_text(st, 0),
-			sqlite3_column_bytes(st, 0), &c->flags[c->count]);
-		if (rc == CANARY_OK)
-			c->count++;
-	}
-	reset(st);
-	if (rc != CANARY_OK) {
-		canary__config_free(a, c);
-		return rc;
-	}
-	*out = c;
-	return CANARY_OK;
-}
-
-int cs_store_config(cs_store *s, canary__config **out)
-{
-	int rc;
-
-	pthread_mutex_lock(&s->lock);
-	rc = load_config(s, out);
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-static int flag_get_locked(cs_store *s, const char *key, canary__flag *out)
-{
-	sqlite3_stmt *st = s->st[S_FLAG_GET];
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		rc = decode_flag((const char *)sqlite3_column_text(st, 0),
-			sqlite3_column_bytes(st, 0), out);
-		break;
-	case SQLITE_DONE:
-		rc = CS_ENOTFOUND;
-		break;
-	default:
-		rc = CANARY_ESTORAGE;
-		break;
-	}
-	reset(st);
-	return rc;
-}
-
-int cs_store_flag_get(cs_store *s, const char *key, canary__flag *out)
-{
-	int rc;
-
-	pthread_mutex_lock(&s->lock);
-	rc = flag_get_locked(s, key, out);
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-static int write_flag(cs_store *s, const canary__flag *f, int which)
-{
-	sqlite3_stmt *st = s->st[which];
-	cJSON *obj = canary__flag_to_json(f);
-	char *body = obj ? cJSON_PrintUnformatted(obj) : NULL;
-	int rc;
-
-	cJSON_Delete(obj);
-	if (!body)
-		return CANARY_ENOMEM;
-	sqlite3_bind_text(st, 1, f->key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now_ms());
-	rc = sqlite3_step(st);
-	reset(st);
-	cJSON_free(body);
-	if (rc == SQLITE_CONSTRAINT)
-		return CS_EEXISTS;
-	return rc == SQLITE_DONE ? CANARY_OK : CANARY_ESTORAGE;
-}
-
-/* Bump the version and publish: the tail of every config change. */
-static int bump(cs_store *s, uint64_t *version)
-{
-	int rc = step_done(s->st[S_VERSION_BUMP]);
-	uint64_t v = 0;
-
-	if (rc == CANARY_OK)
-		rc = read_version(s, &v);
-	if (version)
-		*version = v;
-	return rc;
-}
-
-static void publish(cs_store *s);
-
-/* The tail of every config change: bump, run the caller's part of the
- * transaction (if any), commit, publish. */
-static int commit_change_txn(cs_store *s, int rc, cs_store_txn_fn fn,
-	void *ctx, uint64_t *version)
-{
-	uint64_t v = 0;
-
-	if (rc == CANARY_OK)
-		rc = bump(s, &v);
-	if (rc == CANARY_OK && fn)
-		rc = fn(s->db, v, ctx);
-	if (version)
-		*version = v;
-	rc = finish(s, rc);
-	if (rc == CANARY_OK)
-		publish(s);
-	return rc;
-}
-
-static int commit_change(cs_store *s, int rc, uint64_t *version)
-{
-	return commit_change_txn(s, rc, NULL, NULL, version);
-}
-
-static void publish(cs_store *s)
-{
-	canary__config *c = NULL;
-
-	if (!s->on_change)
-		return;
-	if (load_config(s, &c) == CANARY_OK)
-		s->on_change(c, s->on_change_ctx);
-	else
-		fprintf(stderr, "canary-server: cannot reload the config after "
-			"a change\n");
-	canary__config_free(canary__alloc_default(), c);
-}
-
-int cs_store_flag_put(cs_store *s, const canary__flag *f, cs_put_mode mode,
-	bool *created, uint64_t *version)
-{
-	canary__flag old;
-	int rc, exists;
-
-	pthread_mutex_lock(&s->lock);
-	rc = begin(s);
-	if (rc != CANARY_OK)
-		goto done;
-	exists = flag_get_locked(s, f->key, &old);
-	canary__flag_clear(canary__alloc_default(), &old);
-	if (exists != CANARY_OK && exists != CS_ENOTFOUND)
-		rc = exists;
-	else if (exists == CANARY_OK && mode == CS_PUT_CREATE)
-		rc = CS_EEXISTS;
-	if (rc == CANARY_OK)
-		rc = write_flag(s, f, S_FLAG_UPSERT);
-	rc = commit_change(s, rc, version);
-	if (rc == CANARY_OK && created)
-		*created = exists == CS_ENOTFOUND;
-done:
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-int cs_store_flag_modify(cs_store *s, const char *key, cs_modify_fn fn,
-	void *ctx, uint64_t *version)
-{
-	return cs_store_flag_modify_txn(s, key, fn, ctx, NULL, NULL, version);
-}
-
-int cs_store_flag_modify_txn(cs_store *s, const char *key, cs_modify_fn fn,
-	void *ctx, cs_store_txn_fn after, void *after_ctx, uint64_t *version)
-{
-	const canary__alloc *a = canary__alloc_default();
-	canary__flag cur, next;
-	int rc;
-
-	memset(&cur, 0, sizeof(cur));
-	memset(&next, 0, sizeof(next));
-	pthread_mutex_lock(&s->lock);
-	rc = begin(s);
-	if (rc != CANARY_OK)
-		goto done;
-	rc = flag_get_locked(s, key, &cur);
-	if (rc == CANARY_OK)
-		rc = fn(&cur, &next, ctx);
-	if (rc == CANARY_OK && (!next.key || strcmp(next.key, key) != 0))
-		rc = CANARY_EINVAL; /* a modify may not rename */
-	if (rc == CANARY_OK)
-		rc = write_flag(s, &next, S_FLAG_UPSERT);
-	rc = commit_change_txn(s, rc, after, after_ctx, version);
-done:
-	pthread_mutex_unlock(&s->lock);
-	canary__flag_clear(a, &cur);
-	canary__flag_clear(a, &next);
-	return rc;
-}
-
-int cs_store_flag_delete(cs_store *s, const char *key, uint64_t *version)
-{
-	sqlite3_stmt *st = s->st[S_FLAG_DELETE];
-	int rc;
-
-	pthread_mutex_lock(&s->lock);
-	rc = begin(s);
-	if (rc != CANARY_OK)
-		goto done;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = step_done(st);
-	if (rc == CANARY_OK && sqlite3_changes(s->db) == 0)
-		rc = CS_ENOTFOUND;
-	rc = commit_change(s, rc, version);
-done:
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-/* Bind the (flag, arm, config_version, window) key shared by the upserts. */
-static void bind_key(sqlite3_stmt *st, const cs_window *w, uint64_t window)
-{
-	sqlite3_bind_text(st, 1, w->flag, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, (int)w->arm);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)w->config_version);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)window);
-}
-
-static int ingest_window(cs_store *s, const cs_window *w, uint64_t window)
-{
-	sqlite3_stmt *st = s->st[S_WIN_UPSERT];
-	unsigned char *blob = NULL;
-	size_t i, blen = 0;
-	int rc = cs_hist_blob_encode(w->bins, w->nbins, &blob, &blen);
-
-	if (rc != CANARY_OK)
-		return rc;
-	bind_key(st, w, window);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)w->exposures);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)w->errors);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)w->latency_zero);
-	if (blob)
-		sqlite3_bind_blob64(st, 8, blob, blen, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 8);
-	rc = step_done(st);
-	free(blob);
-	for (i = 0; rc == CANARY_OK && i < w->nmetrics; i++) {
-		st = s->st[S_METRIC_UPSERT];
-		bind_key(st, w, window);
-		sqlite3_bind_text(st, 5, w->metrics[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)w->metrics[i].count);
-		sqlite3_bind_double(st, 7, w->metrics[i].sum);
-		rc = step_done(st);
-	}
-	if (rc == CANARY_OK) {
-		st = s->st[S_TOTAL_UPSERT];
-		sqlite3_bind_text(st, 1, w->flag, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, (int)w->arm);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)w->exposures);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)w->errors);
-		rc = step_done(st);
-	}
-	return rc;
-}
-
-/* Claim the batch id; *fresh is false when it was seen before. */
-static int claim_batch(cs_store *s, const cs_batch *b, uint64_t now,
-	bool *fresh)
-{
-	sqlite3_stmt *st = s->st[S_BATCH_INSERT];
-	int rc;
-
-	sqlite3_bind_text(st, 1, b->batch_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, b->instance_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)b->count);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)b->dropped_batches);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)b->dropped_windows);
-	rc = step_done(st);
-	*fresh = rc == CANARY_OK && sqlite3_changes(s->db) == 1;
-	return rc;
-}
-
-int cs_store_ingest(cs_store *s, const cs_batch *b, uint64_t now,
-	uint64_t width_ms, bool *duplicate)
-{
-	uint64_t window = width_ms ? now / width_ms * width_ms : now;
-	bool fresh = false;
-	size_t i;
-	int rc;
-
-	*duplicate = false;
-	pthread_mutex_lock(&s->lock);
-	rc = begin(s);
-	if (rc != CANARY_OK)
-		goto done;
-	rc = claim_batch(s, b, now, &fresh);
-	for (i = 0; rc == CANARY_OK && fresh && i < b->count; i++)
-		rc = ingest_window(s, &b->windows[i], window);
-	rc = finish(s, rc);
-	if (rc == CANARY_OK)
-		*duplicate = !fresh;
-done:
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-static void bind_filter(sqlite3_stmt *st, const char *flag,
-	const cs_stats_filter *f)
-{
-	sqlite3_bind_text(st, 1, flag, -1, SQLITE_STATIC);
-	if (f && f->has_config_version)
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)f->config_version);
-	else
-		sqlite3_bind_null(st, 2);
-	sqlite3_bind_int64(st, 3, f ? (sqlite3_int64)f->since_ms : 0);
-	sqlite3_bind_int64(st, 4, f ? (sqlite3_int64)f->until_ms : 0);
-	sqlite3_bind_int64(st, 5, f ? (sqlite3_int64)f->min_config_version : 0);
-}
-
-static uint64_t col_u64(sqlite3_stmt *st, int col)
-{
-	sqlite3_int64 v = sqlite3_column_int64(st, col);
-
-	return v < 0 ? 0 : (uint64_t)v;
-}
-
-/* Sum matching rows per arm; histograms merge in C from their blobs. */
-static int stats_windows(cs_store *s, const char *flag,
-	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS])
-{
-	sqlite3_stmt *st = s->st[S_STATS_WIN];
-	int step, rc = CANARY_OK;
-
-	bind_filter(st, flag, f);
-	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		int arm = sqlite3_column_int(st, 0);
-		cs_arm_stats *a;
-
-		if (arm < 0 || arm >= CS_ARMS)
-			continue;
-		a = &out[arm];
-		a->exposures += col_u64(st, 1);
-		a->errors += col_u64(st, 2);
-		a->latency.zero += col_u64(st, 3);
-		a->latency.total += col_u64(st, 3);
-		a->windows++;
-		rc = cs_hist_blob_add_to(sqlite3_column_blob(st, 4),
-			(size_t)sqlite3_column_bytes(st, 4), &a->latency);
-	}
-	reset(st);
-	if (rc != CANARY_OK)
-		return rc;
-	return step == SQLITE_DONE ? CANARY_OK : CANARY_ESTORAGE;
-}
-
-int cs_store_stats(cs_store *s, const char *flag, const cs_stats_filter *f,
-	cs_arm_stats out[CS_ARMS])
-{
-	int rc;
-
-	memset(out, 0, sizeof(*out) * CS_ARMS);
-	canary__hist_init(&out[CS_ARM_STABLE].latency);
-	canary__hist_init(&out[CS_ARM_CANARY].latency);
-	pthread_mutex_lock(&s->lock);
-	/* A read transaction so both queries see the same commit. */
-	rc = step_done(s->st[S_BEGIN]);
-	if (rc == CANARY_OK)
-		rc = stats_windows(s, flag, f, out);
-	rc = finish(s, rc);
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-int cs_store_txn(cs_store *s, cs_store_txn_fn fn, void *ctx)
-{
-	uint64_t v = 0;
-	int rc;
-
-	pthread_mutex_lock(&s->lock);
-	rc = begin(s);
-	if (rc == CANARY_OK)
-		rc = read_version(s, &v);
-	if (rc == CANARY_OK)
-		rc = fn(s->db, v, ctx);
-	rc = finish(s, rc);
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-int cs_store_totals(cs_store *s, cs_totals_fn fn, void *ctx)
-{
-	sqlite3_stmt *st = s->st[S_TOTALS];
-	int step;
-
-	pthread_mutex_lock(&s->lock);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int arm = sqlite3_column_int(st, 1);
-
-		if (arm >= 0 && arm < CS_ARMS)
-			fn((const char *)sqlite3_column_text(st, 0), (cs_arm)arm,
-				col_u64(st, 2), col_u64(st, 3), ctx);
-	}
-	reset(st);
-	pthread_mutex_unlock(&s->lock);
-	return step == SQLITE_DONE ? CANARY_OK : CANARY_ESTORAGE;
-}
-
-int cs_store_prune_batches(cs_store *s, uint64_t before_ms, uint64_t *removed)
-{
-	sqlite3_stmt *st = s->st[S_PRUNE];
-	int rc;
-
-	pthread_mutex_lock(&s->lock);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)before_ms);
-	rc = step_done(st);
-	if (removed)
-		*removed = rc == CANARY_OK ? (uint64_t)sqlite3_changes(s->db) : 0;
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
+const cs_store_backend cs_store_sqlite = {
+	.name = "sqlite",
+	.accepts = sqlite_accepts,
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.schema_version = sqlite_schema_version,
+	.config = cs_sqlite_config,
+	.flag_get = cs_sqlite_flag_get,
+	.flag_put = cs_sqlite_flag_put,
+	.flag_modify = cs_sqlite_flag_modify,
+	.flag_delete = cs_sqlite_flag_delete,
+	.ingest = cs_sqlite_ingest,
+	.stats = cs_sqlite_stats,
+	.totals = cs_sqlite_totals,
+	.rollout_write = cs_sqlite_rollout_write,
+	.rollout_get = cs_sqlite_rollout_get,
+	.rollouts_each = cs_sqlite_rollouts_each,
+	.prune = cs_sqlite_prune,
+};
