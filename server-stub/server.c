@@ -5,8 +5,9 @@
  * Threads: libmicrohttpd's internal polling threads (epoll, --threads of
  * them) run every request; no thread per connection, so an idle stream is
  * a suspended connection, not a blocked thread. One ticker thread runs
- * periodic tasks. Handlers that write SQLite block their polling thread for
- * the commit; with two or more threads the others keep serving.
+ * periodic tasks. Handlers that write block their polling thread for the
+ * commit; with two or more threads the others keep serving, and reads
+ * (stats, /metrics, rollout status) never wait for a commit.
  */
 #include "server.h"
 
@@ -94,6 +95,8 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	s->auth.insecure_dev = o->insecure_dev;
 	store.location = o->db_path;
 	store.sync = o->sync;
+	/* A reader for every thread that reads: the HTTP threads, the ticker. */
+	store.readers = (o->threads > 1 ? o->threads : 1) + 1;
 	rc = cs_store_open(&s->store, &store, err, errlen);
 	if (rc == CANARY_OK)
 		rc = cs_flags_cache_new(&s->cache);

@@ -219,20 +219,42 @@ int cs_sqlite_write_end(struct cs_store_impl *s, int rc)
 	return rc;
 }
 
+/* Take an idle reader, waiting for one if all are busy. */
+static cs_sqlite_conn *take_reader(struct cs_store_impl *s)
+{
+	cs_sqlite_conn *c;
+
+	pthread_mutex_lock(&s->read_lock);
+	while (s->nidle == 0)
+		pthread_cond_wait(&s->reader_free, &s->read_lock);
+	c = s->idle[--s->nidle];
+	pthread_mutex_unlock(&s->read_lock);
+	return c;
+}
+
+static void give_back(struct cs_store_impl *s, cs_sqlite_conn *c)
+{
+	pthread_mutex_lock(&s->read_lock);
+	s->idle[s->nidle++] = c;
+	pthread_cond_signal(&s->reader_free);
+	pthread_mutex_unlock(&s->read_lock);
+}
+
 cs_sqlite_conn *cs_sqlite_read_begin(struct cs_store_impl *s)
 {
-	pthread_mutex_lock(&s->write_lock);
-	if (cs_sqlite_done(s->w.st[S_BEGIN_READ]) != CANARY_OK) {
-		pthread_mutex_unlock(&s->write_lock);
+	cs_sqlite_conn *c = take_reader(s);
+
+	if (cs_sqlite_done(c->st[S_BEGIN_READ]) != CANARY_OK) {
+		give_back(s, c);
 		return NULL;
 	}
-	return &s->w;
+	return c;
 }
 
 int cs_sqlite_read_end(struct cs_store_impl *s, cs_sqlite_conn *c, int rc)
 {
 	rc = finish(c, rc);
-	pthread_mutex_unlock(&s->write_lock);
+	give_back(s, c);
 	return rc;
 }
 
@@ -394,15 +416,56 @@ static int open_writer(struct cs_store_impl *s, const cs_store_options *o,
 	if (rc == CANARY_OK)
 		rc = migrate(s, err, errlen);
 	if (rc == CANARY_OK)
-		rc = prepare(&s->w, ON_BOTH, err, errlen);
+		rc = prepare(&s->w, ON_WRITE, err, errlen);
+	return rc;
+}
+
+/* Read-only connections to the migrated database: in WAL mode each reads
+ * the last commit while the writer works. */
+static int open_readers(struct cs_store_impl *s, const cs_store_options *o,
+	char *err, size_t errlen)
+{
+	unsigned int n = o->readers ? o->readers : 4, i;
+	int rc = CANARY_OK;
+
+	s->readers = calloc(n, sizeof(*s->readers));
+	s->idle = calloc(n, sizeof(*s->idle));
+	if (!s->readers || !s->idle) {
+		snprintf(err, errlen, "out of memory");
+		return CANARY_ENOMEM;
+	}
+	for (i = 0; rc == CANARY_OK && i < n; i++) {
+		cs_sqlite_conn *c = &s->readers[i];
+
+		s->nreaders++;
+		if (sqlite3_open_v2(o->location, &c->db, SQLITE_OPEN_READONLY |
+			SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "opening %s to read: %s",
+				o->location, c->db ? sqlite3_errmsg(c->db) :
+				"out of memory");
+			return CANARY_ESTORAGE;
+		}
+		sqlite3_busy_timeout(c->db, 5000);
+		rc = prepare(c, ON_READ, err, errlen);
+		s->idle[s->nidle++] = c;
+	}
 	return rc;
 }
 
 static void sqlite_close(struct cs_store_impl *s)
 {
+	unsigned int i;
+
 	if (!s)
 		return;
+	/* Readers first: the writer's close checkpoints the WAL. */
+	for (i = 0; i < s->nreaders; i++)
+		conn_close(&s->readers[i]);
 	conn_close(&s->w);
+	free(s->readers);
+	free(s->idle);
+	pthread_cond_destroy(&s->reader_free);
+	pthread_mutex_destroy(&s->read_lock);
 	pthread_mutex_destroy(&s->write_lock);
 	free(s);
 }
@@ -419,7 +482,11 @@ static int sqlite_open(struct cs_store_impl **out, const cs_store_options *o,
 		return CANARY_ENOMEM;
 	}
 	pthread_mutex_init(&s->write_lock, NULL);
+	pthread_mutex_init(&s->read_lock, NULL);
+	pthread_cond_init(&s->reader_free, NULL);
 	rc = open_writer(s, o, err, errlen);
+	if (rc == CANARY_OK)
+		rc = open_readers(s, o, err, errlen);
 	if (rc != CANARY_OK) {
 		sqlite_close(s);
 		return rc;

@@ -10,8 +10,12 @@
  *   hist_blob.c              latency histograms as BLOBs
  *
  * One write connection behind `write_lock` runs every write transaction
- * (BEGIN IMMEDIATE ... COMMIT). Reads run on read connections in WAL mode,
- * so they see the last commit and never wait for the writer.
+ * (BEGIN IMMEDIATE ... COMMIT). Reads take one of a few read-only
+ * connections from a pool (`idle`, behind `read_lock`) and run in a
+ * deferred transaction there: in WAL mode a reader sees the last commit,
+ * one snapshot for the whole transaction, and never waits for the writer
+ * nor it for them. A connection is used by one thread at a time
+ * (SQLITE_OPEN_NOMUTEX): the write lock or the pool guarantees it.
  */
 #ifndef CS_STORE_SQLITE_H
 #define CS_STORE_SQLITE_H
@@ -43,6 +47,12 @@ typedef struct cs_sqlite_conn {
 struct cs_store_impl {
 	cs_sqlite_conn w;             /* the write connection */
 	pthread_mutex_t write_lock;
+	cs_sqlite_conn *readers;      /* read-only connections */
+	unsigned int nreaders;
+	cs_sqlite_conn **idle;        /* the readers not in use (a stack) */
+	unsigned int nidle;
+	pthread_mutex_t read_lock;    /* guards idle, nidle */
+	pthread_cond_t reader_free;
 	int schema_version;
 };
 
