@@ -6,12 +6,12 @@
 #include "rollout/controller.h"
 
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "rollout/controller_json.h"
 
 /* When each active rollout was last evaluated, and what the last stored
  * "nothing to do" said (ticker thread only). */
@@ -42,167 +42,6 @@ void cs_controller_free(cs_controller *c)
 		return;
 	free(c->last);
 	free(c);
-}
-
-/* ---- JSON helpers ---------------------------------------------------- */
-
-/* A number, or null when it is not finite (no data, test not run). */
-static bool add_num(cJSON *obj, const char *name, double v)
-{
-	return isfinite(v) ? cJSON_AddNumberToObject(obj, name, v) != NULL :
-		cJSON_AddNullToObject(obj, name) != NULL;
-}
-
-static double step_percent(const cs_rollout *r, size_t step)
-{
-	return step < r->spec.nsteps ? r->spec.steps_bp[step] / 100.0 : 0;
-}
-
-cJSON *cs_rollout_to_json(const cs_rollout *r)
-{
-	cJSON *obj = cJSON_CreateObject();
-	cJSON *spec = cs_rollout_spec_to_json(&r->spec);
-	double effective = r->status == CJ_ROLLED_BACK ? 0 :
-		step_percent(r, r->step);
-	bool ok = obj && spec &&
-		cJSON_AddStringToObject(obj, "flag", r->flag) &&
-		cJSON_AddNumberToObject(obj, "id", (double)r->id) &&
-		cJSON_AddStringToObject(obj, "state", cj_status_name(r->status)) &&
-		cJSON_AddStringToObject(obj, "reason", r->reason) &&
-		cJSON_AddNumberToObject(obj, "step", (double)r->step) &&
-		cJSON_AddNumberToObject(obj, "steps_total",
-			(double)r->spec.nsteps) &&
-		cJSON_AddNumberToObject(obj, "step_percent",
-			step_percent(r, r->step)) &&
-		cJSON_AddNumberToObject(obj, "percent", effective) &&
-		cJSON_AddNumberToObject(obj, "step_started_ms",
-			(double)r->step_start_ms) &&
-		cJSON_AddNumberToObject(obj, "step_config_version",
-			(double)r->step_version) &&
-		cJSON_AddNumberToObject(obj, "created_ms",
-			(double)r->created_ms) &&
-		cJSON_AddNumberToObject(obj, "updated_ms",
-			(double)r->updated_ms);
-
-	if (ok) {
-		cJSON_AddItemToObject(obj, "spec", spec);
-		return obj;
-	}
-	cJSON_Delete(spec);
-	cJSON_Delete(obj);
-	return NULL;
-}
-
-/* The skeleton of every decision record. */
-static cJSON *decision_new(const cs_rollout *r, int64_t now_ms,
-	const char *source, const char *verdict, const char *action,
-	const char *rule, const char *reason)
-{
-	cJSON *d = cJSON_CreateObject();
-	bool ok = d &&
-		cJSON_AddNumberToObject(d, "time_ms", (double)now_ms) &&
-		cJSON_AddNumberToObject(d, "step", (double)r->step) &&
-		cJSON_AddNumberToObject(d, "percent", step_percent(r, r->step)) &&
-		cJSON_AddStringToObject(d, "source", source) &&
-		(verdict ? cJSON_AddStringToObject(d, "verdict", verdict) :
-			cJSON_AddNullToObject(d, "verdict")) &&
-		cJSON_AddStringToObject(d, "action", action) &&
-		cJSON_AddStringToObject(d, "rule", rule) &&
-		cJSON_AddStringToObject(d, "reason", reason);
-
-	if (!ok) {
-		cJSON_Delete(d);
-		return NULL;
-	}
-	return d;
-}
-
-static bool add_arm(cJSON *arms, const char *name, const cs_arm_stats *a)
-{
-	cJSON *o = cJSON_AddObjectToObject(arms, name);
-	const canary__hist *h = &a->latency;
-
-	return o &&
-		cJSON_AddNumberToObject(o, "exposures", (double)a->exposures) &&
-		cJSON_AddNumberToObject(o, "errors", (double)a->errors) &&
-		add_num(o, "error_rate", a->exposures ?
-			(double)a->errors / (double)a->exposures : NAN) &&
-		cJSON_AddNumberToObject(o, "latency_count",
-			(double)canary__hist_count(h)) &&
-		add_num(o, "p50_ms", canary__hist_quantile(h, 0.50)) &&
-		add_num(o, "p95_ms", canary__hist_quantile(h, 0.95)) &&
-		add_num(o, "p99_ms", canary__hist_quantile(h, 0.99));
-}
-
-static bool add_metric(cJSON *arr, const cj_metric *m)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (!o || !cJSON_AddItemToArray(arr, o))
-		return cJSON_Delete(o), false;
-	return cJSON_AddStringToObject(o, "name", m->name) &&
-		cJSON_AddBoolToObject(o, "enabled", m->enabled) &&
-		cJSON_AddStringToObject(o, "verdict",
-			cj_verdict_name(m->verdict)) &&
-		cJSON_AddStringToObject(o, "rule", m->rule ? m->rule : "") &&
-		cJSON_AddBoolToObject(o, "critical", m->critical) &&
-		cJSON_AddStringToObject(o, "reason", m->reason) &&
-		add_num(o, "stable", m->stable) &&
-		add_num(o, "canary", m->canary) &&
-		add_num(o, "statistic", m->statistic) &&
-		add_num(o, "threshold", m->threshold) &&
-		add_num(o, "pass_statistic", m->pass_statistic) &&
-		add_num(o, "pass_threshold", m->pass_threshold);
-}
-
-/* The metric whose rule decided (errors when none did). */
-static const cj_metric *deciding(const cj_result *res)
-{
-	int i;
-
-	for (i = 0; i < CJ_M_COUNT; i++)
-		if (res->metrics[i].enabled && res->rule &&
-		    res->metrics[i].rule &&
-		    strcmp(res->metrics[i].rule, res->rule) == 0)
-			return &res->metrics[i];
-	return &res->metrics[CJ_M_ERRORS];
-}
-
-/* What the judge saw and said, added to a decision record. */
-static bool add_judgement(cJSON *d, const cs_arm_stats arms[2 * CS_ARMS],
-	const cj_result *res)
-{
-	const cj_metric *m = deciding(res);
-	const cs_arm_stats *hist = &arms[CS_ARMS + CS_ARM_STABLE];
-	cJSON *a = cJSON_AddObjectToObject(d, "arms");
-	cJSON *h = cJSON_AddObjectToObject(d, "stable_history");
-	cJSON *srm, *metrics;
-	int i;
-
-	if (!a || !add_arm(a, "stable", &arms[CS_ARM_STABLE]) ||
-	    !add_arm(a, "canary", &arms[CS_ARM_CANARY]) || !h ||
-	    !cJSON_AddNumberToObject(h, "exposures", (double)hist->exposures) ||
-	    !cJSON_AddNumberToObject(h, "errors", (double)hist->errors))
-		return false;
-	if (!cJSON_AddStringToObject(d, "judge_rule", res->rule ? res->rule :
-		"") || !cJSON_AddStringToObject(d, "judge_reason", res->reason) ||
-	    !cJSON_AddStringToObject(d, "metric", m->name) ||
-	    !add_num(d, "statistic", m->statistic) ||
-	    !add_num(d, "threshold", m->threshold) ||
-	    !add_num(d, "pass_statistic", m->pass_statistic) ||
-	    !add_num(d, "pass_threshold", m->pass_threshold))
-		return false;
-	srm = cJSON_AddObjectToObject(d, "srm");
-	if (!srm || !add_num(srm, "expected", res->share_expected) ||
-	    !add_num(srm, "observed", res->share_observed) ||
-	    !add_num(srm, "statistic", res->srm_statistic) ||
-	    !add_num(srm, "threshold", res->srm_threshold))
-		return false;
-	metrics = cJSON_AddArrayToObject(d, "metrics");
-	for (i = 0; metrics && i < CJ_M_COUNT; i++)
-		if (!add_metric(metrics, &res->metrics[i]))
-			return false;
-	return metrics != NULL;
 }
 
 /* ---- applying a change ----------------------------------------------- */
@@ -399,7 +238,7 @@ static int end_orphan(cs_controller *c, cs_rollout *r, int64_t now)
 	int rc;
 
 	memset(&ch, 0, sizeof(ch));
-	ch.decision = decision_new(r, now, "controller", NULL, "rollback",
+	ch.decision = cs_decision_new(r, now, "controller", NULL, "rollback",
 		"flag_deleted", "the flag was deleted");
 	if (!ch.decision)
 		return CANARY_ENOMEM;
@@ -472,10 +311,10 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 	if (repeat_idle(l, &d, &res))
 		return CANARY_OK;
 	memset(&ch, 0, sizeof(ch));
-	ch.decision = decision_new(r, now, "controller",
+	ch.decision = cs_decision_new(r, now, "controller",
 		cj_verdict_name(res.verdict), cj_action_name(d.action), d.rule,
 		d.reason);
-	if (!ch.decision || !add_judgement(ch.decision, arms, &res)) {
+	if (!ch.decision || !cs_decision_add_judgement(ch.decision, arms, &res)) {
 		cJSON_Delete(ch.decision);
 		return CANARY_ENOMEM;
 	}
@@ -544,7 +383,7 @@ int cs_controller_start(cs_controller *c, const char *flag,
 	ch.insert = true;
 	ch.flag_change = true;
 	ch.bp = spec->steps_bp[0];
-	ch.decision = decision_new(out, now_ms, "operator", NULL, "start",
+	ch.decision = cs_decision_new(out, now_ms, "operator", NULL, "start",
 		"manual", out->reason);
 	if (!ch.decision)
 		return CANARY_ENOMEM;
@@ -631,12 +470,12 @@ static int op_once(cs_controller *c, const char *flag, cs_rollout_op op,
 	ch.r = r;
 	ch.now_ms = now;
 	/* The record shows the step the operator acted on. */
-	ch.decision = decision_new(&before, now, "operator", NULL, action,
+	ch.decision = cs_decision_new(&before, now, "operator", NULL, action,
 		"manual", why);
 	if (!ch.decision)
 		return CANARY_ENOMEM;
 	if (!cJSON_AddNumberToObject(ch.decision, "to_percent",
-		    r->status == CJ_ROLLED_BACK ? 0 : step_percent(r, r->step)))
+		    r->status == CJ_ROLLED_BACK ? 0 : cs_rollout_percent(r, r->step)))
 		rc = CANARY_ENOMEM;
 	if (rc == CANARY_OK)
 		rc = apply_change(c->store, &ch);

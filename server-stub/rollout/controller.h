@@ -66,7 +66,4 @@ int cs_controller_status(cs_controller *c, const char *flag, uint64_t last,
 /* The latest rollout of every flag, without history: [{...}, ...]. */
 int cs_controller_list(cs_controller *c, struct cJSON **out);
 
-/* Rollout summary (no history); NULL on ENOMEM. */
-struct cJSON *cs_rollout_to_json(const cs_rollout *r);
-
 #endif
