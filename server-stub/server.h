@@ -14,11 +14,12 @@
 #include <stdint.h>
 
 #include "http/auth.h"
-#include "publish/flags_cache.h"
 #include "http/metrics.h"
 #include "http/options.h"
-#include "store/storage.h"
+#include "http/router.h"
+#include "publish/flags_cache.h"
 #include "publish/sse_hub.h"
+#include "store/storage.h"
 #include "tick.h"
 
 struct MHD_Daemon;
@@ -33,6 +34,7 @@ typedef struct cs_server {
 	cs_metrics *metrics;
 	cs_ticker *ticker;
 	struct cs_controller *controller; /* rollouts (controller.h) */
+	cs_route_fn route;           /* the endpoints (api/routes.c) */
 	struct MHD_Daemon *daemon;
 	uint16_t port;               /* bound port once started */
 	char address[96];            /* "127.0.0.1:PORT" once started */

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse/admin_parse.h"
 #include "alloc.h"
-#include "http/router.h"
+#include "api/api.h"
 #include "api/stats_json.h"
+#include "http/reply.h"
+#include "parse/admin_parse.h"
+#include "server.h"
 
 /* {"version": v, "flag": {...}} */
 static cJSON *flag_doc(const canary__flag *f, uint64_t version)

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
+#include "http/reply.h"
 #include "rollout/controller.h"
-#include "http/router.h"
+#include "server.h"
 
 static enum MHD_Result reply_rc(cs_request *r, struct MHD_Connection *c,
 	int rc, const char *why)

@@ -1,51 +1,15 @@
 /*
- * api.c - the SDK-facing endpoints (/v1/flags, /v1/stream, /v1/events)
- * and the operational ones (/healthz, /metrics).
+ * sdk_api.c - the SDK-facing endpoints: GET /v1/flags (the published
+ * config, never the store), GET /v1/stream (SSE), POST /v1/events.
  */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
+#include "http/reply.h"
 #include "parse/batch_parse.h"
-#include "http/router.h"
-
-enum MHD_Result cs_handle_healthz(cs_request *r, struct MHD_Connection *c)
-{
-	cJSON *obj = cJSON_CreateObject();
-
-	if (obj && (!cJSON_AddStringToObject(obj, "status", "ok") ||
-		    !cJSON_AddNumberToObject(obj, "config_version",
-			    (double)cs_flags_cache_version(r->srv->cache)) ||
-		    !cJSON_AddNumberToObject(obj, "schema_version",
-			    cs_store_schema_version(r->srv->store)))) {
-		cJSON_Delete(obj);
-		obj = NULL;
-	}
-	return cs_reply_json(r, c, MHD_HTTP_OK, obj);
-}
-
-enum MHD_Result cs_handle_metrics(cs_request *r, struct MHD_Connection *c)
-{
-	cs_server *s = r->srv;
-	struct MHD_Response *resp = NULL;
-	char *text = NULL;
-	size_t len = 0;
-
-	if (cs_metrics_render(s->metrics, s->store,
-		    cs_flags_cache_version(s->cache), cs_hub_count(s->hub), &text,
-		    &len) != CANARY_OK)
-		return cs_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-			"cannot render metrics", NULL);
-	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-	} else if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-			   "text/plain; version=0.0.4") != MHD_YES) {
-		MHD_destroy_response(resp);
-		resp = NULL;
-	}
-	return cs_reply(r, c, MHD_HTTP_OK, resp);
-}
+#include "server.h"
 
 enum MHD_Result cs_handle_flags(cs_request *r, struct MHD_Connection *c)
 {

@@ -1,26 +1,57 @@
 /*
- * http.h - request routing, bodies and replies on top of libmicrohttpd.
+ * router.h - a request's way through libmicrohttpd: find its route, check
+ * the method, the credentials and the size limit before reading a body,
+ * collect the body, call the route's handler.
+ *
+ * The routes themselves (which URL, which handler, which limits) are the
+ * application's: the server hands the router a cs_route_fn (api/routes.c),
+ * so this layer knows nothing of the endpoints it serves.
  */
-#ifndef CS_HTTP_H
-#define CS_HTTP_H
+#ifndef CS_ROUTER_H
+#define CS_ROUTER_H
 
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "http/metrics.h"
-#include "parse/perror.h"
-#include "server.h"
 
-struct cJSON;
+struct cs_server;
+struct cs_request;
+
+typedef enum MHD_Result (*cs_handler)(struct cs_request *r,
+	struct MHD_Connection *c);
+
+/* Methods a route accepts (HEAD counts as GET). */
+enum { CS_GET = 1, CS_POST = 2, CS_PUT = 4, CS_PATCH = 8, CS_DELETE = 16 };
+
+/* Which credential a route needs (http/auth.h). */
+typedef enum cs_door { CS_OPEN, CS_SDK, CS_ADMIN } cs_door;
+
+typedef struct cs_route {
+	cs_endpoint ep;      /* what /metrics counts it as */
+	int methods;         /* CS_GET | ... */
+	cs_door door;
+	size_t body_limit;   /* larger bodies get 413 before being read */
+	cs_handler handler;
+	const char *allow;   /* the Allow header of its 405 */
+} cs_route;
+
+/*
+ * The route of `url`, or NULL (404). A flag key in the path goes to *key
+ * (borrowed from `url`, *key_len bytes), an operation name to *sub (a
+ * static string); both NULL when there are none.
+ */
+typedef const cs_route *(*cs_route_fn)(const char *url, const char **key,
+	size_t *key_len, const char **sub);
 
 typedef struct cs_request {
-	cs_server *srv;
+	struct cs_server *srv;
+	const cs_route *route;
 	cs_endpoint ep;
-	int route;
 	const char *method;      /* borrowed from MHD for the request */
 	char *key;               /* flag key from the path, or NULL */
-	const char *sub;         /* rollout operation from the path (static) */
+	const char *sub;         /* operation from the path (static) */
 	char *body;              /* NUL-terminated upload */
 	size_t len, cap, limit;
 	bool too_large;
@@ -28,48 +59,11 @@ typedef struct cs_request {
 } cs_request;
 
 /* libmicrohttpd callbacks (MHD_AccessHandlerCallback and
- * MHD_RequestCompletedCallback). */
+ * MHD_RequestCompletedCallback); `cls` is the cs_server. */
 enum MHD_Result cs_http_access(void *cls, struct MHD_Connection *c,
 	const char *url, const char *method, const char *version,
 	const char *upload_data, size_t *upload_data_size, void **con_cls);
 void cs_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	enum MHD_RequestTerminationCode toe);
-
-/* Queue `resp` (destroying our reference), count it. */
-enum MHD_Result cs_reply(cs_request *r, struct MHD_Connection *c,
-	unsigned int status, struct MHD_Response *resp);
-
-/* Reply with `json` (consumed, may be NULL → 500). */
-enum MHD_Result cs_reply_json(cs_request *r, struct MHD_Connection *c,
-	unsigned int status, struct cJSON *json);
-
-/* {"error": message, "field": field} (field omitted when NULL or ""). */
-enum MHD_Result cs_reply_error(cs_request *r, struct MHD_Connection *c,
-	unsigned int status, const char *message, const char *field);
-
-/* 400 from a parse error. */
-enum MHD_Result cs_reply_perror(cs_request *r, struct MHD_Connection *c,
-	const cs_perror *e);
-
-/* Map a store / library error code to a reply (404, 409, 500...). */
-enum MHD_Result cs_reply_code(cs_request *r, struct MHD_Connection *c,
-	int code);
-
-/* Handlers (api.c, admin_api.c). */
-typedef enum MHD_Result (*cs_handler)(cs_request *r, struct MHD_Connection *c);
-enum MHD_Result cs_handle_healthz(cs_request *r, struct MHD_Connection *c);
-enum MHD_Result cs_handle_metrics(cs_request *r, struct MHD_Connection *c);
-enum MHD_Result cs_handle_flags(cs_request *r, struct MHD_Connection *c);
-enum MHD_Result cs_handle_stream(cs_request *r, struct MHD_Connection *c);
-enum MHD_Result cs_handle_events(cs_request *r, struct MHD_Connection *c);
-enum MHD_Result cs_handle_admin_flags(cs_request *r, struct MHD_Connection *c);
-enum MHD_Result cs_handle_admin_flag(cs_request *r, struct MHD_Connection *c);
-enum MHD_Result cs_handle_admin_stats(cs_request *r, struct MHD_Connection *c);
-enum MHD_Result cs_handle_admin_rollouts(cs_request *r,
-	struct MHD_Connection *c);
-enum MHD_Result cs_handle_admin_rollout(cs_request *r,
-	struct MHD_Connection *c);
-enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
-	struct MHD_Connection *c);
 
 #endif

@@ -16,9 +16,9 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "parse/perror.h"
 #include "rollout/controller_fsm.h"
 #include "rollout/judge.h"
-#include "parse/perror.h"
 
 #define CS_ROLLOUT_MAX_STEPS 20
 #define CS_ROLLOUT_MAX_BODY (64u * 1024u)

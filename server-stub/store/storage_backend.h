@@ -92,6 +92,6 @@ typedef struct cs_store_backend {
 } cs_store_backend;
 
 /* The backends built in (storage.c lists them in the order tried). */
-extern const cs_store_backend cs_store_sqlite; /* store_sqlite.c */
+extern const cs_store_backend cs_store_sqlite; /* store_sqlite_backend.c */
 
 #endif

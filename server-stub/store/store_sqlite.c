@@ -1,6 +1,7 @@
 /*
- * store_sqlite.c - the SQLite backend: schema and migrations, the SQL of
- * every statement, connections and transactions, and the backend table.
+ * store_sqlite.c - the SQLite backend's schema and migrations, the SQL of
+ * every statement, its connections (one writer, a pool of readers) and
+ * transactions.
  *
  * WAL mode, so readers never block the writer nor it them. A 202 for an
  * event batch is sent only after COMMIT returns; with synchronous=FULL the
@@ -452,7 +453,7 @@ static int open_readers(struct cs_store_impl *s, const cs_store_options *o,
 	return rc;
 }
 
-static void sqlite_close(struct cs_store_impl *s)
+void cs_sqlite_close(struct cs_store_impl *s)
 {
 	unsigned int i;
 
@@ -470,7 +471,7 @@ static void sqlite_close(struct cs_store_impl *s)
 	free(s);
 }
 
-static int sqlite_open(struct cs_store_impl **out, const cs_store_options *o,
+int cs_sqlite_open(struct cs_store_impl **out, const cs_store_options *o,
 	char *err, size_t errlen)
 {
 	struct cs_store_impl *s = calloc(1, sizeof(*s));
@@ -488,41 +489,14 @@ static int sqlite_open(struct cs_store_impl **out, const cs_store_options *o,
 	if (rc == CANARY_OK)
 		rc = open_readers(s, o, err, errlen);
 	if (rc != CANARY_OK) {
-		sqlite_close(s);
+		cs_sqlite_close(s);
 		return rc;
 	}
 	*out = s;
 	return CANARY_OK;
 }
 
-static int sqlite_schema_version(struct cs_store_impl *s)
+int cs_sqlite_schema_version(struct cs_store_impl *s)
 {
 	return s->schema_version;
 }
-
-/* A file path: SQLite takes whatever no other backend claimed. */
-static bool sqlite_accepts(const char *location)
-{
-	(void)location;
-	return true;
-}
-
-const cs_store_backend cs_store_sqlite = {
-	.name = "sqlite",
-	.accepts = sqlite_accepts,
-	.open = sqlite_open,
-	.close = sqlite_close,
-	.schema_version = sqlite_schema_version,
-	.config = cs_sqlite_config,
-	.flag_get = cs_sqlite_flag_get,
-	.flag_put = cs_sqlite_flag_put,
-	.flag_modify = cs_sqlite_flag_modify,
-	.flag_delete = cs_sqlite_flag_delete,
-	.ingest = cs_sqlite_ingest,
-	.stats = cs_sqlite_stats,
-	.totals = cs_sqlite_totals,
-	.rollout_write = cs_sqlite_rollout_write,
-	.rollout_get = cs_sqlite_rollout_get,
-	.rollouts_each = cs_sqlite_rollouts_each,
-	.prune = cs_sqlite_prune,
-};

@@ -2,8 +2,9 @@
  * store_sqlite.h - inside the SQLite backend (private to store_sqlite*.c;
  * the only header that names a SQLite type).
  *
+ *   store_sqlite_backend.c   the backend table (storage_backend.h)
  *   store_sqlite.c           schema, migrations, every statement's SQL,
- *                            connections, transactions, the backend table
+ *                            connections, transactions
  *   store_sqlite_flags.c     flags and the config version
  *   store_sqlite_ingest.c    event ingest, stats, totals, pruning
  *   store_sqlite_rollouts.c  rollouts and their decisions
@@ -55,6 +56,12 @@ struct cs_store_impl {
 	pthread_cond_t reader_free;
 	int schema_version;
 };
+
+/* store_sqlite.c */
+int cs_sqlite_open(struct cs_store_impl **out, const cs_store_options *o,
+	char *err, size_t errlen);
+void cs_sqlite_close(struct cs_store_impl *s);
+int cs_sqlite_schema_version(struct cs_store_impl *s);
 
 /* Run a statement that returns no rows; reset it either way. */
 int cs_sqlite_done(sqlite3_stmt *st);
