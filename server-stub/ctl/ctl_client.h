@@ -1,9 +1,10 @@
 /*
- * ctl.h - what canaryctl's command files share: the connection settings,
- * the admin API call, and the exit statuses.
+ * ctl_client.h - what canaryctl's command files share: the connection
+ * settings, the admin API call, reading fields of its JSON answers, and
+ * the exit statuses.
  */
-#ifndef CTL_H
-#define CTL_H
+#ifndef CTL_CLIENT_H
+#define CTL_CLIENT_H
 
 #include <stdbool.h>
 
@@ -29,7 +30,11 @@ char *ctl_escape(const char *key);
 
 void ctl_print_json(const struct cJSON *doc);
 
-/* `rollout ...` (argv[0] is the subcommand); EXIT_USAGE when malformed. */
-int ctl_rollout(const ctl *c, int argc, char **argv);
+/* obj[name] when it is a string, else `dflt`. */
+const char *ctl_str(const struct cJSON *obj, const char *name,
+	const char *dflt);
+
+/* obj[name] when it is a number, else NAN. */
+double ctl_num(const struct cJSON *obj, const char *name);
 
 #endif

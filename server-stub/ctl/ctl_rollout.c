@@ -14,22 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctl/ctl_client.h"
+#include "ctl/ctl_commands.h"
 #include "ctl/ctl_table.h"
-
-static const char *jstr(const cJSON *obj, const char *name, const char *dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(v) ? v->valuestring : dflt;
-}
-
-static double jnum(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
 
 /* "1,5,25" → [1, 5, 25]; NULL when a number is malformed. */
 static cJSON *number_list(const char *csv)
@@ -140,11 +126,11 @@ static void print_summary(const cJSON *doc)
 {
 	char pct[32];
 
-	fmt_pct(jnum(doc, "percent"), pct, sizeof(pct));
+	fmt_pct(ctl_num(doc, "percent"), pct, sizeof(pct));
 	printf("flag %s  state %s  step %.0f/%.0f  canary %s\nreason: %s\n",
-		jstr(doc, "flag", "?"), jstr(doc, "state", "?"),
-		jnum(doc, "step") + 1, jnum(doc, "steps_total"), pct,
-		jstr(doc, "reason", ""));
+		ctl_str(doc, "flag", "?"), ctl_str(doc, "state", "?"),
+		ctl_num(doc, "step") + 1, ctl_num(doc, "steps_total"), pct,
+		ctl_str(doc, "reason", ""));
 }
 
 /* One decision → the table row. */
@@ -155,31 +141,31 @@ static void decision_row(ctl_table *t, const cJSON *d)
 	const cJSON *cn = cJSON_GetObjectItemCaseSensitive(arms, "canary");
 	char when[16] = "-", step[32], errs[64] = "-", p95[64] = "-";
 	char a[24], b[24];
-	double ms = jnum(d, "time_ms");
+	double ms = ctl_num(d, "time_ms");
 	time_t sec = (time_t)(ms / 1000);
 	struct tm tm;
 	const char *cells[7];
 
 	if (!isnan(ms) && gmtime_r(&sec, &tm))
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	fmt_pct(jnum(d, "percent"), step, sizeof(step));
+	fmt_pct(ctl_num(d, "percent"), step, sizeof(step));
 	if (arms) {
-		snprintf(a, sizeof(a), "%.2f%%", 100 * jnum(cn, "error_rate"));
-		snprintf(b, sizeof(b), "%.2f%%", 100 * jnum(s, "error_rate"));
+		snprintf(a, sizeof(a), "%.2f%%", 100 * ctl_num(cn, "error_rate"));
+		snprintf(b, sizeof(b), "%.2f%%", 100 * ctl_num(s, "error_rate"));
 		snprintf(errs, sizeof(errs), "errors %s vs %s",
-			isnan(jnum(cn, "error_rate")) ? "-" : a,
-			isnan(jnum(s, "error_rate")) ? "-" : b);
-		fmt_ms(jnum(cn, "p95_ms"), a, sizeof(a));
-		fmt_ms(jnum(s, "p95_ms"), b, sizeof(b));
+			isnan(ctl_num(cn, "error_rate")) ? "-" : a,
+			isnan(ctl_num(s, "error_rate")) ? "-" : b);
+		fmt_ms(ctl_num(cn, "p95_ms"), a, sizeof(a));
+		fmt_ms(ctl_num(s, "p95_ms"), b, sizeof(b));
 		snprintf(p95, sizeof(p95), "p95 %s vs %s", a, b);
 	}
 	cells[0] = when;
 	cells[1] = step;
 	cells[2] = errs;
 	cells[3] = p95;
-	cells[4] = jstr(d, "verdict", "-");
-	cells[5] = jstr(d, "action", "?");
-	cells[6] = jstr(d, "rule", "");
+	cells[4] = ctl_str(d, "verdict", "-");
+	cells[5] = ctl_str(d, "action", "?");
+	cells[6] = ctl_str(d, "rule", "");
 	ctl_table_row(t, cells);
 }
 
@@ -192,12 +178,12 @@ static void print_status(const cJSON *doc)
 	ctl_table t;
 
 	print_summary(doc);
-	if (jnum(doc, "decisions_total") >
+	if (ctl_num(doc, "decisions_total") >
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc,
 		    "decisions")))
 		printf("(last %d of %.0f decisions)\n", cJSON_GetArraySize(
 			cJSON_GetObjectItemCaseSensitive(doc, "decisions")),
-			jnum(doc, "decisions_total"));
+			ctl_num(doc, "decisions_total"));
 	ctl_table_init(&t, 7, head);
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc,
 		"decisions"))
@@ -219,14 +205,14 @@ static void print_list(const cJSON *doc)
 		char step[32], pct[32];
 		const char *cells[5];
 
-		snprintf(step, sizeof(step), "%.0f/%.0f", jnum(r, "step") + 1,
-			jnum(r, "steps_total"));
-		fmt_pct(jnum(r, "percent"), pct, sizeof(pct));
-		cells[0] = jstr(r, "flag", "?");
-		cells[1] = jstr(r, "state", "?");
+		snprintf(step, sizeof(step), "%.0f/%.0f", ctl_num(r, "step") + 1,
+			ctl_num(r, "steps_total"));
+		fmt_pct(ctl_num(r, "percent"), pct, sizeof(pct));
+		cells[0] = ctl_str(r, "flag", "?");
+		cells[1] = ctl_str(r, "state", "?");
 		cells[2] = step;
 		cells[3] = pct;
-		cells[4] = jstr(r, "reason", "");
+		cells[4] = ctl_str(r, "reason", "");
 		ctl_table_row(&t, cells);
 	}
 	ctl_table_print(&t, stdout);
@@ -242,7 +228,7 @@ static int rollout_call(const ctl *c, const char *method, const char *flag,
 	int rc;
 
 	if (flag && !k)
-		return EXIT_USAGE;
+		return CTL_SHOW_USAGE;
 	snprintf(path, sizeof(path), "/v1/admin/rollouts%s%s%s%s",
 		k ? "/" : "", k ? k : "", op && op[0] != '?' ? "/" : "",
 		op ? op : "");
@@ -264,7 +250,7 @@ static int cmd_start(const ctl *c, const char *flag, int argc, char **argv)
 	int rc;
 
 	if (!body)
-		return EXIT_USAGE;
+		return CTL_SHOW_USAGE;
 	rc = rollout_call(c, "POST", NULL, NULL, body, print_summary);
 	cJSON_free(body);
 	return rc;
@@ -277,7 +263,7 @@ int ctl_rollout(const ctl *c, int argc, char **argv)
 	if (strcmp(sub, "list") == 0 && argc == 1)
 		return rollout_call(c, "GET", NULL, NULL, NULL, print_list);
 	if (argc < 2)
-		return EXIT_USAGE;
+		return CTL_SHOW_USAGE;
 	if (strcmp(sub, "start") == 0)
 		return cmd_start(c, argv[1], argc - 2, argv + 2);
 	if (strcmp(sub, "status") == 0 && argc == 2)
@@ -288,7 +274,7 @@ int ctl_rollout(const ctl *c, int argc, char **argv)
 
 		if (strspn(argv[3], "0123456789") != strlen(argv[3]) ||
 		    strlen(argv[3]) > 12)
-			return EXIT_USAGE;
+			return CTL_SHOW_USAGE;
 		snprintf(q, sizeof(q), "?last=%s", argv[3]);
 		return rollout_call(c, "GET", argv[1], q, NULL, print_status);
 	}
@@ -299,5 +285,5 @@ int ctl_rollout(const ctl *c, int argc, char **argv)
 	if ((strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0 ||
 	     strcmp(sub, "rollback") == 0) && argc == 2)
 		return rollout_call(c, "POST", argv[1], sub, "", print_summary);
-	return EXIT_USAGE;
+	return CTL_SHOW_USAGE;
 }
