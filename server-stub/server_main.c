@@ -1,5 +1,5 @@
 /*
- * main.c - canary-server: parse options, start, wait for SIGINT/SIGTERM,
+ * server_main.c - canary-server: parse options, start, wait for SIGINT/SIGTERM,
  * stop cleanly.
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * api_rollouts.c - /v1/admin/rollouts: start, list, status with the whole
+ * rollouts_api.c - /v1/admin/rollouts: start, list, status with the whole
  * decision history, and the operators' pause / resume / promote /
  * rollback. The work is the controller's (controller.h); this maps HTTP
  * onto it.
@@ -118,7 +118,7 @@ static int op_of(const cs_request *r, cs_rollout_op *op, cs_perror *e)
 	else if (strcmp(r->sub, "resume") == 0)
 		*op = CS_OP_RESUME;
 	else
-		*op = CS_OP_ROLLBACK; /* http.c routes only the four */
+		*op = CS_OP_ROLLBACK; /* api/routes.c routes only the four */
 	return CANARY_OK;
 }
 

@@ -1,5 +1,5 @@
 /*
- * stats.c - the stats document: per-arm sums and latency quantiles.
+ * stats_json.c - the stats document: per-arm sums and latency quantiles.
  */
 #include "api/stats_json.h"
 

@@ -1,5 +1,5 @@
 /*
- * stats.h - turn stored per-arm sums into the stats document.
+ * stats_json.h - turn stored per-arm sums into the stats document.
  */
 #ifndef CS_STATS_H
 #define CS_STATS_H

@@ -1,5 +1,5 @@
 /*
- * admin.c - admin request parsing: flag bodies, merge patches, queries.
+ * admin_parse.c - admin request parsing: flag bodies, merge patches, queries.
  */
 #include "parse/admin_parse.h"
 

@@ -1,5 +1,5 @@
 /*
- * admin.h - strict parsers for admin API request bodies and queries.
+ * admin_parse.h - strict parsers for admin API request bodies and queries.
  *
  * Pure functions of their input (no I/O) so the fuzz harness and the
  * server share them. Flag validation is the SDK's own

@@ -1,5 +1,5 @@
 /*
- * events.c - strict parser for the POST /v1/events batch.
+ * batch_parse.c - strict parser for the POST /v1/events batch.
  *
  * Everything present is checked (types, ranges, sizes, order of histogram
  * bins); unknown fields are ignored for forward compatibility. The first

@@ -1,5 +1,5 @@
 /*
- * events.h - the POST /v1/events batch: its model and its strict parser.
+ * batch_parse.h - the POST /v1/events batch: its model and its strict parser.
  *
  * The parser is a pure function of the body bytes (no I/O, no globals) so
  * the fuzz harness and the server share it. Wire format: docs/protocol.md.

@@ -2,7 +2,7 @@
  * flags_cache.h - the published config: /v1/flags body, ETag and prebuilt
  * responses.
  *
- * Serving /v1/flags never touches SQLite: the body is rendered once per
+ * Serving /v1/flags never touches the store: the body is rendered once per
  * config version and the 200 and 304 responses are built once and shared
  * by every connection (libmicrohttpd responses are reference counted).
  */

@@ -1,5 +1,5 @@
 /*
- * stream.c - the SSE hub: shared event buffers, per-stream cursors,
+ * sse_hub.c - the SSE hub: shared event buffers, per-stream cursors,
  * suspend when idle, resume on publish or heartbeat.
  *
  * Invariants (all under hub->lock):

@@ -1,5 +1,5 @@
 /*
- * stream.h - GET /v1/stream: Server-Sent Events without a thread per
+ * sse_hub.h - GET /v1/stream: Server-Sent Events without a thread per
  * connection.
  *
  * Each stream is a libmicrohttpd response whose content reader writes what

@@ -3,10 +3,11 @@
  * what a FAIL does), where it stands, and the strict parsers of the admin
  * API's rollout bodies.
  *
- * The parsers are pure functions of their input, like admin.c's. A spec is
- * stored as the JSON cs_rollout_spec_to_json() writes and read back with
- * the same parser that checked the request, so a stored spec can never be
- * one the API would have refused.
+ * The parsers are pure functions of their input, like
+ * parse/admin_parse.c's. A spec is stored as the JSON
+ * cs_rollout_spec_to_json() writes and read back with the same parser that
+ * checked the request (store/records.c), so a stored spec can never be one
+ * the API would have refused.
  */
 #ifndef CS_ROLLOUT_H
 #define CS_ROLLOUT_H
