@@ -1,36 +1,25 @@
 /*
  * server.c - wire the parts together: store → published config → streams,
- * the ticker, and the libmicrohttpd daemon.
+ * the ticker and its tasks (heartbeats, pruning, the rollout controller),
+ * the routes, and the HTTP daemon.
  *
  * Threads: libmicrohttpd's internal polling threads (epoll, --threads of
  * them) run every request; no thread per connection, so an idle stream is
  * a suspended connection, not a blocked thread. One ticker thread runs
- * periodic tasks. Handlers that write SQLite block their polling thread for
- * the commit; with two or more threads the others keep serving.
+ * periodic tasks. Handlers that write block their polling thread for the
+ * commit; with two or more threads the others keep serving, and reads
+ * (stats, /metrics, rollout status) never wait for a commit.
  */
 #include "server.h"
 
-#include <arpa/inet.h>
-#include <microhttpd.h>
-#include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
 #include "alloc.h"
-#include "controller.h"
-#include "http.h"
-
-uint64_t cs_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+#include "api/api.h"
+#include "http/daemon.h"
+#include "rollout/controller.h"
 
 /* Store change hook: publish to /v1/flags, then to the streams. */
 static void on_config(const canary__config *config, void *ctx)
@@ -62,11 +51,12 @@ static void tick_heartbeat(uint64_t now, void *ctx)
 static void tick_prune(uint64_t now, void *ctx)
 {
 	cs_server *s = ctx;
-	uint64_t removed = 0;
+	cs_retention r = { 0 };
 
-	if (now > s->opts->batch_retention_ms &&
-	    cs_store_prune_batches(s->store, now - s->opts->batch_retention_ms,
-		    &removed) != CANARY_OK)
+	if (now <= s->opts->batch_retention_ms)
+		return;
+	r.batches_before_ms = now - s->opts->batch_retention_ms;
+	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
 		fprintf(stderr, "canary-server: pruning batch ids failed\n");
 }
 
@@ -85,6 +75,7 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	size_t errlen)
 {
 	cs_server *s = calloc(1, sizeof(*s));
+	cs_store_options store;
 	int rc;
 
 	*out = NULL;
@@ -92,12 +83,18 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 		snprintf(err, errlen, "out of memory");
 		return CANARY_ENOMEM;
 	}
+	memset(&store, 0, sizeof(store));
 	s->opts = o;
+	s->route = cs_api_route;
 	s->auth.sdk_keys = (const char *const *)o->sdk_keys;
 	s->auth.sdk_key_count = o->sdk_key_count;
 	s->auth.admin_token = o->admin_token;
 	s->auth.insecure_dev = o->insecure_dev;
-	rc = cs_store_open(&s->store, o->db_path, o->sync, err, errlen);
+	store.location = o->db_path;
+	store.sync = o->sync;
+	/* A reader for every thread that reads: the HTTP threads, the ticker. */
+	store.readers = (o->threads > 1 ? o->threads : 1) + 1;
+	rc = cs_store_open(&s->store, &store, err, errlen);
 	if (rc == CANARY_OK)
 		rc = cs_flags_cache_new(&s->cache);
 	if (rc == CANARY_OK)
@@ -140,106 +137,12 @@ cs_ticker *cs_server_ticker(cs_server *s)
 	return s->ticker;
 }
 
-/* "host:port" or "[v6]:port" → sockaddr (numeric or resolvable host). */
-static int resolve(const char *listen, struct sockaddr_storage *ss,
-	socklen_t *sslen, char *err, size_t errlen)
-{
-	char host[256], *colon;
-	const char *port;
-	struct addrinfo hints, *res = NULL;
-	size_t n = strlen(listen);
-
-	if (n >= sizeof(host) || !(colon = strrchr(listen, ':'))) {
-		snprintf(err, errlen, "--listen must be HOST:PORT");
-		return CANARY_EINVAL;
-	}
-	memcpy(host, listen, n + 1);
-	colon = host + (colon - listen);
-	*colon = '\0';
-	port = colon + 1;
-	if (host[0] == '[' && colon > host + 1 && colon[-1] == ']') {
-		colon[-1] = '\0';
-		memmove(host, host + 1, strlen(host + 1) + 1);
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if (getaddrinfo(host, port, &hints, &res) != 0 || !res) {
-		snprintf(err, errlen, "cannot resolve --listen %s", listen);
-		return CANARY_EINVAL;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sslen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return CANARY_OK;
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	(void)cls;
-	fputs("canary-server: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
-}
-
-static void describe(cs_server *s, const struct sockaddr_storage *ss)
-{
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon,
-		MHD_DAEMON_INFO_BIND_PORT);
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	s->port = info ? info->port : 0;
-	if (ss->ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr,
-			ip, sizeof(ip));
-		snprintf(s->address, sizeof(s->address), "[%s]:%u", ip, s->port);
-	} else {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
-			ip, sizeof(ip));
-		snprintf(s->address, sizeof(s->address), "%s:%u", ip, s->port);
-	}
-}
-
 int cs_server_start(cs_server *s, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen = 0;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem tls[] = {
-		{ MHD_OPTION_HTTPS_MEM_KEY, 0, NULL },
-		{ MHD_OPTION_HTTPS_MEM_CERT, 0, NULL },
-		{ MHD_OPTION_END, 0, NULL },
-	};
-	int rc = resolve(s->opts->listen, &ss, &sslen, err, errlen);
+	int rc = cs_daemon_start(s, err, errlen);
 
 	if (rc != CANARY_OK)
 		return rc;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	if (s->opts->tls_cert) {
-		/* The PEM text lives in the options until the server ends. */
-		flags |= MHD_USE_TLS;
-		tls[0].value = 0, tls[0].ptr_value = s->opts->tls_key;
-		tls[1].value = 0, tls[1].ptr_value = s->opts->tls_cert;
-	} else {
-		tls[0].option = MHD_OPTION_END;
-	}
-	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, cs_http_access, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, or MHD warns */
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)(s->opts->threads > 1 ? s->opts->threads : 0),
-		MHD_OPTION_CONNECTION_LIMIT, s->opts->max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, s->opts->connection_timeout_s,
-		MHD_OPTION_NOTIFY_COMPLETED, cs_http_completed, s,
-		MHD_OPTION_ARRAY, tls,
-		MHD_OPTION_END);
-	if (!s->daemon) {
-		snprintf(err, errlen, "cannot listen on %s", s->opts->listen);
-		return CANARY_ENETWORK;
-	}
-	describe(s, &ss);
 	if (cs_ticker_start(s->ticker) != CANARY_OK) {
 		snprintf(err, errlen, "cannot start the ticker thread");
 		return CANARY_ENOMEM;
@@ -257,8 +160,7 @@ void cs_server_free(cs_server *s)
 		cs_hub_close(s->hub);
 		cs_hub_drain(s->hub, 2000);
 	}
-	if (s->daemon)
-		MHD_stop_daemon(s->daemon);
+	cs_daemon_stop(s);
 	cs_hub_free(s->hub);
 	cs_flags_cache_free(s->cache);
 	cs_metrics_free(s->metrics);

@@ -13,12 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "auth.h"
-#include "flags_cache.h"
-#include "metrics.h"
-#include "options.h"
-#include "store.h"
-#include "stream.h"
+#include "http/auth.h"
+#include "http/metrics.h"
+#include "http/options.h"
+#include "http/router.h"
+#include "publish/flags_cache.h"
+#include "publish/sse_hub.h"
+#include "store/storage.h"
 #include "tick.h"
 
 struct MHD_Daemon;
@@ -33,6 +34,7 @@ typedef struct cs_server {
 	cs_metrics *metrics;
 	cs_ticker *ticker;
 	struct cs_controller *controller; /* rollouts (controller.h) */
+	cs_route_fn route;           /* the endpoints (api/routes.c) */
 	struct MHD_Daemon *daemon;
 	uint16_t port;               /* bound port once started */
 	char address[96];            /* "127.0.0.1:PORT" once started */
@@ -47,8 +49,5 @@ cs_ticker *cs_server_ticker(cs_server *s);
 int cs_server_start(cs_server *s, char *err, size_t errlen);
 
 void cs_server_free(cs_server *s);
-
-/* Wall-clock milliseconds since the epoch. */
-uint64_t cs_now_ms(void);
 
 #endif

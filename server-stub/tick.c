@@ -29,7 +29,7 @@ struct cs_ticker {
 	int count;
 };
 
-static uint64_t wall_ms(void)
+uint64_t cs_now_ms(void)
 {
 	struct timespec ts;
 
@@ -74,7 +74,7 @@ int cs_ticker_add(cs_ticker *t, const char *name, uint64_t interval_ms,
 		return CANARY_EINVAL;
 	t->tasks[t->count].name = name;
 	t->tasks[t->count].interval_ms = interval_ms;
-	t->tasks[t->count].next_ms = wall_ms() + interval_ms;
+	t->tasks[t->count].next_ms = cs_now_ms() + interval_ms;
 	t->tasks[t->count].fn = fn;
 	t->tasks[t->count].ctx = ctx;
 	t->count++;
@@ -104,7 +104,7 @@ static void *run(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
-		uint64_t now = wall_ms();
+		uint64_t now = cs_now_ms();
 
 		for (i = 0; i < t->count && !t->stop; i++) {
 			task *k = &t->tasks[i];
@@ -118,7 +118,7 @@ static void *run(void *arg)
 			k->fn(now, k->ctx);
 			pthread_mutex_lock(&t->lock);
 		}
-		wait_a_tick(t, wall_ms());
+		wait_a_tick(t, cs_now_ms());
 	}
 	pthread_mutex_unlock(&t->lock);
 	return NULL;

@@ -2,8 +2,8 @@
  * tick.h - the server's ticker: one thread running periodic tasks.
  *
  * This is the hook for work that is not driven by a request: SSE
- * heartbeats, pruning old batch ids today, and the rollout controller's
- * evaluation interval (issue 6). A task registers before the ticker starts
+ * heartbeats, pruning old batch ids, and the rollout controller's
+ * evaluation interval. A task registers before the ticker starts
  * and runs on the ticker thread every `interval_ms` (rounded up to the
  * ticker's resolution). Tasks run one at a time, so a task needs no lock
  * against other tasks; it may call the store (cs_store_*), whose changes
@@ -16,6 +16,9 @@
 #include <time.h>
 
 typedef struct cs_ticker cs_ticker;
+
+/* Wall-clock milliseconds since the epoch. */
+uint64_t cs_now_ms(void);
 
 /* `ms` from now on `clock`, as an absolute time for timed waits. */
 void cs_deadline(struct timespec *ts, clockid_t clock, uint64_t ms);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
+#include "parse/admin_parse.h"
 #include "alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

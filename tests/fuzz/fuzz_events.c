@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "events.h"
+#include "parse/batch_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller_fsm.h"
-#include "judge.h"
+#include "rollout/controller_fsm.h"
+#include "rollout/judge.h"
 #include "sim_traffic.h"
 
 static const uint32_t steps[] = { 100, 500, 2500, 5000, 10000 };

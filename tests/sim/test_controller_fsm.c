@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "controller_fsm.h"
+#include "rollout/controller_fsm.h"
 
 static const uint32_t steps[] = { 100, 500, 2500, 5000, 10000 };
 #define MIN 60000LL

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "judge.h"
+#include "rollout/judge.h"
 #include "sim_traffic.h"
 
 static cj_gates gates;

@@ -1,0 +1,122 @@
+/*
+ * routes.c - which URL goes to which handler, with its methods, its
+ * credential and its body limit.
+ */
+#include "api/api.h"
+
+#include <string.h>
+
+#include "parse/admin_parse.h"
+#include "parse/batch_parse.h"
+#include "rollout/rollout.h"
+
+enum {
+	R_HEALTHZ, R_METRICS, R_FLAGS, R_STREAM, R_EVENTS, R_ADMIN_FLAGS,
+	R_ADMIN_FLAG, R_ADMIN_STATS, R_ADMIN_ROLLOUTS, R_ADMIN_ROLLOUT,
+	R_ADMIN_ROLLOUT_OP, R_COUNT
+};
+
+/* Small bodies on endpoints that take none: any body there is a mistake. */
+#define NO_BODY 4096
+
+static const cs_route routes[R_COUNT] = {
+	[R_HEALTHZ] = { CS_EP_HEALTHZ, CS_GET, CS_OPEN, NO_BODY,
+		cs_handle_healthz, "GET" },
+	[R_METRICS] = { CS_EP_METRICS, CS_GET, CS_OPEN, NO_BODY,
+		cs_handle_metrics, "GET" },
+	[R_FLAGS] = { CS_EP_FLAGS, CS_GET, CS_SDK, NO_BODY, cs_handle_flags,
+		"GET" },
+	[R_STREAM] = { CS_EP_STREAM, CS_GET, CS_SDK, NO_BODY,
+		cs_handle_stream, "GET" },
+	[R_EVENTS] = { CS_EP_EVENTS, CS_POST, CS_SDK, CS_EVENTS_MAX_BODY,
+		cs_handle_events, "POST" },
+	[R_ADMIN_FLAGS] = { CS_EP_ADMIN_FLAGS, CS_GET | CS_POST, CS_ADMIN,
+		CS_ADMIN_MAX_BODY, cs_handle_admin_flags, "GET, POST" },
+	[R_ADMIN_FLAG] = { CS_EP_ADMIN_FLAGS, CS_GET | CS_PUT | CS_PATCH |
+		CS_DELETE, CS_ADMIN, CS_ADMIN_MAX_BODY, cs_handle_admin_flag,
+		"GET, PUT, PATCH, DELETE" },
+	[R_ADMIN_STATS] = { CS_EP_ADMIN_STATS, CS_GET, CS_ADMIN, NO_BODY,
+		cs_handle_admin_stats, "GET" },
+	[R_ADMIN_ROLLOUTS] = { CS_EP_ADMIN_ROLLOUTS, CS_GET | CS_POST,
+		CS_ADMIN, CS_ROLLOUT_MAX_BODY, cs_handle_admin_rollouts,
+		"GET, POST" },
+	[R_ADMIN_ROLLOUT] = { CS_EP_ADMIN_ROLLOUTS, CS_GET, CS_ADMIN,
+		NO_BODY, cs_handle_admin_rollout, "GET" },
+	[R_ADMIN_ROLLOUT_OP] = { CS_EP_ADMIN_ROLLOUTS, CS_POST, CS_ADMIN,
+		NO_BODY, cs_handle_admin_rollout_op, "POST" },
+};
+
+/* Operations on /v1/admin/rollouts/{flag}/OP. */
+static const char *const rollout_ops[] = {
+	"pause", "resume", "promote", "rollback"
+};
+
+/* /v1/admin/rollouts/{flag}[/OP]: the flag, and the operation if any. */
+static int rollout_route(const char *rest, const char **key,
+	size_t *key_len, const char **sub)
+{
+	size_t n = strlen(rest), i, olen;
+
+	*key = rest;
+	for (i = 0; i < sizeof(rollout_ops) / sizeof(rollout_ops[0]); i++) {
+		olen = strlen(rollout_ops[i]);
+		if (n > olen + 1 && rest[n - olen - 1] == '/' &&
+		    strcmp(rest + n - olen, rollout_ops[i]) == 0) {
+			*key_len = n - olen - 1;
+			*sub = rollout_ops[i];
+			return R_ADMIN_ROLLOUT_OP;
+		}
+	}
+	*key_len = n;
+	return R_ADMIN_ROLLOUT;
+}
+
+/* The route number of `url`, or -1. */
+static int find_route(const char *url, const char **key, size_t *key_len,
+	const char **sub)
+{
+	static const char flags_prefix[] = "/v1/admin/flags/";
+	static const char rollouts_prefix[] = "/v1/admin/rollouts/";
+	static const char stats_suffix[] = "/stats";
+	size_t n, slen = sizeof(stats_suffix) - 1;
+
+	if (strcmp(url, "/healthz") == 0)
+		return R_HEALTHZ;
+	if (strcmp(url, "/metrics") == 0)
+		return R_METRICS;
+	if (strcmp(url, "/v1/flags") == 0)
+		return R_FLAGS;
+	if (strcmp(url, "/v1/stream") == 0)
+		return R_STREAM;
+	if (strcmp(url, "/v1/events") == 0)
+		return R_EVENTS;
+	if (strcmp(url, "/v1/admin/flags") == 0)
+		return R_ADMIN_FLAGS;
+	if (strcmp(url, "/v1/admin/rollouts") == 0)
+		return R_ADMIN_ROLLOUTS;
+	if (strncmp(url, rollouts_prefix, sizeof(rollouts_prefix) - 1) == 0)
+		return rollout_route(url + sizeof(rollouts_prefix) - 1, key,
+			key_len, sub);
+	if (strncmp(url, flags_prefix, sizeof(flags_prefix) - 1) != 0)
+		return -1;
+	*key = url + sizeof(flags_prefix) - 1;
+	n = strlen(*key);
+	if (n > slen && strcmp(*key + n - slen, stats_suffix) == 0) {
+		*key_len = n - slen;
+		return R_ADMIN_STATS;
+	}
+	*key_len = n;
+	return R_ADMIN_FLAG;
+}
+
+const cs_route *cs_api_route(const char *url, const char **key,
+	size_t *key_len, const char **sub)
+{
+	int rt;
+
+	*key = NULL;
+	*key_len = 0;
+	*sub = NULL;
+	rt = find_route(url, key, key_len, sub);
+	return rt < 0 ? NULL : &routes[rt];
+}

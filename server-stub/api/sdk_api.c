@@ -1,0 +1,78 @@
+/*
+ * sdk_api.c - the SDK-facing endpoints: GET /v1/flags (the published
+ * config, never the store), GET /v1/stream (SSE), POST /v1/events.
+ */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "http/reply.h"
+#include "parse/batch_parse.h"
+#include "server.h"
+
+enum MHD_Result cs_handle_flags(cs_request *r, struct MHD_Connection *c)
+{
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_IF_NONE_MATCH);
+	unsigned int status = cs_flags_cache_serve(r->srv->cache, c, inm);
+
+	if (!status)
+		return MHD_NO;
+	r->replied = true;
+	cs_metrics_count(r->srv->metrics, r->ep, status);
+	return MHD_YES;
+}
+
+enum MHD_Result cs_handle_stream(cs_request *r, struct MHD_Connection *c)
+{
+	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		"Last-Event-ID");
+	struct MHD_Response *resp = cs_hub_open(r->srv->hub, c, last);
+
+	if (!resp)
+		return cs_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			"server is shutting down", NULL);
+	return cs_reply(r, c, MHD_HTTP_OK, resp);
+}
+
+static cJSON *accepted_body(size_t windows, bool duplicate)
+{
+	cJSON *obj = cJSON_CreateObject();
+	bool ok = obj && (duplicate ?
+		cJSON_AddBoolToObject(obj, "duplicate", 1) != NULL :
+		cJSON_AddNumberToObject(obj, "accepted", (double)windows) != NULL);
+
+	if (!ok) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+enum MHD_Result cs_handle_events(cs_request *r, struct MHD_Connection *c)
+{
+	cs_server *s = r->srv;
+	cs_batch batch;
+	cs_perror e;
+	bool duplicate = false;
+	size_t windows;
+	int rc;
+
+	rc = cs_events_parse(r->body, r->len, &batch, &e);
+	if (rc == CANARY_EPARSE)
+		return cs_reply_perror(r, c, &e);
+	if (rc != CANARY_OK)
+		return cs_reply_code(r, c, rc);
+	/* Durable before we answer: the 202 is a promise. */
+	rc = cs_store_ingest(s->store, &batch, cs_now_ms(), s->opts->window_ms,
+		&duplicate);
+	windows = batch.count;
+	if (rc == CANARY_OK)
+		cs_metrics_ingested(s->metrics, windows, duplicate);
+	cs_batch_clear(&batch);
+	if (rc != CANARY_OK)
+		return cs_reply_code(r, c, rc);
+	return cs_reply_json(r, c, MHD_HTTP_ACCEPTED,
+		accepted_body(windows, duplicate));
+}

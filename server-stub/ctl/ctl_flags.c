@@ -1,0 +1,368 @@
+/*
+ * ctl_flags.c - canaryctl flag list|get|create|set|delete and stats: the
+ * request bodies built from options, the answers printed as tables.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/ctl_commands.h"
+#include "ctl/ctl_table.h"
+
+static void join_list(const cJSON *arr, char *out, size_t len)
+{
+	const cJSON *it;
+	size_t n = 0;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(it, arr) {
+		if (!cJSON_IsString(it))
+			continue;
+		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%s",
+			n ? "," : "", it->valuestring);
+		if (n >= len) {
+			if (len > 4)
+				memcpy(out + len - 4, "...", 4);
+			return;
+		}
+	}
+}
+
+static void flag_row(ctl_table *t, const cJSON *f)
+{
+	char rollout[32], allow[64], deny[64];
+	const cJSON *en = cJSON_GetObjectItemCaseSensitive(f, "enabled");
+	const char *cells[6];
+
+	snprintf(rollout, sizeof(rollout), "%.2f%%", ctl_num(f, "rollout_bp") / 100);
+	join_list(cJSON_GetObjectItemCaseSensitive(f, "allow"), allow,
+		sizeof(allow));
+	join_list(cJSON_GetObjectItemCaseSensitive(f, "deny"), deny,
+		sizeof(deny));
+	cells[0] = ctl_str(f, "key", "");
+	cells[1] = cJSON_IsTrue(en) ? "yes" : "no";
+	cells[2] = rollout;
+	cells[3] = ctl_str(f, "state", "");
+	cells[4] = allow;
+	cells[5] = deny;
+	ctl_table_row(t, cells);
+}
+
+static void print_flags(const cJSON *flags)
+{
+	static const char *const head[] = { "KEY", "ENABLED", "ROLLOUT",
+		"STATE", "ALLOW", "DENY" };
+	const cJSON *f;
+	ctl_table t;
+
+	ctl_table_init(&t, 6, head);
+	cJSON_ArrayForEach(f, flags)
+		flag_row(&t, f);
+	ctl_table_print(&t, stdout);
+	ctl_table_free(&t);
+}
+
+/* Table for a {"version", "flag"} document. */
+static void print_flag_doc(const cJSON *doc)
+{
+	cJSON *one = cJSON_CreateArray();
+	const cJSON *flag = cJSON_GetObjectItemCaseSensitive(doc, "flag");
+
+	if (flag && one)
+		cJSON_AddItemReferenceToArray(one, (cJSON *)flag);
+	print_flags(one);
+	printf("config version %.0f\n", ctl_num(doc, "version"));
+	cJSON_Delete(one);
+}
+
+static int cmd_list(const ctl *c)
+{
+	cJSON *doc;
+	int rc = ctl_call(c, "GET", "/v1/admin/flags", NULL, &doc);
+
+	if (rc == 0) {
+		if (c->json) {
+			ctl_print_json(doc);
+		} else {
+			print_flags(cJSON_GetObjectItemCaseSensitive(doc, "flags"));
+			printf("config version %.0f\n", ctl_num(doc, "version"));
+		}
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
+
+/* GET or DELETE one flag. */
+static int cmd_one(const ctl *c, const char *method, const char *key)
+{
+	char *k = ctl_escape(key), path[1024];
+	cJSON *doc = NULL;
+	int rc;
+
+	if (!k)
+		return EXIT_USAGE;
+	snprintf(path, sizeof(path), "/v1/admin/flags/%s", k);
+	free(k);
+	rc = ctl_call(c, method, path, NULL, &doc);
+	if (rc == 0 && c->json)
+		ctl_print_json(doc);
+	else if (rc == 0 && strcmp(method, "DELETE") == 0)
+		printf("deleted %s (config version %.0f)\n", key,
+			ctl_num(doc, "version"));
+	else if (rc == 0)
+		print_flag_doc(doc);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+static cJSON *split_list(const char *csv)
+{
+	cJSON *arr = cJSON_CreateArray();
+	const char *p = csv;
+
+	while (arr && *p) {
+		size_t n = strcspn(p, ",");
+		char *item = strndup(p, n);
+
+		if (!item || (n && !cJSON_AddItemToArray(arr,
+				cJSON_CreateString(item)))) {
+			free(item);
+			cJSON_Delete(arr);
+			return NULL;
+		}
+		free(item);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return arr;
+}
+
+static bool parse_percent(const char *s, double *bp)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !(v >= 0 && v <= 100))
+		return false;
+	*bp = round(v * 100);
+	return fabs(*bp - v * 100) < 1e-6; /* at most 0.01% steps */
+}
+
+static bool parse_bp(const char *s, double *bp)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || *s < '0' || *s > '9' || v > 10000)
+		return false;
+	*bp = (double)v;
+	return true;
+}
+
+static bool add_variant(cJSON *obj, const char *arm, const char *value)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "variants");
+
+	if (!v)
+		v = cJSON_AddObjectToObject(obj, "variants");
+	return v && cJSON_AddStringToObject(v, arm, value);
+}
+
+/* One flag option with its value into the request body. */
+static bool flag_option(cJSON *obj, const char *opt, const char *val)
+{
+	double bp;
+
+	if (strcmp(opt, "--rollout") == 0)
+		return parse_percent(val, &bp) &&
+		       cJSON_AddNumberToObject(obj, "rollout_bp", bp);
+	if (strcmp(opt, "--rollout-bp") == 0)
+		return parse_bp(val, &bp) &&
+		       cJSON_AddNumberToObject(obj, "rollout_bp", bp);
+	if (strcmp(opt, "--salt") == 0 || strcmp(opt, "--state") == 0)
+		return cJSON_AddStringToObject(obj, opt + 2, val) != NULL;
+	if (strcmp(opt, "--stable-variant") == 0)
+		return add_variant(obj, "stable", val);
+	if (strcmp(opt, "--canary-variant") == 0)
+		return add_variant(obj, "canary", val);
+	if (strcmp(opt, "--allow") == 0 || strcmp(opt, "--deny") == 0) {
+		cJSON *arr = split_list(val);
+
+		return arr && cJSON_AddItemToObject(obj, opt + 2, arr);
+	}
+	return false;
+}
+
+/* Build the body of create/set from argv[i..]. */
+static cJSON *flag_body(const char *key, bool create, int argc, char **argv)
+{
+	cJSON *obj = cJSON_CreateObject();
+	int i = 0;
+
+	if (!obj)
+		return NULL;
+	if (create && (!cJSON_AddStringToObject(obj, "key", key) ||
+		       !cJSON_AddNumberToObject(obj, "rollout_bp", 0)))
+		goto bad;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--enable") == 0 ||
+		    strcmp(argv[i], "--disable") == 0) {
+			cJSON_DeleteItemFromObject(obj, "enabled");
+			if (!cJSON_AddBoolToObject(obj, "enabled",
+				strcmp(argv[i], "--enable") == 0))
+				goto bad;
+			continue;
+		}
+		if (i + 1 >= argc)
+			goto bad;
+		if (strstr(argv[i], "rollout"))
+			cJSON_DeleteItemFromObject(obj, "rollout_bp");
+		if (!flag_option(obj, argv[i], argv[i + 1]))
+			goto bad;
+		i++;
+	}
+	return obj;
+bad:
+	fprintf(stderr, "canaryctl: bad flag option%s%s\n",
+		i < argc ? " " : "", i < argc ? argv[i] : "");
+	cJSON_Delete(obj);
+	return NULL;
+}
+
+static int cmd_write(const ctl *c, bool create, const char *key, int argc,
+	char **argv)
+{
+	cJSON *body = flag_body(key, create, argc, argv), *doc = NULL;
+	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+	char *k = ctl_escape(key), path[1024];
+	int rc = EXIT_USAGE;
+
+	if (text && k) {
+		if (create)
+			snprintf(path, sizeof(path), "/v1/admin/flags");
+		else
+			snprintf(path, sizeof(path), "/v1/admin/flags/%s", k);
+		rc = ctl_call(c, create ? "POST" : "PATCH", path, text, &doc);
+	}
+	if (rc == 0 && c->json)
+		ctl_print_json(doc);
+	else if (rc == 0)
+		print_flag_doc(doc);
+	cJSON_Delete(body);
+	cJSON_Delete(doc);
+	cJSON_free(text);
+	free(k);
+	return rc;
+}
+
+static void fmt_ms(const cJSON *lat, const char *q, char *out, size_t len)
+{
+	double v = ctl_num(lat, q);
+
+	if (isnan(v))
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%.3g", v);
+}
+
+static void stats_row(ctl_table *t, const char *arm, const cJSON *a)
+{
+	const cJSON *lat = cJSON_GetObjectItemCaseSensitive(a, "latency_ms");
+	char exp[32], err[32], rate[32], p50[32], p95[32], p99[32];
+	const char *cells[7];
+	double r = ctl_num(a, "error_rate");
+
+	snprintf(exp, sizeof(exp), "%.0f", ctl_num(a, "exposures"));
+	snprintf(err, sizeof(err), "%.0f", ctl_num(a, "errors"));
+	if (isnan(r))
+		snprintf(rate, sizeof(rate), "-");
+	else
+		snprintf(rate, sizeof(rate), "%.3f%%", r * 100);
+	fmt_ms(lat, "p50", p50, sizeof(p50));
+	fmt_ms(lat, "p95", p95, sizeof(p95));
+	fmt_ms(lat, "p99", p99, sizeof(p99));
+	cells[0] = arm;
+	cells[1] = exp;
+	cells[2] = err;
+	cells[3] = rate;
+	cells[4] = p50;
+	cells[5] = p95;
+	cells[6] = p99;
+	ctl_table_row(t, cells);
+}
+
+static int cmd_stats(const ctl *c, const char *key, int argc, char **argv)
+{
+	static const char *const head[] = { "ARM", "EXPOSURES", "ERRORS",
+		"ERROR%", "P50_MS", "P95_MS", "P99_MS" };
+	char *k = ctl_escape(key), path[1200];
+	size_t n;
+	cJSON *doc = NULL;
+	const cJSON *arms;
+	ctl_table t;
+	int i, rc;
+
+	if (!k)
+		return EXIT_USAGE;
+	n = (size_t)snprintf(path, sizeof(path), "/v1/admin/flags/%s/stats", k);
+	free(k);
+	for (i = 0; i + 1 < argc; i += 2) {
+		const char *name = strcmp(argv[i], "--config-version") == 0 ?
+			"config_version" : strcmp(argv[i], "--since") == 0 ?
+			"since" : NULL;
+
+		if (!name || strspn(argv[i + 1], "0123456789") !=
+		    strlen(argv[i + 1]))
+			return CTL_SHOW_USAGE;
+		n += (size_t)snprintf(path + n, sizeof(path) - n, "%c%s=%s",
+			i ? '&' : '?', name, argv[i + 1]);
+	}
+	if (i != argc || n >= sizeof(path))
+		return CTL_SHOW_USAGE;
+	rc = ctl_call(c, "GET", path, NULL, &doc);
+	if (rc == 0 && c->json) {
+		ctl_print_json(doc);
+	} else if (rc == 0) {
+		arms = cJSON_GetObjectItemCaseSensitive(doc, "arms");
+		ctl_table_init(&t, 7, head);
+		stats_row(&t, "stable", cJSON_GetObjectItemCaseSensitive(arms,
+			"stable"));
+		stats_row(&t, "canary", cJSON_GetObjectItemCaseSensitive(arms,
+			"canary"));
+		ctl_table_print(&t, stdout);
+		ctl_table_free(&t);
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int ctl_flag(const ctl *c, int argc, char **argv)
+{
+	const char *sub = argv[0];
+
+	if (strcmp(sub, "list") == 0 && argc == 1)
+		return cmd_list(c);
+	if (strcmp(sub, "get") == 0 && argc == 2)
+		return cmd_one(c, "GET", argv[1]);
+	if (strcmp(sub, "delete") == 0 && argc == 2)
+		return cmd_one(c, "DELETE", argv[1]);
+	if (strcmp(sub, "create") == 0 && argc >= 2)
+		return cmd_write(c, true, argv[1], argc - 2, argv + 2);
+	if (strcmp(sub, "set") == 0 && argc >= 2)
+		return cmd_write(c, false, argv[1], argc - 2, argv + 2);
+	return CTL_SHOW_USAGE;
+}
+
+int ctl_stats(const ctl *c, int argc, char **argv)
+{
+	return cmd_stats(c, argv[0], argc - 1, argv + 1);
+}

@@ -1,0 +1,127 @@
+/*
+ * daemon.c - the listening side: resolve --listen, load TLS from the
+ * options, start libmicrohttpd's polling threads (epoll) with the router's
+ * callbacks, report the bound address.
+ */
+#include "http/daemon.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "http/router.h"
+#include "server.h"
+
+/* "host:port" or "[v6]:port" → sockaddr (numeric or resolvable host). */
+static int resolve(const char *listen, struct sockaddr_storage *ss,
+	socklen_t *sslen, char *err, size_t errlen)
+{
+	char host[256], *colon;
+	const char *port;
+	struct addrinfo hints, *res = NULL;
+	size_t n = strlen(listen);
+
+	if (n >= sizeof(host) || !(colon = strrchr(listen, ':'))) {
+		snprintf(err, errlen, "--listen must be HOST:PORT");
+		return CANARY_EINVAL;
+	}
+	memcpy(host, listen, n + 1);
+	colon = host + (colon - listen);
+	*colon = '\0';
+	port = colon + 1;
+	if (host[0] == '[' && colon > host + 1 && colon[-1] == ']') {
+		colon[-1] = '\0';
+		memmove(host, host + 1, strlen(host + 1) + 1);
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &res) != 0 || !res) {
+		snprintf(err, errlen, "cannot resolve --listen %s", listen);
+		return CANARY_EINVAL;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return CANARY_OK;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fputs("canary-server: http: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+static void describe(cs_server *s, const struct sockaddr_storage *ss)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon,
+		MHD_DAEMON_INFO_BIND_PORT);
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	s->port = info ? info->port : 0;
+	if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr,
+			ip, sizeof(ip));
+		snprintf(s->address, sizeof(s->address), "[%s]:%u", ip, s->port);
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+			ip, sizeof(ip));
+		snprintf(s->address, sizeof(s->address), "%s:%u", ip, s->port);
+	}
+}
+
+int cs_daemon_start(cs_server *s, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, NULL },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	int rc = resolve(s->opts->listen, &ss, &sslen, err, errlen);
+
+	if (rc != CANARY_OK)
+		return rc;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (s->opts->tls_cert) {
+		/* The PEM text lives in the options until the server ends. */
+		flags |= MHD_USE_TLS;
+		tls[0].value = 0, tls[0].ptr_value = s->opts->tls_key;
+		tls[1].value = 0, tls[1].ptr_value = s->opts->tls_cert;
+	} else {
+		tls[0].option = MHD_OPTION_END;
+	}
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, cs_http_access, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, or MHD warns */
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned int)(s->opts->threads > 1 ? s->opts->threads : 0),
+		MHD_OPTION_CONNECTION_LIMIT, s->opts->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, s->opts->connection_timeout_s,
+		MHD_OPTION_NOTIFY_COMPLETED, cs_http_completed, s,
+		MHD_OPTION_ARRAY, tls,
+		MHD_OPTION_END);
+	if (!s->daemon) {
+		snprintf(err, errlen, "cannot listen on %s", s->opts->listen);
+		return CANARY_ENETWORK;
+	}
+	describe(s, &ss);
+	return CANARY_OK;
+}
+
+void cs_daemon_stop(cs_server *s)
+{
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	s->daemon = NULL;
+}

@@ -1,0 +1,258 @@
+/*
+ * metrics.c - Prometheus counters.
+ *
+ * Request counts are a dense [endpoint][status] array of atomics: no lock
+ * on the request path. Exposure and error totals come from the store's
+ * totals table, so they are exact across restarts.
+ */
+#include "http/metrics.h"
+
+#include "rollout/rollout.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STATUS_MIN 100
+#define STATUS_MAX 599
+
+struct cs_metrics {
+	atomic_uint_fast64_t requests[CS_EP_COUNT][STATUS_MAX - STATUS_MIN + 1];
+	atomic_uint_fast64_t batches, duplicates, windows;
+};
+
+static const char *const endpoint_names[CS_EP_COUNT] = {
+	"flags", "stream", "events", "admin_flags", "admin_stats",
+	"admin_rollouts", "metrics",
+	"healthz", "other",
+};
+
+const char *cs_endpoint_name(cs_endpoint ep)
+{
+	return ep < CS_EP_COUNT ? endpoint_names[ep] : "other";
+}
+
+int cs_metrics_new(cs_metrics **out)
+{
+	*out = calloc(1, sizeof(**out)); /* zero bits = zero atomics */
+	return *out ? CANARY_OK : CANARY_ENOMEM;
+}
+
+void cs_metrics_free(cs_metrics *m)
+{
+	free(m);
+}
+
+void cs_metrics_count(cs_metrics *m, cs_endpoint ep, unsigned int status)
+{
+	if (ep >= CS_EP_COUNT || status < STATUS_MIN || status > STATUS_MAX)
+		return;
+	atomic_fetch_add_explicit(&m->requests[ep][status - STATUS_MIN], 1,
+		memory_order_relaxed);
+}
+
+void cs_metrics_ingested(cs_metrics *m, uint64_t windows, int duplicate)
+{
+	if (duplicate) {
+		atomic_fetch_add_explicit(&m->duplicates, 1, memory_order_relaxed);
+		return;
+	}
+	atomic_fetch_add_explicit(&m->batches, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->windows, windows, memory_order_relaxed);
+}
+
+/* A growable text buffer; on ENOMEM it stops growing and reports it. */
+typedef struct text {
+	char *buf;
+	size_t len, cap;
+	int failed;
+} text;
+
+static void put(text *t, const char *fmt, ...) CANARY__PRINTF(2, 3);
+
+static void put(text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		if (t->failed)
+			return;
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->failed = 1;
+			return;
+		}
+		if ((size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		t->cap = (t->cap + (size_t)n + 1) * 2;
+		char *nb = realloc(t->buf, t->cap);
+		if (!nb) {
+			t->failed = 1;
+			return;
+		}
+		t->buf = nb;
+	}
+}
+
+/* Label values escape \, " and newline (exposition format). */
+static void put_label(text *t, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			put(t, "\\%c", *v);
+		else if (*v == '\n')
+			put(t, "\\n");
+		else
+			put(t, "%c", *v);
+	}
+}
+
+typedef struct totals_ctx {
+	text *t;
+	int pass; /* 0 = exposures, 1 = errors */
+} totals_ctx;
+
+static void put_total(const char *flag, cs_arm arm, uint64_t exposures,
+	uint64_t errors, void *arg)
+{
+	totals_ctx *c = arg;
+
+	put(c->t, "%s{flag=\"", c->pass ? "canary_errors_total" :
+		"canary_exposures_total");
+	put_label(c->t, flag);
+	put(c->t, "\",arm=\"%s\"} %llu\n", cs_arm_name(arm),
+		(unsigned long long)(c->pass ? errors : exposures));
+}
+
+static int put_totals(text *t, cs_store *store)
+{
+	totals_ctx c = { t, 0 };
+	int rc;
+
+	put(t, "# HELP canary_exposures_total Exposures reported by SDKs.\n"
+		"# TYPE canary_exposures_total counter\n");
+	rc = cs_store_totals(store, put_total, &c);
+	c.pass = 1;
+	put(t, "# HELP canary_errors_total Errors reported by SDKs.\n"
+		"# TYPE canary_errors_total counter\n");
+	if (rc == CANARY_OK)
+		rc = cs_store_totals(store, put_total, &c);
+	return rc;
+}
+
+static void put_requests(text *t, cs_metrics *m)
+{
+	int ep, s;
+
+	put(t, "# HELP canary_http_requests_total HTTP responses by endpoint "
+		"and status.\n# TYPE canary_http_requests_total counter\n");
+	for (ep = 0; ep < CS_EP_COUNT; ep++) {
+		for (s = STATUS_MIN; s <= STATUS_MAX; s++) {
+			uint64_t n = atomic_load_explicit(
+				&m->requests[ep][s - STATUS_MIN],
+				memory_order_relaxed);
+
+			if (n)
+				put(t, "canary_http_requests_total{endpoint=\"%s\","
+					"status=\"%d\"} %llu\n", endpoint_names[ep], s,
+					(unsigned long long)n);
+		}
+	}
+}
+
+typedef struct rollout_pass {
+	text *t;
+	int pass; /* 0 = state, 1 = step */
+} rollout_pass;
+
+static int put_rollout(const cs_rollout *r, void *arg)
+{
+	static const cj_status states[] = { CJ_RUNNING, CJ_PAUSED,
+		CJ_ROLLED_BACK, CJ_COMPLETED };
+	rollout_pass *p = arg;
+	size_t i;
+
+	if (p->pass == 1) {
+		put(p->t, "canary_rollout_step_percent{flag=\"");
+		put_label(p->t, r->flag);
+		put(p->t, "\"} %g\n", r->status == CJ_ROLLED_BACK ? 0 :
+			r->spec.steps_bp[r->step] / 100.0);
+		return CANARY_OK;
+	}
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		put(p->t, "canary_rollout_state{flag=\"");
+		put_label(p->t, r->flag);
+		put(p->t, "\",state=\"%s\"} %d\n", cj_status_name(states[i]),
+			r->status == states[i]);
+	}
+	return CANARY_OK;
+}
+
+/* The latest rollout of each flag: one state series per possible state
+ * (1 for the current one), and the canary share it holds now. */
+static int put_rollouts(text *t, cs_store *store)
+{
+	rollout_pass p = { t, 0 };
+	int rc;
+
+	put(t, "# HELP canary_rollout_state State of the flag's latest "
+		"rollout (1 = current).\n# TYPE canary_rollout_state gauge\n");
+	rc = cs_store_rollouts_each(store, CS_ROLLOUTS_LATEST, put_rollout,
+		&p);
+	p.pass = 1;
+	put(t, "# HELP canary_rollout_step_percent Canary share the flag's "
+		"rollout holds now, percent.\n"
+		"# TYPE canary_rollout_step_percent gauge\n");
+	if (rc == CANARY_OK)
+		rc = cs_store_rollouts_each(store, CS_ROLLOUTS_LATEST,
+			put_rollout, &p);
+	return rc;
+}
+
+int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
+	uint64_t open_streams, char **out, size_t *len)
+{
+	text t = { NULL, 0, 0, 0 };
+	int rc;
+
+	*out = NULL;
+	put(&t, "# HELP canary_config_version Current flag config version.\n"
+		"# TYPE canary_config_version gauge\ncanary_config_version %llu\n",
+		(unsigned long long)version);
+	put(&t, "# HELP canary_streams_open Open /v1/stream connections.\n"
+		"# TYPE canary_streams_open gauge\ncanary_streams_open %llu\n",
+		(unsigned long long)open_streams);
+	put(&t, "# HELP canary_event_batches_total Event batches accepted.\n"
+		"# TYPE canary_event_batches_total counter\n"
+		"canary_event_batches_total %llu\n"
+		"# HELP canary_event_batches_duplicate_total Replayed batches "
+		"acknowledged without counting.\n"
+		"# TYPE canary_event_batches_duplicate_total counter\n"
+		"canary_event_batches_duplicate_total %llu\n"
+		"# HELP canary_event_windows_total Event windows accepted.\n"
+		"# TYPE canary_event_windows_total counter\n"
+		"canary_event_windows_total %llu\n",
+		(unsigned long long)atomic_load(&m->batches),
+		(unsigned long long)atomic_load(&m->duplicates),
+		(unsigned long long)atomic_load(&m->windows));
+	rc = put_totals(&t, store);
+	if (rc == CANARY_OK)
+		rc = put_rollouts(&t, store);
+	put_requests(&t, m);
+	if (rc == CANARY_OK && t.failed)
+		rc = CANARY_ENOMEM;
+	if (rc != CANARY_OK) {
+		free(t.buf);
+		return rc;
+	}
+	*out = t.buf;
+	*len = t.len;
+	return CANARY_OK;
+}

@@ -1,0 +1,42 @@
+/*
+ * metrics.h - request counters and the Prometheus text exposition.
+ */
+#ifndef CS_METRICS_H
+#define CS_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/storage.h"
+
+typedef enum cs_endpoint {
+	CS_EP_FLAGS,       /* GET /v1/flags */
+	CS_EP_STREAM,      /* GET /v1/stream */
+	CS_EP_EVENTS,      /* POST /v1/events */
+	CS_EP_ADMIN_FLAGS, /* /v1/admin/flags and /v1/admin/flags/{key} */
+	CS_EP_ADMIN_STATS, /* /v1/admin/flags/{key}/stats */
+	CS_EP_ADMIN_ROLLOUTS, /* /v1/admin/rollouts... */
+	CS_EP_METRICS,
+	CS_EP_HEALTHZ,
+	CS_EP_OTHER,       /* unknown paths (404s) */
+	CS_EP_COUNT
+} cs_endpoint;
+
+const char *cs_endpoint_name(cs_endpoint ep);
+
+typedef struct cs_metrics cs_metrics;
+
+int cs_metrics_new(cs_metrics **out);
+void cs_metrics_free(cs_metrics *m);
+
+/* Count one response (lock-free; any thread). */
+void cs_metrics_count(cs_metrics *m, cs_endpoint ep, unsigned int status);
+
+/* Count batches / windows accepted, and duplicates. */
+void cs_metrics_ingested(cs_metrics *m, uint64_t windows, int duplicate);
+
+/* Render the exposition; caller frees *out. */
+int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t config_version,
+	uint64_t open_streams, char **out, size_t *len);
+
+#endif

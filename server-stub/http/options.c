@@ -1,0 +1,310 @@
+/*
+ * options.c - parse canary-server's flags and environment.
+ *
+ * Secrets may come from flags or the environment; the environment is the
+ * recommended way because argv is visible to every user via ps(1). Keys
+ * are never echoed back, not even in errors.
+ */
+#include "http/options.h"
+
+#include "canary/version.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_ADMIN_TOKEN 16
+#define MIN_SDK_KEY 8
+
+void cs_options_usage(FILE *out)
+{
+	fputs(
+"usage: canary-server --db FILE [options]\n"
+"  --listen HOST:PORT     address to bind (default 127.0.0.1:8080; port 0 =\n"
+"                         ephemeral; IPv6 as [::1]:8080)\n"
+"  --db FILE              SQLite database, created and migrated on start\n"
+"  --port-file PATH       write the bound port to PATH once listening\n"
+"  --sdk-key KEY          accept KEY on /v1/flags, /v1/stream, /v1/events\n"
+"                         (repeatable; env CANARY_SDK_KEYS=k1,k2)\n"
+"  --admin-token TOKEN    token for /v1/admin/ (env CANARY_ADMIN_TOKEN)\n"
+"  --insecure-dev         start without keys and accept any (development only)\n"
+"  --window SECONDS       event aggregation window (default 10)\n"
+"  --heartbeat-ms MS      SSE heartbeat period (default 15000)\n"
+"  --tick-ms MS           period of the server's ticker (default 1000)\n"
+"  --batch-retention-hours H  remember batch ids this long (default 168)\n"
+"  --threads N            HTTP polling threads (default 2)\n"
+"  --max-connections N    open connections incl. streams (default 4096)\n"
+"  --sync full|normal     SQLite synchronous mode (default full)\n"
+"  --tls-cert FILE        serve HTTPS with this PEM certificate (chain)\n"
+"  --tls-key FILE         ... and this PEM private key (both or neither)\n"
+"  --quiet                log errors only\n"
+"  --help, --version\n", out);
+}
+
+static int bad(const char *what, const char *value)
+{
+	fprintf(stderr, "canary-server: invalid %s: %s\n", what, value);
+	return -1;
+}
+
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int add_sdk_key(cs_options *o, const char *key, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if (o->sdk_key_count == CS_MAX_KEYS) {
+		fprintf(stderr, "canary-server: more than %d SDK keys\n",
+			CS_MAX_KEYS);
+		return -1;
+	}
+	o->sdk_keys[o->sdk_key_count] = strndup(key, len);
+	if (!o->sdk_keys[o->sdk_key_count])
+		return -1;
+	o->sdk_key_count++;
+	return 0;
+}
+
+static int add_sdk_key_list(cs_options *o, const char *list)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (add_sdk_key(o, p, len) != 0)
+			return -1;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int set_str(char **dst, const char *value)
+{
+	free(*dst);
+	*dst = strdup(value);
+	return *dst ? 0 : -1;
+}
+
+/* Read a whole PEM file (at most 1 MiB) into a NUL-terminated string. */
+static int read_pem(char **dst, const char *what, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (f) {
+		buf = malloc(1 << 20);
+		len = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+		fclose(f);
+	}
+	if (!buf || len == 0 || len == (1 << 20) - 1) {
+		free(buf);
+		fprintf(stderr, "canary-server: %s %s: cannot read (or empty, "
+			"or over 1 MiB)\n", what, path);
+		return -1;
+	}
+	buf[len] = '\0';
+	free(*dst);
+	*dst = buf;
+	return 0;
+}
+
+static void defaults(cs_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->window_ms = 10000;
+	o->heartbeat_ms = 15000;
+	o->tick_ms = 1000;
+	o->batch_retention_ms = 168ull * 3600 * 1000;
+	o->threads = 2;
+	o->max_connections = 4096;
+	o->connection_timeout_s = 60;
+	o->sync = CS_SYNC_FULL;
+}
+
+/* One "--name value" option; returns 0, or -1 for an unknown name/value. */
+static int set_option(cs_options *o, const char *name, const char *v)
+{
+	uint64_t n;
+
+	if (strcmp(name, "--listen") == 0)
+		return set_str(&o->listen, v);
+	if (strcmp(name, "--db") == 0)
+		return set_str(&o->db_path, v);
+	if (strcmp(name, "--port-file") == 0)
+		return set_str(&o->port_file, v);
+	if (strcmp(name, "--sdk-key") == 0)
+		return add_sdk_key(o, v, strlen(v));
+	if (strcmp(name, "--admin-token") == 0)
+		return set_str(&o->admin_token, v);
+	if (strcmp(name, "--tls-cert") == 0)
+		return read_pem(&o->tls_cert, name, v);
+	if (strcmp(name, "--tls-key") == 0)
+		return read_pem(&o->tls_key, name, v);
+	if (strcmp(name, "--window") == 0) {
+		if (!parse_u64(v, 1, 86400, &n))
+			return bad("--window (1..86400 seconds)", v);
+		o->window_ms = n * 1000;
+		return 0;
+	}
+	if (strcmp(name, "--heartbeat-ms") == 0)
+		return parse_u64(v, 10, 3600000, &o->heartbeat_ms) ? 0 :
+			bad("--heartbeat-ms (10..3600000)", v);
+	if (strcmp(name, "--tick-ms") == 0)
+		return parse_u64(v, 10, 3600000, &o->tick_ms) ? 0 :
+			bad("--tick-ms (10..3600000)", v);
+	if (strcmp(name, "--batch-retention-hours") == 0) {
+		if (!parse_u64(v, 1, 24 * 3650, &n))
+			return bad("--batch-retention-hours", v);
+		o->batch_retention_ms = n * 3600 * 1000;
+		return 0;
+	}
+	if (strcmp(name, "--threads") == 0) {
+		if (!parse_u64(v, 1, 64, &n))
+			return bad("--threads (1..64)", v);
+		o->threads = (unsigned int)n;
+		return 0;
+	}
+	if (strcmp(name, "--max-connections") == 0) {
+		if (!parse_u64(v, 16, 1000000, &n))
+			return bad("--max-connections (16..1000000)", v);
+		o->max_connections = (unsigned int)n;
+		return 0;
+	}
+	if (strcmp(name, "--sync") == 0) {
+		if (strcmp(v, "full") == 0)
+			o->sync = CS_SYNC_FULL;
+		else if (strcmp(v, "normal") == 0)
+			o->sync = CS_SYNC_NORMAL;
+		else
+			return bad("--sync (full|normal)", v);
+		return 0;
+	}
+	fprintf(stderr, "canary-server: unknown option %s\n", name);
+	return -1;
+}
+
+static int from_env(cs_options *o)
+{
+	const char *keys = getenv("CANARY_SDK_KEYS");
+	const char *token = getenv("CANARY_ADMIN_TOKEN");
+
+	if (keys && add_sdk_key_list(o, keys) != 0)
+		return -1;
+	if (token && *token && !o->admin_token)
+		return set_str(&o->admin_token, token);
+	return 0;
+}
+
+/* Refuse weak or missing secrets unless --insecure-dev. */
+static int check_secrets(cs_options *o)
+{
+	size_t i;
+
+	if (o->insecure_dev)
+		return 0;
+	if (o->sdk_key_count == 0 || !o->admin_token) {
+		fprintf(stderr, "canary-server: refusing to start without SDK "
+			"keys and an admin token (set CANARY_SDK_KEYS and "
+			"CANARY_ADMIN_TOKEN, or pass --insecure-dev for local "
+			"development)\n");
+		return -1;
+	}
+	if (strlen(o->admin_token) < MIN_ADMIN_TOKEN) {
+		fprintf(stderr, "canary-server: the admin token must be at "
+			"least %d bytes\n", MIN_ADMIN_TOKEN);
+		return -1;
+	}
+	for (i = 0; i < o->sdk_key_count; i++) {
+		if (strlen(o->sdk_keys[i]) < MIN_SDK_KEY) {
+			fprintf(stderr, "canary-server: SDK key #%zu is shorter "
+				"than %d bytes\n", i + 1, MIN_SDK_KEY);
+			return -1;
+		}
+		/* One secret must never open both doors. */
+		if (strcmp(o->sdk_keys[i], o->admin_token) == 0) {
+			fprintf(stderr, "canary-server: the admin token must "
+				"differ from every SDK key\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cs_options_parse(cs_options *o, int argc, char **argv)
+{
+	int i;
+
+	defaults(o);
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			cs_options_usage(stdout);
+			return 1;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("canary-server %s\n", CANARY_VERSION_STRING);
+			return 1;
+		} else if (strcmp(a, "--insecure-dev") == 0) {
+			o->insecure_dev = true;
+		} else if (strcmp(a, "--quiet") == 0) {
+			o->quiet = true;
+		} else if (i + 1 < argc && strncmp(a, "--", 2) == 0) {
+			if (set_option(o, a, argv[++i]) != 0)
+				return -1;
+		} else {
+			fprintf(stderr, "canary-server: unknown or incomplete "
+				"option %s\n", a);
+			cs_options_usage(stderr);
+			return -1;
+		}
+	}
+	if (from_env(o) != 0)
+		return -1;
+	if (!o->db_path) {
+		fprintf(stderr, "canary-server: --db FILE is required\n");
+		return -1;
+	}
+	if (!o->tls_cert != !o->tls_key) {
+		fprintf(stderr, "canary-server: --tls-cert and --tls-key go "
+			"together\n");
+		return -1;
+	}
+	if (!o->listen && set_str(&o->listen, "127.0.0.1:8080") != 0)
+		return -1;
+	return check_secrets(o);
+}
+
+void cs_options_clear(cs_options *o)
+{
+	size_t i;
+
+	if (!o)
+		return;
+	free(o->listen);
+	free(o->db_path);
+	free(o->port_file);
+	for (i = 0; i < o->sdk_key_count; i++)
+		free(o->sdk_keys[i]);
+	free(o->admin_token);
+	free(o->tls_cert);
+	free(o->tls_key);
+	memset(o, 0, sizeof(*o));
+}

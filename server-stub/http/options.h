@@ -1,0 +1,47 @@
+/*
+ * options.h - canary-server's command line and environment.
+ */
+#ifndef CS_OPTIONS_H
+#define CS_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store/storage.h"
+
+#define CS_MAX_KEYS 64
+
+typedef struct cs_options {
+	char *listen;              /* "HOST:PORT", "[V6]:PORT"; default 127.0.0.1:8080 */
+	char *db_path;             /* required */
+	char *port_file;           /* optional: write the bound port here */
+	char *sdk_keys[CS_MAX_KEYS];
+	size_t sdk_key_count;
+	char *admin_token;
+	bool insecure_dev;         /* no keys: accept anything (loudly) */
+	uint64_t window_ms;        /* event aggregation width; default 10 s */
+	uint64_t heartbeat_ms;     /* SSE comment heartbeat; default 15 s */
+	uint64_t tick_ms;          /* ticker resolution; default 1 s */
+	uint64_t batch_retention_ms; /* how long batch ids are remembered */
+	unsigned int threads;      /* MHD polling threads; default 2 */
+	unsigned int max_connections; /* default 4096 */
+	unsigned int connection_timeout_s; /* idle non-stream; default 60 */
+	cs_sync_mode sync;
+	bool quiet;                /* no info lines on stderr */
+	char *tls_cert;            /* --tls-cert: PEM certificate chain, read at
+	                              start; set with tls_key: serve HTTPS */
+	char *tls_key;             /* --tls-key: PEM private key (contents) */
+} cs_options;
+
+/*
+ * Fill `o` from argv and the environment (CANARY_SDK_KEYS, comma-separated;
+ * CANARY_ADMIN_TOKEN). Returns 0, 1 after printing help or the version
+ * (exit 0), or -1 after printing an error (exit 2).
+ */
+int cs_options_parse(cs_options *o, int argc, char **argv);
+void cs_options_clear(cs_options *o);
+void cs_options_usage(FILE *out);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * router.h - a request's way through libmicrohttpd: find its route, check
+ * the method, the credentials and the size limit before reading a body,
+ * collect the body, call the route's handler.
+ *
+ * The routes themselves (which URL, which handler, which limits) are the
+ * application's: the server hands the router a cs_route_fn (api/routes.c),
+ * so this layer knows nothing of the endpoints it serves.
+ */
+#ifndef CS_ROUTER_H
+#define CS_ROUTER_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http/metrics.h"
+
+struct cs_server;
+struct cs_request;
+
+typedef enum MHD_Result (*cs_handler)(struct cs_request *r,
+	struct MHD_Connection *c);
+
+/* Methods a route accepts (HEAD counts as GET). */
+enum { CS_GET = 1, CS_POST = 2, CS_PUT = 4, CS_PATCH = 8, CS_DELETE = 16 };
+
+/* Which credential a route needs (http/auth.h). */
+typedef enum cs_door { CS_OPEN, CS_SDK, CS_ADMIN } cs_door;
+
+typedef struct cs_route {
+	cs_endpoint ep;      /* what /metrics counts it as */
+	int methods;         /* CS_GET | ... */
+	cs_door door;
+	size_t body_limit;   /* larger bodies get 413 before being read */
+	cs_handler handler;
+	const char *allow;   /* the Allow header of its 405 */
+} cs_route;
+
+/*
+ * The route of `url`, or NULL (404). A flag key in the path goes to *key
+ * (borrowed from `url`, *key_len bytes), an operation name to *sub (a
+ * static string); both NULL when there are none.
+ */
+typedef const cs_route *(*cs_route_fn)(const char *url, const char **key,
+	size_t *key_len, const char **sub);
+
+typedef struct cs_request {
+	struct cs_server *srv;
+	const cs_route *route;
+	cs_endpoint ep;
+	const char *method;      /* borrowed from MHD for the request */
+	char *key;               /* flag key from the path, or NULL */
+	const char *sub;         /* operation from the path (static) */
+	char *body;              /* NUL-terminated upload */
+	size_t len, cap, limit;
+	bool too_large;
+	bool replied;
+} cs_request;
+
+/* libmicrohttpd callbacks (MHD_AccessHandlerCallback and
+ * MHD_RequestCompletedCallback); `cls` is the cs_server. */
+enum MHD_Result cs_http_access(void *cls, struct MHD_Connection *c,
+	const char *url, const char *method, const char *version,
+	const char *upload_data, size_t *upload_data_size, void **con_cls);
+void cs_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+	enum MHD_RequestTerminationCode toe);
+
+#endif

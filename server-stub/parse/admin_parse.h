@@ -1,0 +1,50 @@
+/*
+ * admin_parse.h - strict parsers for admin API request bodies and queries.
+ *
+ * Pure functions of their input (no I/O) so the fuzz harness and the
+ * server share them. Flag validation is the SDK's own
+ * (canary__flag_from_json): the server and the SDK cannot disagree on what
+ * a valid flag is.
+ */
+#ifndef CS_ADMIN_H
+#define CS_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "parse/perror.h"
+
+/* Admin bodies carry at most two 10,000-entry unit lists of 1 KiB ids. */
+#define CS_ADMIN_MAX_BODY (4u * 1024u * 1024u)
+
+/*
+ * Parse a flag object for POST /v1/admin/flags (path_key NULL) or
+ * PUT /v1/admin/flags/{key} (path_key from the URL: a "key" in the body
+ * must equal it, and may be left out). On success `out` owns a flag to free
+ * with canary__flag_clear(canary__alloc_default(), out).
+ */
+int cs_admin_parse_flag(const char *body, size_t len, const char *path_key,
+	canary__flag *out, cs_perror *e);
+
+/*
+ * PATCH /v1/admin/flags/{key}: apply `body` as a JSON merge patch
+ * (RFC 7396: members replace, null removes, objects merge) to `current`,
+ * then validate the result as a whole flag. The key cannot change.
+ */
+int cs_admin_patch_flag(const canary__flag *current, const char *body,
+	size_t len, canary__flag *out, cs_perror *e);
+
+/* Query of GET /v1/admin/flags/{key}/stats. */
+typedef struct cs_stats_query {
+	bool has_config_version;
+	uint64_t config_version;
+	uint64_t since_ms;        /* 0 = from the beginning */
+} cs_stats_query;
+
+/* Parse the raw query values (NULL = absent). */
+int cs_admin_parse_stats_query(const char *config_version, const char *since,
+	cs_stats_query *out, cs_perror *e);
+
+#endif

@@ -1,0 +1,566 @@
+/*
+ * controller.c - evaluate active rollouts each interval, apply what the
+ * state machine decides, and carry out operators' actions; every change is
+ * one store transaction (flag, rollout row, decision).
+ */
+#include "rollout/controller.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "rollout/controller_json.h"
+
+/* When each active rollout was last evaluated, and what the last stored
+ * "nothing to do" said (ticker thread only). */
+typedef struct last_eval {
+	int64_t id;
+	uint64_t at_ms;
+	char idle[128];
+} last_eval;
+
+struct cs_controller {
+	cs_store *store;
+	last_eval *last;
+	size_t nlast, caplast;
+};
+
+int cs_controller_new(cs_controller **out, cs_store *store)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return CANARY_ENOMEM;
+	(*out)->store = store;
+	return CANARY_OK;
+}
+
+void cs_controller_free(cs_controller *c)
+{
+	if (!c)
+		return;
+	free(c->last);
+	free(c);
+}
+
+/* ---- applying a change ----------------------------------------------- */
+
+/* One change of a rollout: its new state, and the flag change if any. */
+typedef struct change {
+	cs_rollout *r;        /* new state; r->rev is the one we read */
+	int64_t now_ms;
+	bool insert;          /* a new rollout (start) */
+	bool flag_change;     /* set rollout_bp/state on the flag */
+	bool new_step;        /* the step (and its stats) starts over */
+	uint32_t bp;
+	cJSON *decision;      /* borrowed; the store adds "config_version" */
+} change;
+
+static int set_flag(const canary__flag *cur, canary__flag *next, void *arg)
+{
+	const change *ch = arg;
+	const canary__alloc *a = canary__alloc_default();
+	cJSON *obj = canary__flag_to_json(cur);
+	char err[CANARY__ERRBUF];
+	int rc;
+
+	/* Through JSON so the copy is validated like any other write. */
+	if (!obj || !cJSON_ReplaceItemInObject(obj, "rollout_bp",
+		    cJSON_CreateNumber(ch->bp)) ||
+	    !(cJSON_GetObjectItem(obj, "state") ?
+		    cJSON_ReplaceItemInObject(obj, "state",
+			    cJSON_CreateString(cj_status_name(ch->r->status))) :
+		    cJSON_AddStringToObject(obj, "state",
+			    cj_status_name(ch->r->status)) != NULL)) {
+		cJSON_Delete(obj);
+		return CANARY_ENOMEM;
+	}
+	rc = canary__flag_from_json(a, obj, "flag", next, err, sizeof(err));
+	cJSON_Delete(obj);
+	return rc;
+}
+
+/* The flag change, the rollout row and the decision: one transaction. */
+static int write_change(cs_store *store, change *ch)
+{
+	char *decision = cJSON_PrintUnformatted(ch->decision);
+	cs_rollout_change w;
+	int rc;
+
+	if (!decision)
+		return CANARY_ENOMEM;
+	memset(&w, 0, sizeof(w));
+	w.rollout = ch->r;
+	w.insert = ch->insert;
+	w.new_step = ch->new_step;
+	w.modify = ch->flag_change ? set_flag : NULL;
+	w.modify_ctx = ch;
+	w.now_ms = ch->now_ms;
+	w.decision = decision;
+	rc = cs_store_rollout_write(store, &w, NULL);
+	cJSON_free(decision);
+	return rc;
+}
+
+static int apply_change(cs_store *store, change *ch)
+{
+	int rc = write_change(store, ch);
+
+	if (rc == CS_ENOTFOUND && ch->flag_change) {
+		/* The flag is gone: nothing left to roll out. */
+		ch->flag_change = false;
+		ch->new_step = false;
+		ch->r->status = CJ_ROLLED_BACK;
+		snprintf(ch->r->reason, sizeof(ch->r->reason),
+			"the flag was deleted");
+		rc = write_change(store, ch);
+	}
+	return rc;
+}
+
+/* ---- the tick -------------------------------------------------------- */
+
+typedef struct active_list {
+	cs_rollout *items;
+	size_t n, cap;
+} active_list;
+
+static int collect(const cs_rollout *r, void *arg)
+{
+	active_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		cs_rollout *items = realloc(l->items, cap * sizeof(*items));
+
+		if (!items)
+			return CANARY_ENOMEM;
+		l->items = items;
+		l->cap = cap;
+	}
+	l->items[l->n++] = *r;
+	return CANARY_OK;
+}
+
+/* The rollout's bookkeeping slot, added when new; NULL on ENOMEM. */
+static last_eval *slot(cs_controller *c, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlast; i++)
+		if (c->last[i].id == id)
+			return &c->last[i];
+	if (c->nlast == c->caplast) {
+		size_t cap = c->caplast ? c->caplast * 2 : 8;
+		last_eval *l = realloc(c->last, cap * sizeof(*l));
+
+		if (!l)
+			return NULL;
+		c->last = l;
+		c->caplast = cap;
+	}
+	memset(&c->last[c->nlast], 0, sizeof(*c->last));
+	c->last[c->nlast].id = id;
+	return &c->last[c->nlast++];
+}
+
+/* Is the rollout due? Records the evaluation time when it is. */
+static bool due(last_eval *l, const cs_rollout *r, uint64_t now)
+{
+	if (!l)
+		return true;
+	if (l->at_ms && now - l->at_ms < (uint64_t)r->spec.interval_ms)
+		return false;
+	l->at_ms = now;
+	return true;
+}
+
+/*
+ * A paused rollout is judged every interval (a FAIL still rolls it back),
+ * but "paused, nothing to do" is stored once per distinct judgement, not
+ * every interval: the history stays readable.
+ */
+static bool repeat_idle(last_eval *l, const cj_decision *d,
+	const cj_result *res)
+{
+	char key[sizeof(l->idle)];
+
+	if (!l || d->action != CJ_ACT_NONE) {
+		if (l)
+			l->idle[0] = '\0';
+		return false;
+	}
+	snprintf(key, sizeof(key), "%s/%s/%s", d->rule,
+		cj_verdict_name(res->verdict), res->rule ? res->rule : "");
+	if (strcmp(key, l->idle) == 0)
+		return true;
+	memcpy(l->idle, key, sizeof(key));
+	return false;
+}
+
+/* Forget rollouts that are no longer active. */
+static void prune_last(cs_controller *c, const active_list *l)
+{
+	size_t i, j, keep = 0;
+
+	for (i = 0; i < c->nlast; i++) {
+		for (j = 0; j < l->n && l->items[j].id != c->last[i].id; j++)
+			;
+		if (j < l->n)
+			c->last[keep++] = c->last[i];
+	}
+	c->nlast = keep;
+}
+
+/* Map the FSM's decision onto the rollout and the change to make. */
+static void plan(cs_rollout *r, const cj_decision *d, int64_t now,
+	change *ch)
+{
+	cj_rollout fsm;
+
+	cs_rollout_fsm(r, &fsm);
+	cj_fsm_apply(&fsm, d, now);
+	ch->flag_change = fsm.status != r->status || fsm.step != r->step;
+	ch->new_step = fsm.step != r->step;
+	ch->bp = d->action == CJ_ACT_ROLLBACK ? 0 : d->next_bp;
+	r->status = fsm.status;
+	r->step = fsm.step;
+	r->step_start_ms = fsm.step_start_ms;
+	if (ch->flag_change)
+		snprintf(r->reason, sizeof(r->reason), "%s", d->reason);
+}
+
+/* The flag went away under an active rollout: end it, say why. */
+static int end_orphan(cs_controller *c, cs_rollout *r, int64_t now)
+{
+	change ch;
+	int rc;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.decision = cs_decision_new(r, now, "controller", NULL, "rollback",
+		"flag_deleted", "the flag was deleted");
+	if (!ch.decision)
+		return CANARY_ENOMEM;
+	ch.r = r;
+	ch.now_ms = now;
+	r->status = CJ_ROLLED_BACK;
+	snprintf(r->reason, sizeof(r->reason), "the flag was deleted");
+	rc = write_change(c->store, &ch);
+	cJSON_Delete(ch.decision);
+	return rc;
+}
+
+/*
+ * The judge's input: both arms over the windows since the step started
+ * (arms[0..1]), and the stable arm since the rollout started (arms[2..3],
+ * whatever the config version) as the sparse rule's long-run baseline.
+ */
+static int gather(cs_controller *c, const cs_rollout *r,
+	cs_arm_stats arms[2 * CS_ARMS], cj_input *in)
+{
+	cs_stats_filter f;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	f.min_config_version = r->step_version;
+	rc = cs_store_stats(c->store, r->flag, &f, arms);
+	if (rc != CANARY_OK)
+		return rc;
+	memset(&f, 0, sizeof(f));
+	f.since_ms = r->created_ms > 0 ? (uint64_t)r->created_ms : 0;
+	rc = cs_store_stats(c->store, r->flag, &f, arms + CS_ARMS);
+	if (rc != CANARY_OK)
+		return rc;
+	memset(in, 0, sizeof(*in));
+	in->stable.exposures = arms[CS_ARM_STABLE].exposures;
+	in->stable.errors = arms[CS_ARM_STABLE].errors;
+	in->stable.latency = &arms[CS_ARM_STABLE].latency;
+	in->canary.exposures = arms[CS_ARM_CANARY].exposures;
+	in->canary.errors = arms[CS_ARM_CANARY].errors;
+	in->canary.latency = &arms[CS_ARM_CANARY].latency;
+	in->stable_history.exposures = arms[CS_ARMS + CS_ARM_STABLE].exposures;
+	in->stable_history.errors = arms[CS_ARMS + CS_ARM_STABLE].errors;
+	in->canary_share = r->spec.steps_bp[r->step] / 10000.0;
+	return CANARY_OK;
+}
+
+static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
+	int64_t now, cs_arm_stats arms[2 * CS_ARMS])
+{
+	canary__flag flag;
+	cj_input in;
+	cj_result res;
+	cj_rollout fsm;
+	cj_decision d;
+	change ch;
+	int rc;
+
+	rc = cs_store_flag_get(c->store, r->flag, &flag);
+	canary__flag_clear(canary__alloc_default(), &flag);
+	if (rc == CS_ENOTFOUND)
+		return end_orphan(c, r, now);
+	if (rc == CANARY_OK)
+		rc = gather(c, r, arms, &in);
+	if (rc != CANARY_OK)
+		return rc;
+	cj_evaluate(&r->spec.gates, &in, &res);
+	cs_rollout_fsm(r, &fsm);
+	memset(&d, 0, sizeof(d));
+	cj_fsm_tick(&fsm, &res, now, &d);
+	if (repeat_idle(l, &d, &res))
+		return CANARY_OK;
+	memset(&ch, 0, sizeof(ch));
+	ch.decision = cs_decision_new(r, now, "controller",
+		cj_verdict_name(res.verdict), cj_action_name(d.action), d.rule,
+		d.reason);
+	if (!ch.decision || !cs_decision_add_judgement(ch.decision, arms, &res)) {
+		cJSON_Delete(ch.decision);
+		return CANARY_ENOMEM;
+	}
+	ch.r = r;
+	ch.now_ms = now;
+	plan(r, &d, now, &ch);
+	rc = apply_change(c->store, &ch);
+	cJSON_Delete(ch.decision);
+	return rc;
+}
+
+void cs_controller_tick(uint64_t now_ms, void *ctx)
+{
+	cs_controller *c = ctx;
+	active_list l = { NULL, 0, 0 };
+	/* ~9 KiB each: not the stack. */
+	cs_arm_stats *arms = calloc(2 * CS_ARMS, sizeof(*arms));
+	size_t i;
+	int rc;
+
+	if (!arms)
+		return;
+	rc = cs_store_rollouts_each(c->store, CS_ROLLOUTS_ACTIVE, collect, &l);
+	if (rc != CANARY_OK)
+		fprintf(stderr, "canary-server: controller: cannot read "
+			"rollouts (%d)\n", rc);
+	for (i = 0; rc == CANARY_OK && i < l.n; i++) {
+		last_eval *le = slot(c, l.items[i].id);
+		int erc;
+
+		if (!due(le, &l.items[i], now_ms))
+			continue;
+		erc = evaluate(c, le, &l.items[i], (int64_t)now_ms, arms);
+		/* CS_ESTALE: an operator changed it meanwhile; next tick. */
+		if (erc != CANARY_OK && erc != CS_ESTALE)
+			fprintf(stderr, "canary-server: controller: rollout %lld "
+				"of a flag: evaluation failed (%d)\n",
+				(long long)l.items[i].id, erc);
+	}
+	if (rc == CANARY_OK)
+		prune_last(c, &l);
+	free(l.items);
+	free(arms);
+}
+
+/* ---- operators ------------------------------------------------------- */
+
+int cs_controller_start(cs_controller *c, const char *flag,
+	const cs_rollout_spec *spec, int64_t now_ms, cs_rollout *out)
+{
+	change ch;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->flag, sizeof(out->flag), "%s", flag);
+	out->spec = *spec;
+	/* A one-step rollout has nowhere to go: it is complete at once. */
+	out->status = spec->nsteps > 1 ? CJ_RUNNING : CJ_COMPLETED;
+	out->step_start_ms = now_ms;
+	out->created_ms = now_ms;
+	snprintf(out->reason, sizeof(out->reason), "started at %.2f%%",
+		spec->steps_bp[0] / 100.0);
+	memset(&ch, 0, sizeof(ch));
+	ch.r = out;
+	ch.now_ms = now_ms;
+	ch.insert = true;
+	ch.flag_change = true;
+	ch.bp = spec->steps_bp[0];
+	ch.decision = cs_decision_new(out, now_ms, "operator", NULL, "start",
+		"manual", out->reason);
+	if (!ch.decision)
+		return CANARY_ENOMEM;
+	rc = write_change(c->store, &ch);
+	cJSON_Delete(ch.decision);
+	return rc;
+}
+
+static bool active(const cs_rollout *r)
+{
+	return r->status == CJ_RUNNING || r->status == CJ_PAUSED;
+}
+
+/* Work out what `op` does to r; CS_ECONFLICT with `why` when it cannot. */
+static int op_plan(cs_rollout *r, cs_rollout_op op, int64_t now, change *ch,
+	const char **action, char *why, size_t whylen)
+{
+	cj_rollout fsm;
+	size_t last = r->spec.nsteps - 1;
+
+	if (!active(r)) {
+		snprintf(why, whylen, "the rollout is %s",
+			cj_status_name(r->status));
+		return CS_ECONFLICT;
+	}
+	ch->bp = r->spec.steps_bp[r->step];
+	switch (op) {
+	case CS_OP_PAUSE:
+		if (r->status != CJ_RUNNING)
+			return snprintf(why, whylen, "the rollout is already "
+				"paused"), CS_ECONFLICT;
+		r->status = CJ_PAUSED;
+		*action = "pause";
+		snprintf(why, whylen, "paused by an operator");
+		break;
+	case CS_OP_RESUME:
+		cs_rollout_fsm(r, &fsm);
+		if (cj_fsm_resume(&fsm, now) != 0)
+			return snprintf(why, whylen, "the rollout is not "
+				"paused"), CS_ECONFLICT;
+		r->status = fsm.status;
+		r->step_start_ms = fsm.step_start_ms;
+		*action = "resume";
+		snprintf(why, whylen, "resumed by an operator");
+		break;
+	case CS_OP_PROMOTE:
+	case CS_OP_PROMOTE_FULL:
+		r->step = op == CS_OP_PROMOTE_FULL ? last : r->step + 1;
+		r->step_start_ms = now;
+		r->status = r->step == last ? CJ_COMPLETED : CJ_RUNNING;
+		ch->bp = r->spec.steps_bp[r->step];
+		ch->new_step = true;
+		*action = r->step == last ? "promote" : "widen";
+		snprintf(why, whylen, "promoted by an operator to %.2f%%",
+			ch->bp / 100.0);
+		break;
+	case CS_OP_ROLLBACK:
+		r->status = CJ_ROLLED_BACK;
+		ch->bp = 0;
+		*action = "rollback";
+		snprintf(why, whylen, "rolled back by an operator");
+		break;
+	}
+	ch->flag_change = true;
+	snprintf(r->reason, sizeof(r->reason), "%s", why);
+	return CANARY_OK;
+}
+
+static int op_once(cs_controller *c, const char *flag, cs_rollout_op op,
+	int64_t now, cs_rollout *r, char *why, size_t whylen)
+{
+	cs_rollout before;
+	const char *action = "";
+	change ch;
+	int rc = cs_store_rollout_get(c->store, flag, r, NULL);
+
+	if (rc != CANARY_OK)
+		return rc;
+	before = *r;
+	memset(&ch, 0, sizeof(ch));
+	rc = op_plan(r, op, now, &ch, &action, why, whylen);
+	if (rc != CANARY_OK)
+		return rc;
+	ch.r = r;
+	ch.now_ms = now;
+	/* The record shows the step the operator acted on. */
+	ch.decision = cs_decision_new(&before, now, "operator", NULL, action,
+		"manual", why);
+	if (!ch.decision)
+		return CANARY_ENOMEM;
+	if (!cJSON_AddNumberToObject(ch.decision, "to_percent",
+		    r->status == CJ_ROLLED_BACK ? 0 : cs_rollout_percent(r, r->step)))
+		rc = CANARY_ENOMEM;
+	if (rc == CANARY_OK)
+		rc = apply_change(c->store, &ch);
+	cJSON_Delete(ch.decision);
+	return rc;
+}
+
+int cs_controller_op(cs_controller *c, const char *flag, cs_rollout_op op,
+	int64_t now_ms, cs_rollout *out, char *why, size_t whylen)
+{
+	int rc = CS_ESTALE, tries;
+
+	/* CS_ESTALE: the tick changed the rollout between our read and our
+	 * write; read again and decide again. */
+	for (tries = 0; tries < 5 && rc == CS_ESTALE; tries++) {
+		why[0] = '\0';
+		rc = op_once(c, flag, op, now_ms, out, why, whylen);
+	}
+	if (rc == CS_ESTALE) {
+		snprintf(why, whylen, "the rollout kept changing; try again");
+		rc = CS_ECONFLICT;
+	}
+	return rc;
+}
+
+/* One stored decision onto the status document's array. */
+static int add_stored_decision(const char *json, size_t len, void *arr)
+{
+	cJSON *d = cJSON_ParseWithLength(json, len);
+
+	if (!d || !cJSON_AddItemToArray(arr, d)) {
+		cJSON_Delete(d);
+		return CANARY_ESTORAGE;
+	}
+	return CANARY_OK;
+}
+
+int cs_controller_status(cs_controller *c, const char *flag, uint64_t last,
+	cJSON **out)
+{
+	cs_rollout *r = malloc(sizeof(*r));
+	cJSON *decisions = cJSON_CreateArray();
+	cs_history h = { last, add_stored_decision, decisions, 0 };
+	int rc = r && decisions ? cs_store_rollout_get(c->store, flag, r, &h) :
+		CANARY_ENOMEM;
+	cJSON *doc = rc == CANARY_OK ? cs_rollout_to_json(r) : NULL;
+
+	*out = NULL;
+	free(r);
+	if (rc == CANARY_OK && (!doc || !cJSON_AddNumberToObject(doc,
+		    "decisions_total", (double)h.total) ||
+		    !cJSON_AddItemToObject(doc, "decisions", decisions)))
+		rc = CANARY_ENOMEM;
+	if (rc != CANARY_OK) {
+		cJSON_Delete(doc);
+		cJSON_Delete(decisions);
+		return rc;
+	}
+	*out = doc;
+	return CANARY_OK;
+}
+
+static int list_one(const cs_rollout *r, void *arg)
+{
+	cJSON *o = cs_rollout_to_json(r);
+
+	if (!o || !cJSON_AddItemToArray(arg, o)) {
+		cJSON_Delete(o);
+		return CANARY_ENOMEM;
+	}
+	return CANARY_OK;
+}
+
+int cs_controller_list(cs_controller *c, cJSON **out)
+{
+	int rc;
+
+	*out = cJSON_CreateArray();
+	if (!*out)
+		return CANARY_ENOMEM;
+	rc = cs_store_rollouts_each(c->store, CS_ROLLOUTS_LATEST, list_one,
+		*out);
+	if (rc != CANARY_OK) {
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	return rc;
+}

@@ -1,0 +1,69 @@
+/*
+ * controller.h - the rollout controller inside canary-server.
+ *
+ * A ticker task (cs_controller_tick) looks at every active rollout once per
+ * its interval: it sums the flag's windows per arm since the step started
+ * (config version >= the step's, so both arms cover the same windows under
+ * the step's split), runs the judge (judge.h) and the state machine
+ * (controller_fsm.h), and applies the action through the store: a widen
+ * or a rollback is a flag change, so the config version bumps and every
+ * stream carries it at once. Every decision is stored with the numbers it
+ * saw and the rule that fired.
+ *
+ * All state is in the store (storage.h): a restarted server resumes
+ * every rollout where it was. The admin operations below may run on HTTP
+ * threads at the same time as the tick; each change is one transaction
+ * guarded by the rollout's revision, so a tick that raced an operator's
+ * pause is dropped, not applied over it.
+ */
+#ifndef CS_CONTROLLER_H
+#define CS_CONTROLLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rollout/rollout.h"
+#include "store/storage.h"
+
+struct cJSON;
+
+typedef struct cs_controller cs_controller;
+
+int cs_controller_new(cs_controller **out, cs_store *store);
+void cs_controller_free(cs_controller *c);
+
+/* The ticker task (cs_tick_fn): evaluate the rollouts that are due. */
+void cs_controller_tick(uint64_t now_ms, void *ctx);
+
+/*
+ * Start a rollout of `flag` at its first step. CS_ENOTFOUND: no such flag;
+ * CS_ECONFLICT: the flag already has an active rollout.
+ */
+int cs_controller_start(cs_controller *c, const char *flag,
+	const cs_rollout_spec *spec, int64_t now_ms, cs_rollout *out);
+
+typedef enum cs_rollout_op {
+	CS_OP_PAUSE,
+	CS_OP_RESUME,
+	CS_OP_PROMOTE,       /* next step */
+	CS_OP_PROMOTE_FULL,  /* the last step: completes */
+	CS_OP_ROLLBACK
+} cs_rollout_op;
+
+/*
+ * An operator's action. CS_ENOROLLOUT: the flag never had a rollout;
+ * CS_ECONFLICT: not possible in the rollout's state (`why` says so).
+ */
+int cs_controller_op(cs_controller *c, const char *flag, cs_rollout_op op,
+	int64_t now_ms, cs_rollout *out, char *why, size_t whylen);
+
+/* The flag's latest rollout with its decision history (the last `last`
+ * decisions, 0 = all): {"flag", "state", "step", "percent", ...,
+ * "decisions_total": n, "decisions": [...]}. */
+int cs_controller_status(cs_controller *c, const char *flag, uint64_t last,
+	struct cJSON **out);
+
+/* The latest rollout of every flag, without history: [{...}, ...]. */
+int cs_controller_list(cs_controller *c, struct cJSON **out);
+
+#endif

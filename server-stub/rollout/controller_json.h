@@ -1,0 +1,38 @@
+/*
+ * controller_json.h - the rollout controller's JSON documents: the summary
+ * of a rollout (GET /v1/admin/rollouts) and the decision records of its
+ * history (docs/server.md shows both).
+ */
+#ifndef CS_CONTROLLER_JSON_H
+#define CS_CONTROLLER_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rollout/rollout.h"
+#include "store/storage.h"
+
+struct cJSON;
+
+/* The canary share of `step`, percent (0 past the last step). */
+double cs_rollout_percent(const cs_rollout *r, size_t step);
+
+/* Rollout summary (no history); NULL on ENOMEM. */
+struct cJSON *cs_rollout_to_json(const cs_rollout *r);
+
+/* The skeleton of every decision record, taken at r's step: time, step,
+ * percent, source ("controller", "operator"), verdict (NULL = null),
+ * action, rule, reason. NULL on ENOMEM. */
+struct cJSON *cs_decision_new(const cs_rollout *r, int64_t now_ms,
+	const char *source, const char *verdict, const char *action,
+	const char *rule, const char *reason);
+
+/* What the judge saw and said, added to a decision: both arms since the
+ * step started (arms[0..1]), the stable arm since the rollout started
+ * (arms[CS_ARMS + CS_ARM_STABLE]), the deciding metric, SRM, every
+ * metric. false on ENOMEM. */
+bool cs_decision_add_judgement(struct cJSON *d,
+	const cs_arm_stats arms[2 * CS_ARMS], const cj_result *res);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * rollout.h - a rollout of one flag: its spec (steps, durations, gates,
+ * what a FAIL does), where it stands, and the strict parsers of the admin
+ * API's rollout bodies.
+ *
+ * The parsers are pure functions of their input, like
+ * parse/admin_parse.c's. A spec is stored as the JSON
+ * cs_rollout_spec_to_json() writes and read back with the same parser that
+ * checked the request (store/records.c), so a stored spec can never be one
+ * the API would have refused.
+ */
+#ifndef CS_ROLLOUT_H
+#define CS_ROLLOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "parse/perror.h"
+#include "rollout/controller_fsm.h"
+#include "rollout/judge.h"
+
+#define CS_ROLLOUT_MAX_STEPS 20
+#define CS_ROLLOUT_MAX_BODY (64u * 1024u)
+/* A step longer than a month is a mistake, not a plan. */
+#define CS_ROLLOUT_MAX_DURATION_MS (31ll * 24 * 3600 * 1000)
+/* The controller cannot look more often than the ticker runs. */
+#define CS_ROLLOUT_MIN_INTERVAL_MS 50
+
+typedef struct cs_rollout_spec {
+	uint32_t steps_bp[CS_ROLLOUT_MAX_STEPS]; /* strictly increasing */
+	size_t nsteps;
+	int64_t min_soak_ms;
+	int64_t max_step_ms;
+	int64_t interval_ms;
+	cj_gates gates;
+	bool dry_run;         /* on_fail "pause": record, do not roll back */
+} cs_rollout_spec;
+
+typedef struct cs_rollout {
+	int64_t id;
+	char flag[CANARY__MAX_KEY_LEN + 1];
+	cs_rollout_spec spec;
+	cj_status status;
+	size_t step;
+	int64_t step_start_ms;
+	uint64_t step_version;  /* config version the step started at */
+	char reason[256];       /* why it is in this state */
+	int64_t created_ms, updated_ms;
+	int64_t rev;            /* bumped on every change (optimistic lock) */
+} cs_rollout;
+
+/* Defaults: steps 1, 5, 25, 50, 100 %, soak 5m, max 1h, interval 1m,
+ * cj_gates_default(), on_fail rollback. */
+void cs_rollout_spec_default(cs_rollout_spec *s);
+
+/*
+ * "500ms", "2s", "5m", "1h" (a positive integer and a unit) to ms.
+ * @return 0, or -1 when malformed or over CS_ROLLOUT_MAX_DURATION_MS.
+ */
+int cs_parse_duration(const char *s, int64_t *ms);
+
+/*
+ * POST /v1/admin/rollouts: {"flag", "steps", "min_soak", "max_step",
+ * "interval", "gates", "on_fail"}; only "flag" is required. Unknown
+ * members are refused (a mistyped gate must not silently fall back to its
+ * default). `flag` (optional) receives the flag key; with flag NULL the
+ * body is a stored spec and "flag" must be absent.
+ */
+int cs_rollout_parse(const char *body, size_t len,
+	char flag[CANARY__MAX_KEY_LEN + 1], cs_rollout_spec *out,
+	cs_perror *e);
+
+/* The spec as JSON (durations in ms, steps in percent); NULL on ENOMEM. */
+struct cJSON *cs_rollout_spec_to_json(const cs_rollout_spec *s);
+
+/* POST .../promote: empty body or {} = next step, {"to": "full"} = the
+ * last step. */
+int cs_rollout_parse_promote(const char *body, size_t len, bool *to_full,
+	cs_perror *e);
+
+/* ?last=N of the status: how many recent decisions, 1..1000000. */
+int cs_rollout_parse_last(const char *s, uint64_t *out, cs_perror *e);
+
+/* "running" etc. (cj_status_name) back to a status; -1 if unknown. */
+int cs_rollout_status_parse(const char *name, cj_status *out);
+
+/* The FSM's view of a rollout (borrows r's steps). */
+void cs_rollout_fsm(const cs_rollout *r, cj_rollout *out);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * server_main.c - canary-server: parse options, start, wait for SIGINT/SIGTERM,
+ * stop cleanly.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "server.h"
+
+/* Streams are sockets: let the process use all it may. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Write atomically (temp + rename) so a reader never sees half a port. */
+static int write_port_file(const char *path, unsigned int port)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -1;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%u\n", port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		remove(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void warn_insecure(void)
+{
+	fputs("canary-server: ****************************************"
+		"****************\n"
+		"canary-server: WARNING: --insecure-dev: NO AUTHENTICATION. Any "
+		"client may read\n"
+		"canary-server: flags, send events and change flags. Never use "
+		"this outside a\n"
+		"canary-server: development machine.\n"
+		"canary-server: ****************************************"
+		"****************\n", stderr);
+}
+
+int main(int argc, char **argv)
+{
+	cs_options opts;
+	cs_server *srv = NULL;
+	char err[512] = "";
+	sigset_t sigs;
+	int rc, sig = 0, status = 1;
+
+	rc = cs_options_parse(&opts, argc, argv);
+	if (rc != 0) {
+		cs_options_clear(&opts);
+		return rc > 0 ? 0 : 2;
+	}
+	if (opts.insecure_dev)
+		warn_insecure();
+	raise_fd_limit();
+	/* Block before any thread starts, so only sigwait() sees them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (cs_server_new(&srv, &opts, err, sizeof(err)) != CANARY_OK ||
+	    cs_server_start(srv, err, sizeof(err)) != CANARY_OK) {
+		fprintf(stderr, "canary-server: %s\n", err);
+		goto done;
+	}
+	printf("listening on %s\n", srv->address);
+	fflush(stdout);
+	if (opts.port_file && write_port_file(opts.port_file, srv->port) != 0) {
+		fprintf(stderr, "canary-server: cannot write %s: %s\n",
+			opts.port_file, strerror(errno));
+		goto done;
+	}
+	sigwait(&sigs, &sig);
+	if (!opts.quiet)
+		fprintf(stderr, "canary-server: signal %d, stopping\n", sig);
+	status = 0;
+done:
+	cs_server_free(srv);
+	cs_options_clear(&opts);
+	return status;
+}

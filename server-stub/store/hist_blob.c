@@ -1,0 +1,142 @@
+/*
+ * hist_blob.c - encode, decode and merge sparse histogram BLOBs.
+ */
+#include "store/hist_blob.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+static void put_entry(unsigned char *p, int32_t index, uint64_t count)
+{
+	uint32_t u = (uint32_t)index;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (unsigned char)(u >> (8 * i));
+	for (i = 0; i < 8; i++)
+		p[4 + i] = (unsigned char)(count >> (8 * i));
+}
+
+static void get_entry(const unsigned char *p, int32_t *index, uint64_t *count)
+{
+	uint32_t u = 0;
+	uint64_t c = 0;
+	int i;
+
+	for (i = 3; i >= 0; i--)
+		u = (u << 8) | p[i];
+	for (i = 7; i >= 0; i--)
+		c = (c << 8) | p[4 + i];
+	*index = (int32_t)u;
+	*count = c;
+}
+
+int cs_hist_blob_encode(const cs_bin *bins, size_t n, unsigned char **out,
+	size_t *len)
+{
+	size_t i;
+
+	*out = NULL;
+	*len = n * CS_HIST_BLOB_ENTRY;
+	if (n == 0)
+		return CANARY_OK;
+	*out = malloc(*len);
+	if (!*out)
+		return CANARY_ENOMEM;
+	for (i = 0; i < n; i++)
+		put_entry(*out + i * CS_HIST_BLOB_ENTRY, bins[i].index,
+			bins[i].count);
+	return CANARY_OK;
+}
+
+int cs_hist_blob_add_to(const unsigned char *blob, size_t len,
+	canary__hist *h)
+{
+	size_t i;
+
+	if (len % CS_HIST_BLOB_ENTRY)
+		return CANARY_ESTORAGE;
+	for (i = 0; i < len; i += CS_HIST_BLOB_ENTRY) {
+		int32_t index;
+		uint64_t count;
+
+		get_entry(blob + i, &index, &count);
+		if (canary__hist_add_bin(h, index, count) != CANARY_OK)
+			return CANARY_ESTORAGE;
+	}
+	return CANARY_OK;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Merge two sorted entry lists into out (room for na + nb entries). */
+static size_t merge(const unsigned char *a, size_t na, const unsigned char *b,
+	size_t nb, unsigned char *out)
+{
+	size_t i = 0, j = 0, k = 0;
+	int32_t ia = 0, ib = 0;
+	uint64_t ca = 0, cb = 0;
+
+	while (i < na || j < nb) {
+		if (i < na)
+			get_entry(a + i * CS_HIST_BLOB_ENTRY, &ia, &ca);
+		if (j < nb)
+			get_entry(b + j * CS_HIST_BLOB_ENTRY, &ib, &cb);
+		if (j == nb || (i < na && ia < ib)) {
+			put_entry(out + k * CS_HIST_BLOB_ENTRY, ia, ca);
+			i++;
+		} else if (i == na || ib < ia) {
+			put_entry(out + k * CS_HIST_BLOB_ENTRY, ib, cb);
+			j++;
+		} else {
+			put_entry(out + k * CS_HIST_BLOB_ENTRY, ia, sat_add(ca, cb));
+			i++;
+			j++;
+		}
+		k++;
+	}
+	return k;
+}
+
+static void merge_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *a, *b;
+	size_t la, lb, n;
+	unsigned char *out;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_value(ctx, argv[1]);
+		return;
+	}
+	if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	a = sqlite3_value_blob(argv[0]);
+	la = (size_t)sqlite3_value_bytes(argv[0]);
+	b = sqlite3_value_blob(argv[1]);
+	lb = (size_t)sqlite3_value_bytes(argv[1]);
+	if (la % CS_HIST_BLOB_ENTRY || lb % CS_HIST_BLOB_ENTRY) {
+		sqlite3_result_error(ctx, "corrupt histogram blob", -1);
+		return;
+	}
+	out = sqlite3_malloc64(la + lb + 1);
+	if (!out) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	n = merge(a, la / CS_HIST_BLOB_ENTRY, b, lb / CS_HIST_BLOB_ENTRY, out);
+	sqlite3_result_blob64(ctx, out, n * CS_HIST_BLOB_ENTRY, sqlite3_free);
+}
+
+int cs_hist_blob_register(sqlite3 *db)
+{
+	return sqlite3_create_function_v2(db, "canary_hist_merge", 2,
+		SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+		merge_fn, NULL, NULL, NULL) == SQLITE_OK ? CANARY_OK :
+		CANARY_ESTORAGE;
+}

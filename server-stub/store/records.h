@@ -1,0 +1,47 @@
+/*
+ * records.h - the stored text of flags, rollouts and decisions, defined
+ * once for every storage backend.
+ *
+ * A flag is stored as its canonical JSON, a rollout spec as the JSON
+ * cs_rollout_spec_to_json() writes, a decision as the JSON object the
+ * controller built. Reading a record back validates it with the same
+ * parsers that checked the request, so a stored record can never be one
+ * the API would have refused; a record that fails is CANARY_ESTORAGE.
+ * Text returned here is freed with cJSON_free().
+ */
+#ifndef CS_RECORDS_H
+#define CS_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "rollout/rollout.h"
+
+int cs_record_flag_write(const canary__flag *flag, char **out);
+int cs_record_flag_read(const char *text, size_t len, canary__flag *out);
+
+int cs_record_spec_write(const cs_rollout_spec *spec, char **out);
+
+/* A rollout row as a backend reads it (strings borrowed). */
+typedef struct cs_rollout_row {
+	int64_t id;
+	const char *flag;
+	const char *spec;
+	const char *state;       /* cj_status_name() */
+	int64_t step;
+	int64_t step_start_ms;
+	uint64_t step_version;
+	const char *reason;
+	int64_t created_ms, updated_ms;
+	int64_t rev;
+} cs_rollout_row;
+
+int cs_record_rollout_read(const cs_rollout_row *row, cs_rollout *out);
+
+/* The decision to store for a change that committed `config_version`:
+ * `decision` (a JSON object) with "config_version" added. */
+int cs_record_decision_write(const char *decision, uint64_t config_version,
+	char **out);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * storage.c - the store's front end: pick a backend, call its table, and
+ * keep the rules every backend shares.
+ *
+ * Config changes go one at a time through `change_lock`, which covers the
+ * write and the publication of its result, so the change hook sees the
+ * versions in order and never a config older than one it already saw.
+ * Writes that leave the config alone (ingest, pruning, a rollout change
+ * without a flag change) and all reads do not take it.
+ */
+#include "store/storage_backend.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+
+/* Tried in order: the first whose accepts() takes the location. */
+static const cs_store_backend *const backends[] = {
+	&cs_store_sqlite,
+};
+
+struct cs_store {
+	const cs_store_backend *be;
+	struct cs_store_impl *impl;
+	pthread_mutex_t change_lock;
+	cs_store_change_fn on_change;
+	void *on_change_ctx;
+};
+
+static const cs_store_backend *backend_for(const char *location)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (backends[i]->accepts(location))
+			return backends[i];
+	return NULL;
+}
+
+int cs_store_open(cs_store **out, const cs_store_options *o, char *err,
+	size_t errlen)
+{
+	cs_store *s;
+	int rc;
+
+	*out = NULL;
+	if (!o->location || !*o->location) {
+		snprintf(err, errlen, "no database given");
+		return CANARY_EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return CANARY_ENOMEM;
+	}
+	s->be = backend_for(o->location);
+	if (!s->be) {
+		snprintf(err, errlen, "no storage backend for %s", o->location);
+		free(s);
+		return CANARY_EINVAL;
+	}
+	rc = s->be->open(&s->impl, o, err, errlen);
+	if (rc != CANARY_OK) {
+		free(s);
+		return rc;
+	}
+	pthread_mutex_init(&s->change_lock, NULL);
+	*out = s;
+	return CANARY_OK;
+}
+
+void cs_store_close(cs_store *s)
+{
+	if (!s)
+		return;
+	s->be->close(s->impl);
+	pthread_mutex_destroy(&s->change_lock);
+	free(s);
+}
+
+int cs_store_schema_version(cs_store *s)
+{
+	return s->be->schema_version(s->impl);
+}
+
+void cs_store_on_change(cs_store *s, cs_store_change_fn fn, void *ctx)
+{
+	s->on_change = fn;
+	s->on_change_ctx = ctx;
+}
+
+/* Hand the config just committed to the hook (change_lock held). */
+static void publish(cs_store *s)
+{
+	canary__config *c = NULL;
+
+	if (!s->on_change)
+		return;
+	if (s->be->config(s->impl, &c) == CANARY_OK)
+		s->on_change(c, s->on_change_ctx);
+	else
+		fprintf(stderr, "canary-server: cannot reload the config after "
+			"a change\n");
+	canary__config_free(canary__alloc_default(), c);
+}
+
+/* The tail of every config change: publish what committed, let the next
+ * change in. */
+static int changed(cs_store *s, int rc)
+{
+	if (rc == CANARY_OK)
+		publish(s);
+	pthread_mutex_unlock(&s->change_lock);
+	return rc;
+}
+
+int cs_store_config(cs_store *s, canary__config **out)
+{
+	return s->be->config(s->impl, out);
+}
+
+int cs_store_flag_get(cs_store *s, const char *key, canary__flag *out)
+{
+	return s->be->flag_get(s->impl, key, out);
+}
+
+int cs_store_flag_put(cs_store *s, const canary__flag *f, cs_put_mode mode,
+	bool *created, uint64_t *version)
+{
+	pthread_mutex_lock(&s->change_lock);
+	return changed(s, s->be->flag_put(s->impl, f, mode, created, version));
+}
+
+/* A caller's modification, held to the rule that it keeps the key. */
+typedef struct keep_key {
+	const char *key;
+	cs_modify_fn fn;
+	void *ctx;
+} keep_key;
+
+static int modify_keeping_key(const canary__flag *cur, canary__flag *next,
+	void *arg)
+{
+	const keep_key *k = arg;
+	int rc = k->fn(cur, next, k->ctx);
+
+	if (rc == CANARY_OK && (!next->key || strcmp(next->key, k->key) != 0))
+		rc = CANARY_EINVAL; /* a modify may not rename */
+	return rc;
+}
+
+int cs_store_flag_modify(cs_store *s, const char *key, cs_modify_fn fn,
+	void *ctx, uint64_t *version)
+{
+	keep_key k = { key, fn, ctx };
+
+	pthread_mutex_lock(&s->change_lock);
+	return changed(s, s->be->flag_modify(s->impl, key, modify_keeping_key,
+		&k, version));
+}
+
+int cs_store_flag_delete(cs_store *s, const char *key, uint64_t *version)
+{
+	pthread_mutex_lock(&s->change_lock);
+	return changed(s, s->be->flag_delete(s->impl, key, version));
+}
+
+int cs_store_ingest(cs_store *s, const cs_batch *b, uint64_t now_ms,
+	uint64_t width_ms, bool *duplicate)
+{
+	return s->be->ingest(s->impl, b, now_ms, width_ms, duplicate);
+}
+
+int cs_store_stats(cs_store *s, const char *flag, const cs_stats_filter *f,
+	cs_arm_stats out[CS_ARMS])
+{
+	memset(out, 0, sizeof(*out) * CS_ARMS);
+	canary__hist_init(&out[CS_ARM_STABLE].latency);
+	canary__hist_init(&out[CS_ARM_CANARY].latency);
+	return s->be->stats(s->impl, flag, f, out);
+}
+
+int cs_store_totals(cs_store *s, cs_totals_fn fn, void *ctx)
+{
+	return s->be->totals(s->impl, fn, ctx);
+}
+
+int cs_store_rollout_write(cs_store *s, const cs_rollout_change *change,
+	uint64_t *version)
+{
+	cs_rollout_change ch = *change;
+	keep_key k = { change->rollout->flag, change->modify,
+		change->modify_ctx };
+
+	if (!change->modify)
+		return s->be->rollout_write(s->impl, change, version);
+	ch.modify = modify_keeping_key;
+	ch.modify_ctx = &k;
+	pthread_mutex_lock(&s->change_lock);
+	return changed(s, s->be->rollout_write(s->impl, &ch, version));
+}
+
+int cs_store_rollout_get(cs_store *s, const char *flag, cs_rollout *out,
+	cs_history *history)
+{
+	if (history)
+		history->total = 0;
+	return s->be->rollout_get(s->impl, flag, out, history);
+}
+
+int cs_store_rollouts_each(cs_store *s, cs_rollout_set set, cs_rollout_fn fn,
+	void *ctx)
+{
+	return s->be->rollouts_each(s->impl, set, fn, ctx);
+}
+
+int cs_store_prune(cs_store *s, const cs_retention *r, uint64_t *removed)
+{
+	if (removed)
+		*removed = 0;
+	return s->be->prune(s->impl, r, removed);
+}

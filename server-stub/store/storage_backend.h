@@ -1,0 +1,97 @@
+/*
+ * storage_backend.h - what a storage engine implements: the operations of
+ * storage.h as a table of functions that a backend fills, the way each of
+ * curl's lib/vtls/ backends fills one TLS table.
+ *
+ * The front end (storage.c) picks a backend by its location, holds the
+ * change hook and calls the table; nothing else in the server sees a
+ * backend. SQLite (store_sqlite*.c) is the one backend today.
+ *
+ * Adding an engine, PostgreSQL say:
+ *   1. store_pg.h / store_pg*.c beside store_sqlite*.c, split by the same
+ *      concerns (connections and schema; flags and versions; ingest and
+ *      stats; rollouts and decisions), defining its own struct
+ *      cs_store_impl and a `const cs_store_backend cs_store_pg` that
+ *      fills every member below;
+ *   2. list it in storage.c's `backends[]` before SQLite, whose accepts()
+ *      takes any location, with an accepts() of its own
+ *      ("postgres://...");
+ *   3. the same tables and meanings as store_sqlite.c's migrations, with
+ *      the stored text of flags, rollout specs and decisions made by
+ *      records.h, so every engine stores the same records;
+ *   4. its sources in server-stub/CMakeLists.txt (behind an option, with
+ *      its client library), and tests/server run against it.
+ *
+ * What every member must guarantee:
+ * - A write is one transaction: all of it commits, or none of it.
+ * - A config change (flag_put, flag_modify, flag_delete, rollout_write
+ *   with `modify`) bumps the config version by exactly one in that
+ *   transaction and reports the new version. The backend never calls the
+ *   change hook: the front end publishes after the write returns, and
+ *   runs one config change at a time.
+ * - Reads see committed data only, never wait for a write to commit, and
+ *   a read of several parts (config: version and flags; a rollout and its
+ *   history; stats over many windows) sees one snapshot.
+ * - Any member may be called from any thread at any time; the backend
+ *   does its own locking.
+ * - Return codes are storage.h's: CANARY_OK, CANARY_ENOMEM,
+ *   CANARY_ESTORAGE, the CS_E* codes, or a modify callback's own code.
+ * Each member's meaning is that of the cs_store_* function of the same
+ * name in storage.h.
+ */
+#ifndef CS_STORAGE_BACKEND_H
+#define CS_STORAGE_BACKEND_H
+
+#include "store/storage.h"
+
+/* A backend's own state; each backend defines the struct. */
+struct cs_store_impl;
+
+typedef struct cs_store_backend {
+	const char *name;  /* "sqlite" */
+
+	/* Is `location` (--db) this backend's? */
+	bool (*accepts)(const char *location);
+
+	/* Open or create, migrate (refusing a newer schema), be ready for
+	 * any thread. `err` gets a message on failure. */
+	int (*open)(struct cs_store_impl **out, const cs_store_options *o,
+		char *err, size_t errlen);
+	void (*close)(struct cs_store_impl *s);
+	int (*schema_version)(struct cs_store_impl *s);
+
+	/* Flags and the config version. */
+	int (*config)(struct cs_store_impl *s, canary__config **out);
+	int (*flag_get)(struct cs_store_impl *s, const char *key,
+		canary__flag *out);
+	int (*flag_put)(struct cs_store_impl *s, const canary__flag *flag,
+		cs_put_mode mode, bool *created, uint64_t *version);
+	int (*flag_modify)(struct cs_store_impl *s, const char *key,
+		cs_modify_fn fn, void *ctx, uint64_t *version);
+	int (*flag_delete)(struct cs_store_impl *s, const char *key,
+		uint64_t *version);
+
+	/* Events: ingest idempotent by batch id, sums per arm, totals. */
+	int (*ingest)(struct cs_store_impl *s, const cs_batch *batch,
+		uint64_t now_ms, uint64_t width_ms, bool *duplicate);
+	int (*stats)(struct cs_store_impl *s, const char *flag,
+		const cs_stats_filter *f, cs_arm_stats out[CS_ARMS]);
+	int (*totals)(struct cs_store_impl *s, cs_totals_fn fn, void *ctx);
+
+	/* Rollouts and their decisions. */
+	int (*rollout_write)(struct cs_store_impl *s,
+		const cs_rollout_change *change, uint64_t *version);
+	int (*rollout_get)(struct cs_store_impl *s, const char *flag,
+		cs_rollout *out, cs_history *history);
+	int (*rollouts_each)(struct cs_store_impl *s, cs_rollout_set set,
+		cs_rollout_fn fn, void *ctx);
+
+	/* Retention. */
+	int (*prune)(struct cs_store_impl *s, const cs_retention *r,
+		uint64_t *removed);
+} cs_store_backend;
+
+/* The backends built in (storage.c lists them in the order tried). */
+extern const cs_store_backend cs_store_sqlite; /* store_sqlite_backend.c */
+
+#endif

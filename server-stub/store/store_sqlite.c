@@ -1,0 +1,502 @@
+/*
+ * store_sqlite.c - the SQLite backend's schema and migrations, the SQL of
+ * every statement, its connections (one writer, a pool of readers) and
+ * transactions.
+ *
+ * WAL mode, so readers never block the writer nor it them. A 202 for an
+ * event batch is sent only after COMMIT returns; with synchronous=FULL the
+ * WAL is fsynced on each commit, so an acknowledged batch survives kill -9
+ * and power loss alike (NORMAL would survive only the former). Batches are
+ * ~1 per instance per flush interval, so one fsync per batch is cheap.
+ */
+#include "store/store_sqlite.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/hist_blob.h"
+
+/*
+ * Schema migrations, applied in order inside one transaction each. Never
+ * edit an entry once released: append a new one. Constant DDL only.
+ */
+static const char *const migrations[] = {
+	/* 1: flags, config version, ingested windows, idempotency keys. */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"INSERT INTO meta(key, value) VALUES('config_version', 1);"
+	"CREATE TABLE flags(key TEXT PRIMARY KEY, body TEXT NOT NULL,"
+	"  updated_ms INTEGER NOT NULL);"
+	"CREATE TABLE batches(batch_id TEXT PRIMARY KEY,"
+	"  instance_id TEXT NOT NULL, received_ms INTEGER NOT NULL,"
+	"  windows INTEGER NOT NULL, dropped_batches INTEGER NOT NULL,"
+	"  dropped_windows INTEGER NOT NULL);"
+	"CREATE INDEX batches_received ON batches(received_ms);"
+	"CREATE TABLE windows(flag TEXT NOT NULL, arm INTEGER NOT NULL,"
+	"  config_version INTEGER NOT NULL, window_ms INTEGER NOT NULL,"
+	"  exposures INTEGER NOT NULL, errors INTEGER NOT NULL,"
+	"  latency_zero INTEGER NOT NULL, latency BLOB,"
+	"  PRIMARY KEY(flag, arm, config_version, window_ms)) WITHOUT ROWID;"
+	"CREATE TABLE metrics(flag TEXT NOT NULL, arm INTEGER NOT NULL,"
+	"  config_version INTEGER NOT NULL, window_ms INTEGER NOT NULL,"
+	"  name TEXT NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL,"
+	"  PRIMARY KEY(flag, arm, config_version, window_ms, name))"
+	"  WITHOUT ROWID;"
+	"CREATE TABLE totals(flag TEXT NOT NULL, arm INTEGER NOT NULL,"
+	"  exposures INTEGER NOT NULL, errors INTEGER NOT NULL,"
+	"  PRIMARY KEY(flag, arm)) WITHOUT ROWID;",
+	/* 2: rollouts and their decision history. The partial unique index
+	 * is the "one active rollout per flag" rule. */
+	"CREATE TABLE rollouts(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  flag TEXT NOT NULL, spec TEXT NOT NULL, state TEXT NOT NULL,"
+	"  step INTEGER NOT NULL, step_start_ms INTEGER NOT NULL,"
+	"  step_version INTEGER NOT NULL, reason TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+	"  rev INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX rollouts_active ON rollouts(flag)"
+	"  WHERE state IN ('running', 'paused');"
+	"CREATE INDEX rollouts_flag ON rollouts(flag, id);"
+	"CREATE TABLE decisions(id INTEGER PRIMARY KEY,"
+	"  rollout_id INTEGER NOT NULL, time_ms INTEGER NOT NULL,"
+	"  body TEXT NOT NULL);"
+	"CREATE INDEX decisions_rollout ON decisions(rollout_id, id);",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* Which connections run a statement. */
+enum { ON_WRITE = 1, ON_READ = 2, ON_BOTH = ON_WRITE | ON_READ };
+
+#define ROLLOUT_COLS "id, flag, spec, state, step, step_start_ms," \
+	" step_version, reason, created_ms, updated_ms, rev"
+
+static const struct {
+	int on;
+	const char *sql;
+} statements[S_COUNT] = {
+	[S_BEGIN_WRITE] = { ON_WRITE, "BEGIN IMMEDIATE" },
+	[S_BEGIN_READ] = { ON_READ, "BEGIN" },
+	[S_COMMIT] = { ON_BOTH, "COMMIT" },
+	[S_ROLLBACK] = { ON_BOTH, "ROLLBACK" },
+	[S_VERSION_GET] = { ON_BOTH,
+		"SELECT value FROM meta WHERE key = 'config_version'" },
+	[S_VERSION_BUMP] = { ON_WRITE, "UPDATE meta SET value = value + 1"
+		" WHERE key = 'config_version'" },
+	[S_FLAG_GET] = { ON_BOTH, "SELECT body FROM flags WHERE key = ?1" },
+	[S_FLAGS_ALL] = { ON_READ, "SELECT body FROM flags ORDER BY key" },
+	[S_FLAG_UPSERT] = { ON_WRITE, "INSERT INTO flags(key, body,"
+		" updated_ms) VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET"
+		" body = excluded.body, updated_ms = excluded.updated_ms" },
+	[S_FLAG_DELETE] = { ON_WRITE, "DELETE FROM flags WHERE key = ?1" },
+	[S_BATCH_INSERT] = { ON_WRITE, "INSERT OR IGNORE INTO batches("
+		"batch_id, instance_id, received_ms, windows, dropped_batches,"
+		" dropped_windows) VALUES(?1, ?2, ?3, ?4, ?5, ?6)" },
+	[S_WIN_UPSERT] = { ON_WRITE, "INSERT INTO windows(flag, arm,"
+		" config_version, window_ms, exposures, errors, latency_zero,"
+		" latency) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		" ON CONFLICT DO UPDATE SET"
+		" exposures = exposures + excluded.exposures,"
+		" errors = errors + excluded.errors,"
+		" latency_zero = latency_zero + excluded.latency_zero,"
+		" latency = canary_hist_merge(latency, excluded.latency)" },
+	[S_METRIC_UPSERT] = { ON_WRITE, "INSERT INTO metrics(flag, arm,"
+		" config_version, window_ms, name, count, sum)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT DO UPDATE SET count = count + excluded.count,"
+		" sum = sum + excluded.sum" },
+	[S_TOTAL_UPSERT] = { ON_WRITE, "INSERT INTO totals(flag, arm,"
+		" exposures, errors) VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE"
+		" SET exposures = exposures + excluded.exposures,"
+		" errors = errors + excluded.errors" },
+	[S_STATS_WIN] = { ON_READ, "SELECT arm, exposures, errors,"
+		" latency_zero, latency FROM windows WHERE flag = ?1"
+		" AND (?2 IS NULL OR config_version = ?2) AND window_ms >= ?3"
+		" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5" },
+	[S_TOTALS] = { ON_READ, "SELECT flag, arm, exposures, errors"
+		" FROM totals ORDER BY flag, arm" },
+	[S_PRUNE_BATCHES] = { ON_WRITE,
+		"DELETE FROM batches WHERE received_ms < ?1" },
+	[S_ROLLOUT_INSERT] = { ON_WRITE, "INSERT INTO rollouts(flag, spec,"
+		" state, step, step_start_ms, step_version, reason, created_ms,"
+		" updated_ms, rev) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 1)" },
+	[S_ROLLOUT_UPDATE] = { ON_WRITE, "UPDATE rollouts SET state = ?1,"
+		" step = ?2, step_start_ms = ?3, step_version = ?4, reason = ?5,"
+		" updated_ms = ?6, rev = rev + 1 WHERE id = ?7 AND rev = ?8" },
+	[S_DECISION_INSERT] = { ON_WRITE, "INSERT INTO decisions(rollout_id,"
+		" time_ms, body) VALUES(?1, ?2, ?3)" },
+	[S_ROLLOUT_LATEST] = { ON_READ, "SELECT " ROLLOUT_COLS
+		" FROM rollouts WHERE flag = ?1 ORDER BY id DESC LIMIT 1" },
+	[S_ROLLOUTS_ACTIVE] = { ON_READ, "SELECT " ROLLOUT_COLS
+		" FROM rollouts WHERE state IN ('running', 'paused')"
+		" ORDER BY id" },
+	[S_ROLLOUTS_LATEST_ALL] = { ON_READ, "SELECT " ROLLOUT_COLS
+		" FROM rollouts WHERE id IN (SELECT MAX(id) FROM rollouts"
+		" GROUP BY flag) ORDER BY flag" },
+	[S_DECISIONS_COUNT] = { ON_READ, "SELECT COUNT(*) FROM decisions"
+		" WHERE rollout_id = ?1" },
+	[S_DECISIONS_LAST] = { ON_READ, "SELECT body FROM (SELECT id, body"
+		" FROM decisions WHERE rollout_id = ?1 ORDER BY id DESC"
+		" LIMIT ?2) ORDER BY id" },
+};
+
+/* ---- statements and transactions ------------------------------------ */
+
+void cs_sqlite_reset(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+int cs_sqlite_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	cs_sqlite_reset(st);
+	return rc == SQLITE_DONE ? CANARY_OK : CANARY_ESTORAGE;
+}
+
+uint64_t cs_sqlite_u64(sqlite3_stmt *st, int col)
+{
+	sqlite3_int64 v = sqlite3_column_int64(st, col);
+
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+const char *cs_sqlite_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? (const char *)t : "";
+}
+
+int cs_sqlite_lookup(sqlite3_stmt *st, const char *key, int absent,
+	cs_sqlite_read_fn read, void *out)
+{
+	int rc;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		rc = read(st, out);
+		break;
+	case SQLITE_DONE:
+		rc = absent;
+		break;
+	default:
+		rc = CANARY_ESTORAGE;
+		break;
+	}
+	cs_sqlite_reset(st);
+	return rc;
+}
+
+/* Commit, or roll back when `rc` says the transaction failed. */
+static int finish(cs_sqlite_conn *c, int rc)
+{
+	if (rc == CANARY_OK) {
+		rc = cs_sqlite_done(c->st[S_COMMIT]);
+		if (rc == CANARY_OK)
+			return CANARY_OK;
+	}
+	if (!sqlite3_get_autocommit(c->db))
+		cs_sqlite_done(c->st[S_ROLLBACK]);
+	return rc;
+}
+
+int cs_sqlite_write_begin(struct cs_store_impl *s)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->write_lock);
+	rc = cs_sqlite_done(s->w.st[S_BEGIN_WRITE]);
+	if (rc != CANARY_OK)
+		pthread_mutex_unlock(&s->write_lock);
+	return rc;
+}
+
+int cs_sqlite_write_end(struct cs_store_impl *s, int rc)
+{
+	rc = finish(&s->w, rc);
+	pthread_mutex_unlock(&s->write_lock);
+	return rc;
+}
+
+/* Take an idle reader, waiting for one if all are busy. */
+static cs_sqlite_conn *take_reader(struct cs_store_impl *s)
+{
+	cs_sqlite_conn *c;
+
+	pthread_mutex_lock(&s->read_lock);
+	while (s->nidle == 0)
+		pthread_cond_wait(&s->reader_free, &s->read_lock);
+	c = s->idle[--s->nidle];
+	pthread_mutex_unlock(&s->read_lock);
+	return c;
+}
+
+static void give_back(struct cs_store_impl *s, cs_sqlite_conn *c)
+{
+	pthread_mutex_lock(&s->read_lock);
+	s->idle[s->nidle++] = c;
+	pthread_cond_signal(&s->reader_free);
+	pthread_mutex_unlock(&s->read_lock);
+}
+
+cs_sqlite_conn *cs_sqlite_read_begin(struct cs_store_impl *s)
+{
+	cs_sqlite_conn *c = take_reader(s);
+
+	if (cs_sqlite_done(c->st[S_BEGIN_READ]) != CANARY_OK) {
+		give_back(s, c);
+		return NULL;
+	}
+	return c;
+}
+
+int cs_sqlite_read_end(struct cs_store_impl *s, cs_sqlite_conn *c, int rc)
+{
+	rc = finish(c, rc);
+	give_back(s, c);
+	return rc;
+}
+
+/* ---- opening: pragmas, migrations, statements ------------------------ */
+
+static int exec_pragma(sqlite3 *db, const char *pragma, const char *expect)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = CANARY_ESTORAGE;
+
+	if (sqlite3_prepare_v2(db, pragma, -1, &st, NULL) != SQLITE_OK)
+		return rc;
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		if (!expect || sqlite3_stricmp(
+			(const char *)sqlite3_column_text(st, 0), expect) == 0)
+			rc = CANARY_OK;
+		break;
+	case SQLITE_DONE:
+		rc = expect ? CANARY_ESTORAGE : CANARY_OK;
+		break;
+	default:
+		break;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int get_schema_version(sqlite3 *db, int *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = CANARY_ESTORAGE;
+
+	*out = 0;
+	if (sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS schema_version("
+		"version INTEGER NOT NULL)", NULL, NULL, NULL) != SQLITE_OK)
+		return rc;
+	if (sqlite3_prepare_v2(db, "SELECT MAX(version) FROM schema_version",
+		-1, &st, NULL) != SQLITE_OK)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		rc = CANARY_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int apply_migration(sqlite3 *db, int version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = CANARY_ESTORAGE;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return rc;
+	if (sqlite3_exec(db, migrations[version - 1], NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto done;
+	if (sqlite3_prepare_v2(db, "INSERT INTO schema_version(version)"
+		" VALUES(?1)", -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_int(st, 1, version);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto done;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		rc = CANARY_OK;
+done:
+	sqlite3_finalize(st);
+	if (rc != CANARY_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int migrate(struct cs_store_impl *s, char *err, size_t errlen)
+{
+	int v;
+
+	if (get_schema_version(s->w.db, &v) != CANARY_OK) {
+		snprintf(err, errlen, "reading schema version: %s",
+			sqlite3_errmsg(s->w.db));
+		return CANARY_ESTORAGE;
+	}
+	if (v > SCHEMA_VERSION) {
+		snprintf(err, errlen, "database schema %d is newer than this "
+			"server's (%d)", v, SCHEMA_VERSION);
+		return CANARY_ESTORAGE;
+	}
+	for (; v < SCHEMA_VERSION; v++) {
+		if (apply_migration(s->w.db, v + 1) != CANARY_OK) {
+			snprintf(err, errlen, "migration %d: %s", v + 1,
+				sqlite3_errmsg(s->w.db));
+			return CANARY_ESTORAGE;
+		}
+	}
+	s->schema_version = v;
+	return CANARY_OK;
+}
+
+static int configure(sqlite3 *db, cs_sync_mode sync, char *err, size_t errlen)
+{
+	sqlite3_busy_timeout(db, 5000);
+	if (exec_pragma(db, "PRAGMA journal_mode=WAL", "wal") != CANARY_OK) {
+		snprintf(err, errlen, "cannot enable WAL mode");
+		return CANARY_ESTORAGE;
+	}
+	if (exec_pragma(db, sync == CS_SYNC_NORMAL ?
+		"PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL", NULL) !=
+	    CANARY_OK) {
+		snprintf(err, errlen, "cannot set synchronous mode");
+		return CANARY_ESTORAGE;
+	}
+	return CANARY_OK;
+}
+
+/* Prepare the statements that run on a connection of role `on`. */
+static int prepare(cs_sqlite_conn *c, int on, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < S_COUNT; i++) {
+		if (!(statements[i].on & on))
+			continue;
+		if (sqlite3_prepare_v3(c->db, statements[i].sql, -1,
+			SQLITE_PREPARE_PERSISTENT, &c->st[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "preparing statement %d: %s", i,
+				sqlite3_errmsg(c->db));
+			return CANARY_ESTORAGE;
+		}
+	}
+	return CANARY_OK;
+}
+
+static void conn_close(cs_sqlite_conn *c)
+{
+	int i;
+
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	memset(c, 0, sizeof(*c));
+}
+
+static int open_writer(struct cs_store_impl *s, const cs_store_options *o,
+	char *err, size_t errlen)
+{
+	int rc;
+
+	if (sqlite3_open_v2(o->location, &s->w.db, SQLITE_OPEN_READWRITE |
+		SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "opening %s: %s", o->location,
+			s->w.db ? sqlite3_errmsg(s->w.db) : "out of memory");
+		return CANARY_ESTORAGE;
+	}
+	rc = configure(s->w.db, o->sync, err, errlen);
+	if (rc == CANARY_OK && cs_hist_blob_register(s->w.db) != CANARY_OK) {
+		snprintf(err, errlen, "cannot register SQL functions");
+		rc = CANARY_ESTORAGE;
+	}
+	if (rc == CANARY_OK)
+		rc = migrate(s, err, errlen);
+	if (rc == CANARY_OK)
+		rc = prepare(&s->w, ON_WRITE, err, errlen);
+	return rc;
+}
+
+/* Read-only connections to the migrated database: in WAL mode each reads
+ * the last commit while the writer works. */
+static int open_readers(struct cs_store_impl *s, const cs_store_options *o,
+	char *err, size_t errlen)
+{
+	unsigned int n = o->readers ? o->readers : 4, i;
+	int rc = CANARY_OK;
+
+	s->readers = calloc(n, sizeof(*s->readers));
+	s->idle = calloc(n, sizeof(*s->idle));
+	if (!s->readers || !s->idle) {
+		snprintf(err, errlen, "out of memory");
+		return CANARY_ENOMEM;
+	}
+	for (i = 0; rc == CANARY_OK && i < n; i++) {
+		cs_sqlite_conn *c = &s->readers[i];
+
+		s->nreaders++;
+		if (sqlite3_open_v2(o->location, &c->db, SQLITE_OPEN_READONLY |
+			SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "opening %s to read: %s",
+				o->location, c->db ? sqlite3_errmsg(c->db) :
+				"out of memory");
+			return CANARY_ESTORAGE;
+		}
+		sqlite3_busy_timeout(c->db, 5000);
+		rc = prepare(c, ON_READ, err, errlen);
+		s->idle[s->nidle++] = c;
+	}
+	return rc;
+}
+
+void cs_sqlite_close(struct cs_store_impl *s)
+{
+	unsigned int i;
+
+	if (!s)
+		return;
+	/* Readers first: the writer's close checkpoints the WAL. */
+	for (i = 0; i < s->nreaders; i++)
+		conn_close(&s->readers[i]);
+	conn_close(&s->w);
+	free(s->readers);
+	free(s->idle);
+	pthread_cond_destroy(&s->reader_free);
+	pthread_mutex_destroy(&s->read_lock);
+	pthread_mutex_destroy(&s->write_lock);
+	free(s);
+}
+
+int cs_sqlite_open(struct cs_store_impl **out, const cs_store_options *o,
+	char *err, size_t errlen)
+{
+	struct cs_store_impl *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return CANARY_ENOMEM;
+	}
+	pthread_mutex_init(&s->write_lock, NULL);
+	pthread_mutex_init(&s->read_lock, NULL);
+	pthread_cond_init(&s->reader_free, NULL);
+	rc = open_writer(s, o, err, errlen);
+	if (rc == CANARY_OK)
+		rc = open_readers(s, o, err, errlen);
+	if (rc != CANARY_OK) {
+		cs_sqlite_close(s);
+		return rc;
+	}
+	*out = s;
+	return CANARY_OK;
+}
+
+int cs_sqlite_schema_version(struct cs_store_impl *s)
+{
+	return s->schema_version;
+}

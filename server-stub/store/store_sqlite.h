@@ -1,0 +1,120 @@
+/*
+ * store_sqlite.h - inside the SQLite backend (private to store_sqlite*.c;
+ * the only header that names a SQLite type).
+ *
+ *   store_sqlite_backend.c   the backend table (storage_backend.h)
+ *   store_sqlite.c           schema, migrations, every statement's SQL,
+ *                            connections, transactions
+ *   store_sqlite_flags.c     flags and the config version
+ *   store_sqlite_ingest.c    event ingest, stats, totals, pruning
+ *   store_sqlite_rollouts.c  rollouts and their decisions
+ *   hist_blob.c              latency histograms as BLOBs
+ *
+ * One write connection behind `write_lock` runs every write transaction
+ * (BEGIN IMMEDIATE ... COMMIT). Reads take one of a few read-only
+ * connections from a pool (`idle`, behind `read_lock`) and run in a
+ * deferred transaction there: in WAL mode a reader sees the last commit,
+ * one snapshot for the whole transaction, and never waits for the writer
+ * nor it for them. A connection is used by one thread at a time
+ * (SQLITE_OPEN_NOMUTEX): the write lock or the pool guarantees it.
+ */
+#ifndef CS_STORE_SQLITE_H
+#define CS_STORE_SQLITE_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/storage_backend.h"
+
+/* Every statement the backend runs, prepared once per connection. */
+enum {
+	S_BEGIN_WRITE, S_BEGIN_READ, S_COMMIT, S_ROLLBACK,
+	S_VERSION_GET, S_VERSION_BUMP,
+	S_FLAG_GET, S_FLAGS_ALL, S_FLAG_UPSERT, S_FLAG_DELETE,
+	S_BATCH_INSERT, S_WIN_UPSERT, S_METRIC_UPSERT, S_TOTAL_UPSERT,
+	S_STATS_WIN, S_TOTALS, S_PRUNE_BATCHES,
+	S_ROLLOUT_INSERT, S_ROLLOUT_UPDATE, S_DECISION_INSERT,
+	S_ROLLOUT_LATEST, S_ROLLOUTS_ACTIVE, S_ROLLOUTS_LATEST_ALL,
+	S_DECISIONS_COUNT, S_DECISIONS_LAST,
+	S_COUNT
+};
+
+/* One connection and its statements (NULL: not run on this one). */
+typedef struct cs_sqlite_conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[S_COUNT];
+} cs_sqlite_conn;
+
+struct cs_store_impl {
+	cs_sqlite_conn w;             /* the write connection */
+	pthread_mutex_t write_lock;
+	cs_sqlite_conn *readers;      /* read-only connections */
+	unsigned int nreaders;
+	cs_sqlite_conn **idle;        /* the readers not in use (a stack) */
+	unsigned int nidle;
+	pthread_mutex_t read_lock;    /* guards idle, nidle */
+	pthread_cond_t reader_free;
+	int schema_version;
+};
+
+/* store_sqlite.c */
+int cs_sqlite_open(struct cs_store_impl **out, const cs_store_options *o,
+	char *err, size_t errlen);
+void cs_sqlite_close(struct cs_store_impl *s);
+int cs_sqlite_schema_version(struct cs_store_impl *s);
+
+/* Run a statement that returns no rows; reset it either way. */
+int cs_sqlite_done(sqlite3_stmt *st);
+void cs_sqlite_reset(sqlite3_stmt *st);
+uint64_t cs_sqlite_u64(sqlite3_stmt *st, int col);
+const char *cs_sqlite_text(sqlite3_stmt *st, int col); /* "" for NULL */
+
+/* Look one row up by a text key: `read` it into `out`, or return `absent`
+ * when there is none. */
+typedef int (*cs_sqlite_read_fn)(sqlite3_stmt *st, void *out);
+int cs_sqlite_lookup(sqlite3_stmt *st, const char *key, int absent,
+	cs_sqlite_read_fn read, void *out);
+
+/* The write transaction: lock, BEGIN IMMEDIATE; then commit (or roll back
+ * when rc says so) and unlock. */
+int cs_sqlite_write_begin(struct cs_store_impl *s);
+int cs_sqlite_write_end(struct cs_store_impl *s, int rc);
+
+/* A read transaction on a read connection; NULL when none could begin. */
+cs_sqlite_conn *cs_sqlite_read_begin(struct cs_store_impl *s);
+int cs_sqlite_read_end(struct cs_store_impl *s, cs_sqlite_conn *c, int rc);
+
+/* store_sqlite_flags.c */
+int cs_sqlite_version(cs_sqlite_conn *c, uint64_t *out);
+int cs_sqlite_config(struct cs_store_impl *s, canary__config **out);
+int cs_sqlite_flag_get(struct cs_store_impl *s, const char *key,
+	canary__flag *out);
+int cs_sqlite_flag_put(struct cs_store_impl *s, const canary__flag *flag,
+	cs_put_mode mode, bool *created, uint64_t *version);
+int cs_sqlite_flag_modify(struct cs_store_impl *s, const char *key,
+	cs_modify_fn fn, void *ctx, uint64_t *version);
+int cs_sqlite_flag_delete(struct cs_store_impl *s, const char *key,
+	uint64_t *version);
+/* Inside a write transaction: modify one flag; bump the version. */
+int cs_sqlite_modify_in(struct cs_store_impl *s, const char *key,
+	cs_modify_fn fn, void *ctx);
+int cs_sqlite_bump_in(struct cs_store_impl *s, uint64_t *version);
+
+/* store_sqlite_ingest.c */
+int cs_sqlite_ingest(struct cs_store_impl *s, const cs_batch *batch,
+	uint64_t now_ms, uint64_t width_ms, bool *duplicate);
+int cs_sqlite_stats(struct cs_store_impl *s, const char *flag,
+	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS]);
+int cs_sqlite_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx);
+int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
+	uint64_t *removed);
+
+/* store_sqlite_rollouts.c */
+int cs_sqlite_rollout_write(struct cs_store_impl *s,
+	const cs_rollout_change *change, uint64_t *version);
+int cs_sqlite_rollout_get(struct cs_store_impl *s, const char *flag,
+	cs_rollout *out, cs_history *history);
+int cs_sqlite_rollouts_each(struct cs_store_impl *s, cs_rollout_set set,
+	cs_rollout_fn fn, void *ctx);
+
+#endif

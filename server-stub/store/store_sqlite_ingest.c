@@ -1,0 +1,217 @@
+/*
+ * store_sqlite_ingest.c - event batches in SQLite: the batch id claimed
+ * and the windows counted in one transaction (`batches`, `windows` with
+ * their latency BLOBs, `metrics`, `totals`), sums per arm, lifetime
+ * totals, and forgetting old batch ids.
+ */
+#include "store/store_sqlite.h"
+
+#include <stdlib.h>
+
+#include "store/hist_blob.h"
+
+/* Bind the (flag, arm, config_version, window) key shared by the upserts. */
+static void bind_key(sqlite3_stmt *st, const cs_window *w, uint64_t window)
+{
+	sqlite3_bind_text(st, 1, w->flag, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)w->arm);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)w->config_version);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)window);
+}
+
+static int upsert_window(cs_sqlite_conn *c, const cs_window *w,
+	uint64_t window)
+{
+	sqlite3_stmt *st = c->st[S_WIN_UPSERT];
+	unsigned char *blob = NULL;
+	size_t blen = 0;
+	int rc = cs_hist_blob_encode(w->bins, w->nbins, &blob, &blen);
+
+	if (rc != CANARY_OK)
+		return rc;
+	bind_key(st, w, window);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)w->exposures);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)w->errors);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)w->latency_zero);
+	if (blob)
+		sqlite3_bind_blob64(st, 8, blob, blen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+	rc = cs_sqlite_done(st);
+	free(blob);
+	return rc;
+}
+
+static int upsert_metrics(cs_sqlite_conn *c, const cs_window *w,
+	uint64_t window)
+{
+	sqlite3_stmt *st = c->st[S_METRIC_UPSERT];
+	size_t i;
+	int rc = CANARY_OK;
+
+	for (i = 0; rc == CANARY_OK && i < w->nmetrics; i++) {
+		bind_key(st, w, window);
+		sqlite3_bind_text(st, 5, w->metrics[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)w->metrics[i].count);
+		sqlite3_bind_double(st, 7, w->metrics[i].sum);
+		rc = cs_sqlite_done(st);
+	}
+	return rc;
+}
+
+static int upsert_total(cs_sqlite_conn *c, const cs_window *w)
+{
+	sqlite3_stmt *st = c->st[S_TOTAL_UPSERT];
+
+	sqlite3_bind_text(st, 1, w->flag, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)w->arm);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)w->exposures);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)w->errors);
+	return cs_sqlite_done(st);
+}
+
+static int ingest_window(cs_sqlite_conn *c, const cs_window *w,
+	uint64_t window)
+{
+	int rc = upsert_window(c, w, window);
+
+	if (rc == CANARY_OK)
+		rc = upsert_metrics(c, w, window);
+	if (rc == CANARY_OK)
+		rc = upsert_total(c, w);
+	return rc;
+}
+
+/* Claim the batch id; *fresh is false when it was seen before. */
+static int claim_batch(cs_sqlite_conn *c, const cs_batch *b, uint64_t now,
+	bool *fresh)
+{
+	sqlite3_stmt *st = c->st[S_BATCH_INSERT];
+	int rc;
+
+	sqlite3_bind_text(st, 1, b->batch_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, b->instance_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)b->count);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)b->dropped_batches);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)b->dropped_windows);
+	rc = cs_sqlite_done(st);
+	*fresh = rc == CANARY_OK && sqlite3_changes(c->db) == 1;
+	return rc;
+}
+
+int cs_sqlite_ingest(struct cs_store_impl *s, const cs_batch *b, uint64_t now,
+	uint64_t width_ms, bool *duplicate)
+{
+	uint64_t window = width_ms ? now / width_ms * width_ms : now;
+	bool fresh = false;
+	size_t i;
+	int rc;
+
+	*duplicate = false;
+	rc = cs_sqlite_write_begin(s);
+	if (rc != CANARY_OK)
+		return rc;
+	rc = claim_batch(&s->w, b, now, &fresh);
+	for (i = 0; rc == CANARY_OK && fresh && i < b->count; i++)
+		rc = ingest_window(&s->w, &b->windows[i], window);
+	rc = cs_sqlite_write_end(s, rc);
+	if (rc == CANARY_OK)
+		*duplicate = !fresh;
+	return rc;
+}
+
+static void bind_filter(sqlite3_stmt *st, const char *flag,
+	const cs_stats_filter *f)
+{
+	sqlite3_bind_text(st, 1, flag, -1, SQLITE_STATIC);
+	if (f && f->has_config_version)
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)f->config_version);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_int64(st, 3, f ? (sqlite3_int64)f->since_ms : 0);
+	sqlite3_bind_int64(st, 4, f ? (sqlite3_int64)f->until_ms : 0);
+	sqlite3_bind_int64(st, 5, f ? (sqlite3_int64)f->min_config_version : 0);
+}
+
+/* Sum matching rows per arm; histograms merge in C from their blobs. */
+static int stats_windows(cs_sqlite_conn *c, const char *flag,
+	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS])
+{
+	sqlite3_stmt *st = c->st[S_STATS_WIN];
+	int step = SQLITE_DONE, rc = CANARY_OK;
+
+	bind_filter(st, flag, f);
+	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		int arm = sqlite3_column_int(st, 0);
+		cs_arm_stats *a;
+
+		if (arm < 0 || arm >= CS_ARMS)
+			continue;
+		a = &out[arm];
+		a->exposures += cs_sqlite_u64(st, 1);
+		a->errors += cs_sqlite_u64(st, 2);
+		a->latency.zero += cs_sqlite_u64(st, 3);
+		a->latency.total += cs_sqlite_u64(st, 3);
+		a->windows++;
+		rc = cs_hist_blob_add_to(sqlite3_column_blob(st, 4),
+			(size_t)sqlite3_column_bytes(st, 4), &a->latency);
+	}
+	cs_sqlite_reset(st);
+	if (rc != CANARY_OK)
+		return rc;
+	return step == SQLITE_DONE ? CANARY_OK : CANARY_ESTORAGE;
+}
+
+int cs_sqlite_stats(struct cs_store_impl *s, const char *flag,
+	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS])
+{
+	cs_sqlite_conn *c = cs_sqlite_read_begin(s);
+
+	if (!c)
+		return CANARY_ESTORAGE;
+	return cs_sqlite_read_end(s, c, stats_windows(c, flag, f, out));
+}
+
+int cs_sqlite_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx)
+{
+	cs_sqlite_conn *c = cs_sqlite_read_begin(s);
+	sqlite3_stmt *st;
+	int step;
+
+	if (!c)
+		return CANARY_ESTORAGE;
+	st = c->st[S_TOTALS];
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		int arm = sqlite3_column_int(st, 1);
+
+		if (arm >= 0 && arm < CS_ARMS)
+			fn(cs_sqlite_text(st, 0), (cs_arm)arm,
+				cs_sqlite_u64(st, 2), cs_sqlite_u64(st, 3), ctx);
+	}
+	cs_sqlite_reset(st);
+	return cs_sqlite_read_end(s, c, step == SQLITE_DONE ? CANARY_OK :
+		CANARY_ESTORAGE);
+}
+
+int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
+	uint64_t *removed)
+{
+	sqlite3_stmt *st = s->w.st[S_PRUNE_BATCHES];
+	uint64_t n = 0;
+	int rc;
+
+	if (!r->batches_before_ms)
+		return CANARY_OK;
+	rc = cs_sqlite_write_begin(s);
+	if (rc != CANARY_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)r->batches_before_ms);
+	rc = cs_sqlite_done(st);
+	if (rc == CANARY_OK)
+		n = (uint64_t)sqlite3_changes(s->w.db);
+	rc = cs_sqlite_write_end(s, rc);
+	if (rc == CANARY_OK && removed)
+		*removed = n;
+	return rc;
+}

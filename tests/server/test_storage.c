@@ -1,0 +1,394 @@
+/*
+ * test_storage.c - the storage interface (store/storage.h) against the
+ * SQLite backend: schema migration and refusal of a newer schema, flags
+ * with their version bumps and the change hook, ingest idempotent by
+ * batch id, stats and totals, rollout changes guarded by revision with
+ * their decisions, retention.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "alloc.h"
+#include "store_fixture.h"
+
+/* ---- the change hook ------------------------------------------------- */
+
+typedef struct seen {
+	uint64_t versions[16];
+	size_t count[16];
+	size_t n;
+} seen;
+
+static void record(const canary__config *c, void *arg)
+{
+	seen *s = arg;
+
+	if (s->n < 16) {
+		s->versions[s->n] = c->version;
+		s->count[s->n] = c->count;
+	}
+	s->n++;
+}
+
+static void test_open_migrates_and_refuses_newer(void **state)
+{
+	cs_store_options o;
+	cs_store *s = fx_open();
+	sqlite3 *db = NULL;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(cs_store_schema_version(s), 2);
+	cs_store_close(s);
+	/* Reopening an up-to-date database changes nothing. */
+	s = fx_open();
+	assert_int_equal(cs_store_schema_version(s), 2);
+	cs_store_close(s);
+
+	assert_int_equal(sqlite3_open(fx_db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version(version)"
+		" VALUES(99)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	memset(&o, 0, sizeof(o));
+	o.location = fx_db_path;
+	s = NULL;
+	assert_int_equal(cs_store_open(&s, &o, err, sizeof(err)),
+		CANARY_ESTORAGE);
+	assert_null(s);
+	assert_non_null(strstr(err, "newer"));
+}
+
+static int rename_flag(const canary__flag *cur, canary__flag *next,
+	void *arg)
+{
+	(void)cur;
+	(void)arg;
+	fx_flag("renamed", 0, next);
+	return CANARY_OK;
+}
+
+static int set_half(const canary__flag *cur, canary__flag *next, void *arg)
+{
+	(void)arg;
+	fx_flag(cur->key, 5000, next);
+	return CANARY_OK;
+}
+
+static void test_flags_versions_and_hook(void **state)
+{
+	const canary__alloc *a = canary__alloc_default();
+	cs_store *s = fx_open();
+	canary__flag f;
+	canary__config *c = NULL;
+	seen hook;
+	bool created = false;
+	uint64_t v = 0;
+
+	(void)state;
+	memset(&hook, 0, sizeof(hook));
+	cs_store_on_change(s, record, &hook);
+	fx_flag("a", 100, &f);
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_CREATE, &created, &v),
+		CANARY_OK);
+	assert_true(created);
+	assert_int_equal(v, 2);
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_CREATE, NULL, NULL),
+		CS_EEXISTS);
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, &created, &v),
+		CANARY_OK);
+	assert_false(created);
+	assert_int_equal(v, 3);
+	canary__flag_clear(a, &f);
+
+	assert_int_equal(cs_store_flag_modify(s, "a", set_half, NULL, &v),
+		CANARY_OK);
+	assert_int_equal(v, 4);
+	/* A modify may not rename: refused, nothing written, no bump. */
+	assert_int_equal(cs_store_flag_modify(s, "a", rename_flag, NULL, NULL),
+		CANARY_EINVAL);
+	assert_int_equal(cs_store_flag_modify(s, "nope", set_half, NULL, NULL),
+		CS_ENOTFOUND);
+	assert_int_equal(cs_store_flag_get(s, "a", &f), CANARY_OK);
+	assert_int_equal(f.rollout_bp, 5000);
+	canary__flag_clear(a, &f);
+	assert_int_equal(cs_store_flag_get(s, "renamed", &f), CS_ENOTFOUND);
+
+	assert_int_equal(cs_store_flag_delete(s, "a", &v), CANARY_OK);
+	assert_int_equal(v, 5);
+	assert_int_equal(cs_store_flag_delete(s, "a", NULL), CS_ENOTFOUND);
+	assert_int_equal(cs_store_config(s, &c), CANARY_OK);
+	assert_int_equal(c->version, 5);
+	assert_int_equal(c->count, 0);
+	canary__config_free(a, c);
+
+	/* Every committed change, in order, with what it committed. */
+	assert_int_equal(hook.n, 4);
+	assert_int_equal(hook.versions[0], 2);
+	assert_int_equal(hook.count[0], 1);
+	assert_int_equal(hook.versions[1], 3);
+	assert_int_equal(hook.versions[2], 4);
+	assert_int_equal(hook.versions[3], 5);
+	assert_int_equal(hook.count[3], 0);
+	cs_store_close(s);
+}
+
+typedef struct sum {
+	uint64_t exposures, errors;
+	size_t rows;
+} sum;
+
+static void add_total(const char *flag, cs_arm arm, uint64_t exposures,
+	uint64_t errors, void *arg)
+{
+	sum *t = arg;
+
+	(void)flag;
+	(void)arm;
+	t->exposures += exposures;
+	t->errors += errors;
+	t->rows++;
+}
+
+static void ingest(cs_store *s, unsigned int id, const char *arm,
+	uint64_t cv, uint64_t exposures, bool expect_duplicate)
+{
+	cs_batch b;
+	bool dup = !expect_duplicate;
+
+	fx_batch(id, "f", arm, cv, exposures, 1, &b);
+	assert_int_equal(cs_store_ingest(s, &b, 1764000000000ull, 10000, &dup),
+		CANARY_OK);
+	assert_int_equal(dup, expect_duplicate);
+	cs_batch_clear(&b);
+}
+
+static void test_ingest_stats_totals_prune(void **state)
+{
+	cs_store *s = fx_open();
+	cs_arm_stats *arms = calloc(CS_ARMS, sizeof(*arms));
+	cs_stats_filter f;
+	uint64_t removed = 0;
+	cs_retention r;
+	sum t;
+
+	(void)state;
+	assert_non_null(arms);
+	ingest(s, 1, "canary", 2, 10, false);
+	ingest(s, 1, "canary", 2, 10, true);  /* a replay counts nothing */
+	ingest(s, 2, "stable", 2, 30, false);
+	ingest(s, 3, "canary", 3, 5, false);
+
+	assert_int_equal(cs_store_stats(s, "f", NULL, arms), CANARY_OK);
+	assert_int_equal(arms[CS_ARM_CANARY].exposures, 15);
+	assert_int_equal(arms[CS_ARM_CANARY].errors, 2);
+	assert_int_equal(arms[CS_ARM_CANARY].windows, 2);
+	assert_int_equal(canary__hist_count(&arms[CS_ARM_CANARY].latency), 4);
+	assert_int_equal(arms[CS_ARM_STABLE].exposures, 30);
+
+	memset(&f, 0, sizeof(f));
+	f.has_config_version = true;
+	f.config_version = 2;
+	assert_int_equal(cs_store_stats(s, "f", &f, arms), CANARY_OK);
+	assert_int_equal(arms[CS_ARM_CANARY].exposures, 10);
+	memset(&f, 0, sizeof(f));
+	f.min_config_version = 3;
+	assert_int_equal(cs_store_stats(s, "f", &f, arms), CANARY_OK);
+	assert_int_equal(arms[CS_ARM_CANARY].exposures, 5);
+	assert_int_equal(arms[CS_ARM_STABLE].exposures, 0);
+	assert_int_equal(cs_store_stats(s, "other", NULL, arms), CANARY_OK);
+	assert_int_equal(arms[CS_ARM_CANARY].windows, 0);
+
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(cs_store_totals(s, add_total, &t), CANARY_OK);
+	assert_int_equal(t.exposures, 45);
+	assert_int_equal(t.errors, 3);
+	assert_int_equal(t.rows, 2);
+
+	/* Forgotten batch ids: a replay is counted again. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(cs_store_prune(s, &r, &removed), CANARY_OK);
+	assert_int_equal(removed, 0);
+	r.batches_before_ms = UINT64_C(1) << 62;
+	assert_int_equal(cs_store_prune(s, &r, &removed), CANARY_OK);
+	assert_int_equal(removed, 3);
+	ingest(s, 1, "canary", 2, 10, false);
+	free(arms);
+	cs_store_close(s);
+}
+
+/* ---- rollouts -------------------------------------------------------- */
+
+static int set_bp(const canary__flag *cur, canary__flag *next, void *arg)
+{
+	fx_flag(cur->key, *(const uint32_t *)arg, next);
+	return CANARY_OK;
+}
+
+static void new_rollout(cs_rollout *r, const char *flag)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->flag, sizeof(r->flag), "%s", flag);
+	cs_rollout_spec_default(&r->spec);
+	r->status = CJ_RUNNING;
+	r->step_start_ms = 1000;
+	r->created_ms = 1000;
+	snprintf(r->reason, sizeof(r->reason), "started");
+}
+
+/* The decisions of the flag's latest rollout, as one JSON array. */
+static int collect(const char *json, size_t len, void *arg)
+{
+	cJSON *d = cJSON_ParseWithLength(json, len);
+
+	assert_non_null(d);
+	cJSON_AddItemToArray(arg, d);
+	return CANARY_OK;
+}
+
+static cJSON *history(cs_store *s, const char *flag, uint64_t last,
+	uint64_t *total)
+{
+	cs_rollout r;
+	cJSON *arr = cJSON_CreateArray();
+	cs_history h = { last, collect, arr, 0 };
+
+	assert_int_equal(cs_store_rollout_get(s, flag, &r, &h), CANARY_OK);
+	*total = h.total;
+	return arr;
+}
+
+static int count_one(const cs_rollout *r, void *arg)
+{
+	(void)r;
+	(*(size_t *)arg)++;
+	return CANARY_OK;
+}
+
+static size_t count(cs_store *s, cs_rollout_set set)
+{
+	size_t n = 0;
+
+	assert_int_equal(cs_store_rollouts_each(s, set, count_one, &n),
+		CANARY_OK);
+	return n;
+}
+
+static void test_rollout_changes(void **state)
+{
+	cs_store *s = fx_open();
+	cs_rollout r, again, read;
+	cs_rollout_change ch;
+	uint32_t bp = 100;
+	uint64_t v = 0, total = 0;
+	cJSON *arr;
+	const cJSON *d;
+
+	(void)state;
+	fx_create(s, "f");
+	new_rollout(&r, "f");
+	memset(&ch, 0, sizeof(ch));
+	ch.rollout = &r;
+	ch.insert = true;
+	ch.modify = set_bp;
+	ch.modify_ctx = &bp;
+	ch.now_ms = 1000;
+	ch.decision = "{\"action\": \"start\"}";
+	assert_int_equal(cs_store_rollout_write(s, &ch, &v), CANARY_OK);
+	assert_int_equal(v, 3);
+	assert_true(r.id > 0);
+	assert_int_equal(r.rev, 1);
+	assert_int_equal(r.step_version, 3);
+
+	/* One active rollout per flag. */
+	new_rollout(&again, "f");
+	ch.rollout = &again;
+	assert_int_equal(cs_store_rollout_write(s, &ch, NULL), CS_ECONFLICT);
+
+	/* An update from a stale read is refused and writes nothing. */
+	read = r;
+	read.rev = 0;
+	ch.rollout = &read;
+	ch.insert = false;
+	ch.modify = NULL;
+	ch.decision = "{\"action\": \"hold\"}";
+	assert_int_equal(cs_store_rollout_write(s, &ch, NULL), CS_ESTALE);
+	read = r;
+	read.status = CJ_PAUSED;
+	ch.now_ms = 2000;
+	assert_int_equal(cs_store_rollout_write(s, &ch, &v), CANARY_OK);
+	assert_int_equal(read.rev, 2);
+	assert_int_equal(read.updated_ms, 2000);
+	assert_int_equal(v, 3); /* no flag change: the version stays */
+
+	/* The history, oldest first; the flag change's config version is
+	 * recorded in its decision. */
+	arr = history(s, "f", 0, &total);
+	assert_int_equal(total, 2);
+	assert_int_equal(cJSON_GetArraySize(arr), 2);
+	d = cJSON_GetArrayItem(arr, 0);
+	assert_string_equal(cJSON_GetObjectItem(d, "action")->valuestring,
+		"start");
+	assert_int_equal(cJSON_GetObjectItem(d, "config_version")->valueint, 3);
+	assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 1),
+		"config_version"));
+	cJSON_Delete(arr);
+	arr = history(s, "f", 1, &total);
+	assert_int_equal(total, 2);
+	assert_int_equal(cJSON_GetArraySize(arr), 1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0),
+		"action")->valuestring, "hold");
+	cJSON_Delete(arr);
+	assert_int_equal(count(s, CS_ROLLOUTS_ACTIVE), 1);
+
+	/* A flag change on a deleted flag: nothing of the change is kept. */
+	assert_int_equal(cs_store_flag_delete(s, "f", NULL), CANARY_OK);
+	read.status = CJ_RUNNING;
+	ch.modify = set_bp;
+	ch.new_step = true;
+	assert_int_equal(cs_store_rollout_write(s, &ch, NULL), CS_ENOTFOUND);
+	assert_int_equal(read.rev, 2);
+	arr = history(s, "f", 0, &total);
+	assert_int_equal(total, 2);
+	cJSON_Delete(arr);
+
+	/* Finished: still the latest, no longer active. */
+	read.status = CJ_ROLLED_BACK;
+	ch.modify = NULL;
+	ch.new_step = false;
+	assert_int_equal(cs_store_rollout_write(s, &ch, NULL), CANARY_OK);
+	assert_int_equal(count(s, CS_ROLLOUTS_ACTIVE), 0);
+	assert_int_equal(count(s, CS_ROLLOUTS_LATEST), 1);
+	assert_int_equal(cs_store_rollout_get(s, "f", &again, NULL), CANARY_OK);
+	assert_int_equal(again.status, CJ_ROLLED_BACK);
+	assert_int_equal(again.rev, 3);
+	assert_int_equal(cs_store_rollout_get(s, "g", &again, NULL),
+		CS_ENOROLLOUT);
+	cs_store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_open_migrates_and_refuses_newer, fx_setup,
+			fx_teardown),
+		cmocka_unit_test_setup_teardown(test_flags_versions_and_hook,
+			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ingest_stats_totals_prune,
+			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rollout_changes, fx_setup,
+			fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
