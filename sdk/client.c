@@ -13,18 +13,45 @@
 
 #define FINAL_FLUSH_MS 500 /* canary_client_free() waits this long at most */
 
+/* The public structs that grow: zeroed, with their version. */
+static int init_versioned(void *p, size_t size, unsigned int version,
+	unsigned int current, const char *what)
+{
+	if (!p)
+		return canary__error_set(CANARY_EINVAL, "%s is NULL", what);
+	if (version != current)
+		return canary__error_set(CANARY_EINVAL,
+			"%s version %u is not supported (this library knows %u)",
+			what, version, current);
+	memset(p, 0, size);
+	*(unsigned int *)p = version; /* the first field of each */
+	return CANARY_OK;
+}
+
 int canary_options_init(canary_options *opts, unsigned int version)
 {
-	if (!opts)
-		return canary__error_set(CANARY_EINVAL, "opts is NULL");
-	if (version != CANARY_OPTIONS_VERSION)
-		return canary__error_set(CANARY_EINVAL,
-			"options version %u is not supported (this library knows %d)",
-			version, CANARY_OPTIONS_VERSION);
-	memset(opts, 0, sizeof(*opts));
-	opts->version = version;
-	opts->log_level = CANARY_LOG_INFO;
-	return CANARY_OK;
+	int rc = init_versioned(opts, sizeof(*opts), version,
+		CANARY_OPTIONS_VERSION, "options");
+
+	if (rc == CANARY_OK)
+		opts->log_level = CANARY_LOG_INFO;
+	return rc;
+}
+
+int canary_details_init(canary_details *details, unsigned int version)
+{
+	int rc = init_versioned(details, sizeof(*details), version,
+		CANARY_DETAILS_VERSION, "details");
+
+	if (rc == CANARY_OK)
+		details->reason = CANARY_REASON_DEFAULT;
+	return rc;
+}
+
+int canary_event_stats_init(canary_event_stats *stats, unsigned int version)
+{
+	return init_versioned(stats, sizeof(*stats), version,
+		CANARY_EVENT_STATS_VERSION, "event stats");
 }
 
 /* Zero means default: fill every default in one place. */
@@ -494,11 +521,23 @@ int canary_flush(canary_client *c, uint32_t timeout_ms)
 	return CANARY_OK;
 }
 
+/* Only the fields of the caller's version are written: the first layout's
+ * are in every version (0 and unknown values included); a field added
+ * later is copied only when out->version has it. */
 int canary_event_stats_get(canary_client *c, canary_event_stats *out)
 {
+	canary_event_stats st;
+
 	if (!c || !out)
 		return canary__error_set(CANARY_EINVAL, "%s is NULL",
 			c ? "out" : "client");
-	canary__events_stats(c->events, out);
+	canary__events_stats(c->events, &st);
+	out->ignored = st.ignored;
+	out->dropped_records = st.dropped_records;
+	out->dropped_batches = st.dropped_batches;
+	out->batches_written = st.batches_written;
+	out->batches_sent = st.batches_sent;
+	out->outbox_batches = st.outbox_batches;
+	out->outbox_bytes = st.outbox_bytes;
 	return CANARY_OK;
 }

@@ -35,6 +35,12 @@ const char *canary_eval_error_name(canary_eval_error code)
 	return eval_error_names[code];
 }
 
+/*
+ * Every field written below is in every version of canary_details (the
+ * first layout), so any `out->version` has room for them: 0 and unknown
+ * values included. A field added in a later version is written only when
+ * out->version is at least that version.
+ */
 static inline bool answer(canary_details *out, canary_arm arm,
 	canary_reason reason, canary_eval_error error)
 {
