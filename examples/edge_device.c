@@ -15,6 +15,10 @@
  * The cache holds what the service sent (a device that was online once
  * starts with it offline); a file applied out of band is not cached, so
  * the device applies it again at each start, as this loop does.
+ *
+ * The budget covers libcanary's own memory only: cJSON (while a config
+ * is parsed), SQLite and libcurl allocate with their own allocators, so a
+ * device budgets for them separately.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <canary/canary.h>
@@ -24,7 +28,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define MEMORY_BUDGET (4u * 1024 * 1024)  /* bytes libcanary may hold */
+#define MEMORY_BUDGET (4u * 1024 * 1024)  /* bytes libcanary itself may hold */
 #define CONFIG_FILE_MAX (256u * 1024)
 
 /* A size header before each block lets free() and realloc() account. */
@@ -176,7 +180,7 @@ int main(int argc, char **argv)
 		apply_config_file(client, config_file, &seen_mtime);
 		/* The device's real work: one reading through the chosen build. */
 		if (i == 0 || i == loops - 1) {
-			canary_details d;
+			canary_details d = CANARY_DETAILS_INIT;
 			bool on = canary_evaluate(client, "checkout-v2", device, &d);
 			printf("edge: loop %ld status %s: %s uses the %s build (%s)\n", i,
 				canary_status_name(canary_client_status(client)), device,

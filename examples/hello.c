@@ -16,7 +16,7 @@
 
 int main(int argc, char **argv)
 {
-	canary_options opts;
+	canary_options opts = CANARY_OPTIONS_INIT;
 	canary_client *client = NULL;
 	const char *where = argc > 1 ? argv[1] : getenv("CANARY_SERVER");
 	const char *user = argc > 2 ? argv[2] : "user-42";
@@ -26,7 +26,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s SERVER_URL|CONFIG.json [USER]\n", argv[0]);
 		return 2;
 	}
-	canary_options_init(&opts, CANARY_OPTIONS_VERSION);
 	if (strncmp(where, "http://", 7) == 0 || strncmp(where, "https://", 8) == 0) {
 		opts.server_url = where;
 		opts.sdk_key = getenv("CANARY_SDK_KEY");

@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	static worker workers[MAX_THREADS];
 	server srv = { NULL, 0, 0, 0, 0, 0 };
 	canary_options opts;
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 	int threads = argc > 2 ? atoi(argv[2]) : 4, started = 0, i, rc;
 
 	srv.requests = argc > 3 ? atol(argv[3]) : 2000;

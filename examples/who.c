@@ -15,7 +15,7 @@ static const char *const sample_flags[] = { "checkout-v2", "search-ranker",
 static void show_flag(canary_client *client, const char *flag, long users)
 {
 	unsigned long in_canary = 0;
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 	char unit[32];
 	long i;
 
@@ -37,7 +37,7 @@ static void show_flag(canary_client *client, const char *flag, long users)
 
 int main(int argc, char **argv)
 {
-	canary_options opts;
+	canary_options opts = CANARY_OPTIONS_INIT;
 	canary_client *client;
 	long users = argc > 2 ? atol(argv[2]) : 10000;
 	size_t i;
@@ -47,7 +47,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s CONFIG.json [USERS]\n", argv[0]);
 		return 2;
 	}
-	canary_options_init(&opts, CANARY_OPTIONS_VERSION);
 	opts.bootstrap_path = argv[1];
 	rc = canary_client_new(&client, &opts);
 	if (rc != CANARY_OK) {

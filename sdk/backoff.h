@@ -4,8 +4,8 @@
  * Exponential backoff with "full jitter": the n-th consecutive failure
  * waits a uniformly random time in [floor, min(cap, base * 2^n)], so many
  * clients that failed together do not come back together. A server's
- * Retry-After is a lower bound on the wait. Pure: the random generator is
- * seeded by the caller, there is no clock.
+ * Retry-After (parsed in transfer.c) is a lower bound on the wait. Pure:
+ * the random generator is seeded by the caller, there is no clock.
  */
 #ifndef CANARY_SDK_BACKOFF_H
 #define CANARY_SDK_BACKOFF_H
@@ -33,15 +33,6 @@ uint32_t canary__backoff_next(canary__backoff *b, uint32_t retry_after_ms);
 
 /* A success: the next failure starts from the base again. */
 void canary__backoff_reset(canary__backoff *b);
-
-/*
- * Parse a Retry-After header value: delta-seconds ("120") or an HTTP-date
- * ("Wed, 21 Oct 2015 07:28:00 GMT", IMF-fixdate only), relative to
- * `now_unix_s`. A date in the past gives 0.
- * Returns true and sets *out_ms, or false for anything else.
- */
-bool canary__retry_after_parse(const char *value, int64_t now_unix_s,
-	uint32_t *out_ms);
 
 /* 401 and 403 mean the SDK key is wrong: retrying cannot help. */
 static inline bool canary__http_status_is_fatal(long status)

@@ -1,30 +1,57 @@
 /*
- * client.c - client lifetime, options, and applying configs.
+ * client.c - client lifetime and options, and the public calls other than
+ * evaluation: each is a thin layer over the module that does the work.
  */
 #include "client.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "clock.h"
-#include "config_blob.h"
 #include "error.h"
 
 #define FINAL_FLUSH_MS 500 /* canary_client_free() waits this long at most */
 
+/* The public structs that grow: zeroed, with their version. */
+static int init_versioned(void *p, size_t size, unsigned int version,
+	unsigned int current, const char *what)
+{
+	if (!p)
+		return canary__error_set(CANARY_EINVAL, "%s is NULL", what);
+	if (version != current)
+		return canary__error_set(CANARY_EINVAL,
+			"%s version %u is not supported (this library knows %u)",
+			what, version, current);
+	memset(p, 0, size);
+	*(unsigned int *)p = version; /* the first field of each */
+	return CANARY_OK;
+}
+
 int canary_options_init(canary_options *opts, unsigned int version)
 {
-	if (!opts)
-		return canary__error_set(CANARY_EINVAL, "opts is NULL");
-	if (version != CANARY_OPTIONS_VERSION)
-		return canary__error_set(CANARY_EINVAL,
-			"options version %u is not supported (this library knows %d)",
-			version, CANARY_OPTIONS_VERSION);
-	memset(opts, 0, sizeof(*opts));
-	opts->version = version;
-	opts->log_level = CANARY_LOG_INFO;
-	return CANARY_OK;
+	int rc = init_versioned(opts, sizeof(*opts), version,
+		CANARY_OPTIONS_VERSION, "options");
+
+	if (rc == CANARY_OK)
+		opts->log_level = CANARY_LOG_INFO;
+	return rc;
+}
+
+int canary_details_init(canary_details *details, unsigned int version)
+{
+	int rc = init_versioned(details, sizeof(*details), version,
+		CANARY_DETAILS_VERSION, "details");
+
+	if (rc == CANARY_OK)
+		details->reason = CANARY_REASON_DEFAULT;
+	return rc;
+}
+
+int canary_event_stats_init(canary_event_stats *stats, unsigned int version)
+{
+	return init_versioned(stats, sizeof(*stats), version,
+		CANARY_EVENT_STATS_VERSION, "event stats");
 }
 
 /* Zero means default: fill every default in one place. */
@@ -79,16 +106,6 @@ static int check_options(const canary_options *o)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.transport: ctx set without a request function");
 	return CANARY_OK;
-}
-
-static void snapshot_free_cb(void *obj, void *ctx)
-{
-	canary_client *c = ctx;
-
-	/* No reader is left: the snapshot's last counts go to the batch. */
-	if (c->events)
-		canary__events_retire(c->events, obj);
-	canary__snapshot_free(obj);
 }
 
 static int copy_strings(canary_client *c, const canary_options *o)
@@ -184,80 +201,9 @@ static int load_bootstrap(canary_client *c)
 	canary__free(&c->alloc, json);
 	if (rc != CANARY_OK)
 		return canary__error_set(rc, "%s: %s", c->bootstrap_path, err);
-	rc = canary__client_apply(c, config, "bootstrap file");
+	rc = canary__live_apply(&c->live, config, "bootstrap file");
 	/* Older than the cache: the cache wins (apply logged why). */
 	return rc == CANARY_ESTATE ? CANARY_OK : rc;
-}
-
-/* The cached config from its binary form when that is there and sound
- * (no JSON parse: the cold start of docs/datapath.md), else from its JSON. */
-static int cache_config(canary_client *c, const canary__cached *cached,
-	canary__config **config, char *err, size_t errlen)
-{
-	int rc = CANARY_EPARSE;
-
-	if (cached->parsed)
-		rc = canary__config_blob_decode(&c->alloc, cached->parsed,
-			cached->parsed_len, config);
-	if (rc == CANARY_OK && (*config)->version != cached->version) {
-		canary__config_free(&c->alloc, *config);
-		*config = NULL;
-		rc = CANARY_EPARSE;
-	}
-	if (rc == CANARY_OK || rc == CANARY_ENOMEM)
-		return rc;
-	canary__log(c, CANARY_LOG_DEBUG,
-		"cache %s: %s binary form; parsing the JSON", c->cache_path,
-		cached->parsed ? "unusable" : "no");
-	return canary__config_parse(&c->alloc, cached->body, cached->body_len,
-		config, err, errlen);
-}
-
-/* The cached config, before any network I/O. A cache that cannot be used
- * is logged and skipped: it never stops the client from starting. */
-static int load_cache(canary_client *c, canary__cached *cached,
-	canary__worker_start *start)
-{
-	canary__config *config;
-	char note[512], err[CANARY__ERRBUF];
-	int64_t now;
-	int rc;
-
-	rc = canary__store_open(&c->store, &c->alloc, c->cache_path, cached,
-		note, sizeof(note));
-	if (note[0])
-		canary__log(c, rc == CANARY_OK ? CANARY_LOG_WARN : CANARY_LOG_ERROR,
-			"%s", note);
-	if (rc == CANARY_ENOMEM)
-		return rc;
-	if (rc != CANARY_OK || !cached->body)
-		return CANARY_OK;
-	rc = cache_config(c, cached, &config, err, sizeof(err));
-	if (rc == CANARY_ENOMEM)
-		return rc;
-	if (rc != CANARY_OK) {
-		canary__log(c, CANARY_LOG_WARN,
-			"cache %s: the cached config is invalid (%s); discarded",
-			c->cache_path, err);
-		canary__store_clear(c->store);
-		return CANARY_OK;
-	}
-	rc = canary__client_apply(c, config, "cache");
-	if (rc != CANARY_OK)
-		return rc;
-	start->etag = cached->etag;
-	/* fetched_at_ms is whatever the file holds: a subtraction could
-	 * overflow. From the future counts as fresh; the age is capped at
-	 * 2^50 ms (35,000 years) so the worker's clock arithmetic cannot
-	 * overflow either. */
-	now = canary__wall_ms();
-	if (cached->fetched_at_ms >= now)
-		start->config_age_ms = 0;
-	else if (cached->fetched_at_ms < now - ((int64_t)1 << 50))
-		start->config_age_ms = (int64_t)1 << 50;
-	else
-		start->config_age_ms = now - cached->fetched_at_ms;
-	return CANARY_OK;
 }
 
 /* After the cache: a cache file that was unusable has been replaced. */
@@ -267,37 +213,104 @@ static int open_outbox(canary_client *c)
 	int rc;
 
 	rc = canary__events_open_outbox(c->events,
-		c->store ? c->cache_path : NULL, note, sizeof(note));
+		canary__persist_usable(c->persist) ? c->cache_path : NULL, note,
+		sizeof(note));
 	if (note[0])
-		canary__log(c, rc == CANARY_OK ? CANARY_LOG_WARN : CANARY_LOG_ERROR,
+		canary__log(&c->log, rc == CANARY_OK ? CANARY_LOG_WARN : CANARY_LOG_ERROR,
 			"%s%s", note, rc == CANARY_OK ? "; events are kept in memory" : "");
 	return rc;
 }
 
+/* The config source (source.h). One today; an option choosing among
+ * several goes here. */
+static int open_source(canary_client *c)
+{
+	const canary__source_ops *ops = &canary__source_libcanary;
+	canary__source_env env;
+
+	env.alloc = &c->alloc;
+	env.server_url = c->server_url;
+	env.sdk_key = c->sdk_key;
+	env.max_bytes = c->opts.max_response_bytes;
+	if (ops->open(&c->source.state, &env) != CANARY_OK)
+		return canary__error_set(CANARY_ENOMEM, "out of memory");
+	c->source.ops = ops;
+	return CANARY_OK;
+}
+
+/* The cached config, before any network I/O. */
+static int load_cache(canary_client *c, canary__persist_start *start)
+{
+	canary__config *config;
+	int rc;
+
+	rc = canary__persist_open(&c->persist, &c->alloc, &c->log,
+		c->cache_path, &c->source, &config, start);
+	if (rc == CANARY_OK && config)
+		rc = canary__live_apply(&c->live, config, "cache");
+	return rc;
+}
+
+/* fork(): every lock of the client, in the order they are taken. */
+static void client_prefork(void *ctx)
+{
+	canary_client *c = ctx;
+
+	canary__live_prefork(&c->live);
+	canary__events_prefork(c->events);
+	canary__worker_prefork(c->worker);
+}
+
+static void client_postfork_unlock(void *ctx)
+{
+	canary_client *c = ctx;
+
+	canary__worker_postfork_unlock(c->worker);
+	canary__events_postfork_unlock(c->events);
+	canary__live_postfork_unlock(&c->live);
+}
+
+static int new_worker(canary_client *c, const canary__persist_start *start)
+{
+	canary__worker_env env;
+
+	env.opts = &c->opts;
+	env.alloc = &c->alloc;
+	env.log = &c->log;
+	env.live = &c->live;
+	env.persist = c->persist;
+	env.events = c->events;
+	env.source = &c->source;
+	return canary__worker_new(&c->worker, &env, start);
+}
+
 static int start_data_path(canary_client *c)
 {
-	canary__worker_start start = { NULL, 0 };
-	canary__cached cached;
+	canary__persist_start start;
 	uint64_t cached_version;
-	int rc = CANARY_OK;
+	int rc;
 
-	memset(&cached, 0, sizeof(cached));
-	if (c->cache_path)
-		rc = load_cache(c, &cached, &start);
-	cached_version = canary_client_config_version(c);
+	rc = open_source(c);
+	if (rc == CANARY_OK)
+		rc = load_cache(c, &start);
+	cached_version = canary__live_version(&c->live);
 	if (rc == CANARY_OK)
 		rc = open_outbox(c);
 	if (rc == CANARY_OK && c->bootstrap_path)
 		rc = load_bootstrap(c);
-	if (canary_client_config_version(c) != cached_version)
-		start.etag = NULL, start.config_age_ms = 0; /* bootstrap won */
+	if (canary__live_version(&c->live) != cached_version)
+		start.etag[0] = '\0', start.age_ms = 0; /* bootstrap won */
 	if (rc == CANARY_OK)
-		rc = canary__worker_new(&c->worker, c, &start);
-	canary__cached_clear(&c->alloc, &cached);
+		rc = new_worker(c, &start);
 	if (rc != CANARY_OK)
 		return rc;
+	c->fork.prepare = client_prefork;
+	c->fork.release = client_postfork_unlock;
+	c->fork.ctx = c;
+	canary__fork_register(&c->fork);
+	c->forkable = true;
 	if (c->opts.tls_insecure && c->server_url)
-		canary__log(c, CANARY_LOG_WARN,
+		canary__log(&c->log, CANARY_LOG_WARN,
 			"opts.tls_insecure is set: the flag service's certificate is NOT verified");
 	return canary__worker_run(c->worker);
 }
@@ -328,13 +341,21 @@ int canary_client_new(canary_client **out, const canary_options *opts)
 	c->alloc = alloc;
 	c->opts = *opts;
 	apply_defaults(&c->opts);
-	canary__hazard_init(&c->snapshots, &c->alloc, snapshot_free_cb, c);
-	atomic_init(&c->serve_stable, 0);
-	c->count_exposures = !opts->no_exposures;
-	pthread_mutex_init(&c->write_lock, NULL);
+	c->log.fn = opts->log_fn;
+	c->log.ctx = opts->log_ctx;
+	c->log.level = opts->log_level;
+	c->pid = getpid();
+	canary__live_init(&c->live, &c->alloc, &c->log, &c->opts);
 	rc = copy_strings(c, opts);
 	if (rc == CANARY_OK)
-		rc = canary__events_new(&c->events, c);
+		rc = canary__counters_new(&c->counters, &c->alloc, &c->log,
+			&c->live.ev_reg);
+	if (rc == CANARY_OK)
+		rc = canary__events_new(&c->events, &c->alloc, &c->log,
+			c->counters, c->opts.outbox_max_batches,
+			c->opts.outbox_max_bytes);
+	if (rc == CANARY_OK)
+		canary__live_set_events(&c->live, c->counters, c->events);
 	if (rc == CANARY_OK)
 		rc = start_data_path(c);
 	if (rc != CANARY_OK) {
@@ -356,7 +377,7 @@ static void final_flush(canary_client *c)
 	if (!c->events || !c->worker)
 		return;
 	if (canary__events_flush(c->events, &seq) != CANARY_OK)
-		canary__log(c, CANARY_LOG_WARN, "final event flush: %s",
+		canary__log(&c->log, CANARY_LOG_WARN, "final event flush: %s",
 			canary_error_last());
 	if (canary__worker_deliver_now(c->worker))
 		canary__events_wait(c->events, seq, FINAL_FLUSH_MS);
@@ -370,12 +391,19 @@ void canary_client_free(canary_client *c)
 	if (!c)
 		return;
 	final_flush(c);
-	/* The worker first: it uses everything below. */
+	/* The worker first: it uses everything below. Its thread is stopped
+	 * before the client leaves the fork registry, whose handlers take its
+	 * locks. */
+	canary__worker_stop(c->worker);
+	if (c->forkable)
+		canary__fork_unregister(&c->fork);
 	canary__worker_free(c->worker);
-	canary__store_close(c->store);
-	canary__hazard_destroy(&c->snapshots);
+	canary__persist_close(c->persist);
+	canary__live_destroy(&c->live);
 	canary__events_free(c->events);
-	pthread_mutex_destroy(&c->write_lock);
+	canary__counters_free(c->counters);
+	if (c->source.ops)
+		c->source.ops->close(c->source.state);
 	/* The allocator lives inside the client: copy it before freeing. */
 	alloc = c->alloc;
 	a = &alloc;
@@ -386,44 +414,6 @@ void canary_client_free(canary_client *c)
 	canary__free(a, c->ca_file);
 	canary__free(a, c->ca_path);
 	canary__free(a, c);
-}
-
-int canary__client_apply(canary_client *c, canary__config *config,
-	const char *source)
-{
-	canary__snapshot *snap, *cur;
-	canary__hazard_guard g;
-	uint64_t version = config->version, in_force = 0;
-	int rc;
-
-	rc = canary__snapshot_new(&c->alloc, config, &snap);
-	if (rc != CANARY_OK)
-		return rc;
-	pthread_mutex_lock(&c->write_lock);
-	canary__events_attach(c->events, snap);
-	cur = canary__hazard_enter(&c->snapshots, &g);
-	if (cur)
-		in_force = cur->version;
-	canary__hazard_leave(&c->snapshots, &g);
-	if (cur && version < in_force) {
-		rc = canary__error_set(CANARY_ESTATE,
-			"%s: config version %llu is older than the version in force (%llu); ignored",
-			source, (unsigned long long)version,
-			(unsigned long long)in_force);
-	} else if (canary__hazard_publish(&c->snapshots, snap) != 0) {
-		rc = canary__error_set(CANARY_ENOMEM, "out of memory");
-	}
-	if (rc != CANARY_OK)
-		canary__events_detach(c->events, snap);
-	pthread_mutex_unlock(&c->write_lock);
-	if (rc != CANARY_OK) {
-		canary__log(c, CANARY_LOG_WARN, "%s", canary_error_last());
-		canary__snapshot_free(snap);
-		return rc;
-	}
-	canary__log(c, CANARY_LOG_INFO, "config version %llu applied from %s",
-		(unsigned long long)version, source);
-	return CANARY_OK;
 }
 
 int canary_client_set_config_json(canary_client *c, const char *json,
@@ -440,31 +430,19 @@ int canary_client_set_config_json(canary_client *c, const char *json,
 		sizeof(err));
 	if (rc != CANARY_OK)
 		return canary__error_set(rc, "%s", err);
-	rc = canary__client_apply(c, config, "canary_client_set_config_json");
+	rc = canary__live_apply(&c->live, config, "canary_client_set_config_json");
 	if (rc != CANARY_OK)
 		return rc;
 	canary__error_clear();
 	if (c->worker)
 		canary__worker_config_set(c->worker);
-	if (c->opts.config_fn)
-		c->opts.config_fn(canary_client_config_version(c),
-			c->opts.config_ctx);
+	canary__live_notify(&c->live, canary__live_version(&c->live));
 	return CANARY_OK;
 }
 
 uint64_t canary_client_config_version(const canary_client *c)
 {
-	canary__hazard_guard g;
-	canary__snapshot *snap;
-	uint64_t version;
-
-	if (!c)
-		return 0;
-	/* The domain is logically const: entering only marks a hazard. */
-	snap = canary__hazard_enter((canary__hazard *)&c->snapshots, &g);
-	version = snap ? snap->version : 0;
-	canary__hazard_leave((canary__hazard *)&c->snapshots, &g);
-	return version;
+	return c ? canary__live_version(&c->live) : 0;
 }
 
 const char *canary_version(void)
@@ -487,19 +465,10 @@ canary_status canary_client_status(canary_client *c)
 		CANARY_STATUS_INITIALIZING;
 }
 
-const char *canary_status_name(canary_status status)
-{
-	static const char *const names[] = {
-		"INITIALIZING", "READY", "STALE", "OFFLINE", "AUTH_ERROR"
-	};
-
-	if ((unsigned)status >= sizeof(names) / sizeof(names[0]))
-		return "UNKNOWN";
-	return names[status];
-}
-
 int canary_client_tick(canary_client *c, uint64_t now_ms)
 {
+	int rc = CANARY_OK;
+
 	if (!c)
 		return canary__error_set(CANARY_EINVAL, "client is NULL");
 	if (!c->opts.no_thread)
@@ -507,14 +476,27 @@ int canary_client_tick(canary_client *c, uint64_t now_ms)
 			"canary_client_tick: the client has a worker thread (opts.no_thread is not set)");
 	if (now_ms > (uint64_t)INT64_MAX)
 		return canary__error_set(CANARY_EINVAL, "now_ms out of range");
-	return canary__worker_tick(c->worker, (int64_t)now_ms);
+	if (getpid() != c->pid)
+		rc = canary_client_postfork(c);
+	canary__worker_tick(c->worker, (int64_t)now_ms);
+	return rc;
 }
 
+/* In the child, the parts in the order they are used: the config in
+ * force, its cache, the counts, then the worker that uses them all. */
 int canary_client_postfork(canary_client *c)
 {
 	if (!c)
 		return canary__error_set(CANARY_EINVAL, "client is NULL");
-	return canary__worker_postfork(c->worker);
+	if (getpid() == c->pid)
+		return CANARY_OK;
+	c->pid = getpid();
+	canary__live_postfork_child(&c->live);
+	canary__persist_postfork(c->persist);
+	if (canary__events_postfork_child(c->events) != CANARY_OK)
+		canary__log(&c->log, CANARY_LOG_ERROR, "event outbox after fork: %s",
+			canary_error_last());
+	return canary__worker_postfork_child(c->worker);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -539,11 +521,23 @@ int canary_flush(canary_client *c, uint32_t timeout_ms)
 	return CANARY_OK;
 }
 
+/* Only the fields of the caller's version are written: the first layout's
+ * are in every version (0 and unknown values included); a field added
+ * later is copied only when out->version has it. */
 int canary_event_stats_get(canary_client *c, canary_event_stats *out)
 {
+	canary_event_stats st;
+
 	if (!c || !out)
 		return canary__error_set(CANARY_EINVAL, "%s is NULL",
 			c ? "out" : "client");
-	canary__events_stats(c->events, out);
+	canary__events_stats(c->events, &st);
+	out->ignored = st.ignored;
+	out->dropped_records = st.dropped_records;
+	out->dropped_batches = st.dropped_batches;
+	out->batches_written = st.batches_written;
+	out->batches_sent = st.batches_sent;
+	out->outbox_batches = st.outbox_batches;
+	out->outbox_bytes = st.outbox_bytes;
 	return CANARY_OK;
 }

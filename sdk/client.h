@@ -1,30 +1,31 @@
 /*
- * client.h - the client structure, shared by the SDK's modules.
+ * client.h - the client structure: the parts a client is made of. Only
+ * client.c (lifetime, the public calls that are not evaluation) and
+ * evaluate.c (the hot path) see it; every other module gets the parts it
+ * needs, so no module below depends on the client.
  */
 #ifndef CANARY_SDK_CLIENT_H
 #define CANARY_SDK_CLIENT_H
 
-#include <pthread.h>
-#include <stdatomic.h>
+#include <sys/types.h>
 
 #include "alloc.h"
 #include "canary/canary.h"
-#include "config.h"
-#include "hazard.h"
-#include "snapshot.h"
-#include "error.h"
+#include "counters.h"
 #include "events.h"
-#include "store.h"
+#include "fork.h"
+#include "live.h"
+#include "log.h"
+#include "persist.h"
+#include "source.h"
 #include "worker.h"
 
 struct canary_client {
-	/* Read by every evaluation: first, on its own lines. */
-	canary__hazard snapshots;
-	_Alignas(CANARY__CACHE_LINE) atomic_int serve_stable; /* stale policy */
-	bool count_exposures;       /* !opts.no_exposures */
-	canary__ev_registry ev_reg; /* snapshot -> counter table (events.h) */
+	/* Read by every evaluation: first (live.h). */
+	canary__live live;
 
 	canary__alloc alloc;
+	canary__logger log;
 	canary_options opts;      /* strings below replace the caller's */
 	char *server_url;
 	char *sdk_key;
@@ -33,18 +34,14 @@ struct canary_client {
 	char *ca_file;
 	char *ca_path;
 
-	pthread_mutex_t write_lock; /* serialises config changes */
-	canary__store *store;       /* NULL without cache_path or when unusable */
+	canary__source source;      /* where configs come from */
+	canary__persist *persist;   /* the config cache */
+	canary__counters *counters; /* counting (counters.c) */
+	canary__events *events;     /* batches and the outbox (events.c) */
 	canary__worker *worker;     /* the data path (worker.c) */
-	canary__events *events;     /* counters and outbox (events.c) */
+	canary__fork_entry fork;    /* in the fork registry while registered */
+	bool forkable;
+	pid_t pid;                  /* postfork() notices a new process */
 };
-
-/* Apply a parsed config (ownership passes in, also on error). Rejects a
- * version older than the one in force with CANARY_ESTATE. */
-int canary__client_apply(canary_client *c, canary__config *config,
-	const char *source);
-
-void canary__log(const canary_client *c, canary_log_level level,
-	const char *fmt, ...) CANARY__PRINTF(3, 4);
 
 #endif

@@ -9,6 +9,9 @@
 
 #include "bucket.h"
 #include "client.h"
+#include "counters.h"
+#include "error.h"
+#include "snapshot.h"
 
 static const char *const reason_names[] = {
 	"SPLIT", "TARGETING_MATCH", "DISABLED", "DEFAULT", "STALE", "ERROR"
@@ -32,6 +35,12 @@ const char *canary_eval_error_name(canary_eval_error code)
 	return eval_error_names[code];
 }
 
+/*
+ * Every field written below is in every version of canary_details (the
+ * first layout), so any `out->version` has room for them: 0 and unknown
+ * values included. A field added in a later version is written only when
+ * out->version is at least that version.
+ */
 static inline bool answer(canary_details *out, canary_arm arm,
 	canary_reason reason, canary_eval_error error)
 {
@@ -56,7 +65,7 @@ static inline bool decide(const canary_client *c, const canary__snap_entry *e,
 	if (!e->enabled)
 		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_DISABLED,
 			CANARY_EVAL_OK);
-	if (atomic_load_explicit(&c->serve_stable, memory_order_relaxed))
+	if (atomic_load_explicit(&c->live.serve_stable, memory_order_relaxed))
 		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_STALE,
 			CANARY_EVAL_OK);
 	if (!unit || !*unit)
@@ -78,13 +87,13 @@ static inline bool decide(const canary_client *c, const canary__snap_entry *e,
 		CANARY_ARM_STABLE, CANARY_REASON_SPLIT, CANARY_EVAL_OK);
 }
 
-/* Count the exposure in the snapshot's table (events.h). */
+/* Count the exposure in the snapshot's table (counters.h). */
 static inline void expose(canary_client *c, const canary__snapshot *snap,
 	const canary__snap_entry *e, bool canary)
 {
-	if (!canary__events_expose(&c->ev_reg, snap, e->index,
+	if (!canary__counters_expose(&c->live.ev_reg, snap, e->index,
 	    canary ? CANARY_ARM_CANARY : CANARY_ARM_STABLE))
-		canary__events_count_dropped(c->events);
+		canary__counters_count_dropped(c->counters);
 }
 
 static inline bool evaluate(canary_client *c, const char *flag,
@@ -106,7 +115,7 @@ static inline bool evaluate(canary_client *c, const char *flag,
 	if (!c || !flag)
 		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
 			CANARY_EVAL_INVALID_ARGUMENT);
-	snap = canary__hazard_enter(&c->snapshots, &g);
+	snap = canary__hazard_enter(&c->live.snapshots, &g);
 	if (!snap) {
 		result = answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
 			CANARY_EVAL_NOT_READY);
@@ -121,7 +130,7 @@ static inline bool evaluate(canary_client *c, const char *flag,
 		goto done;
 	}
 	result = decide(c, e, unit, out);
-	if (count && c->count_exposures)
+	if (count && c->live.count_exposures)
 		expose(c, snap, e, result);
 	if (out) {
 		/* Copied while the snapshot is protected: no lifetime rules. */
@@ -131,7 +140,7 @@ static inline bool evaluate(canary_client *c, const char *flag,
 		memcpy(out->variant, v, strlen(v) + 1);
 	}
 done:
-	canary__hazard_leave(&c->snapshots, &g);
+	canary__hazard_leave(&c->live.snapshots, &g);
 	return result;
 }
 
@@ -153,7 +162,7 @@ bool canary_evaluate_ex(canary_client *c, const char *flag, const char *unit,
 		!(flags & CANARY_EVALUATE_NO_EXPOSURE));
 }
 
-/* ---- record calls: the arm recomputed, then counted (events.c) --------- */
+/* ---- record calls: the arm recomputed, then counted (counters.c) ------- */
 
 enum record_kind { REC_ERROR, REC_LATENCY, REC_METRIC };
 
@@ -176,7 +185,7 @@ static bool metric_name_ok(const char *name)
 static int refuse(canary_client *c, int code, const char *why)
 {
 	if (c)
-		canary__events_count_ignored(c->events);
+		canary__counters_count_ignored(c->counters);
 	return canary__error_set(code, "%s", why);
 }
 
@@ -199,22 +208,22 @@ static int record(canary_client *c, const char *flag, const char *unit,
 	if (kind == REC_METRIC && (!name || !metric_name_ok(name)))
 		return refuse(c, CANARY_EINVAL,
 			"metric name: 1..64 bytes of [A-Za-z0-9_.-]");
-	snap = canary__hazard_enter(&c->snapshots, &g);
+	snap = canary__hazard_enter(&c->live.snapshots, &g);
 	e = snap ? canary__snapshot_find(snap, flag, strlen(flag)) : NULL;
 	if (!e) {
-		canary__hazard_leave(&c->snapshots, &g);
+		canary__hazard_leave(&c->live.snapshots, &g);
 		return refuse(c, CANARY_ESTATE, snap ? "flag is not in the config" :
 			"no config yet");
 	}
 	arm = decide(c, e, unit, NULL) ? CANARY_ARM_CANARY : CANARY_ARM_STABLE;
 	if (kind == REC_ERROR)
-		rc = canary__events_error(c->events, snap, e->index, arm);
+		rc = canary__counters_error(c->counters, snap, e->index, arm);
 	else if (kind == REC_LATENCY)
-		rc = canary__events_latency(c->events, snap, e->index, arm, value);
+		rc = canary__counters_latency(c->counters, snap, e->index, arm, value);
 	else
-		rc = canary__events_metric(c->events, snap, e->index, arm, name,
+		rc = canary__counters_metric(c->counters, snap, e->index, arm, name,
 			value);
-	canary__hazard_leave(&c->snapshots, &g);
+	canary__hazard_leave(&c->live.snapshots, &g);
 	return rc == CANARY_OK ? CANARY_OK :
 		canary__error_set(rc, "a bound was hit; the record was dropped (counted)");
 }

@@ -14,8 +14,10 @@
 #include "alloc.h"
 #include "canary/canary.h"
 #include "config.h"
-#include "events.h"
+#include "counters.h"
 #include "histogram.h"
+
+#define CANARY__EV_MAX_WINDOWS 10000 /* per batch (and pending at most) */
 
 typedef struct canary__ev_metric {
 	char name[CANARY__EV_METRIC_NAME_MAX + 1];

@@ -4,8 +4,9 @@
  *
  * Everything below "driver state" is touched only by the thread driving
  * the machine (the worker thread, or the caller of canary_client_tick()
- * under tick_lock). What other threads read (status, readiness) is under
- * `lock`, which is never held while waiting or calling back.
+ * under tick_lock). What other threads wait on (readiness) is under
+ * `lock`, which is never held while waiting or calling back; the status
+ * they read is an atomic.
  */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "worker.h"
@@ -18,37 +19,31 @@
 #include <unistd.h>
 
 #include "backoff.h"
-#include "client.h"
 #include "clock.h"
-#include "config_blob.h"
-#include "sse.h"
-#include "store.h"
-#include "transport.h"
+#include "delivery.h"
+#include "error.h"
+#include "transfer.h"
 
 #define BACKOFF_BASE_MS 1000u
 #define STREAM_STABLE_MS 10000     /* a stream up this long resets its backoff */
-#define CONFIRM_PERSIST_MS 60000   /* write "still current" to the cache at most this often */
 #define MAX_WAIT_MS 1000u          /* the thread looks around at least this often */
-#define KEY_LEN 160
 
 enum op { OP_NONE, OP_FETCH, OP_STREAM };
 
 struct canary__worker {
-	canary_client *c;
+	canary__worker_env env;
+	const canary_options *opts;
 	canary__transport *t;
-	char *flags_url;
-	char *stream_url;
+	canary__delivery *delivery;
 	atomic_bool stop;
 	pthread_t thread;
 	bool running;
-	pid_t pid;
 	pthread_mutex_t tick_lock;
-	canary__worker *next;       /* in the fork registry */
 
-	/* Shared with API threads: under `lock`. */
-	pthread_mutex_t lock;
+	/* Shared with API threads. */
+	pthread_mutex_t lock;       /* ready, woken; cond */
 	pthread_cond_t cond;
-	canary_status status;
+	atomic_int status;          /* canary_status; written under lock */
 	bool ready;                 /* wait_ready may return */
 	bool woken;                 /* sleep() without a transport */
 	atomic_bool config_set;
@@ -68,125 +63,48 @@ struct canary__worker {
 	bool clock_set;
 	int64_t initial_age_ms;
 	int64_t confirmed_at;       /* config last known current (driver clock) */
-	int64_t persisted_wall;     /* ... as last written to the cache (wall) */
 	bool attempted;
 	bool connected;
 	bool auth_failed;
 	uint64_t ignored_version;   /* last downgrade logged */
 	canary__backoff fetch_bo;
 	canary__backoff stream_bo;
-	canary__sse sse;
 	char etag[CANARY__ETAG_MAX + 1];
-	char fail_key[KEY_LEN];     /* failure being reported: log once */
-	char stream_key[KEY_LEN];
-
-	/* Events: flush timer and delivery of the outbox (docs/events.md). */
-	char *events_url;
-	atomic_bool deliver_now;    /* canary_flush() asks for a try now */
-	bool flush_armed;
-	int64_t flush_at;
-	canary__xfer *ev_xfer;
-	int64_t ev_seq;
-	char *ev_body;
-	int64_t ev_next_at;         /* the delivery backoff */
-	canary__backoff ev_bo;
-	char ev_key[KEY_LEN];
-	char poison_key[KEY_LEN];
+	canary__log_slot fail_slot; /* failure being reported: log once */
+	canary__log_slot stream_slot;
 };
 
-/* ---- fork registry ------------------------------------------------------- */
-
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static canary__worker *registry;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-/* Hold every lock across fork() so the child inherits consistent state:
- * no config half-published, no status half-written. */
-static void prefork(void)
+static const char *fetch_what(const canary__worker *w)
 {
-	canary__worker *w;
-
-	pthread_mutex_lock(&registry_lock);
-	for (w = registry; w; w = w->next) {
-		pthread_mutex_lock(&w->c->write_lock);
-		canary__events_prefork(w->c->events);
-		pthread_mutex_lock(&w->lock);
-	}
+	return w->env.source->ops->fetch_what;
 }
 
-static void postfork_unlock(void)
+static const char *stream_what(const canary__worker *w)
 {
-	canary__worker *w;
-
-	for (w = registry; w; w = w->next) {
-		pthread_mutex_unlock(&w->lock);
-		canary__events_postfork_unlock(w->c->events);
-		pthread_mutex_unlock(&w->c->write_lock);
-	}
-	pthread_mutex_unlock(&registry_lock);
-}
-
-static void atfork_setup(void)
-{
-	pthread_atfork(prefork, postfork_unlock, postfork_unlock);
-}
-
-static void registry_add(canary__worker *w)
-{
-	pthread_once(&atfork_once, atfork_setup);
-	pthread_mutex_lock(&registry_lock);
-	w->next = registry;
-	registry = w;
-	pthread_mutex_unlock(&registry_lock);
-}
-
-static void registry_remove(canary__worker *w)
-{
-	canary__worker **p;
-
-	pthread_mutex_lock(&registry_lock);
-	for (p = &registry; *p; p = &(*p)->next) {
-		if (*p == w) {
-			*p = w->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&registry_lock);
-}
-
-/* ---- logging: a repeated failure is logged once --------------------------- */
-
-static void report(canary__worker *w, char slot[KEY_LEN],
-	canary_log_level level, const char *what, const char *key,
-	const char *detail)
-{
-	if (strncmp(slot, key, KEY_LEN - 1) == 0) {
-		canary__log(w->c, CANARY_LOG_DEBUG, "%s: %s (again)", what, detail);
-		return;
-	}
-	snprintf(slot, KEY_LEN, "%s", key);
-	canary__log(w->c, level, "%s: %s", what, detail);
-}
-
-static void report_clear(canary__worker *w, char slot[KEY_LEN],
-	const char *what)
-{
-	if (!slot[0])
-		return;
-	canary__log(w->c, CANARY_LOG_INFO, "%s: working again", what);
-	slot[0] = '\0';
+	return w->env.source->ops->stream_what;
 }
 
 /* ---- status ---------------------------------------------------------------- */
 
+const char *canary_status_name(canary_status status)
+{
+	static const char *const names[] = {
+		"INITIALIZING", "READY", "STALE", "OFFLINE", "AUTH_ERROR"
+	};
+
+	if ((unsigned)status >= sizeof(names) / sizeof(names[0]))
+		return "UNKNOWN";
+	return names[status];
+}
+
 static bool has_config(canary__worker *w)
 {
-	return canary_client_config_version(w->c) > 0;
+	return canary__live_version(w->env.live) > 0;
 }
 
 static bool is_stale(canary__worker *w)
 {
-	uint64_t max_age = w->c->opts.max_config_age_ms;
+	uint64_t max_age = w->opts->max_config_age_ms;
 
 	if (!max_age || !has_config(w))
 		return false;
@@ -216,36 +134,24 @@ static void update_status(canary__worker *w)
 	canary_status s = compute_status(w, stale);
 	bool changed;
 
-	atomic_store(&w->c->serve_stable, stale &&
-		w->c->opts.stale_policy == CANARY_STALE_STABLE);
+	canary__live_serve_stable(w->env.live, stale &&
+		w->opts->stale_policy == CANARY_STALE_STABLE);
 	pthread_mutex_lock(&w->lock);
-	changed = s != w->status;
-	w->status = s;
+	changed = s != (canary_status)atomic_load(&w->status);
+	atomic_store(&w->status, (int)s);
 	w->ready = s == CANARY_STATUS_READY || s == CANARY_STATUS_AUTH_ERROR ||
 		(w->attempted && has_config(w));
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	if (!changed)
 		return;
-	canary__log(w->c, s == CANARY_STATUS_READY ? CANARY_LOG_INFO :
+	canary__log(w->env.log, s == CANARY_STATUS_READY ? CANARY_LOG_INFO :
 		CANARY_LOG_WARN, "status: %s", canary_status_name(s));
-	if (w->c->opts.status_fn)
-		w->c->opts.status_fn(s, w->c->opts.status_ctx);
+	if (w->opts->status_fn)
+		w->opts->status_fn(s, w->opts->status_ctx);
 }
 
 /* ---- configs ---------------------------------------------------------------- */
-
-static void persist_confirmed(canary__worker *w)
-{
-	int64_t wall = canary__wall_ms();
-	uint64_t version;
-
-	if (!w->c->store || wall - w->persisted_wall < CONFIRM_PERSIST_MS)
-		return;
-	version = canary_client_config_version(w->c);
-	if (canary__store_touch(w->c->store, version, wall) == CANARY_OK)
-		w->persisted_wall = wall;
-}
 
 /* The service said, one way or another, that our config is current. */
 static void confirmed(canary__worker *w)
@@ -253,95 +159,70 @@ static void confirmed(canary__worker *w)
 	w->confirmed_at = w->now;
 	w->connected = true;
 	w->attempted = true;
-	persist_confirmed(w);
+	canary__persist_confirmed(w->env.persist,
+		canary__live_version(w->env.live));
 }
 
-/* Cache the JSON and, beside it in the same row, the parsed config's
- * binary form, which the next cold start decodes instead of parsing the
- * JSON. A NULL blob (no memory to encode it) caches the JSON alone. */
-static void save_blob(canary__worker *w, uint64_t version, const char *body,
-	size_t len, const unsigned char *blob, size_t blob_len)
+/* The same version again: nothing changes but a new ETag, cached. */
+static void same_version(canary__worker *w, const canary__config *config,
+	const char *body, size_t len, const char *etag)
 {
-	int64_t wall = canary__wall_ms();
-	int rc;
+	canary__blob blob;
 
-	if (!w->c->store)
+	if (!etag || !etag[0] || strcmp(etag, w->etag) == 0)
 		return;
-	rc = canary__store_save_parsed(w->c->store, version, w->etag, wall,
-		body, len, blob, blob_len);
-	if (rc == CANARY_OK)
-		w->persisted_wall = wall;
-	else
-		canary__log(w->c, CANARY_LOG_WARN, "%s", canary_error_last());
-}
-
-static void save(canary__worker *w, const canary__config *config,
-	const char *body, size_t len)
-{
-	unsigned char *blob = NULL;
-	size_t blob_len = 0;
-
-	if (!w->c->store)
-		return;
-	(void)canary__config_blob_encode(&w->c->alloc, config, &blob, &blob_len);
-	save_blob(w, config->version, body, len, blob, blob_len);
-	canary__free(&w->c->alloc, blob);
+	snprintf(w->etag, sizeof(w->etag), "%s", etag);
+	canary__persist_encode(w->env.persist, config, &blob);
+	canary__persist_save(w->env.persist, config->version, w->etag, body,
+		len, &blob);
 }
 
 /*
- * Validate and apply a config from the service, then cache it. Returns
- * CANARY_OK when it is in force (new or unchanged), CANARY_ESTATE for a
- * downgrade (ignored), or an error with `why` filled in.
+ * A document from the service: parse it with the source, apply it and
+ * cache it. Returns CANARY_OK when it is in force (new or unchanged),
+ * CANARY_ESTATE for a downgrade (ignored), or an error with `why` filled in.
  */
 static int accept_config(canary__worker *w, const char *body, size_t len,
-	const char *etag, const char *source, char *why, size_t whylen)
+	const char *etag, const char *what, char *why, size_t whylen)
 {
+	const canary__source *src = w->env.source;
 	canary__config *config;
 	char err[CANARY__ERRBUF];
-	unsigned char *blob = NULL;
-	size_t blob_len = 0;
+	canary__blob blob;
 	uint64_t version, in_force;
 	int rc;
 
-	rc = canary__config_parse(&w->c->alloc, body, len, &config, err,
-		sizeof(err));
+	rc = src->ops->parse(src->state, body, len, &config, err, sizeof(err));
 	if (rc != CANARY_OK) {
 		snprintf(why, whylen, "invalid config: %s", err);
 		return rc;
 	}
 	version = config->version;
-	in_force = canary_client_config_version(w->c);
+	in_force = canary__live_version(w->env.live);
 	if (version <= in_force) {
-		if (version == in_force) {
-			if (etag && etag[0] && strcmp(etag, w->etag) != 0) {
-				snprintf(w->etag, sizeof(w->etag), "%s", etag);
-				save(w, config, body, len);
-			}
-			canary__config_free(&w->c->alloc, config);
+		if (version == in_force)
+			same_version(w, config, body, len, etag);
+		canary__config_free(w->env.alloc, config);
+		if (version == in_force)
 			return CANARY_OK;
-		}
-		canary__config_free(&w->c->alloc, config);
 		if (w->ignored_version != version)
-			canary__log(w->c, CANARY_LOG_WARN,
+			canary__log(w->env.log, CANARY_LOG_WARN,
 				"%s: config version %" PRIu64 " is older than the version in force (%" PRIu64 "); ignored",
-				source, version, in_force);
+				what, version, in_force);
 		w->ignored_version = version;
 		return CANARY_ESTATE;
 	}
 	/* Encode before apply, which takes the config. */
-	if (w->c->store)
-		(void)canary__config_blob_encode(&w->c->alloc, config, &blob, &blob_len);
-	rc = canary__client_apply(w->c, config, source);
+	canary__persist_encode(w->env.persist, config, &blob);
+	rc = canary__live_apply(w->env.live, config, what);
 	if (rc != CANARY_OK) {
-		canary__free(&w->c->alloc, blob);
+		canary__free(w->env.alloc, blob.data);
 		snprintf(why, whylen, "%s", canary_error_last());
 		return rc;
 	}
 	snprintf(w->etag, sizeof(w->etag), "%s", etag ? etag : "");
-	save_blob(w, version, body, len, blob, blob_len);
-	canary__free(&w->c->alloc, blob);
-	if (w->c->opts.config_fn)
-		w->c->opts.config_fn(version, w->c->opts.config_ctx);
+	canary__persist_save(w->env.persist, version, w->etag, body, len, &blob);
+	canary__live_notify(w->env.live, version);
 	return CANARY_OK;
 }
 
@@ -357,21 +238,11 @@ static void schedule_after_success(canary__worker *w)
 		return;
 	}
 	w->need_fetch = true;
-	w->next_at = now + w->c->opts.poll_interval_ms;
+	w->next_at = now + w->opts->poll_interval_ms;
 	if (w->stream_enabled && w->stream_retry_at < w->next_at) {
 		w->need_fetch = false;
 		w->next_at = w->stream_retry_at;
 	}
-}
-
-static uint32_t retry_after_ms(const canary__xfer_result *r)
-{
-	uint32_t ms = 0;
-
-	if (r->retry_after[0])
-		canary__retry_after_parse(r->retry_after,
-			canary__wall_ms() / 1000, &ms);
-	return ms;
 }
 
 static void fetch_failed(canary__worker *w, const char *key,
@@ -381,10 +252,11 @@ static void fetch_failed(canary__worker *w, const char *key,
 
 	w->connected = false;
 	w->attempted = true;
-	report(w, w->fail_key, CANARY_LOG_WARN, "GET /v1/flags", key, detail);
+	canary__log_failure(w->env.log, w->fail_slot, CANARY_LOG_WARN,
+		fetch_what(w), key, detail);
 	w->next_at = w->fetch_not_before = w->now + delay;
-	/* The stream sends the whole config when it connects: when it is due
-	 * by then, try it instead of fetching again. */
+	/* Connecting to the stream catches up (source.h): when it is due by
+	 * then, try it instead of fetching again. */
 	w->need_fetch = !(w->stream_enabled && w->stream_retry_at <= w->next_at);
 }
 
@@ -393,14 +265,14 @@ static void auth_failed(canary__worker *w, long status)
 	w->auth_failed = true;
 	w->attempted = true;
 	w->connected = false;
-	canary__log(w->c, CANARY_LOG_ERROR,
+	canary__log(w->env.log, CANARY_LOG_ERROR,
 		"the flag service rejected the SDK key (HTTP %ld); no more requests will be made",
 		status);
 }
 
 static void fetch_done(canary__worker *w, const canary__xfer_result *r)
 {
-	char key[KEY_LEN], why[CANARY__ERRBUF + 32];
+	char key[CANARY__LOG_KEY_LEN], why[CANARY__ERRBUF + 32];
 	int rc;
 
 	if (r->rc != CANARY_OK) {
@@ -413,19 +285,19 @@ static void fetch_done(canary__worker *w, const canary__xfer_result *r)
 	}
 	if (r->status == 200) {
 		rc = accept_config(w, r->body ? r->body : "", r->body_len,
-			r->etag, "GET /v1/flags", why, sizeof(why));
+			r->etag, fetch_what(w), why, sizeof(why));
 		if (rc != CANARY_OK && rc != CANARY_ESTATE) {
 			fetch_failed(w, why, why, 0);
 			return;
 		}
 	} else if (r->status != 304) {
 		snprintf(key, sizeof(key), "HTTP %ld", r->status);
-		fetch_failed(w, key, key, retry_after_ms(r));
+		fetch_failed(w, key, key, canary__xfer_retry_after_ms(r));
 		return;
 	}
 	canary__backoff_reset(&w->fetch_bo);
 	w->fetch_not_before = 0;
-	report_clear(w, w->fail_key, "GET /v1/flags");
+	canary__log_recovered(w->env.log, w->fail_slot, fetch_what(w));
 	confirmed(w);
 	schedule_after_success(w);
 }
@@ -438,7 +310,8 @@ static void stream_over(canary__worker *w, const char *key,
 		canary__backoff_reset(&w->stream_bo);
 	w->stream_retry_at = w->now + canary__backoff_next(&w->stream_bo,
 		retry_ms);
-	report(w, w->stream_key, CANARY_LOG_INFO, "GET /v1/stream", key, detail);
+	canary__log_failure(w->env.log, w->stream_slot, CANARY_LOG_INFO,
+		stream_what(w), key, detail);
 	/* Catch up on anything missed while the stream was down, as soon as
 	 * the fetch backoff allows. */
 	w->need_fetch = true;
@@ -447,12 +320,12 @@ static void stream_over(canary__worker *w, const char *key,
 
 static void stream_done(canary__worker *w, const canary__xfer_result *r)
 {
-	char key[KEY_LEN];
+	char key[CANARY__LOG_KEY_LEN];
 
 	if (r->rc == CANARY_ENOTSUP) {
-		canary__log(w->c, CANARY_LOG_INFO,
+		canary__log(w->env.log, CANARY_LOG_INFO,
 			"transport hook cannot stream; polling every %u ms",
-			w->c->opts.poll_interval_ms);
+			w->opts->poll_interval_ms);
 		w->stream_enabled = false;
 		w->need_fetch = true;
 		w->next_at = w->now;
@@ -470,18 +343,17 @@ static void stream_done(canary__worker *w, const canary__xfer_result *r)
 		snprintf(key, sizeof(key), "HTTP %ld", r->status);
 	else
 		snprintf(key, sizeof(key), "closed by the service");
-	stream_over(w, key, key, retry_after_ms(r));
+	stream_over(w, key, key, canary__xfer_retry_after_ms(r));
 }
 
-static int on_event(const canary__sse_event *ev, void *ctx)
+/* A whole config document on the stream. */
+static int on_stream_doc(const char *doc, size_t len, void *ctx)
 {
 	canary__worker *w = ctx;
 	char why[CANARY__ERRBUF + 32];
 
-	if (strcmp(ev->type, "message") != 0 && strcmp(ev->type, "config") != 0)
-		return 0; /* some future kind of event */
-	if (accept_config(w, ev->data, ev->data_len, "", "GET /v1/stream",
-	    why, sizeof(why)) == CANARY_ENOMEM)
+	if (accept_config(w, doc, len, "", stream_what(w), why,
+	    sizeof(why)) == CANARY_ENOMEM)
 		return CANARY_ENOMEM;
 	return 0;
 }
@@ -489,18 +361,18 @@ static int on_event(const canary__sse_event *ev, void *ctx)
 static int on_stream_data(const char *data, size_t len, void *ctx)
 {
 	canary__worker *w = ctx;
+	const canary__source *src = w->env.source;
 	int rc;
 
 	/* A hook streams synchronously, inside one step: keep time moving. */
 	if (!canary__transport_is_async(w->t))
 		w->now = canary__mono_ms();
 	w->stream_last_byte = w->now;
-	if (w->stream_key[0])
-		report_clear(w, w->stream_key, "GET /v1/stream");
+	canary__log_recovered(w->env.log, w->stream_slot, stream_what(w));
 	/* Bytes on the stream, heartbeats included, say we are current. */
 	confirmed(w);
 	canary__backoff_reset(&w->fetch_bo);
-	rc = canary__sse_feed(&w->sse, data, len, on_event, w);
+	rc = src->ops->stream_feed(src->state, data, len, on_stream_doc, w);
 	if (!canary__transport_is_async(w->t))
 		update_status(w);
 	return rc;
@@ -508,28 +380,25 @@ static int on_stream_data(const char *data, size_t len, void *ctx)
 
 static void start_op(canary__worker *w)
 {
+	const canary__source *src = w->env.source;
 	canary__xfer_spec spec;
-	char last_id[24];
-	uint64_t version;
+	canary__headers h;
 	int rc;
 
 	memset(&spec, 0, sizeof(spec));
+	canary__headers_init(&h);
 	if (w->need_fetch || !w->stream_enabled) {
 		w->op = OP_FETCH;
-		spec.url = w->flags_url;
-		spec.etag = w->etag;
+		src->ops->fetch(src->state, w->etag, &spec, &h);
 	} else {
 		w->op = OP_STREAM;
-		canary__sse_reset(&w->sse);
-		version = canary_client_config_version(w->c);
-		snprintf(last_id, sizeof(last_id), "%" PRIu64, version);
-		spec.url = w->stream_url;
-		spec.last_event_id = version ? last_id : w->sse.id;
-		spec.stream = true;
+		src->ops->stream(src->state, canary__live_version(w->env.live),
+			&spec, &h);
 		spec.on_data = on_stream_data;
 		spec.ctx = w;
 		w->stream_opened_at = w->stream_last_byte = w->now;
 	}
+	spec.headers = &h;
 	rc = canary__xfer_start(w->t, &spec, &w->xfer);
 	if (rc != CANARY_OK) {
 		w->op = OP_NONE;
@@ -552,8 +421,8 @@ static void finish_op(canary__worker *w)
 
 static void check_stream_idle(canary__worker *w)
 {
-	uint32_t idle = w->c->opts.stream_idle_timeout_ms;
-	char key[KEY_LEN];
+	uint32_t idle = w->opts->stream_idle_timeout_ms;
+	char key[CANARY__LOG_KEY_LEN];
 
 	if (w->op != OP_STREAM || w->now - w->stream_last_byte <= (int64_t)idle)
 		return;
@@ -562,99 +431,6 @@ static void check_stream_idle(canary__worker *w)
 	w->op = OP_NONE;
 	snprintf(key, sizeof(key), "no data for %u ms", idle);
 	stream_over(w, key, key, 0);
-}
-
-/* ---- events: flush on a timer, deliver the outbox oldest first -------------- */
-
-static void ev_start(canary__worker *w)
-{
-	canary__xfer_spec spec;
-	size_t len = 0;
-	int rc;
-
-	rc = canary__events_oldest(w->c->events, &w->ev_seq, &w->ev_body, &len);
-	if (rc != CANARY_OK) {
-		if (rc != CANARY_ESTATE) /* storage trouble: not in a loop */
-			w->ev_next_at = w->now + canary__backoff_next(&w->ev_bo, 0);
-		return;
-	}
-	memset(&spec, 0, sizeof(spec));
-	spec.url = w->events_url;
-	spec.body = w->ev_body;
-	spec.body_len = len;
-	if (canary__xfer_start(w->t, &spec, &w->ev_xfer) != CANARY_OK) {
-		canary__free(&w->c->alloc, w->ev_body);
-		w->ev_body = NULL;
-		w->ev_next_at = w->now + canary__backoff_next(&w->ev_bo, 0);
-	}
-}
-
-/* 4xx other than 408 and 429: sending it again cannot help. */
-static bool is_poison(long status)
-{
-	return status >= 400 && status < 500 && status != 408 &&
-		status != 429 && !canary__http_status_is_fatal(status);
-}
-
-static void ev_finish(canary__worker *w)
-{
-	const canary__xfer_result *r = canary__xfer_outcome(w->ev_xfer);
-	char key[KEY_LEN];
-
-	if (r->rc == CANARY_OK && r->status >= 200 && r->status < 300) {
-		canary__events_done(w->c->events, w->ev_seq, true);
-		canary__backoff_reset(&w->ev_bo);
-		report_clear(w, w->ev_key, "POST /v1/events");
-		w->ev_next_at = w->now;
-	} else if (r->rc == CANARY_OK && is_poison(r->status)) {
-		snprintf(key, sizeof(key), "HTTP %ld: batch refused and dropped (counted)",
-			r->status);
-		canary__events_done(w->c->events, w->ev_seq, false);
-		report(w, w->poison_key, CANARY_LOG_ERROR, "POST /v1/events",
-			key, key);
-		w->ev_next_at = w->now;
-	} else {
-		if (r->rc == CANARY_OK)
-			snprintf(key, sizeof(key), "HTTP %ld", r->status);
-		else
-			snprintf(key, sizeof(key), "%s", r->key);
-		report(w, w->ev_key, CANARY_LOG_WARN, "POST /v1/events", key,
-			r->rc == CANARY_OK ? key : r->detail);
-		w->ev_next_at = w->now + canary__backoff_next(&w->ev_bo,
-			retry_after_ms(r));
-	}
-	canary__xfer_free(w->ev_xfer);
-	w->ev_xfer = NULL;
-	canary__free(&w->c->alloc, w->ev_body);
-	w->ev_body = NULL;
-}
-
-static void events_step(canary__worker *w)
-{
-	if (!w->flush_armed) {
-		w->flush_at = w->now + w->c->opts.flush_interval_ms;
-		w->flush_armed = true;
-	}
-	if (w->now >= w->flush_at) {
-		if (canary__events_flush(w->c->events, NULL) != CANARY_OK)
-			canary__log(w->c, CANARY_LOG_WARN, "event flush: %s",
-				canary_error_last());
-		w->flush_at = w->now + w->c->opts.flush_interval_ms;
-	}
-	if (atomic_exchange(&w->deliver_now, false))
-		w->ev_next_at = w->now;
-	if (w->ev_xfer) {
-		canary__transport_perform(w->t);
-		if (canary__xfer_done(w->ev_xfer))
-			ev_finish(w);
-	}
-	if (!w->ev_xfer && w->t && w->has_server && !w->auth_failed &&
-	    w->now >= w->ev_next_at && !atomic_load(&w->stop) &&
-	    canary__events_pending(w->c->events)) {
-		ev_start(w);
-		if (w->ev_xfer && canary__xfer_done(w->ev_xfer))
-			ev_finish(w);
-	}
 }
 
 /* The driver's clock went back (an RTC corrected on a device, a tick
@@ -669,8 +445,13 @@ static void shift_clock(canary__worker *w, int64_t delta)
 	w->stream_opened_at += delta;
 	w->stream_last_byte += delta;
 	w->confirmed_at += delta;
-	w->flush_at += delta;
-	w->ev_next_at += delta;
+	canary__delivery_shift(w->delivery, delta);
+}
+
+/* Requests may start: a service, a key it has not rejected. */
+static bool may_request(canary__worker *w)
+{
+	return w->t && w->has_server && !w->auth_failed;
 }
 
 /* One bounded step of the machine at time `now` (driver clock). */
@@ -692,36 +473,33 @@ static void step(canary__worker *w, int64_t now)
 		else
 			check_stream_idle(w);
 	}
-	if (!w->xfer && w->t && w->has_server && !w->auth_failed &&
-	    now >= w->next_at && !atomic_load(&w->stop)) {
+	if (!w->xfer && may_request(w) && now >= w->next_at &&
+	    !atomic_load(&w->stop)) {
 		start_op(w);
 		/* A hook runs synchronously: its result is there already. */
 		if (w->xfer && canary__xfer_done(w->xfer))
 			finish_op(w);
 	}
-	events_step(w);
+	canary__delivery_step(w->delivery, w->t, w->now,
+		may_request(w) && !atomic_load(&w->stop));
 	update_status(w);
 }
 
 static int64_t next_deadline(canary__worker *w)
 {
 	int64_t d = w->now + MAX_WAIT_MS;
-	uint64_t max_age = w->c->opts.max_config_age_ms;
+	uint64_t max_age = w->opts->max_config_age_ms;
 
 	if (!w->xfer && w->has_server && !w->auth_failed && w->next_at < d)
 		d = w->next_at;
 	if (w->op == OP_STREAM) {
 		int64_t idle = w->stream_last_byte +
-			w->c->opts.stream_idle_timeout_ms + 1;
+			w->opts->stream_idle_timeout_ms + 1;
 
 		if (idle < d)
 			d = idle;
 	}
-	if (w->flush_armed && w->flush_at < d)
-		d = w->flush_at > w->now ? w->flush_at : w->now + 1;
-	if (!w->ev_xfer && w->t && w->has_server && !w->auth_failed &&
-	    w->ev_next_at < d && canary__events_pending(w->c->events))
-		d = w->ev_next_at > w->now ? w->ev_next_at : w->now + 1;
+	d = canary__delivery_deadline(w->delivery, d, w->now, may_request(w));
 	if (max_age && max_age < (uint64_t)INT64_MAX / 2 &&
 	    w->confirmed_at + (int64_t)max_age + 1 > w->now &&
 	    w->confirmed_at + (int64_t)max_age + 1 < d)
@@ -781,36 +559,19 @@ static void *thread_main(void *arg)
 
 static int new_transport(canary__worker *w)
 {
-	canary_client *c = w->c;
+	const canary_options *opts = w->opts;
 	canary__transport_opts o;
 
 	memset(&o, 0, sizeof(o));
-	o.sdk_key = c->sdk_key;
-	o.ca_file = c->ca_file;
-	o.ca_path = c->ca_path;
-	o.insecure = c->opts.tls_insecure;
-	o.connect_timeout_ms = c->opts.connect_timeout_ms;
-	o.request_timeout_ms = c->opts.request_timeout_ms;
-	o.max_bytes = c->opts.max_response_bytes;
-	o.hook = &c->opts.transport;
+	o.ca_file = opts->ca_file;
+	o.ca_path = opts->ca_path;
+	o.insecure = opts->tls_insecure;
+	o.connect_timeout_ms = opts->connect_timeout_ms;
+	o.request_timeout_ms = opts->request_timeout_ms;
+	o.max_bytes = opts->max_response_bytes;
+	o.hook = &opts->transport;
 	o.stop = &w->stop;
-	return canary__transport_new(&w->t, &c->alloc, &o);
-}
-
-static char *join_url(const canary__alloc *a, const char *base,
-	const char *path)
-{
-	size_t n = strlen(base), m = strlen(path);
-	char *s;
-
-	while (n && base[n - 1] == '/')
-		n--;
-	s = canary__malloc(a, n + m + 1);
-	if (!s)
-		return NULL;
-	memcpy(s, base, n);
-	memcpy(s + n, path, m + 1);
-	return s;
+	return canary__transport_new(&w->t, w->env.alloc, &o);
 }
 
 static void init_locks(canary__worker *w)
@@ -828,18 +589,11 @@ static uint64_t seed_for(const canary__worker *w)
 
 static void reset_driver(canary__worker *w)
 {
-	uint32_t cap = w->c->opts.backoff_cap_ms;
+	uint32_t cap = w->opts->backoff_cap_ms;
 
 	canary__backoff_init(&w->fetch_bo, BACKOFF_BASE_MS, cap, seed_for(w));
 	canary__backoff_init(&w->stream_bo, BACKOFF_BASE_MS, cap,
 		seed_for(w) ^ 0x5555);
-	canary__backoff_init(&w->ev_bo, BACKOFF_BASE_MS, cap,
-		seed_for(w) ^ 0xaaaa);
-	w->ev_xfer = NULL; /* after fork: the parent's, leaked untouched */
-	w->ev_body = NULL;
-	w->ev_next_at = 0;
-	w->flush_armed = false;
-	canary__sse_reset(&w->sse);
 	w->xfer = NULL;
 	w->op = OP_NONE;
 	w->need_fetch = true;
@@ -848,53 +602,57 @@ static void reset_driver(canary__worker *w)
 	w->fetch_not_before = 0;
 }
 
-int canary__worker_new(canary__worker **out, canary_client *c,
-	const canary__worker_start *start)
+static int new_delivery(canary__worker *w)
 {
+	canary__delivery_env d;
+
+	d.alloc = w->env.alloc;
+	d.log = w->env.log;
+	d.events = w->env.events;
+	d.source = w->env.source;
+	d.flush_interval_ms = w->opts->flush_interval_ms;
+	d.backoff_cap_ms = w->opts->backoff_cap_ms;
+	return canary__delivery_new(&w->delivery, &d, seed_for(w) ^ 0xaaaa);
+}
+
+int canary__worker_new(canary__worker **out, const canary__worker_env *env,
+	const canary__persist_start *start)
+{
+	const canary_options *opts = env->opts;
 	canary__worker *w;
-	int rc = CANARY_OK;
+	int rc;
 
 	*out = NULL;
-	w = canary__calloc(&c->alloc, 1, sizeof(*w));
+	w = canary__calloc(env->alloc, 1, sizeof(*w));
 	if (!w)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
-	w->c = c;
-	w->pid = getpid();
+	w->env = *env;
+	w->opts = opts;
 	atomic_init(&w->stop, false);
 	atomic_init(&w->config_set, false);
-	atomic_init(&w->deliver_now, false);
+	atomic_init(&w->status, CANARY_STATUS_INITIALIZING);
 	init_locks(w);
-	canary__sse_init(&w->sse, &c->alloc, c->opts.max_response_bytes);
 	reset_driver(w);
-	w->has_server = c->server_url != NULL;
-	w->stream_enabled = w->has_server && !c->opts.no_stream &&
-		!(c->opts.no_thread && c->opts.transport.request);
+	w->has_server = opts->server_url != NULL;
+	w->stream_enabled = w->has_server && !opts->no_stream &&
+		env->source->ops->stream &&
+		!(opts->no_thread && opts->transport.request);
 	w->attempted = !w->has_server;
 	w->connected = !w->has_server;
-	w->initial_age_ms = start->config_age_ms > 0 ? start->config_age_ms : 0;
-	w->persisted_wall = canary__wall_ms() - w->initial_age_ms;
-	if (start->etag)
-		snprintf(w->etag, sizeof(w->etag), "%s", start->etag);
-	w->status = CANARY_STATUS_INITIALIZING;
+	w->initial_age_ms = start->age_ms > 0 ? start->age_ms : 0;
+	snprintf(w->etag, sizeof(w->etag), "%s", start->etag);
 	if (is_stale(w)) {
-		w->status = CANARY_STATUS_STALE;
-		atomic_store(&c->serve_stable,
-			c->opts.stale_policy == CANARY_STALE_STABLE);
+		atomic_store(&w->status, CANARY_STATUS_STALE);
+		canary__live_serve_stable(env->live,
+			opts->stale_policy == CANARY_STALE_STABLE);
 	}
-	if (w->has_server) {
-		w->flags_url = join_url(&c->alloc, c->server_url, "/v1/flags");
-		w->stream_url = join_url(&c->alloc, c->server_url, "/v1/stream");
-		w->events_url = join_url(&c->alloc, c->server_url, "/v1/events");
-		if (!w->flags_url || !w->stream_url || !w->events_url)
-			rc = canary__error_set(CANARY_ENOMEM, "out of memory");
-	}
+	rc = new_delivery(w);
 	if (rc == CANARY_OK && w->has_server)
 		rc = new_transport(w);
 	if (rc != CANARY_OK) {
 		canary__worker_free(w);
 		return rc;
 	}
-	registry_add(w);
 	*out = w;
 	return CANARY_OK;
 }
@@ -902,8 +660,8 @@ int canary__worker_new(canary__worker **out, canary_client *c,
 /* Without a server the only job is watching the config's age. */
 static bool wants_thread(const canary__worker *w)
 {
-	return !w->c->opts.no_thread &&
-		(w->has_server || w->c->opts.max_config_age_ms);
+	return !w->opts->no_thread &&
+		(w->has_server || w->opts->max_config_age_ms);
 }
 
 static int start_thread(canary__worker *w)
@@ -927,7 +685,7 @@ static int start_thread(canary__worker *w)
 
 int canary__worker_run(canary__worker *w)
 {
-	if (!w->c->opts.no_thread && !wants_thread(w)) {
+	if (!w->opts->no_thread && !wants_thread(w)) {
 		/* An offline client: its status is known now, and changes
 		 * only through canary__worker_config_set(). */
 		step(w, canary__mono_ms());
@@ -936,55 +694,46 @@ int canary__worker_run(canary__worker *w)
 	return start_thread(w);
 }
 
+void canary__worker_stop(canary__worker *w)
+{
+	if (!w || !w->running)
+		return;
+	atomic_store(&w->stop, true);
+	wakeup(w);
+	pthread_join(w->thread, NULL);
+	w->running = false;
+}
+
 void canary__worker_free(canary__worker *w)
 {
 	if (!w)
 		return;
-	if (w->running) {
-		atomic_store(&w->stop, true);
-		wakeup(w);
-		pthread_join(w->thread, NULL);
-	}
-	registry_remove(w);
+	canary__worker_stop(w);
 	canary__xfer_free(w->xfer);
-	canary__xfer_free(w->ev_xfer);
-	canary__free(&w->c->alloc, w->ev_body);
-	canary__free(&w->c->alloc, w->events_url);
+	canary__delivery_free(w->delivery);
 	canary__transport_free(w->t);
-	canary__sse_free(&w->sse);
 	pthread_mutex_destroy(&w->lock);
 	pthread_mutex_destroy(&w->tick_lock);
 	pthread_cond_destroy(&w->cond);
-	canary__free(&w->c->alloc, w->flags_url);
-	canary__free(&w->c->alloc, w->stream_url);
-	canary__free(&w->c->alloc, w);
+	canary__free(w->env.alloc, w);
 }
 
 int canary__worker_tick(canary__worker *w, int64_t now_ms)
 {
-	int rc = CANARY_OK;
-
-	if (getpid() != w->pid)
-		rc = canary__worker_postfork(w);
 	pthread_mutex_lock(&w->tick_lock);
 	step(w, now_ms);
 	pthread_mutex_unlock(&w->tick_lock);
-	return rc;
+	return CANARY_OK;
 }
 
 canary_status canary__worker_status(canary__worker *w)
 {
-	canary_status s;
-
-	pthread_mutex_lock(&w->lock);
-	s = w->status;
-	pthread_mutex_unlock(&w->lock);
-	return s;
+	return (canary_status)atomic_load(&w->status);
 }
 
 static int ready_code(canary__worker *w)
 {
-	if (w->status == CANARY_STATUS_AUTH_ERROR)
+	if (atomic_load(&w->status) == CANARY_STATUS_AUTH_ERROR)
 		return canary__error_set(CANARY_EAUTH,
 			"the flag service rejected the SDK key");
 	return w->ready ? CANARY_OK : CANARY_ETIMEOUT;
@@ -1011,7 +760,7 @@ void canary__worker_config_set(canary__worker *w)
 	atomic_store(&w->config_set, true);
 	if (w->running) {
 		wakeup(w);
-	} else if (!w->c->opts.no_thread) {
+	} else if (!w->opts->no_thread) {
 		/* Nobody drives this client: bring the status up to date. */
 		pthread_mutex_lock(&w->tick_lock);
 		step(w, canary__mono_ms());
@@ -1019,40 +768,29 @@ void canary__worker_config_set(canary__worker *w)
 	}
 }
 
-int canary__worker_postfork(canary__worker *w)
+void canary__worker_prefork(canary__worker *w)
 {
-	canary_client *c = w->c;
-	char note[512];
+	pthread_mutex_lock(&w->lock);
+}
+
+void canary__worker_postfork_unlock(canary__worker *w)
+{
+	pthread_mutex_unlock(&w->lock);
+}
+
+int canary__worker_postfork_child(canary__worker *w)
+{
 	int rc;
 
-	if (getpid() == w->pid)
-		return CANARY_OK;
 	/* Only this thread exists in the child: the worker thread is gone,
 	 * and with it any lock it held. */
-	w->pid = getpid();
 	w->running = false;
 	init_locks(w);
-	w->status = CANARY_STATUS_INITIALIZING;
+	atomic_store(&w->status, CANARY_STATUS_INITIALIZING);
 	canary__transport_abandon(w->t);
 	w->t = NULL;
-	w->xfer = NULL; /* the parent's request: leaked, never touched */
-	pthread_mutex_lock(&c->write_lock);
-	canary__hazard_postfork_child(&c->snapshots);
-	pthread_mutex_unlock(&c->write_lock);
-	if (c->store) {
-		canary__store_abandon(c->store);
-		c->store = NULL;
-		rc = canary__store_open(&c->store, &c->alloc, c->cache_path, NULL,
-			note, sizeof(note));
-		if (note[0])
-			canary__log(c, rc == CANARY_OK ? CANARY_LOG_WARN :
-				CANARY_LOG_ERROR, "%s", note);
-	}
-	rc = canary__events_postfork_child(c->events);
-	if (rc != CANARY_OK)
-		canary__log(c, CANARY_LOG_ERROR, "event outbox after fork: %s",
-			canary_error_last());
-	reset_driver(w);
+	reset_driver(w); /* the parent's request: leaked, never touched */
+	canary__delivery_postfork(w->delivery, seed_for(w) ^ 0xaaaa);
 	rc = w->has_server ? new_transport(w) : CANARY_OK;
 	if (rc == CANARY_OK)
 		rc = start_thread(w);
@@ -1063,7 +801,7 @@ bool canary__worker_deliver_now(canary__worker *w)
 {
 	if (!w || !w->running || !w->has_server)
 		return false;
-	atomic_store(&w->deliver_now, true);
+	canary__delivery_ask(w->delivery);
 	wakeup(w);
 	return true;
 }

@@ -1,7 +1,9 @@
 /*
- * worker.h - the data path's state machine: fetch /v1/flags, follow
- * /v1/stream, fall back to polling, back off on failures, apply and cache
- * configs, track staleness and status.
+ * worker.h - the data path's state machine: fetch the config, follow the
+ * stream, fall back to polling, back off on failures, apply and cache
+ * configs, track staleness and status; and drive the event delivery.
+ * Where configs come from and what they look like is the config source's
+ * (source.h); the worker decides when to ask and what an answer means.
  *
  * One state machine, two drivers: a background thread (the default), or
  * canary_client_tick() from the application's loop (opts.no_thread). Each
@@ -14,27 +16,44 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alloc.h"
 #include "canary/canary.h"
+#include "events.h"
+#include "live.h"
+#include "log.h"
+#include "persist.h"
+#include "source.h"
 
-struct canary_client;
 typedef struct canary__worker canary__worker;
 
-/* How the config in force at start came to be (from client_new). */
-typedef struct canary__worker_start {
-	const char *etag;        /* of the cached config; NULL = none */
-	int64_t config_age_ms;   /* how old the cached config is */
-} canary__worker_start;
+/* What the worker works with: the client's parts, borrowed for the
+ * worker's life. `opts` is the client's copy (defaults applied, strings
+ * owned by the client). */
+typedef struct canary__worker_env {
+	const canary_options *opts;
+	const canary__alloc *alloc;
+	const canary__logger *log;
+	canary__live *live;
+	canary__persist *persist;
+	canary__events *events;
+	const canary__source *source;
+} canary__worker_env;
 
-int canary__worker_new(canary__worker **out, struct canary_client *c,
-	const canary__worker_start *start);
+/* `start`: what the cache said (an empty etag and age 0 when the config
+ * in force did not come from it). */
+int canary__worker_new(canary__worker **out, const canary__worker_env *env,
+	const canary__persist_start *start);
 
 /* Start the background thread (unless no_thread). */
 int canary__worker_run(canary__worker *w);
 
-/* Stop the thread (bounded: requests in flight are abandoned) and free. */
+/* Stop the thread (bounded: requests in flight are abandoned). */
+void canary__worker_stop(canary__worker *w);
+/* Stop, then free. Accepts NULL. */
 void canary__worker_free(canary__worker *w);
 
 int canary__worker_tick(canary__worker *w, int64_t now_ms);
+/* Lock-free: one atomic load. */
 canary_status canary__worker_status(canary__worker *w);
 int canary__worker_wait_ready(canary__worker *w, uint32_t timeout_ms);
 
@@ -45,7 +64,10 @@ void canary__worker_config_set(canary__worker *w);
  * thread will (no-thread mode: the next tick; no server: never). */
 bool canary__worker_deliver_now(canary__worker *w);
 
+/* fork(): hold the worker's lock across it (then unlock in both). */
+void canary__worker_prefork(canary__worker *w);
+void canary__worker_postfork_unlock(canary__worker *w);
 /* In the child after fork(): fresh connections, thread, and a fetch. */
-int canary__worker_postfork(canary__worker *w);
+int canary__worker_postfork_child(canary__worker *w);
 
 #endif

@@ -164,7 +164,7 @@ static void serve(instance *in, canary_client *client)
 	sim *s = in->s;
 	unsigned user = (unsigned)(rng_next(&in->rng) % POPULATION);
 	char unit[24];
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 	const arm_model *m;
 	double ms;
 	int failed;
@@ -196,7 +196,7 @@ static void serve(instance *in, canary_client *client)
  * fleet's. */
 static void report_events(sim *s, canary_client *client)
 {
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 
 	canary_flush(client, 2000);
 	if (canary_event_stats_get(client, &st) != CANARY_OK)

@@ -2,7 +2,8 @@
  * canary/canary.h - libcanary, canary releases driven by feature flags.
  *
  * The one header an application includes. It declares the client, its
- * options, flag evaluation, and errors. Everything here is C99; the header
+ * options, flag evaluation, events and errors, and includes the transport
+ * hook's types (canary/transport.h). Everything here is C99; the header
  * compiles alone as C99 and as C++.
  *
  * Threading: a canary_client may be shared by any number of threads.
@@ -11,8 +12,14 @@
  * called from any thread and are serialised internally.
  *
  * Ownership: every string passed in is copied before the call returns unless
- * its documentation says otherwise. Strings handed out (canary_details) are
- * borrowed and valid as documented on the field.
+ * its documentation says otherwise. What is handed out (canary_details,
+ * canary_event_stats) is copied into the caller's struct.
+ *
+ * Growth: structs the caller fills (canary_options) or libcanary fills
+ * (canary_details, canary_event_stats) start with a version field and only
+ * ever gain fields at the end. Initialise them with their *_INIT macro or
+ * *_init() function; libcanary reads and writes only the fields of the
+ * version the caller's struct says it has.
  */
 #ifndef CANARY_CANARY_H
 #define CANARY_CANARY_H
@@ -22,6 +29,7 @@
 #include <stdint.h>
 
 #include "canary/export.h"
+#include "canary/transport.h"
 #include "canary/version.h"
 
 #ifdef __cplusplus
@@ -85,9 +93,13 @@ typedef enum canary_log_level {
 typedef void (*canary_log_fn)(canary_log_level level, const char *msg, void *ctx);
 
 /**
- * Allocator hooks. All of the client's memory goes through these. Either
- * all three functions are set or none (NULL means the C library's).
- * `free_fn` must accept NULL.
+ * Allocator hooks for libcanary's own memory: the client, config snapshots,
+ * counters, buffers. Memory that the libraries libcanary uses allocate
+ * internally does NOT go through them: cJSON (parsing a config), SQLite
+ * (the cache and the outbox) and libcurl (HTTP) use their own allocators,
+ * whose process-wide settings libcanary never changes. Either all three
+ * functions are set or none (NULL means the C library's). `free_fn` must
+ * accept NULL.
  */
 typedef struct canary_allocator {
 	void *(*malloc_fn)(size_t size, void *ctx);
@@ -129,69 +141,14 @@ typedef void (*canary_status_fn)(canary_status status, void *ctx);
  */
 typedef void (*canary_config_fn)(uint64_t version, void *ctx);
 
-/**
- * Body callback handed to a transport hook in canary_http_request: pass it
- * each piece of the response body, in order. A call with len 0 is a
- * liveness check. It returns 0 to go on, non-zero when libcanary wants the
- * request to end (the client is shutting down, the body is too large, or
- * the stream must be dropped): the hook should then return promptly.
- */
-typedef int (*canary_http_body_fn)(const void *data, size_t len, void *body_ctx);
-
-/** One HTTP request libcanary asks a transport hook to make. Borrowed for
- *  the duration of the hook call. */
-typedef struct canary_http_request {
-	const char *method;          /**< "GET" (or "POST" for events) */
-	const char *url;             /**< absolute URL */
-	const char *const *headers;  /**< "Name: value" lines, header_count of
-	                                  them; includes Authorization: never
-	                                  log them */
-	size_t header_count;
-	const void *body;            /**< request body (NULL for GET) */
-	size_t body_len;
-	uint32_t connect_timeout_ms;
-	uint32_t timeout_ms;         /**< whole request; 0 = none (a stream) */
-	int stream;                  /**< non-zero: /v1/stream, a response
-	                                  that does not end; deliver the body
-	                                  as it arrives */
-	canary_http_body_fn body_fn; /**< where the body goes */
-	void *body_ctx;              /**< pass to body_fn */
-} canary_http_request;
-
-/** Size of the header buffers in canary_http_response. */
-#define CANARY_HTTP_HEADER_MAX 256
-
-/** What a transport hook reports back. Zeroed by libcanary before the call. */
-typedef struct canary_http_response {
-	int status;                                /**< HTTP status code */
-	char etag[CANARY_HTTP_HEADER_MAX];         /**< ETag header; "" if none */
-	char retry_after[CANARY_HTTP_HEADER_MAX];  /**< Retry-After header; "" if none */
-} canary_http_response;
-
-/**
- * Transport hook, for devices without libcurl: libcanary makes every HTTP
- * request through `request` instead. The hook is called from the worker
- * thread (or from canary_client_tick() in no-thread mode, where it should
- * honour timeout_ms, since the tick lasts as long as the call; in
- * no-thread mode a hook is only used for polling, never for the stream).
- * Fill `resp` (status and headers before the first body_fn call).
- * @return 0 when a response was received (whatever its status);
- *         CANARY_ENETWORK or CANARY_ETIMEOUT when none was; CANARY_ENOTSUP
- *         for a stream the hook cannot do (libcanary then polls).
- */
-typedef struct canary_transport {
-	int (*request)(const canary_http_request *req,
-		canary_http_response *resp, void *ctx);
-	void *ctx;                   /**< passed to request */
-} canary_transport;
-
 /** Current version of canary_options; pass it to canary_options_init(). */
 #define CANARY_OPTIONS_VERSION 1
 
 /**
- * Client options. Initialise with canary_options_init(), then set the
- * fields you need: zero means "the default" for every field. Strings are
- * copied by canary_client_new(). Fields are only ever appended.
+ * Client options. Initialise with canary_options_init() or
+ * CANARY_OPTIONS_INIT, then set the fields you need: zero means "the
+ * default" for every field but log_level. Strings are copied by
+ * canary_client_new(). Fields are only ever appended.
  */
 typedef struct canary_options {
 	unsigned int version;        /**< CANARY_OPTIONS_VERSION */
@@ -214,7 +171,9 @@ typedef struct canary_options {
 
 	canary_log_fn log_fn;        /**< NULL = no logging */
 	void *log_ctx;
-	canary_log_level log_level;  /**< lowest level passed to log_fn; default INFO */
+	canary_log_level log_level;  /**< lowest level passed to log_fn; INFO
+	                                  after canary_options_init() (0 is
+	                                  DEBUG) */
 
 	canary_allocator allocator;  /**< all NULL = malloc/realloc/free */
 
@@ -252,6 +211,24 @@ typedef struct canary_options {
 	uint64_t outbox_max_bytes;   /**< bytes of batch bodies the outbox holds
 	                                  at most; default 64 MiB */
 } canary_options;
+
+/**
+ * Static initialiser: the same defaults as canary_options_init(opts,
+ * CANARY_OPTIONS_VERSION), e.g.
+ *   canary_options opts = CANARY_OPTIONS_INIT;
+ * Every field is listed, in order, so that it compiles without warnings
+ * as C and as C++.
+ */
+#define CANARY_OPTIONS_INIT { CANARY_OPTIONS_VERSION, \
+	NULL, NULL, NULL, NULL,                /* urls, key, paths */ \
+	0, 0, 0, 0, 0, CANARY_STALE_KEEP,      /* timings, staleness */ \
+	NULL, NULL, CANARY_LOG_INFO,           /* logging */ \
+	{ NULL, NULL, NULL, NULL },            /* allocator */ \
+	NULL, NULL, false, false, false,       /* TLS, thread, stream */ \
+	0, 0, 0,                               /* limits */ \
+	NULL, NULL, NULL, NULL,                /* callbacks */ \
+	{ NULL, NULL },                        /* transport */ \
+	false, 0, 0 }                          /* events */
 
 /**
  * Initialise `opts` to the defaults for the given options version.
@@ -331,8 +308,9 @@ CANARY_API int canary_client_wait_ready(canary_client *client,
 	uint32_t timeout_ms);
 
 /**
- * The client's status now. Thread-safe, lock-free enough for a health
- * check. CANARY_STATUS_INITIALIZING for a NULL client.
+ * The client's status now. Thread-safe and takes no lock (one atomic
+ * load), so a health check may call it as often as it likes.
+ * CANARY_STATUS_INITIALIZING for a NULL client.
  */
 CANARY_API canary_status canary_client_status(canary_client *client);
 
@@ -396,11 +374,18 @@ typedef enum canary_eval_error {
  * CANARY_VARIANT_MAX - 1 bytes (the config parser enforces it). */
 #define CANARY_VARIANT_MAX 128
 
+/** Current version of canary_details. */
+#define CANARY_DETAILS_VERSION 1
+
 /**
  * The details of one evaluation. Everything is copied into the struct, so
- * it stays valid however the config changes afterwards.
+ * it stays valid however the config changes afterwards. Initialise it
+ * with CANARY_DETAILS_INIT or canary_details_init(): libcanary fills only
+ * the fields of the version it says (0 is read as 1, the first layout, so
+ * a zeroed struct works too). Fields are only ever appended.
  */
 typedef struct canary_details {
+	unsigned int version;       /**< CANARY_DETAILS_VERSION */
 	canary_arm arm;
 	char variant[CANARY_VARIANT_MAX]; /**< the arm's variant; "" if none */
 	canary_reason reason;
@@ -410,6 +395,18 @@ typedef struct canary_details {
 	                                 the split decided; else 0 */
 	uint32_t rollout_bp;        /**< the flag's rollout in basis points */
 } canary_details;
+
+/** Static initialiser: `canary_details d = CANARY_DETAILS_INIT;` */
+#define CANARY_DETAILS_INIT { CANARY_DETAILS_VERSION, CANARY_ARM_STABLE, \
+	{ 0 }, CANARY_REASON_DEFAULT, CANARY_EVAL_OK, 0, 0, 0 }
+
+/**
+ * Initialise `details` for the given version (zeroes it, sets version).
+ * @return CANARY_OK, or CANARY_EINVAL when details is NULL or the version
+ *         is not one this library knows.
+ */
+CANARY_API int canary_details_init(canary_details *details,
+	unsigned int version);
 
 /**
  * Is this unit in the canary for this flag?
@@ -428,7 +425,8 @@ CANARY_API bool canary_enabled(canary_client *client, const char *flag,
 /**
  * Like canary_enabled(), and says why. Counts an exposure as
  * canary_enabled() does; canary_evaluate_ex() can opt out per call.
- * @param[out] out  filled in every case when not NULL
+ * @param[out] out  when not NULL, filled in every case (the fields of its
+ *                  version; `version` itself is left as it is)
  * @return true when the unit is in the canary
  */
 CANARY_API bool canary_evaluate(canary_client *client, const char *flag,
@@ -529,8 +527,14 @@ CANARY_API int canary_record_metric(canary_client *client, const char *flag,
  */
 CANARY_API int canary_flush(canary_client *client, uint32_t timeout_ms);
 
-/** Event counters of a client (canary_event_stats_get()). */
+/** Current version of canary_event_stats. */
+#define CANARY_EVENT_STATS_VERSION 1
+
+/** Event counters of a client (canary_event_stats_get()). Initialise with
+ *  CANARY_EVENT_STATS_INIT or canary_event_stats_init(); versioned as
+ *  canary_details is. */
 typedef struct canary_event_stats {
+	unsigned int version;      /**< CANARY_EVENT_STATS_VERSION */
 	uint64_t ignored;          /**< record calls refused (bad input,
 	                                unknown flag, no config) */
 	uint64_t dropped_records;  /**< records lost at a memory bound */
@@ -542,9 +546,22 @@ typedef struct canary_event_stats {
 	uint64_t outbox_bytes;     /**< their bytes */
 } canary_event_stats;
 
+/** Static initialiser: `canary_event_stats st = CANARY_EVENT_STATS_INIT;` */
+#define CANARY_EVENT_STATS_INIT { CANARY_EVENT_STATS_VERSION, \
+	0, 0, 0, 0, 0, 0, 0 }
+
+/**
+ * Initialise `stats` for the given version (zeroes it, sets version).
+ * @return CANARY_OK, or CANARY_EINVAL when stats is NULL or the version is
+ *         not one this library knows.
+ */
+CANARY_API int canary_event_stats_init(canary_event_stats *stats,
+	unsigned int version);
+
 /**
  * A snapshot of the client's event counters. Thread-safe.
- * @param[out] out  filled in
+ * @param[out] out  the fields of its version are filled in; `version`
+ *                  is left as it is
  * @return CANARY_OK; CANARY_EINVAL for a NULL argument.
  */
 CANARY_API int canary_event_stats_get(canary_client *client,

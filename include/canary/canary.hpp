@@ -189,7 +189,7 @@ public:
 	 *  variant string. */
 	Evaluation evaluate(const char *flag, const char *unit) const
 	{
-		canary_details d;
+		canary_details d = CANARY_DETAILS_INIT;
 		bool in = canary_evaluate(c_, flag, unit, &d);
 		Evaluation e;
 		e.canary = in;
@@ -273,7 +273,7 @@ public:
 
 	canary_event_stats event_stats() const noexcept
 	{
-		canary_event_stats st{};
+		canary_event_stats st = CANARY_EVENT_STATS_INIT;
 		canary_event_stats_get(c_, &st);
 		return st;
 	}

@@ -220,7 +220,7 @@ void dp_answers(canary_client *c, char *out, size_t outlen)
 
 	for (i = 0; i < sizeof(flags) / sizeof(*flags); i++) {
 		for (j = 0; j < sizeof(units) / sizeof(*units) && n + 2 < outlen; j++) {
-			canary_details d;
+			canary_details d = CANARY_DETAILS_INIT;
 
 			out[n++] = canary_evaluate(c, flags[i], units[j], &d) ?
 				'1' : '0';

@@ -334,7 +334,7 @@ static void test_downgrade_ignored(void **state)
 
 static void check_stale(fixture *f, canary_stale_policy policy)
 {
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 	canary_options o;
 
 	dp_options(&o, fs_url(f->fs), NULL, f->log, NULL);
@@ -369,7 +369,7 @@ static void test_stale_stable(void **state)
 static void test_stale_cache_at_start(void **state)
 {
 	fixture *f = *state;
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 	canary_options o;
 
 	dp_options(&o, fs_url(f->fs), dp_path(f->dir, "cache.db"), f->log, NULL);

@@ -317,7 +317,7 @@ static void hook_options(canary_options *o, hook *h)
 static void test_hook_tick_staleness(void **state)
 {
 	hook h = { 0, 0, 0, 1, 1, 0, 0 };
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 	canary_options o;
 	canary_client *c;
 

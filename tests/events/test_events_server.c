@@ -148,7 +148,7 @@ static void test_server_down_then_back(void **state)
 {
 	canary_client *c = client(NULL, 0);
 	uint64_t exp[2] = { 0, 0 }, err[2] = { 0, 0 };
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 
 	(void)state;
 	traffic(c, "ev-down", "a", 300, exp, err);
@@ -205,7 +205,7 @@ static void test_outbox_bound_reports_drops(void **state)
 	canary_client *c = client(NULL, 2);
 	uint64_t exp[2] = { 0, 0 }, err[2] = { 0, 0 };
 	uint64_t lost[2] = { 0, 0 }, lost_err[2] = { 0, 0 };
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 	int i;
 
 	(void)state;
@@ -272,7 +272,7 @@ static void test_latency_quantiles(void **state)
 	assert_non_null(values[0]);
 	assert_non_null(values[1]);
 	for (i = 0; i < 20000; i++) {
-		canary_details d;
+		canary_details d = CANARY_DETAILS_INIT;
 		double ms;
 
 		/* Log-uniform over 0.5 .. 5000 ms, from a fixed xorshift. */

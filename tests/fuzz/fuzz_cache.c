@@ -159,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	canary_options o;
 	canary_client *c = NULL;
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 	int mode, rc;
 
 	if (size < 1 || size > 1 << 20)

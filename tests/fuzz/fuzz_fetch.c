@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	canary_options o;
 	canary_client *c = NULL;
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 	player pl = { data, size, 0, 0 };
 	uint64_t now = 1000, version = 0;
 	int i;

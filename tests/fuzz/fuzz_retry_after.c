@@ -1,8 +1,9 @@
 /*
  * fuzz_retry_after.c - the Retry-After header is outside input too (any
  * server, proxy or captive portal can send one): canary__retry_after_parse
- * must never crash or read past the string, and an accepted value is never
- * more than the one-hour cap. The first 5 bytes choose "now" (any time up
+ * (delta-seconds, or an HTTP-date read by curl_getdate()) must never crash
+ * or read past the string, and an accepted value is never more than the
+ * one-hour cap. The first 5 bytes choose "now" (any time up
  * to year ~36,000), the rest is the header value.
  */
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "backoff.h"
+#include "transfer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -158,7 +158,7 @@ static void write_file(const char *path, const char *text)
 /* Evaluations never fail; the answer depends on the config in force. */
 static void evaluate_all(canary_client *c)
 {
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 	uint64_t v = canary_client_config_version(c);
 
 	(void)canary_enabled(c, "all-in", "u1");
@@ -182,7 +182,7 @@ static void evaluate_all(canary_client *c)
 static void record_and_flush(canary_client *c, uint32_t timeout_ms)
 {
 	static const char *const flags[] = { "all-in", "new", "missing" };
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 	size_t i, recorded = 0;
 	int rc;
 
@@ -577,7 +577,7 @@ static run_result run_server(long fail_at, const char *dir, int unused)
 	canary_client *c = NULL;
 	failing f;
 	int logs = 0, rc, k, recorded = 0;
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 
 	(void)dir;
 	(void)unused;

@@ -109,7 +109,7 @@ static void deliver_leftovers(void)
 {
 	canary_options o;
 	canary_client *c = NULL;
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 
 	client_options(&o);
 	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);

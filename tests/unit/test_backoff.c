@@ -1,6 +1,7 @@
 /*
  * test_backoff.c - exponential backoff with full jitter, the cap, the
- * floor, Retry-After (both forms) and which statuses stop retrying.
+ * floor, Retry-After (delta-seconds and the three HTTP-date formats of
+ * RFC 9110, parsed in transfer.c) and which statuses stop retrying.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include "backoff.h"
+#include "transfer.h"
 
 static void test_bounds_grow_then_cap(void **state)
 {
@@ -110,13 +112,26 @@ static void test_retry_after_parse(void **state)
 	assert_true(canary__retry_after_parse("Thu, 29 Feb 2024 00:00:00 GMT",
 		1709164800 - 1, &ms));
 	assert_int_equal(ms, 1000);
+	/* The obsolete formats RFC 9110 still asks recipients to accept. */
+	ms = 1;
+	assert_true(canary__retry_after_parse(
+		"Wednesday, 21-Oct-15 07:28:00 GMT", when - 45, &ms));
+	assert_int_equal(ms, 45000);
+	ms = 1;
+	assert_true(canary__retry_after_parse("Wed Oct 21 07:28:00 2015",
+		when - 60, &ms));
+	assert_int_equal(ms, 60000);
+	/* A date far ahead is capped like a large delta. */
+	assert_true(canary__retry_after_parse("Fri, 31 Dec 9999 23:59:59 GMT",
+		when, &ms));
+	assert_int_equal(ms, CANARY__RETRY_AFTER_MAX_MS);
 	assert_false(canary__retry_after_parse("", 0, &ms));
+	assert_false(canary__retry_after_parse("   ", 0, &ms));
 	assert_false(canary__retry_after_parse("-5", 0, &ms));
 	assert_false(canary__retry_after_parse("1.5", 0, &ms));
+	assert_false(canary__retry_after_parse("120x", 0, &ms));
 	assert_false(canary__retry_after_parse("soon", 0, &ms));
 	assert_false(canary__retry_after_parse("Wed, 21 Foo 2015 07:28:00 GMT",
-		0, &ms));
-	assert_false(canary__retry_after_parse("Wed, 21 Oct 2015 07:28:00 UTC",
 		0, &ms));
 	assert_false(canary__retry_after_parse(NULL, 0, &ms));
 }

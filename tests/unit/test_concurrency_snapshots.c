@@ -56,7 +56,7 @@ static void counting_free(void *ptr, void *ctx)
 static void *reader(void *arg)
 {
 	canary_client *c = arg;
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 	char unit[32], want[32];
 	long n = 0;
 

@@ -205,7 +205,7 @@ static void test_client_keeps_previous_config(void **state)
 		" {\"key\": \"g\", \"rollout_bp\": 20000}]}";
 	const char *older = "{\"version\": 4, \"flags\": []}";
 	canary_client *c;
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 
 	(void)state;
 	assert_int_equal(canary_client_new(&c, NULL), CANARY_OK);

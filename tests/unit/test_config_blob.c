@@ -317,7 +317,7 @@ static void client_sees_doc(void)
 {
 	canary_options o;
 	canary_client *c;
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 
 	canary_options_init(&o, CANARY_OPTIONS_VERSION);
 	o.cache_path = path;

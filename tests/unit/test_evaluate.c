@@ -63,7 +63,7 @@ static canary_client *new_client(void)
 static void expect(canary_client *c, const char *flag, const char *unit,
 	canary_arm arm, canary_reason reason, canary_eval_error error)
 {
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 	bool on = canary_evaluate(c, flag, unit, &d);
 
 	if (d.arm != arm || d.reason != reason || d.error_code != error ||
@@ -78,7 +78,7 @@ static void expect(canary_client *c, const char *flag, const char *unit,
 static void test_rules_and_reasons(void **state)
 {
 	canary_client *c = new_client();
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 
 	(void)state;
 	/* Deny beats allow; allow beats the split. */
@@ -133,7 +133,7 @@ static void test_not_ready(void **state)
 static void test_no_allocation(void **state)
 {
 	canary_client *c = new_client();
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 	size_t before;
 	char unit[32];
 	int i, on = 0;

@@ -196,7 +196,7 @@ static void test_exact_counts_across_threads(void **state)
 	worker_arg args[THREADS];
 	pthread_t tid[THREADS];
 	uint64_t exp[2] = { 0, 0 }, err[2] = { 0, 0 };
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 	int i, a;
 
 	(void)state;
@@ -260,7 +260,7 @@ static void test_exact_across_config_swaps(void **state)
 	pthread_t tid[2];
 	atomic_int stop;
 	uint64_t exp[2] = { 0, 0 };
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 	char json[256];
 	int i, n;
 
@@ -305,7 +305,7 @@ static void test_exact_across_config_swaps(void **state)
 static void test_exposure_opt_outs(void **state)
 {
 	canary_client *c = client_with(false, true, 0);
-	canary_details d;
+	canary_details d = CANARY_DETAILS_INIT;
 
 	(void)state;
 	fake_reset(202);
@@ -331,7 +331,7 @@ static void test_exposure_opt_outs(void **state)
 static void test_bad_inputs(void **state)
 {
 	canary_client *c = client_with(false, false, 0);
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 
 	(void)state;
 	fake_reset(202);
@@ -381,7 +381,7 @@ static void test_latency_and_metrics(void **state)
 	(void)state;
 	fake_reset(202);
 	for (i = 0; i < 1000; i++) {
-		canary_details d;
+		canary_details d = CANARY_DETAILS_INIT;
 		int a;
 
 		snprintf(unit, sizeof(unit), "user-%d", i);
@@ -408,7 +408,7 @@ static void test_latency_and_metrics(void **state)
 static void test_refused_batch_is_dropped_and_reported(void **state)
 {
 	canary_client *c = client_with(false, false, 0);
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 
 	(void)state;
 	fake_reset(400);
@@ -429,7 +429,7 @@ static void test_refused_batch_is_dropped_and_reported(void **state)
 static void test_outbox_bound_reports_drops(void **state)
 {
 	canary_client *c = client_with(false, false, 2);
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 	int i;
 
 	(void)state;
@@ -462,7 +462,7 @@ static void test_outbox_byte_bound(void **state)
 {
 	canary_options o;
 	canary_client *c;
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 	int i;
 
 	(void)state;
@@ -490,7 +490,7 @@ static void test_outbox_byte_bound(void **state)
 static void test_tick_delivers(void **state)
 {
 	canary_client *c = client_with(true, false, 0);
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 	uint64_t now = 1;
 	int i;
 

@@ -182,7 +182,7 @@ static void deliver(canary_client *c)
 
 static void test_child_does_not_report_parent_drops(void **state)
 {
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 	canary_client *c;
 	char name[16];
 	int i, status;
@@ -227,7 +227,7 @@ static void test_child_does_not_report_parent_drops(void **state)
  * one batch lost, reported once. */
 static void test_refused_batch_evicted_in_flight(void **state)
 {
-	canary_event_stats st;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 	canary_client *c;
 
 	(void)state;

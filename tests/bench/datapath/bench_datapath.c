@@ -79,7 +79,7 @@ static int cold_start(const char *path, double *t, int runs)
 	int i;
 
 	for (i = 0; i < runs; i++) {
-		canary_details d;
+		canary_details d = CANARY_DETAILS_INIT;
 		double t0 = now_ms();
 
 		canary_options_init(&o, CANARY_OPTIONS_VERSION);

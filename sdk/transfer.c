@@ -1,9 +1,9 @@
 /*
- * transport.c - libcurl multi transfers and the transport hook (see
- * transport.h).
+ * transfer.c - libcurl multi transfers and the transport hook (see
+ * transfer.h).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "transport.h"
+#include "transfer.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -13,18 +13,18 @@
 
 #include <curl/curl.h>
 
+#include "backoff.h"
 #include "canary/version.h"
 #include "clock.h"
 #include "error.h"
 
-#define MAX_HEADERS 8
+#define MAX_HEADERS (CANARY__XFER_MAX_HEADERS + 2)
 #define USER_AGENT "libcanary/" CANARY_VERSION_STRING
 
 struct canary__transport {
 	const canary__alloc *alloc;
 	canary__transport_opts o;
 	canary_transport hook;
-	char *auth_header;           /* "Authorization: Bearer <key>" */
 	CURLM *multi;                /* NULL with a hook */
 	/* Hook mode has no sockets to wait on: a condition variable. */
 	pthread_mutex_t lock;
@@ -80,7 +80,6 @@ int canary__transport_new(canary__transport **out, const canary__alloc *a,
 	const canary__transport_opts *opts)
 {
 	canary__transport *t;
-	size_t n;
 
 	*out = NULL;
 	t = canary__calloc(a, 1, sizeof(*t));
@@ -90,31 +89,23 @@ int canary__transport_new(canary__transport **out, const canary__alloc *a,
 	t->o = *opts;
 	if (opts->hook && opts->hook->request)
 		t->hook = *opts->hook;
-	n = strlen(opts->sdk_key ? opts->sdk_key : "") + 32;
-	t->auth_header = canary__malloc(a, n);
-	if (!t->auth_header)
-		goto oom;
-	snprintf(t->auth_header, n, "Authorization: Bearer %s",
-		opts->sdk_key ? opts->sdk_key : "");
 	pthread_mutex_init(&t->lock, NULL);
 	canary__cond_init(&t->cond);
 	if (!t->hook.request) {
 		if (global_acquire() != CANARY_OK)
-			goto oom_locks;
+			goto oom;
 		t->multi = curl_multi_init();
 		if (!t->multi) {
 			global_release();
-			goto oom_locks;
+			goto oom;
 		}
 		curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, 4L);
 	}
 	*out = t;
 	return CANARY_OK;
-oom_locks:
+oom:
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->cond);
-oom:
-	canary__free(a, t->auth_header);
 	canary__free(a, t);
 	return canary__error_set(CANARY_ENOMEM, "out of memory");
 }
@@ -123,7 +114,6 @@ static void free_shell(canary__transport *t)
 {
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->cond);
-	canary__free(t->alloc, t->auth_header);
 	canary__free(t->alloc, t);
 }
 
@@ -258,7 +248,21 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn,
 
 /* ---- requests ----------------------------------------------------------- */
 
-static bool token_ok(const char *s)
+void canary__headers_init(canary__headers *h)
+{
+	h->count = 0;
+	h->used = 0;
+}
+
+bool canary__headers_add(canary__headers *h, const char *line)
+{
+	if (h->count == CANARY__XFER_MAX_HEADERS)
+		return false;
+	h->line[h->count++] = line;
+	return true;
+}
+
+static bool value_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 	size_t i;
@@ -271,32 +275,33 @@ static bool token_ok(const char *s)
 	return true;
 }
 
-/* The request headers, as "Name: value" lines in `buf`. */
-static size_t build_headers(canary__transport *t,
-	const canary__xfer_spec *spec, const char *lines[MAX_HEADERS],
-	char buf[2][CANARY_HTTP_HEADER_MAX + 32])
+bool canary__headers_addv(canary__headers *h, const char *name,
+	const char *value)
 {
-	size_t n = 0;
+	char *buf;
 
-	lines[n++] = t->auth_header;
+	if (!value_ok(value) || h->used == sizeof(h->buf) / sizeof(h->buf[0]) ||
+	    strlen(name) > 30)
+		return false;
+	buf = h->buf[h->used];
+	snprintf(buf, sizeof(h->buf[0]), "%s: %s", name, value);
+	if (!canary__headers_add(h, buf))
+		return false;
+	h->used++;
+	return true;
+}
+
+/* The request headers: the source's, then the transfer's own. */
+static size_t build_headers(const canary__xfer_spec *spec,
+	const char *lines[MAX_HEADERS])
+{
+	size_t n = 0, i;
+
+	for (i = 0; spec->headers && i < spec->headers->count; i++)
+		lines[n++] = spec->headers->line[i];
 	lines[n++] = "User-Agent: " USER_AGENT;
-	lines[n++] = spec->stream ? "Accept: text/event-stream" :
-		"Accept: application/json";
-	if (spec->stream)
-		lines[n++] = "Cache-Control: no-cache";
-	if (spec->body) {
-		lines[n++] = "Content-Type: application/json";
+	if (spec->body)
 		lines[n++] = "Expect:"; /* no 100-continue round trip */
-	}
-	if (token_ok(spec->etag)) {
-		snprintf(buf[0], sizeof(buf[0]), "If-None-Match: %s", spec->etag);
-		lines[n++] = buf[0];
-	}
-	if (token_ok(spec->last_event_id)) {
-		snprintf(buf[1], sizeof(buf[1]), "Last-Event-ID: %s",
-			spec->last_event_id);
-		lines[n++] = buf[1];
-	}
 	return n;
 }
 
@@ -351,14 +356,13 @@ static void set_curl_options(canary__xfer *x, const canary__xfer_spec *spec)
 
 static int start_curl(canary__xfer *x, const canary__xfer_spec *spec)
 {
-	char buf[2][CANARY_HTTP_HEADER_MAX + 32];
 	const char *lines[MAX_HEADERS];
 	size_t n, i;
 
 	x->easy = curl_easy_init();
 	if (!x->easy)
 		return CANARY_ENOMEM;
-	n = build_headers(x->t, spec, lines, buf);
+	n = build_headers(spec, lines);
 	for (i = 0; i < n; i++) {
 		struct curl_slist *l = curl_slist_append(x->headers, lines[i]);
 
@@ -403,7 +407,6 @@ static int hook_body_first(const void *data, size_t len, void *ctx)
 static void run_hook(canary__xfer *x, const canary__xfer_spec *spec)
 {
 	canary__transport *t = x->t;
-	char buf[2][CANARY_HTTP_HEADER_MAX + 32];
 	const char *lines[MAX_HEADERS];
 	canary_http_request req;
 	hook_call hc;
@@ -417,7 +420,7 @@ static void run_hook(canary__xfer *x, const canary__xfer_spec *spec)
 	req.body_len = spec->body ? spec->body_len : 0;
 	req.url = spec->url;
 	req.headers = lines;
-	req.header_count = build_headers(t, spec, lines, buf);
+	req.header_count = build_headers(spec, lines);
 	req.connect_timeout_ms = t->o.connect_timeout_ms;
 	req.timeout_ms = spec->stream ? 0 : t->o.request_timeout_ms;
 	req.stream = spec->stream;
@@ -580,4 +583,73 @@ void canary__xfer_free(canary__xfer *x)
 	curl_slist_free_all(x->headers);
 	canary__free(x->t->alloc, x->res.body);
 	canary__free(x->t->alloc, x);
+}
+
+char *canary__url_join(const canary__alloc *a, const char *base,
+	const char *path)
+{
+	size_t n = strlen(base), m = strlen(path);
+	char *s;
+
+	while (n && base[n - 1] == '/')
+		n--;
+	s = canary__malloc(a, n + m + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, base, n);
+	memcpy(s + n, path, m + 1);
+	return s;
+}
+
+/* ---- Retry-After ---------------------------------------------------------- */
+
+static bool parse_seconds(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 12)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+bool canary__retry_after_parse(const char *value, int64_t now_unix_s,
+	uint32_t *out_ms)
+{
+	int64_t secs;
+	time_t when;
+
+	if (!value)
+		return false;
+	while (*value == ' ' || *value == '\t')
+		value++;
+	if (!parse_seconds(value, &secs)) {
+		/* curl_getdate() also reads looser forms than RFC 9110's
+		 * three; a server's lower bound on the wait, capped below,
+		 * is all it can give. -1 is its "cannot parse" (and the last
+		 * second of 1969, which is in the past anyway). */
+		if (!value[0] || (when = curl_getdate(value, NULL)) == -1)
+			return false;
+		secs = (int64_t)when > now_unix_s ? (int64_t)when - now_unix_s : 0;
+	}
+	if (secs > CANARY__RETRY_AFTER_MAX_MS / 1000)
+		secs = CANARY__RETRY_AFTER_MAX_MS / 1000;
+	*out_ms = (uint32_t)(secs * 1000);
+	return true;
+}
+
+uint32_t canary__xfer_retry_after_ms(const canary__xfer_result *r)
+{
+	uint32_t ms = 0;
+
+	if (r->retry_after[0])
+		canary__retry_after_parse(r->retry_after,
+			canary__wall_ms() / 1000, &ms);
+	return ms;
 }

@@ -1,6 +1,8 @@
 /*
- * transport.h - HTTP for the data path: libcurl's multi interface, or the
- * application's transport hook (canary_transport).
+ * transfer.h - HTTP transfers for the data path: libcurl's multi
+ * interface, or the application's transport hook (canary/transport.h).
+ * Protocol-neutral: what to ask for (URL, headers, body) comes from the
+ * config source (source.h) or the event delivery (delivery.h).
  *
  * Nothing here blocks with libcurl: canary__xfer_start() only queues a
  * request, canary__transport_perform() moves every request on as far as it
@@ -9,11 +11,11 @@
  * serves the background thread and canary_client_tick(). A hook is called
  * synchronously by canary__xfer_start().
  *
- * Secrets: the SDK key only ever goes into the Authorization header; no
- * message produced here contains a header or the URL's user part.
+ * Secrets: no message produced here contains a request header (the SDK
+ * key is in one) or the URL's user part.
  */
-#ifndef CANARY_SDK_TRANSPORT_H
-#define CANARY_SDK_TRANSPORT_H
+#ifndef CANARY_SDK_TRANSFER_H
+#define CANARY_SDK_TRANSFER_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -31,8 +33,7 @@ typedef struct canary__xfer canary__xfer;
 typedef int (*canary__data_fn)(const char *data, size_t len, void *ctx);
 
 typedef struct canary__transport_opts {
-	const char *sdk_key;         /* borrowed for the transport's life */
-	const char *ca_file, *ca_path;
+	const char *ca_file, *ca_path; /* borrowed for the transport's life */
 	bool insecure;
 	uint32_t connect_timeout_ms;
 	uint32_t request_timeout_ms;
@@ -41,10 +42,29 @@ typedef struct canary__transport_opts {
 	atomic_bool *stop;           /* set = abandon everything */
 } canary__transport_opts;
 
+/* The request headers a source gives, as "Name: value" lines. The
+ * transfer adds User-Agent (and, for a POST, what libcurl needs). */
+#define CANARY__XFER_MAX_HEADERS 6
+typedef struct canary__headers {
+	const char *line[CANARY__XFER_MAX_HEADERS];
+	size_t count;
+	char buf[2][CANARY_HTTP_HEADER_MAX + 32]; /* lines built by _addv */
+	size_t used;
+} canary__headers;
+
+void canary__headers_init(canary__headers *h);
+/* Add a line, borrowed until canary__xfer_start() returns. False when
+ * the list is full. */
+bool canary__headers_add(canary__headers *h, const char *line);
+/* Add "name: value" (copied). Only a value that cannot smuggle another
+ * header in is added: 1 to CANARY_HTTP_HEADER_MAX - 1 bytes of printable
+ * ASCII (an ETag read back from the cache file is outside input). */
+bool canary__headers_addv(canary__headers *h, const char *name,
+	const char *value);
+
 typedef struct canary__xfer_spec {
 	const char *url;
-	const char *etag;            /* If-None-Match; NULL or "" = none */
-	const char *last_event_id;   /* NULL or "" = none */
+	const canary__headers *headers; /* borrowed until xfer_start returns */
 	bool stream;
 	canary__data_fn on_data;     /* stream only */
 	void *ctx;
@@ -65,6 +85,27 @@ typedef struct canary__xfer_result {
 	char key[96];      /* stable description, for "log once" comparisons */
 	char detail[256];  /* the same with specifics, for the log */
 } canary__xfer_result;
+
+/* `base` (trailing slashes dropped) + `path`, allocated with `a`; NULL
+ * when out of memory. */
+char *canary__url_join(const canary__alloc *a, const char *base,
+	const char *path);
+
+/* The response's Retry-After as a wait in ms (capped at
+ * CANARY__RETRY_AFTER_MAX_MS), 0 when it has none or an unusable one. */
+uint32_t canary__xfer_retry_after_ms(const canary__xfer_result *r);
+
+/*
+ * Parse a Retry-After header value (RFC 9110, 10.2.3): delta-seconds
+ * ("120"), or an HTTP-date in any of its three formats (IMF-fixdate
+ * "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850 "Sunday, 06-Nov-94 08:49:37
+ * GMT", asctime "Sun Nov  6 08:49:37 1994", read by curl_getdate()),
+ * relative to `now_unix_s`. A date in the past gives 0; the wait is capped
+ * at CANARY__RETRY_AFTER_MAX_MS. Returns true and sets *out_ms, or false
+ * for anything else.
+ */
+bool canary__retry_after_parse(const char *value, int64_t now_unix_s,
+	uint32_t *out_ms);
 
 int canary__transport_new(canary__transport **out, const canary__alloc *a,
 	const canary__transport_opts *opts);

@@ -1,0 +1,159 @@
+/*
+ * source_libcanary.c - the libcanary protocol as a config source
+ * (docs/protocol.md): GET /v1/flags with If-None-Match, GET /v1/stream
+ * (Server-Sent Events, resumed with Last-Event-ID), the /v1/flags JSON
+ * format (config.c), and POST /v1/events. Authorization: Bearer <SDK key>.
+ */
+#include "source.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "sse.h"
+
+typedef struct lc_state {
+	const canary__alloc *a;
+	char *flags_url;             /* the three are NULL without a server */
+	char *stream_url;
+	char *events_url;
+	char *auth;                  /* "Authorization: Bearer <key>" */
+	canary__sse sse;
+	char last_id[24];
+	canary__source_doc_fn doc;   /* during stream_feed */
+	void *doc_ctx;
+} lc_state;
+
+static void lc_close(void *state)
+{
+	lc_state *st = state;
+
+	if (!st)
+		return;
+	canary__free(st->a, st->flags_url);
+	canary__free(st->a, st->stream_url);
+	canary__free(st->a, st->events_url);
+	canary__free(st->a, st->auth);
+	canary__sse_free(&st->sse);
+	canary__free(st->a, st);
+}
+
+static char *auth_line(const canary__alloc *a, const char *key)
+{
+	size_t n = strlen(key) + 32;
+	char *s = canary__malloc(a, n);
+
+	if (s)
+		snprintf(s, n, "Authorization: Bearer %s", key);
+	return s;
+}
+
+static int lc_open(void **state, const canary__source_env *env)
+{
+	lc_state *st;
+
+	*state = NULL;
+	st = canary__calloc(env->alloc, 1, sizeof(*st));
+	if (!st)
+		return CANARY_ENOMEM;
+	st->a = env->alloc;
+	canary__sse_init(&st->sse, env->alloc, env->max_bytes);
+	if (env->server_url) {
+		st->flags_url = canary__url_join(st->a, env->server_url,
+			"/v1/flags");
+		st->stream_url = canary__url_join(st->a, env->server_url,
+			"/v1/stream");
+		st->events_url = canary__url_join(st->a, env->server_url,
+			"/v1/events");
+		st->auth = auth_line(st->a, env->sdk_key ? env->sdk_key : "");
+		if (!st->flags_url || !st->stream_url || !st->events_url ||
+		    !st->auth) {
+			lc_close(st);
+			return CANARY_ENOMEM;
+		}
+	}
+	*state = st;
+	return CANARY_OK;
+}
+
+static void lc_fetch(void *state, const char *etag, canary__xfer_spec *spec,
+	canary__headers *h)
+{
+	lc_state *st = state;
+
+	spec->url = st->flags_url;
+	canary__headers_add(h, st->auth);
+	canary__headers_add(h, "Accept: application/json");
+	canary__headers_addv(h, "If-None-Match", etag);
+}
+
+static int lc_parse(void *state, const char *doc, size_t len,
+	canary__config **out, char *err, size_t errlen)
+{
+	lc_state *st = state;
+
+	return canary__config_parse(st->a, doc, len, out, err, errlen);
+}
+
+static void lc_stream(void *state, uint64_t version, canary__xfer_spec *spec,
+	canary__headers *h)
+{
+	lc_state *st = state;
+
+	/* A new connection: a partial event of the last one is dropped; the
+	 * last event id is kept. */
+	canary__sse_reset(&st->sse);
+	snprintf(st->last_id, sizeof(st->last_id), "%" PRIu64, version);
+	spec->url = st->stream_url;
+	spec->stream = true;
+	canary__headers_add(h, st->auth);
+	canary__headers_add(h, "Accept: text/event-stream");
+	canary__headers_add(h, "Cache-Control: no-cache");
+	canary__headers_addv(h, "Last-Event-ID", version ? st->last_id :
+		st->sse.id);
+}
+
+static int on_event(const canary__sse_event *ev, void *ctx)
+{
+	lc_state *st = ctx;
+
+	if (strcmp(ev->type, "message") != 0 && strcmp(ev->type, "config") != 0)
+		return 0; /* some future kind of event */
+	return st->doc(ev->data, ev->data_len, st->doc_ctx);
+}
+
+static int lc_stream_feed(void *state, const char *data, size_t len,
+	canary__source_doc_fn doc, void *ctx)
+{
+	lc_state *st = state;
+
+	st->doc = doc;
+	st->doc_ctx = ctx;
+	return canary__sse_feed(&st->sse, data, len, on_event, st);
+}
+
+static void lc_events(void *state, canary__xfer_spec *spec,
+	canary__headers *h)
+{
+	lc_state *st = state;
+
+	spec->url = st->events_url;
+	canary__headers_add(h, st->auth);
+	canary__headers_add(h, "Accept: application/json");
+	canary__headers_add(h, "Content-Type: application/json");
+}
+
+const canary__source_ops canary__source_libcanary = {
+	"libcanary",
+	"GET /v1/flags",
+	"GET /v1/stream",
+	"POST /v1/events",
+	lc_open,
+	lc_close,
+	lc_fetch,
+	lc_parse,
+	lc_stream,
+	lc_stream_feed,
+	lc_events,
+};
