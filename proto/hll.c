@@ -81,9 +81,11 @@ int canary__hll_merge(canary__hll *dst, const canary__hll *src)
 
 	if (dst->p != src->p)
 		return CANARY_EINVAL;
-	for (j = 0; j < m; j++)
-		if (dst->reg[j] < src->reg[j])
-			dst->reg[j] = src->reg[j];
+	for (j = 0; j < m; j++) {
+		uint8_t a = dst->reg[j], b = src->reg[j];
+
+		dst->reg[j] = a > b ? a : b; /* branch-free: vectorises */
+	}
 	return 0;
 }
 
