@@ -78,14 +78,16 @@ void canary__hll_add(canary__hll *h, const void *unit, size_t len)
 int canary__hll_merge(canary__hll *dst, const canary__hll *src)
 {
 	size_t j, m = CANARY__HLL_REGS(dst->p);
+	uint8_t *restrict d = dst->reg;
+	const uint8_t *restrict s = src->reg;
 
 	if (dst->p != src->p)
 		return CANARY_EINVAL;
-	for (j = 0; j < m; j++) {
-		uint8_t a = dst->reg[j], b = src->reg[j];
-
-		dst->reg[j] = a > b ? a : b; /* branch-free: vectorises */
-	}
+	if (d == s)
+		return 0;
+	/* Distinct arrays, branch-free: the compiler vectorises this. */
+	for (j = 0; j < m; j++)
+		d[j] = d[j] > s[j] ? d[j] : s[j];
 	return 0;
 }
 
@@ -137,13 +139,15 @@ static double tau(double x)
 
 double canary__hll_estimate(const canary__hll *h)
 {
-	uint32_t c[66] = { 0 }; /* registers per value 0..64 - p + 1 */
+	uint32_t c[256] = { 0 }; /* registers per value */
 	double m = (double)CANARY__HLL_REGS(h->p), z;
 	unsigned q = 64 - h->p, k;
 	size_t j;
 
 	for (j = 0; j < CANARY__HLL_REGS(h->p); j++)
-		c[h->reg[j] <= q + 1 ? h->reg[j] : q + 1]++;
+		c[h->reg[j]]++;
+	for (k = q + 2; k < 256; k++) /* out of range: count as the top */
+		c[q + 1] += c[k];
 	if (c[0] == (uint32_t)m)
 		return 0;
 	z = m * tau(1 - c[q + 1] / m);
