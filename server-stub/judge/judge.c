@@ -1061,43 +1061,51 @@ static bool recent_fail(const cj_gates *g, const cj_input *in,
 	return false;
 }
 
-/* The top contributor's canary errors against the others', given how its
- * stable arm compares with theirs: with one canary effect for everyone,
- * its share of the canary's erroring units is its share of canary units
- * weighted by its stable prevalence. Evidence that it has fewer than that
- * (its data makes the canary look better than the others' do) blocks a
- * PASS. Weighting by its own stable arm lets honest instances differ
- * (a region with more errors in both arms). */
-static double top_flatters_log_e(const view *ts, const view *tc,
-	const view *rs, const view *rc)
+/*
+ * Evidence that a contributor's canary looks better than the others'
+ * canary: x events (users with errors, slow requests) in n trials per arm,
+ * t the contributor, r the rest. With one canary effect for everyone, the
+ * contributor's share of the canary's events is its share of canary
+ * trials weighted by its own stable rate, so an honest instance may serve
+ * a region with more errors or slower requests in both arms. Fewer than
+ * that is flattery.
+ */
+static double flatters_log_e(double xtc, double ntc, double xts, double nts,
+	double xrc, double nrc, double xrs, double nrs)
 {
-	double qr = rs->u > 0 ? rs->e / rs->u : 0;
-	double qt = ts->u > 0 && ts->e > 0 ? ts->e / ts->u : qr;
+	double qr = nrs > 0 ? xrs / nrs : 0;
+	double qt = nts > 0 && xts > 0 ? xts / nts : qr;
 
-	if (qt <= 0 || qr <= 0 || tc->u <= 0 || rc->u <= 0)
+	if (qt <= 0 || qr <= 0 || ntc <= 0 || nrc <= 0)
 		return 0;
-	return cj_log_evalue_ratio(tc->e, rc->e, tc->u * qt, rc->u * qr, 1,
-		down_grid, NDOWN);
+	return cj_log_evalue_ratio(xtc, xrc, ntc * qt, nrc * qr, 1, down_grid,
+		NDOWN);
 }
 
-/* No latency metric of the rest is short of PASS. */
-static bool latency_holds(const cj_metric *ms)
+/* On users with errors, and on requests slower than the step's stable
+ * p95. */
+static bool top_flatters(const cj_gates *g, const view *ts, const view *tc,
+	const view *rs, const view *rc, double p95)
 {
-	int i;
+	double e = flatters_log_e(tc->e, tc->u, ts->e, ts->u, rc->e, rc->u,
+		rs->e, rs->u), l = 0;
 
-	for (i = CJ_M_P50; i <= CJ_M_P99; i++)
-		if (ms[i].enabled && ms[i].verdict != CJ_PASS)
-			return false;
-	return true;
+	if (!isnan(p95) && tc->h && rc->h)
+		l = flatters_log_e(hv_above(tc, p95), hv_count(tc),
+			hv_above(ts, p95), hv_count(ts), hv_above(rc, p95),
+			hv_count(rc), hv_above(rs, p95), hv_count(rs));
+	return fmax(e, l) >= log(1 / g->pass_alpha);
 }
 
-/* The step without each top contributor: its FAILs count, and a PASS
- * needs the rest's latency to pass and the contributor's errors to agree
- * with the rest's. @return the FAIL found, else sets *all_pass. */
+/* The largest contributors: a PASS needs each one's data to agree with
+ * the others'; one that flatters the canary blocks the PASS, and the step
+ * is judged without it, where a FAIL is a FAIL (its data cannot hide the
+ * others' regression). @return that FAIL, else sets *all_pass. */
 static const cj_metric *without_top(const cj_gates *g, const cj_input *in,
-	const views *vs, cj_metric *ms, bool *all_pass)
+	const views *vs, const cj_result *r, cj_metric *ms, bool *all_pass)
 {
-	const mode md = { g->alpha, true, false, true };
+	const mode md = { g->alpha, false, false, true };
+	double p95 = r->metrics[CJ_M_P95].stable;
 	int i;
 
 	*all_pass = true;
@@ -1108,12 +1116,12 @@ static const cj_metric *without_top(const cj_gates *g, const cj_input *in,
 
 		view_minus(&vs->s, ts, &rs);
 		view_minus(&vs->c, tc, &rc);
+		if (!top_flatters(g, ts, tc, &rs, &rc, p95))
+			continue;
+		*all_pass = false;
 		judge_all(g, in, &md, &rs, &rc, ms);
 		if ((m = find(ms, CJ_FAIL, false)))
 			return m;
-		if (!latency_holds(ms) || top_flatters_log_e(ts, tc, &rs, &rc) >=
-		    log(1 / g->pass_alpha))
-			*all_pass = false;
 	}
 	return NULL;
 }
@@ -1185,7 +1193,7 @@ static bool decide_fail(const cj_gates *g, const cj_input *in,
 		conclude_metric(r, m, "recent");
 		return true;
 	}
-	if ((m = without_top(g, in, vs, ms, top_pass))) {
+	if ((m = without_top(g, in, vs, r, ms, top_pass))) {
 		conclude_metric(r, m, "without_top");
 		return true;
 	}
@@ -1257,8 +1265,8 @@ void cj_evaluate(const cj_gates *g, const cj_input *in, cj_result *out)
 		out->scope = "without_top";
 		conclude(out, CJ_INCONCLUSIVE, "pass_without_top", false,
 			"every gate passes, but the largest contributor's data "
-			"disagree with the others' or the others' latency does "
-			"not pass yet: one client cannot decide");
+			"make the canary look better than the others' do: one "
+			"client cannot decide");
 	} else {
 		out->decide_ms = 0;
 		conclude(out, CJ_PASS, "pass", false, "every gate passed");

@@ -24,9 +24,11 @@
  *    test too (the canary's share above ratio x the stable quantile is
  *    significantly below the quantile's tail). When no latency was ever
  *    recorded for the flag the latency gates say so and step aside.
- *  - one client cannot decide: a PASS must also hold with each of the
- *    largest contributors left out (top[]), and their data alone never
- *    hides a FAIL of the others.
+ *  - one client cannot decide: a PASS needs each of the largest
+ *    contributors (top[]) to agree with the others (its canary may not
+ *    look better, against its own stable arm, than theirs); one that does
+ *    not blocks the PASS, and the step is judged without it, where a FAIL
+ *    is a FAIL.
  *  - stalls are alerts: a sample ratio mismatch on units, a canary that
  *    stopped reporting while the stable arm reports, or evidence that
  *    contradicts itself. The state machine rolls back after a grace.
