@@ -142,18 +142,19 @@ static void on_pass(const cj_rollout *r, int64_t now, cj_decision *d)
 		widen(r, age, d);
 }
 
-/* A larger step (whole percent, below the next one) whose canary traffic
- * would decide within max_step, when this one will not. */
+/* A larger step (whole percent, at most half the traffic: beyond that the
+ * stable arm is the smaller one) whose canary traffic would decide within
+ * max_step, when this one will not. */
 static void suggest(const cj_rollout *r, int64_t age, cj_decision *d)
 {
-	double need, bp = bp_at(r, r->step), next = bp_at(r, r->step + 1);
+	double need, bp = bp_at(r, r->step);
 
 	if (d->decide_ms < 0 || r->max_step_ms <= 0 ||
 	    age + d->decide_ms <= r->max_step_ms)
 		return;
 	need = bp * (double)(age + d->decide_ms) / (double)r->max_step_ms;
 	need = ceil(need / 100) * 100;
-	if (need > bp && need < next)
+	if (need > bp && need <= 5000)
 		d->suggest_bp = (uint32_t)need;
 }
 

@@ -92,8 +92,8 @@ typedef struct cj_decision {
 	int64_t alert_since_ms;
 	int64_t decide_ms;   /* the judge's estimate of the time the step
 	                        still needs; -1 unknown */
-	uint32_t suggest_bp; /* a step that would decide within max_step,
-	                        when this one will not (0: none) */
+	uint32_t suggest_bp; /* a step (at most 50%) that would decide within
+	                        max_step, when this one will not (0: none) */
 } cj_decision;
 
 /* Decide one tick. `verdict` is the judge's result for this tick (its
