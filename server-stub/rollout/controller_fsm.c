@@ -3,8 +3,10 @@
  */
 #include "controller_fsm.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -23,6 +25,8 @@ const char *cj_action_name(cj_action a)
 		return "pause";
 	case CJ_ACT_ROLLBACK:
 		return "rollback";
+	case CJ_ACT_COMPLETE:
+		return "complete";
 	}
 	return "?";
 }
@@ -74,32 +78,173 @@ static void on_fail(const cj_rollout *r, const cj_result *v, cj_decision *d)
 	d->next_bp = 0;
 }
 
-static void on_pass(const cj_rollout *r, int64_t age_ms, cj_decision *d)
+/* The judge raised an alert: hold for the grace, then act. */
+static void on_alert(const cj_rollout *r, const cj_result *v, int64_t now,
+	cj_decision *d)
+{
+	int64_t since = r->alert_since_ms ? r->alert_since_ms : now;
+	int64_t left = r->grace_ms - (now - since);
+
+	d->alert = true;
+	d->alert_since_ms = since;
+	if (left > 0) {
+		decide(d, CJ_ACT_HOLD, "alert", "alert %s: %s (acting in %llds "
+			"unless it clears)", v->rule, v->reason,
+			(long long)((left + 999) / 1000));
+	} else if (r->dry_run || r->on_stall == CJ_STALL_PAUSE) {
+		decide(d, CJ_ACT_PAUSE, "stall", "%s for %llds: %s%s", v->rule,
+			(long long)((now - since) / 1000), v->reason, r->dry_run ?
+			" (dry run: would roll back)" : "");
+	} else {
+		decide(d, CJ_ACT_ROLLBACK, "stall", "%s for %llds: %s", v->rule,
+			(long long)((now - since) / 1000), v->reason);
+		d->next_bp = 0;
+	}
+}
+
+static void widen(const cj_rollout *r, int64_t age_ms, cj_decision *d)
 {
 	d->next_step = r->step + 1;
 	d->next_bp = bp_at(r, d->next_step);
-	if (d->next_step + 1 >= r->nsteps)
+	d->pass_since_ms = 0;
+	if (d->next_step + 1 < r->nsteps)
+		decide(d, CJ_ACT_WIDEN, "pass", "PASS after %llds: widen to "
+			"%.2f%%", (long long)(age_ms / 1000), d->next_bp / 100.0);
+	else if (r->bake_ms > 0)
+		decide(d, CJ_ACT_PROMOTE, "pass", "PASS after %llds: to the "
+			"last step, %.2f%%, baking for %llds",
+			(long long)(age_ms / 1000), d->next_bp / 100.0,
+			(long long)(r->bake_ms / 1000));
+	else
 		decide(d, CJ_ACT_PROMOTE, "pass", "PASS after %llds: to the "
 			"last step, %.2f%%", (long long)(age_ms / 1000),
 			d->next_bp / 100.0);
+}
+
+/* PASS: widen once it has held for sustain_ms after the soak. */
+static void on_pass(const cj_rollout *r, int64_t now, cj_decision *d)
+{
+	int64_t age = now - r->step_start_ms;
+	int64_t since = r->pass_since_ms ? r->pass_since_ms : now;
+	int64_t soaked = r->step_start_ms + r->min_soak_ms;
+	int64_t held = now - (since > soaked ? since : soaked);
+
+	d->pass_since_ms = since;
+	if (age < r->min_soak_ms)
+		decide(d, CJ_ACT_HOLD, "soak", "PASS, soaking %llds of %llds",
+			(long long)(age / 1000),
+			(long long)(r->min_soak_ms / 1000));
+	else if (held < r->sustain_ms)
+		decide(d, CJ_ACT_HOLD, "sustain", "PASS held %llds of %llds "
+			"after the soak", (long long)(held / 1000),
+			(long long)(r->sustain_ms / 1000));
 	else
-		decide(d, CJ_ACT_WIDEN, "pass", "PASS after %llds: widen to "
-			"%.2f%%", (long long)(age_ms / 1000), d->next_bp / 100.0);
+		widen(r, age, d);
+}
+
+/* A larger step (whole percent, at most half the traffic: beyond that the
+ * stable arm is the smaller one) whose canary traffic would decide within
+ * max_step, when this one will not. */
+static void suggest(const cj_rollout *r, int64_t age, cj_decision *d)
+{
+	double need, bp = bp_at(r, r->step);
+
+	if (d->decide_ms < 0 || r->max_step_ms <= 0 ||
+	    age + d->decide_ms <= r->max_step_ms)
+		return;
+	need = bp * (double)(age + d->decide_ms) / (double)r->max_step_ms;
+	need = ceil(need / 100) * 100;
+	if (need > bp && need <= 5000)
+		d->suggest_bp = (uint32_t)need;
+}
+
+/* "; needs about 31m more at this traffic; a 3% first step would ..." */
+static void eta_words(const cj_rollout *r, const cj_decision *d, char *buf,
+	size_t len)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	if (d->decide_ms > 0)
+		n = snprintf(buf, len, "; needs about %lldm more at this "
+			"traffic", (long long)((d->decide_ms + 59999) / 60000));
+	else if (d->decide_ms < 0)
+		n = snprintf(buf, len, "; cannot decide at this traffic");
+	if (d->suggest_bp && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; a %.2f%% step would "
+			"decide within %lldm", d->suggest_bp / 100.0,
+			(long long)(r->max_step_ms / 60000));
+}
+
+static void on_hold(const cj_rollout *r, const cj_result *v, int64_t now,
+	cj_decision *d)
+{
+	int64_t age = now - r->step_start_ms;
+	cj_verdict verdict = v ? v->verdict : CJ_INCONCLUSIVE;
+	const char *rule = v ? v->rule : "no_result";
+	char eta[160];
+
+	suggest(r, age, d);
+	eta_words(r, d, eta, sizeof(eta));
+	if (age < r->max_step_ms) {
+		decide(d, CJ_ACT_HOLD, rule, "%s: %s%s",
+			cj_verdict_name(verdict), v ? v->reason :
+			"no evaluation", eta);
+	} else if (d->decide_ms >= 0 && age + d->decide_ms <= r->max_wait_ms) {
+		decide(d, CJ_ACT_HOLD, "max_time_extended", "no PASS within "
+			"%llds at %.2f%% (last: %s %s), holding on%s",
+			(long long)(r->max_step_ms / 1000), d->next_bp / 100.0,
+			cj_verdict_name(verdict), rule, eta);
+	} else {
+		decide(d, CJ_ACT_PAUSE, "max_time", "no PASS within %llds at "
+			"%.2f%% (last: %s %s)%s",
+			(long long)(r->max_step_ms / 1000), d->next_bp / 100.0,
+			cj_verdict_name(verdict), rule, eta);
+	}
+}
+
+/* At the last step with a bake: complete on a PASS once it has run. */
+static void on_bake(const cj_rollout *r, const cj_result *v, int64_t now,
+	cj_decision *d)
+{
+	int64_t age = now - r->step_start_ms;
+
+	if (v && v->verdict == CJ_PASS && age >= r->bake_ms)
+		decide(d, CJ_ACT_COMPLETE, "bake_done", "baked %llds at "
+			"%.2f%%: %s", (long long)(age / 1000),
+			d->next_bp / 100.0, v->reason);
+	else
+		decide(d, CJ_ACT_HOLD, "bake", "baking, %llds of %llds (%s %s)",
+			(long long)(age / 1000), (long long)(r->bake_ms / 1000),
+			cj_verdict_name(v ? v->verdict : CJ_INCONCLUSIVE),
+			v ? v->rule : "no_result");
+}
+
+static bool at_last(const cj_rollout *r)
+{
+	return r->step + 1 >= r->nsteps;
+}
+
+static void start(const cj_rollout *r, const cj_result *v, cj_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->next_step = r->step;
+	d->next_bp = bp_at(r, r->step);
+	d->pass_since_ms = r->pass_since_ms;
+	d->alert_since_ms = r->alert_since_ms;
+	d->decide_ms = v ? v->decide_ms : -1;
 }
 
 void cj_fsm_tick(const cj_rollout *r, const cj_result *v, int64_t now_ms,
 	cj_decision *d)
 {
-	int64_t age = now_ms - r->step_start_ms;
 	cj_verdict verdict = v ? v->verdict : CJ_INCONCLUSIVE;
-	const char *rule = v ? v->rule : "no_result";
 
-	d->next_step = r->step;
-	d->next_bp = bp_at(r, r->step);
+	start(r, v, d);
 	if (r->status == CJ_ROLLED_BACK || r->status == CJ_COMPLETED ||
-	    r->step + 1 >= r->nsteps) {
+	    (at_last(r) && r->bake_ms <= 0)) {
 		decide(d, CJ_ACT_NONE, "done", "rollout is %s",
-			r->step + 1 >= r->nsteps && r->status == CJ_RUNNING ?
+			at_last(r) && r->status == CJ_RUNNING ?
 			"at its last step" : cj_status_name(r->status));
 		return;
 	}
@@ -109,49 +254,50 @@ void cj_fsm_tick(const cj_rollout *r, const cj_result *v, int64_t now_ms,
 	}
 	if (r->status == CJ_PAUSED) {
 		decide(d, CJ_ACT_NONE, "paused", "paused: waiting for resume "
-			"(judge: %s %s)", cj_verdict_name(verdict), rule);
+			"(judge: %s %s)", cj_verdict_name(verdict),
+			v ? v->rule : "no_result");
 		return;
 	}
-	if (verdict == CJ_PASS && age >= r->min_soak_ms) {
-		on_pass(r, age, d);
+	if (v && v->alert) {
+		on_alert(r, v, now_ms, d);
 		return;
 	}
-	if (age >= r->max_step_ms) {
-		decide(d, CJ_ACT_PAUSE, "max_time", "no PASS within %llds at "
-			"%.2f%% (last: %s %s)", (long long)(r->max_step_ms / 1000),
-			d->next_bp / 100.0, cj_verdict_name(verdict), rule);
-		return;
+	d->alert_since_ms = 0;
+	if (at_last(r))
+		on_bake(r, v, now_ms, d);
+	else if (verdict == CJ_PASS)
+		on_pass(r, now_ms, d);
+	else {
+		d->pass_since_ms = 0;
+		on_hold(r, v, now_ms, d);
 	}
-	if (verdict == CJ_PASS) {
-		decide(d, CJ_ACT_HOLD, "soak", "PASS, soaking %llds of %llds",
-			(long long)(age / 1000),
-			(long long)(r->min_soak_ms / 1000));
-		return;
-	}
-	decide(d, CJ_ACT_HOLD, rule, "%s: %s", cj_verdict_name(verdict),
-		v ? v->reason : "no evaluation");
 }
 
 void cj_fsm_apply(cj_rollout *r, const cj_decision *d, int64_t now_ms)
 {
+	r->pass_since_ms = d->pass_since_ms;
+	r->alert_since_ms = d->alert_since_ms;
 	switch (d->action) {
 	case CJ_ACT_NONE:
 	case CJ_ACT_HOLD:
 		break;
 	case CJ_ACT_WIDEN:
-		r->step = d->next_step;
-		r->step_start_ms = now_ms;
-		break;
 	case CJ_ACT_PROMOTE:
 		r->step = d->next_step;
 		r->step_start_ms = now_ms;
-		r->status = CJ_COMPLETED;
+		r->pass_since_ms = r->alert_since_ms = 0;
+		if (d->action == CJ_ACT_PROMOTE && r->bake_ms <= 0)
+			r->status = CJ_COMPLETED;
 		break;
 	case CJ_ACT_PAUSE:
 		r->status = CJ_PAUSED;
+		r->pass_since_ms = r->alert_since_ms = 0;
 		break;
 	case CJ_ACT_ROLLBACK:
 		r->status = CJ_ROLLED_BACK;
+		break;
+	case CJ_ACT_COMPLETE:
+		r->status = CJ_COMPLETED;
 		break;
 	}
 }
@@ -162,5 +308,6 @@ int cj_fsm_resume(cj_rollout *r, int64_t now_ms)
 		return -1;
 	r->status = CJ_RUNNING;
 	r->step_start_ms = now_ms;
+	r->pass_since_ms = r->alert_since_ms = 0;
 	return 0;
 }

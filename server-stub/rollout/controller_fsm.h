@@ -4,13 +4,26 @@
  * what to do and why. The server applies the action (store, config
  * version bump, streams); the simulator drives the same function.
  *
- * Policy (BRIEF.md section 5, issue 6):
- *  - FAIL rolls back at once, whatever the soak or a pause (safety first);
- *    in dry-run mode it pauses instead and says what it would have done.
- *  - PASS widens once the step has soaked for min_soak; reaching the last
- *    step completes the rollout (PROMOTE).
- *  - INCONCLUSIVE holds; past the step's max time the rollout pauses and
- *    names the rule that kept it from passing.
+ * Policy (docs/analysis.md, "The controller's decision"):
+ *  - FAIL rolls back at once, whatever the soak, a pause or a bake (safety
+ *    first); in dry-run mode it pauses instead and says what it would have
+ *    done.
+ *  - An alert from the judge (sample ratio mismatch, a silent canary,
+ *    inconsistent evidence) holds; if it persists for grace_ms, the
+ *    rollout rolls back (on_stall rollback, the default: rolling back is
+ *    cheap and safe) or pauses for a person (on_stall pause).
+ *  - PASS widens once the step has soaked for min_soak and the PASS has
+ *    held at every evaluation for sustain_ms after that: the verdict at
+ *    the end of the soak counts, not a PASS seen once.
+ *  - Reaching the last step completes the rollout, or with bake_ms starts
+ *    a bake: the last step is watched (the judge's before/after critical
+ *    checks) for bake_ms, and completes on a PASS after it.
+ *  - INCONCLUSIVE holds, and says how long the judge estimates the step
+ *    still needs at its traffic (and a larger step that would decide
+ *    within max_step, when this one will not). Past max_step the rollout
+ *    holds on while that estimate ends before max_wait_ms (low traffic,
+ *    rare errors: as fast as the information allows), and otherwise
+ *    pauses, naming the rule that kept it from passing.
  *  - A paused rollout only reacts to FAIL until a human resumes it.
  */
 #ifndef CJ_CONTROLLER_FSM_H
@@ -23,8 +36,8 @@
 #include "judge.h"
 
 typedef enum cj_status {
-	CJ_RUNNING = 0,
-	CJ_PAUSED,      /* by a human, by max time, or by a dry-run FAIL */
+	CJ_RUNNING = 0, /* including a bake at the last step */
+	CJ_PAUSED,      /* by a human, max time, a stall, a dry-run FAIL */
 	CJ_ROLLED_BACK, /* terminal: canary at 0 */
 	CJ_COMPLETED    /* terminal: at the last step */
 } cj_status;
@@ -33,10 +46,16 @@ typedef enum cj_action {
 	CJ_ACT_NONE = 0, /* nothing to do (terminal, or paused) */
 	CJ_ACT_HOLD,     /* stay on this step */
 	CJ_ACT_WIDEN,    /* go to the next step */
-	CJ_ACT_PROMOTE,  /* go to the last step: the rollout completes */
+	CJ_ACT_PROMOTE,  /* go to the last step: completes, or starts a bake */
 	CJ_ACT_PAUSE,    /* stop widening until a human resumes */
-	CJ_ACT_ROLLBACK  /* canary to 0 now */
+	CJ_ACT_ROLLBACK, /* canary to 0 now */
+	CJ_ACT_COMPLETE  /* the bake ended on a PASS: completed */
 } cj_action;
+
+typedef enum cj_on_stall {
+	CJ_STALL_ROLLBACK = 0,
+	CJ_STALL_PAUSE
+} cj_on_stall;
 
 typedef struct cj_rollout {
 	const uint32_t *steps_bp; /* borrowed; rollout per step, basis points */
@@ -44,9 +63,22 @@ typedef struct cj_rollout {
 	size_t step;              /* current index into steps_bp */
 	int64_t step_start_ms;    /* when the current step began */
 	int64_t min_soak_ms;      /* a step passes no earlier than this */
-	int64_t max_step_ms;      /* pause when a step has not passed by then */
+	int64_t max_step_ms;      /* a step should pass by then */
 	cj_status status;
 	bool dry_run;             /* FAIL pauses instead of rolling back */
+	/* Options (0: the behaviour in brackets). Recommended: sustain 2
+	 * intervals, grace 3 intervals, max_wait 4 x max_step. */
+	int64_t max_wait_ms;      /* past max_step, hold on while the judge
+	                             projects a PASS before this step age
+	                             [pause at max_step] */
+	int64_t sustain_ms;       /* PASS held this long after the soak
+	                             [widen on the first PASS after it] */
+	int64_t grace_ms;         /* an alert acts after this [at once] */
+	cj_on_stall on_stall;     /* what a persistent alert does */
+	int64_t bake_ms;          /* watch the last step [complete at once] */
+	/* State the server keeps with the rollout (0: none; times > 0). */
+	int64_t pass_since_ms;    /* first PASS of the current run of PASSes */
+	int64_t alert_since_ms;   /* first tick of the current alert */
 } cj_rollout;
 
 typedef struct cj_decision {
@@ -55,6 +87,13 @@ typedef struct cj_decision {
 	char reason[256];    /* one human sentence */
 	size_t next_step;    /* step index after the action */
 	uint32_t next_bp;    /* rollout after the action (0 after ROLLBACK) */
+	bool alert;          /* an alert is open (log line + metric) */
+	int64_t pass_since_ms;  /* the state after this tick (cj_fsm_apply) */
+	int64_t alert_since_ms;
+	int64_t decide_ms;   /* the judge's estimate of the time the step
+	                        still needs; -1 unknown */
+	uint32_t suggest_bp; /* a step (at most 50%) that would decide within
+	                        max_step, when this one will not (0: none) */
 } cj_decision;
 
 /* Decide one tick. `verdict` is the judge's result for this tick (its

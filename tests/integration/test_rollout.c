@@ -344,9 +344,11 @@ static void test_sparse_canary_errors_roll_back(void **state)
 	cJSON_Delete(doc);
 }
 
-/* A split that does not match the rollout (sample ratio mismatch) holds:
- * healthy numbers never widen it; it pauses at max_step. */
-static void test_sample_ratio_mismatch_holds(void **state)
+/* A split that does not match the rollout (sample ratio mismatch) is an
+ * alert: healthy numbers never widen it, and when it persists past the
+ * grace the rollout rolls back (the controller does not set a grace yet:
+ * it acts at once). */
+static void test_sample_ratio_mismatch_rolls_back(void **state)
 {
 	struct timespec pause = { 0, 50 * 1000 * 1000 };
 	const cJSON *d;
@@ -370,16 +372,15 @@ static void test_sample_ratio_mismatch_holds(void **state)
 			0.005, 0.005);
 		nanosleep(&pause, NULL);
 	}
-	assert_string_equal(state_of(doc), "paused");
+	assert_string_equal(state_of(doc), "rolled_back");
 	cJSON_ArrayForEach(d, cJSON_GetObjectItem(doc, "decisions")) {
 		assert_string_not_equal(dstr(d, "action"), "widen");
-		assert_string_not_equal(dstr(d, "action"), "rollback");
 		if (strcmp(dstr(d, "judge_rule"), "srm") == 0)
 			srm = true;
 	}
 	assert_true(srm);
-	assert_string_equal(dstr(last_decision(doc), "rule"), "max_time");
-	assert_true(flag_num(&it_server, "srm", "rollout_bp") == 1000);
+	assert_string_equal(dstr(last_decision(doc), "rule"), "stall");
+	assert_true(flag_num(&it_server, "srm", "rollout_bp") == 0);
 	cJSON_Delete(doc);
 }
 
@@ -709,7 +710,7 @@ int main(void)
 		cmocka_unit_test(test_healthy_rollout_completes),
 		cmocka_unit_test(test_bad_canary_rolls_back),
 		cmocka_unit_test(test_sparse_canary_errors_roll_back),
-		cmocka_unit_test(test_sample_ratio_mismatch_holds),
+		cmocka_unit_test(test_sample_ratio_mismatch_rolls_back),
 		cmocka_unit_test(test_slow_canary_rolls_back),
 		cmocka_unit_test(test_dry_run_pauses_instead),
 		cmocka_unit_test(test_no_traffic_holds_then_pauses),

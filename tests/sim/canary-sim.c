@@ -1,20 +1,24 @@
 /*
- * canary-sim.c - drives the judge and the controller's state machine with
- * seeded synthetic traffic, many runs per scenario, and reports how often
- * rollouts are rolled back, completed or paused, and how long a rollback
- * takes. docs/analysis.md has the table and the command that made it.
+ * canary-sim.c - drives the real judge and the real controller state
+ * machine with simulated traffic that is not the judge's model, many
+ * seeded runs per scenario, and reports how often rollouts are rolled
+ * back, completed or paused, and how long it took. docs/analysis.md has
+ * the table and the command that made it.
  *
  *   canary-sim [--runs N] [--seed S] [--scenario NAME] [--markdown]
- *              [--rpm X] [--interval SECONDS] [--verbose]
+ *              [--interval SECONDS] [--horizon MINUTES] [--verbose]
+ *              [--trace] [--requests]
  *   canary-sim --check   (fast scenarios, asserted bounds; ctest "sim")
  *   canary-sim --list
  *
- * Traffic per evaluation interval: requests ~ Poisson(rpm x interval);
- * each is canary with the rollout's share (times a bias for the SRM
- * scenario); errors ~ Binomial per arm; latencies lognormal, drawn straight
- * into histogram bins (a multinomial), the canary's scaled by a multiplier.
- * The judge sees the arms' counts since the step started, as the server
- * will give them; the state machine acts on its verdict.
+ * Each run: a population of users (sim_users.h) makes requests at the
+ * scenario's rate; the real bucketing assigns each user its arm; 8 SDK
+ * instances (users stick to one) record exposures, errors, latency, unit
+ * sketches and error dispersion into one window per arm per interval
+ * (sim_pipeline.h); the server side sums the step's windows; every
+ * interval the judge evaluates and the state machine acts. Steps 1, 5,
+ * 25, 50, 100%, soak 10 min, max 60 min per step, horizon 8 hours; run i
+ * uses seed S + 7919 i.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -24,214 +28,447 @@
 
 #include "rollout/controller_fsm.h"
 #include "rollout/judge.h"
+#include "sim_pipeline.h"
+#include "sim_requests.h"
+#include "sim_scenarios.h"
 #include "sim_traffic.h"
+#include "sim_users.h"
 
 static const uint32_t steps[] = { 100, 500, 2500, 5000, 10000 };
 #define NSTEPS 5
 #define MINUTE_MS 60000LL
-
-typedef struct scenario {
-	const char *name;
-	const char *what;
-	double rpm;          /* requests per minute, both arms */
-	double base_err;     /* stable error rate */
-	double err_mult;     /* canary error rate = base_err x this ... */
-	double canary_err;   /* ... or this when >= 0 */
-	double lat_mult;     /* canary latency multiplier */
-	double share_bias;   /* actual canary share = rollout share x this */
-	bool no_canary;      /* the canary arm gets no exposures */
-	int inject;          /* canary errors added in the first 10 minutes */
-	size_t start_step;
-	/* --check: rollback fraction bounds and the furthest step allowed */
-	double lo, hi;
-	int max_step;        /* -1: any */
-	int check_runs;      /* 0: not part of --check */
-} scenario;
-
-static const scenario scenarios[] = {
-	{ "healthy", "healthy canary, 10k req/min, 0.5% errors",
-	  10000, 0.005, 1, -1, 1, 1, false, 0, 0, 0, 0.03, -1, 200 },
-	{ "errors_2x", "2x error rate from the 1% step",
-	  10000, 0.005, 2, -1, 1, 1, false, 0, 0, 0.80, 1, -1, 100 },
-	{ "errors_5x", "5x error rate from the 1% step",
-	  10000, 0.005, 5, -1, 1, 1, false, 0, 0, 0.95, 1, 0, 100 },
-	{ "latency_1.3x", "1.3x latency (p95 1.3x) from the 1% step",
-	  10000, 0.005, 1, -1, 1.3, 1, false, 0, 0, 0.95, 1, 0, 100 },
-	{ "sparse_3v0_equal", "3 canary errors vs 0, equal exposure (50%)",
-	  200, 0, 1, 0, 1, 1, false, 3, 3, 0.99, 1, -1, 100 },
-	{ "sparse_3v0_1pct", "3 canary errors vs 0 at the 1% step",
-	  10000, 0, 1, 0, 1, 1, false, 3, 0, 0.99, 1, 0, 100 },
-	{ "errors_10pct_vs_0", "canary 10% errors, stable none",
-	  10000, 0, 1, 0.10, 1, 1, false, 0, 0, 0.99, 1, 0, 100 },
-	{ "no_canary_traffic", "canary gets no exposures (3 stray errors)",
-	  10000, 0.005, 1, -1, 1, 1, true, 3, 0, 0, 0, 0, 100 },
-	{ "srm_half_share", "canary gets half its rollout share",
-	  10000, 0.005, 1, -1, 1, 0.5, false, 0, 0, 0, 0.01, 0, 100 },
-	{ "healthy_rare_50pct", "healthy, 200 req/min, 0.1% errors, from 50%",
-	  200, 0.001, 1, -1, 1, 1, false, 0, 3, 0, 0.05, -1, 200 },
-	{ "healthy_1k", "healthy, 1k req/min, 0.5% errors",
-	  1000, 0.005, 1, -1, 1, 1, false, 0, 0, 0, 0.03, -1, 0 },
-};
-#define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+#define SOAK_MIN 10
+#define MAX_STEP_MIN 60
+#define SUSTAIN_MIN 2
+#define GRACE_MIN 3
+#define RECENT_LONG 5  /* intervals in the longer recent window */
+#define REAL_INSTANCES 8u
+#define DEFAULT_USERS 200000u
+/* The poisoning client claims this multiple of the real traffic. */
+#define POISON_VOLUME 3.0
+#define INCIDENT_MIN 20
+#define TWO_PI 6.283185307179586
 
 typedef struct sim_opts {
 	int runs;
 	uint64_t seed;
 	double interval_s;
-	double rpm;          /* 0: the scenario's */
-	double lat_median, lat_sigma;
 	int horizon_min;
 	bool markdown;
 	bool verbose;        /* print every rollback and pause with its reason */
+	bool trace;          /* print every tick */
+	bool requests;       /* windows without the user-level fields: the
+	                        judge counts requests as units (v1) */
 } sim_opts;
 
+/* Buffers every run reuses. */
+typedef struct world {
+	sim_population pop;
+	uint32_t pop_users;
+	sim_pipe pipe;
+	sim_arm before;      /* the last partial step's stable arm (bake) */
+	sim_lat_table lat_base, lat_bad;
+} world;
+
 typedef struct outcome {
-	int rolled_back;     /* 1 when rolled back */
-	int completed;
-	int paused;
-	double t_rollback;   /* minutes */
-	double t_complete;
+	bool rolled_back, completed, paused;
+	bool before_onset;   /* rolled back before a late regression began */
+	double t_rollback;   /* minutes from the start, or from the onset */
+	double t_complete;   /* minutes from the start */
 	size_t rollback_step;
 	size_t max_step;
+	const char *rule;    /* the judge rule behind the rollback */
 } outcome;
 
-typedef struct arms {
-	uint64_t n[2], x[2]; /* [0] stable, [1] canary; since the step began */
-	canary__hist h[2];
-	uint64_t hn, hx;     /* stable since the rollout began */
-} arms;
+/* One rollout in progress. */
+typedef struct run {
+	const scenario *sc;
+	const sim_opts *o;
+	sim_rng rng;
+	cj_rollout r;
+	int64_t onset_ms;    /* when the late regression began; -1: not yet */
+	size_t onset_step;
+	int onset_min;
+	int64_t onset_step_ms; /* when onset_step began; -1: not yet */
+	double phase_min;    /* of the daily cycle */
+	int incident_min;    /* incident start */
+	int inject[16];      /* minutes with an injected canary error */
+} run;
 
-static void arms_reset(arms *a)
+static double interval_min(const sim_opts *o)
 {
-	memset(a->n, 0, sizeof(a->n));
-	memset(a->x, 0, sizeof(a->x));
-	canary__hist_init(&a->h[0]);
-	canary__hist_init(&a->h[1]);
+	return o->interval_s / 60.0;
 }
 
-/* One interval of traffic into the step's running totals. */
-static void traffic(const scenario *sc, const sim_opts *o, sim_rng *rng,
-	const sim_latency *lat, double share, uint64_t inject, arms *a)
+/* ---- one interval of traffic ----------------------------------------- */
+
+static bool regressed(const run *x)
 {
-	double rpm = o->rpm > 0 ? o->rpm : sc->rpm;
-	double pc = sc->canary_err >= 0 ? sc->canary_err :
-		fmin(1, sc->base_err * sc->err_mult);
-	uint64_t total = sim_poisson(rng, rpm * o->interval_s / 60.0);
-	uint64_t nc = sc->no_canary ? 0 : sim_binomial(rng, total, share);
-	uint64_t ns = total - nc;
-
-	uint64_t xs = sim_binomial(rng, ns, sc->base_err);
-
-	a->n[0] += ns;
-	a->n[1] += nc;
-	a->x[0] += xs;
-	a->hn += ns;
-	a->hx += xs;
-	a->x[1] += sim_binomial(rng, nc, pc) + inject;
-	sim_latency_draw(rng, &lat[0], ns, &a->h[0]);
-	sim_latency_draw(rng, &lat[1], nc, &a->h[1]);
+	return x->sc->onset == SIM_ONSET_START || x->onset_ms >= 0;
 }
 
-/* Which ticks in the first 10 minutes get an injected canary error. */
-static void pick_injections(const scenario *sc, const sim_opts *o,
-	sim_rng *rng, int *ticks)
+/* A late regression starts onset_min minutes after its step began. */
+static void maybe_onset(run *x, int64_t start_ms)
 {
-	int i, span = (int)(600 / o->interval_s);
-
-	for (i = 0; i < sc->inject && i < 16; i++)
-		ticks[i] = 1 + (int)(sim_uniform(rng) * (span > 0 ? span : 1));
+	if (x->sc->onset == SIM_ONSET_START || x->onset_ms >= 0)
+		return;
+	if (x->onset_step_ms < 0 && x->r.step == x->onset_step)
+		x->onset_step_ms = x->r.step_start_ms;
+	if (x->onset_step_ms >= 0 &&
+	    start_ms - x->onset_step_ms >= x->onset_min * MINUTE_MS)
+		x->onset_ms = start_ms;
 }
 
-static uint64_t injected_at(const scenario *sc, const int *ticks, int t)
+static double cycle(const run *x, double minute)
 {
-	uint64_t n = 0;
+	return 1 + x->sc->diurnal *
+		sin(TWO_PI * (minute + x->phase_min) / 1440.0);
+}
+
+static void make_load(const run *x, const world *w, double minute,
+	sim_load *l)
+{
+	const scenario *sc = x->sc;
+	double share = steps[x->r.step] * (sc->share_bias > 0 ?
+		sc->share_bias : 1);
+	double err = sc->base_err * cycle(x, minute), cerr;
+	bool bad = regressed(x) && !sc->crash;
+
+	if (sc->incident > 0 && minute >= x->incident_min &&
+	    minute < x->incident_min + INCIDENT_MIN)
+		err *= sc->incident;
+	cerr = sc->canary_err > 0 ? sc->canary_err :
+		err * (sc->err_mult > 0 ? sc->err_mult : 1);
+	memset(l, 0, sizeof(*l));
+	l->requests = sc->rpm * interval_min(x->o) * cycle(x, minute);
+	l->err[0] = fmin(err, 1);
+	l->err[1] = fmin(bad ? cerr : err, 1);
+	l->burst = sc->burst > 1 ? sc->burst : 1;
+	l->canary_bp = sc->no_canary ? 0 : (uint32_t)fmin(share, 10000);
+	if (!sc->no_latency) {
+		l->lat[0] = &w->lat_base;
+		l->lat[1] = bad ? &w->lat_bad : &w->lat_base;
+	}
+}
+
+/* Canary errors of fresh units, reported without exposures. */
+static void inject(run *x, sim_pipe *p, int minute)
+{
 	int i;
 
-	for (i = 0; i < sc->inject && i < 16; i++)
-		n += ticks[i] == t;
-	return n;
+	for (i = 0; i < x->sc->inject && i < 16; i++)
+		if (x->inject[i] == minute)
+			sim_pipe_error(p, 0, 1, sim_next(&x->rng));
 }
 
-static void run_one(const scenario *sc, const sim_opts *o,
-	const cj_gates *g, const sim_latency *lat, uint64_t seed, arms *a,
-	outcome *out)
+/* The poisoning client: well-formed windows claiming POISON_VOLUME times
+ * the real traffic in both arms at the rollout's split (so the split looks
+ * right), stable errors at the base rate, no canary errors, fresh units,
+ * fast latencies. It wants a bad canary promoted. */
+static void poison(run *x, world *w, const sim_load *l)
 {
-	int64_t interval_ms = (int64_t)(o->interval_s * 1000);
-	int ticks = (int)(o->horizon_min * 60 / o->interval_s), t;
-	int inject_ticks[16] = { 0 };
-	cj_rollout r;
-	sim_rng rng;
+	unsigned inst = w->pipe.ninst - 1;
+	double share = steps[x->r.step] / 10000.0;
+	int arm;
 
-	memset(out, 0, sizeof(*out));
-	memset(&r, 0, sizeof(r));
-	r.steps_bp = steps;
-	r.nsteps = NSTEPS;
-	r.step = sc->start_step;
-	r.min_soak_ms = 10 * MINUTE_MS;
-	r.max_step_ms = 60 * MINUTE_MS;
-	r.status = CJ_RUNNING;
-	out->max_step = r.step;
-	sim_rng_seed(&rng, seed);
-	pick_injections(sc, o, &rng, inject_ticks);
-	arms_reset(a);
-	/* Starting past the first step: the earlier steps' stable history
-	 * (one hour of traffic) is what the server would have seen. */
-	a->hn = a->hx = 0;
-	if (sc->start_step > 0) {
-		a->hn = sim_poisson(&rng, (o->rpm > 0 ? o->rpm : sc->rpm) * 60);
-		a->hx = sim_binomial(&rng, a->hn, sc->base_err);
-	}
-	for (t = 1; t <= ticks; t++) {
-		int64_t now = t * interval_ms;
-		double share = steps[r.step] / 10000.0 * sc->share_bias;
-		cj_input in;
-		cj_result res;
-		cj_decision d;
+	for (arm = 0; arm < 2; arm++) {
+		double n = POISON_VOLUME * l->requests * (arm ? share : 1 - share);
+		uint64_t k, fake = sim_poisson(&x->rng, n);
+		uint64_t errors = arm ? 0 : sim_binomial(&x->rng, fake, l->err[0]);
 
-		traffic(sc, o, &rng, lat, fmin(share, 1),
-			injected_at(sc, inject_ticks, t), a);
-		in.stable = (cj_arm){ a->n[0], a->x[0], &a->h[0] };
-		in.canary = (cj_arm){ a->n[1], a->x[1], &a->h[1] };
-		in.canary_share = steps[r.step] / 10000.0;
-		in.stable_history = (cj_arm){ a->hn, a->hx, NULL };
-		cj_evaluate(g, &in, &res);
-		cj_fsm_tick(&r, &res, now, &d);
-		cj_fsm_apply(&r, &d, now);
-		if (r.step > out->max_step)
-			out->max_step = r.step;
-		if (o->verbose && (d.action == CJ_ACT_ROLLBACK ||
-		    d.action == CJ_ACT_PAUSE))
-			printf("  seed %llu t=%dmin step %zu %s: %s\n",
-				(unsigned long long)seed,
-				(int)(now / MINUTE_MS), r.step,
-				cj_action_name(d.action), d.reason);
-		switch (d.action) {
-		case CJ_ACT_ROLLBACK:
-			out->rolled_back = 1;
-			out->t_rollback = (double)now / MINUTE_MS;
-			out->rollback_step = r.step;
-			return;
-		case CJ_ACT_PROMOTE:
-			out->completed = 1;
-			out->t_complete = (double)now / MINUTE_MS;
-			return;
-		case CJ_ACT_WIDEN:
-			arms_reset(a); /* the judge sees the new step only */
-			break;
-		case CJ_ACT_PAUSE:
-			out->paused = 1;
-			break;
-		default:
-			break;
+		for (k = 0; k < fake; k++) {
+			uint64_t unit = sim_next(&x->rng);
+
+			sim_pipe_expose(&w->pipe, inst, arm, unit,
+				sim_lat_bin(&w->lat_base, &x->rng));
+			if (k < errors)
+				sim_pipe_error(&w->pipe, inst, arm, unit);
 		}
 	}
 }
 
+static void traffic(run *x, world *w, int tick)
+{
+	const sim_opts *o = x->o;
+	int64_t start_ms = (int64_t)((tick - 1) * o->interval_s * 1000);
+	double minute = (double)start_ms / (double)MINUTE_MS;
+	sim_load l;
+
+	maybe_onset(x, start_ms);
+	make_load(x, w, minute, &l);
+	sim_pipe_begin(&w->pipe);
+	sim_requests(&x->rng, &w->pop, &l, &w->pipe);
+	inject(x, &w->pipe, (int)minute);
+	if (x->sc->poisoner)
+		poison(x, w, &l);
+	sim_pipe_deliver(&w->pipe, x->sc->crash && regressed(x),
+		(int64_t)(o->interval_s * 1000));
+}
+
+/* ---- the judge's input ------------------------------------------------ */
+
+/* Sketch views for every arm the input borrows. */
+typedef struct feed {
+	canary__hll hll[2 * (2 + 2 * CJ_RECENT_MAX + 2 * CJ_TOP_MAX + 1)];
+	int used;
+	bool v1;             /* leave the user-level fields out */
+} feed;
+
+/* A summed arm as the server hands it to the judge: every simulated
+ * window carries the v2 fields, unless --requests drops them. */
+static void arm_of(feed *f, const sim_arm *a, cj_arm *out)
+{
+	canary__hll *u = &f->hll[f->used++], *e = &f->hll[f->used++];
+
+	sim_arm_sketches(a, u, e);
+	memset(out, 0, sizeof(*out));
+	out->exposures = a->exposures;
+	out->errors = a->errors;
+	out->latency = &a->lat;
+	if (f->v1)
+		return;
+	out->units = u;
+	out->error_units = e;
+	out->sketched_exposures = a->exposures;
+	out->sketched_errors = a->errors;
+	out->error_sq = a->error_sq;
+	out->errors_unmapped = a->errors_unmapped;
+	out->error_max = a->error_max;
+}
+
+static void evidence_of(feed *f, const sim_arm *arms, int64_t span_ms,
+	cj_evidence *out)
+{
+	arm_of(f, &arms[0], &out->stable);
+	arm_of(f, &arms[1], &out->canary);
+	out->span_ms = span_ms;
+}
+
+/* The instance with the most exposures in `arm`; -1 when fewer than two
+ * instances reported the step. */
+static int largest(const sim_pipe *p, int arm)
+{
+	unsigned i, reporting = 0;
+	int best = -1;
+
+	for (i = 0; i < p->ninst; i++) {
+		if (p->part[i][0].exposures + p->part[i][1].exposures == 0)
+			continue;
+		reporting++;
+		if (best < 0 || p->part[i][arm].exposures >
+		    p->part[best][arm].exposures)
+			best = (int)i;
+	}
+	return reporting >= 2 ? best : -1;
+}
+
+static void top_contributors(feed *f, const sim_pipe *p, int64_t span,
+	cj_input *in)
+{
+	int c = largest(p, 1), s = largest(p, 0), n = 0;
+
+	if (c >= 0)
+		evidence_of(f, p->part[c], span, &in->top[n++]);
+	if (s >= 0 && s != c)
+		evidence_of(f, p->part[s], span, &in->top[n++]);
+}
+
+static void judge_input(world *w, const run *x, int64_t now, feed *f,
+	cj_input *in)
+{
+	sim_pipe *p = &w->pipe;
+	int64_t interval_ms = (int64_t)(x->o->interval_s * 1000);
+	int last = (p->ring_next + SIM_RECENT - 1) % SIM_RECENT;
+
+	memset(in, 0, sizeof(*in));
+	f->used = 0;
+	f->v1 = x->o->requests;
+	arm_of(f, &p->step[0], &in->stable);
+	arm_of(f, &p->step[1], &in->canary);
+	in->canary_share = steps[x->r.step] / 10000.0;
+	in->stable_history = (cj_arm){ .exposures = p->hist_exposures,
+		.errors = p->hist_errors };
+	in->step_ms = now - x->r.step_start_ms;
+	in->history_ms = p->hist_ms;
+	in->latency_never = p->latency_ever == 0;
+	if (p->ring_len > 0) {
+		evidence_of(f, p->ring[last], interval_ms, &in->recent[0]);
+		sim_pipe_recent(p, RECENT_LONG);
+		if (p->ring_len > 1)
+			evidence_of(f, p->recent, interval_ms *
+				(p->ring_len < RECENT_LONG ? p->ring_len :
+				RECENT_LONG), &in->recent[1]);
+	}
+	top_contributors(f, p, in->step_ms, in);
+	if (x->r.step + 1 == NSTEPS && x->r.bake_ms > 0)
+		arm_of(f, &w->before, &in->before);
+}
+
+/* ---- one rollout ------------------------------------------------------ */
+
+static int population(const scenario *sc, world *w, sim_rng *rng,
+	uint64_t seed)
+{
+	uint32_t n = sc->users ? sc->users : DEFAULT_USERS;
+	char salt[40];
+
+	if (w->pop_users != n) {
+		sim_pop_free(&w->pop);
+		if (sim_pop_new(&w->pop, n) != 0)
+			return -1;
+		w->pop_users = n;
+	}
+	snprintf(salt, sizeof(salt), "sim-%llu", (unsigned long long)seed);
+	sim_pop_draw(&w->pop, rng, salt, sc->rate_sigma, sc->err_sigma,
+		REAL_INSTANCES);
+	return 0;
+}
+
+static void run_init(run *x, const scenario *sc, const sim_opts *o,
+	world *w, uint64_t seed)
+{
+	int i;
+
+	memset(x, 0, sizeof(*x));
+	x->sc = sc;
+	x->o = o;
+	sim_rng_seed(&x->rng, seed);
+	x->r.steps_bp = steps;
+	x->r.nsteps = NSTEPS;
+	x->r.step = sc->start_step;
+	x->r.min_soak_ms = SOAK_MIN * MINUTE_MS;
+	x->r.max_step_ms = MAX_STEP_MIN * MINUTE_MS;
+	x->r.max_wait_ms = 8 * MAX_STEP_MIN * MINUTE_MS;
+	x->r.sustain_ms = SUSTAIN_MIN * MINUTE_MS;
+	x->r.grace_ms = GRACE_MIN * MINUTE_MS;
+	x->r.bake_ms = sc->bake_min * MINUTE_MS;
+	x->r.status = CJ_RUNNING;
+	x->onset_ms = x->onset_step_ms = -1;
+	x->onset_step = (size_t)(sim_uniform(&x->rng) * (NSTEPS - 1));
+	x->onset_min = (int)(sim_uniform(&x->rng) * SOAK_MIN);
+	if (sc->onset == SIM_ONSET_AT) {
+		x->onset_step = sc->onset_step;
+		x->onset_min = sc->onset_min;
+	}
+	x->phase_min = sim_uniform(&x->rng) * 1440;
+	x->incident_min = 5 + (int)(sim_uniform(&x->rng) * 116);
+	for (i = 0; i < sc->inject && i < 16; i++)
+		x->inject[i] = (int)(sim_uniform(&x->rng) * 10);
+	sim_pipe_reset(&w->pipe, REAL_INSTANCES + (sc->poisoner ? 1 : 0));
+	/* Starting past the first step: an hour of stable history, what
+	 * the server would have seen. */
+	if (sc->start_step > 0) {
+		w->pipe.hist_exposures = sim_poisson(&x->rng, sc->rpm * 60);
+		w->pipe.hist_errors = sim_binomial(&x->rng,
+			w->pipe.hist_exposures, sc->base_err);
+		w->pipe.hist_ms = 60 * MINUTE_MS;
+	}
+}
+
+/* --trace: every tick, what the judge saw and what the state machine
+ * did (stable / canary). */
+static void trace(const sim_opts *o, int tick, const run *x,
+	const cj_input *in, const cj_result *res, const cj_decision *d)
+{
+	if (!o->trace)
+		return;
+	printf("t=%d step=%zu exposures=%llu/%llu errors=%llu/%llu "
+		"units=%.0f/%.0f error_units=%.0f/%.0f %s %s [%s] | %s: %s\n",
+		tick, x->r.step, (unsigned long long)in->stable.exposures,
+		(unsigned long long)in->canary.exposures,
+		(unsigned long long)in->stable.errors,
+		(unsigned long long)in->canary.errors, res->units[0],
+		res->units[1], res->error_units[0], res->error_units[1],
+		cj_verdict_name(res->verdict), res->rule, res->scope,
+		cj_action_name(d->action), d->reason);
+}
+
+static void say(const run *x, uint64_t seed, int64_t now,
+	const cj_decision *d)
+{
+	if (x->o->verbose && (d->action == CJ_ACT_ROLLBACK ||
+	    d->action == CJ_ACT_PAUSE))
+		printf("  seed %llu t=%dmin step %zu %s: %s\n",
+			(unsigned long long)seed, (int)(now / MINUTE_MS),
+			x->r.step, cj_action_name(d->action), d->reason);
+}
+
+/* Record what the decision means for the run; true when it is over. */
+static bool account(const run *x, const cj_decision *d,
+	const cj_result *res, int64_t now, outcome *out)
+{
+	double t = (double)now / MINUTE_MS;
+
+	if (x->r.step > out->max_step)
+		out->max_step = x->r.step;
+	switch (d->action) {
+	case CJ_ACT_ROLLBACK:
+		out->rolled_back = true;
+		out->rollback_step = x->r.step;
+		out->rule = res->rule;
+		out->before_onset = x->sc->onset != SIM_ONSET_START &&
+			x->onset_ms < 0;
+		out->t_rollback = x->onset_ms >= 0 ?
+			(double)(now - x->onset_ms) / MINUTE_MS : t;
+		return true;
+	case CJ_ACT_PROMOTE:
+	case CJ_ACT_COMPLETE:
+		if (x->r.status != CJ_COMPLETED)
+			return false; /* promoted into a bake */
+		out->completed = true;
+		out->t_complete = t;
+		return true;
+	case CJ_ACT_PAUSE:
+		out->paused = true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+static int run_one(const scenario *sc, const sim_opts *o, const cj_gates *g,
+	world *w, uint64_t seed, outcome *out)
+{
+	int64_t interval_ms = (int64_t)(o->interval_s * 1000);
+	int ticks = (int)(o->horizon_min * 60 / o->interval_s), t;
+	static run x;
+
+	memset(out, 0, sizeof(*out));
+	run_init(&x, sc, o, w, seed);
+	if (population(sc, w, &x.rng, seed) != 0)
+		return -1;
+	out->max_step = x.r.step;
+	for (t = 1; t <= ticks; t++) {
+		int64_t now = t * interval_ms;
+		static feed f;
+		cj_input in;
+		cj_result res;
+		cj_decision d;
+
+		traffic(&x, w, t);
+		judge_input(w, &x, now, &f, &in);
+		cj_evaluate(g, &in, &res);
+		cj_fsm_tick(&x.r, &res, now, &d);
+		cj_fsm_apply(&x.r, &d, now);
+		trace(o, t, &x, &in, &res, &d);
+		say(&x, seed, now, &d);
+		if (account(&x, &d, &res, now, out))
+			return 0;
+		if (d.action == CJ_ACT_PROMOTE)
+			w->before = w->pipe.step[0];
+		if (d.action == CJ_ACT_WIDEN || d.action == CJ_ACT_PROMOTE)
+			sim_pipe_new_step(&w->pipe);
+	}
+	return 0;
+}
+
+/* ---- many rollouts ---------------------------------------------------- */
+
 typedef struct summary {
-	int runs, rolled_back, at_first_step, completed, paused_only;
-	double rb_median, rb_p95, done_median;
-	size_t max_step;
-	size_t max_step_rolled_back; /* furthest step a rollback happened at */
+	int runs, rolled_back, before_onset, completed, paused, running;
+	double rb_p50, rb_p95, done_p50, done_p95;
+	size_t max_step;              /* furthest step any run reached */
+	size_t max_step_rolled_back;  /* furthest step a rollback happened at */
 } summary;
 
 static int cmp_double(const void *x, const void *y)
@@ -241,10 +478,10 @@ static int cmp_double(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* Quantile over all runs, with runs that never got there as +infinity. */
-static double quantile_of(double *v, int n, int runs, double q)
+/* Quantile over `of` runs, runs that never got there counting as +inf. */
+static double quantile_of(double *v, int n, int of, double q)
 {
-	int k = (int)ceil(q * runs) - 1;
+	int k = (int)ceil(q * of) - 1;
 
 	qsort(v, (size_t)n, sizeof(double), cmp_double);
 	if (k < 0)
@@ -252,51 +489,68 @@ static double quantile_of(double *v, int n, int runs, double q)
 	return k < n ? v[k] : INFINITY;
 }
 
-static int simulate(const scenario *sc, const sim_opts *o, summary *s)
+static void tally(summary *s, const outcome *out, double *t_rb,
+	double *t_done)
 {
-	static arms a;
-	static sim_latency lat[2];
+	s->runs++;
+	if (out->max_step > s->max_step)
+		s->max_step = out->max_step;
+	if (out->rolled_back) {
+		s->rolled_back++;
+		s->before_onset += out->before_onset;
+		if (out->rollback_step > s->max_step_rolled_back)
+			s->max_step_rolled_back = out->rollback_step;
+		t_rb[s->rolled_back - 1] = out->t_rollback;
+	} else if (out->completed) {
+		t_done[s->completed++] = out->t_complete;
+	} else if (out->paused) {
+		s->paused++;
+	} else {
+		s->running++;
+	}
+}
+
+static void world_tables(world *w, const scenario *sc)
+{
+	sim_lat_table_init(&w->lat_base, sc->shape, 1);
+	sim_lat_table_init(&w->lat_bad, sc->shape,
+		sc->lat_mult > 0 ? sc->lat_mult : 1);
+}
+
+static int simulate(const scenario *sc, const sim_opts *o, world *w,
+	summary *s)
+{
 	double *t_rb = calloc((size_t)o->runs, sizeof(double));
 	double *t_done = calloc((size_t)o->runs, sizeof(double));
 	cj_gates g;
-	int i, nrb = 0, ndone = 0;
+	int i, rc = 0;
 
-	if (!t_rb || !t_done) {
-		free(t_rb);
-		free(t_done);
-		return -1;
-	}
 	memset(s, 0, sizeof(*s));
 	cj_gates_default(&g);
-	sim_latency_init(&lat[0], o->lat_median, o->lat_sigma);
-	sim_latency_init(&lat[1], o->lat_median * sc->lat_mult, o->lat_sigma);
-	for (i = 0; i < o->runs; i++) {
+	world_tables(w, sc);
+	for (i = 0; t_rb && t_done && rc == 0 && i < o->runs; i++) {
 		outcome out;
 
-		run_one(sc, o, &g, lat, o->seed + (uint64_t)i * 7919, &a, &out);
-		s->runs++;
-		if (out.max_step > s->max_step)
-			s->max_step = out.max_step;
-		if (out.rolled_back) {
-			s->rolled_back++;
-			s->at_first_step += out.rollback_step == sc->start_step;
-			if (out.rollback_step > s->max_step_rolled_back)
-				s->max_step_rolled_back = out.rollback_step;
-			t_rb[nrb++] = out.t_rollback;
-		} else if (out.completed) {
-			s->completed++;
-			t_done[ndone++] = out.t_complete;
-		} else if (out.paused) {
-			s->paused_only++;
-		}
+		rc = run_one(sc, o, &g, w, o->seed + (uint64_t)i * 7919, &out);
+		if (o->verbose && out.rolled_back)
+			printf("  run %d: rolled back at step %zu (%s)\n", i,
+				out.rollback_step, out.rule);
+		tally(s, &out, t_rb, t_done);
 	}
-	s->rb_median = quantile_of(t_rb, nrb, o->runs, 0.5);
-	s->rb_p95 = quantile_of(t_rb, nrb, o->runs, 0.95);
-	s->done_median = quantile_of(t_done, ndone, ndone, 0.5);
+	if (!t_rb || !t_done)
+		rc = -1;
+	if (rc == 0) {
+		s->rb_p50 = quantile_of(t_rb, s->rolled_back, s->runs, 0.5);
+		s->rb_p95 = quantile_of(t_rb, s->rolled_back, s->runs, 0.95);
+		s->done_p50 = quantile_of(t_done, s->completed, s->runs, 0.5);
+		s->done_p95 = quantile_of(t_done, s->completed, s->runs, 0.95);
+	}
 	free(t_rb);
 	free(t_done);
-	return 0;
+	return rc;
 }
+
+/* ---- output ----------------------------------------------------------- */
 
 static void fmt_minutes(char *buf, size_t len, double m)
 {
@@ -309,83 +563,163 @@ static void fmt_minutes(char *buf, size_t len, double m)
 static void print_header(const sim_opts *o)
 {
 	if (o->markdown) {
-		printf("| scenario | runs | rolled back | at start step | "
-			"completed | paused | rollback min p50 | p95 | "
-			"complete min p50 |\n");
-		printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		printf("| scenario | runs | rolled back | completed | paused | "
+			"running | rollback min p50 | p95 | complete min p50 "
+			"| p95 |\n");
+		printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	} else {
-		printf("%-20s %6s %8s %8s %8s %8s %7s %7s %8s\n", "scenario",
-			"runs", "rollback", "at_step", "complete", "paused",
-			"rb_p50", "rb_p95", "done_p50");
+		printf("%-22s %5s %8s %8s %8s %8s %6s %6s %6s %6s\n",
+			"scenario", "runs", "rollback", "complete", "paused",
+			"running", "rb_p50", "rb_p95", "ok_p50", "ok_p95");
 	}
 }
 
-static void print_row(const scenario *sc, const sim_opts *o, const summary *s)
+static void print_row(const scenario *sc, const sim_opts *o,
+	const summary *s)
 {
-	char m50[16], m95[16], d50[16];
+	char m50[16], m95[16], d50[16], d95[16], rb[32];
 	double n = s->runs;
 
-	fmt_minutes(m50, sizeof(m50), s->rb_median);
+	fmt_minutes(m50, sizeof(m50), s->rb_p50);
 	fmt_minutes(m95, sizeof(m95), s->rb_p95);
-	fmt_minutes(d50, sizeof(d50), s->done_median);
-	if (o->markdown)
-		printf("| %s | %d | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %s | %s "
-			"| %s |\n", sc->name, s->runs,
-			100 * s->rolled_back / n, 100 * s->at_first_step / n,
-			100 * s->completed / n, 100 * s->paused_only / n, m50, m95,
-			d50);
+	fmt_minutes(d50, sizeof(d50), s->done_p50);
+	fmt_minutes(d95, sizeof(d95), s->done_p95);
+	if (s->before_onset)
+		snprintf(rb, sizeof(rb), "%.1f%% (%.1f%% early)",
+			100 * s->rolled_back / n, 100 * s->before_onset / n);
 	else
-		printf("%-20s %6d %7.1f%% %7.1f%% %7.1f%% %7.1f%% %7s %7s %8s\n",
-			sc->name, s->runs, 100 * s->rolled_back / n,
-			100 * s->at_first_step / n, 100 * s->completed / n,
-			100 * s->paused_only / n, m50, m95, d50);
+		snprintf(rb, sizeof(rb), "%.1f%%", 100 * s->rolled_back / n);
+	if (o->markdown)
+		printf("| %s | %d | %s | %.1f%% | %.1f%% | %.1f%% | %s | %s | "
+			"%s | %s |\n", sc->name, s->runs, rb,
+			100 * s->completed / n, 100 * s->paused / n,
+			100 * s->running / n, m50, m95, d50, d95);
+	else
+		printf("%-22s %5d %8s %7.1f%% %7.1f%% %7.1f%% %6s %6s %6s "
+			"%6s\n", sc->name, s->runs, rb, 100 * s->completed / n,
+			100 * s->paused / n, 100 * s->running / n, m50, m95,
+			d50, d95);
 	fflush(stdout);
 }
 
-/* --check: every scenario with check_runs, asserted on rates only. */
-static int check(sim_opts o)
+/* ---- --check ---------------------------------------------------------- */
+
+/* A fast scenario and what the issue's targets demand of it, with margin
+ * for the smaller number of runs. Bounds are on shares of runs and on
+ * simulated minutes, never on wall-clock time. */
+typedef struct check {
+	const char *scenario;
+	int runs;
+	int horizon_min;     /* 0: the default */
+	double rb_lo, rb_hi; /* bounds on the rolled-back share */
+	double done_lo;      /* lower bound on the completed share */
+	int rb_step;         /* no rollback after this step; -1: any */
+	double rb_p50;       /* median minutes to roll back at most (0: any) */
+} check;
+
+static const check checks[] = {
+	{ "healthy", 40, 0, 0, 0.05, 0.85, -1, 0 },
+	{ "healthy_users", 30, 0, 0, 0.05, 0.85, -1, 0 },
+	{ "healthy_bursts20", 40, 90, 0, 0.05, 0, -1, 0 },
+	{ "shared_incident", 30, 150, 0, 0.04, 0, -1, 0 },
+	{ "no_latency", 20, 0, 0, 0.05, 0.8, -1, 0 },
+	{ "rare_errors", 30, 0, 0, 0.05, 0.85, -1, 0 },
+	{ "errors_5x", 60, 0, 0.97, 1, 0, 0, 6 },
+	{ "errors_5x_bursts20", 30, 0, 0.9, 1, 0, -1, 0 },
+	{ "errors_2x", 40, 0, 0.97, 1, 0, 1, 0 },
+	{ "share60_errors_2x", 30, 0, 0.95, 1, 0, -1, 0 },
+	{ "poisoned_2x", 30, 0, 0.95, 1, 0, -1, 0 },
+	{ "crash", 30, 0, 0.95, 1, 0, -1, 10 },
+	{ "late_errors_5x", 30, 0, 0.9, 1, 0, -1, 0 },
+	{ "late_latency_1.5x", 30, 0, 0.9, 1, 0, -1, 0 },
+	{ "low_traffic_20x", 30, 0, 0.9, 1, 0, -1, 120 },
+	{ "sparse_3v0_1pct", 30, 0, 0.95, 1, 0, 0, 0 },
+	{ "errors_10pct_vs_0", 20, 0, 0.99, 1, 0, 0, 0 },
+};
+
+static int check_one(const check *c, sim_opts o, world *w)
+{
+	const scenario *sc = sim_scenario(c->scenario);
+	double rb, done;
+	summary s;
+	int failures = 0;
+
+	o.runs = c->runs;
+	if (c->horizon_min)
+		o.horizon_min = c->horizon_min;
+	if (!sc || simulate(sc, &o, w, &s) != 0)
+		return 1;
+	print_row(sc, &o, &s);
+	rb = (double)s.rolled_back / s.runs;
+	done = (double)s.completed / s.runs;
+	if (rb < c->rb_lo || rb > c->rb_hi) {
+		printf("  FAILED: rolled back %.3f, want [%.2f, %.2f]\n", rb,
+			c->rb_lo, c->rb_hi);
+		failures++;
+	}
+	if (done < c->done_lo) {
+		printf("  FAILED: completed %.3f, want >= %.2f\n", done,
+			c->done_lo);
+		failures++;
+	}
+	if (c->rb_step >= 0 && s.rolled_back &&
+	    s.max_step_rolled_back > (size_t)c->rb_step) {
+		printf("  FAILED: rolled back at step %zu, want <= %d\n",
+			s.max_step_rolled_back, c->rb_step);
+		failures++;
+	}
+	if (c->rb_p50 > 0 && !(s.rb_p50 <= c->rb_p50)) {
+		printf("  FAILED: median rollback %.0f min, want <= %.0f\n",
+			s.rb_p50, c->rb_p50);
+		failures++;
+	}
+	return failures;
+}
+
+static int run_checks(sim_opts o, world *w)
 {
 	size_t i;
 	int failures = 0;
 
 	print_header(&o);
-	for (i = 0; i < NSCENARIOS; i++) {
-		const scenario *sc = &scenarios[i];
-		summary s;
-		double rate;
-
-		if (!sc->check_runs)
-			continue;
-		o.runs = sc->check_runs;
-		if (simulate(sc, &o, &s) != 0)
-			return 2;
-		print_row(sc, &o, &s);
-		rate = (double)s.rolled_back / s.runs;
-		if (rate < sc->lo || rate > sc->hi) {
-			printf("  FAILED: rollback rate %.3f outside [%.2f, %.2f]\n",
-				rate, sc->lo, sc->hi);
-			failures++;
-		}
-		if (sc->max_step >= 0 && s.max_step > (size_t)sc->max_step) {
-			printf("  FAILED: reached step %zu, allowed %d\n",
-				s.max_step, sc->max_step);
-			failures++;
-		}
-		if (sc->max_step >= 0 && s.rolled_back &&
-		    s.max_step_rolled_back > (size_t)sc->max_step) {
-			printf("  FAILED: rolled back only at step %zu\n",
-				s.max_step_rolled_back);
-			failures++;
-		}
-	}
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		failures += check_one(&checks[i], o, w);
 	return failures ? 1 : 0;
 }
+
+/* ---- main ------------------------------------------------------------- */
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: canary-sim [--runs N] [--seed S] "
-		"[--scenario NAME] [--rpm X] [--interval SECONDS] "
-		"[--markdown] [--verbose] | --check | --list\n");
+		"[--scenario NAME] [--interval SECONDS] [--horizon MINUTES] "
+		"[--markdown] [--verbose] [--trace] [--requests] | --check | "
+		"--list\n");
+}
+
+static void list(void)
+{
+	size_t k;
+
+	for (k = 0; k < sim_nscenarios; k++)
+		printf("%-22s %s\n", sim_scenarios[k].name,
+			sim_scenarios[k].what);
+}
+
+/* Is `name` one of the comma-separated names in `list`? */
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (*list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+
+		if (len == n && strncmp(list, name, n) == 0)
+			return true;
+		list += len + (end ? 1 : 0);
+	}
+	return false;
 }
 
 static int parse_args(int argc, char **argv, sim_opts *o, const char **only,
@@ -400,14 +734,14 @@ static int parse_args(int argc, char **argv, sim_opts *o, const char **only,
 			*do_check = true;
 		} else if (!strcmp(a, "--verbose")) {
 			o->verbose = true;
+		} else if (!strcmp(a, "--trace")) {
+			o->trace = true;
+		} else if (!strcmp(a, "--requests")) {
+			o->requests = true;
 		} else if (!strcmp(a, "--markdown")) {
 			o->markdown = true;
 		} else if (!strcmp(a, "--list")) {
-			size_t k;
-
-			for (k = 0; k < NSCENARIOS; k++)
-				printf("%-20s %s\n", scenarios[k].name,
-					scenarios[k].what);
+			list();
 			exit(0);
 		} else if (v && !strcmp(a, "--runs")) {
 			o->runs = atoi(v), i++;
@@ -415,16 +749,16 @@ static int parse_args(int argc, char **argv, sim_opts *o, const char **only,
 			o->seed = strtoull(v, NULL, 10), i++;
 		} else if (v && !strcmp(a, "--scenario")) {
 			*only = v, i++;
-		} else if (v && !strcmp(a, "--rpm")) {
-			o->rpm = atof(v), i++;
 		} else if (v && !strcmp(a, "--interval")) {
 			o->interval_s = atof(v), i++;
+		} else if (v && !strcmp(a, "--horizon")) {
+			o->horizon_min = atoi(v), i++;
 		} else {
 			usage();
 			return -1;
 		}
 	}
-	if (o->runs < 1 || o->interval_s < 1) {
+	if (o->runs < 1 || o->interval_s < 1 || o->horizon_min < 1) {
 		usage();
 		return -1;
 	}
@@ -433,24 +767,38 @@ static int parse_args(int argc, char **argv, sim_opts *o, const char **only,
 
 int main(int argc, char **argv)
 {
-	sim_opts o = { 1000, 20251125, 60, 0, 100, 0.5, 300, false, false };
+	sim_opts o = { 1000, 20251125, 60, 480, false, false, false, false };
 	const char *only = NULL;
 	bool do_check = false;
+	static world w;
 	size_t i;
+	int rc = 0;
 
 	if (parse_args(argc, argv, &o, &only, &do_check) != 0)
 		return 2;
-	if (do_check)
-		return check(o);
-	print_header(&o);
-	for (i = 0; i < NSCENARIOS; i++) {
-		summary s;
+	if (do_check) {
+		rc = run_checks(o, &w);
+	} else {
+		int ran = 0;
 
-		if (only && strcmp(only, scenarios[i].name) != 0)
-			continue;
-		if (simulate(&scenarios[i], &o, &s) != 0)
-			return 2;
-		print_row(&scenarios[i], &o, &s);
+		print_header(&o);
+		for (i = 0; rc == 0 && i < sim_nscenarios; i++) {
+			summary s;
+
+			if (only && !listed(only, sim_scenarios[i].name))
+				continue;
+			ran++;
+			if (simulate(&sim_scenarios[i], &o, &w, &s) != 0)
+				rc = 2;
+			else
+				print_row(&sim_scenarios[i], &o, &s);
+		}
+		if (!ran) {
+			fprintf(stderr, "canary-sim: no scenario \"%s\" "
+				"(--list)\n", only);
+			rc = 2;
+		}
 	}
-	return 0;
+	sim_pop_free(&w.pop);
+	return rc;
 }

@@ -108,53 +108,68 @@ uint64_t sim_poisson(sim_rng *r, double mean)
 	return k;
 }
 
+double sim_lognormal_mean1(sim_rng *r, double sigma)
+{
+	return sigma > 0 ? exp(sigma * sim_normal(r) - sigma * sigma / 2) : 1;
+}
+
 static double phi(double z)
 {
 	return 0.5 * erfc(-z / 1.4142135623730951);
 }
 
-void sim_latency_init(sim_latency *l, double median_ms, double sigma)
+static double shape_cdf(sim_shape shape, double ms)
 {
-	const double log_gamma = 1 / CANARY__HIST_INV_LOG_GAMMA;
-	double prev = 0, mu = log(median_ms);
-	int i;
+	double body = phi(log(ms / 100) / 0.5), tail;
 
-	l->lo = CANARY__HIST_MAX_INDEX;
-	l->hi = CANARY__HIST_MIN_INDEX;
-	for (i = CANARY__HIST_MIN_INDEX; i <= CANARY__HIST_MAX_INDEX; i++) {
-		/* P(X <= gamma^i); the top bin takes the rest of the tail. */
-		double cdf = i == CANARY__HIST_MAX_INDEX ? 1 :
-			phi(((double)i * log_gamma - mu) / sigma);
-		double p = cdf - prev;
-
-		l->p[i - CANARY__HIST_MIN_INDEX] = p;
-		prev = cdf;
-		if (p > 1e-15) {
-			if (i < l->lo)
-				l->lo = i;
-			l->hi = i;
-		}
-	}
+	if (shape == SIM_LAT_LOGNORMAL)
+		return body;
+	tail = ms <= 250 ? 0 : 1 - pow(250 / ms, 1.1);
+	return 0.96 * body + 0.04 * tail;
 }
 
-void sim_latency_draw(sim_rng *r, const sim_latency *l, uint64_t n,
-	canary__hist *h)
+/* The q-quantile by bisection on log(ms) within [lo, hi]: both shapes
+ * are continuous and increasing. */
+static double shape_quantile(sim_shape shape, double q, double lo, double hi)
 {
-	double rest = 1;
 	int i;
 
-	for (i = l->lo; i <= l->hi && n > 0; i++) {
-		double p = l->p[i - CANARY__HIST_MIN_INDEX];
-		uint64_t k;
+	for (i = 0; i < 50; i++) {
+		double mid = 0.5 * (lo + hi);
 
-		if (p <= 0)
-			continue;
-		k = i == l->hi ? n : sim_binomial(r, n, p / rest);
-		if (k)
-			canary__hist_add_bin(h, i, k);
-		n -= k;
-		rest -= p;
-		if (rest <= 0)
-			rest = 1e-300;
+		if (shape_cdf(shape, exp(mid)) < q)
+			lo = mid;
+		else
+			hi = mid;
 	}
+	return 0.5 * (lo + hi);
+}
+
+/* log(ms) of each table quantile, computed once per shape: each search
+ * starts at the previous quantile. */
+static const double *shape_log_quantiles(sim_shape shape)
+{
+	static double q[2][SIM_LAT_TABLE];
+	static int done[2];
+	double lo = log(CANARY_HIST_MIN_MS) - 1;
+	int i;
+
+	if (!done[shape]) {
+		for (i = 0; i < SIM_LAT_TABLE; i++) {
+			q[shape][i] = shape_quantile(shape,
+				(i + 0.5) / SIM_LAT_TABLE, lo, log(1e9));
+			lo = q[shape][i];
+		}
+		done[shape] = 1;
+	}
+	return q[shape];
+}
+
+void sim_lat_table_init(sim_lat_table *t, sim_shape shape, double mult)
+{
+	const double *lq = shape_log_quantiles(shape);
+	int i;
+
+	for (i = 0; i < SIM_LAT_TABLE; i++)
+		t->bin[i] = (int16_t)canary__hist_index(exp(lq[i]) * mult);
 }

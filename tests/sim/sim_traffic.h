@@ -25,17 +25,30 @@ uint64_t sim_binomial(sim_rng *r, uint64_t n, double p);
 /* Poisson(mean), same split. */
 uint64_t sim_poisson(sim_rng *r, double mean);
 
-/* The probability of each histogram bin under a lognormal with the given
- * median (ms) and sigma (of log), clamped like the histogram clamps. */
-typedef struct sim_latency {
-	double p[CANARY__HIST_BINS];
-	int lo, hi; /* bins with p > 1e-15 */
-} sim_latency;
+/* A lognormal draw with mean 1: exp(sigma Z - sigma^2 / 2). */
+double sim_lognormal_mean1(sim_rng *r, double sigma);
 
-void sim_latency_init(sim_latency *l, double median_ms, double sigma);
+/*
+ * Latency shapes, sampled by table: the histogram bin of each of 65536
+ * equally spaced quantiles of the distribution (times `mult`), so a
+ * request's latency bin is one lookup. The quantile grid resolves the
+ * tail down to 1 / 65536 (about 650 entries above p99).
+ */
+typedef enum sim_shape {
+	SIM_LAT_LOGNORMAL = 0, /* median 100 ms, sigma 0.5 of log */
+	SIM_LAT_HEAVY          /* 96% of that, 4% Pareto from 250 ms, alpha 1.1 */
+} sim_shape;
 
-/* Add n requests' latencies to `h` (a multinomial over the bins). */
-void sim_latency_draw(sim_rng *r, const sim_latency *l, uint64_t n,
-	canary__hist *h);
+#define SIM_LAT_TABLE 65536
+typedef struct sim_lat_table {
+	int16_t bin[SIM_LAT_TABLE];
+} sim_lat_table;
+
+void sim_lat_table_init(sim_lat_table *t, sim_shape shape, double mult);
+
+static inline int sim_lat_bin(const sim_lat_table *t, sim_rng *r)
+{
+	return t->bin[sim_next(r) >> 48];
+}
 
 #endif

@@ -1,6 +1,9 @@
 /*
  * test_controller_fsm.c - the controller's tick decision: widen after the
- * soak, roll back at once, hold, pause past max time, dry run, resume.
+ * soak, roll back at once, hold, pause past max time, dry run, resume;
+ * and the v2 options: a PASS that must hold after the soak, alerts with a
+ * grace and on_stall, the bake at the last step, holding on past max_step
+ * while the judge projects a decision, and the suggested step.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -165,6 +168,150 @@ static void test_critical_rule(void **state)
 	assert_string_equal(cj_status_name(CJ_ROLLED_BACK), "rolled_back");
 }
 
+static cj_decision tick_result(cj_rollout *r, cj_result res, int64_t now)
+{
+	cj_decision d;
+
+	cj_fsm_tick(r, &res, now, &d);
+	cj_fsm_apply(r, &d, now);
+	return d;
+}
+
+/* PASS must hold at every tick for sustain_ms after the soak. */
+static void test_sustained_pass(void **state)
+{
+	cj_rollout r = rollout();
+	cj_result pass = verdict(CJ_PASS, "pass", false);
+	cj_result hold = verdict(CJ_INCONCLUSIVE, "errors_undecided", false);
+	cj_decision d;
+
+	(void)state;
+	r.sustain_ms = 2 * MIN;
+	d = tick_result(&r, pass, 9 * MIN);
+	assert_string_equal(d.rule, "soak");
+	assert_true(r.pass_since_ms == 9 * MIN);
+	d = tick_result(&r, pass, 10 * MIN);
+	assert_string_equal(d.rule, "sustain");
+	d = tick_result(&r, pass, 11 * MIN);
+	assert_string_equal(d.rule, "sustain");
+	/* One non-PASS starts it over. */
+	d = tick_result(&r, hold, 12 * MIN);
+	assert_int_equal(d.action, CJ_ACT_HOLD);
+	assert_true(r.pass_since_ms == 0);
+	d = tick_result(&r, pass, 13 * MIN);
+	d = tick_result(&r, pass, 14 * MIN);
+	assert_int_equal(d.action, CJ_ACT_HOLD);
+	d = tick_result(&r, pass, 15 * MIN);
+	assert_int_equal(d.action, CJ_ACT_WIDEN);
+	assert_int_equal(r.step, 1);
+	assert_true(r.pass_since_ms == 0);
+}
+
+/* An alert holds for its grace, then rolls back (or pauses). */
+static void test_alert_grace(void **state)
+{
+	cj_rollout r = rollout();
+	cj_result alert = verdict(CJ_INCONCLUSIVE, "canary_silent", false);
+	cj_result fine = verdict(CJ_INCONCLUSIVE, "errors_undecided", false);
+	cj_decision d;
+
+	(void)state;
+	alert.alert = true;
+	r.grace_ms = 3 * MIN;
+	d = tick_result(&r, alert, 5 * MIN);
+	assert_int_equal(d.action, CJ_ACT_HOLD);
+	assert_string_equal(d.rule, "alert");
+	assert_true(d.alert);
+	assert_non_null(strstr(d.reason, "acting in 180s"));
+	/* It cleared: the grace starts over. */
+	d = tick_result(&r, fine, 6 * MIN);
+	assert_false(d.alert);
+	assert_true(r.alert_since_ms == 0);
+	tick_result(&r, alert, 7 * MIN);
+	d = tick_result(&r, alert, 9 * MIN);
+	assert_int_equal(d.action, CJ_ACT_HOLD);
+	d = tick_result(&r, alert, 10 * MIN);
+	assert_int_equal(d.action, CJ_ACT_ROLLBACK);
+	assert_string_equal(d.rule, "stall");
+	assert_int_equal(d.next_bp, 0);
+	assert_int_equal(r.status, CJ_ROLLED_BACK);
+	/* on_stall pause, and dry runs, pause instead. */
+	r = rollout();
+	r.on_stall = CJ_STALL_PAUSE;
+	d = tick_result(&r, alert, 5 * MIN);
+	assert_int_equal(d.action, CJ_ACT_PAUSE);
+	assert_int_equal(r.status, CJ_PAUSED);
+	r = rollout();
+	r.dry_run = true;
+	d = tick_result(&r, alert, 5 * MIN);
+	assert_int_equal(d.action, CJ_ACT_PAUSE);
+	assert_non_null(strstr(d.reason, "would roll back"));
+}
+
+/* With a bake the last step is watched before the rollout completes. */
+static void test_bake(void **state)
+{
+	cj_rollout r = rollout();
+	cj_result pass = verdict(CJ_PASS, "pass", false);
+	cj_result ok = verdict(CJ_PASS, "bake_ok", false);
+	cj_decision d;
+
+	(void)state;
+	r.step = 3;
+	r.bake_ms = 30 * MIN;
+	d = tick_result(&r, pass, 15 * MIN);
+	assert_int_equal(d.action, CJ_ACT_PROMOTE);
+	assert_non_null(strstr(d.reason, "baking for 1800s"));
+	assert_int_equal(r.step, 4);
+	assert_int_equal(r.status, CJ_RUNNING);
+	d = tick_result(&r, ok, 30 * MIN);
+	assert_string_equal(d.rule, "bake");
+	d = tick_result(&r, ok, 45 * MIN);
+	assert_int_equal(d.action, CJ_ACT_COMPLETE);
+	assert_int_equal(r.status, CJ_COMPLETED);
+	/* A critical change during the bake still rolls back. */
+	r = rollout();
+	r.step = 4;
+	r.bake_ms = 30 * MIN;
+	d = tick_result(&r, verdict(CJ_FAIL, "errors_volume_critical", true),
+		5 * MIN);
+	assert_int_equal(d.action, CJ_ACT_ROLLBACK);
+	assert_string_equal(cj_action_name(CJ_ACT_COMPLETE), "complete");
+}
+
+/* Past max_step: hold on while the judge projects a decision before
+ * max_wait; say how long, and which larger step would have decided. */
+static void test_max_wait_and_suggestion(void **state)
+{
+	cj_rollout r = rollout();
+	cj_result slow = verdict(CJ_INCONCLUSIVE, "errors_undecided", false);
+	cj_decision d;
+
+	(void)state;
+	r.max_wait_ms = 240 * MIN;
+	slow.decide_ms = 90 * MIN;
+	d = tick_result(&r, slow, 20 * MIN);
+	assert_int_equal(d.action, CJ_ACT_HOLD);
+	assert_non_null(strstr(d.reason, "needs about 90m more"));
+	assert_int_equal(d.suggest_bp, 200); /* 1% x 110m / 60m, rounded up */
+	assert_non_null(strstr(d.reason, "a 2.00% step would decide within "
+		"60m"));
+	slow.decide_ms = 120 * MIN;
+	d = tick_result(&r, slow, 60 * MIN);
+	assert_string_equal(d.rule, "max_time_extended");
+	assert_int_equal(d.suggest_bp, 300);
+	slow.decide_ms = 200 * MIN; /* 270m in all: past max_wait */
+	d = tick_result(&r, slow, 70 * MIN);
+	assert_int_equal(d.action, CJ_ACT_PAUSE);
+	assert_string_equal(d.rule, "max_time");
+	slow.decide_ms = -1;
+	r = rollout();
+	r.max_wait_ms = 240 * MIN;
+	d = tick_result(&r, slow, 60 * MIN);
+	assert_int_equal(d.action, CJ_ACT_PAUSE);
+	assert_non_null(strstr(d.reason, "cannot decide at this traffic"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +322,10 @@ int main(void)
 		cmocka_unit_test(test_promote_at_last_step),
 		cmocka_unit_test(test_dry_run_pauses_instead),
 		cmocka_unit_test(test_critical_rule),
+		cmocka_unit_test(test_sustained_pass),
+		cmocka_unit_test(test_alert_grace),
+		cmocka_unit_test(test_bake),
+		cmocka_unit_test(test_max_wait_and_suggestion),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,336 @@
+/*
+ * hll.c - HyperLogLog sketches of units (see hll.h).
+ */
+#include "hll.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "canary/canary.h"
+
+#define FORMAT_VERSION 1u
+#define FORM_DENSE 0u
+#define FORM_SPARSE 1u
+
+uint64_t canary__hll_hash(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 offset basis */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull; /* FNV 64 prime */
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static unsigned max_rank(unsigned p)
+{
+	return 64 - p + 1;
+}
+
+int canary__hll_init(canary__hll *h, unsigned p, uint8_t *regs)
+{
+	if (p < CANARY__HLL_MIN_P || p > CANARY__HLL_MAX_P || !regs)
+		return CANARY_EINVAL;
+	h->p = p;
+	h->reg = regs;
+	canary__hll_clear(h);
+	return 0;
+}
+
+void canary__hll_clear(canary__hll *h)
+{
+	memset(h->reg, 0, CANARY__HLL_REGS(h->p));
+}
+
+void canary__hll_add_hash(canary__hll *h, uint64_t hash)
+{
+	size_t j = (size_t)(hash >> (64 - h->p));
+	uint64_t rest = hash << h->p;
+	unsigned rank = 1;
+
+	if (rest == 0) {
+		rank = max_rank(h->p);
+	} else {
+		while (!(rest & 0x8000000000000000ull)) {
+			rest <<= 1;
+			rank++;
+		}
+	}
+	if (h->reg[j] < rank)
+		h->reg[j] = (uint8_t)rank;
+}
+
+void canary__hll_add(canary__hll *h, const void *unit, size_t len)
+{
+	canary__hll_add_hash(h, canary__hll_hash(unit, len));
+}
+
+int canary__hll_merge(canary__hll *dst, const canary__hll *src)
+{
+	size_t j, m = CANARY__HLL_REGS(dst->p);
+	uint8_t *restrict d = dst->reg;
+	const uint8_t *restrict s = src->reg;
+
+	if (dst->p != src->p)
+		return CANARY_EINVAL;
+	if (d == s)
+		return 0;
+	/* Distinct arrays, branch-free: the compiler vectorises this. */
+	for (j = 0; j < m; j++)
+		d[j] = d[j] > s[j] ? d[j] : s[j];
+	return 0;
+}
+
+bool canary__hll_within(const canary__hll *a, const canary__hll *b)
+{
+	size_t j, m = CANARY__HLL_REGS(a->p);
+
+	if (a->p != b->p)
+		return false;
+	for (j = 0; j < m; j++)
+		if (a->reg[j] > b->reg[j])
+			return false;
+	return true;
+}
+
+/* sigma(x) = x + sum_{k>=1} x^(2^k) 2^(k-1): the correction for empty
+ * registers (Ertl 2017); infinite for x = 1 (an empty sketch). */
+static double sigma(double x)
+{
+	double y = 1, z = x, prev;
+
+	if (x == 1)
+		return INFINITY;
+	do {
+		x *= x;
+		prev = z;
+		z += x * y;
+		y += y;
+	} while (z != prev);
+	return z;
+}
+
+/* tau(x) = (1 - x - sum_{k>=1} (1 - x^(2^-k))^2 2^-k) / 3: the correction
+ * for registers at the largest rank. */
+static double tau(double x)
+{
+	double y = 1, z = 1 - x, prev;
+
+	if (x == 0 || x == 1)
+		return 0;
+	do {
+		x = sqrt(x);
+		prev = z;
+		y *= 0.5;
+		z -= (1 - x) * (1 - x) * y;
+	} while (z != prev);
+	return z / 3;
+}
+
+double canary__hll_estimate(const canary__hll *h)
+{
+	uint32_t c[256] = { 0 }; /* registers per value */
+	double m = (double)CANARY__HLL_REGS(h->p), z;
+	unsigned q = 64 - h->p, k;
+	size_t j;
+
+	for (j = 0; j < CANARY__HLL_REGS(h->p); j++)
+		c[h->reg[j]]++;
+	for (k = q + 2; k < 256; k++) /* out of range: count as the top */
+		c[q + 1] += c[k];
+	if (c[0] == (uint32_t)m)
+		return 0;
+	z = m * tau(1 - c[q + 1] / m);
+	for (k = q; k >= 1; k--)
+		z = 0.5 * (z + c[k]);
+	z += m * sigma(c[0] / m);
+	return m * m / (2 * log(2)) / z; /* alpha_inf = 1 / (2 ln 2) */
+}
+
+double canary__hll_rse(unsigned p)
+{
+	return 1.04 / sqrt((double)CANARY__HLL_REGS(p));
+}
+
+/* ---- wire form ------------------------------------------------------- */
+
+static size_t nonzero(const canary__hll *h)
+{
+	size_t j, n = 0;
+
+	for (j = 0; j < CANARY__HLL_REGS(h->p); j++)
+		n += h->reg[j] != 0;
+	return n;
+}
+
+static void encode_dense(const canary__hll *h, uint8_t *body)
+{
+	size_t j, m = CANARY__HLL_REGS(h->p);
+
+	memset(body, 0, CANARY__HLL_DENSE_BYTES(h->p));
+	for (j = 0; j < m; j++) {
+		size_t bit = 6 * j;
+		unsigned v = (unsigned)h->reg[j] << (bit % 8);
+
+		body[bit / 8] |= (uint8_t)v;
+		if (v > 0xff)
+			body[bit / 8 + 1] |= (uint8_t)(v >> 8);
+	}
+}
+
+static void encode_sparse(const canary__hll *h, uint8_t *body, size_t n)
+{
+	size_t j, m = CANARY__HLL_REGS(h->p);
+
+	*body++ = (uint8_t)n;
+	*body++ = (uint8_t)(n >> 8);
+	*body++ = (uint8_t)(n >> 16);
+	*body++ = (uint8_t)(n >> 24);
+	for (j = 0; j < m; j++) {
+		uint32_t e = (uint32_t)j << 6 | h->reg[j];
+
+		if (!h->reg[j])
+			continue;
+		*body++ = (uint8_t)e;
+		*body++ = (uint8_t)(e >> 8);
+		*body++ = (uint8_t)(e >> 16);
+	}
+}
+
+size_t canary__hll_encode(const canary__hll *h, uint8_t *out, size_t cap)
+{
+	size_t n = nonzero(h), dense = CANARY__HLL_DENSE_BYTES(h->p);
+	size_t sparse = 4 + 3 * n;
+	bool use_sparse = sparse < dense;
+	size_t len = CANARY__HLL_HEADER + (use_sparse ? sparse : dense);
+
+	if (cap < len)
+		return 0;
+	out[0] = FORMAT_VERSION;
+	out[1] = (uint8_t)h->p;
+	out[2] = use_sparse ? FORM_SPARSE : FORM_DENSE;
+	out[3] = 0;
+	if (use_sparse)
+		encode_sparse(h, out + CANARY__HLL_HEADER, n);
+	else
+		encode_dense(h, out + CANARY__HLL_HEADER);
+	return len;
+}
+
+#if defined(__GNUC__)
+#  define HLL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#  define HLL_PRINTF(f, a)
+#endif
+
+static int refuse(canary__hll *h, char *err, size_t errlen,
+	const char *fmt, ...) HLL_PRINTF(4, 5);
+
+static int refuse(canary__hll *h, char *err, size_t errlen,
+	const char *fmt, ...)
+{
+	va_list ap;
+
+	canary__hll_clear(h);
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return CANARY_EPARSE;
+}
+
+static int decode_dense(canary__hll *h, const uint8_t *body, size_t len,
+	char *err, size_t errlen)
+{
+	size_t j, m = CANARY__HLL_REGS(h->p);
+
+	if (len != CANARY__HLL_DENSE_BYTES(h->p))
+		return refuse(h, err, errlen, "dense sketch: body of %zu bytes, "
+			"must be %zu", len, CANARY__HLL_DENSE_BYTES(h->p));
+	for (j = 0; j < m; j++) {
+		size_t bit = 6 * j;
+		unsigned v = body[bit / 8] >> (bit % 8);
+
+		if (bit % 8 > 2)
+			v |= (unsigned)body[bit / 8 + 1] << (8 - bit % 8);
+		v &= 0x3f;
+		if (v > max_rank(h->p))
+			return refuse(h, err, errlen, "register %zu: value %u "
+				"above %u", j, v, max_rank(h->p));
+		h->reg[j] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int decode_sparse(canary__hll *h, const uint8_t *body, size_t len,
+	char *err, size_t errlen)
+{
+	size_t i, n, m = CANARY__HLL_REGS(h->p);
+	long prev = -1;
+
+	if (len < 4)
+		return refuse(h, err, errlen, "sparse sketch: no entry count");
+	n = body[0] | (size_t)body[1] << 8 | (size_t)body[2] << 16 |
+		(size_t)body[3] << 24;
+	body += 4;
+	len -= 4;
+	if (n > m || len != 3 * n)
+		return refuse(h, err, errlen, "sparse sketch: %zu entries in "
+			"%zu bytes (3 each, at most %zu entries)", n, len, m);
+	for (i = 0; i < len; i += 3) {
+		uint32_t e = body[i] | (uint32_t)body[i + 1] << 8 |
+			(uint32_t)body[i + 2] << 16;
+		uint32_t idx = e >> 6, v = e & 0x3f;
+
+		if (idx >= m || (long)idx <= prev)
+			return refuse(h, err, errlen, "sparse entry %zu: index "
+				"%u %s", i / 3, idx, idx >= m ? "out of range" :
+				"not after the previous one");
+		if (v == 0 || v > max_rank(h->p))
+			return refuse(h, err, errlen, "sparse entry %zu: value "
+				"%u not in 1..%u", i / 3, v, max_rank(h->p));
+		h->reg[idx] = (uint8_t)v;
+		prev = (long)idx;
+	}
+	return 0;
+}
+
+int canary__hll_decode(canary__hll *h, const uint8_t *in, size_t len,
+	char *err, size_t errlen)
+{
+	canary__hll_clear(h);
+	if (len < CANARY__HLL_HEADER)
+		return refuse(h, err, errlen, "sketch of %zu bytes: shorter "
+			"than its header", len);
+	if (in[0] != FORMAT_VERSION)
+		return refuse(h, err, errlen, "sketch format %u, expected %u",
+			in[0], FORMAT_VERSION);
+	if (in[1] < CANARY__HLL_MIN_P || in[1] > CANARY__HLL_MAX_P)
+		return refuse(h, err, errlen, "precision %u not in %u..%u",
+			in[1], CANARY__HLL_MIN_P, CANARY__HLL_MAX_P);
+	if (in[1] != h->p)
+		return refuse(h, err, errlen, "precision %u, expected %u",
+			in[1], h->p);
+	if (in[3] != 0)
+		return refuse(h, err, errlen, "reserved byte is %u, must be 0",
+			in[3]);
+	if (in[2] == FORM_DENSE)
+		return decode_dense(h, in + CANARY__HLL_HEADER,
+			len - CANARY__HLL_HEADER, err, errlen);
+	if (in[2] == FORM_SPARSE)
+		return decode_sparse(h, in + CANARY__HLL_HEADER,
+			len - CANARY__HLL_HEADER, err, errlen);
+	return refuse(h, err, errlen, "form %u, must be 0 (dense) or 1 "
+		"(sparse)", in[2]);
+}
