@@ -15,10 +15,10 @@
  * (DevTools' Page.addScriptToEvaluateOnNewDocument). It tests the
  * dashboard's role gate, which trusts nothing but whoami's answer.
  *
- * Screenshots (overview, a rolled-back rollout) go to the build tree's
- * tests/browser/artifacts/. Without chromium or chromedriver (Debian
- * packages chromium, chromium-driver) or the charting library
- * (libjs-dygraphs) the test is skipped, saying so.
+ * Screenshots (overview, a rolled-back rollout, the flags as a reader) go
+ * to the build tree's tests/browser/artifacts/. Without chromium or
+ * chromedriver (Debian packages chromium, chromium-driver) or the charting
+ * library (libjs-dygraphs) the test is skipped, saying so.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -539,6 +539,7 @@ static void test_reader_sees_no_active_button(void **state)
 		"'button')].filter(b => !b.disabled).every(b => !b.hasAttribute("
 		"'data-action')) && document.querySelectorAll("
 		"'button[data-action=kill_switch]').length === 3"));
+	screenshot("flags-as-reader.png");
 }
 
 static void test_markup_stays_text(void **state)
