@@ -63,7 +63,8 @@ and the API overview libcanary(3).")
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME canary-server)
 set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_SERVER_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS passwd)
+# The dashboard draws its charts with Debian's dygraphs (--ui-lib-dir).
+set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "passwd, libjs-dygraphs")
 set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_EXTRA
 	${PROJECT_SOURCE_DIR}/packaging/postinst
 	${PROJECT_SOURCE_DIR}/packaging/prerm

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install what libcanary needs to build, test and run the demo, and to
 # build and check its own packages (dpkg-dev and file for CPack's
-# dependency list, groff and man-db for the man pages): Debian packages,
+# dependency list, groff and man-db for the man pages), the dashboard's
+# charting library (libjs-dygraphs) and the browser its tests drive
+# (chromium, chromium-driver): Debian packages,
 # and test DATA from npm (Unleash's client specification, read by
 # tests/unleash; no code from it is built or run). As root it runs
 # apt-get; otherwise it prints the exact command and fails, so nothing
@@ -15,6 +17,7 @@ packages=(
 	libmicrohttpd-dev libcmocka-dev libpcre2-dev zlib1g-dev
 	clang curl valgrind openssl
 	dpkg-dev file groff-base man-db
+	libjs-dygraphs chromium chromium-driver
 )
 # The client specification of Unleash, pinned; its JSON files are the
 # conformance cases of tests/unleash/test_unleash_spec.c.

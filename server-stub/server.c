@@ -1,7 +1,8 @@
 /*
  * server.c - wire the parts together: store → published config → streams,
  * the ticker and its tasks (heartbeats, pruning, the rollout controller),
- * the routes, and the HTTP daemon.
+ * the routes, and the HTTP listeners (the dashboard may have one of its
+ * own).
  *
  * Threads: libmicrohttpd's internal polling threads (epoll, --threads of
  * them) run every request; no thread per connection, so an idle stream is
@@ -85,15 +86,25 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	}
 	memset(&store, 0, sizeof(store));
 	s->opts = o;
-	s->route = cs_api_route;
+	s->api.srv = s;
+	s->api.listen = o->listen;
+	s->api.threads = o->threads;
+	s->api.route = o->ui_listen || o->no_ui ? cs_api_route_no_ui :
+		cs_api_route;
+	s->ui.srv = s;
+	s->ui.listen = o->ui_listen; /* NULL: no listener of its own */
+	s->ui.threads = 1;
+	s->ui.route = cs_ui_route;
 	s->auth.sdk_keys = (const char *const *)o->sdk_keys;
 	s->auth.sdk_key_count = o->sdk_key_count;
 	s->auth.admin_token = o->admin_token;
 	s->auth.insecure_dev = o->insecure_dev;
 	store.location = o->db_path;
 	store.sync = o->sync;
-	/* A reader for every thread that reads: the HTTP threads, the ticker. */
-	store.readers = (o->threads > 1 ? o->threads : 1) + 1;
+	/* A reader for every thread that reads: the HTTP threads (the
+	 * dashboard listener's too), the ticker. */
+	store.readers = (o->threads > 1 ? o->threads : 1) + 1 +
+		(o->ui_listen ? 1 : 0);
 	rc = cs_store_open(&s->store, &store, err, errlen);
 	if (rc == CANARY_OK)
 		rc = cs_flags_cache_new(&s->cache);
@@ -139,8 +150,10 @@ cs_ticker *cs_server_ticker(cs_server *s)
 
 int cs_server_start(cs_server *s, char *err, size_t errlen)
 {
-	int rc = cs_daemon_start(s, err, errlen);
+	int rc = cs_daemon_start(&s->api, err, errlen);
 
+	if (rc == CANARY_OK && s->ui.listen)
+		rc = cs_daemon_start(&s->ui, err, errlen);
 	if (rc != CANARY_OK)
 		return rc;
 	if (cs_ticker_start(s->ticker) != CANARY_OK) {
@@ -160,7 +173,8 @@ void cs_server_free(cs_server *s)
 		cs_hub_close(s->hub);
 		cs_hub_drain(s->hub, 2000);
 	}
-	cs_daemon_stop(s);
+	cs_daemon_stop(&s->ui);
+	cs_daemon_stop(&s->api);
 	cs_hub_free(s->hub);
 	cs_flags_cache_free(s->cache);
 	cs_metrics_free(s->metrics);

@@ -22,7 +22,6 @@
 #include "store/storage.h"
 #include "tick.h"
 
-struct MHD_Daemon;
 struct cs_controller;
 
 typedef struct cs_server {
@@ -34,10 +33,9 @@ typedef struct cs_server {
 	cs_metrics *metrics;
 	cs_ticker *ticker;
 	struct cs_controller *controller; /* rollouts (controller.h) */
-	cs_route_fn route;           /* the endpoints (api/routes.c) */
-	struct MHD_Daemon *daemon;
-	uint16_t port;               /* bound port once started */
-	char address[96];            /* "127.0.0.1:PORT" once started */
+	cs_listener api;             /* --listen: the endpoints (api/routes.c) */
+	cs_listener ui;              /* --ui-listen: the dashboard apart
+	                                (ui.listen NULL: none) */
 } cs_server;
 
 int cs_server_new(cs_server **out, const cs_options *opts, char *err,

@@ -82,9 +82,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "canary-server: %s\n", err);
 		goto done;
 	}
-	printf("listening on %s\n", srv->address);
+	printf("listening on %s\n", srv->api.address);
+	if (!opts.no_ui)
+		printf("dashboard on %s://%s/ui/\n", opts.tls_cert ? "https" :
+			"http", srv->ui.listen ? srv->ui.address :
+			srv->api.address);
 	fflush(stdout);
-	if (opts.port_file && write_port_file(opts.port_file, srv->port) != 0) {
+	if (opts.port_file && write_port_file(opts.port_file,
+		    srv->api.port) != 0) {
 		fprintf(stderr, "canary-server: cannot write %s: %s\n",
 			opts.port_file, strerror(errno));
 		goto done;

@@ -4,10 +4,14 @@
 # rollouts with steps compressed to seconds through the fleet simulator:
 #   1. v2.4.0, healthy: widened 1% -> 5% -> 25% -> 50% -> 100%, promoted;
 #   2. v2.5.0, errors spike on the canary: rolled back at the first step.
+# The dashboard is at the server's /ui/; the admin token to sign in with is
+# in a file of the demo's temp dir (mode 0600), never printed.
 # Stops everything it started and removes its temp dir, whatever happens.
 #
 #   run-demo.sh BUILD_DIR
 #   CANARY_DEMO_QUICK=1 run-demo.sh BUILD_DIR    shorter soak (CI)
+#   CANARY_DEMO_KEEP=1 run-demo.sh BUILD_DIR     then keep the server up,
+#                         a slow third rollout under way, until Ctrl-C
 set -euo pipefail
 build=$1
 server_bin=$build/server-stub/canary-server
@@ -16,11 +20,12 @@ sim=$build/examples/fleet-sim
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/canary-demo.XXXXXX")
 server_pid=
+fleet_pid=
 cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
+	for pid in $fleet_pid $server_pid; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -45,6 +50,8 @@ done
 [ -s "$tmp/port" ] || { echo "canary-server did not start" >&2; exit 1; }
 CANARY_SERVER=http://127.0.0.1:$(cat "$tmp/port")
 echo "canary-server on $CANARY_SERVER (database $tmp/canary.db)"
+(umask 077 && printf '%s\n' "$CANARY_ADMIN_TOKEN" >"$tmp/admin-token")
+echo "dashboard: $CANARY_SERVER/ui/ (sign in with the admin token: cat $tmp/admin-token)"
 
 soak=2s
 [ "${CANARY_DEMO_QUICK:-0}" = 1 ] && soak=1s
@@ -69,3 +76,25 @@ run "scenario 2: bad release v2.5.0 (canary errors 5%)" checkout-v3 v2.4.0 v2.5.
 echo
 echo "\$ canaryctl rollout status checkout-v3"
 "$ctl" rollout status checkout-v3
+
+[ "${CANARY_DEMO_KEEP:-0}" = 1 ] || exit 0
+# A third rollout, slow enough to watch: a step a minute at the most.
+"$ctl" flag create checkout-v4 --stable-variant v2.4.0 --canary-variant v2.6.0 >/dev/null
+"$sim" --server "$CANARY_SERVER" --flag checkout-v4 --names v2.4.0,v2.6.0 \
+	--instances 2 --rate 20000 --stable-errors 0.002 --stable-ms 150 \
+	--canary-errors 0.0025 --canary-ms 160 --timeout 86400 --rollout \
+	'{"steps": [1, 5, 25, 50, 100], "min_soak": "45s", "interval": "2s",
+	  "max_step": "10m", "gates": {"min_exposures": 1000, "min_latency": 500}}' \
+	>"$tmp/fleet.log" 2>&1 &
+fleet_pid=$!
+echo
+echo "The server stays up, with a third rollout (checkout-v4) under way:"
+echo "  dashboard: $CANARY_SERVER/ui/"
+echo "  admin token: cat $tmp/admin-token"
+echo "  CLI: CANARY_SERVER=$CANARY_SERVER CANARY_ADMIN_TOKEN=\$(cat $tmp/admin-token) $ctl rollout list"
+echo "Ctrl-C stops the server and the fleet and removes $tmp."
+while kill -0 "$server_pid" 2>/dev/null; do
+	sleep 1
+done
+echo "canary-server stopped" >&2
+exit 1

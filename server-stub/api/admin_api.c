@@ -1,5 +1,6 @@
 /*
- * admin_api.c - /v1/admin/: flags CRUD and per-arm stats.
+ * admin_api.c - /v1/admin/: flags CRUD, per-arm stats, and who the caller
+ * is.
  *
  * Every change goes through the store, which bumps the config version and
  * publishes it (to /v1/flags and every open stream) before we reply.
@@ -183,5 +184,19 @@ enum MHD_Result cs_handle_admin_stats(cs_request *r, struct MHD_Connection *c)
 	}
 	doc = cs_stats_to_json(r->key, &f, arms);
 	free(arms);
+	return cs_reply_json(r, c, MHD_HTTP_OK, doc);
+}
+
+/* {"name", "role"} of the caller's credential (http/auth.h). */
+enum MHD_Result cs_handle_admin_whoami(cs_request *r, struct MHD_Connection *c)
+{
+	cJSON *doc = cJSON_CreateObject();
+
+	if (doc && (!cJSON_AddStringToObject(doc, "name", r->who.name) ||
+	    !cJSON_AddStringToObject(doc, "role",
+		    cs_role_name(r->who.role)))) {
+		cJSON_Delete(doc);
+		doc = NULL;
+	}
 	return cs_reply_json(r, c, MHD_HTTP_OK, doc);
 }

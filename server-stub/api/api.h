@@ -4,8 +4,11 @@
  *
  *   sdk_api.c       GET /v1/flags, GET /v1/stream, POST /v1/events
  *   ops_api.c       GET /healthz, GET /metrics
- *   admin_api.c     /v1/admin/flags[/{key}[/stats]]
- *   rollouts_api.c  /v1/admin/rollouts[/{flag}[/pause|resume|promote|rollback]]
+ *   admin_api.c     /v1/admin/flags[/{key}[/stats]], /v1/admin/whoami
+ *   rollouts_api.c  /v1/admin/rollouts[/{flag}[/pause|resume|promote|rollback
+ *                   |series]]
+ *   ui_api.c        /ui/: the dashboard (its files, built in, and the
+ *                   charting library's, from --ui-lib-dir)
  *
  * A handler runs once the router has checked the method, the credential
  * and the body's size, with the whole body in r->body; it answers through
@@ -16,8 +19,15 @@
 
 #include "http/router.h"
 
-/* The route of `url` (a cs_route_fn, given to the router). */
+/* The route of `url` (cs_route_fn, given to the router) on the main
+ * listener: every endpoint; without the dashboard (when it has a listener
+ * of its own, or is off); on the dashboard's own listener: /ui/, the
+ * admin API and /healthz. */
 const cs_route *cs_api_route(const char *url, const char **key,
+	size_t *key_len, const char **sub);
+const cs_route *cs_api_route_no_ui(const char *url, const char **key,
+	size_t *key_len, const char **sub);
+const cs_route *cs_ui_route(const char *url, const char **key,
 	size_t *key_len, const char **sub);
 
 enum MHD_Result cs_handle_healthz(cs_request *r, struct MHD_Connection *c);
@@ -34,5 +44,10 @@ enum MHD_Result cs_handle_admin_rollout(cs_request *r,
 	struct MHD_Connection *c);
 enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
 	struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_series(cs_request *r,
+	struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_whoami(cs_request *r,
+	struct MHD_Connection *c);
+enum MHD_Result cs_handle_ui(cs_request *r, struct MHD_Connection *c);
 
 #endif

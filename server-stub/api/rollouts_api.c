@@ -1,8 +1,9 @@
 /*
  * rollouts_api.c - /v1/admin/rollouts: start, list, status with the whole
  * decision history, and the operators' pause / resume / promote /
- * rollback. The work is the controller's (controller.h); this maps HTTP
- * onto it.
+ * rollback, and a rollout's time series. The work is the controller's
+ * (controller.h) and the series module's (series.h); this maps HTTP onto
+ * them.
  */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "api/api.h"
 #include "http/reply.h"
 #include "rollout/controller.h"
+#include "rollout/series.h"
 #include "server.h"
 
 static enum MHD_Result reply_rc(cs_request *r, struct MHD_Connection *c,
@@ -140,4 +142,23 @@ enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
 	if (rc != CANARY_OK)
 		return reply_rc(r, c, rc, why);
 	return reply_status_doc(r, c, r->key, 0, MHD_HTTP_OK);
+}
+
+enum MHD_Result cs_handle_admin_series(cs_request *r, struct MHD_Connection *c)
+{
+	cs_series_query q;
+	cs_perror e;
+	cJSON *doc = NULL;
+	int rc = cs_rollout_parse_series(
+		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "points"),
+		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+			"decisions"), &q, &e);
+
+	if (rc != CANARY_OK)
+		return cs_reply_perror(r, c, &e);
+	rc = cs_rollout_series(r->srv->store, r->key, r->srv->opts->window_ms,
+		(int64_t)cs_now_ms(), &q, &doc);
+	if (rc != CANARY_OK)
+		return reply_rc(r, c, rc, NULL);
+	return cs_reply_json(r, c, MHD_HTTP_OK, doc);
 }

@@ -1,6 +1,6 @@
 /*
  * routes.c - which URL goes to which handler, with its methods, its
- * credential and its body limit.
+ * credential and its body limit, and which listener offers it.
  */
 #include "api/api.h"
 
@@ -13,8 +13,13 @@
 enum {
 	R_HEALTHZ, R_METRICS, R_FLAGS, R_STREAM, R_EVENTS, R_ADMIN_FLAGS,
 	R_ADMIN_FLAG, R_ADMIN_STATS, R_ADMIN_ROLLOUTS, R_ADMIN_ROLLOUT,
-	R_ADMIN_ROLLOUT_OP, R_COUNT
+	R_ADMIN_ROLLOUT_OP, R_ADMIN_SERIES, R_ADMIN_WHOAMI, R_UI, R_COUNT
 };
+
+/* Which listener offers a route: the main one everything (the dashboard
+ * too, unless it has a listener of its own or is off), a dashboard
+ * listener the dashboard, the admin API it calls and /healthz. */
+enum { G_SDK = 1, G_OPS = 2, G_ADMIN = 4, G_UI = 8 };
 
 /* Small bodies on endpoints that take none: any body there is a mistake. */
 #define NO_BODY 4096
@@ -44,6 +49,12 @@ static const cs_route routes[R_COUNT] = {
 		NO_BODY, cs_handle_admin_rollout, "GET" },
 	[R_ADMIN_ROLLOUT_OP] = { CS_EP_ADMIN_ROLLOUTS, CS_POST, CS_ADMIN,
 		NO_BODY, cs_handle_admin_rollout_op, "POST" },
+	[R_ADMIN_SERIES] = { CS_EP_ADMIN_ROLLOUTS, CS_GET, CS_ADMIN, NO_BODY,
+		cs_handle_admin_series, "GET" },
+	[R_ADMIN_WHOAMI] = { CS_EP_ADMIN_WHOAMI, CS_GET, CS_ADMIN, NO_BODY,
+		cs_handle_admin_whoami, "GET" },
+	/* The dashboard's files need no credential; its API calls do. */
+	[R_UI] = { CS_EP_UI, CS_GET, CS_OPEN, NO_BODY, cs_handle_ui, "GET" },
 };
 
 /* Operations on /v1/admin/rollouts/{flag}/OP. */
@@ -51,18 +62,31 @@ static const char *const rollout_ops[] = {
 	"pause", "resume", "promote", "rollback"
 };
 
-/* /v1/admin/rollouts/{flag}[/OP]: the flag, and the operation if any. */
+/* Does `rest` end in "/name"? Then *key_len is what comes before. */
+static bool ends_in(const char *rest, size_t n, const char *name,
+	size_t *key_len)
+{
+	size_t len = strlen(name);
+
+	if (n <= len + 1 || rest[n - len - 1] != '/' ||
+	    strcmp(rest + n - len, name) != 0)
+		return false;
+	*key_len = n - len - 1;
+	return true;
+}
+
+/* /v1/admin/rollouts/{flag}[/OP|/series]: the flag, and the operation if
+ * any. */
 static int rollout_route(const char *rest, const char **key,
 	size_t *key_len, const char **sub)
 {
-	size_t n = strlen(rest), i, olen;
+	size_t n = strlen(rest), i;
 
 	*key = rest;
+	if (ends_in(rest, n, "series", key_len))
+		return R_ADMIN_SERIES;
 	for (i = 0; i < sizeof(rollout_ops) / sizeof(rollout_ops[0]); i++) {
-		olen = strlen(rollout_ops[i]);
-		if (n > olen + 1 && rest[n - olen - 1] == '/' &&
-		    strcmp(rest + n - olen, rollout_ops[i]) == 0) {
-			*key_len = n - olen - 1;
+		if (ends_in(rest, n, rollout_ops[i], key_len)) {
 			*sub = rollout_ops[i];
 			return R_ADMIN_ROLLOUT_OP;
 		}
@@ -94,6 +118,11 @@ static int find_route(const char *url, const char **key, size_t *key_len,
 		return R_ADMIN_FLAGS;
 	if (strcmp(url, "/v1/admin/rollouts") == 0)
 		return R_ADMIN_ROLLOUTS;
+	if (strcmp(url, "/v1/admin/whoami") == 0)
+		return R_ADMIN_WHOAMI;
+	/* The dashboard's handler reads the rest of the path itself. */
+	if (strcmp(url, "/ui") == 0 || strncmp(url, "/ui/", 4) == 0)
+		return R_UI;
 	if (strncmp(url, rollouts_prefix, sizeof(rollouts_prefix) - 1) == 0)
 		return rollout_route(url + sizeof(rollouts_prefix) - 1, key,
 			key_len, sub);
@@ -109,8 +138,28 @@ static int find_route(const char *url, const char **key, size_t *key_len,
 	return R_ADMIN_FLAG;
 }
 
-const cs_route *cs_api_route(const char *url, const char **key,
-	size_t *key_len, const char **sub)
+/* A route's group follows from its credential: every admin route is in
+ * G_ADMIN, so a new one is on the dashboard's listener too. */
+static unsigned int group_of(int rt)
+{
+	if (rt == R_UI)
+		return G_UI;
+	if (rt == R_HEALTHZ)
+		return G_OPS | G_UI;
+	switch (routes[rt].door) {
+	case CS_ADMIN:
+		return G_ADMIN;
+	case CS_SDK:
+		return G_SDK;
+	case CS_OPEN:
+		break;
+	}
+	return G_OPS;
+}
+
+/* The route of `url` among `offered` groups, or NULL. */
+static const cs_route *route_in(unsigned int offered, const char *url,
+	const char **key, size_t *key_len, const char **sub)
 {
 	int rt;
 
@@ -118,5 +167,30 @@ const cs_route *cs_api_route(const char *url, const char **key,
 	*key_len = 0;
 	*sub = NULL;
 	rt = find_route(url, key, key_len, sub);
-	return rt < 0 ? NULL : &routes[rt];
+	if (rt < 0 || !(group_of(rt) & offered)) {
+		*key = NULL;
+		*key_len = 0;
+		*sub = NULL;
+		return NULL;
+	}
+	return &routes[rt];
+}
+
+const cs_route *cs_api_route(const char *url, const char **key,
+	size_t *key_len, const char **sub)
+{
+	return route_in(G_SDK | G_OPS | G_ADMIN | G_UI, url, key, key_len,
+		sub);
+}
+
+const cs_route *cs_api_route_no_ui(const char *url, const char **key,
+	size_t *key_len, const char **sub)
+{
+	return route_in(G_SDK | G_OPS | G_ADMIN, url, key, key_len, sub);
+}
+
+const cs_route *cs_ui_route(const char *url, const char **key,
+	size_t *key_len, const char **sub)
+{
+	return route_in(G_UI | G_ADMIN, url, key, key_len, sub);
 }

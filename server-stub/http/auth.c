@@ -1,5 +1,6 @@
 /*
- * auth.c - constant-time bearer token comparison.
+ * auth.c - constant-time bearer token comparison, and the identity (name
+ * and role) a credential stands for.
  */
 #include "http/auth.h"
 
@@ -53,16 +54,46 @@ bool cs_auth_sdk(const cs_auth *auth, const char *header)
 	return ok;
 }
 
-bool cs_auth_admin(const cs_auth *auth, const char *header)
+const char *cs_role_name(cs_role role)
+{
+	switch (role) {
+	case CS_ROLE_READER:
+		return "reader";
+	case CS_ROLE_OPERATOR:
+		return "operator";
+	case CS_ROLE_ADMIN:
+		return "admin";
+	case CS_ROLE_NONE:
+		break;
+	}
+	return "none";
+}
+
+bool cs_auth_identify(const cs_auth *auth, const char *header,
+	cs_identity *out)
 {
 	const char *token;
 	size_t len;
 
-	if (auth->insecure_dev)
+	out->name = "";
+	out->role = CS_ROLE_NONE;
+	if (auth->insecure_dev) {
+		out->name = "insecure-dev";
+		out->role = CS_ROLE_ADMIN;
 		return true;
+	}
 	token = bearer(header, &len);
-	if (!token || !auth->admin_token)
+	if (!token || !auth->admin_token || !cs_ct_equal(token, len,
+		    auth->admin_token, strlen(auth->admin_token)))
 		return false;
-	return cs_ct_equal(token, len, auth->admin_token,
-		strlen(auth->admin_token));
+	out->name = "admin";
+	out->role = CS_ROLE_ADMIN;
+	return true;
+}
+
+bool cs_auth_admin(const cs_auth *auth, const char *header)
+{
+	cs_identity who;
+
+	return cs_auth_identify(auth, header, &who);
 }

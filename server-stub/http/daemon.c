@@ -1,7 +1,7 @@
 /*
- * daemon.c - the listening side: resolve --listen, load TLS from the
- * options, start libmicrohttpd's polling threads (epoll) with the router's
- * callbacks, report the bound address.
+ * daemon.c - the listening side: resolve a listener's address (--listen,
+ * --ui-listen), load TLS from the options, start libmicrohttpd's polling
+ * threads (epoll) with the router's callbacks, report the bound address.
  */
 #include "http/daemon.h"
 
@@ -58,26 +58,27 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-static void describe(cs_server *s, const struct sockaddr_storage *ss)
+static void describe(cs_listener *l, const struct sockaddr_storage *ss)
 {
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon,
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->daemon,
 		MHD_DAEMON_INFO_BIND_PORT);
 	char ip[INET6_ADDRSTRLEN] = "?";
 
-	s->port = info ? info->port : 0;
+	l->port = info ? info->port : 0;
 	if (ss->ss_family == AF_INET6) {
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr,
 			ip, sizeof(ip));
-		snprintf(s->address, sizeof(s->address), "[%s]:%u", ip, s->port);
+		snprintf(l->address, sizeof(l->address), "[%s]:%u", ip, l->port);
 	} else {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
 			ip, sizeof(ip));
-		snprintf(s->address, sizeof(s->address), "%s:%u", ip, s->port);
+		snprintf(l->address, sizeof(l->address), "%s:%u", ip, l->port);
 	}
 }
 
-int cs_daemon_start(cs_server *s, char *err, size_t errlen)
+int cs_daemon_start(cs_listener *l, char *err, size_t errlen)
 {
+	const cs_server *s = l->srv;
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -87,7 +88,7 @@ int cs_daemon_start(cs_server *s, char *err, size_t errlen)
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
-	int rc = resolve(s->opts->listen, &ss, &sslen, err, errlen);
+	int rc = resolve(l->listen, &ss, &sslen, err, errlen);
 
 	if (rc != CANARY_OK)
 		return rc;
@@ -101,27 +102,27 @@ int cs_daemon_start(cs_server *s, char *err, size_t errlen)
 	} else {
 		tls[0].option = MHD_OPTION_END;
 	}
-	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, cs_http_access, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, or MHD warns */
+	l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, cs_http_access, l,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, l, /* first, or MHD warns */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)(s->opts->threads > 1 ? s->opts->threads : 0),
+		(unsigned int)(l->threads > 1 ? l->threads : 0),
 		MHD_OPTION_CONNECTION_LIMIT, s->opts->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, s->opts->connection_timeout_s,
-		MHD_OPTION_NOTIFY_COMPLETED, cs_http_completed, s,
+		MHD_OPTION_NOTIFY_COMPLETED, cs_http_completed, l,
 		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
-	if (!s->daemon) {
-		snprintf(err, errlen, "cannot listen on %s", s->opts->listen);
+	if (!l->daemon) {
+		snprintf(err, errlen, "cannot listen on %s", l->listen);
 		return CANARY_ENETWORK;
 	}
-	describe(s, &ss);
+	describe(l, &ss);
 	return CANARY_OK;
 }
 
-void cs_daemon_stop(cs_server *s)
+void cs_daemon_stop(cs_listener *l)
 {
-	if (s->daemon)
-		MHD_stop_daemon(s->daemon);
-	s->daemon = NULL;
+	if (l->daemon)
+		MHD_stop_daemon(l->daemon);
+	l->daemon = NULL;
 }

@@ -25,7 +25,7 @@ struct cs_metrics {
 
 static const char *const endpoint_names[CS_EP_COUNT] = {
 	"flags", "stream", "events", "admin_flags", "admin_stats",
-	"admin_rollouts", "metrics",
+	"admin_rollouts", "admin_whoami", "ui", "metrics",
 	"healthz", "other",
 };
 

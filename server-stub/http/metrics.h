@@ -16,6 +16,8 @@ typedef enum cs_endpoint {
 	CS_EP_ADMIN_FLAGS, /* /v1/admin/flags and /v1/admin/flags/{key} */
 	CS_EP_ADMIN_STATS, /* /v1/admin/flags/{key}/stats */
 	CS_EP_ADMIN_ROLLOUTS, /* /v1/admin/rollouts... */
+	CS_EP_ADMIN_WHOAMI, /* /v1/admin/whoami */
+	CS_EP_UI,          /* /ui/: the dashboard's files */
 	CS_EP_METRICS,
 	CS_EP_HEALTHZ,
 	CS_EP_OTHER,       /* unknown paths (404s) */

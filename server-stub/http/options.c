@@ -38,6 +38,11 @@ void cs_options_usage(FILE *out)
 "  --sync full|normal     SQLite synchronous mode (default full)\n"
 "  --tls-cert FILE        serve HTTPS with this PEM certificate (chain)\n"
 "  --tls-key FILE         ... and this PEM private key (both or neither)\n"
+"  --ui-listen HOST:PORT  serve the dashboard (/ui/ and the admin API it\n"
+"                         calls) there instead of on --listen\n"
+"  --ui-lib-dir DIR       the charting library's files (default\n"
+"                         " CS_UI_LIB_DIR ")\n"
+"  --no-ui                no dashboard\n"
 "  --quiet                log errors only\n"
 "  --help, --version\n", out);
 }
@@ -154,6 +159,10 @@ static int set_option(cs_options *o, const char *name, const char *v)
 		return add_sdk_key(o, v, strlen(v));
 	if (strcmp(name, "--admin-token") == 0)
 		return set_str(&o->admin_token, v);
+	if (strcmp(name, "--ui-listen") == 0)
+		return set_str(&o->ui_listen, v);
+	if (strcmp(name, "--ui-lib-dir") == 0)
+		return set_str(&o->ui_lib_dir, v);
 	if (strcmp(name, "--tls-cert") == 0)
 		return read_pem(&o->tls_cert, name, v);
 	if (strcmp(name, "--tls-key") == 0)
@@ -266,6 +275,8 @@ int cs_options_parse(cs_options *o, int argc, char **argv)
 			o->insecure_dev = true;
 		} else if (strcmp(a, "--quiet") == 0) {
 			o->quiet = true;
+		} else if (strcmp(a, "--no-ui") == 0) {
+			o->no_ui = true;
 		} else if (i + 1 < argc && strncmp(a, "--", 2) == 0) {
 			if (set_option(o, a, argv[++i]) != 0)
 				return -1;
@@ -289,6 +300,13 @@ int cs_options_parse(cs_options *o, int argc, char **argv)
 	}
 	if (!o->listen && set_str(&o->listen, "127.0.0.1:8080") != 0)
 		return -1;
+	if (o->no_ui && o->ui_listen) {
+		fprintf(stderr, "canary-server: --no-ui and --ui-listen "
+			"contradict each other\n");
+		return -1;
+	}
+	if (!o->ui_lib_dir && set_str(&o->ui_lib_dir, CS_UI_LIB_DIR) != 0)
+		return -1;
 	return check_secrets(o);
 }
 
@@ -306,5 +324,7 @@ void cs_options_clear(cs_options *o)
 	free(o->admin_token);
 	free(o->tls_cert);
 	free(o->tls_key);
+	free(o->ui_listen);
+	free(o->ui_lib_dir);
 	memset(o, 0, sizeof(*o));
 }

@@ -13,6 +13,11 @@
 
 #define CS_MAX_KEYS 64
 
+/* Where Debian's libjs-dygraphs installs the charting library. */
+#ifndef CS_UI_LIB_DIR
+#define CS_UI_LIB_DIR "/usr/share/javascript/dygraphs"
+#endif
+
 typedef struct cs_options {
 	char *listen;              /* "HOST:PORT", "[V6]:PORT"; default 127.0.0.1:8080 */
 	char *db_path;             /* required */
@@ -33,6 +38,11 @@ typedef struct cs_options {
 	char *tls_cert;            /* --tls-cert: PEM certificate chain, read at
 	                              start; set with tls_key: serve HTTPS */
 	char *tls_key;             /* --tls-key: PEM private key (contents) */
+	char *ui_listen;           /* --ui-listen: the dashboard on a listener
+	                              of its own (NULL: on --listen) */
+	char *ui_lib_dir;          /* --ui-lib-dir: the charting library's
+	                              files (default CS_UI_LIB_DIR) */
+	bool no_ui;                /* --no-ui: no dashboard at all */
 } cs_options;
 
 /*

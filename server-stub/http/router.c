@@ -30,8 +30,9 @@ static int method_bit(const char *m)
 	return 0;
 }
 
+/* Check the route's credential; an admin route learns who called. */
 static bool authorized(const cs_server *s, cs_door door,
-	struct MHD_Connection *c)
+	struct MHD_Connection *c, cs_identity *who)
 {
 	const char *h;
 
@@ -40,7 +41,7 @@ static bool authorized(const cs_server *s, cs_door door,
 	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		MHD_HTTP_HEADER_AUTHORIZATION);
 	return door == CS_SDK ? cs_auth_sdk(&s->auth, h) :
-		cs_auth_admin(&s->auth, h);
+		cs_auth_identify(&s->auth, h, who);
 }
 
 /* A declared Content-Length over the limit: refuse before reading. */
@@ -58,12 +59,14 @@ static bool declared_too_large(struct MHD_Connection *c, size_t limit)
 }
 
 /* Route and check; answers 404/405/401/413 at once. */
-static enum MHD_Result first_call(cs_server *s, struct MHD_Connection *c,
-	const char *url, const char *method, cs_request *r)
+static enum MHD_Result first_call(const cs_listener *l,
+	struct MHD_Connection *c, const char *url, const char *method,
+	cs_request *r)
 {
+	const cs_server *s = l->srv;
 	const char *key, *sub;
 	size_t key_len = 0;
-	const cs_route *ro = s->route(url, &key, &key_len, &sub);
+	const cs_route *ro = l->route(url, &key, &key_len, &sub);
 
 	if (!ro) {
 		r->ep = CS_EP_OTHER;
@@ -77,7 +80,7 @@ static enum MHD_Result first_call(cs_server *s, struct MHD_Connection *c,
 	if (!(method_bit(method) & ro->methods))
 		return cs_reply_status(r, c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			"method not allowed", MHD_HTTP_HEADER_ALLOW, ro->allow);
-	if (!authorized(s, ro->door, c))
+	if (!authorized(s, ro->door, c, &r->who))
 		return cs_reply_status(r, c, MHD_HTTP_UNAUTHORIZED,
 			ro->door == CS_ADMIN ? "admin token required" :
 			"SDK key required", MHD_HTTP_HEADER_WWW_AUTHENTICATE,
@@ -125,7 +128,7 @@ enum MHD_Result cs_http_access(void *cls, struct MHD_Connection *c,
 	const char *url, const char *method, const char *version,
 	const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
-	cs_server *s = cls;
+	const cs_listener *l = cls;
 	cs_request *r = *con_cls;
 
 	(void)version;
@@ -133,13 +136,14 @@ enum MHD_Result cs_http_access(void *cls, struct MHD_Connection *c,
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
-		r->srv = s;
+		r->srv = l->srv;
 		r->method = method;
+		r->url = url;
 		*con_cls = r;
 		/* Errors are answered here, which makes libmicrohttpd close
 		 * the connection (it will not read the body); successes wait
 		 * for the next call so keep-alive survives. */
-		return first_call(s, c, url, method, r);
+		return first_call(l, c, url, method, r);
 	}
 	if (*upload_data_size) {
 		if (!r->replied)

@@ -13,7 +13,9 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "http/auth.h"
 #include "http/metrics.h"
 
 struct cs_server;
@@ -45,11 +47,29 @@ typedef struct cs_route {
 typedef const cs_route *(*cs_route_fn)(const char *url, const char **key,
 	size_t *key_len, const char **sub);
 
+/*
+ * One listening socket: the server behind it and the routes it offers
+ * (the main listener offers every route; a separate dashboard listener,
+ * --ui-listen, the dashboard and the admin API it calls). It is the `cls`
+ * of the libmicrohttpd callbacks below.
+ */
+typedef struct cs_listener {
+	struct cs_server *srv;
+	cs_route_fn route;
+	const char *listen;          /* HOST:PORT to bind (borrowed) */
+	unsigned int threads;        /* polling threads */
+	struct MHD_Daemon *daemon;   /* once started */
+	uint16_t port;               /* the bound port, once started */
+	char address[96];            /* "127.0.0.1:PORT", once started */
+} cs_listener;
+
 typedef struct cs_request {
 	struct cs_server *srv;
 	const cs_route *route;
 	cs_endpoint ep;
 	const char *method;      /* borrowed from MHD for the request */
+	const char *url;         /* the path, likewise */
+	cs_identity who;         /* who called an admin route (auth.h) */
 	char *key;               /* flag key from the path, or NULL */
 	const char *sub;         /* operation from the path (static) */
 	char *body;              /* NUL-terminated upload */
@@ -59,7 +79,7 @@ typedef struct cs_request {
 } cs_request;
 
 /* libmicrohttpd callbacks (MHD_AccessHandlerCallback and
- * MHD_RequestCompletedCallback); `cls` is the cs_server. */
+ * MHD_RequestCompletedCallback); `cls` is the cs_listener. */
 enum MHD_Result cs_http_access(void *cls, struct MHD_Connection *c,
 	const char *url, const char *method, const char *version,
 	const char *upload_data, size_t *upload_data_size, void **con_cls);

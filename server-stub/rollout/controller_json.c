@@ -79,9 +79,10 @@ cJSON *cs_decision_new(const cs_rollout *r, int64_t now_ms,
 	return d;
 }
 
-static bool add_arm(cJSON *arms, const char *name, const cs_arm_stats *a)
+bool cs_arm_stats_to_json(cJSON *parent, const char *name,
+	const cs_arm_stats *a)
 {
-	cJSON *o = cJSON_AddObjectToObject(arms, name);
+	cJSON *o = cJSON_AddObjectToObject(parent, name);
 	const canary__hist *h = &a->latency;
 
 	return o &&
@@ -140,8 +141,8 @@ bool cs_decision_add_judgement(cJSON *d, const cs_arm_stats arms[2 * CS_ARMS],
 	cJSON *srm, *metrics;
 	int i;
 
-	if (!a || !add_arm(a, "stable", &arms[CS_ARM_STABLE]) ||
-	    !add_arm(a, "canary", &arms[CS_ARM_CANARY]) || !h ||
+	if (!a || !cs_arm_stats_to_json(a, "stable", &arms[CS_ARM_STABLE]) ||
+	    !cs_arm_stats_to_json(a, "canary", &arms[CS_ARM_CANARY]) || !h ||
 	    !cJSON_AddNumberToObject(h, "exposures", (double)hist->exposures) ||
 	    !cJSON_AddNumberToObject(h, "errors", (double)hist->errors))
 		return false;

@@ -1,7 +1,7 @@
 /*
  * controller_json.h - the rollout controller's JSON documents: the summary
  * of a rollout (GET /v1/admin/rollouts) and the decision records of its
- * history (docs/server.md shows both).
+ * history, and one arm's numbers (docs/server.md shows them).
  */
 #ifndef CS_CONTROLLER_JSON_H
 #define CS_CONTROLLER_JSON_H
@@ -27,6 +27,12 @@ struct cJSON *cs_rollout_to_json(const cs_rollout *r);
 struct cJSON *cs_decision_new(const cs_rollout *r, int64_t now_ms,
 	const char *source, const char *verdict, const char *action,
 	const char *rule, const char *reason);
+
+/* One arm's numbers as the object `name` of `parent`: exposures, errors,
+ * error_rate, latency_count, p50_ms, p95_ms, p99_ms (null when there is
+ * nothing to compute them from). false on ENOMEM. */
+bool cs_arm_stats_to_json(struct cJSON *parent, const char *name,
+	const cs_arm_stats *a);
 
 /* What the judge saw and said, added to a decision: both arms since the
  * step started (arms[0..1]), the stable arm since the rollout started

@@ -361,18 +361,43 @@ int cs_rollout_parse_promote(const char *body, size_t len, bool *to_full,
 	return rc;
 }
 
-int cs_rollout_parse_last(const char *s, uint64_t *out, cs_perror *e)
+/* A decimal integer min..max (max <= 1000000) and nothing else. */
+static int parse_bounded(const char *s, const char *field, uint64_t min,
+	uint64_t max, uint64_t *out, cs_perror *e)
 {
 	uint64_t n = 0;
 	const char *p = s;
 
-	memset(e, 0, sizeof(*e));
-	for (; *p >= '0' && *p <= '9' && n <= 1000000; p++)
+	for (; *p >= '0' && *p <= '9' && n <= max; p++)
 		n = n * 10 + (uint64_t)(*p - '0');
-	if (p == s || *p || n < 1 || n > 1000000)
-		return cs_fail(e, "last", "must be an integer 1..1000000");
+	if (p == s || *p || n < min || n > max)
+		return cs_fail(e, field, "must be an integer %llu..%llu",
+			(unsigned long long)min, (unsigned long long)max);
 	*out = n;
 	return CANARY_OK;
+}
+
+int cs_rollout_parse_last(const char *s, uint64_t *out, cs_perror *e)
+{
+	memset(e, 0, sizeof(*e));
+	return parse_bounded(s, "last", 1, 1000000, out, e);
+}
+
+int cs_rollout_parse_series(const char *points, const char *decisions,
+	cs_series_query *out, cs_perror *e)
+{
+	int rc = CANARY_OK;
+
+	memset(e, 0, sizeof(*e));
+	out->max_points = CS_SERIES_DEFAULT_POINTS;
+	out->max_decisions = CS_SERIES_DEFAULT_DECISIONS;
+	if (points)
+		rc = parse_bounded(points, "points", CS_SERIES_MIN_POINTS,
+			CS_SERIES_MAX_POINTS, &out->max_points, e);
+	if (rc == CANARY_OK && decisions)
+		rc = parse_bounded(decisions, "decisions", 0,
+			CS_SERIES_MAX_DECISIONS, &out->max_decisions, e);
+	return rc;
 }
 
 int cs_rollout_status_parse(const char *name, cj_status *out)

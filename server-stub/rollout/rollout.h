@@ -83,6 +83,23 @@ int cs_rollout_parse_promote(const char *body, size_t len, bool *to_full,
 /* ?last=N of the status: how many recent decisions, 1..1000000. */
 int cs_rollout_parse_last(const char *s, uint64_t *out, cs_perror *e);
 
+/* The query of GET .../rollouts/{flag}/series (rollout/series.h). */
+#define CS_SERIES_DEFAULT_POINTS 300
+#define CS_SERIES_MIN_POINTS 10
+#define CS_SERIES_MAX_POINTS 2000
+#define CS_SERIES_DEFAULT_DECISIONS 1000
+#define CS_SERIES_MAX_DECISIONS 100000
+
+typedef struct cs_series_query {
+	uint64_t max_points;     /* at most this many points per arm */
+	uint64_t max_decisions;  /* list the last N decisions (0: none) */
+} cs_series_query;
+
+/* ?points=N (10..2000, default 300) and ?decisions=N (0..100000, default
+ * 1000); NULL = absent. */
+int cs_rollout_parse_series(const char *points, const char *decisions,
+	cs_series_query *out, cs_perror *e);
+
 /* "running" etc. (cj_status_name) back to a status; -1 if unknown. */
 int cs_rollout_status_parse(const char *name, cj_status *out);
 

@@ -183,6 +183,20 @@ int cs_store_stats(cs_store *s, const char *flag, const cs_stats_filter *f,
 	return s->be->stats(s->impl, flag, f, out);
 }
 
+int cs_store_series(cs_store *s, const char *flag, const cs_stats_filter *f,
+	cs_series_fn fn, void *ctx)
+{
+	cs_series_point *p = malloc(sizeof(*p)); /* two histograms: ~18 KiB */
+	int rc;
+
+	if (!p)
+		return CANARY_ENOMEM;
+	cs_series_point_reset(p, 0);
+	rc = s->be->series(s->impl, flag, f, p, fn, ctx);
+	free(p);
+	return rc;
+}
+
 int cs_store_totals(cs_store *s, cs_totals_fn fn, void *ctx)
 {
 	return s->be->totals(s->impl, fn, ctx);

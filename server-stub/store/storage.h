@@ -158,6 +158,32 @@ typedef struct cs_stats_filter {
 int cs_store_stats(cs_store *store, const char *flag, const cs_stats_filter *f,
 	cs_arm_stats out[CS_ARMS]);
 
+/*
+ * One window of a flag's time series (cs_store_series): both arms'
+ * windows that start at `window_ms`, each arm summed over the config
+ * versions the filter keeps, exactly as cs_store_stats() sums them
+ * (arm[a].windows counts the stored rows that were summed; 0 with zeros
+ * and an empty histogram when the arm has none in this window).
+ */
+typedef struct cs_series_point {
+	uint64_t window_ms;
+	cs_arm_stats arm[CS_ARMS];
+} cs_series_point;
+
+/* Called once per window; `p` is borrowed for the call. A non-zero
+ * return stops the walk. It must not call the store. */
+typedef int (*cs_series_fn)(const cs_series_point *p, void *ctx);
+
+/*
+ * The windows of `flag` matching `f` (optional; the same meaning as in
+ * cs_store_stats()), one call per distinct window start that has a row
+ * for either arm, in increasing window_ms; windows without any row are
+ * not reported. The whole walk reads one snapshot. Returns CANARY_OK
+ * (also when there is no window), fn's non-zero return, or an error.
+ */
+int cs_store_series(cs_store *store, const char *flag,
+	const cs_stats_filter *f, cs_series_fn fn, void *ctx);
+
 /* Lifetime totals per (flag, arm), for /metrics, in (flag, arm) order. */
 typedef void (*cs_totals_fn)(const char *flag, cs_arm arm, uint64_t exposures,
 	uint64_t errors, void *ctx);

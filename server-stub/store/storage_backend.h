@@ -71,11 +71,17 @@ typedef struct cs_store_backend {
 	int (*flag_delete)(struct cs_store_impl *s, const char *key,
 		uint64_t *version);
 
-	/* Events: ingest idempotent by batch id, sums per arm, totals. */
+	/* Events: ingest idempotent by batch id, sums per arm, the series of
+	 * windows, totals. */
 	int (*ingest)(struct cs_store_impl *s, const cs_batch *batch,
 		uint64_t now_ms, uint64_t width_ms, bool *duplicate);
 	int (*stats)(struct cs_store_impl *s, const char *flag,
 		const cs_stats_filter *f, cs_arm_stats out[CS_ARMS]);
+	/* `p` is the front end's, for the backend to fill and hand to fn:
+	 * start each window with cs_series_point_reset(). */
+	int (*series)(struct cs_store_impl *s, const char *flag,
+		const cs_stats_filter *f, cs_series_point *p, cs_series_fn fn,
+		void *ctx);
 	int (*totals)(struct cs_store_impl *s, cs_totals_fn fn, void *ctx);
 
 	/* Rollouts and their decisions. */
@@ -90,6 +96,22 @@ typedef struct cs_store_backend {
 	int (*prune)(struct cs_store_impl *s, const cs_retention *r,
 		uint64_t *removed);
 } cs_store_backend;
+
+/* Empty both arms of a series point for the window starting at
+ * `window_ms` (for a backend's series member). */
+static inline void cs_series_point_reset(cs_series_point *p,
+	uint64_t window_ms)
+{
+	int a;
+
+	for (a = 0; a < CS_ARMS; a++) {
+		p->arm[a].exposures = 0;
+		p->arm[a].errors = 0;
+		p->arm[a].windows = 0;
+		canary__hist_init(&p->arm[a].latency);
+	}
+	p->window_ms = window_ms;
+}
 
 /* The backends built in (storage.c lists them in the order tried). */
 extern const cs_store_backend cs_store_sqlite; /* store_sqlite_backend.c */

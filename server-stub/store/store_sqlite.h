@@ -6,7 +6,8 @@
  *   store_sqlite.c           schema, migrations, every statement's SQL,
  *                            connections, transactions
  *   store_sqlite_flags.c     flags and the config version
- *   store_sqlite_ingest.c    event ingest, stats, totals, pruning
+ *   store_sqlite_ingest.c    event ingest, stats, series, totals,
+ *                            pruning
  *   store_sqlite_rollouts.c  rollouts and their decisions
  *   hist_blob.c              latency histograms as BLOBs
  *
@@ -32,7 +33,7 @@ enum {
 	S_VERSION_GET, S_VERSION_BUMP,
 	S_FLAG_GET, S_FLAGS_ALL, S_FLAG_UPSERT, S_FLAG_DELETE,
 	S_BATCH_INSERT, S_WIN_UPSERT, S_METRIC_UPSERT, S_TOTAL_UPSERT,
-	S_STATS_WIN, S_TOTALS, S_PRUNE_BATCHES,
+	S_STATS_WIN, S_SERIES_WIN, S_TOTALS, S_PRUNE_BATCHES,
 	S_ROLLOUT_INSERT, S_ROLLOUT_UPDATE, S_DECISION_INSERT,
 	S_ROLLOUT_LATEST, S_ROLLOUTS_ACTIVE, S_ROLLOUTS_LATEST_ALL,
 	S_DECISIONS_COUNT, S_DECISIONS_LAST,
@@ -105,6 +106,9 @@ int cs_sqlite_ingest(struct cs_store_impl *s, const cs_batch *batch,
 	uint64_t now_ms, uint64_t width_ms, bool *duplicate);
 int cs_sqlite_stats(struct cs_store_impl *s, const char *flag,
 	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS]);
+int cs_sqlite_series(struct cs_store_impl *s, const char *flag,
+	const cs_stats_filter *f, cs_series_point *p, cs_series_fn fn,
+	void *ctx);
 int cs_sqlite_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx);
 int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	uint64_t *removed);

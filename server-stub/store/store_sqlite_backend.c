@@ -24,6 +24,7 @@ const cs_store_backend cs_store_sqlite = {
 	.flag_delete = cs_sqlite_flag_delete,
 	.ingest = cs_sqlite_ingest,
 	.stats = cs_sqlite_stats,
+	.series = cs_sqlite_series,
 	.totals = cs_sqlite_totals,
 	.rollout_write = cs_sqlite_rollout_write,
 	.rollout_get = cs_sqlite_rollout_get,

@@ -1,8 +1,8 @@
 /*
  * store_sqlite_ingest.c - event batches in SQLite: the batch id claimed
  * and the windows counted in one transaction (`batches`, `windows` with
- * their latency BLOBs, `metrics`, `totals`), sums per arm, lifetime
- * totals, and forgetting old batch ids.
+ * their latency BLOBs, `metrics`, `totals`), sums per arm, the series
+ * of windows, lifetime totals, and forgetting old batch ids.
  */
 #include "store/store_sqlite.h"
 
@@ -134,7 +134,27 @@ static void bind_filter(sqlite3_stmt *st, const char *flag,
 	sqlite3_bind_int64(st, 5, f ? (sqlite3_int64)f->min_config_version : 0);
 }
 
-/* Sum matching rows per arm; histograms merge in C from their blobs. */
+/* Add one row of S_STATS_WIN / S_SERIES_WIN (arm, exposures, errors,
+ * latency_zero, latency) to its arm; histograms merge in C from their
+ * blobs. */
+static int add_row(sqlite3_stmt *st, cs_arm_stats out[CS_ARMS])
+{
+	int arm = sqlite3_column_int(st, 0);
+	cs_arm_stats *a;
+
+	if (arm < 0 || arm >= CS_ARMS)
+		return CANARY_OK;
+	a = &out[arm];
+	a->exposures += cs_sqlite_u64(st, 1);
+	a->errors += cs_sqlite_u64(st, 2);
+	a->latency.zero += cs_sqlite_u64(st, 3);
+	a->latency.total += cs_sqlite_u64(st, 3);
+	a->windows++;
+	return cs_hist_blob_add_to(sqlite3_column_blob(st, 4),
+		(size_t)sqlite3_column_bytes(st, 4), &a->latency);
+}
+
+/* Sum matching rows per arm. */
 static int stats_windows(cs_sqlite_conn *c, const char *flag,
 	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS])
 {
@@ -142,21 +162,8 @@ static int stats_windows(cs_sqlite_conn *c, const char *flag,
 	int step = SQLITE_DONE, rc = CANARY_OK;
 
 	bind_filter(st, flag, f);
-	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		int arm = sqlite3_column_int(st, 0);
-		cs_arm_stats *a;
-
-		if (arm < 0 || arm >= CS_ARMS)
-			continue;
-		a = &out[arm];
-		a->exposures += cs_sqlite_u64(st, 1);
-		a->errors += cs_sqlite_u64(st, 2);
-		a->latency.zero += cs_sqlite_u64(st, 3);
-		a->latency.total += cs_sqlite_u64(st, 3);
-		a->windows++;
-		rc = cs_hist_blob_add_to(sqlite3_column_blob(st, 4),
-			(size_t)sqlite3_column_bytes(st, 4), &a->latency);
-	}
+	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = add_row(st, out);
 	cs_sqlite_reset(st);
 	if (rc != CANARY_OK)
 		return rc;
@@ -171,6 +178,49 @@ int cs_sqlite_stats(struct cs_store_impl *s, const char *flag,
 	if (!c)
 		return CANARY_ESTORAGE;
 	return cs_sqlite_read_end(s, c, stats_windows(c, flag, f, out));
+}
+
+/* Rows come in window order: a new window start hands the finished one
+ * to fn. */
+static int series_windows(cs_sqlite_conn *c, const char *flag,
+	const cs_stats_filter *f, cs_series_point *p, cs_series_fn fn,
+	void *ctx)
+{
+	sqlite3_stmt *st = c->st[S_SERIES_WIN];
+	int step = SQLITE_DONE, rc = CANARY_OK;
+	bool open = false;
+
+	bind_filter(st, flag, f);
+	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t w = cs_sqlite_u64(st, 5);
+
+		if (open && w != p->window_ms)
+			rc = fn(p, ctx);
+		if (rc != CANARY_OK)
+			break;
+		if (!open || w != p->window_ms)
+			cs_series_point_reset(p, w);
+		open = true;
+		rc = add_row(st, p->arm);
+	}
+	cs_sqlite_reset(st);
+	if (rc != CANARY_OK)
+		return rc;
+	if (step != SQLITE_DONE)
+		return CANARY_ESTORAGE;
+	return open ? fn(p, ctx) : CANARY_OK;
+}
+
+int cs_sqlite_series(struct cs_store_impl *s, const char *flag,
+	const cs_stats_filter *f, cs_series_point *p, cs_series_fn fn,
+	void *ctx)
+{
+	cs_sqlite_conn *c = cs_sqlite_read_begin(s);
+
+	if (!c)
+		return CANARY_ESTORAGE;
+	return cs_sqlite_read_end(s, c, series_windows(c, flag, f, p, fn,
+		ctx));
 }
 
 int cs_sqlite_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx)

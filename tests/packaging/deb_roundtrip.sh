@@ -118,6 +118,8 @@ check "libcanary-dev depends on libcanary$so (= $version)" \
 	grep -qF "libcanary$so (= $version)" <<<"$(field "$deb_dev" Depends)"
 check "canary-server depends on libmicrohttpd and passwd" \
 	grep -qE 'passwd.*libmicrohttpd' <<<"$(field "$deb_server" Depends)"
+check "canary-server depends on libjs-dygraphs (the dashboard's charts)" \
+	grep -qF 'libjs-dygraphs' <<<"$(field "$deb_server" Depends)"
 dpkg-deb -e "$deb_lib" "$work/control-lib"
 check "libcanary$so's shlibs: libcanary $so libcanary$so" \
 	grep -qE "^libcanary $so libcanary$so \(>= " "$work/control-lib/shlibs"
@@ -197,6 +199,8 @@ check "canaryctl creates a flag with the generated admin token" \
 	flag create checkout-v2 --rollout 5 >/dev/null
 check "GET /metrics shows config version 2" \
 	grep -qx 'canary_config_version 2' <<<"$(curl -fsS "$url/metrics")"
+check "the dashboard, and its charting library from libjs-dygraphs" \
+	curl -fsS -o /dev/null "$url/ui/" -o /dev/null "$url/ui/lib/dygraph.min.js"
 stop_server
 
 # 5. The README's quickstart against the installed libcanary-dev: no

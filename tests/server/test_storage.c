@@ -2,8 +2,8 @@
  * test_storage.c - the storage interface (store/storage.h) against the
  * SQLite backend: schema migration and refusal of a newer schema, flags
  * with their version bumps and the change hook, ingest idempotent by
- * batch id, stats and totals, rollout changes guarded by revision with
- * their decisions, retention.
+ * batch id, stats and totals, the series of windows, rollout changes
+ * guarded by revision with their decisions, retention.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -376,6 +376,113 @@ static void test_rollout_changes(void **state)
 	cs_store_close(s);
 }
 
+/* ---- the series of windows ------------------------------------------ */
+
+typedef struct walk {
+	uint64_t window[8];
+	uint64_t stable[8], canary[8], canary_rows[8], canary_latency[8];
+	size_t n;
+	size_t stop_after;    /* return non-zero after this many; 0 never */
+} walk;
+
+static int record_point(const cs_series_point *p, void *arg)
+{
+	walk *w = arg;
+
+	if (w->n < 8) {
+		w->window[w->n] = p->window_ms;
+		w->stable[w->n] = p->arm[CS_ARM_STABLE].exposures;
+		w->canary[w->n] = p->arm[CS_ARM_CANARY].exposures;
+		w->canary_rows[w->n] = p->arm[CS_ARM_CANARY].windows;
+		w->canary_latency[w->n] =
+			canary__hist_count(&p->arm[CS_ARM_CANARY].latency);
+	}
+	w->n++;
+	return w->stop_after && w->n == w->stop_after ? 42 : 0;
+}
+
+/* One batch of flag "f" at `now` (window width 10 s). */
+static void ingest_at(cs_store *s, unsigned int id, const char *arm,
+	uint64_t cv, uint64_t exposures, uint64_t now)
+{
+	cs_batch b;
+	bool dup = true;
+
+	fx_batch(id, "f", arm, cv, exposures, 0, &b);
+	assert_int_equal(cs_store_ingest(s, &b, now, 10000, &dup), CANARY_OK);
+	assert_false(dup);
+	cs_batch_clear(&b);
+}
+
+static void test_series(void **state)
+{
+	const uint64_t t0 = 1764000000000ull; /* a window start */
+	cs_store *s = fx_open();
+	cs_stats_filter f;
+	walk w;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(cs_store_series(s, "f", NULL, record_point, &w),
+		CANARY_OK);
+	assert_int_equal(w.n, 0);
+	/* Window t0: both arms, the canary under two config versions;
+	 * t0 + 20 s: the canary only; t0 + 10 s has nothing. */
+	ingest_at(s, 1, "stable", 2, 100, t0 + 1);
+	ingest_at(s, 2, "canary", 2, 10, t0 + 2);
+	ingest_at(s, 3, "canary", 3, 5, t0 + 9999);
+	ingest_at(s, 4, "canary", 3, 7, t0 + 20000);
+
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(cs_store_series(s, "f", NULL, record_point, &w),
+		CANARY_OK);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.window[0], t0);
+	assert_int_equal(w.stable[0], 100);
+	assert_int_equal(w.canary[0], 15);
+	assert_int_equal(w.canary_rows[0], 2);
+	assert_int_equal(w.canary_latency[0], 4); /* histograms merged */
+	assert_int_equal(w.window[1], t0 + 20000);
+	assert_int_equal(w.stable[1], 0); /* reset between windows */
+	assert_int_equal(w.canary[1], 7);
+	assert_int_equal(w.canary_rows[1], 1);
+
+	/* The filter means what it means for cs_store_stats(). */
+	memset(&f, 0, sizeof(f));
+	f.min_config_version = 3;
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(cs_store_series(s, "f", &f, record_point, &w),
+		CANARY_OK);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.stable[0], 0);
+	assert_int_equal(w.canary[0], 5);
+	memset(&f, 0, sizeof(f));
+	f.since_ms = t0 + 10000;
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(cs_store_series(s, "f", &f, record_point, &w),
+		CANARY_OK);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(w.window[0], t0 + 20000);
+	f.since_ms = 0;
+	f.until_ms = t0 + 20000;
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(cs_store_series(s, "f", &f, record_point, &w),
+		CANARY_OK);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(w.window[0], t0);
+
+	/* A non-zero return stops the walk and comes back. */
+	memset(&w, 0, sizeof(w));
+	w.stop_after = 1;
+	assert_int_equal(cs_store_series(s, "f", NULL, record_point, &w), 42);
+	assert_int_equal(w.n, 1);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(cs_store_series(s, "other", NULL, record_point, &w),
+		CANARY_OK);
+	assert_int_equal(w.n, 0);
+	cs_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +494,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ingest_stats_totals_prune,
 			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rollout_changes, fx_setup,
+			fx_teardown),
+		cmocka_unit_test_setup_teardown(test_series, fx_setup,
 			fx_teardown),
 	};
 
