@@ -36,6 +36,8 @@ typedef struct cs_server {
 	struct cs_controller *controller; /* rollouts (controller.h) */
 	cs_route_fn route;           /* the endpoints (api/routes.c) */
 	struct MHD_Daemon *daemon;
+	_Atomic uint64_t caught_up_ms; /* last read of the store for a
+	                                  client ahead of us (sdk_api.c) */
 	uint16_t port;               /* bound port once started */
 	char address[96];            /* "127.0.0.1:PORT" once started */
 } cs_server;
