@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "pg_testdb.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -148,13 +149,27 @@ static int launch(srv *s, const char *const *extra)
 	return 0;
 }
 
+int srv_start_on(srv *s, const char *db, const char *const *extra)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "/tmp/canary-it-XXXXXX");
+	if (!mkdtemp(s->dir))
+		return -1;
+	snprintf(s->db, sizeof(s->db), "%s", db);
+	return launch(s, extra);
+}
+
 int srv_start(srv *s, const char *const *extra)
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->dir, sizeof(s->dir), "/tmp/canary-it-XXXXXX");
 	if (!mkdtemp(s->dir))
 		return -1;
-	snprintf(s->db, sizeof(s->db), "%s/canary.db", s->dir);
+	if (pgt_wanted() && pgt_create(NULL, s->db, sizeof(s->db)) != 0)
+		return -1;
+	if (!pgt_wanted())
+		snprintf(s->db, sizeof(s->db), "%s/canary.db", s->dir);
+	s->owns_db = true;
 	return launch(s, extra);
 }
 
@@ -217,6 +232,9 @@ void srv_cleanup(srv *s)
 		if (system(cmd) != 0)
 			fprintf(stderr, "cannot remove %s\n", s->dir);
 	}
+	if (s->owns_db && strstr(s->db, "://"))
+		pgt_drop(s->db);
+	s->owns_db = false;
 	s->dir[0] = '\0';
 }
 

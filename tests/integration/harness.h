@@ -20,7 +20,8 @@ typedef struct srv {
 	pid_t pid;
 	int port;
 	char dir[256];     /* temp dir: canary.db, port, server.log */
-	char db[300];
+	char db[300];      /* --db: the SQLite file, or the PostgreSQL URL */
+	bool owns_db;      /* a database of its own, dropped by srv_cleanup */
 	char base[64];     /* "http://127.0.0.1:PORT" */
 } srv;
 
@@ -33,9 +34,15 @@ int it_teardown(void **state);
 /* Read the server's log (stdout + stderr) into buf; returns its length. */
 size_t srv_read_log(const srv *s, char *buf, size_t cap);
 
-/* Create a temp dir and start a server on it. `extra` is a NULL-terminated
- * list of extra arguments (may be NULL). Returns 0, or -1 (see log). */
+/* Create a temp dir and start a server on it, with a database of its own:
+ * a SQLite file in the dir, or (when the test runs as its _pg variant) a
+ * fresh PostgreSQL database. `extra` is a NULL-terminated list of extra
+ * arguments (may be NULL). Returns 0, or -1 (see log). */
 int srv_start(srv *s, const char *const *extra);
+
+/* The same on database `db` (another server's `db`: several servers on
+ * one database), which srv_cleanup leaves alone. */
+int srv_start_on(srv *s, const char *db, const char *const *extra);
 
 /* Start again on the same directory/database. */
 int srv_restart(srv *s, const char *const *extra);

@@ -1,9 +1,10 @@
 /*
- * test_storage.c - the storage interface (store/storage.h) against the
- * SQLite backend: schema migration and refusal of a newer schema, flags
- * with their version bumps and the change hook, ingest idempotent by
- * batch id, stats and totals, rollout changes guarded by revision with
- * their decisions, retention.
+ * test_storage.c - the storage interface (store/storage.h) against each
+ * backend (SQLite; PostgreSQL as test_storage_pg): schema migration and
+ * refusal of a newer schema, flags with their version bumps and the change
+ * hook, ingest idempotent by batch id, stats and totals, rollout changes
+ * guarded by revision with their decisions, the controller lease and its
+ * fencing, retention.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -13,10 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
 
 #include "alloc.h"
 #include "store_fixture.h"
@@ -44,21 +45,20 @@ static void test_open_migrates_and_refuses_newer(void **state)
 {
 	cs_store_options o;
 	cs_store *s = fx_open();
-	sqlite3 *db = NULL;
+	fx_raw *raw;
 	char err[256] = "";
 
 	(void)state;
-	assert_int_equal(cs_store_schema_version(s), 2);
+	assert_int_equal(cs_store_schema_version(s), fx_schema_version());
 	cs_store_close(s);
 	/* Reopening an up-to-date database changes nothing. */
 	s = fx_open();
-	assert_int_equal(cs_store_schema_version(s), 2);
+	assert_int_equal(cs_store_schema_version(s), fx_schema_version());
 	cs_store_close(s);
 
-	assert_int_equal(sqlite3_open(fx_db_path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version(version)"
-		" VALUES(99)", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	raw = fx_raw_open();
+	fx_sql(raw, "INSERT INTO schema_version(version) VALUES(99)");
+	fx_raw_close(raw);
 	memset(&o, 0, sizeof(o));
 	o.location = fx_db_path;
 	s = NULL;
@@ -222,6 +222,18 @@ static void test_ingest_stats_totals_prune(void **state)
 	assert_int_equal(cs_store_prune(s, &r, &removed), CANARY_OK);
 	assert_int_equal(removed, 3);
 	ingest(s, 1, "canary", 2, 10, false);
+
+	/* Forgotten windows leave the stats; the lifetime totals stay. */
+	memset(&r, 0, sizeof(r));
+	r.windows_before_ms = 1764000000000ull + 1;
+	assert_int_equal(cs_store_prune(s, &r, &removed), CANARY_OK);
+	assert_true(removed >= 2);
+	assert_int_equal(cs_store_stats(s, "f", NULL, arms), CANARY_OK);
+	assert_int_equal(arms[CS_ARM_CANARY].exposures, 0);
+	assert_int_equal(arms[CS_ARM_STABLE].windows, 0);
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(cs_store_totals(s, add_total, &t), CANARY_OK);
+	assert_int_equal(t.exposures, 55);
 	free(arms);
 	cs_store_close(s);
 }
@@ -232,17 +244,6 @@ static int set_bp(const canary__flag *cur, canary__flag *next, void *arg)
 {
 	fx_flag(cur->key, *(const uint32_t *)arg, next);
 	return CANARY_OK;
-}
-
-static void new_rollout(cs_rollout *r, const char *flag)
-{
-	memset(r, 0, sizeof(*r));
-	snprintf(r->flag, sizeof(r->flag), "%s", flag);
-	cs_rollout_spec_default(&r->spec);
-	r->status = CJ_RUNNING;
-	r->step_start_ms = 1000;
-	r->created_ms = 1000;
-	snprintf(r->reason, sizeof(r->reason), "started");
 }
 
 /* The decisions of the flag's latest rollout, as one JSON array. */
@@ -295,7 +296,7 @@ static void test_rollout_changes(void **state)
 
 	(void)state;
 	fx_create(s, "f");
-	new_rollout(&r, "f");
+	fx_rollout(&r, "f");
 	memset(&ch, 0, sizeof(ch));
 	ch.rollout = &r;
 	ch.insert = true;
@@ -310,7 +311,7 @@ static void test_rollout_changes(void **state)
 	assert_int_equal(r.step_version, 3);
 
 	/* One active rollout per flag. */
-	new_rollout(&again, "f");
+	fx_rollout(&again, "f");
 	ch.rollout = &again;
 	assert_int_equal(cs_store_rollout_write(s, &ch, NULL), CS_ECONFLICT);
 
@@ -376,6 +377,77 @@ static void test_rollout_changes(void **state)
 	cs_store_close(s);
 }
 
+/* ---- the controller lease ------------------------------------------- */
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A controller's decision under `lease`: pause the rollout read as `r`. */
+static int decide(cs_store *s, const cs_rollout *r, const cs_lease *lease)
+{
+	cs_rollout next = *r;
+	cs_rollout_change ch;
+
+	memset(&ch, 0, sizeof(ch));
+	next.status = CJ_PAUSED;
+	ch.rollout = &next;
+	ch.now_ms = 5000;
+	ch.decision = "{\"action\": \"pause\"}";
+	ch.lease = lease;
+	return cs_store_rollout_write(s, &ch, NULL);
+}
+
+static void test_lease_and_fencing(void **state)
+{
+	cs_store *s = fx_open();
+	cs_lease a = { "controller", "server-a", 400, 0 };
+	cs_lease b = { "controller", "server-b", 400, 0 };
+	cs_rollout r, read;
+	uint64_t total = 0;
+	int64_t first;
+
+	(void)state;
+	fx_create(s, "f");
+	fx_rollout(&r, "f");
+	assert_int_equal(fx_start(s, &r, NULL, NULL), CANARY_OK);
+	assert_int_equal(cs_store_lease(s, &a), CANARY_OK);
+	assert_true(a.token > 0);
+	if (!fx_is_pg()) {
+		/* One server per SQLite file: the lease is always its own. */
+		assert_int_equal(cs_store_lease(s, &b), CANARY_OK);
+		assert_int_equal(decide(s, &r, &a), CANARY_OK);
+		cs_store_close(s);
+		return;
+	}
+	/* Held: nobody else gets it; renewing keeps the token. */
+	first = a.token;
+	assert_int_equal(cs_store_lease(s, &b), CS_ELEASE);
+	assert_int_equal(cs_store_lease(s, &a), CANARY_OK);
+	assert_int_equal(a.token, first);
+	/* Run out: another takes it with a larger token... */
+	sleep_ms(600);
+	assert_int_equal(cs_store_lease(s, &b), CANARY_OK);
+	assert_true(b.token > first);
+	assert_int_equal(cs_store_lease(s, &a), CS_ELEASE);
+	a.token = first;
+	/* ...and the old holder's decision cannot commit, nor change
+	 * anything; the new holder's can. */
+	assert_int_equal(decide(s, &r, &a), CS_ELEASE);
+	assert_int_equal(cs_store_rollout_get(s, "f", &read, NULL), CANARY_OK);
+	assert_int_equal(read.rev, 1);
+	assert_int_equal(read.status, CJ_RUNNING);
+	cJSON_Delete(history(s, "f", 0, &total));
+	assert_int_equal(total, 1);
+	assert_int_equal(decide(s, &r, &b), CANARY_OK);
+	assert_int_equal(cs_store_rollout_get(s, "f", &read, NULL), CANARY_OK);
+	assert_int_equal(read.status, CJ_PAUSED);
+	cs_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +460,8 @@ int main(void)
 			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rollout_changes, fx_setup,
 			fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lease_and_fencing,
+			fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
