@@ -62,13 +62,19 @@ static void tick_prune(uint64_t now, void *ctx)
 			"windows failed\n");
 }
 
-/* The controller, and the gauge that says whether this server leads. */
+/* The controller, and the gauge that says whether this server leads;
+ * a change of leader is worth a line in the log. */
 static void tick_controller(uint64_t now, void *ctx)
 {
 	cs_server *s = ctx;
+	bool was = cs_controller_leading(s->controller), is;
 
 	cs_controller_tick(now, s->controller);
-	cs_metrics_set_leader(s->metrics, cs_controller_leading(s->controller));
+	is = cs_controller_leading(s->controller);
+	cs_metrics_set_leader(s->metrics, is);
+	if (is != was && !s->opts->quiet)
+		fprintf(stderr, "canary-server: this server %s the rollout "
+			"controller\n", is ? "now runs" : "no longer runs");
 }
 
 int cs_server_new(cs_server **out, const cs_options *o, char *err,

@@ -365,22 +365,15 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 	return rc;
 }
 
-/* Take or renew the lease; say so when this server starts or stops
- * leading. A new leader starts every rollout's interval afresh. */
+/* Take or renew the lease. A new leader starts every rollout's interval
+ * afresh. */
 static bool lead(cs_controller *c)
 {
-	int rc = cs_store_lease(c->store, &c->lease);
-	bool now = rc == CANARY_OK, was = atomic_exchange(&c->leading, now);
+	bool now = cs_store_lease(c->store, &c->lease) == CANARY_OK;
 
-	if (now && !was) {
-		fprintf(stderr, "canary-server: controller: this server leads "
-			"the rollouts (lease token %lld)\n",
-			(long long)c->lease.token);
+	if (now && !atomic_exchange(&c->leading, now))
 		c->nlast = 0;
-	} else if (!now && was) {
-		fprintf(stderr, "canary-server: controller: this server no "
-			"longer leads the rollouts (%d)\n", rc);
-	}
+	atomic_store(&c->leading, now);
 	return now;
 }
 

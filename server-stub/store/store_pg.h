@@ -119,6 +119,16 @@ void cs_pg_double(cs_pg_params *p, double v);
 int cs_pg_exec(cs_pg_conn *c, int which, const cs_pg_params *p,
 	PGresult **res, uint64_t *changed);
 
+/*
+ * Statements sent without waiting for each one's answer (libpq's pipeline
+ * mode): cs_pg_pipe_begin(), cs_pg_send() for each, cs_pg_pipe_end() to
+ * read every answer. The first failure is what cs_pg_pipe_end() returns
+ * (the statements after it were not run); results carry no rows.
+ */
+int cs_pg_pipe_begin(cs_pg_conn *c);
+int cs_pg_send(cs_pg_conn *c, int which, const cs_pg_params *p);
+int cs_pg_pipe_end(cs_pg_conn *c, int sent);
+
 /* Run `which` and hand each row to `fn` as it arrives (single-row mode:
  * a large result is never held whole). A non-zero return stops. */
 typedef int (*cs_pg_row_fn)(const PGresult *res, void *ctx);
@@ -201,11 +211,12 @@ int cs_pg_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx);
 int cs_pg_prune(struct cs_store_impl *s, const cs_retention *r,
 	uint64_t *removed);
 /* Inside a write transaction: add one window (counts, histogram,
- * metrics) to part `shard` of window `window_ms`; add to the totals. */
+ * metrics) to part `shard` of window `window_ms`; add to the totals. With
+ * `sent`, the statements go into the open pipeline, counted there. */
 int cs_pg_count_window(cs_pg_conn *c, const cs_window *w, uint64_t window_ms,
-	int shard);
+	int shard, int *sent);
 int cs_pg_add_total(cs_pg_conn *c, const char *flag, cs_arm arm, int shard,
-	uint64_t exposures, uint64_t errors);
+	uint64_t exposures, uint64_t errors, int *sent);
 
 /* ---- store_pg_rollouts.c --------------------------------------------- */
 

@@ -244,7 +244,7 @@ static int load_window(void *ctx, const cs_window *w)
 	loader *l = ctx;
 
 	l->n->windows++;
-	return cs_pg_count_window(l->c, w, w->start_ms, 0);
+	return cs_pg_count_window(l->c, w, w->start_ms, 0, NULL);
 }
 
 static int load_total(void *ctx, const char *flag, cs_arm arm,
@@ -253,7 +253,7 @@ static int load_total(void *ctx, const char *flag, cs_arm arm,
 	loader *l = ctx;
 
 	l->n->totals++;
-	return cs_pg_add_total(l->c, flag, arm, 0, exposures, errors);
+	return cs_pg_add_total(l->c, flag, arm, 0, exposures, errors, NULL);
 }
 
 static int load_rollout(void *ctx, const cs_rollout *r)

@@ -75,6 +75,15 @@ int cs_pg_array_next(const char **pp, char *out, size_t cap)
 
 /* ---- ingest ---------------------------------------------------------- */
 
+/* Run a statement now, or (with `sent`) send it into the pipeline. */
+static int run(cs_pg_conn *c, int which, const cs_pg_params *p, int *sent)
+{
+	if (!sent)
+		return cs_pg_exec(c, which, p, NULL, NULL);
+	(*sent)++;
+	return cs_pg_send(c, which, p);
+}
+
 /* The window key with which every upsert of a window starts. */
 static void window_key(cs_pg_params *p, const cs_window *w, uint64_t window,
 	int shard)
@@ -88,7 +97,7 @@ static void window_key(cs_pg_params *p, const cs_window *w, uint64_t window,
 }
 
 static int upsert_metrics(cs_pg_conn *c, const cs_window *w, uint64_t window,
-	int shard)
+	int shard, int *sent)
 {
 	cs_pg_params p;
 	size_t i;
@@ -99,13 +108,13 @@ static int upsert_metrics(cs_pg_conn *c, const cs_window *w, uint64_t window,
 		cs_pg_text(&p, w->metrics[i].name);
 		cs_pg_uint(&p, w->metrics[i].count);
 		cs_pg_double(&p, w->metrics[i].sum);
-		rc = cs_pg_exec(c, P_METRIC_UPSERT, &p, NULL, NULL);
+		rc = run(c, P_METRIC_UPSERT, &p, sent);
 	}
 	return rc;
 }
 
 int cs_pg_count_window(cs_pg_conn *c, const cs_window *w, uint64_t window,
-	int shard)
+	int shard, int *sent)
 {
 	char *idx = cs_pg_array_bins(w->bins, w->nbins, false);
 	char *cnt = cs_pg_array_bins(w->bins, w->nbins, true);
@@ -119,17 +128,17 @@ int cs_pg_count_window(cs_pg_conn *c, const cs_window *w, uint64_t window,
 		cs_pg_uint(&p, w->latency_zero);
 		cs_pg_text(&p, idx);
 		cs_pg_text(&p, cnt);
-		rc = cs_pg_exec(c, P_WIN_UPSERT, &p, NULL, NULL);
+		rc = run(c, P_WIN_UPSERT, &p, sent);
 	}
 	free(idx);
 	free(cnt);
 	if (rc == CANARY_OK)
-		rc = upsert_metrics(c, w, window, shard);
+		rc = upsert_metrics(c, w, window, shard, sent);
 	return rc;
 }
 
 int cs_pg_add_total(cs_pg_conn *c, const char *flag, cs_arm arm, int shard,
-	uint64_t exposures, uint64_t errors)
+	uint64_t exposures, uint64_t errors, int *sent)
 {
 	cs_pg_params p;
 
@@ -139,7 +148,7 @@ int cs_pg_add_total(cs_pg_conn *c, const char *flag, cs_arm arm, int shard,
 	cs_pg_int(&p, shard);
 	cs_pg_uint(&p, exposures);
 	cs_pg_uint(&p, errors);
-	return cs_pg_exec(c, P_TOTAL_UPSERT, &p, NULL, NULL);
+	return run(c, P_TOTAL_UPSERT, &p, sent);
 }
 
 static int by_key(const void *a, const void *b)
@@ -184,18 +193,34 @@ static int claim_batch(cs_pg_conn *c, ingesting *i)
 	return rc;
 }
 
+/* The batch's upserts, sent at once (one round trip, not one per
+ * statement). */
+static int count_all(cs_pg_conn *c, ingesting *i)
+{
+	size_t k;
+	int sent = 0, rc = cs_pg_pipe_begin(c), end;
+
+	for (k = 0; rc == CANARY_OK && k < i->b->count; k++)
+		rc = cs_pg_count_window(c, i->order[k], i->window, i->shard,
+			&sent);
+	/* The totals after every window row: one lock order for all. */
+	for (k = 0; rc == CANARY_OK && k < i->b->count; k++)
+		rc = cs_pg_add_total(c, i->order[k]->flag, i->order[k]->arm,
+			i->shard, i->order[k]->exposures, i->order[k]->errors,
+			&sent);
+	if (rc == CS_PG_ELOST)
+		return rc;
+	end = cs_pg_pipe_end(c, sent);
+	return rc != CANARY_OK ? rc : end;
+}
+
 static int ingest_in(cs_pg_conn *c, void *arg)
 {
 	ingesting *i = arg;
-	size_t k;
 	int rc = claim_batch(c, i);
 
-	for (k = 0; rc == CANARY_OK && i->fresh && k < i->b->count; k++)
-		rc = cs_pg_count_window(c, i->order[k], i->window, i->shard);
-	/* The totals after every window row: one lock order for all. */
-	for (k = 0; rc == CANARY_OK && i->fresh && k < i->b->count; k++)
-		rc = cs_pg_add_total(c, i->order[k]->flag, i->order[k]->arm,
-			i->shard, i->order[k]->exposures, i->order[k]->errors);
+	if (rc == CANARY_OK && i->fresh && i->b->count)
+		rc = count_all(c, i);
 	return rc;
 }
 

@@ -307,6 +307,67 @@ int cs_pg_rows(cs_pg_conn *c, int which, const cs_pg_params *p,
 	return failed != CANARY_OK ? failed : rc;
 }
 
+int cs_pg_pipe_begin(cs_pg_conn *c)
+{
+	return PQenterPipelineMode(c->db) ? CANARY_OK : classify(c->db, NULL);
+}
+
+int cs_pg_send(cs_pg_conn *c, int which, const cs_pg_params *p)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "cs%d", which);
+	return PQsendQueryPrepared(c->db, name, p ? p->n : 0, p ? p->v : NULL,
+		NULL, NULL, 0) ? CANARY_OK : classify(c->db, NULL);
+}
+
+/* One statement's answer in the pipeline: its result, then the NULL that
+ * ends it. */
+static int pipe_result(cs_pg_conn *c)
+{
+	PGresult *r = PQgetResult(c->db);
+	int rc = CANARY_OK;
+
+	if (!r)
+		return classify(c->db, NULL);
+	if (PQresultStatus(r) == PGRES_PIPELINE_ABORTED)
+		rc = CANARY_ESTORAGE; /* an earlier one failed: it says why */
+	else if (!result_ok(r)) {
+		rc = classify(c->db, r);
+		log_failure(-1, r, rc);
+	}
+	PQclear(r);
+	while ((r = PQgetResult(c->db)) != NULL)
+		PQclear(r);
+	return rc;
+}
+
+int cs_pg_pipe_end(cs_pg_conn *c, int sent)
+{
+	PGresult *r;
+	int rc = PQpipelineSync(c->db) ? CANARY_OK : classify(c->db, NULL);
+	int i, first = CANARY_OK;
+
+	for (i = 0; rc == CANARY_OK && i < sent; i++) {
+		int one = pipe_result(c);
+
+		if (one == CS_PG_ELOST)
+			return one;
+		if (first == CANARY_OK)
+			first = one; /* the ones after it were aborted */
+	}
+	/* The sync's own answer, then out of pipeline mode. */
+	if (rc == CANARY_OK) {
+		r = PQgetResult(c->db);
+		if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+			rc = classify(c->db, NULL);
+		PQclear(r);
+	}
+	if (rc == CANARY_OK && !PQexitPipelineMode(c->db))
+		rc = classify(c->db, NULL);
+	return rc != CANARY_OK ? rc : first;
+}
+
 uint64_t cs_pg_u64(const PGresult *r, int col)
 {
 	const char *v = PQgetvalue(r, 0, col);

@@ -73,6 +73,11 @@ int http(const srv *s, const char *method, const char *path, const char *auth,
 	const char *body, const char *const *headers, resp *out);
 void resp_free(resp *r);
 
+/* The body parsed as JSON (NULL if it is not), the status in *status;
+ * the admin token for /v1/admin paths, the SDK key for the others. */
+struct cJSON *http_json(const srv *s, const char *method, const char *path,
+	const char *body, long *status);
+
 /* Convenience: the status only (body discarded). */
 long http_status(const srv *s, const char *method, const char *path,
 	const char *auth, const char *body);
@@ -91,6 +96,10 @@ int raw_connect(const srv *s);
 /* The same from source address `from` (e.g. "127.0.0.2", another client
  * as far as the server can tell; NULL: any). */
 int raw_connect_from(const srv *s, const char *from);
+
+/* A raw socket on which GET /v1/stream was sent (with the SDK key), or
+ * -1. */
+int stream_open(const srv *s);
 
 /* Read from fd into buf until `needle` appears or 10 s pass. Returns
  * bytes held (buf NUL-terminated), and whether the needle was seen. */

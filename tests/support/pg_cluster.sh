@@ -1,5 +1,5 @@
 #!/bin/sh
-# pg_cluster.sh start|stop|restart|url DIR - a throwaway PostgreSQL server
+# pg_cluster.sh start|stop|restart|url DIR [SECONDS] - a throwaway PostgreSQL server
 # for the tests: initdb in DIR, listening only on a Unix socket in DIR
 # (no TCP port to collide with), trust authentication for the superuser
 # "postgres". PostgreSQL refuses to run as root, so as root the server
@@ -10,6 +10,8 @@
 #
 #   PG_CLUSTER_FSYNC=on   durable commits (benchmarks); off by default:
 #                         the tests restart PostgreSQL, never the machine
+#   PG_CLUSTER_WATCH_PID  the process whose end stops the server (default:
+#                         the one that ran this script)
 set -eu
 cmd=${1:?usage: pg_cluster.sh start|stop|restart|url DIR}
 dir=${2:?usage: pg_cluster.sh start|stop|restart|url DIR}
@@ -41,7 +43,7 @@ start() {
 		{ cat "$dir/initdb.log" >&2; exit 1; }
 	run
 	# The watchdog: detached from ctest's pipes, it outlives this script.
-	parent=$PPID
+	parent=${PG_CLUSTER_WATCH_PID:-$PPID}
 	(
 		while kill -0 "$parent" 2>/dev/null && [ -d "$dir/data" ]; do sleep 2; done
 		stop
@@ -59,9 +61,11 @@ run() {
 case $cmd in
 start) start ;;
 stop) stop ;;
-# A fast restart: connections are dropped, committed work is kept.
+# A fast restart, down for SECONDS (default 0): connections are dropped,
+# committed work is kept.
 restart)
 	as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+	sleep "${3:-0}"
 	run ;;
 url) echo "postgresql:///postgres?host=$dir&user=postgres" ;;
 *) echo "pg_cluster: unknown command $cmd" >&2; exit 2 ;;

@@ -129,10 +129,14 @@ void pgt_drop(const char *url)
 
 int pgt_cluster(const char *cmd, const char *dir)
 {
+	const char *arg = strchr(cmd, ' ');
 	char line[600];
 
-	snprintf(line, sizeof(line), "'%s' %s '%s'", CANARY_PG_CLUSTER, cmd,
-		dir);
+	/* The server goes when this test process does, whatever happens. */
+	snprintf(line, sizeof(line), "PG_CLUSTER_WATCH_PID=%ld '%s' %.*s '%s'%s",
+		(long)getpid(), CANARY_PG_CLUSTER,
+		(int)(arg ? (size_t)(arg - cmd) : strlen(cmd)), cmd, dir,
+		arg ? arg : "");
 	return system(line) == 0 ? 0 : -1;
 }
 

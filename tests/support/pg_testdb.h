@@ -35,8 +35,8 @@ void pgt_close(pgt_conn *c);
 /* Run SQL once on `url`'s database; 0 when it succeeded. */
 int pgt_exec(const char *url, const char *sql);
 
-/* pg_cluster.sh `cmd` (start, restart, stop) on a server of the test's
- * own in `dir`; 0 when it succeeded. */
+/* pg_cluster.sh `cmd` (start, stop, or "restart 3": down for 3 s) on a
+ * server of the test's own in `dir`; 0 when it succeeded. */
 int pgt_cluster(const char *cmd, const char *dir);
 
 #endif
