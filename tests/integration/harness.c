@@ -464,7 +464,7 @@ int raw_connect_from(const srv *s, const char *from)
 	return fd;
 }
 
-int stream_open(const srv *s)
+int srv_stream_open(const srv *s)
 {
 	static const char req[] = "GET /v1/stream HTTP/1.1\r\n"
 		"Host: 127.0.0.1\r\nAuthorization: Bearer " SDK_KEY "\r\n"

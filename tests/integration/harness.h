@@ -99,7 +99,7 @@ int raw_connect_from(const srv *s, const char *from);
 
 /* A raw socket on which GET /v1/stream was sent (with the SDK key), or
  * -1. */
-int stream_open(const srv *s);
+int srv_stream_open(const srv *s);
 
 /* Read from fd into buf until `needle` appears or 10 s pass. Returns
  * bytes held (buf NUL-terminated), and whether the needle was seen. */

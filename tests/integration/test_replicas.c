@@ -126,7 +126,7 @@ static void test_change_reaches_every_stream(void **state)
 	(void)state;
 	start_replicas(NULL, REPLICAS);
 	for (i = 0; i < REPLICAS; i++) {
-		fd[i] = stream_open(&rep[i]);
+		fd[i] = srv_stream_open(&rep[i]);
 		assert_true(fd[i] >= 0);
 		wait_for_event(fd[i], 1);
 	}
@@ -454,7 +454,7 @@ static void test_database_restart_under_load(void **state)
 	cJSON_Delete(http_json(&rep[0], "GET", "/healthz", NULL, &st));
 	assert_int_equal(st, 200);
 	/* Both listen again: a change through A reaches B's stream. */
-	fd = stream_open(&rep[1]);
+	fd = srv_stream_open(&rep[1]);
 	assert_true(fd >= 0);
 	wait_for_event(fd, 2);
 	set_bp(&rep[0], "load", 100);
