@@ -75,6 +75,11 @@ int cs_pg_array_next(const char **pp, char *out, size_t cap)
 
 /* ---- ingest ---------------------------------------------------------- */
 
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* Run a statement now, or (with `sent`) send it into the pipeline. */
 static int run(cs_pg_conn *c, int which, const cs_pg_params *p, int *sent)
 {
@@ -193,6 +198,28 @@ static int claim_batch(cs_pg_conn *c, ingesting *i)
 	return rc;
 }
 
+/* The totals, one upsert per (flag, arm): the windows are in that order,
+ * so each run of them is summed first. */
+static int add_totals(cs_pg_conn *c, ingesting *i, int *sent)
+{
+	size_t k, from;
+	int rc = CANARY_OK;
+
+	for (from = 0; rc == CANARY_OK && from < i->b->count; from = k) {
+		const cs_window *w = i->order[from];
+		uint64_t exposures = 0, errors = 0;
+
+		for (k = from; k < i->b->count && i->order[k]->arm == w->arm &&
+		     strcmp(i->order[k]->flag, w->flag) == 0; k++) {
+			exposures = sat_add(exposures, i->order[k]->exposures);
+			errors = sat_add(errors, i->order[k]->errors);
+		}
+		rc = cs_pg_add_total(c, w->flag, w->arm, i->shard, exposures,
+			errors, sent);
+	}
+	return rc;
+}
+
 /* The batch's upserts, sent at once (one round trip, not one per
  * statement). */
 static int count_all(cs_pg_conn *c, ingesting *i)
@@ -204,10 +231,8 @@ static int count_all(cs_pg_conn *c, ingesting *i)
 		rc = cs_pg_count_window(c, i->order[k], i->window, i->shard,
 			&sent);
 	/* The totals after every window row: one lock order for all. */
-	for (k = 0; rc == CANARY_OK && k < i->b->count; k++)
-		rc = cs_pg_add_total(c, i->order[k]->flag, i->order[k]->arm,
-			i->shard, i->order[k]->exposures, i->order[k]->errors,
-			&sent);
+	if (rc == CANARY_OK)
+		rc = add_totals(c, i, &sent);
 	if (rc == CS_PG_ELOST)
 		return rc;
 	end = cs_pg_pipe_end(c, sent);
