@@ -3,8 +3,9 @@
  * a change made through one reaches the other's change hook (by its
  * notification, and without one: a change the notification missed is
  * read within a second or so), both hooks see every version once and in
- * order while both write at once, both render the same config, and a
- * batch given to both at once is counted once.
+ * order while both write at once, both render the same config, a
+ * batch given to both at once is counted once, and a server cannot take
+ * the controller's lease while a decision made under it is still open.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -277,6 +278,88 @@ static void test_batch_counted_once(void **state)
 	cs_store_close(b);
 }
 
+/* ---- fencing inside the decision's transaction ---------------------- */
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+typedef struct takeover {
+	cs_store *s;
+	cs_lease lease;
+	int rc;
+	_Atomic int done;
+} takeover;
+
+static void *take_over(void *arg)
+{
+	takeover *t = arg;
+
+	t->rc = cs_store_lease(t->s, &t->lease);
+	t->done = 1;
+	return NULL;
+}
+
+/* Inside A's decision (its lease checked while valid): let the lease run
+ * out, have B try to take it, and see B wait for the decision to end. */
+static int decide_slowly(const canary__flag *cur, canary__flag *next,
+	void *arg)
+{
+	takeover *t = arg;
+	pthread_t th;
+
+	sleep_ms(400); /* A's lease (200 ms) runs out meanwhile */
+	assert_int_equal(pthread_create(&th, NULL, take_over, t), 0);
+	sleep_ms(300);
+	/* Not a speed check: B cannot have the lease while A's decision is
+	 * open, however long it waits. */
+	assert_int_equal(t->done, 0);
+	pthread_detach(th);
+	fx_flag(cur->key, 100, next);
+	return CANARY_OK;
+}
+
+static void test_takeover_waits_for_a_decision(void **state)
+{
+	cs_store *a = fx_open(), *b = fx_open();
+	cs_lease la = { "controller", "server-a", 200, 0 };
+	takeover t = { b, { "controller", "server-b", 60000, 0 }, -1, 0 };
+	cs_rollout r, read;
+	cs_rollout_change ch;
+	int i;
+
+	(void)state;
+	fx_create(a, "f");
+	fx_rollout(&r, "f");
+	assert_int_equal(fx_start(a, &r, NULL, NULL), CANARY_OK);
+	assert_int_equal(cs_store_lease(a, &la), CANARY_OK);
+	memset(&ch, 0, sizeof(ch));
+	read = r;
+	ch.rollout = &read;
+	ch.modify = decide_slowly;
+	ch.modify_ctx = &t;
+	ch.now_ms = 2000;
+	ch.decision = "{\"action\": \"widen\"}";
+	ch.lease = &la;
+	assert_int_equal(cs_store_rollout_write(a, &ch, NULL), CANARY_OK);
+	/* Then B has it, with a larger token, and A can decide no more. */
+	for (i = 0; i < 200 && !t.done; i++)
+		sleep_ms(50);
+	assert_int_equal(t.done, 1);
+	assert_int_equal(t.rc, CANARY_OK);
+	assert_true(t.lease.token > la.token);
+	ch.modify = NULL;
+	ch.decision = "{\"action\": \"hold\"}";
+	assert_int_equal(cs_store_rollout_write(a, &ch, NULL), CS_ELEASE);
+	ch.lease = &t.lease;
+	assert_int_equal(cs_store_rollout_write(b, &ch, NULL), CANARY_OK);
+	cs_store_close(a);
+	cs_store_close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +372,9 @@ int main(void)
 			fx_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_counted_once,
 			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_takeover_waits_for_a_decision, fx_setup,
+			fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
