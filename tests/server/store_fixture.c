@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <sqlite3.h>
@@ -148,6 +149,13 @@ void fx_batch(unsigned int id, const char *flag, const char *arm,
 
 	if (cs_events_parse(body, (size_t)n, out, &e) != CANARY_OK)
 		fail_msg("batch %u: %s: %s", id, e.field, e.message);
+}
+
+void fx_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
 }
 
 void fx_rollout(cs_rollout *r, const char *flag)

@@ -45,6 +45,9 @@ void fx_flag(const char *key, uint32_t rollout_bp, canary__flag *out);
 /* Create flag `key` in the store (asserts success). */
 void fx_create(cs_store *s, const char *key);
 
+/* Sleep `ms` milliseconds (for ordering, never a speed check). */
+void fx_sleep_ms(long ms);
+
 /* A new rollout of `flag` (running, the default spec, started at 1000). */
 void fx_rollout(cs_rollout *r, const char *flag);
 

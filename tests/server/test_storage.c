@@ -379,13 +379,6 @@ static void test_rollout_changes(void **state)
 
 /* ---- the controller lease ------------------------------------------- */
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* A controller's decision under `lease`: pause the rollout read as `r`. */
 static int decide(cs_store *s, const cs_rollout *r, const cs_lease *lease)
 {
@@ -429,7 +422,7 @@ static void test_lease_and_fencing(void **state)
 	assert_int_equal(cs_store_lease(s, &a), CANARY_OK);
 	assert_int_equal(a.token, first);
 	/* Run out: another takes it with a larger token... */
-	sleep_ms(600);
+	fx_sleep_ms(600);
 	assert_int_equal(cs_store_lease(s, &b), CANARY_OK);
 	assert_true(b.token > first);
 	assert_int_equal(cs_store_lease(s, &a), CS_ELEASE);

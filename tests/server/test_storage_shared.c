@@ -280,13 +280,6 @@ static void test_batch_counted_once(void **state)
 
 /* ---- fencing inside the decision's transaction ---------------------- */
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 typedef struct takeover {
 	cs_store *s;
 	cs_lease lease;
@@ -311,9 +304,9 @@ static int decide_slowly(const canary__flag *cur, canary__flag *next,
 	takeover *t = arg;
 	pthread_t th;
 
-	sleep_ms(400); /* A's lease (200 ms) runs out meanwhile */
+	fx_sleep_ms(400); /* A's lease (200 ms) runs out meanwhile */
 	assert_int_equal(pthread_create(&th, NULL, take_over, t), 0);
-	sleep_ms(300);
+	fx_sleep_ms(300);
 	/* Not a speed check: B cannot have the lease while A's decision is
 	 * open, however long it waits. */
 	assert_int_equal(t->done, 0);
@@ -347,7 +340,7 @@ static void test_takeover_waits_for_a_decision(void **state)
 	assert_int_equal(cs_store_rollout_write(a, &ch, NULL), CANARY_OK);
 	/* Then B has it, with a larger token, and A can decide no more. */
 	for (i = 0; i < 200 && !t.done; i++)
-		sleep_ms(50);
+		fx_sleep_ms(50);
 	assert_int_equal(t.done, 1);
 	assert_int_equal(t.rc, CANARY_OK);
 	assert_true(t.lease.token > la.token);
