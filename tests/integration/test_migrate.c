@@ -5,7 +5,8 @@
  * server on the copy serves the same config with the same ETag (an SDK's
  * cached ETag still gets 304), the same rollout history and statistics,
  * and remembers the batches already counted; a database that is not empty
- * is refused; --skip-versions moves the version on.
+ * is refused; --skip-versions moves the version on; libpq's environment
+ * fills what a URL leaves out.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,12 +195,37 @@ static void test_skip_versions(void **state)
 	assert_int_equal(migrate(src, src, NULL, out, sizeof(out)), 2);
 }
 
+/* What a PostgreSQL URL leaves out comes from libpq's environment: here
+ * the host (the socket's directory) and the user. */
+static void test_libpq_environment(void **state)
+{
+	const char *dir_env = getenv("CANARY_TEST_PG_DIR");
+	char src[128], out[2048], host[300], bare[128];
+	const char *env[] = { host, "PGUSER=postgres", NULL };
+	const char *argv[] = { CANARY_SERVER_BIN, "migrate", "--from", src,
+		"--to", bare, NULL };
+
+	(void)state;
+	if (!pgt_wanted())
+		skip();
+	make_source(src, sizeof(src));
+	srv_cleanup(&server);
+	empty_db(0);
+	/* postgresql:///NAME?host=...&user=... without its parameters. */
+	snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(dst[0], "?"), dst[0]);
+	snprintf(host, sizeof(host), "PGHOST=%s", dir_env ? dir_env : "");
+	assert_int_equal(run_capture(argv, env, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "2 flags"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate_and_serve, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_skip_versions, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_libpq_environment, setup,
 			teardown),
 	};
 	int rc;
