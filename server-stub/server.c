@@ -51,7 +51,7 @@ static void tick_heartbeat(uint64_t now, void *ctx)
 static void tick_prune(uint64_t now, void *ctx)
 {
 	cs_server *s = ctx;
-	cs_retention r = { 0, 0 };
+	cs_retention r = { 0, 0, 0 };
 
 	if (now > s->opts->batch_retention_ms)
 		r.batches_before_ms = now - s->opts->batch_retention_ms;
@@ -60,6 +60,24 @@ static void tick_prune(uint64_t now, void *ctx)
 	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
 		fprintf(stderr, "canary-server: pruning old batch ids and "
 			"windows failed\n");
+}
+
+/* Every minute, on the server that runs the controller (one is enough):
+ * merge the parts of windows closed for a minute, so that reads of past
+ * windows read one row each (a backend that keeps parts; a no-op on the
+ * others). A minute of margin covers clocks that disagree between
+ * servers. */
+static void tick_settle(uint64_t now, void *ctx)
+{
+	cs_server *s = ctx;
+	cs_retention r = { 0, 0, 0 };
+	uint64_t margin = 2 * s->opts->window_ms + 60000;
+
+	if (!cs_controller_leading(s->controller) || now <= margin)
+		return;
+	r.windows_settled_ms = now - margin;
+	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
+		fprintf(stderr, "canary-server: merging closed windows failed\n");
 }
 
 /* The controller, and the gauge that says whether this server leads;
@@ -132,6 +150,9 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "controller", o->tick_ms,
 			tick_controller, s);
+	if (rc == CANARY_OK)
+		rc = cs_ticker_add(s->ticker, "settle-windows", 60000,
+			tick_settle, s);
 	if (rc != CANARY_OK) {
 		if (!*err)
 			snprintf(err, errlen, "cannot initialise (%d)", rc);

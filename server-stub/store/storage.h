@@ -298,6 +298,11 @@ typedef struct cs_retention {
 	/* Event windows that started before this: they leave every stats
 	 * sum; the lifetime totals of /metrics keep them. */
 	uint64_t windows_before_ms;
+	/* Windows that started before this are closed (no batch lands in
+	 * them any more): a backend that keeps a window in parts merges
+	 * them into one, so reads of old windows read one row each. Changes
+	 * no sum; not counted in `removed`. */
+	uint64_t windows_settled_ms;
 } cs_retention;
 
 /* Forget what `r` says; `removed` (optional) gets how many records. */

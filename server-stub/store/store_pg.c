@@ -78,6 +78,26 @@ static const char *const migrations[] = {
 /* Counters saturate instead of failing the upsert on overflow. */
 #define SAT_ADD(a, b) "LEAST(" a "::numeric + " b ", 9223372036854775807)::bigint"
 #define SAT_SUM(a) "LEAST(sum(" a "), 9223372036854775807)::bigint"
+/* A stored histogram merged with excluded's, in an upsert on windows w. */
+#define MERGE_HIST " (lat_idx, lat_cnt) = (SELECT" \
+	"  coalesce(array_agg(i ORDER BY i), '{}')," \
+	"  coalesce(array_agg(c ORDER BY i), '{}')" \
+	"  FROM (SELECT i, " SAT_SUM("c") " AS c FROM" \
+	"   unnest(w.lat_idx || excluded.lat_idx," \
+	"    w.lat_cnt || excluded.lat_cnt) AS u(i, c)" \
+	"   GROUP BY i) AS m)"
+#define WINDOW_KEY "(flag, config_version, window_ms, arm, shard)"
+#define WINDOW_MERGE \
+	" exposures = " SAT_ADD("w.exposures", "excluded.exposures") "," \
+	" errors = " SAT_ADD("w.errors", "excluded.errors") "," \
+	" latency_zero = " SAT_ADD("w.latency_zero", "excluded.latency_zero") \
+	"," MERGE_HIST
+#define METRIC_MERGE " count = " SAT_ADD("m.count", "excluded.count") "," \
+	" sum = m.sum + excluded.sum"
+/* The closed windows' parts (shard > 0) moved into part 0: the parts are
+ * deleted and their sums and merged histogram upserted as one row. */
+#define SETTLED(table) "WITH moved AS (DELETE FROM " table \
+	" WHERE window_ms < $1 AND shard <> 0 RETURNING *)"
 #define ROLLOUT_COLS "id, flag, spec, state, step, step_start_ms," \
 	" step_version, reason, created_ms, updated_ms, rev"
 #define STATS_FILTER " WHERE w.flag = $1" \
@@ -110,25 +130,12 @@ static const char *const statements[P_COUNT] = {
 		" window_ms, shard, exposures, errors, latency_zero, lat_idx,"
 		" lat_cnt) VALUES($1, $2, $3, $4, $5, $6, $7, $8,"
 		" $9::integer[], $10::bigint[])"
-		" ON CONFLICT(flag, config_version, window_ms, arm, shard)"
-		" DO UPDATE SET"
-		" exposures = " SAT_ADD("w.exposures", "excluded.exposures") ","
-		" errors = " SAT_ADD("w.errors", "excluded.errors") ","
-		" latency_zero = " SAT_ADD("w.latency_zero",
-			"excluded.latency_zero") ","
-		" (lat_idx, lat_cnt) = (SELECT"
-		"  coalesce(array_agg(i ORDER BY i), '{}'),"
-		"  coalesce(array_agg(c ORDER BY i), '{}')"
-		"  FROM (SELECT i, " SAT_SUM("c") " AS c FROM"
-		"   unnest(w.lat_idx || excluded.lat_idx,"
-		"    w.lat_cnt || excluded.lat_cnt) AS u(i, c)"
-		"   GROUP BY i) AS m)",
+		" ON CONFLICT" WINDOW_KEY " DO UPDATE SET" WINDOW_MERGE,
 	[P_METRIC_UPSERT] = "INSERT INTO metrics AS m(flag, arm,"
 		" config_version, window_ms, shard, name, count, sum)"
 		" VALUES($1, $2, $3, $4, $5, $6, $7, $8)"
 		" ON CONFLICT(flag, config_version, window_ms, arm, shard, name)"
-		" DO UPDATE SET count = " SAT_ADD("m.count", "excluded.count") ","
-		" sum = m.sum + excluded.sum",
+		" DO UPDATE SET" METRIC_MERGE,
 	[P_TOTAL_UPSERT] = "INSERT INTO totals AS t(flag, arm, shard,"
 		" exposures, errors) VALUES($1, $2, $3, $4, $5)"
 		" ON CONFLICT(flag, arm, shard) DO UPDATE SET"
@@ -148,6 +155,32 @@ static const char *const statements[P_COUNT] = {
 	[P_PRUNE_BATCHES] = "DELETE FROM batches WHERE received_ms < $1",
 	[P_PRUNE_WINDOWS] = "DELETE FROM windows WHERE window_ms < $1",
 	[P_PRUNE_METRICS] = "DELETE FROM metrics WHERE window_ms < $1",
+	[P_COMPACT_WINDOWS] = SETTLED("windows") ","
+		" counts AS (SELECT flag, arm, config_version, window_ms,"
+		"  " SAT_SUM("exposures") " AS e, " SAT_SUM("errors") " AS r,"
+		"  " SAT_SUM("latency_zero") " AS z FROM moved GROUP BY 1, 2, 3, 4),"
+		" bins AS (SELECT m.flag, m.arm, m.config_version, m.window_ms,"
+		"  u.i, " SAT_SUM("u.c") " AS c FROM moved AS m"
+		"  CROSS JOIN LATERAL unnest(m.lat_idx, m.lat_cnt) AS u(i, c)"
+		"  GROUP BY 1, 2, 3, 4, 5),"
+		" hist AS (SELECT flag, arm, config_version, window_ms,"
+		"  array_agg(i ORDER BY i) AS idx, array_agg(c ORDER BY i) AS cnt"
+		"  FROM bins GROUP BY 1, 2, 3, 4)"
+		" INSERT INTO windows AS w(flag, arm, config_version, window_ms,"
+		"  shard, exposures, errors, latency_zero, lat_idx, lat_cnt)"
+		" SELECT c.flag, c.arm, c.config_version, c.window_ms, 0, c.e,"
+		"  c.r, c.z, coalesce(h.idx, '{}'), coalesce(h.cnt, '{}')"
+		" FROM counts AS c LEFT JOIN hist AS h"
+		"  USING (flag, arm, config_version, window_ms)"
+		" ON CONFLICT" WINDOW_KEY " DO UPDATE SET" WINDOW_MERGE,
+	[P_COMPACT_METRICS] = SETTLED("metrics")
+		" INSERT INTO metrics AS m(flag, arm, config_version, window_ms,"
+		"  shard, name, count, sum)"
+		" SELECT flag, arm, config_version, window_ms, 0, name,"
+		"  " SAT_SUM("count") ", sum(sum) FROM moved"
+		"  GROUP BY flag, arm, config_version, window_ms, name"
+		" ON CONFLICT(flag, config_version, window_ms, arm, shard, name)"
+		" DO UPDATE SET" METRIC_MERGE,
 	[P_ROLLOUT_INSERT] = "INSERT INTO rollouts(flag, spec, state, step,"
 		" step_start_ms, step_version, reason, created_ms, updated_ms,"
 		" rev) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)"

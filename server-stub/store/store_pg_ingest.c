@@ -465,6 +465,13 @@ static int prune_in(cs_pg_conn *c, void *arg)
 	if (rc == CANARY_OK)
 		rc = prune_one(c, P_PRUNE_METRICS, pr->r->windows_before_ms,
 			NULL);
+	/* Merging parts changes no sum and forgets nothing. */
+	if (rc == CANARY_OK)
+		rc = prune_one(c, P_COMPACT_WINDOWS,
+			pr->r->windows_settled_ms, NULL);
+	if (rc == CANARY_OK)
+		rc = prune_one(c, P_COMPACT_METRICS,
+			pr->r->windows_settled_ms, NULL);
 	return rc;
 }
 
@@ -474,7 +481,8 @@ int cs_pg_prune(struct cs_store_impl *s, const cs_retention *r,
 	pruning pr = { r, 0 };
 	int rc;
 
-	if (!r->batches_before_ms && !r->windows_before_ms)
+	if (!r->batches_before_ms && !r->windows_before_ms &&
+	    !r->windows_settled_ms)
 		return CANARY_OK;
 	rc = cs_pg_transact(s, CS_PG_WRITE | CS_PG_IDEMPOTENT, prune_in, &pr);
 	if (rc == CANARY_OK && removed)

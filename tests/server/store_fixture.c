@@ -136,15 +136,22 @@ void fx_create(cs_store *s, const char *key)
 void fx_batch(unsigned int id, const char *flag, const char *arm,
 	uint64_t cv, uint64_t exposures, uint64_t errors, cs_batch *out)
 {
+	fx_batch_from(id, "i-1", flag, arm, cv, exposures, errors, out);
+}
+
+void fx_batch_from(unsigned int id, const char *instance, const char *flag,
+	const char *arm, uint64_t cv, uint64_t exposures, uint64_t errors,
+	cs_batch *out)
+{
 	char body[1024];
 	cs_perror e;
 	int n = snprintf(body, sizeof(body), "{\"batch_id\": \"%032x\", "
-		"\"instance_id\": \"i-1\", \"sdk_version\": \"test\", "
+		"\"instance_id\": \"%s\", \"sdk_version\": \"test\", "
 		"\"sent_at_ms\": 1, \"windows\": [{\"flag\": \"%s\", "
 		"\"arm\": \"%s\", \"config_version\": %llu, \"start_ms\": 1, "
 		"\"end_ms\": 2, \"exposures\": %llu, \"errors\": %llu, "
 		"\"latency_ms\": {\"zero\": 0, \"bins\": [[100, 1], [200, 1]]}}]}",
-		id, flag, arm, (unsigned long long)cv,
+		id, instance, flag, arm, (unsigned long long)cv,
 		(unsigned long long)exposures, (unsigned long long)errors);
 
 	if (cs_events_parse(body, (size_t)n, out, &e) != CANARY_OK)

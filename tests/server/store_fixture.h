@@ -57,6 +57,12 @@ void fx_rollout(cs_rollout *r, const char *flag);
 int fx_start(cs_store *s, cs_rollout *r, const uint32_t *bp,
 	uint64_t *version);
 
+/* The same from SDK instance `instance` (a backend may keep each window
+ * in parts by instance). */
+void fx_batch_from(unsigned int id, const char *instance, const char *flag,
+	const char *arm, uint64_t cv, uint64_t exposures, uint64_t errors,
+	cs_batch *out);
+
 /* A batch `id` (1..) with one window of `flag`: `arm` ("stable" or
  * "canary"), config version `cv`, `exposures` and `errors`, and two
  * latency bins. Clear with cs_batch_clear. */

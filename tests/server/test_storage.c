@@ -4,7 +4,7 @@
  * refusal of a newer schema, flags with their version bumps and the change
  * hook, ingest idempotent by batch id, stats and totals, rollout changes
  * guarded by revision with their decisions, the controller lease and its
- * fencing, retention.
+ * fencing, retention, and closed windows merged from their parts.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -238,6 +238,61 @@ static void test_ingest_stats_totals_prune(void **state)
 	cs_store_close(s);
 }
 
+/* Closed windows kept in parts (PostgreSQL: one per group of SDK
+ * instances) merge into one row each, every sum unchanged. */
+static void test_settled_windows_merge(void **state)
+{
+	cs_store *s = fx_open();
+	cs_arm_stats *before = calloc(CS_ARMS, sizeof(*before));
+	cs_arm_stats *after = calloc(CS_ARMS, sizeof(*after));
+	char instance[16];
+	cs_retention r;
+	unsigned int i;
+	int arm;
+
+	(void)state;
+	assert_non_null(before);
+	assert_non_null(after);
+	for (i = 0; i < 40; i++) {
+		cs_batch b;
+		bool dup = true;
+
+		snprintf(instance, sizeof(instance), "i-%u", i);
+		fx_batch_from(i + 1, instance, "f", i % 2 ? "canary" : "stable",
+			2, 10 + i, i % 3, &b);
+		/* Two windows: [0, 10 s) and [10 s, 20 s). */
+		assert_int_equal(cs_store_ingest(s, &b, 1764000000000ull +
+			(i % 4 < 2 ? 0 : 10000), 10000, &dup), CANARY_OK);
+		cs_batch_clear(&b);
+	}
+	assert_int_equal(cs_store_stats(s, "f", NULL, before), CANARY_OK);
+	memset(&r, 0, sizeof(r));
+	r.windows_settled_ms = 1764000000000ull + 20000;
+	assert_int_equal(cs_store_prune(s, &r, NULL), CANARY_OK);
+	assert_int_equal(cs_store_stats(s, "f", NULL, after), CANARY_OK);
+	for (arm = 0; arm < CS_ARMS; arm++) {
+		assert_int_equal(after[arm].exposures, before[arm].exposures);
+		assert_int_equal(after[arm].errors, before[arm].errors);
+		assert_int_equal(after[arm].windows, before[arm].windows);
+		assert_int_equal(canary__hist_count(&after[arm].latency),
+			canary__hist_count(&before[arm].latency));
+		assert_true(canary__hist_quantile(&after[arm].latency, 0.5) ==
+			canary__hist_quantile(&before[arm].latency, 0.5));
+	}
+	if (fx_is_pg()) {
+		/* One row per window and arm left, none in parts. */
+		fx_raw *raw = fx_raw_open();
+
+		fx_sql(raw, "DO $$ BEGIN IF (SELECT count(*) FROM windows) <> 4"
+			" OR EXISTS (SELECT 1 FROM windows WHERE shard <> 0) THEN"
+			" RAISE EXCEPTION 'windows left in parts'; END IF; END $$");
+		fx_raw_close(raw);
+	}
+	free(before);
+	free(after);
+	cs_store_close(s);
+}
+
 /* ---- rollouts -------------------------------------------------------- */
 
 static int set_bp(const canary__flag *cur, canary__flag *next, void *arg)
@@ -450,6 +505,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flags_versions_and_hook,
 			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_stats_totals_prune,
+			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_settled_windows_merge,
 			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rollout_changes, fx_setup,
 			fx_teardown),
