@@ -3,7 +3,9 @@
 # build and check its own packages (dpkg-dev and file for CPack's
 # dependency list, groff and man-db for the man pages), the dashboard's
 # charting library (libjs-dygraphs) and the browser its tests drive
-# (chromium, chromium-driver): Debian packages,
+# (chromium, chromium-driver), and PostgreSQL (libpq-dev for canary-server's
+# PostgreSQL backend, postgresql for the tests that run against a throwaway
+# server of their own): Debian packages,
 # and test DATA from npm (Unleash's client specification, read by
 # tests/unleash; no code from it is built or run). As root it runs
 # apt-get; otherwise it prints the exact command and fails, so nothing
@@ -15,6 +17,7 @@ packages=(
 	build-essential cmake pkg-config
 	libcurl4-openssl-dev libcjson-dev libmurmurhash-dev libsqlite3-dev
 	libmicrohttpd-dev libcmocka-dev libpcre2-dev zlib1g-dev
+	libpq-dev postgresql
 	clang curl valgrind openssl
 	dpkg-dev file groff-base man-db
 	libjs-dygraphs chromium chromium-driver

@@ -52,24 +52,48 @@ static void tick_heartbeat(uint64_t now, void *ctx)
 static void tick_prune(uint64_t now, void *ctx)
 {
 	cs_server *s = ctx;
-	cs_retention r = { 0 };
+	cs_retention r = { 0, 0, 0 };
 
-	if (now <= s->opts->batch_retention_ms)
-		return;
-	r.batches_before_ms = now - s->opts->batch_retention_ms;
+	if (now > s->opts->batch_retention_ms)
+		r.batches_before_ms = now - s->opts->batch_retention_ms;
+	if (s->opts->window_retention_ms && now > s->opts->window_retention_ms)
+		r.windows_before_ms = now - s->opts->window_retention_ms;
 	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
-		fprintf(stderr, "canary-server: pruning batch ids failed\n");
+		fprintf(stderr, "canary-server: pruning old batch ids and "
+			"windows failed\n");
 }
 
-static int publish_initial(cs_server *s)
+/* Every minute, on the server that runs the controller (one is enough):
+ * merge the parts of windows closed for a minute, so that reads of past
+ * windows read one row each (a backend that keeps parts; a no-op on the
+ * others). A minute of margin covers clocks that disagree between
+ * servers. */
+static void tick_settle(uint64_t now, void *ctx)
 {
-	canary__config *cfg = NULL;
-	int rc = cs_store_config(s->store, &cfg);
+	cs_server *s = ctx;
+	cs_retention r = { 0, 0, 0 };
+	uint64_t margin = 2 * s->opts->window_ms + 60000;
 
-	if (rc == CANARY_OK)
-		on_config(cfg, s);
-	canary__config_free(canary__alloc_default(), cfg);
-	return rc;
+	if (!cs_controller_leading(s->controller) || now <= margin)
+		return;
+	r.windows_settled_ms = now - margin;
+	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
+		fprintf(stderr, "canary-server: merging closed windows failed\n");
+}
+
+/* The controller, and the gauge that says whether this server leads;
+ * a change of leader is worth a line in the log. */
+static void tick_controller(uint64_t now, void *ctx)
+{
+	cs_server *s = ctx;
+	bool was = cs_controller_leading(s->controller), is;
+
+	cs_controller_tick(now, s->controller);
+	is = cs_controller_leading(s->controller);
+	cs_metrics_set_leader(s->metrics, is);
+	if (is != was && !s->opts->quiet)
+		fprintf(stderr, "canary-server: this server %s the rollout "
+			"controller\n", is ? "now runs" : "no longer runs");
 }
 
 int cs_server_new(cs_server **out, const cs_options *o, char *err,
@@ -116,10 +140,14 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 		rc = cs_ticker_new(&s->ticker, o->tick_ms);
 	if (rc == CANARY_OK) {
 		cs_store_on_change(s->store, on_config, s);
-		rc = publish_initial(s);
-		if (rc != CANARY_OK)
+		rc = cs_store_refresh(s->store);
+		if (rc != CANARY_OK) {
+			char where[256];
+
+			cs_store_describe(o->db_path, where, sizeof(where));
 			snprintf(err, errlen, "cannot load the flags from %s",
-				o->db_path);
+				where);
+		}
 	}
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "heartbeat", o->heartbeat_ms,
@@ -129,10 +157,13 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 			tick_prune, s);
 	/* Every tick; each rollout is evaluated on its own interval. */
 	if (rc == CANARY_OK)
-		rc = cs_controller_new(&s->controller, s->store);
+		rc = cs_controller_new(&s->controller, s->store, o->lease_ms);
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "controller", o->tick_ms,
-			cs_controller_tick, s->controller);
+			tick_controller, s);
+	if (rc == CANARY_OK)
+		rc = cs_ticker_add(s->ticker, "settle-windows", 60000,
+			tick_settle, s);
 	if (rc != CANARY_OK) {
 		if (!*err)
 			snprintf(err, errlen, "cannot initialise (%d)", rc);
@@ -167,6 +198,10 @@ void cs_server_free(cs_server *s)
 {
 	if (!s)
 		return;
+	/* Other servers' changes stop reaching the cache and the hub,
+	 * which go away below. */
+	if (s->store)
+		cs_store_on_change(s->store, NULL, NULL);
 	cs_ticker_free(s->ticker);
 	if (s->hub) {
 		/* MHD_stop_daemon must not find suspended connections. */

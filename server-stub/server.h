@@ -36,6 +36,8 @@ typedef struct cs_server {
 	cs_listener api;             /* --listen: the endpoints (api/routes.c) */
 	cs_listener ui;              /* --ui-listen: the dashboard apart
 	                                (ui.listen NULL: none) */
+	_Atomic uint64_t caught_up_ms; /* last read of the store for a
+	                                  client ahead of us (sdk_api.c) */
 } cs_server;
 
 int cs_server_new(cs_server **out, const cs_options *opts, char *err,

@@ -1,6 +1,6 @@
 /*
  * server_main.c - canary-server: parse options, start, wait for SIGINT/SIGTERM,
- * stop cleanly.
+ * stop cleanly; or run the migrate command (migrate.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "migrate.h"
 #include "server.h"
 
 /* Streams are sockets: let the process use all it may. */
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int rc, sig = 0, status = 1;
 
+	if (argc > 1 && strcmp(argv[1], "migrate") == 0)
+		return cs_migrate_main(argc - 1, argv + 1);
 	rc = cs_options_parse(&opts, argc, argv);
 	if (rc != 0) {
 		cs_options_clear(&opts);

@@ -8,21 +8,33 @@
 
 #include "api/api.h"
 #include "http/reply.h"
+#include "rollout/controller.h"
 #include "server.h"
 
+/* 200 while the database can be reached, 503 (take this server out of
+ * the load balancer) while it cannot: the config it serves may be stale
+ * and events cannot be stored. */
 enum MHD_Result cs_handle_healthz(cs_request *r, struct MHD_Connection *c)
 {
+	cs_server *s = r->srv;
+	bool up = cs_store_healthy(s->store);
 	cJSON *obj = cJSON_CreateObject();
 
-	if (obj && (!cJSON_AddStringToObject(obj, "status", "ok") ||
+	if (obj && (!cJSON_AddStringToObject(obj, "status", up ? "ok" :
+			    "database unavailable") ||
 		    !cJSON_AddNumberToObject(obj, "config_version",
-			    (double)cs_flags_cache_version(r->srv->cache)) ||
+			    (double)cs_flags_cache_version(s->cache)) ||
 		    !cJSON_AddNumberToObject(obj, "schema_version",
-			    cs_store_schema_version(r->srv->store)))) {
+			    cs_store_schema_version(s->store)) ||
+		    !cJSON_AddStringToObject(obj, "backend",
+			    cs_store_backend_name(s->store)) ||
+		    !cJSON_AddBoolToObject(obj, "controller",
+			    cs_controller_leading(s->controller)))) {
 		cJSON_Delete(obj);
 		obj = NULL;
 	}
-	return cs_reply_json(r, c, MHD_HTTP_OK, obj);
+	return cs_reply_json(r, c, up ? MHD_HTTP_OK :
+		MHD_HTTP_SERVICE_UNAVAILABLE, obj);
 }
 
 enum MHD_Result cs_handle_metrics(cs_request *r, struct MHD_Connection *c)

@@ -3,6 +3,7 @@
  * config, never the store), GET /v1/stream (SSE), POST /v1/events.
  */
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,11 +12,48 @@
 #include "parse/batch_parse.h"
 #include "server.h"
 
+/* The version in an entity tag we made ("7-1a2b3c4d", maybe W/ and
+ * quoted) or in a Last-Event-ID ("7"); 0 if there is none. */
+static uint64_t version_in(const char *tag)
+{
+	if (!tag)
+		return 0;
+	if (tag[0] == 'W' && tag[1] == '/')
+		tag += 2;
+	if (*tag == '"')
+		tag++;
+	return *tag >= '0' && *tag <= '9' ? strtoull(tag, NULL, 10) : 0;
+}
+
+/*
+ * A client that has seen a newer config than this server has published
+ * got it from another server on the same database, whose notification
+ * has not arrived yet: read the store now, so that a client moving
+ * between servers never gets an older config. At most every 100 ms, so a
+ * made-up tag cannot turn requests into reads of the store.
+ */
+static void catch_up(cs_server *s, const char *tag)
+{
+	uint64_t seen = version_in(tag), now, last;
+
+	if (seen <= cs_flags_cache_version(s->cache))
+		return;
+	now = cs_now_ms();
+	last = atomic_load(&s->caught_up_ms);
+	if (now - last < 100 ||
+	    !atomic_compare_exchange_strong(&s->caught_up_ms, &last, now))
+		return;
+	cs_store_refresh(s->store);
+}
+
 enum MHD_Result cs_handle_flags(cs_request *r, struct MHD_Connection *c)
 {
 	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		MHD_HTTP_HEADER_IF_NONE_MATCH);
-	unsigned int status = cs_flags_cache_serve(r->srv->cache, c, inm);
+	unsigned int status;
+
+	catch_up(r->srv, inm);
+	status = cs_flags_cache_serve(r->srv->cache, c, inm);
 
 	if (!status)
 		return MHD_NO;
@@ -28,7 +66,10 @@ enum MHD_Result cs_handle_stream(cs_request *r, struct MHD_Connection *c)
 {
 	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		"Last-Event-ID");
-	struct MHD_Response *resp = cs_hub_open(r->srv->hub, c, last);
+	struct MHD_Response *resp;
+
+	catch_up(r->srv, last);
+	resp = cs_hub_open(r->srv->hub, c, last);
 
 	if (!resp)
 		return cs_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,

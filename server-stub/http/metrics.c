@@ -21,6 +21,7 @@
 struct cs_metrics {
 	atomic_uint_fast64_t requests[CS_EP_COUNT][STATUS_MAX - STATUS_MIN + 1];
 	atomic_uint_fast64_t batches, duplicates, windows;
+	atomic_bool leader;
 };
 
 static const char *const endpoint_names[CS_EP_COUNT] = {
@@ -61,6 +62,11 @@ void cs_metrics_ingested(cs_metrics *m, uint64_t windows, int duplicate)
 	}
 	atomic_fetch_add_explicit(&m->batches, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->windows, windows, memory_order_relaxed);
+}
+
+void cs_metrics_set_leader(cs_metrics *m, bool leading)
+{
+	atomic_store_explicit(&m->leader, leading, memory_order_relaxed);
 }
 
 /* A growable text buffer; on ENOMEM it stops growing and reports it. */
@@ -229,6 +235,11 @@ int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
 	put(&t, "# HELP canary_streams_open Open /v1/stream connections.\n"
 		"# TYPE canary_streams_open gauge\ncanary_streams_open %llu\n",
 		(unsigned long long)open_streams);
+	put(&t, "# HELP canary_controller_leader 1 while this server holds "
+		"the rollout controller's lease.\n"
+		"# TYPE canary_controller_leader gauge\n"
+		"canary_controller_leader %d\n",
+		atomic_load(&m->leader) ? 1 : 0);
 	put(&t, "# HELP canary_event_batches_total Event batches accepted.\n"
 		"# TYPE canary_event_batches_total counter\n"
 		"canary_event_batches_total %llu\n"

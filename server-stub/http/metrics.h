@@ -4,6 +4,7 @@
 #ifndef CS_METRICS_H
 #define CS_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,9 @@ void cs_metrics_count(cs_metrics *m, cs_endpoint ep, unsigned int status);
 
 /* Count batches / windows accepted, and duplicates. */
 void cs_metrics_ingested(cs_metrics *m, uint64_t windows, int duplicate);
+
+/* Whether this server leads the rollout controller (a gauge). */
+void cs_metrics_set_leader(cs_metrics *m, bool leading);
 
 /* Render the exposition; caller frees *out. */
 int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t config_version,

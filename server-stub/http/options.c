@@ -20,10 +20,13 @@
 void cs_options_usage(FILE *out)
 {
 	fputs(
-"usage: canary-server --db FILE [options]\n"
+"usage: canary-server --db FILE|URL [options]\n"
+"       canary-server migrate --from FILE|URL --to FILE|URL [--skip-versions N]\n"
 "  --listen HOST:PORT     address to bind (default 127.0.0.1:8080; port 0 =\n"
 "                         ephemeral; IPv6 as [::1]:8080)\n"
-"  --db FILE              SQLite database, created and migrated on start\n"
+"  --db FILE|URL          SQLite database file, or postgresql://... (libpq's\n"
+"                         URL; PG* variables and ~/.pgpass fill the rest);\n"
+"                         created and migrated on start\n"
 "  --port-file PATH       write the bound port to PATH once listening\n"
 "  --sdk-key KEY          accept KEY on /v1/flags, /v1/stream, /v1/events\n"
 "                         (repeatable; env CANARY_SDK_KEYS=k1,k2)\n"
@@ -33,6 +36,8 @@ void cs_options_usage(FILE *out)
 "  --heartbeat-ms MS      SSE heartbeat period (default 15000)\n"
 "  --tick-ms MS           period of the server's ticker (default 1000)\n"
 "  --batch-retention-hours H  remember batch ids this long (default 168)\n"
+"  --window-retention-days D  keep event windows this long (default 0: for ever)\n"
+"  --lease-ms MS          controller lease between servers (default 10000)\n"
 "  --threads N            HTTP polling threads (default 2)\n"
 "  --max-connections N    open connections incl. streams (default 4096)\n"
 "  --sync full|normal     SQLite synchronous mode (default full)\n"
@@ -138,6 +143,7 @@ static void defaults(cs_options *o)
 	o->heartbeat_ms = 15000;
 	o->tick_ms = 1000;
 	o->batch_retention_ms = 168ull * 3600 * 1000;
+	o->lease_ms = 10000;
 	o->threads = 2;
 	o->max_connections = 4096;
 	o->connection_timeout_s = 60;
@@ -185,6 +191,15 @@ static int set_option(cs_options *o, const char *name, const char *v)
 		o->batch_retention_ms = n * 3600 * 1000;
 		return 0;
 	}
+	if (strcmp(name, "--window-retention-days") == 0) {
+		if (!parse_u64(v, 0, 3650 * 10, &n))
+			return bad("--window-retention-days (0..36500)", v);
+		o->window_retention_ms = n * 24 * 3600 * 1000;
+		return 0;
+	}
+	if (strcmp(name, "--lease-ms") == 0)
+		return parse_u64(v, 100, 3600000, &o->lease_ms) ? 0 :
+			bad("--lease-ms (100..3600000)", v);
 	if (strcmp(name, "--threads") == 0) {
 		if (!parse_u64(v, 1, 64, &n))
 			return bad("--threads (1..64)", v);
@@ -291,6 +306,13 @@ int cs_options_parse(cs_options *o, int argc, char **argv)
 		return -1;
 	if (!o->db_path) {
 		fprintf(stderr, "canary-server: --db FILE is required\n");
+		return -1;
+	}
+	/* Renewed every tick: a lease no longer than two ticks would lapse
+	 * between renewals. */
+	if (o->lease_ms <= 2 * o->tick_ms) {
+		fprintf(stderr, "canary-server: --lease-ms must be more than "
+			"twice --tick-ms\n");
 		return -1;
 	}
 	if (!o->tls_cert != !o->tls_key) {

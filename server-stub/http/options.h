@@ -20,7 +20,9 @@
 
 typedef struct cs_options {
 	char *listen;              /* "HOST:PORT", "[V6]:PORT"; default 127.0.0.1:8080 */
-	char *db_path;             /* required */
+	char *db_path;             /* required: a SQLite file or a
+	                              postgresql:// URL (may hold a password:
+	                              never log it whole) */
 	char *port_file;           /* optional: write the bound port here */
 	char *sdk_keys[CS_MAX_KEYS];
 	size_t sdk_key_count;
@@ -30,6 +32,9 @@ typedef struct cs_options {
 	uint64_t heartbeat_ms;     /* SSE comment heartbeat; default 15 s */
 	uint64_t tick_ms;          /* ticker resolution; default 1 s */
 	uint64_t batch_retention_ms; /* how long batch ids are remembered */
+	uint64_t window_retention_ms; /* how long event windows are kept;
+	                                 0 = for ever */
+	uint64_t lease_ms;         /* controller lease; default 10 s */
 	unsigned int threads;      /* MHD polling threads; default 2 */
 	unsigned int max_connections; /* default 4096 */
 	unsigned int connection_timeout_s; /* idle non-stream; default 60 */

@@ -87,6 +87,10 @@ enum MHD_Result cs_reply_code(cs_request *r, struct MHD_Connection *c,
 	case CANARY_ENOMEM:
 		return cs_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			"out of memory", NULL);
+	case CS_EUNAVAILABLE:
+		return cs_reply_status(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			"the database cannot be reached; try again",
+			MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	default:
 		return cs_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			"storage failure", NULL);

@@ -6,9 +6,12 @@
 #include "rollout/controller.h"
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "rollout/controller_json.h"
@@ -25,15 +28,47 @@ struct cs_controller {
 	cs_store *store;
 	last_eval *last;
 	size_t nlast, caplast;
+	char holder[128];         /* this server, for the lease */
+	cs_lease lease;
+	atomic_bool leading;
 };
 
-int cs_controller_new(cs_controller **out, cs_store *store)
+/* A name no other server process has: host, process, and a random part
+ * (a restarted process may reuse the pid). */
+static void holder_name(char *out, size_t len)
 {
-	*out = calloc(1, sizeof(**out));
-	if (!*out)
+	char host[64] = "";
+	unsigned int r = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	FILE *f = fopen("/dev/urandom", "rb");
+
+	if (f) {
+		if (fread(&r, sizeof(r), 1, f) != 1)
+			r ^= (unsigned int)clock();
+		fclose(f);
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "host");
+	snprintf(out, len, "%s/%ld/%08x", host, (long)getpid(), r);
+}
+
+int cs_controller_new(cs_controller **out, cs_store *store, uint64_t lease_ms)
+{
+	cs_controller *c = calloc(1, sizeof(*c));
+
+	*out = c;
+	if (!c)
 		return CANARY_ENOMEM;
-	(*out)->store = store;
+	c->store = store;
+	holder_name(c->holder, sizeof(c->holder));
+	c->lease.name = "controller";
+	c->lease.holder = c->holder;
+	c->lease.ttl_ms = lease_ms;
 	return CANARY_OK;
+}
+
+bool cs_controller_leading(cs_controller *c)
+{
+	return atomic_load(&c->leading);
 }
 
 void cs_controller_free(cs_controller *c)
@@ -55,6 +90,7 @@ typedef struct change {
 	bool new_step;        /* the step (and its stats) starts over */
 	uint32_t bp;
 	cJSON *decision;      /* borrowed; the store adds "config_version" */
+	const cs_lease *lease; /* the controller's decisions: fenced by it */
 } change;
 
 static int set_flag(const canary__flag *cur, canary__flag *next, void *arg)
@@ -98,6 +134,7 @@ static int write_change(cs_store *store, change *ch)
 	w.modify_ctx = ch;
 	w.now_ms = ch->now_ms;
 	w.decision = decision;
+	w.lease = ch->lease;
 	rc = cs_store_rollout_write(store, &w, NULL);
 	cJSON_free(decision);
 	return rc;
@@ -244,6 +281,7 @@ static int end_orphan(cs_controller *c, cs_rollout *r, int64_t now)
 		return CANARY_ENOMEM;
 	ch.r = r;
 	ch.now_ms = now;
+	ch.lease = &c->lease;
 	r->status = CJ_ROLLED_BACK;
 	snprintf(r->reason, sizeof(r->reason), "the flag was deleted");
 	rc = write_change(c->store, &ch);
@@ -320,21 +358,37 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 	}
 	ch.r = r;
 	ch.now_ms = now;
+	ch.lease = &c->lease;
 	plan(r, &d, now, &ch);
 	rc = apply_change(c->store, &ch);
 	cJSON_Delete(ch.decision);
 	return rc;
 }
 
+/* Take or renew the lease. A new leader starts every rollout's interval
+ * afresh. */
+static bool lead(cs_controller *c)
+{
+	bool now = cs_store_lease(c->store, &c->lease) == CANARY_OK;
+
+	if (now && !atomic_exchange(&c->leading, now))
+		c->nlast = 0;
+	atomic_store(&c->leading, now);
+	return now;
+}
+
 void cs_controller_tick(uint64_t now_ms, void *ctx)
 {
 	cs_controller *c = ctx;
 	active_list l = { NULL, 0, 0 };
-	/* ~9 KiB each: not the stack. */
-	cs_arm_stats *arms = calloc(2 * CS_ARMS, sizeof(*arms));
+	cs_arm_stats *arms;
 	size_t i;
 	int rc;
 
+	if (!lead(c))
+		return;
+	/* ~9 KiB each: not the stack. */
+	arms = calloc(2 * CS_ARMS, sizeof(*arms));
 	if (!arms)
 		return;
 	rc = cs_store_rollouts_each(c->store, CS_ROLLOUTS_ACTIVE, collect, &l);
@@ -348,7 +402,15 @@ void cs_controller_tick(uint64_t now_ms, void *ctx)
 		if (!due(le, &l.items[i], now_ms))
 			continue;
 		erc = evaluate(c, le, &l.items[i], (int64_t)now_ms, arms);
-		/* CS_ESTALE: an operator changed it meanwhile; next tick. */
+		/* CS_ESTALE: an operator changed it meanwhile; next tick.
+		 * CS_ELEASE: another server took over; it decides now. */
+		if (erc == CS_ELEASE) {
+			atomic_store(&c->leading, false);
+			fprintf(stderr, "canary-server: controller: the lease "
+				"ran out before a decision committed; dropped "
+				"it\n");
+			break;
+		}
 		if (erc != CANARY_OK && erc != CS_ESTALE)
 			fprintf(stderr, "canary-server: controller: rollout %lld "
 				"of a flag: evaluation failed (%d)\n",

@@ -15,10 +15,18 @@
  * threads at the same time as the tick; each change is one transaction
  * guarded by the rollout's revision, so a tick that raced an operator's
  * pause is dropped, not applied over it.
+ *
+ * Of several servers sharing a database, only the holder of the store's
+ * "controller" lease (cs_store_lease) evaluates: each tick takes or
+ * renews it, and each decision commits only while it is still held. When
+ * the holder dies, its lease runs out after `lease_ms` and the next
+ * server to tick takes over from the stored state. Operators' actions
+ * need no lease: any server carries them out.
  */
 #ifndef CS_CONTROLLER_H
 #define CS_CONTROLLER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,11 +37,18 @@ struct cJSON;
 
 typedef struct cs_controller cs_controller;
 
-int cs_controller_new(cs_controller **out, cs_store *store);
+/* `lease_ms`: how long the lease outlives this server's last renewal
+ * (renewed every tick; longer than a tick, or it lapses between two). */
+int cs_controller_new(cs_controller **out, cs_store *store,
+	uint64_t lease_ms);
 void cs_controller_free(cs_controller *c);
 
-/* The ticker task (cs_tick_fn): evaluate the rollouts that are due. */
+/* The ticker task (cs_tick_fn): take or renew the lease, and while this
+ * server holds it, evaluate the rollouts that are due. */
 void cs_controller_tick(uint64_t now_ms, void *ctx);
+
+/* Does this server hold the controller lease (as of its last tick)? */
+bool cs_controller_leading(cs_controller *c);
 
 /*
  * Start a rollout of `flag` at its first step. CS_ENOTFOUND: no such flag;

@@ -49,6 +49,27 @@ int cs_hist_blob_encode(const cs_bin *bins, size_t n, unsigned char **out,
 	return CANARY_OK;
 }
 
+int cs_hist_blob_decode(const unsigned char *blob, size_t len, cs_bin **out,
+	size_t *n)
+{
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (len % CS_HIST_BLOB_ENTRY)
+		return CANARY_ESTORAGE;
+	if (len == 0)
+		return CANARY_OK;
+	*out = malloc(len / CS_HIST_BLOB_ENTRY * sizeof(**out));
+	if (!*out)
+		return CANARY_ENOMEM;
+	for (i = 0; i < len / CS_HIST_BLOB_ENTRY; i++)
+		get_entry(blob + i * CS_HIST_BLOB_ENTRY, &(*out)[i].index,
+			&(*out)[i].count);
+	*n = i;
+	return CANARY_OK;
+}
+
 int cs_hist_blob_add_to(const unsigned char *blob, size_t len,
 	canary__hist *h)
 {

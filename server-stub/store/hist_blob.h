@@ -24,6 +24,11 @@ struct sqlite3;
 int cs_hist_blob_encode(const cs_bin *bins, size_t n, unsigned char **out,
 	size_t *len);
 
+/* The sparse bins of a stored blob; *out (caller frees) is NULL when there
+ * are none. CANARY_ESTORAGE if it is corrupt. */
+int cs_hist_blob_decode(const unsigned char *blob, size_t len, cs_bin **out,
+	size_t *n);
+
 /* Add a stored blob's counts to `h`; CANARY_ESTORAGE if it is corrupt. */
 int cs_hist_blob_add_to(const unsigned char *blob, size_t len,
 	canary__hist *h);

@@ -7,6 +7,11 @@
  * versions in order and never a config older than one it already saw.
  * Writes that leave the config alone (ingest, pruning, a rollout change
  * without a flag change) and all reads do not take it.
+ *
+ * On a database shared by several servers, another server's change
+ * arrives through the backend's watch (its own thread): it takes
+ * `change_lock` too and publishes only a version newer than `published`,
+ * so each version reaches the hook once, in order, whoever made it.
  */
 #include "store/storage_backend.h"
 
@@ -19,15 +24,20 @@
 
 /* Tried in order: the first whose accepts() takes the location. */
 static const cs_store_backend *const backends[] = {
+#ifdef CS_WITH_POSTGRES
+	&cs_store_pg,
+#endif
 	&cs_store_sqlite,
 };
 
 struct cs_store {
 	const cs_store_backend *be;
 	struct cs_store_impl *impl;
-	pthread_mutex_t change_lock;
+	pthread_mutex_t change_lock;  /* guards the three below */
 	cs_store_change_fn on_change;
 	void *on_change_ctx;
+	uint64_t published;           /* the last version handed to the hook */
+	bool watching;
 };
 
 static const cs_store_backend *backend_for(const char *location)
@@ -38,6 +48,26 @@ static const cs_store_backend *backend_for(const char *location)
 		if (backends[i]->accepts(location))
 			return backends[i];
 	return NULL;
+}
+
+void cs_store_describe(const char *loc, char *out, size_t outlen)
+{
+	const char *sep = strstr(loc, "://"), *auth, *host;
+	size_t authlen, i;
+
+	if (!sep) {
+		snprintf(out, outlen, "%s", loc);
+		return;
+	}
+	auth = sep + 3;
+	authlen = strcspn(auth, "/?");
+	host = auth;
+	/* user:password@ ends at the authority's last '@'. */
+	for (i = 0; i < authlen; i++)
+		if (auth[i] == '@')
+			host = auth + i + 1;
+	snprintf(out, outlen, "%.*s%.*s", (int)(auth - loc), loc,
+		(int)strcspn(host, "?"), host);
 }
 
 int cs_store_open(cs_store **out, const cs_store_options *o, char *err,
@@ -58,7 +88,11 @@ int cs_store_open(cs_store **out, const cs_store_options *o, char *err,
 	}
 	s->be = backend_for(o->location);
 	if (!s->be) {
-		snprintf(err, errlen, "no storage backend for %s", o->location);
+		char where[256];
+
+		cs_store_describe(o->location, where, sizeof(where));
+		snprintf(err, errlen, "no storage backend for %s (this server "
+			"was built without it)", where);
 		free(s);
 		return CANARY_EINVAL;
 	}
@@ -86,25 +120,71 @@ int cs_store_schema_version(cs_store *s)
 	return s->be->schema_version(s->impl);
 }
 
-void cs_store_on_change(cs_store *s, cs_store_change_fn fn, void *ctx)
+const char *cs_store_backend_name(cs_store *s)
 {
-	s->on_change = fn;
-	s->on_change_ctx = ctx;
+	return s->be->name;
 }
 
-/* Hand the config just committed to the hook (change_lock held). */
-static void publish(cs_store *s)
+bool cs_store_healthy(cs_store *s)
+{
+	return s->be->healthy(s->impl);
+}
+
+/* Hand the config in the store to the hook if it is newer than the last
+ * one handed over (change_lock held). */
+static int publish(cs_store *s)
 {
 	canary__config *c = NULL;
+	int rc;
 
 	if (!s->on_change)
-		return;
-	if (s->be->config(s->impl, &c) == CANARY_OK)
+		return CANARY_OK;
+	rc = s->be->config(s->impl, &c);
+	if (rc == CANARY_OK && c->version > s->published) {
+		s->published = c->version;
 		s->on_change(c, s->on_change_ctx);
-	else
-		fprintf(stderr, "canary-server: cannot reload the config after "
-			"a change\n");
+	} else if (rc != CANARY_OK) {
+		fprintf(stderr, "canary-server: cannot read the config to "
+			"publish it (%d)\n", rc);
+	}
 	canary__config_free(canary__alloc_default(), c);
+	return rc;
+}
+
+/* The backend's watch: another server may have changed the config. */
+static void on_remote(uint64_t version, void *arg)
+{
+	cs_store *s = arg;
+
+	pthread_mutex_lock(&s->change_lock);
+	if (version > s->published)
+		publish(s);
+	pthread_mutex_unlock(&s->change_lock);
+}
+
+void cs_store_on_change(cs_store *s, cs_store_change_fn fn, void *ctx)
+{
+	bool start;
+
+	pthread_mutex_lock(&s->change_lock);
+	s->on_change = fn;
+	s->on_change_ctx = ctx;
+	start = fn && !s->watching;
+	s->watching = s->watching || start;
+	pthread_mutex_unlock(&s->change_lock);
+	if (start && s->be->watch(s->impl, on_remote, s) != CANARY_OK)
+		fprintf(stderr, "canary-server: cannot watch the database for "
+			"other servers' changes\n");
+}
+
+int cs_store_refresh(cs_store *s)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->change_lock);
+	rc = publish(s);
+	pthread_mutex_unlock(&s->change_lock);
+	return rc;
 }
 
 /* The tail of every config change: publish what committed, let the next
@@ -236,4 +316,29 @@ int cs_store_prune(cs_store *s, const cs_retention *r, uint64_t *removed)
 	if (removed)
 		*removed = 0;
 	return s->be->prune(s->impl, r, removed);
+}
+
+int cs_store_lease(cs_store *s, cs_lease *lease)
+{
+	lease->token = 0;
+	return s->be->lease(s->impl, lease);
+}
+
+/* load()'s feed: the source's whole dump, into the destination. */
+static int feed_from(const cs_copy_sink *into, void *arg)
+{
+	cs_store *from = arg;
+
+	return from->be->dump(from->impl, into);
+}
+
+int cs_store_copy(cs_store *from, cs_store *to, uint64_t skip_versions,
+	cs_copy_counts *counts)
+{
+	cs_copy_counts ignored;
+
+	if (!counts)
+		counts = &ignored;
+	memset(counts, 0, sizeof(*counts));
+	return to->be->load(to->impl, feed_from, from, skip_versions, counts);
 }

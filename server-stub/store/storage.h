@@ -23,6 +23,13 @@
  * Errors: CANARY_OK, CANARY_ENOMEM, CANARY_EINVAL, CANARY_ESTORAGE, or one
  * of the CS_E* codes below.
  *
+ * Several servers may share one database (PostgreSQL): a change one of
+ * them commits reaches the others' change hooks too (the backend watches
+ * for it, cs_store_on_change()), the config version is one counter in the
+ * database, so versions and the configs they name are the same on every
+ * server, and the rollout controller acts only under a lease
+ * (cs_store_lease()) that its decisions' transactions check.
+ *
  * Coming, and where it goes (not built yet):
  * - named tokens, an audit log and webhooks: token operations beside the
  *   flag ones, and an audit row appended by every change in the change's
@@ -31,10 +38,7 @@
  * - user-level evidence per window (sketches) and per-instance sums: more
  *   fields in cs_window that cs_store_ingest() stores, and more in
  *   cs_arm_stats that cs_store_stats() merges.
- * - retention of decisions and old windows: more cut-offs in cs_retention.
- * - PostgreSQL with several replicas: a backend whose reads may go to a
- *   replica; the rollout revision (cs_rollout.rev) already makes every
- *   rollout change a conditional write, safe between servers.
+ * - retention of decisions: another cut-off in cs_retention.
  */
 #ifndef CS_STORAGE_H
 #define CS_STORAGE_H
@@ -54,6 +58,10 @@
 #define CS_ECONFLICT (-103) /* state changed under us / not allowed now */
 #define CS_ENOROLLOUT (-104) /* no such rollout */
 #define CS_ESTALE (-105)    /* changed since it was read: read again */
+#define CS_ELEASE (-106)    /* another server holds the lease (or ours ran
+                               out): this one must not act */
+#define CS_EUNAVAILABLE (-107) /* the database cannot be reached now (it is
+                               down or restarting): try again later */
 
 typedef struct cs_store cs_store;
 
@@ -65,15 +73,19 @@ typedef enum cs_sync_mode {
 } cs_sync_mode;
 
 typedef struct cs_store_options {
-	const char *location;  /* SQLite: the database file (borrowed) */
-	cs_sync_mode sync;
-	unsigned int readers;  /* read connections; 0 = the default (4) */
+	/* Borrowed. A file path is a SQLite database; a postgresql:// or
+	 * postgres:// URL a PostgreSQL one (libpq's syntax; its environment
+	 * variables and password file fill what the URL leaves out). */
+	const char *location;
+	cs_sync_mode sync;     /* SQLite only */
+	unsigned int readers;  /* read connections (PostgreSQL: the pool's
+	                          size); 0 = the default (4) */
 } cs_store_options;
 
 /*
  * Open (create) the store and migrate its schema to this server's version;
  * a store written by a newer server is refused. `err` gets a message on
- * failure.
+ * failure (never a password from the location).
  */
 int cs_store_open(cs_store **out, const cs_store_options *opts, char *err,
 	size_t errlen);
@@ -82,14 +94,36 @@ void cs_store_close(cs_store *store);
 /* Schema version of the opened store (for tests and /healthz). */
 int cs_store_schema_version(cs_store *store);
 
+/* The backend's name: "sqlite" or "postgresql". */
+const char *cs_store_backend_name(cs_store *store);
+
+/* `location` fit for a log line: a URL keeps its scheme, host, port and
+ * database, never its user information or parameters. */
+void cs_store_describe(const char *location, char *out, size_t outlen);
+
+/* Can the database be reached right now? (/healthz; cheap: no query.) */
+bool cs_store_healthy(cs_store *store);
+
 /*
  * Called after every committed config change, in version order, one at a
- * time. `config` is borrowed for the duration of the call. It may read
- * the store but must not change the config (that would wait for itself).
- * Set it before the store is shared between threads.
+ * time, never twice for one version: this server's changes and, on a
+ * shared database, other servers' (within about a second; a backend that
+ * lost its connection reads the config again when it is back, so a
+ * missed change cannot leave this server stale). `config` is borrowed for
+ * the duration of the call. It may read the store but must not change the
+ * config (that would wait for itself). Set it before the store is shared
+ * between threads; set NULL to stop the calls (it waits for a call in
+ * progress), before what the hook uses goes away.
  */
 typedef void (*cs_store_change_fn)(const canary__config *config, void *ctx);
 void cs_store_on_change(cs_store *store, cs_store_change_fn fn, void *ctx);
+
+/*
+ * Read the config and hand it to the change hook if it is newer than the
+ * last one handed over: the first publication, or a client that has seen
+ * a newer version (from another server) than this one has published.
+ */
+int cs_store_refresh(cs_store *store);
 
 /* ---- flags and the config version ------------------------------------ */
 
@@ -189,6 +223,29 @@ typedef void (*cs_totals_fn)(const char *flag, cs_arm arm, uint64_t exposures,
 	uint64_t errors, void *ctx);
 int cs_store_totals(cs_store *store, cs_totals_fn fn, void *ctx);
 
+/* ---- the controller's lease ------------------------------------------ */
+
+/*
+ * One server at a time acts on rollouts: the holder of the "controller"
+ * lease. A lease runs out `ttl_ms` after its last renewal, by the
+ * database's clock; then any server may take it. Each new holder gets a
+ * larger fencing token, and a change made under a lease
+ * (cs_rollout_change.lease) commits only if, inside its own transaction,
+ * the lease is still that holder's with that token and has not run out:
+ * a server that lost its lease cannot commit a decision, however late its
+ * transaction runs.
+ */
+typedef struct cs_lease {
+	const char *name;    /* what is leased: "controller" (borrowed) */
+	const char *holder;  /* who asks: unique per server process (borrowed) */
+	uint64_t ttl_ms;     /* held this long past each renewal */
+	int64_t token;       /* [out] the fencing token while held */
+} cs_lease;
+
+/* Take the lease, or renew it if this holder has it. CANARY_OK while
+ * held (token set), CS_ELEASE while another holder has it. */
+int cs_store_lease(cs_store *store, cs_lease *lease);
+
 /* ---- rollouts and their decisions ------------------------------------- */
 
 /*
@@ -215,12 +272,16 @@ typedef struct cs_rollout_change {
 	                         `modify` is set the store records the config
 	                         version the change committed in it, as
 	                         "config_version" */
+	const cs_lease *lease; /* the controller's: commit only while it holds
+	                         this lease with this token; NULL (an
+	                         operator's change) = no lease needed */
 } cs_rollout_change;
 
 /*
  * Returns CS_ENOTFOUND when `modify` is set and the flag does not exist,
  * CS_ESTALE when the rollout changed since it was read, CS_ECONFLICT when
- * an insert finds an active rollout, or what `modify` returned. `version`
+ * an insert finds an active rollout, CS_ELEASE when `lease` is no longer
+ * held, or what `modify` returned. `version`
  * (optional) gets the config version the change committed (or the current
  * one, without `modify`).
  */
@@ -260,9 +321,64 @@ typedef struct cs_retention {
 	/* Batch ids received before this (a replay older than that would be
 	 * counted again). */
 	uint64_t batches_before_ms;
+	/* Event windows that started before this: they leave every stats
+	 * sum; the lifetime totals of /metrics keep them. */
+	uint64_t windows_before_ms;
+	/* Windows that started before this are closed (no batch lands in
+	 * them any more): a backend that keeps a window in parts merges
+	 * them into one, so reads of old windows read one row each. Changes
+	 * no sum; not counted in `removed`. */
+	uint64_t windows_settled_ms;
 } cs_retention;
 
 /* Forget what `r` says; `removed` (optional) gets how many records. */
 int cs_store_prune(cs_store *store, const cs_retention *r, uint64_t *removed);
+
+/* ---- copying a whole store (canary-server migrate) -------------------- */
+
+/* A remembered batch id, as cs_store_ingest() recorded it. */
+typedef struct cs_batch_seen {
+	const char *batch_id;
+	const char *instance_id;
+	uint64_t received_ms;
+	uint64_t windows, dropped_batches, dropped_windows;
+} cs_batch_seen;
+
+/*
+ * Every record of a store, one call each, in this order: the config
+ * version, flags, batch ids, windows (one per stored window: its counts,
+ * histogram and custom metrics, start_ms = end_ms = the window's start),
+ * lifetime totals, rollouts (id and revision kept), decisions (oldest
+ * first). Arguments are borrowed for the call; a non-zero return stops the
+ * copy and is returned.
+ */
+typedef struct cs_copy_sink {
+	int (*version)(void *ctx, uint64_t version);
+	int (*flag)(void *ctx, const canary__flag *flag);
+	int (*batch)(void *ctx, const cs_batch_seen *batch);
+	int (*window)(void *ctx, const cs_window *window);
+	int (*total)(void *ctx, const char *flag, cs_arm arm,
+		uint64_t exposures, uint64_t errors);
+	int (*rollout)(void *ctx, const cs_rollout *rollout);
+	int (*decision)(void *ctx, int64_t rollout_id, int64_t time_ms,
+		const char *json, size_t len);
+	void *ctx;
+} cs_copy_sink;
+
+typedef struct cs_copy_counts {
+	uint64_t flags, batches, windows, totals, rollouts, decisions;
+} cs_copy_counts;
+
+/*
+ * Copy everything `from` holds (one snapshot of it) into `to`, which must
+ * be empty (no flag, batch, window or rollout, config version 1), in one
+ * transaction of `to`: all of it, or nothing. The config version becomes
+ * the source's plus `skip_versions`, so an SDK that saw a later version
+ * than the source holds (a backup restored) takes the next change. Not
+ * published: the servers that open `to` publish it. CS_ECONFLICT when `to`
+ * is not empty. `counts` (optional) gets what was copied.
+ */
+int cs_store_copy(cs_store *from, cs_store *to, uint64_t skip_versions,
+	cs_copy_counts *counts);
 
 #endif

@@ -5,17 +5,17 @@
  *
  * The front end (storage.c) picks a backend by its location, holds the
  * change hook and calls the table; nothing else in the server sees a
- * backend. SQLite (store_sqlite*.c) is the one backend today.
+ * backend. SQLite (store_sqlite*.c) and PostgreSQL (store_pg*.c, built
+ * when libpq is found) are the backends.
  *
- * Adding an engine, PostgreSQL say:
- *   1. store_pg.h / store_pg*.c beside store_sqlite*.c, split by the same
- *      concerns (connections and schema; flags and versions; ingest and
- *      stats; rollouts and decisions), defining its own struct
- *      cs_store_impl and a `const cs_store_backend cs_store_pg` that
- *      fills every member below;
+ * Adding an engine:
+ *   1. store_<engine>.h / store_<engine>*.c beside store_sqlite*.c, split
+ *      by the same concerns (connections and schema; flags and versions;
+ *      ingest and stats; rollouts and decisions; copying), defining its
+ *      own struct cs_store_impl and a `const cs_store_backend` that fills
+ *      every member below;
  *   2. list it in storage.c's `backends[]` before SQLite, whose accepts()
- *      takes any location, with an accepts() of its own
- *      ("postgres://...");
+ *      takes any location without "://", with an accepts() of its own;
  *   3. the same tables and meanings as store_sqlite.c's migrations, with
  *      the stored text of flags, rollout specs and decisions made by
  *      records.h, so every engine stores the same records;
@@ -36,6 +36,12 @@
  *   does its own locking.
  * - Return codes are storage.h's: CANARY_OK, CANARY_ENOMEM,
  *   CANARY_ESTORAGE, the CS_E* codes, or a modify callback's own code.
+ *   A database that cannot be reached is CS_EUNAVAILABLE, after the
+ *   backend's own retries.
+ * - A backend shared by several servers calls the watch function when
+ *   another server may have changed the config (a notification, or its
+ *   connection came back), from a thread of its own; the front end reads
+ *   the config and publishes it if it is newer than what it published.
  * Each member's meaning is that of the cs_store_* function of the same
  * name in storage.h.
  */
@@ -95,6 +101,25 @@ typedef struct cs_store_backend {
 	/* Retention. */
 	int (*prune)(struct cs_store_impl *s, const cs_retention *r,
 		uint64_t *removed);
+
+	/* Servers sharing the database: health, others' changes, the lease.
+	 * watch() starts the calls of `fn` with the config version the
+	 * database holds; a backend no other server can write never calls
+	 * it. */
+	bool (*healthy)(struct cs_store_impl *s);
+	int (*watch)(struct cs_store_impl *s,
+		void (*fn)(uint64_t version, void *ctx), void *ctx);
+	int (*lease)(struct cs_store_impl *s, cs_lease *lease);
+
+	/* Copying: dump() feeds every record to `to` from one snapshot;
+	 * load() opens one write transaction, checks the store is empty
+	 * (CS_ECONFLICT), calls feed() with a sink that writes into it
+	 * (adding `skip_versions` to the version it is given, counting into
+	 * `counts`), then commits, or rolls back when feed() fails. */
+	int (*dump)(struct cs_store_impl *s, const cs_copy_sink *to);
+	int (*load)(struct cs_store_impl *s,
+		int (*feed)(const cs_copy_sink *into, void *arg), void *arg,
+		uint64_t skip_versions, cs_copy_counts *counts);
 } cs_store_backend;
 
 /* Empty both arms of a series point for the window starting at
@@ -115,5 +140,8 @@ static inline void cs_series_point_reset(cs_series_point *p,
 
 /* The backends built in (storage.c lists them in the order tried). */
 extern const cs_store_backend cs_store_sqlite; /* store_sqlite_backend.c */
+#ifdef CS_WITH_POSTGRES
+extern const cs_store_backend cs_store_pg;     /* store_pg_backend.c */
+#endif
 
 #endif

@@ -121,6 +121,10 @@ static const struct {
 		" FROM totals ORDER BY flag, arm" },
 	[S_PRUNE_BATCHES] = { ON_WRITE,
 		"DELETE FROM batches WHERE received_ms < ?1" },
+	[S_PRUNE_WINDOWS] = { ON_WRITE,
+		"DELETE FROM windows WHERE window_ms < ?1" },
+	[S_PRUNE_METRICS] = { ON_WRITE,
+		"DELETE FROM metrics WHERE window_ms < ?1" },
 	[S_ROLLOUT_INSERT] = { ON_WRITE, "INSERT INTO rollouts(flag, spec,"
 		" state, step, step_start_ms, step_version, reason, created_ms,"
 		" updated_ms, rev) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 1)" },

@@ -9,6 +9,7 @@
  *   store_sqlite_ingest.c    event ingest, stats, series, totals,
  *                            pruning
  *   store_sqlite_rollouts.c  rollouts and their decisions
+ *   store_sqlite_copy.c      the whole store out and in (migrate)
  *   hist_blob.c              latency histograms as BLOBs
  *
  * One write connection behind `write_lock` runs every write transaction
@@ -33,7 +34,8 @@ enum {
 	S_VERSION_GET, S_VERSION_BUMP,
 	S_FLAG_GET, S_FLAGS_ALL, S_FLAG_UPSERT, S_FLAG_DELETE,
 	S_BATCH_INSERT, S_WIN_UPSERT, S_METRIC_UPSERT, S_TOTAL_UPSERT,
-	S_STATS_WIN, S_SERIES_WIN, S_TOTALS, S_PRUNE_BATCHES,
+	S_STATS_WIN, S_SERIES_WIN, S_TOTALS, S_PRUNE_BATCHES, S_PRUNE_WINDOWS,
+	S_PRUNE_METRICS,
 	S_ROLLOUT_INSERT, S_ROLLOUT_UPDATE, S_DECISION_INSERT,
 	S_ROLLOUT_LATEST, S_ROLLOUTS_ACTIVE, S_ROLLOUTS_LATEST_ALL,
 	S_DECISIONS_COUNT, S_DECISIONS_LAST,
@@ -96,10 +98,12 @@ int cs_sqlite_flag_modify(struct cs_store_impl *s, const char *key,
 	cs_modify_fn fn, void *ctx, uint64_t *version);
 int cs_sqlite_flag_delete(struct cs_store_impl *s, const char *key,
 	uint64_t *version);
-/* Inside a write transaction: modify one flag; bump the version. */
+/* Inside a write transaction: modify one flag; bump the version; write a
+ * flag as it is. */
 int cs_sqlite_modify_in(struct cs_store_impl *s, const char *key,
 	cs_modify_fn fn, void *ctx);
 int cs_sqlite_bump_in(struct cs_store_impl *s, uint64_t *version);
+int cs_sqlite_write_flag(struct cs_store_impl *s, const canary__flag *f);
 
 /* store_sqlite_ingest.c */
 int cs_sqlite_ingest(struct cs_store_impl *s, const cs_batch *batch,
@@ -112,6 +116,10 @@ int cs_sqlite_series(struct cs_store_impl *s, const char *flag,
 int cs_sqlite_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx);
 int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	uint64_t *removed);
+/* Inside a write transaction: add one window's counts, histogram and
+ * metrics to the stored window `window_ms` (not the totals). */
+int cs_sqlite_count_window(cs_sqlite_conn *c, const cs_window *w,
+	uint64_t window_ms);
 
 /* store_sqlite_rollouts.c */
 int cs_sqlite_rollout_write(struct cs_store_impl *s,
@@ -120,5 +128,17 @@ int cs_sqlite_rollout_get(struct cs_store_impl *s, const char *flag,
 	cs_rollout *out, cs_history *history);
 int cs_sqlite_rollouts_each(struct cs_store_impl *s, cs_rollout_set set,
 	cs_rollout_fn fn, void *ctx);
+/* One row of ROLLOUT_COLS into a rollout; CANARY_ESTORAGE if corrupt. */
+int cs_sqlite_rollout_row(sqlite3_stmt *st, void *out);
+/* ?1..?8 of a new rollout row: flag, spec (its stored text, bound
+ * static), state, step, step start, step version, reason, creation. */
+void cs_sqlite_bind_rollout(sqlite3_stmt *st, const cs_rollout *r,
+	const char *spec);
+
+/* store_sqlite_copy.c */
+int cs_sqlite_dump(struct cs_store_impl *s, const cs_copy_sink *to);
+int cs_sqlite_load(struct cs_store_impl *s,
+	int (*feed)(const cs_copy_sink *into, void *arg), void *arg,
+	uint64_t skip_versions, cs_copy_counts *counts);
 
 #endif

@@ -4,11 +4,37 @@
  */
 #include "store/store_sqlite.h"
 
-/* A file path: SQLite takes whatever no other backend claimed. */
+#include <string.h>
+
+/* A file path: anything that is not a URL of another backend's. */
 static bool accepts(const char *location)
 {
-	(void)location;
+	return strstr(location, "://") == NULL;
+}
+
+/* A file on this machine: reachable whenever the server runs. */
+static bool healthy(struct cs_store_impl *s)
+{
+	(void)s;
 	return true;
+}
+
+/* One server per database file: nobody else changes the config. */
+static int watch(struct cs_store_impl *s, void (*fn)(uint64_t, void *),
+	void *ctx)
+{
+	(void)s;
+	(void)fn;
+	(void)ctx;
+	return CANARY_OK;
+}
+
+/* One server per database file: the lease is always its own. */
+static int lease(struct cs_store_impl *s, cs_lease *l)
+{
+	(void)s;
+	l->token = 1;
+	return CANARY_OK;
 }
 
 const cs_store_backend cs_store_sqlite = {
@@ -30,4 +56,9 @@ const cs_store_backend cs_store_sqlite = {
 	.rollout_get = cs_sqlite_rollout_get,
 	.rollouts_each = cs_sqlite_rollouts_each,
 	.prune = cs_sqlite_prune,
+	.healthy = healthy,
+	.watch = watch,
+	.lease = lease,
+	.dump = cs_sqlite_dump,
+	.load = cs_sqlite_load,
 };

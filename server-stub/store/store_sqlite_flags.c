@@ -108,7 +108,7 @@ int cs_sqlite_flag_get(struct cs_store_impl *s, const char *key,
 	return rc;
 }
 
-static int write_flag(struct cs_store_impl *s, const canary__flag *f)
+int cs_sqlite_write_flag(struct cs_store_impl *s, const canary__flag *f)
 {
 	sqlite3_stmt *st = s->w.st[S_FLAG_UPSERT];
 	char *body = NULL;
@@ -162,7 +162,7 @@ int cs_sqlite_flag_put(struct cs_store_impl *s, const canary__flag *f,
 	else if (exists == CANARY_OK && mode == CS_PUT_CREATE)
 		rc = CS_EEXISTS;
 	if (rc == CANARY_OK)
-		rc = write_flag(s, f);
+		rc = cs_sqlite_write_flag(s, f);
 	rc = end_change(s, rc, version);
 	if (rc == CANARY_OK && created)
 		*created = exists == CS_ENOTFOUND;
@@ -181,7 +181,7 @@ int cs_sqlite_modify_in(struct cs_store_impl *s, const char *key,
 	if (rc == CANARY_OK)
 		rc = fn(&cur, &next, ctx);
 	if (rc == CANARY_OK)
-		rc = write_flag(s, &next);
+		rc = cs_sqlite_write_flag(s, &next);
 	canary__flag_clear(a, &cur);
 	canary__flag_clear(a, &next);
 	return rc;

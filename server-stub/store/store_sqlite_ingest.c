@@ -70,13 +70,21 @@ static int upsert_total(cs_sqlite_conn *c, const cs_window *w)
 	return cs_sqlite_done(st);
 }
 
-static int ingest_window(cs_sqlite_conn *c, const cs_window *w,
+int cs_sqlite_count_window(cs_sqlite_conn *c, const cs_window *w,
 	uint64_t window)
 {
 	int rc = upsert_window(c, w, window);
 
 	if (rc == CANARY_OK)
 		rc = upsert_metrics(c, w, window);
+	return rc;
+}
+
+static int ingest_window(cs_sqlite_conn *c, const cs_window *w,
+	uint64_t window)
+{
+	int rc = cs_sqlite_count_window(c, w, window);
+
 	if (rc == CANARY_OK)
 		rc = upsert_total(c, w);
 	return rc;
@@ -244,22 +252,41 @@ int cs_sqlite_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx)
 		CANARY_ESTORAGE);
 }
 
+/* Delete what statement `which` finds before `before` (0: nothing); add
+ * the count to *n. */
+static int prune_one(struct cs_store_impl *s, int which, uint64_t before,
+	uint64_t *n)
+{
+	sqlite3_stmt *st = s->w.st[which];
+	int rc;
+
+	if (!before)
+		return CANARY_OK;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
+	rc = cs_sqlite_done(st);
+	if (rc == CANARY_OK)
+		*n += (uint64_t)sqlite3_changes(s->w.db);
+	return rc;
+}
+
 int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	uint64_t *removed)
 {
-	sqlite3_stmt *st = s->w.st[S_PRUNE_BATCHES];
-	uint64_t n = 0;
+	uint64_t n = 0, metrics = 0;
 	int rc;
 
-	if (!r->batches_before_ms)
+	if (!r->batches_before_ms && !r->windows_before_ms)
 		return CANARY_OK;
 	rc = cs_sqlite_write_begin(s);
 	if (rc != CANARY_OK)
 		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)r->batches_before_ms);
-	rc = cs_sqlite_done(st);
+	rc = prune_one(s, S_PRUNE_BATCHES, r->batches_before_ms, &n);
 	if (rc == CANARY_OK)
-		n = (uint64_t)sqlite3_changes(s->w.db);
+		rc = prune_one(s, S_PRUNE_WINDOWS, r->windows_before_ms, &n);
+	/* A window's metrics go with it; they are not counted apart. */
+	if (rc == CANARY_OK)
+		rc = prune_one(s, S_PRUNE_METRICS, r->windows_before_ms,
+			&metrics);
 	rc = cs_sqlite_write_end(s, rc);
 	if (rc == CANARY_OK && removed)
 		*removed = n;

@@ -12,8 +12,7 @@
 
 #include "store/records.h"
 
-/* One row of ROLLOUT_COLS into `out`; CANARY_ESTORAGE if it is corrupt. */
-static int read_row(sqlite3_stmt *st, void *out)
+int cs_sqlite_rollout_row(sqlite3_stmt *st, void *out)
 {
 	cs_rollout_row row;
 
@@ -31,14 +30,9 @@ static int read_row(sqlite3_stmt *st, void *out)
 	return cs_record_rollout_read(&row, out);
 }
 
-static int insert_row(cs_sqlite_conn *c, cs_rollout *r)
+void cs_sqlite_bind_rollout(sqlite3_stmt *st, const cs_rollout *r,
+	const char *spec)
 {
-	sqlite3_stmt *st = c->st[S_ROLLOUT_INSERT];
-	char *spec = NULL;
-	int rc = cs_record_spec_write(&r->spec, &spec);
-
-	if (rc != CANARY_OK)
-		return rc;
 	sqlite3_bind_text(st, 1, r->flag, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, cj_status_name(r->status), -1, SQLITE_STATIC);
@@ -47,6 +41,17 @@ static int insert_row(cs_sqlite_conn *c, cs_rollout *r)
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)r->step_version);
 	sqlite3_bind_text(st, 7, r->reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, r->created_ms);
+}
+
+static int insert_row(cs_sqlite_conn *c, cs_rollout *r)
+{
+	sqlite3_stmt *st = c->st[S_ROLLOUT_INSERT];
+	char *spec = NULL;
+	int rc = cs_record_spec_write(&r->spec, &spec);
+
+	if (rc != CANARY_OK)
+		return rc;
+	cs_sqlite_bind_rollout(st, r, spec);
 	switch (sqlite3_step(st)) {
 	case SQLITE_DONE:
 		r->id = sqlite3_last_insert_rowid(c->db);
@@ -159,7 +164,7 @@ int cs_sqlite_rollout_write(struct cs_store_impl *s,
 static int latest(cs_sqlite_conn *c, const char *flag, cs_rollout *out)
 {
 	return cs_sqlite_lookup(c->st[S_ROLLOUT_LATEST], flag, CS_ENOROLLOUT,
-		read_row, out);
+		cs_sqlite_rollout_row, out);
 }
 
 static int count_decisions(cs_sqlite_conn *c, int64_t rollout_id,
@@ -216,7 +221,7 @@ static int each(sqlite3_stmt *st, cs_rollout_fn fn, void *ctx)
 
 	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		/* A corrupt row is skipped, not fatal to the others. */
-		if (read_row(st, r) == CANARY_OK)
+		if (cs_sqlite_rollout_row(st, r) == CANARY_OK)
 			rc = fn(r, ctx);
 	}
 	cs_sqlite_reset(st);

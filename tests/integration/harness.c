@@ -3,8 +3,10 @@
  */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "pg_testdb.h"
 
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -148,13 +150,27 @@ static int launch(srv *s, const char *const *extra)
 	return 0;
 }
 
+int srv_start_on(srv *s, const char *db, const char *const *extra)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "/tmp/canary-it-XXXXXX");
+	if (!mkdtemp(s->dir))
+		return -1;
+	snprintf(s->db, sizeof(s->db), "%s", db);
+	return launch(s, extra);
+}
+
 int srv_start(srv *s, const char *const *extra)
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->dir, sizeof(s->dir), "/tmp/canary-it-XXXXXX");
 	if (!mkdtemp(s->dir))
 		return -1;
-	snprintf(s->db, sizeof(s->db), "%s/canary.db", s->dir);
+	if (pgt_wanted() && pgt_create(NULL, s->db, sizeof(s->db)) != 0)
+		return -1;
+	if (!pgt_wanted())
+		snprintf(s->db, sizeof(s->db), "%s/canary.db", s->dir);
+	s->owns_db = true;
 	return launch(s, extra);
 }
 
@@ -217,6 +233,9 @@ void srv_cleanup(srv *s)
 		if (system(cmd) != 0)
 			fprintf(stderr, "cannot remove %s\n", s->dir);
 	}
+	if (s->owns_db && strstr(s->db, "://"))
+		pgt_drop(s->db);
+	s->owns_db = false;
 	s->dir[0] = '\0';
 }
 
@@ -335,6 +354,23 @@ void resp_free(resp *r)
 	r->body = NULL;
 }
 
+cJSON *http_json(const srv *s, const char *method, const char *path,
+	const char *body, long *status)
+{
+	const char *auth = strncmp(path, "/v1/admin", 9) == 0 ? ADMIN_TOKEN :
+		SDK_KEY;
+	cJSON *doc = NULL;
+	resp r;
+
+	*status = 0;
+	if (http(s, method, path, auth, body, NULL, &r) != 0)
+		return NULL;
+	*status = r.status;
+	doc = cJSON_Parse(r.body);
+	resp_free(&r);
+	return doc;
+}
+
 long http_status(const srv *s, const char *method, const char *path,
 	const char *auth, const char *body)
 {
@@ -424,6 +460,21 @@ int raw_connect_from(const srv *s, const char *from)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		close(fd);
 		return -1;
+	}
+	return fd;
+}
+
+int srv_stream_open(const srv *s)
+{
+	static const char req[] = "GET /v1/stream HTTP/1.1\r\n"
+		"Host: 127.0.0.1\r\nAuthorization: Bearer " SDK_KEY "\r\n"
+		"Accept: text/event-stream\r\n\r\n";
+	int fd = raw_connect(s);
+
+	if (fd >= 0 && write(fd, req, sizeof(req) - 1) !=
+	    (ssize_t)(sizeof(req) - 1)) {
+		close(fd);
+		fd = -1;
 	}
 	return fd;
 }

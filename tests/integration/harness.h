@@ -20,7 +20,8 @@ typedef struct srv {
 	pid_t pid;
 	int port;
 	char dir[256];     /* temp dir: canary.db, port, server.log */
-	char db[300];
+	char db[300];      /* --db: the SQLite file, or the PostgreSQL URL */
+	bool owns_db;      /* a database of its own, dropped by srv_cleanup */
 	char base[64];     /* "http://127.0.0.1:PORT" */
 } srv;
 
@@ -33,9 +34,15 @@ int it_teardown(void **state);
 /* Read the server's log (stdout + stderr) into buf; returns its length. */
 size_t srv_read_log(const srv *s, char *buf, size_t cap);
 
-/* Create a temp dir and start a server on it. `extra` is a NULL-terminated
- * list of extra arguments (may be NULL). Returns 0, or -1 (see log). */
+/* Create a temp dir and start a server on it, with a database of its own:
+ * a SQLite file in the dir, or (when the test runs as its _pg variant) a
+ * fresh PostgreSQL database. `extra` is a NULL-terminated list of extra
+ * arguments (may be NULL). Returns 0, or -1 (see log). */
 int srv_start(srv *s, const char *const *extra);
+
+/* The same on database `db` (another server's `db`: several servers on
+ * one database), which srv_cleanup leaves alone. */
+int srv_start_on(srv *s, const char *db, const char *const *extra);
 
 /* Start again on the same directory/database. */
 int srv_restart(srv *s, const char *const *extra);
@@ -66,6 +73,11 @@ int http(const srv *s, const char *method, const char *path, const char *auth,
 	const char *body, const char *const *headers, resp *out);
 void resp_free(resp *r);
 
+/* The body parsed as JSON (NULL if it is not), the status in *status;
+ * the admin token for /v1/admin paths, the SDK key for the others. */
+struct cJSON *http_json(const srv *s, const char *method, const char *path,
+	const char *body, long *status);
+
 /* Convenience: the status only (body discarded). */
 long http_status(const srv *s, const char *method, const char *path,
 	const char *auth, const char *body);
@@ -84,6 +96,10 @@ int raw_connect(const srv *s);
 /* The same from source address `from` (e.g. "127.0.0.2", another client
  * as far as the server can tell; NULL: any). */
 int raw_connect_from(const srv *s, const char *from);
+
+/* A raw socket on which GET /v1/stream was sent (with the SDK key), or
+ * -1. */
+int srv_stream_open(const srv *s);
 
 /* Read from fd into buf until `needle` appears or 10 s pass. Returns
  * bytes held (buf NUL-terminated), and whether the needle was seen. */

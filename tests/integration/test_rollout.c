@@ -30,29 +30,12 @@
 	"\"interval\":\"100ms\",\"gates\":{\"min_exposures\":200," \
 	"\"min_latency\":100}"
 
-static cJSON *call(const srv *s, const char *method, const char *path,
-	const char *body, long *status)
-{
-	const char *auth = strncmp(path, "/v1/admin", 9) == 0 ? ADMIN_TOKEN :
-		SDK_KEY;
-	cJSON *doc = NULL;
-	resp r;
-
-	*status = 0;
-	if (http(s, method, path, auth, body, NULL, &r) != 0)
-		return NULL;
-	*status = r.status;
-	doc = cJSON_Parse(r.body);
-	resp_free(&r);
-	return doc;
-}
-
 static long status_of(const srv *s, const char *method, const char *path,
 	const char *body)
 {
 	long st;
 
-	cJSON_Delete(call(s, method, path, body, &st));
+	cJSON_Delete(http_json(s, method, path, body, &st));
 	return st;
 }
 
@@ -60,7 +43,7 @@ static long status_of(const srv *s, const char *method, const char *path,
 static void expect_400(const char *path, const char *body, const char *field)
 {
 	long st;
-	cJSON *doc = call(&it_server, "POST", path, body, &st);
+	cJSON *doc = http_json(&it_server, "POST", path, body, &st);
 	const cJSON *f = cJSON_GetObjectItem(doc, "field");
 
 	assert_int_equal(st, 400);
@@ -92,7 +75,7 @@ static cJSON *flag_get(const srv *s, const char *key)
 	cJSON *doc;
 
 	snprintf(path, sizeof(path), "/v1/admin/flags/%s", key);
-	doc = call(s, "GET", path, NULL, &st);
+	doc = http_json(s, "GET", path, NULL, &st);
 	assert_int_equal(st, 200);
 	return doc;
 }
@@ -110,7 +93,7 @@ static double flag_num(const srv *s, const char *key, const char *field)
 static double config_version(const srv *s)
 {
 	long st;
-	cJSON *doc = call(s, "GET", "/v1/flags", NULL, &st);
+	cJSON *doc = http_json(s, "GET", "/v1/flags", NULL, &st);
 	double v;
 
 	assert_int_equal(st, 200);
@@ -124,7 +107,7 @@ static cJSON *rollout(const srv *s, const char *flag, long *st)
 	char path[256];
 
 	snprintf(path, sizeof(path), "/v1/admin/rollouts/%s", flag);
-	return call(s, "GET", path, NULL, st);
+	return http_json(s, "GET", path, NULL, st);
 }
 
 static const char *state_of(const cJSON *doc)
@@ -549,7 +532,7 @@ static void test_bad_requests(void **state)
 		"to");
 	expect_400("/v1/admin/rollouts/strict/pause", "{\"now\":1}", "");
 	/* The history can be cut to its last N; durations in minutes. */
-	doc = call(&it_server, "GET", "/v1/admin/rollouts/strict?last=1",
+	doc = http_json(&it_server, "GET", "/v1/admin/rollouts/strict?last=1",
 		NULL, &st);
 	assert_int_equal(st, 200);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
@@ -563,7 +546,7 @@ static void test_bad_requests(void **state)
 		"/v1/admin/rollouts/strict?last=0", NULL), 400);
 	assert_int_equal(op(&it_server, "strict", "rollback", NULL), 200);
 	start(&it_server, "strict", "\"min_soak\":\"5m\",\"max_step\":\"2h\"");
-	doc = call(&it_server, "GET", "/v1/admin/rollouts/strict", NULL, &st);
+	doc = http_json(&it_server, "GET", "/v1/admin/rollouts/strict", NULL, &st);
 	assert_string_equal(dstr(cJSON_GetObjectItem(doc, "spec"), "min_soak"),
 		"300000ms");
 	assert_string_equal(dstr(cJSON_GetObjectItem(doc, "spec"), "max_step"),
@@ -572,7 +555,7 @@ static void test_bad_requests(void **state)
 	assert_int_equal(status_of(&it_server, "DELETE",
 		"/v1/admin/rollouts/strict", NULL), 405);
 	/* Admin only. */
-	cJSON_Delete(call(&it_server, "GET", "/v1/admin/rollouts", NULL, &st));
+	cJSON_Delete(http_json(&it_server, "GET", "/v1/admin/rollouts", NULL, &st));
 	assert_int_equal(st, 200);
 	assert_int_equal(http_status(&it_server, "GET", "/v1/admin/rollouts",
 		SDK_KEY, NULL), 401);

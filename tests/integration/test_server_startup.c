@@ -1,6 +1,7 @@
 /*
  * test_server_startup.c - the server refuses to start without secrets
- * (unless --insecure-dev, loudly), rejects bad flags, migrates the schema.
+ * (unless --insecure-dev, loudly), rejects bad flags, migrates the schema,
+ * and never logs the password of a database URL.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "harness.h"
+#include "pg_testdb.h"
 
 /* Run the server to completion with `env` (keys) and `args`; the server
  * must exit by itself (it is refusing to start). */
@@ -78,6 +82,9 @@ static void test_insecure_dev(void **state)
 
 static void test_schema_and_listen_line(void **state)
 {
+	/* Each backend numbers its own migrations. */
+	const char *schema = pgt_wanted() ? "\"schema_version\":3" :
+		"\"schema_version\":2";
 	char text[4096], want[64];
 	resp r;
 	srv s;
@@ -85,12 +92,14 @@ static void test_schema_and_listen_line(void **state)
 	(void)state;
 	assert_int_equal(srv_start(&s, NULL), 0);
 	assert_int_equal(http(&s, "GET", "/healthz", NULL, NULL, NULL, &r), 0);
-	assert_non_null(strstr(r.body, "\"schema_version\":2"));
+	assert_non_null(strstr(r.body, schema));
+	assert_non_null(strstr(r.body, pgt_wanted() ?
+		"\"backend\":\"postgresql\"" : "\"backend\":\"sqlite\""));
 	resp_free(&r);
 	/* Restart on the migrated database: no migration runs twice. */
 	assert_int_equal(srv_restart(&s, NULL), 0);
 	assert_int_equal(http(&s, "GET", "/healthz", NULL, NULL, NULL, &r), 0);
-	assert_non_null(strstr(r.body, "\"schema_version\":2"));
+	assert_non_null(strstr(r.body, schema));
 	resp_free(&r);
 	assert_int_equal(srv_stop(&s), 0);
 	assert_true(srv_read_log(&s, text, sizeof(text)) > 0);
@@ -102,12 +111,48 @@ static void test_schema_and_listen_line(void **state)
 	srv_cleanup(&s);
 }
 
+/* A database URL's password stays out of every message, even when the
+ * database cannot be opened. */
+static void test_url_password_not_logged(void **state)
+{
+	char db[512], out[4096];
+	const char *env[] = { "CANARY_SDK_KEYS=sdk-key-for-tests-0001",
+		"CANARY_ADMIN_TOKEN=admin-token-for-tests-0123456789", NULL };
+	const char *argv[] = { CANARY_SERVER_BIN, "--listen", "127.0.0.1:0",
+		"--db", db, NULL };
+	const char *dir = getenv("CANARY_TEST_PG_DIR");
+	int fds[2], saved, rc;
+	size_t n;
+
+	(void)state;
+	if (!pgt_wanted())
+		skip();
+	snprintf(db, sizeof(db), "postgresql://postgres:hunter2-secret@/"
+		"no_such_db?host=%s", dir ? dir : "/tmp");
+	/* The server's stderr into a pipe of ours, with its stdout. */
+	assert_int_equal(pipe(fds), 0);
+	saved = dup(2);
+	dup2(fds[1], 2);
+	rc = run_capture(argv, env, out, sizeof(out));
+	dup2(saved, 2);
+	close(saved);
+	close(fds[1]);
+	n = strlen(out);
+	n += (size_t)read(fds[0], out + n, sizeof(out) - 1 - n);
+	out[n] = '\0';
+	close(fds[0]);
+	assert_int_not_equal(rc, 0);
+	assert_non_null(strstr(out, "postgresql:///no_such_db"));
+	assert_null(strstr(out, "hunter2"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refuses_without_secrets),
 		cmocka_unit_test(test_insecure_dev),
 		cmocka_unit_test(test_schema_and_listen_line),
+		cmocka_unit_test(test_url_password_not_logged),
 	};
 	int rc;
 

@@ -1,9 +1,11 @@
 /*
- * test_storage.c - the storage interface (store/storage.h) against the
- * SQLite backend: schema migration and refusal of a newer schema, flags
- * with their version bumps and the change hook, ingest idempotent by
- * batch id, stats and totals, the series of windows, rollout changes
- * guarded by revision with their decisions, retention.
+ * test_storage.c - the storage interface (store/storage.h) against each
+ * backend (SQLite; PostgreSQL as test_storage_pg): schema migration and
+ * refusal of a newer schema, flags with their version bumps and the change
+ * hook, ingest idempotent by batch id, stats and totals, the series of
+ * windows, rollout changes guarded by revision with their decisions, the
+ * controller lease and its fencing, retention, and closed windows merged
+ * from their parts.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -13,10 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
 
 #include "alloc.h"
 #include "store_fixture.h"
@@ -44,21 +46,20 @@ static void test_open_migrates_and_refuses_newer(void **state)
 {
 	cs_store_options o;
 	cs_store *s = fx_open();
-	sqlite3 *db = NULL;
+	fx_raw *raw;
 	char err[256] = "";
 
 	(void)state;
-	assert_int_equal(cs_store_schema_version(s), 2);
+	assert_int_equal(cs_store_schema_version(s), fx_schema_version());
 	cs_store_close(s);
 	/* Reopening an up-to-date database changes nothing. */
 	s = fx_open();
-	assert_int_equal(cs_store_schema_version(s), 2);
+	assert_int_equal(cs_store_schema_version(s), fx_schema_version());
 	cs_store_close(s);
 
-	assert_int_equal(sqlite3_open(fx_db_path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version(version)"
-		" VALUES(99)", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	raw = fx_raw_open();
+	fx_sql(raw, "INSERT INTO schema_version(version) VALUES(99)");
+	fx_raw_close(raw);
 	memset(&o, 0, sizeof(o));
 	o.location = fx_db_path;
 	s = NULL;
@@ -222,7 +223,74 @@ static void test_ingest_stats_totals_prune(void **state)
 	assert_int_equal(cs_store_prune(s, &r, &removed), CANARY_OK);
 	assert_int_equal(removed, 3);
 	ingest(s, 1, "canary", 2, 10, false);
+
+	/* Forgotten windows leave the stats; the lifetime totals stay. */
+	memset(&r, 0, sizeof(r));
+	r.windows_before_ms = 1764000000000ull + 1;
+	assert_int_equal(cs_store_prune(s, &r, &removed), CANARY_OK);
+	assert_true(removed >= 2);
+	assert_int_equal(cs_store_stats(s, "f", NULL, arms), CANARY_OK);
+	assert_int_equal(arms[CS_ARM_CANARY].exposures, 0);
+	assert_int_equal(arms[CS_ARM_STABLE].windows, 0);
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(cs_store_totals(s, add_total, &t), CANARY_OK);
+	assert_int_equal(t.exposures, 55);
 	free(arms);
+	cs_store_close(s);
+}
+
+/* Closed windows kept in parts (PostgreSQL: one per group of SDK
+ * instances) merge into one row each, every sum unchanged. */
+static void test_settled_windows_merge(void **state)
+{
+	cs_store *s = fx_open();
+	cs_arm_stats *before = calloc(CS_ARMS, sizeof(*before));
+	cs_arm_stats *after = calloc(CS_ARMS, sizeof(*after));
+	char instance[16];
+	cs_retention r;
+	unsigned int i;
+	int arm;
+
+	(void)state;
+	assert_non_null(before);
+	assert_non_null(after);
+	for (i = 0; i < 40; i++) {
+		cs_batch b;
+		bool dup = true;
+
+		snprintf(instance, sizeof(instance), "i-%u", i);
+		fx_batch_from(i + 1, instance, "f", i % 2 ? "canary" : "stable",
+			2, 10 + i, i % 3, &b);
+		/* Two windows: [0, 10 s) and [10 s, 20 s). */
+		assert_int_equal(cs_store_ingest(s, &b, 1764000000000ull +
+			(i % 4 < 2 ? 0 : 10000), 10000, &dup), CANARY_OK);
+		cs_batch_clear(&b);
+	}
+	assert_int_equal(cs_store_stats(s, "f", NULL, before), CANARY_OK);
+	memset(&r, 0, sizeof(r));
+	r.windows_settled_ms = 1764000000000ull + 20000;
+	assert_int_equal(cs_store_prune(s, &r, NULL), CANARY_OK);
+	assert_int_equal(cs_store_stats(s, "f", NULL, after), CANARY_OK);
+	for (arm = 0; arm < CS_ARMS; arm++) {
+		assert_int_equal(after[arm].exposures, before[arm].exposures);
+		assert_int_equal(after[arm].errors, before[arm].errors);
+		assert_int_equal(after[arm].windows, before[arm].windows);
+		assert_int_equal(canary__hist_count(&after[arm].latency),
+			canary__hist_count(&before[arm].latency));
+		assert_true(canary__hist_quantile(&after[arm].latency, 0.5) ==
+			canary__hist_quantile(&before[arm].latency, 0.5));
+	}
+	if (fx_is_pg()) {
+		/* One row per window and arm left, none in parts. */
+		fx_raw *raw = fx_raw_open();
+
+		fx_sql(raw, "DO $$ BEGIN IF (SELECT count(*) FROM windows) <> 4"
+			" OR EXISTS (SELECT 1 FROM windows WHERE shard <> 0) THEN"
+			" RAISE EXCEPTION 'windows left in parts'; END IF; END $$");
+		fx_raw_close(raw);
+	}
+	free(before);
+	free(after);
 	cs_store_close(s);
 }
 
@@ -232,17 +300,6 @@ static int set_bp(const canary__flag *cur, canary__flag *next, void *arg)
 {
 	fx_flag(cur->key, *(const uint32_t *)arg, next);
 	return CANARY_OK;
-}
-
-static void new_rollout(cs_rollout *r, const char *flag)
-{
-	memset(r, 0, sizeof(*r));
-	snprintf(r->flag, sizeof(r->flag), "%s", flag);
-	cs_rollout_spec_default(&r->spec);
-	r->status = CJ_RUNNING;
-	r->step_start_ms = 1000;
-	r->created_ms = 1000;
-	snprintf(r->reason, sizeof(r->reason), "started");
 }
 
 /* The decisions of the flag's latest rollout, as one JSON array. */
@@ -295,7 +352,7 @@ static void test_rollout_changes(void **state)
 
 	(void)state;
 	fx_create(s, "f");
-	new_rollout(&r, "f");
+	fx_rollout(&r, "f");
 	memset(&ch, 0, sizeof(ch));
 	ch.rollout = &r;
 	ch.insert = true;
@@ -310,7 +367,7 @@ static void test_rollout_changes(void **state)
 	assert_int_equal(r.step_version, 3);
 
 	/* One active rollout per flag. */
-	new_rollout(&again, "f");
+	fx_rollout(&again, "f");
 	ch.rollout = &again;
 	assert_int_equal(cs_store_rollout_write(s, &ch, NULL), CS_ECONFLICT);
 
@@ -483,6 +540,70 @@ static void test_series(void **state)
 	cs_store_close(s);
 }
 
+/* ---- the controller lease ------------------------------------------- */
+
+/* A controller's decision under `lease`: pause the rollout read as `r`. */
+static int decide(cs_store *s, const cs_rollout *r, const cs_lease *lease)
+{
+	cs_rollout next = *r;
+	cs_rollout_change ch;
+
+	memset(&ch, 0, sizeof(ch));
+	next.status = CJ_PAUSED;
+	ch.rollout = &next;
+	ch.now_ms = 5000;
+	ch.decision = "{\"action\": \"pause\"}";
+	ch.lease = lease;
+	return cs_store_rollout_write(s, &ch, NULL);
+}
+
+static void test_lease_and_fencing(void **state)
+{
+	cs_store *s = fx_open();
+	cs_lease a = { "controller", "server-a", 400, 0 };
+	cs_lease b = { "controller", "server-b", 400, 0 };
+	cs_rollout r, read;
+	uint64_t total = 0;
+	int64_t first;
+
+	(void)state;
+	fx_create(s, "f");
+	fx_rollout(&r, "f");
+	assert_int_equal(fx_start(s, &r, NULL, NULL), CANARY_OK);
+	assert_int_equal(cs_store_lease(s, &a), CANARY_OK);
+	assert_true(a.token > 0);
+	if (!fx_is_pg()) {
+		/* One server per SQLite file: the lease is always its own. */
+		assert_int_equal(cs_store_lease(s, &b), CANARY_OK);
+		assert_int_equal(decide(s, &r, &a), CANARY_OK);
+		cs_store_close(s);
+		return;
+	}
+	/* Held: nobody else gets it; renewing keeps the token. */
+	first = a.token;
+	assert_int_equal(cs_store_lease(s, &b), CS_ELEASE);
+	assert_int_equal(cs_store_lease(s, &a), CANARY_OK);
+	assert_int_equal(a.token, first);
+	/* Run out: another takes it with a larger token... */
+	fx_sleep_ms(600);
+	assert_int_equal(cs_store_lease(s, &b), CANARY_OK);
+	assert_true(b.token > first);
+	assert_int_equal(cs_store_lease(s, &a), CS_ELEASE);
+	a.token = first;
+	/* ...and the old holder's decision cannot commit, nor change
+	 * anything; the new holder's can. */
+	assert_int_equal(decide(s, &r, &a), CS_ELEASE);
+	assert_int_equal(cs_store_rollout_get(s, "f", &read, NULL), CANARY_OK);
+	assert_int_equal(read.rev, 1);
+	assert_int_equal(read.status, CJ_RUNNING);
+	cJSON_Delete(history(s, "f", 0, &total));
+	assert_int_equal(total, 1);
+	assert_int_equal(decide(s, &r, &b), CANARY_OK);
+	assert_int_equal(cs_store_rollout_get(s, "f", &read, NULL), CANARY_OK);
+	assert_int_equal(read.status, CJ_PAUSED);
+	cs_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,10 +614,14 @@ int main(void)
 			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_stats_totals_prune,
 			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_settled_windows_merge,
+			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rollout_changes, fx_setup,
 			fx_teardown),
 		cmocka_unit_test_setup_teardown(test_series, fx_setup,
 			fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lease_and_fencing,
+			fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

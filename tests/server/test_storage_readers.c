@@ -1,7 +1,7 @@
 /*
  * test_storage_readers.c - reads (config, flags, stats, totals, rollouts)
  * never queue behind a write: they run while another connection holds
- * SQLite's write lock, and while a write of the store itself is in the
+ * the write lock (each backend; PostgreSQL as test_storage_readers_pg), and while a write of the store itself is in the
  * middle of its transaction; and many threads writing and reading at once
  * (run under ThreadSanitizer, label "concurrency") keep every count and
  * publish the config versions in order.
@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-
-#include <sqlite3.h>
 
 #include "alloc.h"
 #include "store_fixture.h"
@@ -78,31 +76,33 @@ static bool ingested(cs_store *s, unsigned int id, uint64_t exposures)
 	return rc == CANARY_OK && !dup;
 }
 
-/* Another process (here: connection) holds the write lock with an
- * uncommitted change: every read still answers, from the last commit. */
+/* Another process (here: connection) holds the write lock (PostgreSQL:
+ * the rows') with an uncommitted change: every read still answers, from
+ * the last commit. */
 static void test_reads_while_the_write_lock_is_held(void **state)
 {
 	cs_store *s = fx_open();
-	sqlite3 *db = NULL;
+	fx_raw *raw;
 	canary__flag f;
 	uint64_t exposures = 0;
 
 	(void)state;
 	fx_create(s, "f");
 	assert_true(ingested(s, 1, 7));
-	assert_int_equal(sqlite3_open(fx_db_path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE;"
-		"UPDATE totals SET exposures = 1000;"
-		"INSERT INTO flags(key, body, updated_ms) VALUES('g', '{}', 0)",
-		NULL, NULL, NULL), SQLITE_OK);
+	raw = fx_raw_open();
+	fx_sql(raw, fx_is_pg() ? "BEGIN" : "BEGIN IMMEDIATE");
+	fx_sql(raw, "UPDATE totals SET exposures = 1000");
+	fx_sql(raw, "UPDATE meta SET value = value + 1"
+		" WHERE key = 'config_version'");
+	fx_sql(raw, "INSERT INTO flags(key, body, updated_ms)"
+		" VALUES('g', '{}', 0)");
 
 	assert_int_equal(read_all(s, &exposures), 0);
 	assert_int_equal(exposures, 7);
 	assert_int_equal(cs_store_flag_get(s, "g", &f), CS_ENOTFOUND);
 
-	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
-		SQLITE_OK);
-	sqlite3_close(db);
+	fx_sql(raw, "ROLLBACK");
+	fx_raw_close(raw);
 	cs_store_close(s);
 }
 

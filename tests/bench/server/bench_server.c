@@ -1,12 +1,17 @@
 /*
  * bench_server.c - load canary-server on loopback and print
  *   1. requests/s of GET /v1/flags answered 304 (If-None-Match current),
- *   2. event windows/s ingested by POST /v1/events (durable, 202).
+ *   2. event windows/s ingested by POST /v1/events (durable, 202),
+ *   3. with --replicas 2 or more: how long a change made through the
+ *      first replica takes to reach streams open on the others.
  *
  * Clients are threads with one keep-alive connection each, sending one
- * request at a time (no pipelining). The server is the real binary,
- * started here on 127.0.0.1:0 with a temporary database and stopped at the
- * end. Nothing is asserted: results go to docs/benchmarks.md.
+ * request at a time (no pipelining), spread over the replicas; each
+ * client reports as its own SDK instance. The servers are the real
+ * binary, started here on 127.0.0.1:0 with a temporary SQLite database (or
+ * all on the empty database given with --db, e.g. a PostgreSQL URL) and
+ * stopped at the end. Nothing is asserted: results go to
+ * docs/benchmarks.md.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,6 +20,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +32,12 @@
 #define SDK "bench-sdk-key-000001"
 #define ADMIN "bench-admin-token-0123456789"
 
-static int port;
+#define MAX_REPLICAS 8
+
+static int ports[MAX_REPLICAS];
+static pid_t pids[MAX_REPLICAS];
+static int replicas = 1;
+static const char *db_location;   /* --db; NULL: a SQLite file of our own */
 static char etag[128];
 static int seconds = 5, clients = 4, server_threads = 2, per_batch = 500;
 static atomic_bool stop;
@@ -41,14 +52,14 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int connect_server(void)
+static int connect_server(int replica)
 {
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
+	sa.sin_port = htons((uint16_t)ports[replica % replicas]);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		if (fd >= 0)
@@ -124,10 +135,9 @@ static int request(int fd, const char *req, size_t n, char *hdr, size_t hcap)
 static void *flags_client(void *arg)
 {
 	char req[512];
-	int fd = connect_server();
+	int fd = connect_server((int)(intptr_t)arg);
 	size_t n;
 
-	(void)arg;
 	n = (size_t)snprintf(req, sizeof(req), "GET /v1/flags HTTP/1.1\r\n"
 		"Host: 127.0.0.1\r\nAuthorization: Bearer " SDK "\r\n"
 		"If-None-Match: %s\r\n\r\n", etag);
@@ -143,8 +153,9 @@ static void *flags_client(void *arg)
 	return NULL;
 }
 
-/* A batch of per_batch windows over 10 flags, each with 8 latency bins. */
-static char *make_batch(size_t *len)
+/* A batch of per_batch windows over 10 flags, each with 8 latency bins,
+ * from SDK instance `client`. */
+static char *make_batch(int client, size_t *len)
 {
 	size_t cap = (size_t)per_batch * 400 + 512, n;
 	char *b = malloc(cap);
@@ -154,9 +165,9 @@ static char *make_batch(size_t *len)
 	if (!b)
 		return NULL;
 	n = (size_t)snprintf(b, cap, "{\"batch_id\":\"%016llx%016llx\","
-		"\"instance_id\":\"bench\",\"sdk_version\":\"0.1.0\","
+		"\"instance_id\":\"bench-%d\",\"sdk_version\":\"0.1.0\","
 		"\"sent_at_ms\":1764000000000,\"windows\":[",
-		0xbe7cull, id);
+		0xbe7cull, id, client);
 	for (i = 0; i < per_batch; i++)
 		n += (size_t)snprintf(b + n, cap - n, "%s{\"flag\":\"flag-%d\","
 			"\"arm\":\"%s\",\"config_version\":%d,\"start_ms\":"
@@ -172,12 +183,11 @@ static char *make_batch(size_t *len)
 
 static void *events_client(void *arg)
 {
-	int fd = connect_server();
+	int client = (int)(intptr_t)arg, fd = connect_server(client);
 
-	(void)arg;
 	while (fd >= 0 && !atomic_load(&stop)) {
 		size_t blen = 0, hlen;
-		char *body = make_batch(&blen), head[256], *req;
+		char *body = make_batch(client, &blen), head[256], *req;
 
 		if (!body)
 			break;
@@ -218,7 +228,7 @@ static double run_phase(void *(*fn)(void *))
 	atomic_store(&done_windows, 0);
 	t0 = now_s();
 	for (i = 0; i < clients; i++)
-		pthread_create(&t[i], NULL, fn, NULL);
+		pthread_create(&t[i], NULL, fn, (void *)(intptr_t)i);
 	sleep((unsigned int)seconds);
 	atomic_store(&stop, true);
 	for (i = 0; i < clients; i++)
@@ -226,41 +236,81 @@ static double run_phase(void *(*fn)(void *))
 	return now_s() - t0;
 }
 
-static pid_t start_server(const char *dir)
+/* Start replica `r` on the database; false if it did not come up. */
+static bool start_server(const char *dir, int r)
 {
 	char db[300], pf[300], threads[16];
-	pid_t pid;
 	int i;
 
 	snprintf(db, sizeof(db), "%s/bench.db", dir);
-	snprintf(pf, sizeof(pf), "%s/port", dir);
+	snprintf(pf, sizeof(pf), "%s/port-%d", dir, r);
 	snprintf(threads, sizeof(threads), "%d", server_threads);
-	pid = fork();
-	if (pid == 0) {
+	pids[r] = fork();
+	if (pids[r] == 0) {
 		setenv("CANARY_SDK_KEYS", SDK, 1);
 		setenv("CANARY_ADMIN_TOKEN", ADMIN, 1);
 		execl(CANARY_SERVER_BIN, CANARY_SERVER_BIN, "--listen",
-			"127.0.0.1:0", "--db", db, "--port-file", pf, "--threads",
-			threads, "--quiet", (char *)NULL);
+			"127.0.0.1:0", "--db", db_location ? db_location : db,
+			"--port-file", pf, "--threads", threads, "--quiet",
+			(char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 1000 && port <= 0; i++) {
+	for (i = 0; i < 1000 && ports[r] <= 0; i++) {
 		FILE *f = fopen(pf, "r");
 
 		if (f) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
+			if (fscanf(f, "%d", &ports[r]) != 1)
+				ports[r] = 0;
 			fclose(f);
 		}
 		usleep(10000);
 	}
-	return pid;
+	return ports[r] > 0;
+}
+
+/* GET /v1/flags from replica `r`: the status, the ETag into `tag` (128
+ * bytes). */
+static int get_flags(int r, char *tag)
+{
+	char req[256], hdr[2048], *e;
+	int fd = connect_server(r), st;
+	size_t n = (size_t)snprintf(req, sizeof(req), "GET /v1/flags HTTP/1.1"
+		"\r\nHost: x\r\nAuthorization: Bearer " SDK "\r\n\r\n");
+
+	if (fd < 0)
+		return -1;
+	hdr[0] = '\0';
+	st = request(fd, req, n, hdr, sizeof(hdr));
+	close(fd);
+	e = strcasestr(hdr, "ETag: ");
+	tag[0] = '\0';
+	if (e)
+		sscanf(e + 6, "%127[^\r\n]", tag);
+	return st;
+}
+
+/* Every replica serves the same config (the ETag of replica 0). */
+static bool replicas_agree(void)
+{
+	char tag[128];
+	int r, tries;
+
+	for (tries = 0; tries < 500; tries++) {
+		for (r = 1; r < replicas; r++)
+			if (get_flags(r, tag) != 200 ||
+			    strcmp(tag, etag) != 0)
+				break;
+		if (r == replicas)
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 static bool setup_flags(void)
 {
-	char req[512], hdr[2048], *e;
-	int fd = connect_server(), i;
+	char req[512];
+	int fd = connect_server(0), i;
 	size_t n;
 
 	for (i = 0; fd >= 0 && i < 10; i++) {
@@ -274,38 +324,148 @@ static bool setup_flags(void)
 		if (request(fd, req, n, NULL, 0) != 201)
 			return false;
 	}
-	n = (size_t)snprintf(req, sizeof(req), "GET /v1/flags HTTP/1.1\r\n"
-		"Host: x\r\nAuthorization: Bearer " SDK "\r\n\r\n");
-	if (fd < 0 || request(fd, req, n, hdr, sizeof(hdr)) != 200)
+	if (fd < 0)
 		return false;
 	close(fd);
-	e = strcasestr(hdr, "ETag: ");
-	if (!e)
-		return false;
-	sscanf(e + 6, "%127[^\r\n]", etag);
-	return true;
+	return get_flags(0, etag) == 200 && etag[0] &&
+		replicas_agree();
+}
+
+/* ---- a change through replica 0, seen on the others' streams -------- */
+
+#define STREAMS_PER_REPLICA 50
+#define CHANGES 20
+
+static int open_stream(int r)
+{
+	static const char req[] = "GET /v1/stream HTTP/1.1\r\nHost: x\r\n"
+		"Authorization: Bearer " SDK "\r\n\r\n";
+	int fd = connect_server(r);
+
+	if (fd >= 0 && !write_all(fd, req, sizeof(req) - 1)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Read `fd` until "id: <version>" has gone by; false on EOF or 10 s. */
+static bool wait_event(int fd, int version)
+{
+	char buf[8192], needle[32];
+	size_t len = 0;
+	double until = now_s() + 10;
+
+	snprintf(needle, sizeof(needle), "id: %d\n", version);
+	while (now_s() < until) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+		if (n <= 0)
+			return false;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, needle))
+			return true;
+		if (len > sizeof(buf) / 2) {
+			/* Keep the tail: the needle may straddle reads. */
+			memmove(buf, buf + len - 64, 64);
+			len = 64;
+		}
+	}
+	return false;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* CHANGES changes through replica 0; for each, the time until the last
+ * of the other replicas' streams has it. Prints median and worst. */
+static void propagation(void)
+{
+	int fds[MAX_REPLICAS * STREAMS_PER_REPLICA], nfd = 0, i, c, r;
+	double ms[CHANGES];
+	int version = 11; /* 10 flags created on version 1 */
+
+	for (r = 1; r < replicas; r++)
+		for (i = 0; i < STREAMS_PER_REPLICA; i++)
+			if ((fds[nfd] = open_stream(r)) >= 0 &&
+			    wait_event(fds[nfd], version))
+				nfd++;
+	for (c = 0; c < CHANGES; c++) {
+		char req[512], body[64];
+		int fd = connect_server(0), bl;
+		size_t n;
+		double t0;
+
+		bl = snprintf(body, sizeof(body), "{\"rollout_bp\":%d}", c + 1);
+		n = (size_t)snprintf(req, sizeof(req), "PATCH /v1/admin/flags/"
+			"flag-0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+			ADMIN "\r\nContent-Length: %d\r\n\r\n%s", bl, body);
+		t0 = now_s();
+		if (fd < 0 || request(fd, req, n, NULL, 0) != 200)
+			atomic_fetch_add(&failures, 1);
+		if (fd >= 0)
+			close(fd);
+		version++;
+		for (i = 0; i < nfd; i++)
+			if (!wait_event(fds[i], version))
+				atomic_fetch_add(&failures, 1);
+		ms[c] = (now_s() - t0) * 1000;
+		usleep(50000);
+	}
+	qsort(ms, CHANGES, sizeof(ms[0]), by_value);
+	printf("change through replica 1 on %d streams of the other %d "
+		"replica(s): median %.1f ms, worst %.1f ms (%d changes)\n", nfd,
+		replicas - 1, ms[CHANGES / 2], ms[CHANGES - 1], CHANGES);
+	for (i = 0; i < nfd; i++)
+		close(fds[i]);
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_server [--seconds N] [--clients N] "
-		"[--server-threads N] [--windows-per-batch N]\n");
+		"[--server-threads N] [--windows-per-batch N]\n"
+		"                    [--db LOCATION --replicas N]\n"
+		"  --db: an empty database all replicas share (e.g. "
+		"postgresql://...);\n  default: a temporary SQLite file (one "
+		"replica)\n");
 	exit(2);
+}
+
+static void stop_servers(void)
+{
+	int r;
+
+	for (r = 0; r < replicas; r++)
+		if (pids[r] > 0) {
+			kill(pids[r], SIGTERM);
+			waitpid(pids[r], NULL, 0);
+		}
 }
 
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/canary-bench-XXXXXX", cmd[128];
 	double el;
-	pid_t pid;
+	bool up = true;
 	int i;
 
 	for (i = 1; i + 1 < argc; i += 2) {
 		int v = atoi(argv[i + 1]);
 
+		if (strcmp(argv[i], "--db") == 0) {
+			db_location = argv[i + 1];
+			continue;
+		}
 		if (v <= 0)
 			usage();
-		if (strcmp(argv[i], "--seconds") == 0)
+		if (strcmp(argv[i], "--replicas") == 0 && v <= MAX_REPLICAS)
+			replicas = v;
+		else if (strcmp(argv[i], "--seconds") == 0)
 			seconds = v;
 		else if (strcmp(argv[i], "--clients") == 0 && v <= 256)
 			clients = v;
@@ -316,17 +476,20 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (i != argc || !mkdtemp(dir))
+	if (i != argc || (replicas > 1 && !db_location) || !mkdtemp(dir))
 		usage();
 	signal(SIGPIPE, SIG_IGN);
-	pid = start_server(dir);
-	if (port <= 0 || !setup_flags()) {
-		fprintf(stderr, "bench_server: server did not start\n");
-		kill(pid, SIGKILL);
+	for (i = 0; up && i < replicas; i++)
+		up = start_server(dir, i);
+	if (!up || !setup_flags()) {
+		fprintf(stderr, "bench_server: a server did not start\n");
+		stop_servers();
 		return 1;
 	}
-	printf("canary-server bench: %d client connections, %d server threads, "
-		"%d s per phase\n", clients, server_threads, seconds);
+	printf("canary-server bench: %d replica(s) on %s, %d client "
+		"connections, %d server threads each, %d s per phase\n",
+		replicas, db_location ? "the given database" : "SQLite", clients,
+		server_threads, seconds);
 	el = run_phase(flags_client);
 	printf("GET /v1/flags 304: %.0f req/s (%llu requests, %llu failures)\n",
 		(double)atomic_load(&done_requests) / el,
@@ -337,8 +500,9 @@ int main(int argc, char **argv)
 		"(%llu failures)\n", (double)atomic_load(&done_windows) / el,
 		(double)atomic_load(&done_requests) / el, per_batch,
 		(unsigned long long)atomic_load(&failures));
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	if (replicas > 1)
+		propagation();
+	stop_servers();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 1;

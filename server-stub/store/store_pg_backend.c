@@ -1,0 +1,40 @@
+/*
+ * store_pg_backend.c - the PostgreSQL backend's table: which function of
+ * store_pg*.c implements each member of storage_backend.h.
+ */
+#include "store/store_pg.h"
+
+#include <string.h>
+
+/* libpq's URL forms. */
+static bool accepts(const char *location)
+{
+	return strncmp(location, "postgresql://", 13) == 0 ||
+		strncmp(location, "postgres://", 11) == 0;
+}
+
+const cs_store_backend cs_store_pg = {
+	.name = "postgresql",
+	.accepts = accepts,
+	.open = cs_pg_open,
+	.close = cs_pg_close,
+	.schema_version = cs_pg_schema_version,
+	.config = cs_pg_config,
+	.flag_get = cs_pg_flag_get,
+	.flag_put = cs_pg_flag_put,
+	.flag_modify = cs_pg_flag_modify,
+	.flag_delete = cs_pg_flag_delete,
+	.ingest = cs_pg_ingest,
+	.stats = cs_pg_stats,
+	.series = cs_pg_series,
+	.totals = cs_pg_totals,
+	.rollout_write = cs_pg_rollout_write,
+	.rollout_get = cs_pg_rollout_get,
+	.rollouts_each = cs_pg_rollouts_each,
+	.prune = cs_pg_prune,
+	.healthy = cs_pg_healthy,
+	.watch = cs_pg_watch_start,
+	.lease = cs_pg_lease,
+	.dump = cs_pg_dump,
+	.load = cs_pg_load,
+};

@@ -1,0 +1,307 @@
+/*
+ * store_pg_flags.c - flags and the config version in PostgreSQL: the
+ * `flags` table (one canonical JSON body per flag, records.h) and the
+ * version in `meta`. A config change locks the version row first, so
+ * changes from every server run one at a time, then bumps it and
+ * announces the new version on CS_PG_CHANNEL at commit.
+ */
+#include "store/store_pg.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "store/records.h"
+#include "tick.h"
+
+int cs_pg_version(cs_pg_conn *c, uint64_t *out)
+{
+	PGresult *r = NULL;
+	int rc = cs_pg_exec(c, P_VERSION_GET, NULL, &r, NULL);
+
+	if (rc == CANARY_OK && PQntuples(r) != 1)
+		rc = CANARY_ESTORAGE;
+	*out = rc == CANARY_OK ? cs_pg_u64(r, 0) : 0;
+	PQclear(r);
+	return rc;
+}
+
+int cs_pg_lock_version(cs_pg_conn *c)
+{
+	return cs_pg_exec(c, P_VERSION_LOCK, NULL, NULL, NULL);
+}
+
+int cs_pg_bump_in(cs_pg_conn *c, uint64_t *version)
+{
+	cs_pg_params p;
+	PGresult *r = NULL;
+	int rc = cs_pg_exec(c, P_VERSION_BUMP, NULL, &r, NULL);
+
+	*version = 0;
+	if (rc == CANARY_OK && PQntuples(r) != 1)
+		rc = CANARY_ESTORAGE;
+	if (rc == CANARY_OK) {
+		*version = cs_pg_u64(r, 0);
+		cs_pg_params_init(&p);
+		cs_pg_text(&p, PQgetvalue(r, 0, 0));
+		rc = cs_pg_exec(c, P_NOTIFY, &p, NULL, NULL);
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* One flag by key into `out` (zeroed), or CS_ENOTFOUND. */
+static int flag_get_on(cs_pg_conn *c, const char *key, canary__flag *out)
+{
+	cs_pg_params p;
+	PGresult *r = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	cs_pg_params_init(&p);
+	cs_pg_text(&p, key);
+	rc = cs_pg_exec(c, P_FLAG_GET, &p, &r, NULL);
+	if (rc == CANARY_OK && PQntuples(r) == 0)
+		rc = CS_ENOTFOUND;
+	else if (rc == CANARY_OK)
+		rc = cs_record_flag_read(PQgetvalue(r, 0, 0),
+			(size_t)PQgetlength(r, 0, 0), out);
+	PQclear(r);
+	return rc;
+}
+
+/* ---- reads ----------------------------------------------------------- */
+
+typedef struct loading {
+	canary__config *c;
+	size_t cap;
+} loading;
+
+static int append_flag(const PGresult *r, void *arg)
+{
+	loading *l = arg;
+	canary__config *c = l->c;
+
+	if (c->count == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		canary__flag *f = realloc(c->flags, ncap * sizeof(*f));
+
+		if (!f)
+			return CANARY_ENOMEM;
+		c->flags = f;
+		l->cap = ncap;
+	}
+	if (cs_record_flag_read(PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0,
+		    0), &c->flags[c->count]) != CANARY_OK)
+		return CANARY_ESTORAGE;
+	c->count++;
+	return CANARY_OK;
+}
+
+static int load_config(cs_pg_conn *c, void *arg)
+{
+	loading *l = arg;
+	const canary__alloc *a = canary__alloc_default();
+	int rc;
+
+	/* A retry starts from nothing. */
+	canary__config_free(a, l->c);
+	l->c = calloc(1, sizeof(*l->c));
+	l->cap = 0;
+	if (!l->c)
+		return CANARY_ENOMEM;
+	rc = cs_pg_version(c, &l->c->version);
+	if (rc == CANARY_OK)
+		rc = cs_pg_rows(c, P_FLAGS_ALL, NULL, append_flag, l);
+	return rc;
+}
+
+int cs_pg_config(struct cs_store_impl *s, canary__config **out)
+{
+	loading l = { NULL, 0 };
+	int rc = cs_pg_transact(s, CS_PG_READ, load_config, &l);
+
+	*out = NULL;
+	if (rc != CANARY_OK) {
+		canary__config_free(canary__alloc_default(), l.c);
+		return rc;
+	}
+	*out = l.c;
+	return CANARY_OK;
+}
+
+typedef struct getting {
+	const char *key;
+	canary__flag *out;
+} getting;
+
+static int get_one(cs_pg_conn *c, void *arg)
+{
+	getting *g = arg;
+
+	canary__flag_clear(canary__alloc_default(), g->out);
+	return flag_get_on(c, g->key, g->out);
+}
+
+int cs_pg_flag_get(struct cs_store_impl *s, const char *key,
+	canary__flag *out)
+{
+	getting g = { key, out };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = cs_pg_transact(s, CS_PG_READ, get_one, &g);
+	if (rc != CANARY_OK)
+		canary__flag_clear(canary__alloc_default(), out);
+	return rc;
+}
+
+/* ---- changes --------------------------------------------------------- */
+
+int cs_pg_write_flag(cs_pg_conn *c, const canary__flag *f)
+{
+	cs_pg_params p;
+	char *body = NULL;
+	int rc = cs_record_flag_write(f, &body);
+
+	if (rc != CANARY_OK)
+		return rc;
+	cs_pg_params_init(&p);
+	cs_pg_text(&p, f->key);
+	cs_pg_text(&p, body);
+	cs_pg_uint(&p, cs_now_ms());
+	rc = cs_pg_exec(c, P_FLAG_UPSERT, &p, NULL, NULL);
+	cJSON_free(body);
+	return rc;
+}
+
+int cs_pg_modify_in(cs_pg_conn *c, const char *key, cs_modify_fn fn,
+	void *ctx)
+{
+	const canary__alloc *a = canary__alloc_default();
+	canary__flag cur, next;
+	int rc;
+
+	memset(&next, 0, sizeof(next));
+	rc = flag_get_on(c, key, &cur);
+	if (rc == CANARY_OK)
+		rc = fn(&cur, &next, ctx);
+	if (rc == CANARY_OK)
+		rc = cs_pg_write_flag(c, &next);
+	canary__flag_clear(a, &cur);
+	canary__flag_clear(a, &next);
+	return rc;
+}
+
+/* One config change: its arguments, what it did, the version it made. */
+typedef struct change {
+	const canary__flag *flag;   /* put */
+	cs_put_mode mode;
+	const char *key;            /* modify, delete */
+	cs_modify_fn fn;
+	void *ctx;
+	bool created;
+	uint64_t version;
+} change;
+
+static int put_in(cs_pg_conn *c, void *arg)
+{
+	change *ch = arg;
+	canary__flag old;
+	int rc = cs_pg_lock_version(c), exists = CS_ENOTFOUND;
+
+	if (rc == CANARY_OK) {
+		exists = flag_get_on(c, ch->flag->key, &old);
+		canary__flag_clear(canary__alloc_default(), &old);
+	}
+	if (rc == CANARY_OK && exists != CANARY_OK && exists != CS_ENOTFOUND)
+		rc = exists;
+	else if (rc == CANARY_OK && exists == CANARY_OK &&
+		 ch->mode == CS_PUT_CREATE)
+		rc = CS_EEXISTS;
+	if (rc == CANARY_OK)
+		rc = cs_pg_write_flag(c, ch->flag);
+	if (rc == CANARY_OK)
+		rc = cs_pg_bump_in(c, &ch->version);
+	ch->created = exists == CS_ENOTFOUND;
+	return rc;
+}
+
+static int modify_in(cs_pg_conn *c, void *arg)
+{
+	change *ch = arg;
+	int rc = cs_pg_lock_version(c);
+
+	if (rc == CANARY_OK)
+		rc = cs_pg_modify_in(c, ch->key, ch->fn, ch->ctx);
+	if (rc == CANARY_OK)
+		rc = cs_pg_bump_in(c, &ch->version);
+	return rc;
+}
+
+static int delete_in(cs_pg_conn *c, void *arg)
+{
+	change *ch = arg;
+	cs_pg_params p;
+	uint64_t n = 0;
+	int rc = cs_pg_lock_version(c);
+
+	cs_pg_params_init(&p);
+	cs_pg_text(&p, ch->key);
+	if (rc == CANARY_OK)
+		rc = cs_pg_exec(c, P_FLAG_DELETE, &p, NULL, &n);
+	if (rc == CANARY_OK && n == 0)
+		rc = CS_ENOTFOUND;
+	if (rc == CANARY_OK)
+		rc = cs_pg_bump_in(c, &ch->version);
+	return rc;
+}
+
+/* Run a config change; report its version (0 when it failed). */
+static int run_change(struct cs_store_impl *s, cs_pg_work_fn fn, change *ch,
+	uint64_t *version)
+{
+	int rc = cs_pg_transact(s, CS_PG_WRITE, fn, ch);
+
+	if (version)
+		*version = rc == CANARY_OK ? ch->version : 0;
+	return rc;
+}
+
+int cs_pg_flag_put(struct cs_store_impl *s, const canary__flag *f,
+	cs_put_mode mode, bool *created, uint64_t *version)
+{
+	change ch;
+	int rc;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.flag = f;
+	ch.mode = mode;
+	rc = run_change(s, put_in, &ch, version);
+	if (rc == CANARY_OK && created)
+		*created = ch.created;
+	return rc;
+}
+
+int cs_pg_flag_modify(struct cs_store_impl *s, const char *key,
+	cs_modify_fn fn, void *ctx, uint64_t *version)
+{
+	change ch;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.key = key;
+	ch.fn = fn;
+	ch.ctx = ctx;
+	return run_change(s, modify_in, &ch, version);
+}
+
+int cs_pg_flag_delete(struct cs_store_impl *s, const char *key,
+	uint64_t *version)
+{
+	change ch;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.key = key;
+	return run_change(s, delete_in, &ch, version);
+}

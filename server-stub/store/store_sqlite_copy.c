@@ -1,0 +1,356 @@
+/*
+ * store_sqlite_copy.c - a whole SQLite store out (dump, from one read
+ * snapshot) and into an empty one (load, one write transaction), for
+ * canary-server migrate. Its statements run once per copy, so they are
+ * prepared here and finalized after, not kept on every connection.
+ */
+#include "store/store_sqlite.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "store/hist_blob.h"
+#include "store/records.h"
+
+/* ---- out ------------------------------------------------------------- */
+
+enum {
+	D_BATCHES, D_WINDOWS, D_METRICS, D_ROLLOUTS, D_DECISIONS, D_COUNT
+};
+
+static const char *const dump_sql[D_COUNT] = {
+	[D_BATCHES] = "SELECT batch_id, instance_id, received_ms, windows,"
+		" dropped_batches, dropped_windows FROM batches"
+		" ORDER BY received_ms, batch_id",
+	[D_WINDOWS] = "SELECT flag, arm, config_version, window_ms, exposures,"
+		" errors, latency_zero, latency FROM windows"
+		" ORDER BY flag, arm, config_version, window_ms",
+	[D_METRICS] = "SELECT name, count, sum FROM metrics WHERE flag = ?1"
+		" AND arm = ?2 AND config_version = ?3 AND window_ms = ?4"
+		" ORDER BY name",
+	[D_ROLLOUTS] = "SELECT id, flag, spec, state, step, step_start_ms,"
+		" step_version, reason, created_ms, updated_ms, rev"
+		" FROM rollouts ORDER BY id",
+	[D_DECISIONS] = "SELECT rollout_id, time_ms, body FROM decisions"
+		" ORDER BY id",
+};
+
+typedef struct dumper {
+	sqlite3_stmt *st[D_COUNT];
+	const cs_copy_sink *to;
+} dumper;
+
+/* Run `st` to the end, handing each row to `row`. */
+static int each_row(dumper *d, sqlite3_stmt *st,
+	int (*row)(dumper *d, sqlite3_stmt *st))
+{
+	int rc = CANARY_OK, step = SQLITE_DONE;
+
+	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = row(d, st);
+	cs_sqlite_reset(st);
+	if (rc == CANARY_OK && step != SQLITE_DONE)
+		rc = CANARY_ESTORAGE;
+	return rc;
+}
+
+static int flag_row(dumper *d, sqlite3_stmt *st)
+{
+	canary__flag f;
+	int rc = cs_record_flag_read((const char *)sqlite3_column_text(st, 0),
+		(size_t)sqlite3_column_bytes(st, 0), &f);
+
+	if (rc == CANARY_OK)
+		rc = d->to->flag(d->to->ctx, &f);
+	canary__flag_clear(canary__alloc_default(), &f);
+	return rc;
+}
+
+static int batch_row(dumper *d, sqlite3_stmt *st)
+{
+	cs_batch_seen b;
+
+	b.batch_id = cs_sqlite_text(st, 0);
+	b.instance_id = cs_sqlite_text(st, 1);
+	b.received_ms = cs_sqlite_u64(st, 2);
+	b.windows = cs_sqlite_u64(st, 3);
+	b.dropped_batches = cs_sqlite_u64(st, 4);
+	b.dropped_windows = cs_sqlite_u64(st, 5);
+	return d->to->batch(d->to->ctx, &b);
+}
+
+/* The custom metrics of the window the cursor `win` is on. */
+static int window_metrics(dumper *d, sqlite3_stmt *win, cs_window *w)
+{
+	sqlite3_stmt *st = d->st[D_METRICS];
+	size_t cap = 0;
+	int rc = CANARY_OK, i, step;
+
+	for (i = 1; i <= 4; i++)
+		sqlite3_bind_value(st, i, sqlite3_column_value(win, i - 1));
+	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		cs_metric *m;
+
+		if (w->nmetrics == cap) {
+			cap = cap ? cap * 2 : 8;
+			m = realloc(w->metrics, cap * sizeof(*m));
+			if (!m) {
+				rc = CANARY_ENOMEM;
+				break;
+			}
+			w->metrics = m;
+		}
+		m = &w->metrics[w->nmetrics++];
+		memset(m, 0, sizeof(*m));
+		snprintf(m->name, sizeof(m->name), "%s", cs_sqlite_text(st, 0));
+		m->count = cs_sqlite_u64(st, 1);
+		m->sum = sqlite3_column_double(st, 2);
+	}
+	cs_sqlite_reset(st);
+	return rc;
+}
+
+static int window_row(dumper *d, sqlite3_stmt *st)
+{
+	cs_window w;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	w.flag = (char *)cs_sqlite_text(st, 0);
+	w.arm = sqlite3_column_int(st, 1) == CS_ARM_CANARY ? CS_ARM_CANARY :
+		CS_ARM_STABLE;
+	w.config_version = cs_sqlite_u64(st, 2);
+	w.start_ms = w.end_ms = cs_sqlite_u64(st, 3);
+	w.exposures = cs_sqlite_u64(st, 4);
+	w.errors = cs_sqlite_u64(st, 5);
+	w.latency_zero = cs_sqlite_u64(st, 6);
+	rc = cs_hist_blob_decode(sqlite3_column_blob(st, 7),
+		(size_t)sqlite3_column_bytes(st, 7), &w.bins, &w.nbins);
+	if (rc == CANARY_OK)
+		rc = window_metrics(d, st, &w);
+	if (rc == CANARY_OK)
+		rc = d->to->window(d->to->ctx, &w);
+	free(w.bins);
+	free(w.metrics);
+	return rc;
+}
+
+static int total_row(dumper *d, sqlite3_stmt *st)
+{
+	int arm = sqlite3_column_int(st, 1);
+
+	if (arm < 0 || arm >= CS_ARMS)
+		return CANARY_ESTORAGE;
+	return d->to->total(d->to->ctx, cs_sqlite_text(st, 0), (cs_arm)arm,
+		cs_sqlite_u64(st, 2), cs_sqlite_u64(st, 3));
+}
+
+static int rollout_row(dumper *d, sqlite3_stmt *st)
+{
+	cs_rollout *r = malloc(sizeof(*r));
+	int rc = r ? cs_sqlite_rollout_row(st, r) : CANARY_ENOMEM;
+
+	if (rc == CANARY_OK)
+		rc = d->to->rollout(d->to->ctx, r);
+	free(r);
+	return rc;
+}
+
+static int decision_row(dumper *d, sqlite3_stmt *st)
+{
+	return d->to->decision(d->to->ctx, sqlite3_column_int64(st, 0),
+		sqlite3_column_int64(st, 1), cs_sqlite_text(st, 2),
+		(size_t)sqlite3_column_bytes(st, 2));
+}
+
+static int dump_all(cs_sqlite_conn *c, dumper *d)
+{
+	uint64_t version = 0;
+	int rc = cs_sqlite_version(c, &version);
+
+	if (rc == CANARY_OK)
+		rc = d->to->version(d->to->ctx, version);
+	if (rc == CANARY_OK)
+		rc = each_row(d, c->st[S_FLAGS_ALL], flag_row);
+	if (rc == CANARY_OK)
+		rc = each_row(d, d->st[D_BATCHES], batch_row);
+	if (rc == CANARY_OK)
+		rc = each_row(d, d->st[D_WINDOWS], window_row);
+	if (rc == CANARY_OK)
+		rc = each_row(d, c->st[S_TOTALS], total_row);
+	if (rc == CANARY_OK)
+		rc = each_row(d, d->st[D_ROLLOUTS], rollout_row);
+	if (rc == CANARY_OK)
+		rc = each_row(d, d->st[D_DECISIONS], decision_row);
+	return rc;
+}
+
+int cs_sqlite_dump(struct cs_store_impl *s, const cs_copy_sink *to)
+{
+	cs_sqlite_conn *c = cs_sqlite_read_begin(s);
+	dumper d;
+	int rc = c ? CANARY_OK : CANARY_ESTORAGE, i;
+
+	memset(&d, 0, sizeof(d));
+	d.to = to;
+	for (i = 0; rc == CANARY_OK && i < D_COUNT; i++)
+		if (sqlite3_prepare_v2(c->db, dump_sql[i], -1, &d.st[i], NULL) !=
+		    SQLITE_OK)
+			rc = CANARY_ESTORAGE;
+	if (rc == CANARY_OK)
+		rc = dump_all(c, &d);
+	for (i = 0; i < D_COUNT; i++)
+		sqlite3_finalize(d.st[i]);
+	return c ? cs_sqlite_read_end(s, c, rc) : rc;
+}
+
+/* ---- in -------------------------------------------------------------- */
+
+enum { L_EMPTY, L_VERSION, L_ROLLOUT, L_COUNT };
+
+static const char *const load_sql[L_COUNT] = {
+	[L_EMPTY] = "SELECT (SELECT value FROM meta"
+		" WHERE key = 'config_version') = 1"
+		" AND NOT EXISTS (SELECT 1 FROM flags)"
+		" AND NOT EXISTS (SELECT 1 FROM batches)"
+		" AND NOT EXISTS (SELECT 1 FROM windows)"
+		" AND NOT EXISTS (SELECT 1 FROM totals)"
+		" AND NOT EXISTS (SELECT 1 FROM rollouts)",
+	[L_VERSION] = "UPDATE meta SET value = ?1"
+		" WHERE key = 'config_version'",
+	/* ?1..?8 as S_ROLLOUT_INSERT's (cs_sqlite_bind_rollout). */
+	[L_ROLLOUT] = "INSERT INTO rollouts(flag, spec, state, step,"
+		" step_start_ms, step_version, reason, created_ms, updated_ms,"
+		" rev, id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+};
+
+typedef struct loader {
+	struct cs_store_impl *s;
+	sqlite3_stmt *st[L_COUNT];
+	uint64_t skip;
+	cs_copy_counts *n;
+} loader;
+
+static int load_version(void *ctx, uint64_t version)
+{
+	loader *l = ctx;
+	sqlite3_stmt *st = l->st[L_VERSION];
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(version + l->skip));
+	return cs_sqlite_done(st);
+}
+
+static int load_flag(void *ctx, const canary__flag *f)
+{
+	loader *l = ctx;
+
+	l->n->flags++;
+	return cs_sqlite_write_flag(l->s, f);
+}
+
+static int load_batch(void *ctx, const cs_batch_seen *b)
+{
+	loader *l = ctx;
+	sqlite3_stmt *st = l->s->w.st[S_BATCH_INSERT];
+
+	l->n->batches++;
+	sqlite3_bind_text(st, 1, b->batch_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, b->instance_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)b->received_ms);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)b->windows);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)b->dropped_batches);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)b->dropped_windows);
+	return cs_sqlite_done(st);
+}
+
+static int load_window(void *ctx, const cs_window *w)
+{
+	loader *l = ctx;
+
+	l->n->windows++;
+	return cs_sqlite_count_window(&l->s->w, w, w->start_ms);
+}
+
+static int load_total(void *ctx, const char *flag, cs_arm arm,
+	uint64_t exposures, uint64_t errors)
+{
+	loader *l = ctx;
+	sqlite3_stmt *st = l->s->w.st[S_TOTAL_UPSERT];
+
+	l->n->totals++;
+	sqlite3_bind_text(st, 1, flag, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)arm);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)exposures);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)errors);
+	return cs_sqlite_done(st);
+}
+
+static int load_rollout(void *ctx, const cs_rollout *r)
+{
+	loader *l = ctx;
+	sqlite3_stmt *st = l->st[L_ROLLOUT];
+	char *spec = NULL;
+	int rc = cs_record_spec_write(&r->spec, &spec);
+
+	if (rc != CANARY_OK)
+		return rc;
+	l->n->rollouts++;
+	cs_sqlite_bind_rollout(st, r, spec);
+	sqlite3_bind_int64(st, 9, r->updated_ms);
+	sqlite3_bind_int64(st, 10, r->rev);
+	sqlite3_bind_int64(st, 11, r->id);
+	rc = cs_sqlite_done(st);
+	cJSON_free(spec);
+	return rc;
+}
+
+static int load_decision(void *ctx, int64_t rollout_id, int64_t time_ms,
+	const char *json, size_t len)
+{
+	loader *l = ctx;
+	sqlite3_stmt *st = l->s->w.st[S_DECISION_INSERT];
+
+	l->n->decisions++;
+	sqlite3_bind_int64(st, 1, rollout_id);
+	sqlite3_bind_int64(st, 2, time_ms);
+	sqlite3_bind_text(st, 3, json, (int)len, SQLITE_STATIC);
+	return cs_sqlite_done(st);
+}
+
+static int check_empty(loader *l)
+{
+	sqlite3_stmt *st = l->st[L_EMPTY];
+	int rc = CANARY_ESTORAGE;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = sqlite3_column_int(st, 0) == 1 ? CANARY_OK : CS_ECONFLICT;
+	cs_sqlite_reset(st);
+	return rc;
+}
+
+int cs_sqlite_load(struct cs_store_impl *s,
+	int (*feed)(const cs_copy_sink *into, void *arg), void *arg,
+	uint64_t skip_versions, cs_copy_counts *counts)
+{
+	loader l = { s, { NULL }, skip_versions, counts };
+	cs_copy_sink sink = { load_version, load_flag, load_batch, load_window,
+		load_total, load_rollout, load_decision, &l };
+	int rc = cs_sqlite_write_begin(s), i;
+
+	if (rc != CANARY_OK)
+		return rc;
+	for (i = 0; rc == CANARY_OK && i < L_COUNT; i++)
+		if (sqlite3_prepare_v2(s->w.db, load_sql[i], -1, &l.st[i],
+			NULL) != SQLITE_OK)
+			rc = CANARY_ESTORAGE;
+	if (rc == CANARY_OK)
+		rc = check_empty(&l);
+	if (rc == CANARY_OK)
+		rc = feed(&sink, arg);
+	for (i = 0; i < L_COUNT; i++)
+		sqlite3_finalize(l.st[i]);
+	return cs_sqlite_write_end(s, rc);
+}
