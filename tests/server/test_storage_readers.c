@@ -179,6 +179,11 @@ static void on_change(const canary__config *c, void *arg)
 {
 	shared *sh = arg;
 
+	/* A backend that watches for other servers' changes may hand over
+	 * the config already there (version 2, fx_create's) when its watch
+	 * starts: only the flag changes' versions are counted. */
+	if (c->version <= 2 && sh->published == 0)
+		return;
 	if (c->version <= sh->last_version)
 		sh->out_of_order++;
 	sh->last_version = c->version;
