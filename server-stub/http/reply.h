@@ -7,7 +7,7 @@
 #define CS_REPLY_H
 
 #include "http/router.h"
-#include "parse/perror.h"
+#include "parse_error.h"
 
 struct cJSON;
 

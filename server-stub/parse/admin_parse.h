@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "parse/perror.h"
+#include "parse_error.h"
 
 /* Admin bodies carry at most two 10,000-entry unit lists of 1 KiB ids. */
 #define CS_ADMIN_MAX_BODY (4u * 1024u * 1024u)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "parse/perror.h"
+#include "parse_error.h"
 
 /* Wire limits (docs/protocol.md). */
 #define CS_EVENTS_MAX_BODY (1024u * 1024u)

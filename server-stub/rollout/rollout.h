@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "parse/perror.h"
+#include "parse_error.h"
 #include "rollout/controller_fsm.h"
 #include "rollout/judge.h"
 

@@ -1,7 +1,7 @@
 /*
  * perror.c - building parse errors that name the offending field.
  */
-#include "parse/perror.h"
+#include "parse_error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
