@@ -1,94 +1,33 @@
 /*
- * config.c - parse and validate the protocol v1 flag config, and encode it.
- *
- * Strict on what is present (types, ranges, sizes, duplicates), lenient on
- * what is unknown (extra fields are ignored for forward compatibility).
+ * config.c - parse and validate the protocol v1 flag config, and encode it
+ * (see config.h).
  */
 #include "config.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+/* The members of a flag object, in the order flag_members() reads them. */
+enum { F_KEY, F_SALT, F_ROLLOUT, F_ENABLED, F_ALLOW, F_DENY, F_VARIANTS,
+	F_STATE, F_COUNT };
+static const char *const flag_names[F_COUNT] = { "key", "salt",
+	"rollout_bp", "enabled", "allow", "deny", "variants", "state" };
 
-
-static int oom(char *err, size_t errlen)
+/* A copy of the string member `item` (absent: `dflt`). */
+static int copy_string(const canary__alloc *a, const canary__json_reader *r,
+	const cJSON *item, const char *path, const char *name, const char *dflt,
+	size_t max, char **out)
 {
-	if (err && errlen)
-		snprintf(err, errlen, "out of memory");
-	return CANARY_ENOMEM;
-}
-
-/* A string field: absent → `dflt` (may be NULL = required). */
-static int get_string(const canary__alloc *a, const cJSON *obj,
-	const char *name, const char *path, const char *dflt, size_t max_len,
-	char **out, char *err, size_t errlen)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
 	const char *value;
-	size_t len;
+	int rc = canary__json_string(r, item, path, name, max, &value);
 
-	if (!item || cJSON_IsNull(item)) {
-		if (!dflt)
-			return canary__parse_fail(err, errlen, "%s.%s: required", path, name);
-		value = dflt;
-	} else if (!cJSON_IsString(item) || !item->valuestring) {
-		return canary__parse_fail(err, errlen, "%s.%s: must be a string", path, name);
-	} else {
-		value = item->valuestring;
-	}
-	len = strlen(value);
-	if (len > max_len)
-		return canary__parse_fail(err, errlen, "%s.%s: longer than %zu bytes", path,
-			name, max_len);
-	*out = canary__strndup(a, value, len);
-	return *out ? CANARY_OK : oom(err, errlen);
-}
-
-/* An integer field in [min, max], exact (no fraction, no exponent games). */
-static int get_uint(const cJSON *obj, const char *name, const char *path,
-	bool required, uint64_t dflt, uint64_t max, uint64_t *out, char *err,
-	size_t errlen)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-	double v;
-
-	if (!item) {
-		if (required)
-			return canary__parse_fail(err, errlen, "%s%s%s: required", path,
-				*path ? "." : "", name);
-		*out = dflt;
-		return CANARY_OK;
-	}
-	if (!cJSON_IsNumber(item))
-		return canary__parse_fail(err, errlen, "%s%s%s: must be a number", path,
-			*path ? "." : "", name);
-	v = item->valuedouble;
-	if (!isfinite(v) || v < 0 || v > (double)max || floor(v) != v)
-		return canary__parse_fail(err, errlen, "%s%s%s: must be 0..%llu", path,
-			*path ? "." : "", name, (unsigned long long)max);
-	*out = (uint64_t)v;
-	return CANARY_OK;
-}
-
-static int get_bool(const cJSON *obj, const char *name, const char *path,
-	bool dflt, bool *out, char *err, size_t errlen)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	if (!item) {
-		*out = dflt;
-		return CANARY_OK;
-	}
-	if (!cJSON_IsBool(item))
-		return canary__parse_fail(err, errlen, "%s.%s: must be true or false", path, name);
-	*out = cJSON_IsTrue(item) != 0;
-	return CANARY_OK;
+	if (rc != CANARY_OK)
+		return rc;
+	*out = canary__strdup(a, value ? value : dflt);
+	return *out ? CANARY_OK : canary__perror_oom(r->err);
 }
 
 static int cmp_str(const void *x, const void *y)
@@ -107,60 +46,59 @@ static void strlist_clear(const canary__alloc *a, canary__strlist *list)
 	list->count = 0;
 }
 
-/* A list of unit ids; sorted and de-duplicated for binary search. */
-static int get_strlist(const canary__alloc *a, const cJSON *obj,
-	const char *name, const char *path, canary__strlist *out, char *err,
-	size_t errlen)
+/* Sort and drop repeats, for binary search. */
+static void strlist_sort(const canary__alloc *a, canary__strlist *list)
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, name);
-	const cJSON *item;
-	size_t n, i = 0, j;
+	size_t i, j;
 
-	out->items = NULL;
-	out->count = 0;
-	if (!arr || cJSON_IsNull(arr))
-		return CANARY_OK;
-	if (!cJSON_IsArray(arr))
-		return canary__parse_fail(err, errlen, "%s.%s: must be an array of strings",
-			path, name);
+	qsort(list->items, list->count, sizeof(char *), cmp_str);
+	for (i = 0, j = 0; i < list->count; i++) {
+		if (j && strcmp(list->items[j - 1], list->items[i]) == 0)
+			canary__free(a, list->items[i]);
+		else
+			list->items[j++] = list->items[i];
+	}
+	list->count = j;
+}
+
+/* A list of unit ids; the caller clears it on failure. */
+static int get_strlist(const canary__alloc *a, const canary__json_reader *r,
+	const cJSON *item, const char *path, const char *name,
+	canary__strlist *out)
+{
+	char at[CANARY__PERR_FIELD];
+	const cJSON *arr, *unit;
+	size_t n;
+	int rc = canary__json_array(r, item, path, name, &arr);
+
+	if (rc != CANARY_OK || !arr)
+		return rc;
 	n = (size_t)cJSON_GetArraySize(arr);
 	if (n > CANARY__MAX_LIST_LEN)
-		return canary__parse_fail(err, errlen, "%s.%s: more than %d entries", path,
-			name, CANARY__MAX_LIST_LEN);
+		return canary__perror_at(r->err, path, name,
+			"more than %d entries", CANARY__MAX_LIST_LEN);
 	if (n == 0)
 		return CANARY_OK;
 	out->items = canary__calloc(a, n, sizeof(char *));
 	if (!out->items)
-		return oom(err, errlen);
-	cJSON_ArrayForEach(item, arr) {
-		size_t len;
+		return canary__perror_oom(r->err);
+	canary__path_member(at, sizeof(at), path, name);
+	cJSON_ArrayForEach(unit, arr) {
+		const char *s;
 
-		if (!cJSON_IsString(item) || !item->valuestring) {
-			strlist_clear(a, out);
-			return canary__parse_fail(err, errlen, "%s.%s[%zu]: must be a string",
-				path, name, i);
-		}
-		len = strlen(item->valuestring);
-		if (len == 0 || len > CANARY__MAX_UNIT_LEN) {
-			strlist_clear(a, out);
-			return canary__parse_fail(err, errlen, "%s.%s[%zu]: must be 1..%d bytes",
-				path, name, i, CANARY__MAX_UNIT_LEN);
-		}
-		out->items[i] = canary__strndup(a, item->valuestring, len);
-		if (!out->items[i]) {
-			strlist_clear(a, out);
-			return oom(err, errlen);
-		}
-		out->count = ++i;
+		rc = canary__json_string_at(r, unit, at, out->count,
+			CANARY__MAX_UNIT_LEN, &s);
+		if (rc == CANARY_OK && !*s)
+			rc = canary__perror_at_index(r->err, at, out->count,
+				"must not be empty");
+		if (rc != CANARY_OK)
+			return rc;
+		out->items[out->count] = canary__strdup(a, s);
+		if (!out->items[out->count])
+			return canary__perror_oom(r->err);
+		out->count++;
 	}
-	qsort(out->items, out->count, sizeof(char *), cmp_str);
-	for (i = 0, j = 0; i < out->count; i++) {
-		if (j && strcmp(out->items[j - 1], out->items[i]) == 0)
-			canary__free(a, out->items[i]);
-		else
-			out->items[j++] = out->items[i];
-	}
-	out->count = j;
+	strlist_sort(a, out);
 	return CANARY_OK;
 }
 
@@ -196,59 +134,72 @@ void canary__flag_clear(const canary__alloc *a, canary__flag *flag)
 	memset(flag, 0, sizeof(*flag));
 }
 
-static int get_variants(const canary__alloc *a, const cJSON *obj,
-	const char *path, canary__flag *out, char *err, size_t errlen)
+static int get_variants(const canary__alloc *a, const canary__json_reader *r,
+	const cJSON *item, const char *path, canary__flag *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "variants");
-	char vpath[128];
-	int rc;
+	static const char *const names[] = { "stable", "canary" };
+	const cJSON *obj, *m[2] = { NULL, NULL };
+	char at[CANARY__PERR_FIELD];
+	int rc = canary__json_object(r, item, path, "variants", &obj);
 
-	if (v && !cJSON_IsNull(v) && !cJSON_IsObject(v))
-		return canary__parse_fail(err, errlen, "%s.variants: must be an object", path);
-	if (!v || cJSON_IsNull(v))
-		v = NULL;
-	snprintf(vpath, sizeof(vpath), "%s.variants", path);
-	rc = get_string(a, v, "stable", vpath, "", CANARY__MAX_VARIANT_LEN,
-		&out->variant_stable, err, errlen);
+	canary__path_member(at, sizeof(at), path, "variants");
+	if (rc == CANARY_OK && obj)
+		rc = canary__json_members(r, obj, at, names, 2, m);
 	if (rc == CANARY_OK)
-		rc = get_string(a, v, "canary", vpath, "",
-			CANARY__MAX_VARIANT_LEN, &out->variant_canary, err, errlen);
+		rc = copy_string(a, r, m[0], at, "stable", "",
+			CANARY__MAX_VARIANT_LEN, &out->variant_stable);
+	if (rc == CANARY_OK)
+		rc = copy_string(a, r, m[1], at, "canary", "",
+			CANARY__MAX_VARIANT_LEN, &out->variant_canary);
 	return rc;
 }
 
-int canary__flag_from_json(const canary__alloc *a, const cJSON *obj,
-	const char *path, canary__flag *out, char *err, size_t errlen)
+/* Every member but the key (which the salt defaults to). */
+static int flag_members(const canary__alloc *a, const canary__json_reader *r,
+	const cJSON *m[F_COUNT], const char *path, canary__flag *out)
 {
-	uint64_t bp;
+	uint64_t bp = 0;
+	int rc;
+
+	rc = copy_string(a, r, m[F_SALT], path, "salt", out->key,
+		CANARY__MAX_KEY_LEN, &out->salt);
+	if (rc == CANARY_OK)
+		rc = canary__json_uint(r, m[F_ROLLOUT], path, "rollout_bp",
+			10000, true, &bp);
+	out->rollout_bp = (uint32_t)bp;
+	out->enabled = true;
+	if (rc == CANARY_OK)
+		rc = canary__json_bool(r, m[F_ENABLED], path, "enabled",
+			&out->enabled);
+	if (rc == CANARY_OK)
+		rc = get_strlist(a, r, m[F_ALLOW], path, "allow", &out->allow);
+	if (rc == CANARY_OK)
+		rc = get_strlist(a, r, m[F_DENY], path, "deny", &out->deny);
+	if (rc == CANARY_OK)
+		rc = get_variants(a, r, m[F_VARIANTS], path, out);
+	if (rc == CANARY_OK)
+		rc = copy_string(a, r, m[F_STATE], path, "state", "",
+			CANARY__MAX_STATE_LEN, &out->state);
+	return rc;
+}
+
+int canary__flag_from_json(const canary__alloc *a,
+	const canary__json_reader *r, const cJSON *obj, const char *path,
+	canary__flag *out)
+{
+	const cJSON *m[F_COUNT];
+	const char *key;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!cJSON_IsObject(obj))
-		return canary__parse_fail(err, errlen, "%s: must be an object", path);
-	rc = get_string(a, obj, "key", path, NULL, CANARY__MAX_KEY_LEN,
-		&out->key, err, errlen);
-	if (rc == CANARY_OK && out->key[0] == '\0')
-		rc = canary__parse_fail(err, errlen, "%s.key: must not be empty", path);
+	rc = canary__json_members(r, obj, path, flag_names, F_COUNT, m);
 	if (rc == CANARY_OK)
-		rc = get_string(a, obj, "salt", path, out->key,
-			CANARY__MAX_KEY_LEN, &out->salt, err, errlen);
+		rc = canary__json_name(r, m[F_KEY], path, "key",
+			CANARY__MAX_KEY_LEN, &key);
+	if (rc == CANARY_OK && !(out->key = canary__strdup(a, key)))
+		rc = canary__perror_oom(r->err);
 	if (rc == CANARY_OK)
-		rc = get_uint(obj, "rollout_bp", path, true, 0, 10000, &bp, err,
-			errlen);
-	if (rc == CANARY_OK) {
-		out->rollout_bp = (uint32_t)bp;
-		rc = get_bool(obj, "enabled", path, true, &out->enabled, err,
-			errlen);
-	}
-	if (rc == CANARY_OK)
-		rc = get_strlist(a, obj, "allow", path, &out->allow, err, errlen);
-	if (rc == CANARY_OK)
-		rc = get_strlist(a, obj, "deny", path, &out->deny, err, errlen);
-	if (rc == CANARY_OK)
-		rc = get_variants(a, obj, path, out, err, errlen);
-	if (rc == CANARY_OK)
-		rc = get_string(a, obj, "state", path, "", CANARY__MAX_STATE_LEN,
-			&out->state, err, errlen);
+		rc = flag_members(a, r, m, path, out);
 	if (rc != CANARY_OK)
 		canary__flag_clear(a, out);
 	return rc;
@@ -273,8 +224,8 @@ static int cmp_flag_key(const void *x, const void *y)
 		((const canary__flag *)y)->key);
 }
 
-/* Keys must be unique: sort a copy of the order and compare neighbours. */
-static int check_unique(canary__config *c, char *err, size_t errlen)
+/* Keys must be unique: sort and compare neighbours. */
+static int check_unique(const canary__json_reader *r, canary__config *c)
 {
 	size_t i;
 
@@ -283,75 +234,65 @@ static int check_unique(canary__config *c, char *err, size_t errlen)
 	qsort(c->flags, c->count, sizeof(*c->flags), cmp_flag_key);
 	for (i = 1; i < c->count; i++)
 		if (strcmp(c->flags[i - 1].key, c->flags[i].key) == 0)
-			return canary__parse_fail(err, errlen, "flags: duplicate key \"%s\"",
-				c->flags[i].key);
+			return canary__perror_set(r->err, "flags",
+				"duplicate key \"%s\"", c->flags[i].key);
 	return CANARY_OK;
 }
 
-static int parse_flags(const canary__alloc *a, const cJSON *arr,
-	canary__config *c, char *err, size_t errlen)
+static int parse_flags(const canary__alloc *a, const canary__json_reader *r,
+	const cJSON *item, canary__config *c)
 {
-	const cJSON *item;
+	const cJSON *arr, *flag;
 	size_t n;
-	int rc;
+	int rc = canary__json_required(r, item, "", "flags");
 
-	if (!arr)
-		return canary__parse_fail(err, errlen, "flags: required");
-	if (!cJSON_IsArray(arr))
-		return canary__parse_fail(err, errlen, "flags: must be an array");
+	if (rc == CANARY_OK)
+		rc = canary__json_array(r, item, "", "flags", &arr);
+	if (rc != CANARY_OK)
+		return rc;
 	n = (size_t)cJSON_GetArraySize(arr);
 	if (n > CANARY__MAX_FLAGS)
-		return canary__parse_fail(err, errlen, "flags: more than %d flags",
-			CANARY__MAX_FLAGS);
+		return canary__perror_set(r->err, "flags",
+			"more than %d flags", CANARY__MAX_FLAGS);
 	c->flags = canary__calloc(a, n ? n : 1, sizeof(*c->flags));
 	if (!c->flags)
-		return oom(err, errlen);
-	cJSON_ArrayForEach(item, arr) {
+		return canary__perror_oom(r->err);
+	cJSON_ArrayForEach(flag, arr) {
 		char path[32];
 
-		snprintf(path, sizeof(path), "flags[%zu]", c->count);
-		rc = canary__flag_from_json(a, item, path, &c->flags[c->count],
-			err, errlen);
+		canary__path_index(path, sizeof(path), "flags", c->count);
+		rc = canary__flag_from_json(a, r, flag, path,
+			&c->flags[c->count]);
 		if (rc != CANARY_OK)
 			return rc;
 		c->count++;
 	}
-	return check_unique(c, err, errlen);
+	return check_unique(r, c);
 }
 
 int canary__config_parse(const canary__alloc *a, const char *json,
-	size_t len, canary__config **out, char *err, size_t errlen)
+	size_t len, canary__config **out, canary__perror *e)
 {
+	static const char *const names[] = { "version", "flags" };
+	const cJSON *m[2];
+	canary__json_reader r;
 	canary__config *c = NULL;
 	cJSON *root = NULL;
 	int rc;
 
 	*out = NULL;
-	if (!json)
-		return canary__parse_fail(err, errlen, "config: no document");
-	if (len > CANARY__MAX_CONFIG_BYTES)
-		return canary__parse_fail(err, errlen, "config: larger than %u bytes",
-			CANARY__MAX_CONFIG_BYTES);
-	root = cJSON_ParseWithLengthOpts(json, len, NULL, 0);
-	if (!root) {
-		rc = canary__parse_fail(err, errlen, "config: malformed JSON");
-		goto done;
-	}
-	if (!cJSON_IsObject(root)) {
-		rc = canary__parse_fail(err, errlen, "config: must be a JSON object");
-		goto done;
-	}
-	c = canary__calloc(a, 1, sizeof(*c));
-	if (!c) {
-		rc = oom(err, errlen);
-		goto done;
-	}
-	rc = get_uint(root, "version", "", true, 0, CANARY__MAX_VERSION,
-		&c->version, err, errlen);
+	canary__json_reader_init(&r, 0, e);
+	rc = canary__json_parse(&r, json, len, CANARY__MAX_CONFIG_BYTES,
+		"config", &root);
 	if (rc == CANARY_OK)
-		rc = parse_flags(a, cJSON_GetObjectItemCaseSensitive(root, "flags"),
-			c, err, errlen);
-done:
+		rc = canary__json_members(&r, root, "", names, 2, m);
+	if (rc == CANARY_OK && !(c = canary__calloc(a, 1, sizeof(*c))))
+		rc = canary__perror_oom(e);
+	if (rc == CANARY_OK)
+		rc = canary__json_uint(&r, m[0], "", "version",
+			CANARY__MAX_VERSION, true, &c->version);
+	if (rc == CANARY_OK)
+		rc = parse_flags(a, &r, m[1], c);
 	cJSON_Delete(root);
 	if (rc != CANARY_OK) {
 		canary__config_free(a, c);
