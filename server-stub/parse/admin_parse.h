@@ -2,9 +2,9 @@
  * admin_parse.h - strict parsers for admin API request bodies and queries.
  *
  * Pure functions of their input (no I/O) so the fuzz harness and the
- * server share them. Flag validation is the SDK's own
- * (canary__flag_from_json): the server and the SDK cannot disagree on what
- * a valid flag is.
+ * server share them. Flag validation is the protocol library's
+ * (canary__flag_from_json, proto/config.c), the SDK's too: the server and
+ * the SDK cannot disagree on what a valid flag is.
  */
 #ifndef CS_ADMIN_H
 #define CS_ADMIN_H
