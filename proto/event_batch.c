@@ -11,12 +11,12 @@
 
 #include "json_read.h"
 
-bool canary__ev_metric_name_ok(const char *s)
+bool canary__ev_metric_name_ok(const char *name)
 {
 	size_t i;
 
-	for (i = 0; s[i]; i++) {
-		char c = s[i];
+	for (i = 0; name[i]; i++) {
+		char c = name[i];
 
 		if (i >= CANARY__EV_METRIC_NAME_MAX ||
 		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

@@ -274,7 +274,7 @@ static int decode_sparse(canary__hll *h, const uint8_t *body, size_t len,
 
 	if (len < 4)
 		return refuse(h, err, errlen, "sparse sketch: no entry count");
-	n = (size_t)canary__le_get(body, 4);
+	n = canary__le32(body);
 	body += 4;
 	len -= 4;
 	if (n > m || len != 3 * n)

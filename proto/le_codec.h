@@ -29,4 +29,17 @@ static inline uint64_t canary__le_get(const unsigned char *p, unsigned n)
 	return v;
 }
 
+/* The 4- and 8-byte integers at p, written out so that the compiler makes
+ * each one load: the bucketing hash reads every unit through le32. */
+static inline uint32_t canary__le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t canary__le64(const unsigned char *p)
+{
+	return canary__le32(p) | (uint64_t)canary__le32(p + 4) << 32;
+}
+
 #endif

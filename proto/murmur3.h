@@ -70,7 +70,7 @@ static inline void canary__mm3_update(canary__murmur3 *s, const void *data,
 		}
 	}
 	for (; len >= 4; p += 4, len -= 4)
-		h = canary__mm3_mix(h, (uint32_t)canary__le_get(p, 4));
+		h = canary__mm3_mix(h, canary__le32(p));
 	for (; len; len--)
 		s->tail |= (uint32_t)*p++ << (8 * s->tail_len++);
 	s->h = h;

@@ -16,8 +16,8 @@ static void put_entry(unsigned char *p, int32_t index, uint64_t count)
 
 static void get_entry(const unsigned char *p, int32_t *index, uint64_t *count)
 {
-	*index = (int32_t)(uint32_t)canary__le_get(p, 4);
-	*count = canary__le_get(p + 4, 8);
+	*index = (int32_t)canary__le32(p);
+	*count = canary__le64(p + 4);
 }
 
 int cs_hist_blob_encode(const canary__hist_entry *bins, size_t n, unsigned char **out,

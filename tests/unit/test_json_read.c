@@ -351,6 +351,8 @@ static void test_small_helpers(void **state)
 	assert_int_equal(bytes[7], 0x01);
 	assert_true(canary__le_get(bytes, 8) == 0x0102030405060708ull);
 	assert_true(canary__le_get(bytes, 3) == 0x060708);
+	assert_true(canary__le32(bytes) == 0x05060708u);
+	assert_true(canary__le64(bytes) == 0x0102030405060708ull);
 	canary__le_put(bytes, 0xabcd, 2);
 	assert_true(canary__le_get(bytes, 2) == 0xabcd);
 	assert_true(canary__sat_add(1, 2) == 3);
