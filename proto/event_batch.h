@@ -2,9 +2,9 @@
  * event_batch.h - the POST /v1/events batch (docs/protocol.md, "Events"):
  * its model, its encoder (the SDK's) and its strict decoder (canary-server's)
  * in one module, so that what is sent and what is accepted cannot drift.
- * A field is added here once: the model, encode_window()/put_head() and
- * the decoder's member table, and tests/unit/test_events_batch.c's round
- * trip.
+ * A field is added here once: the model below, the encoder (put_window(),
+ * put_head()) and the decoder (its member tables, window_names and
+ * batch_names), with its round trip in tests/unit/test_events_batch.c.
  *
  * Pure: no lock, no I/O, no global state (batch ids come from the caller).
  */
