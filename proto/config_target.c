@@ -10,6 +10,7 @@
 struct canary__target_arena {
 	canary__arena arena;        /* compiled segments, rules, targets */
 	canary__segments segments;
+	canary__field_slots slots;  /* the attribute names the rules use */
 };
 
 /* A strict rule compiler reading with `r`'s options and error, so that an
@@ -98,6 +99,7 @@ static int compile(const canary__json_reader *r, const cJSON *constraints,
 		return canary__perror_oom(r->err);
 	if (constraints || segments) {
 		build_init(&b, &ta->arena, r);
+		b.slots = &ta->slots;
 		rc = canary__rules_compile_members(&b, constraints, segments,
 			path, &ta->segments, &t->rules);
 		if (rc != CANARY_OK)
@@ -290,6 +292,7 @@ int canary__segtable_read(const canary__alloc *a,
 	if (rc != CANARY_OK)
 		return rc;
 	build_init(&b, &t->compiled->arena, r);
+	b.slots = &t->compiled->slots;
 	return canary__segments_compile(&b, arr, "segments",
 		&t->compiled->segments);
 }
@@ -327,6 +330,11 @@ const canary__segdef *canary__segtable_find(const canary__segtable *t,
 			lo = mid + 1;
 	}
 	return NULL;
+}
+
+const canary__field_slots *canary__segtable_slots(const canary__segtable *t)
+{
+	return t->compiled ? &t->compiled->slots : NULL;
 }
 
 cJSON *canary__segtable_to_json(const canary__segtable *t)

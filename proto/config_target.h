@@ -101,6 +101,10 @@ void canary__segtable_clear(const canary__alloc *a, canary__segtable *table);
 const canary__segdef *canary__segtable_find(const canary__segtable *table,
 	const char *name);
 
+/* The slots of the attribute names the compiled rules use (context.h,
+ * binding), or NULL without targeting. */
+const canary__field_slots *canary__segtable_slots(const canary__segtable *t);
+
 /* The segments as a JSON array, or NULL on ENOMEM. */
 struct cJSON *canary__segtable_to_json(const canary__segtable *table);
 

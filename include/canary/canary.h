@@ -461,6 +461,86 @@ CANARY_API const char *canary_eval_error_name(canary_eval_error code);
 CANARY_API uint32_t canary_bucket(const char *salt, const char *unit);
 
 /* ------------------------------------------------------------------------
+ * Targeting: evaluation with a context (docs/targeting.md)
+ *
+ * A flag may have rules that decide who is eligible for the canary
+ * (constraints on attributes such as a firmware version or a region, and
+ * named segments of them) and a stickiness attribute (bucket by a device
+ * id instead of the user id). A unit its rules exclude gets the stable
+ * build with CANARY_REASON_INELIGIBLE, and is counted apart from the
+ * stable arm, so that the canary is compared with eligible units only.
+ * The *_ctx calls pass the attributes; canary_enabled(c, flag, unit) on
+ * such a flag evaluates its rules with the unit alone.
+ * ------------------------------------------------------------------------ */
+
+/** One named attribute of a context, e.g. {"firmware", "2.3.1"}. Both
+ *  strings are borrowed for the call; a NULL or empty value is an absent
+ *  attribute. Numbers, dates and versions are read by the operator that
+ *  compares them. */
+typedef struct canary_attribute {
+	const char *name;
+	const char *value;
+} canary_attribute;
+
+/** Attribute names a context remembers the position of (see below). */
+#define CANARY_CONTEXT_SLOTS 32
+
+/**
+ * libcanary's scratch space inside a canary_context: where each attribute
+ * name the config's rules use was found in `attrs`, so that a context
+ * evaluated for many flags looks each name up once. It is keyed by the
+ * config's rules, `attrs` and `attr_count`: values may change between
+ * calls, names may not (change `attrs`, or call canary_context_init()
+ * again). Opaque; zeroed by the initialisers.
+ */
+typedef struct canary_context_cache {
+	uint64_t id;
+	const void *attrs;
+	size_t count;
+	unsigned char pos[CANARY_CONTEXT_SLOTS];
+} canary_context_cache;
+
+/** Current version of canary_context. */
+#define CANARY_CONTEXT_VERSION 1
+
+/**
+ * Who is asking: the unit and its attributes, all borrowed for the call,
+ * nothing copied or allocated. Initialise with CANARY_CONTEXT_INIT or
+ * canary_context_init(). Fields are only ever appended.
+ *
+ * A context is used by one thread at a time: evaluations write its cache.
+ */
+typedef struct canary_context {
+	unsigned int version;           /**< CANARY_CONTEXT_VERSION */
+	const char *unit;               /**< the unit, normally the user id:
+	                                     allow and deny lists, the split
+	                                     (unless the flag's stickiness
+	                                     names another attribute);
+	                                     Unleash's userId */
+	const canary_attribute *attrs;  /**< the attributes (first name wins) */
+	size_t attr_count;
+	/* Unleash's other well-known fields (NULL: not set; an attribute of
+	 * the same name is used then, as in Unleash). */
+	const char *session_id;         /**< sessionId */
+	const char *remote_address;     /**< remoteAddress, IPv4 or IPv6 */
+	const char *environment;        /**< environment */
+	const char *app_name;           /**< appName */
+	const char *current_time;       /**< currentTime, RFC 3339; NULL: now */
+	canary_context_cache cache;     /**< libcanary's; see above */
+} canary_context;
+
+/** Static initialiser: `canary_context ctx = CANARY_CONTEXT_INIT;` */
+#define CANARY_CONTEXT_INIT { CANARY_CONTEXT_VERSION, NULL, NULL, 0, \
+	NULL, NULL, NULL, NULL, NULL, { 0, NULL, 0, { 0 } } }
+
+/**
+ * Initialise `ctx` for the given version: zeroed, with its version.
+ * @return CANARY_OK, or CANARY_EINVAL when ctx is NULL or the version is
+ *         not one this library knows.
+ */
+CANARY_API int canary_context_init(canary_context *ctx, unsigned int version);
+
+/* ------------------------------------------------------------------------
  * Events (docs/events.md)
  *
  * Exposures (counted by canary_enabled() and canary_evaluate()), errors,

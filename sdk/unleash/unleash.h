@@ -68,6 +68,10 @@ uint32_t canary__unleash_downgraded(const canary__unleash_model *model,
 
 uint32_t canary__unleash_feature_count(const canary__unleash_model *model);
 
+/* The id of the model's attribute slots: a context is bound to it
+ * (canary__context_bind_to()) before an evaluation with a cache. */
+uint64_t canary__unleash_slots_id(const canary__unleash_model *model);
+
 /* What decided an isEnabled. */
 typedef enum canary__unleash_why {
 	CANARY__UNLEASH_NOT_FOUND = 0,  /* no feature of that name */

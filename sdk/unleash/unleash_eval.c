@@ -13,11 +13,11 @@
 #include "unleash_model.h"
 
 static const canary__field session_field = {
-	"sessionId", 9, CANARY__FIELD_SESSION_ID
+	"sessionId", 9, CANARY__FIELD_SESSION_ID, 0
 };
-static const canary__field user_field = { "userId", 6, CANARY__FIELD_USER_ID };
+static const canary__field user_field = { "userId", 6, CANARY__FIELD_USER_ID, 0 };
 static const canary__field address_field = {
-	"remoteAddress", 13, CANARY__FIELD_REMOTE_ADDRESS
+	"remoteAddress", 13, CANARY__FIELD_REMOTE_ADDRESS, 0
 };
 
 /* A hash bucket 1..100 of `id` (NULL: not enabled) within the percent. */

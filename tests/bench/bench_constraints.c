@@ -87,6 +87,8 @@ typedef struct setup {
 	canary__murmur3 prefix;
 	canary__attr attrs[4];
 	canary__context ctx;
+	canary__field_slots slots;
+	canary__context_bind bind;
 	unsigned long sink;
 } setup;
 
@@ -117,6 +119,7 @@ static double run(setup *s, enum kind k, long calls)
 			break;
 		case RULES:
 			vary(s, i);
+			canary__context_bind_to(&s->ctx, s->slots.id);
 			s->sink += canary__rules_match(&s->rules, &s->ctx);
 			break;
 		default:
@@ -147,6 +150,7 @@ static void bench_rules(long calls)
 	s.client = make_client(&hooks);
 	canary__arena_init(&arena, &hooks);
 	canary__rule_build_init(&b, &arena, false, &e);
+	b.slots = &s.slots;
 	if (canary__rules_compile(&b, json, "flag", NULL, &s.rules) != CANARY_OK) {
 		fprintf(stderr, "rules: %s\n",
 			canary__perror_format(&e, err, sizeof(err)));
@@ -161,6 +165,8 @@ static void bench_rules(long calls)
 	s.attrs[3].name = "model";
 	s.ctx.attrs = s.attrs;
 	s.ctx.attr_count = 4;
+	if (getenv("BIND"))
+		s.ctx.bind = &s.bind;
 	t.allocations = 0;
 	/* Five interleaved rounds, the fastest of each kind: on a shared
 	 * machine the minimum is the figure least disturbed by others. */
