@@ -89,44 +89,21 @@ static inline bool decide(const canary_client *c, const canary__snap_entry *e,
 		CANARY_ARM_STABLE, CANARY_REASON_SPLIT, CANARY_EVAL_OK);
 }
 
-/* The exposure counters of the entry's flag on this thread's stripe (both
- * arms share a line), or NULL when the snapshot has no table. Found before
- * the unit is hashed and prefetched, so that with many flags the cache miss
- * overlaps the hash instead of following it. */
-static inline canary__ev_counter *exposure_counters(canary_client *c,
-	const canary__snapshot *snap, const canary__snap_entry *e)
-{
-	canary__ev_table *t = canary__ev_find(&c->live.ev_reg, snap);
-	canary__ev_counter *k;
-
-	if (!t)
-		return NULL;
-	k = canary__ev_counter_of(t, canary__snap_index(snap, e),
-		CANARY_ARM_STABLE);
-	__builtin_prefetch(k, 1);
-	return k;
-}
-
 /* The end of every evaluation: `snap` is held, `e` is the flag's entry in
  * it (NULL: no such flag). */
 static inline bool conclude(canary_client *c, const canary__snapshot *snap,
 	const canary__snap_entry *e, const char *unit, canary_details *out,
 	bool count)
 {
-	canary__ev_counter *k = NULL;
 	bool result;
 
 	if (!e)
 		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
 			CANARY_EVAL_FLAG_NOT_FOUND);
-	count = count && c->live.count_exposures;
-	if (count)
-		k = exposure_counters(c, snap, e);
 	result = decide(c, e, unit, out);
-	if (k)
-		atomic_fetch_add_explicit(&k[result ? CANARY_ARM_CANARY :
-			CANARY_ARM_STABLE].exposures, 1, memory_order_relaxed);
-	else if (count)
+	if (count && c->live.count_exposures &&
+	    !canary__counters_expose(&c->live.ev_reg, snap, e->index,
+	    result ? CANARY_ARM_CANARY : CANARY_ARM_STABLE))
 		canary__counters_count_dropped(c->counters);
 	if (out) {
 		/* Copied while the snapshot is protected: no lifetime rules. */
@@ -298,11 +275,11 @@ static int record(canary_client *c, const char *flag, const char *unit,
 	}
 	arm = decide(c, e, unit, NULL) ? CANARY_ARM_CANARY : CANARY_ARM_STABLE;
 	if (kind == REC_ERROR)
-		rc = canary__counters_error(c->counters, snap, canary__snap_index(snap, e), arm);
+		rc = canary__counters_error(c->counters, snap, e->index, arm);
 	else if (kind == REC_LATENCY)
-		rc = canary__counters_latency(c->counters, snap, canary__snap_index(snap, e), arm, value);
+		rc = canary__counters_latency(c->counters, snap, e->index, arm, value);
 	else
-		rc = canary__counters_metric(c->counters, snap, canary__snap_index(snap, e), arm, name,
+		rc = canary__counters_metric(c->counters, snap, e->index, arm, name,
 			value);
 	canary__hazard_leave(&c->live.snapshots, &g);
 	return rc == CANARY_OK ? CANARY_OK :

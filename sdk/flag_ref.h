@@ -3,7 +3,7 @@
  * for hot loops.
  *
  * A handle keeps its key, the key's hash and one atomic word caching where
- * the flag is in one snapshot: (snapshot seq << 32) | (entry index + 1),
+ * the flag is in one snapshot: (snapshot seq << 32) | (table slot + 1),
  * 0 for "not in that snapshot". An evaluation whose snapshot has the
  * cached seq reads the entry directly: no hash of the flag key, no probe.
  * After a config change the first evaluation through the handle finds the
@@ -29,7 +29,7 @@
 #define CANARY__MAX_FLAG_REFS 65536
 
 struct canary_flag_ref {
-	_Atomic uint64_t where;       /* seq << 32 | (entry + 1); 0 unknown */
+	_Atomic uint64_t where;       /* seq << 32 | (slot + 1); 0 unknown */
 	const void *owner;            /* the client: a handle is refused by
 	                                 any other */
 	uint32_t key_hash;
@@ -63,11 +63,11 @@ static inline const canary__snap_entry *canary__flag_ref_entry(
 	const canary__snap_entry *e;
 
 	if ((uint32_t)(where >> 32) == snap->seq)
-		return (uint32_t)where ? &snap->entries[(uint32_t)where - 1] : NULL;
+		return (uint32_t)where ? &snap->table[(uint32_t)where - 1] : NULL;
 	e = canary__snapshot_find_hashed(snap, ref->key, ref->key_len,
 		ref->key_hash);
 	where = (uint64_t)snap->seq << 32 |
-		(e ? canary__snap_index(snap, e) + 1u : 0u);
+		(e ? canary__snap_slot(snap, e) + 1u : 0u);
 	atomic_store_explicit(&ref->where, where, memory_order_relaxed);
 	return e;
 }

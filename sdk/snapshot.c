@@ -10,24 +10,10 @@ static uint32_t table_size_for(size_t count)
 {
 	uint32_t size = 8;
 
-	/* Load factor at most 1/2 keeps probe chains short. */
-	while (size < count * 2)
+	/* Load factor at most 2/3 keeps probe chains short. */
+	while (size * 2 < count * 3)
 		size *= 2;
 	return size;
-}
-
-static void fill_entry(canary__snap_entry *e, const canary__flag *f,
-	size_t key_len, uint32_t hash)
-{
-	e->key_hash = hash;
-	e->key_len = (uint32_t)key_len;
-	memcpy(e->key_head, f->key,
-		key_len < CANARY__KEY_HEAD ? key_len : CANARY__KEY_HEAD);
-	canary__bucket_prefix(&e->prefix, f->salt, strlen(f->salt));
-	e->rollout_bp = (uint16_t)f->rollout_bp;
-	e->enabled = f->enabled;
-	e->has_lists = f->allow.count || f->deny.count;
-	e->flag = f;
 }
 
 static void insert(canary__snapshot *snap, uint32_t index)
@@ -36,26 +22,35 @@ static void insert(canary__snapshot *snap, uint32_t index)
 	size_t key_len = strlen(f->key);
 	uint32_t hash = canary__snapshot_hash(f->key, key_len);
 	uint32_t i = hash & snap->mask;
+	canary__snap_entry *e;
 
-	while (snap->slots[i].entry)
+	while (snap->table[i].flag)
 		i = (i + 1) & snap->mask;
-	snap->slots[i].hash = hash;
-	snap->slots[i].entry = index + 1;
-	fill_entry(&snap->entries[index], f, key_len, hash);
+	e = &snap->table[i];
+	e->key_hash = hash;
+	e->key_len = (uint32_t)key_len;
+	memcpy(e->key_head, f->key,
+		key_len < CANARY__KEY_HEAD ? key_len : CANARY__KEY_HEAD);
+	canary__bucket_prefix(&e->prefix, f->salt, strlen(f->salt));
+	e->rollout_bp = (uint16_t)f->rollout_bp;
+	e->enabled = f->enabled;
+	e->has_lists = f->allow.count || f->deny.count;
+	e->index = index;
+	e->flag = f;
 }
 
 /* The client's allocator promises malloc's alignment only: align by hand. */
-static int alloc_entries(canary__snapshot *snap, size_t count)
+static int alloc_table(canary__snapshot *snap, uint32_t size)
 {
 	uintptr_t p;
 
-	snap->entries_mem = canary__calloc(snap->alloc, count + 1,
+	snap->table_mem = canary__calloc(snap->alloc, (size_t)size + 1,
 		sizeof(canary__snap_entry));
-	if (!snap->entries_mem)
+	if (!snap->table_mem)
 		return CANARY_ENOMEM;
-	p = (uintptr_t)snap->entries_mem;
+	p = (uintptr_t)snap->table_mem;
 	p = (p + CANARY__CACHE_LINE - 1) & ~(uintptr_t)(CANARY__CACHE_LINE - 1);
-	snap->entries = (canary__snap_entry *)p;
+	snap->table = (canary__snap_entry *)p;
 	return CANARY_OK;
 }
 
@@ -69,13 +64,9 @@ int canary__snapshot_new(const canary__alloc *a, canary__config *config,
 	*out = NULL;
 	snap = canary__calloc(a, 1, sizeof(*snap));
 	size = table_size_for(config->count);
-	if (snap) {
+	if (snap)
 		snap->alloc = a;
-		snap->slots = canary__calloc(a, size, sizeof(*snap->slots));
-	}
-	if (!snap || !snap->slots || alloc_entries(snap, config->count) != CANARY_OK) {
-		if (snap)
-			canary__free(a, snap->slots);
+	if (!snap || alloc_table(snap, size) != CANARY_OK) {
 		canary__free(a, snap);
 		canary__config_free(a, config);
 		return canary__error_set(CANARY_ENOMEM, "snapshot: out of memory");
@@ -94,7 +85,6 @@ void canary__snapshot_free(canary__snapshot *snap)
 	if (!snap)
 		return;
 	canary__config_free(snap->alloc, snap->config);
-	canary__free(snap->alloc, snap->slots);
-	canary__free(snap->alloc, snap->entries_mem);
+	canary__free(snap->alloc, snap->table_mem);
 	canary__free(snap->alloc, snap);
 }

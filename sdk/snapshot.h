@@ -5,13 +5,12 @@
  * through the client's hazard domain and never modified. Lookup by flag key
  * is one hash of the key and, almost always, one probe.
  *
- * Two arrays keep the memory an evaluation touches small, so that 10,000
- * flags cost about what 10 do: a probe table of 8-byte slots (hash, entry)
- * at a load factor of at most 1/2, and the entries themselves, one cache
- * line each, in config order (entry i is config->flags[i] and owns counter
- * row i). An entry holds everything evaluation reads, including the first
- * bytes of the key: a key up to CANARY__KEY_HEAD bytes is compared without
- * leaving the entry's line.
+ * The table is open addressing with linear probing, one cache line per
+ * slot, at a load factor of at most 2/3: an entry holds everything
+ * evaluation reads, the first bytes of the key included (a key up to
+ * CANARY__KEY_HEAD bytes is compared without leaving the entry's line),
+ * so that finding a flag among 10,000 costs one line in the common case,
+ * and the next line (which the hardware fetches along) when it probes on.
  */
 #ifndef CANARY_SDK_SNAPSHOT_H
 #define CANARY_SDK_SNAPSHOT_H
@@ -24,7 +23,7 @@
 #include "murmur3.h"
 
 #define CANARY__KEY_SEED 0x5bd1e995u
-#define CANARY__KEY_HEAD 28
+#define CANARY__KEY_HEAD 24
 
 typedef struct canary__snap_entry {
 	_Alignas(CANARY__CACHE_LINE) uint32_t key_hash;
@@ -33,24 +32,20 @@ typedef struct canary__snap_entry {
 	uint16_t rollout_bp;
 	uint8_t enabled;
 	uint8_t has_lists;       /* allow or deny list non-empty */
+	uint32_t index;          /* the flag's position in config->flags,
+	                            and its row of counters */
 	char key_head[CANARY__KEY_HEAD]; /* the key's first bytes */
-	const canary__flag *flag;
+	const canary__flag *flag; /* NULL = empty slot */
 } canary__snap_entry;
-
-typedef struct canary__snap_slot {
-	uint32_t hash;
-	uint32_t entry;          /* entry index + 1; 0 = empty */
-} canary__snap_slot;
 
 typedef struct canary__snapshot {
 	const canary__alloc *alloc;
 	canary__config *config;  /* owned */
 	uint64_t version;
 	uint32_t seq;            /* set by the publisher: flag handles (live.h) */
-	uint32_t mask;           /* probe table size - 1 (a power of two) */
-	canary__snap_slot *slots;
-	canary__snap_entry *entries; /* config->count, cache-line aligned */
-	void *entries_mem;       /* what was allocated for them */
+	uint32_t mask;           /* table size - 1 (a power of two) */
+	canary__snap_entry *table; /* cache-line aligned */
+	void *table_mem;         /* what was allocated for it */
 } canary__snapshot;
 
 /* Build a snapshot that takes ownership of `config` (also on failure). */
@@ -81,15 +76,11 @@ static inline const canary__snap_entry *canary__snapshot_find_hashed(
 	uint32_t i = hash & snap->mask;
 
 	for (;; i = (i + 1) & snap->mask) {
-		const canary__snap_slot *s = &snap->slots[i];
-		const canary__snap_entry *e;
+		const canary__snap_entry *e = &snap->table[i];
 
-		if (!s->entry)
+		if (!e->flag)
 			return NULL;
-		if (s->hash != hash)
-			continue;
-		e = &snap->entries[s->entry - 1];
-		if (canary__snap_entry_is(e, key, key_len))
+		if (e->key_hash == hash && canary__snap_entry_is(e, key, key_len))
 			return e;
 	}
 }
@@ -101,11 +92,11 @@ static inline const canary__snap_entry *canary__snapshot_find(
 		canary__snapshot_hash(key, key_len));
 }
 
-/* An entry's position: the flag's index in the config and its counters. */
-static inline uint32_t canary__snap_index(const canary__snapshot *snap,
+/* An entry's slot in the table (flag handles cache it). */
+static inline uint32_t canary__snap_slot(const canary__snapshot *snap,
 	const canary__snap_entry *e)
 {
-	return (uint32_t)(e - snap->entries);
+	return (uint32_t)(e - snap->table);
 }
 
 #endif

@@ -112,7 +112,7 @@ const char *canary__unknown_nearest(const canary__snapshot *snap,
 
 	for (i = 0; i < snap->config->count; i++) {
 		const char *k = snap->config->flags[i].key;
-		size_t m = snap->entries[i].key_len;
+		size_t m = strlen(k);
 		unsigned d;
 
 		if (best == 0)
