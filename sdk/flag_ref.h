@@ -34,14 +34,16 @@ struct canary_flag_ref {
 	                                 any other */
 	uint32_t key_hash;
 	uint32_t key_len;
-	struct canary_flag_ref *next; /* the registry's list */
+	struct canary_flag_ref *next; /* the registry's bucket */
 	char key[];
 };
+
+#define CANARY__FLAG_REF_BUCKETS 256
 
 typedef struct canary__flag_refs {
 	pthread_mutex_t lock;
 	const canary__alloc *alloc;
-	struct canary_flag_ref *head;
+	struct canary_flag_ref *bucket[CANARY__FLAG_REF_BUCKETS]; /* by hash */
 	unsigned count;
 } canary__flag_refs;
 
