@@ -425,23 +425,30 @@ static int load_cache(canary_client *c, canary__persist_start *start)
 	return rc;
 }
 
-/* fork(): every lock of the client, in the order they are taken. */
+/* fork(): every lock of the client, in the order they are taken (the
+ * handle registry, the unknown keys' and the log's are leaves). */
 static void client_prefork(void *ctx)
 {
 	canary_client *c = ctx;
 
+	canary__flag_refs_prefork(&c->refs);
 	canary__live_prefork(&c->live);
 	canary__events_prefork(c->events);
 	canary__worker_prefork(c->worker);
+	canary__unknown_prefork(&c->unknown);
+	canary__log_prefork(&c->log);
 }
 
 static void client_postfork_unlock(void *ctx)
 {
 	canary_client *c = ctx;
 
+	canary__log_postfork(&c->log);
+	canary__unknown_postfork(&c->unknown);
 	canary__worker_postfork_unlock(c->worker);
 	canary__events_postfork_unlock(c->events);
 	canary__live_postfork_unlock(&c->live);
+	canary__flag_refs_postfork(&c->refs);
 }
 
 static int new_worker(canary_client *c, const canary__persist_start *start)

@@ -28,6 +28,16 @@ void canary__flag_refs_destroy(canary__flag_refs *r)
 	pthread_mutex_destroy(&r->lock);
 }
 
+void canary__flag_refs_prefork(canary__flag_refs *r)
+{
+	pthread_mutex_lock(&r->lock);
+}
+
+void canary__flag_refs_postfork(canary__flag_refs *r)
+{
+	pthread_mutex_unlock(&r->lock);
+}
+
 static struct canary_flag_ref **bucket_of(canary__flag_refs *r,
 	uint32_t hash)
 {

@@ -51,6 +51,10 @@ void canary__flag_refs_init(canary__flag_refs *r, const canary__alloc *a);
 /* Frees every handle. */
 void canary__flag_refs_destroy(canary__flag_refs *r);
 
+/* fork(): hold the registry's lock across it, release it in both. */
+void canary__flag_refs_prefork(canary__flag_refs *r);
+void canary__flag_refs_postfork(canary__flag_refs *r);
+
 /* The handle of `key` for `owner`: the existing one, or a new one. NULL
  * with canary_error_last() set when out of memory or past the limit. */
 struct canary_flag_ref *canary__flag_refs_get(canary__flag_refs *r,

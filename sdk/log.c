@@ -59,6 +59,18 @@ void canary__log_teardown(canary__logger *log)
 	log->sink = NULL;
 }
 
+void canary__log_prefork(canary__logger *log)
+{
+	if (log->sink)
+		pthread_mutex_lock(&log->sink->lock);
+}
+
+void canary__log_postfork(canary__logger *log)
+{
+	if (log->sink)
+		pthread_mutex_unlock(&log->sink->lock);
+}
+
 static uint32_t text_hash(const char *s)
 {
 	uint32_t h = 2166136261u; /* FNV-1a */

@@ -58,6 +58,11 @@ void canary__log_setup(canary__logger *log, canary__log_sink *sink,
 	canary_log_level stderr_level);
 void canary__log_teardown(canary__logger *log);
 
+/* fork(): hold the stderr writer's lock across it (a leaf lock: take it
+ * after every other), then release it in both processes. */
+void canary__log_prefork(canary__logger *log);
+void canary__log_postfork(canary__logger *log);
+
 /* Parse a CANARY_LOG value. False when it is none of off, error, warn,
  * info, debug (any case). */
 bool canary__log_level_parse(const char *s, canary_log_level *out);

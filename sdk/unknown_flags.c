@@ -21,6 +21,16 @@ void canary__unknown_destroy(canary__unknown *u)
 	pthread_mutex_destroy(&u->lock);
 }
 
+void canary__unknown_prefork(canary__unknown *u)
+{
+	pthread_mutex_lock(&u->lock);
+}
+
+void canary__unknown_postfork(canary__unknown *u)
+{
+	pthread_mutex_unlock(&u->lock);
+}
+
 static void queue(canary__unknown *u, const char *key, size_t len)
 {
 	unsigned i;

@@ -47,6 +47,10 @@ typedef struct canary__unknown {
 void canary__unknown_init(canary__unknown *u);
 void canary__unknown_destroy(canary__unknown *u);
 
+/* fork(): hold the reporting lock across it, release it in both. */
+void canary__unknown_prefork(canary__unknown *u);
+void canary__unknown_postfork(canary__unknown *u);
+
 /* First sighting of a key: remember it and queue it (not inline). */
 void canary__unknown_add(canary__unknown *u, const char *key, size_t len,
 	uint32_t hash, unsigned slot);

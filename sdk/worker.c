@@ -326,7 +326,7 @@ static void auth_failed(canary__worker *w, long status)
 	status_text(w, status, text, sizeof(text));
 	note_error(w, text);
 	canary__log(w->env.log, CANARY_LOG_ERROR,
-		"%s: the flag service rejected the SDK key; no more requests will be made",
+		"%s; no more requests will be made",
 		text);
 }
 
@@ -434,6 +434,7 @@ static int on_stream_data(const char *data, size_t len, void *ctx)
 	w->stream_last_byte = w->now;
 	canary__log_recovered(w->env.log, w->stream_slot, stream_what(w));
 	canary__backoff_reset(&w->fetch_bo);
+	w->failed_in_row = 0;
 	rc = src->ops->stream_feed(src->state, data, len, on_stream_doc, w);
 	/* Bytes on the stream, heartbeats included, say the config in force
 	 * is current: once there is one (a client with none is not ready

@@ -266,7 +266,7 @@ static void test_auth_error_stops(void **state)
 	dp_sleep_ms(500);
 	assert_int_equal(fs_count(f->fs, "/v1/flags"), 1);
 	assert_int_equal(fs_count(f->fs, "/v1/stream"), 0);
-	assert_int_equal(dp_log_count(f->log, "rejected the SDK key"), 1);
+	assert_int_equal(dp_log_count(f->log, "SDK key refused; no more requests will be made"), 1);
 }
 
 static void test_downgrade_ignored(void **state)

@@ -47,6 +47,9 @@ static const bench_peer *const peers[] = {
 #ifdef BENCH_HAVE_CONFIGCAT
 	&bench_peer_configcat,
 #endif
+#ifdef BENCH_HAVE_LD_CPP
+	&bench_peer_ld_cpp,
+#endif
 };
 
 static const char *const skipped[] = {
@@ -58,6 +61,9 @@ static const char *const skipped[] = {
 #endif
 #ifndef BENCH_HAVE_CONFIGCAT
 	"configcat (CANARY_PEER_CONFIGCAT)",
+#endif
+#ifndef BENCH_HAVE_LD_CPP
+	"ld-cpp (CANARY_PEER_LD_CPP)",
 #endif
 	NULL
 };

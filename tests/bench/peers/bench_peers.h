@@ -36,6 +36,7 @@ extern const bench_peer bench_peer_libcanary_ref;
 extern const bench_peer bench_peer_libcanary_noexp;
 extern const bench_peer bench_peer_unleash;
 extern const bench_peer bench_peer_ld_c;
+extern const bench_peer bench_peer_ld_cpp;
 extern const bench_peer bench_peer_configcat;
 
 /* Allocation counting (malloc_count.c): calls of the malloc family made
