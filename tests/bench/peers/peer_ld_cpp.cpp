@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -94,6 +95,8 @@ int listen_local(unsigned short *port)
 	return 0;
 }
 
+void teardown();
+
 int setup(size_t nflags, const char *, char *err, size_t errlen)
 {
 	unsigned short port;
@@ -105,20 +108,25 @@ int setup(size_t nflags, const char *, char *err, size_t errlen)
 	responder = std::thread(respond, flags_document(nflags));
 	ConfigBuilder b("sdk-bench");
 	b.Events().Disable();
-	b.ServiceEndpoints().PollingBaseUrl("http://127.0.0.1:" + std::to_string(port));
-	b.DataSystem().Method(config::builders::DataSystemBuilder::BackgroundSync().Synchronizer(
-		config::builders::DataSystemBuilder::BackgroundSync::Polling().PollInterval(
-			std::chrono::seconds(3600))));
-	auto config = b.Build();
-	if (!config) {
-		std::snprintf(err, errlen, "config: %s", config.error().message().c_str());
+	std::string url = "http://127.0.0.1:" + std::to_string(port);
+	b.ServiceEndpoints().PollingBaseUrl(url).StreamingBaseUrl(url).EventsBaseUrl(url);
+	using Sync = launchdarkly::server_side::config::builders::DataSystemBuilder::BackgroundSync;
+	b.DataSystem().Method(Sync().Synchronizer(
+		Sync::Polling().PollInterval(std::chrono::seconds(3600))));
+	auto built = b.Build();
+	if (!built) {
+		std::ostringstream why;
+		why << built.error();
+		std::snprintf(err, errlen, "config: %s", why.str().c_str());
+		teardown();
 		return -1;
 	}
-	client = std::make_unique<Client>(std::move(*config));
+	client = std::make_unique<Client>(std::move(*built));
 	auto started = client->StartAsync();
 	if (started.wait_for(std::chrono::seconds(10)) != std::future_status::ready ||
 	    !started.get()) {
 		std::snprintf(err, errlen, "not initialized");
+		teardown();
 		return -1;
 	}
 	return 0;
@@ -135,7 +143,8 @@ void teardown()
 	client.reset();
 	shutdown(listener, SHUT_RDWR);
 	close(listener);
-	responder.join();
+	if (responder.joinable())
+		responder.join();
 }
 
 } // namespace
