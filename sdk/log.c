@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "clock.h"
+#include "murmur3.h"
 
 static const char *const level_names[] = {
 	"debug", "info", "warn", "error", "off"
@@ -71,15 +72,6 @@ void canary__log_postfork(canary__logger *log)
 		pthread_mutex_unlock(&log->sink->lock);
 }
 
-static uint32_t text_hash(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 /* Under the sink's lock: written recently? If not, remember it now. */
 static bool seen_recently(canary__log_sink *k, uint32_t h, int64_t now)
 {
@@ -119,7 +111,7 @@ static void to_stderr(canary__log_sink *k, canary_log_level level,
 	bool write;
 
 	pthread_mutex_lock(&k->lock);
-	write = !seen_recently(k, text_hash(msg), now);
+	write = !seen_recently(k, canary__murmur3_32(msg, strlen(msg), 0), now);
 	if (write && !take_token(k, now)) {
 		k->held_back++;
 		write = false;

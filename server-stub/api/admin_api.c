@@ -51,7 +51,7 @@ static enum MHD_Result put_flag(cs_request *r, struct MHD_Connection *c,
 	const char *path_key, cs_put_mode mode)
 {
 	canary__flag flag;
-	cs_perror e;
+	canary__perror e;
 	bool created = false;
 	uint64_t version = 0;
 	int rc = cs_admin_parse_flag(r->body, r->len, path_key, &flag, &e);
@@ -80,7 +80,7 @@ enum MHD_Result cs_handle_admin_flags(cs_request *r, struct MHD_Connection *c)
 
 typedef struct patch_ctx {
 	const cs_request *r;
-	cs_perror e;
+	canary__perror e;
 } patch_ctx;
 
 static int apply_patch(const canary__flag *cur, canary__flag *next, void *arg)
@@ -155,7 +155,7 @@ enum MHD_Result cs_handle_admin_stats(cs_request *r, struct MHD_Connection *c)
 	cs_stats_filter f;
 	cs_arm_stats *arms;
 	canary__flag flag;
-	cs_perror e;
+	canary__perror e;
 	cJSON *doc;
 	int rc;
 
@@ -174,7 +174,7 @@ enum MHD_Result cs_handle_admin_stats(cs_request *r, struct MHD_Connection *c)
 	f.has_config_version = q.has_config_version;
 	f.config_version = q.config_version;
 	f.since_ms = q.since_ms;
-	arms = calloc(CS_ARMS, sizeof(*arms)); /* ~9 KiB each: not the stack */
+	arms = calloc(CANARY__ARMS, sizeof(*arms)); /* ~9 KiB each: not the stack */
 	if (!arms)
 		return cs_reply_code(r, c, CANARY_ENOMEM);
 	rc = cs_store_stats(r->srv->store, r->key, &f, arms);

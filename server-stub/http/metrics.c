@@ -7,13 +7,12 @@
  */
 #include "http/metrics.h"
 
-#include "rollout/rollout.h"
-
-#include <stdarg.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "buf.h"
+#include "rollout/rollout.h"
 
 #define STATUS_MIN 100
 #define STATUS_MAX 599
@@ -69,95 +68,57 @@ void cs_metrics_set_leader(cs_metrics *m, bool leading)
 	atomic_store_explicit(&m->leader, leading, memory_order_relaxed);
 }
 
-/* A growable text buffer; on ENOMEM it stops growing and reports it. */
-typedef struct text {
-	char *buf;
-	size_t len, cap;
-	int failed;
-} text;
-
-static void put(text *t, const char *fmt, ...) CANARY__PRINTF(2, 3);
-
-static void put(text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		if (t->failed)
-			return;
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = 1;
-			return;
-		}
-		if ((size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		t->cap = (t->cap + (size_t)n + 1) * 2;
-		char *nb = realloc(t->buf, t->cap);
-		if (!nb) {
-			t->failed = 1;
-			return;
-		}
-		t->buf = nb;
-	}
-}
-
 /* Label values escape \, " and newline (exposition format). */
-static void put_label(text *t, const char *v)
+static void put_label(canary__buf *t, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
-			put(t, "\\%c", *v);
+			canary__buf_printf(t, "\\%c", *v);
 		else if (*v == '\n')
-			put(t, "\\n");
+			canary__buf_puts(t, "\\n");
 		else
-			put(t, "%c", *v);
+			canary__buf_put(t, v, 1);
 	}
 }
 
 typedef struct totals_ctx {
-	text *t;
+	canary__buf *t;
 	int pass; /* 0 = exposures, 1 = errors */
 } totals_ctx;
 
-static void put_total(const char *flag, cs_arm arm, uint64_t exposures,
+static void put_total(const char *flag, canary_arm arm, uint64_t exposures,
 	uint64_t errors, void *arg)
 {
 	totals_ctx *c = arg;
 
-	put(c->t, "%s{flag=\"", c->pass ? "canary_errors_total" :
+	canary__buf_printf(c->t, "%s{flag=\"", c->pass ? "canary_errors_total" :
 		"canary_exposures_total");
 	put_label(c->t, flag);
-	put(c->t, "\",arm=\"%s\"} %llu\n", cs_arm_name(arm),
+	canary__buf_printf(c->t, "\",arm=\"%s\"} %llu\n", canary__arm_name(arm),
 		(unsigned long long)(c->pass ? errors : exposures));
 }
 
-static int put_totals(text *t, cs_store *store)
+static int put_totals(canary__buf *t, cs_store *store)
 {
 	totals_ctx c = { t, 0 };
 	int rc;
 
-	put(t, "# HELP canary_exposures_total Exposures reported by SDKs.\n"
+	canary__buf_printf(t, "# HELP canary_exposures_total Exposures reported by SDKs.\n"
 		"# TYPE canary_exposures_total counter\n");
 	rc = cs_store_totals(store, put_total, &c);
 	c.pass = 1;
-	put(t, "# HELP canary_errors_total Errors reported by SDKs.\n"
+	canary__buf_printf(t, "# HELP canary_errors_total Errors reported by SDKs.\n"
 		"# TYPE canary_errors_total counter\n");
 	if (rc == CANARY_OK)
 		rc = cs_store_totals(store, put_total, &c);
 	return rc;
 }
 
-static void put_requests(text *t, cs_metrics *m)
+static void put_requests(canary__buf *t, cs_metrics *m)
 {
 	int ep, s;
 
-	put(t, "# HELP canary_http_requests_total HTTP responses by endpoint "
+	canary__buf_printf(t, "# HELP canary_http_requests_total HTTP responses by endpoint "
 		"and status.\n# TYPE canary_http_requests_total counter\n");
 	for (ep = 0; ep < CS_EP_COUNT; ep++) {
 		for (s = STATUS_MIN; s <= STATUS_MAX; s++) {
@@ -166,7 +127,7 @@ static void put_requests(text *t, cs_metrics *m)
 				memory_order_relaxed);
 
 			if (n)
-				put(t, "canary_http_requests_total{endpoint=\"%s\","
+				canary__buf_printf(t, "canary_http_requests_total{endpoint=\"%s\","
 					"status=\"%d\"} %llu\n", endpoint_names[ep], s,
 					(unsigned long long)n);
 		}
@@ -174,7 +135,7 @@ static void put_requests(text *t, cs_metrics *m)
 }
 
 typedef struct rollout_pass {
-	text *t;
+	canary__buf *t;
 	int pass; /* 0 = state, 1 = step */
 } rollout_pass;
 
@@ -186,16 +147,16 @@ static int put_rollout(const cs_rollout *r, void *arg)
 	size_t i;
 
 	if (p->pass == 1) {
-		put(p->t, "canary_rollout_step_percent{flag=\"");
+		canary__buf_printf(p->t, "canary_rollout_step_percent{flag=\"");
 		put_label(p->t, r->flag);
-		put(p->t, "\"} %g\n", r->status == CJ_ROLLED_BACK ? 0 :
+		canary__buf_printf(p->t, "\"} %g\n", r->status == CJ_ROLLED_BACK ? 0 :
 			r->spec.steps_bp[r->step] / 100.0);
 		return CANARY_OK;
 	}
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-		put(p->t, "canary_rollout_state{flag=\"");
+		canary__buf_printf(p->t, "canary_rollout_state{flag=\"");
 		put_label(p->t, r->flag);
-		put(p->t, "\",state=\"%s\"} %d\n", cj_status_name(states[i]),
+		canary__buf_printf(p->t, "\",state=\"%s\"} %d\n", cj_status_name(states[i]),
 			r->status == states[i]);
 	}
 	return CANARY_OK;
@@ -203,17 +164,17 @@ static int put_rollout(const cs_rollout *r, void *arg)
 
 /* The latest rollout of each flag: one state series per possible state
  * (1 for the current one), and the canary share it holds now. */
-static int put_rollouts(text *t, cs_store *store)
+static int put_rollouts(canary__buf *t, cs_store *store)
 {
 	rollout_pass p = { t, 0 };
 	int rc;
 
-	put(t, "# HELP canary_rollout_state State of the flag's latest "
+	canary__buf_printf(t, "# HELP canary_rollout_state State of the flag's latest "
 		"rollout (1 = current).\n# TYPE canary_rollout_state gauge\n");
 	rc = cs_store_rollouts_each(store, CS_ROLLOUTS_LATEST, put_rollout,
 		&p);
 	p.pass = 1;
-	put(t, "# HELP canary_rollout_step_percent Canary share the flag's "
+	canary__buf_printf(t, "# HELP canary_rollout_step_percent Canary share the flag's "
 		"rollout holds now, percent.\n"
 		"# TYPE canary_rollout_step_percent gauge\n");
 	if (rc == CANARY_OK)
@@ -225,22 +186,23 @@ static int put_rollouts(text *t, cs_store *store)
 int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
 	uint64_t open_streams, char **out, size_t *len)
 {
-	text t = { NULL, 0, 0, 0 };
+	canary__buf t;
 	int rc;
 
 	*out = NULL;
-	put(&t, "# HELP canary_config_version Current flag config version.\n"
+	canary__buf_init(&t, NULL);
+	canary__buf_printf(&t, "# HELP canary_config_version Current flag config version.\n"
 		"# TYPE canary_config_version gauge\ncanary_config_version %llu\n",
 		(unsigned long long)version);
-	put(&t, "# HELP canary_streams_open Open /v1/stream connections.\n"
+	canary__buf_printf(&t, "# HELP canary_streams_open Open /v1/stream connections.\n"
 		"# TYPE canary_streams_open gauge\ncanary_streams_open %llu\n",
 		(unsigned long long)open_streams);
-	put(&t, "# HELP canary_controller_leader 1 while this server holds "
+	canary__buf_printf(&t, "# HELP canary_controller_leader 1 while this server holds "
 		"the rollout controller's lease.\n"
 		"# TYPE canary_controller_leader gauge\n"
 		"canary_controller_leader %d\n",
 		atomic_load(&m->leader) ? 1 : 0);
-	put(&t, "# HELP canary_event_batches_total Event batches accepted.\n"
+	canary__buf_printf(&t, "# HELP canary_event_batches_total Event batches accepted.\n"
 		"# TYPE canary_event_batches_total counter\n"
 		"canary_event_batches_total %llu\n"
 		"# HELP canary_event_batches_duplicate_total Replayed batches "
@@ -260,10 +222,9 @@ int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
 	if (rc == CANARY_OK && t.failed)
 		rc = CANARY_ENOMEM;
 	if (rc != CANARY_OK) {
-		free(t.buf);
+		canary__buf_free(&t);
 		return rc;
 	}
-	*out = t.buf;
-	*len = t.len;
+	*out = canary__buf_take(&t, len);
 	return CANARY_OK;
 }

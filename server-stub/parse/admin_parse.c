@@ -9,56 +9,17 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "parse/batch_parse.h" /* CS_MAX_COUNT */
+#include "json_read.h"
 
-static int parse_json(const char *body, size_t len, cJSON **out,
-	cs_perror *e)
+/* Validate with the shared model, read by `r` (which parsed the body). */
+static int validate(const canary__json_reader *r, const cJSON *obj,
+	canary__flag *out)
 {
-	const char *end = NULL;
-
-	*out = NULL;
-	if (!body || len == 0)
-		return cs_fail(e, "", "empty body");
-	if (len > CS_ADMIN_MAX_BODY)
-		return cs_fail(e, "", "body larger than %u bytes",
-			CS_ADMIN_MAX_BODY);
-	*out = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	if (!*out)
-		return cs_fail(e, "", "malformed JSON");
-	while (end < body + len &&
-	       (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-		end++;
-	if (end != body + len) {
-		cJSON_Delete(*out);
-		*out = NULL;
-		return cs_fail(e, "", "trailing data after the JSON value");
-	}
-	if (!cJSON_IsObject(*out)) {
-		cJSON_Delete(*out);
-		*out = NULL;
-		return cs_fail(e, "", "body must be a JSON object");
-	}
-	return CANARY_OK;
-}
-
-/* Validate with the shared model; map its "path: message" to field/message. */
-static int validate(const cJSON *obj, canary__flag *out, cs_perror *e)
-{
-	char err[CANARY__ERRBUF];
-	int rc;
-
-	err[0] = '\0';
-	rc = canary__flag_from_json(canary__alloc_default(), obj, "", out, err,
-		sizeof(err));
-	if (rc == CANARY_EPARSE)
-		return cs_fail_from_config(e, err);
-	if (rc != CANARY_OK)
-		cs_fail(e, "", "%s", err);
-	return rc;
+	return canary__flag_from_json(canary__alloc_default(), r, obj, "", out);
 }
 
 /* Make the body's key agree with the URL's. */
-static int bind_key(cJSON *obj, const char *path_key, cs_perror *e)
+static int bind_key(cJSON *obj, const char *path_key, canary__perror *e)
 {
 	const cJSON *key = cJSON_GetObjectItemCaseSensitive(obj, "key");
 
@@ -67,26 +28,29 @@ static int bind_key(cJSON *obj, const char *path_key, cs_perror *e)
 	if (!key || cJSON_IsNull(key)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(obj, "key");
 		if (!cJSON_AddStringToObject(obj, "key", path_key))
-			return cs_oom(e);
+			return canary__perror_oom(e);
 		return CANARY_OK;
 	}
 	if (!cJSON_IsString(key) || strcmp(key->valuestring, path_key) != 0)
-		return cs_fail(e, "key", "must match the key in the URL");
+		return canary__perror_set(e, "key",
+			"must match the key in the URL");
 	return CANARY_OK;
 }
 
 int cs_admin_parse_flag(const char *body, size_t len, const char *path_key,
-	canary__flag *out, cs_perror *e)
+	canary__flag *out, canary__perror *e)
 {
+	canary__json_reader r;
 	cJSON *obj = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = parse_json(body, len, &obj, e);
+	canary__json_reader_init(&r, CS_ADMIN_READ_OPTS, e);
+	rc = canary__json_parse(&r, body, len, CS_ADMIN_MAX_BODY, NULL, &obj);
 	if (rc == CANARY_OK)
 		rc = bind_key(obj, path_key, e);
 	if (rc == CANARY_OK)
-		rc = validate(obj, out, e);
+		rc = validate(&r, obj, out);
 	cJSON_Delete(obj);
 	return rc;
 }
@@ -121,35 +85,37 @@ static bool merge_patch(cJSON *target, const cJSON *patch, int depth)
 }
 
 int cs_admin_patch_flag(const canary__flag *current, const char *body,
-	size_t len, canary__flag *out, cs_perror *e)
+	size_t len, canary__flag *out, canary__perror *e)
 {
 	cJSON *patch = NULL, *merged = NULL;
+	canary__json_reader r;
 	const cJSON *key;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = parse_json(body, len, &patch, e);
+	canary__json_reader_init(&r, CS_ADMIN_READ_OPTS, e);
+	rc = canary__json_parse(&r, body, len, CS_ADMIN_MAX_BODY, NULL, &patch);
 	if (rc != CANARY_OK)
 		goto done;
 	key = cJSON_GetObjectItemCaseSensitive(patch, "key");
 	if (key && (!cJSON_IsString(key) ||
 		    strcmp(key->valuestring, current->key) != 0)) {
-		rc = cs_fail(e, "key", "cannot be changed");
+		rc = canary__perror_set(e, "key", "cannot be changed");
 		goto done;
 	}
 	merged = canary__flag_to_json(current);
 	if (!merged || !merge_patch(merged, patch, 0)) {
-		rc = cs_fail(e, "", "patch too deep or out of memory");
+		rc = canary__perror_set(e, "", "patch too deep or out of memory");
 		goto done;
 	}
-	rc = validate(merged, out, e);
+	rc = validate(&r, merged, out);
 done:
 	cJSON_Delete(patch);
 	cJSON_Delete(merged);
 	return rc;
 }
 
-/* A decimal integer 0..CS_MAX_COUNT, nothing else (no sign, no spaces). */
+/* A decimal integer 0..2^53 - 1, nothing else (no sign, no spaces). */
 static bool parse_uint(const char *s, uint64_t *out)
 {
 	unsigned long long v;
@@ -159,24 +125,25 @@ static bool parse_uint(const char *s, uint64_t *out)
 		return false;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || *end || v > CS_MAX_COUNT)
+	if (errno || *end || v > CANARY__JSON_MAX_INT)
 		return false;
 	*out = v;
 	return true;
 }
 
 int cs_admin_parse_stats_query(const char *config_version, const char *since,
-	cs_stats_query *out, cs_perror *e)
+	cs_stats_query *out, canary__perror *e)
 {
 	memset(out, 0, sizeof(*out));
 	if (config_version) {
 		if (!parse_uint(config_version, &out->config_version))
-			return cs_fail(e, "config_version",
+			return canary__perror_set(e, "config_version",
 				"must be an integer 0..%llu",
-				(unsigned long long)CS_MAX_COUNT);
+				(unsigned long long)CANARY__JSON_MAX_INT);
 		out->has_config_version = true;
 	}
 	if (since && !parse_uint(since, &out->since_ms))
-		return cs_fail(e, "since", "must be milliseconds since the epoch");
+		return canary__perror_set(e, "since",
+			"must be milliseconds since the epoch");
 	return CANARY_OK;
 }

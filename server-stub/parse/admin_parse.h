@@ -2,9 +2,9 @@
  * admin_parse.h - strict parsers for admin API request bodies and queries.
  *
  * Pure functions of their input (no I/O) so the fuzz harness and the
- * server share them. Flag validation is the SDK's own
- * (canary__flag_from_json): the server and the SDK cannot disagree on what
- * a valid flag is.
+ * server share them. Flag validation is the protocol library's
+ * (canary__flag_from_json, proto/config.c), the SDK's too: the server and
+ * the SDK cannot disagree on what a valid flag is.
  */
 #ifndef CS_ADMIN_H
 #define CS_ADMIN_H
@@ -14,7 +14,11 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "parse/perror.h"
+#include "parse_error.h"
+
+/* How strictly a flag body is read (json_read.h): unknown members are
+ * ignored today, as the SDK ignores them in a config. */
+#define CS_ADMIN_READ_OPTS 0u
 
 /* Admin bodies carry at most two 10,000-entry unit lists of 1 KiB ids. */
 #define CS_ADMIN_MAX_BODY (4u * 1024u * 1024u)
@@ -26,7 +30,7 @@
  * with canary__flag_clear(canary__alloc_default(), out).
  */
 int cs_admin_parse_flag(const char *body, size_t len, const char *path_key,
-	canary__flag *out, cs_perror *e);
+	canary__flag *out, canary__perror *e);
 
 /*
  * PATCH /v1/admin/flags/{key}: apply `body` as a JSON merge patch
@@ -34,7 +38,7 @@ int cs_admin_parse_flag(const char *body, size_t len, const char *path_key,
  * then validate the result as a whole flag. The key cannot change.
  */
 int cs_admin_patch_flag(const canary__flag *current, const char *body,
-	size_t len, canary__flag *out, cs_perror *e);
+	size_t len, canary__flag *out, canary__perror *e);
 
 /* Query of GET /v1/admin/flags/{key}/stats. */
 typedef struct cs_stats_query {
@@ -45,6 +49,6 @@ typedef struct cs_stats_query {
 
 /* Parse the raw query values (NULL = absent). */
 int cs_admin_parse_stats_query(const char *config_version, const char *since,
-	cs_stats_query *out, cs_perror *e);
+	cs_stats_query *out, canary__perror *e);
 
 #endif

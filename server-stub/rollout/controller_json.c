@@ -131,18 +131,18 @@ static const cj_metric *deciding(const cj_result *res)
 	return &res->metrics[CJ_M_ERRORS];
 }
 
-bool cs_decision_add_judgement(cJSON *d, const cs_arm_stats arms[2 * CS_ARMS],
+bool cs_decision_add_judgement(cJSON *d, const cs_arm_stats arms[2 * CANARY__ARMS],
 	const cj_result *res)
 {
 	const cj_metric *m = deciding(res);
-	const cs_arm_stats *hist = &arms[CS_ARMS + CS_ARM_STABLE];
+	const cs_arm_stats *hist = &arms[CANARY__ARMS + CANARY_ARM_STABLE];
 	cJSON *a = cJSON_AddObjectToObject(d, "arms");
 	cJSON *h = cJSON_AddObjectToObject(d, "stable_history");
 	cJSON *srm, *metrics;
 	int i;
 
-	if (!a || !cs_arm_stats_to_json(a, "stable", &arms[CS_ARM_STABLE]) ||
-	    !cs_arm_stats_to_json(a, "canary", &arms[CS_ARM_CANARY]) || !h ||
+	if (!a || !cs_arm_stats_to_json(a, "stable", &arms[CANARY_ARM_STABLE]) ||
+	    !cs_arm_stats_to_json(a, "canary", &arms[CANARY_ARM_CANARY]) || !h ||
 	    !cJSON_AddNumberToObject(h, "exposures", (double)hist->exposures) ||
 	    !cJSON_AddNumberToObject(h, "errors", (double)hist->errors))
 		return false;

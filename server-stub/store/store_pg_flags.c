@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "store/records.h"
-#include "tick.h"
 
 int cs_pg_version(cs_pg_conn *c, uint64_t *out)
 {
@@ -170,7 +170,7 @@ int cs_pg_write_flag(cs_pg_conn *c, const canary__flag *f)
 	cs_pg_params_init(&p);
 	cs_pg_text(&p, f->key);
 	cs_pg_text(&p, body);
-	cs_pg_uint(&p, cs_now_ms());
+	cs_pg_uint(&p, (uint64_t)canary__wall_ms());
 	rc = cs_pg_exec(c, P_FLAG_UPSERT, &p, NULL, NULL);
 	cJSON_free(body);
 	return rc;
