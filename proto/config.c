@@ -228,6 +228,8 @@ int canary__config_parse(const canary__alloc *a, const char *json,
 		rc = canary__segtable_read(a, &r, m[2], &c->segments);
 	if (rc == CANARY_OK)
 		rc = parse_flags(a, &r, m[1], c);
+	if (rc == CANARY_OK && canary__segtable_slots(&c->segments))
+		c->slots_id = canary__segtable_slots(&c->segments)->id;
 	cJSON_Delete(root);
 	if (rc != CANARY_OK) {
 		canary__config_free(a, c);

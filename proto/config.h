@@ -57,6 +57,8 @@ typedef struct canary__config {
 	 * such a config is freed only whole, never flag by flag. */
 	void *arena;
 	canary__segtable segments; /* and the compiled targeting */
+	uint64_t slots_id;         /* the id of the attribute slots its
+	                              compiled rules use (context.h); 0: none */
 	/* A config from another kind of service (an Unleash server): its
 	 * compiled model, freed with the config by engine_free. */
 	void *engine;

@@ -20,8 +20,9 @@
 #define FINAL_FLUSH_MS 500 /* canary_client_free() waits this long at most */
 #define MAX_SERVERS 16
 
-/* The size of canary_options in each version. */
+/* The size of canary_options and canary_details in each version. */
 #define OPTIONS_V1_SIZE offsetof(canary_options, server_urls)
+#define DETAILS_V1_SIZE offsetof(canary_details, rule)
 
 static size_t options_size(unsigned int version)
 {
@@ -78,12 +79,22 @@ static int read_options(const canary_options *in, canary_options *out)
 
 int canary_details_init(canary_details *details, unsigned int version)
 {
-	int rc = init_versioned(details, sizeof(*details), version,
-		CANARY_DETAILS_VERSION, "details");
+	size_t size = version == 1 ? DETAILS_V1_SIZE : sizeof(*details);
+	int rc = init_versioned(details, size, version,
+		version == 1 ? 1 : CANARY_DETAILS_VERSION, "details");
 
-	if (rc == CANARY_OK)
-		details->reason = CANARY_REASON_DEFAULT;
-	return rc;
+	if (rc != CANARY_OK)
+		return rc;
+	details->reason = CANARY_REASON_DEFAULT;
+	if (version >= 2)
+		details->rule = -1;
+	return CANARY_OK;
+}
+
+int canary_context_init(canary_context *ctx, unsigned int version)
+{
+	return init_versioned(ctx, sizeof(*ctx), version,
+		CANARY_CONTEXT_VERSION, "context");
 }
 
 int canary_event_stats_init(canary_event_stats *stats, unsigned int version)

@@ -233,27 +233,36 @@ typedef struct harvest {
 static void harvest_counts(harvest *h, canary__ev_table *t)
 {
 	uint32_t f;
-	unsigned arm;
+	unsigned slot;
 
 	for (f = 0; f < t->nflags; f++) {
-		for (arm = 0; arm < 2; arm++) {
+		for (slot = 0; slot < CANARY__EV_SLOTS; slot++) {
+			bool apart = slot == CANARY__EV_INELIGIBLE;
 			uint64_t exp, err;
 			window *w;
 
-			if (!canary__ev_table_any(t, f, (canary_arm)arm))
+			if (!canary__ev_table_any(t, f, slot))
 				continue;
 			/* The window first: when it cannot be allocated the
 			 * counts stay where they are for the next harvest
 			 * instead of being taken and lost (window_for() still
 			 * reports a lost window: at a snapshot's last harvest
 			 * they are lost; at a flush that report is an
-			 * overstatement, never an understatement). */
-			w = window_for(h->ev, t, h->index, f, (canary_arm)arm);
+			 * overstatement, never an understatement). Units the
+			 * targeting excludes go in the stable window, apart. */
+			w = window_for(h->ev, t, h->index, f, apart ?
+				CANARY_ARM_STABLE : (canary_arm)slot);
 			if (!w)
 				continue;
-			canary__ev_table_take(t, f, (canary_arm)arm, &exp, &err);
-			w->exposures = canary__sat_add(w->exposures, exp);
-			w->errors = canary__sat_add(w->errors, err);
+			canary__ev_table_take(t, f, slot, &exp, &err);
+			if (apart) {
+				w->ineligible = canary__sat_add(w->ineligible, exp);
+				w->ineligible_errors =
+					canary__sat_add(w->ineligible_errors, err);
+			} else {
+				w->exposures = canary__sat_add(w->exposures, exp);
+				w->errors = canary__sat_add(w->errors, err);
+			}
 		}
 	}
 }

@@ -410,7 +410,11 @@ typedef enum canary_reason {
 	CANARY_REASON_DISABLED = 2,         /**< the flag is switched off */
 	CANARY_REASON_DEFAULT = 3,          /**< no decision possible: stable */
 	CANARY_REASON_STALE = 4,            /**< config too old, stale policy applied */
-	CANARY_REASON_ERROR = 5             /**< an error; see error_code */
+	CANARY_REASON_ERROR = 5,            /**< an error; see error_code */
+	CANARY_REASON_INELIGIBLE = 6        /**< the flag's targeting rules
+	                                         exclude the unit: stable, and
+	                                         counted apart from the stable
+	                                         arm (docs/targeting.md) */
 } canary_reason;
 
 /** Error codes for CANARY_REASON_ERROR / CANARY_REASON_DEFAULT. */
@@ -426,8 +430,9 @@ typedef enum canary_eval_error {
  * CANARY_VARIANT_MAX - 1 bytes (the config parser enforces it). */
 #define CANARY_VARIANT_MAX 128
 
-/** Current version of canary_details. */
-#define CANARY_DETAILS_VERSION 1
+/** Current version of canary_details. Version 1 ends with rollout_bp;
+ *  version 2 adds rule. */
+#define CANARY_DETAILS_VERSION 2
 
 /**
  * The details of one evaluation. Everything is copied into the struct, so
@@ -446,16 +451,25 @@ typedef struct canary_details {
 	uint32_t bucket;            /**< the unit's bucket in [0, 10000), when
 	                                 the split decided; else 0 */
 	uint32_t rollout_bp;        /**< the flag's rollout in basis points */
+
+	/* Version 2. */
+	int32_t rule;               /**< which rule decided, -1 when none:
+	                                 INELIGIBLE, the flag's first
+	                                 constraint the unit fails (its index;
+	                                 past the constraints, the number of
+	                                 constraints plus the index of the
+	                                 failing segment) */
 } canary_details;
 
 /** Static initialiser: `canary_details d = CANARY_DETAILS_INIT;` */
 #define CANARY_DETAILS_INIT { CANARY_DETAILS_VERSION, CANARY_ARM_STABLE, \
-	{ 0 }, CANARY_REASON_DEFAULT, CANARY_EVAL_OK, 0, 0, 0 }
+	{ 0 }, CANARY_REASON_DEFAULT, CANARY_EVAL_OK, 0, 0, 0, -1 }
 
 /**
- * Initialise `details` for the given version (zeroes it, sets version).
+ * Initialise `details` for the given version (zeroes the fields of that
+ * version, sets version; rule is -1).
  * @return CANARY_OK, or CANARY_EINVAL when details is NULL or the version
- *         is not one this library knows.
+ *         is not one this library knows (1 or 2).
  */
 CANARY_API int canary_details_init(canary_details *details,
 	unsigned int version);
@@ -632,6 +646,36 @@ typedef struct canary_context {
  */
 CANARY_API int canary_context_init(canary_context *ctx, unsigned int version);
 
+/**
+ * canary_enabled() with a context: is ctx->unit in the canary for this
+ * flag? The flag's rules (if any) are evaluated with the context's
+ * attributes; a unit they exclude gets false (stable). The same
+ * guarantees: no lock, no I/O, no allocation, one exposure counted (apart
+ * from the stable arm for an excluded unit). A NULL ctx answers false.
+ * @param ctx  borrowed for the call; its cache is written (one thread at
+ *             a time per context)
+ */
+CANARY_API bool canary_enabled_ctx(canary_client *client, const char *flag,
+	canary_context *ctx);
+
+/**
+ * canary_evaluate_ex() with a context: says why, and which rule decided
+ * (details version 2: `rule`).
+ * @param flags     CANARY_EVALUATE_* bits
+ * @param[out] out  as for canary_evaluate() (may be NULL)
+ */
+CANARY_API bool canary_evaluate_ctx(canary_client *client, const char *flag,
+	canary_context *ctx, unsigned int flags, canary_details *out);
+
+/** canary_enabled_ctx() through a flag handle. */
+CANARY_API bool canary_enabled_ref_ctx(canary_client *client,
+	canary_flag_ref *ref, canary_context *ctx);
+
+/** canary_evaluate_ctx() through a flag handle. */
+CANARY_API bool canary_evaluate_ref_ctx(canary_client *client,
+	canary_flag_ref *ref, canary_context *ctx, unsigned int flags,
+	canary_details *out);
+
 /* ------------------------------------------------------------------------
  * Events (docs/events.md)
  *
@@ -683,6 +727,21 @@ CANARY_API int canary_record_latency(canary_client *client, const char *flag,
  */
 CANARY_API int canary_record_metric(canary_client *client, const char *flag,
 	const char *unit, const char *name, double value);
+
+/**
+ * The record calls with a context, for a flag with targeting rules: the
+ * unit's arm is recomputed with the context, as canary_enabled_ctx()
+ * would. For a unit the rules exclude an error is counted apart from the
+ * stable arm, and a latency or a metric is not kept (CANARY_OK): the
+ * canary is compared with eligible units only. Returns as the calls
+ * above; CANARY_EINVAL also for a NULL ctx or an empty ctx->unit.
+ */
+CANARY_API int canary_record_error_ctx(canary_client *client,
+	const char *flag, canary_context *ctx);
+CANARY_API int canary_record_latency_ctx(canary_client *client,
+	const char *flag, canary_context *ctx, double ms);
+CANARY_API int canary_record_metric_ctx(canary_client *client,
+	const char *flag, canary_context *ctx, const char *name, double value);
 
 /**
  * Move everything counted so far into the outbox, and wait up to
