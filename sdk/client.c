@@ -336,7 +336,7 @@ int canary_client_new(canary_client **out, const canary_options *opts)
 	if (canary__alloc_init(&alloc, &opts->allocator) != CANARY_OK)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.allocator: set all three functions or none");
-	c = canary__calloc(&alloc, 1, sizeof(*c));
+	c = canary__new(&alloc, canary_client);
 	if (!c)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	c->alloc = alloc;
@@ -414,7 +414,7 @@ void canary_client_free(canary_client *c)
 	canary__free(a, c->bootstrap_path);
 	canary__free(a, c->ca_file);
 	canary__free(a, c->ca_path);
-	canary__free(a, c);
+	canary__delete(a, c, canary_client);
 }
 
 int canary_client_set_config_json(canary_client *c, const char *json,

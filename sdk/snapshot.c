@@ -46,12 +46,12 @@ int canary__snapshot_new(const canary__alloc *a, canary__config *config,
 	size_t i;
 
 	*out = NULL;
-	snap = canary__calloc(a, 1, sizeof(*snap));
+	snap = canary__new(a, canary__snapshot);
 	size = table_size_for(config->count);
 	if (snap)
 		snap->table = canary__calloc(a, size, sizeof(*snap->table));
 	if (!snap || !snap->table) {
-		canary__free(a, snap);
+		canary__delete(a, snap, canary__snapshot);
 		canary__config_free(a, config);
 		return canary__error_set(CANARY_ENOMEM, "snapshot: out of memory");
 	}
@@ -71,5 +71,5 @@ void canary__snapshot_free(canary__snapshot *snap)
 		return;
 	canary__config_free(snap->alloc, snap->config);
 	canary__free(snap->alloc, snap->table);
-	canary__free(snap->alloc, snap);
+	canary__delete(snap->alloc, snap, canary__snapshot);
 }

@@ -36,7 +36,7 @@ static void lc_close(void *state)
 	canary__free(st->a, st->events_url);
 	canary__free(st->a, st->auth);
 	canary__sse_free(&st->sse);
-	canary__free(st->a, st);
+	canary__delete(st->a, st, lc_state);
 }
 
 static char *auth_line(const canary__alloc *a, const char *key)
@@ -54,7 +54,7 @@ static int lc_open(void **state, const canary__source_env *env)
 	lc_state *st;
 
 	*state = NULL;
-	st = canary__calloc(env->alloc, 1, sizeof(*st));
+	st = canary__new(env->alloc, lc_state);
 	if (!st)
 		return CANARY_ENOMEM;
 	st->a = env->alloc;

@@ -83,7 +83,7 @@ int canary__transport_new(canary__transport **out, const canary__alloc *a,
 	canary__transport *t;
 
 	*out = NULL;
-	t = canary__calloc(a, 1, sizeof(*t));
+	t = canary__new(a, canary__transport);
 	if (!t)
 		return CANARY_ENOMEM;
 	t->alloc = a;
@@ -107,7 +107,7 @@ int canary__transport_new(canary__transport **out, const canary__alloc *a,
 oom:
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->cond);
-	canary__free(a, t);
+	canary__delete(a, t, canary__transport);
 	return canary__error_set(CANARY_ENOMEM, "out of memory");
 }
 
@@ -115,7 +115,7 @@ static void free_shell(canary__transport *t)
 {
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->cond);
-	canary__free(t->alloc, t);
+	canary__delete(t->alloc, t, canary__transport);
 }
 
 void canary__transport_free(canary__transport *t)
@@ -438,7 +438,7 @@ int canary__xfer_start(canary__transport *t, const canary__xfer_spec *spec,
 	int rc = CANARY_OK;
 
 	*out = NULL;
-	x = canary__calloc(t->alloc, 1, sizeof(*x));
+	x = canary__new(t->alloc, canary__xfer);
 	if (!x)
 		return CANARY_ENOMEM;
 	x->t = t;
@@ -570,7 +570,7 @@ void canary__xfer_free(canary__xfer *x)
 	}
 	curl_slist_free_all(x->headers);
 	canary__buf_free(&x->body);
-	canary__free(x->t->alloc, x);
+	canary__delete(x->t->alloc, x, canary__xfer);
 }
 
 char *canary__url_join(const canary__alloc *a, const char *base,

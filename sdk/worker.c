@@ -626,7 +626,7 @@ int canary__worker_new(canary__worker **out, const canary__worker_env *env,
 	int rc;
 
 	*out = NULL;
-	w = canary__calloc(env->alloc, 1, sizeof(*w));
+	w = canary__new(env->alloc, canary__worker);
 	if (!w)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	w->env = *env;
@@ -718,7 +718,7 @@ void canary__worker_free(canary__worker *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_mutex_destroy(&w->tick_lock);
 	pthread_cond_destroy(&w->cond);
-	canary__free(w->env.alloc, w);
+	canary__delete(w->env.alloc, w, canary__worker);
 }
 
 int canary__worker_tick(canary__worker *w, int64_t now_ms)
