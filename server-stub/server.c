@@ -19,7 +19,9 @@
 
 #include "alloc.h"
 #include "api/api.h"
+#include "http/conns.h"
 #include "http/daemon.h"
+#include "http/peer_log.h"
 #include "rollout/controller.h"
 
 /* Store change hook: publish to /v1/flags, then to the streams. */
@@ -47,6 +49,20 @@ static void tick_heartbeat(uint64_t now, void *ctx)
 {
 	(void)now;
 	cs_hub_heartbeat(((cs_server *)ctx)->hub);
+}
+
+/* Close the connections past their deadlines (http/conns.h). */
+static void tick_deadlines(uint64_t now, void *ctx)
+{
+	cs_server *s = ctx;
+	uint64_t n = 0;
+
+	(void)now;
+	if (s->api.conns)
+		n += cs_conns_expire(s->api.conns);
+	if (s->ui.conns)
+		n += cs_conns_expire(s->ui.conns);
+	cs_metrics_note(s->metrics, CS_NOTE_DEADLINE_CLOSED, n);
 }
 
 static void tick_prune(uint64_t now, void *ctx)
@@ -109,6 +125,7 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 		return CANARY_ENOMEM;
 	}
 	memset(&store, 0, sizeof(store));
+	cs_peer_log_init(o->quiet);
 	s->opts = o;
 	s->api.srv = s;
 	s->api.listen = o->listen;
@@ -122,6 +139,7 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	s->auth.sdk_keys = (const char *const *)o->sdk_keys;
 	s->auth.sdk_key_count = o->sdk_key_count;
 	s->auth.admin_token = o->admin_token;
+	s->auth.metrics_token = o->metrics_token;
 	s->auth.insecure_dev = o->insecure_dev;
 	store.location = o->db_path;
 	store.sync = o->sync;
@@ -133,7 +151,7 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	if (rc == CANARY_OK)
 		rc = cs_flags_cache_new(&s->cache);
 	if (rc == CANARY_OK)
-		rc = cs_hub_new(&s->hub);
+		rc = cs_hub_new(&s->hub, o->max_streams);
 	if (rc == CANARY_OK)
 		rc = cs_metrics_new(&s->metrics);
 	if (rc == CANARY_OK)
@@ -152,6 +170,9 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "heartbeat", o->heartbeat_ms,
 			tick_heartbeat, s);
+	if (rc == CANARY_OK)
+		rc = cs_ticker_add(s->ticker, "deadlines", 500, tick_deadlines,
+			s);
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "prune-batches", 3600u * 1000u,
 			tick_prune, s);

@@ -73,11 +73,16 @@ enum MHD_Result cs_handle_stream(cs_request *r, struct MHD_Connection *c)
 	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		"Last-Event-ID");
 	struct MHD_Response *resp;
+	int rc;
 
+	if (strcmp(r->method, "HEAD") == 0)
+		return cs_reply(r, c, MHD_HTTP_OK, cs_hub_head());
 	catch_up(r->srv, last);
-	resp = cs_hub_open(r->srv->hub, c, last);
-
-	if (!resp)
+	rc = cs_hub_open(r->srv->hub, c, last, &resp);
+	if (rc == CS_HUB_FULL) /* the SDK polls meanwhile */
+		return cs_reply_busy(r, c, "too many streams open; poll "
+			"/v1/flags", "30");
+	if (rc == CANARY_ESTATE)
 		return cs_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			"server is shutting down", NULL);
 	return cs_reply(r, c, MHD_HTTP_OK, resp);

@@ -57,6 +57,8 @@ bool cs_auth_sdk(const cs_auth *auth, const char *header)
 const char *cs_role_name(cs_role role)
 {
 	switch (role) {
+	case CS_ROLE_SCRAPER:
+		return "scraper";
 	case CS_ROLE_READER:
 		return "reader";
 	case CS_ROLE_OPERATOR:
@@ -83,17 +85,24 @@ bool cs_auth_identify(const cs_auth *auth, const char *header,
 		return true;
 	}
 	token = bearer(header, &len);
-	if (!token || !auth->admin_token || !cs_ct_equal(token, len,
-		    auth->admin_token, strlen(auth->admin_token)))
+	if (!token)
 		return false;
-	out->name = "admin";
-	out->role = CS_ROLE_ADMIN;
-	return true;
+	if (auth->admin_token && cs_ct_equal(token, len, auth->admin_token,
+		    strlen(auth->admin_token))) {
+		out->name = "admin";
+		out->role = CS_ROLE_ADMIN;
+	} else if (auth->metrics_token && cs_ct_equal(token, len,
+			   auth->metrics_token, strlen(auth->metrics_token))) {
+		out->name = "metrics";
+		out->role = CS_ROLE_SCRAPER;
+	}
+	return out->role != CS_ROLE_NONE;
 }
 
 bool cs_auth_admin(const cs_auth *auth, const char *header)
 {
 	cs_identity who;
 
-	return cs_auth_identify(auth, header, &who);
+	return cs_auth_identify(auth, header, &who) &&
+		who.role >= CS_ROLE_READER;
 }
