@@ -391,6 +391,8 @@ void canary_client_free(canary_client *c)
 
 	if (!c)
 		return;
+	/* First: no config applied, no callback called from here on. */
+	canary__worker_closing(c->worker);
 	final_flush(c);
 	/* The worker first: it uses everything below. Its thread is stopped
 	 * before the client leaves the fork registry, whose handlers take its

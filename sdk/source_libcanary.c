@@ -127,10 +127,17 @@ static int lc_stream_feed(void *state, const char *data, size_t len,
 	canary__source_doc_fn doc, void *ctx)
 {
 	lc_state *st = state;
+	uint64_t dropped = st->sse.dropped;
+	int rc;
 
 	st->doc = doc;
 	st->doc_ctx = ctx;
-	return canary__sse_feed(&st->sse, data, len, on_event, st);
+	rc = canary__sse_feed(&st->sse, data, len, on_event, st);
+	if (rc == 0 && st->sse.dropped != dropped)
+		return canary__error_set(CANARY_EPARSE, "an event on the stream "
+			"was over max_response_bytes (%zu): dropped",
+			st->sse.max_event);
+	return rc;
 }
 
 static void lc_events(void *state, canary__xfer_spec *spec,

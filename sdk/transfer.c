@@ -156,6 +156,10 @@ static bool deliver(canary__xfer *x, const char *p, size_t n, long status)
 {
 	canary__xfer_result *r = &x->res;
 
+	/* Every piece, not only between reads (the progress callback): one
+	 * read of a compressed body can decompress to many pieces. */
+	if (atomic_load(x->t->o.stop))
+		return false;
 	if (x->stream) {
 		if (status != 200 || n == 0)
 			return true; /* an error body: ignored */

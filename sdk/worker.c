@@ -36,6 +36,7 @@ struct canary__worker {
 	canary__transport *t;
 	canary__delivery *delivery;
 	atomic_bool stop;
+	atomic_bool closing;        /* canary__worker_closing() */
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t tick_lock;
@@ -72,6 +73,7 @@ struct canary__worker {
 	char etag[CANARY__ETAG_MAX + 1];
 	canary__log_slot fail_slot; /* failure being reported: log once */
 	canary__log_slot stream_slot;
+	char stream_why[CANARY__PERR_TEXT + 32]; /* why we ended the stream */
 };
 
 static const char *fetch_what(const canary__worker *w)
@@ -143,7 +145,7 @@ static void update_status(canary__worker *w)
 		(w->attempted && has_config(w));
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
-	if (!changed)
+	if (!changed || atomic_load(&w->closing))
 		return;
 	canary__log(w->env.log, s == CANARY_STATUS_READY ? CANARY_LOG_INFO :
 		CANARY_LOG_WARN, "status: %s", canary_status_name(s));
@@ -193,6 +195,8 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 	uint64_t version, in_force;
 	int rc;
 
+	if (atomic_load(&w->closing))
+		return CANARY_ESTATE; /* nothing is applied once free begins */
 	canary__perror_clear(&e);
 	rc = src->ops->parse(src->state, body, len, &config, &e);
 	if (rc != CANARY_OK) {
@@ -338,6 +342,11 @@ static void stream_done(canary__worker *w, const canary__xfer_result *r)
 		auth_failed(w, r->status);
 		return;
 	}
+	if (w->stream_why[0]) {
+		/* We ended it: what it sent was not valid. Fetch now. */
+		stream_over(w, w->stream_why, w->stream_why, 0);
+		return;
+	}
 	if (r->rc != CANARY_OK) {
 		stream_over(w, r->key, r->detail, 0);
 		return;
@@ -349,16 +358,21 @@ static void stream_done(canary__worker *w, const canary__xfer_result *r)
 	stream_over(w, key, key, canary__xfer_retry_after_ms(r));
 }
 
-/* A whole config document on the stream. */
+/* A whole config document on the stream. One that is not valid ends the
+ * stream (non-zero): stream_done() then fetches, whose rules say what an
+ * invalid config means, and the stream comes back after its backoff. */
 static int on_stream_doc(const char *doc, size_t len, void *ctx)
 {
 	canary__worker *w = ctx;
-	char why[CANARY__PERR_TEXT + 32];
+	int rc;
 
-	if (accept_config(w, doc, len, "", stream_what(w), why,
-	    sizeof(why)) == CANARY_ENOMEM)
-		return CANARY_ENOMEM;
-	return 0;
+	if (atomic_load(&w->closing))
+		return CANARY_ESTATE; /* parse no further */
+	rc = accept_config(w, doc, len, "", stream_what(w), w->stream_why,
+		sizeof(w->stream_why));
+	if (rc == CANARY_OK || rc == CANARY_ESTATE)
+		return 0;
+	return rc == CANARY_ENOMEM ? rc : CANARY_EPARSE;
 }
 
 static int on_stream_data(const char *data, size_t len, void *ctx)
@@ -367,6 +381,10 @@ static int on_stream_data(const char *data, size_t len, void *ctx)
 	const canary__source *src = w->env.source;
 	int rc;
 
+	/* Once free begins a piece is not even parsed: one piece of a
+	 * compressed stream may hold thousands of events. */
+	if (atomic_load(&w->stop) || atomic_load(&w->closing))
+		return CANARY_ESTATE;
 	/* A hook streams synchronously, inside one step: keep time moving. */
 	if (!canary__transport_is_async(w->t))
 		w->now = canary__mono_ms();
@@ -376,6 +394,16 @@ static int on_stream_data(const char *data, size_t len, void *ctx)
 	confirmed(w);
 	canary__backoff_reset(&w->fetch_bo);
 	rc = src->ops->stream_feed(src->state, data, len, on_stream_doc, w);
+	if (rc == CANARY_EPARSE) {
+		/* An invalid config, or an event over the size limit (the
+		 * source says which): never dropped in silence. */
+		if (!w->stream_why[0])
+			snprintf(w->stream_why, sizeof(w->stream_why), "%s",
+				canary_error_last());
+		canary__log_failure(w->env.log, w->stream_slot,
+			CANARY_LOG_WARN, stream_what(w), w->stream_why,
+			w->stream_why);
+	}
 	if (!canary__transport_is_async(w->t))
 		update_status(w);
 	return rc;
@@ -399,6 +427,7 @@ static void start_op(canary__worker *w)
 			&spec, &h);
 		spec.on_data = on_stream_data;
 		spec.ctx = w;
+		w->stream_why[0] = '\0';
 		w->stream_opened_at = w->stream_last_byte = w->now;
 	}
 	spec.headers = &h;
@@ -477,7 +506,7 @@ static void step(canary__worker *w, int64_t now)
 			check_stream_idle(w);
 	}
 	if (!w->xfer && may_request(w) && now >= w->next_at &&
-	    !atomic_load(&w->stop)) {
+	    !atomic_load(&w->stop) && !atomic_load(&w->closing)) {
 		start_op(w);
 		/* A hook runs synchronously: its result is there already. */
 		if (w->xfer && canary__xfer_done(w->xfer))
@@ -632,6 +661,7 @@ int canary__worker_new(canary__worker **out, const canary__worker_env *env,
 	w->env = *env;
 	w->opts = opts;
 	atomic_init(&w->stop, false);
+	atomic_init(&w->closing, false);
 	atomic_init(&w->config_set, false);
 	atomic_init(&w->status, CANARY_STATUS_INITIALIZING);
 	init_locks(w);
@@ -695,6 +725,12 @@ int canary__worker_run(canary__worker *w)
 		return CANARY_OK;
 	}
 	return start_thread(w);
+}
+
+void canary__worker_closing(canary__worker *w)
+{
+	if (w)
+		atomic_store(&w->closing, true);
 }
 
 void canary__worker_stop(canary__worker *w)

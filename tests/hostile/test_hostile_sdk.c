@@ -3,7 +3,8 @@
  * tests' fault server) and a hostile allocator:
  *
  *  11  an invalid config on the stream is logged and answered with a
- *      fetch, never dropped in silence;
+ *      fetch, never dropped in silence; nor is an event over the size
+ *      limit;
  *  15  the client struct is as aligned as its type needs when the
  *      allocator hook gives 16-byte alignment only (as malloc may);
  *  16  once canary_client_free() has begun, the client applies no more
@@ -94,6 +95,53 @@ static void test_item11_invalid_streamed_config(void **state)
 	assert_true(control);
 	assert_true(logged);
 	assert_true(fetches > 0);
+}
+
+static bool logged_oversized(void *ctx)
+{
+	return dp_log_count(((const watch *)ctx)->log,
+		"over max_response_bytes") > 0;
+}
+
+/* The same class: an event over the client's size limit is not dropped
+ * in silence either (the fetch that follows fails on the size too, and
+ * says so). */
+static void test_item11_oversized_streamed_event(void **state)
+{
+	canary_options o;
+	char *big;
+	size_t len = 64 * 1024, n;
+	watch w;
+	bool logged;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	w.fs = fs_start();
+	w.log = dp_log_new();
+	fs_set_config(w.fs, fs_config_json(1), 1);
+	dp_options(&o, fs_url(w.fs), NULL, w.log, NULL);
+	o.max_response_bytes = 16 * 1024;
+	assert_int_equal(canary_client_new(&w.c, &o), CANARY_OK);
+	w.version = 1;
+	assert_true(hs_wait(at_version, &w));
+	assert_true(hs_wait(stream_open, &w));
+	big = malloc(len);
+	assert_non_null(big);
+	n = (size_t)snprintf(big, len, "{\"version\": 2, \"flags\": [{\"key\": "
+		"\"f\", \"rollout_bp\": 0, \"state\": \"\"}], \"pad\": \"");
+	memset(big + n, 'x', len - n - 3);
+	memcpy(big + len - 3, "\"}", 3);
+	fs_set_config(w.fs, big, 2);
+	logged = hs_wait(logged_oversized, &w);
+	print_message("a 64 KiB config on the stream, max_response_bytes 16 KiB: "
+		"logged: %s\n", logged ? "yes" : "no");
+	canary_client_free(w.c);
+	fs_stop(w.fs);
+	free(big);
+	if (!logged)
+		dp_log_dump(w.log);
+	dp_log_free(w.log);
+	assert_true(logged);
 }
 
 /* ---- 15 ---------------------------------------------------------------- */
@@ -223,6 +271,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_item11_invalid_streamed_config),
+		cmocka_unit_test(test_item11_oversized_streamed_event),
 		cmocka_unit_test(test_item15_client_alignment),
 		cmocka_unit_test(test_item16_free_against_gzip_stream),
 	};
