@@ -296,6 +296,20 @@ static size_t build_headers(const canary__xfer_spec *spec,
 	return n;
 }
 
+void canary__curl_web_only(void *easy)
+{
+	CURL *e = easy;
+
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS,
+		CURLPROTO_HTTP | CURLPROTO_HTTPS);
+#endif
+}
+
 static void set_curl_options(canary__xfer *x, const canary__xfer_spec *spec)
 {
 	const canary__transport_opts *o = &x->t->o;
@@ -305,11 +319,7 @@ static void set_curl_options(canary__xfer *x, const canary__xfer_spec *spec)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
-#endif
+	canary__curl_web_only(e);
 #if LIBCURL_VERSION_NUM >= 0x075700
 	/* Do not wait for a hung DNS resolver thread when cancelling. */
 	curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
