@@ -165,7 +165,8 @@ static void confirmed(canary__worker *w)
 		canary__live_version(w->env.live));
 }
 
-/* The same version again: nothing changes but a new ETag, cached. */
+/* The same config again (number and content): nothing changes but a
+ * new ETag, cached. */
 static void same_version(canary__worker *w, const canary__config *config,
 	const char *body, size_t len, const char *etag)
 {
@@ -206,12 +207,13 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 	}
 	version = config->version;
 	in_force = canary__live_version(w->env.live);
-	if (version <= in_force) {
-		if (version == in_force)
-			same_version(w, config, body, len, etag);
+	if (version == in_force && canary__live_same(w->env.live, config)) {
+		same_version(w, config, body, len, etag);
 		canary__config_free(w->env.alloc, config);
-		if (version == in_force)
-			return CANARY_OK;
+		return CANARY_OK;
+	}
+	if (version < in_force) {
+		canary__config_free(w->env.alloc, config);
 		if (w->ignored_version != version)
 			canary__log(w->env.log, CANARY_LOG_WARN,
 				"%s: config version %" PRIu64 " is older than the version in force (%" PRIu64 "); ignored",
@@ -219,6 +221,13 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 		w->ignored_version = version;
 		return CANARY_ESTATE;
 	}
+	/* The same number, other content: the service's history changed
+	 * (a database restored or recreated). What it serves now is what it
+	 * means: apply it. */
+	if (version == in_force)
+		canary__log(w->env.log, CANARY_LOG_WARN,
+			"%s: config version %" PRIu64 " changed content: the service's history changed; applying it",
+			what, version);
 	/* Encode before apply, which takes the config. */
 	canary__persist_encode(w->env.persist, config, &blob);
 	rc = canary__live_apply(w->env.live, config, what);

@@ -68,12 +68,15 @@ static void tick_deadlines(uint64_t now, void *ctx)
 static void tick_prune(uint64_t now, void *ctx)
 {
 	cs_server *s = ctx;
-	cs_retention r = { 0, 0, 0 };
+	cs_retention r;
 
+	memset(&r, 0, sizeof(r));
 	if (now > s->opts->batch_retention_ms)
 		r.batches_before_ms = now - s->opts->batch_retention_ms;
 	if (s->opts->window_retention_ms && now > s->opts->window_retention_ms)
 		r.windows_before_ms = now - s->opts->window_retention_ms;
+	if (now > s->opts->decision_retention_ms)
+		r.decisions_before_ms = now - s->opts->decision_retention_ms;
 	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
 		fprintf(stderr, "canary-server: pruning old batch ids and "
 			"windows failed\n");
@@ -87,9 +90,10 @@ static void tick_prune(uint64_t now, void *ctx)
 static void tick_settle(uint64_t now, void *ctx)
 {
 	cs_server *s = ctx;
-	cs_retention r = { 0, 0, 0 };
+	cs_retention r;
 	uint64_t margin = 2 * s->opts->window_ms + 60000;
 
+	memset(&r, 0, sizeof(r));
 	if (!cs_controller_leading(s->controller) || now <= margin)
 		return;
 	r.windows_settled_ms = now - margin;
@@ -110,6 +114,28 @@ static void tick_controller(uint64_t now, void *ctx)
 	if (is != was && !s->opts->quiet)
 		fprintf(stderr, "canary-server: this server %s the rollout "
 			"controller\n", is ? "now runs" : "no longer runs");
+}
+
+/*
+ * Move the config version past the start's time and publish the config:
+ * a database put back from a backup never issues a version again that
+ * SDKs saw from it before (cs_store_version_floor()).
+ */
+static int start_versions(cs_server *s, char *err, size_t errlen)
+{
+	char where[256];
+	uint64_t v = 0;
+	int rc = cs_store_version_floor(s->store, cs_now_ms(), &v);
+
+	if (rc == CANARY_OK && !s->opts->quiet)
+		fprintf(stderr, "canary-server: config version %llu\n",
+			(unsigned long long)v);
+	if (rc == CANARY_OK)
+		return CANARY_OK;
+	cs_store_describe(s->opts->db_path, where, sizeof(where));
+	snprintf(err, errlen, "cannot load the flags from %s, or write it",
+		where);
+	return rc;
 }
 
 int cs_server_new(cs_server **out, const cs_options *o, char *err,
@@ -143,6 +169,7 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	s->auth.insecure_dev = o->insecure_dev;
 	store.location = o->db_path;
 	store.sync = o->sync;
+	store.max_config_bytes = o->max_config_bytes;
 	/* A reader for every thread that reads: the HTTP threads (the
 	 * dashboard listener's too), the ticker. */
 	store.readers = (o->threads > 1 ? o->threads : 1) + 1 +
@@ -158,14 +185,7 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 		rc = cs_ticker_new(&s->ticker, o->tick_ms);
 	if (rc == CANARY_OK) {
 		cs_store_on_change(s->store, on_config, s);
-		rc = cs_store_refresh(s->store);
-		if (rc != CANARY_OK) {
-			char where[256];
-
-			cs_store_describe(o->db_path, where, sizeof(where));
-			snprintf(err, errlen, "cannot load the flags from %s",
-				where);
-		}
+		rc = start_versions(s, err, errlen);
 	}
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "heartbeat", o->heartbeat_ms,

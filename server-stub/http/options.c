@@ -40,6 +40,10 @@ void cs_options_usage(FILE *out)
 "  --tick-ms MS           period of the server's ticker (default 1000)\n"
 "  --batch-retention-hours H  remember batch ids this long (default 168)\n"
 "  --window-retention-days D  keep event windows this long (default 0: for ever)\n"
+"  --decision-retention-days D  keep the decisions of ended rollouts this\n"
+"                         long (default 30)\n"
+"  --max-config-bytes N   refuse a change whose config would be larger\n"
+"                         (default 16777216, the SDK's default limit)\n"
 "  --lease-ms MS          controller lease between servers (default 10000)\n"
 "  --threads N            HTTP polling threads (default 2)\n"
 "  --max-connections N    open connections incl. streams (default 4096)\n"
@@ -168,6 +172,8 @@ static void defaults(cs_options *o)
 	o->heartbeat_ms = 15000;
 	o->tick_ms = 1000;
 	o->batch_retention_ms = 168ull * 3600 * 1000;
+	o->decision_retention_ms = 30ull * 24 * 3600 * 1000;
+	o->max_config_bytes = 16u << 20;
 	o->lease_ms = 10000;
 	o->threads = 2;
 	o->max_connections = 4096;
@@ -226,6 +232,15 @@ static int set_option(cs_options *o, const char *name, const char *v)
 		o->window_retention_ms = n * 24 * 3600 * 1000;
 		return 0;
 	}
+	if (strcmp(name, "--decision-retention-days") == 0) {
+		if (!parse_u64(v, 1, 3650 * 10, &n))
+			return bad("--decision-retention-days (1..36500)", v);
+		o->decision_retention_ms = n * 24 * 3600 * 1000;
+		return 0;
+	}
+	if (strcmp(name, "--max-config-bytes") == 0)
+		return parse_u64(v, 1024, 64u << 20, &o->max_config_bytes) ? 0 :
+			bad("--max-config-bytes (1024..67108864)", v);
 	if (strcmp(name, "--lease-ms") == 0)
 		return parse_u64(v, 100, 3600000, &o->lease_ms) ? 0 :
 			bad("--lease-ms (100..3600000)", v);

@@ -35,6 +35,10 @@ typedef struct cs_options {
 	uint64_t batch_retention_ms; /* how long batch ids are remembered */
 	uint64_t window_retention_ms; /* how long event windows are kept;
 	                                 0 = for ever */
+	uint64_t decision_retention_ms; /* decisions of ended rollouts are
+	                                   kept this long; default 30 days */
+	uint64_t max_config_bytes; /* refuse a change whose config would be
+	                              larger; default 16 MiB (the SDK's) */
 	uint64_t lease_ms;         /* controller lease; default 10 s */
 	unsigned int threads;      /* MHD polling threads; default 2 */
 	unsigned int max_connections; /* default 4096 */

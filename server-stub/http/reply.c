@@ -91,6 +91,15 @@ enum MHD_Result cs_reply_code(cs_request *r, struct MHD_Connection *c,
 		return cs_reply_status(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			"the database cannot be reached; try again",
 			MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	case CS_EUNREADABLE:
+		return cs_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			"the stored flag cannot be read back (a row not written "
+			"by this server?): PUT or DELETE it to repair", "key");
+	case CS_ETOOBIG:
+		return cs_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE,
+			"the config would be larger than the server's "
+			"--max-config-bytes, which the SDKs could not take; "
+			"nothing was changed", NULL);
 	default:
 		return cs_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			"storage failure", NULL);

@@ -125,9 +125,16 @@ const char *cs_store_backend_name(cs_store *s)
 	return s->be->name;
 }
 
-bool cs_store_healthy(cs_store *s)
+cs_health cs_store_health(cs_store *s, char *why, size_t whylen)
 {
-	return s->be->healthy(s->impl);
+	char ignored[8];
+
+	if (!why || !whylen) {
+		why = ignored;
+		whylen = sizeof(ignored);
+	}
+	why[0] = '\0';
+	return s->be->health(s->impl, why, whylen);
 }
 
 /* Hand the config in the store to the hook if it is newer than the last
@@ -195,6 +202,12 @@ static int changed(cs_store *s, int rc)
 		publish(s);
 	pthread_mutex_unlock(&s->change_lock);
 	return rc;
+}
+
+int cs_store_version_floor(cs_store *s, uint64_t floor, uint64_t *version)
+{
+	pthread_mutex_lock(&s->change_lock);
+	return changed(s, s->be->version_floor(s->impl, floor, version));
 }
 
 int cs_store_config(cs_store *s, canary__config **out)

@@ -269,18 +269,37 @@ static int prune_one(struct cs_store_impl *s, int which, uint64_t before,
 	return rc;
 }
 
+/* Every rollout's history to its first and last records. */
+static int cap_decisions(struct cs_store_impl *s, uint64_t *n)
+{
+	sqlite3_stmt *st = s->w.st[S_CAP_DECISIONS];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, CS_DECISIONS_HEAD);
+	sqlite3_bind_int64(st, 2, CS_DECISIONS_TAIL);
+	rc = cs_sqlite_done(st);
+	if (rc == CANARY_OK)
+		*n += (uint64_t)sqlite3_changes(s->w.db);
+	return rc;
+}
+
 int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	uint64_t *removed)
 {
 	uint64_t n = 0, metrics = 0;
 	int rc;
 
-	if (!r->batches_before_ms && !r->windows_before_ms)
+	if (!r->batches_before_ms && !r->windows_before_ms &&
+	    !r->decisions_before_ms)
 		return CANARY_OK;
 	rc = cs_sqlite_write_begin(s);
 	if (rc != CANARY_OK)
 		return rc;
 	rc = prune_one(s, S_PRUNE_BATCHES, r->batches_before_ms, &n);
+	if (rc == CANARY_OK)
+		rc = prune_one(s, S_PRUNE_DECISIONS, r->decisions_before_ms, &n);
+	if (rc == CANARY_OK && r->decisions_before_ms)
+		rc = cap_decisions(s, &n);
 	if (rc == CANARY_OK)
 		rc = prune_one(s, S_PRUNE_WINDOWS, r->windows_before_ms, &n);
 	/* A window's metrics go with it; they are not counted apart. */
