@@ -11,11 +11,15 @@
 
 #include "canary/canary.h"
 
+#define PRESSED_WAIT_MS 1000
+
 typedef struct conn {
 	struct conn *prev, *next;
 	cs_conns *owner;
 	int fd;
 	uint64_t deadline;  /* monotonic ms; 0 = none */
+	uint64_t since;     /* when it began to wait for headers */
+	bool waiting;       /* for a request's headers */
 	bool shut;          /* shut down already */
 } conn;
 
@@ -24,6 +28,7 @@ struct cs_conns {
 	conn *head;
 	uint64_t count;
 	uint64_t header_timeout_ms;
+	uint64_t pressure;  /* this many open: under pressure */
 };
 
 static uint64_t mono_ms(void)
@@ -34,7 +39,8 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int cs_conns_new(cs_conns **out, uint64_t header_timeout_ms)
+int cs_conns_new(cs_conns **out, uint64_t header_timeout_ms,
+	uint64_t limit)
 {
 	cs_conns *cs = calloc(1, sizeof(*cs));
 
@@ -43,6 +49,7 @@ int cs_conns_new(cs_conns **out, uint64_t header_timeout_ms)
 		return CANARY_ENOMEM;
 	pthread_mutex_init(&cs->lock, NULL);
 	cs->header_timeout_ms = header_timeout_ms;
+	cs->pressure = limit - limit / 4;
 	*out = cs;
 	return CANARY_OK;
 }
@@ -68,7 +75,9 @@ static void started(cs_conns *cs, struct MHD_Connection *c, void **ctx)
 		return;
 	k->owner = cs;
 	k->fd = fd ? fd->connect_fd : -1;
-	k->deadline = mono_ms() + cs->header_timeout_ms;
+	k->since = mono_ms();
+	k->deadline = k->since + cs->header_timeout_ms;
+	k->waiting = true;
 	pthread_mutex_lock(&cs->lock);
 	k->next = cs->head;
 	if (cs->head)
@@ -106,27 +115,42 @@ void cs_conns_notify(void *cls, struct MHD_Connection *c,
 		closed(cls, socket_context);
 }
 
-void cs_conns_deadline(struct MHD_Connection *c, uint64_t ms)
+void cs_conns_deadline(struct MHD_Connection *c, uint64_t ms, bool waiting)
 {
 	const union MHD_ConnectionInfo *info = MHD_get_connection_info(c,
 		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	conn *k = info ? info->socket_context : NULL;
+	uint64_t now = mono_ms();
 
 	if (!k)
 		return;
 	pthread_mutex_lock(&k->owner->lock);
-	k->deadline = ms ? mono_ms() + ms : 0;
+	k->deadline = ms ? now + ms : 0;
+	k->waiting = waiting;
+	k->since = now;
 	pthread_mutex_unlock(&k->owner->lock);
+}
+
+/* Is `k` past its deadline (pressed: the shorter wait for headers)? */
+static bool overdue(const conn *k, uint64_t now, bool pressed)
+{
+	if (k->shut || k->fd < 0)
+		return false;
+	if (pressed && k->waiting && now - k->since >= PRESSED_WAIT_MS)
+		return true;
+	return k->deadline && now >= k->deadline;
 }
 
 uint64_t cs_conns_expire(cs_conns *cs)
 {
 	uint64_t now = mono_ms(), n = 0;
+	bool pressed;
 	conn *k;
 
 	pthread_mutex_lock(&cs->lock);
+	pressed = cs->count >= cs->pressure;
 	for (k = cs->head; k; k = k->next) {
-		if (k->shut || !k->deadline || now < k->deadline || k->fd < 0)
+		if (!overdue(k, now, pressed))
 			continue;
 		/* The descriptor is libmicrohttpd's and still open: its close
 		 * notification waits for this lock. */

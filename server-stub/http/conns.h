@@ -14,6 +14,13 @@
  *                                                        applies)
  *   kept alive between two requests                      the idle timeout
  *
+ * Under pressure (three quarters of the connection limit open), a
+ * connection that waits for a request's headers (a new one, or one kept
+ * alive between requests) gets one second at most: a real client sends
+ * its headers at once, and an attacker spread over many addresses then
+ * has to reconnect every second instead of every --header-timeout, so
+ * that what comes in is served within about a second.
+ *
  * cs_conns_expire() shuts down the socket of every connection past its
  * deadline; libmicrohttpd then finds its peer gone and closes it as it
  * would any other. The socket is shut down, never closed, and only under
@@ -25,11 +32,14 @@
 #define CS_CONNS_H
 
 #include <microhttpd.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct cs_conns cs_conns;
 
-int cs_conns_new(cs_conns **out, uint64_t header_timeout_ms);
+/* `limit`: the listener's connection limit (pressure is 3/4 of it). */
+int cs_conns_new(cs_conns **out, uint64_t header_timeout_ms,
+	uint64_t limit);
 /* After the daemon has stopped (every connection is gone by then). */
 void cs_conns_free(cs_conns *cs);
 
@@ -38,8 +48,9 @@ void cs_conns_free(cs_conns *cs);
 void cs_conns_notify(void *cls, struct MHD_Connection *c,
 	void **socket_context, enum MHD_ConnectionNotificationCode code);
 
-/* The connection's deadline from now: `ms` from now, or none (0). */
-void cs_conns_deadline(struct MHD_Connection *c, uint64_t ms);
+/* The connection's deadline from now: `ms` from now, or none (0);
+ * `waiting`: it waits for a request's headers (kept alive). */
+void cs_conns_deadline(struct MHD_Connection *c, uint64_t ms, bool waiting);
 
 /* Shut down every connection past its deadline; how many were. */
 uint64_t cs_conns_expire(cs_conns *cs);

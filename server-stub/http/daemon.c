@@ -99,7 +99,8 @@ int cs_daemon_start(cs_listener *l, char *err, size_t errlen)
 		tls[0].option = MHD_OPTION_END;
 	}
 	if (!l->conns && cs_conns_new(&l->conns,
-		    (uint64_t)s->opts->header_timeout_s * 1000u) != CANARY_OK) {
+		    (uint64_t)s->opts->header_timeout_s * 1000u,
+		    s->opts->max_connections) != CANARY_OK) {
 		snprintf(err, errlen, "out of memory");
 		return CANARY_ENOMEM;
 	}

@@ -150,7 +150,7 @@ static enum MHD_Result first_call(const cs_listener *l,
 			r->limit ? "body too large" : "this endpoint takes no "
 			"body", NULL, NULL);
 	/* The body, if any, has this long to arrive. */
-	cs_conns_deadline(c, (uint64_t)s->opts->body_timeout_s * 1000u);
+	cs_conns_deadline(c, (uint64_t)s->opts->body_timeout_s * 1000u, false);
 	return MHD_YES;
 }
 
@@ -253,7 +253,7 @@ enum MHD_Result cs_http_access(void *cls, struct MHD_Connection *c,
 	if (r->replied)
 		return MHD_YES;
 	/* The request is in: its answer has no deadline of ours. */
-	cs_conns_deadline(c, 0);
+	cs_conns_deadline(c, 0, false);
 	if (r->too_large)
 		return cs_reply_status(r, c, MHD_HTTP_CONTENT_TOO_LARGE,
 			"body too large", NULL, NULL);
@@ -270,7 +270,7 @@ void cs_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	/* A kept-alive connection waits for its next request no longer
 	 * than the idle timeout, however slowly that request trickles in. */
 	cs_conns_deadline(c, (uint64_t)l->srv->opts->connection_timeout_s *
-		1000u);
+		1000u, true);
 	if (!r)
 		return;
 	free(r->raw);

@@ -11,6 +11,8 @@
  *      (never idle) are closed at the header deadline;
  *  04d with the per-address cap lifted: streams leave a reserve of
  *      connections to everything else;
+ *  04e the same as 04c with a long header deadline: under pressure a
+ *      connection waiting for its headers gets a second;
  *  05  an endless chunked body is cut with 413 (with and without a key);
  *  06  with --quiet, clients that hang up on their streams are not logged;
  *  07  /metrics is not served to a client without a credential, nor to
@@ -143,26 +145,42 @@ static void trickle(void)
 			hs_send(trickled[i], "X-Slow: 1\r\n", 11);
 }
 
-/* The per-address cap is lifted: headers that never end, from enough
- * sockets to fill every connection and each trickling a header line
- * more often than any idle timeout, are cut by the header deadline. */
-static void test_item04c_header_deadline(void **state)
+/* The per-address cap lifted and --header-timeout `timeout`: headers
+ * that never end, from enough sockets to fill every connection and each
+ * trickling a header line more often than any idle timeout: does the
+ * service answer again? */
+static bool trickling_cut(const char *timeout)
 {
-	static const char *const extra[] = { "--max-connections", LIMIT,
-		"--max-connections-per-ip", LIMIT, "--header-timeout", "1",
+	const char *const extra[] = { "--max-connections", LIMIT,
+		"--max-connections-per-ip", LIMIT, "--header-timeout", timeout,
 		NULL };
 	int opened;
 	bool back;
 
-	(void)state;
 	hs_start(extra);
 	opened = flood(trickled, HOSTILE_CONNS,
 		"GET /v1/flags HTTP/1.1\r\nHost: x\r\n");
 	back = service_comes_back(trickle);
-	print_message("%d trickling unfinished requests, --header-timeout 1: "
-		"the service answers again: %s\n", opened, back ? "yes" : "no");
+	print_message("%d trickling unfinished requests, --header-timeout %s: "
+		"the service answers again: %s\n", opened, timeout,
+		back ? "yes" : "no");
 	close_all(trickled, HOSTILE_CONNS);
-	assert_true(back);
+	return back;
+}
+
+/* They are cut by the header deadline. */
+static void test_item04c_header_deadline(void **state)
+{
+	(void)state;
+	assert_true(trickling_cut("1"));
+}
+
+/* With a long header deadline: once three quarters of the connections
+ * are open, one that waits for its headers gets a second. */
+static void test_item04e_pressure(void **state)
+{
+	(void)state;
+	assert_true(trickling_cut("3600"));
 }
 
 /* The per-address cap is lifted: streams may not take the connections
@@ -316,6 +334,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_item04c_header_deadline,
 			hs_setup, hs_teardown),
 		cmocka_unit_test_setup_teardown(test_item04d_stream_reserve,
+			hs_setup, hs_teardown),
+		cmocka_unit_test_setup_teardown(test_item04e_pressure,
 			hs_setup, hs_teardown),
 		cmocka_unit_test_setup_teardown(test_item05_endless_chunked_body,
 			hs_setup, hs_teardown),
