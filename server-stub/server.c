@@ -21,7 +21,7 @@
 #include "api/api.h"
 #include "http/conns.h"
 #include "http/daemon.h"
-#include "http/peer_log.h"
+#include "peer_log.h"
 #include "rollout/controller.h"
 
 /* Store change hook: publish to /v1/flags, then to the streams. */

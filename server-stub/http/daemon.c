@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 
 #include "http/conns.h"
-#include "http/peer_log.h"
+#include "peer_log.h"
 #include "http/router.h"
 #include "server.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "http/peer_log.h"
+#include "peer_log.h"
 #include "rollout/rollout.h"
 
 #define STATUS_MIN 100

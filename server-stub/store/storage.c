@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "peer_log.h"
 
 /* Tried in order: the first whose accepts() takes the location. */
 static const cs_store_backend *const backends[] = {
@@ -151,8 +152,9 @@ static int publish(cs_store *s)
 		s->published = c->version;
 		s->on_change(c, s->on_change_ctx);
 	} else if (rc != CANARY_OK) {
-		fprintf(stderr, "canary-server: cannot read the config to "
-			"publish it (%d)\n", rc);
+		/* A client's newer tag makes us read (at most every 100 ms). */
+		cs_peer_log("cannot read the config", "", "cannot read the "
+			"config to publish it (%d)", rc);
 	}
 	canary__config_free(canary__alloc_default(), c);
 	return rc;

@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "clock.h"
-#include "http/peer_log.h"
+#include "peer_log.h"
 
 /* How long a transaction keeps trying, and its first pause. */
 #define RETRY_FOR_MS 3000

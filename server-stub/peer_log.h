@@ -3,7 +3,7 @@
  *
  * Anything a client can make happen at will (hang up, send garbage, fill
  * the connection limit, make a statement fail) must not be able to fill
- * the log: each kind of line is written at most once a minute, and the
+ * the log, whichever part of the server writes the line (http/, store/): each kind of line is written at most once a minute, and the
  * next one says how many were left out meanwhile. A client that hangs up
  * is not an error at all: libmicrohttpd's lines about it are counted
  * (canary_http_client_aborts_total), never written one by one; without

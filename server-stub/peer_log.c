@@ -2,7 +2,7 @@
  * peer_log.c - see peer_log.h. A small table of line kinds, each with the
  * time of its last line and how many were left out since.
  */
-#include "http/peer_log.h"
+#include "peer_log.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
