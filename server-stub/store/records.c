@@ -40,6 +40,17 @@ int cs_record_flag_read(const char *text, size_t len, canary__flag *out)
 	return rc == CANARY_OK ? CANARY_OK : CS_EUNREADABLE;
 }
 
+bool cs_record_flag_same(const canary__flag *a, const canary__flag *b)
+{
+	char *ta = NULL, *tb = NULL;
+	bool same = cs_record_flag_write(a, &ta) == CANARY_OK &&
+		cs_record_flag_write(b, &tb) == CANARY_OK && strcmp(ta, tb) == 0;
+
+	cJSON_free(ta);
+	cJSON_free(tb);
+	return same;
+}
+
 void cs_unreadable_init(cs_unreadable *u)
 {
 	memset(u, 0, sizeof(*u));

@@ -23,6 +23,8 @@
 
 int cs_record_flag_write(const canary__flag *flag, char **out);
 int cs_record_flag_read(const char *text, size_t len, canary__flag *out);
+/* Would `a` and `b` be stored as the same record? (Out of memory: no.) */
+bool cs_record_flag_same(const canary__flag *a, const canary__flag *b);
 
 /*
  * Flag rows that cannot be read back (edited by hand, or written by a

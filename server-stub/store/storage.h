@@ -171,7 +171,8 @@ typedef enum cs_put_mode {
 
 /* Write a validated flag and bump the version. `created` and `version`
  * (both optional) report what happened. A stored row that cannot be read
- * back counts as present (a PUT repairs it). */
+ * back counts as present (a PUT repairs it). A flag equal to the stored
+ * one changes nothing: no write, no new version (*version the current). */
 int cs_store_flag_put(cs_store *store, const canary__flag *flag,
 	cs_put_mode mode, bool *created, uint64_t *version);
 
@@ -184,8 +185,8 @@ int cs_store_flag_put(cs_store *store, const canary__flag *flag,
 typedef int (*cs_modify_fn)(const canary__flag *cur, canary__flag *next,
 	void *ctx);
 
-/* Read-modify-write of one flag in one transaction, and a version bump.
- * CS_ENOTFOUND if absent. */
+/* Read-modify-write of one flag in one transaction, and a version bump
+ * (none when the flag comes out as it was). CS_ENOTFOUND if absent. */
 int cs_store_flag_modify(cs_store *store, const char *key, cs_modify_fn fn,
 	void *ctx, uint64_t *version);
 

@@ -28,7 +28,9 @@
  *   with `modify`) bumps the config version by exactly one in that
  *   transaction and reports the new version; before it commits, a config
  *   it would make larger than max_config_bytes (cs_config_bytes()) is
- *   CS_ETOOBIG and nothing is written. The backend never calls the
+ *   CS_ETOOBIG and nothing is written. A put or modify that leaves the
+ *   flag's record as it was (cs_record_flag_same()) writes nothing and
+ *   reports the current version. The backend never calls the
  *   change hook: the front end publishes after the write returns, and
  *   runs one config change at a time.
  * - Reads see committed data only, never wait for a write to commit, and
@@ -127,6 +129,11 @@ typedef struct cs_store_backend {
 		int (*feed)(const cs_copy_sink *into, void *arg), void *arg,
 		uint64_t skip_versions, cs_copy_counts *counts);
 } cs_store_backend;
+
+/* Inside a backend only: the change would leave the flag as it is. The
+ * transaction is rolled back, the version stays, and the caller is told
+ * CANARY_OK with the current version: no version without a change. */
+#define CS_EUNCHANGED (-199)
 
 /*
  * The size of the config /v1/flags would serve for `flags` stored bodies

@@ -254,6 +254,8 @@ int cs_pg_modify_in(cs_pg_conn *c, const char *key, cs_modify_fn fn,
 	rc = flag_get_on(c, key, &cur);
 	if (rc == CANARY_OK)
 		rc = fn(&cur, &next, ctx);
+	if (rc == CANARY_OK && cs_record_flag_same(&cur, &next))
+		rc = CS_EUNCHANGED;
 	if (rc == CANARY_OK)
 		rc = cs_pg_write_flag(c, &next);
 	canary__flag_clear(a, &cur);
@@ -281,6 +283,9 @@ static int put_in(cs_pg_conn *c, void *arg)
 
 	if (rc == CANARY_OK) {
 		exists = flag_get_on(c, ch->flag->key, &old);
+		if (exists == CANARY_OK && ch->mode == CS_PUT_UPSERT &&
+		    cs_record_flag_same(&old, ch->flag))
+			rc = CS_EUNCHANGED;
 		canary__flag_clear(canary__alloc_default(), &old);
 	}
 	/* A row that cannot be read back is there: an upsert repairs it. */
@@ -333,6 +338,11 @@ static int delete_in(cs_pg_conn *c, void *arg)
 	return rc;
 }
 
+static int read_version(cs_pg_conn *c, void *arg)
+{
+	return cs_pg_version(c, &((change *)arg)->version);
+}
+
 /* Run a config change; report its version (0 when it failed). */
 static int run_change(struct cs_store_impl *s, cs_pg_work_fn fn, change *ch,
 	uint64_t *version)
@@ -341,6 +351,9 @@ static int run_change(struct cs_store_impl *s, cs_pg_work_fn fn, change *ch,
 
 	ch->max_bytes = s->max_config_bytes;
 	rc = cs_pg_transact(s, CS_PG_WRITE, fn, ch);
+	/* Nothing written (rolled back): the version as it is. */
+	if (rc == CS_EUNCHANGED)
+		rc = cs_pg_transact(s, CS_PG_READ, read_version, ch);
 
 	if (version)
 		*version = rc == CANARY_OK ? ch->version : 0;

@@ -197,6 +197,8 @@ static int version_part(cs_pg_conn *c, writing *w)
 		rc = cs_pg_size_ok(c, w->max_bytes);
 	if (rc == CANARY_OK)
 		rc = cs_pg_bump_in(c, &w->v);
+	else if (rc == CS_EUNCHANGED) /* the flag already says so */
+		rc = cs_pg_version(c, &w->v);
 	return rc;
 }
 

@@ -188,11 +188,18 @@ int cs_sqlite_bump_in(struct cs_store_impl *s, uint64_t *version)
 /* The tail of every config change: bump, commit, report the version. */
 static int end_change(struct cs_store_impl *s, int rc, uint64_t *version)
 {
+	bool unchanged = rc == CS_EUNCHANGED;
 	uint64_t v = 0;
 
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_bump_in(s, &v);
-	rc = cs_sqlite_write_end(s, rc);
+	else if (unchanged)
+		rc = cs_sqlite_version(&s->w, &v);
+	/* An unchanged flag has nothing to commit: roll back. */
+	rc = cs_sqlite_write_end(s, unchanged && rc == CANARY_OK ?
+		CS_EUNCHANGED : rc);
+	if (unchanged && rc == CS_EUNCHANGED)
+		rc = CANARY_OK;
 	if (version)
 		*version = rc == CANARY_OK ? v : 0;
 	return rc;
@@ -207,11 +214,16 @@ int cs_sqlite_flag_put(struct cs_store_impl *s, const canary__flag *f,
 	if (rc != CANARY_OK)
 		return rc;
 	exists = flag_get_on(&s->w, f->key, &old);
+	if (exists == CANARY_OK && mode == CS_PUT_UPSERT &&
+	    cs_record_flag_same(&old, f))
+		rc = CS_EUNCHANGED;
 	canary__flag_clear(canary__alloc_default(), &old);
 	/* A row that cannot be read back is there: an upsert repairs it. */
 	if (exists == CS_EUNREADABLE)
 		exists = CANARY_OK;
-	if (exists != CANARY_OK && exists != CS_ENOTFOUND)
+	if (rc == CS_EUNCHANGED)
+		; /* nothing to write */
+	else if (exists != CANARY_OK && exists != CS_ENOTFOUND)
 		rc = exists;
 	else if (exists == CANARY_OK && mode == CS_PUT_CREATE)
 		rc = CS_EEXISTS;
@@ -236,6 +248,8 @@ int cs_sqlite_modify_in(struct cs_store_impl *s, const char *key,
 	rc = flag_get_on(&s->w, key, &cur);
 	if (rc == CANARY_OK)
 		rc = fn(&cur, &next, ctx);
+	if (rc == CANARY_OK && cs_record_flag_same(&cur, &next))
+		rc = CS_EUNCHANGED;
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_write_flag(s, &next);
 	canary__flag_clear(a, &cur);

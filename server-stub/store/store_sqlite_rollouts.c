@@ -129,6 +129,8 @@ static int write_change(struct cs_store_impl *s, const cs_rollout_change *ch,
 			rc = cs_sqlite_size_ok(s);
 		if (rc == CANARY_OK)
 			rc = cs_sqlite_bump_in(s, v);
+		else if (rc == CS_EUNCHANGED) /* the flag already says so */
+			rc = cs_sqlite_version(&s->w, v);
 	} else {
 		rc = cs_sqlite_version(&s->w, v);
 	}

@@ -1,7 +1,8 @@
 /*
  * test_storage_guards.c - what the store does against the state that
  * lies, on each backend: another application's database is refused and
- * left as it was; a start moves the config version past its time
+ * left as it was; a change that changes nothing makes no version; a start
+ * moves the config version past its time
  * (a restored database never reissues a version); a change whose config
  * would be over max_config_bytes is refused with nothing written; a flag
  * row that cannot be read back is skipped and reported, and a PUT
@@ -17,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "alloc.h"
 #include "store_fixture.h"
@@ -44,6 +47,45 @@ static void test_version_floor(void **state)
 	fx_create(s, "f");
 	assert_int_equal(seen, 1764000000002ull);
 	cs_store_on_change(s, NULL, NULL);
+	cs_store_close(s);
+}
+
+static int same_flag(const canary__flag *cur, canary__flag *next, void *ctx)
+{
+	cJSON *obj = canary__flag_to_json(cur);
+	char err[CANARY__ERRBUF];
+	int rc;
+
+	(void)ctx;
+	rc = canary__flag_from_json(canary__alloc_default(), obj, "flag", next,
+		err, sizeof(err));
+	cJSON_Delete(obj);
+	return rc;
+}
+
+/* A change that changes nothing makes no version. */
+static void test_unchanged_flag(void **state)
+{
+	cs_store *s = fx_open();
+	canary__flag f;
+	uint64_t v1 = 0, v2 = 0, v3 = 0;
+
+	(void)state;
+	fx_flag("same", 10, &f);
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, &v1),
+		CANARY_OK);
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, &v2),
+		CANARY_OK);
+	assert_int_equal(v2, v1);
+	assert_int_equal(cs_store_flag_modify(s, "same", same_flag, NULL, &v3),
+		CANARY_OK);
+	assert_int_equal(v3, v1);
+	canary__flag_clear(canary__alloc_default(), &f);
+	fx_flag("same", 20, &f);
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, &v2),
+		CANARY_OK);
+	assert_int_equal(v2, v1 + 1);
+	canary__flag_clear(canary__alloc_default(), &f);
 	cs_store_close(s);
 }
 
@@ -219,6 +261,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_version_floor, fx_setup,
 			fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_flag,
+			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_database,
 			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_config_size_limit,
