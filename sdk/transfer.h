@@ -109,7 +109,8 @@ bool canary__retry_after_parse(const char *value, int64_t now_unix_s,
 
 /* Let `easy` (a CURL *) speak http and https only, redirects included:
  * whatever URL it is given, never file://, gopher:// or the like. Every
- * handle of the SDK and of canaryctl is set up with it. */
+ * handle of the SDK is set up with it (canaryctl, which may not include
+ * sdk/, does the same in ctl_client.c). */
 void canary__curl_web_only(void *easy);
 
 int canary__transport_new(canary__transport **out, const canary__alloc *a,

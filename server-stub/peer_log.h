@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h" /* CANARY__PRINTF */
+#include "attributes.h" /* CANARY__PRINTF */
 
 /* Whether lines about hang-ups are summed up once a minute (not --quiet).
  * Set before the first line. */

@@ -19,6 +19,7 @@
 
 #include "alloc.h"
 #include "api/api.h"
+#include "clock.h"
 #include "http/conns.h"
 #include "http/daemon.h"
 #include "peer_log.h"
@@ -125,7 +126,8 @@ static int start_versions(cs_server *s, char *err, size_t errlen)
 {
 	char where[256];
 	uint64_t v = 0;
-	int rc = cs_store_version_floor(s->store, cs_now_ms(), &v);
+	int rc = cs_store_version_floor(s->store, (uint64_t)canary__wall_ms(),
+		&v);
 
 	if (rc == CANARY_OK && !s->opts->quiet)
 		fprintf(stderr, "canary-server: config version %llu\n",

@@ -15,7 +15,6 @@
 
 #include "buf.h"
 #include "canary/canary.h"
-#include "transfer.h" /* canary__curl_web_only */
 
 #define MAX_RESPONSE (64u * 1024u * 1024u)
 
@@ -49,7 +48,16 @@ static int request(const ctl *c, const char *method, const char *path,
 	hdrs = curl_slist_append(hdrs, auth);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	curl_easy_setopt(h, CURLOPT_URL, url);
-	canary__curl_web_only(h);
+	/* The web only, whatever --server says (checked at start too),
+	 * redirects included: never file://, gopher:// and the like. */
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
+		CURLPROTO_HTTP | CURLPROTO_HTTPS);
+#endif
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "canaryctl/" CANARY_VERSION_STRING);

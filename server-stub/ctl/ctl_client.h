@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "error.h" /* CANARY__PRINTF */
+#include "attributes.h" /* CANARY__PRINTF */
 
 struct cJSON;
 

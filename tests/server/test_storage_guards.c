@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "alloc.h"
+#include "json_read.h"
 #include "store_fixture.h"
 
 /* The config hook's last version. */
@@ -53,12 +54,13 @@ static void test_version_floor(void **state)
 static int same_flag(const canary__flag *cur, canary__flag *next, void *ctx)
 {
 	cJSON *obj = canary__flag_to_json(cur);
-	char err[CANARY__ERRBUF];
+	canary__json_reader r;
 	int rc;
 
 	(void)ctx;
-	rc = canary__flag_from_json(canary__alloc_default(), obj, "flag", next,
-		err, sizeof(err));
+	canary__json_reader_init(&r, 0, NULL);
+	rc = canary__flag_from_json(canary__alloc_default(), &r, obj, "flag",
+		next);
 	cJSON_Delete(obj);
 	return rc;
 }
