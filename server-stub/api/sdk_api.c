@@ -15,8 +15,9 @@
 #include "server.h"
 
 /* How strictly batches are read (json_read.h): unknown fields are ignored
- * (a newer SDK may send more). */
-#define EVENTS_READ_OPTS 0u
+ * (a newer SDK may send more); every string must be UTF-8 (flag names
+ * reach /metrics, instance ids the log). */
+#define EVENTS_READ_OPTS CANARY__JSON_UTF8
 
 /* The version in an entity tag we made ("7-1a2b3c4d", maybe W/ and
  * quoted) or in a Last-Event-ID ("7"); 0 if there is none. */

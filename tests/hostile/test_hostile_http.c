@@ -68,24 +68,28 @@ static int status_with_nul_token(const char *path, const char *secret)
 
 static void test_item13_nul_cuts_paths_and_tokens(void **state)
 {
-	long deleted, still;
+	long deleted, still, control;
 	int admin, sdk;
 
 	(void)state;
 	hs_start(NULL);
 	hs_flag_create(&hs_server, "prod-flag", 0);
+	/* The same class at creation: a key with a control character. */
+	control = hs_status(&hs_server, "POST", "/v1/admin/flags",
+		"{\"key\":\"prod\\u001b[2J\",\"rollout_bp\":0}");
 	deleted = hs_status(&hs_server, "DELETE",
 		"/v1/admin/flags/prod-flag%00x", NULL);
 	still = hs_status(&hs_server, "GET", "/v1/admin/flags/prod-flag", NULL);
 	admin = status_with_nul_token("/v1/admin/flags", ADMIN_TOKEN);
 	sdk = status_with_nul_token("/v1/flags", SDK_KEY);
 	print_message("DELETE .../prod-flag%%00x: %ld, then GET prod-flag: "
-		"%ld; admin token + NUL + junk: %d; SDK key + NUL + junk: %d\n",
-		deleted, still, admin, sdk);
+		"%ld; admin token + NUL + junk: %d; SDK key + NUL + junk: %d; "
+		"a key with ESC: %ld\n", deleted, still, admin, sdk, control);
 	assert_true(deleted == 400 || deleted == 404);
 	assert_int_equal(still, 200);
 	assert_true(admin == 400 || admin == 401);
 	assert_true(sdk == 400 || sdk == 401);
+	assert_int_equal(control, 400);
 }
 
 /* A valid batch, as a string. */
