@@ -75,9 +75,11 @@ static const char *const migrations[] = {
 
 /* The database's clock in ms: every server's leases run on one clock. */
 #define NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
-/* Counters saturate instead of failing the upsert on overflow. */
-#define SAT_ADD(a, b) "LEAST(" a "::numeric + " b ", 9223372036854775807)::bigint"
-#define SAT_SUM(a) "LEAST(sum(" a "), 9223372036854775807)::bigint"
+/* Counters saturate (at 2^53 - 1, CANARY__MAX_COUNT: what a document
+ * carries exactly) instead of failing the upsert on overflow. */
+#define MAX_COUNT "9007199254740991"
+#define SAT_ADD(a, b) "LEAST(" a "::numeric + " b ", " MAX_COUNT ")::bigint"
+#define SAT_SUM(a) "LEAST(sum(" a "), " MAX_COUNT ")::bigint"
 /* A stored histogram merged with excluded's, in an upsert on windows w. */
 #define MERGE_HIST " (lat_idx, lat_cnt) = (SELECT" \
 	"  coalesce(array_agg(i ORDER BY i), '{}')," \

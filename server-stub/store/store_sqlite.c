@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "saturate.h"
 #include "store/hist_blob.h"
 
 /* PRAGMA application_id of canary-server's databases ("CNRY"), so that
@@ -109,19 +110,21 @@ static const struct {
 		" config_version, window_ms, exposures, errors, latency_zero,"
 		" latency) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 		" ON CONFLICT DO UPDATE SET"
-		" exposures = exposures + excluded.exposures,"
-		" errors = errors + excluded.errors,"
-		" latency_zero = latency_zero + excluded.latency_zero,"
+		" exposures = canary_sat_add(exposures, excluded.exposures),"
+		" errors = canary_sat_add(errors, excluded.errors),"
+		" latency_zero = canary_sat_add(latency_zero,"
+		" excluded.latency_zero),"
 		" latency = canary_hist_merge(latency, excluded.latency)" },
 	[S_METRIC_UPSERT] = { ON_WRITE, "INSERT INTO metrics(flag, arm,"
 		" config_version, window_ms, name, count, sum)"
 		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-		" ON CONFLICT DO UPDATE SET count = count + excluded.count,"
+		" ON CONFLICT DO UPDATE SET"
+		" count = canary_sat_add(count, excluded.count),"
 		" sum = sum + excluded.sum" },
 	[S_TOTAL_UPSERT] = { ON_WRITE, "INSERT INTO totals(flag, arm,"
 		" exposures, errors) VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE"
-		" SET exposures = exposures + excluded.exposures,"
-		" errors = errors + excluded.errors" },
+		" SET exposures = canary_sat_add(exposures, excluded.exposures),"
+		" errors = canary_sat_add(errors, excluded.errors)" },
 	[S_STATS_WIN] = { ON_READ, "SELECT arm, exposures, errors,"
 		" latency_zero, latency FROM windows WHERE flag = ?1"
 		" AND (?2 IS NULL OR config_version = ?2) AND window_ms >= ?3"
@@ -196,6 +199,13 @@ uint64_t cs_sqlite_u64(sqlite3_stmt *st, int col)
 	sqlite3_int64 v = sqlite3_column_int64(st, col);
 
 	return v < 0 ? 0 : (uint64_t)v;
+}
+
+uint64_t cs_sqlite_count(sqlite3_stmt *st, int col)
+{
+	uint64_t v = cs_sqlite_u64(st, col);
+
+	return v > CANARY__MAX_COUNT ? CANARY__MAX_COUNT : v;
 }
 
 const char *cs_sqlite_text(sqlite3_stmt *st, int col)

@@ -85,6 +85,9 @@ int cs_sqlite_schema_version(struct cs_store_impl *s);
 int cs_sqlite_done(sqlite3_stmt *st);
 void cs_sqlite_reset(sqlite3_stmt *st);
 uint64_t cs_sqlite_u64(sqlite3_stmt *st, int col);
+/* A stored count: at most 2^53 - 1 (a database from before the counts
+ * saturated may hold more, or a REAL). */
+uint64_t cs_sqlite_count(sqlite3_stmt *st, int col);
 const char *cs_sqlite_text(sqlite3_stmt *st, int col); /* "" for NULL */
 
 /* Look one row up by a text key: `read` it into `out`, or return `absent`

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "saturate.h"
 #include "store/hist_blob.h"
 
 /* Bind the (flag, arm, config_version, window) key shared by the upserts. */
@@ -153,10 +154,13 @@ static int add_row(sqlite3_stmt *st, cs_arm_stats out[CANARY__ARMS])
 	if (arm < 0 || arm >= CANARY__ARMS)
 		return CANARY_OK;
 	a = &out[arm];
-	a->exposures += cs_sqlite_u64(st, 1);
-	a->errors += cs_sqlite_u64(st, 2);
-	a->latency.zero += cs_sqlite_u64(st, 3);
-	a->latency.total += cs_sqlite_u64(st, 3);
+	/* Saturating: a sum never wraps round to a smaller one. */
+	a->exposures = canary__sat_count(a->exposures, cs_sqlite_count(st, 1));
+	a->errors = canary__sat_count(a->errors, cs_sqlite_count(st, 2));
+	a->latency.zero = canary__sat_count(a->latency.zero,
+		cs_sqlite_count(st, 3));
+	a->latency.total = canary__sat_count(a->latency.total,
+		cs_sqlite_count(st, 3));
 	a->windows++;
 	return cs_hist_blob_add_to(sqlite3_column_blob(st, 4),
 		(size_t)sqlite3_column_bytes(st, 4), &a->latency);
@@ -245,7 +249,7 @@ int cs_sqlite_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx)
 
 		if (arm >= 0 && arm < CANARY__ARMS)
 			fn(cs_sqlite_text(st, 0), (canary_arm)arm,
-				cs_sqlite_u64(st, 2), cs_sqlite_u64(st, 3), ctx);
+				cs_sqlite_count(st, 2), cs_sqlite_count(st, 3), ctx);
 	}
 	cs_sqlite_reset(st);
 	return cs_sqlite_read_end(s, c, step == SQLITE_DONE ? CANARY_OK :

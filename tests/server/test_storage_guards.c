@@ -1,7 +1,8 @@
 /*
  * test_storage_guards.c - what the store does against the state that
  * lies, on each backend: another application's database is refused and
- * left as it was; a change that changes nothing makes no version; a start
+ * left as it was; counts saturate instead of wrapping; a change that
+ * changes nothing makes no version; a start
  * moves the config version past its time
  * (a restored database never reissues a version); a change whose config
  * would be over max_config_bytes is refused with nothing written; a flag
@@ -23,6 +24,7 @@
 
 #include "alloc.h"
 #include "json_read.h"
+#include "saturate.h"
 #include "store_fixture.h"
 
 /* The config hook's last version. */
@@ -48,6 +50,31 @@ static void test_version_floor(void **state)
 	fx_create(s, "f");
 	assert_int_equal(seen, 1764000000002ull);
 	cs_store_on_change(s, NULL, NULL);
+	cs_store_close(s);
+}
+
+/* Counts saturate at 2^53 - 1, in the rows and in their sums. */
+static void test_counts_saturate(void **state)
+{
+	cs_store *s = fx_open();
+	cs_arm_stats arms[CANARY__ARMS];
+	canary__ev_batch b;
+	bool dup;
+	unsigned int i;
+
+	(void)state;
+	fx_create(s, "sat");
+	for (i = 1; i <= 3; i++) {
+		/* The same window twice, then another version's. */
+		fx_batch(i, "sat", "canary", i < 3 ? 2 : 3, CANARY__MAX_COUNT,
+			CANARY__MAX_COUNT, &b);
+		assert_int_equal(cs_store_ingest(s, &b, 1764000000000ull, 10000,
+			&dup), CANARY_OK);
+		canary__ev_batch_clear(&b);
+	}
+	assert_int_equal(cs_store_stats(s, "sat", NULL, arms), CANARY_OK);
+	assert_true(arms[CANARY_ARM_CANARY].exposures == CANARY__MAX_COUNT);
+	assert_true(arms[CANARY_ARM_CANARY].errors == CANARY__MAX_COUNT);
 	cs_store_close(s);
 }
 
@@ -263,6 +290,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_version_floor, fx_setup,
 			fx_teardown),
+		cmocka_unit_test_setup_teardown(test_counts_saturate,
+			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_flag,
 			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_database,
