@@ -32,7 +32,8 @@ static void on_config(const canary__config *config, void *ctx)
 	char *json = NULL;
 	size_t len = 0;
 
-	if (cs_flags_cache_set(s->cache, config, &json, &len) != CANARY_OK) {
+	if (cs_known_set(s->known, config) != CANARY_OK ||
+	    cs_flags_cache_set(s->cache, config, &json, &len) != CANARY_OK) {
 		fprintf(stderr, "canary-server: cannot publish config version "
 			"%llu (out of memory)\n",
 			(unsigned long long)config->version);
@@ -180,6 +181,11 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	if (rc == CANARY_OK)
 		rc = cs_flags_cache_new(&s->cache);
 	if (rc == CANARY_OK)
+		rc = cs_known_new(&s->known);
+	if (rc == CANARY_OK)
+		rc = cs_budget_new(&s->budget, o->sdk_key_count,
+			(double)o->events_rate, (double)o->events_windows_rate);
+	if (rc == CANARY_OK)
 		rc = cs_hub_new(&s->hub, o->max_streams);
 	if (rc == CANARY_OK)
 		rc = cs_metrics_new(&s->metrics);
@@ -255,6 +261,8 @@ void cs_server_free(cs_server *s)
 	cs_daemon_stop(&s->api);
 	cs_hub_free(s->hub);
 	cs_flags_cache_free(s->cache);
+	cs_known_free(s->known);
+	cs_budget_free(s->budget);
 	cs_metrics_free(s->metrics);
 	cs_controller_free(s->controller);
 	cs_store_close(s->store);

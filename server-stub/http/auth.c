@@ -36,22 +36,28 @@ static const char *bearer(const char *header, size_t *len)
 	return *len ? header : NULL;
 }
 
-bool cs_auth_sdk(const cs_auth *auth, const char *header)
+int cs_auth_sdk_key(const cs_auth *auth, const char *header)
 {
 	const char *token;
 	size_t len, i;
-	bool ok = false;
+	int which = -1;
 
 	if (auth->insecure_dev)
-		return true;
+		return 0;
 	token = bearer(header, &len);
 	if (!token)
-		return false;
+		return -1;
 	/* Compare against every key: no early exit to time. */
 	for (i = 0; i < auth->sdk_key_count; i++)
-		ok |= cs_ct_equal(token, len, auth->sdk_keys[i],
-			strlen(auth->sdk_keys[i]));
-	return ok;
+		if (cs_ct_equal(token, len, auth->sdk_keys[i],
+			    strlen(auth->sdk_keys[i])))
+			which = (int)i;
+	return which;
+}
+
+bool cs_auth_sdk(const cs_auth *auth, const char *header)
+{
+	return cs_auth_sdk_key(auth, header) >= 0;
 }
 
 const char *cs_role_name(cs_role role)

@@ -48,6 +48,9 @@ bool cs_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
 
 /* `header` is the raw Authorization value (may be NULL). */
 bool cs_auth_sdk(const cs_auth *auth, const char *header);
+/* The same, telling which SDK key it is (its index; 0 with insecure_dev),
+ * or -1: budgets are kept per key (budget.h). */
+int cs_auth_sdk_key(const cs_auth *auth, const char *header);
 bool cs_auth_admin(const cs_auth *auth, const char *header);
 
 /*

@@ -235,6 +235,22 @@ int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
 		(unsigned long long)cs_peer_log_aborts(),
 		(unsigned long long)atomic_load(
 			&m->notes[CS_NOTE_DEADLINE_CLOSED]));
+	canary__buf_printf(&t, "# HELP canary_event_windows_dropped_total Event "
+		"windows not counted: a config version the server never issued, "
+		"or a flag it does not have.\n"
+		"# TYPE canary_event_windows_dropped_total counter\n"
+		"canary_event_windows_dropped_total{reason=\"unissued_version\"} "
+		"%llu\n"
+		"canary_event_windows_dropped_total{reason=\"unknown_flag\"} "
+		"%llu\n"
+		"# HELP canary_event_batches_over_budget_total Event batches "
+		"refused (429) over their SDK key's budget.\n"
+		"# TYPE canary_event_batches_over_budget_total counter\n"
+		"canary_event_batches_over_budget_total %llu\n",
+		(unsigned long long)atomic_load(
+			&m->notes[CS_NOTE_DROPPED_VERSION]),
+		(unsigned long long)atomic_load(&m->notes[CS_NOTE_DROPPED_FLAG]),
+		(unsigned long long)atomic_load(&m->notes[CS_NOTE_OVER_BUDGET]));
 	rc = put_totals(&t, store);
 	if (rc == CANARY_OK)
 		rc = put_rollouts(&t, store);

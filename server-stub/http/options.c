@@ -42,6 +42,10 @@ void cs_options_usage(FILE *out)
 "  --window-retention-days D  keep event windows this long (default 0: for ever)\n"
 "  --decision-retention-days D  keep the decisions of ended rollouts this\n"
 "                         long (default 30)\n"
+"  --events-rate N        event batches a second one SDK key may post\n"
+"                         (default 1000; 0: no limit; then 429)\n"
+"  --events-windows-rate N  event windows a second one SDK key may post\n"
+"                         (default 100000; 0: no limit)\n"
 "  --max-config-bytes N   refuse a change whose config would be larger\n"
 "                         (default 16777216, the SDK's default limit)\n"
 "  --lease-ms MS          controller lease between servers (default 10000)\n"
@@ -174,6 +178,8 @@ static void defaults(cs_options *o)
 	o->batch_retention_ms = 168ull * 3600 * 1000;
 	o->decision_retention_ms = 30ull * 24 * 3600 * 1000;
 	o->max_config_bytes = 16u << 20;
+	o->events_rate = 1000;
+	o->events_windows_rate = 100000;
 	o->lease_ms = 10000;
 	o->threads = 2;
 	o->max_connections = 4096;
@@ -238,6 +244,12 @@ static int set_option(cs_options *o, const char *name, const char *v)
 		o->decision_retention_ms = n * 24 * 3600 * 1000;
 		return 0;
 	}
+	if (strcmp(name, "--events-rate") == 0)
+		return parse_u64(v, 0, 10000000, &o->events_rate) ? 0 :
+			bad("--events-rate (0..10000000)", v);
+	if (strcmp(name, "--events-windows-rate") == 0)
+		return parse_u64(v, 0, 1000000000, &o->events_windows_rate) ?
+			0 : bad("--events-windows-rate (0..1000000000)", v);
 	if (strcmp(name, "--max-config-bytes") == 0)
 		return parse_u64(v, 1024, 64u << 20, &o->max_config_bytes) ? 0 :
 			bad("--max-config-bytes (1024..67108864)", v);

@@ -39,6 +39,10 @@ typedef struct cs_options {
 	                                   kept this long; default 30 days */
 	uint64_t max_config_bytes; /* refuse a change whose config would be
 	                              larger; default 16 MiB (the SDK's) */
+	uint64_t events_rate;      /* event batches per second per SDK key;
+	                              default 1000; 0: no limit */
+	uint64_t events_windows_rate; /* event windows per second per SDK
+	                                 key; default 100000; 0: no limit */
 	uint64_t lease_ms;         /* controller lease; default 10 s */
 	unsigned int threads;      /* MHD polling threads; default 2 */
 	unsigned int max_connections; /* default 4096 */

@@ -34,10 +34,12 @@ static int method_bit(const char *m)
 	return 0;
 }
 
-/* Check the route's credential; an admin route learns who called. */
+/* Check the route's credential; an admin route learns who called, an SDK
+ * route with which key. */
 static bool authorized(const cs_server *s, cs_door door,
-	struct MHD_Connection *c, cs_identity *who)
+	struct MHD_Connection *c, cs_request *r)
 {
+	cs_identity *who = &r->who;
 	const char *h;
 
 	if (door == CS_OPEN)
@@ -45,7 +47,7 @@ static bool authorized(const cs_server *s, cs_door door,
 	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		MHD_HTTP_HEADER_AUTHORIZATION);
 	if (door == CS_SDK)
-		return cs_auth_sdk(&s->auth, h);
+		return (r->sdk_key = cs_auth_sdk_key(&s->auth, h)) >= 0;
 	if (!cs_auth_identify(&s->auth, h, who))
 		return false;
 	return who->role >= (door == CS_METRICS ? CS_ROLE_SCRAPER :
@@ -135,7 +137,7 @@ static enum MHD_Result first_call(const cs_listener *l,
 	r->sub = sub;
 	r->ep = ro->ep;
 	r->limit = ro->body_limit;
-	if (!authorized(s, ro->door, c, &r->who))
+	if (!authorized(s, ro->door, c, r))
 		return cs_reply_status(r, c, MHD_HTTP_UNAUTHORIZED,
 			door_needs(ro->door), MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 			"Bearer");

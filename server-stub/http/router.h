@@ -79,6 +79,8 @@ typedef struct cs_request {
 	char *raw;               /* the path as it came (percent-encoded) */
 	bool started;            /* the first call has been made */
 	cs_identity who;         /* who called an admin route (auth.h) */
+	int sdk_key;             /* which SDK key an SDK route was called
+	                            with (its index) */
 	char *key;               /* flag key from the path, or NULL */
 	const char *sub;         /* operation from the path (static) */
 	char *body;              /* NUL-terminated upload */

@@ -319,11 +319,15 @@ static int gather(cs_controller *c, const cs_rollout *r,
 
 	memset(&f, 0, sizeof(f));
 	f.min_config_version = r->step_version;
+	/* Never a version above the current one, whatever the store holds
+	 * (a database from before ingest refused such windows). */
+	f.max_config_version = cs_store_published(c->store);
 	rc = cs_store_stats(c->store, r->flag, &f, arms);
 	if (rc != CANARY_OK)
 		return rc;
 	memset(&f, 0, sizeof(f));
 	f.since_ms = r->created_ms > 0 ? (uint64_t)r->created_ms : 0;
+	f.max_config_version = cs_store_published(c->store);
 	rc = cs_store_stats(c->store, r->flag, &f, arms + CANARY__ARMS);
 	if (rc != CANARY_OK)
 		return rc;

@@ -186,6 +186,16 @@ void cs_store_on_change(cs_store *s, cs_store_change_fn fn, void *ctx)
 			"other servers' changes\n");
 }
 
+uint64_t cs_store_published(cs_store *s)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&s->change_lock);
+	v = s->published;
+	pthread_mutex_unlock(&s->change_lock);
+	return v;
+}
+
 int cs_store_refresh(cs_store *s)
 {
 	int rc;

@@ -144,6 +144,10 @@ void cs_store_on_change(cs_store *store, cs_store_change_fn fn, void *ctx);
  */
 int cs_store_refresh(cs_store *store);
 
+/* The version last handed to the change hook (0 before the first): the
+ * newest version this server knows it issued. */
+uint64_t cs_store_published(cs_store *store);
+
 /* ---- flags and the config version ------------------------------------ */
 
 /*
@@ -217,6 +221,8 @@ typedef struct cs_stats_filter {
 	uint64_t since_ms;   /* windows starting at or after; 0 = all */
 	uint64_t until_ms;   /* windows starting before; 0 = no bound */
 	uint64_t min_config_version; /* windows at this version or later */
+	uint64_t max_config_version; /* and at this one or before; 0 = no
+	                                bound */
 } cs_stats_filter;
 
 /* Sum the windows of `flag` matching `f` (optional) per arm

@@ -105,7 +105,8 @@ static const char *const migrations[] = {
 #define STATS_FILTER " WHERE w.flag = $1" \
 	" AND ($2::bigint IS NULL OR w.config_version = $2)" \
 	" AND w.window_ms >= $3 AND ($4::bigint = 0 OR w.window_ms < $4)" \
-	" AND w.config_version >= $5"
+	" AND w.config_version >= $5" \
+	" AND ($6::bigint = 0 OR w.config_version <= $6)"
 
 static const char *const statements[P_COUNT] = {
 	[P_BEGIN_WRITE] = "BEGIN",

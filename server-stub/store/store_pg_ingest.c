@@ -289,6 +289,7 @@ static void stats_params(cs_pg_params *p, const char *flag,
 	cs_pg_uint(p, f ? f->since_ms : 0);
 	cs_pg_uint(p, f ? f->until_ms : 0);
 	cs_pg_uint(p, f ? f->min_config_version : 0);
+	cs_pg_uint(p, f ? f->max_config_version : 0);
 }
 
 typedef struct summing {

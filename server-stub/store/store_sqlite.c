@@ -128,13 +128,14 @@ static const struct {
 	[S_STATS_WIN] = { ON_READ, "SELECT arm, exposures, errors,"
 		" latency_zero, latency FROM windows WHERE flag = ?1"
 		" AND (?2 IS NULL OR config_version = ?2) AND window_ms >= ?3"
-		" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5" },
+		" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5"
+		" AND (?6 = 0 OR config_version <= ?6)" },
 	/* The same filter as S_STATS_WIN, window by window. */
 	[S_SERIES_WIN] = { ON_READ, "SELECT arm, exposures, errors,"
 		" latency_zero, latency, window_ms FROM windows WHERE flag = ?1"
 		" AND (?2 IS NULL OR config_version = ?2) AND window_ms >= ?3"
 		" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5"
-		" ORDER BY window_ms" },
+		" AND (?6 = 0 OR config_version <= ?6) ORDER BY window_ms" },
 	[S_TOTALS] = { ON_READ, "SELECT flag, arm, exposures, errors"
 		" FROM totals ORDER BY flag, arm" },
 	[S_PRUNE_BATCHES] = { ON_WRITE,

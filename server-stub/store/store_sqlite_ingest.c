@@ -141,6 +141,7 @@ static void bind_filter(sqlite3_stmt *st, const char *flag,
 	sqlite3_bind_int64(st, 3, f ? (sqlite3_int64)f->since_ms : 0);
 	sqlite3_bind_int64(st, 4, f ? (sqlite3_int64)f->until_ms : 0);
 	sqlite3_bind_int64(st, 5, f ? (sqlite3_int64)f->min_config_version : 0);
+	sqlite3_bind_int64(st, 6, f ? (sqlite3_int64)f->max_config_version : 0);
 }
 
 /* Add one row of S_STATS_WIN / S_SERIES_WIN (arm, exposures, errors,
