@@ -27,7 +27,7 @@ static int compiled_of(const canary__alloc *a, canary__segtable *table,
 {
 	if (table->compiled)
 		return CANARY_OK;
-	table->compiled = canary__calloc(a, 1, sizeof(*table->compiled));
+	table->compiled = canary__new(a, canary__target_arena);
 	if (!table->compiled)
 		return canary__perror_oom(r->err);
 	canary__arena_init(&table->compiled->arena, &a->fns);
@@ -308,7 +308,7 @@ void canary__segtable_clear(const canary__alloc *a, canary__segtable *t)
 	canary__free(a, t->items);
 	if (t->compiled) {
 		canary__arena_free(&t->compiled->arena);
-		canary__free(a, t->compiled);
+		canary__delete(a, t->compiled, canary__target_arena);
 	}
 	memset(t, 0, sizeof(*t));
 }
