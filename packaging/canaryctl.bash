@@ -13,7 +13,8 @@ _canaryctl()
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local global='--server --token --json --help --version'
 	local flag_opts='--rollout --rollout-bp --enable --disable --salt --state
---stable-variant --canary-variant --allow --deny'
+--stable-variant --canary-variant --allow --deny --rule --no-rules
+--stickiness'
 	local rollout_opts='--steps --min-soak --max-step --interval --on-fail --gate'
 	local args=() i
 
@@ -23,7 +24,8 @@ _canaryctl()
 		_canaryctl_words 'rollback pause' "$cur"
 		return ;;
 	--server | --token | --rollout | --rollout-bp | --salt | --state | \
-	--stable-variant | --canary-variant | --allow | --deny | --steps | \
+	--stable-variant | --canary-variant | --allow | --deny | --rule | \
+	--stickiness | --steps | \
 	--min-soak | --max-step | --interval | --gate | --config-version | \
 	--since | --last)
 		COMPREPLY=()

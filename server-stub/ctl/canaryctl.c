@@ -48,6 +48,10 @@ static void usage(FILE *out)
 "  --enable | --disable             kill switch (disabled = all stable)\n"
 "  --salt S  --state S  --stable-variant V  --canary-variant V\n"
 "  --allow a,b,c  --deny a,b,c      unit lists (\"\" empties a list)\n"
+"  --rule 'ATTR [not] OP[/i] VALUE'  targeting: who is eligible; repeatable,\n"
+"                                   replaces the flag's rules (docs/targeting.md)\n"
+"  --no-rules                       remove the flag's rules\n"
+"  --stickiness ATTR                split by this attribute (\"\": the unit)\n"
 "environment: CANARY_SERVER (default http://127.0.0.1:8080),\n"
 "             CANARY_ADMIN_TOKEN\n", out);
 }

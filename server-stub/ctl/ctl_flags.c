@@ -179,6 +179,94 @@ static bool add_variant(cJSON *obj, const char *arm, const char *value)
 	return v && cJSON_AddStringToObject(v, arm, value);
 }
 
+/* Operators whose value is a list (comma-separated on the command line);
+ * the others take one value. */
+static bool list_operator(const char *op)
+{
+	static const char *const lists[] = { "IN", "NOT_IN", "STR_CONTAINS",
+		"STR_STARTS_WITH", "STR_ENDS_WITH", "IN_CIDR" };
+	size_t i;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (strcmp(op, lists[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The next word of *p (space-separated) into word[cap]; false if none or
+ * too long. */
+static bool next_word(const char **p, char *word, size_t cap)
+{
+	size_t n;
+
+	*p += strspn(*p, " ");
+	n = strcspn(*p, " ");
+	if (n == 0 || n >= cap)
+		return false;
+	memcpy(word, *p, n);
+	word[n] = '\0';
+	*p += n;
+	return true;
+}
+
+/* "ATTRIBUTE [not] OPERATOR[/i] VALUE" as a constraint (docs/targeting.md):
+ * "not" inverts it, "/i" makes it case-insensitive; the server validates
+ * the operator and the value. */
+static cJSON *parse_rule(const char *text)
+{
+	char attr[257], op[64];
+	const char *p = text;
+	bool inverted = false, fold = false;
+	size_t n;
+	cJSON *c;
+
+	if (!next_word(&p, attr, sizeof(attr)) || !next_word(&p, op, sizeof(op)))
+		return NULL;
+	if (strcmp(op, "not") == 0) {
+		inverted = true;
+		if (!next_word(&p, op, sizeof(op)))
+			return NULL;
+	}
+	n = strlen(op);
+	if (n > 2 && strcmp(op + n - 2, "/i") == 0) {
+		fold = true;
+		op[n - 2] = '\0';
+	}
+	p += strspn(p, " ");
+	if (!*p || !(c = cJSON_CreateObject()))
+		return NULL;
+	if (!cJSON_AddStringToObject(c, "contextName", attr) ||
+	    !cJSON_AddStringToObject(c, "operator", op) ||
+	    (list_operator(op) ?
+		!cJSON_AddItemToObject(c, "values", split_list(p)) :
+		!cJSON_AddStringToObject(c, "value", p)) ||
+	    (inverted && !cJSON_AddTrueToObject(c, "inverted")) ||
+	    (fold && !cJSON_AddTrueToObject(c, "caseInsensitive"))) {
+		cJSON_Delete(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* --rule: one more constraint (repeated, they all must hold). */
+static bool add_rule(cJSON *obj, const char *text)
+{
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "constraints");
+	cJSON *c = parse_rule(text);
+
+	if (!c)
+		return false;
+	if (!cJSON_IsArray(arr)) {
+		cJSON_DeleteItemFromObject(obj, "constraints");
+		arr = cJSON_AddArrayToObject(obj, "constraints");
+	}
+	if (!arr || !cJSON_AddItemToArray(arr, c)) {
+		cJSON_Delete(c);
+		return false;
+	}
+	return true;
+}
+
 /* One flag option with its value into the request body. */
 static bool flag_option(cJSON *obj, const char *opt, const char *val)
 {
@@ -190,8 +278,11 @@ static bool flag_option(cJSON *obj, const char *opt, const char *val)
 	if (strcmp(opt, "--rollout-bp") == 0)
 		return parse_bp(val, &bp) &&
 		       cJSON_AddNumberToObject(obj, "rollout_bp", bp);
-	if (strcmp(opt, "--salt") == 0 || strcmp(opt, "--state") == 0)
+	if (strcmp(opt, "--salt") == 0 || strcmp(opt, "--state") == 0 ||
+	    strcmp(opt, "--stickiness") == 0)
 		return cJSON_AddStringToObject(obj, opt + 2, val) != NULL;
+	if (strcmp(opt, "--rule") == 0)
+		return add_rule(obj, val);
 	if (strcmp(opt, "--stable-variant") == 0)
 		return add_variant(obj, "stable", val);
 	if (strcmp(opt, "--canary-variant") == 0)
@@ -221,6 +312,13 @@ static cJSON *flag_body(const char *key, bool create, int argc, char **argv)
 			cJSON_DeleteItemFromObject(obj, "enabled");
 			if (!cJSON_AddBoolToObject(obj, "enabled",
 				strcmp(argv[i], "--enable") == 0))
+				goto bad;
+			continue;
+		}
+		if (strcmp(argv[i], "--no-rules") == 0) {
+			/* null removes them (a merge patch); a new flag has none. */
+			cJSON_DeleteItemFromObject(obj, "constraints");
+			if (!create && !cJSON_AddNullToObject(obj, "constraints"))
 				goto bad;
 			continue;
 		}
