@@ -141,7 +141,7 @@ void canary__config_free(const canary__alloc *a, canary__config *config)
 
 	if (!config)
 		return;
-	for (i = 0; !config->arena && i < config->count; i++)
+	for (i = 0; !config->arena && !config->engine && i < config->count; i++)
 		canary__flag_clear(a, &config->flags[i]);
 	canary__segtable_clear(a, &config->segments);
 	if (config->engine && config->engine_free)

@@ -60,7 +60,8 @@ typedef struct canary__config {
 	uint64_t slots_id;         /* the id of the attribute slots its
 	                              compiled rules use (context.h); 0: none */
 	/* A config from another kind of service (an Unleash server): its
-	 * compiled model, freed with the config by engine_free. */
+	 * compiled model, freed with the config by engine_free. Its flags'
+	 * strings are the engine's (never freed flag by flag). */
 	void *engine;
 	void (*engine_free)(void *engine);
 } canary__config;

@@ -22,12 +22,14 @@
 
 /* The size of canary_options and canary_details in each version. */
 #define OPTIONS_V1_SIZE offsetof(canary_options, server_urls)
+#define OPTIONS_V2_SIZE offsetof(canary_options, source)
 #define DETAILS_V1_SIZE offsetof(canary_details, rule)
 
 static size_t options_size(unsigned int version)
 {
 	return version == 1 ? OPTIONS_V1_SIZE :
-		version == 2 ? sizeof(canary_options) : 0;
+		version == 2 ? OPTIONS_V2_SIZE :
+		version == 3 ? sizeof(canary_options) : 0;
 }
 
 /* The public structs that grow: zeroed, with their version. */
@@ -225,6 +227,10 @@ static int check_options(const canary_options *o)
 	if (o->log_stderr > CANARY_LOG_OFF)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.log_stderr: unknown value %d", (int)o->log_stderr);
+	if (o->source != CANARY_SOURCE_LIBCANARY &&
+	    o->source != CANARY_SOURCE_UNLEASH)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.source: unknown value %d", (int)o->source);
 	rc = check_servers(o);
 	if (rc != CANARY_OK)
 		return rc;
@@ -300,7 +306,9 @@ static int copy_strings(canary_client *c, const canary_options *o)
 	c->bootstrap_path = canary__strdup(a, o->bootstrap_path);
 	c->ca_file = canary__strdup(a, o->ca_file);
 	c->ca_path = canary__strdup(a, o->ca_path);
-	if ((o->server_url && !c->server_url) || (o->sdk_key && !c->sdk_key) ||
+	c->app_name = canary__strdup(a, o->app_name);
+	if ((o->app_name && !c->app_name) ||
+	    (o->server_url && !c->server_url) || (o->sdk_key && !c->sdk_key) ||
 	    (o->cache_path && !c->cache_path) ||
 	    (o->bootstrap_path && !c->bootstrap_path) ||
 	    (o->ca_file && !c->ca_file) || (o->ca_path && !c->ca_path))
@@ -312,6 +320,7 @@ static int copy_strings(canary_client *c, const canary_options *o)
 	c->opts.bootstrap_path = c->bootstrap_path;
 	c->opts.ca_file = c->ca_file;
 	c->opts.ca_path = c->ca_path;
+	c->opts.app_name = c->app_name;
 	c->opts.server_urls = NULL;
 	return copy_servers(c, o);
 }
@@ -381,7 +390,7 @@ static int load_bootstrap(canary_client *c)
 	rc = read_file(c, c->bootstrap_path, &json, &len);
 	if (rc != CANARY_OK)
 		return rc;
-	rc = canary__config_parse(&c->alloc, json, len, &config, &e);
+	rc = c->source.ops->parse(c->source.state, json, len, &config, &e);
 	canary__free(&c->alloc, json);
 	if (rc != CANARY_OK)
 		return canary__error_set(rc, "%s: %s", c->bootstrap_path,
@@ -406,11 +415,12 @@ static int open_outbox(canary_client *c)
 	return rc;
 }
 
-/* The config source (source.h). One today; an option choosing among
- * several goes here. */
+/* The config source (source.h), as opts.source says. */
 static int open_source(canary_client *c)
 {
-	const canary__source_ops *ops = &canary__source_libcanary;
+	const canary__source_ops *ops =
+		c->opts.source == CANARY_SOURCE_UNLEASH ? &canary__source_unleash :
+		&canary__source_libcanary;
 	canary__source_env env;
 
 	env.alloc = &c->alloc;
@@ -418,6 +428,7 @@ static int open_source(canary_client *c)
 	env.server_count = c->server_count;
 	env.sdk_key = c->sdk_key;
 	env.max_bytes = c->opts.max_response_bytes;
+	env.app_name = c->app_name;
 	if (ops->open(&c->source.state, &env) != CANARY_OK)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	c->source.ops = ops;
@@ -615,6 +626,7 @@ void canary_client_free(canary_client *c)
 	canary__free(a, c->bootstrap_path);
 	canary__free(a, c->ca_file);
 	canary__free(a, c->ca_path);
+	canary__free(a, c->app_name);
 	for (i = 0; i < c->server_count; i++)
 		canary__free(a, c->server_urls[i]);
 	canary__free(a, c->server_urls);
@@ -635,7 +647,8 @@ int canary_client_set_config_json(canary_client *c, const char *json,
 	if (!c || !json)
 		return canary__error_set(CANARY_EINVAL, "%s is NULL",
 			c ? "json" : "client");
-	rc = canary__config_parse(&c->alloc, json, len, &config, &e);
+	/* The source's format: a features document in Unleash mode. */
+	rc = c->source.ops->parse(c->source.state, json, len, &config, &e);
 	if (rc != CANARY_OK)
 		return canary__error_set(rc, "%s",
 			canary__perror_format(&e, err, sizeof(err)));

@@ -8,8 +8,10 @@
  * headers of its requests, and how a response body becomes a validated
  * canary__config (config.h). Like a TLS backend of curl, a source is a
  * table of functions filled by one file, sdk/source_<name>.c, declared
- * below and chosen by the client (client.c, open_source()). Today there is
- * one: source_libcanary.c, the libcanary protocol (docs/protocol.md).
+ * below and chosen by the client (client.c, open_source(), by
+ * opts.source): source_libcanary.c, the libcanary protocol
+ * (docs/protocol.md), and source_unleash.c, an Unleash server's client API
+ * (docs/unleash.md).
  *
  * What a source implements (canary__source_ops):
  *
@@ -71,6 +73,8 @@ typedef struct canary__source_env {
 	size_t server_count;         /* 0: no service */
 	const char *sdk_key;         /* NULL without a server */
 	size_t max_bytes;            /* largest document */
+	const char *app_name;        /* the application's name (opts.app_name;
+	                                NULL: none given) */
 } canary__source_env;
 
 /* A whole document found in a stream. Non-zero stops the stream (the
@@ -109,7 +113,8 @@ typedef struct canary__source {
 } canary__source;
 
 /* The sources this library has. The client chooses one (client.c,
- * open_source()): today always the libcanary protocol. */
+ * open_source(), by opts.source). */
 extern const canary__source_ops canary__source_libcanary;
+extern const canary__source_ops canary__source_unleash;
 
 #endif

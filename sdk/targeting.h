@@ -1,9 +1,9 @@
 /*
  * targeting.h - evaluating a flag that needs more than the unit: rules
  * that decide who is eligible for the canary, a stickiness attribute
- * (docs/targeting.md), or an Unleash feature (a config whose flags carry
- * a compiled feature, config.h `unleash`: the seam the Unleash config
- * source will use; docs/unleash.md). The plain
+ * (docs/targeting.md), or an Unleash feature (a config from the Unleash
+ * config source, whose flags carry a compiled feature, config.h
+ * `unleash`; docs/unleash.md). The plain
  * path (kill switch, lists, split) is evaluate.c's; it calls here for an
  * entry with CANARY__HAS_TARGET or CANARY__HAS_UNLEASH (snapshot.h).
  *

@@ -146,10 +146,24 @@ typedef void (*canary_status_fn)(canary_status status, void *ctx);
  */
 typedef void (*canary_config_fn)(uint64_t version, void *ctx);
 
+/** Where configs come from (canary_options.source). */
+typedef enum canary_source {
+	CANARY_SOURCE_LIBCANARY = 0, /**< canary-server's protocol
+	                                  (docs/protocol.md) */
+	CANARY_SOURCE_UNLEASH = 1    /**< an Unleash server's client API:
+	                                  server_url is its API root (as
+	                                  Unleash's SDKs take it, e.g.
+	                                  "https://unleash.example.com/api"),
+	                                  sdk_key a client API token; polling
+	                                  with ETags; features are evaluated
+	                                  with the _ctx calls
+	                                  (docs/unleash.md) */
+} canary_source;
+
 /** Current version of canary_options; pass it to canary_options_init().
  *  Version 1 ends with outbox_max_bytes; version 2 adds server_urls and
- *  log_stderr. */
-#define CANARY_OPTIONS_VERSION 2
+ *  log_stderr; version 3 adds source and app_name. */
+#define CANARY_OPTIONS_VERSION 3
 
 /**
  * Client options. Initialise with canary_options_init() or
@@ -238,6 +252,16 @@ typedef struct canary_options {
 	                                  environment variable CANARY_LOG
 	                                  (off, error, warn, info, debug)
 	                                  overrides it */
+
+	/* Version 3. */
+	canary_source source;        /**< the kind of service server_url
+	                                  names; CANARY_SOURCE_LIBCANARY (0)
+	                                  by default. canary_client_set_config_json()
+	                                  and bootstrap_path take that service's
+	                                  format too */
+	const char *app_name;        /**< Unleash's appName, sent with every
+	                                  request (UNLEASH-APPNAME); NULL =
+	                                  "libcanary" (copied) */
 } canary_options;
 
 /**
@@ -257,14 +281,15 @@ typedef struct canary_options {
 	NULL, NULL, NULL, NULL,                /* callbacks */ \
 	{ NULL, NULL },                        /* transport */ \
 	false, 0, 0,                           /* events */ \
-	NULL, CANARY_LOG_WARN }                /* version 2 */
+	NULL, CANARY_LOG_WARN,                 /* version 2 */ \
+	CANARY_SOURCE_LIBCANARY, NULL }        /* version 3 */
 
 /**
  * Initialise `opts` to the defaults for the given options version: only
  * the fields of that version are written (a program built against an
  * older header passes its own, smaller, version).
  * @return CANARY_OK, or CANARY_EINVAL when opts is NULL or the version is
- *         not one this library knows (1 or 2).
+ *         not one this library knows (1, 2 or 3).
  */
 CANARY_API int canary_options_init(canary_options *opts, unsigned int version);
 
@@ -460,7 +485,9 @@ typedef struct canary_details {
 	                                 constraint the unit fails (its index;
 	                                 past the constraints, the number of
 	                                 constraints plus the index of the
-	                                 failing segment) */
+	                                 failing segment); a feature from an
+	                                 Unleash server: the index of the
+	                                 strategy that enabled it */
 } canary_details;
 
 /** Static initialiser: `canary_details d = CANARY_DETAILS_INIT;` */
