@@ -11,6 +11,7 @@
 
 #include "api/api.h"
 #include "http/reply.h"
+#include "parse/admin_parse.h"
 #include "rollout/controller.h"
 #include "rollout/series.h"
 #include "server.h"
@@ -51,6 +52,7 @@ static enum MHD_Result start(cs_request *r, struct MHD_Connection *c)
 	cs_rollout_spec spec;
 	cs_rollout ro;
 	cs_perror e;
+	char why[256];
 	int rc = cs_rollout_parse(r->body, r->len, flag, &spec, &e);
 
 	if (rc == CANARY_EPARSE)
@@ -58,9 +60,9 @@ static enum MHD_Result start(cs_request *r, struct MHD_Connection *c)
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
 	rc = cs_controller_start(r->srv->controller, flag, &spec,
-		(int64_t)cs_now_ms(), &ro);
+		(int64_t)cs_now_ms(), r->who.name, &ro, why, sizeof(why));
 	if (rc != CANARY_OK)
-		return reply_rc(r, c, rc, NULL);
+		return reply_rc(r, c, rc, why);
 	return reply_status_doc(r, c, flag, 0, MHD_HTTP_CREATED);
 }
 
@@ -112,9 +114,18 @@ static int op_of(const cs_request *r, cs_rollout_op *op, cs_perror *e)
 		*op = full ? CS_OP_PROMOTE_FULL : CS_OP_PROMOTE;
 		return rc;
 	}
-	/* The other operations take no body; anything but {} is a mistake. */
-	if (r->len && strspn(r->body, " \t\r\n{}") != r->len)
-		return cs_fail(e, "", "this operation takes no body");
+	/* The other operations take no body; anything but {} is a mistake
+	 * (a member is named). */
+	if (r->len && strspn(r->body, " \t\r\n") != r->len) {
+		static const char *const none[] = { NULL };
+		cJSON *body = cJSON_ParseWithLength(r->body, r->len);
+
+		rc = cJSON_IsObject(body) ? cs_admin_only_members(body, "", none,
+			e) : cs_fail(e, "", "this operation takes no body");
+		cJSON_Delete(body);
+		if (rc != CANARY_OK)
+			return rc;
+	}
 	if (strcmp(r->sub, "pause") == 0)
 		*op = CS_OP_PAUSE;
 	else if (strcmp(r->sub, "resume") == 0)
@@ -138,7 +149,7 @@ enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
 	rc = cs_controller_op(r->srv->controller, r->key, op,
-		(int64_t)cs_now_ms(), &ro, why, sizeof(why));
+		(int64_t)cs_now_ms(), r->who.name, &ro, why, sizeof(why));
 	if (rc != CANARY_OK)
 		return reply_rc(r, c, rc, why);
 	return reply_status_doc(r, c, r->key, 0, MHD_HTTP_OK);

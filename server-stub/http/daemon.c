@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "http/router.h"
+#include "logline.h"
 #include "server.h"
 
 /* "host:port" or "[v6]:port" → sockaddr (numeric or resolvable host). */
@@ -53,9 +54,15 @@ static int resolve(const char *listen, struct sockaddr_storage *ss,
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	char msg[512];
+	size_t n;
+
 	(void)cls;
-	fputs("canary-server: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	cs_log(CS_LOG_ERROR, NULL, "http: %s", msg);
 }
 
 static void describe(cs_listener *l, const struct sockaddr_storage *ss)

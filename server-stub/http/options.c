@@ -37,6 +37,12 @@ void cs_options_usage(FILE *out)
 "  --tick-ms MS           period of the server's ticker (default 1000)\n"
 "  --batch-retention-hours H  remember batch ids this long (default 168)\n"
 "  --window-retention-days D  keep event windows this long (default 0: for ever)\n"
+"  --decision-retention-days D  keep the decisions of finished rollouts this\n"
+"                         long (default 0: for ever)\n"
+"  --audit-retention-days D  keep audit records and finished webhook\n"
+"                         deliveries this long (default 0: for ever)\n"
+"  --webhook-retry-ms MS  first retry of a failed webhook delivery (doubling,\n"
+"                         at most 1 h; 10 attempts; default 1000)\n"
 "  --lease-ms MS          controller lease between servers (default 10000)\n"
 "  --threads N            HTTP polling threads (default 2)\n"
 "  --max-connections N    open connections incl. streams (default 4096)\n"
@@ -49,6 +55,8 @@ void cs_options_usage(FILE *out)
 "                         " CS_UI_LIB_DIR ")\n"
 "  --no-ui                no dashboard\n"
 "  --quiet                log errors only\n"
+"  --log-format text|json one line per change and decision, as text\n"
+"                         (default) or one JSON object per line\n"
 "  --help, --version\n", out);
 }
 
@@ -148,6 +156,7 @@ static void defaults(cs_options *o)
 	o->max_connections = 4096;
 	o->connection_timeout_s = 60;
 	o->sync = CS_SYNC_FULL;
+	o->webhook_retry_ms = 1000;
 }
 
 /* One "--name value" option; returns 0, or -1 for an unknown name/value. */
@@ -195,6 +204,25 @@ static int set_option(cs_options *o, const char *name, const char *v)
 		if (!parse_u64(v, 0, 3650 * 10, &n))
 			return bad("--window-retention-days (0..36500)", v);
 		o->window_retention_ms = n * 24 * 3600 * 1000;
+		return 0;
+	}
+	if (strcmp(name, "--decision-retention-days") == 0 ||
+	    strcmp(name, "--audit-retention-days") == 0) {
+		if (!parse_u64(v, 0, 3650 * 10, &n))
+			return bad(name[2] == 'd' ?
+				"--decision-retention-days (0..36500)" :
+				"--audit-retention-days (0..36500)", v);
+		*(name[2] == 'd' ? &o->decision_retention_ms :
+			&o->audit_retention_ms) = n * 24 * 3600 * 1000;
+		return 0;
+	}
+	if (strcmp(name, "--webhook-retry-ms") == 0)
+		return parse_u64(v, 10, 3600000, &o->webhook_retry_ms) ? 0 :
+			bad("--webhook-retry-ms (10..3600000)", v);
+	if (strcmp(name, "--log-format") == 0) {
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return bad("--log-format (text|json)", v);
+		o->log_json = strcmp(v, "json") == 0;
 		return 0;
 	}
 	if (strcmp(name, "--lease-ms") == 0)

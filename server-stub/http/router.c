@@ -9,6 +9,7 @@
  */
 #include "http/router.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,30 @@ static int method_bit(const char *m)
 	if (strcmp(m, "DELETE") == 0)
 		return CS_DELETE;
 	return 0;
+}
+
+static int method_index(int bit)
+{
+	int i = 0;
+
+	while (bit > 1) {
+		bit >>= 1;
+		i++;
+	}
+	return i < CS_METHODS ? i : CS_M_GET;
+}
+
+/* 403: the caller's role is below what the route's method needs. */
+static enum MHD_Result forbidden(cs_request *r, struct MHD_Connection *c,
+	cs_role need)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "this needs the %s role; the token "
+		"\"%s\" is %s %s", cs_role_name(need), r->who.name,
+		r->who.role == CS_ROLE_OPERATOR || r->who.role == CS_ROLE_ADMIN ?
+		"an" : "a", cs_role_name(r->who.role));
+	return cs_reply_status(r, c, MHD_HTTP_FORBIDDEN, msg, NULL, NULL);
 }
 
 /* Check the route's credential; an admin route learns who called. */
@@ -82,9 +107,12 @@ static enum MHD_Result first_call(const cs_listener *l,
 			"method not allowed", MHD_HTTP_HEADER_ALLOW, ro->allow);
 	if (!authorized(s, ro->door, c, &r->who))
 		return cs_reply_status(r, c, MHD_HTTP_UNAUTHORIZED,
-			ro->door == CS_ADMIN ? "admin token required" :
+			ro->door == CS_ADMIN ? "API token required" :
 			"SDK key required", MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 			"Bearer");
+	if (ro->door == CS_ADMIN &&
+	    r->who.role < ro->role[method_index(method_bit(method))])
+		return forbidden(r, c, ro->role[method_index(method_bit(method))]);
 	if (key && (key_len == 0 || key_len > CANARY__MAX_KEY_LEN))
 		return cs_reply_status(r, c, MHD_HTTP_NOT_FOUND, "no such flag",
 			NULL, NULL);

@@ -177,20 +177,16 @@ int cs_pg_write_flag(cs_pg_conn *c, const canary__flag *f)
 }
 
 int cs_pg_modify_in(cs_pg_conn *c, const char *key, cs_modify_fn fn,
-	void *ctx)
+	void *ctx, canary__flag *cur, canary__flag *next)
 {
-	const canary__alloc *a = canary__alloc_default();
-	canary__flag cur, next;
 	int rc;
 
-	memset(&next, 0, sizeof(next));
-	rc = flag_get_on(c, key, &cur);
+	memset(next, 0, sizeof(*next));
+	rc = flag_get_on(c, key, cur);
 	if (rc == CANARY_OK)
-		rc = fn(&cur, &next, ctx);
+		rc = fn(cur, next, ctx);
 	if (rc == CANARY_OK)
-		rc = cs_pg_write_flag(c, &next);
-	canary__flag_clear(a, &cur);
-	canary__flag_clear(a, &next);
+		rc = cs_pg_write_flag(c, next);
 	return rc;
 }
 
@@ -201,9 +197,30 @@ typedef struct change {
 	const char *key;            /* modify, delete */
 	cs_modify_fn fn;
 	void *ctx;
+	const cs_audit *audit;
 	bool created;
 	uint64_t version;
 } change;
+
+/* The tail of every config change: bump, record what changed. */
+static int record(cs_pg_conn *c, change *ch, int rc, const char *key,
+	const canary__flag *before, const canary__flag *after)
+{
+	cs_audit_rec rec;
+
+	if (rc == CANARY_OK)
+		rc = cs_pg_bump_in(c, &ch->version);
+	if (rc != CANARY_OK)
+		return rc;
+	memset(&rec, 0, sizeof(rec));
+	rec.audit = ch->audit;
+	rec.time_ms = (int64_t)cs_now_ms();
+	rec.flag = key;
+	rec.config_version = ch->version;
+	rec.flag_before = before;
+	rec.flag_after = after;
+	return cs_pg_audit_in(c, &rec);
+}
 
 static int put_in(cs_pg_conn *c, void *arg)
 {
@@ -211,50 +228,60 @@ static int put_in(cs_pg_conn *c, void *arg)
 	canary__flag old;
 	int rc = cs_pg_lock_version(c), exists = CS_ENOTFOUND;
 
-	if (rc == CANARY_OK) {
+	memset(&old, 0, sizeof(old));
+	if (rc == CANARY_OK)
 		exists = flag_get_on(c, ch->flag->key, &old);
-		canary__flag_clear(canary__alloc_default(), &old);
-	}
 	if (rc == CANARY_OK && exists != CANARY_OK && exists != CS_ENOTFOUND)
 		rc = exists;
 	else if (rc == CANARY_OK && exists == CANARY_OK &&
 		 ch->mode == CS_PUT_CREATE)
 		rc = CS_EEXISTS;
+	else if (rc == CANARY_OK && exists == CANARY_OK)
+		rc = cs_pg_guard_in(c, ch->audit, &old, ch->flag);
 	if (rc == CANARY_OK)
 		rc = cs_pg_write_flag(c, ch->flag);
-	if (rc == CANARY_OK)
-		rc = cs_pg_bump_in(c, &ch->version);
+	rc = record(c, ch, rc, ch->flag->key, exists == CANARY_OK ? &old :
+		NULL, ch->flag);
+	canary__flag_clear(canary__alloc_default(), &old);
 	ch->created = exists == CS_ENOTFOUND;
 	return rc;
 }
 
 static int modify_in(cs_pg_conn *c, void *arg)
 {
+	const canary__alloc *a = canary__alloc_default();
 	change *ch = arg;
+	canary__flag cur, next;
 	int rc = cs_pg_lock_version(c);
 
+	memset(&cur, 0, sizeof(cur));
+	memset(&next, 0, sizeof(next));
 	if (rc == CANARY_OK)
-		rc = cs_pg_modify_in(c, ch->key, ch->fn, ch->ctx);
+		rc = cs_pg_modify_in(c, ch->key, ch->fn, ch->ctx, &cur, &next);
 	if (rc == CANARY_OK)
-		rc = cs_pg_bump_in(c, &ch->version);
+		rc = cs_pg_guard_in(c, ch->audit, &cur, &next);
+	rc = record(c, ch, rc, ch->key, &cur, &next);
+	canary__flag_clear(a, &cur);
+	canary__flag_clear(a, &next);
 	return rc;
 }
 
 static int delete_in(cs_pg_conn *c, void *arg)
 {
 	change *ch = arg;
+	canary__flag old;
 	cs_pg_params p;
-	uint64_t n = 0;
 	int rc = cs_pg_lock_version(c);
 
+	memset(&old, 0, sizeof(old));
+	if (rc == CANARY_OK)
+		rc = flag_get_on(c, ch->key, &old);
 	cs_pg_params_init(&p);
 	cs_pg_text(&p, ch->key);
 	if (rc == CANARY_OK)
-		rc = cs_pg_exec(c, P_FLAG_DELETE, &p, NULL, &n);
-	if (rc == CANARY_OK && n == 0)
-		rc = CS_ENOTFOUND;
-	if (rc == CANARY_OK)
-		rc = cs_pg_bump_in(c, &ch->version);
+		rc = cs_pg_exec(c, P_FLAG_DELETE, &p, NULL, NULL);
+	rc = record(c, ch, rc, ch->key, &old, NULL);
+	canary__flag_clear(canary__alloc_default(), &old);
 	return rc;
 }
 
@@ -270,7 +297,8 @@ static int run_change(struct cs_store_impl *s, cs_pg_work_fn fn, change *ch,
 }
 
 int cs_pg_flag_put(struct cs_store_impl *s, const canary__flag *f,
-	cs_put_mode mode, bool *created, uint64_t *version)
+	cs_put_mode mode, const cs_audit *audit, bool *created,
+	uint64_t *version)
 {
 	change ch;
 	int rc;
@@ -278,6 +306,7 @@ int cs_pg_flag_put(struct cs_store_impl *s, const canary__flag *f,
 	memset(&ch, 0, sizeof(ch));
 	ch.flag = f;
 	ch.mode = mode;
+	ch.audit = audit;
 	rc = run_change(s, put_in, &ch, version);
 	if (rc == CANARY_OK && created)
 		*created = ch.created;
@@ -285,7 +314,7 @@ int cs_pg_flag_put(struct cs_store_impl *s, const canary__flag *f,
 }
 
 int cs_pg_flag_modify(struct cs_store_impl *s, const char *key,
-	cs_modify_fn fn, void *ctx, uint64_t *version)
+	cs_modify_fn fn, void *ctx, const cs_audit *audit, uint64_t *version)
 {
 	change ch;
 
@@ -293,15 +322,17 @@ int cs_pg_flag_modify(struct cs_store_impl *s, const char *key,
 	ch.key = key;
 	ch.fn = fn;
 	ch.ctx = ctx;
+	ch.audit = audit;
 	return run_change(s, modify_in, &ch, version);
 }
 
 int cs_pg_flag_delete(struct cs_store_impl *s, const char *key,
-	uint64_t *version)
+	const cs_audit *audit, uint64_t *version)
 {
 	change ch;
 
 	memset(&ch, 0, sizeof(ch));
 	ch.key = key;
+	ch.audit = audit;
 	return run_change(s, delete_in, &ch, version);
 }

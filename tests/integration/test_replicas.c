@@ -251,7 +251,7 @@ static unsigned long long exposures_of(const srv *s, const char *flag)
 
 	snprintf(series, sizeof(series), "canary_exposures_total{flag=\"%s\"",
 		flag);
-	assert_int_equal(http(s, "GET", "/metrics", NULL, NULL, NULL, &r), 0);
+	assert_int_equal(http(s, "GET", "/metrics", ADMIN_TOKEN, NULL, NULL, &r), 0);
 	for (p = r.body; (p = strstr(p, series)); p++)
 		if (sscanf(strchr(p, '}') + 1, " %llu", &v) == 1)
 			sum += v;

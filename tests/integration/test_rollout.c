@@ -530,7 +530,7 @@ static void test_bad_requests(void **state)
 		"{\"flag\":\"strict\"}"), 409);
 	expect_400("/v1/admin/rollouts/strict/promote", "{\"to\":\"half\"}",
 		"to");
-	expect_400("/v1/admin/rollouts/strict/pause", "{\"now\":1}", "");
+	expect_400("/v1/admin/rollouts/strict/pause", "{\"now\":1}", "now");
 	/* The history can be cut to its last N; durations in minutes. */
 	doc = http_json(&it_server, "GET", "/v1/admin/rollouts/strict?last=1",
 		NULL, &st);
@@ -568,7 +568,7 @@ static void test_metrics(void **state)
 	(void)state;
 	create_flag(&it_server, "metered");
 	start(&it_server, "metered", "\"steps\":[5,100],\"max_step\":\"1h\"");
-	assert_int_equal(http(&it_server, "GET", "/metrics", NULL, NULL, NULL,
+	assert_int_equal(http(&it_server, "GET", "/metrics", ADMIN_TOKEN, NULL, NULL,
 		&r), 0);
 	assert_non_null(strstr(r.body,
 		"canary_rollout_state{flag=\"metered\",state=\"running\"} 1\n"));

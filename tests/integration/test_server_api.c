@@ -397,7 +397,7 @@ static void test_events_idempotent(void **state)
 		"/v1/admin/flags/nope/stats", ADMIN_TOKEN, NULL), 404);
 
 	/* Metrics carry the totals. */
-	assert_int_equal(http(&it_server, "GET", "/metrics", NULL, NULL, NULL, &r),
+	assert_int_equal(http(&it_server, "GET", "/metrics", ADMIN_TOKEN, NULL, NULL, &r),
 		0);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body,

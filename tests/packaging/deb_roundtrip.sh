@@ -198,7 +198,7 @@ check "canaryctl creates a flag with the generated admin token" \
 	env CANARY_ADMIN_TOKEN="$token" /usr/bin/canaryctl --server "$url" \
 	flag create checkout-v2 --rollout 5 >/dev/null
 check "GET /metrics shows config version 2" \
-	grep -qx 'canary_config_version 2' <<<"$(curl -fsS "$url/metrics")"
+	grep -qx 'canary_config_version 2' <<<"$(curl -fsS -H "Authorization: Bearer $token" "$url/metrics")"
 check "the dashboard, and its charting library from libjs-dygraphs" \
 	curl -fsS -o /dev/null "$url/ui/" -o /dev/null "$url/ui/lib/dygraph.min.js"
 stop_server
