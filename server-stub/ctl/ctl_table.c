@@ -1,10 +1,14 @@
 /*
- * ctl_table.c - print rows in aligned columns, header first.
+ * ctl_table.c - print rows in aligned columns, header first. Cells are
+ * made safe for a terminal as they are added (ctl_safe): they hold what
+ * the server said.
  */
 #include "ctl/ctl_table.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "ctl/ctl_client.h"
 
 void ctl_table_init(ctl_table *t, size_t cols, const char *const *head)
 {
@@ -34,7 +38,7 @@ void ctl_table_row(ctl_table *t, const char *const *cells)
 		t->cap = cap;
 	}
 	for (i = 0; i < t->cols; i++) {
-		t->cells[t->rows * t->cols + i] = strdup(cells[i] ? cells[i] : "");
+		t->cells[t->rows * t->cols + i] = strdup(ctl_safe(cells[i]));
 		if (!t->cells[t->rows * t->cols + i])
 			t->failed = 1;
 	}

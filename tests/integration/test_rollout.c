@@ -681,7 +681,11 @@ static void test_canaryctl_rollout(void **state)
 	/* Usage errors (2) and refusals (1). */
 	assert_int_equal(CTL("rollout", "start", "ctlf", "--gate", "alpha"), 2);
 	assert_int_equal(CTL("rollout", "start", "ctlf", "--bogus", "1"), 2);
+	/* A bad value is refused naming the value and its rule... */
 	assert_int_equal(CTL("rollout", "start", "ctlf", "--min-soak", "5x"),
+		2);
+	/* ...what only the server can judge, by the server. */
+	assert_int_equal(CTL("rollout", "start", "ctlf", "--steps", "50,5"),
 		1);
 	assert_int_equal(CTL("rollout", "promote", "ctlf", "--full"), 1);
 	assert_int_equal(CTL("rollout", "status", "no-such-flag"), 1);
