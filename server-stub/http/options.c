@@ -159,6 +159,20 @@ static void defaults(cs_options *o)
 	o->webhook_retry_ms = 1000;
 }
 
+/* A retention in days (0..36500, 0: keep everything) into ms. */
+static int set_days(uint64_t *ms, const char *name, const char *v)
+{
+	char what[64];
+	uint64_t n;
+
+	if (!parse_u64(v, 0, 3650 * 10, &n)) {
+		snprintf(what, sizeof(what), "%s (0..36500)", name);
+		return bad(what, v);
+	}
+	*ms = n * 24 * 3600 * 1000;
+	return 0;
+}
+
 /* One "--name value" option; returns 0, or -1 for an unknown name/value. */
 static int set_option(cs_options *o, const char *name, const char *v)
 {
@@ -200,22 +214,12 @@ static int set_option(cs_options *o, const char *name, const char *v)
 		o->batch_retention_ms = n * 3600 * 1000;
 		return 0;
 	}
-	if (strcmp(name, "--window-retention-days") == 0) {
-		if (!parse_u64(v, 0, 3650 * 10, &n))
-			return bad("--window-retention-days (0..36500)", v);
-		o->window_retention_ms = n * 24 * 3600 * 1000;
-		return 0;
-	}
-	if (strcmp(name, "--decision-retention-days") == 0 ||
-	    strcmp(name, "--audit-retention-days") == 0) {
-		if (!parse_u64(v, 0, 3650 * 10, &n))
-			return bad(name[2] == 'd' ?
-				"--decision-retention-days (0..36500)" :
-				"--audit-retention-days (0..36500)", v);
-		*(name[2] == 'd' ? &o->decision_retention_ms :
-			&o->audit_retention_ms) = n * 24 * 3600 * 1000;
-		return 0;
-	}
+	if (strcmp(name, "--window-retention-days") == 0)
+		return set_days(&o->window_retention_ms, name, v);
+	if (strcmp(name, "--decision-retention-days") == 0)
+		return set_days(&o->decision_retention_ms, name, v);
+	if (strcmp(name, "--audit-retention-days") == 0)
+		return set_days(&o->audit_retention_ms, name, v);
 	if (strcmp(name, "--webhook-retry-ms") == 0)
 		return parse_u64(v, 10, 3600000, &o->webhook_retry_ms) ? 0 :
 			bad("--webhook-retry-ms (10..3600000)", v);
