@@ -246,6 +246,7 @@ static void test_rollout_wait(void **state)
 		{ "w-held", "pause", NULL, 4 },
 	};
 	char file[300], text[8192], path[128];
+	cJSON *doc;
 	size_t i;
 	pid_t pid;
 
@@ -271,7 +272,10 @@ static void test_rollout_wait(void **state)
 	assert_non_null(strstr(out, "timed out"));
 	assert_int_equal(CTL("--json", "rollout", "wait", "w-slow",
 		"--timeout", "100ms"), 4);
-	assert_non_null(cJSON_Parse(out));
+	doc = cJSON_Parse(out);
+	assert_string_equal(cJSON_GetObjectItem(doc, "state")->valuestring,
+		"running");
+	cJSON_Delete(doc);
 	assert_int_equal(CTL("rollout", "wait", "w-slow", "--timeout", "soon"),
 		2);
 	/* No rollout: the server's refusal. */

@@ -319,6 +319,7 @@ static void test_deliveries(void **state)
 	cs_delivery *d = NULL;
 	size_t n = 0;
 	cJSON *log;
+	char *text;
 
 	(void)state;
 	assert_int_equal(cs_store_webhook_add(s, &all, &a), CANARY_OK);
@@ -328,7 +329,9 @@ static void test_deliveries(void **state)
 	log = audit(s, NULL, NULL);
 	assert_string_equal(str(cJSON_GetArrayItem(log, 0), "after", "url"),
 		"https://b.example");
-	assert_null(strstr(cJSON_PrintUnformatted(log), "whsec_"));
+	text = cJSON_PrintUnformatted(log);
+	assert_null(strstr(text, "whsec_"));
+	cJSON_free(text);
 	cJSON_Delete(log);
 	assert_int_equal(cs_store_audit_note(s, "f", &note), CANARY_OK);
 	note.event = "rolled_back";
