@@ -141,12 +141,28 @@ static void value_text(const cJSON *v, char *out, size_t len)
 	char *j;
 
 	if (cJSON_IsString(v)) {
-		snprintf(out, len, "%s", v->valuestring);
+		snprintf(out, len, "%s", *v->valuestring ? v->valuestring :
+			"\"\"");
 		return;
 	}
 	j = v ? cJSON_PrintUnformatted(v) : NULL;
 	snprintf(out, len, "%s", j ? j : "-");
 	cJSON_free(j);
+}
+
+/* "rollout running 5% -> running 25%", or "rollout started at 5%". */
+static size_t rollout_text(const cJSON *ro, const char *sep, char *out,
+	size_t len)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(ro, "before");
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(ro, "after");
+
+	if (!cJSON_IsObject(b))
+		return (size_t)snprintf(out, len, "%srollout %s at %g%%", sep,
+			ctl_str(a, "state", "-"), ctl_num(a, "percent"));
+	return (size_t)snprintf(out, len, "%srollout %s %g%% -> %s %g%%", sep,
+		ctl_str(b, "state", "-"), ctl_num(b, "percent"),
+		ctl_str(a, "state", "-"), ctl_num(a, "percent"));
 }
 
 /* What changed: "rollout_bp 100 -> 2500, state running -> paused", the
@@ -178,12 +194,7 @@ static void change_text(const cJSON *e, char *out, size_t len)
 			""))));
 	}
 	if (cJSON_IsObject(ro) && n < len)
-		n += (size_t)snprintf(out + n, len - n, "%srollout %s %g%% -> "
-			"%s %g%%", n ? "; " : "", ctl_str(cJSON_GetObjectItem(ro,
-			"before"), "state", "-"), ctl_num(cJSON_GetObjectItem(ro,
-			"before"), "percent"), ctl_str(cJSON_GetObjectItem(ro,
-			"after"), "state", "-"), ctl_num(cJSON_GetObjectItem(ro,
-			"after"), "percent"));
+		n += rollout_text(ro, n ? "; " : "", out + n, len - n);
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "forced")) &&
 	    n < len)
 		snprintf(out + n, len - n, " (forced)");
