@@ -6,7 +6,8 @@
  *    endpoint: what the role may do succeeds, the rest is 403; no token
  *    or an SDK key is 401;
  *  - an audit record for every kind of change, the controller's own
- *    widen and rollback included, with filters and pages;
+ *    widen and rollback included, with filters and pages; a stall
+ *    announced once;
  *  - guard rails: 409 naming the rollout for rollout_bp/salt/allow/deny
  *    under a live rollout, "force" audited; no rollout on a disabled flag;
  *    the kill switch ends a live rollout as rolled back; unknown fields
@@ -453,6 +454,34 @@ static void test_audit_every_change(void **state)
 	all = audit("?since=99999999999999");
 	assert_int_equal(cJSON_GetArraySize(all), 0);
 	cJSON_Delete(all);
+}
+
+/* A step without traffic stalls: announced once (an audit note and the
+ * "stalled" event), then paused past max_step. */
+static void test_stall_announced(void **state)
+{
+	cJSON *log = NULL;
+	const cJSON *e = NULL;
+	int i, notes = 0;
+
+	(void)state;
+	create_flag("stuck");
+	start_rollout("stuck", "\"min_soak\":\"200ms\",\"max_step\":\"1s\","
+		"\"interval\":\"100ms\"");
+	for (i = 0; i < 600 && !find_action(log, "rollout.pause"); i++) {
+		cJSON_Delete(log);
+		sleep_ms(50);
+		log = audit("?flag=stuck&actor=controller");
+	}
+	e = find_action(log, "rollout.stalled");
+	assert_non_null(e);
+	assert_string_equal(str(e, "event"), "stalled");
+	assert_non_null(strstr(str(e, "reason"), "stalled at 1.00%"));
+	assert_non_null(find_action(log, "rollout.pause"));
+	cJSON_ArrayForEach(e, log)
+		notes += strcmp(str(e, "action"), "rollout.stalled") == 0;
+	assert_int_equal(notes, 1);
+	cJSON_Delete(log);
 }
 
 /* ---- guard rails ------------------------------------------------------ */
@@ -911,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_whoami_and_revoke),
 		cmocka_unit_test(test_audit_every_change),
+		cmocka_unit_test(test_stall_announced),
 		cmocka_unit_test(test_guard_rails),
 		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_webhook_delivery),
