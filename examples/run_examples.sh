@@ -34,7 +34,7 @@ expect edge_device "$out" 'loop 2 status READY: device-0042 uses the (stable|can
 expect edge_device "$out" 'allocations refused, 0 bytes leaked$'
 printf '{"version": 8, "flags": [{"key": "checkout-v2", "rollout_bp": 99999}]}' >"$tmp/bad.json"
 out=$("$bin/edge_device" "$tmp/edge.db" --config "$tmp/bad.json" --loops 2)
-expect edge_device "$out" 'refused .*flags\[0\]\.rollout_bp: must be 0\.\.10000; keeping version 0'
+expect edge_device "$out" 'refused .*flags\[0\]\.rollout_bp: must be an integer 0\.\.10000; keeping version 0'
 
 out=$("$bin/threaded_server" "$config" 4 2000)
 expect threaded_server "$out" '^served 8000 requests on 4 threads: 3[0-9]{2} canary \([0-9]+ failed\), 7[0-9]{3} stable$'

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 #define FIRST_CHUNK 4096u
 #define MAX_CHUNK (1024u * 1024u)
 
@@ -31,40 +33,13 @@ struct canary__arena_cleanup {
 	void *ptr;
 };
 
-static void *libc_malloc(size_t size, void *ctx)
-{
-	(void)ctx;
-	return malloc(size);
-}
-
-static void *libc_realloc(void *ptr, size_t size, void *ctx)
-{
-	(void)ctx;
-	return realloc(ptr, size);
-}
-
-static void libc_free(void *ptr, void *ctx)
-{
-	(void)ctx;
-	free(ptr);
-}
-
-static const canary_allocator libc_allocator = {
-	libc_malloc, libc_realloc, libc_free, NULL
-};
-
-const canary_allocator *canary__libc_allocator(void)
-{
-	return &libc_allocator;
-}
-
 void canary__arena_init(canary__arena *arena, const canary_allocator *alloc)
 {
 	memset(arena, 0, sizeof(*arena));
 	if (alloc && alloc->malloc_fn && alloc->realloc_fn && alloc->free_fn)
 		arena->alloc = *alloc;
 	else
-		arena->alloc = libc_allocator;
+		arena->alloc = canary__alloc_default()->fns;
 	arena->chunk_size = FIRST_CHUNK;
 }
 

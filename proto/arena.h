@@ -26,11 +26,9 @@ typedef struct canary__arena {
 	canary__arena_cleanup *cleanups;
 } canary__arena;
 
-/* The C library's allocator as a complete canary_allocator. */
-const canary_allocator *canary__libc_allocator(void);
-
-/* `alloc` is copied; NULL (or all three hooks NULL) means the C library's.
- * A partial allocator is the caller's bug: the C library's is used. */
+/* `alloc` is copied; NULL (or all three hooks NULL) means the C library's
+ * (canary__alloc_default()). A partial allocator is the caller's bug: the
+ * C library's is used. */
 void canary__arena_init(canary__arena *arena, const canary_allocator *alloc);
 
 /* Zeroed memory aligned for any type, or NULL when the allocator fails.

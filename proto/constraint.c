@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "datetime.h"
 
 static const char *const op_names[CANARY__OP_COUNT] = {
@@ -64,22 +65,22 @@ int canary__strs_compile(canary__rule_build *b, const cJSON *arr,
 
 	*count = 0;
 	if (n > CANARY__RULE_MAX_VALUES)
-		return canary__rule_reject(b, "%s: more than %d entries", path,
+		return canary__rule_reject(b, path, NULL, "more than %d entries",
 			CANARY__RULE_MAX_VALUES);
 	*items = canary__arena_array(b->arena, n ? n : 1, sizeof(canary__str));
 	if (!*items)
 		return canary__rule_oom(b);
 	cJSON_ArrayForEach(item, arr) {
+		const char *s;
 		size_t len, k;
 		char *copy;
+		int rc = canary__json_string_at(&b->rd, item, path, i,
+			CANARY__RULE_MAX_VALUE, &s);
 
-		if (!cJSON_IsString(item) || !item->valuestring)
-			return canary__rule_reject(b, "%s[%u]: must be a string", path, i);
-		len = strlen(item->valuestring);
-		if (len > CANARY__RULE_MAX_VALUE)
-			return canary__rule_reject(b, "%s[%u]: longer than %d bytes", path,
-				i, CANARY__RULE_MAX_VALUE);
-		copy = canary__arena_strndup(b->arena, item->valuestring, len);
+		if (rc != CANARY_OK)
+			return rc;
+		len = strlen(s);
+		copy = canary__arena_strndup(b->arena, s, len);
 		if (!copy)
 			return canary__rule_oom(b);
 		for (k = 0; caseless && k < len; k++)
@@ -147,20 +148,23 @@ static int compile_cidrs(canary__rule_build *b, const char *path,
 {
 	canary__str *strs = c->u.strs;
 	uint32_t i, n = c->count;
+	char values[CANARY__PERR_FIELD], at[CANARY__PERR_FIELD];
 	int rc;
 
 	c->u.cidrs = canary__arena_array(b->arena, n ? n : 1, sizeof(canary__cidr));
 	if (!c->u.cidrs)
 		return canary__rule_oom(b);
 	c->count = 0;
+	canary__path_member(values, sizeof(values), path, "values");
 	for (i = 0; i < n; i++) {
 		if (canary__cidr_parse(strs[i].s, strs[i].len,
 		    &c->u.cidrs[c->count])) {
 			c->count++;
 			continue;
 		}
-		rc = canary__rule_invalid(b,
-			"%s.values[%u]: not an IP address or CIDR network", path, i);
+		canary__path_index(at, sizeof(at), values, i);
+		rc = canary__rule_invalid(b, at, NULL,
+			"not an IP address or CIDR network");
 		if (rc != CANARY_OK)
 			return rc;
 	}
@@ -178,11 +182,12 @@ static int compile_value(canary__rule_build *b, const cJSON *item,
 	bool ok;
 	int rc;
 
-	rc = canary__rule_string(b, item, path, "value", CANARY__RULE_MAX_VALUE, &v);
+	rc = canary__json_string(&b->rd, item, path, "value",
+		CANARY__RULE_MAX_VALUE, &v);
 	if (rc != CANARY_OK)
 		return rc;
 	if (!v)
-		return canary__rule_invalid(b, "%s.value: required", path);
+		return canary__rule_invalid(b, path, "value", "required");
 	len = strlen(v);
 	copy = canary__arena_strndup(b->arena, v, len);
 	if (!copy)
@@ -199,13 +204,13 @@ static int compile_value(canary__rule_build *b, const cJSON *item,
 		if (rc == CANARY_ENOMEM)
 			return canary__rule_oom(b);
 		if (rc != CANARY_OK)
-			return canary__rule_invalid(b, "%s.value: bad regular expression: %s",
-				path, why);
+			return canary__rule_invalid(b, path, "value",
+				"bad regular expression: %s", why);
 		return CANARY_OK;
 	}
 	if (ok)
 		return CANARY_OK;
-	return canary__rule_invalid(b, "%s.value: %s", path,
+	return canary__rule_invalid(b, path, "value", "%s",
 		c->op <= CANARY__OP_NUM_LTE ? "not a number" :
 		c->op <= CANARY__OP_DATE_BEFORE ? "not an RFC 3339 date" :
 		"not a semantic version");
@@ -220,11 +225,11 @@ static int compile_operands(canary__rule_build *b, const cJSON *const m[2],
 
 	if (!multi_valued(c->op))
 		return compile_value(b, m[0], path, c);
-	rc = canary__rule_list(b, m[1], path, "values", &values);
+	rc = canary__json_array(&b->rd, m[1], path, "values", &values);
 	if (rc == CANARY_OK) {
-		char sub[CANARY__RULE_PATH];
+		char sub[CANARY__PERR_FIELD];
 
-		canary__rule_path(sub, sizeof(sub), path, "values");
+		canary__path_member(sub, sizeof(sub), path, "values");
 		rc = canary__strs_compile(b, values, sub, c->caseless, false,
 			&c->u.strs, &c->count);
 	}
@@ -248,19 +253,18 @@ int canary__constraint_compile(canary__rule_build *b, const cJSON *obj,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!cJSON_IsObject(obj))
-		return canary__rule_reject(b, "%s: must be an object", path);
-	canary__rule_members(obj, names, 6, m);
-	rc = canary__rule_name(b, m[0], path, names[0], CANARY__RULE_MAX_NAME,
-		&name);
+	rc = canary__json_members(&b->rd, obj, path, names, 6, m);
 	if (rc == CANARY_OK)
-		rc = canary__rule_name(b, m[1], path, names[1],
+		rc = canary__json_name(&b->rd, m[0], path, names[0],
+			CANARY__RULE_MAX_NAME, &name);
+	if (rc == CANARY_OK)
+		rc = canary__json_name(&b->rd, m[1], path, names[1],
 			CANARY__RULE_MAX_NAME, &op);
 	if (rc == CANARY_OK)
-		rc = canary__rule_bool(b, m[2], path, names[2], false,
+		rc = canary__json_bool(&b->rd, m[2], path, names[2],
 			&out->inverted);
 	if (rc == CANARY_OK)
-		rc = canary__rule_bool(b, m[3], path, names[3], false,
+		rc = canary__json_bool(&b->rd, m[3], path, names[3],
 			&out->caseless);
 	if (rc != CANARY_OK)
 		return rc;
@@ -270,8 +274,8 @@ int canary__constraint_compile(canary__rule_build *b, const cJSON *obj,
 	canary__field_init(&out->field, copy, strlen(copy));
 	out->op = (uint8_t)canary__op_from_name(op);
 	if (out->op == CANARY__OP_NEVER)
-		return canary__rule_invalid(b, "%s.operator: unknown operator \"%s\"",
-			path, op);
+		return canary__rule_invalid(b, path, "operator",
+			"unknown operator \"%s\"", op);
 	rc = compile_operands(b, m + 4, path, out);
 	/* Lenient and something was wrong with the value: never matches
 	 * (IN_CIDR keeps its good entries instead). */
@@ -416,7 +420,7 @@ static bool date_match(const canary__constraint *c, const char *v,
 	int64_t t;
 
 	if (!v)
-		t = canary__datetime_now_ms();
+		t = canary__wall_ms();
 	else if (!canary__datetime_parse(v, vlen, &t))
 		return false;
 	return c->op == CANARY__OP_DATE_AFTER ? t > c->u.date_ms :

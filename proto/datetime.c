@@ -2,10 +2,7 @@
  * datetime.c - RFC 3339 to Unix milliseconds, without the C library's
  * time zone machinery (timegm is not standard, mktime is local time).
  */
-#define _POSIX_C_SOURCE 200809L
 #include "datetime.h"
-
-#include <time.h>
 
 /* n decimal digits at p, or -1. */
 static int digits(const char *p, const char *end, int n)
@@ -124,12 +121,4 @@ bool canary__datetime_parse(const char *s, size_t len, int64_t *ms)
 	}
 	*ms = canary__days_from_civil(y, m, d) * 86400000 + tod;
 	return true;
-}
-
-int64_t canary__datetime_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

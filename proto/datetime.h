@@ -21,7 +21,4 @@ bool canary__datetime_parse(const char *s, size_t len, int64_t *ms);
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
 int64_t canary__days_from_civil(int64_t y, int64_t m, int64_t d);
 
-/* The real-time clock in the same unit. */
-int64_t canary__datetime_now_ms(void);
-
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "canary/canary.h"
+#include "le_codec.h"
 
 #define FORMAT_VERSION 1u
 #define FORM_DENSE 0u
@@ -192,19 +193,11 @@ static void encode_sparse(const canary__hll *h, uint8_t *body, size_t n)
 {
 	size_t j, m = CANARY__HLL_REGS(h->p);
 
-	*body++ = (uint8_t)n;
-	*body++ = (uint8_t)(n >> 8);
-	*body++ = (uint8_t)(n >> 16);
-	*body++ = (uint8_t)(n >> 24);
-	for (j = 0; j < m; j++) {
-		uint32_t e = (uint32_t)j << 6 | h->reg[j];
-
-		if (!h->reg[j])
-			continue;
-		*body++ = (uint8_t)e;
-		*body++ = (uint8_t)(e >> 8);
-		*body++ = (uint8_t)(e >> 16);
-	}
+	body = canary__le_put(body, n, 4);
+	for (j = 0; j < m; j++)
+		if (h->reg[j])
+			body = canary__le_put(body, (uint64_t)j << 6 | h->reg[j],
+				3);
 }
 
 size_t canary__hll_encode(const canary__hll *h, uint8_t *out, size_t cap)
@@ -281,16 +274,14 @@ static int decode_sparse(canary__hll *h, const uint8_t *body, size_t len,
 
 	if (len < 4)
 		return refuse(h, err, errlen, "sparse sketch: no entry count");
-	n = body[0] | (size_t)body[1] << 8 | (size_t)body[2] << 16 |
-		(size_t)body[3] << 24;
+	n = canary__le32(body);
 	body += 4;
 	len -= 4;
 	if (n > m || len != 3 * n)
 		return refuse(h, err, errlen, "sparse sketch: %zu entries in "
 			"%zu bytes (3 each, at most %zu entries)", n, len, m);
 	for (i = 0; i < len; i += 3) {
-		uint32_t e = body[i] | (uint32_t)body[i + 1] << 8 |
-			(uint32_t)body[i + 2] << 16;
+		uint32_t e = (uint32_t)canary__le_get(body + i, 3);
 		uint32_t idx = e >> 6, v = e & 0x3f;
 
 		if (idx >= m || (long)idx <= prev)

@@ -12,13 +12,15 @@ static int resolve_segments(canary__rule_build *b, const cJSON *refs,
 {
 	const cJSON *ref;
 	size_t n = refs ? (size_t)cJSON_GetArraySize(refs) : 0;
+	char at[CANARY__PERR_FIELD], sub[CANARY__PERR_FIELD];
 	uint32_t i = 0;
 
 	if (n == 0)
 		return CANARY_OK;
 	if (n > CANARY__MAX_SEGMENTS)
-		return canary__rule_reject(b, "%s.segments: more than %d entries",
-			path, CANARY__MAX_SEGMENTS);
+		return canary__rule_reject(b, path, "segments",
+			"more than %d entries", CANARY__MAX_SEGMENTS);
+	canary__path_member(at, sizeof(at), path, "segments");
 	out->segments = canary__arena_array(b->arena, n, sizeof(*out->segments));
 	if (!out->segments)
 		return canary__rule_oom(b);
@@ -26,16 +28,17 @@ static int resolve_segments(canary__rule_build *b, const cJSON *refs,
 		const canary__segment *seg;
 		int rc;
 
+		canary__path_index(sub, sizeof(sub), at, i);
 		if (!cJSON_IsNumber(ref) && !cJSON_IsString(ref))
-			return canary__rule_reject(b,
-				"%s.segments[%u]: must be a segment id or name", path, i);
+			return canary__rule_reject(b, sub, NULL,
+				"must be a segment id or name");
 		seg = segs ? canary__segments_find(segs, ref) : NULL;
 		if (!seg) {
 			rc = cJSON_IsString(ref) ?
-				canary__rule_invalid(b, "%s.segments[%u]: unknown segment \"%s\"",
-					path, i, ref->valuestring) :
-				canary__rule_invalid(b, "%s.segments[%u]: unknown segment %.0f",
-					path, i, ref->valuedouble);
+				canary__rule_invalid(b, sub, NULL,
+					"unknown segment \"%s\"", ref->valuestring) :
+				canary__rule_invalid(b, sub, NULL,
+					"unknown segment %.0f", ref->valuedouble);
 			if (rc != CANARY_OK)
 				return rc;
 			out->never = true;
@@ -52,16 +55,18 @@ int canary__rules_compile_members(canary__rule_build *b,
 	const canary__segments *segs, canary__rules *out)
 {
 	const cJSON *list, *refs;
-	char sub[CANARY__RULE_PATH];
+	char sub[CANARY__PERR_FIELD];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = canary__rule_list(b, constraints, path, "constraints", &list);
+	rc = canary__json_array(&b->rd, constraints, path, "constraints",
+		&list);
 	if (rc == CANARY_OK)
-		rc = canary__rule_list(b, segments, path, "segments", &refs);
+		rc = canary__json_array(&b->rd, segments, path, "segments",
+			&refs);
 	if (rc != CANARY_OK)
 		return rc;
-	canary__rule_path(sub, sizeof(sub), path, "constraints");
+	canary__path_member(sub, sizeof(sub), path, "constraints");
 	rc = canary__constraints_compile(b, list, sub, &out->constraints,
 		&out->count);
 	if (rc == CANARY_OK)

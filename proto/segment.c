@@ -31,31 +31,34 @@ static int compile_one(canary__rule_build *b, const cJSON *obj,
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
 	const cJSON *constraints;
 	const char *name;
-	char sub[CANARY__RULE_PATH];
+	char sub[CANARY__PERR_FIELD];
 	int rc;
 
 	(void)arg;
 	if (!cJSON_IsObject(obj))
-		return canary__rule_reject(b, "%s: must be an object", path);
+		return canary__rule_reject(b, path, NULL, "must be an object");
 	out->id = -1;
 	if (id && !cJSON_IsNull(id) && !json_id(id, &out->id))
-		return canary__rule_reject(b, "%s.id: must be a non-negative integer",
-			path);
-	rc = canary__rule_get_string(b, obj, "name", path, CANARY__RULE_MAX_NAME,
-		&name);
+		return canary__rule_reject(b, path, "id",
+			"must be a non-negative integer");
+	rc = canary__json_string(&b->rd,
+		cJSON_GetObjectItemCaseSensitive(obj, "name"), path, "name",
+		CANARY__RULE_MAX_NAME, &name);
 	if (rc != CANARY_OK)
 		return rc;
 	if (out->id < 0 && (!name || !*name))
-		return canary__rule_reject(b, "%s: needs an id or a name", path);
+		return canary__rule_reject(b, path, NULL, "needs an id or a name");
 	if (name && *name) {
 		out->name = canary__arena_strndup(b->arena, name, strlen(name));
 		if (!out->name)
 			return canary__rule_oom(b);
 	}
-	rc = canary__rule_get_array(b, obj, "constraints", path, &constraints);
+	rc = canary__json_array(&b->rd,
+		cJSON_GetObjectItemCaseSensitive(obj, "constraints"), path,
+		"constraints", &constraints);
 	if (rc != CANARY_OK)
 		return rc;
-	canary__rule_path(sub, sizeof(sub), path, "constraints");
+	canary__path_member(sub, sizeof(sub), path, "constraints");
 	return canary__constraints_compile(b, constraints, sub,
 		&out->constraints, &out->count);
 }
@@ -86,11 +89,11 @@ static int check_unique(canary__rule_build *b, const char *path,
 		const canary__segment *x = &s->items[i - 1], *y = &s->items[i];
 
 		if (y->id >= 0 && y->id == x->id)
-			return canary__rule_reject(b, "%s: duplicate segment id %lld",
-				path, (long long)y->id);
+			return canary__rule_reject(b, path, NULL,
+				"duplicate segment id %lld", (long long)y->id);
 		if (y->id < 0 && x->id < 0 && strcmp(x->name, y->name) == 0)
-			return canary__rule_reject(b,
-				"%s: duplicate segment name \"%s\"", path, y->name);
+			return canary__rule_reject(b, path, NULL,
+				"duplicate segment name \"%s\"", y->name);
 	}
 	return CANARY_OK;
 }

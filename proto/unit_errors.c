@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "canary/canary.h"
+#include "saturate.h"
 
 int canary__uerr_init(canary__unit_errors *u, canary__uerr_slot *slots,
 	size_t cap)
@@ -24,11 +25,6 @@ void canary__uerr_clear(canary__unit_errors *u)
 	memset(u->slot, 0, u->cap * sizeof(*u->slot));
 	u->used = 0;
 	u->mapped = u->sum_sq = u->max = u->unmapped = 0;
-}
-
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
 /* The unit's slot, or the free slot where it would go (linear probing;
@@ -51,7 +47,7 @@ void canary__uerr_add(canary__unit_errors *u, uint64_t unit_hash)
 	if (!s->unit) {
 		/* At most 3/4 full: a free slot always ends a probe. */
 		if (4 * (u->used + 1) > 3 * u->cap) {
-			u->unmapped = sat_add(u->unmapped, 1);
+			u->unmapped = canary__sat_add(u->unmapped, 1);
 			return;
 		}
 		s->unit = unit;
@@ -61,10 +57,10 @@ void canary__uerr_add(canary__unit_errors *u, uint64_t unit_hash)
 	if (c == UINT64_MAX)
 		return; /* 2^64 errors of one unit: keep the saturated counts */
 	s->count = c + 1;
-	u->mapped = sat_add(u->mapped, 1);
+	u->mapped = canary__sat_add(u->mapped, 1);
 	/* (c + 1)^2 - c^2 = 2c + 1 */
 	u->sum_sq = c > (UINT64_MAX - 1) / 2 ? UINT64_MAX :
-		sat_add(u->sum_sq, 2 * c + 1);
+		canary__sat_add(u->sum_sq, 2 * c + 1);
 	if (s->count > u->max)
 		u->max = s->count;
 }

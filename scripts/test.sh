@@ -34,15 +34,16 @@ run_pass asan "-LE nosan|hostile" -DCMAKE_BUILD_TYPE=Debug \
 run_pass tsan "-L concurrency" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCANARY_SANITIZE=thread -DCANARY_BUILD_EXAMPLES=OFF \
 	-DCANARY_BUILD_BENCH=OFF
-# valgrind on the plain build: parsers, evaluation, cache, histogram,
-# targeting rules and the Unleash evaluator. (Not test_unleash_spec: PCRE2's
+# valgrind on the plain build: parsers (the config, the event batch, the
+# JSON readers), evaluation, cache, histogram, targeting rules and the
+# Unleash evaluator. (Not test_unleash_spec: PCRE2's
 # JIT scans subjects in aligned blocks, past their end within the block,
 # which valgrind reports when the subject sits in a larger, partly written
 # heap block, as cJSON's strings do; the ASan pass runs it.)
 echo "== valgrind"
 vg_failed=0
 for t in test_config test_evaluate test_sse test_store test_backoff test_histogram \
-	test_constraint test_unleash_model; do
+	test_constraint test_unleash_model test_events_batch test_json_read; do
 	bin=$(find build-plain/tests -name "$t" -type f -perm -u+x | head -n 1)
 	[ -n "$bin" ] || { echo "valgrind: $t not built" >&2; exit 1; }
 	if (cd build-plain && valgrind -q --error-exitcode=9 --leak-check=full \

@@ -3,6 +3,8 @@
  */
 #include "backoff.h"
 
+#include "random.h"
+
 void canary__backoff_init(canary__backoff *b, uint32_t base_ms,
 	uint32_t cap_ms, uint64_t seed)
 {
@@ -21,17 +23,6 @@ void canary__backoff_reset(canary__backoff *b)
 	b->attempt = 0;
 }
 
-static uint64_t next_random(canary__backoff *b)
-{
-	uint64_t x = b->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	b->rng = x;
-	return x * 0x2545F4914F6CDD1Dull;
-}
-
 uint32_t canary__backoff_next(canary__backoff *b, uint32_t retry_after_ms)
 {
 	uint64_t ceiling = b->base_ms;
@@ -45,7 +36,7 @@ uint32_t canary__backoff_next(canary__backoff *b, uint32_t retry_after_ms)
 	if (b->attempt < 64)
 		b->attempt++;
 	span = ceiling - CANARY__BACKOFF_FLOOR_MS + 1;
-	wait = CANARY__BACKOFF_FLOOR_MS + (next_random(b) >> 11) % span;
+	wait = CANARY__BACKOFF_FLOOR_MS + (canary__random_next(&b->rng) >> 11) % span;
 	if (retry_after_ms > CANARY__RETRY_AFTER_MAX_MS)
 		retry_after_ms = CANARY__RETRY_AFTER_MAX_MS;
 	if (wait < retry_after_ms)

@@ -188,7 +188,8 @@ static int read_file(canary_client *c, const char *path, char **out,
 static int load_bootstrap(canary_client *c)
 {
 	canary__config *config;
-	char err[CANARY__ERRBUF];
+	char err[CANARY__PERR_TEXT];
+	canary__perror e;
 	char *json;
 	size_t len = 0;
 	int rc;
@@ -196,11 +197,11 @@ static int load_bootstrap(canary_client *c)
 	rc = read_file(c, c->bootstrap_path, &json, &len);
 	if (rc != CANARY_OK)
 		return rc;
-	rc = canary__config_parse(&c->alloc, json, len, &config, err,
-		sizeof(err));
+	rc = canary__config_parse(&c->alloc, json, len, &config, &e);
 	canary__free(&c->alloc, json);
 	if (rc != CANARY_OK)
-		return canary__error_set(rc, "%s: %s", c->bootstrap_path, err);
+		return canary__error_set(rc, "%s: %s", c->bootstrap_path,
+			canary__perror_format(&e, err, sizeof(err)));
 	rc = canary__live_apply(&c->live, config, "bootstrap file");
 	/* Older than the cache: the cache wins (apply logged why). */
 	return rc == CANARY_ESTATE ? CANARY_OK : rc;
@@ -420,16 +421,17 @@ int canary_client_set_config_json(canary_client *c, const char *json,
 	size_t len)
 {
 	canary__config *config;
-	char err[CANARY__ERRBUF];
+	char err[CANARY__PERR_TEXT];
+	canary__perror e;
 	int rc;
 
 	if (!c || !json)
 		return canary__error_set(CANARY_EINVAL, "%s is NULL",
 			c ? "json" : "client");
-	rc = canary__config_parse(&c->alloc, json, len, &config, err,
-		sizeof(err));
+	rc = canary__config_parse(&c->alloc, json, len, &config, &e);
 	if (rc != CANARY_OK)
-		return canary__error_set(rc, "%s", err);
+		return canary__error_set(rc, "%s",
+			canary__perror_format(&e, err, sizeof(err)));
 	rc = canary__live_apply(&c->live, config, "canary_client_set_config_json");
 	if (rc != CANARY_OK)
 		return rc;

@@ -15,25 +15,18 @@
 
 #include <string.h>
 
+#include "le_codec.h"
+
 #define FLAG_MIN_BYTES (5 * 2 + 2 + 1 + 4 + 4) /* a flag of empty fields */
 #define HEADER_BYTES (1 + 8 + 4)
 
 /* ---- encoding ----------------------------------------------------------- */
 
-static unsigned char *put_uint(unsigned char *p, uint64_t v, int bytes)
-{
-	int i;
-
-	for (i = 0; i < bytes; i++)
-		*p++ = (unsigned char)(v >> (8 * i));
-	return p;
-}
-
 static unsigned char *put_str(unsigned char *p, const char *s)
 {
 	size_t len = strlen(s);
 
-	p = put_uint(p, len, 2);
+	p = canary__le_put(p, len, 2);
 	memcpy(p, s, len);
 	return p + len;
 }
@@ -42,7 +35,7 @@ static unsigned char *put_list(unsigned char *p, const canary__strlist *l)
 {
 	size_t i;
 
-	p = put_uint(p, l->count, 4);
+	p = canary__le_put(p, l->count, 4);
 	for (i = 0; i < l->count; i++)
 		p = put_str(p, l->items[i]);
 	return p;
@@ -103,9 +96,9 @@ int canary__config_blob_encode(const canary__alloc *a,
 	buf = canary__malloc(a, size);
 	if (!buf)
 		return CANARY_ENOMEM;
-	p = put_uint(buf, CANARY__BLOB_FORMAT, 1);
-	p = put_uint(p, c->version, 8);
-	p = put_uint(p, c->count, 4);
+	p = canary__le_put(buf, CANARY__BLOB_FORMAT, 1);
+	p = canary__le_put(p, c->version, 8);
+	p = canary__le_put(p, c->count, 4);
 	for (i = 0; i < c->count; i++) {
 		const canary__flag *f = &c->flags[i];
 
@@ -114,8 +107,8 @@ int canary__config_blob_encode(const canary__alloc *a,
 		p = put_str(p, f->variant_stable);
 		p = put_str(p, f->variant_canary);
 		p = put_str(p, f->state);
-		p = put_uint(p, f->rollout_bp, 2);
-		p = put_uint(p, f->enabled ? 1 : 0, 1);
+		p = canary__le_put(p, f->rollout_bp, 2);
+		p = canary__le_put(p, f->enabled ? 1 : 0, 1);
 		p = put_list(p, &f->allow);
 		p = put_list(p, &f->deny);
 	}
@@ -143,15 +136,11 @@ typedef struct builder {
 	char *chars;
 } builder;
 
-static bool get_uint(reader *r, int bytes, uint64_t *out)
+static bool get_uint(reader *r, unsigned bytes, uint64_t *out)
 {
-	int i;
-
-	if (r->end - r->p < bytes)
+	if ((size_t)(r->end - r->p) < bytes)
 		return false;
-	*out = 0;
-	for (i = 0; i < bytes; i++)
-		*out |= (uint64_t)r->p[i] << (8 * i);
+	*out = canary__le_get(r->p, bytes);
 	r->p += bytes;
 	return true;
 }

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "error.h"
+#include "event_batch.h"
 #include "histogram.h"
+#include "saturate.h"
 #include "snapshot.h"
 
 typedef struct lat_cell {
@@ -263,11 +265,13 @@ void canary__ev_table_take(canary__ev_table *t, uint32_t flag,
 		/* Exchange, not load: a count taken is a count gone, so
 		 * nothing is sent twice or lost. */
 		if (atomic_load_explicit(&k->exposures, memory_order_relaxed))
-			canary__count_add(exposures, atomic_exchange_explicit(
-				&k->exposures, 0, memory_order_relaxed));
+			*exposures = canary__sat_add(*exposures,
+				atomic_exchange_explicit(&k->exposures, 0,
+					memory_order_relaxed));
 		if (atomic_load_explicit(&k->errors, memory_order_relaxed))
-			canary__count_add(errors, atomic_exchange_explicit(
-				&k->errors, 0, memory_order_relaxed));
+			*errors = canary__sat_add(*errors,
+				atomic_exchange_explicit(&k->errors, 0,
+					memory_order_relaxed));
 	}
 }
 

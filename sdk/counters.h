@@ -40,7 +40,6 @@
 #define CANARY__EV_TABLES 8          /* snapshots that can count at once */
 #define CANARY__EV_LAT_CELLS 8       /* latency series per stripe */
 #define CANARY__EV_METRIC_CELLS 32   /* metric series per stripe */
-#define CANARY__EV_METRIC_NAME_MAX 64
 
 struct canary__snapshot;
 typedef struct canary__counters canary__counters;
@@ -69,12 +68,6 @@ typedef struct canary__ev_registry {
 	canary__ev_slot slots[CANARY__EV_TABLES];
 	atomic_uint hint;            /* slot of the newest table */
 } canary__ev_registry;
-
-/* Counts saturate at UINT64_MAX instead of wrapping. */
-static inline void canary__count_add(uint64_t *dst, uint64_t n)
-{
-	*dst = *dst + n < *dst ? UINT64_MAX : *dst + n;
-}
 
 /* `reg` (the client's) is borrowed for the counters' life. */
 int canary__counters_new(canary__counters **out, const canary__alloc *a,

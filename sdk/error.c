@@ -19,18 +19,6 @@ int canary__error_set(int code, const char *fmt, ...)
 	return code;
 }
 
-int canary__parse_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return CANARY_EPARSE;
-}
-
 void canary__error_clear(void)
 {
 	last_error[0] = '\0';

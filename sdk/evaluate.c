@@ -11,6 +11,7 @@
 #include "client.h"
 #include "counters.h"
 #include "error.h"
+#include "event_batch.h"
 #include "snapshot.h"
 
 static const char *const reason_names[] = {
@@ -166,22 +167,6 @@ bool canary_evaluate_ex(canary_client *c, const char *flag, const char *unit,
 
 enum record_kind { REC_ERROR, REC_LATENCY, REC_METRIC };
 
-static bool metric_name_ok(const char *name)
-{
-	size_t n;
-
-	for (n = 0; name[n]; n++) {
-		char ch = name[n];
-
-		if (n >= CANARY__EV_METRIC_NAME_MAX ||
-		    !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
-		      ch == '-'))
-			return false;
-	}
-	return n > 0;
-}
-
 static int refuse(canary_client *c, int code, const char *why)
 {
 	if (c)
@@ -205,7 +190,7 @@ static int record(canary_client *c, const char *flag, const char *unit,
 		return refuse(c, CANARY_EINVAL, "value is NaN or infinite");
 	if (kind == REC_LATENCY && value < 0)
 		return refuse(c, CANARY_EINVAL, "latency is negative");
-	if (kind == REC_METRIC && (!name || !metric_name_ok(name)))
+	if (kind == REC_METRIC && (!name || !canary__ev_metric_name_ok(name)))
 		return refuse(c, CANARY_EINVAL,
 			"metric name: 1..64 bytes of [A-Za-z0-9_.-]");
 	snap = canary__hazard_enter(&c->live.snapshots, &g);

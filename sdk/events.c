@@ -15,15 +15,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
+#include "canary/version.h"
 #include "clock.h"
 #include "error.h"
 #include "event_batch.h"
 #include "histogram.h"
 #include "outbox.h"
+#include "random.h"
+#include "saturate.h"
 #include "snapshot.h"
 
 typedef canary__ev_metric metric;
 typedef canary__ev_window window;
+
+/* What a pending window is built from besides its wire form: the dense
+ * histogram it counts latencies into (sparse in the window at a flush). */
+typedef struct pending {
+	canary__hist *lat;
+	size_t capmetrics;
+} pending;
 
 struct canary__events {
 	canary__counters *counters;
@@ -32,7 +44,8 @@ struct canary__events {
 	uint32_t max_batches;
 	uint64_t max_bytes;
 	pthread_mutex_t lock;
-	window *win;
+	window *win;                 /* pending windows */
+	pending *pend;               /* pend[i] goes with win[i] */
 	size_t nwin, capwin;
 	size_t nhist;                /* pending windows with a histogram */
 	uint64_t lost_windows;       /* pending windows that did not fit */
@@ -43,7 +56,7 @@ struct canary__events {
 	uint64_t report_windows;
 	uint64_t reported_records;   /* dropped records already reported */
 	int64_t window_start_ms;
-	char instance_id[129];
+	char instance_id[CANARY__EV_MAX_INSTANCE_ID + 1];
 	canary__outbox *outbox;
 	uint64_t rng;
 	/* Statistics. */
@@ -115,19 +128,15 @@ int canary__events_open_outbox(canary__events *ev, const char *path,
 	return rc;
 }
 
-static void window_clear(canary__events *ev, window *w)
-{
-	canary__hist_free(ev->a, w->lat);
-	canary__free(ev->a, w->metrics);
-	memset(w, 0, sizeof(*w));
-}
-
 static void windows_clear(canary__events *ev)
 {
 	size_t i;
 
-	for (i = 0; i < ev->nwin; i++)
-		window_clear(ev, &ev->win[i]);
+	for (i = 0; i < ev->nwin; i++) {
+		canary__hist_free(ev->a, ev->pend[i].lat);
+		canary__free(ev->a, ev->win[i].metrics);
+		canary__free(ev->a, ev->win[i].bins);
+	}
 	ev->nwin = 0;
 	ev->nhist = 0;
 }
@@ -138,6 +147,7 @@ void canary__events_free(canary__events *ev)
 		return;
 	windows_clear(ev);
 	canary__free(ev->a, ev->win);
+	canary__free(ev->a, ev->pend);
 	canary__outbox_close(ev->outbox);
 	pthread_mutex_destroy(&ev->lock);
 	pthread_mutex_destroy(&ev->wait_lock);
@@ -147,6 +157,24 @@ void canary__events_free(canary__events *ev)
 
 /* ---- harvest: counters and cells into pending windows ---------------------- */
 
+/* Room for `cap` pending windows; false on ENOMEM (nothing changed). */
+static bool windows_grow(canary__events *ev, size_t cap)
+{
+	window *win;
+	pending *pend;
+
+	win = canary__realloc(ev->a, ev->win, cap * sizeof(*win));
+	if (!win)
+		return false;
+	ev->win = win;
+	pend = canary__realloc(ev->a, ev->pend, cap * sizeof(*pend));
+	if (!pend)
+		return false;
+	ev->pend = pend;
+	ev->capwin = cap;
+	return true;
+}
+
 /* A new pending window for (t, flag, arm); NULL when none fits. */
 static window *window_new(canary__events *ev, const canary__ev_table *t,
 	uint32_t flag, canary_arm arm)
@@ -155,23 +183,20 @@ static window *window_new(canary__events *ev, const canary__ev_table *t,
 
 	if (ev->nwin == ev->capwin) {
 		size_t cap = ev->capwin ? ev->capwin * 2 : 64;
-		window *grown;
 
 		if (ev->capwin >= CANARY__EV_MAX_WINDOWS)
 			return NULL;
 		if (cap > CANARY__EV_MAX_WINDOWS)
 			cap = CANARY__EV_MAX_WINDOWS;
-		grown = canary__realloc(ev->a, ev->win, cap * sizeof(*grown));
-		if (!grown)
+		if (!windows_grow(ev, cap))
 			return NULL;
-		ev->win = grown;
-		ev->capwin = cap;
 	}
 	w = &ev->win[ev->nwin];
 	memset(w, 0, sizeof(*w));
+	memset(&ev->pend[ev->nwin], 0, sizeof(ev->pend[ev->nwin]));
 	snprintf(w->flag, sizeof(w->flag), "%s", t->snap->config->flags[flag].key);
 	w->arm = arm;
-	w->version = t->version;
+	w->config_version = t->version;
 	ev->nwin++;
 	return w;
 }
@@ -227,8 +252,8 @@ static void harvest_counts(harvest *h, canary__ev_table *t)
 			if (!w)
 				continue;
 			canary__ev_table_take(t, f, (canary_arm)arm, &exp, &err);
-			canary__count_add(&w->exposures, exp);
-			canary__count_add(&w->errors, err);
+			w->exposures = canary__sat_add(w->exposures, exp);
+			w->errors = canary__sat_add(w->errors, err);
 		}
 	}
 }
@@ -243,21 +268,24 @@ static bool take_latency(void *ctx, uint32_t flag, canary_arm arm,
 	harvest *h = ctx;
 	canary__events *ev = h->ev;
 	window *w = window_for(ev, h->t, h->index, flag, arm);
+	canary__hist *lat = w ? ev->pend[w - ev->win].lat : NULL;
 	int i;
 
-	if (w && !w->lat && ev->nhist < CANARY__EV_MAX_HISTS &&
-	    (w->lat = canary__hist_new(ev->a)))
+	if (w && !lat && ev->nhist < CANARY__EV_MAX_HISTS &&
+	    (lat = canary__hist_new(ev->a))) {
+		ev->pend[w - ev->win].lat = lat;
 		ev->nhist++;
-	if (!w || !w->lat) {
+	}
+	if (!lat) {
 		if (w && h->final)
 			ev->lost_windows++;
 		return false;
 	}
-	w->lat->zero += s->zero;
-	w->lat->total += s->zero;
+	lat->zero = canary__sat_add(lat->zero, s->zero);
+	lat->total = canary__sat_add(lat->total, s->zero);
 	for (i = s->lo; i <= s->hi; i++)
 		if (s->bins[i - CANARY__HIST_MIN_INDEX])
-			canary__hist_add_bin(w->lat, i,
+			canary__hist_add_bin(lat, i,
 				s->bins[i - CANARY__HIST_MIN_INDEX]);
 	return true;
 }
@@ -269,29 +297,32 @@ static bool take_metric(void *ctx, uint32_t flag, canary_arm arm,
 	harvest *h = ctx;
 	canary__events *ev = h->ev;
 	window *w = window_for(ev, h->t, h->index, flag, arm);
+	pending *p;
 	size_t i;
 
 	if (!w)
 		return false;
 	for (i = 0; i < w->nmetrics; i++) {
 		if (strcmp(w->metrics[i].name, name) == 0) {
-			canary__count_add(&w->metrics[i].count, count);
+			w->metrics[i].count = canary__sat_add(w->metrics[i].count,
+				count);
 			w->metrics[i].sum += sum;
 			return true;
 		}
 	}
-	if (w->nmetrics == w->capmetrics) {
-		size_t cap = w->capmetrics ? w->capmetrics * 2 : 4;
+	p = &ev->pend[w - ev->win];
+	if (w->nmetrics == p->capmetrics) {
+		size_t cap = p->capmetrics ? p->capmetrics * 2 : 4;
 		metric *grown;
 
-		if (w->capmetrics >= 64 ||
+		if (p->capmetrics >= CANARY__EV_MAX_METRICS ||
 		    !(grown = canary__realloc(ev->a, w->metrics, cap * sizeof(*grown)))) {
 			if (h->final)
 				ev->lost_windows++;
 			return false;
 		}
 		w->metrics = grown;
-		w->capmetrics = cap;
+		p->capmetrics = cap;
 	}
 	snprintf(w->metrics[w->nmetrics].name,
 		sizeof(w->metrics[w->nmetrics].name), "%s", name);
@@ -337,6 +368,52 @@ static bool outbox_full(canary__events *ev)
 	return rows >= ev->max_batches;
 }
 
+/* A batch id unique across processes and restarts: the kernel's
+ * randomness, with a generator seeded by time, pid and address as a
+ * fallback. */
+static void new_batch_id(void *ctx, char id[CANARY__EV_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	canary__events *ev = ctx;
+	unsigned char r[CANARY__EV_ID_LEN / 2];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		uint64_t a = canary__random_next(&ev->rng);
+		uint64_t b = canary__random_next(&ev->rng);
+
+		memcpy(r, &a, 8);
+		memcpy(r + 8, &b, 8);
+	}
+	for (i = 0; i < sizeof(r); i++) {
+		id[2 * i] = hex[r[i] >> 4];
+		id[2 * i + 1] = hex[r[i] & 15];
+	}
+	id[CANARY__EV_ID_LEN] = '\0';
+}
+
+/* The pending windows' wire form at a flush: their span, and each
+ * histogram in its sparse form. */
+static int windows_seal(canary__events *ev, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < ev->nwin; i++) {
+		window *w = &ev->win[i];
+
+		w->start_ms = (uint64_t)ev->window_start_ms;
+		w->end_ms = (uint64_t)now;
+		canary__free(ev->a, w->bins);
+		w->bins = NULL;
+		w->nbins = 0;
+		w->latency_zero = ev->pend[i].lat ? ev->pend[i].lat->zero : 0;
+		if (ev->pend[i].lat && canary__hist_to_bins(ev->a,
+		    ev->pend[i].lat, &w->bins, &w->nbins) != CANARY_OK)
+			return CANARY_ENOMEM;
+	}
+	return CANARY_OK;
+}
+
 /* Under ev->lock: write the batches, then forget what they carry. */
 static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 {
@@ -345,8 +422,8 @@ static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 	uint64_t dwin = ev->report_windows + ev->lost_windows +
 		(records - ev->reported_records);
 	canary__outbox_item *items = NULL;
-	canary__ev_batch_meta meta;
-	canary__ev_batch *b = NULL;
+	canary__ev_batch head;
+	canary__ev_body *b = NULL;
 	size_t nb = 0, i;
 	int rc;
 
@@ -355,13 +432,18 @@ static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 		return CANARY_OK;
 	if (!ev->nwin && outbox_full(ev))
 		return CANARY_OK; /* a report alone must not push data out */
-	meta.instance_id = ev->instance_id;
-	meta.start_ms = ev->window_start_ms;
-	meta.now_ms = now;
-	meta.dropped_batches = ev->report_batches;
-	meta.dropped_windows = dwin;
-	meta.rng = &ev->rng;
-	rc = canary__ev_batches_build(ev->a, &meta, ev->win, ev->nwin, &b, &nb);
+	memset(&head, 0, sizeof(head));
+	snprintf(head.instance_id, sizeof(head.instance_id), "%s",
+		ev->instance_id);
+	snprintf(head.sdk_version, sizeof(head.sdk_version), "%s",
+		CANARY_VERSION_STRING);
+	head.sent_at_ms = (uint64_t)now;
+	head.dropped_batches = ev->report_batches;
+	head.dropped_windows = dwin;
+	rc = windows_seal(ev, now);
+	if (rc == CANARY_OK)
+		rc = canary__ev_batches_build(ev->a, &head, ev->win, ev->nwin,
+			CANARY__EV_SOFT_BODY, new_batch_id, ev, &b, &nb);
 	if (rc == CANARY_OK && !(items = canary__calloc(ev->a, nb, sizeof(*items))))
 		rc = CANARY_ENOMEM;
 	for (i = 0; rc == CANARY_OK && i < nb; i++) {
@@ -374,7 +456,7 @@ static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 	if (rc == CANARY_OK)
 		rc = canary__outbox_put(ev->outbox, items, nb, &evicted, last_seq);
 	canary__free(ev->a, items);
-	canary__ev_batches_free(ev->a, b, nb);
+	canary__ev_bodies_free(ev->a, b, nb);
 	if (rc != CANARY_OK)
 		return rc == CANARY_ENOMEM ?
 			canary__error_set(rc, "out of memory") : rc;

@@ -36,8 +36,7 @@ static int open_store(canary__persist *p, canary__cached *cached)
 /* The cached config from its binary form when that is there and sound
  * (no JSON parse: the cold start of docs/datapath.md), else from its body. */
 static int decode(canary__persist *p, const canary__cached *cached,
-	const canary__source *src, canary__config **config, char *err,
-	size_t errlen)
+	const canary__source *src, canary__config **config, canary__perror *e)
 {
 	int rc = CANARY_EPARSE;
 
@@ -55,7 +54,7 @@ static int decode(canary__persist *p, const canary__cached *cached,
 		"cache %s: %s binary form; parsing the JSON", p->path,
 		cached->parsed ? "unusable" : "no");
 	return src->ops->parse(src->state, cached->body, cached->body_len,
-		config, err, errlen);
+		config, e);
 }
 
 /* fetched_at_ms is whatever the file holds: a subtraction could overflow.
@@ -74,20 +73,22 @@ static int load(canary__persist *p, const canary__source *src,
 	canary__config **config, canary__persist_start *start)
 {
 	canary__cached cached;
-	char err[CANARY__ERRBUF];
+	char err[CANARY__PERR_TEXT];
+	canary__perror e;
 	int rc;
 
 	memset(&cached, 0, sizeof(cached));
 	rc = open_store(p, &cached);
 	if (rc != CANARY_OK || !cached.body)
 		goto done;
-	rc = decode(p, &cached, src, config, err, sizeof(err));
+	canary__perror_clear(&e);
+	rc = decode(p, &cached, src, config, &e);
 	if (rc == CANARY_ENOMEM)
 		goto done;
 	if (rc != CANARY_OK) {
 		canary__log(p->log, CANARY_LOG_WARN,
 			"cache %s: the cached config is invalid (%s); discarded",
-			p->path, err);
+			p->path, canary__perror_format(&e, err, sizeof(err)));
 		canary__store_clear(p->store);
 		rc = CANARY_OK;
 		goto done;

@@ -21,7 +21,7 @@
  *                 304 means "unchanged", a 200 carries a body for parse.
  *   parse         one whole document (a 200 body, a stream event's
  *                 document, or the body kept in the cache) into a config.
- *                 Strict: a bad document is CANARY_EPARSE with `err`
+ *                 Strict: a bad document is CANARY_EPARSE with `e`
  *                 naming the field, never a partial config. The config's
  *                 `version` must grow with every change the service makes
  *                 (the worker never applies an older version); a service
@@ -82,7 +82,7 @@ typedef struct canary__source_ops {
 	void (*fetch)(void *state, const char *etag, canary__xfer_spec *spec,
 		canary__headers *headers);
 	int (*parse)(void *state, const char *doc, size_t len,
-		canary__config **out, char *err, size_t errlen);
+		canary__config **out, canary__perror *e);
 
 	void (*stream)(void *state, uint64_t version, canary__xfer_spec *spec,
 		canary__headers *headers);

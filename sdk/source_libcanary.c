@@ -89,11 +89,11 @@ static void lc_fetch(void *state, const char *etag, canary__xfer_spec *spec,
 }
 
 static int lc_parse(void *state, const char *doc, size_t len,
-	canary__config **out, char *err, size_t errlen)
+	canary__config **out, canary__perror *e)
 {
 	lc_state *st = state;
 
-	return canary__config_parse(st->a, doc, len, out, err, errlen);
+	return canary__config_parse(st->a, doc, len, out, e);
 }
 
 static void lc_stream(void *state, uint64_t version, canary__xfer_spec *spec,

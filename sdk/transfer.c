@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "backoff.h"
+#include "buf.h"
 #include "canary/version.h"
 #include "clock.h"
 #include "error.h"
@@ -43,7 +44,7 @@ struct canary__xfer {
 	long hook_status;
 	canary__data_fn on_data;
 	void *ctx;
-	size_t body_cap;
+	canary__buf body;            /* res.body while it arrives */
 	char errbuf[CURL_ERROR_SIZE];
 	canary__xfer_result res;
 };
@@ -154,8 +155,6 @@ bool canary__transport_is_async(const canary__transport *t)
 static bool deliver(canary__xfer *x, const char *p, size_t n, long status)
 {
 	canary__xfer_result *r = &x->res;
-	size_t need;
-	char *grown;
 
 	if (x->stream) {
 		if (status != 200 || n == 0)
@@ -168,26 +167,14 @@ static bool deliver(canary__xfer *x, const char *p, size_t n, long status)
 	}
 	if (status != 200)
 		return true;
-	if (r->body_len + n > x->t->o.max_bytes) {
+	if (n > x->t->o.max_bytes - x->body.len) {
 		x->too_big = true;
 		return false;
 	}
-	need = r->body_len + n + 1;
-	if (need > x->body_cap) {
-		size_t cap = x->body_cap ? x->body_cap : 16384;
-
-		while (cap < need)
-			cap *= 2;
-		grown = canary__realloc(x->t->alloc, r->body, cap);
-		if (!grown)
-			return false;
-		r->body = grown;
-		x->body_cap = cap;
-	}
-	memcpy(r->body + r->body_len, p, n);
-	r->body_len += n;
-	r->body[r->body_len] = '\0';
-	return true;
+	canary__buf_put(&x->body, p, n);
+	r->body = x->body.data;
+	r->body_len = x->body.len;
+	return !x->body.failed;
 }
 
 /* Header values are kept only when printable ASCII: an ETag goes back out
@@ -455,6 +442,7 @@ int canary__xfer_start(canary__transport *t, const canary__xfer_spec *spec,
 	if (!x)
 		return CANARY_ENOMEM;
 	x->t = t;
+	canary__buf_init(&x->body, t->alloc);
 	x->stream = spec->stream;
 	x->on_data = spec->on_data;
 	x->ctx = spec->ctx;
@@ -581,7 +569,7 @@ void canary__xfer_free(canary__xfer *x)
 		curl_easy_cleanup(x->easy);
 	}
 	curl_slist_free_all(x->headers);
-	canary__free(x->t->alloc, x->res.body);
+	canary__buf_free(&x->body);
 	canary__free(x->t->alloc, x);
 }
 

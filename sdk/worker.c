@@ -187,14 +187,17 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 {
 	const canary__source *src = w->env.source;
 	canary__config *config;
-	char err[CANARY__ERRBUF];
+	char err[CANARY__PERR_TEXT];
+	canary__perror e;
 	canary__blob blob;
 	uint64_t version, in_force;
 	int rc;
 
-	rc = src->ops->parse(src->state, body, len, &config, err, sizeof(err));
+	canary__perror_clear(&e);
+	rc = src->ops->parse(src->state, body, len, &config, &e);
 	if (rc != CANARY_OK) {
-		snprintf(why, whylen, "invalid config: %s", err);
+		snprintf(why, whylen, "invalid config: %s",
+			canary__perror_format(&e, err, sizeof(err)));
 		return rc;
 	}
 	version = config->version;
@@ -272,7 +275,7 @@ static void auth_failed(canary__worker *w, long status)
 
 static void fetch_done(canary__worker *w, const canary__xfer_result *r)
 {
-	char key[CANARY__LOG_KEY_LEN], why[CANARY__ERRBUF + 32];
+	char key[CANARY__LOG_KEY_LEN], why[CANARY__PERR_TEXT + 32];
 	int rc;
 
 	if (r->rc != CANARY_OK) {
@@ -350,7 +353,7 @@ static void stream_done(canary__worker *w, const canary__xfer_result *r)
 static int on_stream_doc(const char *doc, size_t len, void *ctx)
 {
 	canary__worker *w = ctx;
-	char why[CANARY__ERRBUF + 32];
+	char why[CANARY__PERR_TEXT + 32];
 
 	if (accept_config(w, doc, len, "", stream_what(w), why,
 	    sizeof(why)) == CANARY_ENOMEM)

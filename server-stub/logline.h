@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "attributes.h"
 
 typedef enum cs_log_format { CS_LOG_TEXT = 0, CS_LOG_JSON } cs_log_format;
 typedef enum cs_log_level { CS_LOG_INFO = 0, CS_LOG_WARN, CS_LOG_ERROR }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "canary/canary.h"
+#include "clock.h"
 
 #define MAX_TASKS 16
 
@@ -29,39 +30,22 @@ struct cs_ticker {
 	int count;
 };
 
-uint64_t cs_now_ms(void)
+/* Wall-clock milliseconds since the epoch, as the tasks are given it. */
+static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-void cs_deadline(struct timespec *ts, clockid_t clock, uint64_t ms)
-{
-	clock_gettime(clock, ts);
-	ts->tv_sec += (time_t)(ms / 1000);
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
+	return (uint64_t)canary__wall_ms();
 }
 
 int cs_ticker_new(cs_ticker **out, uint64_t resolution_ms)
 {
 	cs_ticker *t = calloc(1, sizeof(*t));
-	pthread_condattr_t attr;
 
 	*out = NULL;
 	if (!t)
 		return CANARY_ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
 	/* Monotonic waits: a clock step must not stall the heartbeats. */
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&t->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	canary__cond_init(&t->cond);
 	t->resolution_ms = resolution_ms ? resolution_ms : 1000;
 	*out = t;
 	return CANARY_OK;
@@ -74,7 +58,7 @@ int cs_ticker_add(cs_ticker *t, const char *name, uint64_t interval_ms,
 		return CANARY_EINVAL;
 	t->tasks[t->count].name = name;
 	t->tasks[t->count].interval_ms = interval_ms;
-	t->tasks[t->count].next_ms = cs_now_ms() + interval_ms;
+	t->tasks[t->count].next_ms = now_ms() + interval_ms;
 	t->tasks[t->count].fn = fn;
 	t->tasks[t->count].ctx = ctx;
 	t->count++;
@@ -92,7 +76,7 @@ static void wait_a_tick(cs_ticker *t, uint64_t now)
 		if (t->tasks[i].next_ms > now &&
 		    t->tasks[i].next_ms - now < sleep_ms)
 			sleep_ms = t->tasks[i].next_ms - now;
-	cs_deadline(&ts, CLOCK_MONOTONIC, sleep_ms);
+	ts = canary__deadline((uint32_t)sleep_ms);
 	if (!t->stop)
 		pthread_cond_timedwait(&t->cond, &t->lock, &ts);
 }
@@ -104,7 +88,7 @@ static void *run(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
-		uint64_t now = cs_now_ms();
+		uint64_t now = now_ms();
 
 		for (i = 0; i < t->count && !t->stop; i++) {
 			task *k = &t->tasks[i];
@@ -118,7 +102,7 @@ static void *run(void *arg)
 			k->fn(now, k->ctx);
 			pthread_mutex_lock(&t->lock);
 		}
-		wait_a_tick(t, cs_now_ms());
+		wait_a_tick(t, now_ms());
 	}
 	pthread_mutex_unlock(&t->lock);
 	return NULL;

@@ -13,15 +13,8 @@
 #define CS_TICK_H
 
 #include <stdint.h>
-#include <time.h>
 
 typedef struct cs_ticker cs_ticker;
-
-/* Wall-clock milliseconds since the epoch. */
-uint64_t cs_now_ms(void);
-
-/* `ms` from now on `clock`, as an absolute time for timed waits. */
-void cs_deadline(struct timespec *ts, clockid_t clock, uint64_t ms);
 
 /* `now_ms` is wall-clock milliseconds since the epoch. */
 typedef void (*cs_tick_fn)(uint64_t now_ms, void *ctx);

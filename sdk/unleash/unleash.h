@@ -21,6 +21,7 @@
 
 #include "canary/canary.h"
 #include "context.h"
+#include "parse_error.h"
 
 struct cJSON;
 
@@ -47,16 +48,16 @@ typedef struct canary__unleash_options {
  * strategy never match and are counted (canary__unleash_downgraded()).
  * `alloc`: NULL = the C library's; copied. `opts` may be NULL.
  * On success *out owns the model (canary__unleash_free()).
- * @return CANARY_OK, CANARY_EPARSE (err says why), CANARY_ENOMEM.
+ * @return CANARY_OK, CANARY_EPARSE (`e` says why), CANARY_ENOMEM.
  */
 int canary__unleash_compile(const canary_allocator *alloc, const char *json,
 	size_t len, const canary__unleash_options *opts,
-	canary__unleash_model **out, char *err, size_t errlen);
+	canary__unleash_model **out, canary__perror *e);
 
 /* The same from a parsed document (borrowed for the call). */
 int canary__unleash_compile_tree(const canary_allocator *alloc,
 	const struct cJSON *root, const canary__unleash_options *opts,
-	canary__unleash_model **out, char *err, size_t errlen);
+	canary__unleash_model **out, canary__perror *e);
 
 void canary__unleash_free(canary__unleash_model *model);
 
@@ -109,9 +110,9 @@ void canary__unleash_get_variant(const canary__unleash_model *model,
  * segment-removed replace or remove one entry. Unknown event types are
  * ignored. On error the state may be partly updated: apply deltas to a
  * copy when that matters.
- * @return CANARY_OK, CANARY_EPARSE (err names the event), CANARY_ENOMEM.
+ * @return CANARY_OK, CANARY_EPARSE (`e` names the event), CANARY_ENOMEM.
  */
 int canary__unleash_delta_apply(struct cJSON *state,
-	const struct cJSON *delta, char *err, size_t errlen);
+	const struct cJSON *delta, canary__perror *e);
 
 #endif

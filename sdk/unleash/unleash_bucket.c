@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "random.h"
 #include "unleash_model.h"
 
 uint32_t canary__unleash_normalized(const canary__murmur3 *prefix,
@@ -25,23 +26,16 @@ static _Thread_local uint64_t rng_state;
 
 static uint32_t thread_random(void *ctx)
 {
-	uint64_t x = rng_state;
-
 	(void)ctx;
-	if (x == 0) {
+	if (rng_state == 0) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		x = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+		rng_state = ((uint64_t)ts.tv_sec * 1000000000u +
+			(uint64_t)ts.tv_nsec) ^
 			((uint64_t)(uintptr_t)&rng_state * 0x9e3779b97f4a7c15u);
-		if (x == 0)
-			x = 0x9e3779b97f4a7c15u;
 	}
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return (uint32_t)((x * 0x2545f4914f6cdd1du) >> 32);
+	return (uint32_t)(canary__random_next(&rng_state) >> 32);
 }
 
 uint32_t canary__unleash_random(const canary__unleash_model *model,

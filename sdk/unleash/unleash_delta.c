@@ -6,7 +6,7 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
-#include "rule_build.h"
+#include "parse_error.h"
 #include "unleash.h"
 
 /* state[key], created as an empty array when absent. */
@@ -114,32 +114,32 @@ static int apply_event(cJSON *state, const cJSON *ev, const char *type)
 	return CANARY_OK;   /* an event type we do not know: ignored */
 }
 
-int canary__unleash_delta_apply(cJSON *state, const cJSON *delta, char *err,
-	size_t errlen)
+int canary__unleash_delta_apply(cJSON *state, const cJSON *delta,
+	canary__perror *e)
 {
 	const cJSON *events = cJSON_GetObjectItemCaseSensitive(delta, "events");
 	const cJSON *ev;
-	canary__rule_build b;   /* for its messages only */
-	unsigned i = 0;
+	size_t i = 0;
 
-	canary__rule_build_init(&b, NULL, false, err, errlen);
+	canary__perror_clear(e);
 	if (!cJSON_IsObject(state))
-		return canary__rule_reject(&b, "state: must be a JSON object");
+		return canary__perror_set(e, "state", "must be a JSON object");
 	if (!cJSON_IsArray(events))
-		return canary__rule_reject(&b, "events: must be an array");
+		return canary__perror_set(e, "events", "must be an array");
 	cJSON_ArrayForEach(ev, events) {
 		const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
+		char at[CANARY__PERR_FIELD];
 		int rc;
 
+		canary__path_index(at, sizeof(at), "events", i);
 		if (!cJSON_IsObject(ev) || !cJSON_IsString(type))
-			return canary__rule_reject(&b, "events[%u].type: must be a string",
-				i);
+			return canary__perror_at(e, at, "type", "must be a string");
 		rc = apply_event(state, ev, type->valuestring);
 		if (rc == CANARY_ENOMEM)
-			return canary__rule_oom(&b);
+			return canary__perror_oom(e);
 		if (rc != CANARY_OK)
-			return canary__rule_reject(&b, "events[%u]: malformed %s event",
-				i, type->valuestring);
+			return canary__perror_set(e, at, "malformed %s event",
+				type->valuestring);
 		i++;
 	}
 	return CANARY_OK;

@@ -8,10 +8,12 @@
  */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "unleash_model.h"
 
 typedef struct ul_build {
@@ -74,6 +76,23 @@ static uint8_t whole_percent(const canary__decimal *d)
 	return (uint8_t)(v > 100 ? 100 : v);
 }
 
+/* A strategy parameter Unleash would not use: lenient, so counted. */
+static int param_invalid(ul_build *ub, const char *path, const char *name,
+	const char *fmt, ...) CANARY__PRINTF(4, 5);
+
+static int param_invalid(ul_build *ub, const char *path, const char *name,
+	const char *fmt, ...)
+{
+	char at[CANARY__PERR_FIELD], msg[CANARY__PERR_MESSAGE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	canary__path_member(at, sizeof(at), path, "parameters");
+	return canary__rule_invalid(&ub->rb, at, name, "%s", msg);
+}
+
 static int parse_percent(ul_build *ub, const cJSON *params, const char *name,
 	const char *path, uint8_t *out)
 {
@@ -83,11 +102,9 @@ static int parse_percent(ul_build *ub, const cJSON *params, const char *name,
 
 	*out = 0;
 	if (!text)
-		return canary__rule_invalid(&ub->rb, "%s.parameters.%s: required",
-			path, name);
+		return param_invalid(ub, path, name, "required");
 	if (!canary__decimal_parse(text, strlen(text), &d))
-		return canary__rule_invalid(&ub->rb,
-			"%s.parameters.%s: not a number", path, name);
+		return param_invalid(ub, path, name, "not a number");
 	*out = whole_percent(&d);
 	return CANARY_OK;
 }
@@ -168,18 +185,20 @@ static int parse_override(canary__rule_build *b, const cJSON *item,
 	canary__unleash_override *o = out;
 	const cJSON *values;
 	const char *name;
-	char sub[CANARY__RULE_PATH];
+	static const char *const names[] = { "contextName", "values" };
+	const cJSON *m[2];
+	char sub[CANARY__PERR_FIELD];
 	char *field;
 	int rc;
 
 	(void)arg;
-	if (!cJSON_IsObject(item))
-		return canary__rule_reject(b, "%s: must be an object", path);
-	rc = canary__rule_get_name(b, item, "contextName", path,
-		CANARY__RULE_MAX_NAME, &name);
+	rc = canary__json_members(&b->rd, item, path, names, 2, m);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_array(b, item, "values", path, &values);
-	canary__rule_path(sub, sizeof(sub), path, "values");
+		rc = canary__json_name(&b->rd, m[0], path, names[0],
+			CANARY__RULE_MAX_NAME, &name);
+	if (rc == CANARY_OK)
+		rc = canary__json_array(&b->rd, m[1], path, names[1], &values);
+	canary__path_member(sub, sizeof(sub), path, "values");
 	if (rc == CANARY_OK)
 		rc = canary__strs_compile(b, values, sub, false, true, &o->values,
 			&o->count);
@@ -196,10 +215,10 @@ static int parse_overrides(ul_build *ub, const cJSON *member,
 	const char *path, canary__unleash_vdef *v)
 {
 	const cJSON *arr;
-	char sub[CANARY__RULE_PATH];
-	int rc = canary__rule_list(&ub->rb, member, path, "overrides", &arr);
+	char sub[CANARY__PERR_FIELD];
+	int rc = canary__json_array(&ub->rb.rd, member, path, "overrides", &arr);
 
-	canary__rule_path(sub, sizeof(sub), path, "overrides");
+	canary__path_member(sub, sizeof(sub), path, "overrides");
 	if (rc == CANARY_OK)
 		rc = canary__rule_array(&ub->rb, arr, sub, CANARY__UNLEASH_MAX_VARIANTS,
 			sizeof(*v->overrides), parse_override, NULL,
@@ -210,19 +229,21 @@ static int parse_overrides(ul_build *ub, const cJSON *member,
 static int parse_payload(ul_build *ub, const cJSON *payload,
 	const char *path, canary__unleash_vdef *v)
 {
-	const char *type, *value;
-	char sub[CANARY__RULE_PATH];
+	static const char *const names[] = { "type", "value" };
+	const char *type = NULL, *value = NULL;
+	const cJSON *m[2];
+	char sub[CANARY__PERR_FIELD];
 	int rc;
 
 	if (!payload || cJSON_IsNull(payload))
 		return CANARY_OK;
-	canary__rule_path(sub, sizeof(sub), path, "payload");
-	if (!cJSON_IsObject(payload))
-		return canary__rule_reject(&ub->rb, "%s: must be an object", sub);
-	rc = canary__rule_get_string(&ub->rb, payload, "type", sub,
-		CANARY__RULE_MAX_NAME, &type);
+	canary__path_member(sub, sizeof(sub), path, "payload");
+	rc = canary__json_members(&ub->rb.rd, payload, sub, names, 2, m);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_string(&ub->rb, payload, "value", sub,
+		rc = canary__json_string(&ub->rb.rd, m[0], sub, names[0],
+			CANARY__RULE_MAX_NAME, &type);
+	if (rc == CANARY_OK)
+		rc = canary__json_string(&ub->rb.rd, m[1], sub, names[1],
 			CANARY__UNLEASH_MAX_BYTES, &value);
 	if (rc != CANARY_OK)
 		return rc;
@@ -243,30 +264,25 @@ static int parse_variant(canary__rule_build *b, const cJSON *obj,
 	const char **first = arg, *stickiness;
 	const cJSON *m[5], *w;
 	const char *name;
+	uint64_t weight = 0;
 	int rc;
 
-	if (!cJSON_IsObject(obj))
-		return canary__rule_reject(&ub->rb, "%s: must be an object", path);
-	canary__rule_members(obj, names, 5, m);
+	rc = canary__json_members(&ub->rb.rd, obj, path, names, 5, m);
 	w = m[1];
-	rc = canary__rule_name(&ub->rb, m[0], path, names[0],
-		CANARY__UNLEASH_MAX_NAME, &name);
 	if (rc == CANARY_OK)
-		rc = canary__rule_string(&ub->rb, m[2], path, names[2],
+		rc = canary__json_name(&ub->rb.rd, m[0], path, names[0],
+			CANARY__UNLEASH_MAX_NAME, &name);
+	if (rc == CANARY_OK)
+		rc = canary__json_string(&ub->rb.rd, m[2], path, names[2],
 			CANARY__RULE_MAX_NAME, &stickiness);
+	if (rc == CANARY_OK)
+		rc = canary__json_uint(&ub->rb.rd, w, path, names[1],
+			CANARY__UNLEASH_MAX_WEIGHT, false, &weight);
 	if (rc != CANARY_OK)
 		return rc;
 	if (*first == NULL)
 		*first = stickiness ? stickiness : "";
-	if (w && !cJSON_IsNull(w)) {
-		double d = cJSON_IsNumber(w) ? w->valuedouble : -1;
-
-		if (d < 0 || d > CANARY__UNLEASH_MAX_WEIGHT || floor(d) != d)
-			return canary__rule_reject(&ub->rb,
-				"%s.weight: must be an integer 0..%d", path,
-				CANARY__UNLEASH_MAX_WEIGHT);
-		v->weight = (uint32_t)d;
-	}
+	v->weight = (uint32_t)weight;
 	v->name = copy(ub, name);
 	if (!v->name)
 		return canary__rule_oom(&ub->rb);
@@ -317,9 +333,8 @@ static int parse_addresses(ul_build *ub, const char *text, const char *path,
 			continue;
 		}
 		/* Unleash ignores the bad entries and keeps the rest. */
-		rc = canary__rule_invalid(&ub->rb,
-			"%s.parameters.IPs: \"%s\" is not an IP address or network",
-			path, list[i].s);
+		rc = param_invalid(ub, path, "IPs",
+			"\"%s\" is not an IP address or network", list[i].s);
 		if (rc != CANARY_OK)
 			return rc;
 	}
@@ -412,24 +427,23 @@ static int parse_strategy(canary__rule_build *b, const cJSON *obj,
 	const char *feature = arg;
 	const cJSON *m[6], *params, *variants;
 	const char *name, *group;
-	char buf[32], sub[CANARY__RULE_PATH];
-	bool disabled;
+	char buf[32], sub[CANARY__PERR_FIELD];
+	bool disabled = false;
 	int rc;
 
-	if (!cJSON_IsObject(obj))
-		return canary__rule_reject(&ub->rb, "%s: must be an object", path);
-	canary__rule_members(obj, names, 6, m);
-	params = m[1];
-	if (params && !cJSON_IsNull(params) && !cJSON_IsObject(params))
-		return canary__rule_reject(&ub->rb, "%s.parameters: must be an object",
-			path);
-	rc = canary__rule_name(&ub->rb, m[0], path, names[0],
-		CANARY__RULE_MAX_NAME, &name);
+	rc = canary__json_members(&ub->rb.rd, obj, path, names, 6, m);
 	if (rc == CANARY_OK)
-		rc = canary__rule_bool(&ub->rb, m[2], path, names[2], false,
+		rc = canary__json_object(&ub->rb.rd, m[1], path, names[1],
+			&params);
+	if (rc == CANARY_OK)
+		rc = canary__json_name(&ub->rb.rd, m[0], path, names[0],
+			CANARY__RULE_MAX_NAME, &name);
+	if (rc == CANARY_OK)
+		rc = canary__json_bool(&ub->rb.rd, m[2], path, names[2],
 			&disabled);
 	if (rc == CANARY_OK)
-		rc = canary__rule_list(&ub->rb, m[3], path, names[3], &variants);
+		rc = canary__json_array(&ub->rb.rd, m[3], path, names[3],
+			&variants);
 	if (rc == CANARY_OK)
 		rc = canary__rules_compile_members(&ub->rb, m[4], m[5], path,
 			&ub->m->segments, &s->rules);
@@ -437,8 +451,8 @@ static int parse_strategy(canary__rule_build *b, const cJSON *obj,
 		return rc;
 	s->kind = disabled ? CANARY__UL_UNKNOWN : (uint8_t)kind_of(name);
 	if (s->kind == CANARY__UL_UNKNOWN && !disabled) {
-		rc = canary__rule_invalid(&ub->rb,
-			"%s.name: unknown strategy \"%s\" is never enabled", path, name);
+		rc = canary__rule_invalid(&ub->rb, path, "name",
+			"unknown strategy \"%s\" is never enabled", name);
 		if (rc != CANARY_OK)
 			return rc;
 	}
@@ -448,7 +462,7 @@ static int parse_strategy(canary__rule_build *b, const cJSON *obj,
 	rc = parse_kind(ub, params, path, group, s);
 	if (rc != CANARY_OK)
 		return rc;
-	canary__rule_path(sub, sizeof(sub), path, "variants");
+	canary__path_member(sub, sizeof(sub), path, "variants");
 	return parse_variants(ub, variants, sub, group,
 		param_text(params, "stickiness", buf, sizeof(buf)), &s->variants);
 }
@@ -460,22 +474,25 @@ static int parse_dependency(canary__rule_build *b, const cJSON *item,
 {
 	ul_build *ub = (ul_build *)b;
 	canary__unleash_dependency *d = out;
-	const cJSON *variants;
+	static const char *const names[] = { "feature", "enabled", "variants" };
+	const cJSON *m[3], *variants;
 	const char *name;
-	char sub[CANARY__RULE_PATH];
+	char sub[CANARY__PERR_FIELD];
 	int rc;
 
 	(void)arg;
-	if (!cJSON_IsObject(item))
-		return canary__rule_reject(&ub->rb, "%s: must be an object", path);
-	rc = canary__rule_get_name(&ub->rb, item, "feature", path,
-		CANARY__UNLEASH_MAX_NAME, &name);
+	d->enabled = true;
+	rc = canary__json_members(&ub->rb.rd, item, path, names, 3, m);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_bool(&ub->rb, item, "enabled", path, true,
+		rc = canary__json_name(&ub->rb.rd, m[0], path, names[0],
+			CANARY__UNLEASH_MAX_NAME, &name);
+	if (rc == CANARY_OK)
+		rc = canary__json_bool(&ub->rb.rd, m[1], path, names[1],
 			&d->enabled);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_array(&ub->rb, item, "variants", path, &variants);
-	canary__rule_path(sub, sizeof(sub), path, "variants");
+		rc = canary__json_array(&ub->rb.rd, m[2], path, names[2],
+			&variants);
+	canary__path_member(sub, sizeof(sub), path, "variants");
 	if (rc == CANARY_OK)
 		rc = canary__strs_compile(&ub->rb, variants, sub, false, true,
 			&d->variants, &d->variant_count);
@@ -495,24 +512,25 @@ static int parse_feature(canary__rule_build *b, const cJSON *obj,
 	canary__unleash_feature *f = out;
 	const cJSON *m[5], *strategies, *variants, *deps;
 	const char *name;
-	char sub[CANARY__RULE_PATH];
+	char sub[CANARY__PERR_FIELD];
 	int rc;
 
 	(void)arg;
-	if (!cJSON_IsObject(obj))
-		return canary__rule_reject(&ub->rb, "%s: must be an object", path);
-	canary__rule_members(obj, names, 5, m);
-	rc = canary__rule_name(&ub->rb, m[0], path, names[0],
-		CANARY__UNLEASH_MAX_NAME, &name);
+	rc = canary__json_members(&ub->rb.rd, obj, path, names, 5, m);
 	if (rc == CANARY_OK)
-		rc = canary__rule_bool(&ub->rb, m[1], path, names[1], false,
+		rc = canary__json_name(&ub->rb.rd, m[0], path, names[0],
+			CANARY__UNLEASH_MAX_NAME, &name);
+	if (rc == CANARY_OK)
+		rc = canary__json_bool(&ub->rb.rd, m[1], path, names[1],
 			&f->enabled);
 	if (rc == CANARY_OK)
-		rc = canary__rule_list(&ub->rb, m[2], path, names[2], &strategies);
+		rc = canary__json_array(&ub->rb.rd, m[2], path, names[2],
+			&strategies);
 	if (rc == CANARY_OK)
-		rc = canary__rule_list(&ub->rb, m[3], path, names[3], &variants);
+		rc = canary__json_array(&ub->rb.rd, m[3], path, names[3],
+			&variants);
 	if (rc == CANARY_OK)
-		rc = canary__rule_list(&ub->rb, m[4], path, names[4], &deps);
+		rc = canary__json_array(&ub->rb.rd, m[4], path, names[4], &deps);
 	if (rc != CANARY_OK)
 		return rc;
 	f->name_len = (uint32_t)strlen(name);
@@ -521,14 +539,14 @@ static int parse_feature(canary__rule_build *b, const cJSON *obj,
 		return canary__rule_oom(&ub->rb);
 	f->name_hash = canary__murmur3_32(f->name, f->name_len,
 		CANARY__UL_NAME_SEED);
-	canary__rule_path(sub, sizeof(sub), path, "strategies");
+	canary__path_member(sub, sizeof(sub), path, "strategies");
 	rc = canary__rule_array(&ub->rb, strategies, sub,
 		CANARY__UNLEASH_MAX_VARIANTS, sizeof(*f->strategies), parse_strategy,
 		(void *)f->name, &f->strategies, &f->strategy_count);
-	canary__rule_path(sub, sizeof(sub), path, "variants");
+	canary__path_member(sub, sizeof(sub), path, "variants");
 	if (rc == CANARY_OK)
 		rc = parse_variants(ub, variants, sub, f->name, NULL, &f->variants);
-	canary__rule_path(sub, sizeof(sub), path, "dependencies");
+	canary__path_member(sub, sizeof(sub), path, "dependencies");
 	if (rc == CANARY_OK)
 		rc = canary__rule_array(&ub->rb, deps, sub,
 			CANARY__UNLEASH_MAX_VARIANTS, sizeof(*f->deps), parse_dependency,
@@ -579,8 +597,13 @@ static int build_table(ul_build *ub)
 
 			if (g->name_hash == f->name_hash && g->name_len == f->name_len &&
 			    memcmp(g->name, f->name, f->name_len) == 0)
-				return canary__rule_reject(&ub->rb,
-					"features[%u].name: duplicate feature \"%s\"", k, f->name);
+			{
+				char at[CANARY__PERR_FIELD];
+
+				canary__path_index(at, sizeof(at), "features", k);
+				return canary__rule_reject(&ub->rb, at, "name",
+					"duplicate feature \"%s\"", f->name);
+			}
 		}
 		m->table[i] = k + 1;
 	}
@@ -605,54 +628,56 @@ static void resolve_dependencies(canary__unleash_model *m)
 
 static int compile_root(ul_build *ub, const cJSON *root)
 {
-	const cJSON *features, *segments;
-	canary__unleash_model *m = ub->m;
+	static const char *const names[] = { "features", "segments" };
+	const cJSON *m[2], *features, *segments;
+	canary__unleash_model *model = ub->m;
 	int rc;
 
 	if (!cJSON_IsObject(root))
-		return canary__rule_reject(&ub->rb, "document: must be a JSON object");
-	rc = canary__rule_get_array(&ub->rb, root, "features", "", &features);
-	if (rc == CANARY_OK && !features)
-		rc = canary__rule_reject(&ub->rb, "features: required");
+		return canary__rule_reject(&ub->rb, "document", NULL,
+			"must be a JSON object");
+	rc = canary__json_members(&ub->rb.rd, root, "", names, 2, m);
 	if (rc == CANARY_OK)
-		rc = canary__rule_get_array(&ub->rb, root, "segments", "", &segments);
+		rc = canary__json_required(&ub->rb.rd, m[0], "", names[0]);
+	if (rc == CANARY_OK)
+		rc = canary__json_array(&ub->rb.rd, m[0], "", names[0], &features);
+	if (rc == CANARY_OK)
+		rc = canary__json_array(&ub->rb.rd, m[1], "", names[1], &segments);
 	if (rc == CANARY_OK)
 		rc = canary__segments_compile(&ub->rb, segments, "segments",
-			&m->segments);
+			&model->segments);
 	if (rc != CANARY_OK)
 		return rc;
 	rc = canary__rule_array(&ub->rb, features, "features",
-		CANARY__UNLEASH_MAX_FEATURES, sizeof(*m->features), parse_feature,
-		NULL, &m->features, &m->count);
+		CANARY__UNLEASH_MAX_FEATURES, sizeof(*model->features),
+		parse_feature, NULL, &model->features, &model->count);
 	if (rc != CANARY_OK)
 		return rc;
 	rc = build_table(ub);
 	if (rc == CANARY_OK)
-		resolve_dependencies(m);
+		resolve_dependencies(model);
 	return rc;
 }
 
 int canary__unleash_compile_tree(const canary_allocator *alloc,
 	const cJSON *root, const canary__unleash_options *opts,
-	canary__unleash_model **out, char *err, size_t errlen)
+	canary__unleash_model **out, canary__perror *e)
 {
 	const canary_allocator *a = alloc && alloc->malloc_fn &&
 		alloc->realloc_fn && alloc->free_fn ? alloc :
-		canary__libc_allocator();
+		&canary__alloc_default()->fns;
 	canary__unleash_model *m;
 	ul_build ub;
 	int rc;
 
 	*out = NULL;
+	canary__perror_clear(e);
 	m = a->malloc_fn(sizeof(*m), a->ctx);
-	if (!m) {
-		if (err && errlen)
-			snprintf(err, errlen, "out of memory");
-		return CANARY_ENOMEM;
-	}
+	if (!m)
+		return canary__perror_oom(e);
 	memset(m, 0, sizeof(*m));
 	canary__arena_init(&m->arena, a);
-	canary__rule_build_init(&ub.rb, &m->arena, true, err, errlen);
+	canary__rule_build_init(&ub.rb, &m->arena, true, e);
 	ub.m = m;
 	ub.hostname = opts ? opts->hostname : NULL;
 	if (opts) {
@@ -672,25 +697,19 @@ int canary__unleash_compile_tree(const canary_allocator *alloc,
 
 int canary__unleash_compile(const canary_allocator *alloc, const char *json,
 	size_t len, const canary__unleash_options *opts,
-	canary__unleash_model **out, char *err, size_t errlen)
+	canary__unleash_model **out, canary__perror *e)
 {
+	canary__json_reader r;
 	cJSON *root;
 	int rc;
 
 	*out = NULL;
-	if (!json || len > CANARY__UNLEASH_MAX_BYTES) {
-		if (err && errlen)
-			snprintf(err, errlen, "document: %s", json ?
-				"larger than 64 MiB" : "missing");
-		return CANARY_EPARSE;
-	}
-	root = cJSON_ParseWithLengthOpts(json, len, NULL, 0);
-	if (!root) {
-		if (err && errlen)
-			snprintf(err, errlen, "document: malformed JSON");
-		return CANARY_EPARSE;
-	}
-	rc = canary__unleash_compile_tree(alloc, root, opts, out, err, errlen);
+	canary__json_reader_init(&r, 0, e);
+	rc = canary__json_parse(&r, json, len, CANARY__UNLEASH_MAX_BYTES,
+		"document", &root);
+	if (rc != CANARY_OK)
+		return rc;
+	rc = canary__unleash_compile_tree(alloc, root, opts, out, e);
 	cJSON_Delete(root);
 	return rc;
 }

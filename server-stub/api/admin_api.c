@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "api/api.h"
 #include "api/stats_json.h"
+#include "clock.h"
 #include "http/reply.h"
 #include "logline.h"
 #include "parse/admin_parse.h"
@@ -93,7 +94,7 @@ static enum MHD_Result put_flag(cs_request *r, struct MHD_Connection *c,
 {
 	canary__flag flag;
 	cs_flag_request req;
-	cs_perror e;
+	canary__perror e;
 	cs_audit audit;
 	cs_guard g;
 	bool created = false;
@@ -135,7 +136,7 @@ enum MHD_Result cs_handle_admin_flags(cs_request *r, struct MHD_Connection *c)
 
 typedef struct patch_ctx {
 	const cs_request *r;
-	cs_perror e;
+	canary__perror e;
 } patch_ctx;
 
 static int apply_patch(const canary__flag *cur, canary__flag *next, void *arg)
@@ -169,7 +170,7 @@ static int kill_switch(cs_request *r, patch_ctx *p, uint64_t *version,
 	char *why, size_t whylen)
 {
 	int rc = cs_controller_kill(r->srv->controller, r->key, apply_patch,
-		p, (int64_t)cs_now_ms(), r->who.name, why, whylen);
+		p, canary__wall_ms(), r->who.name, why, whylen);
 
 	*version = cs_flags_cache_version(r->srv->cache);
 	return rc;
@@ -268,7 +269,7 @@ enum MHD_Result cs_handle_admin_stats(cs_request *r, struct MHD_Connection *c)
 	cs_metric_sum *sums = NULL;
 	size_t nsums = 0;
 	canary__flag flag;
-	cs_perror e;
+	canary__perror e;
 	cJSON *doc;
 	int rc;
 
@@ -287,7 +288,7 @@ enum MHD_Result cs_handle_admin_stats(cs_request *r, struct MHD_Connection *c)
 	f.has_config_version = q.has_config_version;
 	f.config_version = q.config_version;
 	f.since_ms = q.since_ms;
-	arms = calloc(CS_ARMS, sizeof(*arms)); /* ~9 KiB each: not the stack */
+	arms = calloc(CANARY__ARMS, sizeof(*arms)); /* ~9 KiB each: not the stack */
 	if (!arms)
 		return cs_reply_code(r, c, CANARY_ENOMEM);
 	rc = cs_store_stats(r->srv->store, r->key, &f, arms);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "clock.h"
 #include "http/reply.h"
 #include "parse/admin_parse.h"
 #include "rollout/controller.h"
@@ -51,7 +52,7 @@ static enum MHD_Result start(cs_request *r, struct MHD_Connection *c)
 	char flag[CANARY__MAX_KEY_LEN + 1];
 	cs_rollout_spec spec;
 	cs_rollout ro;
-	cs_perror e;
+	canary__perror e;
 	char why[256];
 	int rc = cs_rollout_parse(r->body, r->len, flag, &spec, &e);
 
@@ -60,7 +61,7 @@ static enum MHD_Result start(cs_request *r, struct MHD_Connection *c)
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
 	rc = cs_controller_start(r->srv->controller, flag, &spec,
-		(int64_t)cs_now_ms(), r->who.name, &ro, why, sizeof(why));
+		canary__wall_ms(), r->who.name, &ro, why, sizeof(why));
 	if (rc != CANARY_OK)
 		return reply_rc(r, c, rc, why);
 	return reply_status_doc(r, c, flag, 0, MHD_HTTP_CREATED);
@@ -96,14 +97,14 @@ enum MHD_Result cs_handle_admin_rollout(cs_request *r,
 	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
 		"last");
 	uint64_t last = 0;
-	cs_perror e;
+	canary__perror e;
 
 	if (q && cs_rollout_parse_last(q, &last, &e) != CANARY_OK)
 		return cs_reply_perror(r, c, &e);
 	return reply_status_doc(r, c, r->key, last, MHD_HTTP_OK);
 }
 
-static int op_of(const cs_request *r, cs_rollout_op *op, cs_perror *e)
+static int op_of(const cs_request *r, cs_rollout_op *op, canary__perror *e)
 {
 	bool full = false;
 	int rc;
@@ -116,16 +117,9 @@ static int op_of(const cs_request *r, cs_rollout_op *op, cs_perror *e)
 	}
 	/* The other operations take no body; anything but {} is a mistake
 	 * (a member is named). */
-	if (r->len && strspn(r->body, " \t\r\n") != r->len) {
-		static const char *const none[] = { NULL };
-		cJSON *body = cJSON_ParseWithLength(r->body, r->len);
-
-		rc = cJSON_IsObject(body) ? cs_admin_only_members(body, "", none,
-			e) : cs_fail(e, "", "this operation takes no body");
-		cJSON_Delete(body);
-		if (rc != CANARY_OK)
-			return rc;
-	}
+	rc = cs_admin_parse_no_body(r->body, r->len, e);
+	if (rc != CANARY_OK)
+		return rc;
 	if (strcmp(r->sub, "pause") == 0)
 		*op = CS_OP_PAUSE;
 	else if (strcmp(r->sub, "resume") == 0)
@@ -140,7 +134,7 @@ enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
 {
 	cs_rollout_op op = CS_OP_PAUSE;
 	cs_rollout ro;
-	cs_perror e;
+	canary__perror e;
 	char why[256];
 	int rc = op_of(r, &op, &e);
 
@@ -149,7 +143,7 @@ enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
 	rc = cs_controller_op(r->srv->controller, r->key, op,
-		(int64_t)cs_now_ms(), r->who.name, &ro, why, sizeof(why));
+		canary__wall_ms(), r->who.name, &ro, why, sizeof(why));
 	if (rc != CANARY_OK)
 		return reply_rc(r, c, rc, why);
 	return reply_status_doc(r, c, r->key, 0, MHD_HTTP_OK);
@@ -158,7 +152,7 @@ enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
 enum MHD_Result cs_handle_admin_series(cs_request *r, struct MHD_Connection *c)
 {
 	cs_series_query q;
-	cs_perror e;
+	canary__perror e;
 	cJSON *doc = NULL;
 	int rc = cs_rollout_parse_series(
 		MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "points"),
@@ -168,7 +162,7 @@ enum MHD_Result cs_handle_admin_series(cs_request *r, struct MHD_Connection *c)
 	if (rc != CANARY_OK)
 		return cs_reply_perror(r, c, &e);
 	rc = cs_rollout_series(r->srv->store, r->key, r->srv->opts->window_ms,
-		(int64_t)cs_now_ms(), &q, &doc);
+		canary__wall_ms(), &q, &doc);
 	if (rc != CANARY_OK)
 		return reply_rc(r, c, rc, NULL);
 	return cs_reply_json(r, c, MHD_HTTP_OK, doc);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "parse/admin_parse.h"
-#include "parse/batch_parse.h"
+#include "event_batch.h"
 #include "rollout/rollout.h"
 
 enum {
@@ -52,7 +52,7 @@ static const cs_route routes[R_COUNT] = {
 		"GET", NO_ROLES },
 	[R_STREAM] = { CS_EP_STREAM, CS_GET, CS_SDK, NO_BODY,
 		cs_handle_stream, "GET", NO_ROLES },
-	[R_EVENTS] = { CS_EP_EVENTS, CS_POST, CS_SDK, CS_EVENTS_MAX_BODY,
+	[R_EVENTS] = { CS_EP_EVENTS, CS_POST, CS_SDK, CANARY__EV_MAX_BODY,
 		cs_handle_events, "POST", NO_ROLES },
 	[R_ADMIN_FLAGS] = { CS_EP_ADMIN_FLAGS, CS_GET | CS_POST, CS_ADMIN,
 		CS_ADMIN_MAX_BODY, cs_handle_admin_flags, "GET, POST",

@@ -7,10 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "api/api.h"
+#include "clock.h"
+#include "event_batch.h"
 #include "http/reply.h"
-#include "parse/batch_parse.h"
 #include "server.h"
+
+/* How strictly batches are read (json_read.h): unknown fields are ignored
+ * (a newer SDK may send more). */
+#define EVENTS_READ_OPTS 0u
 
 /* The version in an entity tag we made ("7-1a2b3c4d", maybe W/ and
  * quoted) or in a Last-Event-ID ("7"); 0 if there is none. */
@@ -38,7 +44,7 @@ static void catch_up(cs_server *s, const char *tag)
 
 	if (seen <= cs_flags_cache_version(s->cache))
 		return;
-	now = cs_now_ms();
+	now = (uint64_t)canary__wall_ms();
 	last = atomic_load(&s->caught_up_ms);
 	if (now - last < 100 ||
 	    !atomic_compare_exchange_strong(&s->caught_up_ms, &last, now))
@@ -94,24 +100,25 @@ static cJSON *accepted_body(size_t windows, bool duplicate)
 enum MHD_Result cs_handle_events(cs_request *r, struct MHD_Connection *c)
 {
 	cs_server *s = r->srv;
-	cs_batch batch;
-	cs_perror e;
+	canary__ev_batch batch;
+	canary__perror e;
 	bool duplicate = false;
 	size_t windows;
 	int rc;
 
-	rc = cs_events_parse(r->body, r->len, &batch, &e);
+	rc = canary__ev_batch_decode(canary__alloc_default(), r->body, r->len,
+		EVENTS_READ_OPTS, &batch, &e);
 	if (rc == CANARY_EPARSE)
 		return cs_reply_perror(r, c, &e);
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
 	/* Durable before we answer: the 202 is a promise. */
-	rc = cs_store_ingest(s->store, &batch, cs_now_ms(), s->opts->window_ms,
+	rc = cs_store_ingest(s->store, &batch, (uint64_t)canary__wall_ms(), s->opts->window_ms,
 		&duplicate);
 	windows = batch.count;
 	if (rc == CANARY_OK)
 		cs_metrics_ingested(s->metrics, windows, duplicate);
-	cs_batch_clear(&batch);
+	canary__ev_batch_clear(&batch);
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
 	return cs_reply_json(r, c, MHD_HTTP_ACCEPTED,

@@ -46,12 +46,12 @@ static cJSON *arm_json(const cs_arm_stats *a)
 }
 
 cJSON *cs_stats_to_json(const char *flag, const cs_stats_filter *f,
-	const cs_arm_stats arms[CS_ARMS])
+	const cs_arm_stats arms[CANARY__ARMS])
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *by_arm = cJSON_CreateObject();
-	cJSON *st = arm_json(&arms[CS_ARM_STABLE]);
-	cJSON *ca = arm_json(&arms[CS_ARM_CANARY]);
+	cJSON *st = arm_json(&arms[CANARY_ARM_STABLE]);
+	cJSON *ca = arm_json(&arms[CANARY_ARM_CANARY]);
 	bool ok;
 
 	ok = root && by_arm && st && ca &&

@@ -11,6 +11,6 @@ struct cJSON;
 /* {"flag", "config_version", "since", "arms": {"stable": {...},
  * "canary": {...}}}; NULL on ENOMEM. */
 struct cJSON *cs_stats_to_json(const char *flag, const cs_stats_filter *f,
-	const cs_arm_stats arms[CS_ARMS]);
+	const cs_arm_stats arms[CANARY__ARMS]);
 
 #endif

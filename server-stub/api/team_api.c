@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "clock.h"
 #include "http/credential.h"
 #include "http/reply.h"
 #include "logline.h"
@@ -76,7 +77,7 @@ static enum MHD_Result create_token(cs_request *r, struct MHD_Connection *c)
 	char secret[CS_TOKEN_SECRET_SIZE];
 	cs_token t;
 	cs_audit audit;
-	cs_perror e;
+	canary__perror e;
 	cJSON *doc;
 	cs_log_about about = { "token.create", r->who.name, NULL, 0 };
 	int rc;
@@ -89,7 +90,7 @@ static enum MHD_Result create_token(cs_request *r, struct MHD_Connection *c)
 		rc = cs_credential_new(secret, &t);
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
-	t.created_ms = (int64_t)cs_now_ms();
+	t.created_ms = canary__wall_ms();
 	snprintf(t.created_by, sizeof(t.created_by), "%s", r->who.name);
 	audit_of(r, &audit, "token.create");
 	rc = cs_store_token_add(r->srv->store, &t, &audit);
@@ -177,7 +178,7 @@ enum MHD_Result cs_handle_admin_audit(cs_request *r, struct MHD_Connection *c)
 	cs_audit_query q;
 	cs_audit_row *rows = NULL;
 	size_t n = 0;
-	cs_perror e;
+	canary__perror e;
 	cJSON *doc;
 	int rc = cs_admin_parse_audit_query(query(c, "flag"),
 		query(c, "actor"), query(c, "since"), query(c, "until"),
@@ -268,7 +269,7 @@ static enum MHD_Result add_webhook(cs_request *r, struct MHD_Connection *c)
 {
 	cs_webhook *w = calloc(1, sizeof(*w));
 	cs_audit audit;
-	cs_perror e;
+	canary__perror e;
 	cs_log_about about = { "webhook.create", r->who.name, NULL, 0 };
 	cJSON *doc = NULL;
 	int rc = w ? cs_admin_parse_webhook(r->body, r->len, w->url,
@@ -278,7 +279,7 @@ static enum MHD_Result add_webhook(cs_request *r, struct MHD_Connection *c)
 	if (rc == CANARY_OK)
 		rc = cs_credential_webhook_secret(w->secret);
 	if (rc == CANARY_OK) {
-		w->created_ms = (int64_t)cs_now_ms();
+		w->created_ms = canary__wall_ms();
 		snprintf(w->created_by, sizeof(w->created_by), "%s",
 			r->who.name);
 		audit_of(r, &audit, "webhook.create");

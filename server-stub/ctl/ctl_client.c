@@ -14,34 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "canary/canary.h"
 
 #define MAX_RESPONSE (64u * 1024u * 1024u)
 
-typedef struct buf {
-	char *data;
-	size_t len;
-	bool overflow;
-} buf;
-
+/* A body over MAX_RESPONSE, or memory running out, fails the transfer. */
 static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
 {
-	buf *b = arg;
+	canary__buf *b = arg;
 	size_t len = size * n;
-	char *d;
 
-	if (b->len + len > MAX_RESPONSE) {
-		b->overflow = true;
+	if (len > MAX_RESPONSE - b->len)
 		return 0;
-	}
-	d = realloc(b->data, b->len + len + 1);
-	if (!d)
-		return 0;
-	memcpy(d + b->len, ptr, len);
-	b->data = d;
-	b->len += len;
-	b->data[b->len] = '\0';
-	return len;
+	canary__buf_put(b, ptr, len);
+	return b->failed ? 0 : len;
 }
 
 /* An error as JSON on stderr: {"error", "field" (when given), "status"
@@ -67,14 +54,14 @@ static void json_error(const char *message, const char *field, long status)
 
 /* Perform one request; *status gets the HTTP status, *out the body. */
 static int request(const ctl *c, const char *method, const char *path,
-	const char *body, long *status, buf *out)
+	const char *body, long *status, canary__buf *out)
 {
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
 	char url[2048], auth[1024];
 	CURLcode rc;
 
-	memset(out, 0, sizeof(*out));
+	canary__buf_init(out, NULL);
 	if (!h)
 		return EXIT_NETWORK;
 	snprintf(url, sizeof(url), "%s%s", c->server, path);
@@ -112,7 +99,7 @@ static int request(const ctl *c, const char *method, const char *path,
 }
 
 /* Print a server error {"error", "field"} and return EXIT_REFUSED. */
-static int refused(const ctl *c, long status, const buf *b)
+static int refused(const ctl *c, long status, const canary__buf *b)
 {
 	cJSON *doc = b->data ? cJSON_Parse(b->data) : NULL;
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
@@ -139,7 +126,7 @@ int ctl_call(const ctl *c, const char *method, const char *path,
 	const char *body, cJSON **doc)
 {
 	long status = 0;
-	buf b;
+	canary__buf b;
 	int rc = request(c, method, path, body, &status, &b);
 
 	*doc = NULL;
@@ -155,7 +142,7 @@ int ctl_call(const ctl *c, const char *method, const char *path,
 			rc = EXIT_REFUSED;
 		}
 	}
-	free(b.data);
+	canary__buf_free(&b);
 	return rc;
 }
 

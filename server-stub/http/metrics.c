@@ -7,15 +7,15 @@
  */
 #include "http/metrics.h"
 
-#include "rollout/rollout.h"
-
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "buf.h"
+#include "rollout/rollout.h"
 
 #define STATUS_MIN 100
 #define STATUS_MAX 599
@@ -72,95 +72,57 @@ void cs_metrics_set_leader(cs_metrics *m, bool leading)
 	atomic_store_explicit(&m->leader, leading, memory_order_relaxed);
 }
 
-/* A growable text buffer; on ENOMEM it stops growing and reports it. */
-typedef struct text {
-	char *buf;
-	size_t len, cap;
-	int failed;
-} text;
-
-static void put(text *t, const char *fmt, ...) CANARY__PRINTF(2, 3);
-
-static void put(text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		if (t->failed)
-			return;
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->failed = 1;
-			return;
-		}
-		if ((size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		t->cap = (t->cap + (size_t)n + 1) * 2;
-		char *nb = realloc(t->buf, t->cap);
-		if (!nb) {
-			t->failed = 1;
-			return;
-		}
-		t->buf = nb;
-	}
-}
-
 /* Label values escape \, " and newline (exposition format). */
-static void put_label(text *t, const char *v)
+static void put_label(canary__buf *t, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
-			put(t, "\\%c", *v);
+			canary__buf_printf(t, "\\%c", *v);
 		else if (*v == '\n')
-			put(t, "\\n");
+			canary__buf_puts(t, "\\n");
 		else
-			put(t, "%c", *v);
+			canary__buf_put(t, v, 1);
 	}
 }
 
 typedef struct totals_ctx {
-	text *t;
+	canary__buf *t;
 	int pass; /* 0 = exposures, 1 = errors */
 } totals_ctx;
 
-static void put_total(const char *flag, cs_arm arm, uint64_t exposures,
+static void put_total(const char *flag, canary_arm arm, uint64_t exposures,
 	uint64_t errors, void *arg)
 {
 	totals_ctx *c = arg;
 
-	put(c->t, "%s{flag=\"", c->pass ? "canary_errors_total" :
+	canary__buf_printf(c->t, "%s{flag=\"", c->pass ? "canary_errors_total" :
 		"canary_exposures_total");
 	put_label(c->t, flag);
-	put(c->t, "\",arm=\"%s\"} %llu\n", cs_arm_name(arm),
+	canary__buf_printf(c->t, "\",arm=\"%s\"} %llu\n", canary__arm_name(arm),
 		(unsigned long long)(c->pass ? errors : exposures));
 }
 
-static int put_totals(text *t, cs_store *store)
+static int put_totals(canary__buf *t, cs_store *store)
 {
 	totals_ctx c = { t, 0 };
 	int rc;
 
-	put(t, "# HELP canary_exposures_total Exposures reported by SDKs.\n"
+	canary__buf_printf(t, "# HELP canary_exposures_total Exposures reported by SDKs.\n"
 		"# TYPE canary_exposures_total counter\n");
 	rc = cs_store_totals(store, put_total, &c);
 	c.pass = 1;
-	put(t, "# HELP canary_errors_total Errors reported by SDKs.\n"
+	canary__buf_printf(t, "# HELP canary_errors_total Errors reported by SDKs.\n"
 		"# TYPE canary_errors_total counter\n");
 	if (rc == CANARY_OK)
 		rc = cs_store_totals(store, put_total, &c);
 	return rc;
 }
 
-static void put_requests(text *t, cs_metrics *m)
+static void put_requests(canary__buf *t, cs_metrics *m)
 {
 	int ep, s;
 
-	put(t, "# HELP canary_http_requests_total HTTP responses by endpoint "
+	canary__buf_printf(t, "# HELP canary_http_requests_total HTTP responses by endpoint "
 		"and status.\n# TYPE canary_http_requests_total counter\n");
 	for (ep = 0; ep < CS_EP_COUNT; ep++) {
 		for (s = STATUS_MIN; s <= STATUS_MAX; s++) {
@@ -169,7 +131,7 @@ static void put_requests(text *t, cs_metrics *m)
 				memory_order_relaxed);
 
 			if (n)
-				put(t, "canary_http_requests_total{endpoint=\"%s\","
+				canary__buf_printf(t, "canary_http_requests_total{endpoint=\"%s\","
 					"status=\"%d\"} %llu\n", endpoint_names[ep], s,
 					(unsigned long long)n);
 		}
@@ -177,7 +139,7 @@ static void put_requests(text *t, cs_metrics *m)
 }
 
 typedef struct rollout_pass {
-	text *t;
+	canary__buf *t;
 	int pass; /* 0 = state, 1 = step */
 } rollout_pass;
 
@@ -189,16 +151,16 @@ static int put_rollout(const cs_rollout *r, void *arg)
 	size_t i;
 
 	if (p->pass == 1) {
-		put(p->t, "canary_rollout_step_percent{flag=\"");
+		canary__buf_printf(p->t, "canary_rollout_step_percent{flag=\"");
 		put_label(p->t, r->flag);
-		put(p->t, "\"} %g\n", r->status == CJ_ROLLED_BACK ? 0 :
+		canary__buf_printf(p->t, "\"} %g\n", r->status == CJ_ROLLED_BACK ? 0 :
 			r->spec.steps_bp[r->step] / 100.0);
 		return CANARY_OK;
 	}
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-		put(p->t, "canary_rollout_state{flag=\"");
+		canary__buf_printf(p->t, "canary_rollout_state{flag=\"");
 		put_label(p->t, r->flag);
-		put(p->t, "\",state=\"%s\"} %d\n", cj_status_name(states[i]),
+		canary__buf_printf(p->t, "\",state=\"%s\"} %d\n", cj_status_name(states[i]),
 			r->status == states[i]);
 	}
 	return CANARY_OK;
@@ -206,17 +168,17 @@ static int put_rollout(const cs_rollout *r, void *arg)
 
 /* The latest rollout of each flag: one state series per possible state
  * (1 for the current one), and the canary share it holds now. */
-static int put_rollouts(text *t, cs_store *store)
+static int put_rollouts(canary__buf *t, cs_store *store)
 {
 	rollout_pass p = { t, 0 };
 	int rc;
 
-	put(t, "# HELP canary_rollout_state State of the flag's latest "
+	canary__buf_printf(t, "# HELP canary_rollout_state State of the flag's latest "
 		"rollout (1 = current).\n# TYPE canary_rollout_state gauge\n");
 	rc = cs_store_rollouts_each(store, CS_ROLLOUTS_LATEST, put_rollout,
 		&p);
 	p.pass = 1;
-	put(t, "# HELP canary_rollout_step_percent Canary share the flag's "
+	canary__buf_printf(t, "# HELP canary_rollout_step_percent Canary share the flag's "
 		"rollout holds now, percent.\n"
 		"# TYPE canary_rollout_step_percent gauge\n");
 	if (rc == CANARY_OK)
@@ -232,8 +194,8 @@ typedef struct live_view {
 	char flag[CANARY__MAX_KEY_LEN + 1];
 	int64_t id;
 	uint64_t step_version;
-	uint64_t exposures[CS_ARMS], errors[CS_ARMS];
-	double q[CS_ARMS][3];        /* p50, p95, p99 in ms (NaN: none) */
+	uint64_t exposures[CANARY__ARMS], errors[CANARY__ARMS];
+	double q[CANARY__ARMS][3];        /* p50, p95, p99 in ms (NaN: none) */
 	const char *verdict;         /* the judge's last, or NULL */
 	cs_metric_sum *sums;         /* the step's custom metrics */
 	size_t nsums;
@@ -292,7 +254,7 @@ static int fill_live(cs_store *store, live_view *v, cs_arm_stats *arms)
 	if (rc == CANARY_OK)
 		rc = cs_store_rollout_get(store, v->flag, r, &h);
 	free(r);
-	for (a = 0; rc == CANARY_OK && a < CS_ARMS; a++) {
+	for (a = 0; rc == CANARY_OK && a < CANARY__ARMS; a++) {
 		v->exposures[a] = arms[a].exposures;
 		v->errors[a] = arms[a].errors;
 		for (i = 0; i < 3; i++)
@@ -301,15 +263,16 @@ static int fill_live(cs_store *store, live_view *v, cs_arm_stats *arms)
 	return rc;
 }
 
-static void put_flag_arm(text *t, const char *series, const char *flag,
+static void put_flag_arm(canary__buf *t, const char *series, const char *flag,
 	int arm)
 {
-	put(t, "%s{flag=\"", series);
+	canary__buf_printf(t, "%s{flag=\"", series);
 	put_label(t, flag);
-	put(t, "\",arm=\"%s\"", cs_arm_name((cs_arm)arm));
+	canary__buf_printf(t, "\",arm=\"%s\"",
+		canary__arm_name((canary_arm)arm));
 }
 
-static void put_live_counts(text *t, const live_list *l)
+static void put_live_counts(canary__buf *t, const live_list *l)
 {
 	size_t i;
 	int a, k;
@@ -318,59 +281,61 @@ static void put_live_counts(text *t, const live_list *l)
 		const char *name = k ? "canary_rollout_errors" :
 			"canary_rollout_exposures";
 
-		put(t, "# HELP %s %s of each arm in the current step of a live "
-			"rollout.\n# TYPE %s gauge\n", name, k ? "Errors" :
-			"Exposures", name);
+		canary__buf_printf(t, "# HELP %s %s of each arm in the current "
+			"step of a live rollout.\n# TYPE %s gauge\n", name,
+			k ? "Errors" : "Exposures", name);
 		for (i = 0; i < l->n; i++)
-			for (a = 0; a < CS_ARMS; a++) {
+			for (a = 0; a < CANARY__ARMS; a++) {
 				put_flag_arm(t, name, l->v[i].flag, a);
-				put(t, "} %llu\n", (unsigned long long)(k ?
-					l->v[i].errors[a] : l->v[i].exposures[a]));
+				canary__buf_printf(t, "} %llu\n",
+					(unsigned long long)(k ? l->v[i].errors[a] :
+					l->v[i].exposures[a]));
 			}
 	}
 }
 
-static void put_live_latency(text *t, const live_list *l)
+static void put_live_latency(canary__buf *t, const live_list *l)
 {
 	static const char *const qn[3] = { "0.5", "0.95", "0.99" };
 	size_t i;
 	int a, q;
 
-	put(t, "# HELP canary_rollout_latency_ms Latency quantiles of each arm "
-		"in the current step of a live rollout.\n"
+	canary__buf_printf(t, "# HELP canary_rollout_latency_ms Latency "
+		"quantiles of each arm in the current step of a live rollout.\n"
 		"# TYPE canary_rollout_latency_ms gauge\n");
 	for (i = 0; i < l->n; i++)
-		for (a = 0; a < CS_ARMS; a++)
+		for (a = 0; a < CANARY__ARMS; a++)
 			for (q = 0; q < 3; q++) {
 				if (isnan(l->v[i].q[a][q]))
 					continue;
 				put_flag_arm(t, "canary_rollout_latency_ms",
 					l->v[i].flag, a);
-				put(t, ",quantile=\"%s\"} %g\n", qn[q],
-					l->v[i].q[a][q]);
+				canary__buf_printf(t, ",quantile=\"%s\"} %g\n",
+					qn[q], l->v[i].q[a][q]);
 			}
 }
 
-static void put_live_verdicts(text *t, const live_list *l)
+static void put_live_verdicts(canary__buf *t, const live_list *l)
 {
 	static const char *const names[] = { "PASS", "FAIL", "INCONCLUSIVE" };
 	size_t i, k;
 
-	put(t, "# HELP canary_rollout_verdict The judge's last verdict on a "
-		"live rollout (1 = it).\n# TYPE canary_rollout_verdict gauge\n");
+	canary__buf_printf(t, "# HELP canary_rollout_verdict The judge's last "
+		"verdict on a live rollout (1 = it).\n"
+		"# TYPE canary_rollout_verdict gauge\n");
 	for (i = 0; i < l->n; i++) {
 		if (!l->v[i].verdict)
 			continue;
 		for (k = 0; k < 3; k++) {
-			put(t, "canary_rollout_verdict{flag=\"");
+			canary__buf_printf(t, "canary_rollout_verdict{flag=\"");
 			put_label(t, l->v[i].flag);
-			put(t, "\",verdict=\"%s\"} %d\n", names[k],
-				l->v[i].verdict == names[k]);
+			canary__buf_printf(t, "\",verdict=\"%s\"} %d\n",
+				names[k], l->v[i].verdict == names[k]);
 		}
 	}
 }
 
-static void put_live_metrics(text *t, const live_list *l)
+static void put_live_metrics(canary__buf *t, const live_list *l)
 {
 	size_t i, j;
 	int k;
@@ -379,8 +344,9 @@ static void put_live_metrics(text *t, const live_list *l)
 		const char *name = k ? "canary_rollout_metric_sum" :
 			"canary_rollout_metric_count";
 
-		put(t, "# HELP %s Custom metrics (canary_record_metric) of each "
-			"arm in the current step of a live rollout: %s.\n"
+		canary__buf_printf(t, "# HELP %s Custom metrics "
+			"(canary_record_metric) of each arm in the current step "
+			"of a live rollout: %s.\n"
 			"# TYPE %s gauge\n", name, k ? "the sum of the values" :
 			"how many values", name);
 		for (i = 0; i < l->n; i++)
@@ -388,21 +354,22 @@ static void put_live_metrics(text *t, const live_list *l)
 				const cs_metric_sum *m = &l->v[i].sums[j];
 
 				put_flag_arm(t, name, l->v[i].flag, (int)m->arm);
-				put(t, ",name=\"");
+				canary__buf_printf(t, ",name=\"");
 				put_label(t, m->name);
 				if (k)
-					put(t, "\"} %.17g\n", m->sum);
+					canary__buf_printf(t, "\"} %.17g\n",
+						m->sum);
 				else
-					put(t, "\"} %llu\n",
+					canary__buf_printf(t, "\"} %llu\n",
 						(unsigned long long)m->count);
 			}
 	}
 }
 
-static int put_live(text *t, cs_store *store)
+static int put_live(canary__buf *t, cs_store *store)
 {
 	live_list l = { NULL, 0, 0 };
-	cs_arm_stats *arms = calloc(CS_ARMS, sizeof(*arms)); /* not the stack */
+	cs_arm_stats *arms = calloc(CANARY__ARMS, sizeof(*arms)); /* not the stack */
 	size_t i;
 	int rc = arms ? cs_store_rollouts_each(store, CS_ROLLOUTS_ACTIVE,
 		collect_live, &l) : CANARY_ENOMEM;
@@ -425,22 +392,23 @@ static int put_live(text *t, cs_store *store)
 int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
 	uint64_t open_streams, char **out, size_t *len)
 {
-	text t = { NULL, 0, 0, 0 };
+	canary__buf t;
 	int rc;
 
 	*out = NULL;
-	put(&t, "# HELP canary_config_version Current flag config version.\n"
+	canary__buf_init(&t, NULL);
+	canary__buf_printf(&t, "# HELP canary_config_version Current flag config version.\n"
 		"# TYPE canary_config_version gauge\ncanary_config_version %llu\n",
 		(unsigned long long)version);
-	put(&t, "# HELP canary_streams_open Open /v1/stream connections.\n"
+	canary__buf_printf(&t, "# HELP canary_streams_open Open /v1/stream connections.\n"
 		"# TYPE canary_streams_open gauge\ncanary_streams_open %llu\n",
 		(unsigned long long)open_streams);
-	put(&t, "# HELP canary_controller_leader 1 while this server holds "
+	canary__buf_printf(&t, "# HELP canary_controller_leader 1 while this server holds "
 		"the rollout controller's lease.\n"
 		"# TYPE canary_controller_leader gauge\n"
 		"canary_controller_leader %d\n",
 		atomic_load(&m->leader) ? 1 : 0);
-	put(&t, "# HELP canary_event_batches_total Event batches accepted.\n"
+	canary__buf_printf(&t, "# HELP canary_event_batches_total Event batches accepted.\n"
 		"# TYPE canary_event_batches_total counter\n"
 		"canary_event_batches_total %llu\n"
 		"# HELP canary_event_batches_duplicate_total Replayed batches "
@@ -462,10 +430,9 @@ int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
 	if (rc == CANARY_OK && t.failed)
 		rc = CANARY_ENOMEM;
 	if (rc != CANARY_OK) {
-		free(t.buf);
+		canary__buf_free(&t);
 		return rc;
 	}
-	*out = t.buf;
-	*len = t.len;
+	*out = canary__buf_take(&t, len);
 	return CANARY_OK;
 }

@@ -69,7 +69,7 @@ enum MHD_Result cs_reply_error(cs_request *r, struct MHD_Connection *c,
 }
 
 enum MHD_Result cs_reply_perror(cs_request *r, struct MHD_Connection *c,
-	const cs_perror *e)
+	const canary__perror *e)
 {
 	return cs_reply_error(r, c, MHD_HTTP_BAD_REQUEST, e->message, e->field);
 }

@@ -7,7 +7,7 @@
 #define CS_REPLY_H
 
 #include "http/router.h"
-#include "parse/perror.h"
+#include "parse_error.h"
 
 struct cJSON;
 
@@ -31,7 +31,7 @@ enum MHD_Result cs_reply_status(cs_request *r, struct MHD_Connection *c,
 
 /* 400 from a parse error. */
 enum MHD_Result cs_reply_perror(cs_request *r, struct MHD_Connection *c,
-	const cs_perror *e);
+	const canary__perror *e);
 
 /* Map a store / library error code to a reply (404, 409, 500...). */
 enum MHD_Result cs_reply_code(cs_request *r, struct MHD_Connection *c,

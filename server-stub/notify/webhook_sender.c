@@ -6,15 +6,16 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "canary/canary.h"
+#include "clock.h"
 #include "http/credential.h"
 #include "logline.h"
-#include "tick.h"
 
 #define BATCH 16                 /* deliveries read per pass */
 #define MAX_BACKOFF_MS 3600000   /* an hour */
@@ -134,7 +135,7 @@ static void deliver(cs_webhook_sender *s, const cs_delivery *d)
 	char err[256];
 	long status;
 	bool ok = post(d, &status, err, sizeof(err));
-	int64_t now = (int64_t)cs_now_ms(), tries = d->attempts + 1;
+	int64_t now = canary__wall_ms(), tries = d->attempts + 1;
 	cs_attempt a;
 
 	memset(&a, 0, sizeof(a));
@@ -167,7 +168,7 @@ static bool drain(cs_webhook_sender *s)
 	cs_delivery *d = NULL;
 	size_t n = 0, i;
 
-	if (cs_store_deliveries_due(s->store, (int64_t)cs_now_ms(), BATCH, &d,
+	if (cs_store_deliveries_due(s->store, canary__wall_ms(), BATCH, &d,
 		    &n) != CANARY_OK)
 		return false;
 	for (i = 0; i < n; i++)
@@ -195,7 +196,8 @@ static void *run(void *arg)
 		if (s->may_send(s->ctx) && drain(s))
 			continue;
 		pthread_mutex_lock(&s->lock);
-		cs_deadline(&until, CLOCK_MONOTONIC, s->poll_ms);
+		until = canary__deadline((uint32_t)(s->poll_ms < UINT32_MAX ?
+			s->poll_ms : UINT32_MAX));
 		if (!s->stop)
 			pthread_cond_timedwait(&s->wake, &s->lock, &until);
 		pthread_mutex_unlock(&s->lock);
@@ -208,7 +210,6 @@ int cs_sender_new(cs_webhook_sender **out, cs_store *store,
 	uint64_t retry_ms)
 {
 	cs_webhook_sender *s = calloc(1, sizeof(*s));
-	pthread_condattr_t attr;
 
 	*out = s;
 	if (!s)
@@ -219,10 +220,7 @@ int cs_sender_new(cs_webhook_sender **out, cs_store *store,
 	s->poll_ms = poll_ms;
 	s->retry_ms = retry_ms;
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	canary__cond_init(&s->wake);
 	return CANARY_OK;
 }
 

@@ -11,56 +11,17 @@
 #include <strings.h>
 
 #include "alloc.h"
-#include "parse/batch_parse.h" /* CS_MAX_COUNT */
+#include "json_read.h"
 
-static int parse_json(const char *body, size_t len, cJSON **out,
-	cs_perror *e)
+/* Validate with the shared model, read by `r` (which parsed the body). */
+static int validate(const canary__json_reader *r, const cJSON *obj,
+	canary__flag *out)
 {
-	const char *end = NULL;
-
-	*out = NULL;
-	if (!body || len == 0)
-		return cs_fail(e, "", "empty body");
-	if (len > CS_ADMIN_MAX_BODY)
-		return cs_fail(e, "", "body larger than %u bytes",
-			CS_ADMIN_MAX_BODY);
-	*out = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	if (!*out)
-		return cs_fail(e, "", "malformed JSON");
-	while (end < body + len &&
-	       (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-		end++;
-	if (end != body + len) {
-		cJSON_Delete(*out);
-		*out = NULL;
-		return cs_fail(e, "", "trailing data after the JSON value");
-	}
-	if (!cJSON_IsObject(*out)) {
-		cJSON_Delete(*out);
-		*out = NULL;
-		return cs_fail(e, "", "body must be a JSON object");
-	}
-	return CANARY_OK;
-}
-
-/* Validate with the shared model; map its "path: message" to field/message. */
-static int validate(const cJSON *obj, canary__flag *out, cs_perror *e)
-{
-	char err[CANARY__ERRBUF];
-	int rc;
-
-	err[0] = '\0';
-	rc = canary__flag_from_json(canary__alloc_default(), obj, "", out, err,
-		sizeof(err));
-	if (rc == CANARY_EPARSE)
-		return cs_fail_from_config(e, err);
-	if (rc != CANARY_OK)
-		cs_fail(e, "", "%s", err);
-	return rc;
+	return canary__flag_from_json(canary__alloc_default(), r, obj, "", out);
 }
 
 /* Make the body's key agree with the URL's. */
-static int bind_key(cJSON *obj, const char *path_key, cs_perror *e)
+static int bind_key(cJSON *obj, const char *path_key, canary__perror *e)
 {
 	const cJSON *key = cJSON_GetObjectItemCaseSensitive(obj, "key");
 
@@ -69,106 +30,78 @@ static int bind_key(cJSON *obj, const char *path_key, cs_perror *e)
 	if (!key || cJSON_IsNull(key)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(obj, "key");
 		if (!cJSON_AddStringToObject(obj, "key", path_key))
-			return cs_oom(e);
+			return canary__perror_oom(e);
 		return CANARY_OK;
 	}
 	if (!cJSON_IsString(key) || strcmp(key->valuestring, path_key) != 0)
-		return cs_fail(e, "key", "must match the key in the URL");
+		return canary__perror_set(e, "key",
+			"must match the key in the URL");
 	return CANARY_OK;
 }
 
-int cs_admin_only_members(const cJSON *obj, const char *path,
-	const char *const *names, cs_perror *e)
+/* Check and drop "force" (the request's, not the flag's: the flag's own
+ * reader, which knows only the flag's members, must not see it). */
+static int take_force(const canary__json_reader *r, cJSON *obj, bool *force)
 {
-	const cJSON *m;
-	size_t i;
-
-	cJSON_ArrayForEach(m, obj) {
-		for (i = 0; names[i] && strcmp(names[i], m->string) != 0; i++)
-			;
-		if (names[i])
-			continue;
-		if (!*path)
-			return cs_fail(e, m->string, "unknown field");
-		cs_fail(e, "", "unknown field");
-		if (e)
-			snprintf(e->field, sizeof(e->field), "%.64s.%.64s",
-				path, m->string);
-		return CANARY_EPARSE;
-	}
-	return CANARY_OK;
-}
-
-/* The members a flag body may have: the flag's, and "force". */
-static int flag_members(const cJSON *obj, cs_perror *e)
-{
-	static const char *const flag[] = { "key", "salt", "rollout_bp",
-		"enabled", "allow", "deny", "variants", "state", "force", NULL };
-	static const char *const variants[] = { "stable", "canary", NULL };
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "variants");
-	int rc = cs_admin_only_members(obj, "", flag, e);
-
-	if (rc == CANARY_OK && cJSON_IsObject(v))
-		rc = cs_admin_only_members(v, "variants", variants, e);
-	return rc;
-}
-
-/* Check and drop "force" (the request's, not the flag's). */
-static int take_force(cJSON *obj, bool *force, cs_perror *e)
-{
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, "force");
+	int rc;
 
 	*force = false;
-	if (!f)
-		return CANARY_OK;
-	if (!cJSON_IsBool(f))
-		return cs_fail(e, "force", "must be true or false");
-	*force = cJSON_IsTrue(f);
+	rc = canary__json_bool(r, cJSON_GetObjectItemCaseSensitive(obj,
+		"force"), "", "force", force);
+	if (rc != CANARY_OK)
+		return rc;
 	cJSON_DeleteItemFromObjectCaseSensitive(obj, "force");
+	if (cJSON_GetObjectItemCaseSensitive(obj, "force"))
+		return canary__perror_at(r->err, "", "force", "appears twice");
 	return CANARY_OK;
 }
 
 int cs_admin_parse_request(const char *body, size_t len,
-	cs_flag_request *out, cs_perror *e)
+	cs_flag_request *out, canary__perror *e)
 {
+	static const char *const names[] = { "enabled", "force" };
+	canary__json_reader r;
+	const cJSON *m[2];
 	cJSON *obj = NULL;
-	const cJSON *en;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->enabled = -1;
-	rc = parse_json(body, len, &obj, e);
+	/* The flag's members are the flag's reader's to check (unknown ones
+	 * included); this one only looks for the two it is about. */
+	canary__json_reader_init(&r, 0, e);
+	rc = canary__json_parse(&r, body, len, CS_ADMIN_MAX_BODY, NULL, &obj);
 	if (rc == CANARY_OK)
-		rc = flag_members(obj, e);
+		rc = canary__json_members(&r, obj, "", names, 2, m);
 	if (rc == CANARY_OK)
-		rc = take_force(obj, &out->force, e);
+		rc = canary__json_bool(&r, m[1], "", "force", &out->force);
 	if (rc == CANARY_OK) {
-		en = cJSON_GetObjectItemCaseSensitive(obj, "enabled");
-		if (cJSON_IsBool(en))
-			out->enabled = cJSON_IsTrue(en) ? 1 : 0;
-		out->kill_switch_only = en && cJSON_GetArraySize(obj) == 1;
+		if (cJSON_IsBool(m[0]))
+			out->enabled = cJSON_IsTrue(m[0]) ? 1 : 0;
+		out->kill_switch_only = m[0] && cJSON_GetArraySize(obj) ==
+			(m[1] ? 2 : 1);
 	}
 	cJSON_Delete(obj);
 	return rc;
 }
 
 int cs_admin_parse_flag(const char *body, size_t len, const char *path_key,
-	canary__flag *out, cs_perror *e)
+	canary__flag *out, canary__perror *e)
 {
+	canary__json_reader r;
 	cJSON *obj = NULL;
 	bool force;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = parse_json(body, len, &obj, e);
+	canary__json_reader_init(&r, CS_ADMIN_READ_OPTS, e);
+	rc = canary__json_parse(&r, body, len, CS_ADMIN_MAX_BODY, NULL, &obj);
 	if (rc == CANARY_OK)
-		rc = flag_members(obj, e);
-	if (rc == CANARY_OK)
-		rc = take_force(obj, &force, e);
+		rc = take_force(&r, obj, &force);
 	if (rc == CANARY_OK)
 		rc = bind_key(obj, path_key, e);
 	if (rc == CANARY_OK)
-		rc = validate(obj, out, e);
+		rc = validate(&r, obj, out);
 	cJSON_Delete(obj);
 	return rc;
 }
@@ -203,40 +136,41 @@ static bool merge_patch(cJSON *target, const cJSON *patch, int depth)
 }
 
 int cs_admin_patch_flag(const canary__flag *current, const char *body,
-	size_t len, canary__flag *out, cs_perror *e)
+	size_t len, canary__flag *out, canary__perror *e)
 {
 	cJSON *patch = NULL, *merged = NULL;
+	canary__json_reader r;
 	const cJSON *key;
 	bool force;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = parse_json(body, len, &patch, e);
+	canary__json_reader_init(&r, CS_ADMIN_READ_OPTS, e);
+	rc = canary__json_parse(&r, body, len, CS_ADMIN_MAX_BODY, NULL, &patch);
 	if (rc == CANARY_OK)
-		rc = flag_members(patch, e);
-	if (rc == CANARY_OK)
-		rc = take_force(patch, &force, e);
+		rc = take_force(&r, patch, &force);
 	if (rc != CANARY_OK)
 		goto done;
 	key = cJSON_GetObjectItemCaseSensitive(patch, "key");
 	if (key && (!cJSON_IsString(key) ||
 		    strcmp(key->valuestring, current->key) != 0)) {
-		rc = cs_fail(e, "key", "cannot be changed");
+		rc = canary__perror_set(e, "key", "cannot be changed");
 		goto done;
 	}
 	merged = canary__flag_to_json(current);
 	if (!merged || !merge_patch(merged, patch, 0)) {
-		rc = cs_fail(e, "", "patch too deep or out of memory");
+		rc = canary__perror_set(e, "",
+			"patch too deep or out of memory");
 		goto done;
 	}
-	rc = validate(merged, out, e);
+	rc = validate(&r, merged, out);
 done:
 	cJSON_Delete(patch);
 	cJSON_Delete(merged);
 	return rc;
 }
 
-/* A decimal integer 0..CS_MAX_COUNT, nothing else (no sign, no spaces). */
+/* A decimal integer 0..2^53 - 1, nothing else (no sign, no spaces). */
 static bool parse_uint(const char *s, uint64_t *out)
 {
 	unsigned long long v;
@@ -246,31 +180,33 @@ static bool parse_uint(const char *s, uint64_t *out)
 		return false;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || *end || v > CS_MAX_COUNT)
+	if (errno || *end || v > CANARY__JSON_MAX_INT)
 		return false;
 	*out = v;
 	return true;
 }
 
 int cs_admin_parse_stats_query(const char *config_version, const char *since,
-	cs_stats_query *out, cs_perror *e)
+	cs_stats_query *out, canary__perror *e)
 {
 	memset(out, 0, sizeof(*out));
 	if (config_version) {
 		if (!parse_uint(config_version, &out->config_version))
-			return cs_fail(e, "config_version",
+			return canary__perror_set(e, "config_version",
 				"must be an integer 0..%llu",
-				(unsigned long long)CS_MAX_COUNT);
+				(unsigned long long)CANARY__JSON_MAX_INT);
 		out->has_config_version = true;
 	}
 	if (since && !parse_uint(since, &out->since_ms))
-		return cs_fail(e, "since", "must be milliseconds since the epoch");
+		return canary__perror_set(e, "since",
+			"must be milliseconds since the epoch");
 	return CANARY_OK;
 }
 
 /* ---- tokens, webhooks, the audit query -------------------------------- */
 
-int cs_admin_check_name(const char *name, const char *field, cs_perror *e)
+int cs_admin_check_name(const char *name, const char *field,
+	canary__perror *e)
 {
 	static const char *const reserved[] = { "admin", "controller",
 		"insecure-dev" };
@@ -278,50 +214,65 @@ int cs_admin_check_name(const char *name, const char *field, cs_perror *e)
 
 	if (n == 0 || n > CS_NAME_MAX || strspn(name, "abcdefghijklmnopqrstuvwxyz"
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
-		return cs_fail(e, field, "must be 1..%d of letters, digits, "
+		return canary__perror_set(e, field, "must be 1..%d of letters, digits, "
 			"'.', '_' and '-'", CS_NAME_MAX);
 	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		if (strcmp(name, reserved[i]) == 0)
-			return cs_fail(e, field, "\"%s\" is the server's own "
+			return canary__perror_set(e, field, "\"%s\" is the server's own "
 				"name for its bootstrap token or itself",
 				reserved[i]);
 	return CANARY_OK;
 }
 
-/* obj[name] as a string, copied into out (cap bytes); required. */
-static int member_str(const cJSON *obj, const char *name, char *out,
-	size_t cap, cs_perror *e)
+/* A small request body (a token's, a webhook's, an operation's) whose
+ * members can only be names[0..n): another is refused, named. */
+static int read_body(canary__json_reader *r, const char *body, size_t len,
+	const char *const names[], size_t n, cJSON **doc, const cJSON *m[])
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	int rc = canary__json_parse(r, body, len, CS_ADMIN_MAX_BODY, NULL,
+		doc);
 
-	if (!v)
-		return cs_fail(e, name, "required");
-	if (!cJSON_IsString(v))
-		return cs_fail(e, name, "must be a string");
-	if (strlen(v->valuestring) >= cap)
-		return cs_fail(e, name, "longer than %zu bytes", cap - 1);
-	memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
-	return CANARY_OK;
+	if (rc == CANARY_OK)
+		rc = canary__json_members(r, *doc, "", names, n, m);
+	return rc;
+}
+
+/* The member `name` (`item`) as a string, copied into out (cap bytes);
+ * required. */
+static int member_str(const canary__json_reader *r, const cJSON *item,
+	const char *name, char *out, size_t cap)
+{
+	const char *v = NULL;
+	int rc = canary__json_required(r, item, "", name);
+
+	if (rc == CANARY_OK)
+		rc = canary__json_string(r, item, "", name, cap - 1, &v);
+	if (rc == CANARY_OK)
+		memcpy(out, v, strlen(v) + 1);
+	return rc;
 }
 
 int cs_admin_parse_token(const char *body, size_t len,
-	char name[CS_NAME_MAX + 1], char role[16], cs_perror *e)
+	char name[CS_NAME_MAX + 1], char role[16], canary__perror *e)
 {
-	static const char *const members[] = { "name", "role", NULL };
+	static const char *const names[] = { "name", "role" };
+	canary__json_reader r;
+	const cJSON *m[2];
 	cJSON *obj = NULL;
-	int rc = parse_json(body, len, &obj, e);
+	int rc;
 
+	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
+	rc = read_body(&r, body, len, names, 2, &obj, m);
 	if (rc == CANARY_OK)
-		rc = cs_admin_only_members(obj, "", members, e);
-	if (rc == CANARY_OK)
-		rc = member_str(obj, "name", name, CS_NAME_MAX + 1, e);
+		rc = member_str(&r, m[0], "name", name, CS_NAME_MAX + 1);
 	if (rc == CANARY_OK)
 		rc = cs_admin_check_name(name, "name", e);
 	if (rc == CANARY_OK)
-		rc = member_str(obj, "role", role, 16, e);
+		rc = member_str(&r, m[1], "role", role, 16);
 	if (rc == CANARY_OK && strcmp(role, "reader") != 0 &&
 	    strcmp(role, "operator") != 0 && strcmp(role, "admin") != 0)
-		rc = cs_fail(e, "role", "must be reader, operator or admin");
+		rc = canary__perror_set(e, "role",
+			"must be reader, operator or admin");
 	cJSON_Delete(obj);
 	return rc;
 }
@@ -330,7 +281,7 @@ const char *const cs_webhook_events[] = { "started", "widened", "paused",
 	"resumed", "rolled_back", "completed", "stalled", NULL };
 
 /* http:// or https://, a host, nothing a URL may not hold. */
-static int check_url(const char *url, cs_perror *e)
+static int check_url(const char *url, canary__perror *e)
 {
 	const char *rest = NULL, *p;
 
@@ -339,67 +290,94 @@ static int check_url(const char *url, cs_perror *e)
 	else if (strncasecmp(url, "http://", 7) == 0)
 		rest = url + 7;
 	if (!rest)
-		return cs_fail(e, "url", "must be an http:// or https:// URL");
+		return canary__perror_set(e, "url",
+			"must be an http:// or https:// URL");
 	if (!*rest || *rest == '/' || *rest == '?' || *rest == '#' ||
 	    *rest == ':')
-		return cs_fail(e, "url", "must name a host");
+		return canary__perror_set(e, "url", "must name a host");
 	for (p = url; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return cs_fail(e, "url", "must not hold spaces or "
-				"control characters");
+			return canary__perror_set(e, "url", "must not hold "
+				"spaces or control characters");
 	return CANARY_OK;
 }
 
-/* "events": [names], each known, into a comma-separated list. */
-static int parse_events(const cJSON *arr, char *out, size_t cap,
-	cs_perror *e)
+/* "events": [names], each known, into a comma-separated list ("" when
+ * absent: all of them). */
+static int parse_events(const canary__json_reader *r, const cJSON *item,
+	char *out, size_t cap)
 {
-	const cJSON *it;
-	size_t n = 0, i;
-	int k = 0;
+	const cJSON *arr, *it;
+	size_t n = 0, i, k = 0;
+	int rc = canary__json_array(r, item, "", "events", &arr);
 
 	out[0] = '\0';
-	if (!arr)
-		return CANARY_OK;
-	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
-		return cs_fail(e, "events", "must be a non-empty array of "
-			"event names");
+	if (rc != CANARY_OK || !arr)
+		return rc;
+	if (cJSON_GetArraySize(arr) == 0)
+		return canary__perror_set(r->err, "events",
+			"must be a non-empty array of event names");
 	cJSON_ArrayForEach(it, arr) {
-		char field[32];
+		const char *name;
 
-		snprintf(field, sizeof(field), "events[%d]", k++);
-		for (i = 0; cJSON_IsString(it) && cs_webhook_events[i] &&
-		     strcmp(cs_webhook_events[i], it->valuestring) != 0; i++)
+		rc = canary__json_string_at(r, it, "events", k, 32, &name);
+		if (rc != CANARY_OK)
+			return rc;
+		for (i = 0; cs_webhook_events[i] &&
+		     strcmp(cs_webhook_events[i], name) != 0; i++)
 			;
-		if (!cJSON_IsString(it) || !cs_webhook_events[i])
-			return cs_fail(e, field, "must be one of started, "
-				"widened, paused, resumed, rolled_back, "
-				"completed, stalled");
+		if (!cs_webhook_events[i])
+			return canary__perror_at_index(r->err, "events", k,
+				"must be one of started, widened, paused, "
+				"resumed, rolled_back, completed, stalled");
 		n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? "," : "",
-			it->valuestring);
+			name);
 		if (n >= cap)
-			return cs_fail(e, "events", "too many");
+			return canary__perror_set(r->err, "events", "too many");
+		k++;
 	}
 	return CANARY_OK;
 }
 
 int cs_admin_parse_webhook(const char *body, size_t len, char *url,
-	size_t url_cap, char *events, size_t events_cap, cs_perror *e)
+	size_t url_cap, char *events, size_t events_cap, canary__perror *e)
 {
-	static const char *const members[] = { "url", "events", NULL };
+	static const char *const names[] = { "url", "events" };
+	canary__json_reader r;
+	const cJSON *m[2];
 	cJSON *obj = NULL;
-	int rc = parse_json(body, len, &obj, e);
+	int rc;
 
+	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
+	rc = read_body(&r, body, len, names, 2, &obj, m);
 	if (rc == CANARY_OK)
-		rc = cs_admin_only_members(obj, "", members, e);
-	if (rc == CANARY_OK)
-		rc = member_str(obj, "url", url, url_cap, e);
+		rc = member_str(&r, m[0], "url", url, url_cap);
 	if (rc == CANARY_OK)
 		rc = check_url(url, e);
 	if (rc == CANARY_OK)
-		rc = parse_events(cJSON_GetObjectItemCaseSensitive(obj,
-			"events"), events, events_cap, e);
+		rc = parse_events(&r, m[1], events, events_cap);
 	cJSON_Delete(obj);
+	return rc;
+}
+
+int cs_admin_parse_no_body(const char *body, size_t len, canary__perror *e)
+{
+	canary__json_reader r;
+	cJSON *obj = NULL;
+	size_t i = 0;
+	int rc;
+
+	while (i < len && (body[i] == ' ' || body[i] == '\t' ||
+		body[i] == '\r' || body[i] == '\n'))
+		i++;
+	if (i == len)
+		return CANARY_OK;
+	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
+	rc = read_body(&r, body, len, NULL, 0, &obj, NULL);
+	cJSON_Delete(obj);
+	/* Not an object at all: say so plainly. A member is named. */
+	if (rc == CANARY_EPARSE && (!e || !e->field[0]))
+		rc = canary__perror_set(e, "", "this operation takes no body");
 	return rc;
 }
 
@@ -410,23 +388,23 @@ bool cs_admin_parse_id(const char *s, uint64_t *out)
 
 int cs_admin_parse_audit_query(const char *flag, const char *actor,
 	const char *since, const char *until, const char *before,
-	const char *limit, cs_audit_params *out, cs_perror *e)
+	const char *limit, cs_audit_params *out, canary__perror *e)
 {
 	memset(out, 0, sizeof(*out));
 	out->flag = flag && *flag ? flag : NULL;
 	out->actor = actor && *actor ? actor : NULL;
 	out->limit = 100;
 	if (since && !parse_uint(since, &out->since_ms))
-		return cs_fail(e, "since", "must be milliseconds since the "
+		return canary__perror_set(e, "since", "must be milliseconds since the "
 			"epoch");
 	if (until && !parse_uint(until, &out->until_ms))
-		return cs_fail(e, "until", "must be milliseconds since the "
+		return canary__perror_set(e, "until", "must be milliseconds since the "
 			"epoch");
 	if (before && !cs_admin_parse_id(before, &out->before))
-		return cs_fail(e, "before", "must be a record id (1..)");
+		return canary__perror_set(e, "before", "must be a record id (1..)");
 	if (limit && (!parse_uint(limit, &out->limit) || out->limit < 1 ||
 		      out->limit > 1000))
-		return cs_fail(e, "limit", "must be an integer 1..1000");
+		return canary__perror_set(e, "limit", "must be an integer 1..1000");
 	return CANARY_OK;
 }
 

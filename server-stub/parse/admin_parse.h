@@ -2,9 +2,9 @@
  * admin_parse.h - strict parsers for admin API request bodies and queries.
  *
  * Pure functions of their input (no I/O) so the fuzz harness and the
- * server share them. Flag validation is the SDK's own
- * (canary__flag_from_json): the server and the SDK cannot disagree on what
- * a valid flag is.
+ * server share them. Flag validation is the protocol library's
+ * (canary__flag_from_json, proto/config.c), the SDK's too: the server and
+ * the SDK cannot disagree on what a valid flag is.
  */
 #ifndef CS_ADMIN_H
 #define CS_ADMIN_H
@@ -14,7 +14,15 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "parse/perror.h"
+#include "json_read.h"
+#include "parse_error.h"
+
+/* How strictly a flag body is read (json_read.h): a person writes it, so
+ * a member the flag does not have ("enabeld", "variants.stabel") is
+ * refused, named, where the SDK would ignore it in a config. The other
+ * admin bodies (tokens, webhooks, rollout operations) are read the same
+ * way. */
+#define CS_ADMIN_READ_OPTS CANARY__JSON_KNOWN_ONLY
 
 /* Admin bodies carry at most two 10,000-entry unit lists of 1 KiB ids. */
 #define CS_ADMIN_MAX_BODY (4u * 1024u * 1024u)
@@ -26,7 +34,7 @@
  * with canary__flag_clear(canary__alloc_default(), out).
  */
 int cs_admin_parse_flag(const char *body, size_t len, const char *path_key,
-	canary__flag *out, cs_perror *e);
+	canary__flag *out, canary__perror *e);
 
 /*
  * PATCH /v1/admin/flags/{key}: apply `body` as a JSON merge patch
@@ -34,7 +42,7 @@ int cs_admin_parse_flag(const char *body, size_t len, const char *path_key,
  * then validate the result as a whole flag. The key cannot change.
  */
 int cs_admin_patch_flag(const canary__flag *current, const char *body,
-	size_t len, canary__flag *out, cs_perror *e);
+	size_t len, canary__flag *out, canary__perror *e);
 
 /*
  * What a flag body (POST, PUT, or a PATCH's merge patch) asks beyond the
@@ -49,16 +57,11 @@ typedef struct cs_flag_request {
 } cs_flag_request;
 
 int cs_admin_parse_request(const char *body, size_t len,
-	cs_flag_request *out, cs_perror *e);
+	cs_flag_request *out, canary__perror *e);
 
-/*
- * Refuse a member of `obj` (an object) that is not in `names` (a NULL-
- * terminated list): 400 naming it, "path.member" ("member" when `path` is
- * "").
- */
-struct cJSON;
-int cs_admin_only_members(const struct cJSON *obj, const char *path,
-	const char *const *names, cs_perror *e);
+/* The body of a rollout operation that takes none: absent, blank or {};
+ * a member is refused, named. */
+int cs_admin_parse_no_body(const char *body, size_t len, canary__perror *e);
 
 /* Query of GET /v1/admin/flags/{key}/stats. */
 typedef struct cs_stats_query {
@@ -69,17 +72,18 @@ typedef struct cs_stats_query {
 
 /* Parse the raw query values (NULL = absent). */
 int cs_admin_parse_stats_query(const char *config_version, const char *since,
-	cs_stats_query *out, cs_perror *e);
+	cs_stats_query *out, canary__perror *e);
 
 /* A named token's name: 1..64 of [A-Za-z0-9._-], not a name the server
  * gives itself ("admin", "controller", "insecure-dev"). */
 #define CS_NAME_MAX 64
-int cs_admin_check_name(const char *name, const char *field, cs_perror *e);
+int cs_admin_check_name(const char *name, const char *field,
+	canary__perror *e);
 
 /* POST /v1/admin/tokens: {"name", "role"} ("reader", "operator",
  * "admin"). */
 int cs_admin_parse_token(const char *body, size_t len,
-	char name[CS_NAME_MAX + 1], char role[16], cs_perror *e);
+	char name[CS_NAME_MAX + 1], char role[16], canary__perror *e);
 
 /* Webhook events, the names a webhook may ask for. */
 extern const char *const cs_webhook_events[];
@@ -91,7 +95,7 @@ extern const char *const cs_webhook_events[];
  * control characters, or longer than `url_cap` - 1 is refused.
  */
 int cs_admin_parse_webhook(const char *body, size_t len, char *url,
-	size_t url_cap, char *events, size_t events_cap, cs_perror *e);
+	size_t url_cap, char *events, size_t events_cap, canary__perror *e);
 
 /* A URL's origin, "scheme://host[:port]", without user information,
  * path or query (which may hold a secret: a webhook URL often does): what
@@ -108,7 +112,7 @@ typedef struct cs_audit_params {
 
 int cs_admin_parse_audit_query(const char *flag, const char *actor,
 	const char *since, const char *until, const char *before,
-	const char *limit, cs_audit_params *out, cs_perror *e);
+	const char *limit, cs_audit_params *out, canary__perror *e);
 
 /* "1".."9007199254740991" (a webhook id in a path); false otherwise. */
 bool cs_admin_parse_id(const char *s, uint64_t *out);

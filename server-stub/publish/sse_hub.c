@@ -22,7 +22,7 @@
 #include <time.h>
 
 #include "canary/canary.h"
-#include "tick.h" /* cs_deadline */
+#include "clock.h"
 
 /* One published event, shared by every stream sending it. */
 typedef struct evbuf {
@@ -70,7 +70,7 @@ int cs_hub_new(cs_stream_hub **out)
 	if (!h)
 		return CANARY_ENOMEM;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->gone, NULL);
+	canary__cond_init(&h->gone);
 	*out = h;
 	return CANARY_OK;
 }
@@ -178,9 +178,8 @@ void cs_hub_close(cs_stream_hub *h)
 
 void cs_hub_drain(cs_stream_hub *h, unsigned int timeout_ms)
 {
-	struct timespec ts;
+	struct timespec ts = canary__deadline(timeout_ms);
 
-	cs_deadline(&ts, CLOCK_REALTIME, timeout_ms);
 	pthread_mutex_lock(&h->lock);
 	while (h->head) {
 		stream *list = wake_all(h);

@@ -110,7 +110,7 @@ static int set_fields(const canary__flag *cur, canary__flag *next,
 {
 	const canary__alloc *a = canary__alloc_default();
 	cJSON *obj = canary__flag_to_json(cur);
-	char err[CANARY__ERRBUF];
+	canary__json_reader r;
 	int rc;
 
 	/* Through JSON so the copy is validated like any other write. */
@@ -124,7 +124,8 @@ static int set_fields(const canary__flag *cur, canary__flag *next,
 		cJSON_Delete(obj);
 		return CANARY_ENOMEM;
 	}
-	rc = canary__flag_from_json(a, obj, "flag", next, err, sizeof(err));
+	canary__json_reader_init(&r, 0, NULL);
+	rc = canary__flag_from_json(a, &r, obj, "flag", next);
 	cJSON_Delete(obj);
 	return rc;
 }
@@ -385,7 +386,7 @@ static int end_rollout(cs_controller *c, cs_rollout *r, int64_t now,
  * whatever the config version) as the sparse rule's long-run baseline.
  */
 static int gather(cs_controller *c, const cs_rollout *r,
-	cs_arm_stats arms[2 * CS_ARMS], cj_input *in)
+	cs_arm_stats arms[2 * CANARY__ARMS], cj_input *in)
 {
 	cs_stats_filter f;
 	int rc;
@@ -397,18 +398,18 @@ static int gather(cs_controller *c, const cs_rollout *r,
 		return rc;
 	memset(&f, 0, sizeof(f));
 	f.since_ms = r->created_ms > 0 ? (uint64_t)r->created_ms : 0;
-	rc = cs_store_stats(c->store, r->flag, &f, arms + CS_ARMS);
+	rc = cs_store_stats(c->store, r->flag, &f, arms + CANARY__ARMS);
 	if (rc != CANARY_OK)
 		return rc;
 	memset(in, 0, sizeof(*in));
-	in->stable.exposures = arms[CS_ARM_STABLE].exposures;
-	in->stable.errors = arms[CS_ARM_STABLE].errors;
-	in->stable.latency = &arms[CS_ARM_STABLE].latency;
-	in->canary.exposures = arms[CS_ARM_CANARY].exposures;
-	in->canary.errors = arms[CS_ARM_CANARY].errors;
-	in->canary.latency = &arms[CS_ARM_CANARY].latency;
-	in->stable_history.exposures = arms[CS_ARMS + CS_ARM_STABLE].exposures;
-	in->stable_history.errors = arms[CS_ARMS + CS_ARM_STABLE].errors;
+	in->stable.exposures = arms[CANARY_ARM_STABLE].exposures;
+	in->stable.errors = arms[CANARY_ARM_STABLE].errors;
+	in->stable.latency = &arms[CANARY_ARM_STABLE].latency;
+	in->canary.exposures = arms[CANARY_ARM_CANARY].exposures;
+	in->canary.errors = arms[CANARY_ARM_CANARY].errors;
+	in->canary.latency = &arms[CANARY_ARM_CANARY].latency;
+	in->stable_history.exposures = arms[CANARY__ARMS + CANARY_ARM_STABLE].exposures;
+	in->stable_history.errors = arms[CANARY__ARMS + CANARY_ARM_STABLE].errors;
 	in->canary_share = r->spec.steps_bp[r->step] / 10000.0;
 	return CANARY_OK;
 }
@@ -467,7 +468,7 @@ static void stall_alert(cs_controller *c, last_eval *l, const cs_rollout *r,
 }
 
 static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
-	int64_t now, cs_arm_stats arms[2 * CS_ARMS])
+	int64_t now, cs_arm_stats arms[2 * CANARY__ARMS])
 {
 	canary__flag flag;
 	cs_rollout before = *r;
@@ -542,7 +543,7 @@ void cs_controller_tick(uint64_t now_ms, void *ctx)
 	if (!lead(c))
 		return;
 	/* ~9 KiB each: not the stack. */
-	arms = calloc(2 * CS_ARMS, sizeof(*arms));
+	arms = calloc(2 * CANARY__ARMS, sizeof(*arms));
 	if (!arms)
 		return;
 	rc = cs_store_rollouts_each(c->store, CS_ROLLOUTS_ACTIVE, collect, &l);

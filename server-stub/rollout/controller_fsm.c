@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "attributes.h"
 
 const char *cj_action_name(cj_action a)
 {

@@ -131,18 +131,18 @@ static const cj_metric *deciding(const cj_result *res)
 	return &res->metrics[CJ_M_ERRORS];
 }
 
-bool cs_decision_add_judgement(cJSON *d, const cs_arm_stats arms[2 * CS_ARMS],
+bool cs_decision_add_judgement(cJSON *d, const cs_arm_stats arms[2 * CANARY__ARMS],
 	const cj_result *res)
 {
 	const cj_metric *m = deciding(res);
-	const cs_arm_stats *hist = &arms[CS_ARMS + CS_ARM_STABLE];
+	const cs_arm_stats *hist = &arms[CANARY__ARMS + CANARY_ARM_STABLE];
 	cJSON *a = cJSON_AddObjectToObject(d, "arms");
 	cJSON *h = cJSON_AddObjectToObject(d, "stable_history");
 	cJSON *srm, *metrics;
 	int i;
 
-	if (!a || !cs_arm_stats_to_json(a, "stable", &arms[CS_ARM_STABLE]) ||
-	    !cs_arm_stats_to_json(a, "canary", &arms[CS_ARM_CANARY]) || !h ||
+	if (!a || !cs_arm_stats_to_json(a, "stable", &arms[CANARY_ARM_STABLE]) ||
+	    !cs_arm_stats_to_json(a, "canary", &arms[CANARY_ARM_CANARY]) || !h ||
 	    !cJSON_AddNumberToObject(h, "exposures", (double)hist->exposures) ||
 	    !cJSON_AddNumberToObject(h, "errors", (double)hist->errors))
 		return false;
@@ -171,14 +171,14 @@ bool cs_custom_metrics_to_json(cJSON *parent, const cs_metric_sum *m,
 	size_t n)
 {
 	cJSON *all = cJSON_AddObjectToObject(parent, "custom_metrics");
-	cJSON *arm[CS_ARMS];
+	cJSON *arm[CANARY__ARMS];
 	size_t i;
 
 	if (!all)
 		return false;
-	arm[CS_ARM_STABLE] = cJSON_AddObjectToObject(all, "stable");
-	arm[CS_ARM_CANARY] = cJSON_AddObjectToObject(all, "canary");
-	if (!arm[CS_ARM_STABLE] || !arm[CS_ARM_CANARY])
+	arm[CANARY_ARM_STABLE] = cJSON_AddObjectToObject(all, "stable");
+	arm[CANARY_ARM_CANARY] = cJSON_AddObjectToObject(all, "canary");
+	if (!arm[CANARY_ARM_STABLE] || !arm[CANARY_ARM_CANARY])
 		return false;
 	for (i = 0; i < n; i++) {
 		cJSON *o = cJSON_AddObjectToObject(arm[m[i].arm], m[i].name);

@@ -43,9 +43,9 @@ bool cs_custom_metrics_to_json(struct cJSON *parent, const cs_metric_sum *m,
 
 /* What the judge saw and said, added to a decision: both arms since the
  * step started (arms[0..1]), the stable arm since the rollout started
- * (arms[CS_ARMS + CS_ARM_STABLE]), the deciding metric, SRM, every
+ * (arms[CANARY__ARMS + CANARY_ARM_STABLE]), the deciding metric, SRM, every
  * metric. false on ENOMEM. */
 bool cs_decision_add_judgement(struct cJSON *d,
-	const cs_arm_stats arms[2 * CS_ARMS], const cj_result *res);
+	const cs_arm_stats arms[2 * CANARY__ARMS], const cj_result *res);
 
 #endif

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "attributes.h"
 
 /* Rate ratios the FAIL tests mix over (canary / stable): wide, because a
  * new error class can be 100x while a bad config is 1.5x. Equal weights. */
@@ -69,10 +69,10 @@ void cj_gates_default(cj_gates *g)
 	g->recent_alpha = 1e-5;
 }
 
-static int bad(char *err, size_t errlen, const char *field, const char *what)
+static int bad(const char *path, canary__perror *e, const char *field,
+	const char *what)
 {
-	if (err && errlen)
-		snprintf(err, errlen, "%s: must be %s", field, what);
+	canary__perror_at(e, path, field, "must be %s", what);
 	return -1;
 }
 
@@ -81,7 +81,8 @@ static bool in_range(double v, double lo, double hi)
 	return v >= lo && v <= hi; /* false for NaN */
 }
 
-int cj_gates_validate(const cj_gates *g, char *err, size_t errlen)
+int cj_gates_validate(const cj_gates *g, const char *path,
+	canary__perror *e)
 {
 	static const char *const lat_names[3] = {
 		"lat_ratio[0]", "lat_ratio[1]", "lat_ratio[2]"
@@ -89,31 +90,31 @@ int cj_gates_validate(const cj_gates *g, char *err, size_t errlen)
 	int i;
 
 	if (!in_range(g->alpha, 1e-12, 0.5))
-		return bad(err, errlen, "alpha", "in (0, 0.5]");
+		return bad(path, e, "alpha", "in (0, 0.5]");
 	if (!in_range(g->pass_alpha, 1e-12, 0.5))
-		return bad(err, errlen, "pass_alpha", "in (0, 0.5]");
+		return bad(path, e, "pass_alpha", "in (0, 0.5]");
 	if (!in_range(g->err_ratio, 1.0001, 1e6))
-		return bad(err, errlen, "err_ratio", "> 1");
+		return bad(path, e, "err_ratio", "> 1");
 	if (!in_range(g->err_abs, 0, 0.999))
-		return bad(err, errlen, "err_abs", "in [0, 1)");
+		return bad(path, e, "err_abs", "in [0, 1)");
 	if (!in_range(g->err_pass_ratio, 1.0001, g->err_ratio))
-		return bad(err, errlen, "err_pass_ratio", "> 1 and at most "
+		return bad(path, e, "err_pass_ratio", "> 1 and at most "
 			"err_ratio (one indifference zone)");
 	if (!in_range(g->err_critical_ratio, g->err_ratio, 1e6))
-		return bad(err, errlen, "err_critical_ratio", ">= err_ratio");
+		return bad(path, e, "err_critical_ratio", ">= err_ratio");
 	if (!in_range(g->err_critical_rate, 0, 0.999))
-		return bad(err, errlen, "err_critical_rate", "in [0, 1)");
+		return bad(path, e, "err_critical_rate", "in [0, 1)");
 	for (i = 0; i < 3; i++)
 		if (g->lat_ratio[i] != 0 && !in_range(g->lat_ratio[i], 1, 1e6))
-			return bad(err, errlen, lat_names[i], "0 (off) or >= 1");
+			return bad(path, e, lat_names[i], "0 (off) or >= 1");
 	if (!in_range(g->lat_floor_ms, 0, 3.6e6))
-		return bad(err, errlen, "lat_floor_ms", "in [0, 3600000]");
+		return bad(path, e, "lat_floor_ms", "in [0, 3600000]");
 	if (!in_range(g->lat_critical_ratio, 1, 1e6))
-		return bad(err, errlen, "lat_critical_ratio", ">= 1");
+		return bad(path, e, "lat_critical_ratio", ">= 1");
 	if (!in_range(g->srm_alpha, 1e-12, 0.5))
-		return bad(err, errlen, "srm_alpha", "in (0, 0.5]");
+		return bad(path, e, "srm_alpha", "in (0, 0.5]");
 	if (!in_range(g->recent_alpha, 1e-12, g->alpha))
-		return bad(err, errlen, "recent_alpha", "in (0, alpha]");
+		return bad(path, e, "recent_alpha", "in (0, alpha]");
 	return 0;
 }
 

@@ -69,6 +69,7 @@
 
 #include "histogram.h"
 #include "hll.h"
+#include "parse_error.h"
 
 typedef enum cj_verdict {
 	CJ_INCONCLUSIVE = 0, /* hold: not enough evidence either way */
@@ -112,8 +113,10 @@ typedef struct cj_gates {
 
 void cj_gates_default(cj_gates *g);
 
-/* @return 0, or -1 with `err` naming the bad field ("alpha: must be ..."). */
-int cj_gates_validate(const cj_gates *g, char *err, size_t errlen);
+/* @return 0, or -1 with `e` (may be NULL) naming the bad field, a member
+ * of the object at `path` ("gates" gives "gates.alpha"; "": "alpha"). */
+int cj_gates_validate(const cj_gates *g, const char *path,
+	canary__perror *e);
 
 /*
  * One arm's evidence over a set of windows (sums). The first three fields

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "json_read.h"
 
 void cs_rollout_spec_default(cs_rollout_spec *s)
 {
@@ -49,45 +49,53 @@ int cs_parse_duration(const char *s, int64_t *ms)
 	return -1;
 }
 
-static int parse_steps(const cJSON *arr, cs_rollout_spec *out, cs_perror *e)
+static int parse_steps(const canary__json_reader *r, const cJSON *item,
+	cs_rollout_spec *out)
 {
-	const cJSON *it;
-	char field[32];
+	const cJSON *arr, *it;
+	char at[32];
 	size_t n = 0;
+	int rc = canary__json_array(r, item, "", "steps", &arr);
 
-	if (!cJSON_IsArray(arr))
-		return cs_fail(e, "steps", "must be an array of percentages");
+	if (rc != CANARY_OK || !arr)
+		return rc;
 	cJSON_ArrayForEach(it, arr) {
 		double bp;
 
-		snprintf(field, sizeof(field), "steps[%zu]", n);
+		canary__path_index(at, sizeof(at), "steps", n);
 		if (n == CS_ROLLOUT_MAX_STEPS)
-			return cs_fail(e, "steps", "at most %d steps",
-				CS_ROLLOUT_MAX_STEPS);
+			return canary__perror_set(r->err, "steps",
+				"at most %d steps", CS_ROLLOUT_MAX_STEPS);
 		if (!cJSON_IsNumber(it))
-			return cs_fail(e, field, "must be a number (percent)");
+			return canary__perror_set(r->err, at,
+				"must be a number (percent)");
 		bp = it->valuedouble * 100.0;
 		if (!(bp >= 1 && bp <= 10000) || fabs(bp - round(bp)) > 1e-6)
-			return cs_fail(e, field, "must be 0.01..100 in steps of "
-				"0.01");
+			return canary__perror_set(r->err, at,
+				"must be 0.01..100 in steps of 0.01");
 		out->steps_bp[n] = (uint32_t)round(bp);
 		if (n > 0 && out->steps_bp[n] <= out->steps_bp[n - 1])
-			return cs_fail(e, field, "must be greater than the "
-				"step before");
+			return canary__perror_set(r->err, at,
+				"must be greater than the step before");
 		n++;
 	}
 	if (n == 0)
-		return cs_fail(e, "steps", "must not be empty");
+		return canary__perror_set(r->err, "steps", "must not be empty");
 	out->nsteps = n;
 	return CANARY_OK;
 }
 
-static int parse_dur(const cJSON *v, const char *field, int64_t *ms,
-	cs_perror *e)
+static int parse_dur(const canary__json_reader *r, const cJSON *item,
+	const char *name, int64_t *ms)
 {
-	if (!cJSON_IsString(v) || cs_parse_duration(v->valuestring, ms) != 0)
-		return cs_fail(e, field, "must be a duration like \"500ms\", "
-			"\"2s\", \"5m\" or \"1h\" (at most 31 days)");
+	const char *text = NULL;
+
+	if (!item)
+		return CANARY_OK;
+	if (canary__json_string(r, item, "", name, 32, &text) != CANARY_OK ||
+	    !text || cs_parse_duration(text, ms) != 0)
+		return canary__perror_set(r->err, name, "must be a duration like "
+			"\"500ms\", \"2s\", \"5m\" or \"1h\" (at most 31 days)");
 	return CANARY_OK;
 }
 
@@ -114,165 +122,140 @@ static size_t gate_fields(cj_gates *g, gate_field *f)
 }
 
 #define NGATES 13
+#define MAX_GATE_COUNT 1e15
 
-static int parse_gate(const cJSON *it, const gate_field *f, cs_perror *e)
-{
-	char field[64];
-
-	snprintf(field, sizeof(field), "gates.%s", f->name);
-	if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
-		return cs_fail(e, field, "must be a number");
-	if (f->d) {
-		*f->d = it->valuedouble;
-		return CANARY_OK;
-	}
-	if (it->valuedouble < 0 || it->valuedouble > 1e15 ||
-	    it->valuedouble != floor(it->valuedouble))
-		return cs_fail(e, field, "must be an integer >= 0");
-	*f->u = (uint64_t)it->valuedouble;
-	return CANARY_OK;
-}
-
-static int parse_lat_ratio(const cJSON *arr, cj_gates *g, cs_perror *e)
+static int parse_lat_ratio(const canary__json_reader *r, const cJSON *arr,
+	cj_gates *g)
 {
 	int i;
 
 	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != 3)
-		return cs_fail(e, "gates.lat_ratio", "must be [p50, p95, p99] "
-			"ratios (0 turns one off)");
+		return canary__perror_set(r->err, "gates.lat_ratio",
+			"must be [p50, p95, p99] ratios (0 turns one off)");
 	for (i = 0; i < 3; i++) {
 		const cJSON *v = cJSON_GetArrayItem(arr, i);
 
 		if (!cJSON_IsNumber(v))
-			return cs_fail(e, "gates.lat_ratio", "must hold numbers");
+			return canary__perror_set(r->err, "gates.lat_ratio",
+				"must hold numbers");
 		g->lat_ratio[i] = v->valuedouble;
 	}
 	return CANARY_OK;
 }
 
-static int parse_gates(const cJSON *obj, cj_gates *g, cs_perror *e)
+/* Every gate is optional; a name that is not a gate is an error (a
+ * mistyped gate must not silently keep its default). */
+static int parse_gates(const canary__json_reader *r, const cJSON *item,
+	cj_gates *g)
 {
 	gate_field f[NGATES];
+	const char *names[NGATES + 1];
+	const cJSON *m[NGATES + 1], *obj;
 	size_t n = gate_fields(g, f), i;
-	const cJSON *it;
-	char err[CANARY__ERRBUF];
-	int rc = CANARY_OK;
+	int rc = canary__json_object(r, item, "", "gates", &obj);
 
-	if (!cJSON_IsObject(obj))
-		return cs_fail(e, "gates", "must be an object");
-	cJSON_ArrayForEach(it, obj) {
-		if (strcmp(it->string, "lat_ratio") == 0) {
-			rc = parse_lat_ratio(it, g, e);
-		} else {
-			for (i = 0; i < n && strcmp(f[i].name, it->string); i++)
-				;
-			if (i == n)
-				return cs_fail(e, "gates", "unknown gate \"%.64s\"",
-					it->string);
-			rc = parse_gate(it, &f[i], e);
-		}
-		if (rc != CANARY_OK)
-			return rc;
-	}
-	if (cj_gates_validate(g, err, sizeof(err)) != 0) {
-		char full[CANARY__ERRBUF + 8];
+	if (rc != CANARY_OK || !obj)
+		return rc;
+	for (i = 0; i < n; i++)
+		names[i] = f[i].name;
+	names[n] = "lat_ratio";
+	rc = canary__json_members(r, obj, "gates", names, n + 1, m);
+	for (i = 0; rc == CANARY_OK && i < n; i++) {
+		uint64_t u;
 
-		snprintf(full, sizeof(full), "gates.%s", err);
-		return cs_fail_from_config(e, full);
+		if (f[i].d)
+			rc = canary__json_number(r, m[i], "gates", f[i].name,
+				f[i].d);
+		else if ((rc = canary__json_uint(r, m[i], "gates", f[i].name,
+			    (uint64_t)MAX_GATE_COUNT, false, &u)) == CANARY_OK &&
+			 m[i])
+			*f[i].u = u;
 	}
-	return CANARY_OK;
+	if (rc == CANARY_OK && m[n])
+		rc = parse_lat_ratio(r, m[n], g);
+	if (rc == CANARY_OK && cj_gates_validate(g, "gates", r->err) != 0)
+		rc = CANARY_EPARSE;
+	return rc;
 }
 
-static int parse_flag_key(const cJSON *v, char *flag, cs_perror *e)
+static int parse_on_fail(const canary__json_reader *r, const cJSON *item,
+	bool *dry_run)
 {
-	size_t n;
-
-	if (!cJSON_IsString(v))
-		return cs_fail(e, "flag", "must be a string (the flag key)");
-	n = strlen(v->valuestring);
-	if (n == 0 || n > CANARY__MAX_KEY_LEN)
-		return cs_fail(e, "flag", "must be 1..%d bytes",
-			CANARY__MAX_KEY_LEN);
-	memcpy(flag, v->valuestring, n + 1);
-	return CANARY_OK;
-}
-
-static int parse_on_fail(const cJSON *v, bool *dry_run, cs_perror *e)
-{
-	if (cJSON_IsString(v) && strcmp(v->valuestring, "rollback") == 0)
+	if (!item)
+		return CANARY_OK;
+	if (cJSON_IsString(item) && strcmp(item->valuestring, "rollback") == 0)
 		*dry_run = false;
-	else if (cJSON_IsString(v) && strcmp(v->valuestring, "pause") == 0)
+	else if (cJSON_IsString(item) && strcmp(item->valuestring, "pause") == 0)
 		*dry_run = true;
 	else
-		return cs_fail(e, "on_fail", "must be \"rollback\" or \"pause\" "
-			"(dry run)");
+		return canary__perror_set(r->err, "on_fail",
+			"must be \"rollback\" or \"pause\" (dry run)");
 	return CANARY_OK;
 }
 
-static int parse_member(const cJSON *it, char *flag, cs_rollout_spec *out,
-	cs_perror *e)
-{
-	const char *k = it->string;
-
-	if (flag && strcmp(k, "flag") == 0)
-		return parse_flag_key(it, flag, e);
-	if (strcmp(k, "steps") == 0)
-		return parse_steps(it, out, e);
-	if (strcmp(k, "min_soak") == 0)
-		return parse_dur(it, k, &out->min_soak_ms, e);
-	if (strcmp(k, "max_step") == 0)
-		return parse_dur(it, k, &out->max_step_ms, e);
-	if (strcmp(k, "interval") == 0)
-		return parse_dur(it, k, &out->interval_ms, e);
-	if (strcmp(k, "gates") == 0)
-		return parse_gates(it, &out->gates, e);
-	if (strcmp(k, "on_fail") == 0)
-		return parse_on_fail(it, &out->dry_run, e);
-	return cs_fail(e, k, "unknown field");
-}
-
-static int check_spec(const cs_rollout_spec *s, cs_perror *e)
+static int check_spec(const cs_rollout_spec *s, canary__perror *e)
 {
 	if (s->max_step_ms <= 0)
-		return cs_fail(e, "max_step", "must be greater than 0");
+		return canary__perror_set(e, "max_step", "must be greater than 0");
 	if (s->max_step_ms < s->min_soak_ms)
-		return cs_fail(e, "max_step", "must be at least min_soak");
+		return canary__perror_set(e, "max_step", "must be at least min_soak");
 	if (s->interval_ms < CS_ROLLOUT_MIN_INTERVAL_MS)
-		return cs_fail(e, "interval", "must be at least %dms",
+		return canary__perror_set(e, "interval", "must be at least %dms",
 			CS_ROLLOUT_MIN_INTERVAL_MS);
 	return CANARY_OK;
 }
 
+/* The members of a spec; a request also names its flag (the last one). */
+enum { R_STEPS, R_SOAK, R_MAX_STEP, R_INTERVAL, R_GATES, R_ON_FAIL, R_FLAG,
+	R_COUNT };
+static const char *const spec_names[R_COUNT] = { "steps", "min_soak",
+	"max_step", "interval", "gates", "on_fail", "flag" };
+
+static int parse_spec(const canary__json_reader *r, const cJSON *doc,
+	char *flag, cs_rollout_spec *out)
+{
+	const cJSON *m[R_COUNT];
+	const char *key = NULL;
+	int rc = canary__json_members(r, doc, "", spec_names,
+		flag ? R_COUNT : R_FLAG, m);
+
+	if (rc == CANARY_OK && flag)
+		rc = canary__json_name(r, m[R_FLAG], "", "flag",
+			CANARY__MAX_KEY_LEN, &key);
+	if (rc == CANARY_OK && flag)
+		memcpy(flag, key, strlen(key) + 1);
+	if (rc == CANARY_OK)
+		rc = parse_steps(r, m[R_STEPS], out);
+	if (rc == CANARY_OK)
+		rc = parse_dur(r, m[R_SOAK], "min_soak", &out->min_soak_ms);
+	if (rc == CANARY_OK)
+		rc = parse_dur(r, m[R_MAX_STEP], "max_step", &out->max_step_ms);
+	if (rc == CANARY_OK)
+		rc = parse_dur(r, m[R_INTERVAL], "interval", &out->interval_ms);
+	if (rc == CANARY_OK)
+		rc = parse_gates(r, m[R_GATES], &out->gates);
+	if (rc == CANARY_OK)
+		rc = parse_on_fail(r, m[R_ON_FAIL], &out->dry_run);
+	return rc;
+}
+
 int cs_rollout_parse(const char *body, size_t len,
 	char flag[CANARY__MAX_KEY_LEN + 1], cs_rollout_spec *out,
-	cs_perror *e)
+	canary__perror *e)
 {
+	canary__json_reader r;
 	cJSON *doc = NULL;
-	const cJSON *it;
-	int rc = CANARY_OK;
+	int rc;
 
-	memset(e, 0, sizeof(*e));
+	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
 	cs_rollout_spec_default(out);
 	if (flag)
 		flag[0] = '\0';
-	if (len > CS_ROLLOUT_MAX_BODY)
-		return cs_fail(e, "", "body over %u bytes", CS_ROLLOUT_MAX_BODY);
-	doc = body ? cJSON_ParseWithLength(body, len) : NULL;
-	if (!cJSON_IsObject(doc)) {
-		rc = cs_fail(e, "", "body must be a JSON object");
-		goto done;
-	}
-	cJSON_ArrayForEach(it, doc) {
-		rc = parse_member(it, flag, out, e);
-		if (rc != CANARY_OK)
-			goto done;
-	}
-	if (flag && !flag[0]) {
-		rc = cs_fail(e, "flag", "is required");
-		goto done;
-	}
-	rc = check_spec(out, e);
-done:
+	rc = canary__json_parse(&r, body, len, CS_ROLLOUT_MAX_BODY, NULL, &doc);
+	if (rc == CANARY_OK)
+		rc = parse_spec(&r, doc, flag, out);
+	if (rc == CANARY_OK)
+		rc = check_spec(out, e);
 	cJSON_Delete(doc);
 	return rc;
 }
@@ -329,33 +312,28 @@ cJSON *cs_rollout_spec_to_json(const cs_rollout_spec *s)
 }
 
 int cs_rollout_parse_promote(const char *body, size_t len, bool *to_full,
-	cs_perror *e)
+	canary__perror *e)
 {
-	cJSON *doc;
-	const cJSON *it;
-	int rc = CANARY_OK;
+	static const char *const names[] = { "to" };
+	canary__json_reader r;
+	const cJSON *to;
+	cJSON *doc = NULL;
+	int rc;
 
-	memset(e, 0, sizeof(*e));
+	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
 	*to_full = false;
 	if (!body || len == 0)
 		return CANARY_OK;
-	doc = cJSON_ParseWithLength(body, len);
-	if (!cJSON_IsObject(doc)) {
-		cJSON_Delete(doc);
-		return cs_fail(e, "", "body must be a JSON object");
-	}
-	cJSON_ArrayForEach(it, doc) {
-		if (strcmp(it->string, "to") != 0) {
-			rc = cs_fail(e, it->string, "unknown field");
-			break;
-		}
-		if (cJSON_IsString(it) && strcmp(it->valuestring, "full") == 0) {
+	rc = canary__json_parse(&r, body, len, CS_ROLLOUT_MAX_BODY, NULL, &doc);
+	if (rc == CANARY_OK)
+		rc = canary__json_members(&r, doc, "", names, 1, &to);
+	if (rc == CANARY_OK && to) {
+		if (cJSON_IsString(to) && strcmp(to->valuestring, "full") == 0)
 			*to_full = true;
-		} else if (!(cJSON_IsString(it) &&
-			     strcmp(it->valuestring, "next") == 0)) {
-			rc = cs_fail(e, "to", "must be \"next\" or \"full\"");
-			break;
-		}
+		else if (!(cJSON_IsString(to) &&
+			   strcmp(to->valuestring, "next") == 0))
+			rc = canary__perror_set(e, "to",
+				"must be \"next\" or \"full\"");
 	}
 	cJSON_Delete(doc);
 	return rc;
@@ -363,7 +341,7 @@ int cs_rollout_parse_promote(const char *body, size_t len, bool *to_full,
 
 /* A decimal integer min..max (max <= 1000000) and nothing else. */
 static int parse_bounded(const char *s, const char *field, uint64_t min,
-	uint64_t max, uint64_t *out, cs_perror *e)
+	uint64_t max, uint64_t *out, canary__perror *e)
 {
 	uint64_t n = 0;
 	const char *p = s;
@@ -371,24 +349,24 @@ static int parse_bounded(const char *s, const char *field, uint64_t min,
 	for (; *p >= '0' && *p <= '9' && n <= max; p++)
 		n = n * 10 + (uint64_t)(*p - '0');
 	if (p == s || *p || n < min || n > max)
-		return cs_fail(e, field, "must be an integer %llu..%llu",
+		return canary__perror_set(e, field, "must be an integer %llu..%llu",
 			(unsigned long long)min, (unsigned long long)max);
 	*out = n;
 	return CANARY_OK;
 }
 
-int cs_rollout_parse_last(const char *s, uint64_t *out, cs_perror *e)
+int cs_rollout_parse_last(const char *s, uint64_t *out, canary__perror *e)
 {
-	memset(e, 0, sizeof(*e));
+	canary__perror_clear(e);
 	return parse_bounded(s, "last", 1, 1000000, out, e);
 }
 
 int cs_rollout_parse_series(const char *points, const char *decisions,
-	cs_series_query *out, cs_perror *e)
+	cs_series_query *out, canary__perror *e)
 {
 	int rc = CANARY_OK;
 
-	memset(e, 0, sizeof(*e));
+	canary__perror_clear(e);
 	out->max_points = CS_SERIES_DEFAULT_POINTS;
 	out->max_decisions = CS_SERIES_DEFAULT_DECISIONS;
 	if (points)

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "parse/perror.h"
+#include "parse_error.h"
 #include "rollout/controller_fsm.h"
 #include "rollout/judge.h"
 
@@ -65,12 +65,12 @@ int cs_parse_duration(const char *s, int64_t *ms);
  * POST /v1/admin/rollouts: {"flag", "steps", "min_soak", "max_step",
  * "interval", "gates", "on_fail"}; only "flag" is required. Unknown
  * members are refused (a mistyped gate must not silently fall back to its
- * default). `flag` (optional) receives the flag key; with flag NULL the
- * body is a stored spec and "flag" must be absent.
+ * default: "unknown field"). `flag` (optional) receives the flag key;
+ * with flag NULL the body is a stored spec and "flag" must be absent.
  */
 int cs_rollout_parse(const char *body, size_t len,
 	char flag[CANARY__MAX_KEY_LEN + 1], cs_rollout_spec *out,
-	cs_perror *e);
+	canary__perror *e);
 
 /* The spec as JSON (durations in ms, steps in percent); NULL on ENOMEM. */
 struct cJSON *cs_rollout_spec_to_json(const cs_rollout_spec *s);
@@ -78,10 +78,10 @@ struct cJSON *cs_rollout_spec_to_json(const cs_rollout_spec *s);
 /* POST .../promote: empty body or {} = next step, {"to": "full"} = the
  * last step. */
 int cs_rollout_parse_promote(const char *body, size_t len, bool *to_full,
-	cs_perror *e);
+	canary__perror *e);
 
 /* ?last=N of the status: how many recent decisions, 1..1000000. */
-int cs_rollout_parse_last(const char *s, uint64_t *out, cs_perror *e);
+int cs_rollout_parse_last(const char *s, uint64_t *out, canary__perror *e);
 
 /* The query of GET .../rollouts/{flag}/series (rollout/series.h). */
 #define CS_SERIES_DEFAULT_POINTS 300
@@ -98,7 +98,7 @@ typedef struct cs_series_query {
 /* ?points=N (10..2000, default 300) and ?decisions=N (0..100000, default
  * 1000); NULL = absent. */
 int cs_rollout_parse_series(const char *points, const char *decisions,
-	cs_series_query *out, cs_perror *e);
+	cs_series_query *out, canary__perror *e);
 
 /* "running" etc. (cj_status_name) back to a status; -1 if unknown. */
 int cs_rollout_status_parse(const char *name, cj_status *out);

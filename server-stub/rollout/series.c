@@ -21,7 +21,7 @@ typedef struct bucketer {
 	uint64_t from_ms, bucket_ms;
 	uint64_t start;          /* the open bucket's start */
 	bool open;
-	cs_arm_stats acc[CS_ARMS];
+	cs_arm_stats acc[CANARY__ARMS];
 } bucketer;
 
 static int close_bucket(bucketer *b)
@@ -32,10 +32,10 @@ static int close_bucket(bucketer *b)
 	if (!o || !cJSON_AddItemToArray(b->points, o))
 		return cJSON_Delete(o), CANARY_ENOMEM;
 	if (!cJSON_AddNumberToObject(o, "time_ms", (double)b->start) ||
-	    !cs_arm_stats_to_json(o, "stable", &b->acc[CS_ARM_STABLE]) ||
-	    !cs_arm_stats_to_json(o, "canary", &b->acc[CS_ARM_CANARY]))
+	    !cs_arm_stats_to_json(o, "stable", &b->acc[CANARY_ARM_STABLE]) ||
+	    !cs_arm_stats_to_json(o, "canary", &b->acc[CANARY_ARM_CANARY]))
 		return CANARY_ENOMEM;
-	for (a = 0; a < CS_ARMS; a++) {
+	for (a = 0; a < CANARY__ARMS; a++) {
 		memset(&b->acc[a], 0, sizeof(b->acc[a]));
 		canary__hist_init(&b->acc[a].latency);
 	}
@@ -54,7 +54,7 @@ static int add_window(const cs_series_point *p, void *ctx)
 		return rc;
 	b->start = start;
 	b->open = true;
-	for (a = 0; a < CS_ARMS; a++) {
+	for (a = 0; a < CANARY__ARMS; a++) {
 		b->acc[a].exposures += p->arm[a].exposures;
 		b->acc[a].errors += p->arm[a].errors;
 		b->acc[a].windows += p->arm[a].windows;
@@ -96,8 +96,8 @@ static cJSON *points_json(cs_store *store, const cs_rollout *r,
 	*rc = CANARY_ENOMEM;
 	if (!b)
 		return NULL;
-	canary__hist_init(&b->acc[CS_ARM_STABLE].latency);
-	canary__hist_init(&b->acc[CS_ARM_CANARY].latency);
+	canary__hist_init(&b->acc[CANARY_ARM_STABLE].latency);
+	canary__hist_init(&b->acc[CANARY_ARM_CANARY].latency);
 	plan_range(r, window_ms, now_ms, max_points, &f, b);
 	b->points = points = cJSON_CreateArray();
 	if (points && cJSON_AddNumberToObject(doc, "window_ms",

@@ -6,32 +6,21 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include "le_codec.h"
+#include "saturate.h"
+
 static void put_entry(unsigned char *p, int32_t index, uint64_t count)
 {
-	uint32_t u = (uint32_t)index;
-	int i;
-
-	for (i = 0; i < 4; i++)
-		p[i] = (unsigned char)(u >> (8 * i));
-	for (i = 0; i < 8; i++)
-		p[4 + i] = (unsigned char)(count >> (8 * i));
+	canary__le_put(canary__le_put(p, (uint32_t)index, 4), count, 8);
 }
 
 static void get_entry(const unsigned char *p, int32_t *index, uint64_t *count)
 {
-	uint32_t u = 0;
-	uint64_t c = 0;
-	int i;
-
-	for (i = 3; i >= 0; i--)
-		u = (u << 8) | p[i];
-	for (i = 7; i >= 0; i--)
-		c = (c << 8) | p[4 + i];
-	*index = (int32_t)u;
-	*count = c;
+	*index = (int32_t)canary__le32(p);
+	*count = canary__le64(p + 4);
 }
 
-int cs_hist_blob_encode(const cs_bin *bins, size_t n, unsigned char **out,
+int cs_hist_blob_encode(const canary__hist_entry *bins, size_t n, unsigned char **out,
 	size_t *len)
 {
 	size_t i;
@@ -49,7 +38,7 @@ int cs_hist_blob_encode(const cs_bin *bins, size_t n, unsigned char **out,
 	return CANARY_OK;
 }
 
-int cs_hist_blob_decode(const unsigned char *blob, size_t len, cs_bin **out,
+int cs_hist_blob_decode(const unsigned char *blob, size_t len, canary__hist_entry **out,
 	size_t *n)
 {
 	size_t i;
@@ -88,11 +77,6 @@ int cs_hist_blob_add_to(const unsigned char *blob, size_t len,
 	return CANARY_OK;
 }
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 /* Merge two sorted entry lists into out (room for na + nb entries). */
 static size_t merge(const unsigned char *a, size_t na, const unsigned char *b,
 	size_t nb, unsigned char *out)
@@ -113,7 +97,7 @@ static size_t merge(const unsigned char *a, size_t na, const unsigned char *b,
 			put_entry(out + k * CS_HIST_BLOB_ENTRY, ib, cb);
 			j++;
 		} else {
-			put_entry(out + k * CS_HIST_BLOB_ENTRY, ia, sat_add(ca, cb));
+			put_entry(out + k * CS_HIST_BLOB_ENTRY, ia, canary__sat_add(ca, cb));
 			i++;
 			j++;
 		}

@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "parse/batch_parse.h"
 #include "histogram.h"
 
 struct sqlite3;
@@ -21,12 +20,12 @@ struct sqlite3;
 #define CS_HIST_BLOB_ENTRY 12
 
 /* Encode sparse bins; *out (caller frees) is NULL when n == 0. */
-int cs_hist_blob_encode(const cs_bin *bins, size_t n, unsigned char **out,
+int cs_hist_blob_encode(const canary__hist_entry *bins, size_t n, unsigned char **out,
 	size_t *len);
 
 /* The sparse bins of a stored blob; *out (caller frees) is NULL when there
  * are none. CANARY_ESTORAGE if it is corrupt. */
-int cs_hist_blob_decode(const unsigned char *blob, size_t len, cs_bin **out,
+int cs_hist_blob_decode(const unsigned char *blob, size_t len, canary__hist_entry **out,
 	size_t *n);
 
 /* Add a stored blob's counts to `h`; CANARY_ESTORAGE if it is corrupt. */

@@ -24,15 +24,16 @@ int cs_record_flag_write(const canary__flag *f, char **out)
 
 int cs_record_flag_read(const char *text, size_t len, canary__flag *out)
 {
-	char err[CANARY__ERRBUF];
+	canary__json_reader r;
 	cJSON *obj = cJSON_ParseWithLength(text, len);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!obj)
 		return CANARY_ESTORAGE;
-	rc = canary__flag_from_json(canary__alloc_default(), obj, "flag", out,
-		err, sizeof(err));
+	canary__json_reader_init(&r, 0, NULL);
+	rc = canary__flag_from_json(canary__alloc_default(), &r, obj, "flag",
+		out);
 	cJSON_Delete(obj);
 	return rc == CANARY_OK ? CANARY_OK : CANARY_ESTORAGE;
 }
@@ -55,7 +56,7 @@ static void copy_str(char *dst, size_t cap, const char *src)
 int cs_record_rollout_read(const cs_rollout_row *row, cs_rollout *out)
 {
 	const char *spec = row->spec ? row->spec : "";
-	cs_perror e;
+	canary__perror e;
 
 	memset(out, 0, sizeof(*out));
 	if (cs_rollout_parse(spec, strlen(spec), NULL, &out->spec, &e) !=

@@ -267,18 +267,18 @@ int cs_store_flag_delete(cs_store *s, const char *key, const cs_audit *audit,
 	return changed(s, s->be->flag_delete(s->impl, key, audit, version));
 }
 
-int cs_store_ingest(cs_store *s, const cs_batch *b, uint64_t now_ms,
+int cs_store_ingest(cs_store *s, const canary__ev_batch *b, uint64_t now_ms,
 	uint64_t width_ms, bool *duplicate)
 {
 	return s->be->ingest(s->impl, b, now_ms, width_ms, duplicate);
 }
 
 int cs_store_stats(cs_store *s, const char *flag, const cs_stats_filter *f,
-	cs_arm_stats out[CS_ARMS])
+	cs_arm_stats out[CANARY__ARMS])
 {
-	memset(out, 0, sizeof(*out) * CS_ARMS);
-	canary__hist_init(&out[CS_ARM_STABLE].latency);
-	canary__hist_init(&out[CS_ARM_CANARY].latency);
+	memset(out, 0, sizeof(*out) * CANARY__ARMS);
+	canary__hist_init(&out[CANARY_ARM_STABLE].latency);
+	canary__hist_init(&out[CANARY_ARM_CANARY].latency);
 	return s->be->stats(s->impl, flag, f, out);
 }
 

@@ -39,7 +39,7 @@
  *
  * Coming, and where it goes (not built yet):
  * - user-level evidence per window (sketches) and per-instance sums: more
- *   fields in cs_window that cs_store_ingest() stores, and more in
+ *   fields in canary__ev_window that cs_store_ingest() stores, and more in
  *   cs_arm_stats that cs_store_stats() merges.
  */
 #ifndef CS_STORAGE_H
@@ -50,8 +50,8 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "event_batch.h"
 #include "histogram.h"
-#include "parse/batch_parse.h"
 #include "rollout/rollout.h"
 
 #define CS_ENOTFOUND (-100) /* no such flag */
@@ -211,7 +211,7 @@ int cs_store_flag_delete(cs_store *store, const char *key,
  * nothing (the id and the counts commit together). Returns only after the
  * commit is durable (see cs_sync_mode).
  */
-int cs_store_ingest(cs_store *store, const cs_batch *batch, uint64_t now_ms,
+int cs_store_ingest(cs_store *store, const canary__ev_batch *batch, uint64_t now_ms,
 	uint64_t width_ms, bool *duplicate);
 
 /* Aggregated counts of one arm; the latency histograms of its windows
@@ -231,9 +231,9 @@ typedef struct cs_stats_filter {
 } cs_stats_filter;
 
 /* Sum the windows of `flag` matching `f` (optional) per arm
- * (out[CS_ARM_STABLE], out[CS_ARM_CANARY]); zeros when there are none. */
+ * (out[CANARY_ARM_STABLE], out[CANARY_ARM_CANARY]); zeros when there are none. */
 int cs_store_stats(cs_store *store, const char *flag, const cs_stats_filter *f,
-	cs_arm_stats out[CS_ARMS]);
+	cs_arm_stats out[CANARY__ARMS]);
 
 /*
  * One window of a flag's time series (cs_store_series): both arms'
@@ -244,7 +244,7 @@ int cs_store_stats(cs_store *store, const char *flag, const cs_stats_filter *f,
  */
 typedef struct cs_series_point {
 	uint64_t window_ms;
-	cs_arm_stats arm[CS_ARMS];
+	cs_arm_stats arm[CANARY__ARMS];
 } cs_series_point;
 
 /* Called once per window; `p` is borrowed for the call. A non-zero
@@ -266,8 +266,8 @@ int cs_store_series(cs_store *store, const char *flag,
  * in (arm, name) order. *out is an array of *n (free() it; NULL when
  * none). */
 typedef struct cs_metric_sum {
-	cs_arm arm;
-	char name[CS_MAX_METRIC_NAME + 1];
+	canary_arm arm;
+	char name[CANARY__EV_METRIC_NAME_MAX + 1];
 	uint64_t count;
 	double sum;
 } cs_metric_sum;
@@ -276,7 +276,7 @@ int cs_store_metric_sums(cs_store *store, const char *flag,
 	const cs_stats_filter *f, cs_metric_sum **out, size_t *n);
 
 /* Lifetime totals per (flag, arm), for /metrics, in (flag, arm) order. */
-typedef void (*cs_totals_fn)(const char *flag, cs_arm arm, uint64_t exposures,
+typedef void (*cs_totals_fn)(const char *flag, canary_arm arm, uint64_t exposures,
 	uint64_t errors, void *ctx);
 int cs_store_totals(cs_store *store, cs_totals_fn fn, void *ctx);
 
@@ -571,8 +571,8 @@ typedef struct cs_copy_sink {
 	int (*version)(void *ctx, uint64_t version);
 	int (*flag)(void *ctx, const canary__flag *flag);
 	int (*batch)(void *ctx, const cs_batch_seen *batch);
-	int (*window)(void *ctx, const cs_window *window);
-	int (*total)(void *ctx, const char *flag, cs_arm arm,
+	int (*window)(void *ctx, const canary__ev_window *window);
+	int (*total)(void *ctx, const char *flag, canary_arm arm,
 		uint64_t exposures, uint64_t errors);
 	int (*rollout)(void *ctx, const cs_rollout *rollout);
 	int (*decision)(void *ctx, int64_t rollout_id, int64_t time_ms,

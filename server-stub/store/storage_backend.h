@@ -86,10 +86,10 @@ typedef struct cs_store_backend {
 
 	/* Events: ingest idempotent by batch id, sums per arm, the series of
 	 * windows, totals. */
-	int (*ingest)(struct cs_store_impl *s, const cs_batch *batch,
+	int (*ingest)(struct cs_store_impl *s, const canary__ev_batch *batch,
 		uint64_t now_ms, uint64_t width_ms, bool *duplicate);
 	int (*stats)(struct cs_store_impl *s, const char *flag,
-		const cs_stats_filter *f, cs_arm_stats out[CS_ARMS]);
+		const cs_stats_filter *f, cs_arm_stats out[CANARY__ARMS]);
 	/* `p` is the front end's, for the backend to fill and hand to fn:
 	 * start each window with cs_series_point_reset(). */
 	int (*series)(struct cs_store_impl *s, const char *flag,
@@ -169,7 +169,7 @@ static inline void cs_series_point_reset(cs_series_point *p,
 {
 	int a;
 
-	for (a = 0; a < CS_ARMS; a++) {
+	for (a = 0; a < CANARY__ARMS; a++) {
 		p->arm[a].exposures = 0;
 		p->arm[a].errors = 0;
 		p->arm[a].windows = 0;

@@ -232,13 +232,13 @@ int cs_pg_version(cs_pg_conn *c, uint64_t *out);
 
 /* ---- store_pg_ingest.c ----------------------------------------------- */
 
-int cs_pg_ingest(struct cs_store_impl *s, const cs_batch *batch,
+int cs_pg_ingest(struct cs_store_impl *s, const canary__ev_batch *batch,
 	uint64_t now_ms, uint64_t width_ms, bool *duplicate);
 int cs_pg_series(struct cs_store_impl *s, const char *flag,
 	const cs_stats_filter *f, cs_series_point *p, cs_series_fn fn,
 	void *ctx);
 int cs_pg_stats(struct cs_store_impl *s, const char *flag,
-	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS]);
+	const cs_stats_filter *f, cs_arm_stats out[CANARY__ARMS]);
 int cs_pg_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx);
 int cs_pg_metric_sums(struct cs_store_impl *s, const char *flag,
 	const cs_stats_filter *f, cs_metric_sum **out, size_t *n);
@@ -250,9 +250,9 @@ int cs_pg_prune(struct cs_store_impl *s, const cs_retention *r,
 /* Inside a write transaction: add one window (counts, histogram,
  * metrics) to part `shard` of window `window_ms`; add to the totals. With
  * `sent`, the statements go into the open pipeline, counted there. */
-int cs_pg_count_window(cs_pg_conn *c, const cs_window *w, uint64_t window_ms,
+int cs_pg_count_window(cs_pg_conn *c, const canary__ev_window *w, uint64_t window_ms,
 	int shard, int *sent);
-int cs_pg_add_total(cs_pg_conn *c, const char *flag, cs_arm arm, int shard,
+int cs_pg_add_total(cs_pg_conn *c, const char *flag, canary_arm arm, int shard,
 	uint64_t exposures, uint64_t errors, int *sent);
 
 /* ---- store_pg_rollouts.c --------------------------------------------- */
@@ -331,7 +331,7 @@ int cs_pg_load(struct cs_store_impl *s,
 	uint64_t skip_versions, cs_copy_counts *counts);
 
 /* Text arrays: "{1,2,3}" for a statement, and back. */
-char *cs_pg_array_bins(const cs_bin *bins, size_t n, bool counts);
+char *cs_pg_array_bins(const canary__hist_entry *bins, size_t n, bool counts);
 /* The next element of a text array at *p (advanced); copies it into
  * out (NUL-terminated, truncated to cap). 0, or -1 at the end or on a
  * malformed array. */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tick.h"
+#include "clock.h"
 
 void cs_pg_copy(char *dst, size_t cap, const PGresult *r, int col)
 {
@@ -98,7 +98,7 @@ int cs_pg_audit_now(cs_pg_conn *c, cs_audit_rec *rec)
 {
 	int rc;
 
-	rec->time_ms = (int64_t)cs_now_ms();
+	rec->time_ms = canary__wall_ms();
 	rc = cs_pg_version(c, &rec->config_version);
 	return rc == CANARY_OK ? cs_pg_audit_in(c, rec) : rc;
 }

@@ -63,7 +63,7 @@ static size_t array_len(const char *a)
 }
 
 /* The histogram: indices in column `ci`, counts in `cc`. */
-static int read_bins(const PGresult *r, int ci, int cc, cs_window *w)
+static int read_bins(const PGresult *r, int ci, int cc, canary__ev_window *w)
 {
 	const char *pi = cs_pg_str(r, ci), *pc = cs_pg_str(r, cc);
 	char a[32], b[32];
@@ -81,7 +81,7 @@ static int read_bins(const PGresult *r, int ci, int cc, cs_window *w)
 }
 
 /* The custom metrics: names, counts, sums in columns 9..11. */
-static int read_metrics(const PGresult *r, cs_window *w)
+static int read_metrics(const PGresult *r, canary__ev_window *w)
 {
 	const char *pn = cs_pg_str(r, 9), *pc = cs_pg_str(r, 10),
 		*ps = cs_pg_str(r, 11);
@@ -92,7 +92,7 @@ static int read_metrics(const PGresult *r, cs_window *w)
 	if (n && !w->metrics)
 		return CANARY_ENOMEM;
 	while (w->nmetrics < n) {
-		cs_metric *m = &w->metrics[w->nmetrics];
+		canary__ev_metric *m = &w->metrics[w->nmetrics];
 
 		if (cs_pg_array_next(&pn, m->name, sizeof(m->name)) != 0 ||
 		    cs_pg_array_next(&pc, b, sizeof(b)) != 0 ||
@@ -109,12 +109,12 @@ static int window_row(const PGresult *r, void *arg)
 {
 	const cs_copy_sink *to = ((dumper *)arg)->to;
 	int64_t arm = cs_pg_i64(r, 1);
-	cs_window w;
+	canary__ev_window w;
 	int rc;
 
 	memset(&w, 0, sizeof(w));
-	w.flag = (char *)cs_pg_str(r, 0);
-	w.arm = arm == CS_ARM_CANARY ? CS_ARM_CANARY : CS_ARM_STABLE;
+	snprintf(w.flag, sizeof(w.flag), "%s", cs_pg_str(r, 0));
+	w.arm = arm == CANARY_ARM_CANARY ? CANARY_ARM_CANARY : CANARY_ARM_STABLE;
 	w.config_version = cs_pg_u64(r, 2);
 	w.start_ms = w.end_ms = cs_pg_u64(r, 3);
 	w.exposures = cs_pg_u64(r, 4);
@@ -135,9 +135,9 @@ static int total_row(const PGresult *r, void *arg)
 	const cs_copy_sink *to = ((dumper *)arg)->to;
 	uint64_t arm = cs_pg_u64(r, 1);
 
-	if (arm >= CS_ARMS)
+	if (arm >= CANARY__ARMS)
 		return CANARY_ESTORAGE;
-	return to->total(to->ctx, cs_pg_str(r, 0), (cs_arm)arm,
+	return to->total(to->ctx, cs_pg_str(r, 0), (canary_arm)arm,
 		cs_pg_u64(r, 2), cs_pg_u64(r, 3));
 }
 
@@ -310,7 +310,7 @@ static int load_batch(void *ctx, const cs_batch_seen *b)
 	return cs_pg_exec(l->c, P_BATCH_INSERT, &p, NULL, NULL);
 }
 
-static int load_window(void *ctx, const cs_window *w)
+static int load_window(void *ctx, const canary__ev_window *w)
 {
 	loader *l = ctx;
 
@@ -318,7 +318,7 @@ static int load_window(void *ctx, const cs_window *w)
 	return cs_pg_count_window(l->c, w, w->start_ms, 0, NULL);
 }
 
-static int load_total(void *ctx, const char *flag, cs_arm arm,
+static int load_total(void *ctx, const char *flag, canary_arm arm,
 	uint64_t exposures, uint64_t errors)
 {
 	loader *l = ctx;

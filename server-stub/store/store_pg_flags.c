@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "store/records.h"
-#include "tick.h"
 
 int cs_pg_version(cs_pg_conn *c, uint64_t *out)
 {
@@ -170,7 +170,7 @@ int cs_pg_write_flag(cs_pg_conn *c, const canary__flag *f)
 	cs_pg_params_init(&p);
 	cs_pg_text(&p, f->key);
 	cs_pg_text(&p, body);
-	cs_pg_uint(&p, cs_now_ms());
+	cs_pg_uint(&p, (uint64_t)canary__wall_ms());
 	rc = cs_pg_exec(c, P_FLAG_UPSERT, &p, NULL, NULL);
 	cJSON_free(body);
 	return rc;
@@ -214,7 +214,7 @@ static int record(cs_pg_conn *c, change *ch, int rc, const char *key,
 		return rc;
 	memset(&rec, 0, sizeof(rec));
 	rec.audit = ch->audit;
-	rec.time_ms = (int64_t)cs_now_ms();
+	rec.time_ms = canary__wall_ms();
 	rec.flag = key;
 	rec.config_version = ch->version;
 	rec.flag_before = before;

@@ -18,10 +18,11 @@
 #include <string.h>
 
 #include "murmur3.h"
+#include "saturate.h"
 
 /* ---- histograms as arrays -------------------------------------------- */
 
-char *cs_pg_array_bins(const cs_bin *bins, size_t n, bool counts)
+char *cs_pg_array_bins(const canary__hist_entry *bins, size_t n, bool counts)
 {
 	/* "{" + up to 21 characters and a comma per entry + "}". */
 	char *out = malloc(n * 22 + 3), *p = out;
@@ -75,11 +76,6 @@ int cs_pg_array_next(const char **pp, char *out, size_t cap)
 
 /* ---- ingest ---------------------------------------------------------- */
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 /* Run a statement now, or (with `sent`) send it into the pipeline. */
 static int run(cs_pg_conn *c, int which, const cs_pg_params *p, int *sent)
 {
@@ -90,7 +86,7 @@ static int run(cs_pg_conn *c, int which, const cs_pg_params *p, int *sent)
 }
 
 /* The window key with which every upsert of a window starts. */
-static void window_key(cs_pg_params *p, const cs_window *w, uint64_t window,
+static void window_key(cs_pg_params *p, const canary__ev_window *w, uint64_t window,
 	int shard)
 {
 	cs_pg_params_init(p);
@@ -101,7 +97,7 @@ static void window_key(cs_pg_params *p, const cs_window *w, uint64_t window,
 	cs_pg_int(p, shard);
 }
 
-static int upsert_metrics(cs_pg_conn *c, const cs_window *w, uint64_t window,
+static int upsert_metrics(cs_pg_conn *c, const canary__ev_window *w, uint64_t window,
 	int shard, int *sent)
 {
 	cs_pg_params p;
@@ -118,7 +114,7 @@ static int upsert_metrics(cs_pg_conn *c, const cs_window *w, uint64_t window,
 	return rc;
 }
 
-int cs_pg_count_window(cs_pg_conn *c, const cs_window *w, uint64_t window,
+int cs_pg_count_window(cs_pg_conn *c, const canary__ev_window *w, uint64_t window,
 	int shard, int *sent)
 {
 	char *idx = cs_pg_array_bins(w->bins, w->nbins, false);
@@ -142,7 +138,7 @@ int cs_pg_count_window(cs_pg_conn *c, const cs_window *w, uint64_t window,
 	return rc;
 }
 
-int cs_pg_add_total(cs_pg_conn *c, const char *flag, cs_arm arm, int shard,
+int cs_pg_add_total(cs_pg_conn *c, const char *flag, canary_arm arm, int shard,
 	uint64_t exposures, uint64_t errors, int *sent)
 {
 	cs_pg_params p;
@@ -158,8 +154,8 @@ int cs_pg_add_total(cs_pg_conn *c, const char *flag, cs_arm arm, int shard,
 
 static int by_key(const void *a, const void *b)
 {
-	const cs_window *x = *(const cs_window *const *)a;
-	const cs_window *y = *(const cs_window *const *)b;
+	const canary__ev_window *x = *(const canary__ev_window *const *)a;
+	const canary__ev_window *y = *(const canary__ev_window *const *)b;
 	int d = strcmp(x->flag, y->flag);
 
 	if (d)
@@ -172,8 +168,8 @@ static int by_key(const void *a, const void *b)
 }
 
 typedef struct ingesting {
-	const cs_batch *b;
-	const cs_window **order;  /* b's windows in lock order */
+	const canary__ev_batch *b;
+	const canary__ev_window **order;  /* b's windows in lock order */
 	uint64_t now, window;
 	int shard;
 	bool fresh;
@@ -206,13 +202,13 @@ static int add_totals(cs_pg_conn *c, ingesting *i, int *sent)
 	int rc = CANARY_OK;
 
 	for (from = 0; rc == CANARY_OK && from < i->b->count; from = k) {
-		const cs_window *w = i->order[from];
+		const canary__ev_window *w = i->order[from];
 		uint64_t exposures = 0, errors = 0;
 
 		for (k = from; k < i->b->count && i->order[k]->arm == w->arm &&
 		     strcmp(i->order[k]->flag, w->flag) == 0; k++) {
-			exposures = sat_add(exposures, i->order[k]->exposures);
-			errors = sat_add(errors, i->order[k]->errors);
+			exposures = canary__sat_add(exposures, i->order[k]->exposures);
+			errors = canary__sat_add(errors, i->order[k]->errors);
 		}
 		rc = cs_pg_add_total(c, w->flag, w->arm, i->shard, exposures,
 			errors, sent);
@@ -249,10 +245,10 @@ static int ingest_in(cs_pg_conn *c, void *arg)
 	return rc;
 }
 
-int cs_pg_ingest(struct cs_store_impl *s, const cs_batch *b, uint64_t now,
+int cs_pg_ingest(struct cs_store_impl *s, const canary__ev_batch *b, uint64_t now,
 	uint64_t width_ms, bool *duplicate)
 {
-	const char *inst = b->instance_id ? b->instance_id : "";
+	const char *inst = b->instance_id;
 	ingesting i;
 	size_t k;
 	int rc;
@@ -305,7 +301,7 @@ static cs_arm_stats *arm_of(summing *m, const PGresult *r)
 {
 	int64_t arm = cs_pg_i64(r, 0);
 
-	return arm >= 0 && arm < CS_ARMS ? &m->out[arm] : NULL;
+	return arm >= 0 && arm < CANARY__ARMS ? &m->out[arm] : NULL;
 }
 
 static int add_sums(const PGresult *r, void *arg)
@@ -338,7 +334,7 @@ static int stats_in(cs_pg_conn *c, void *arg)
 	cs_pg_params p;
 	int rc, arm;
 
-	for (arm = 0; arm < CS_ARMS; arm++) {
+	for (arm = 0; arm < CANARY__ARMS; arm++) {
 		memset(&m->out[arm], 0, sizeof(m->out[arm]));
 		canary__hist_init(&m->out[arm].latency);
 	}
@@ -350,7 +346,7 @@ static int stats_in(cs_pg_conn *c, void *arg)
 }
 
 int cs_pg_stats(struct cs_store_impl *s, const char *flag,
-	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS])
+	const cs_stats_filter *f, cs_arm_stats out[CANARY__ARMS])
 {
 	summing m = { flag, f, out };
 
@@ -383,7 +379,7 @@ static int series_row(const PGresult *r, void *arg)
 	if (!w->open || window != w->p->window_ms)
 		cs_series_point_reset(w->p, window);
 	w->open = true;
-	if (arm < 0 || arm >= CS_ARMS)
+	if (arm < 0 || arm >= CANARY__ARMS)
 		return CANARY_OK;
 	a = &w->p->arm[arm];
 	if (cs_pg_i64(r, 2) == 1)
@@ -481,8 +477,8 @@ int cs_pg_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx)
 	memset(&t, 0, sizeof(t));
 	rc = cs_pg_transact(s, CS_PG_READ, totals_in, &t);
 	for (i = 0; rc == CANARY_OK && i < t.n; i++)
-		if (t.nums[i][0] < CS_ARMS)
-			fn(t.flags[i], (cs_arm)t.nums[i][0], t.nums[i][1],
+		if (t.nums[i][0] < CANARY__ARMS)
+			fn(t.flags[i], (canary_arm)t.nums[i][0], t.nums[i][1],
 				t.nums[i][2], ctx);
 	forget_totals(&t);
 	free(t.flags);
@@ -570,8 +566,8 @@ static int sum_row(const PGresult *r, void *out)
 {
 	cs_metric_sum *row = out;
 
-	row->arm = cs_pg_i64(r, 0) == CS_ARM_CANARY ? CS_ARM_CANARY :
-		CS_ARM_STABLE;
+	row->arm = cs_pg_i64(r, 0) == CANARY_ARM_CANARY ? CANARY_ARM_CANARY :
+		CANARY_ARM_STABLE;
 	cs_pg_copy(row->name, sizeof(row->name), r, 1);
 	row->count = cs_pg_u64(r, 2);
 	row->sum = strtod(cs_pg_str(r, 3), NULL);

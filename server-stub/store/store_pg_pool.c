@@ -19,8 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "logline.h"
-#include "tick.h"
 
 /* How long a transaction keeps trying, and its first pause. */
 #define RETRY_FOR_MS 3000
@@ -167,7 +167,7 @@ static int ready(struct cs_store_impl *s, cs_pg_conn *c)
 void cs_pg_note_reachable(struct cs_store_impl *s, bool reachable)
 {
 	bool was_down = atomic_exchange(&s->down, !reachable);
-	uint64_t now = cs_now_ms();
+	uint64_t now = (uint64_t)canary__wall_ms();
 
 	if (reachable && was_down) {
 		cs_log(CS_LOG_INFO, NULL, "postgresql: %s is reachable again",
@@ -496,7 +496,7 @@ static bool again(int rc, bool committing, int flags)
 int cs_pg_transact(struct cs_store_impl *s, int flags, cs_pg_work_fn fn,
 	void *ctx)
 {
-	uint64_t start = cs_now_ms(), wait = RETRY_FIRST_MS;
+	uint64_t start = (uint64_t)canary__wall_ms(), wait = RETRY_FIRST_MS;
 	bool committing = false;
 	int rc;
 
@@ -510,7 +510,7 @@ int cs_pg_transact(struct cs_store_impl *s, int flags, cs_pg_work_fn fn,
 		if (rc != CS_PG_ELOST)
 			cs_pg_note_reachable(s, true);
 		if (!again(rc, committing, flags) ||
-		    cs_now_ms() - start + wait > RETRY_FOR_MS)
+		    (uint64_t)canary__wall_ms() - start + wait > RETRY_FOR_MS)
 			break;
 		pause_ms(wait);
 		wait = wait * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : wait * 2;

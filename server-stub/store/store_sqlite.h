@@ -134,10 +134,10 @@ int cs_sqlite_bump_in(struct cs_store_impl *s, uint64_t *version);
 int cs_sqlite_write_flag(struct cs_store_impl *s, const canary__flag *f);
 
 /* store_sqlite_ingest.c */
-int cs_sqlite_ingest(struct cs_store_impl *s, const cs_batch *batch,
+int cs_sqlite_ingest(struct cs_store_impl *s, const canary__ev_batch *batch,
 	uint64_t now_ms, uint64_t width_ms, bool *duplicate);
 int cs_sqlite_stats(struct cs_store_impl *s, const char *flag,
-	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS]);
+	const cs_stats_filter *f, cs_arm_stats out[CANARY__ARMS]);
 int cs_sqlite_series(struct cs_store_impl *s, const char *flag,
 	const cs_stats_filter *f, cs_series_point *p, cs_series_fn fn,
 	void *ctx);
@@ -151,7 +151,7 @@ int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	uint64_t *removed);
 /* Inside a write transaction: add one window's counts, histogram and
  * metrics to the stored window `window_ms` (not the totals). */
-int cs_sqlite_count_window(cs_sqlite_conn *c, const cs_window *w,
+int cs_sqlite_count_window(cs_sqlite_conn *c, const canary__ev_window *w,
 	uint64_t window_ms);
 
 /* store_sqlite_rollouts.c */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tick.h"
+#include "clock.h"
 
 /* Queue the record's deliveries: one per webhook that wants `event`. */
 static int enqueue(struct cs_store_impl *s, const cs_audit_rec *rec,
@@ -86,7 +86,7 @@ int cs_sqlite_audit_now(struct cs_store_impl *s, cs_audit_rec *rec)
 {
 	int rc;
 
-	rec->time_ms = (int64_t)cs_now_ms();
+	rec->time_ms = canary__wall_ms();
 	rc = cs_sqlite_version(&s->w, &rec->config_version);
 	return rc == CANARY_OK ? cs_sqlite_audit_in(s, rec) : rc;
 }

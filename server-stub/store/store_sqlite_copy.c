@@ -90,7 +90,7 @@ static int batch_row(dumper *d, sqlite3_stmt *st)
 }
 
 /* The custom metrics of the window the cursor `win` is on. */
-static int window_metrics(dumper *d, sqlite3_stmt *win, cs_window *w)
+static int window_metrics(dumper *d, sqlite3_stmt *win, canary__ev_window *w)
 {
 	sqlite3_stmt *st = d->st[D_METRICS];
 	size_t cap = 0;
@@ -99,7 +99,7 @@ static int window_metrics(dumper *d, sqlite3_stmt *win, cs_window *w)
 	for (i = 1; i <= 4; i++)
 		sqlite3_bind_value(st, i, sqlite3_column_value(win, i - 1));
 	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		cs_metric *m;
+		canary__ev_metric *m;
 
 		if (w->nmetrics == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -122,13 +122,13 @@ static int window_metrics(dumper *d, sqlite3_stmt *win, cs_window *w)
 
 static int window_row(dumper *d, sqlite3_stmt *st)
 {
-	cs_window w;
+	canary__ev_window w;
 	int rc;
 
 	memset(&w, 0, sizeof(w));
-	w.flag = (char *)cs_sqlite_text(st, 0);
-	w.arm = sqlite3_column_int(st, 1) == CS_ARM_CANARY ? CS_ARM_CANARY :
-		CS_ARM_STABLE;
+	snprintf(w.flag, sizeof(w.flag), "%s", cs_sqlite_text(st, 0));
+	w.arm = sqlite3_column_int(st, 1) == CANARY_ARM_CANARY ? CANARY_ARM_CANARY :
+		CANARY_ARM_STABLE;
 	w.config_version = cs_sqlite_u64(st, 2);
 	w.start_ms = w.end_ms = cs_sqlite_u64(st, 3);
 	w.exposures = cs_sqlite_u64(st, 4);
@@ -149,9 +149,9 @@ static int total_row(dumper *d, sqlite3_stmt *st)
 {
 	int arm = sqlite3_column_int(st, 1);
 
-	if (arm < 0 || arm >= CS_ARMS)
+	if (arm < 0 || arm >= CANARY__ARMS)
 		return CANARY_ESTORAGE;
-	return d->to->total(d->to->ctx, cs_sqlite_text(st, 0), (cs_arm)arm,
+	return d->to->total(d->to->ctx, cs_sqlite_text(st, 0), (canary_arm)arm,
 		cs_sqlite_u64(st, 2), cs_sqlite_u64(st, 3));
 }
 
@@ -338,7 +338,7 @@ static int load_batch(void *ctx, const cs_batch_seen *b)
 	return cs_sqlite_done(st);
 }
 
-static int load_window(void *ctx, const cs_window *w)
+static int load_window(void *ctx, const canary__ev_window *w)
 {
 	loader *l = ctx;
 
@@ -346,7 +346,7 @@ static int load_window(void *ctx, const cs_window *w)
 	return cs_sqlite_count_window(&l->s->w, w, w->start_ms);
 }
 
-static int load_total(void *ctx, const char *flag, cs_arm arm,
+static int load_total(void *ctx, const char *flag, canary_arm arm,
 	uint64_t exposures, uint64_t errors)
 {
 	loader *l = ctx;

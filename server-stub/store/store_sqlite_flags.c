@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "store/records.h"
-#include "tick.h"
 
 int cs_sqlite_version(cs_sqlite_conn *c, uint64_t *out)
 {
@@ -118,7 +118,7 @@ int cs_sqlite_write_flag(struct cs_store_impl *s, const canary__flag *f)
 		return rc;
 	sqlite3_bind_text(st, 1, f->key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, body, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)cs_now_ms());
+	sqlite3_bind_int64(st, 3, canary__wall_ms());
 	rc = cs_sqlite_done(st);
 	cJSON_free(body);
 	return rc;
@@ -158,7 +158,7 @@ static void rec_init(cs_audit_rec *rec, const cs_audit *audit,
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->audit = audit;
-	rec->time_ms = (int64_t)cs_now_ms();
+	rec->time_ms = canary__wall_ms();
 	rec->flag = key;
 }
 

@@ -13,7 +13,7 @@
 #include "store/hist_blob.h"
 
 /* Bind the (flag, arm, config_version, window) key shared by the upserts. */
-static void bind_key(sqlite3_stmt *st, const cs_window *w, uint64_t window)
+static void bind_key(sqlite3_stmt *st, const canary__ev_window *w, uint64_t window)
 {
 	sqlite3_bind_text(st, 1, w->flag, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, (int)w->arm);
@@ -21,7 +21,7 @@ static void bind_key(sqlite3_stmt *st, const cs_window *w, uint64_t window)
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)window);
 }
 
-static int upsert_window(cs_sqlite_conn *c, const cs_window *w,
+static int upsert_window(cs_sqlite_conn *c, const canary__ev_window *w,
 	uint64_t window)
 {
 	sqlite3_stmt *st = c->st[S_WIN_UPSERT];
@@ -44,7 +44,7 @@ static int upsert_window(cs_sqlite_conn *c, const cs_window *w,
 	return rc;
 }
 
-static int upsert_metrics(cs_sqlite_conn *c, const cs_window *w,
+static int upsert_metrics(cs_sqlite_conn *c, const canary__ev_window *w,
 	uint64_t window)
 {
 	sqlite3_stmt *st = c->st[S_METRIC_UPSERT];
@@ -61,7 +61,7 @@ static int upsert_metrics(cs_sqlite_conn *c, const cs_window *w,
 	return rc;
 }
 
-static int upsert_total(cs_sqlite_conn *c, const cs_window *w)
+static int upsert_total(cs_sqlite_conn *c, const canary__ev_window *w)
 {
 	sqlite3_stmt *st = c->st[S_TOTAL_UPSERT];
 
@@ -72,7 +72,7 @@ static int upsert_total(cs_sqlite_conn *c, const cs_window *w)
 	return cs_sqlite_done(st);
 }
 
-int cs_sqlite_count_window(cs_sqlite_conn *c, const cs_window *w,
+int cs_sqlite_count_window(cs_sqlite_conn *c, const canary__ev_window *w,
 	uint64_t window)
 {
 	int rc = upsert_window(c, w, window);
@@ -82,7 +82,7 @@ int cs_sqlite_count_window(cs_sqlite_conn *c, const cs_window *w,
 	return rc;
 }
 
-static int ingest_window(cs_sqlite_conn *c, const cs_window *w,
+static int ingest_window(cs_sqlite_conn *c, const canary__ev_window *w,
 	uint64_t window)
 {
 	int rc = cs_sqlite_count_window(c, w, window);
@@ -93,7 +93,7 @@ static int ingest_window(cs_sqlite_conn *c, const cs_window *w,
 }
 
 /* Claim the batch id; *fresh is false when it was seen before. */
-static int claim_batch(cs_sqlite_conn *c, const cs_batch *b, uint64_t now,
+static int claim_batch(cs_sqlite_conn *c, const canary__ev_batch *b, uint64_t now,
 	bool *fresh)
 {
 	sqlite3_stmt *st = c->st[S_BATCH_INSERT];
@@ -110,7 +110,7 @@ static int claim_batch(cs_sqlite_conn *c, const cs_batch *b, uint64_t now,
 	return rc;
 }
 
-int cs_sqlite_ingest(struct cs_store_impl *s, const cs_batch *b, uint64_t now,
+int cs_sqlite_ingest(struct cs_store_impl *s, const canary__ev_batch *b, uint64_t now,
 	uint64_t width_ms, bool *duplicate)
 {
 	uint64_t window = width_ms ? now / width_ms * width_ms : now;
@@ -147,12 +147,12 @@ void cs_sqlite_bind_filter(sqlite3_stmt *st, const char *flag,
 /* Add one row of S_STATS_WIN / S_SERIES_WIN (arm, exposures, errors,
  * latency_zero, latency) to its arm; histograms merge in C from their
  * blobs. */
-static int add_row(sqlite3_stmt *st, cs_arm_stats out[CS_ARMS])
+static int add_row(sqlite3_stmt *st, cs_arm_stats out[CANARY__ARMS])
 {
 	int arm = sqlite3_column_int(st, 0);
 	cs_arm_stats *a;
 
-	if (arm < 0 || arm >= CS_ARMS)
+	if (arm < 0 || arm >= CANARY__ARMS)
 		return CANARY_OK;
 	a = &out[arm];
 	a->exposures += cs_sqlite_u64(st, 1);
@@ -166,7 +166,7 @@ static int add_row(sqlite3_stmt *st, cs_arm_stats out[CS_ARMS])
 
 /* Sum matching rows per arm. */
 static int stats_windows(cs_sqlite_conn *c, const char *flag,
-	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS])
+	const cs_stats_filter *f, cs_arm_stats out[CANARY__ARMS])
 {
 	sqlite3_stmt *st = c->st[S_STATS_WIN];
 	int step = SQLITE_DONE, rc = CANARY_OK;
@@ -181,7 +181,7 @@ static int stats_windows(cs_sqlite_conn *c, const char *flag,
 }
 
 int cs_sqlite_stats(struct cs_store_impl *s, const char *flag,
-	const cs_stats_filter *f, cs_arm_stats out[CS_ARMS])
+	const cs_stats_filter *f, cs_arm_stats out[CANARY__ARMS])
 {
 	cs_sqlite_conn *c = cs_sqlite_read_begin(s);
 
@@ -245,8 +245,8 @@ int cs_sqlite_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx)
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int arm = sqlite3_column_int(st, 1);
 
-		if (arm >= 0 && arm < CS_ARMS)
-			fn(cs_sqlite_text(st, 0), (cs_arm)arm,
+		if (arm >= 0 && arm < CANARY__ARMS)
+			fn(cs_sqlite_text(st, 0), (canary_arm)arm,
 				cs_sqlite_u64(st, 2), cs_sqlite_u64(st, 3), ctx);
 	}
 	cs_sqlite_reset(st);
@@ -319,8 +319,8 @@ static int metric_row(sqlite3_stmt *st, void *out)
 {
 	cs_metric_sum *m = out;
 
-	m->arm = sqlite3_column_int(st, 0) == CS_ARM_CANARY ? CS_ARM_CANARY :
-		CS_ARM_STABLE;
+	m->arm = sqlite3_column_int(st, 0) == CANARY_ARM_CANARY ? CANARY_ARM_CANARY :
+		CANARY_ARM_STABLE;
 	snprintf(m->name, sizeof(m->name), "%s", cs_sqlite_text(st, 1));
 	m->count = cs_sqlite_u64(st, 2);
 	m->sum = sqlite3_column_double(st, 3);

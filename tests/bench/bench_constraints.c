@@ -138,16 +138,18 @@ static void bench_rules(long calls)
 	canary__rule_build b;
 	cJSON *json = cJSON_Parse(rule_json);
 	double best[KINDS];
-	char err[256];
+	char err[CANARY__PERR_TEXT];
+	canary__perror e;
 	setup s;
 	int round, k;
 
 	memset(&s, 0, sizeof(s));
 	s.client = make_client(&hooks);
 	canary__arena_init(&arena, &hooks);
-	canary__rule_build_init(&b, &arena, false, err, sizeof(err));
+	canary__rule_build_init(&b, &arena, false, &e);
 	if (canary__rules_compile(&b, json, "flag", NULL, &s.rules) != CANARY_OK) {
-		fprintf(stderr, "rules: %s\n", err);
+		fprintf(stderr, "rules: %s\n",
+			canary__perror_format(&e, err, sizeof(err)));
 		exit(1);
 	}
 	cJSON_Delete(json);
@@ -244,7 +246,8 @@ static void bench_load(int n)
 	int r, p;
 
 	for (r = 0; r < 7; r++) {
-		char err[256];
+		char err[CANARY__PERR_TEXT];
+		canary__perror e;
 		double t0, t1, t2, t3;
 		cJSON *root;
 
@@ -252,9 +255,10 @@ static void bench_load(int n)
 		t0 = now_ns();
 		root = cJSON_ParseWithLength(doc, len);
 		t1 = now_ns();
-		if (!root || canary__unleash_compile_tree(NULL, root, NULL, &m, err,
-		    sizeof(err)) != CANARY_OK) {
-			fprintf(stderr, "compile: %s\n", err);
+		if (!root || canary__unleash_compile_tree(NULL, root, NULL, &m,
+		    &e) != CANARY_OK) {
+			fprintf(stderr, "compile: %s\n",
+				canary__perror_format(&e, err, sizeof(err)));
 			exit(1);
 		}
 		t2 = now_ns();

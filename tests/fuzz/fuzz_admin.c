@@ -18,7 +18,7 @@ static void round_trip(const canary__flag *f)
 	cJSON *obj = canary__flag_to_json(f);
 	char *a = obj ? cJSON_PrintUnformatted(obj) : NULL, *b = NULL;
 	canary__flag again;
-	cs_perror e;
+	canary__perror e;
 
 	if (!a)
 		abort();
@@ -38,7 +38,7 @@ static void round_trip(const canary__flag *f)
 static void flag_body(const char *body, size_t len, const char *path_key)
 {
 	canary__flag f;
-	cs_perror e;
+	canary__perror e;
 
 	if (cs_admin_parse_flag(body, len, path_key, &f, &e) == CANARY_OK) {
 		if (path_key && strcmp(f.key, path_key) != 0)
@@ -53,7 +53,7 @@ static void patch(const char *body, size_t len)
 	static const char base[] = "{\"key\":\"k\",\"rollout_bp\":100,"
 		"\"allow\":[\"a\"],\"variants\":{\"stable\":\"s\",\"canary\":\"c\"}}";
 	canary__flag cur, next;
-	cs_perror e;
+	canary__perror e;
 
 	if (cs_admin_parse_flag(base, sizeof(base) - 1, NULL, &cur, &e) !=
 	    CANARY_OK)
@@ -71,7 +71,7 @@ static void query(const char *s, size_t len)
 {
 	char *copy = malloc(len + 1), *amp;
 	cs_stats_query q;
-	cs_perror e;
+	canary__perror e;
 
 	if (!copy)
 		return;

@@ -46,7 +46,7 @@ static void check(const canary__config *c)
 static void round_trip(const canary__alloc *a, const canary__config *c)
 {
 	canary__config *again = NULL;
-	char err[CANARY__ERRBUF];
+	canary__perror e;
 	cJSON *json = canary__config_to_json(c);
 	char *text;
 	size_t i;
@@ -57,8 +57,7 @@ static void round_trip(const canary__alloc *a, const canary__config *c)
 	cJSON_Delete(json);
 	if (!text)
 		return;
-	if (canary__config_parse(a, text, strlen(text), &again, err,
-	    sizeof(err)) != 0)
+	if (canary__config_parse(a, text, strlen(text), &again, &e) != 0)
 		abort(); /* we must accept what we write */
 	if (again->version != c->version || again->count != c->count)
 		abort();
@@ -91,11 +90,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const canary__alloc *a = canary__alloc_default();
 	canary__config *c = NULL;
-	char err[CANARY__ERRBUF];
+	canary__perror e;
 
-	if (canary__config_parse(a, (const char *)data, size, &c, err,
-	    sizeof(err)) != 0) {
-		if (c || !err[0])
+	if (canary__config_parse(a, (const char *)data, size, &c, &e) != 0) {
+		if (c || !e.message[0])
 			abort(); /* an error always explains itself */
 		return 0;
 	}

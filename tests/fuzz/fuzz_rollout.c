@@ -28,7 +28,7 @@ static void create_body(const char *body, size_t len)
 {
 	char flag[CANARY__MAX_KEY_LEN + 1];
 	cs_rollout_spec s, again;
-	cs_perror e;
+	canary__perror e;
 	char *a, *b;
 
 	if (cs_rollout_parse(body, len, flag, &s, &e) != CANARY_OK)
@@ -48,7 +48,7 @@ static void create_body(const char *body, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text;
-	cs_perror e;
+	canary__perror e;
 	int64_t ms;
 	bool full;
 

@@ -46,19 +46,19 @@ static void as_rules(const char *text, size_t size)
 	canary__rule_build b;
 	canary__segments segs;
 	canary__rules rules;
-	char err[256];
+	canary__perror e;
 	int rc;
 
 	if (!root)
 		return;
 	canary__arena_init(&arena, NULL);
-	canary__rule_build_init(&b, &arena, false, err, sizeof(err));
+	canary__rule_build_init(&b, &arena, false, &e);
 	rc = canary__segments_compile(&b,
 		cJSON_GetObjectItemCaseSensitive(root, "segments"), "segments", &segs);
 	if (rc == CANARY_OK)
 		rc = canary__rules_compile(&b, root, "rule", &segs, &rules);
-	if (rc != CANARY_OK && !err[0])
-		abort();
+	if (rc != CANARY_OK && !e.message[0])
+		abort(); /* every rejection says why */
 	if (rc == CANARY_OK) {
 		memset(&ctx, 0, sizeof(ctx));
 		ctx.user_id = "u";
@@ -71,12 +71,11 @@ static void as_rules(const char *text, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	canary__unleash_model *m = NULL;
-	char err[256];
+	canary__perror e;
 
-	err[0] = '\0';
-	if (canary__unleash_compile(NULL, (const char *)data, size, NULL, &m, err,
-	    sizeof(err)) != CANARY_OK) {
-		if (m || !err[0])
+	if (canary__unleash_compile(NULL, (const char *)data, size, NULL, &m,
+	    &e) != CANARY_OK) {
+		if (m || !e.message[0])
 			abort();
 	} else {
 		evaluate_all(m);

@@ -513,7 +513,7 @@ static void test_bad_requests(void **state)
 	expect_400(P, "{\"flag\":\"strict\",\"gates\":{\"alpha\":2}}",
 		"gates.alpha");
 	expect_400(P, "{\"flag\":\"strict\",\"gates\":{\"alhpa\":0.01}}",
-		"gates");
+		"gates.alhpa");
 	expect_400(P, "{\"flag\":\"strict\",\"gates\":{\"lat_ratio\":[1]}}",
 		"gates.lat_ratio");
 	expect_400(P, "{\"flag\":\"strict\",\"gates\":{\"min_exposures\":"

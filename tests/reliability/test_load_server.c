@@ -9,7 +9,7 @@
  *
  *   CANARY_LOAD_STREAMS=1000 CANARY_LOAD_SECONDS=600 test_load_server
  *
- * is the issue's 10-minute run (docs/reliability.md). Default: 50 streams
+ * is the 10-minute run of docs/reliability.md. Default: 50 streams
  * for 3 s.
  */
 #define _GNU_SOURCE

@@ -1,5 +1,5 @@
 /*
- * test_security.c - the security properties of issue 8, against the real
+ * test_security.c - the security properties (docs/reliability.md), against the real
  * canary-server on 127.0.0.1 (ephemeral port, temp database):
  *
  *  - TLS: a server with a certificate from a throwaway CA (made with the

@@ -115,7 +115,7 @@ void fx_raw_close(fx_raw *r)
 void fx_flag(const char *key, uint32_t rollout_bp, canary__flag *out)
 {
 	char body[256];
-	cs_perror e;
+	canary__perror e;
 	int n = snprintf(body, sizeof(body), "{\"key\": \"%s\", "
 		"\"rollout_bp\": %u}", key, rollout_bp);
 
@@ -134,17 +134,17 @@ void fx_create(cs_store *s, const char *key)
 }
 
 void fx_batch(unsigned int id, const char *flag, const char *arm,
-	uint64_t cv, uint64_t exposures, uint64_t errors, cs_batch *out)
+	uint64_t cv, uint64_t exposures, uint64_t errors, canary__ev_batch *out)
 {
 	fx_batch_from(id, "i-1", flag, arm, cv, exposures, errors, out);
 }
 
 void fx_batch_from(unsigned int id, const char *instance, const char *flag,
 	const char *arm, uint64_t cv, uint64_t exposures, uint64_t errors,
-	cs_batch *out)
+	canary__ev_batch *out)
 {
 	char body[1024];
-	cs_perror e;
+	canary__perror e;
 	int n = snprintf(body, sizeof(body), "{\"batch_id\": \"%032x\", "
 		"\"instance_id\": \"%s\", \"sdk_version\": \"test\", "
 		"\"sent_at_ms\": 1, \"windows\": [{\"flag\": \"%s\", "
@@ -154,7 +154,8 @@ void fx_batch_from(unsigned int id, const char *instance, const char *flag,
 		id, instance, flag, arm, (unsigned long long)cv,
 		(unsigned long long)exposures, (unsigned long long)errors);
 
-	if (cs_events_parse(body, (size_t)n, out, &e) != CANARY_OK)
+	if (canary__ev_batch_decode(canary__alloc_default(), body, (size_t)n, 0,
+	    out, &e) != CANARY_OK)
 		fail_msg("batch %u: %s: %s", id, e.field, e.message);
 }
 

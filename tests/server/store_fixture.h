@@ -61,12 +61,12 @@ int fx_start(cs_store *s, cs_rollout *r, const uint32_t *bp,
  * in parts by instance). */
 void fx_batch_from(unsigned int id, const char *instance, const char *flag,
 	const char *arm, uint64_t cv, uint64_t exposures, uint64_t errors,
-	cs_batch *out);
+	canary__ev_batch *out);
 
 /* A batch `id` (1..) with one window of `flag`: `arm` ("stable" or
  * "canary"), config version `cv`, `exposures` and `errors`, and two
- * latency bins. Clear with cs_batch_clear. */
+ * latency bins. Clear with canary__ev_batch_clear. */
 void fx_batch(unsigned int id, const char *flag, const char *arm,
-	uint64_t cv, uint64_t exposures, uint64_t errors, cs_batch *out);
+	uint64_t cv, uint64_t exposures, uint64_t errors, canary__ev_batch *out);
 
 #endif

@@ -148,7 +148,7 @@ typedef struct sum {
 	size_t rows;
 } sum;
 
-static void add_total(const char *flag, cs_arm arm, uint64_t exposures,
+static void add_total(const char *flag, canary_arm arm, uint64_t exposures,
 	uint64_t errors, void *arg)
 {
 	sum *t = arg;
@@ -163,20 +163,20 @@ static void add_total(const char *flag, cs_arm arm, uint64_t exposures,
 static void ingest(cs_store *s, unsigned int id, const char *arm,
 	uint64_t cv, uint64_t exposures, bool expect_duplicate)
 {
-	cs_batch b;
+	canary__ev_batch b;
 	bool dup = !expect_duplicate;
 
 	fx_batch(id, "f", arm, cv, exposures, 1, &b);
 	assert_int_equal(cs_store_ingest(s, &b, 1764000000000ull, 10000, &dup),
 		CANARY_OK);
 	assert_int_equal(dup, expect_duplicate);
-	cs_batch_clear(&b);
+	canary__ev_batch_clear(&b);
 }
 
 static void test_ingest_stats_totals_prune(void **state)
 {
 	cs_store *s = fx_open();
-	cs_arm_stats *arms = calloc(CS_ARMS, sizeof(*arms));
+	cs_arm_stats *arms = calloc(CANARY__ARMS, sizeof(*arms));
 	cs_stats_filter f;
 	uint64_t removed = 0;
 	cs_retention r;
@@ -190,24 +190,24 @@ static void test_ingest_stats_totals_prune(void **state)
 	ingest(s, 3, "canary", 3, 5, false);
 
 	assert_int_equal(cs_store_stats(s, "f", NULL, arms), CANARY_OK);
-	assert_int_equal(arms[CS_ARM_CANARY].exposures, 15);
-	assert_int_equal(arms[CS_ARM_CANARY].errors, 2);
-	assert_int_equal(arms[CS_ARM_CANARY].windows, 2);
-	assert_int_equal(canary__hist_count(&arms[CS_ARM_CANARY].latency), 4);
-	assert_int_equal(arms[CS_ARM_STABLE].exposures, 30);
+	assert_int_equal(arms[CANARY_ARM_CANARY].exposures, 15);
+	assert_int_equal(arms[CANARY_ARM_CANARY].errors, 2);
+	assert_int_equal(arms[CANARY_ARM_CANARY].windows, 2);
+	assert_int_equal(canary__hist_count(&arms[CANARY_ARM_CANARY].latency), 4);
+	assert_int_equal(arms[CANARY_ARM_STABLE].exposures, 30);
 
 	memset(&f, 0, sizeof(f));
 	f.has_config_version = true;
 	f.config_version = 2;
 	assert_int_equal(cs_store_stats(s, "f", &f, arms), CANARY_OK);
-	assert_int_equal(arms[CS_ARM_CANARY].exposures, 10);
+	assert_int_equal(arms[CANARY_ARM_CANARY].exposures, 10);
 	memset(&f, 0, sizeof(f));
 	f.min_config_version = 3;
 	assert_int_equal(cs_store_stats(s, "f", &f, arms), CANARY_OK);
-	assert_int_equal(arms[CS_ARM_CANARY].exposures, 5);
-	assert_int_equal(arms[CS_ARM_STABLE].exposures, 0);
+	assert_int_equal(arms[CANARY_ARM_CANARY].exposures, 5);
+	assert_int_equal(arms[CANARY_ARM_STABLE].exposures, 0);
 	assert_int_equal(cs_store_stats(s, "other", NULL, arms), CANARY_OK);
-	assert_int_equal(arms[CS_ARM_CANARY].windows, 0);
+	assert_int_equal(arms[CANARY_ARM_CANARY].windows, 0);
 
 	memset(&t, 0, sizeof(t));
 	assert_int_equal(cs_store_totals(s, add_total, &t), CANARY_OK);
@@ -230,8 +230,8 @@ static void test_ingest_stats_totals_prune(void **state)
 	assert_int_equal(cs_store_prune(s, &r, &removed), CANARY_OK);
 	assert_true(removed >= 2);
 	assert_int_equal(cs_store_stats(s, "f", NULL, arms), CANARY_OK);
-	assert_int_equal(arms[CS_ARM_CANARY].exposures, 0);
-	assert_int_equal(arms[CS_ARM_STABLE].windows, 0);
+	assert_int_equal(arms[CANARY_ARM_CANARY].exposures, 0);
+	assert_int_equal(arms[CANARY_ARM_STABLE].windows, 0);
 	memset(&t, 0, sizeof(t));
 	assert_int_equal(cs_store_totals(s, add_total, &t), CANARY_OK);
 	assert_int_equal(t.exposures, 55);
@@ -244,8 +244,8 @@ static void test_ingest_stats_totals_prune(void **state)
 static void test_settled_windows_merge(void **state)
 {
 	cs_store *s = fx_open();
-	cs_arm_stats *before = calloc(CS_ARMS, sizeof(*before));
-	cs_arm_stats *after = calloc(CS_ARMS, sizeof(*after));
+	cs_arm_stats *before = calloc(CANARY__ARMS, sizeof(*before));
+	cs_arm_stats *after = calloc(CANARY__ARMS, sizeof(*after));
 	char instance[16];
 	cs_retention r;
 	unsigned int i;
@@ -255,7 +255,7 @@ static void test_settled_windows_merge(void **state)
 	assert_non_null(before);
 	assert_non_null(after);
 	for (i = 0; i < 40; i++) {
-		cs_batch b;
+		canary__ev_batch b;
 		bool dup = true;
 
 		snprintf(instance, sizeof(instance), "i-%u", i);
@@ -264,14 +264,14 @@ static void test_settled_windows_merge(void **state)
 		/* Two windows: [0, 10 s) and [10 s, 20 s). */
 		assert_int_equal(cs_store_ingest(s, &b, 1764000000000ull +
 			(i % 4 < 2 ? 0 : 10000), 10000, &dup), CANARY_OK);
-		cs_batch_clear(&b);
+		canary__ev_batch_clear(&b);
 	}
 	assert_int_equal(cs_store_stats(s, "f", NULL, before), CANARY_OK);
 	memset(&r, 0, sizeof(r));
 	r.windows_settled_ms = 1764000000000ull + 20000;
 	assert_int_equal(cs_store_prune(s, &r, NULL), CANARY_OK);
 	assert_int_equal(cs_store_stats(s, "f", NULL, after), CANARY_OK);
-	for (arm = 0; arm < CS_ARMS; arm++) {
+	for (arm = 0; arm < CANARY__ARMS; arm++) {
 		assert_int_equal(after[arm].exposures, before[arm].exposures);
 		assert_int_equal(after[arm].errors, before[arm].errors);
 		assert_int_equal(after[arm].windows, before[arm].windows);
@@ -448,11 +448,11 @@ static int record_point(const cs_series_point *p, void *arg)
 
 	if (w->n < 8) {
 		w->window[w->n] = p->window_ms;
-		w->stable[w->n] = p->arm[CS_ARM_STABLE].exposures;
-		w->canary[w->n] = p->arm[CS_ARM_CANARY].exposures;
-		w->canary_rows[w->n] = p->arm[CS_ARM_CANARY].windows;
+		w->stable[w->n] = p->arm[CANARY_ARM_STABLE].exposures;
+		w->canary[w->n] = p->arm[CANARY_ARM_CANARY].exposures;
+		w->canary_rows[w->n] = p->arm[CANARY_ARM_CANARY].windows;
 		w->canary_latency[w->n] =
-			canary__hist_count(&p->arm[CS_ARM_CANARY].latency);
+			canary__hist_count(&p->arm[CANARY_ARM_CANARY].latency);
 	}
 	w->n++;
 	return w->stop_after && w->n == w->stop_after ? 42 : 0;
@@ -462,13 +462,13 @@ static int record_point(const cs_series_point *p, void *arg)
 static void ingest_at(cs_store *s, unsigned int id, const char *arm,
 	uint64_t cv, uint64_t exposures, uint64_t now)
 {
-	cs_batch b;
+	canary__ev_batch b;
 	bool dup = true;
 
 	fx_batch(id, "f", arm, cv, exposures, 0, &b);
 	assert_int_equal(cs_store_ingest(s, &b, now, 10000, &dup), CANARY_OK);
 	assert_false(dup);
-	cs_batch_clear(&b);
+	canary__ev_batch_clear(&b);
 }
 
 static void test_series(void **state)

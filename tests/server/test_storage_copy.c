@@ -29,8 +29,8 @@
 static void ingest_two(cs_store *s, unsigned int id, const char *instance)
 {
 	char body[1024];
-	cs_batch b;
-	cs_perror e;
+	canary__ev_batch b;
+	canary__perror e;
 	bool dup = true;
 	int n = snprintf(body, sizeof(body), "{\"batch_id\": \"%032x\", "
 		"\"instance_id\": \"%s\", \"sdk_version\": \"t\", "
@@ -43,11 +43,12 @@ static void ingest_two(cs_store *s, unsigned int id, const char *instance)
 		"\"start_ms\": 1, \"end_ms\": 2, \"exposures\": 30, "
 		"\"errors\": 1}]}", id, instance);
 
-	assert_int_equal(cs_events_parse(body, (size_t)n, &b, &e), CANARY_OK);
+	assert_int_equal(canary__ev_batch_decode(canary__alloc_default(), body,
+		(size_t)n, 0, &b, &e), CANARY_OK);
 	assert_int_equal(cs_store_ingest(s, &b, 1764000000000ull + id * 10000,
 		10000, &dup), CANARY_OK);
 	assert_false(dup);
-	cs_batch_clear(&b);
+	canary__ev_batch_clear(&b);
 }
 
 /* A token, a webhook, audit records (one with an event: a delivery). */
@@ -111,7 +112,7 @@ static int add_decision(const char *json, size_t len, void *arg)
 	return CANARY_OK;
 }
 
-static void add_total(const char *flag, cs_arm arm, uint64_t exposures,
+static void add_total(const char *flag, canary_arm arm, uint64_t exposures,
 	uint64_t errors, void *arg)
 {
 	char line[128];
@@ -169,7 +170,7 @@ static char *describe(cs_store *s, uint64_t *version)
 {
 	const canary__alloc *a = canary__alloc_default();
 	canary__config *c = NULL;
-	cs_arm_stats *arms = calloc(CS_ARMS, sizeof(*arms));
+	cs_arm_stats *arms = calloc(CANARY__ARMS, sizeof(*arms));
 	cJSON *doc = cJSON_CreateObject(), *cfg, *decisions;
 	cs_history h;
 	cs_rollout r;
@@ -185,7 +186,7 @@ static char *describe(cs_store *s, uint64_t *version)
 	cJSON_AddItemToObject(doc, "config", cfg);
 	canary__config_free(a, c);
 	assert_int_equal(cs_store_stats(s, "f", NULL, arms), CANARY_OK);
-	for (i = 0; i < CS_ARMS; i++) {
+	for (i = 0; i < CANARY__ARMS; i++) {
 		cJSON *arm = cJSON_AddObjectToObject(doc, i ? "canary" : "stable");
 
 		cJSON_AddNumberToObject(arm, "exposures", (double)arms[i].exposures);
@@ -230,14 +231,14 @@ static void assert_same(cs_store *a, cs_store *b, uint64_t skip)
 /* A batch id the original had is a duplicate in the copy. */
 static void assert_remembers_batch(cs_store *s)
 {
-	cs_batch b;
+	canary__ev_batch b;
 	bool dup = false;
 
 	fx_batch(1, "f", "canary", 2, 1, 0, &b);
 	assert_int_equal(cs_store_ingest(s, &b, 1764000090000ull, 10000, &dup),
 		CANARY_OK);
 	assert_true(dup);
-	cs_batch_clear(&b);
+	canary__ev_batch_clear(&b);
 }
 
 /* The custom metric arrived (no read in the interface: ask SQLite). */

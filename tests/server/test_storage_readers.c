@@ -20,7 +20,7 @@
 #include "alloc.h"
 #include "store_fixture.h"
 
-static void no_total(const char *flag, cs_arm arm, uint64_t exposures,
+static void no_total(const char *flag, canary_arm arm, uint64_t exposures,
 	uint64_t errors, void *arg)
 {
 	(void)flag;
@@ -40,7 +40,7 @@ static int no_rollout(const cs_rollout *r, void *arg)
 static int read_all(cs_store *s, uint64_t *exposures)
 {
 	const canary__alloc *a = canary__alloc_default();
-	cs_arm_stats *arms = calloc(CS_ARMS, sizeof(*arms));
+	cs_arm_stats *arms = calloc(CANARY__ARMS, sizeof(*arms));
 	canary__config *c = NULL;
 	canary__flag f;
 	cs_rollout *r = malloc(sizeof(*r));
@@ -66,13 +66,13 @@ static int read_all(cs_store *s, uint64_t *exposures)
 /* Ingest a fresh batch; false if that failed (any thread may call it). */
 static bool ingested(cs_store *s, unsigned int id, uint64_t exposures)
 {
-	cs_batch b;
+	canary__ev_batch b;
 	bool dup = true;
 	int rc;
 
 	fx_batch(id, "f", "canary", 2, exposures, 0, &b);
 	rc = cs_store_ingest(s, &b, 1764000000000ull, 10000, &dup);
-	cs_batch_clear(&b);
+	canary__ev_batch_clear(&b);
 	return rc == CANARY_OK && !dup;
 }
 

@@ -233,15 +233,15 @@ typedef struct giver {
 static void *give(void *arg)
 {
 	giver *g = arg;
-	cs_batch b;
+	canary__ev_batch b;
 
 	fx_batch(g->id, "f", "canary", 2, 7, 1, &b);
 	g->rc = cs_store_ingest(g->s, &b, 1764000000000ull, 10000, &g->dup);
-	cs_batch_clear(&b);
+	canary__ev_batch_clear(&b);
 	return NULL;
 }
 
-static void add_total(const char *flag, cs_arm arm, uint64_t exposures,
+static void add_total(const char *flag, canary_arm arm, uint64_t exposures,
 	uint64_t errors, void *arg)
 {
 	(void)flag;

@@ -400,24 +400,24 @@ static void test_metric_sums(void **state)
 	cs_store *s = fx_open();
 	cs_metric_sum *m = NULL;
 	cs_stats_filter f;
-	cs_batch b;
-	cs_perror e;
+	canary__ev_batch b;
+	canary__perror e;
 	bool dup;
 	size_t n = 0;
 
 	(void)state;
 	fx_create(s, "f");
-	assert_int_equal(cs_events_parse(body, sizeof(body) - 1, &b, &e),
-		CANARY_OK);
+	assert_int_equal(canary__ev_batch_decode(canary__alloc_default(), body,
+		sizeof(body) - 1, 0, &b, &e), CANARY_OK);
 	assert_int_equal(cs_store_ingest(s, &b, 1764000000000ull, 10000, &dup),
 		CANARY_OK);
-	cs_batch_clear(&b);
+	canary__ev_batch_clear(&b);
 	assert_int_equal(cs_store_metric_sums(s, "f", NULL, &m, &n), CANARY_OK);
 	assert_int_equal(n, 3);
-	assert_int_equal(m[0].arm, CS_ARM_STABLE);
+	assert_int_equal(m[0].arm, CANARY_ARM_STABLE);
 	assert_string_equal(m[0].name, "revenue");
 	assert_int_equal(m[0].count, 2);
-	assert_int_equal(m[1].arm, CS_ARM_CANARY);
+	assert_int_equal(m[1].arm, CANARY_ARM_CANARY);
 	assert_string_equal(m[1].name, "cart");
 	assert_string_equal(m[2].name, "revenue");
 	assert_true(m[2].sum == 10.5);

@@ -604,9 +604,9 @@ static void print_row(const scenario *sc, const sim_opts *o,
 
 /* ---- --check ---------------------------------------------------------- */
 
-/* A fast scenario and what the issue's targets demand of it, with margin
- * for the smaller number of runs. Bounds are on shares of runs and on
- * simulated minutes, never on wall-clock time. */
+/* A fast scenario and what the judge's targets (docs/analysis.md, §11)
+ * demand of it, with margin for the smaller number of runs. Bounds are on
+ * shares of runs and on simulated minutes, never on wall-clock time. */
 typedef struct check {
 	const char *scenario;
 	int runs;

@@ -1,7 +1,7 @@
 /*
  * test_histogram.c - the protocol v1 latency histogram: index accuracy
  * against libm, the 1% relative-error bound, quantiles, merge, and the
- * strict wire codec.
+ * sparse form (its JSON codec is the event batch's: test_events_batch).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,11 +259,14 @@ static void test_new_free(void **state)
 	canary__hist_free(canary__alloc_default(), NULL);
 }
 
-static void test_json_roundtrip(void **state)
+/* The sparse form (what the event batch and the stores carry) holds
+ * exactly the dense histogram's counts. */
+static void test_sparse_roundtrip(void **state)
 {
+	const canary__alloc *a = canary__alloc_default();
 	canary__hist h, back;
-	cJSON *json;
-	char *text, err[256];
+	canary__hist_entry *bins, bad = { CANARY__HIST_MAX_INDEX + 1, 1 };
+	size_t n;
 
 	(void)state;
 	canary__hist_init(&h);
@@ -273,103 +275,26 @@ static void test_json_roundtrip(void **state)
 	canary__hist_add(&h, 1.0);
 	canary__hist_add(&h, 250);
 	canary__hist_add(&h, 1e-6);
-	json = canary__hist_to_json(&h);
-	assert_non_null(json);
-	text = cJSON_PrintUnformatted(json);
-	assert_string_equal(text,
-		"{\"zero\":1,\"bins\":[[-345,1],[0,2],[277,1]]}");
-	assert_int_equal(canary__hist_from_json(&back, json, "x", err,
-		sizeof(err)), CANARY_OK);
-	assert_int_equal(back.zero, h.zero);
+	assert_int_equal(canary__hist_to_bins(a, &h, &bins, &n), CANARY_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(bins[0].index, -345);
+	assert_int_equal(bins[1].index, 0);
+	assert_int_equal(bins[1].count, 2);
+	assert_int_equal(bins[2].index, 277);
+	canary__hist_init(&back);
+	back.zero = back.total = h.zero;
+	assert_int_equal(canary__hist_add_bins(&back, bins, n), CANARY_OK);
 	assert_int_equal(back.total, h.total);
 	assert_int_equal(back.lo, h.lo);
 	assert_int_equal(back.hi, h.hi);
 	assert_memory_equal(back.bins, h.bins, sizeof(h.bins));
-	cJSON_free(text);
-	cJSON_Delete(json);
-	/* Empty histogram. */
+	canary__free(a, bins);
+	assert_int_equal(canary__hist_add_bins(&back, &bad, 1), CANARY_EINVAL);
+	/* Empty: no array at all. */
 	canary__hist_init(&h);
-	json = canary__hist_to_json(&h);
-	text = cJSON_PrintUnformatted(json);
-	assert_string_equal(text, "{\"zero\":0,\"bins\":[]}");
-	cJSON_free(text);
-	cJSON_Delete(json);
-}
-
-static void expect_error(const char *doc, const char *message)
-{
-	cJSON *json = cJSON_Parse(doc);
-	canary__hist h;
-	char err[256] = "";
-
-	assert_non_null(json);
-	assert_int_equal(canary__hist_from_json(&h, json,
-		"windows[2].latency_ms", err, sizeof(err)), CANARY_EPARSE);
-	if (strcmp(err, message) != 0)
-		fail_msg("%s: got \"%s\", want \"%s\"", doc, err, message);
-	/* A failed decode leaves an empty histogram behind. */
-	assert_int_equal(canary__hist_count(&h), 0);
-	cJSON_Delete(json);
-}
-
-static void test_json_strict(void **state)
-{
-	char want[256];
-
-	(void)state;
-	expect_error("[]", "windows[2].latency_ms: must be an object");
-	expect_error("{}", "windows[2].latency_ms.bins: required");
-	expect_error("{\"bins\": {}}",
-		"windows[2].latency_ms.bins: must be an array");
-	expect_error("{\"zero\": -1, \"bins\": []}",
-		"windows[2].latency_ms.zero: must be an integer "
-		"0..9007199254740991");
-	expect_error("{\"zero\": 1.5, \"bins\": []}",
-		"windows[2].latency_ms.zero: must be an integer "
-		"0..9007199254740991");
-	expect_error("{\"zero\": \"1\", \"bins\": []}",
-		"windows[2].latency_ms.zero: must be an integer "
-		"0..9007199254740991");
-	expect_error("{\"bins\": [[1, 1], 3]}",
-		"windows[2].latency_ms.bins[1]: must be [index, count]");
-	expect_error("{\"bins\": [[1, 1, 1]]}",
-		"windows[2].latency_ms.bins[0]: must be [index, count]");
-	expect_error("{\"bins\": [[1.5, 1]]}",
-		"windows[2].latency_ms.bins[0][0]: must be an integer "
-		"-345..755");
-	expect_error("{\"bins\": [[756, 1]]}",
-		"windows[2].latency_ms.bins[0][0]: must be an integer "
-		"-345..755");
-	expect_error("{\"bins\": [[-346, 1]]}",
-		"windows[2].latency_ms.bins[0][0]: must be an integer "
-		"-345..755");
-	expect_error("{\"bins\": [[3, 1], [3, 1]]}",
-		"windows[2].latency_ms.bins[1][0]: indices must be strictly "
-		"increasing");
-	expect_error("{\"bins\": [[3, 1], [2, 1]]}",
-		"windows[2].latency_ms.bins[1][0]: indices must be strictly "
-		"increasing");
-	snprintf(want, sizeof(want), "windows[2].latency_ms.bins[0][1]: must "
-		"be an integer 1..9007199254740991");
-	expect_error("{\"bins\": [[3, 0]]}", want);
-	expect_error("{\"bins\": [[3, -2]]}", want);
-	expect_error("{\"bins\": [[3, 9007199254740993]]}", want);
-	expect_error("{\"bins\": [[3, null]]}", want);
-}
-
-static void test_json_lenient_on_unknown(void **state)
-{
-	cJSON *json = cJSON_Parse("{\"bins\": [[-345, 2], [755, 9007199254740991]],"
-		" \"future\": true}");
-	canary__hist h;
-	char err[256];
-
-	(void)state;
-	assert_int_equal(canary__hist_from_json(&h, json, "", err, sizeof(err)),
-		CANARY_OK);
-	assert_int_equal(h.zero, 0);
-	assert_true(canary__hist_count(&h) == 9007199254740993ull);
-	cJSON_Delete(json);
+	assert_int_equal(canary__hist_to_bins(a, &h, &bins, &n), CANARY_OK);
+	assert_null(bins);
+	assert_int_equal(n, 0);
 }
 
 int main(void)
@@ -384,9 +309,7 @@ int main(void)
 		cmocka_unit_test(test_quantile_edges),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_new_free),
-		cmocka_unit_test(test_json_roundtrip),
-		cmocka_unit_test(test_json_strict),
-		cmocka_unit_test(test_json_lenient_on_unknown),
+		cmocka_unit_test(test_sparse_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,23 +115,25 @@ static void expect(const cj_result *r, cj_verdict v, const char *rule)
 static void test_gates_validate(void **state)
 {
 	cj_gates g = gates;
-	char err[128];
+	canary__perror e;
 
 	(void)state;
-	assert_int_equal(cj_gates_validate(&g, err, sizeof(err)), 0);
+	assert_int_equal(cj_gates_validate(&g, "", &e), 0);
 	g.alpha = 0;
-	assert_int_equal(cj_gates_validate(&g, err, sizeof(err)), -1);
-	assert_string_equal(err, "alpha: must be in (0, 0.5]");
+	assert_int_equal(cj_gates_validate(&g, "", &e), -1);
+	assert_string_equal(e.field, "alpha");
+	assert_string_equal(e.message, "must be in (0, 0.5]");
 	g = gates;
 	g.lat_ratio[1] = 0.5;
-	assert_int_equal(cj_gates_validate(&g, err, sizeof(err)), -1);
-	assert_string_equal(err, "lat_ratio[1]: must be 0 (off) or >= 1");
+	assert_int_equal(cj_gates_validate(&g, "gates", &e), -1);
+	assert_string_equal(e.field, "gates.lat_ratio[1]");
+	assert_string_equal(e.message, "must be 0 (off) or >= 1");
 	g = gates;
 	g.err_critical_ratio = 1.2;
-	assert_int_equal(cj_gates_validate(&g, err, sizeof(err)), -1);
+	assert_int_equal(cj_gates_validate(&g, "", NULL), -1);
 	g = gates;
 	g.srm_alpha = NAN;
-	assert_int_equal(cj_gates_validate(&g, err, sizeof(err)), -1);
+	assert_int_equal(cj_gates_validate(&g, "", &e), -1);
 }
 
 /* No canary traffic: never FAIL, even with errors reported (errors can

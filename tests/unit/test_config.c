@@ -17,10 +17,18 @@
 #include "canary/canary.h"
 #include "config.h"
 
+/* Parse; `err` (CANARY__PERR_TEXT bytes) gets "field: message". */
 static int parse(const char *json, canary__config **out, char *err)
 {
-	return canary__config_parse(canary__alloc_default(), json,
-		strlen(json), out, err, CANARY__ERRBUF);
+	canary__perror e;
+	int rc = canary__config_parse(canary__alloc_default(), json,
+		strlen(json), out, &e);
+
+	if (rc == CANARY_OK)
+		err[0] = '\0';
+	else
+		canary__perror_format(&e, err, CANARY__PERR_TEXT);
+	return rc;
 }
 
 static void test_full_flag(void **state)
@@ -35,7 +43,7 @@ static void test_full_flag(void **state)
 		" \"future_field\": {\"x\": true}}]}";
 	canary__config *c;
 	const canary__flag *a, *b;
-	char err[CANARY__ERRBUF];
+	char err[CANARY__PERR_TEXT];
 
 	(void)state;
 	assert_int_equal(parse(json, &c, err), CANARY_OK);
@@ -70,7 +78,7 @@ static void test_round_trip(void **state)
 		" \"rollout_bp\": 250, \"allow\": [\"x\"], \"variants\":"
 		" {\"canary\": \"new\"}}]}";
 	canary__config *c1, *c2;
-	char err[CANARY__ERRBUF], *text;
+	char err[CANARY__PERR_TEXT], *text;
 	cJSON *tree;
 
 	(void)state;
@@ -111,37 +119,38 @@ struct bad_case {
 static void test_bad_configs_name_the_field(void **state)
 {
 	static const struct bad_case cases[] = {
-		{ "", "config: malformed JSON" },
+		{ "", "config: empty document" },
 		{ "{\"version\": 1, \"flags\": [", "config: malformed JSON" },
 		{ "[]", "config: must be a JSON object" },
+		{ "{\"version\": 1, \"flags\": []} x", "config: trailing data after the JSON value" },
 		{ "{\"flags\": []}", "version: required" },
-		{ "{\"version\": -1, \"flags\": []}", "version: must be 0..9007199254740991" },
-		{ "{\"version\": 1.5, \"flags\": []}", "version: must be 0..9007199254740991" },
-		{ "{\"version\": \"1\", \"flags\": []}", "version: must be a number" },
+		{ "{\"version\": -1, \"flags\": []}", "version: must be an integer 0..9007199254740991" },
+		{ "{\"version\": 1.5, \"flags\": []}", "version: must be an integer 0..9007199254740991" },
+		{ "{\"version\": \"1\", \"flags\": []}", "version: must be an integer 0..9007199254740991" },
 		{ "{\"version\": 1}", "flags: required" },
 		{ "{\"version\": 1, \"flags\": {}}", "flags: must be an array" },
 		{ "{\"version\": 1, \"flags\": [1]}", "flags[0]: must be an object" },
 		{ "{\"version\": 1, \"flags\": [{\"rollout_bp\": 1}]}", "flags[0].key: required" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": \"\", \"rollout_bp\": 1}]}",
-		  "flags[0].key: must not be empty" },
+		  "flags[0].key: required" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": 7, \"rollout_bp\": 1}]}",
 		  "flags[0].key: must be a string" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\", \"rollout_bp\": 1},"
 		  "{\"key\": \"b\", \"rollout_bp\": 1},{\"key\": \"c\", \"rollout_bp\": 1},"
 		  "{\"key\": \"d\", \"rollout_bp\": 10001}]}",
-		  "flags[3].rollout_bp: must be 0..10000" },
+		  "flags[3].rollout_bp: must be an integer 0..10000" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\"}]}",
 		  "flags[0].rollout_bp: required" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\", \"rollout_bp\": 1e400}]}",
-		  "flags[0].rollout_bp: must be 0..10000" },
+		  "flags[0].rollout_bp: must be an integer 0..10000" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\", \"rollout_bp\": 1,"
 		  " \"enabled\": 1}]}", "flags[0].enabled: must be true or false" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\", \"rollout_bp\": 1,"
-		  " \"allow\": \"u\"}]}", "flags[0].allow: must be an array of strings" },
+		  " \"allow\": \"u\"}]}", "flags[0].allow: must be an array" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\", \"rollout_bp\": 1,"
 		  " \"deny\": [\"ok\", 3]}]}", "flags[0].deny[1]: must be a string" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\", \"rollout_bp\": 1,"
-		  " \"deny\": [\"\"]}]}", "flags[0].deny[0]: must be 1..1024 bytes" },
+		  " \"deny\": [\"\"]}]}", "flags[0].deny[0]: must not be empty" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\", \"rollout_bp\": 1,"
 		  " \"variants\": []}]}", "flags[0].variants: must be an object" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\", \"rollout_bp\": 1,"
@@ -149,13 +158,20 @@ static void test_bad_configs_name_the_field(void **state)
 		  "flags[0].variants.canary: must be a string" },
 		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\", \"rollout_bp\": 1},"
 		  " {\"key\": \"a\", \"rollout_bp\": 2}]}", "flags: duplicate key \"a\"" },
+		/* cJSON would cut "a\u0000b" to "a": a second "a". */
+		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\", \"rollout_bp\": 1},"
+		  " {\"key\": \"a\\u0000b\", \"rollout_bp\": 2}]}",
+		  "flags[1].key: must not contain \\u0000" },
+		{ "{\"version\": 1, \"flags\": [{\"key\": \"a\", \"rollout_bp\": 1,"
+		  " \"allow\": [\"\\u0000\"]}]}",
+		  "flags[0].allow[0]: must not contain \\u0000" },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		canary__config *c = (canary__config *)1;
-		char err[CANARY__ERRBUF] = "";
+		char err[CANARY__PERR_TEXT] = "";
 
 		if (parse(cases[i].json, &c, err) != CANARY_EPARSE ||
 		    strcmp(err, cases[i].message) != 0)
@@ -170,7 +186,8 @@ static void test_limits(void **state)
 	char key[CANARY__MAX_KEY_LEN + 2];
 	char json[1024];
 	canary__config *c;
-	char err[CANARY__ERRBUF];
+	char err[CANARY__PERR_TEXT];
+	canary__perror e;
 
 	(void)state;
 	memset(key, 'k', sizeof(key) - 1);
@@ -192,8 +209,9 @@ static void test_limits(void **state)
 	assert_int_equal(parse(json, &c, err), CANARY_OK);
 	canary__config_free(canary__alloc_default(), c);
 	assert_int_equal(canary__config_parse(canary__alloc_default(), json,
-		CANARY__MAX_CONFIG_BYTES + 1u, &c, err, sizeof(err)), CANARY_EPARSE);
-	assert_string_equal(err, "config: larger than 67108864 bytes");
+		CANARY__MAX_CONFIG_BYTES + 1u, &c, &e), CANARY_EPARSE);
+	assert_string_equal(e.field, "config");
+	assert_string_equal(e.message, "larger than 67108864 bytes");
 }
 
 /* A bad config leaves the good one in force, whole; an older version is
@@ -211,7 +229,8 @@ static void test_client_keeps_previous_config(void **state)
 	assert_int_equal(canary_client_new(&c, NULL), CANARY_OK);
 	assert_int_equal(canary_client_set_config_json(c, good, strlen(good)), CANARY_OK);
 	assert_int_equal(canary_client_set_config_json(c, bad, strlen(bad)), CANARY_EPARSE);
-	assert_string_equal(canary_error_last(), "flags[1].rollout_bp: must be 0..10000");
+	assert_string_equal(canary_error_last(),
+		"flags[1].rollout_bp: must be an integer 0..10000");
 	assert_int_equal(canary_client_config_version(c), 5);
 	assert_true(canary_evaluate(c, "f", "u", &d));
 	assert_int_equal(d.config_version, 5);

@@ -115,10 +115,9 @@ static void assert_configs_equal(const canary__config *x,
 static canary__config *parse(const char *json, size_t len)
 {
 	canary__config *c = NULL;
-	char err[CANARY__ERRBUF];
+	canary__perror e;
 
-	assert_int_equal(canary__config_parse(A, json, len, &c, err,
-		sizeof(err)), CANARY_OK);
+	assert_int_equal(canary__config_parse(A, json, len, &c, &e), CANARY_OK);
 	return c;
 }
 

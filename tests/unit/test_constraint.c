@@ -29,7 +29,8 @@ typedef struct fixture {
 	canary__segments segs;
 	canary__rules rules;
 	canary__rule_build b;
-	char err[256];
+	canary__perror e;
+	char err[CANARY__PERR_TEXT];  /* e as "field: message" */
 	int rc;
 } fixture;
 
@@ -47,11 +48,12 @@ static fixture *compile(const char *rules_json, const char *segs_json,
 	if (!rules || (segs_json && !segs))
 		fail_msg("test JSON does not parse: %s", rules_json);
 	canary__arena_init(&f->arena, &hooks);
-	canary__rule_build_init(&f->b, &f->arena, lenient, f->err, sizeof(f->err));
+	canary__rule_build_init(&f->b, &f->arena, lenient, &f->e);
 	f->rc = canary__segments_compile(&f->b, segs, "segments", &f->segs);
 	if (f->rc == CANARY_OK)
 		f->rc = canary__rules_compile(&f->b, rules, "rule", &f->segs,
 			&f->rules);
+	canary__perror_format(&f->e, f->err, sizeof(f->err));
 	cJSON_Delete(rules);
 	cJSON_Delete(segs);
 	return f;

@@ -52,12 +52,13 @@ static canary__unleash_model *compile_with(const char *json,
 	const canary_allocator *a, const canary__unleash_options *opts)
 {
 	canary__unleash_model *m = NULL;
-	char err[256];
-	int rc = canary__unleash_compile(a, json, strlen(json), opts, &m, err,
-		sizeof(err));
+	char err[CANARY__PERR_TEXT];
+	canary__perror e;
+	int rc = canary__unleash_compile(a, json, strlen(json), opts, &m, &e);
 
 	if (rc != CANARY_OK)
-		fail_msg("compile: %s", err);
+		fail_msg("compile: %s", canary__perror_format(&e, err,
+			sizeof(err)));
 	return m;
 }
 
@@ -225,10 +226,11 @@ static void test_flexible_equals_bucket(void **state)
 static void expect_error(const char *json, const char *want)
 {
 	canary__unleash_model *m = NULL;
-	char err[256];
-	int rc = canary__unleash_compile(NULL, json, strlen(json), NULL, &m, err,
-		sizeof(err));
+	char err[CANARY__PERR_TEXT];
+	canary__perror e;
+	int rc = canary__unleash_compile(NULL, json, strlen(json), NULL, &m, &e);
 
+	canary__perror_format(&e, err, sizeof(err));
 	if (rc != CANARY_EPARSE || m || strcmp(err, want) != 0)
 		fail_msg("%s\n  got %d \"%s\"\n want \"%s\"", json, rc, err, want);
 }
@@ -312,24 +314,23 @@ static void test_delta_events(void **state)
 	cJSON *bad = parse("{\"events\": [{\"type\": \"feature-updated\"}]}");
 	canary__unleash_model *m;
 	canary__context ctx;
-	char err[128];
+	canary__perror e;
 
 	(void)state;
 	memset(&ctx, 0, sizeof(ctx));
-	assert_int_equal(canary__unleash_delta_apply(st, d1, err, sizeof(err)),
+	assert_int_equal(canary__unleash_delta_apply(st, d1, &e), CANARY_OK);
+	assert_int_equal(canary__unleash_delta_apply(st, d2, &e), CANARY_OK);
+	assert_int_equal(canary__unleash_compile_tree(NULL, st, NULL, &m, &e),
 		CANARY_OK);
-	assert_int_equal(canary__unleash_delta_apply(st, d2, err, sizeof(err)),
-		CANARY_OK);
-	assert_int_equal(canary__unleash_compile_tree(NULL, st, NULL, &m, err,
-		sizeof(err)), CANARY_OK);
 	assert_int_equal(canary__unleash_feature_count(m), 2);
 	assert_false(on(m, "a", &ctx));          /* removed */
 	assert_false(on(m, "b", &ctx));          /* its segment is gone */
 	assert_false(on(m, "c", &ctx));          /* the second update won */
 	canary__unleash_free(m);
-	assert_int_equal(canary__unleash_delta_apply(st, bad, err, sizeof(err)),
+	assert_int_equal(canary__unleash_delta_apply(st, bad, &e),
 		CANARY_EPARSE);
-	assert_string_equal(err, "events[0]: malformed feature-updated event");
+	assert_string_equal(e.field, "events[0]");
+	assert_string_equal(e.message, "malformed feature-updated event");
 	cJSON_Delete(st);
 	cJSON_Delete(d1);
 	cJSON_Delete(d2);
@@ -346,12 +347,12 @@ static void test_allocation_failures(void **state)
 		test_alloc t = { 0 };
 		canary_allocator hooks = test_alloc_hooks(&t);
 		canary__unleash_model *m = NULL;
-		char err[256];
+		canary__perror e;
 		int rc;
 
 		t.fail_at = n;
 		rc = canary__unleash_compile(&hooks, everything, strlen(everything),
-			NULL, &m, err, sizeof(err));
+			NULL, &m, &e);
 		if (rc == CANARY_OK) {
 			assert_true(n > 2);   /* the model, then arena chunks */
 			canary__unleash_free(m);
@@ -359,7 +360,8 @@ static void test_allocation_failures(void **state)
 			break;
 		}
 		if (rc != CANARY_ENOMEM || m)
-			fail_msg("allocation %zu failed: got %d \"%s\"", n, rc, err);
+			fail_msg("allocation %zu failed: got %d \"%s\"", n, rc,
+				e.message);
 		assert_int_equal(t.live, 0);
 	}
 }

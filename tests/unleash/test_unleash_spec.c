@@ -206,20 +206,22 @@ static canary__unleash_model *compile_state(const char *file,
 {
 	canary__unleash_model *m = NULL;
 	cJSON *built = NULL;
-	char err[256];
+	char err[CANARY__PERR_TEXT];
+	canary__perror e;
 	int rc = CANARY_OK;
 
+	canary__perror_clear(&e);
 	if (cJSON_GetObjectItemCaseSensitive(state, "events")) {
 		built = cJSON_CreateObject();
-		rc = built ? canary__unleash_delta_apply(built, state, err,
-			sizeof(err)) : CANARY_ENOMEM;
+		rc = built ? canary__unleash_delta_apply(built, state, &e) :
+			CANARY_ENOMEM;
 		state = built;
 	}
 	if (rc == CANARY_OK)
-		rc = canary__unleash_compile_tree(NULL, state, NULL, &m, err,
-			sizeof(err));
+		rc = canary__unleash_compile_tree(NULL, state, NULL, &m, &e);
 	if (rc != CANARY_OK)
-		printf("FAIL %s: state rejected: %s\n", file, err);
+		printf("FAIL %s: state rejected: %s\n", file,
+			canary__perror_format(&e, err, sizeof(err)));
 	cJSON_Delete(built);
 	return m;
 }

@@ -53,11 +53,12 @@ static int cache(const char *path, const char *json, size_t len, bool blob)
 	canary__store *store;
 	unsigned char *bin = NULL;
 	size_t bin_len = 0;
-	char note[512], err[CANARY__ERRBUF];
+	char note[512];
+	canary__perror e;
 	int rc;
 
 	if (canary__config_parse(canary__alloc_default(), json, len, &config,
-	    err, sizeof(err)) != 0 ||
+	    &e) != 0 ||
 	    (blob && canary__config_blob_encode(canary__alloc_default(), config,
 	    &bin, &bin_len) != 0))
 		return 1;

@@ -39,27 +39,27 @@ static double now_s(void)
 }
 
 static char names[FLAGS][16];
-static cs_bin bins[] = { { 200, 5 }, { 220, 300 }, { 230, 400 },
+static canary__hist_entry bins[] = { { 200, 5 }, { 220, 300 }, { 230, 400 },
 	{ 240, 200 }, { 300, 10 } };
 
 /* One server window of every flag and arm: FLAGS * 2 stored windows. */
 static int ingest_round(cs_store *s, unsigned long round)
 {
-	cs_window w[FLAGS * 2];
-	cs_batch b;
+	canary__ev_window w[FLAGS * 2];
+	canary__ev_batch b;
 	bool dup = false;
 	int i;
 
 	memset(&b, 0, sizeof(b));
 	memset(w, 0, sizeof(w));
 	snprintf(b.batch_id, sizeof(b.batch_id), "%032lx", round + 1);
-	b.instance_id = "bench";
-	b.sdk_version = "bench";
+	snprintf(b.instance_id, sizeof(b.instance_id), "bench");
+	snprintf(b.sdk_version, sizeof(b.sdk_version), "bench");
 	b.windows = w;
 	b.count = FLAGS * 2;
 	for (i = 0; i < FLAGS * 2; i++) {
-		w[i].flag = names[i / 2];
-		w[i].arm = i % 2 ? CS_ARM_CANARY : CS_ARM_STABLE;
+		snprintf(w[i].flag, sizeof(w[i].flag), "%s", names[i / 2]);
+		w[i].arm = i % 2 ? CANARY_ARM_CANARY : CANARY_ARM_STABLE;
 		w[i].config_version = 1 + round / HOUR_WINDOWS;
 		w[i].exposures = 1000;
 		w[i].errors = 3;
@@ -81,7 +81,7 @@ static int by_value(const void *a, const void *b)
 static double time_reads(cs_store *s, const cs_stats_filter *f,
 	uint64_t *windows)
 {
-	cs_arm_stats *arms = calloc(CS_ARMS, sizeof(*arms));
+	cs_arm_stats *arms = calloc(CANARY__ARMS, sizeof(*arms));
 	double ms[READS];
 	int i;
 

@@ -1,8 +1,10 @@
 /*
- * alloc.h - the client's allocator: every allocation in sdk/ goes here.
+ * alloc.h - the allocator hooks: every allocation in sdk/ and proto/ goes
+ * through one (the client's, or the C library's where there is no client:
+ * the server, the tools).
  */
-#ifndef CANARY_SDK_ALLOC_H
-#define CANARY_SDK_ALLOC_H
+#ifndef CANARY_PROTO_ALLOC_H
+#define CANARY_PROTO_ALLOC_H
 
 #include <stddef.h>
 #include "canary/canary.h"
@@ -16,7 +18,8 @@ typedef struct canary__alloc {
  * Returns CANARY_EINVAL when only some hooks are set. */
 int canary__alloc_init(canary__alloc *out, const canary_allocator *user);
 
-/* The C library's allocator, for code with no client (the server, tools). */
+/* The C library's allocator, for code with no client (the server, tools),
+ * and the default of an arena. */
 const canary__alloc *canary__alloc_default(void);
 
 void *canary__malloc(const canary__alloc *a, size_t size);

@@ -7,11 +7,13 @@
  * config into a midstate, and each evaluation only feeds the unit. Inline
  * because it is the whole cost of canary_enabled().
  */
-#ifndef CANARY_SDK_MURMUR3_H
-#define CANARY_SDK_MURMUR3_H
+#ifndef CANARY_PROTO_MURMUR3_H
+#define CANARY_PROTO_MURMUR3_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "le_codec.h"
 
 typedef struct canary__murmur3 {
 	uint32_t h;        /* running hash over the full 4-byte blocks */
@@ -50,12 +52,6 @@ static inline void canary__mm3_init(canary__murmur3 *s, uint32_t seed)
 	s->total = 0;
 }
 
-static inline uint32_t canary__mm3_load_le(const unsigned char *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
 static inline void canary__mm3_update(canary__murmur3 *s, const void *data,
 	size_t len)
 {
@@ -74,7 +70,7 @@ static inline void canary__mm3_update(canary__murmur3 *s, const void *data,
 		}
 	}
 	for (; len >= 4; p += 4, len -= 4)
-		h = canary__mm3_mix(h, canary__mm3_load_le(p));
+		h = canary__mm3_mix(h, canary__le32(p));
 	for (; len; len--)
 		s->tail |= (uint32_t)*p++ << (8 * s->tail_len++);
 	s->h = h;

@@ -13,22 +13,21 @@
  *
  * In memory the counts are dense (about 1,100 counters, 8.8 KiB) so that
  * recording is an index computation and an increment: no allocation, no
- * libm call. On the wire they are sparse:
+ * libm call. On the wire and in storage they are sparse
+ * (canary__hist_entry): indices strictly increasing, counts >= 1; the event
+ * batch (event_batch.h) writes and reads them as
  *   {"zero": <count>, "bins": [[index, count], ...]}
- * with indices strictly increasing and counts >= 1.
  *
  * Threading: a histogram is a plain value; callers serialise access.
  */
-#ifndef CANARY_SDK_HISTOGRAM_H
-#define CANARY_SDK_HISTOGRAM_H
+#ifndef CANARY_PROTO_HISTOGRAM_H
+#define CANARY_PROTO_HISTOGRAM_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
-
-struct cJSON;
 
 #define CANARY_HIST_ALPHA 0.01
 #define CANARY_HIST_MIN_MS 0.001
@@ -38,8 +37,6 @@ struct cJSON;
 #define CANARY__HIST_MIN_INDEX (-345)
 #define CANARY__HIST_MAX_INDEX 755
 #define CANARY__HIST_BINS (CANARY__HIST_MAX_INDEX - CANARY__HIST_MIN_INDEX + 1)
-/* Largest count the wire carries exactly (2^53 - 1, a JSON double). */
-#define CANARY__HIST_MAX_COUNT 9007199254740991ull
 
 /* 1 / log(gamma), gamma = 1.01 / 0.99, and log(2), to double precision. */
 #define CANARY__HIST_INV_LOG_GAMMA 49.99833328888678
@@ -51,6 +48,12 @@ typedef struct canary__hist {
 	int lo, hi;      /* lowest, highest non-empty bin index; lo > hi: none */
 	uint64_t bins[CANARY__HIST_BINS]; /* bins[i - CANARY__HIST_MIN_INDEX] */
 } canary__hist;
+
+/* One non-empty bin of the sparse form. */
+typedef struct canary__hist_entry {
+	int32_t index;
+	uint64_t count;
+} canary__hist_entry;
 
 /*
  * Bin index of a value in milliseconds; `ms` must be > 0 and finite (the
@@ -141,21 +144,17 @@ double canary__hist_quantile(const canary__hist *h, double q);
 uint64_t canary__hist_count_above(const canary__hist *h, double ms);
 
 /*
- * Encode in the wire form {"zero": n, "bins": [[i, c], ...]}. Counts above
- * 2^53 - 1 (not reachable by real traffic) are sent as 2^53 - 1.
- * @return a cJSON tree the caller frees with cJSON_Delete(); NULL on ENOMEM.
+ * The non-empty bins of `h`, ascending, in a new array from `a` (free it
+ * with canary__free(); NULL with *n = 0 when there are none).
+ * @return CANARY_OK or CANARY_ENOMEM.
  */
-struct cJSON *canary__hist_to_json(const canary__hist *h);
+int canary__hist_to_bins(const canary__alloc *a, const canary__hist *h,
+	canary__hist_entry **out, size_t *n);
 
-/*
- * Decode and validate the wire form into `out` (overwritten). "bins" is
- * required (may be empty), "zero" is optional (0); other fields are
- * ignored. Indices must be integers in range and strictly increasing,
- * counts integers 1..2^53-1, "zero" 0..2^53-1.
- * @return CANARY_OK; CANARY_EPARSE with `err` naming the field, prefixed
- *         by `path`, e.g. "windows[2].latency_ms.bins[4][1]: must be ...".
- */
-int canary__hist_from_json(canary__hist *out, const struct cJSON *obj,
-	const char *path, char *err, size_t errlen);
+/* Add sparse bins to `h` (saturating).
+ * @return CANARY_OK; CANARY_EINVAL for an index out of range (the bins
+ *         before it are added). */
+int canary__hist_add_bins(canary__hist *h, const canary__hist_entry *bins,
+	size_t n);
 
 #endif

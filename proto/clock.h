@@ -1,11 +1,12 @@
 /*
- * clock.h - the clocks the data path uses, and timed waits on them.
+ * clock.h - the clocks the SDK and the server use, and timed waits on them.
  *
  * Waits use CLOCK_MONOTONIC so that a wall-clock jump never stretches or
- * cuts a timeout; only cache timestamps use the wall clock.
+ * cuts a timeout; the wall clock is for timestamps (the cache's, event
+ * windows', stored rows') and date rules.
  */
-#ifndef CANARY_SDK_CLOCK_H
-#define CANARY_SDK_CLOCK_H
+#ifndef CANARY_PROTO_CLOCK_H
+#define CANARY_PROTO_CLOCK_H
 
 #include <pthread.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /*
  * bucket.h - the bucketing contract (docs/protocol.md, "Bucketing").
  */
-#ifndef CANARY_SDK_BUCKET_H
-#define CANARY_SDK_BUCKET_H
+#ifndef CANARY_PROTO_BUCKET_H
+#define CANARY_PROTO_BUCKET_H
 
 #include <stdint.h>
 #include <string.h>

@@ -1,10 +1,15 @@
 /*
- * config.h - the flag config model of protocol v1, its strict parser and
- * validator, and its JSON encoder. Shared by the SDK and canary-server so
- * the two can never disagree on what a valid config is.
+ * config.h - the flag config model of protocol v1 (docs/protocol.md,
+ * "Config"), its strict parser and validator, and its JSON encoder.
+ * Shared by the SDK and canary-server so the two can never disagree on
+ * what a valid config is.
+ *
+ * Strict on what is present (types, ranges, sizes, duplicates); what is
+ * unknown is the reader's choice (json_read.h): the SDK ignores fields a
+ * newer server may add, an admin request may refuse them.
  */
-#ifndef CANARY_SDK_CONFIG_H
-#define CANARY_SDK_CONFIG_H
+#ifndef CANARY_PROTO_CONFIG_H
+#define CANARY_PROTO_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,6 +17,7 @@
 
 #include "alloc.h"
 #include "canary/canary.h"
+#include "json_read.h"
 
 struct cJSON;
 
@@ -23,7 +29,7 @@ struct cJSON;
 #define CANARY__MAX_STATE_LEN 64
 #define CANARY__MAX_FLAGS 100000
 #define CANARY__MAX_CONFIG_BYTES (64u * 1024u * 1024u)
-#define CANARY__MAX_VERSION 9007199254740991ull /* 2^53 - 1: exact in JSON */
+#define CANARY__MAX_VERSION CANARY__JSON_MAX_INT /* exact in JSON */
 
 typedef struct canary__strlist {
 	char **items;  /* sorted by strcmp, unique */
@@ -52,21 +58,22 @@ typedef struct canary__config {
 	void *arena;
 } canary__config;
 
-/* Error detail buffer size for the parser's messages. */
-#define CANARY__ERRBUF 256
-
 /*
- * Parse and validate a whole /v1/flags document. On success *out owns a
- * config to free with canary__config_free(); on failure *out is NULL, the
- * return is CANARY_EPARSE (or CANARY_ENOMEM) and `err` names the field,
- * e.g. "flags[3].rollout_bp: must be 0..10000".
+ * Parse and validate a whole /v1/flags document, as the SDK receives it
+ * (unknown fields ignored). On success *out owns a config to free with
+ * canary__config_free(); on failure *out is NULL, the return is
+ * CANARY_EPARSE (or CANARY_ENOMEM) and `e` names the field, e.g.
+ * "flags[3].rollout_bp" and "must be an integer 0..10000" (the document
+ * as a whole is "config").
  */
 int canary__config_parse(const canary__alloc *a, const char *json,
-	size_t len, canary__config **out, char *err, size_t errlen);
+	size_t len, canary__config **out, canary__perror *e);
 
-/* Validate one flag object. `path` prefixes messages ("flags[3]"). */
-int canary__flag_from_json(const canary__alloc *a, const struct cJSON *obj,
-	const char *path, canary__flag *out, char *err, size_t errlen);
+/* Validate the flag object `obj` at `path` ("flags[3]"; "" for a request
+ * body) with the reader `r` (its options, its error). */
+int canary__flag_from_json(const canary__alloc *a,
+	const canary__json_reader *r, const struct cJSON *obj, const char *path,
+	canary__flag *out);
 
 void canary__flag_clear(const canary__alloc *a, canary__flag *flag);
 void canary__config_free(const canary__alloc *a, canary__config *config);
