@@ -23,10 +23,12 @@ enum {
  * listener the dashboard, the admin API it calls and /healthz. */
 enum { G_SDK = 1, G_OPS = 2, G_ADMIN = 4, G_UI = 8 };
 
-/* Small bodies on endpoints that take none: any body there is a mistake. */
-#define NO_BODY 4096
-/* A token's or a webhook's body. */
-#define SMALL_BODY (16u * 1024u)
+/* Endpoints that take no body refuse any (413 before reading it); the
+ * rollout operations take a small one ({"to": "full"}), a token's or a
+ * webhook's body is a little larger (a webhook's URL may take 2 KiB). */
+#define NO_BODY 0
+#define SMALL_BODY 4096
+#define TEAM_BODY (16u * 1024u)
 
 /* The least role per method of an API token's route, by CS_M_*: GET,
  * POST, PUT, PATCH, DELETE (a method the route does not take: none). */
@@ -45,9 +47,10 @@ enum { G_SDK = 1, G_OPS = 2, G_ADMIN = 4, G_UI = 8 };
 static const cs_route routes[R_COUNT] = {
 	[R_HEALTHZ] = { CS_EP_HEALTHZ, CS_GET, CS_OPEN, NO_BODY,
 		cs_handle_healthz, "GET", NO_ROLES },
-	[R_METRICS] = { CS_EP_METRICS, CS_GET, CS_ADMIN, NO_BODY,
-		cs_handle_metrics, "GET", ROLES(READER, NONE, NONE, NONE,
-		NONE) },
+	/* The metrics token (a scraper), or any API token: not the role
+	 * table's, which only admin routes have (http/router.c). */
+	[R_METRICS] = { CS_EP_METRICS, CS_GET, CS_METRICS, NO_BODY,
+		cs_handle_metrics, "GET", NO_ROLES },
 	[R_FLAGS] = { CS_EP_FLAGS, CS_GET, CS_SDK, NO_BODY, cs_handle_flags,
 		"GET", NO_ROLES },
 	[R_STREAM] = { CS_EP_STREAM, CS_GET, CS_SDK, NO_BODY,
@@ -71,7 +74,7 @@ static const cs_route routes[R_COUNT] = {
 		NO_BODY, cs_handle_admin_rollout, "GET",
 		ROLES(READER, NONE, NONE, NONE, NONE) },
 	[R_ADMIN_ROLLOUT_OP] = { CS_EP_ADMIN_ROLLOUTS, CS_POST, CS_ADMIN,
-		NO_BODY, cs_handle_admin_rollout_op, "POST",
+		SMALL_BODY, cs_handle_admin_rollout_op, "POST",
 		ROLES(NONE, OPERATOR, NONE, NONE, NONE) },
 	[R_ADMIN_SERIES] = { CS_EP_ADMIN_ROLLOUTS, CS_GET, CS_ADMIN, NO_BODY,
 		cs_handle_admin_series, "GET",
@@ -83,13 +86,13 @@ static const cs_route routes[R_COUNT] = {
 		cs_handle_admin_audit, "GET",
 		ROLES(READER, NONE, NONE, NONE, NONE) },
 	[R_ADMIN_TOKENS] = { CS_EP_ADMIN_TOKENS, CS_GET | CS_POST, CS_ADMIN,
-		SMALL_BODY, cs_handle_admin_tokens, "GET, POST",
+		TEAM_BODY, cs_handle_admin_tokens, "GET, POST",
 		ROLES(ADMIN, ADMIN, NONE, NONE, NONE) },
 	[R_ADMIN_TOKEN] = { CS_EP_ADMIN_TOKENS, CS_DELETE, CS_ADMIN, NO_BODY,
 		cs_handle_admin_token, "DELETE",
 		ROLES(NONE, NONE, NONE, NONE, ADMIN) },
 	[R_ADMIN_WEBHOOKS] = { CS_EP_ADMIN_WEBHOOKS, CS_GET | CS_POST,
-		CS_ADMIN, SMALL_BODY, cs_handle_admin_webhooks, "GET, POST",
+		CS_ADMIN, TEAM_BODY, cs_handle_admin_webhooks, "GET, POST",
 		ROLES(ADMIN, ADMIN, NONE, NONE, NONE) },
 	[R_ADMIN_WEBHOOK] = { CS_EP_ADMIN_WEBHOOKS, CS_DELETE, CS_ADMIN,
 		NO_BODY, cs_handle_admin_webhook, "DELETE",
@@ -227,6 +230,7 @@ static unsigned int group_of(int rt)
 		return G_ADMIN;
 	case CS_SDK:
 		return G_SDK;
+	case CS_METRICS:
 	case CS_OPEN:
 		break;
 	}

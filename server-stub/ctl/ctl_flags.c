@@ -100,22 +100,23 @@ static int cmd_list(const ctl *c)
 /* GET or DELETE one flag. */
 static int cmd_one(const ctl *c, const char *method, const char *key)
 {
-	char *k = ctl_escape(key), path[1024];
 	cJSON *doc = NULL;
+	ctl_path path;
 	int rc;
 
-	if (!k)
-		return EXIT_USAGE;
-	snprintf(path, sizeof(path), "/v1/admin/flags/%s", k);
-	free(k);
-	rc = ctl_call(c, method, path, NULL, &doc);
-	if (rc == 0 && c->json)
+	ctl_path_init(&path);
+	ctl_path_add(&path, "/v1/admin/flags/");
+	if (!ctl_path_key(&path, key) || path.overflow)
+		return CTL_SHOW_USAGE;
+	rc = ctl_call(c, method, path.s, NULL, &doc);
+	if (rc == 0 && c->json) {
 		ctl_print_json(doc);
-	else if (rc == 0 && strcmp(method, "DELETE") == 0)
-		printf("deleted %s (config version %.0f)\n", ctl_safe(key),
+	} else if (rc == 0 && strcmp(method, "DELETE") == 0) {
+		printf("deleted %s (config version %.0f)\n", ctl_safe_tmp(key),
 			ctl_num(doc, "version"));
-	else if (rc == 0)
+	} else if (rc == 0) {
 		print_flag_doc(doc);
+	}
 	cJSON_Delete(doc);
 	return rc;
 }
@@ -258,25 +259,31 @@ static int cmd_write(const ctl *c, bool create, const char *key, int argc,
 	int rc;
 	cJSON *body = flag_body(c, key, create, argc, argv, &rc), *doc = NULL;
 	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
-	char *k = ctl_escape(key), path[1024];
+	ctl_path path;
 
-	if (body && (!text || !k))
+	if (body && !text)
 		rc = EXIT_USAGE;
-	if (text && k) {
-		if (create)
-			snprintf(path, sizeof(path), "/v1/admin/flags");
-		else
-			snprintf(path, sizeof(path), "/v1/admin/flags/%s", k);
-		rc = ctl_call(c, create ? "POST" : "PATCH", path, text, &doc);
+	ctl_path_init(&path);
+	ctl_path_add(&path, "/v1/admin/flags");
+	if (!create) {
+		ctl_path_add(&path, "/");
+		if (text && !ctl_path_key(&path, key)) {
+			cJSON_free(text);
+			text = NULL;
+			rc = EXIT_USAGE;
+		}
 	}
-	if (text && k && rc == 0 && c->json)
+	if (text && path.overflow)
+		rc = EXIT_USAGE;
+	else if (text)
+		rc = ctl_call(c, create ? "POST" : "PATCH", path.s, text, &doc);
+	if (text && rc == 0 && c->json)
 		ctl_print_json(doc);
-	else if (text && k && rc == 0)
+	else if (text && rc == 0)
 		print_flag_doc(doc);
 	cJSON_Delete(body);
 	cJSON_Delete(doc);
 	cJSON_free(text);
-	free(k);
 	return rc;
 }
 
@@ -354,17 +361,17 @@ static int cmd_stats(const ctl *c, const char *key, int argc, char **argv)
 {
 	static const char *const head[] = { "ARM", "EXPOSURES", "ERRORS",
 		"ERROR%", "P50_MS", "P95_MS", "P99_MS" };
-	char *k = ctl_escape(key), path[1200];
-	size_t n;
 	cJSON *doc = NULL;
 	const cJSON *arms;
+	ctl_path path;
 	ctl_table t;
 	int i, rc = 0;
 
-	if (!k)
+	ctl_path_init(&path);
+	ctl_path_add(&path, "/v1/admin/flags/");
+	if (!ctl_path_key(&path, key))
 		return EXIT_USAGE;
-	n = (size_t)snprintf(path, sizeof(path), "/v1/admin/flags/%s/stats", k);
-	free(k);
+	ctl_path_add(&path, "/stats");
 	for (i = 0; i < argc; i += 2) {
 		const char *name = strcmp(argv[i], "--config-version") == 0 ?
 			"config_version" : strcmp(argv[i], "--since") == 0 ?
@@ -377,10 +384,12 @@ static int cmd_stats(const ctl *c, const char *key, int argc, char **argv)
 		if (!ctl_uint_opt(c, argv[i], i + 1 < argc ? argv[i + 1] : NULL,
 			    0, 9007199254740991ull, &v, &rc))
 			return rc;
-		n += (size_t)snprintf(path + n, sizeof(path) - n, "%c%s=%llu",
-			i ? '&' : '?', name, (unsigned long long)v);
+		ctl_path_add(&path, "%c%s=%llu", i ? '&' : '?', name,
+			(unsigned long long)v);
 	}
-	rc = ctl_call(c, "GET", path, NULL, &doc);
+	if (path.overflow)
+		return ctl_usage_error(c, "the request would be too long");
+	rc = ctl_call(c, "GET", path.s, NULL, &doc);
 	if (rc == 0 && c->json) {
 		ctl_print_json(doc);
 	} else if (rc == 0) {

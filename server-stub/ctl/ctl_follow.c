@@ -56,16 +56,17 @@ static int64_t duration_ms(const char *s)
 static int fetch(const ctl *c, const char *flag, const char *query,
 	cJSON **doc)
 {
-	char *k = ctl_escape(flag), path[1200];
-	int rc;
+	ctl_path path;
 
 	*doc = NULL;
-	if (!k)
+	ctl_path_init(&path);
+	ctl_path_add(&path, "/v1/admin/rollouts/");
+	if (!ctl_path_key(&path, flag))
 		return EXIT_USAGE;
-	snprintf(path, sizeof(path), "/v1/admin/rollouts/%s%s", k, query);
-	free(k);
-	rc = ctl_call(c, "GET", path, NULL, doc);
-	return rc;
+	ctl_path_add(&path, "%s", query);
+	if (path.overflow)
+		return ctl_usage_error(c, "the request would be too long");
+	return ctl_call(c, "GET", path.s, NULL, doc);
 }
 
 /* What wait says when it ends in `state` (NULL: still running). */
@@ -88,9 +89,9 @@ static void progress(const cJSON *doc, char *said, size_t len)
 	struct tm tm;
 
 	snprintf(line, sizeof(line), "%s %s at %g%%: %s",
-		ctl_safe(ctl_str(doc, "flag", "?")),
-		ctl_safe(ctl_str(doc, "state", "?")), ctl_num(doc, "percent"),
-		ctl_safe(ctl_str(doc, "reason", "")));
+		ctl_safe_tmp(ctl_str(doc, "flag", "?")),
+		ctl_safe_tmp(ctl_str(doc, "state", "?")), ctl_num(doc, "percent"),
+		ctl_safe_tmp(ctl_str(doc, "reason", "")));
 	if (strcmp(line, said) == 0)
 		return;
 	snprintf(said, len, "%s", line);
@@ -143,7 +144,7 @@ int ctl_rollout_wait(const ctl *c, const char *flag, int argc, char **argv)
 		if (end && now_ms() >= end) {
 			if (!c->json)
 				printf("timed out after %s: still %s\n", argv[1],
-					ctl_safe(ctl_str(doc, "state", "?")));
+					ctl_safe_tmp(ctl_str(doc, "state", "?")));
 			rc = EXIT_WAITING;
 			break;
 		}

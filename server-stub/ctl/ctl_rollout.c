@@ -170,10 +170,10 @@ static void print_summary(const cJSON *doc)
 
 	fmt_pct(ctl_num(doc, "percent"), pct, sizeof(pct));
 	printf("flag %s  state %s  step %.0f/%.0f  canary %s\nreason: %s\n",
-		ctl_safe(ctl_str(doc, "flag", "?")),
-		ctl_safe(ctl_str(doc, "state", "?")), ctl_num(doc, "step") + 1,
-		ctl_num(doc, "steps_total"), pct,
-		ctl_safe(ctl_str(doc, "reason", "")));
+		ctl_safe_tmp(ctl_str(doc, "flag", "?")),
+		ctl_safe_tmp(ctl_str(doc, "state", "?")),
+		ctl_num(doc, "step") + 1, ctl_num(doc, "steps_total"), pct,
+		ctl_safe_tmp(ctl_str(doc, "reason", "")));
 }
 
 /* One decision → the table row. */
@@ -266,17 +266,22 @@ static void print_list(const cJSON *doc)
 static int rollout_call(const ctl *c, const char *method, const char *flag,
 	const char *op, const char *body, void (*print)(const cJSON *))
 {
-	char *k = flag ? ctl_escape(flag) : NULL, path[1200];
 	cJSON *doc = NULL;
+	ctl_path path;
 	int rc;
 
-	if (flag && !k)
+	ctl_path_init(&path);
+	ctl_path_add(&path, "/v1/admin/rollouts");
+	if (flag) {
+		ctl_path_add(&path, "/");
+		if (!ctl_path_key(&path, flag))
+			return CTL_SHOW_USAGE;
+	}
+	if (op)
+		ctl_path_add(&path, "%s%s", op[0] != '?' ? "/" : "", op);
+	if (path.overflow)
 		return CTL_SHOW_USAGE;
-	snprintf(path, sizeof(path), "/v1/admin/rollouts%s%s%s%s",
-		k ? "/" : "", k ? k : "", op && op[0] != '?' ? "/" : "",
-		op ? op : "");
-	free(k);
-	rc = ctl_call(c, method, path, body, &doc);
+	rc = ctl_call(c, method, path.s, body, &doc);
 	if (rc == 0) {
 		if (c->json)
 			ctl_print_json(doc);

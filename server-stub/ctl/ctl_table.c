@@ -1,7 +1,6 @@
 /*
- * ctl_table.c - print rows in aligned columns, header first. Cells are
- * made safe for a terminal as they are added (ctl_safe): they hold what
- * the server said.
+ * ctl_table.c - print rows in aligned columns, header first; every cell
+ * made safe for a terminal (ctl_safe).
  */
 #include "ctl/ctl_table.h"
 
@@ -38,7 +37,9 @@ void ctl_table_row(ctl_table *t, const char *const *cells)
 		t->cap = cap;
 	}
 	for (i = 0; i < t->cols; i++) {
-		t->cells[t->rows * t->cols + i] = strdup(ctl_safe(cells[i]));
+		/* Cells hold the server's strings: safe for the terminal. */
+		t->cells[t->rows * t->cols + i] = ctl_safe(cells[i] ? cells[i] :
+			"");
 		if (!t->cells[t->rows * t->cols + i])
 			t->failed = 1;
 	}

@@ -47,9 +47,9 @@ static void print_created_token(const cJSON *doc)
 {
 	printf("token %s (%s):\n%s\nThis is the only time it is shown: keep "
 		"it now (CANARY_ADMIN_TOKEN).\n",
-		ctl_safe(ctl_str(doc, "name", "?")),
-		ctl_safe(ctl_str(doc, "role", "?")),
-		ctl_safe(ctl_str(doc, "token", "?")));
+		ctl_safe_tmp(ctl_str(doc, "name", "?")),
+		ctl_safe_tmp(ctl_str(doc, "role", "?")),
+		ctl_safe_tmp(ctl_str(doc, "token", "?")));
 }
 
 static void print_tokens(const cJSON *doc)
@@ -78,8 +78,8 @@ static void print_tokens(const cJSON *doc)
 
 static void print_revoked(const cJSON *doc)
 {
-	printf("revoked %s (%s)\n", ctl_safe(ctl_str(doc, "name", "?")),
-		ctl_safe(ctl_str(doc, "role", "?")));
+	printf("revoked %s (%s)\n", ctl_safe_tmp(ctl_str(doc, "name", "?")),
+		ctl_safe_tmp(ctl_str(doc, "role", "?")));
 }
 
 static int token_create(const ctl *c, const char *name, int argc,
@@ -114,8 +114,7 @@ static int token_create(const ctl *c, const char *name, int argc,
 int ctl_token(const ctl *c, int argc, char **argv)
 {
 	const char *sub = argc ? argv[0] : "";
-	char *k, path[512];
-	int rc;
+	ctl_path path;
 
 	if (strcmp(sub, "list") == 0 && argc == 1)
 		return call_print(c, "GET", "/v1/admin/tokens", NULL,
@@ -124,13 +123,13 @@ int ctl_token(const ctl *c, int argc, char **argv)
 		return token_create(c, argv[1], argc - 2, argv + 2);
 	if (strcmp(sub, "revoke") != 0 || argc != 2)
 		return CTL_SHOW_USAGE;
-	k = ctl_escape(argv[1]);
-	if (!k)
+	ctl_path_init(&path);
+	ctl_path_add(&path, "/v1/admin/tokens/");
+	if (!ctl_path_key(&path, argv[1]))
 		return EXIT_USAGE;
-	snprintf(path, sizeof(path), "/v1/admin/tokens/%.400s", k);
-	free(k);
-	rc = call_print(c, "DELETE", path, NULL, print_revoked);
-	return rc;
+	if (path.overflow)
+		return ctl_usage_error(c, "the request would be too long");
+	return call_print(c, "DELETE", path.s, NULL, print_revoked);
 }
 
 /* ---- audit ------------------------------------------------------------ */
@@ -313,8 +312,8 @@ static void print_added_hook(const cJSON *doc)
 {
 	printf("webhook %.0f to %s\nsigning secret (shown once: keep it "
 		"now):\n%s\n", ctl_num(doc, "id"),
-		ctl_safe(ctl_str(doc, "url", "?")),
-		ctl_safe(ctl_str(doc, "secret", "?")));
+		ctl_safe_tmp(ctl_str(doc, "url", "?")),
+		ctl_safe_tmp(ctl_str(doc, "secret", "?")));
 }
 
 static void print_hooks(const cJSON *doc)

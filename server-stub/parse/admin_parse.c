@@ -85,6 +85,17 @@ int cs_admin_parse_request(const char *body, size_t len,
 	return rc;
 }
 
+/* A new flag's key names it in logs, URLs and terminals: no control
+ * characters (C0, DEL). */
+static int plain_key(const char *key, canary__perror *e)
+{
+	for (; *key; key++)
+		if ((unsigned char)*key < 0x20 || *key == 0x7f)
+			return canary__perror_set(e, "key",
+				"must not contain control characters");
+	return CANARY_OK;
+}
+
 int cs_admin_parse_flag(const char *body, size_t len, const char *path_key,
 	canary__flag *out, canary__perror *e)
 {
@@ -102,6 +113,8 @@ int cs_admin_parse_flag(const char *body, size_t len, const char *path_key,
 		rc = bind_key(obj, path_key, e);
 	if (rc == CANARY_OK)
 		rc = validate(&r, obj, out);
+	if (rc == CANARY_OK && (rc = plain_key(out->key, e)) != CANARY_OK)
+		canary__flag_clear(canary__alloc_default(), out);
 	cJSON_Delete(obj);
 	return rc;
 }
@@ -261,7 +274,7 @@ int cs_admin_parse_token(const char *body, size_t len,
 	cJSON *obj = NULL;
 	int rc;
 
-	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
+	canary__json_reader_init(&r, CS_ADMIN_READ_OPTS, e);
 	rc = read_body(&r, body, len, names, 2, &obj, m);
 	if (rc == CANARY_OK)
 		rc = member_str(&r, m[0], "name", name, CS_NAME_MAX + 1);
@@ -348,7 +361,7 @@ int cs_admin_parse_webhook(const char *body, size_t len, char *url,
 	cJSON *obj = NULL;
 	int rc;
 
-	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
+	canary__json_reader_init(&r, CS_ADMIN_READ_OPTS, e);
 	rc = read_body(&r, body, len, names, 2, &obj, m);
 	if (rc == CANARY_OK)
 		rc = member_str(&r, m[0], "url", url, url_cap);
@@ -372,7 +385,7 @@ int cs_admin_parse_no_body(const char *body, size_t len, canary__perror *e)
 		i++;
 	if (i == len)
 		return CANARY_OK;
-	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
+	canary__json_reader_init(&r, CS_ADMIN_READ_OPTS, e);
 	rc = read_body(&r, body, len, NULL, 0, &obj, NULL);
 	cJSON_Delete(obj);
 	/* Not an object at all: say so plainly. A member is named. */

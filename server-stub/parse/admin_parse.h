@@ -17,12 +17,13 @@
 #include "json_read.h"
 #include "parse_error.h"
 
-/* How strictly a flag body is read (json_read.h): a person writes it, so
- * a member the flag does not have ("enabeld", "variants.stabel") is
- * refused, named, where the SDK would ignore it in a config. The other
- * admin bodies (tokens, webhooks, rollout operations) are read the same
- * way. */
-#define CS_ADMIN_READ_OPTS CANARY__JSON_KNOWN_ONLY
+/* How strictly an admin body is read (json_read.h): a person writes it,
+ * so an unknown member is a typo to refuse by name ("enabeld" must not
+ * leave the kill switch untouched), and every string must be UTF-8 (it
+ * reaches /metrics, /v1/flags, logs and terminals). Flag bodies, tokens',
+ * webhooks' and the rollout operations' are read so; the SDK reads
+ * configs tolerantly. */
+#define CS_ADMIN_READ_OPTS (CANARY__JSON_KNOWN_ONLY | CANARY__JSON_UTF8)
 
 /* Admin bodies carry at most two 10,000-entry unit lists of 1 KiB ids. */
 #define CS_ADMIN_MAX_BODY (4u * 1024u * 1024u)

@@ -247,7 +247,8 @@ int cs_rollout_parse(const char *body, size_t len,
 	cJSON *doc = NULL;
 	int rc;
 
-	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
+	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY |
+		CANARY__JSON_UTF8, e);
 	cs_rollout_spec_default(out);
 	if (flag)
 		flag[0] = '\0';
@@ -320,7 +321,8 @@ int cs_rollout_parse_promote(const char *body, size_t len, bool *to_full,
 	cJSON *doc = NULL;
 	int rc;
 
-	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
+	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY |
+		CANARY__JSON_UTF8, e);
 	*to_full = false;
 	if (!body || len == 0)
 		return CANARY_OK;

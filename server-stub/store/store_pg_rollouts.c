@@ -153,9 +153,10 @@ static int update_row(cs_pg_conn *c, cs_rollout *r, int64_t now_ms)
 	return rc;
 }
 
-/* Append the decision; with `version`, the config version it committed. */
+/* Append the decision (or replace the last one); with `version`, the
+ * config version it committed. */
 static int add_decision(cs_pg_conn *c, int64_t rollout_id, int64_t time_ms,
-	const char *decision, const uint64_t *version)
+	const char *decision, const uint64_t *version, bool replace)
 {
 	cs_pg_params p;
 	char *body = NULL;
@@ -168,7 +169,8 @@ static int add_decision(cs_pg_conn *c, int64_t rollout_id, int64_t time_ms,
 	cs_pg_int(&p, rollout_id);
 	cs_pg_int(&p, time_ms);
 	cs_pg_text(&p, body ? body : decision);
-	rc = cs_pg_exec(c, P_DECISION_INSERT, &p, NULL, NULL);
+	rc = cs_pg_exec(c, replace ? P_DECISION_REPLACE : P_DECISION_INSERT,
+		&p, NULL, NULL);
 	cJSON_free(body);
 	return rc;
 }
@@ -177,7 +179,9 @@ typedef struct writing {
 	const cs_rollout_change *ch;
 	cs_rollout next;
 	uint64_t v;
+	uint64_t max_bytes;   /* of the config (0: no limit) */
 	canary__flag cur, flag;   /* the flag before and after */
+	bool changed;         /* the flag changed (and the version with it) */
 } writing;
 
 /* The flag change and version bump, or the current version. */
@@ -186,6 +190,7 @@ static int version_part(cs_pg_conn *c, writing *w)
 	const cs_rollout_change *ch = w->ch;
 	int rc;
 
+	w->changed = false;
 	if (!ch->modify)
 		return cs_pg_version(c, &w->v);
 	rc = cs_pg_lock_version(c);
@@ -193,7 +198,12 @@ static int version_part(cs_pg_conn *c, writing *w)
 		rc = cs_pg_modify_in(c, w->next.flag, ch->modify,
 			ch->modify_ctx, &w->cur, &w->flag);
 	if (rc == CANARY_OK)
+		rc = cs_pg_size_ok(c, w->max_bytes);
+	w->changed = rc == CANARY_OK;
+	if (rc == CANARY_OK)
 		rc = cs_pg_bump_in(c, &w->v);
+	else if (rc == CS_EUNCHANGED) /* the flag already says so */
+		rc = cs_pg_version(c, &w->v);
 	return rc;
 }
 
@@ -208,8 +218,8 @@ static int record(cs_pg_conn *c, writing *w)
 	rec.time_ms = ch->now_ms;
 	rec.flag = w->next.flag;
 	rec.config_version = w->v;
-	rec.flag_before = ch->modify ? &w->cur : NULL;
-	rec.flag_after = ch->modify ? &w->flag : NULL;
+	rec.flag_before = w->changed ? &w->cur : NULL;
+	rec.flag_after = w->changed ? &w->flag : NULL;
 	rec.rollout_before = ch->insert ? NULL : ch->before;
 	rec.rollout_after = &w->next;
 	return cs_pg_audit_in(c, &rec);
@@ -240,7 +250,7 @@ static int write_in(cs_pg_conn *c, void *arg)
 		update_row(c, &w->next, ch->now_ms);
 	if (rc == CANARY_OK)
 		rc = add_decision(c, w->next.id, ch->now_ms, ch->decision,
-			ch->modify ? &w->v : NULL);
+			ch->modify ? &w->v : NULL, ch->replace_last && !ch->insert);
 	if (rc == CANARY_OK)
 		rc = record(c, w);
 	return rc;
@@ -256,6 +266,7 @@ int cs_pg_rollout_write(struct cs_store_impl *s, const cs_rollout_change *ch,
 		return CANARY_ENOMEM;
 	memset(w, 0, sizeof(*w));
 	w->ch = ch;
+	w->max_bytes = s->max_config_bytes;
 	rc = cs_pg_transact(s, CS_PG_WRITE, write_in, w);
 	if (rc == CANARY_OK) {
 		*ch->rollout = w->next;

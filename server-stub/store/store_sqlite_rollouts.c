@@ -95,11 +95,14 @@ static int update_row(cs_sqlite_conn *c, cs_rollout *r, int64_t now_ms)
 	return rc;
 }
 
-/* Append the decision; with `version`, the config version it committed. */
+/* Append the decision (or replace the last one); with `version`, the
+ * config version it committed. */
 static int add_decision(cs_sqlite_conn *c, int64_t rollout_id,
-	int64_t time_ms, const char *decision, const uint64_t *version)
+	int64_t time_ms, const char *decision, const uint64_t *version,
+	bool replace)
 {
-	sqlite3_stmt *st = c->st[S_DECISION_INSERT];
+	sqlite3_stmt *st = c->st[replace ? S_DECISION_REPLACE :
+		S_DECISION_INSERT];
 	char *body = NULL;
 	int rc = version ? cs_record_decision_write(decision, *version,
 		&body) : CANARY_OK;
@@ -114,18 +117,27 @@ static int add_decision(cs_sqlite_conn *c, int64_t rollout_id,
 	return rc;
 }
 
-/* The flag change (cur, next) and the version bump, or the version. */
+/* The flag change (cur, next) and the version bump, or the version
+ * (*changed false: no flag change, or one that changes nothing). */
 static int version_part(struct cs_store_impl *s, const cs_rollout_change *ch,
-	const char *flag, canary__flag *cur, canary__flag *next, uint64_t *v)
+	const char *flag, canary__flag *cur, canary__flag *next, uint64_t *v,
+	bool *changed)
 {
 	int rc;
 
+	*changed = false;
 	if (!ch->modify)
 		return cs_sqlite_version(&s->w, v);
 	rc = cs_sqlite_modify_in(s, flag, ch->modify, ch->modify_ctx, cur,
 		next);
 	if (rc == CANARY_OK)
+		rc = cs_sqlite_size_ok(s);
+	if (rc == CANARY_OK) {
+		*changed = true;
 		rc = cs_sqlite_bump_in(s, v);
+	} else if (rc == CS_EUNCHANGED) { /* the flag already says so */
+		rc = cs_sqlite_version(&s->w, v);
+	}
 	return rc;
 }
 
@@ -136,11 +148,12 @@ static int write_change(struct cs_store_impl *s, const cs_rollout_change *ch,
 	const canary__alloc *a = canary__alloc_default();
 	canary__flag cur, flag;
 	cs_audit_rec rec;
+	bool changed;
 	int rc;
 
 	memset(&cur, 0, sizeof(cur));
 	memset(&flag, 0, sizeof(flag));
-	rc = version_part(s, ch, next->flag, &cur, &flag, v);
+	rc = version_part(s, ch, next->flag, &cur, &flag, v, &changed);
 	if (rc == CANARY_OK && (ch->insert || ch->new_step))
 		next->step_version = *v;
 	if (rc == CANARY_OK)
@@ -148,15 +161,15 @@ static int write_change(struct cs_store_impl *s, const cs_rollout_change *ch,
 			update_row(&s->w, next, ch->now_ms);
 	if (rc == CANARY_OK)
 		rc = add_decision(&s->w, next->id, ch->now_ms, ch->decision,
-			ch->modify ? v : NULL);
+			ch->modify ? v : NULL, ch->replace_last && !ch->insert);
 	if (rc == CANARY_OK) {
 		memset(&rec, 0, sizeof(rec));
 		rec.audit = ch->audit;
 		rec.time_ms = ch->now_ms;
 		rec.flag = next->flag;
 		rec.config_version = *v;
-		rec.flag_before = ch->modify ? &cur : NULL;
-		rec.flag_after = ch->modify ? &flag : NULL;
+		rec.flag_before = changed ? &cur : NULL;
+		rec.flag_after = changed ? &flag : NULL;
 		rec.rollout_before = ch->insert ? NULL : ch->before;
 		rec.rollout_after = next;
 		rc = cs_sqlite_audit_in(s, &rec);
