@@ -235,7 +235,7 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 			tick_settle, s);
 	if (rc == CANARY_OK)
 		rc = cs_sender_new(&s->sender, s->store, may_send, s,
-			o->tick_ms, o->webhook_retry_ms);
+			o->tick_ms, o->webhook_retry_ms, o->webhook_allow_loopback);
 	if (rc != CANARY_OK) {
 		if (!*err)
 			snprintf(err, errlen, "cannot initialise (%d)", rc);

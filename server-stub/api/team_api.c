@@ -16,6 +16,7 @@
 #include "http/credential.h"
 #include "http/reply.h"
 #include "logline.h"
+#include "notify/webhook_target.h"
 #include "parse/admin_parse.h"
 #include "server.h"
 
@@ -271,11 +272,15 @@ static enum MHD_Result add_webhook(cs_request *r, struct MHD_Connection *c)
 	cs_audit audit;
 	canary__perror e;
 	cs_log_about about = { "webhook.create", r->who.name, NULL, 0 };
+	const char *refused;
 	cJSON *doc = NULL;
 	int rc = w ? cs_admin_parse_webhook(r->body, r->len, w->url,
 		sizeof(w->url), w->events, sizeof(w->events), &e) :
 		CANARY_ENOMEM;
 
+	if (rc == CANARY_OK && (refused = cs_webhook_url_refused(w->url,
+		    r->srv->opts->webhook_allow_loopback)) != NULL)
+		rc = canary__perror_set(&e, "url", "must not name %s", refused);
 	if (rc == CANARY_OK)
 		rc = cs_credential_webhook_secret(w->secret);
 	if (rc == CANARY_OK) {

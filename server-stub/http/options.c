@@ -46,6 +46,8 @@ void cs_options_usage(FILE *out)
 "                         deliveries this long (default 0: for ever)\n"
 "  --webhook-retry-ms MS  first retry of a failed webhook delivery (doubling,\n"
 "                         at most 1 h; 10 attempts; default 1000)\n"
+"  --webhook-allow-loopback  webhooks may reach this host (127.0.0.1, ::1,\n"
+"                         localhost); link-local addresses never\n"
 "  --events-rate N        event batches a second one SDK key may post\n"
 "                         (default 1000; 0: no limit; then 429)\n"
 "  --events-windows-rate N  event windows a second one SDK key may post\n"
@@ -414,6 +416,8 @@ int cs_options_parse(cs_options *o, int argc, char **argv)
 			o->quiet = true;
 		} else if (strcmp(a, "--no-ui") == 0) {
 			o->no_ui = true;
+		} else if (strcmp(a, "--webhook-allow-loopback") == 0) {
+			o->webhook_allow_loopback = true;
 		} else if (i + 1 < argc && strncmp(a, "--", 2) == 0) {
 			if (set_option(o, a, argv[++i]) != 0)
 				return -1;

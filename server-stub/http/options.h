@@ -71,6 +71,8 @@ typedef struct cs_options {
 	                                ever */
 	uint64_t webhook_retry_ms; /* first retry of a failed delivery after
 	                              this, doubling; default 1 s */
+	bool webhook_allow_loopback; /* --webhook-allow-loopback: webhooks
+	                                may reach this host */
 	bool log_json;             /* --log-format json */
 } cs_options;
 

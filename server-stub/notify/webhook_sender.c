@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "http/credential.h"
 #include "logline.h"
+#include "notify/webhook_target.h"
 
 #define BATCH 16                 /* deliveries read per pass */
 #define MAX_BACKOFF_MS 3600000   /* an hour */
@@ -25,6 +26,7 @@ struct cs_webhook_sender {
 	cs_may_send_fn may_send;
 	void *ctx;
 	uint64_t poll_ms, retry_ms;
+	bool allow_loopback;         /* webhook_target.h */
 	pthread_t thread;
 	bool started, stop;
 	pthread_mutex_t lock;        /* guards stop */
@@ -58,6 +60,28 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* What the socket callback was told, and why it refused an address. */
+typedef struct target {
+	bool allow_loopback;
+	const char *refused;
+} target;
+
+/* Every address libcurl connects to (whatever the name resolved to) is
+ * checked against webhook_target.h's rule before the socket is made. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose,
+	struct curl_sockaddr *a)
+{
+	target *t = arg;
+	const char *why = cs_webhook_addr_refused(&a->addr, t->allow_loopback);
+
+	(void)purpose;
+	if (why) {
+		t->refused = why;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
 /* Add "Name: value" to the list; NULL (the whole list freed) on ENOMEM. */
 static struct curl_slist *header(struct curl_slist *l, const char *name,
 	const char *value)
@@ -74,8 +98,10 @@ static struct curl_slist *header(struct curl_slist *l, const char *name,
 
 /* One POST of `d`; *status gets the HTTP status (0: none), `err` why it
  * failed. true on a 2xx. */
-static bool post(const cs_delivery *d, long *status, char *err, size_t len)
+static bool post(const cs_webhook_sender *s, const cs_delivery *d,
+	long *status, char *err, size_t len)
 {
+	target t = { s->allow_loopback, NULL };
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
 	char ts[32], id[32], sig[68];
@@ -105,12 +131,16 @@ static bool post(const cs_delivery *d, long *status, char *err, size_t len)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &t);
 	rc = hdrs ? curl_easy_perform(h) : CURLE_OUT_OF_MEMORY;
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK && t.refused)
+		snprintf(err, len, "refused to connect to %s", t.refused);
+	else if (rc != CURLE_OK)
 		snprintf(err, len, "%s", curl_easy_strerror(rc));
 	else if (*status < 200 || *status > 299)
 		snprintf(err, len, "HTTP %ld", *status);
@@ -134,7 +164,7 @@ static void deliver(cs_webhook_sender *s, const cs_delivery *d)
 	cs_log_about about = { "webhook.delivery", NULL, d->flag, 0 };
 	char err[256];
 	long status;
-	bool ok = post(d, &status, err, sizeof(err));
+	bool ok = post(s, d, &status, err, sizeof(err));
 	int64_t now = canary__wall_ms(), tries = d->attempts + 1;
 	cs_attempt a;
 
@@ -207,7 +237,7 @@ static void *run(void *arg)
 
 int cs_sender_new(cs_webhook_sender **out, cs_store *store,
 	cs_may_send_fn may_send, void *ctx, uint64_t poll_ms,
-	uint64_t retry_ms)
+	uint64_t retry_ms, bool allow_loopback)
 {
 	cs_webhook_sender *s = calloc(1, sizeof(*s));
 
@@ -219,6 +249,7 @@ int cs_sender_new(cs_webhook_sender **out, cs_store *store,
 	s->ctx = ctx;
 	s->poll_ms = poll_ms;
 	s->retry_ms = retry_ms;
+	s->allow_loopback = allow_loopback;
 	pthread_mutex_init(&s->lock, NULL);
 	canary__cond_init(&s->wake);
 	return CANARY_OK;

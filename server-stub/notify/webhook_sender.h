@@ -16,7 +16,8 @@
  *                             with the webhook's secret>
  * so a receiver can check who sent it and refuse a replay (a timestamp
  * more than a few minutes old). Redirects are not followed; only http
- * and https are spoken.
+ * and https are spoken; loopback, link-local and unspecified addresses
+ * are refused when connecting (webhook_target.h).
  *
  * Of several servers on one database, only the one that runs the
  * controller sends (`may_send`); a change of that server may send a
@@ -37,10 +38,12 @@ typedef struct cs_webhook_sender cs_webhook_sender;
 typedef bool (*cs_may_send_fn)(void *ctx);
 
 /* `poll_ms`: how often the queue is read; `retry_ms`: the first retry's
- * wait. `store` and `ctx` are borrowed until cs_sender_free(). */
+ * wait; `allow_loopback`: whether a receiver on this host may be reached
+ * (webhook_target.h: every address is checked when connecting). `store`
+ * and `ctx` are borrowed until cs_sender_free(). */
 int cs_sender_new(cs_webhook_sender **out, cs_store *store,
 	cs_may_send_fn may_send, void *ctx, uint64_t poll_ms,
-	uint64_t retry_ms);
+	uint64_t retry_ms, bool allow_loopback);
 
 /* Start the thread. libcurl must be initialised (curl_global_init). */
 int cs_sender_start(cs_webhook_sender *s);

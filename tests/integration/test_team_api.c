@@ -14,6 +14,10 @@
  *    in every admin body are 400 naming the field;
  *  - a webhook on 127.0.0.1 that checks each signature and fails twice:
  *    the third attempt is delivered, and every attempt is recorded;
+ *    without --webhook-allow-loopback no webhook reaches this host or a
+ *    link-local address: refused when registered (a literal address,
+ *    localhost) or when connecting (a name or spelling that ends there);
+ *  - the metrics token reads /metrics and opens nothing else;
  *  - a log line per change with its actor, never a secret, and as JSON
  *    with --log-format json;
  *  - /metrics, stats and decisions show each arm of a live rollout, the
@@ -46,6 +50,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+
+#define METRICS_TOKEN "metrics-0123456789abcdef"
 
 static const char *const roles[] = { "reader", "operator", "admin" };
 static char tokens[3][128];   /* a named token per role */
@@ -810,6 +816,90 @@ static void test_webhook_delivery(void **state)
 	assert_null(strstr(log, "k=v"));
 }
 
+/* Where a webhook may not point, on a server without
+ * --webhook-allow-loopback. */
+static void test_webhook_targets(void **state)
+{
+	static const char *const refused[] = { "http://127.0.0.1:9/h",
+		"http://127.1.2.3/h", "http://localhost:9/h",
+		"http://LocalHost./h", "http://a.localhost/h", "http://[::1]:9/h",
+		"http://[::ffff:127.0.0.1]/h", "http://0.0.0.0:9/h",
+		"http://169.254.169.254/latest/meta-data",
+		"http://[fe80::1]/h", "https://user:pw@127.0.0.1/h" };
+	const char *extra[] = { "--webhook-retry-ms", "100", NULL };
+	srv plain;
+	receiver rv;
+	char body[256], path[128];
+	const cJSON *d = NULL;
+	cJSON *doc;
+	size_t i;
+	long st;
+
+	(void)state;
+	receiver_start(&rv);
+	assert_int_equal(srv_start(&plain, extra), 0);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(body, sizeof(body), "{\"url\":\"%s\"}", refused[i]);
+		if (http_status(&plain, "POST", "/v1/admin/webhooks",
+			    ADMIN_TOKEN, body) != 400)
+			fail_msg("%s: not refused", refused[i]);
+	}
+	/* A private network is where a team's receivers are. */
+	assert_int_equal(http_status(&plain, "POST", "/v1/admin/webhooks",
+		ADMIN_TOKEN, "{\"url\":\"http://10.1.2.3/h\"}"), 201);
+	assert_int_equal(http_status(&plain, "DELETE", "/v1/admin/webhooks/1",
+		ADMIN_TOKEN, NULL), 200);
+	/* 127.0.0.1 spelled as one number passes the literal check; the
+	 * sender refuses the address it resolves to. */
+	snprintf(body, sizeof(body), "{\"url\":\"http://2130706433:%d/h\"}",
+		rv.port);
+	assert_int_equal(http_status(&plain, "POST", "/v1/admin/webhooks",
+		ADMIN_TOKEN, body), 201);
+	assert_int_equal(http_status(&plain, "POST", "/v1/admin/flags",
+		ADMIN_TOKEN, "{\"key\":\"tg\",\"rollout_bp\":0}"), 201);
+	assert_int_equal(http_status(&plain, "POST", "/v1/admin/rollouts",
+		ADMIN_TOKEN, "{\"flag\":\"tg\",\"max_step\":\"1h\"}"), 201);
+	snprintf(path, sizeof(path), "/v1/admin/webhooks/2/deliveries");
+	for (i = 0; i < 600; i++) {
+		doc = http_json(&plain, "GET", path, NULL, &st);
+		d = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "deliveries"), 0);
+		if (d && num(d, "attempts") >= 1)
+			break;
+		cJSON_Delete(doc);
+		doc = NULL;
+		sleep_ms(50);
+	}
+	assert_non_null(doc);
+	assert_non_null(strstr(str(d, "last_error"), "loopback"));
+	cJSON_Delete(doc);
+	assert_int_equal(atomic_load(&rv.requests), 0);
+	st = srv_stop(&plain);
+	srv_cleanup(&plain);
+	receiver_stop(&rv);
+	assert_int_equal(st, 0);
+}
+
+/* The metrics token reads /metrics and nothing else; an SDK key not even
+ * that. */
+static void test_metrics_token(void **state)
+{
+	(void)state;
+	assert_int_equal(status_as(METRICS_TOKEN, "GET", "/metrics", NULL),
+		200);
+	assert_int_equal(status_as(tokens[0], "GET", "/metrics", NULL), 200);
+	assert_int_equal(status_as(SDK_KEY, "GET", "/metrics", NULL), 401);
+	assert_int_equal(status_as(METRICS_TOKEN, "GET", "/v1/admin/whoami",
+		NULL), 401);
+	assert_int_equal(status_as(METRICS_TOKEN, "GET", "/v1/admin/flags",
+		NULL), 401);
+	assert_int_equal(status_as(METRICS_TOKEN, "GET", "/v1/admin/audit",
+		NULL), 401);
+	assert_int_equal(status_as(METRICS_TOKEN, "POST", "/v1/admin/tokens",
+		"{\"name\":\"m\",\"role\":\"admin\"}"), 401);
+	assert_int_equal(status_as(METRICS_TOKEN, "GET", "/v1/flags", NULL),
+		401);
+}
+
 /* ---- what the server says --------------------------------------------- */
 
 static void test_log_lines(void **state)
@@ -924,10 +1014,13 @@ static void test_rollout_visible(void **state)
 	cJSON_Delete(doc);
 }
 
-/* The suite's server retries a failed webhook delivery after 100 ms. */
+/* The suite's server retries a failed webhook delivery after 100 ms,
+ * reaches receivers on 127.0.0.1 and has a metrics token. */
 static int team_setup(void **state)
 {
-	const char *extra[] = { "--webhook-retry-ms", "100", NULL };
+	const char *extra[] = { "--webhook-retry-ms", "100",
+		"--webhook-allow-loopback", "--metrics-token", METRICS_TOKEN,
+		NULL };
 
 	(void)state;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -958,6 +1051,8 @@ int main(void)
 		cmocka_unit_test(test_guard_rails),
 		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_webhook_delivery),
+		cmocka_unit_test(test_webhook_targets),
+		cmocka_unit_test(test_metrics_token),
 		cmocka_unit_test(test_log_lines),
 		cmocka_unit_test(test_rollout_visible),
 	};
