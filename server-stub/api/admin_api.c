@@ -98,7 +98,7 @@ static enum MHD_Result put_flag(cs_request *r, struct MHD_Connection *c,
 	cs_audit audit;
 	cs_guard g;
 	bool created = false;
-	uint64_t version = 0;
+	uint64_t version = 0, before;
 	int rc = cs_admin_parse_flag(r->body, r->len, path_key, &flag, &e);
 	enum MHD_Result ret;
 
@@ -111,6 +111,7 @@ static enum MHD_Result put_flag(cs_request *r, struct MHD_Connection *c,
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
 	audit_of(r, &audit, req.force, &g);
+	before = cs_flags_cache_version(r->srv->cache);
 	rc = cs_store_flag_put(r->srv->store, &flag, mode, &audit, &created,
 		&version);
 	if (rc == CS_EGUARDED)
@@ -120,7 +121,8 @@ static enum MHD_Result put_flag(cs_request *r, struct MHD_Connection *c,
 	else
 		ret = cs_reply_json(r, c, created ? MHD_HTTP_CREATED :
 			MHD_HTTP_OK, flag_doc(&flag, version));
-	if (rc == CANARY_OK)
+	/* A PUT that changes nothing makes no version, and no line. */
+	if (rc == CANARY_OK && version > before)
 		say(r, created ? "flag.create" : "flag.update", flag.key,
 			created ? "created" : "replaced", req.force, version);
 	canary__flag_clear(canary__alloc_default(), &flag);
@@ -183,7 +185,8 @@ static enum MHD_Result patch_flag(cs_request *r, struct MHD_Connection *c)
 	cs_audit audit;
 	cs_guard g;
 	char why[256] = "";
-	uint64_t version = 0;
+	uint64_t version = 0, before;
+	bool quiet = false;
 	int rc = cs_admin_parse_request(r->body, r->len, &req, &p.e);
 
 	if (rc == CANARY_EPARSE)
@@ -204,8 +207,11 @@ static enum MHD_Result patch_flag(cs_request *r, struct MHD_Connection *c)
 		return changed_flag(r, c, version);
 	if (rc == CS_ENOROLLOUT) {
 		audit_of(r, &audit, req.force, &g);
+		before = cs_flags_cache_version(r->srv->cache);
 		rc = cs_store_flag_modify(r->srv->store, r->key, apply_patch,
 			&p, &audit, &version);
+		/* A PATCH that changes nothing makes no version, no line. */
+		quiet = rc == CANARY_OK && version <= before;
 	}
 	if (rc == CANARY_EPARSE)
 		return cs_reply_perror(r, c, &p.e);
@@ -215,10 +221,11 @@ static enum MHD_Result patch_flag(cs_request *r, struct MHD_Connection *c)
 		return cs_reply_error(r, c, MHD_HTTP_CONFLICT, why, "key");
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
-	say(r, req.kill_switch_only ? "flag.kill_switch" : "flag.update",
-		r->key, req.enabled == 0 ? "turned off" : req.enabled == 1 &&
-		req.kill_switch_only ? "turned on" : "updated", req.force,
-		version);
+	if (!quiet)
+		say(r, req.kill_switch_only ? "flag.kill_switch" :
+			"flag.update", r->key, req.enabled == 0 ? "turned off" :
+			req.enabled == 1 && req.kill_switch_only ? "turned on" :
+			"updated", req.force, version);
 	return changed_flag(r, c, version);
 }
 

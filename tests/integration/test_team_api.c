@@ -914,9 +914,16 @@ static void test_log_lines(void **state)
 	(void)state;
 	make_token("erin", "operator", secret, sizeof(secret));
 	create_flag("lg");
+	/* A PUT and a PATCH that change nothing: no version, no line. */
+	assert_int_equal(admin("PUT", "/v1/admin/flags/lg",
+		"{\"rollout_bp\":0,\"enabled\":true}"), 200);
+	assert_int_equal(admin("PATCH", "/v1/admin/flags/lg",
+		"{\"rollout_bp\":0}"), 200);
 	assert_int_equal(status_as(secret, "PATCH", "/v1/admin/flags/lg",
 		"{\"enabled\":false}"), 200);
 	srv_read_log(&it_server, log, sizeof(log));
+	assert_null(strstr(log, "flag lg replaced"));
+	assert_null(strstr(log, "flag lg updated"));
 	assert_non_null(strstr(log, "token erin (operator) created by admin"));
 	assert_non_null(strstr(log, "flag lg created by admin"));
 	assert_non_null(strstr(log, "flag lg turned off by erin"));
