@@ -11,7 +11,8 @@
  *  - guard rails: 409 naming the rollout for rollout_bp/salt/allow/deny
  *    under a live rollout, "force" audited; no rollout on a disabled flag;
  *    the kill switch ends a live rollout as rolled back; unknown fields
- *    in every admin body are 400 naming the field;
+ *    in every admin body are 400 naming the field, and every team body
+ *    is bounded;
  *  - a webhook on 127.0.0.1 that checks each signature and fails twice:
  *    the third attempt is delivered, and every attempt is recorded;
  *    without --webhook-allow-loopback no webhook reaches this host or a
@@ -603,6 +604,40 @@ static void test_unknown_fields(void **state)
 	expect_field("POST", "/v1/admin/webhooks",
 		"{\"url\":\"http://h/\",\"events\":[\"exploded\"]}", 400,
 		"events[0]");
+	/* Strings that are not UTF-8 are refused, named, like flag bodies'. */
+	expect_field("POST", "/v1/admin/webhooks",
+		"{\"url\":\"http://h/\xff\"}", 400, "url");
+	expect_field("POST", "/v1/admin/tokens",
+		"{\"name\":\"n\",\"role\":\"read\xc3\"}", 400, "role");
+}
+
+/* Every team endpoint bounds its body: 16 KiB for a token or a webhook
+ * (the route's, GET included, as for flags), none at all where there is
+ * nothing to send. */
+static void test_team_bodies(void **state)
+{
+	static const char *const bodies[][2] = {
+		{ "/v1/admin/tokens", "{\"name\":\"b\",\"role\":\"reader\"}" },
+		{ "/v1/admin/webhooks", "{\"url\":\"http://10.0.0.1/\"}" },
+	};
+	char *big = malloc(20000);
+	size_t i;
+
+	(void)state;
+	assert_non_null(big);
+	for (i = 0; i < 2; i++) {
+		/* A valid body, then spaces past 16 KiB. */
+		memset(big, ' ', 19999);
+		big[19999] = '\0';
+		memcpy(big, bodies[i][1], strlen(bodies[i][1]));
+		assert_int_equal(admin("POST", bodies[i][0], big), 413);
+	}
+	free(big);
+	assert_int_equal(admin("GET", "/v1/admin/audit", "{}"), 413);
+	assert_int_equal(admin("DELETE", "/v1/admin/tokens/nobody", "{}"), 413);
+	assert_int_equal(admin("DELETE", "/v1/admin/webhooks/1", "{}"), 413);
+	assert_int_equal(admin("GET", "/v1/admin/webhooks/1/deliveries", "{}"),
+		413);
 }
 
 /* ---- a webhook receiver on 127.0.0.1 ---------------------------------- */
@@ -1057,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(test_stall_announced),
 		cmocka_unit_test(test_guard_rails),
 		cmocka_unit_test(test_unknown_fields),
+		cmocka_unit_test(test_team_bodies),
 		cmocka_unit_test(test_webhook_delivery),
 		cmocka_unit_test(test_webhook_targets),
 		cmocka_unit_test(test_metrics_token),
