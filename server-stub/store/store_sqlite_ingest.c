@@ -6,7 +6,9 @@
  */
 #include "store/store_sqlite.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "saturate.h"
 #include "store/hist_blob.h"
@@ -130,7 +132,7 @@ int cs_sqlite_ingest(struct cs_store_impl *s, const canary__ev_batch *b, uint64_
 	return rc;
 }
 
-static void bind_filter(sqlite3_stmt *st, const char *flag,
+void cs_sqlite_bind_filter(sqlite3_stmt *st, const char *flag,
 	const cs_stats_filter *f)
 {
 	sqlite3_bind_text(st, 1, flag, -1, SQLITE_STATIC);
@@ -174,7 +176,7 @@ static int stats_windows(cs_sqlite_conn *c, const char *flag,
 	sqlite3_stmt *st = c->st[S_STATS_WIN];
 	int step = SQLITE_DONE, rc = CANARY_OK;
 
-	bind_filter(st, flag, f);
+	cs_sqlite_bind_filter(st, flag, f);
 	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
 		rc = add_row(st, out);
 	cs_sqlite_reset(st);
@@ -203,7 +205,7 @@ static int series_windows(cs_sqlite_conn *c, const char *flag,
 	int step = SQLITE_DONE, rc = CANARY_OK;
 	bool open = false;
 
-	bind_filter(st, flag, f);
+	cs_sqlite_bind_filter(st, flag, f);
 	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		uint64_t w = cs_sqlite_u64(st, 5);
 
@@ -295,7 +297,7 @@ int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	int rc;
 
 	if (!r->batches_before_ms && !r->windows_before_ms &&
-	    !r->decisions_before_ms)
+	    !r->decisions_before_ms && !r->audit_before_ms)
 		return CANARY_OK;
 	rc = cs_sqlite_write_begin(s);
 	if (rc != CANARY_OK)
@@ -311,8 +313,46 @@ int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	if (rc == CANARY_OK)
 		rc = prune_one(s, S_PRUNE_METRICS, r->windows_before_ms,
 			&metrics);
+	if (rc == CANARY_OK)
+		rc = prune_one(s, S_PRUNE_AUDIT, r->audit_before_ms, &n);
+	if (rc == CANARY_OK)
+		rc = prune_one(s, S_PRUNE_DELIVERIES, r->audit_before_ms, &n);
 	rc = cs_sqlite_write_end(s, rc);
 	if (rc == CANARY_OK && removed)
 		*removed = n;
 	return rc;
+}
+
+/* A filter and its flag, for cs_sqlite_bind_filter() through collect. */
+typedef struct filtered {
+	const char *flag;
+	const cs_stats_filter *f;
+} filtered;
+
+static void bind_filtered(sqlite3_stmt *st, const void *arg)
+{
+	const filtered *x = arg;
+
+	cs_sqlite_bind_filter(st, x->flag, x->f);
+}
+
+static int metric_row(sqlite3_stmt *st, void *out)
+{
+	cs_metric_sum *m = out;
+
+	m->arm = sqlite3_column_int(st, 0) == CANARY_ARM_CANARY ? CANARY_ARM_CANARY :
+		CANARY_ARM_STABLE;
+	snprintf(m->name, sizeof(m->name), "%s", cs_sqlite_text(st, 1));
+	m->count = cs_sqlite_count(st, 2);
+	m->sum = sqlite3_column_double(st, 3);
+	return CANARY_OK;
+}
+
+int cs_sqlite_metric_sums(struct cs_store_impl *s, const char *flag,
+	const cs_stats_filter *f, cs_metric_sum **out, size_t *n)
+{
+	filtered x = { flag, f };
+
+	return cs_sqlite_collect(s, S_METRIC_SUMS, bind_filtered, &x,
+		metric_row, sizeof(**out), NULL, (void **)out, n);
 }

@@ -2,8 +2,9 @@
  * test_targeting_api.c - targeting end to end against the real
  * canary-server: rules written through the admin API and canaryctl,
  * validated strictly (400 with the field's path), stored (both backends),
- * served in /v1/flags, evaluated by libcanary with a context, and the
- * stats counting only the units the rules let in.
+ * served in /v1/flags, guarded under a live rollout, evaluated by
+ * libcanary with a context, and the stats counting only the units the
+ * rules let in.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,6 +133,47 @@ static void test_canaryctl_rules(void **state)
 	assert_non_null(strstr(out, "device_id"));
 }
 
+/* A live rollout owns its flag's targeting: who is eligible and what is
+ * bucketed change the arms' populations. */
+static void test_rules_guarded_by_rollout(void **state)
+{
+	static const char *const edits[][2] = {
+		{ "{\"constraints\":null}", "constraints" },
+		{ "{\"constraints\":[{\"contextName\":\"firmware\","
+		  "\"operator\":\"SEMVER_GTE\",\"value\":\"2.4.0\"}]}",
+		  "constraints" },
+		{ "{\"stickiness\":\"device_id\"}", "stickiness" },
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(http_status(&it_server, "POST", "/v1/admin/flags",
+		ADMIN_TOKEN, "{\"key\":\"guarded\",\"rollout_bp\":0,"
+		"\"constraints\":[" RULE_FW "]}"), 201);
+	assert_int_equal(http_status(&it_server, "POST", "/v1/admin/rollouts",
+		ADMIN_TOKEN, "{\"flag\":\"guarded\",\"interval\":\"1h\"}"), 201);
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		resp r;
+		cJSON *doc;
+
+		assert_int_equal(http(&it_server, "PATCH", "/v1/admin/flags/guarded",
+			ADMIN_TOKEN, edits[i][0], NULL, &r), 0);
+		doc = cJSON_Parse(r.body);
+		assert_int_equal(r.status, 409);
+		assert_string_equal(cJSON_GetObjectItem(doc, "field")->valuestring,
+			edits[i][1]);
+		cJSON_Delete(doc);
+		resp_free(&r);
+	}
+	/* The same rules again change nothing; forced, the change is made. */
+	assert_int_equal(http_status(&it_server, "PATCH",
+		"/v1/admin/flags/guarded", ADMIN_TOKEN,
+		"{\"constraints\":[" RULE_FW "]}"), 200);
+	assert_int_equal(http_status(&it_server, "PATCH",
+		"/v1/admin/flags/guarded", ADMIN_TOKEN,
+		"{\"stickiness\":\"device_id\",\"force\":true}"), 200);
+}
+
 /* libcanary evaluates the served rules with a context; the units they
  * exclude never reach the canary, and the stats (what the judge reads)
  * count only the others. */
@@ -196,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules_validated),
 		cmocka_unit_test(test_canaryctl_rules),
+		cmocka_unit_test(test_rules_guarded_by_rollout),
 		cmocka_unit_test(test_sdk_end_to_end),
 	};
 
