@@ -338,7 +338,8 @@ CANARY_API void canary_client_free(canary_client *client);
 
 /**
  * Apply a config delivered out of band (a file, MQTT...), in the /v1/flags
- * JSON format. The JSON is validated whole before anything changes: on error
+ * JSON format (with opts.source CANARY_SOURCE_UNLEASH: an Unleash features
+ * document). The JSON is validated whole before anything changes: on error
  * the previous config stays in force, untouched.
  * @param json  the document (borrowed for the call; need not be
  *              NUL-terminated)
