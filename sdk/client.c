@@ -429,10 +429,34 @@ static int open_source(canary_client *c)
 	env.sdk_key = c->sdk_key;
 	env.max_bytes = c->opts.max_response_bytes;
 	env.app_name = c->app_name;
+	env.instance_id = canary__events_instance_id(c->events);
+	env.flush_interval_ms = c->opts.flush_interval_ms;
 	if (ops->open(&c->source.state, &env) != CANARY_OK)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	c->source.ops = ops;
+	if (ops->encode)
+		canary__events_set_encoder(c->events, ops->encode, c->source.state);
 	return CANARY_OK;
+}
+
+/* The source's hello (Unleash's registration), first in the outbox. Not
+ * having sent it is not the client's failure: logged. */
+static void send_hello(canary_client *c)
+{
+	char *body = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!c->source.ops->hello || !c->server_count)
+		return;
+	rc = c->source.ops->hello(c->source.state, &body, &len);
+	if (rc == CANARY_OK && body)
+		rc = canary__events_put_body(c->events, body, len);
+	if (rc != CANARY_OK)
+		canary__log(&c->log, CANARY_LOG_WARN,
+			"%s: the registration was not queued (%s)",
+			c->source.ops->name, canary_strerror(rc));
+	canary__free(&c->alloc, body);
 }
 
 /* The cached config, before any network I/O. */
@@ -501,6 +525,8 @@ static int start_data_path(canary_client *c)
 	cached_version = canary__live_version(&c->live);
 	if (rc == CANARY_OK)
 		rc = open_outbox(c);
+	if (rc == CANARY_OK)
+		send_hello(c);
 	if (rc == CANARY_OK && c->bootstrap_path)
 		rc = load_bootstrap(c);
 	if (canary__live_version(&c->live) != cached_version)

@@ -4,6 +4,11 @@
  * <server_url>/client/features with If-None-Match, polling only; the
  * features document compiled by the Unleash evaluator (sdk/unleash) into
  * a config whose flags are its features. Authorization: <client token>.
+ * Usage goes back in Unleash's formats: a registration (POST
+ * <server_url>/client/register) first, then per flush the metrics of the
+ * features evaluated (POST <server_url>/client/metrics: per feature "yes"
+ * for the canary arm, "no" for the others, excluded units included),
+ * through the same outbox as libcanary's event batches.
  *
  * Unleash documents have no revision number, so the source derives the
  * config version from the wall clock in milliseconds, never going back
@@ -11,22 +16,33 @@
  * document read at start gets a version above the one it was cached
  * with, as long as the clock has not gone back.
  */
+#define _GNU_SOURCE /* memmem, gmtime_r */
 #include "source.h"
 
+#include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "unleash.h"
 #include "unleash_model.h"
 
+/* The URLs of one server. */
+typedef struct ul_server {
+	char *features, *metrics, *register_;
+} ul_server;
+
 typedef struct ul_state {
 	const canary__alloc *a;
-	char **features_urls;        /* one per server; NULL without a server */
+	ul_server *servers;          /* NULL without a server */
 	size_t count;
-	const char *cur;             /* the one in use */
+	const ul_server *cur;        /* the one in use */
+	char app_name[128];          /* Unleash's appName */
+	char instance_id[128];
+	uint32_t interval_ms;        /* how often metrics are sent */
 	char *auth;                  /* "Authorization: <token>" */
 	char *app;                   /* "UNLEASH-APPNAME: <app_name>" */
 	/* The last version handed out: the worker and
@@ -44,9 +60,12 @@ static void ul_close(void *state)
 
 	if (!st)
 		return;
-	for (i = 0; st->features_urls && i < st->count; i++)
-		canary__free(st->a, st->features_urls[i]);
-	canary__free(st->a, st->features_urls);
+	for (i = 0; st->servers && i < st->count; i++) {
+		canary__free(st->a, st->servers[i].features);
+		canary__free(st->a, st->servers[i].metrics);
+		canary__free(st->a, st->servers[i].register_);
+	}
+	canary__free(st->a, st->servers);
 	canary__free(st->a, st->auth);
 	canary__free(st->a, st->app);
 	canary__free(st->a, st);
@@ -67,16 +86,24 @@ static int open_servers(ul_state *st, const canary__source_env *env)
 {
 	size_t i;
 
-	st->features_urls = canary__calloc(st->a, env->server_count,
-		sizeof(char *));
-	if (!st->features_urls)
+	st->servers = canary__calloc(st->a, env->server_count,
+		sizeof(*st->servers));
+	if (!st->servers)
 		return CANARY_ENOMEM;
 	st->count = env->server_count;
-	for (i = 0; i < st->count; i++)
-		if (!(st->features_urls[i] = canary__url_join(st->a,
-		    env->server_urls[i], "/client/features")))
+	for (i = 0; i < st->count; i++) {
+		ul_server *s = &st->servers[i];
+
+		s->features = canary__url_join(st->a, env->server_urls[i],
+			"/client/features");
+		s->metrics = canary__url_join(st->a, env->server_urls[i],
+			"/client/metrics");
+		s->register_ = canary__url_join(st->a, env->server_urls[i],
+			"/client/register");
+		if (!s->features || !s->metrics || !s->register_)
 			return CANARY_ENOMEM;
-	st->cur = st->features_urls[0];
+	}
+	st->cur = &st->servers[0];
 	st->auth = header(st->a, "Authorization", env->sdk_key ? env->sdk_key :
 		"");
 	st->app = header(st->a, "UNLEASH-APPNAME", env->app_name &&
@@ -93,6 +120,11 @@ static int ul_open(void **state, const canary__source_env *env)
 	if (!st)
 		return CANARY_ENOMEM;
 	st->a = env->alloc;
+	snprintf(st->app_name, sizeof(st->app_name), "%s", env->app_name &&
+		*env->app_name ? env->app_name : "libcanary");
+	snprintf(st->instance_id, sizeof(st->instance_id), "%s",
+		env->instance_id ? env->instance_id : "");
+	st->interval_ms = env->flush_interval_ms;
 	if (env->server_count && open_servers(st, env) != CANARY_OK) {
 		ul_close(st);
 		return CANARY_ENOMEM;
@@ -106,7 +138,7 @@ static void ul_select(void *state, size_t index)
 	ul_state *st = state;
 
 	if (index < st->count)
-		st->cur = st->features_urls[index];
+		st->cur = &st->servers[index];
 }
 
 static void ul_fetch(void *state, const char *etag, canary__xfer_spec *spec,
@@ -114,7 +146,7 @@ static void ul_fetch(void *state, const char *etag, canary__xfer_spec *spec,
 {
 	ul_state *st = state;
 
-	spec->url = st->cur;
+	spec->url = st->cur->features;
 	canary__headers_add(h, st->auth);
 	canary__headers_add(h, st->app);
 	canary__headers_add(h, "Accept: application/json");
@@ -200,11 +232,169 @@ static int ul_parse(void *state, const char *doc, size_t len,
 	return config_of(st, m, out, e);
 }
 
+/* ---- usage: registration and metrics ------------------------------- */
+
+/* A registration body is the only one with "started" (ul_hello). */
+static bool is_registration(const char *body, size_t len)
+{
+	static const char mark[] = "\"started\"";
+
+	return len >= sizeof(mark) - 1 && memmem(body, len, mark,
+		sizeof(mark) - 1) != NULL;
+}
+
+static void ul_events(void *state, const char *body, size_t len,
+	canary__xfer_spec *spec, canary__headers *h)
+{
+	ul_state *st = state;
+
+	spec->url = is_registration(body, len) ? st->cur->register_ :
+		st->cur->metrics;
+	canary__headers_add(h, st->auth);
+	canary__headers_add(h, st->app);
+	canary__headers_add(h, "Content-Type: application/json");
+}
+
+/* An instant as Unleash writes it: "2026-12-01T10:00:00.000Z". */
+static void iso_time(uint64_t ms, char out[64])
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+}
+
+/* `root` (consumed) as one outbox body, copied into the client's memory. */
+static int body_of(ul_state *st, cJSON *root, char **out, size_t *len)
+{
+	char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+
+	cJSON_Delete(root);
+	*out = NULL;
+	if (!text)
+		return CANARY_ENOMEM;
+	*len = strlen(text);
+	*out = canary__malloc(st->a, *len + 1);
+	if (*out)
+		memcpy(*out, text, *len + 1);
+	cJSON_free(text);
+	return *out ? CANARY_OK : CANARY_ENOMEM;
+}
+
+/* POST /client/register: who this client is, once at start. */
+static int ul_hello(void *state, char **body, size_t *len)
+{
+	ul_state *st = state;
+	static const char *const strategies[] = { "default", "userWithId",
+		"gradualRolloutUserId", "gradualRolloutSessionId",
+		"gradualRolloutRandom", "flexibleRollout", "remoteAddress",
+		"applicationHostname" };
+	cJSON *root = cJSON_CreateObject(), *arr;
+	char started[64], sdk[64];
+	size_t i;
+
+	iso_time((uint64_t)canary__wall_ms(), started);
+	snprintf(sdk, sizeof(sdk), "libcanary:%s", canary_version());
+	if (!root || !cJSON_AddStringToObject(root, "appName", st->app_name) ||
+	    !cJSON_AddStringToObject(root, "instanceId", st->instance_id) ||
+	    !cJSON_AddStringToObject(root, "sdkVersion", sdk) ||
+	    !(arr = cJSON_AddArrayToObject(root, "strategies")) ||
+	    !cJSON_AddStringToObject(root, "started", started) ||
+	    !cJSON_AddNumberToObject(root, "interval", st->interval_ms)) {
+		cJSON_Delete(root);
+		return CANARY_ENOMEM;
+	}
+	for (i = 0; i < sizeof(strategies) / sizeof(strategies[0]); i++)
+		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(strategies[i]))) {
+			cJSON_Delete(root);
+			return CANARY_ENOMEM;
+		}
+	return body_of(st, root, body, len);
+}
+
+/* One feature's counts in the bucket's "toggles". */
+static bool add_counts(cJSON *toggles, const canary__ev_window *w)
+{
+	cJSON *t = cJSON_GetObjectItemCaseSensitive(toggles, w->flag);
+	double yes = w->arm == CANARY_ARM_CANARY ? (double)w->exposures : 0;
+	double no = w->arm == CANARY_ARM_CANARY ? 0 :
+		(double)w->exposures + (double)w->ineligible;
+
+	if (!t && (!(t = cJSON_AddObjectToObject(toggles, w->flag)) ||
+	    !cJSON_AddNumberToObject(t, "yes", 0) ||
+	    !cJSON_AddNumberToObject(t, "no", 0) ||
+	    !cJSON_AddObjectToObject(t, "variants")))
+		return false;
+	cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "yes"),
+		cJSON_GetObjectItemCaseSensitive(t, "yes")->valuedouble + yes);
+	cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "no"),
+		cJSON_GetObjectItemCaseSensitive(t, "no")->valuedouble + no);
+	return true;
+}
+
+/* POST /client/metrics: the windows of a flush as one bucket (Unleash
+ * has no errors, latencies or metrics of ours: those are left out). */
+static int ul_encode(void *state, const canary__ev_batch *head,
+	const canary__ev_window *w, size_t n, size_t soft_bytes,
+	canary__ev_new_id new_id, void *ctx, canary__ev_body **out,
+	size_t *nout)
+{
+	ul_state *st = state;
+	uint64_t start = UINT64_MAX, stop = 0;
+	cJSON *root, *bucket, *toggles;
+	char from[64], to[64];
+	canary__ev_body *b;
+	size_t i;
+	int rc;
+
+	(void)head;
+	(void)soft_bytes;
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return CANARY_OK;
+	root = cJSON_CreateObject();
+	bucket = root ? cJSON_AddObjectToObject(root, "bucket") : NULL;
+	toggles = bucket ? cJSON_AddObjectToObject(bucket, "toggles") : NULL;
+	for (i = 0; toggles && i < n; i++) {
+		start = w[i].start_ms < start ? w[i].start_ms : start;
+		stop = w[i].end_ms > stop ? w[i].end_ms : stop;
+		if (!add_counts(toggles, &w[i]))
+			toggles = NULL;
+	}
+	iso_time(start, from);
+	iso_time(stop, to);
+	if (!toggles || !cJSON_AddStringToObject(root, "appName", st->app_name) ||
+	    !cJSON_AddStringToObject(root, "instanceId", st->instance_id) ||
+	    !cJSON_AddStringToObject(bucket, "start", from) ||
+	    !cJSON_AddStringToObject(bucket, "stop", to)) {
+		cJSON_Delete(root);
+		return CANARY_ENOMEM;
+	}
+	b = canary__calloc(st->a, 1, sizeof(*b));
+	if (!b) {
+		cJSON_Delete(root);
+		return CANARY_ENOMEM;
+	}
+	rc = body_of(st, root, &b->body, &b->len);
+	if (rc != CANARY_OK) {
+		canary__free(st->a, b);
+		return rc;
+	}
+	new_id(ctx, b->id);
+	*out = b;
+	*nout = 1;
+	return CANARY_OK;
+}
+
 const canary__source_ops canary__source_unleash = {
 	"unleash",
 	"GET /client/features",
 	NULL,
-	NULL,
+	"POST /client/metrics",
 	ul_open,
 	ul_close,
 	ul_select,
@@ -212,5 +402,7 @@ const canary__source_ops canary__source_unleash = {
 	ul_parse,
 	NULL,           /* stream: polling only */
 	NULL,
-	NULL,           /* events: usage metrics are not sent (docs/unleash.md) */
+	ul_events,
+	ul_encode,
+	ul_hello,
 };

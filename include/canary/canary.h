@@ -156,8 +156,9 @@ typedef enum canary_source {
 	                                  "https://unleash.example.com/api"),
 	                                  sdk_key a client API token; polling
 	                                  with ETags; features are evaluated
-	                                  with the _ctx calls
-	                                  (docs/unleash.md) */
+	                                  with the _ctx calls; a registration
+	                                  and usage metrics are sent in
+	                                  Unleash's formats (docs/unleash.md) */
 } canary_source;
 
 /** Current version of canary_options; pass it to canary_options_init().
