@@ -92,6 +92,21 @@ typedef struct cs_store_backend {
 	int (*flag_delete)(struct cs_store_impl *s, const char *key,
 		const cs_audit *audit, uint64_t *version);
 
+	/* Named segments (segment_put and segment_delete are config
+	 * changes, like flag_put; flag_put and flag_modify check that the
+	 * segments a flag names exist, CS_ENOSEGMENT). config() fills
+	 * config->segments with those its flags name
+	 * (cs_segments_keep_used()). */
+	int (*segment_get)(struct cs_store_impl *s, const char *name,
+		canary__segdef *out);
+	int (*segment_list)(struct cs_store_impl *s, canary__segdef **out,
+		size_t *n);
+	int (*segment_put)(struct cs_store_impl *s, const canary__segdef *seg,
+		const cs_audit *audit, bool *created, uint64_t *version);
+	int (*segment_delete)(struct cs_store_impl *s, const char *name,
+		const cs_audit *audit, char *users, size_t userslen,
+		uint64_t *version);
+
 	/* Events: ingest idempotent by batch id, sums per arm, the series of
 	 * windows, totals. */
 	int (*ingest)(struct cs_store_impl *s, const canary__ev_batch *batch,
