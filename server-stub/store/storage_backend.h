@@ -195,12 +195,23 @@ typedef struct cs_store_backend {
  * of `body_bytes` bytes in all (the canonical JSON of records.h; the
  * config is them in an array, with the version around them), at the
  * largest version: what a backend compares with max_config_bytes before
- * it commits a config change.
+ * it commits a config change (with cs_config_segment_bytes()).
  */
 static inline uint64_t cs_config_bytes(uint64_t flags, uint64_t body_bytes)
 {
 	return sizeof("{\"version\":9007199254740991,\"flags\":[]}") - 1 +
 		body_bytes + (flags ? flags - 1 : 0);
+}
+
+/* What `segments` stored segments of `seg_bytes` bytes in all add to it
+ * at most (the config carries those its flags name, in a "segments"
+ * array after the flags): counting them all errs on the safe side. */
+static inline uint64_t cs_config_segment_bytes(uint64_t segments,
+	uint64_t seg_bytes)
+{
+	if (!segments)
+		return 0;
+	return sizeof(",\"segments\":[]") - 1 + seg_bytes + segments - 1;
 }
 
 /* Empty both arms of a series point for the window starting at

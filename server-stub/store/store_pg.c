@@ -156,7 +156,10 @@ static const char *const statements[P_COUNT] = {
 	[P_VERSION_FLOOR] = "UPDATE meta SET value = greatest(value + 1, $1)"
 		" WHERE key = 'config_version' RETURNING value",
 	[P_CONFIG_BYTES] = "SELECT count(*),"
-		" coalesce(sum(octet_length(body)), 0) FROM flags",
+		" coalesce(sum(octet_length(body)), 0),"
+		" (SELECT count(*) FROM segments),"
+		" (SELECT coalesce(sum(octet_length(body)), 0) FROM segments)"
+		" FROM flags",
 	[P_NOTIFY] = "SELECT pg_notify('" CS_PG_CHANNEL "', $1)",
 	[P_FLAG_GET] = "SELECT body FROM flags WHERE key = $1",
 	[P_FLAGS_ALL] = "SELECT body, key FROM flags"

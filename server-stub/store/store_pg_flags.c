@@ -44,7 +44,9 @@ int cs_pg_size_ok(cs_pg_conn *c, uint64_t max)
 	if (rc == CANARY_OK && PQntuples(r) != 1)
 		rc = CANARY_ESTORAGE;
 	if (rc == CANARY_OK && cs_config_bytes(cs_pg_u64(r, 0),
-		    strtoull(PQgetvalue(r, 0, 1), NULL, 10)) > max)
+		    strtoull(PQgetvalue(r, 0, 1), NULL, 10)) +
+	    cs_config_segment_bytes(cs_pg_u64(r, 2),
+		    strtoull(PQgetvalue(r, 0, 3), NULL, 10)) > max)
 		rc = CS_ETOOBIG;
 	PQclear(r);
 	return rc;

@@ -131,7 +131,10 @@ static const struct {
 		" value = max(value + 1, ?1) WHERE key = 'config_version'" },
 	/* Bytes, not characters: length() of a BLOB. */
 	[S_CONFIG_BYTES] = { ON_WRITE, "SELECT count(*),"
-		" coalesce(sum(length(CAST(body AS BLOB))), 0) FROM flags" },
+		" coalesce(sum(length(CAST(body AS BLOB))), 0),"
+		" (SELECT count(*) FROM segments),"
+		" (SELECT coalesce(sum(length(CAST(body AS BLOB))), 0)"
+		"  FROM segments) FROM flags" },
 	[S_HEALTH_PROBE] = { ON_WRITE, "INSERT INTO meta(key, value)"
 		" VALUES('health_probe', 1) ON CONFLICT(key) DO UPDATE SET"
 		" value = value + 1" },

@@ -5,7 +5,8 @@
  * that exist; the config carries the segments its flags name (and the
  * SDK's parser takes it); a segment a flag names cannot be deleted (the
  * flags are named); a live rollout of such a flag guards the segment
- * unless forced; migrate's copy carries segments.
+ * unless forced; migrate's copy carries segments; segments count toward
+ * the config's size limit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +33,7 @@
 static void segment(const char *name, const char *constraints,
 	canary__segdef *out)
 {
-	char text[512];
+	char text[4096];
 	canary__json_reader r;
 	cJSON *obj;
 
@@ -268,6 +269,31 @@ static void test_copy_carries_segments(void **state)
 	cs_store_close(src);
 }
 
+/* Segments count toward --max-config-bytes: one that would make the
+ * config too large is refused, nothing written. */
+static void test_segments_count_toward_size(void **state)
+{
+	cs_store_options o;
+	cs_store *s = NULL;
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
+	canary__segdef got;
+	char err[256] = "", rules[3200];
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.location = fx_db_path;
+	o.max_config_bytes = 2000;
+	assert_int_equal(cs_store_open(&s, &o, err, sizeof(err)), CANARY_OK);
+	assert_int_equal(put_segment(s, "small", RULE_EU, &audit, NULL, NULL),
+		CANARY_OK);
+	snprintf(rules, sizeof(rules), "[{\"contextName\":\"r\",\"operator\":"
+		"\"STR_CONTAINS\",\"values\":[\"%03000d\"]}]", 7);
+	assert_int_equal(put_segment(s, "big", rules, &audit, NULL, NULL),
+		CS_ETOOBIG);
+	assert_int_equal(cs_store_segment_get(s, "big", &got), CS_ENOTFOUND);
+	cs_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +307,8 @@ int main(void)
 			test_live_rollout_guards_segment, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_copy_carries_segments,
 			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_segments_count_toward_size, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
