@@ -76,8 +76,8 @@ static void print_one(const cJSON *doc)
 	}
 	ctl_join_list(cJSON_GetObjectItemCaseSensitive(seg, "flags"), flags,
 		sizeof(flags));
-	printf("flags %s\nconfig version %.0f\n", ctl_safe_tmp(flags),
-		ctl_num(doc, "version"));
+	printf("flags %s\nconfig version %.0f\n", flags[0] ?
+		ctl_safe_tmp(flags) : "-", ctl_num(doc, "version"));
 }
 
 /* /v1/admin/segments/NAME into `path`; false when it does not fit. */
