@@ -1,5 +1,6 @@
 /*
- * records.c - the stored text of flags, rollout specs and decisions.
+ * records.c - the stored text of flags, segments, rollout specs and
+ * decisions.
  */
 #include "store/records.h"
 

@@ -1,6 +1,7 @@
 /*
- * records.h - the stored text of flags, rollouts, decisions, audit
- * records and webhook payloads, defined once for every storage backend.
+ * records.h - the stored text of flags, segments, rollouts, decisions,
+ * audit records and webhook payloads, defined once for every storage
+ * backend.
  *
  * A flag is stored as its canonical JSON, a rollout spec as the JSON
  * cs_rollout_spec_to_json() writes, a decision as the JSON object the

@@ -1,8 +1,9 @@
 /*
  * storage.h - canary-server's durable state, as operations on an opaque
- * store: flags and the config version, ingested event windows and their
- * statistics, rollouts and their decisions, named API tokens, the audit
- * log, webhooks and their deliveries, batch ids and retention.
+ * store: flags, named segments and the config version, ingested event
+ * windows and their statistics, rollouts and their decisions, named API
+ * tokens, the audit log, webhooks and their deliveries, batch ids and
+ * retention.
  *
  * This is the only storage API the rest of the server uses. A store is a
  * backend (storage_backend.h says what one implements; SQLite,

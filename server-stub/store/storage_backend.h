@@ -24,10 +24,11 @@
  *
  * What every member must guarantee:
  * - A write is one transaction: all of it commits, or none of it.
- * - A config change (flag_put, flag_modify, flag_delete, rollout_write
- *   with `modify`) bumps the config version by exactly one in that
- *   transaction and reports the new version; before it commits, a config
- *   it would make larger than max_config_bytes (cs_config_bytes()) is
+ * - A config change (flag_put, flag_modify, flag_delete, segment_put,
+ *   segment_delete, rollout_write with `modify`) bumps the config
+ *   version by exactly one in that transaction and reports the new
+ *   version; before it commits, a config it would make larger than
+ *   max_config_bytes (cs_config_bytes(), cs_config_segment_bytes()) is
  *   CS_ETOOBIG and nothing is written. A put or modify that leaves the
  *   flag's record as it was (cs_record_flag_same()) writes nothing,
  *   records nothing and reports the current version.
