@@ -55,18 +55,9 @@ void canary__hll_clear(canary__hll *h)
 
 void canary__hll_add_hash(canary__hll *h, uint64_t hash)
 {
-	size_t j = (size_t)(hash >> (64 - h->p));
-	uint64_t rest = hash << h->p;
-	unsigned rank = 1;
+	size_t j = canary__hll_register(hash, h->p);
+	unsigned rank = canary__hll_rank(hash, h->p);
 
-	if (rest == 0) {
-		rank = max_rank(h->p);
-	} else {
-		while (!(rest & 0x8000000000000000ull)) {
-			rest <<= 1;
-			rank++;
-		}
-	}
 	if (h->reg[j] < rank)
 		h->reg[j] = (uint8_t)rank;
 }
@@ -161,6 +152,11 @@ double canary__hll_estimate(const canary__hll *h)
 double canary__hll_rse(unsigned p)
 {
 	return 1.04 / sqrt((double)CANARY__HLL_REGS(p));
+}
+
+bool canary__hll_plausible(double est, unsigned p, double limit)
+{
+	return est <= limit * (1 + 4 * canary__hll_rse(p)) + 2;
 }
 
 /* ---- wire form ------------------------------------------------------- */

@@ -78,6 +78,32 @@ int canary__hll_init(canary__hll *h, unsigned p, uint8_t *regs);
 
 void canary__hll_clear(canary__hll *h);
 
+/* The register a hash goes to at precision p, and the rank it offers:
+ * what canary__hll_add_hash() keeps, for callers that keep registers of
+ * their own (the SDK's, atomic). */
+static inline size_t canary__hll_register(uint64_t hash, unsigned p)
+{
+	return (size_t)(hash >> (64 - p));
+}
+
+static inline unsigned canary__hll_rank(uint64_t hash, unsigned p)
+{
+	uint64_t rest = hash << p;
+	unsigned rank = 1;
+
+	if (rest == 0)
+		return 64 - p + 1;
+#if defined(__GNUC__)
+	rank += (unsigned)__builtin_clzll(rest);
+#else
+	while (!(rest & 0x8000000000000000ull)) {
+		rest <<= 1;
+		rank++;
+	}
+#endif
+	return rank;
+}
+
 void canary__hll_add_hash(canary__hll *h, uint64_t hash);
 
 /* Add a unit by its id (the bytes canary_enabled() was given). */
@@ -96,6 +122,12 @@ double canary__hll_estimate(const canary__hll *h);
 
 /* The estimate's relative standard error for large counts, 1.04 / 2^(p/2). */
 double canary__hll_rse(unsigned p);
+
+/* Could a sketch at precision p whose estimate is `est` hold at most
+ * `limit` units? Within 4 relative standard errors, and 2 units of slack
+ * (a unit counted at a window's edge). What the server's ingest check
+ * (cj_window_check) and the SDK, before it sends a window, both apply. */
+bool canary__hll_plausible(double est, unsigned p, double limit);
 
 /*
  * Encode into out[0..cap). @return the bytes written; 0 when `cap` is too

@@ -88,12 +88,12 @@ static inline bool decide(const canary_client *c, const canary__snap_entry *e,
 		CANARY_ARM_STABLE, CANARY_REASON_SPLIT, CANARY_EVAL_OK);
 }
 
-/* Count the exposure in the snapshot's table (counters.h). */
+/* Count the exposure of `unit` in the snapshot's table (counters.h). */
 static inline void expose(canary_client *c, const canary__snapshot *snap,
-	const canary__snap_entry *e, bool canary)
+	const canary__snap_entry *e, bool canary, const char *unit)
 {
 	if (!canary__counters_expose(&c->live.ev_reg, snap, e->index,
-	    canary ? CANARY_ARM_CANARY : CANARY_ARM_STABLE))
+	    canary ? CANARY_ARM_CANARY : CANARY_ARM_STABLE, unit))
 		canary__counters_count_dropped(c->counters);
 }
 
@@ -132,7 +132,7 @@ static inline bool evaluate(canary_client *c, const char *flag,
 	}
 	result = decide(c, e, unit, out);
 	if (count && c->live.count_exposures)
-		expose(c, snap, e, result);
+		expose(c, snap, e, result, unit);
 	if (out) {
 		/* Copied while the snapshot is protected: no lifetime rules. */
 		const char *v = result ? e->flag->variant_canary :
@@ -202,7 +202,8 @@ static int record(canary_client *c, const char *flag, const char *unit,
 	}
 	arm = decide(c, e, unit, NULL) ? CANARY_ARM_CANARY : CANARY_ARM_STABLE;
 	if (kind == REC_ERROR)
-		rc = canary__counters_error(c->counters, snap, e->index, arm);
+		rc = canary__counters_error(c->counters, snap, e->index, arm,
+			unit);
 	else if (kind == REC_LATENCY)
 		rc = canary__counters_latency(c->counters, snap, e->index, arm, value);
 	else
