@@ -198,7 +198,9 @@ static void report_events(sim *s, canary_client *client)
 {
 	canary_event_stats st = CANARY_EVENT_STATS_INIT;
 
-	canary_flush(client, 2000);
+	/* A bound, not a deadline: the flush returns once the service has
+	 * the batches, and a busy machine may take a while to answer. */
+	canary_flush(client, 60000);
 	if (canary_event_stats_get(client, &st) != CANARY_OK)
 		return;
 	atomic_fetch_add(&s->batches, st.batches_sent);
@@ -220,7 +222,7 @@ static void *instance_main(void *arg)
 	opts.poll_interval_ms = 1000;  /* only while the stream is down */
 	opts.flush_interval_ms = (uint32_t)s->flush_ms;
 	if (canary_client_new(&client, &opts) != CANARY_OK ||
-	    canary_client_wait_ready(client, 5000) != CANARY_OK) {
+	    canary_client_wait_ready(client, 60000) != CANARY_OK) {
 		fprintf(stderr, "fleet-sim: instance %d: %s\n", in->id, canary_error_last());
 		atomic_store(&s->stop, true);
 		goto done;
