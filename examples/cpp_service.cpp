@@ -2,7 +2,8 @@
  * cpp_service.cpp - a C++17 service using the header-only RAII wrapper
  * canary/canary.hpp: the client is a move-only object built from an
  * Options builder, construction errors are exceptions, enabled() picks the
- * code path per request, a ScopedTimer records each request's latency
+ * code path per request through a flag handle (canary::Flag: the key is
+ * looked up once, not per request), a ScopedTimer records each request's latency
  * (and its error, if any) for the rollout controller, evaluate() says why,
  * and a bad config pushed out of band is refused with the field named
  * while the old one stays.
@@ -37,14 +38,15 @@ Response checkout_v2(std::string_view user)
 
 class Service {
 public:
-	explicit Service(canary::Client flags) : flags_(std::move(flags)) {}
+	explicit Service(canary::Client flags)
+		: flags_(std::move(flags)), checkout_(flags_.flag("checkout-v2")) {}
 
 	Response handle(const std::string &user)
 	{
 		canary::ScopedTimer timer(flags_, "checkout-v2", user);
 		Response r;
 
-		if (flags_.enabled("checkout-v2", user)) {
+		if (checkout_.enabled(user)) {
 			canary_++;
 			r = checkout_v2(user);
 		} else {
@@ -62,6 +64,7 @@ public:
 
 private:
 	canary::Client flags_;
+	canary::Flag checkout_; /* after flags_: made from it */
 	unsigned long canary_ = 0, stable_ = 0;
 };
 
@@ -88,7 +91,8 @@ int main(int argc, char **argv)
 	try {
 		Service svc{canary::Client(options_from(argv[1]))};
 		if (!svc.flags().wait_ready(std::chrono::seconds(2)))
-			std::fprintf(stderr, "cpp_service: no config yet, serving stable\n");
+			std::fprintf(stderr, "cpp_service: no config yet, serving stable\n%s",
+				svc.flags().diagnose().c_str());
 
 		for (long i = 0; i < requests; i++)
 			svc.handle("user-" + std::to_string(i));

@@ -16,8 +16,9 @@ int main(void)
 			canary_error_last());
 		return 1;
 	}
-	if (canary_client_wait_ready(c, 2000) != CANARY_OK)
-		fprintf(stderr, "no config yet: everyone gets the stable build\n");
+	if (canary_client_wait_ready(c, 2000) != CANARY_OK) /* says why, e.g. */
+		fprintf(stderr, "no config yet (%s): everyone gets the stable build\n",
+			canary_error_last()); /* "connect to ...: connection refused" */
 	printf("user-3 gets %s\n",
 		canary_enabled(c, "checkout-v2", "user-3") ? "v2.4.0" : "v2.3.1");
 	canary_client_free(c);

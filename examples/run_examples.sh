@@ -27,6 +27,10 @@ expect cpp_service "$out" '^events: 1 batches written, 0 records ignored$'
 expect cpp_service "$out" 'user-3: canary, variant "v2.4.0", reason TARGETING_MATCH'
 expect cpp_service "$out" 'bad config refused \(code -5\).*flags\[0\]\.rollout_bp'
 expect cpp_service "$out" '^config version still 7$'
+# No server: it says why, with canary::Client::diagnose().
+out=$(CANARY_SDK_KEY=k "$bin/cpp_service" http://127.0.0.1:1 10 2>&1)
+expect cpp_service "$out" '^last error: connect to 127\.0\.0\.1:1: connection refused \('
+expect cpp_service "$out" '^status: OFFLINE$'
 
 out=$("$bin/edge_device" "$tmp/edge.db" --config "$config" --loops 3)
 expect edge_device "$out" 'applied .*, config version 7$'

@@ -5,13 +5,29 @@
 #include "client.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
+#include "transfer.h"
 
 #define FINAL_FLUSH_MS 500 /* canary_client_free() waits this long at most */
+#define MAX_SERVERS 16
+
+/* The size of canary_options in each version. */
+#define OPTIONS_V1_SIZE offsetof(canary_options, server_urls)
+
+static size_t options_size(unsigned int version)
+{
+	return version == 1 ? OPTIONS_V1_SIZE :
+		version == 2 ? sizeof(canary_options) : 0;
+}
 
 /* The public structs that grow: zeroed, with their version. */
 static int init_versioned(void *p, size_t size, unsigned int version,
@@ -28,14 +44,36 @@ static int init_versioned(void *p, size_t size, unsigned int version,
 	return CANARY_OK;
 }
 
+/* Only the fields of the caller's version: an older program's struct is
+ * smaller. */
 int canary_options_init(canary_options *opts, unsigned int version)
 {
-	int rc = init_versioned(opts, sizeof(*opts), version,
-		CANARY_OPTIONS_VERSION, "options");
+	size_t size = options_size(version);
+	int rc = init_versioned(opts, size ? size : sizeof(*opts), version,
+		size ? version : CANARY_OPTIONS_VERSION, "options");
 
-	if (rc == CANARY_OK)
-		opts->log_level = CANARY_LOG_INFO;
-	return rc;
+	if (rc != CANARY_OK)
+		return rc;
+	opts->log_level = CANARY_LOG_INFO;
+	if (version >= 2)
+		opts->log_stderr = CANARY_LOG_WARN;
+	return CANARY_OK;
+}
+
+/* The caller's options as the current version: the fields its version
+ * lacks get their defaults. */
+static int read_options(const canary_options *in, canary_options *out)
+{
+	size_t size = options_size(in->version);
+
+	if (!size)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.version: %u is not supported; call canary_options_init()",
+			in->version);
+	canary_options_init(out, CANARY_OPTIONS_VERSION);
+	memcpy(out, in, size);
+	out->version = CANARY_OPTIONS_VERSION;
+	return CANARY_OK;
 }
 
 int canary_details_init(canary_details *details, unsigned int version)
@@ -77,12 +115,89 @@ static void apply_defaults(canary_options *o)
 		o->outbox_max_bytes = 64u * 1024u * 1024u;
 }
 
+/* A flag service URL: http or https, with a host. */
+static int check_url(const char *field, const char *url)
+{
+	const char *sep = strstr(url, "://");
+	char shown[256];
+	size_t n;
+
+	canary__url_for_log(url, shown, sizeof(shown));
+	if (!sep)
+		return canary__error_set(CANARY_EINVAL,
+			"%s: \"%s\" has no scheme: write http://%s or https://%s",
+			field, shown, shown, shown);
+	n = (size_t)(sep - url);
+	if (!((n == 4 && strncasecmp(url, "http", 4) == 0) ||
+	      (n == 5 && strncasecmp(url, "https", 5) == 0)))
+		return canary__error_set(CANARY_EINVAL,
+			"%s: scheme \"%.*s\" is not supported (\"%s\"): use http:// or https://",
+			field, (int)(n < 16 ? n : 16), url, shown);
+	if (!sep[3] || sep[3] == '/')
+		return canary__error_set(CANARY_EINVAL, "%s: no host in \"%s\"",
+			field, shown);
+	return CANARY_OK;
+}
+
+static int check_servers(const canary_options *o)
+{
+	char field[32];
+	size_t i;
+	int rc;
+
+	if (o->server_url && o->server_urls)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.server_urls: set server_url or server_urls, not both");
+	if (o->server_url)
+		return check_url("opts.server_url", o->server_url);
+	if (!o->server_urls)
+		return CANARY_OK;
+	for (i = 0; o->server_urls[i]; i++) {
+		if (i == MAX_SERVERS)
+			return canary__error_set(CANARY_EINVAL,
+				"opts.server_urls: at most %d", MAX_SERVERS);
+		snprintf(field, sizeof(field), "opts.server_urls[%zu]", i);
+		rc = check_url(field, o->server_urls[i]);
+		if (rc != CANARY_OK)
+			return rc;
+	}
+	if (i == 0)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.server_urls: empty (NULL for none)");
+	return CANARY_OK;
+}
+
+/* The cache file may not exist yet; its directory must. */
+static int check_cache_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct stat st;
+
+	if (!*path)
+		return canary__error_set(CANARY_EINVAL, "opts.cache_path: empty");
+	if (!slash)
+		return CANARY_OK; /* the working directory */
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return canary__error_set(CANARY_EINVAL, "opts.cache_path: too long");
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (!dir[0])
+		return CANARY_OK; /* "/file" */
+	if (stat(dir, &st) != 0)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.cache_path: directory %s does not exist (%s)", dir,
+			strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return canary__error_set(CANARY_EINVAL,
+			"opts.cache_path: %s is not a directory", dir);
+	return CANARY_OK;
+}
+
 static int check_options(const canary_options *o)
 {
-	if (o->version != CANARY_OPTIONS_VERSION)
-		return canary__error_set(CANARY_EINVAL,
-			"opts.version: %u is not supported; call canary_options_init()",
-			o->version);
+	int rc;
+
 #ifdef CANARY_NO_THREADS
 	if (!o->no_thread)
 		return canary__error_set(CANARY_ENOTSUP,
@@ -93,12 +208,21 @@ static int check_options(const canary_options *o)
 	    o->stale_policy != CANARY_STALE_STABLE)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.stale_policy: unknown value %d", (int)o->stale_policy);
-	if (o->log_level > CANARY_LOG_ERROR)
+	if (o->log_level > CANARY_LOG_OFF)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.log_level: unknown value %d", (int)o->log_level);
-	if (o->server_url && !o->sdk_key)
+	if (o->log_stderr > CANARY_LOG_OFF)
 		return canary__error_set(CANARY_EINVAL,
-			"opts.sdk_key: required when server_url is set");
+			"opts.log_stderr: unknown value %d", (int)o->log_stderr);
+	rc = check_servers(o);
+	if (rc != CANARY_OK)
+		return rc;
+	if ((o->server_url || o->server_urls) && !o->sdk_key)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.sdk_key: required when %s is set",
+			o->server_url ? "server_url" : "server_urls");
+	if (o->cache_path && (rc = check_cache_path(o->cache_path)) != CANARY_OK)
+		return rc;
 	if (o->max_response_bytes > CANARY__MAX_CONFIG_BYTES)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.max_response_bytes: at most %u", CANARY__MAX_CONFIG_BYTES);
@@ -106,6 +230,53 @@ static int check_options(const canary_options *o)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.transport: ctx set without a request function");
 	return CANARY_OK;
+}
+
+/* The server list, server_url alone or server_urls, copied. */
+static int copy_servers(canary_client *c, const canary_options *o)
+{
+	const char *one[2] = { o->server_url, NULL };
+	const char *const *list = o->server_urls ? o->server_urls : one;
+	size_t n = 0, i;
+
+	while (list[n])
+		n++;
+	if (!n)
+		return CANARY_OK;
+	c->server_urls = canary__calloc(&c->alloc, n + 1, sizeof(char *));
+	if (!c->server_urls)
+		return canary__error_set(CANARY_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		c->server_urls[i] = canary__strdup(&c->alloc, list[i]);
+		if (!c->server_urls[i])
+			return canary__error_set(CANARY_ENOMEM, "out of memory");
+		c->server_count++;
+	}
+	c->opts.server_urls = (const char *const *)c->server_urls;
+	return CANARY_OK;
+}
+
+/* A base URL that ends in /v1 (or /v1/flags) gets /v1/flags appended
+ * after it, a 404: say so at once. */
+static void warn_url_path(canary_client *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->server_count; i++) {
+		const char *u = c->server_urls[i];
+		size_t n = strlen(u);
+		char shown[256];
+
+		while (n && u[n - 1] == '/')
+			n--;
+		if (!((n >= 3 && strncmp(u + n - 3, "/v1", 3) == 0) ||
+		      (n >= 9 && strncmp(u + n - 9, "/v1/flags", 9) == 0)))
+			continue;
+		canary__url_for_log(u, shown, sizeof(shown));
+		canary__log(&c->log, CANARY_LOG_WARN,
+			"server URL \"%s\" ends in /v1: give the server's root (libcanary adds /v1/flags)",
+			shown);
+	}
 }
 
 static int copy_strings(canary_client *c, const canary_options *o)
@@ -130,7 +301,8 @@ static int copy_strings(canary_client *c, const canary_options *o)
 	c->opts.bootstrap_path = c->bootstrap_path;
 	c->opts.ca_file = c->ca_file;
 	c->opts.ca_path = c->ca_path;
-	return CANARY_OK;
+	c->opts.server_urls = NULL;
+	return copy_servers(c, o);
 }
 
 /* Read a whole file with the client's allocator. */
@@ -144,7 +316,8 @@ static int read_file(canary_client *c, const char *path, char **out,
 
 	*out = NULL;
 	if (!f)
-		return canary__error_set(CANARY_EINVAL, "%s: %s", path,
+		return canary__error_set(CANARY_EINVAL,
+			"opts.bootstrap_path: cannot read %s: %s", path,
 			strerror(errno));
 	for (;;) {
 		size_t got;
@@ -230,7 +403,8 @@ static int open_source(canary_client *c)
 	canary__source_env env;
 
 	env.alloc = &c->alloc;
-	env.server_url = c->server_url;
+	env.server_urls = (const char *const *)c->server_urls;
+	env.server_count = c->server_count;
 	env.sdk_key = c->sdk_key;
 	env.max_bytes = c->opts.max_response_bytes;
 	if (ops->open(&c->source.state, &env) != CANARY_OK)
@@ -252,23 +426,30 @@ static int load_cache(canary_client *c, canary__persist_start *start)
 	return rc;
 }
 
-/* fork(): every lock of the client, in the order they are taken. */
+/* fork(): every lock of the client, in the order they are taken (the
+ * handle registry, the unknown keys' and the log's are leaves). */
 static void client_prefork(void *ctx)
 {
 	canary_client *c = ctx;
 
+	canary__flag_refs_prefork(&c->refs);
 	canary__live_prefork(&c->live);
 	canary__events_prefork(c->events);
 	canary__worker_prefork(c->worker);
+	canary__unknown_prefork(&c->unknown);
+	canary__log_prefork(&c->log);
 }
 
 static void client_postfork_unlock(void *ctx)
 {
 	canary_client *c = ctx;
 
+	canary__log_postfork(&c->log);
+	canary__unknown_postfork(&c->unknown);
 	canary__worker_postfork_unlock(c->worker);
 	canary__events_postfork_unlock(c->events);
 	canary__live_postfork_unlock(&c->live);
+	canary__flag_refs_postfork(&c->refs);
 }
 
 static int new_worker(canary_client *c, const canary__persist_start *start)
@@ -282,6 +463,7 @@ static int new_worker(canary_client *c, const canary__persist_start *start)
 	env.persist = c->persist;
 	env.events = c->events;
 	env.source = &c->source;
+	env.unknown = &c->unknown;
 	return canary__worker_new(&c->worker, &env, start);
 }
 
@@ -310,15 +492,15 @@ static int start_data_path(canary_client *c)
 	c->fork.ctx = c;
 	canary__fork_register(&c->fork);
 	c->forkable = true;
-	if (c->opts.tls_insecure && c->server_url)
+	if (c->opts.tls_insecure && c->server_count)
 		canary__log(&c->log, CANARY_LOG_WARN,
 			"opts.tls_insecure is set: the flag service's certificate is NOT verified");
 	return canary__worker_run(c->worker);
 }
 
-int canary_client_new(canary_client **out, const canary_options *opts)
+int canary_client_new(canary_client **out, const canary_options *in)
 {
-	canary_options defaults;
+	canary_options full, *opts = &full;
 	canary__alloc alloc;
 	canary_client *c;
 	int rc;
@@ -326,10 +508,10 @@ int canary_client_new(canary_client **out, const canary_options *opts)
 	if (!out)
 		return canary__error_set(CANARY_EINVAL, "out is NULL");
 	*out = NULL;
-	if (!opts) {
-		canary_options_init(&defaults, CANARY_OPTIONS_VERSION);
-		opts = &defaults;
-	}
+	if (!in)
+		canary_options_init(&full, CANARY_OPTIONS_VERSION);
+	else if ((rc = read_options(in, &full)) != CANARY_OK)
+		return rc;
 	rc = check_options(opts);
 	if (rc != CANARY_OK)
 		return rc;
@@ -342,12 +524,15 @@ int canary_client_new(canary_client **out, const canary_options *opts)
 	c->alloc = alloc;
 	c->opts = *opts;
 	apply_defaults(&c->opts);
-	c->log.fn = opts->log_fn;
-	c->log.ctx = opts->log_ctx;
-	c->log.level = opts->log_level;
+	canary__log_setup(&c->log, &c->log_sink, opts->log_fn, opts->log_ctx,
+		opts->log_level, opts->log_stderr);
 	c->pid = getpid();
 	canary__live_init(&c->live, &c->alloc, &c->log, &c->opts);
+	canary__unknown_init(&c->unknown);
+	canary__flag_refs_init(&c->refs, &c->alloc);
 	rc = copy_strings(c, opts);
+	if (rc == CANARY_OK)
+		warn_url_path(c);
 	if (rc == CANARY_OK)
 		rc = canary__counters_new(&c->counters, &c->alloc, &c->log,
 			&c->live.ev_reg);
@@ -388,6 +573,7 @@ void canary_client_free(canary_client *c)
 {
 	const canary__alloc *a;
 	canary__alloc alloc;
+	size_t i;
 
 	if (!c)
 		return;
@@ -398,6 +584,8 @@ void canary_client_free(canary_client *c)
 	canary__worker_stop(c->worker);
 	if (c->forkable)
 		canary__fork_unregister(&c->fork);
+	/* A client without a thread may not have said it yet. */
+	canary__unknown_report(&c->unknown, &c->live, &c->log);
 	canary__worker_free(c->worker);
 	canary__persist_close(c->persist);
 	canary__live_destroy(&c->live);
@@ -414,6 +602,12 @@ void canary_client_free(canary_client *c)
 	canary__free(a, c->bootstrap_path);
 	canary__free(a, c->ca_file);
 	canary__free(a, c->ca_path);
+	for (i = 0; i < c->server_count; i++)
+		canary__free(a, c->server_urls[i]);
+	canary__free(a, c->server_urls);
+	canary__flag_refs_destroy(&c->refs);
+	canary__unknown_destroy(&c->unknown);
+	canary__log_teardown(&c->log);
 	canary__free(a, c);
 }
 
@@ -459,6 +653,139 @@ int canary_client_wait_ready(canary_client *c, uint32_t timeout_ms)
 	if (!c)
 		return canary__error_set(CANARY_EINVAL, "client is NULL");
 	return canary__worker_wait_ready(c->worker, timeout_ms);
+}
+
+/* ---- diagnose ------------------------------------------------------------- */
+
+/* A duration for a person: "850 ms", "12 s", "3 min", "5 h", "2 days". */
+static void human_age(int64_t ms, char *buf, size_t len)
+{
+	if (ms < 1000)
+		snprintf(buf, len, "%" PRId64 " ms", ms);
+	else if (ms < 120000)
+		snprintf(buf, len, "%" PRId64 " s", ms / 1000);
+	else if (ms < 2 * 3600000)
+		snprintf(buf, len, "%" PRId64 " min", ms / 60000);
+	else if (ms < (int64_t)2 * 86400000)
+		snprintf(buf, len, "%" PRId64 " h", ms / 3600000);
+	else
+		snprintf(buf, len, "%" PRId64 " days", ms / (int64_t)86400000);
+}
+
+typedef struct text {
+	char *buf;
+	size_t len, used;
+} text;
+
+static void add(text *t, const char *fmt, ...) CANARY__PRINTF(2, 3);
+static void add(text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->used >= t->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->used, t->len - t->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->used += (size_t)n;
+}
+
+static void diagnose_server(canary_client *c, text *t,
+	const canary__worker_info *wi)
+{
+	char shown[256];
+
+	if (!c->server_count) {
+		add(t, "server: none (configs from the cache, bootstrap_path or canary_client_set_config_json())\n");
+		return;
+	}
+	canary__url_for_log(c->server_urls[wi->server_index], shown,
+		sizeof(shown));
+	add(t, "server: %s", shown);
+	if (c->server_count > 1)
+		add(t, " (%zu of %zu)", wi->server_index + 1, c->server_count);
+	add(t, "%s\n", wi->stream_open ? ", stream open" :
+		c->opts.no_stream ? ", polling" : "");
+}
+
+static void diagnose_config(canary_client *c, text *t,
+	const canary__worker_info *wi)
+{
+	uint64_t version = canary__live_version(&c->live);
+	int64_t applied = 0;
+	const char *from = canary__live_source(&c->live, &applied);
+	char age[32];
+
+	if (!version) {
+		add(t, "config: none yet: every evaluation answers stable\n");
+		return;
+	}
+	human_age(canary__wall_ms() - applied, age, sizeof(age));
+	add(t, "config: version %" PRIu64 " from %s, applied %s ago", version,
+		from ? from : "?", age);
+	if (wi->confirmed_age_ms >= 0) {
+		human_age(wi->confirmed_age_ms, age, sizeof(age));
+		add(t, "; confirmed by the service %s ago", age);
+	} else if (c->server_count) {
+		add(t, "; not confirmed by the service yet");
+	}
+	add(t, "\n");
+}
+
+static void diagnose_storage(canary_client *c, text *t)
+{
+	canary_event_stats st;
+
+	if (!c->cache_path)
+		add(t, "cache: none (no cache_path): a restart without the service starts with no config\n");
+	else if (canary__persist_usable(c->persist))
+		add(t, "cache: %s\n", c->cache_path);
+	else
+		add(t, "cache: %s NOT in use (see the log): running without a cache\n",
+			c->cache_path);
+	canary__events_stats(c->events, &st);
+	add(t, "outbox: %" PRIu64 " batches (%" PRIu64 " bytes) waiting%s; %"
+		PRIu64 " written, %" PRIu64 " sent, %" PRIu64 " dropped; %"
+		PRIu64 " records dropped, %" PRIu64 " record calls ignored\n",
+		st.outbox_batches, st.outbox_bytes,
+		canary__persist_usable(c->persist) ? " in the cache file" : " in memory",
+		st.batches_written, st.batches_sent, st.dropped_batches,
+		st.dropped_records, st.ignored);
+}
+
+int canary_client_diagnose(canary_client *c, char *buf, size_t len)
+{
+	canary__worker_info wi;
+	char unknown[1024], age[32];
+	text t;
+
+	if (!c || !buf || !len)
+		return canary__error_set(CANARY_EINVAL, "%s",
+			!c ? "client is NULL" : "buf is NULL or len is 0");
+	t.buf = buf;
+	t.len = len;
+	t.used = 0;
+	buf[0] = '\0';
+	canary__unknown_report(&c->unknown, &c->live, &c->log);
+	canary__worker_info_get(c->worker, &wi);
+	add(&t, "libcanary %s, config source: %s\n", canary_version(),
+		c->source.ops->name);
+	diagnose_server(c, &t, &wi);
+	add(&t, "status: %s\n", canary_status_name(wi.status));
+	diagnose_config(c, &t, &wi);
+	if (wi.last_error[0]) {
+		human_age(wi.last_error_age_ms, age, sizeof(age));
+		add(&t, "last error: %s (%s ago)\n", wi.last_error, age);
+	} else {
+		add(&t, "last error: none\n");
+	}
+	diagnose_storage(c, &t);
+	canary__unknown_describe(&c->unknown, unknown, sizeof(unknown));
+	add(&t, "unknown flag keys: %s\n", unknown[0] ? unknown : "none");
+	canary__error_clear();
+	return CANARY_OK;
 }
 
 canary_status canary_client_status(canary_client *c)

@@ -13,21 +13,30 @@
 #include "canary/canary.h"
 #include "counters.h"
 #include "events.h"
+#include "flag_ref.h"
 #include "fork.h"
 #include "live.h"
 #include "log.h"
 #include "persist.h"
 #include "source.h"
+#include "unknown_flags.h"
 #include "worker.h"
 
 struct canary_client {
 	/* Read by every evaluation: first (live.h). */
 	canary__live live;
 
+	canary__unknown unknown;  /* unknown flag keys (evaluation notes) */
+	canary__flag_refs refs;   /* flag handles */
+
 	canary__alloc alloc;
 	canary__logger log;
-	canary_options opts;      /* strings below replace the caller's */
+	canary__log_sink log_sink;
+	canary_options opts;      /* strings below replace the caller's;
+	                             every field of the current version */
 	char *server_url;
+	char **server_urls;       /* server_url, or opts.server_urls, copied */
+	size_t server_count;
 	char *sdk_key;
 	char *cache_path;
 	char *bootstrap_path;

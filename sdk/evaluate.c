@@ -12,7 +12,9 @@
 #include "counters.h"
 #include "error.h"
 #include "event_batch.h"
+#include "flag_ref.h"
 #include "snapshot.h"
+#include "unknown_flags.h"
 
 static const char *const reason_names[] = {
 	"SPLIT", "TARGETING_MATCH", "DISABLED", "DEFAULT", "STALE", "ERROR"
@@ -88,51 +90,22 @@ static inline bool decide(const canary_client *c, const canary__snap_entry *e,
 		CANARY_ARM_STABLE, CANARY_REASON_SPLIT, CANARY_EVAL_OK);
 }
 
-/* Count the exposure of `unit` in the snapshot's table (counters.h). */
-static inline void expose(canary_client *c, const canary__snapshot *snap,
-	const canary__snap_entry *e, bool canary, const char *unit)
+/* The end of every evaluation: `snap` is held, `e` is the flag's entry in
+ * it (NULL: no such flag). */
+static inline bool conclude(canary_client *c, const canary__snapshot *snap,
+	const canary__snap_entry *e, const char *unit, canary_details *out,
+	bool count)
 {
-	if (!canary__counters_expose(&c->live.ev_reg, snap, e->index,
-	    canary ? CANARY_ARM_CANARY : CANARY_ARM_STABLE, unit))
-		canary__counters_count_dropped(c->counters);
-}
-
-static inline bool evaluate(canary_client *c, const char *flag,
-	const char *unit, canary_details *out, bool count)
-{
-	const canary__snap_entry *e;
-	canary__snapshot *snap;
-	canary__hazard_guard g;
 	bool result;
 
-	if (out) {
-		/* Field by field: clearing all 128 variant bytes is wasted work. */
-		out->arm = CANARY_ARM_STABLE;
-		out->variant[0] = '\0';
-		out->config_version = 0;
-		out->bucket = 0;
-		out->rollout_bp = 0;
-	}
-	if (!c || !flag)
+	if (!e)
 		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
-			CANARY_EVAL_INVALID_ARGUMENT);
-	snap = canary__hazard_enter(&c->live.snapshots, &g);
-	if (!snap) {
-		result = answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
-			CANARY_EVAL_NOT_READY);
-		goto done;
-	}
-	if (out)
-		out->config_version = snap->version;
-	e = canary__snapshot_find(snap, flag, strlen(flag));
-	if (!e) {
-		result = answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
 			CANARY_EVAL_FLAG_NOT_FOUND);
-		goto done;
-	}
 	result = decide(c, e, unit, out);
-	if (count && c->live.count_exposures)
-		expose(c, snap, e, result, unit);
+	if (count && c->live.count_exposures &&
+	    !canary__counters_expose(&c->live.ev_reg, snap, e->index,
+	    result ? CANARY_ARM_CANARY : CANARY_ARM_STABLE, unit))
+		canary__counters_count_dropped(c->counters);
 	if (out) {
 		/* Copied while the snapshot is protected: no lifetime rules. */
 		const char *v = result ? e->flag->variant_canary :
@@ -140,26 +113,108 @@ static inline bool evaluate(canary_client *c, const char *flag,
 
 		memcpy(out->variant, v, strlen(v) + 1);
 	}
-done:
+	return result;
+}
+
+static inline void clear_details(canary_details *out)
+{
+	/* Field by field: clearing all 128 variant bytes is wasted work. */
+	out->arm = CANARY_ARM_STABLE;
+	out->variant[0] = '\0';
+	out->config_version = 0;
+	out->bucket = 0;
+	out->rollout_bp = 0;
+}
+
+/* The flag's entry in `snap`: through its handle, or by its key (an
+ * unknown key is noted, for the worker to report). */
+static inline const canary__snap_entry *locate(canary_client *c,
+	const canary__snapshot *snap, const char *flag, canary_flag_ref *ref)
+{
+	const canary__snap_entry *e;
+	size_t flag_len;
+	uint32_t hash;
+
+	if (ref)
+		return canary__flag_ref_entry(ref, snap);
+	flag_len = strlen(flag);
+	hash = canary__snapshot_hash(flag, flag_len);
+	e = canary__snapshot_find_hashed(snap, flag, flag_len, hash);
+	if (!e)
+		canary__unknown_note(&c->unknown, flag, flag_len, hash);
+	return e;
+}
+
+/* One evaluation of `flag`, or of `ref` when it is not NULL (a handle
+ * must be the client's own). */
+static inline bool evaluate(canary_client *c, const char *flag,
+	canary_flag_ref *ref, const char *unit, canary_details *out, bool count)
+{
+	canary__snapshot *snap;
+	canary__hazard_guard g;
+	bool result;
+
+	if (out)
+		clear_details(out);
+	if (!c || (ref ? ref->owner != c : !flag))
+		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
+			CANARY_EVAL_INVALID_ARGUMENT);
+	snap = canary__hazard_enter(&c->live.snapshots, &g);
+	if (!snap) {
+		result = answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
+			CANARY_EVAL_NOT_READY);
+	} else {
+		if (out)
+			out->config_version = snap->version;
+		result = conclude(c, snap, locate(c, snap, flag, ref), unit, out,
+			count);
+	}
 	canary__hazard_leave(&c->live.snapshots, &g);
 	return result;
 }
 
 bool canary_enabled(canary_client *c, const char *flag, const char *unit)
 {
-	return evaluate(c, flag, unit, NULL, true);
+	return evaluate(c, flag, NULL, unit, NULL, true);
 }
 
 bool canary_evaluate(canary_client *c, const char *flag, const char *unit,
 	canary_details *out)
 {
-	return evaluate(c, flag, unit, out, true);
+	return evaluate(c, flag, NULL, unit, out, true);
 }
 
 bool canary_evaluate_ex(canary_client *c, const char *flag, const char *unit,
 	unsigned int flags, canary_details *out)
 {
-	return evaluate(c, flag, unit, out,
+	return evaluate(c, flag, NULL, unit, out,
+		!(flags & CANARY_EVALUATE_NO_EXPOSURE));
+}
+
+canary_flag_ref *canary_flag_ref_get(canary_client *c, const char *flag)
+{
+	canary_flag_ref *ref;
+
+	if (!c || !flag) {
+		canary__error_set(CANARY_EINVAL, "%s is NULL", c ? "flag" : "client");
+		return NULL;
+	}
+	ref = canary__flag_refs_get(&c->refs, c, flag);
+	if (ref)
+		canary__error_clear();
+	return ref;
+}
+
+bool canary_enabled_ref(canary_client *c, canary_flag_ref *ref,
+	const char *unit)
+{
+	return evaluate(c, NULL, ref, unit, NULL, true);
+}
+
+bool canary_evaluate_ref(canary_client *c, canary_flag_ref *ref,
+	const char *unit, unsigned int flags, canary_details *out)
+{
+	return evaluate(c, NULL, ref, unit, out,
 		!(flags & CANARY_EVALUATE_NO_EXPOSURE));
 }
 
@@ -195,6 +250,9 @@ static int record(canary_client *c, const char *flag, const char *unit,
 			"metric name: 1..64 bytes of [A-Za-z0-9_.-]");
 	snap = canary__hazard_enter(&c->live.snapshots, &g);
 	e = snap ? canary__snapshot_find(snap, flag, strlen(flag)) : NULL;
+	if (snap && !e)
+		canary__unknown_note(&c->unknown, flag, strlen(flag),
+			canary__snapshot_hash(flag, strlen(flag)));
 	if (!e) {
 		canary__hazard_leave(&c->live.snapshots, &g);
 		return refuse(c, CANARY_ESTATE, snap ? "flag is not in the config" :

@@ -26,7 +26,7 @@ static unsigned numbers_free[MAX_THREAD_NUMBERS];
 static unsigned numbers_free_top;
 static pthread_key_t numbers_key;
 static pthread_once_t numbers_once = PTHREAD_ONCE_INIT;
-static _Thread_local unsigned my_number;    /* 0 until first use */
+_Thread_local unsigned canary__my_thread_number; /* 0 until first use */
 
 static void number_release(void *value)
 {
@@ -56,7 +56,7 @@ static void numbers_postfork_child(void)
 
 	numbers_free_top = 0;
 	for (n = 1; n < numbers_fresh; n++)
-		if (n != my_number)
+		if (n != canary__my_thread_number)
 			numbers_free[numbers_free_top++] = n;
 	pthread_mutex_unlock(&numbers_lock);
 }
@@ -68,12 +68,12 @@ static void numbers_setup(void)
 		numbers_postfork_child);
 }
 
-unsigned canary__thread_number(void)
+unsigned canary__thread_number_assign(void)
 {
 	unsigned n;
 
-	if (my_number)
-		return my_number;
+	if (canary__my_thread_number)
+		return canary__my_thread_number;
 	pthread_once(&numbers_once, numbers_setup);
 	pthread_mutex_lock(&numbers_lock);
 	if (numbers_free_top)
@@ -83,7 +83,7 @@ unsigned canary__thread_number(void)
 	else
 		n = NO_NUMBER;
 	pthread_mutex_unlock(&numbers_lock);
-	my_number = n;
+	canary__my_thread_number = n;
 	if (n != NO_NUMBER)
 		pthread_setspecific(numbers_key, (void *)(uintptr_t)n);
 	return n;
@@ -130,7 +130,7 @@ static bool claim_slot(canary__hazard_slot *s, unsigned me)
 	return atomic_compare_exchange_strong(&s->owner, &expected, me);
 }
 
-void *canary__hazard_enter(canary__hazard *h, canary__hazard_guard *g)
+void *canary__hazard_enter_slow(canary__hazard *h, canary__hazard_guard *g)
 {
 	unsigned me = canary__thread_number();
 	canary__hazard_slot *s = &h->slots[me % CANARY__HAZARD_SLOTS];
@@ -154,10 +154,10 @@ void *canary__hazard_enter(canary__hazard *h, canary__hazard_guard *g)
 	}
 }
 
-void canary__hazard_leave(canary__hazard *h, canary__hazard_guard *g)
+void canary__hazard_leave_overflow(canary__hazard *h,
+	canary__hazard_guard *g)
 {
-	if (g->overflow_idx >= 0)
-		atomic_fetch_sub(&h->overflow_count[g->overflow_idx], 1);
+	atomic_fetch_sub(&h->overflow_count[g->overflow_idx], 1);
 }
 
 /* Wait until no overflow reader that could hold a retired object remains:

@@ -59,9 +59,56 @@ void canary__hazard_init(canary__hazard *h, const canary__alloc *alloc,
 /* Free the current object and every retired one. No reader may remain. */
 void canary__hazard_destroy(canary__hazard *h);
 
-/* Reader: the current object (may be NULL), protected until leave(). */
-void *canary__hazard_enter(canary__hazard *h, canary__hazard_guard *g);
-void canary__hazard_leave(canary__hazard *h, canary__hazard_guard *g);
+/* This thread's number, 0 until canary__thread_number() gives it one.
+ * Initial-exec: read straight from the thread pointer, no call (a few
+ * bytes of the static TLS glibc keeps for libraries loaded later). */
+#if defined(__GNUC__)
+extern _Thread_local unsigned canary__my_thread_number
+	__attribute__((tls_model("initial-exec")));
+#else
+extern _Thread_local unsigned canary__my_thread_number;
+#endif
+
+unsigned canary__thread_number_assign(void);
+
+/* This thread's small number (>= 1), recycled when the thread exits. */
+static inline unsigned canary__thread_number(void)
+{
+	unsigned n = canary__my_thread_number;
+
+	return n ? n : canary__thread_number_assign();
+}
+
+/* The slow paths of enter and leave (hazard.c). */
+void *canary__hazard_enter_slow(canary__hazard *h, canary__hazard_guard *g);
+void canary__hazard_leave_overflow(canary__hazard *h, canary__hazard_guard *g);
+
+/* Reader: the current object (may be NULL), protected until leave().
+ * Inline, the steady state: this thread owns its slot and its hazard
+ * already names the current object (two plain loads, no store). */
+static inline void *canary__hazard_enter(canary__hazard *h,
+	canary__hazard_guard *g)
+{
+	unsigned me = canary__thread_number();
+	canary__hazard_slot *s = &h->slots[me % CANARY__HAZARD_SLOTS];
+	void *p;
+
+	if (atomic_load_explicit(&s->owner, memory_order_relaxed) == me) {
+		p = atomic_load_explicit(&h->current, memory_order_acquire);
+		if (atomic_load_explicit(&s->ptr, memory_order_relaxed) == p) {
+			g->overflow_idx = -1;
+			return p;
+		}
+	}
+	return canary__hazard_enter_slow(h, g);
+}
+
+static inline void canary__hazard_leave(canary__hazard *h,
+	canary__hazard_guard *g)
+{
+	if (g->overflow_idx >= 0)
+		canary__hazard_leave_overflow(h, g);
+}
 
 /* Writer: make `obj` current and retire the previous one. Returns 0, or -1
  * when the retire list could not grow (then `obj` is not published and the
@@ -75,7 +122,5 @@ void canary__hazard_collect(canary__hazard *h);
  * overflow count belongs to a thread that is gone. */
 void canary__hazard_postfork_child(canary__hazard *h);
 
-/* This thread's small number (>= 1), recycled when the thread exits. */
-unsigned canary__thread_number(void);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 
+#include "clock.h"
 #include "error.h"
 #include "snapshot.h"
 
@@ -65,8 +66,17 @@ int canary__live_apply(canary__live *l, canary__config *config,
 		rc = canary__error_set(CANARY_ESTATE,
 			"%s: config version %" PRIu64 " is older than the version in force (%" PRIu64 "); ignored",
 			source, version, in_force);
-	} else if (canary__hazard_publish(&l->snapshots, snap) != 0) {
-		rc = canary__error_set(CANARY_ENOMEM, "out of memory");
+	} else {
+		/* Before it is visible: flag handles compare it (flag_ref.h). */
+		snap->seq = ++l->seq;
+		if (!snap->seq) /* 0 is a handle's "never resolved" */
+			snap->seq = ++l->seq;
+		if (canary__hazard_publish(&l->snapshots, snap) != 0)
+			rc = canary__error_set(CANARY_ENOMEM, "out of memory");
+	}
+	if (rc == CANARY_OK) {
+		l->source = source;
+		l->applied_ms = canary__wall_ms();
 	}
 	if (rc != CANARY_OK)
 		canary__counters_detach(l->counters, snap);
@@ -79,6 +89,17 @@ int canary__live_apply(canary__live *l, canary__config *config,
 	canary__log(l->log, CANARY_LOG_INFO, "config version %" PRIu64 " applied from %s",
 		version, source);
 	return CANARY_OK;
+}
+
+const char *canary__live_source(canary__live *l, int64_t *applied_ms)
+{
+	const char *source;
+
+	pthread_mutex_lock(&l->lock);
+	source = l->source;
+	*applied_ms = l->applied_ms;
+	pthread_mutex_unlock(&l->lock);
+	return source;
 }
 
 void canary__live_notify(const canary__live *l, uint64_t version)

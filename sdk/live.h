@@ -37,6 +37,10 @@ typedef struct canary__live {
 
 	/* Writers. */
 	pthread_mutex_t lock;       /* serialises config changes */
+	uint32_t seq;               /* snapshots published so far */
+	const char *source;         /* where the config in force came from
+	                               (a static string), for diagnose */
+	int64_t applied_ms;         /* when it took effect (wall clock) */
 	const canary__alloc *alloc;
 	const canary__logger *log;
 	canary__counters *counters; /* a new snapshot's counter table */
@@ -59,12 +63,17 @@ void canary__live_destroy(canary__live *l);
 
 /*
  * Make `config` the config in force (ownership passes in, also on error).
- * `source` names where it came from, for the log. Returns CANARY_OK;
+ * `source` (a static string) names where it came from, for the log and
+ * canary_client_diagnose(). Each published snapshot gets the next `seq`. Returns CANARY_OK;
  * CANARY_ESTATE (logged, nothing changed) when its version is older than
  * the version in force (an equal version replaces it); CANARY_ENOMEM.
  */
 int canary__live_apply(canary__live *l, canary__config *config,
 	const char *source);
+
+/* Where the config in force came from and when it took effect (wall
+ * clock, ms); NULL and 0 when there is none. */
+const char *canary__live_source(canary__live *l, int64_t *applied_ms);
 
 /* Tell the application (opts.config_fn) that `version` is in force. No
  * lock is held: call it once the config's arrival is fully handled. */

@@ -1,5 +1,5 @@
 /*
- * snapshot.c - build the open-addressing index of a config.
+ * snapshot.c - build the index of a config (see snapshot.h).
  */
 #include "snapshot.h"
 
@@ -10,32 +10,48 @@ static uint32_t table_size_for(size_t count)
 {
 	uint32_t size = 8;
 
-	/* Load factor at most 1/2 keeps probe chains short. */
-	while (size < count * 2)
+	/* Load factor at most 2/3 keeps probe chains short. */
+	while (size * 2 < count * 3)
 		size *= 2;
 	return size;
 }
 
-static void insert(canary__snapshot *snap, const canary__flag *f,
-	uint32_t index)
+static void insert(canary__snapshot *snap, uint32_t index)
 {
+	const canary__flag *f = &snap->config->flags[index];
 	size_t key_len = strlen(f->key);
-	uint32_t hash = canary__murmur3_32(f->key, key_len, CANARY__KEY_SEED);
+	uint32_t hash = canary__snapshot_hash(f->key, key_len);
 	uint32_t i = hash & snap->mask;
 	canary__snap_entry *e;
 
-	while (snap->table[i].key)
+	while (snap->table[i].flag)
 		i = (i + 1) & snap->mask;
 	e = &snap->table[i];
-	e->key = f->key;
 	e->key_hash = hash;
 	e->key_len = (uint32_t)key_len;
+	memcpy(e->key_head, f->key,
+		key_len < CANARY__KEY_HEAD ? key_len : CANARY__KEY_HEAD);
 	canary__bucket_prefix(&e->prefix, f->salt, strlen(f->salt));
-	e->rollout_bp = f->rollout_bp;
+	e->rollout_bp = (uint16_t)f->rollout_bp;
 	e->enabled = f->enabled;
 	e->has_lists = f->allow.count || f->deny.count;
 	e->index = index;
 	e->flag = f;
+}
+
+/* The client's allocator promises malloc's alignment only: align by hand. */
+static int alloc_table(canary__snapshot *snap, uint32_t size)
+{
+	uintptr_t p;
+
+	snap->table_mem = canary__calloc(snap->alloc, (size_t)size + 1,
+		sizeof(canary__snap_entry));
+	if (!snap->table_mem)
+		return CANARY_ENOMEM;
+	p = (uintptr_t)snap->table_mem;
+	p = (p + CANARY__CACHE_LINE - 1) & ~(uintptr_t)(CANARY__CACHE_LINE - 1);
+	snap->table = (canary__snap_entry *)p;
+	return CANARY_OK;
 }
 
 int canary__snapshot_new(const canary__alloc *a, canary__config *config,
@@ -49,18 +65,17 @@ int canary__snapshot_new(const canary__alloc *a, canary__config *config,
 	snap = canary__calloc(a, 1, sizeof(*snap));
 	size = table_size_for(config->count);
 	if (snap)
-		snap->table = canary__calloc(a, size, sizeof(*snap->table));
-	if (!snap || !snap->table) {
+		snap->alloc = a;
+	if (!snap || alloc_table(snap, size) != CANARY_OK) {
 		canary__free(a, snap);
 		canary__config_free(a, config);
 		return canary__error_set(CANARY_ENOMEM, "snapshot: out of memory");
 	}
-	snap->alloc = a;
 	snap->config = config;
 	snap->version = config->version;
 	snap->mask = size - 1;
 	for (i = 0; i < config->count; i++)
-		insert(snap, &config->flags[i], (uint32_t)i);
+		insert(snap, (uint32_t)i);
 	*out = snap;
 	return CANARY_OK;
 }
@@ -70,6 +85,6 @@ void canary__snapshot_free(canary__snapshot *snap)
 	if (!snap)
 		return;
 	canary__config_free(snap->alloc, snap->config);
-	canary__free(snap->alloc, snap->table);
+	canary__free(snap->alloc, snap->table_mem);
 	canary__free(snap->alloc, snap);
 }

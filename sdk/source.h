@@ -14,8 +14,13 @@
  * What a source implements (canary__source_ops):
  *
  *   open, close   its state, from the client's settings (canary__source_env:
- *                 base URL, SDK key, size limit). open must work without a
- *                 server_url: the cache is still parsed with the source.
+ *                 base URLs, SDK key, size limit). open must work without a
+ *                 server URL: the cache is still parsed with the source.
+ *   select        use server `index` of the env's list for the requests
+ *                 that follow (fetch, stream, events); 0 after open. The
+ *                 worker moves to the next server after a failure: the
+ *                 servers are replicas of one service, with the same
+ *                 versions and ETags, so the config in force stays valid.
  *   fetch         the poll request: URL and headers. `etag` is the ETag of
  *                 the config in force ("" if none), for If-None-Match; a
  *                 304 means "unchanged", a 200 carries a body for parse.
@@ -60,8 +65,9 @@
 /* What a source is opened with; borrowed for the source's life. */
 typedef struct canary__source_env {
 	const canary__alloc *alloc;
-	const char *server_url;      /* base URL; NULL: no service */
-	const char *sdk_key;         /* NULL without a server_url */
+	const char *const *server_urls; /* base URLs, replicas of one service */
+	size_t server_count;         /* 0: no service */
+	const char *sdk_key;         /* NULL without a server */
 	size_t max_bytes;            /* largest document */
 } canary__source_env;
 
@@ -78,6 +84,7 @@ typedef struct canary__source_ops {
 	/* CANARY_OK or CANARY_ENOMEM. */
 	int (*open)(void **state, const canary__source_env *env);
 	void (*close)(void *state);
+	void (*select)(void *state, size_t index);
 
 	void (*fetch)(void *state, const char *etag, canary__xfer_spec *spec,
 		canary__headers *headers);

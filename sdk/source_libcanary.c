@@ -13,11 +13,18 @@
 #include "error.h"
 #include "sse.h"
 
-typedef struct lc_state {
-	const canary__alloc *a;
-	char *flags_url;             /* the three are NULL without a server */
+/* The URLs of one server. */
+typedef struct lc_server {
+	char *flags_url;
 	char *stream_url;
 	char *events_url;
+} lc_server;
+
+typedef struct lc_state {
+	const canary__alloc *a;
+	lc_server *servers;          /* NULL without a server */
+	size_t count;
+	const lc_server *cur;        /* the one in use */
 	char *auth;                  /* "Authorization: Bearer <key>" */
 	canary__sse sse;
 	char last_id[24];
@@ -28,12 +35,16 @@ typedef struct lc_state {
 static void lc_close(void *state)
 {
 	lc_state *st = state;
+	size_t i;
 
 	if (!st)
 		return;
-	canary__free(st->a, st->flags_url);
-	canary__free(st->a, st->stream_url);
-	canary__free(st->a, st->events_url);
+	for (i = 0; st->servers && i < st->count; i++) {
+		canary__free(st->a, st->servers[i].flags_url);
+		canary__free(st->a, st->servers[i].stream_url);
+		canary__free(st->a, st->servers[i].events_url);
+	}
+	canary__free(st->a, st->servers);
 	canary__free(st->a, st->auth);
 	canary__sse_free(&st->sse);
 	canary__free(st->a, st);
@@ -49,6 +60,27 @@ static char *auth_line(const canary__alloc *a, const char *key)
 	return s;
 }
 
+static int open_servers(lc_state *st, const char *const *urls, size_t n)
+{
+	size_t i;
+
+	st->servers = canary__calloc(st->a, n, sizeof(*st->servers));
+	if (!st->servers)
+		return CANARY_ENOMEM;
+	st->count = n;
+	st->cur = &st->servers[0];
+	for (i = 0; i < n; i++) {
+		lc_server *s = &st->servers[i];
+
+		s->flags_url = canary__url_join(st->a, urls[i], "/v1/flags");
+		s->stream_url = canary__url_join(st->a, urls[i], "/v1/stream");
+		s->events_url = canary__url_join(st->a, urls[i], "/v1/events");
+		if (!s->flags_url || !s->stream_url || !s->events_url)
+			return CANARY_ENOMEM;
+	}
+	return CANARY_OK;
+}
+
 static int lc_open(void **state, const canary__source_env *env)
 {
 	lc_state *st;
@@ -59,22 +91,27 @@ static int lc_open(void **state, const canary__source_env *env)
 		return CANARY_ENOMEM;
 	st->a = env->alloc;
 	canary__sse_init(&st->sse, env->alloc, env->max_bytes);
-	if (env->server_url) {
-		st->flags_url = canary__url_join(st->a, env->server_url,
-			"/v1/flags");
-		st->stream_url = canary__url_join(st->a, env->server_url,
-			"/v1/stream");
-		st->events_url = canary__url_join(st->a, env->server_url,
-			"/v1/events");
+	if (env->server_count &&
+	    open_servers(st, env->server_urls, env->server_count) != CANARY_OK) {
+		lc_close(st);
+		return CANARY_ENOMEM;
+	}
+	if (env->server_count)
 		st->auth = auth_line(st->a, env->sdk_key ? env->sdk_key : "");
-		if (!st->flags_url || !st->stream_url || !st->events_url ||
-		    !st->auth) {
-			lc_close(st);
-			return CANARY_ENOMEM;
-		}
+	if (env->server_count && !st->auth) {
+		lc_close(st);
+		return CANARY_ENOMEM;
 	}
 	*state = st;
 	return CANARY_OK;
+}
+
+static void lc_select(void *state, size_t index)
+{
+	lc_state *st = state;
+
+	if (index < st->count)
+		st->cur = &st->servers[index];
 }
 
 static void lc_fetch(void *state, const char *etag, canary__xfer_spec *spec,
@@ -82,7 +119,7 @@ static void lc_fetch(void *state, const char *etag, canary__xfer_spec *spec,
 {
 	lc_state *st = state;
 
-	spec->url = st->flags_url;
+	spec->url = st->cur->flags_url;
 	canary__headers_add(h, st->auth);
 	canary__headers_add(h, "Accept: application/json");
 	canary__headers_addv(h, "If-None-Match", etag);
@@ -105,7 +142,7 @@ static void lc_stream(void *state, uint64_t version, canary__xfer_spec *spec,
 	 * last event id is kept. */
 	canary__sse_reset(&st->sse);
 	snprintf(st->last_id, sizeof(st->last_id), "%" PRIu64, version);
-	spec->url = st->stream_url;
+	spec->url = st->cur->stream_url;
 	spec->stream = true;
 	canary__headers_add(h, st->auth);
 	canary__headers_add(h, "Accept: text/event-stream");
@@ -138,7 +175,7 @@ static void lc_events(void *state, canary__xfer_spec *spec,
 {
 	lc_state *st = state;
 
-	spec->url = st->events_url;
+	spec->url = st->cur->events_url;
 	canary__headers_add(h, st->auth);
 	canary__headers_add(h, "Accept: application/json");
 	canary__headers_add(h, "Content-Type: application/json");
@@ -151,6 +188,7 @@ const canary__source_ops canary__source_libcanary = {
 	"POST /v1/events",
 	lc_open,
 	lc_close,
+	lc_select,
 	lc_fetch,
 	lc_parse,
 	lc_stream,

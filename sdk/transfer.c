@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "transfer.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -480,9 +481,86 @@ static void finish(canary__xfer *x, int rc, const char *key,
 		snprintf(r->detail, sizeof(r->detail), "%s", key);
 }
 
+/* The authority of a URL: where it starts (after "scheme://"), where it
+ * ends, and its '@' (NULL without a user part). */
+static const char *url_authority(const char *url, const char **end,
+	const char **at)
+{
+	const char *p = strstr(url, "://");
+
+	p = p ? p + 3 : url;
+	*end = p + strcspn(p, "/?#");
+	*at = memchr(p, '@', (size_t)(*end - p));
+	return p;
+}
+
+/* "host:port" of a URL, the port made explicit. */
+static void url_host_port(const char *url, char *buf, size_t len)
+{
+	const char *end, *at, *p = url_authority(url, &end, &at);
+	bool https = strncasecmp(url, "https", 5) == 0;
+	size_t n;
+
+	if (at)
+		p = at + 1;
+	n = (size_t)(end - p);
+	if (memchr(p, ':', n) && !(p[0] == '[' && p[n - 1] == ']'))
+		snprintf(buf, len, "%.*s", (int)n, p);
+	else
+		snprintf(buf, len, "%.*s:%d", (int)n, p, https ? 443 : 80);
+}
+
+/* A system error as a lower-case phrase: "connection refused". */
+static void errno_text(long err, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", err ? strerror((int)err) : "failed");
+	if (buf[0] && isupper((unsigned char)buf[0]) &&
+	    !(buf[1] && isupper((unsigned char)buf[1])))
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+}
+
+/* The failures a person meets first, said plainly: "connect to
+ * 127.0.0.1:1: connection refused". Returns false for the others. */
+static bool plain_failure(canary__xfer *x, CURLcode code, char *key,
+	size_t len)
+{
+	char where[160], why[96];
+	char *url = NULL;
+	long err = 0;
+
+	curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url);
+	if (!url)
+		return false;
+	url_host_port(url, where, sizeof(where));
+	switch (code) {
+	case CURLE_COULDNT_CONNECT:
+		curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &err);
+		errno_text(err, why, sizeof(why));
+		snprintf(key, len, "connect to %.100s: %.40s", where, why);
+		return true;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		*strrchr(where, ':') = '\0';
+		snprintf(key, len, "resolve host %.100s: not found", where);
+		return true;
+	case CURLE_OPERATION_TIMEDOUT:
+		snprintf(key, len, "%.100s: timed out", where);
+		return true;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		snprintf(key, len, "TLS with %.80s: %.60s", where,
+			curl_easy_strerror(code));
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void finish_curl(canary__xfer *x, CURLcode code)
 {
 	canary__xfer_result *r = &x->res;
+	char key[sizeof(r->key)];
 	int rc;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
@@ -494,8 +572,13 @@ static void finish_curl(canary__xfer *x, CURLcode code)
 		rc = CANARY_ETIMEOUT;
 	else
 		rc = CANARY_ENETWORK;
-	finish(x, rc, code == CURLE_OK ? "" : curl_easy_strerror(code),
-		x->errbuf);
+	if (code != CURLE_OK && rc != CANARY_EPARSE &&
+	    plain_failure(x, code, key, sizeof(key)))
+		finish(x, rc, key, code == CURLE_COULDNT_CONNECT ||
+			code == CURLE_COULDNT_RESOLVE_HOST ? "" : x->errbuf);
+	else
+		finish(x, rc, code == CURLE_OK ? "" : curl_easy_strerror(code),
+			x->errbuf);
 	curl_multi_remove_handle(x->t->multi, x->easy);
 	curl_easy_cleanup(x->easy);
 	x->easy = NULL;
@@ -571,6 +654,18 @@ void canary__xfer_free(canary__xfer *x)
 	curl_slist_free_all(x->headers);
 	canary__buf_free(&x->body);
 	canary__free(x->t->alloc, x);
+}
+
+void canary__url_for_log(const char *url, char *buf, size_t len)
+{
+	const char *end, *at, *p = url_authority(url, &end, &at);
+
+	if (!at) {
+		snprintf(buf, len, "%s", url);
+		return;
+	}
+	/* user:password@ never reaches a log line. */
+	snprintf(buf, len, "%.*s***%s", (int)(p - url), url, at);
 }
 
 char *canary__url_join(const canary__alloc *a, const char *base,

@@ -82,9 +82,13 @@ typedef struct canary__xfer_result {
 	char retry_after[CANARY_HTTP_HEADER_MAX];
 	char *body;        /* 200 body of a non-stream request, NUL-terminated */
 	size_t body_len;
-	char key[96];      /* stable description, for "log once" comparisons */
+	char key[160];     /* stable description, for "log once" comparisons */
 	char detail[256];  /* the same with specifics, for the log */
 } canary__xfer_result;
+
+/* `url` as a log line may show it: a user part ("user:password@") is
+ * replaced by "***@". */
+void canary__url_for_log(const char *url, char *buf, size_t len);
 
 /* `base` (trailing slashes dropped) + `path`, allocated with `a`; NULL
  * when out of memory. */

@@ -47,6 +47,12 @@ struct canary__worker {
 	bool ready;                 /* wait_ready may return */
 	bool woken;                 /* sleep() without a transport */
 	atomic_bool config_set;
+	char last_error[400];       /* the latest failure, said plainly */
+	int64_t last_error_at;      /* canary__mono_ms(); 0 = none */
+	int64_t confirmed_mono;     /* canary__mono_ms() of the last
+	                               confirmation; 0 = none */
+	size_t server_shown;        /* server_i, for other threads */
+	bool stream_shown;
 
 	/* Driver state. */
 	int64_t now;
@@ -66,6 +72,10 @@ struct canary__worker {
 	bool attempted;
 	bool connected;
 	bool auth_failed;
+	size_t server_count;        /* servers in opts->server_urls */
+	size_t server_i;            /* the one in use */
+	unsigned failed_in_row;     /* fetches failed since the last success */
+	char req_url[256];          /* of the request in flight, for messages */
 	uint64_t ignored_version;   /* last downgrade logged */
 	canary__backoff fetch_bo;
 	canary__backoff stream_bo;
@@ -159,6 +169,9 @@ static void confirmed(canary__worker *w)
 	w->confirmed_at = w->now;
 	w->connected = true;
 	w->attempted = true;
+	pthread_mutex_lock(&w->lock);
+	w->confirmed_mono = canary__mono_ms();
+	pthread_mutex_unlock(&w->lock);
 	canary__persist_confirmed(w->env.persist,
 		canary__live_version(w->env.live));
 }
@@ -229,6 +242,41 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 	return CANARY_OK;
 }
 
+/* ---- failures ---------------------------------------------------------------- */
+
+/* Keep the latest failure for wait_ready() and diagnose. */
+static void note_error(canary__worker *w, const char *text)
+{
+	pthread_mutex_lock(&w->lock);
+	snprintf(w->last_error, sizeof(w->last_error), "%s", text);
+	w->last_error_at = canary__mono_ms();
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* An HTTP status the worker does not expect, with what it usually means. */
+static void status_text(const canary__worker *w, long status, char *buf,
+	size_t len)
+{
+	const char *hint = status == 404 ? ": is server_url the server's root?" :
+		status == 401 || status == 403 ? ": SDK key refused" :
+		status == 429 ? ": rate limited" :
+		status >= 500 ? ": server error" : "";
+
+	snprintf(buf, len, "HTTP %ld from %s%s", status, w->req_url, hint);
+}
+
+/* Use server `i` from the next request on. */
+static void select_server(canary__worker *w, size_t i)
+{
+	const canary__source *src = w->env.source;
+
+	w->server_i = i;
+	src->ops->select(src->state, i);
+	pthread_mutex_lock(&w->lock);
+	w->server_shown = i;
+	pthread_mutex_unlock(&w->lock);
+}
+
 /* ---- scheduling ---------------------------------------------------------------- */
 
 static void schedule_after_success(canary__worker *w)
@@ -248,15 +296,23 @@ static void schedule_after_success(canary__worker *w)
 	}
 }
 
+/* With several servers the next one is tried at once; the backoff starts
+ * once each has failed in a row. */
 static void fetch_failed(canary__worker *w, const char *key,
 	const char *detail, uint32_t retry_ms)
 {
-	uint32_t delay = canary__backoff_next(&w->fetch_bo, retry_ms);
+	uint32_t delay = 0;
 
 	w->connected = false;
 	w->attempted = true;
+	note_error(w, detail);
 	canary__log_failure(w->env.log, w->fail_slot, CANARY_LOG_WARN,
 		fetch_what(w), key, detail);
+	w->failed_in_row++;
+	if (w->server_count > 1)
+		select_server(w, (w->server_i + 1) % w->server_count);
+	if (w->failed_in_row % (w->server_count ? w->server_count : 1) == 0)
+		delay = canary__backoff_next(&w->fetch_bo, retry_ms);
 	w->next_at = w->fetch_not_before = w->now + delay;
 	/* Connecting to the stream catches up (source.h): when it is due by
 	 * then, try it instead of fetching again. */
@@ -265,17 +321,21 @@ static void fetch_failed(canary__worker *w, const char *key,
 
 static void auth_failed(canary__worker *w, long status)
 {
+	char text[384];
+
 	w->auth_failed = true;
 	w->attempted = true;
 	w->connected = false;
+	status_text(w, status, text, sizeof(text));
+	note_error(w, text);
 	canary__log(w->env.log, CANARY_LOG_ERROR,
-		"the flag service rejected the SDK key (HTTP %ld); no more requests will be made",
-		status);
+		"%s; no more requests will be made",
+		text);
 }
 
 static void fetch_done(canary__worker *w, const canary__xfer_result *r)
 {
-	char key[CANARY__LOG_KEY_LEN], why[CANARY__PERR_TEXT + 32];
+	char key[384], why[CANARY__PERR_TEXT + 32];
 	int rc;
 
 	if (r->rc != CANARY_OK) {
@@ -294,10 +354,11 @@ static void fetch_done(canary__worker *w, const canary__xfer_result *r)
 			return;
 		}
 	} else if (r->status != 304) {
-		snprintf(key, sizeof(key), "HTTP %ld", r->status);
+		status_text(w, r->status, key, sizeof(key));
 		fetch_failed(w, key, key, canary__xfer_retry_after_ms(r));
 		return;
 	}
+	w->failed_in_row = 0;
 	canary__backoff_reset(&w->fetch_bo);
 	w->fetch_not_before = 0;
 	canary__log_recovered(w->env.log, w->fail_slot, fetch_what(w));
@@ -309,6 +370,9 @@ static void fetch_done(canary__worker *w, const canary__xfer_result *r)
 static void stream_over(canary__worker *w, const char *key,
 	const char *detail, uint32_t retry_ms)
 {
+	pthread_mutex_lock(&w->lock);
+	w->stream_shown = false;
+	pthread_mutex_unlock(&w->lock);
 	if (w->now - w->stream_opened_at >= STREAM_STABLE_MS)
 		canary__backoff_reset(&w->stream_bo);
 	w->stream_retry_at = w->now + canary__backoff_next(&w->stream_bo,
@@ -323,7 +387,7 @@ static void stream_over(canary__worker *w, const char *key,
 
 static void stream_done(canary__worker *w, const canary__xfer_result *r)
 {
-	char key[CANARY__LOG_KEY_LEN];
+	char key[384];
 
 	if (r->rc == CANARY_ENOTSUP) {
 		canary__log(w->env.log, CANARY_LOG_INFO,
@@ -343,7 +407,7 @@ static void stream_done(canary__worker *w, const canary__xfer_result *r)
 		return;
 	}
 	if (r->status != 200)
-		snprintf(key, sizeof(key), "HTTP %ld", r->status);
+		status_text(w, r->status, key, sizeof(key));
 	else
 		snprintf(key, sizeof(key), "closed by the service");
 	stream_over(w, key, key, canary__xfer_retry_after_ms(r));
@@ -372,10 +436,14 @@ static int on_stream_data(const char *data, size_t len, void *ctx)
 		w->now = canary__mono_ms();
 	w->stream_last_byte = w->now;
 	canary__log_recovered(w->env.log, w->stream_slot, stream_what(w));
-	/* Bytes on the stream, heartbeats included, say we are current. */
-	confirmed(w);
 	canary__backoff_reset(&w->fetch_bo);
+	w->failed_in_row = 0;
 	rc = src->ops->stream_feed(src->state, data, len, on_stream_doc, w);
+	/* Bytes on the stream, heartbeats included, say the config in force
+	 * is current: once there is one (a client with none is not ready
+	 * before the stream's first document is in). */
+	if (has_config(w))
+		confirmed(w);
 	if (!canary__transport_is_async(w->t))
 		update_status(w);
 	return rc;
@@ -402,6 +470,10 @@ static void start_op(canary__worker *w)
 		w->stream_opened_at = w->stream_last_byte = w->now;
 	}
 	spec.headers = &h;
+	canary__url_for_log(spec.url, w->req_url, sizeof(w->req_url));
+	pthread_mutex_lock(&w->lock);
+	w->stream_shown = w->op == OP_STREAM;
+	pthread_mutex_unlock(&w->lock);
 	rc = canary__xfer_start(w->t, &spec, &w->xfer);
 	if (rc != CANARY_OK) {
 		w->op = OP_NONE;
@@ -486,6 +558,7 @@ static void step(canary__worker *w, int64_t now)
 	canary__delivery_step(w->delivery, w->t, w->now,
 		may_request(w) && !atomic_load(&w->stop));
 	update_status(w);
+	canary__unknown_report(w->env.unknown, w->env.live, w->env.log);
 }
 
 static int64_t next_deadline(canary__worker *w)
@@ -636,7 +709,9 @@ int canary__worker_new(canary__worker **out, const canary__worker_env *env,
 	atomic_init(&w->status, CANARY_STATUS_INITIALIZING);
 	init_locks(w);
 	reset_driver(w);
-	w->has_server = opts->server_url != NULL;
+	while (opts->server_urls && opts->server_urls[w->server_count])
+		w->server_count++;
+	w->has_server = w->server_count > 0;
 	w->stream_enabled = w->has_server && !opts->no_stream &&
 		env->source->ops->stream &&
 		!(opts->no_thread && opts->transport.request);
@@ -734,12 +809,26 @@ canary_status canary__worker_status(canary__worker *w)
 	return (canary_status)atomic_load(&w->status);
 }
 
-static int ready_code(canary__worker *w)
+/* Under w->lock. */
+static int ready_code(canary__worker *w, uint32_t timeout_ms)
 {
+	const char *base = w->opts->server_urls ? w->opts->server_urls[0] : NULL;
+	char shown[256] = "";
+
 	if (atomic_load(&w->status) == CANARY_STATUS_AUTH_ERROR)
-		return canary__error_set(CANARY_EAUTH,
-			"the flag service rejected the SDK key");
-	return w->ready ? CANARY_OK : CANARY_ETIMEOUT;
+		return canary__error_set(CANARY_EAUTH, "%s", w->last_error[0] ?
+			w->last_error : "the flag service rejected the SDK key");
+	if (w->ready)
+		return CANARY_OK;
+	if (w->last_error[0])
+		return canary__error_set(CANARY_ETIMEOUT,
+			"not ready after %u ms: %s", timeout_ms, w->last_error);
+	if (base)
+		canary__url_for_log(base, shown, sizeof(shown));
+	return canary__error_set(CANARY_ETIMEOUT,
+		"not ready after %u ms: %s%s", timeout_ms,
+		base ? "no answer yet from " : "no config (no server, no cache, no bootstrap file)",
+		shown);
 }
 
 int canary__worker_wait_ready(canary__worker *w, uint32_t timeout_ms)
@@ -751,11 +840,25 @@ int canary__worker_wait_ready(canary__worker *w, uint32_t timeout_ms)
 	while (!w->ready && w->running &&
 	       pthread_cond_timedwait(&w->cond, &w->lock, &ts) == 0)
 		;
-	rc = ready_code(w);
+	rc = ready_code(w, timeout_ms);
 	pthread_mutex_unlock(&w->lock);
-	if (rc == CANARY_ETIMEOUT)
-		canary__error_set(rc, "not ready after %u ms", timeout_ms);
 	return rc;
+}
+
+void canary__worker_info_get(canary__worker *w, canary__worker_info *out)
+{
+	int64_t now = canary__mono_ms();
+
+	memset(out, 0, sizeof(*out));
+	out->status = canary__worker_status(w);
+	out->server_count = w->server_count;
+	pthread_mutex_lock(&w->lock);
+	out->server_index = w->server_shown;
+	out->stream_open = w->stream_shown;
+	snprintf(out->last_error, sizeof(out->last_error), "%s", w->last_error);
+	out->last_error_age_ms = w->last_error_at ? now - w->last_error_at : -1;
+	out->confirmed_age_ms = w->confirmed_mono ? now - w->confirmed_mono : -1;
+	pthread_mutex_unlock(&w->lock);
 }
 
 void canary__worker_config_set(canary__worker *w)

@@ -23,12 +23,14 @@
 #include "log.h"
 #include "persist.h"
 #include "source.h"
+#include "unknown_flags.h"
 
 typedef struct canary__worker canary__worker;
 
 /* What the worker works with: the client's parts, borrowed for the
  * worker's life. `opts` is the client's copy (defaults applied, strings
- * owned by the client). */
+ * owned by the client; opts->server_urls is the whole list, server_url
+ * included). */
 typedef struct canary__worker_env {
 	const canary_options *opts;
 	const canary__alloc *alloc;
@@ -37,7 +39,21 @@ typedef struct canary__worker_env {
 	canary__persist *persist;
 	canary__events *events;
 	const canary__source *source;
+	canary__unknown *unknown;   /* reported on each step */
 } canary__worker_env;
+
+/* What canary_client_diagnose() shows of the worker. */
+typedef struct canary__worker_info {
+	canary_status status;
+	size_t server_index;        /* the server in use, of server_count */
+	size_t server_count;
+	bool stream_open;
+	char last_error[400];       /* "" when none yet */
+	int64_t last_error_age_ms;  /* -1 when none */
+	int64_t confirmed_age_ms;   /* since the service last confirmed the
+	                               config in force; -1 when it has not
+	                               (in this process) */
+} canary__worker_info;
 
 /* `start`: what the cache said (an empty etag and age 0 when the config
  * in force did not come from it). */
@@ -55,7 +71,12 @@ void canary__worker_free(canary__worker *w);
 int canary__worker_tick(canary__worker *w, int64_t now_ms);
 /* Lock-free: one atomic load. */
 canary_status canary__worker_status(canary__worker *w);
+/* On failure canary_error_last() says why (the last failure, or that
+ * there has been no answer yet). */
 int canary__worker_wait_ready(canary__worker *w, uint32_t timeout_ms);
+
+/* A snapshot of the worker for canary_client_diagnose(); any thread. */
+void canary__worker_info_get(canary__worker *w, canary__worker_info *out);
 
 /* A config arrived out of band (set_config_json): its age starts now. */
 void canary__worker_config_set(canary__worker *w);

@@ -64,7 +64,11 @@ typedef enum canary_error_code {
 CANARY_API const char *canary_strerror(int code);
 
 /**
- * The detail of the last error returned by a libcanary call on this thread.
+ * The detail of the last error returned by a libcanary call on this thread,
+ * e.g. "opts.cache_path: directory /var/lib/app does not exist" or, after
+ * canary_client_wait_ready() failed, its cause: "connect to
+ * 127.0.0.1:8080: connection refused", "HTTP 404 from
+ * http://flags/v1/v1/flags: is server_url the server's root?".
  * @return a thread-local string, valid until the next libcanary call on this
  *         thread; "" when there is none. Never NULL.
  */
@@ -82,7 +86,8 @@ typedef enum canary_log_level {
 	CANARY_LOG_DEBUG = 0,
 	CANARY_LOG_INFO = 1,
 	CANARY_LOG_WARN = 2,
-	CANARY_LOG_ERROR = 3
+	CANARY_LOG_ERROR = 3,
+	CANARY_LOG_OFF = 4     /**< as a threshold: nothing (never a message's) */
 } canary_log_level;
 
 /**
@@ -141,8 +146,10 @@ typedef void (*canary_status_fn)(canary_status status, void *ctx);
  */
 typedef void (*canary_config_fn)(uint64_t version, void *ctx);
 
-/** Current version of canary_options; pass it to canary_options_init(). */
-#define CANARY_OPTIONS_VERSION 1
+/** Current version of canary_options; pass it to canary_options_init().
+ *  Version 1 ends with outbox_max_bytes; version 2 adds server_urls and
+ *  log_stderr. */
+#define CANARY_OPTIONS_VERSION 2
 
 /**
  * Client options. Initialise with canary_options_init() or
@@ -169,7 +176,8 @@ typedef struct canary_options {
 	uint64_t max_config_age_ms;  /**< staleness limit; 0 = never stale */
 	canary_stale_policy stale_policy;
 
-	canary_log_fn log_fn;        /**< NULL = no logging */
+	canary_log_fn log_fn;        /**< NULL = warnings and errors go to
+	                                  stderr (see log_stderr) */
 	void *log_ctx;
 	canary_log_level log_level;  /**< lowest level passed to log_fn; INFO
 	                                  after canary_options_init() (0 is
@@ -210,6 +218,26 @@ typedef struct canary_options {
 	                                  and reported); default 1000 */
 	uint64_t outbox_max_bytes;   /**< bytes of batch bodies the outbox holds
 	                                  at most; default 64 MiB */
+
+	/* Version 2. */
+	const char *const *server_urls; /**< several flag service base URLs,
+	                                  a NULL-terminated list, for
+	                                  deployments without a load balancer:
+	                                  tried in order, the next one after a
+	                                  failure, with backoff once each has
+	                                  failed in a row; the client stays on
+	                                  a server that answers. Copied (at
+	                                  most 16). NULL = server_url alone;
+	                                  set one of the two, not both */
+	canary_log_level log_stderr; /**< without log_fn: the lowest level
+	                                  written to stderr (each distinct
+	                                  message once, at most 20 lines a
+	                                  minute); CANARY_LOG_WARN after
+	                                  canary_options_init() (0 is DEBUG),
+	                                  CANARY_LOG_OFF for nothing. The
+	                                  environment variable CANARY_LOG
+	                                  (off, error, warn, info, debug)
+	                                  overrides it */
 } canary_options;
 
 /**
@@ -228,12 +256,15 @@ typedef struct canary_options {
 	0, 0, 0,                               /* limits */ \
 	NULL, NULL, NULL, NULL,                /* callbacks */ \
 	{ NULL, NULL },                        /* transport */ \
-	false, 0, 0 }                          /* events */
+	false, 0, 0,                           /* events */ \
+	NULL, CANARY_LOG_WARN }                /* version 2 */
 
 /**
- * Initialise `opts` to the defaults for the given options version.
+ * Initialise `opts` to the defaults for the given options version: only
+ * the fields of that version are written (a program built against an
+ * older header passes its own, smaller, version).
  * @return CANARY_OK, or CANARY_EINVAL when opts is NULL or the version is
- *         not one this library knows.
+ *         not one this library knows (1 or 2).
  */
 CANARY_API int canary_options_init(canary_options *opts, unsigned int version);
 
@@ -245,7 +276,11 @@ CANARY_API int canary_options_init(canary_options *opts, unsigned int version);
 typedef struct canary_client canary_client;
 
 /**
- * Create a client. Loads the config cached at cache_path (and then
+ * Create a client. Checks the options first, naming the field of the
+ * first bad one in canary_error_last(): a server URL whose scheme is not
+ * http or https ("opts.server_url: ..."), a cache_path whose directory
+ * does not exist, a bootstrap_path that cannot be read. Loads the config
+ * cached at cache_path (and then
  * bootstrap_path, when newer) before any network I/O, so a client that has
  * run before answers at once, online or not; then, with a server_url,
  * starts the background worker that fetches and follows the config (or
@@ -255,9 +290,10 @@ typedef struct canary_client canary_client;
  * @param[out] out   the new client, to be freed with canary_client_free().
  *                   Set to NULL on error.
  * @param opts       options (copied); NULL means all defaults.
- * @return CANARY_OK; CANARY_EINVAL for bad options; CANARY_ENOMEM;
- *         CANARY_EPARSE when bootstrap_path holds an invalid config (the
- *         detail names the file and the bad field).
+ * @return CANARY_OK; CANARY_EINVAL for bad options (a missing
+ *         bootstrap_path file included); CANARY_ENOMEM; CANARY_EPARSE when
+ *         bootstrap_path holds an invalid config (the detail names the file
+ *         and the bad field).
  */
 CANARY_API int canary_client_new(canary_client **out, const canary_options *opts);
 
@@ -302,7 +338,10 @@ CANARY_API uint64_t canary_client_config_version(const canary_client *client);
  * @param timeout_ms  longest wait
  * @return CANARY_OK (see canary_client_status() for how fresh the config
  *         is); CANARY_ETIMEOUT; CANARY_EAUTH when the SDK key was rejected;
- *         CANARY_EINVAL for a NULL client.
+ *         CANARY_EINVAL for a NULL client. On failure canary_error_last()
+ *         says why, e.g. "not ready after 2000 ms: connect to
+ *         127.0.0.1:1: connection refused" or "HTTP 401 from
+ *         http://127.0.0.1:8080/v1/flags: SDK key refused".
  */
 CANARY_API int canary_client_wait_ready(canary_client *client,
 	uint32_t timeout_ms);
@@ -316,6 +355,19 @@ CANARY_API canary_status canary_client_status(canary_client *client);
 
 /** A short upper-case name for a status, e.g. "READY". Never NULL. */
 CANARY_API const char *canary_status_name(canary_status status);
+
+/**
+ * A summary of the client for a person, several lines of text: the config
+ * source and the server in use, the status, the config in force (version,
+ * where it came from, how long since the service confirmed it), the last
+ * error, the cache, the event outbox, and the unknown flag keys evaluated.
+ * Thread-safe; for a support page or a debug log, not a hot path.
+ * @param buf  receives the text, NUL-terminated, cut to `len` bytes
+ *             (1024 are enough but for very long URLs and paths)
+ * @return CANARY_OK; CANARY_EINVAL for a NULL client or buffer or len 0.
+ */
+CANARY_API int canary_client_diagnose(canary_client *client, char *buf,
+	size_t len);
 
 /**
  * No-thread mode: do the client's pending work (start or continue HTTP
@@ -413,7 +465,10 @@ CANARY_API int canary_details_init(canary_details *details,
  *
  * Never fails, never blocks, never allocates: on any problem (NULL client,
  * unknown flag, NULL or empty unit, no config yet) it answers false, the
- * stable build. For a flag of the config in force it counts one exposure
+ * stable build. An unknown flag key is reported once per key by the
+ * background worker (or canary_client_tick()), at WARN, with the nearest
+ * key of the config when one is close. In a loop, canary_enabled_ref()
+ * saves the lookup of the flag key. For a flag of the config in force it counts one exposure
  * for the unit's arm (a relaxed atomic add on a counter of the calling
  * thread's stripe; see "Events" below), unless opts.no_exposures is set.
  * @param flag  flag key (borrowed for the call)
@@ -445,6 +500,43 @@ CANARY_API bool canary_evaluate(canary_client *client, const char *flag,
  */
 CANARY_API bool canary_evaluate_ex(canary_client *client, const char *flag,
 	const char *unit, unsigned int flags, canary_details *out);
+
+/**
+ * A flag handle: a flag key resolved once, for hot loops. Owned by its
+ * client (freed with it); the same key gives the same handle. It follows
+ * config changes: a new config re-resolves it at its first use, a config
+ * without the flag answers stable (FLAG_NOT_FOUND) until one has it again.
+ */
+typedef struct canary_flag_ref canary_flag_ref;
+
+/**
+ * The handle of a flag key, for canary_enabled_ref(). The flag need not be
+ * in the config yet. Takes a lock and may allocate: call it once, at
+ * start-up, not per evaluation.
+ * @param flag  the key (copied)
+ * @return the handle, valid until canary_client_free(); NULL with
+ *         canary_error_last() set for a NULL argument, an empty or too long
+ *         key, or out of memory (at most 65536 handles per client).
+ */
+CANARY_API canary_flag_ref *canary_flag_ref_get(canary_client *client,
+	const char *flag);
+
+/**
+ * canary_enabled() through a handle: the same answer and the same exposure
+ * count, without hashing or looking up the flag key. A handle of another
+ * client, or NULL, answers false. No lock, no I/O, no allocation.
+ */
+CANARY_API bool canary_enabled_ref(canary_client *client,
+	canary_flag_ref *ref, const char *unit);
+
+/**
+ * canary_evaluate_ex() through a handle.
+ * @param flags  CANARY_EVALUATE_* bits
+ * @param[out] out  as for canary_evaluate() (may be NULL)
+ */
+CANARY_API bool canary_evaluate_ref(canary_client *client,
+	canary_flag_ref *ref, const char *unit, unsigned int flags,
+	canary_details *out);
 
 /** A short upper-case name for a reason, e.g. "SPLIT". Never NULL. */
 CANARY_API const char *canary_reason_name(canary_reason reason);

@@ -13,8 +13,12 @@
  *       .server_url("https://flags.example.com")
  *       .sdk_key(std::getenv("CANARY_SDK_KEY"))
  *       .cache_path("/var/lib/myapp/canary.db"));
- *   flags.wait_ready(std::chrono::seconds(2));
+ *   if (!flags.wait_ready(std::chrono::seconds(2)))
+ *       std::cerr << flags.diagnose();       // why not: status, last error...
  *   if (flags.enabled("checkout-v2", user_id)) ...
+ *
+ *   canary::Flag checkout = flags.flag("checkout-v2"); // for hot loops
+ *   for (auto &u : users) if (checkout.enabled(u)) ...
  *
  * Needs C++11; nothing here needs a newer standard, so the wrapper builds
  * wherever the C header does (the examples use C++17). Threading is the C
@@ -28,6 +32,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "canary/canary.h"
 
@@ -81,6 +86,13 @@ public:
 	Options() { detail::check(canary_options_init(&o_, CANARY_OPTIONS_VERSION), "canary_options_init"); }
 
 	Options &server_url(const std::string &v) { return set(server_url_, v); }
+	/** Several replicas, tried in order (canary_options.server_urls);
+	 *  instead of server_url. */
+	Options &server_urls(const std::vector<std::string> &v)
+	{
+		server_urls_ = v;
+		return *this;
+	}
 	Options &sdk_key(const char *v) { return set(sdk_key_, v ? v : ""); }
 	Options &sdk_key(const std::string &v) { return set(sdk_key_, v); }
 	Options &cache_path(const std::string &v) { return set(cache_path_, v); }
@@ -109,14 +121,23 @@ public:
 		return *this;
 	}
 
+	/** Without a log callback: the lowest level written to stderr
+	 *  (CANARY_LOG_OFF for nothing; CANARY_LOG in the environment wins). */
+	Options &log_stderr(canary_log_level level) { o_.log_stderr = level; return *this; }
+
 	/** Every other field of the C struct (allocator, transport, callbacks). */
 	canary_options &raw() { return o_; }
 
 	/** The C options, pointing into this object: valid while it lives
-	 *  unchanged. */
+	 *  unchanged (and c_options() is not called again). */
 	canary_options c_options() const
 	{
 		canary_options o = o_;
+		url_ptrs_.clear();
+		for (const std::string &u : server_urls_)
+			url_ptrs_.push_back(u.c_str());
+		url_ptrs_.push_back(nullptr);
+		o.server_urls = server_urls_.empty() ? nullptr : url_ptrs_.data();
 		o.server_url = opt(server_url_);
 		o.sdk_key = opt(sdk_key_);
 		o.cache_path = opt(cache_path_);
@@ -135,6 +156,8 @@ private:
 
 	canary_options o_;
 	std::string server_url_, sdk_key_, cache_path_, bootstrap_path_, ca_file_;
+	std::vector<std::string> server_urls_;
+	mutable std::vector<const char *> url_ptrs_;
 };
 
 /** The answer of Client::evaluate(): canary_details, with names. */
@@ -150,6 +173,54 @@ struct Evaluation {
 
 	const char *reason_name() const { return canary_reason_name(reason); }
 	const char *error_name() const { return canary_eval_error_name(error_code); }
+};
+
+namespace detail {
+inline Evaluation evaluation(bool in, const canary_details &d)
+{
+	Evaluation e;
+	e.canary = in;
+	e.arm = d.arm;
+	e.variant = d.variant;
+	e.reason = d.reason;
+	e.error_code = d.error_code;
+	e.config_version = d.config_version;
+	e.bucket = d.bucket;
+	e.rollout_bp = d.rollout_bp;
+	return e;
+}
+} // namespace detail
+
+/**
+ * A flag handle (canary_flag_ref), from Client::flag(): the key resolved
+ * once, for hot loops. Cheap to copy; valid while its Client lives (and is
+ * not moved from). Evaluation never throws.
+ */
+class Flag {
+public:
+	/** canary_enabled_ref(): no lock, no I/O, no allocation. */
+	bool enabled(const char *unit) const noexcept
+	{
+		return canary_enabled_ref(c_, ref_, unit);
+	}
+	bool enabled(const std::string &unit) const noexcept
+	{
+		return canary_enabled_ref(c_, ref_, unit.c_str());
+	}
+	/** enabled() and why. */
+	Evaluation evaluate(const std::string &unit) const
+	{
+		canary_details d = CANARY_DETAILS_INIT;
+		bool in = canary_evaluate_ref(c_, ref_, unit.c_str(), 0, &d);
+		return detail::evaluation(in, d);
+	}
+	canary_flag_ref *get() const noexcept { return ref_; }
+
+private:
+	friend class Client;
+	Flag(canary_client *c, canary_flag_ref *ref) noexcept : c_(c), ref_(ref) {}
+	canary_client *c_;
+	canary_flag_ref *ref_;
 };
 
 /** One libcanary client, owned. Move-only; the moved-from object holds no
@@ -191,20 +262,30 @@ public:
 	{
 		canary_details d = CANARY_DETAILS_INIT;
 		bool in = canary_evaluate(c_, flag, unit, &d);
-		Evaluation e;
-		e.canary = in;
-		e.arm = d.arm;
-		e.variant = d.variant;
-		e.reason = d.reason;
-		e.error_code = d.error_code;
-		e.config_version = d.config_version;
-		e.bucket = d.bucket;
-		e.rollout_bp = d.rollout_bp;
-		return e;
+		return detail::evaluation(in, d);
 	}
 	Evaluation evaluate(const std::string &flag, const std::string &unit) const
 	{
 		return evaluate(flag.c_str(), unit.c_str());
+	}
+
+	/** The handle of `flag` (canary_flag_ref_get()): call once, use in
+	 *  loops. Throws Error for an empty or too long key. */
+	Flag flag(const std::string &key)
+	{
+		canary_flag_ref *ref = canary_flag_ref_get(c_, key.c_str());
+		if (!ref)
+			detail::check(c_ ? CANARY_EINVAL : CANARY_ESTATE, "canary_flag_ref_get");
+		return Flag(c_, ref);
+	}
+
+	/** canary_client_diagnose(): a summary for a person (several lines). */
+	std::string diagnose() const
+	{
+		char buf[4096];
+		if (canary_client_diagnose(c_, buf, sizeof(buf)) != CANARY_OK)
+			return std::string("no client\n");
+		return std::string(buf);
 	}
 
 	/** Apply a /v1/flags document delivered out of band; throws Error
@@ -215,8 +296,9 @@ public:
 			"canary_client_set_config_json");
 	}
 
-	/** Wait for a config: true when ready, false on timeout; throws Error
-	 *  when the SDK key was rejected. */
+	/** Wait for a config: true when ready, false on timeout (then
+	 *  canary_error_last() or diagnose() says why); throws Error when the
+	 *  SDK key was rejected. */
 	bool wait_ready(std::chrono::milliseconds timeout)
 	{
 		int rc = canary_client_wait_ready(c_, detail::to_ms32(timeout));

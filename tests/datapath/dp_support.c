@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "dp_support.h"
+#include "fault_server.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -229,4 +230,35 @@ void dp_answers(canary_client *c, char *out, size_t outlen)
 			out[n++] = '|';
 	}
 	out[n] = '\0';
+}
+
+int dp_fixture_setup(void **state)
+{
+	dp_fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->fs = fs_start();
+	fs_set_config(f->fs, fs_config_json(1), 1);
+	f->dir = dp_tmpdir();
+	f->log = dp_log_new();
+	*state = f;
+	return 0;
+}
+
+int dp_fixture_teardown(void **state)
+{
+	dp_fixture *f = *state;
+	int leaked;
+
+	canary_client_free(f->c);
+	fs_stop(f->fs);
+	/* Whatever happened, the SDK key never reached the log. */
+	leaked = dp_log_count(f->log, "sdk-test-key");
+	if (leaked)
+		dp_log_dump(f->log);
+	dp_log_free(f->log);
+	dp_tmpdir_free(f->dir);
+	free(f);
+	return leaked ? -1 : 0;
 }

@@ -59,6 +59,21 @@ bool dp_wait_version(canary_client *c, uint64_t version);
 /* Wait for the client's status to be `status`. */
 bool dp_wait_status(canary_client *c, canary_status status);
 
+/* The usual fixture of a data path test: a fault server serving
+ * fs_config_json(1), a temp directory, a log capture, a status recorder,
+ * and the client under test (freed by the teardown, when set). The
+ * teardown fails the test if the SDK key ("sdk-test-key") was logged. */
+struct fs_server;
+typedef struct dp_fixture {
+	struct fs_server *fs;
+	char *dir;
+	dp_log *log;
+	dp_status st;
+	canary_client *c;
+} dp_fixture;
+int dp_fixture_setup(void **state);
+int dp_fixture_teardown(void **state);
+
 /* The answers a client gives for a fixed set of (flag, unit) pairs, as
  * one string, so two clients can be compared. */
 void dp_answers(canary_client *c, char *out, size_t outlen);
