@@ -15,16 +15,54 @@
 #define FORM_DENSE 0u
 #define FORM_SPARSE 1u
 
+static uint64_t rotl64(uint64_t x, unsigned r)
+{
+	return x << r | x >> (64 - r);
+}
+
+/* One 8-byte word into the state: the word mixed on its own (multiply,
+ * rotate, multiply), then folded in and the state stirred. */
+static uint64_t absorb(uint64_t h, uint64_t w)
+{
+	w *= 0x87c37b91114253d5ull;
+	w = rotl64(w, 31);
+	w *= 0x4cf5ad432745937full;
+	h ^= w;
+	return rotl64(h, 27) * 5 + 0x52dce729;
+}
+
+/* The last `rest` (1..7) of the `len` bytes at p, little-endian, as one
+ * zero-padded word; read as whole words where the length allows. */
+static uint64_t tail(const unsigned char *p, size_t len, size_t rest)
+{
+	uint64_t w = 0;
+	size_t k;
+
+	if (len >= 8)
+		return canary__le64(p + len - 8) >> (8 * (8 - rest));
+	if (len == 4)
+		return canary__le32(p);
+	if (len > 4)
+		return canary__le32(p) | (uint64_t)(canary__le32(p + len - 4) >>
+			(8 * (8 - len))) << 32;
+	for (k = len; k-- > 0;)
+		w = w << 8 | p[k];
+	return w;
+}
+
 uint64_t canary__hll_hash(const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 offset basis */
-	size_t i;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)len *
+		0xc2b2ae3d27d4eb4full;
+	size_t i, rest = len % 8;
 
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull; /* FNV 64 prime */
-	}
+	for (i = 0; i + 8 <= len; i += 8)
+		h = absorb(h, canary__le64(p + i));
+	if (rest)
+		h = absorb(h, tail(p, len, rest));
+	/* MurmurHash3's 64-bit finaliser: every input bit reaches the top
+	 * bits, where the register index comes from. */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;

@@ -61,9 +61,15 @@ typedef struct canary__hll {
 } canary__hll;
 
 /*
- * The unit hash every sketch uses: FNV-1a 64 of the bytes, then the
- * MurmurHash3 64-bit finaliser (FNV alone mixes its high bits poorly, and
- * the register index comes from them). Independent of the bucketing hash
+ * The unit hash every sketch uses, the same in every SDK (sketches from
+ * different instances merge): the bytes as little-endian 8-byte words
+ * (the last 1..7 bytes zero-padded into one more), each multiplied by
+ * 0x87c37b91114253d5, rotated left 31, multiplied by 0x4cf5ad432745937f
+ * and xored into the state, which is then rotated left 27, multiplied by
+ * 5 and added 0x52dce729; the state starts at 0x9e3779b97f4a7c15 xor
+ * length x 0xc2b2ae3d27d4eb4f, and ends through the MurmurHash3 64-bit
+ * finaliser. A word per round: the SDK hashes each unit of a rolled-out
+ * flag on its hot path. Independent of the bucketing hash
  * (MurmurHash3 x86_32 of "<salt>:<unit>"), so a rollout's canary units do
  * not crowd a few registers.
  */
