@@ -3,6 +3,8 @@
  */
 #include "alloc.h"
 
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +95,35 @@ char *canary__strndup(const canary__alloc *a, const char *s, size_t len)
 char *canary__strdup(const canary__alloc *a, const char *s)
 {
 	return s ? canary__strndup(a, s, strlen(s)) : NULL;
+}
+
+void *canary__calloc_aligned(const canary__alloc *a, size_t size,
+	size_t align)
+{
+	unsigned char *raw, *p;
+
+	if (align <= alignof(max_align_t))
+		return canary__calloc(a, 1, size);
+	if (size > SIZE_MAX - align - sizeof(void *))
+		return NULL;
+	raw = canary__malloc(a, size + align + sizeof(void *));
+	if (!raw)
+		return NULL;
+	p = raw + sizeof(void *);
+	p += (align - (uintptr_t)p % align) % align;
+	memcpy(p - sizeof(void *), &raw, sizeof(raw));
+	memset(p, 0, size);
+	return p;
+}
+
+void canary__free_aligned(const canary__alloc *a, void *ptr, size_t align)
+{
+	unsigned char *raw;
+
+	if (!ptr || align <= alignof(max_align_t)) {
+		canary__free(a, ptr);
+		return;
+	}
+	memcpy(&raw, (unsigned char *)ptr - sizeof(void *), sizeof(raw));
+	canary__free(a, raw);
 }

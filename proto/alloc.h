@@ -29,4 +29,22 @@ void canary__free(const canary__alloc *a, void *ptr);
 char *canary__strndup(const canary__alloc *a, const char *s, size_t len);
 char *canary__strdup(const canary__alloc *a, const char *s);
 
+/*
+ * A zeroed block aligned to `align` (a power of two). A hook, like
+ * malloc, promises alignof(max_align_t) at most (16 bytes on x86-64);
+ * above that the block is over-allocated and the hook's pointer kept
+ * just before it. Free with canary__free_aligned() and the same `align`.
+ */
+void *canary__calloc_aligned(const canary__alloc *a, size_t size,
+	size_t align);
+void canary__free_aligned(const canary__alloc *a, void *ptr, size_t align);
+
+/* Every struct is allocated with these, so that a member declared with
+ * _Alignas (a cache line) makes its struct's allocations aligned with
+ * nothing else to change. */
+#define canary__new(a, T) \
+	((T *)canary__calloc_aligned((a), sizeof(T), _Alignof(T)))
+#define canary__delete(a, ptr, T) \
+	canary__free_aligned((a), (ptr), _Alignof(T))
+
 #endif

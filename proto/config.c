@@ -215,7 +215,7 @@ void canary__config_free(const canary__alloc *a, canary__config *config)
 		canary__flag_clear(a, &config->flags[i]);
 	canary__free(a, config->arena);
 	canary__free(a, config->flags);
-	canary__free(a, config);
+	canary__delete(a, config, canary__config);
 }
 
 static int cmp_flag_key(const void *x, const void *y)
@@ -286,7 +286,7 @@ int canary__config_parse(const canary__alloc *a, const char *json,
 		"config", &root);
 	if (rc == CANARY_OK)
 		rc = canary__json_members(&r, root, "", names, 2, m);
-	if (rc == CANARY_OK && !(c = canary__calloc(a, 1, sizeof(*c))))
+	if (rc == CANARY_OK && !(c = canary__new(a, canary__config)))
 		rc = canary__perror_oom(e);
 	if (rc == CANARY_OK)
 		rc = canary__json_uint(&r, m[0], "", "version",

@@ -20,7 +20,7 @@ void canary__hist_init(canary__hist *h)
 
 canary__hist *canary__hist_new(const canary__alloc *a)
 {
-	canary__hist *h = canary__malloc(a, sizeof(*h));
+	canary__hist *h = canary__new(a, canary__hist);
 
 	if (h)
 		canary__hist_init(h);
@@ -29,7 +29,7 @@ canary__hist *canary__hist_new(const canary__alloc *a)
 
 void canary__hist_free(const canary__alloc *a, canary__hist *h)
 {
-	canary__free(a, h);
+	canary__delete(a, h, canary__hist);
 }
 
 static void add_at(canary__hist *h, int index, uint64_t count)

@@ -518,7 +518,7 @@ int canary_client_new(canary_client **out, const canary_options *in)
 	if (canary__alloc_init(&alloc, &opts->allocator) != CANARY_OK)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.allocator: set all three functions or none");
-	c = canary__calloc(&alloc, 1, sizeof(*c));
+	c = canary__new(&alloc, canary_client);
 	if (!c)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	c->alloc = alloc;
@@ -577,6 +577,8 @@ void canary_client_free(canary_client *c)
 
 	if (!c)
 		return;
+	/* First: no config applied, no callback called from here on. */
+	canary__worker_closing(c->worker);
 	final_flush(c);
 	/* The worker first: it uses everything below. Its thread is stopped
 	 * before the client leaves the fork registry, whose handlers take its
@@ -608,7 +610,7 @@ void canary_client_free(canary_client *c)
 	canary__flag_refs_destroy(&c->refs);
 	canary__unknown_destroy(&c->unknown);
 	canary__log_teardown(&c->log);
-	canary__free(a, c);
+	canary__delete(a, c, canary_client);
 }
 
 int canary_client_set_config_json(canary_client *c, const char *json,

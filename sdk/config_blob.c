@@ -271,7 +271,7 @@ int canary__config_blob_decode(const canary__alloc *a, const void *blob,
 	    (uint64_t)(r.end - r.p) < count * FLAG_MIN_BYTES ||
 	    !walk(r, &b, NULL, (size_t)count))
 		return CANARY_EPARSE;
-	c = canary__calloc(a, 1, sizeof(*c));
+	c = canary__new(a, canary__config);
 	if (!c)
 		return CANARY_ENOMEM;
 	c->version = version;

@@ -68,7 +68,7 @@ int canary__counters_new(canary__counters **out, const canary__alloc *a,
 	size_t i;
 
 	*out = NULL;
-	k = canary__calloc(a, 1, sizeof(*k));
+	k = canary__new(a, canary__counters);
 	if (!k)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	k->a = a;
@@ -109,7 +109,7 @@ void canary__counters_free(canary__counters *k)
 		pthread_mutex_destroy(&k->stripes[i].lock);
 	canary__free(k->a, k->cells);
 	pthread_mutex_destroy(&k->lock);
-	canary__free(k->a, k);
+	canary__delete(k->a, k, canary__counters);
 }
 
 /* ---- tables ---------------------------------------------------------------- */

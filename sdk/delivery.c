@@ -43,7 +43,7 @@ int canary__delivery_new(canary__delivery **out,
 	canary__delivery *d;
 
 	*out = NULL;
-	d = canary__calloc(env->alloc, 1, sizeof(*d));
+	d = canary__new(env->alloc, canary__delivery);
 	if (!d)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	d->env = *env;
@@ -59,7 +59,7 @@ void canary__delivery_free(canary__delivery *d)
 		return;
 	canary__xfer_free(d->xfer);
 	canary__free(d->env.alloc, d->body);
-	canary__free(d->env.alloc, d);
+	canary__delete(d->env.alloc, d, canary__delivery);
 }
 
 void canary__delivery_postfork(canary__delivery *d, uint64_t seed)

@@ -99,7 +99,7 @@ int canary__events_new(canary__events **out, const canary__alloc *a,
 	canary__events *ev;
 
 	*out = NULL;
-	ev = canary__calloc(a, 1, sizeof(*ev));
+	ev = canary__new(a, canary__events);
 	if (!ev)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	ev->a = a;
@@ -166,7 +166,7 @@ void canary__events_free(canary__events *ev)
 	pthread_mutex_destroy(&ev->lock);
 	pthread_mutex_destroy(&ev->wait_lock);
 	pthread_cond_destroy(&ev->wait_cond);
-	canary__free(ev->a, ev);
+	canary__delete(ev->a, ev, canary__events);
 }
 
 /* ---- harvest: counters and cells into pending windows ---------------------- */

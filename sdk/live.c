@@ -3,6 +3,9 @@
  */
 #include "live.h"
 
+#include <cjson/cJSON.h>
+#include <string.h>
+
 #include <inttypes.h>
 
 #include "clock.h"
@@ -106,6 +109,35 @@ void canary__live_notify(const canary__live *l, uint64_t version)
 {
 	if (l->config_fn)
 		l->config_fn(version, l->config_ctx);
+}
+
+/* Two configs' canonical JSON, compared: equal content. */
+static bool same_content(const canary__config *a, const canary__config *b)
+{
+	cJSON *ja = canary__config_to_json(a), *jb = canary__config_to_json(b);
+	char *ta = ja ? cJSON_PrintUnformatted(ja) : NULL;
+	char *tb = jb ? cJSON_PrintUnformatted(jb) : NULL;
+	/* Out of memory: "different" costs one apply, "same" a missed one. */
+	bool same = ta && tb && strcmp(ta, tb) == 0;
+
+	cJSON_free(ta);
+	cJSON_free(tb);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	return same;
+}
+
+bool canary__live_same(const canary__live *l, const canary__config *config)
+{
+	canary__hazard_guard g;
+	canary__snapshot *snap;
+	bool same;
+
+	snap = canary__hazard_enter((canary__hazard *)&l->snapshots, &g);
+	same = snap && snap->version == config->version &&
+		same_content(snap->config, config);
+	canary__hazard_leave((canary__hazard *)&l->snapshots, &g);
+	return same;
 }
 
 uint64_t canary__live_version(const canary__live *l)

@@ -79,6 +79,11 @@ const char *canary__live_source(canary__live *l, int64_t *applied_ms);
  * lock is held: call it once the config's arrival is fully handled. */
 void canary__live_notify(const canary__live *l, uint64_t version);
 
+/* Is `config` the config in force, number and content? The same version
+ * with other content (the service's history changed: a restored or
+ * recreated database) is not. */
+bool canary__live_same(const canary__live *l, const canary__config *config);
+
 /* The version in force; 0 when there is none yet. Lock-free. */
 uint64_t canary__live_version(const canary__live *l);
 

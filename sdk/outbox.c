@@ -154,7 +154,7 @@ int canary__outbox_open(canary__outbox **out, const canary__alloc *a,
 
 	*out = NULL;
 	note[0] = '\0';
-	ob = canary__calloc(a, 1, sizeof(*ob));
+	ob = canary__new(a, canary__outbox);
 	if (!ob)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	ob->alloc = a;
@@ -186,7 +186,7 @@ void canary__outbox_close(canary__outbox *ob)
 	sqlite3_close(ob->db);
 	pthread_mutex_destroy(&ob->lock);
 	canary__free(ob->alloc, ob->path);
-	canary__free(ob->alloc, ob);
+	canary__delete(ob->alloc, ob, canary__outbox);
 }
 
 int canary__outbox_postfork(canary__outbox *ob)

@@ -112,7 +112,7 @@ int canary__persist_open(canary__persist **out, const canary__alloc *a,
 	*out = NULL;
 	*config = NULL;
 	memset(start, 0, sizeof(*start));
-	p = canary__calloc(a, 1, sizeof(*p));
+	p = canary__new(a, canary__persist);
 	if (!p)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	p->a = a;
@@ -134,7 +134,7 @@ void canary__persist_close(canary__persist *p)
 	if (!p)
 		return;
 	canary__store_close(p->store);
-	canary__free(p->a, p);
+	canary__delete(p->a, p, canary__persist);
 }
 
 bool canary__persist_usable(const canary__persist *p)

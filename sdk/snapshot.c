@@ -39,19 +39,13 @@ static void insert(canary__snapshot *snap, uint32_t index)
 	e->flag = f;
 }
 
-/* The client's allocator promises malloc's alignment only: align by hand. */
+/* The client's allocator promises malloc's alignment only: the table
+ * is allocated aligned to a cache line. */
 static int alloc_table(canary__snapshot *snap, uint32_t size)
 {
-	uintptr_t p;
-
-	snap->table_mem = canary__calloc(snap->alloc, (size_t)size + 1,
-		sizeof(canary__snap_entry));
-	if (!snap->table_mem)
-		return CANARY_ENOMEM;
-	p = (uintptr_t)snap->table_mem;
-	p = (p + CANARY__CACHE_LINE - 1) & ~(uintptr_t)(CANARY__CACHE_LINE - 1);
-	snap->table = (canary__snap_entry *)p;
-	return CANARY_OK;
+	snap->table = canary__calloc_aligned(snap->alloc,
+		(size_t)size * sizeof(canary__snap_entry), CANARY__CACHE_LINE);
+	return snap->table ? CANARY_OK : CANARY_ENOMEM;
 }
 
 int canary__snapshot_new(const canary__alloc *a, canary__config *config,
@@ -62,12 +56,12 @@ int canary__snapshot_new(const canary__alloc *a, canary__config *config,
 	size_t i;
 
 	*out = NULL;
-	snap = canary__calloc(a, 1, sizeof(*snap));
+	snap = canary__new(a, canary__snapshot);
 	size = table_size_for(config->count);
 	if (snap)
 		snap->alloc = a;
 	if (!snap || alloc_table(snap, size) != CANARY_OK) {
-		canary__free(a, snap);
+		canary__delete(a, snap, canary__snapshot);
 		canary__config_free(a, config);
 		return canary__error_set(CANARY_ENOMEM, "snapshot: out of memory");
 	}
@@ -85,6 +79,6 @@ void canary__snapshot_free(canary__snapshot *snap)
 	if (!snap)
 		return;
 	canary__config_free(snap->alloc, snap->config);
-	canary__free(snap->alloc, snap->table_mem);
-	canary__free(snap->alloc, snap);
+	canary__free_aligned(snap->alloc, snap->table, CANARY__CACHE_LINE);
+	canary__delete(snap->alloc, snap, canary__snapshot);
 }

@@ -45,7 +45,6 @@ typedef struct canary__snapshot {
 	uint32_t seq;            /* set by the publisher: flag handles (live.h) */
 	uint32_t mask;           /* table size - 1 (a power of two) */
 	canary__snap_entry *table; /* cache-line aligned */
-	void *table_mem;         /* what was allocated for it */
 } canary__snapshot;
 
 /* Build a snapshot that takes ownership of `config` (also on failure). */

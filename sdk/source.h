@@ -42,7 +42,9 @@
  *                 call `doc` for each whole document in it (the worker
  *                 parses it with `parse`); a partial one is kept for the
  *                 next piece, and dropped by the next `stream` (a new
- *                 connection).
+ *                 connection). A document it had to discard (over the
+ *                 size limit) is CANARY_EPARSE with the error set: the
+ *                 worker logs it, ends the stream and fetches.
  *   events        optional (NULL: counts are kept in the outbox and never
  *                 sent): the POST of one event batch (docs/events.md).
  *   *_what        how requests are named in the log ("GET /v1/flags").

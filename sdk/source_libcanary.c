@@ -47,7 +47,7 @@ static void lc_close(void *state)
 	canary__free(st->a, st->servers);
 	canary__free(st->a, st->auth);
 	canary__sse_free(&st->sse);
-	canary__free(st->a, st);
+	canary__delete(st->a, st, lc_state);
 }
 
 static char *auth_line(const canary__alloc *a, const char *key)
@@ -86,7 +86,7 @@ static int lc_open(void **state, const canary__source_env *env)
 	lc_state *st;
 
 	*state = NULL;
-	st = canary__calloc(env->alloc, 1, sizeof(*st));
+	st = canary__new(env->alloc, lc_state);
 	if (!st)
 		return CANARY_ENOMEM;
 	st->a = env->alloc;
@@ -164,10 +164,17 @@ static int lc_stream_feed(void *state, const char *data, size_t len,
 	canary__source_doc_fn doc, void *ctx)
 {
 	lc_state *st = state;
+	uint64_t dropped = st->sse.dropped;
+	int rc;
 
 	st->doc = doc;
 	st->doc_ctx = ctx;
-	return canary__sse_feed(&st->sse, data, len, on_event, st);
+	rc = canary__sse_feed(&st->sse, data, len, on_event, st);
+	if (rc == 0 && st->sse.dropped != dropped)
+		return canary__error_set(CANARY_EPARSE, "an event on the stream "
+			"was over max_response_bytes (%zu): dropped",
+			st->sse.max_event);
+	return rc;
 }
 
 static void lc_events(void *state, canary__xfer_spec *spec,

@@ -386,13 +386,13 @@ int canary__store_open(canary__store **out, const canary__alloc *a,
 	note[0] = '\0';
 	if (cached)
 		memset(cached, 0, sizeof(*cached));
-	s = canary__calloc(a, 1, sizeof(*s));
+	s = canary__new(a, canary__store);
 	if (!s)
 		return CANARY_ENOMEM;
 	s->alloc = a;
 	s->path = canary__strdup(a, path);
 	if (!s->path) {
-		canary__free(a, s);
+		canary__delete(a, s, canary__store);
 		return CANARY_ENOMEM;
 	}
 	rc = open_or_rebuild(s, cached, note, notelen);
@@ -410,7 +410,7 @@ void canary__store_close(canary__store *s)
 		return;
 	disconnect(s);
 	canary__free(s->alloc, s->path);
-	canary__free(s->alloc, s);
+	canary__delete(s->alloc, s, canary__store);
 }
 
 void canary__store_abandon(canary__store *s)
@@ -421,7 +421,7 @@ void canary__store_abandon(canary__store *s)
 	 * journal. The child reopens the file with a new connection. */
 	s->db = NULL;
 	canary__free(s->alloc, s->path);
-	canary__free(s->alloc, s);
+	canary__delete(s->alloc, s, canary__store);
 }
 
 static int fail(canary__store *s, const char *what)

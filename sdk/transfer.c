@@ -84,7 +84,7 @@ int canary__transport_new(canary__transport **out, const canary__alloc *a,
 	canary__transport *t;
 
 	*out = NULL;
-	t = canary__calloc(a, 1, sizeof(*t));
+	t = canary__new(a, canary__transport);
 	if (!t)
 		return CANARY_ENOMEM;
 	t->alloc = a;
@@ -108,7 +108,7 @@ int canary__transport_new(canary__transport **out, const canary__alloc *a,
 oom:
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->cond);
-	canary__free(a, t);
+	canary__delete(a, t, canary__transport);
 	return canary__error_set(CANARY_ENOMEM, "out of memory");
 }
 
@@ -116,7 +116,7 @@ static void free_shell(canary__transport *t)
 {
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->cond);
-	canary__free(t->alloc, t);
+	canary__delete(t->alloc, t, canary__transport);
 }
 
 void canary__transport_free(canary__transport *t)
@@ -157,6 +157,10 @@ static bool deliver(canary__xfer *x, const char *p, size_t n, long status)
 {
 	canary__xfer_result *r = &x->res;
 
+	/* Every piece, not only between reads (the progress callback): one
+	 * read of a compressed body can decompress to many pieces. */
+	if (atomic_load(x->t->o.stop))
+		return false;
 	if (x->stream) {
 		if (status != 200 || n == 0)
 			return true; /* an error body: ignored */
@@ -293,6 +297,20 @@ static size_t build_headers(const canary__xfer_spec *spec,
 	return n;
 }
 
+void canary__curl_web_only(void *easy)
+{
+	CURL *e = easy;
+
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS,
+		CURLPROTO_HTTP | CURLPROTO_HTTPS);
+#endif
+}
+
 static void set_curl_options(canary__xfer *x, const canary__xfer_spec *spec)
 {
 	const canary__transport_opts *o = &x->t->o;
@@ -302,11 +320,7 @@ static void set_curl_options(canary__xfer *x, const canary__xfer_spec *spec)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
-#endif
+	canary__curl_web_only(e);
 #if LIBCURL_VERSION_NUM >= 0x075700
 	/* Do not wait for a hung DNS resolver thread when cancelling. */
 	curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
@@ -439,7 +453,7 @@ int canary__xfer_start(canary__transport *t, const canary__xfer_spec *spec,
 	int rc = CANARY_OK;
 
 	*out = NULL;
-	x = canary__calloc(t->alloc, 1, sizeof(*x));
+	x = canary__new(t->alloc, canary__xfer);
 	if (!x)
 		return CANARY_ENOMEM;
 	x->t = t;
@@ -653,7 +667,7 @@ void canary__xfer_free(canary__xfer *x)
 	}
 	curl_slist_free_all(x->headers);
 	canary__buf_free(&x->body);
-	canary__free(x->t->alloc, x);
+	canary__delete(x->t->alloc, x, canary__xfer);
 }
 
 void canary__url_for_log(const char *url, char *buf, size_t len)

@@ -111,6 +111,12 @@ uint32_t canary__xfer_retry_after_ms(const canary__xfer_result *r);
 bool canary__retry_after_parse(const char *value, int64_t now_unix_s,
 	uint32_t *out_ms);
 
+/* Let `easy` (a CURL *) speak http and https only, redirects included:
+ * whatever URL it is given, never file://, gopher:// or the like. Every
+ * handle of the SDK is set up with it (canaryctl, which may not include
+ * sdk/, does the same in ctl_client.c). */
+void canary__curl_web_only(void *easy);
+
 int canary__transport_new(canary__transport **out, const canary__alloc *a,
 	const canary__transport_opts *opts);
 

@@ -36,6 +36,7 @@ struct canary__worker {
 	canary__transport *t;
 	canary__delivery *delivery;
 	atomic_bool stop;
+	atomic_bool closing;        /* canary__worker_closing() */
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t tick_lock;
@@ -82,6 +83,7 @@ struct canary__worker {
 	char etag[CANARY__ETAG_MAX + 1];
 	canary__log_slot fail_slot; /* failure being reported: log once */
 	canary__log_slot stream_slot;
+	char stream_why[CANARY__PERR_TEXT + 32]; /* why we ended the stream */
 };
 
 static const char *fetch_what(const canary__worker *w)
@@ -153,7 +155,7 @@ static void update_status(canary__worker *w)
 		(w->attempted && has_config(w));
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
-	if (!changed)
+	if (!changed || atomic_load(&w->closing))
 		return;
 	canary__log(w->env.log, s == CANARY_STATUS_READY ? CANARY_LOG_INFO :
 		CANARY_LOG_WARN, "status: %s", canary_status_name(s));
@@ -176,7 +178,8 @@ static void confirmed(canary__worker *w)
 		canary__live_version(w->env.live));
 }
 
-/* The same version again: nothing changes but a new ETag, cached. */
+/* The same config again (number and content): nothing changes but a
+ * new ETag, cached. */
 static void same_version(canary__worker *w, const canary__config *config,
 	const char *body, size_t len, const char *etag)
 {
@@ -206,6 +209,8 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 	uint64_t version, in_force;
 	int rc;
 
+	if (atomic_load(&w->closing))
+		return CANARY_ESTATE; /* nothing is applied once free begins */
 	canary__perror_clear(&e);
 	rc = src->ops->parse(src->state, body, len, &config, &e);
 	if (rc != CANARY_OK) {
@@ -215,12 +220,13 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 	}
 	version = config->version;
 	in_force = canary__live_version(w->env.live);
-	if (version <= in_force) {
-		if (version == in_force)
-			same_version(w, config, body, len, etag);
+	if (version == in_force && canary__live_same(w->env.live, config)) {
+		same_version(w, config, body, len, etag);
 		canary__config_free(w->env.alloc, config);
-		if (version == in_force)
-			return CANARY_OK;
+		return CANARY_OK;
+	}
+	if (version < in_force) {
+		canary__config_free(w->env.alloc, config);
 		if (w->ignored_version != version)
 			canary__log(w->env.log, CANARY_LOG_WARN,
 				"%s: config version %" PRIu64 " is older than the version in force (%" PRIu64 "); ignored",
@@ -228,6 +234,13 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 		w->ignored_version = version;
 		return CANARY_ESTATE;
 	}
+	/* The same number, other content: the service's history changed
+	 * (a database restored or recreated). What it serves now is what it
+	 * means: apply it. */
+	if (version == in_force)
+		canary__log(w->env.log, CANARY_LOG_WARN,
+			"%s: config version %" PRIu64 " changed content: the service's history changed; applying it",
+			what, version);
 	/* Encode before apply, which takes the config. */
 	canary__persist_encode(w->env.persist, config, &blob);
 	rc = canary__live_apply(w->env.live, config, what);
@@ -402,6 +415,11 @@ static void stream_done(canary__worker *w, const canary__xfer_result *r)
 		auth_failed(w, r->status);
 		return;
 	}
+	if (w->stream_why[0]) {
+		/* We ended it: what it sent was not valid. Fetch now. */
+		stream_over(w, w->stream_why, w->stream_why, 0);
+		return;
+	}
 	if (r->rc != CANARY_OK) {
 		stream_over(w, r->key, r->detail, 0);
 		return;
@@ -413,16 +431,21 @@ static void stream_done(canary__worker *w, const canary__xfer_result *r)
 	stream_over(w, key, key, canary__xfer_retry_after_ms(r));
 }
 
-/* A whole config document on the stream. */
+/* A whole config document on the stream. One that is not valid ends the
+ * stream (non-zero): stream_done() then fetches, whose rules say what an
+ * invalid config means, and the stream comes back after its backoff. */
 static int on_stream_doc(const char *doc, size_t len, void *ctx)
 {
 	canary__worker *w = ctx;
-	char why[CANARY__PERR_TEXT + 32];
+	int rc;
 
-	if (accept_config(w, doc, len, "", stream_what(w), why,
-	    sizeof(why)) == CANARY_ENOMEM)
-		return CANARY_ENOMEM;
-	return 0;
+	if (atomic_load(&w->closing))
+		return CANARY_ESTATE; /* parse no further */
+	rc = accept_config(w, doc, len, "", stream_what(w), w->stream_why,
+		sizeof(w->stream_why));
+	if (rc == CANARY_OK || rc == CANARY_ESTATE)
+		return 0;
+	return rc == CANARY_ENOMEM ? rc : CANARY_EPARSE;
 }
 
 static int on_stream_data(const char *data, size_t len, void *ctx)
@@ -431,6 +454,10 @@ static int on_stream_data(const char *data, size_t len, void *ctx)
 	const canary__source *src = w->env.source;
 	int rc;
 
+	/* Once free begins a piece is not even parsed: one piece of a
+	 * compressed stream may hold thousands of events. */
+	if (atomic_load(&w->stop) || atomic_load(&w->closing))
+		return CANARY_ESTATE;
 	/* A hook streams synchronously, inside one step: keep time moving. */
 	if (!canary__transport_is_async(w->t))
 		w->now = canary__mono_ms();
@@ -439,11 +466,21 @@ static int on_stream_data(const char *data, size_t len, void *ctx)
 	canary__backoff_reset(&w->fetch_bo);
 	w->failed_in_row = 0;
 	rc = src->ops->stream_feed(src->state, data, len, on_stream_doc, w);
-	/* Bytes on the stream, heartbeats included, say the config in force
-	 * is current: once there is one (a client with none is not ready
-	 * before the stream's first document is in). */
-	if (has_config(w))
+	if (rc == CANARY_EPARSE) {
+		/* An invalid config, or an event over the size limit (the
+		 * source says which): never dropped in silence. */
+		if (!w->stream_why[0])
+			snprintf(w->stream_why, sizeof(w->stream_why), "%s",
+				canary_error_last());
+		canary__log_failure(w->env.log, w->stream_slot,
+			CANARY_LOG_WARN, stream_what(w), w->stream_why,
+			w->stream_why);
+	} else if (has_config(w)) {
+		/* Bytes on the stream, heartbeats included, say the config in
+		 * force is current: once there is one (a client with none is
+		 * not ready before the stream's first document is in). */
 		confirmed(w);
+	}
 	if (!canary__transport_is_async(w->t))
 		update_status(w);
 	return rc;
@@ -467,6 +504,7 @@ static void start_op(canary__worker *w)
 			&spec, &h);
 		spec.on_data = on_stream_data;
 		spec.ctx = w;
+		w->stream_why[0] = '\0';
 		w->stream_opened_at = w->stream_last_byte = w->now;
 	}
 	spec.headers = &h;
@@ -549,7 +587,7 @@ static void step(canary__worker *w, int64_t now)
 			check_stream_idle(w);
 	}
 	if (!w->xfer && may_request(w) && now >= w->next_at &&
-	    !atomic_load(&w->stop)) {
+	    !atomic_load(&w->stop) && !atomic_load(&w->closing)) {
 		start_op(w);
 		/* A hook runs synchronously: its result is there already. */
 		if (w->xfer && canary__xfer_done(w->xfer))
@@ -699,12 +737,13 @@ int canary__worker_new(canary__worker **out, const canary__worker_env *env,
 	int rc;
 
 	*out = NULL;
-	w = canary__calloc(env->alloc, 1, sizeof(*w));
+	w = canary__new(env->alloc, canary__worker);
 	if (!w)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	w->env = *env;
 	w->opts = opts;
 	atomic_init(&w->stop, false);
+	atomic_init(&w->closing, false);
 	atomic_init(&w->config_set, false);
 	atomic_init(&w->status, CANARY_STATUS_INITIALIZING);
 	init_locks(w);
@@ -772,6 +811,12 @@ int canary__worker_run(canary__worker *w)
 	return start_thread(w);
 }
 
+void canary__worker_closing(canary__worker *w)
+{
+	if (w)
+		atomic_store(&w->closing, true);
+}
+
 void canary__worker_stop(canary__worker *w)
 {
 	if (!w || !w->running)
@@ -793,7 +838,7 @@ void canary__worker_free(canary__worker *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_mutex_destroy(&w->tick_lock);
 	pthread_cond_destroy(&w->cond);
-	canary__free(w->env.alloc, w);
+	canary__delete(w->env.alloc, w, canary__worker);
 }
 
 int canary__worker_tick(canary__worker *w, int64_t now_ms)

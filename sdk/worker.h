@@ -63,6 +63,12 @@ int canary__worker_new(canary__worker **out, const canary__worker_env *env,
 /* Start the background thread (unless no_thread). */
 int canary__worker_run(canary__worker *w);
 
+/* The client is being freed: from now on no config is applied and no
+ * callback is called (the application may be tearing down what they
+ * touch), and a stream in progress is abandoned at its next piece; the
+ * events path keeps working for the final flush. */
+void canary__worker_closing(canary__worker *w);
+
 /* Stop the thread (bounded: requests in flight are abandoned). */
 void canary__worker_stop(canary__worker *w);
 /* Stop, then free. Accepts NULL. */

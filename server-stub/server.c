@@ -19,7 +19,10 @@
 
 #include "alloc.h"
 #include "api/api.h"
+#include "clock.h"
+#include "http/conns.h"
 #include "http/daemon.h"
+#include "peer_log.h"
 #include "rollout/controller.h"
 
 /* Store change hook: publish to /v1/flags, then to the streams. */
@@ -29,7 +32,8 @@ static void on_config(const canary__config *config, void *ctx)
 	char *json = NULL;
 	size_t len = 0;
 
-	if (cs_flags_cache_set(s->cache, config, &json, &len) != CANARY_OK) {
+	if (cs_known_set(s->known, config) != CANARY_OK ||
+	    cs_flags_cache_set(s->cache, config, &json, &len) != CANARY_OK) {
 		fprintf(stderr, "canary-server: cannot publish config version "
 			"%llu (out of memory)\n",
 			(unsigned long long)config->version);
@@ -49,15 +53,32 @@ static void tick_heartbeat(uint64_t now, void *ctx)
 	cs_hub_heartbeat(((cs_server *)ctx)->hub);
 }
 
+/* Close the connections past their deadlines (http/conns.h). */
+static void tick_deadlines(uint64_t now, void *ctx)
+{
+	cs_server *s = ctx;
+	uint64_t n = 0;
+
+	(void)now;
+	if (s->api.conns)
+		n += cs_conns_expire(s->api.conns);
+	if (s->ui.conns)
+		n += cs_conns_expire(s->ui.conns);
+	cs_metrics_note(s->metrics, CS_NOTE_DEADLINE_CLOSED, n);
+}
+
 static void tick_prune(uint64_t now, void *ctx)
 {
 	cs_server *s = ctx;
-	cs_retention r = { 0, 0, 0 };
+	cs_retention r;
 
+	memset(&r, 0, sizeof(r));
 	if (now > s->opts->batch_retention_ms)
 		r.batches_before_ms = now - s->opts->batch_retention_ms;
 	if (s->opts->window_retention_ms && now > s->opts->window_retention_ms)
 		r.windows_before_ms = now - s->opts->window_retention_ms;
+	if (now > s->opts->decision_retention_ms)
+		r.decisions_before_ms = now - s->opts->decision_retention_ms;
 	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
 		fprintf(stderr, "canary-server: pruning old batch ids and "
 			"windows failed\n");
@@ -71,9 +92,10 @@ static void tick_prune(uint64_t now, void *ctx)
 static void tick_settle(uint64_t now, void *ctx)
 {
 	cs_server *s = ctx;
-	cs_retention r = { 0, 0, 0 };
+	cs_retention r;
 	uint64_t margin = 2 * s->opts->window_ms + 60000;
 
+	memset(&r, 0, sizeof(r));
 	if (!cs_controller_leading(s->controller) || now <= margin)
 		return;
 	r.windows_settled_ms = now - margin;
@@ -96,6 +118,29 @@ static void tick_controller(uint64_t now, void *ctx)
 			"controller\n", is ? "now runs" : "no longer runs");
 }
 
+/*
+ * Move the config version past the start's time and publish the config:
+ * a database put back from a backup never issues a version again that
+ * SDKs saw from it before (cs_store_version_floor()).
+ */
+static int start_versions(cs_server *s, char *err, size_t errlen)
+{
+	char where[256];
+	uint64_t v = 0;
+	int rc = cs_store_version_floor(s->store, (uint64_t)canary__wall_ms(),
+		&v);
+
+	if (rc == CANARY_OK && !s->opts->quiet)
+		fprintf(stderr, "canary-server: config version %llu\n",
+			(unsigned long long)v);
+	if (rc == CANARY_OK)
+		return CANARY_OK;
+	cs_store_describe(s->opts->db_path, where, sizeof(where));
+	snprintf(err, errlen, "cannot load the flags from %s, or write it",
+		where);
+	return rc;
+}
+
 int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	size_t errlen)
 {
@@ -109,6 +154,7 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 		return CANARY_ENOMEM;
 	}
 	memset(&store, 0, sizeof(store));
+	cs_peer_log_init(o->quiet);
 	s->opts = o;
 	s->api.srv = s;
 	s->api.listen = o->listen;
@@ -122,9 +168,11 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	s->auth.sdk_keys = (const char *const *)o->sdk_keys;
 	s->auth.sdk_key_count = o->sdk_key_count;
 	s->auth.admin_token = o->admin_token;
+	s->auth.metrics_token = o->metrics_token;
 	s->auth.insecure_dev = o->insecure_dev;
 	store.location = o->db_path;
 	store.sync = o->sync;
+	store.max_config_bytes = o->max_config_bytes;
 	/* A reader for every thread that reads: the HTTP threads (the
 	 * dashboard listener's too), the ticker. */
 	store.readers = (o->threads > 1 ? o->threads : 1) + 1 +
@@ -133,25 +181,26 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	if (rc == CANARY_OK)
 		rc = cs_flags_cache_new(&s->cache);
 	if (rc == CANARY_OK)
-		rc = cs_hub_new(&s->hub);
+		rc = cs_known_new(&s->known);
+	if (rc == CANARY_OK)
+		rc = cs_budget_new(&s->budget, o->sdk_key_count,
+			(double)o->events_rate, (double)o->events_windows_rate);
+	if (rc == CANARY_OK)
+		rc = cs_hub_new(&s->hub, o->max_streams);
 	if (rc == CANARY_OK)
 		rc = cs_metrics_new(&s->metrics);
 	if (rc == CANARY_OK)
 		rc = cs_ticker_new(&s->ticker, o->tick_ms);
 	if (rc == CANARY_OK) {
 		cs_store_on_change(s->store, on_config, s);
-		rc = cs_store_refresh(s->store);
-		if (rc != CANARY_OK) {
-			char where[256];
-
-			cs_store_describe(o->db_path, where, sizeof(where));
-			snprintf(err, errlen, "cannot load the flags from %s",
-				where);
-		}
+		rc = start_versions(s, err, errlen);
 	}
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "heartbeat", o->heartbeat_ms,
 			tick_heartbeat, s);
+	if (rc == CANARY_OK)
+		rc = cs_ticker_add(s->ticker, "deadlines", 500, tick_deadlines,
+			s);
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "prune-batches", 3600u * 1000u,
 			tick_prune, s);
@@ -212,6 +261,8 @@ void cs_server_free(cs_server *s)
 	cs_daemon_stop(&s->api);
 	cs_hub_free(s->hub);
 	cs_flags_cache_free(s->cache);
+	cs_known_free(s->known);
+	cs_budget_free(s->budget);
 	cs_metrics_free(s->metrics);
 	cs_controller_free(s->controller);
 	cs_store_close(s->store);

@@ -17,7 +17,9 @@
 #include "http/metrics.h"
 #include "http/options.h"
 #include "http/router.h"
+#include "http/budget.h"
 #include "publish/flags_cache.h"
+#include "publish/known.h"
 #include "publish/sse_hub.h"
 #include "store/storage.h"
 #include "tick.h"
@@ -29,6 +31,8 @@ typedef struct cs_server {
 	cs_auth auth;
 	cs_store *store;
 	cs_flags_cache *cache;
+	cs_known *known;             /* the published keys and version */
+	cs_budget *budget;           /* what each SDK key may post */
 	cs_stream_hub *hub;
 	cs_metrics *metrics;
 	cs_ticker *ticker;

@@ -298,9 +298,11 @@ typedef struct canary_client canary_client;
 CANARY_API int canary_client_new(canary_client **out, const canary_options *opts);
 
 /**
- * Free a client and everything it owns. Accepts NULL. First moves the
- * events counted so far into the outbox and, with a worker thread, gives it
- * up to 500 ms to deliver them (what is left stays in the cache_path file
+ * Free a client and everything it owns. Accepts NULL. From the moment it
+ * is called no config is applied and no config_fn or status_fn is called
+ * (a stream in progress is abandoned at its next piece, however much of
+ * it is buffered). It moves the events counted so far into the outbox
+ * and, with a worker thread, gives it up to 500 ms to deliver them (what is left stays in the cache_path file
  * for the next client; without a cache_path it is lost). Stops the worker
  * within a bounded time (well under a second) even when the service or DNS
  * hangs: requests in flight are abandoned (a transport hook is asked to

@@ -11,17 +11,31 @@
 #include "rollout/controller.h"
 #include "server.h"
 
-/* 200 while the database can be reached, 503 (take this server out of
- * the load balancer) while it cannot: the config it serves may be stale
- * and events cannot be stored. */
+/*
+ * 200 while writes can succeed ("ok", or "degraded" with a reason when
+ * something is wrong that does not stop them), 503 (take this server out
+ * of the load balancer) while they cannot: events and changes would not
+ * be stored, and the config served may be stale.
+ */
 enum MHD_Result cs_handle_healthz(cs_request *r, struct MHD_Connection *c)
 {
 	cs_server *s = r->srv;
-	bool up = cs_store_healthy(s->store);
+	char why[256] = "";
+	cs_health h = cs_store_health(s->store, why, sizeof(why));
+	bool up = h != CS_HEALTH_FAILING;
 	cJSON *obj = cJSON_CreateObject();
 
-	if (obj && (!cJSON_AddStringToObject(obj, "status", up ? "ok" :
-			    "database unavailable") ||
+	if (h == CS_HEALTH_OK && cs_flags_cache_bytes(s->cache) >
+	    s->opts->max_config_bytes) {
+		h = CS_HEALTH_DEGRADED;
+		snprintf(why, sizeof(why), "the config is larger than "
+			"--max-config-bytes: SDKs with the default limit "
+			"cannot take it");
+	}
+	if (obj && (!cJSON_AddStringToObject(obj, "status",
+			    h == CS_HEALTH_OK ? "ok" : h == CS_HEALTH_DEGRADED ?
+			    "degraded" : "failing") ||
+		    (why[0] && !cJSON_AddStringToObject(obj, "reason", why)) ||
 		    !cJSON_AddNumberToObject(obj, "config_version",
 			    (double)cs_flags_cache_version(s->cache)) ||
 		    !cJSON_AddNumberToObject(obj, "schema_version",

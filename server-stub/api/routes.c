@@ -21,13 +21,15 @@ enum {
  * listener the dashboard, the admin API it calls and /healthz. */
 enum { G_SDK = 1, G_OPS = 2, G_ADMIN = 4, G_UI = 8 };
 
-/* Small bodies on endpoints that take none: any body there is a mistake. */
-#define NO_BODY 4096
+/* Endpoints that take no body refuse any (413 before reading it); the
+ * rollout operations take a small one ({"to": "full"}). */
+#define NO_BODY 0
+#define SMALL_BODY 4096
 
 static const cs_route routes[R_COUNT] = {
 	[R_HEALTHZ] = { CS_EP_HEALTHZ, CS_GET, CS_OPEN, NO_BODY,
 		cs_handle_healthz, "GET" },
-	[R_METRICS] = { CS_EP_METRICS, CS_GET, CS_OPEN, NO_BODY,
+	[R_METRICS] = { CS_EP_METRICS, CS_GET, CS_METRICS, NO_BODY,
 		cs_handle_metrics, "GET" },
 	[R_FLAGS] = { CS_EP_FLAGS, CS_GET, CS_SDK, NO_BODY, cs_handle_flags,
 		"GET" },
@@ -48,7 +50,7 @@ static const cs_route routes[R_COUNT] = {
 	[R_ADMIN_ROLLOUT] = { CS_EP_ADMIN_ROLLOUTS, CS_GET, CS_ADMIN,
 		NO_BODY, cs_handle_admin_rollout, "GET" },
 	[R_ADMIN_ROLLOUT_OP] = { CS_EP_ADMIN_ROLLOUTS, CS_POST, CS_ADMIN,
-		NO_BODY, cs_handle_admin_rollout_op, "POST" },
+		SMALL_BODY, cs_handle_admin_rollout_op, "POST" },
 	[R_ADMIN_SERIES] = { CS_EP_ADMIN_ROLLOUTS, CS_GET, CS_ADMIN, NO_BODY,
 		cs_handle_admin_series, "GET" },
 	[R_ADMIN_WHOAMI] = { CS_EP_ADMIN_WHOAMI, CS_GET, CS_ADMIN, NO_BODY,
@@ -146,11 +148,14 @@ static unsigned int group_of(int rt)
 		return G_UI;
 	if (rt == R_HEALTHZ)
 		return G_OPS | G_UI;
+	if (rt == R_METRICS)
+		return G_OPS;
 	switch (routes[rt].door) {
 	case CS_ADMIN:
 		return G_ADMIN;
 	case CS_SDK:
 		return G_SDK;
+	case CS_METRICS:
 	case CS_OPEN:
 		break;
 	}

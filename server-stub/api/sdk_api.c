@@ -4,6 +4,7 @@
  */
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +17,9 @@
 #include "server.h"
 
 /* How strictly batches are read (json_read.h): unknown fields are ignored
- * (a newer SDK may send more). */
-#define EVENTS_READ_OPTS 0u
+ * (a newer SDK may send more); every string must be UTF-8 (flag names
+ * reach /metrics, instance ids the log). */
+#define EVENTS_READ_OPTS CANARY__JSON_UTF8
 
 /* The version in an entity tag we made ("7-1a2b3c4d", maybe W/ and
  * quoted) or in a Last-Event-ID ("7"); 0 if there is none. */
@@ -39,9 +41,9 @@ static uint64_t version_in(const char *tag)
  * between servers never gets an older config. At most every 100 ms, so a
  * made-up tag cannot turn requests into reads of the store.
  */
-static void catch_up(cs_server *s, const char *tag)
+static void catch_up_to(cs_server *s, uint64_t seen)
 {
-	uint64_t seen = version_in(tag), now, last;
+	uint64_t now, last;
 
 	if (seen <= cs_flags_cache_version(s->cache))
 		return;
@@ -51,6 +53,11 @@ static void catch_up(cs_server *s, const char *tag)
 	    !atomic_compare_exchange_strong(&s->caught_up_ms, &last, now))
 		return;
 	cs_store_refresh(s->store);
+}
+
+static void catch_up(cs_server *s, const char *tag)
+{
+	catch_up_to(s, version_in(tag));
 }
 
 enum MHD_Result cs_handle_flags(cs_request *r, struct MHD_Connection *c)
@@ -74,22 +81,28 @@ enum MHD_Result cs_handle_stream(cs_request *r, struct MHD_Connection *c)
 	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		"Last-Event-ID");
 	struct MHD_Response *resp;
+	int rc;
 
+	if (strcmp(r->method, "HEAD") == 0)
+		return cs_reply(r, c, MHD_HTTP_OK, cs_hub_head());
 	catch_up(r->srv, last);
-	resp = cs_hub_open(r->srv->hub, c, last);
-
-	if (!resp)
+	rc = cs_hub_open(r->srv->hub, c, last, &resp);
+	if (rc == CS_HUB_FULL) /* the SDK polls meanwhile */
+		return cs_reply_busy(r, c, "too many streams open; poll "
+			"/v1/flags", "30");
+	if (rc == CANARY_ESTATE)
 		return cs_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			"server is shutting down", NULL);
 	return cs_reply(r, c, MHD_HTTP_OK, resp);
 }
 
-static cJSON *accepted_body(size_t windows, bool duplicate)
+static cJSON *accepted_body(size_t windows, size_t dropped, bool duplicate)
 {
 	cJSON *obj = cJSON_CreateObject();
 	bool ok = obj && (duplicate ?
 		cJSON_AddBoolToObject(obj, "duplicate", 1) != NULL :
-		cJSON_AddNumberToObject(obj, "accepted", (double)windows) != NULL);
+		cJSON_AddNumberToObject(obj, "accepted", (double)windows) != NULL &&
+		cJSON_AddNumberToObject(obj, "dropped", (double)dropped) != NULL);
 
 	if (!ok) {
 		cJSON_Delete(obj);
@@ -150,15 +163,73 @@ static int check_evidence(const canary__ev_batch *b, canary__perror *e)
 	return rc;
 }
 
+/*
+ * The windows that count, in `view` (a shallow copy of `b` that shares
+ * its windows' contents; free view->windows alone): those of a flag the
+ * server has, at a config version it has issued. A version above the one
+ * published here may come from another server on the same database that
+ * has not told us yet: read the store (at most every 100 ms) first.
+ */
+static int keep_known(cs_server *s, const canary__ev_batch *b,
+	canary__ev_batch *view)
+{
+	uint64_t newest = 0, issued;
+	size_t i;
+
+	*view = *b;
+	view->owner = NULL;
+	view->count = 0;
+	view->windows = b->count ? malloc(b->count * sizeof(*b->windows)) :
+		NULL;
+	if (b->count && !view->windows)
+		return CANARY_ENOMEM;
+	for (i = 0; i < b->count; i++)
+		if (b->windows[i].config_version > newest)
+			newest = b->windows[i].config_version;
+	catch_up_to(s, newest);
+	issued = cs_known_version(s->known);
+	for (i = 0; i < b->count; i++) {
+		const canary__ev_window *w = &b->windows[i];
+
+		if (w->config_version > issued)
+			cs_metrics_note(s->metrics, CS_NOTE_DROPPED_VERSION, 1);
+		else if (!cs_known_flag(s->known, w->flag))
+			cs_metrics_note(s->metrics, CS_NOTE_DROPPED_FLAG, 1);
+		else
+			view->windows[view->count++] = *w;
+	}
+	return CANARY_OK;
+}
+
+/* A batch over its key's budget: 429, try again after `wait` seconds. */
+static enum MHD_Result over_budget(cs_request *r, struct MHD_Connection *c,
+	unsigned wait)
+{
+	char after[16];
+
+	snprintf(after, sizeof(after), "%u", wait);
+	cs_metrics_note(r->srv->metrics, CS_NOTE_OVER_BUDGET, 1);
+	return cs_reply_status(r, c, MHD_HTTP_TOO_MANY_REQUESTS, "this SDK "
+		"key is over its event budget (--events-rate, "
+		"--events-windows-rate); try again later",
+		MHD_HTTP_HEADER_RETRY_AFTER, after);
+}
+
 enum MHD_Result cs_handle_events(cs_request *r, struct MHD_Connection *c)
 {
 	cs_server *s = r->srv;
-	canary__ev_batch batch;
+	canary__ev_batch batch, view;
 	canary__perror e;
 	bool duplicate = false;
-	size_t windows;
+	size_t windows, dropped;
+	unsigned wait;
 	int rc;
 
+	/* What a key may make us parse: one batch first, its windows once
+	 * they are known. */
+	wait = cs_budget_take(s->budget, (size_t)r->sdk_key, 1, 0);
+	if (wait)
+		return over_budget(r, c, wait);
 	rc = canary__ev_batch_decode(canary__alloc_default(), r->body, r->len,
 		EVENTS_READ_OPTS, &batch, &e);
 	if (rc == CANARY_OK) {
@@ -170,15 +241,26 @@ enum MHD_Result cs_handle_events(cs_request *r, struct MHD_Connection *c)
 		return cs_reply_perror(r, c, &e);
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
-	/* Durable before we answer: the 202 is a promise. */
-	rc = cs_store_ingest(s->store, &batch, (uint64_t)canary__wall_ms(), s->opts->window_ms,
-		&duplicate);
-	windows = batch.count;
+	wait = cs_budget_take(s->budget, (size_t)r->sdk_key, 0, batch.count);
+	rc = wait ? CANARY_OK : keep_known(s, &batch, &view);
+	if (wait || rc != CANARY_OK) {
+		canary__ev_batch_clear(&batch);
+		return wait ? over_budget(r, c, wait) : cs_reply_code(r, c, rc);
+	}
+	/* Durable before we answer: the 202 is a promise. A batch of which
+	 * nothing counts writes nothing, not even its id: flooding names of
+	 * flags that do not exist grows the database by nothing. */
+	rc = view.count ? cs_store_ingest(s->store, &view,
+		(uint64_t)canary__wall_ms(), s->opts->window_ms, &duplicate) :
+		CANARY_OK;
+	windows = view.count;
+	dropped = batch.count - view.count;
 	if (rc == CANARY_OK)
 		cs_metrics_ingested(s->metrics, windows, duplicate);
+	free(view.windows);
 	canary__ev_batch_clear(&batch);
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
 	return cs_reply_json(r, c, MHD_HTTP_ACCEPTED,
-		accepted_body(windows, duplicate));
+		accepted_body(windows, dropped, duplicate));
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "canary/canary.h"
 #include "ctl/ctl_commands.h"
@@ -94,6 +95,15 @@ int main(int argc, char **argv)
 	}
 	if (!c.server || !*c.server)
 		c.server = "http://127.0.0.1:8080";
+	/* Only the web: a file:// or gopher:// server is a mistake (or a
+	 * trap), never something to read. */
+	if (strncasecmp(c.server, "http://", 7) != 0 &&
+	    strncasecmp(c.server, "https://", 8) != 0) {
+		fprintf(stderr, "canaryctl: --server must be an http:// or "
+			"https:// URL\n");
+		free(rest);
+		return EXIT_USAGE;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		free(rest);
 		return EXIT_NETWORK;

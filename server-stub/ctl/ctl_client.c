@@ -7,6 +7,8 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,16 @@ static int request(const ctl *c, const char *method, const char *path,
 	hdrs = curl_slist_append(hdrs, auth);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	curl_easy_setopt(h, CURLOPT_URL, url);
+	/* The web only, whatever --server says (checked at start too),
+	 * redirects included: never file://, gopher:// and the like. */
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS,
+		CURLPROTO_HTTP | CURLPROTO_HTTPS);
+#endif
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "canaryctl/" CANARY_VERSION_STRING);
@@ -76,10 +88,14 @@ static int refused(long status, const canary__buf *b)
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, "field");
 
 	fprintf(stderr, "canaryctl: server said %ld", status);
-	if (cJSON_IsString(f))
-		fprintf(stderr, ": %s", f->valuestring);
-	if (cJSON_IsString(e))
-		fprintf(stderr, ": %s", e->valuestring);
+	if (cJSON_IsString(f)) {
+		fputs(": ", stderr);
+		ctl_put(f->valuestring, stderr);
+	}
+	if (cJSON_IsString(e)) {
+		fputs(": ", stderr);
+		ctl_put(e->valuestring, stderr);
+	}
 	fputc('\n', stderr);
 	cJSON_Delete(doc);
 	return EXIT_REFUSED;
@@ -118,13 +134,149 @@ char *ctl_escape(const char *key)
 	return copy;
 }
 
+void ctl_path_init(ctl_path *p)
+{
+	p->s[0] = '\0';
+	p->len = 0;
+	p->overflow = false;
+}
+
+void ctl_path_add(ctl_path *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(p->s + p->len, sizeof(p->s) - p->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(p->s) - p->len) {
+		p->overflow = true;
+		p->s[p->len] = '\0'; /* what fitted before stays whole */
+		return;
+	}
+	p->len += (size_t)n;
+}
+
+bool ctl_path_key(ctl_path *p, const char *key)
+{
+	char *k = ctl_escape(key);
+
+	if (!k)
+		return false;
+	ctl_path_add(p, "%s", k);
+	free(k);
+	return true;
+}
+
+bool ctl_uint(const char *s)
+{
+	size_t n = strlen(s);
+
+	/* 9007199254740991 has 16 digits. */
+	return n > 0 && n <= 16 && strspn(s, "0123456789") == n &&
+		strtoull(s, NULL, 10) <= 9007199254740991ull;
+}
+
+/* The length of the UTF-8 sequence at p (1..4), or 0 if there is none. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+char *ctl_safe(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = malloc(strlen(s) * 4 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		size_t n = utf8_len(p);
+		bool control = (n == 1 && ((*p < 0x20 && *p != '\t') ||
+			*p == 0x7f)) || (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f);
+
+		if (n == 0 || control) {
+			/* The first byte shown; a C1's second byte with it. */
+			o += sprintf(o, "\\x%02x", *p++);
+			if (control && n == 2)
+				o += sprintf(o, "\\x%02x", *p++);
+			continue;
+		}
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+	}
+	*o = '\0';
+	return out;
+}
+
+void ctl_put(const char *s, FILE *out)
+{
+	char *safe = ctl_safe(s);
+
+	fputs(safe ? safe : "?", out);
+	free(safe);
+}
+
+/* Every string of `item` (member names too) made safe, in place. */
+static bool safe_strings(cJSON *item)
+{
+	cJSON *it;
+	char *safe;
+
+	for (it = item; it; it = it->next) {
+		if (it->string) {
+			if (!(safe = ctl_safe(it->string)))
+				return false;
+			cJSON_free(it->string);
+			it->string = safe;
+		}
+		if (cJSON_IsString(it)) {
+			if (!(safe = ctl_safe(it->valuestring)))
+				return false;
+			cJSON_free(it->valuestring);
+			it->valuestring = safe;
+		}
+		if (it->child && !safe_strings(it->child))
+			return false;
+	}
+	return true;
+}
+
 void ctl_print_json(const cJSON *doc)
 {
-	char *s = cJSON_Print(doc);
+	cJSON *copy = cJSON_Duplicate(doc, 1);
+	char *s = copy && safe_strings(copy) ? cJSON_Print(copy) : NULL;
 
 	if (s)
 		puts(s);
+	else
+		fprintf(stderr, "canaryctl: out of memory\n");
 	cJSON_free(s);
+	cJSON_Delete(copy);
 }
 
 const char *ctl_str(const cJSON *obj, const char *name, const char *dflt)

@@ -99,22 +99,24 @@ static int cmd_list(const ctl *c)
 /* GET or DELETE one flag. */
 static int cmd_one(const ctl *c, const char *method, const char *key)
 {
-	char *k = ctl_escape(key), path[1024];
 	cJSON *doc = NULL;
+	ctl_path path;
 	int rc;
 
-	if (!k)
-		return EXIT_USAGE;
-	snprintf(path, sizeof(path), "/v1/admin/flags/%s", k);
-	free(k);
-	rc = ctl_call(c, method, path, NULL, &doc);
-	if (rc == 0 && c->json)
+	ctl_path_init(&path);
+	ctl_path_add(&path, "/v1/admin/flags/");
+	if (!ctl_path_key(&path, key) || path.overflow)
+		return CTL_SHOW_USAGE;
+	rc = ctl_call(c, method, path.s, NULL, &doc);
+	if (rc == 0 && c->json) {
 		ctl_print_json(doc);
-	else if (rc == 0 && strcmp(method, "DELETE") == 0)
-		printf("deleted %s (config version %.0f)\n", key,
-			ctl_num(doc, "version"));
-	else if (rc == 0)
+	} else if (rc == 0 && strcmp(method, "DELETE") == 0) {
+		fputs("deleted ", stdout);
+		ctl_put(key, stdout);
+		printf(" (config version %.0f)\n", ctl_num(doc, "version"));
+	} else if (rc == 0) {
 		print_flag_doc(doc);
+	}
 	cJSON_Delete(doc);
 	return rc;
 }
@@ -243,16 +245,18 @@ static int cmd_write(const ctl *c, bool create, const char *key, int argc,
 {
 	cJSON *body = flag_body(key, create, argc, argv), *doc = NULL;
 	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
-	char *k = ctl_escape(key), path[1024];
+	ctl_path path;
 	int rc = EXIT_USAGE;
 
-	if (text && k) {
-		if (create)
-			snprintf(path, sizeof(path), "/v1/admin/flags");
-		else
-			snprintf(path, sizeof(path), "/v1/admin/flags/%s", k);
-		rc = ctl_call(c, create ? "POST" : "PATCH", path, text, &doc);
+	ctl_path_init(&path);
+	ctl_path_add(&path, "/v1/admin/flags");
+	if (!create) {
+		ctl_path_add(&path, "/");
+		if (!ctl_path_key(&path, key))
+			text = (cJSON_free(text), NULL);
 	}
+	if (text && !path.overflow)
+		rc = ctl_call(c, create ? "POST" : "PATCH", path.s, text, &doc);
 	if (rc == 0 && c->json)
 		ctl_print_json(doc);
 	else if (rc == 0)
@@ -260,7 +264,6 @@ static int cmd_write(const ctl *c, bool create, const char *key, int argc,
 	cJSON_Delete(body);
 	cJSON_Delete(doc);
 	cJSON_free(text);
-	free(k);
 	return rc;
 }
 
@@ -304,31 +307,30 @@ static int cmd_stats(const ctl *c, const char *key, int argc, char **argv)
 {
 	static const char *const head[] = { "ARM", "EXPOSURES", "ERRORS",
 		"ERROR%", "P50_MS", "P95_MS", "P99_MS" };
-	char *k = ctl_escape(key), path[1200];
-	size_t n;
 	cJSON *doc = NULL;
 	const cJSON *arms;
+	ctl_path path;
 	ctl_table t;
 	int i, rc;
 
-	if (!k)
+	ctl_path_init(&path);
+	ctl_path_add(&path, "/v1/admin/flags/");
+	if (!ctl_path_key(&path, key))
 		return EXIT_USAGE;
-	n = (size_t)snprintf(path, sizeof(path), "/v1/admin/flags/%s/stats", k);
-	free(k);
+	ctl_path_add(&path, "/stats");
 	for (i = 0; i + 1 < argc; i += 2) {
 		const char *name = strcmp(argv[i], "--config-version") == 0 ?
 			"config_version" : strcmp(argv[i], "--since") == 0 ?
 			"since" : NULL;
 
-		if (!name || strspn(argv[i + 1], "0123456789") !=
-		    strlen(argv[i + 1]))
+		if (!name || !ctl_uint(argv[i + 1]))
 			return CTL_SHOW_USAGE;
-		n += (size_t)snprintf(path + n, sizeof(path) - n, "%c%s=%s",
-			i ? '&' : '?', name, argv[i + 1]);
+		ctl_path_add(&path, "%c%s=%s", i ? '&' : '?', name,
+			argv[i + 1]);
 	}
-	if (i != argc || n >= sizeof(path))
+	if (i != argc || path.overflow)
 		return CTL_SHOW_USAGE;
-	rc = ctl_call(c, "GET", path, NULL, &doc);
+	rc = ctl_call(c, "GET", path.s, NULL, &doc);
 	if (rc == 0 && c->json) {
 		ctl_print_json(doc);
 	} else if (rc == 0) {

@@ -127,10 +127,14 @@ static void print_summary(const cJSON *doc)
 	char pct[32];
 
 	fmt_pct(ctl_num(doc, "percent"), pct, sizeof(pct));
-	printf("flag %s  state %s  step %.0f/%.0f  canary %s\nreason: %s\n",
-		ctl_str(doc, "flag", "?"), ctl_str(doc, "state", "?"),
-		ctl_num(doc, "step") + 1, ctl_num(doc, "steps_total"), pct,
-		ctl_str(doc, "reason", ""));
+	fputs("flag ", stdout);
+	ctl_put(ctl_str(doc, "flag", "?"), stdout);
+	fputs("  state ", stdout);
+	ctl_put(ctl_str(doc, "state", "?"), stdout);
+	printf("  step %.0f/%.0f  canary %s\nreason: ", ctl_num(doc, "step") + 1,
+		ctl_num(doc, "steps_total"), pct);
+	ctl_put(ctl_str(doc, "reason", ""), stdout);
+	fputc('\n', stdout);
 }
 
 /* One decision → the table row. */
@@ -223,17 +227,22 @@ static void print_list(const cJSON *doc)
 static int rollout_call(const ctl *c, const char *method, const char *flag,
 	const char *op, const char *body, void (*print)(const cJSON *))
 {
-	char *k = flag ? ctl_escape(flag) : NULL, path[1200];
 	cJSON *doc = NULL;
+	ctl_path path;
 	int rc;
 
-	if (flag && !k)
+	ctl_path_init(&path);
+	ctl_path_add(&path, "/v1/admin/rollouts");
+	if (flag) {
+		ctl_path_add(&path, "/");
+		if (!ctl_path_key(&path, flag))
+			return CTL_SHOW_USAGE;
+	}
+	if (op)
+		ctl_path_add(&path, "%s%s", op[0] != '?' ? "/" : "", op);
+	if (path.overflow)
 		return CTL_SHOW_USAGE;
-	snprintf(path, sizeof(path), "/v1/admin/rollouts%s%s%s%s",
-		k ? "/" : "", k ? k : "", op && op[0] != '?' ? "/" : "",
-		op ? op : "");
-	free(k);
-	rc = ctl_call(c, method, path, body, &doc);
+	rc = ctl_call(c, method, path.s, body, &doc);
 	if (rc == 0) {
 		if (c->json)
 			ctl_print_json(doc);
@@ -272,8 +281,7 @@ int ctl_rollout(const ctl *c, int argc, char **argv)
 	    strcmp(argv[2], "--last") == 0) {
 		char q[40];
 
-		if (strspn(argv[3], "0123456789") != strlen(argv[3]) ||
-		    strlen(argv[3]) > 12)
+		if (!ctl_uint(argv[3]))
 			return CTL_SHOW_USAGE;
 		snprintf(q, sizeof(q), "?last=%s", argv[3]);
 		return rollout_call(c, "GET", argv[1], q, NULL, print_status);

@@ -1,10 +1,13 @@
 /*
- * ctl_table.c - print rows in aligned columns, header first.
+ * ctl_table.c - print rows in aligned columns, header first; every cell
+ * made safe for a terminal (ctl_safe).
  */
 #include "ctl/ctl_table.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "ctl/ctl_client.h"
 
 void ctl_table_init(ctl_table *t, size_t cols, const char *const *head)
 {
@@ -34,7 +37,9 @@ void ctl_table_row(ctl_table *t, const char *const *cells)
 		t->cap = cap;
 	}
 	for (i = 0; i < t->cols; i++) {
-		t->cells[t->rows * t->cols + i] = strdup(cells[i] ? cells[i] : "");
+		/* Cells hold the server's strings: safe for the terminal. */
+		t->cells[t->rows * t->cols + i] = ctl_safe(cells[i] ? cells[i] :
+			"");
 		if (!t->cells[t->rows * t->cols + i])
 			t->failed = 1;
 	}

@@ -36,27 +36,35 @@ static const char *bearer(const char *header, size_t *len)
 	return *len ? header : NULL;
 }
 
-bool cs_auth_sdk(const cs_auth *auth, const char *header)
+int cs_auth_sdk_key(const cs_auth *auth, const char *header)
 {
 	const char *token;
 	size_t len, i;
-	bool ok = false;
+	int which = -1;
 
 	if (auth->insecure_dev)
-		return true;
+		return 0;
 	token = bearer(header, &len);
 	if (!token)
-		return false;
+		return -1;
 	/* Compare against every key: no early exit to time. */
 	for (i = 0; i < auth->sdk_key_count; i++)
-		ok |= cs_ct_equal(token, len, auth->sdk_keys[i],
-			strlen(auth->sdk_keys[i]));
-	return ok;
+		if (cs_ct_equal(token, len, auth->sdk_keys[i],
+			    strlen(auth->sdk_keys[i])))
+			which = (int)i;
+	return which;
+}
+
+bool cs_auth_sdk(const cs_auth *auth, const char *header)
+{
+	return cs_auth_sdk_key(auth, header) >= 0;
 }
 
 const char *cs_role_name(cs_role role)
 {
 	switch (role) {
+	case CS_ROLE_SCRAPER:
+		return "scraper";
 	case CS_ROLE_READER:
 		return "reader";
 	case CS_ROLE_OPERATOR:
@@ -83,17 +91,24 @@ bool cs_auth_identify(const cs_auth *auth, const char *header,
 		return true;
 	}
 	token = bearer(header, &len);
-	if (!token || !auth->admin_token || !cs_ct_equal(token, len,
-		    auth->admin_token, strlen(auth->admin_token)))
+	if (!token)
 		return false;
-	out->name = "admin";
-	out->role = CS_ROLE_ADMIN;
-	return true;
+	if (auth->admin_token && cs_ct_equal(token, len, auth->admin_token,
+		    strlen(auth->admin_token))) {
+		out->name = "admin";
+		out->role = CS_ROLE_ADMIN;
+	} else if (auth->metrics_token && cs_ct_equal(token, len,
+			   auth->metrics_token, strlen(auth->metrics_token))) {
+		out->name = "metrics";
+		out->role = CS_ROLE_SCRAPER;
+	}
+	return out->role != CS_ROLE_NONE;
 }
 
 bool cs_auth_admin(const cs_auth *auth, const char *header)
 {
 	cs_identity who;
 
-	return cs_auth_identify(auth, header, &who);
+	return cs_auth_identify(auth, header, &who) &&
+		who.role >= CS_ROLE_READER;
 }

@@ -1,7 +1,8 @@
 /*
  * daemon.c - the listening side: resolve a listener's address (--listen,
  * --ui-listen), load TLS from the options, start libmicrohttpd's polling
- * threads (epoll) with the router's callbacks, report the bound address.
+ * threads (epoll) with the router's callbacks and the connection limits
+ * (in all, per address, deadlines: conns.h), report the bound address.
  */
 #include "http/daemon.h"
 
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "http/conns.h"
+#include "peer_log.h"
 #include "http/router.h"
 #include "server.h"
 
@@ -49,13 +52,6 @@ static int resolve(const char *listen, struct sockaddr_storage *ss,
 	*sslen = res->ai_addrlen;
 	freeaddrinfo(res);
 	return CANARY_OK;
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	(void)cls;
-	fputs("canary-server: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
 }
 
 static void describe(cs_listener *l, const struct sockaddr_storage *ss)
@@ -102,13 +98,23 @@ int cs_daemon_start(cs_listener *l, char *err, size_t errlen)
 	} else {
 		tls[0].option = MHD_OPTION_END;
 	}
+	if (!l->conns && cs_conns_new(&l->conns,
+		    (uint64_t)s->opts->header_timeout_s * 1000u,
+		    s->opts->max_connections) != CANARY_OK) {
+		snprintf(err, errlen, "out of memory");
+		return CANARY_ENOMEM;
+	}
 	l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, cs_http_access, l,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, l, /* first, or MHD warns */
+		/* first, or MHD warns */
+		MHD_OPTION_EXTERNAL_LOGGER, cs_peer_log_mhd, l,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned int)(l->threads > 1 ? l->threads : 0),
 		MHD_OPTION_CONNECTION_LIMIT, s->opts->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->opts->max_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, s->opts->connection_timeout_s,
+		MHD_OPTION_URI_LOG_CALLBACK, cs_http_uri, l,
+		MHD_OPTION_NOTIFY_CONNECTION, cs_conns_notify, l->conns,
 		MHD_OPTION_NOTIFY_COMPLETED, cs_http_completed, l,
 		MHD_OPTION_ARRAY, tls,
 		MHD_OPTION_END);
@@ -125,4 +131,6 @@ void cs_daemon_stop(cs_listener *l)
 	if (l->daemon)
 		MHD_stop_daemon(l->daemon);
 	l->daemon = NULL;
+	cs_conns_free(l->conns);
+	l->conns = NULL;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "peer_log.h"
 #include "rollout/rollout.h"
 
 #define STATUS_MIN 100
@@ -20,6 +21,7 @@
 struct cs_metrics {
 	atomic_uint_fast64_t requests[CS_EP_COUNT][STATUS_MAX - STATUS_MIN + 1];
 	atomic_uint_fast64_t batches, duplicates, windows;
+	atomic_uint_fast64_t notes[CS_NOTE_COUNT];
 	atomic_bool leader;
 };
 
@@ -61,6 +63,13 @@ void cs_metrics_ingested(cs_metrics *m, uint64_t windows, int duplicate)
 	}
 	atomic_fetch_add_explicit(&m->batches, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->windows, windows, memory_order_relaxed);
+}
+
+void cs_metrics_note(cs_metrics *m, cs_note note, uint64_t n)
+{
+	if (note < CS_NOTE_COUNT && n)
+		atomic_fetch_add_explicit(&m->notes[note], n,
+			memory_order_relaxed);
 }
 
 void cs_metrics_set_leader(cs_metrics *m, bool leading)
@@ -215,6 +224,33 @@ int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
 		(unsigned long long)atomic_load(&m->batches),
 		(unsigned long long)atomic_load(&m->duplicates),
 		(unsigned long long)atomic_load(&m->windows));
+	canary__buf_printf(&t, "# HELP canary_http_client_aborts_total Connections their "
+		"clients closed mid-request or mid-answer.\n"
+		"# TYPE canary_http_client_aborts_total counter\n"
+		"canary_http_client_aborts_total %llu\n"
+		"# HELP canary_http_deadline_closed_total Connections closed "
+		"for missing a deadline (headers, body, idle).\n"
+		"# TYPE canary_http_deadline_closed_total counter\n"
+		"canary_http_deadline_closed_total %llu\n",
+		(unsigned long long)cs_peer_log_aborts(),
+		(unsigned long long)atomic_load(
+			&m->notes[CS_NOTE_DEADLINE_CLOSED]));
+	canary__buf_printf(&t, "# HELP canary_event_windows_dropped_total Event "
+		"windows not counted: a config version the server never issued, "
+		"or a flag it does not have.\n"
+		"# TYPE canary_event_windows_dropped_total counter\n"
+		"canary_event_windows_dropped_total{reason=\"unissued_version\"} "
+		"%llu\n"
+		"canary_event_windows_dropped_total{reason=\"unknown_flag\"} "
+		"%llu\n"
+		"# HELP canary_event_batches_over_budget_total Event batches "
+		"refused (429) over their SDK key's budget.\n"
+		"# TYPE canary_event_batches_over_budget_total counter\n"
+		"canary_event_batches_over_budget_total %llu\n",
+		(unsigned long long)atomic_load(
+			&m->notes[CS_NOTE_DROPPED_VERSION]),
+		(unsigned long long)atomic_load(&m->notes[CS_NOTE_DROPPED_FLAG]),
+		(unsigned long long)atomic_load(&m->notes[CS_NOTE_OVER_BUDGET]));
 	rc = put_totals(&t, store);
 	if (rc == CANARY_OK)
 		rc = put_rollouts(&t, store);

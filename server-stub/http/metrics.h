@@ -38,6 +38,18 @@ void cs_metrics_count(cs_metrics *m, cs_endpoint ep, unsigned int status);
 /* Count batches / windows accepted, and duplicates. */
 void cs_metrics_ingested(cs_metrics *m, uint64_t windows, int duplicate);
 
+/* Counters of things the server did to protect itself. */
+typedef enum cs_note {
+	CS_NOTE_DEADLINE_CLOSED, /* connections closed past a deadline */
+	CS_NOTE_DROPPED_VERSION, /* event windows at a version not issued */
+	CS_NOTE_DROPPED_FLAG,    /* event windows of a flag not there */
+	CS_NOTE_OVER_BUDGET,     /* event batches refused (429) */
+	CS_NOTE_COUNT
+} cs_note;
+
+/* Add n to a counter (lock-free; any thread). */
+void cs_metrics_note(cs_metrics *m, cs_note note, uint64_t n);
+
 /* Whether this server leads the rollout controller (a gauge). */
 void cs_metrics_set_leader(cs_metrics *m, bool leading);
 

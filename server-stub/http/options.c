@@ -30,16 +30,34 @@ void cs_options_usage(FILE *out)
 "  --port-file PATH       write the bound port to PATH once listening\n"
 "  --sdk-key KEY          accept KEY on /v1/flags, /v1/stream, /v1/events\n"
 "                         (repeatable; env CANARY_SDK_KEYS=k1,k2)\n"
-"  --admin-token TOKEN    token for /v1/admin/ (env CANARY_ADMIN_TOKEN)\n"
+"  --admin-token TOKEN    token for /v1/admin/ and /metrics (env\n"
+"                         CANARY_ADMIN_TOKEN)\n"
+"  --metrics-token TOKEN  a token that may read /metrics only (env\n"
+"                         CANARY_METRICS_TOKEN)\n"
 "  --insecure-dev         start without keys and accept any (development only)\n"
 "  --window SECONDS       event aggregation window (default 10)\n"
 "  --heartbeat-ms MS      SSE heartbeat period (default 15000)\n"
 "  --tick-ms MS           period of the server's ticker (default 1000)\n"
 "  --batch-retention-hours H  remember batch ids this long (default 168)\n"
 "  --window-retention-days D  keep event windows this long (default 0: for ever)\n"
+"  --decision-retention-days D  keep the decisions of ended rollouts this\n"
+"                         long (default 30)\n"
+"  --events-rate N        event batches a second one SDK key may post\n"
+"                         (default 1000; 0: no limit; then 429)\n"
+"  --events-windows-rate N  event windows a second one SDK key may post\n"
+"                         (default 100000; 0: no limit)\n"
+"  --max-config-bytes N   refuse a change whose config would be larger\n"
+"                         (default 16777216, the SDK's default limit)\n"
 "  --lease-ms MS          controller lease between servers (default 10000)\n"
 "  --threads N            HTTP polling threads (default 2)\n"
 "  --max-connections N    open connections incl. streams (default 4096)\n"
+"  --max-connections-per-ip N  from one address (default a quarter of\n"
+"                         --max-connections)\n"
+"  --max-streams N        open streams (default --max-connections less\n"
+"                         a twentieth, at least 16)\n"
+"  --header-timeout S     a request's headers must arrive within S\n"
+"                         seconds of its connection (default 10)\n"
+"  --body-timeout S       and its body within S seconds more (default 30)\n"
 "  --sync full|normal     SQLite synchronous mode (default full)\n"
 "  --tls-cert FILE        serve HTTPS with this PEM certificate (chain)\n"
 "  --tls-key FILE         ... and this PEM private key (both or neither)\n"
@@ -71,6 +89,21 @@ static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+/* An unsigned option in min..max. */
+static int set_uint(const char *name, const char *v, uint64_t min,
+	uint64_t max, unsigned int *out)
+{
+	uint64_t n;
+
+	if (!parse_u64(v, min, max, &n)) {
+		fprintf(stderr, "canary-server: invalid %s (%llu..%llu): %s\n",
+			name, (unsigned long long)min, (unsigned long long)max, v);
+		return -1;
+	}
+	*out = (unsigned int)n;
+	return 0;
 }
 
 static int add_sdk_key(cs_options *o, const char *key, size_t len)
@@ -143,10 +176,16 @@ static void defaults(cs_options *o)
 	o->heartbeat_ms = 15000;
 	o->tick_ms = 1000;
 	o->batch_retention_ms = 168ull * 3600 * 1000;
+	o->decision_retention_ms = 30ull * 24 * 3600 * 1000;
+	o->max_config_bytes = 16u << 20;
+	o->events_rate = 1000;
+	o->events_windows_rate = 100000;
 	o->lease_ms = 10000;
 	o->threads = 2;
 	o->max_connections = 4096;
 	o->connection_timeout_s = 60;
+	o->header_timeout_s = 10;
+	o->body_timeout_s = 30;
 	o->sync = CS_SYNC_FULL;
 }
 
@@ -165,6 +204,8 @@ static int set_option(cs_options *o, const char *name, const char *v)
 		return add_sdk_key(o, v, strlen(v));
 	if (strcmp(name, "--admin-token") == 0)
 		return set_str(&o->admin_token, v);
+	if (strcmp(name, "--metrics-token") == 0)
+		return set_str(&o->metrics_token, v);
 	if (strcmp(name, "--ui-listen") == 0)
 		return set_str(&o->ui_listen, v);
 	if (strcmp(name, "--ui-lib-dir") == 0)
@@ -197,21 +238,36 @@ static int set_option(cs_options *o, const char *name, const char *v)
 		o->window_retention_ms = n * 24 * 3600 * 1000;
 		return 0;
 	}
+	if (strcmp(name, "--decision-retention-days") == 0) {
+		if (!parse_u64(v, 1, 3650 * 10, &n))
+			return bad("--decision-retention-days (1..36500)", v);
+		o->decision_retention_ms = n * 24 * 3600 * 1000;
+		return 0;
+	}
+	if (strcmp(name, "--events-rate") == 0)
+		return parse_u64(v, 0, 10000000, &o->events_rate) ? 0 :
+			bad("--events-rate (0..10000000)", v);
+	if (strcmp(name, "--events-windows-rate") == 0)
+		return parse_u64(v, 0, 1000000000, &o->events_windows_rate) ?
+			0 : bad("--events-windows-rate (0..1000000000)", v);
+	if (strcmp(name, "--max-config-bytes") == 0)
+		return parse_u64(v, 1024, 64u << 20, &o->max_config_bytes) ? 0 :
+			bad("--max-config-bytes (1024..67108864)", v);
 	if (strcmp(name, "--lease-ms") == 0)
 		return parse_u64(v, 100, 3600000, &o->lease_ms) ? 0 :
 			bad("--lease-ms (100..3600000)", v);
-	if (strcmp(name, "--threads") == 0) {
-		if (!parse_u64(v, 1, 64, &n))
-			return bad("--threads (1..64)", v);
-		o->threads = (unsigned int)n;
-		return 0;
-	}
-	if (strcmp(name, "--max-connections") == 0) {
-		if (!parse_u64(v, 16, 1000000, &n))
-			return bad("--max-connections (16..1000000)", v);
-		o->max_connections = (unsigned int)n;
-		return 0;
-	}
+	if (strcmp(name, "--threads") == 0)
+		return set_uint(name, v, 1, 64, &o->threads);
+	if (strcmp(name, "--max-connections") == 0)
+		return set_uint(name, v, 16, 1000000, &o->max_connections);
+	if (strcmp(name, "--max-connections-per-ip") == 0)
+		return set_uint(name, v, 1, 1000000, &o->max_per_ip);
+	if (strcmp(name, "--max-streams") == 0)
+		return set_uint(name, v, 1, 1000000, &o->max_streams);
+	if (strcmp(name, "--header-timeout") == 0)
+		return set_uint(name, v, 1, 3600, &o->header_timeout_s);
+	if (strcmp(name, "--body-timeout") == 0)
+		return set_uint(name, v, 1, 3600, &o->body_timeout_s);
 	if (strcmp(name, "--sync") == 0) {
 		if (strcmp(v, "full") == 0)
 			o->sync = CS_SYNC_FULL;
@@ -229,11 +285,15 @@ static int from_env(cs_options *o)
 {
 	const char *keys = getenv("CANARY_SDK_KEYS");
 	const char *token = getenv("CANARY_ADMIN_TOKEN");
+	const char *scrape = getenv("CANARY_METRICS_TOKEN");
 
 	if (keys && add_sdk_key_list(o, keys) != 0)
 		return -1;
-	if (token && *token && !o->admin_token)
-		return set_str(&o->admin_token, token);
+	if (token && *token && !o->admin_token &&
+	    set_str(&o->admin_token, token) != 0)
+		return -1;
+	if (scrape && *scrape && !o->metrics_token)
+		return set_str(&o->metrics_token, scrape);
 	return 0;
 }
 
@@ -263,11 +323,45 @@ static int check_secrets(cs_options *o)
 			return -1;
 		}
 		/* One secret must never open both doors. */
-		if (strcmp(o->sdk_keys[i], o->admin_token) == 0) {
-			fprintf(stderr, "canary-server: the admin token must "
-				"differ from every SDK key\n");
+		if (strcmp(o->sdk_keys[i], o->admin_token) == 0 ||
+		    (o->metrics_token &&
+		     strcmp(o->sdk_keys[i], o->metrics_token) == 0)) {
+			fprintf(stderr, "canary-server: the admin and metrics "
+				"tokens must differ from every SDK key\n");
 			return -1;
 		}
+	}
+	if (o->metrics_token && strlen(o->metrics_token) < MIN_ADMIN_TOKEN) {
+		fprintf(stderr, "canary-server: the metrics token must be at "
+			"least %d bytes\n", MIN_ADMIN_TOKEN);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Limits that follow from --max-connections unless given: a quarter of
+ * it from one address, and streams up to all of it but a reserve (a
+ * twentieth, at least 16, at most half), so that streams can never take
+ * the connections that fetches, event posts, /healthz and the admin API
+ * need.
+ */
+static int connection_shares(cs_options *o)
+{
+	unsigned int reserve = o->max_connections / 20;
+
+	if (reserve < 16)
+		reserve = 16;
+	if (reserve > o->max_connections / 2)
+		reserve = o->max_connections / 2;
+	if (!o->max_per_ip)
+		o->max_per_ip = o->max_connections / 4;
+	if (!o->max_streams)
+		o->max_streams = o->max_connections - reserve;
+	if (o->max_streams >= o->max_connections) {
+		fprintf(stderr, "canary-server: --max-streams must be below "
+			"--max-connections\n");
+		return -1;
 	}
 	return 0;
 }
@@ -329,6 +423,8 @@ int cs_options_parse(cs_options *o, int argc, char **argv)
 	}
 	if (!o->ui_lib_dir && set_str(&o->ui_lib_dir, CS_UI_LIB_DIR) != 0)
 		return -1;
+	if (connection_shares(o) != 0)
+		return -1;
 	return check_secrets(o);
 }
 
@@ -344,6 +440,7 @@ void cs_options_clear(cs_options *o)
 	for (i = 0; i < o->sdk_key_count; i++)
 		free(o->sdk_keys[i]);
 	free(o->admin_token);
+	free(o->metrics_token);
 	free(o->tls_cert);
 	free(o->tls_key);
 	free(o->ui_listen);

@@ -27,6 +27,7 @@ typedef struct cs_options {
 	char *sdk_keys[CS_MAX_KEYS];
 	size_t sdk_key_count;
 	char *admin_token;
+	char *metrics_token;       /* may read /metrics only (optional) */
 	bool insecure_dev;         /* no keys: accept anything (loudly) */
 	uint64_t window_ms;        /* event aggregation width; default 10 s */
 	uint64_t heartbeat_ms;     /* SSE comment heartbeat; default 15 s */
@@ -34,10 +35,27 @@ typedef struct cs_options {
 	uint64_t batch_retention_ms; /* how long batch ids are remembered */
 	uint64_t window_retention_ms; /* how long event windows are kept;
 	                                 0 = for ever */
+	uint64_t decision_retention_ms; /* decisions of ended rollouts are
+	                                   kept this long; default 30 days */
+	uint64_t max_config_bytes; /* refuse a change whose config would be
+	                              larger; default 16 MiB (the SDK's) */
+	uint64_t events_rate;      /* event batches per second per SDK key;
+	                              default 1000; 0: no limit */
+	uint64_t events_windows_rate; /* event windows per second per SDK
+	                                 key; default 100000; 0: no limit */
 	uint64_t lease_ms;         /* controller lease; default 10 s */
 	unsigned int threads;      /* MHD polling threads; default 2 */
 	unsigned int max_connections; /* default 4096 */
+	unsigned int max_per_ip;   /* connections from one address; default
+	                              a quarter of max_connections */
+	unsigned int max_streams;  /* open streams; default max_connections
+	                              less a reserve (cs_options_parse) */
 	unsigned int connection_timeout_s; /* idle non-stream; default 60 */
+	unsigned int header_timeout_s; /* a request's headers must be in
+	                                  within this of the connection;
+	                                  default 10 */
+	unsigned int body_timeout_s; /* and its body within this of its
+	                                headers; default 30 */
 	cs_sync_mode sync;
 	bool quiet;                /* no info lines on stderr */
 	char *tls_cert;            /* --tls-cert: PEM certificate chain, read at

@@ -91,15 +91,24 @@ enum MHD_Result cs_reply_code(cs_request *r, struct MHD_Connection *c,
 		return cs_reply_status(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			"the database cannot be reached; try again",
 			MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	case CS_EUNREADABLE:
+		return cs_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			"the stored flag cannot be read back (a row not written "
+			"by this server?): PUT or DELETE it to repair", "key");
+	case CS_ETOOBIG:
+		return cs_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE,
+			"the config would be larger than the server's "
+			"--max-config-bytes, which the SDKs could not take; "
+			"nothing was changed", NULL);
 	default:
 		return cs_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			"storage failure", NULL);
 	}
 }
 
-enum MHD_Result cs_reply_status(cs_request *r, struct MHD_Connection *c,
-	unsigned int status, const char *message, const char *header,
-	const char *value)
+/* {"error": message} with up to two extra headers (NULL names: none). */
+static struct MHD_Response *status_response(const char *message,
+	const char *h1, const char *v1, const char *h2, const char *v2)
 {
 	cJSON *obj = cJSON_CreateObject();
 	char *text;
@@ -113,10 +122,26 @@ enum MHD_Result cs_reply_status(cs_request *r, struct MHD_Connection *c,
 	cJSON_Delete(obj);
 	resp = text ? json_response(text) : NULL;
 	cJSON_free(text);
-	if (resp && header && MHD_add_response_header(resp, header, value) !=
-	    MHD_YES) {
+	if (resp && ((h1 && MHD_add_response_header(resp, h1, v1) != MHD_YES) ||
+		     (h2 && MHD_add_response_header(resp, h2, v2) != MHD_YES))) {
 		MHD_destroy_response(resp);
 		resp = NULL;
 	}
-	return cs_reply(r, c, status, resp);
+	return resp;
+}
+
+enum MHD_Result cs_reply_status(cs_request *r, struct MHD_Connection *c,
+	unsigned int status, const char *message, const char *header,
+	const char *value)
+{
+	return cs_reply(r, c, status, status_response(message, header, value,
+		NULL, NULL));
+}
+
+enum MHD_Result cs_reply_busy(cs_request *r, struct MHD_Connection *c,
+	const char *message, const char *retry_s)
+{
+	return cs_reply(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, status_response(
+		message, MHD_HTTP_HEADER_RETRY_AFTER, retry_s,
+		MHD_HTTP_HEADER_CONNECTION, "close"));
 }

@@ -29,6 +29,11 @@ enum MHD_Result cs_reply_status(cs_request *r, struct MHD_Connection *c,
 	unsigned int status, const char *message, const char *header,
 	const char *value);
 
+/* 503 with Retry-After: `retry_s`, closing the connection: a client
+ * turned away must not keep the connection it was turned away on. */
+enum MHD_Result cs_reply_busy(cs_request *r, struct MHD_Connection *c,
+	const char *message, const char *retry_s);
+
 /* 400 from a parse error. */
 enum MHD_Result cs_reply_perror(cs_request *r, struct MHD_Connection *c,
 	const canary__perror *e);

@@ -19,6 +19,7 @@
 #include "http/metrics.h"
 
 struct cs_server;
+struct cs_conns;
 struct cs_request;
 
 typedef enum MHD_Result (*cs_handler)(struct cs_request *r,
@@ -27,22 +28,27 @@ typedef enum MHD_Result (*cs_handler)(struct cs_request *r,
 /* Methods a route accepts (HEAD counts as GET). */
 enum { CS_GET = 1, CS_POST = 2, CS_PUT = 4, CS_PATCH = 8, CS_DELETE = 16 };
 
-/* Which credential a route needs (http/auth.h). */
-typedef enum cs_door { CS_OPEN, CS_SDK, CS_ADMIN } cs_door;
+/* Which credential a route needs (http/auth.h): none, an SDK key, one
+ * that may scrape /metrics, one that opens the admin API. */
+typedef enum cs_door { CS_OPEN, CS_SDK, CS_METRICS, CS_ADMIN } cs_door;
 
 typedef struct cs_route {
 	cs_endpoint ep;      /* what /metrics counts it as */
 	int methods;         /* CS_GET | ... */
 	cs_door door;
-	size_t body_limit;   /* larger bodies get 413 before being read */
+	size_t body_limit;   /* larger bodies get 413 (a declared length at
+	                        once, a chunked body when it gets there); 0:
+	                        the route takes no body at all */
 	cs_handler handler;
 	const char *allow;   /* the Allow header of its 405 */
 } cs_route;
 
 /*
- * The route of `url`, or NULL (404). A flag key in the path goes to *key
- * (borrowed from `url`, *key_len bytes), an operation name to *sub (a
- * static string); both NULL when there are none.
+ * The route of `url`, or NULL (404). `url` is the path as it came (still
+ * percent-encoded: "%2F" inside a flag key is not a separator). A flag key
+ * in the path goes to *key (borrowed from `url`, *key_len bytes, still
+ * encoded: the router decodes it), an operation name to *sub (a static
+ * string); both NULL when there are none.
  */
 typedef const cs_route *(*cs_route_fn)(const char *url, const char **key,
 	size_t *key_len, const char **sub);
@@ -56,6 +62,7 @@ typedef const cs_route *(*cs_route_fn)(const char *url, const char **key,
 typedef struct cs_listener {
 	struct cs_server *srv;
 	cs_route_fn route;
+	struct cs_conns *conns;      /* its connections' deadlines (conns.h) */
 	const char *listen;          /* HOST:PORT to bind (borrowed) */
 	unsigned int threads;        /* polling threads */
 	struct MHD_Daemon *daemon;   /* once started */
@@ -68,8 +75,12 @@ typedef struct cs_request {
 	const cs_route *route;
 	cs_endpoint ep;
 	const char *method;      /* borrowed from MHD for the request */
-	const char *url;         /* the path, likewise */
+	const char *url;         /* the path, decoded, likewise */
+	char *raw;               /* the path as it came (percent-encoded) */
+	bool started;            /* the first call has been made */
 	cs_identity who;         /* who called an admin route (auth.h) */
+	int sdk_key;             /* which SDK key an SDK route was called
+	                            with (its index) */
 	char *key;               /* flag key from the path, or NULL */
 	const char *sub;         /* operation from the path (static) */
 	char *body;              /* NUL-terminated upload */
@@ -78,8 +89,10 @@ typedef struct cs_request {
 	bool replied;
 } cs_request;
 
-/* libmicrohttpd callbacks (MHD_AccessHandlerCallback and
+/* libmicrohttpd callbacks (MHD_OPTION_URI_LOG_CALLBACK, which sees the
+ * path before libmicrohttpd decodes it, MHD_AccessHandlerCallback and
  * MHD_RequestCompletedCallback); `cls` is the cs_listener. */
+void *cs_http_uri(void *cls, const char *uri, struct MHD_Connection *c);
 enum MHD_Result cs_http_access(void *cls, struct MHD_Connection *c,
 	const char *url, const char *method, const char *version,
 	const char *upload_data, size_t *upload_data_size, void **con_cls);

@@ -37,6 +37,17 @@ static int bind_key(cJSON *obj, const char *path_key, canary__perror *e)
 	return CANARY_OK;
 }
 
+/* A new flag's key names it in logs, URLs and terminals: no control
+ * characters (C0, DEL). */
+static int plain_key(const char *key, canary__perror *e)
+{
+	for (; *key; key++)
+		if ((unsigned char)*key < 0x20 || *key == 0x7f)
+			return canary__perror_set(e, "key",
+				"must not contain control characters");
+	return CANARY_OK;
+}
+
 int cs_admin_parse_flag(const char *body, size_t len, const char *path_key,
 	canary__flag *out, canary__perror *e)
 {
@@ -51,6 +62,8 @@ int cs_admin_parse_flag(const char *body, size_t len, const char *path_key,
 		rc = bind_key(obj, path_key, e);
 	if (rc == CANARY_OK)
 		rc = validate(&r, obj, out);
+	if (rc == CANARY_OK && (rc = plain_key(out->key, e)) != CANARY_OK)
+		canary__flag_clear(canary__alloc_default(), out);
 	cJSON_Delete(obj);
 	return rc;
 }

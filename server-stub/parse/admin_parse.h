@@ -14,11 +14,14 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "json_read.h"
 #include "parse_error.h"
 
-/* How strictly a flag body is read (json_read.h): unknown members are
- * ignored today, as the SDK ignores them in a config. */
-#define CS_ADMIN_READ_OPTS 0u
+/* How strictly a flag body is read (json_read.h): a person writes it, so
+ * an unknown member is a typo to refuse by name ("enabeld" must not leave
+ * the kill switch untouched), and every string must be UTF-8 (it reaches
+ * /metrics, /v1/flags and terminals). The SDK reads configs tolerantly. */
+#define CS_ADMIN_READ_OPTS (CANARY__JSON_KNOWN_ONLY | CANARY__JSON_UTF8)
 
 /* Admin bodies carry at most two 10,000-entry unit lists of 1 KiB ids. */
 #define CS_ADMIN_MAX_BODY (4u * 1024u * 1024u)

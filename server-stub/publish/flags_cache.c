@@ -17,6 +17,7 @@
 struct cs_flags_cache {
 	pthread_mutex_t lock;
 	uint64_t version;
+	size_t bytes;           /* the rendered config's */
 	bool have;
 	char etag[48];
 	struct MHD_Response *ok;
@@ -133,6 +134,7 @@ int cs_flags_cache_set(cs_flags_cache *c, const canary__config *config,
 	c->ok = ok;
 	c->not_modified = nm;
 	c->version = config->version;
+	c->bytes = *len;
 	c->have = true;
 	memcpy(c->etag, etag, sizeof(etag));
 	pthread_mutex_unlock(&c->lock);
@@ -153,6 +155,16 @@ uint64_t cs_flags_cache_version(cs_flags_cache *c)
 	v = c->version;
 	pthread_mutex_unlock(&c->lock);
 	return v;
+}
+
+size_t cs_flags_cache_bytes(cs_flags_cache *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->bytes;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 /* Compare one entity tag (weak prefix ignored) with `etag`. */

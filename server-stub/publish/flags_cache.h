@@ -30,6 +30,9 @@ int cs_flags_cache_set(cs_flags_cache *cache, const canary__config *config,
 
 uint64_t cs_flags_cache_version(cs_flags_cache *cache);
 
+/* The size of the config it serves, in bytes (0 before the first). */
+size_t cs_flags_cache_bytes(cs_flags_cache *cache);
+
 /*
  * Queue the 200 or, when `if_none_match` matches the ETag, the 304.
  * Returns the status queued, or 0 if queueing failed.

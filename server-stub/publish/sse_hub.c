@@ -51,7 +51,7 @@ struct cs_stream_hub {
 	pthread_mutex_t lock;
 	pthread_cond_t gone;    /* a stream was freed */
 	stream *head;
-	uint64_t count;
+	uint64_t count, max;
 	evbuf *current;         /* latest config event, or NULL */
 	uint64_t hb_seq;
 	bool closing;
@@ -62,13 +62,14 @@ static const char heartbeat[] = ": hb\n\n";
  * body bytes flush the response headers at once. */
 static const char hello[] = "retry: 3000\n\n";
 
-int cs_hub_new(cs_stream_hub **out)
+int cs_hub_new(cs_stream_hub **out, uint64_t max_streams)
 {
 	cs_stream_hub *h = calloc(1, sizeof(*h));
 
 	*out = NULL;
 	if (!h)
 		return CANARY_ENOMEM;
+	h->max = max_streams;
 	pthread_mutex_init(&h->lock, NULL);
 	canary__cond_init(&h->gone);
 	*out = h;
@@ -315,11 +316,10 @@ static bool parse_id(const char *v, uint64_t *out)
 	return true;
 }
 
-static struct MHD_Response *make_response(stream *s)
+/* The stream's headers on `r` (NULL-safe); NULL when they cannot be set
+ * (r destroyed). */
+static struct MHD_Response *with_headers(struct MHD_Response *r)
 {
-	struct MHD_Response *r = MHD_create_response_from_callback(
-		MHD_SIZE_UNKNOWN, 4096, reader, s, stream_free);
-
 	if (!r)
 		return NULL;
 	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -327,29 +327,41 @@ static struct MHD_Response *make_response(stream *s)
 	    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
 		    "no-cache") != MHD_YES ||
 	    MHD_add_response_header(r, "X-Accel-Buffering", "no") != MHD_YES) {
-		MHD_destroy_response(r); /* calls stream_free */
+		MHD_destroy_response(r); /* a stream's calls stream_free */
 		return NULL;
 	}
 	return r;
 }
 
-struct MHD_Response *cs_hub_open(cs_stream_hub *h, struct MHD_Connection *conn,
-	const char *last_event_id)
+/* A HEAD request gets these headers and no body: a stream's response,
+ * a content reader of unknown size, would send the chunked ending. */
+struct MHD_Response *cs_hub_head(void)
+{
+	return with_headers(MHD_create_response_from_buffer(0, NULL,
+		MHD_RESPMEM_PERSISTENT));
+}
+
+int cs_hub_open(cs_stream_hub *h, struct MHD_Connection *conn,
+	const char *last_event_id, struct MHD_Response **out)
 {
 	stream *s = calloc(1, sizeof(*s));
+	struct MHD_Response *r;
 	uint64_t id;
 
+	*out = NULL;
 	if (!s)
-		return NULL;
+		return CANARY_ENOMEM;
 	s->hub = h;
 	s->conn = conn;
 	memcpy(s->small, hello, sizeof(hello) - 1);
 	s->small_len = sizeof(hello) - 1;
 	pthread_mutex_lock(&h->lock);
-	if (h->closing) {
+	if (h->closing || h->count >= h->max) {
+		int rc = h->closing ? CANARY_ESTATE : CS_HUB_FULL;
+
 		pthread_mutex_unlock(&h->lock);
 		free(s);
-		return NULL;
+		return rc;
 	}
 	s->hb_seen = h->hb_seq;
 	if (parse_id(last_event_id, &id) && h->current &&
@@ -363,5 +375,12 @@ struct MHD_Response *cs_hub_open(cs_stream_hub *h, struct MHD_Connection *conn,
 	h->head = s;
 	h->count++;
 	pthread_mutex_unlock(&h->lock);
-	return make_response(s);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader,
+		s, stream_free);
+	if (!r) {
+		stream_free(s); /* unlinks it */
+		return CANARY_ENOMEM;
+	}
+	*out = with_headers(r);
+	return *out ? CANARY_OK : CANARY_ENOMEM;
 }

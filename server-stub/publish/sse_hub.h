@@ -19,7 +19,11 @@ struct MHD_Connection;
 struct MHD_Response;
 typedef struct cs_stream_hub cs_stream_hub;
 
-int cs_hub_new(cs_stream_hub **out);
+/* At most `max_streams` streams at once (cs_hub_open). */
+int cs_hub_new(cs_stream_hub **out, uint64_t max_streams);
+
+/* cs_hub_open's answer when max_streams are open. */
+#define CS_HUB_FULL (-200)
 
 /* Free after the daemon has stopped (every stream is gone by then). */
 void cs_hub_free(cs_stream_hub *hub);
@@ -45,12 +49,16 @@ void cs_hub_drain(cs_stream_hub *hub, unsigned int timeout_ms);
 uint64_t cs_hub_count(cs_stream_hub *hub);
 
 /*
- * A stream response for `conn`. `last_event_id` is the client's
+ * A stream response for `conn` in *out. `last_event_id` is the client's
  * Last-Event-ID header (NULL when absent): if it names the current version
  * nothing is sent until the next change, otherwise the current config is
- * sent at once. Returns NULL when closing or out of memory.
+ * sent at once. Returns CANARY_OK, CS_HUB_FULL, CANARY_ESTATE when
+ * closing, or CANARY_ENOMEM.
  */
-struct MHD_Response *cs_hub_open(cs_stream_hub *hub,
-	struct MHD_Connection *conn, const char *last_event_id);
+int cs_hub_open(cs_stream_hub *hub, struct MHD_Connection *conn,
+	const char *last_event_id, struct MHD_Response **out);
+
+/* The headers of a stream's response without its body (HEAD), or NULL. */
+struct MHD_Response *cs_hub_head(void);
 
 #endif

@@ -16,12 +16,16 @@
 #include "alloc.h"
 #include "rollout/controller_json.h"
 
-/* When each active rollout was last evaluated, and what the last stored
- * "nothing to do" said (ticker thread only). */
+/* When each active rollout was last evaluated, and what the last
+ * decision the controller stored said when it changed nothing (ticker
+ * thread only). */
 typedef struct last_eval {
 	int64_t id;
 	uint64_t at_ms;
-	char idle[128];
+	char same[128];      /* its judgement; "" = none to repeat */
+	int64_t rev;         /* the rollout's revision after storing it */
+	uint64_t repeats;    /* evaluations it stands for */
+	int64_t since_ms;    /* the first of them */
 } last_eval;
 
 struct cs_controller {
@@ -88,6 +92,7 @@ typedef struct change {
 	bool insert;          /* a new rollout (start) */
 	bool flag_change;     /* set rollout_bp/state on the flag */
 	bool new_step;        /* the step (and its stats) starts over */
+	bool replace_last;    /* the decision repeats the last stored one */
 	uint32_t bp;
 	cJSON *decision;      /* borrowed; the store adds "config_version" */
 	const cs_lease *lease; /* the controller's decisions: fenced by it */
@@ -136,6 +141,7 @@ static int write_change(cs_store *store, change *ch)
 	w.now_ms = ch->now_ms;
 	w.decision = decision;
 	w.lease = ch->lease;
+	w.replace_last = ch->replace_last;
 	rc = cs_store_rollout_write(store, &w, NULL);
 	cJSON_free(decision);
 	return rc;
@@ -215,25 +221,35 @@ static bool due(last_eval *l, const cs_rollout *r, uint64_t now)
 }
 
 /*
- * A paused rollout is judged every interval (a FAIL still rolls it back),
- * but "paused, nothing to do" is stored once per distinct judgement, not
- * every interval: the history stays readable.
+ * A judgement that changes nothing (a hold, or a paused rollout with
+ * nothing to do) and is the one the controller stored last for this
+ * rollout (same action, rule, verdict and judge rule, and nobody wrote
+ * the rollout since) is not added to the history: it replaces that
+ * record, with the latest evidence, how many evaluations it stands for
+ * ("repeats") and since when ("since_ms"). The history grows with what
+ * happens, not with time.
  */
-static bool repeat_idle(last_eval *l, const cj_decision *d,
-	const cj_result *res)
+static bool repeats(last_eval *l, const cs_rollout *r, const cj_decision *d,
+	const cj_result *res, int64_t now)
 {
-	char key[sizeof(l->idle)];
+	char key[sizeof(l->same)];
 
-	if (!l || d->action != CJ_ACT_NONE) {
-		if (l)
-			l->idle[0] = '\0';
+	if (!l)
+		return false;
+	if (d->action != CJ_ACT_NONE && d->action != CJ_ACT_HOLD) {
+		l->same[0] = '\0';
 		return false;
 	}
-	snprintf(key, sizeof(key), "%s/%s/%s", d->rule,
-		cj_verdict_name(res->verdict), res->rule ? res->rule : "");
-	if (strcmp(key, l->idle) == 0)
+	snprintf(key, sizeof(key), "%s/%s/%s/%s", cj_action_name(d->action),
+		d->rule, cj_verdict_name(res->verdict),
+		res->rule ? res->rule : "");
+	if (strcmp(key, l->same) == 0 && r->rev == l->rev) {
+		l->repeats++;
 		return true;
-	memcpy(l->idle, key, sizeof(key));
+	}
+	memcpy(l->same, key, sizeof(key));
+	l->repeats = 1;
+	l->since_ms = now;
 	return false;
 }
 
@@ -303,11 +319,15 @@ static int gather(cs_controller *c, const cs_rollout *r,
 
 	memset(&f, 0, sizeof(f));
 	f.min_config_version = r->step_version;
+	/* Never a version above the current one, whatever the store holds
+	 * (a database from before ingest refused such windows). */
+	f.max_config_version = cs_store_published(c->store);
 	rc = cs_store_stats(c->store, r->flag, &f, arms);
 	if (rc != CANARY_OK)
 		return rc;
 	memset(&f, 0, sizeof(f));
 	f.since_ms = r->created_ms > 0 ? (uint64_t)r->created_ms : 0;
+	f.max_config_version = cs_store_published(c->store);
 	rc = cs_store_stats(c->store, r->flag, &f, arms + CANARY__ARMS);
 	if (rc != CANARY_OK)
 		return rc;
@@ -347,13 +367,16 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 	cs_rollout_fsm(r, &fsm);
 	memset(&d, 0, sizeof(d));
 	cj_fsm_tick(&fsm, &res, now, &d);
-	if (repeat_idle(l, &d, &res))
-		return CANARY_OK;
 	memset(&ch, 0, sizeof(ch));
+	ch.replace_last = repeats(l, r, &d, &res, now);
 	ch.decision = cs_decision_new(r, now, "controller",
 		cj_verdict_name(res.verdict), cj_action_name(d.action), d.rule,
 		d.reason);
-	if (!ch.decision || !cs_decision_add_judgement(ch.decision, arms, &res)) {
+	if (!ch.decision || !cs_decision_add_judgement(ch.decision, arms, &res) ||
+	    (ch.replace_last && (!cJSON_AddNumberToObject(ch.decision,
+		    "repeats", (double)l->repeats) ||
+		    !cJSON_AddNumberToObject(ch.decision, "since_ms",
+		    (double)l->since_ms)))) {
 		cJSON_Delete(ch.decision);
 		return CANARY_ENOMEM;
 	}
@@ -363,6 +386,11 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 	plan(r, &d, now, &ch);
 	rc = apply_change(c->store, &ch);
 	cJSON_Delete(ch.decision);
+	/* What to repeat next time: this record, if it was stored. */
+	if (l && rc == CANARY_OK)
+		l->rev = r->rev;
+	else if (l)
+		l->same[0] = '\0';
 	return rc;
 }
 

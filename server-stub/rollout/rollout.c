@@ -300,7 +300,8 @@ int cs_rollout_parse(const char *body, size_t len,
 	cJSON *doc = NULL;
 	int rc;
 
-	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
+	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY |
+		CANARY__JSON_UTF8, e);
 	cs_rollout_spec_default(out);
 	/* Derived again once what they derive from is read. */
 	out->sustain_ms = out->grace_ms = out->max_wait_ms = -1;
@@ -385,7 +386,8 @@ int cs_rollout_parse_promote(const char *body, size_t len, bool *to_full,
 	cJSON *doc = NULL;
 	int rc;
 
-	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, e);
+	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY |
+		CANARY__JSON_UTF8, e);
 	*to_full = false;
 	if (!body || len == 0)
 		return CANARY_OK;

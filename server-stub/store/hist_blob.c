@@ -138,10 +138,37 @@ static void merge_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_blob64(ctx, out, n * CS_HIST_BLOB_ENTRY, sqlite3_free);
 }
 
+/* A stored count as a count: a negative one is 0, a REAL one (written by
+ * SQLite's + before canary_sat_add) as large as it says, at most the
+ * largest count. */
+static uint64_t count_of(sqlite3_value *v)
+{
+	double d;
+	sqlite3_int64 i;
+
+	if (sqlite3_value_type(v) == SQLITE_FLOAT) {
+		d = sqlite3_value_double(v);
+		return !(d > 0) ? 0 : d >= (double)CANARY__MAX_COUNT ?
+			CANARY__MAX_COUNT : (uint64_t)d;
+	}
+	i = sqlite3_value_int64(v);
+	return i < 0 ? 0 : (uint64_t)i;
+}
+
+static void sat_add_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	sqlite3_result_int64(ctx, (sqlite3_int64)canary__sat_count(
+		count_of(argv[0]), count_of(argv[1])));
+}
+
 int cs_hist_blob_register(sqlite3 *db)
 {
-	return sqlite3_create_function_v2(db, "canary_hist_merge", 2,
-		SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-		merge_fn, NULL, NULL, NULL) == SQLITE_OK ? CANARY_OK :
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
+
+	return sqlite3_create_function_v2(db, "canary_hist_merge", 2, flags,
+		NULL, merge_fn, NULL, NULL, NULL) == SQLITE_OK &&
+		sqlite3_create_function_v2(db, "canary_sat_add", 2, flags, NULL,
+		sat_add_fn, NULL, NULL, NULL) == SQLITE_OK ? CANARY_OK :
 		CANARY_ESTORAGE;
 }

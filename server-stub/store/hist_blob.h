@@ -32,7 +32,10 @@ int cs_hist_blob_decode(const unsigned char *blob, size_t len, canary__hist_entr
 int cs_hist_blob_add_to(const unsigned char *blob, size_t len,
 	canary__hist *h);
 
-/* Register canary_hist_merge(a, b) on `db` (NULL a or b = empty). */
+/* Register canary_hist_merge(a, b) on `db` (NULL a or b = empty), and
+ * canary_sat_add(a, b): a + b of two counts, at most 2^53 - 1
+ * (canary__sat_count), where SQLite's own + would turn an overflow into
+ * a REAL that later reads wrap. */
 int cs_hist_blob_register(struct sqlite3 *db);
 
 #endif

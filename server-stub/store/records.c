@@ -4,6 +4,7 @@
 #include "store/records.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -29,12 +30,71 @@ int cs_record_flag_read(const char *text, size_t len, canary__flag *out)
 
 	memset(out, 0, sizeof(*out));
 	if (!obj)
-		return CANARY_ESTORAGE;
+		return CS_EUNREADABLE;
 	canary__json_reader_init(&r, 0, NULL);
 	rc = canary__flag_from_json(canary__alloc_default(), &r, obj, "flag",
 		out);
 	cJSON_Delete(obj);
-	return rc == CANARY_OK ? CANARY_OK : CANARY_ESTORAGE;
+	if (rc == CANARY_ENOMEM)
+		return rc;
+	return rc == CANARY_OK ? CANARY_OK : CS_EUNREADABLE;
+}
+
+bool cs_record_flag_same(const canary__flag *a, const canary__flag *b)
+{
+	char *ta = NULL, *tb = NULL;
+	bool same = cs_record_flag_write(a, &ta) == CANARY_OK &&
+		cs_record_flag_write(b, &tb) == CANARY_OK && strcmp(ta, tb) == 0;
+
+	cJSON_free(ta);
+	cJSON_free(tb);
+	return same;
+}
+
+void cs_unreadable_init(cs_unreadable *u)
+{
+	memset(u, 0, sizeof(*u));
+	pthread_mutex_init(&u->lock, NULL);
+}
+
+void cs_unreadable_destroy(cs_unreadable *u)
+{
+	pthread_mutex_destroy(&u->lock);
+}
+
+void cs_unreadable_note(cs_unreadable *u, uint64_t count, const char *key)
+{
+	bool changed;
+
+	pthread_mutex_lock(&u->lock);
+	changed = count != u->count;
+	u->count = count;
+	snprintf(u->example, sizeof(u->example), "%s", count ? key : "");
+	pthread_mutex_unlock(&u->lock);
+	if (changed && count)
+		fprintf(stderr, "canary-server: %llu flag row%s cannot be read "
+			"back and %s left out of the config (e.g. \"%.64s\"); "
+			"PUT or DELETE %s to repair\n", (unsigned long long)count,
+			count == 1 ? "" : "s", count == 1 ? "is" : "are", key,
+			count == 1 ? "it" : "them");
+	else if (changed)
+		fprintf(stderr, "canary-server: every flag row can be read "
+			"again\n");
+}
+
+cs_health cs_unreadable_health(cs_unreadable *u, char *why, size_t whylen)
+{
+	cs_health h = CS_HEALTH_OK;
+
+	pthread_mutex_lock(&u->lock);
+	if (u->count) {
+		h = CS_HEALTH_DEGRADED;
+		snprintf(why, whylen, "%llu flag row%s cannot be read (e.g. "
+			"\"%s\")", (unsigned long long)u->count,
+			u->count == 1 ? "" : "s", u->example);
+	}
+	pthread_mutex_unlock(&u->lock);
+	return h;
 }
 
 int cs_record_spec_write(const cs_rollout_spec *s, char **out)

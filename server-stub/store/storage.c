@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "peer_log.h"
 
 /* Tried in order: the first whose accepts() takes the location. */
 static const cs_store_backend *const backends[] = {
@@ -125,9 +126,16 @@ const char *cs_store_backend_name(cs_store *s)
 	return s->be->name;
 }
 
-bool cs_store_healthy(cs_store *s)
+cs_health cs_store_health(cs_store *s, char *why, size_t whylen)
 {
-	return s->be->healthy(s->impl);
+	char ignored[8];
+
+	if (!why || !whylen) {
+		why = ignored;
+		whylen = sizeof(ignored);
+	}
+	why[0] = '\0';
+	return s->be->health(s->impl, why, whylen);
 }
 
 /* Hand the config in the store to the hook if it is newer than the last
@@ -144,8 +152,9 @@ static int publish(cs_store *s)
 		s->published = c->version;
 		s->on_change(c, s->on_change_ctx);
 	} else if (rc != CANARY_OK) {
-		fprintf(stderr, "canary-server: cannot read the config to "
-			"publish it (%d)\n", rc);
+		/* A client's newer tag makes us read (at most every 100 ms). */
+		cs_peer_log("cannot read the config", "", "cannot read the "
+			"config to publish it (%d)", rc);
 	}
 	canary__config_free(canary__alloc_default(), c);
 	return rc;
@@ -177,6 +186,16 @@ void cs_store_on_change(cs_store *s, cs_store_change_fn fn, void *ctx)
 			"other servers' changes\n");
 }
 
+uint64_t cs_store_published(cs_store *s)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&s->change_lock);
+	v = s->published;
+	pthread_mutex_unlock(&s->change_lock);
+	return v;
+}
+
 int cs_store_refresh(cs_store *s)
 {
 	int rc;
@@ -195,6 +214,12 @@ static int changed(cs_store *s, int rc)
 		publish(s);
 	pthread_mutex_unlock(&s->change_lock);
 	return rc;
+}
+
+int cs_store_version_floor(cs_store *s, uint64_t floor, uint64_t *version)
+{
+	pthread_mutex_lock(&s->change_lock);
+	return changed(s, s->be->version_floor(s->impl, floor, version));
 }
 
 int cs_store_config(cs_store *s, canary__config **out)

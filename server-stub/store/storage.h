@@ -38,7 +38,6 @@
  * - user-level evidence per window (sketches) and per-instance sums: more
  *   fields in canary__ev_window that cs_store_ingest() stores, and more in
  *   cs_arm_stats that cs_store_stats() merges.
- * - retention of decisions: another cut-off in cs_retention.
  */
 #ifndef CS_STORAGE_H
 #define CS_STORAGE_H
@@ -61,7 +60,12 @@
 #define CS_ELEASE (-106)    /* another server holds the lease (or ours ran
                                out): this one must not act */
 #define CS_EUNAVAILABLE (-107) /* the database cannot be reached now (it is
-                               down or restarting): try again later */
+                               down or restarting, or its file was deleted
+                               or replaced): try again later */
+#define CS_EUNREADABLE (-109) /* the flag's row is there but cannot be
+                               read back: PUT or DELETE repairs it */
+#define CS_ETOOBIG (-108)   /* the change would make a config larger than
+                               cs_store_options.max_config_bytes */
 
 typedef struct cs_store cs_store;
 
@@ -80,6 +84,9 @@ typedef struct cs_store_options {
 	cs_sync_mode sync;     /* SQLite only */
 	unsigned int readers;  /* read connections (PostgreSQL: the pool's
 	                          size); 0 = the default (4) */
+	uint64_t max_config_bytes; /* a config change whose config would be
+	                              larger (as /v1/flags serves it) is
+	                              refused: CS_ETOOBIG; 0 = no limit */
 } cs_store_options;
 
 /*
@@ -101,8 +108,20 @@ const char *cs_store_backend_name(cs_store *store);
  * database, never its user information or parameters. */
 void cs_store_describe(const char *location, char *out, size_t outlen);
 
-/* Can the database be reached right now? (/healthz; cheap: no query.) */
-bool cs_store_healthy(cs_store *store);
+/* Can writes succeed now? (/healthz.) */
+typedef enum cs_health {
+	CS_HEALTH_OK,
+	CS_HEALTH_DEGRADED,  /* they can, but something is wrong: rows that
+	                        cannot be read back are skipped */
+	CS_HEALTH_FAILING    /* they cannot: the database cannot be reached,
+	                        its file was deleted or replaced, the last
+	                        write failed (disk full, I/O error, corrupt) */
+} cs_health;
+
+/* The store's health and, unless OK, why in `why` (may be NULL). Cheap: no query,
+ * except (SQLite) one small write transaction at most once a second when
+ * nothing else was written, so an idle server finds out too. */
+cs_health cs_store_health(cs_store *store, char *why, size_t whylen);
 
 /*
  * Called after every committed config change, in version order, one at a
@@ -125,7 +144,22 @@ void cs_store_on_change(cs_store *store, cs_store_change_fn fn, void *ctx);
  */
 int cs_store_refresh(cs_store *store);
 
+/* The version last handed to the change hook (0 before the first): the
+ * newest version this server knows it issued. */
+uint64_t cs_store_published(cs_store *store);
+
 /* ---- flags and the config version ------------------------------------ */
+
+/*
+ * A server starts on the database: move the config version to the
+ * larger of the next one and `floor` (the start's wall-clock time in ms),
+ * in one transaction, and publish it. A database put back from a backup
+ * then never issues again a version that was issued after the backup (as
+ * long as clocks move forward), so SDKs that saw those take the restored
+ * config and every later change.
+ */
+int cs_store_version_floor(cs_store *store, uint64_t floor,
+	uint64_t *version);
 
 /* The whole current config (version + flags sorted by key); caller frees
  * with canary__config_free(canary__alloc_default(), *out). */
@@ -140,7 +174,9 @@ typedef enum cs_put_mode {
 } cs_put_mode;
 
 /* Write a validated flag and bump the version. `created` and `version`
- * (both optional) report what happened. */
+ * (both optional) report what happened. A stored row that cannot be read
+ * back counts as present (a PUT repairs it). A flag equal to the stored
+ * one changes nothing: no write, no new version (*version the current). */
 int cs_store_flag_put(cs_store *store, const canary__flag *flag,
 	cs_put_mode mode, bool *created, uint64_t *version);
 
@@ -153,8 +189,8 @@ int cs_store_flag_put(cs_store *store, const canary__flag *flag,
 typedef int (*cs_modify_fn)(const canary__flag *cur, canary__flag *next,
 	void *ctx);
 
-/* Read-modify-write of one flag in one transaction, and a version bump.
- * CS_ENOTFOUND if absent. */
+/* Read-modify-write of one flag in one transaction, and a version bump
+ * (none when the flag comes out as it was). CS_ENOTFOUND if absent. */
 int cs_store_flag_modify(cs_store *store, const char *key, cs_modify_fn fn,
 	void *ctx, uint64_t *version);
 
@@ -185,6 +221,8 @@ typedef struct cs_stats_filter {
 	uint64_t since_ms;   /* windows starting at or after; 0 = all */
 	uint64_t until_ms;   /* windows starting before; 0 = no bound */
 	uint64_t min_config_version; /* windows at this version or later */
+	uint64_t max_config_version; /* and at this one or before; 0 = no
+	                                bound */
 } cs_stats_filter;
 
 /* Sum the windows of `flag` matching `f` (optional) per arm
@@ -275,6 +313,9 @@ typedef struct cs_rollout_change {
 	const cs_lease *lease; /* the controller's: commit only while it holds
 	                         this lease with this token; NULL (an
 	                         operator's change) = no lease needed */
+	bool replace_last;    /* the decision repeats the rollout's last one
+	                         (the same judgement again): it replaces that
+	                         record instead of adding one */
 } cs_rollout_change;
 
 /*
@@ -329,7 +370,15 @@ typedef struct cs_retention {
 	 * them into one, so reads of old windows read one row each. Changes
 	 * no sum; not counted in `removed`. */
 	uint64_t windows_settled_ms;
+	/* Decisions of rollouts that ended (rolled back or completed) before
+	 * this; the rollout rows stay. Whenever it is set, every rollout's
+	 * history is also cut to its first CS_DECISIONS_HEAD and last
+	 * CS_DECISIONS_TAIL records. */
+	uint64_t decisions_before_ms;
 } cs_retention;
+
+#define CS_DECISIONS_HEAD 100
+#define CS_DECISIONS_TAIL 10000
 
 /* Forget what `r` says; `removed` (optional) gets how many records. */
 int cs_store_prune(cs_store *store, const cs_retention *r, uint64_t *removed);

@@ -26,7 +26,11 @@
  * - A write is one transaction: all of it commits, or none of it.
  * - A config change (flag_put, flag_modify, flag_delete, rollout_write
  *   with `modify`) bumps the config version by exactly one in that
- *   transaction and reports the new version. The backend never calls the
+ *   transaction and reports the new version; before it commits, a config
+ *   it would make larger than max_config_bytes (cs_config_bytes()) is
+ *   CS_ETOOBIG and nothing is written. A put or modify that leaves the
+ *   flag's record as it was (cs_record_flag_same()) writes nothing and
+ *   reports the current version. The backend never calls the
  *   change hook: the front end publishes after the write returns, and
  *   runs one config change at a time.
  * - Reads see committed data only, never wait for a write to commit, and
@@ -66,8 +70,12 @@ typedef struct cs_store_backend {
 	void (*close)(struct cs_store_impl *s);
 	int (*schema_version)(struct cs_store_impl *s);
 
-	/* Flags and the config version. */
+	/* Flags and the config version. config() skips a flag row it
+	 * cannot read (health() then says so); version_floor() is
+	 * cs_store_version_floor() without the publishing. */
 	int (*config)(struct cs_store_impl *s, canary__config **out);
+	int (*version_floor)(struct cs_store_impl *s, uint64_t floor,
+		uint64_t *version);
 	int (*flag_get)(struct cs_store_impl *s, const char *key,
 		canary__flag *out);
 	int (*flag_put)(struct cs_store_impl *s, const canary__flag *flag,
@@ -102,11 +110,11 @@ typedef struct cs_store_backend {
 	int (*prune)(struct cs_store_impl *s, const cs_retention *r,
 		uint64_t *removed);
 
-	/* Servers sharing the database: health, others' changes, the lease.
-	 * watch() starts the calls of `fn` with the config version the
-	 * database holds; a backend no other server can write never calls
-	 * it. */
-	bool (*healthy)(struct cs_store_impl *s);
+	/* Health, and servers sharing the database: others' changes, the
+	 * lease. watch() starts the calls of `fn` with the config version
+	 * the database holds; a backend no other server can write never
+	 * calls it. */
+	cs_health (*health)(struct cs_store_impl *s, char *why, size_t whylen);
 	int (*watch)(struct cs_store_impl *s,
 		void (*fn)(uint64_t version, void *ctx), void *ctx);
 	int (*lease)(struct cs_store_impl *s, cs_lease *lease);
@@ -121,6 +129,24 @@ typedef struct cs_store_backend {
 		int (*feed)(const cs_copy_sink *into, void *arg), void *arg,
 		uint64_t skip_versions, cs_copy_counts *counts);
 } cs_store_backend;
+
+/* Inside a backend only: the change would leave the flag as it is. The
+ * transaction is rolled back, the version stays, and the caller is told
+ * CANARY_OK with the current version: no version without a change. */
+#define CS_EUNCHANGED (-199)
+
+/*
+ * The size of the config /v1/flags would serve for `flags` stored bodies
+ * of `body_bytes` bytes in all (the canonical JSON of records.h; the
+ * config is them in an array, with the version around them), at the
+ * largest version: what a backend compares with max_config_bytes before
+ * it commits a config change.
+ */
+static inline uint64_t cs_config_bytes(uint64_t flags, uint64_t body_bytes)
+{
+	return sizeof("{\"version\":9007199254740991,\"flags\":[]}") - 1 +
+		body_bytes + (flags ? flags - 1 : 0);
+}
 
 /* Empty both arms of a series point for the window starting at
  * `window_ms` (for a backend's series member). */

@@ -75,9 +75,11 @@ static const char *const migrations[] = {
 
 /* The database's clock in ms: every server's leases run on one clock. */
 #define NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
-/* Counters saturate instead of failing the upsert on overflow. */
-#define SAT_ADD(a, b) "LEAST(" a "::numeric + " b ", 9223372036854775807)::bigint"
-#define SAT_SUM(a) "LEAST(sum(" a "), 9223372036854775807)::bigint"
+/* Counters saturate (at 2^53 - 1, CANARY__MAX_COUNT: what a document
+ * carries exactly) instead of failing the upsert on overflow. */
+#define MAX_COUNT "9007199254740991"
+#define SAT_ADD(a, b) "LEAST(" a "::numeric + " b ", " MAX_COUNT ")::bigint"
+#define SAT_SUM(a) "LEAST(sum(" a "), " MAX_COUNT ")::bigint"
 /* A stored histogram merged with excluded's, in an upsert on windows w. */
 #define MERGE_HIST " (lat_idx, lat_cnt) = (SELECT" \
 	"  coalesce(array_agg(i ORDER BY i), '{}')," \
@@ -103,7 +105,8 @@ static const char *const migrations[] = {
 #define STATS_FILTER " WHERE w.flag = $1" \
 	" AND ($2::bigint IS NULL OR w.config_version = $2)" \
 	" AND w.window_ms >= $3 AND ($4::bigint = 0 OR w.window_ms < $4)" \
-	" AND w.config_version >= $5"
+	" AND w.config_version >= $5" \
+	" AND ($6::bigint = 0 OR w.config_version <= $6)"
 
 static const char *const statements[P_COUNT] = {
 	[P_BEGIN_WRITE] = "BEGIN",
@@ -116,9 +119,14 @@ static const char *const statements[P_COUNT] = {
 		" WHERE key = 'config_version' FOR UPDATE",
 	[P_VERSION_BUMP] = "UPDATE meta SET value = value + 1"
 		" WHERE key = 'config_version' RETURNING value",
+	[P_VERSION_FLOOR] = "UPDATE meta SET value = greatest(value + 1, $1)"
+		" WHERE key = 'config_version' RETURNING value",
+	[P_CONFIG_BYTES] = "SELECT count(*),"
+		" coalesce(sum(octet_length(body)), 0) FROM flags",
 	[P_NOTIFY] = "SELECT pg_notify('" CS_PG_CHANNEL "', $1)",
 	[P_FLAG_GET] = "SELECT body FROM flags WHERE key = $1",
-	[P_FLAGS_ALL] = "SELECT body FROM flags ORDER BY key COLLATE \"C\"",
+	[P_FLAGS_ALL] = "SELECT body, key FROM flags"
+		" ORDER BY key COLLATE \"C\"",
 	[P_FLAG_UPSERT] = "INSERT INTO flags(key, body, updated_ms)"
 		" VALUES($1, $2, $3) ON CONFLICT(key) DO UPDATE SET"
 		" body = excluded.body, updated_ms = excluded.updated_ms",
@@ -214,6 +222,18 @@ static const char *const statements[P_COUNT] = {
 	[P_DECISIONS_LAST] = "SELECT body FROM (SELECT id, body"
 		" FROM decisions WHERE rollout_id = $1 ORDER BY id DESC"
 		" LIMIT $2) AS d ORDER BY id",
+	[P_DECISION_REPLACE] = "UPDATE decisions SET time_ms = $2, body = $3"
+		" WHERE id = (SELECT max(id) FROM decisions"
+		" WHERE rollout_id = $1)",
+	[P_PRUNE_DECISIONS] = "DELETE FROM decisions WHERE rollout_id IN"
+		" (SELECT id FROM rollouts WHERE state IN ('rolled_back',"
+		" 'completed') AND updated_ms < $1)",
+	/* Every rollout keeps its first $1 and its last $2 records. */
+	[P_CAP_DECISIONS] = "DELETE FROM decisions WHERE id IN (SELECT id"
+		" FROM (SELECT id, row_number() OVER (PARTITION BY rollout_id"
+		" ORDER BY id) AS head, row_number() OVER (PARTITION BY"
+		" rollout_id ORDER BY id DESC) AS tail FROM decisions) AS d"
+		" WHERE head > $1 AND tail > $2)",
 	[P_LEASE_TAKE] = "INSERT INTO leases AS l(name, holder, token,"
 		" expires_ms) VALUES($1, $2, 1, " NOW_MS " + $3)"
 		" ON CONFLICT(name) DO UPDATE SET"
@@ -279,6 +299,37 @@ static int exec_const(PGconn *db, const char *sql)
 	PQclear(r);
 	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? CANARY_OK :
 		CANARY_ESTORAGE;
+}
+
+/*
+ * Before anything is written into it: is the database ours? One whose
+ * schema holds no table yet, or our schema_version table, is; one that
+ * holds another application's tables is left as it was.
+ */
+static int check_ours(PGconn *db, const char *where, char *err,
+	size_t errlen)
+{
+	PGresult *r = PQexec(db, "SELECT"
+		" to_regclass('schema_version') IS NOT NULL,"
+		" (SELECT count(*) FROM information_schema.tables"
+		"  WHERE table_schema = current_schema())");
+	int rc = CANARY_ESTORAGE;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		if (strcmp(PQgetvalue(r, 0, 0), "t") == 0 ||
+		    strcmp(PQgetvalue(r, 0, 1), "0") == 0)
+			rc = CANARY_OK;
+		else
+			snprintf(err, errlen, "%s is not a canary-server database "
+				"(its schema holds %s tables of another "
+				"application); refusing to change it", where,
+				PQgetvalue(r, 0, 1));
+	} else {
+		snprintf(err, errlen, "looking at %s: %s", where,
+			PQerrorMessage(db));
+	}
+	PQclear(r);
+	return rc;
 }
 
 static int read_schema_version(PGconn *db, int *out)
@@ -355,7 +406,9 @@ static int migrate(struct cs_store_impl *s, PGconn *db, char *err,
 			PQerrorMessage(db));
 		return rc;
 	}
-	rc = migrate_in(db, &s->schema_version, err, errlen);
+	rc = check_ours(db, s->where, err, errlen);
+	if (rc == CANARY_OK)
+		rc = migrate_in(db, &s->schema_version, err, errlen);
 	if (rc == CANARY_OK && exec_const(db, "COMMIT") != CANARY_OK) {
 		snprintf(err, errlen, "committing the migration: %s",
 			PQerrorMessage(db));
@@ -398,6 +451,7 @@ void cs_pg_close(struct cs_store_impl *s)
 	cs_pg_pool_close(s);
 	pthread_cond_destroy(&s->freed);
 	pthread_mutex_destroy(&s->lock);
+	cs_unreadable_destroy(&s->unreadable);
 	free(s->location);
 	free(s);
 }
@@ -416,6 +470,8 @@ int cs_pg_open(struct cs_store_impl **out, const cs_store_options *o,
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->freed, NULL);
+	cs_unreadable_init(&s->unreadable);
+	s->max_config_bytes = o->max_config_bytes;
 	cs_store_describe(o->location, s->where, sizeof(s->where));
 	/* One more than the readers: the front end reads the config to
 	 * publish it while a handler may hold one. */

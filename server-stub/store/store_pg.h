@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "store/records.h"
 #include "store/storage_backend.h"
 
 /* Outcomes of a statement that never leave the backend. */
@@ -45,7 +46,8 @@
 /* Every statement the backend runs, prepared on each connection. */
 enum {
 	P_BEGIN_WRITE, P_BEGIN_READ, P_COMMIT, P_ROLLBACK,
-	P_VERSION_GET, P_VERSION_LOCK, P_VERSION_BUMP, P_NOTIFY,
+	P_VERSION_GET, P_VERSION_LOCK, P_VERSION_BUMP, P_VERSION_FLOOR,
+	P_CONFIG_BYTES, P_NOTIFY,
 	P_FLAG_GET, P_FLAGS_ALL, P_FLAG_UPSERT, P_FLAG_DELETE,
 	P_BATCH_INSERT, P_WIN_UPSERT, P_METRIC_UPSERT, P_TOTAL_UPSERT,
 	P_STATS_SUMS, P_STATS_HIST, P_SERIES, P_TOTALS,
@@ -53,7 +55,8 @@ enum {
 	P_COMPACT_WINDOWS, P_COMPACT_METRICS,
 	P_ROLLOUT_INSERT, P_ROLLOUT_UPDATE, P_DECISION_INSERT,
 	P_ROLLOUT_LATEST, P_ROLLOUTS_ACTIVE, P_ROLLOUTS_LATEST_ALL,
-	P_DECISIONS_COUNT, P_DECISIONS_LAST,
+	P_DECISIONS_COUNT, P_DECISIONS_LAST, P_DECISION_REPLACE,
+	P_PRUNE_DECISIONS, P_CAP_DECISIONS,
 	P_LEASE_TAKE, P_LEASE_CHECK,
 	P_DUMP_BATCHES, P_DUMP_WINDOWS, P_DUMP_ROLLOUTS, P_DUMP_DECISIONS,
 	P_LOAD_EMPTY, P_LOAD_VERSION, P_LOAD_ROLLOUT, P_LOAD_SEQUENCE,
@@ -67,6 +70,7 @@ const char *cs_pg_sql(int which);
 typedef struct cs_pg_conn {
 	PGconn *db;
 	bool ready;          /* connected, statements prepared */
+	char state[6];       /* SQLSTATE of the last failed statement */
 } cs_pg_conn;
 
 struct cs_pg_watch;
@@ -82,6 +86,12 @@ struct cs_store_impl {
 	pthread_mutex_t lock;        /* guards idle, nidle */
 	pthread_cond_t freed;
 	atomic_bool down;            /* the last attempt found it unreachable */
+	char write_error[160];       /* under lock: why the last write failed
+	                                for the database's own reasons (disk
+	                                full, I/O, corrupt); "" once one
+	                                succeeds */
+	uint64_t max_config_bytes;   /* cs_store_options' */
+	cs_unreadable unreadable;    /* flag rows config() skipped */
 	atomic_uint_least64_t said_down_ms; /* when we last logged so */
 	int schema_version;
 	struct cs_pg_watch *watch;
@@ -172,7 +182,7 @@ void cs_pg_note_reachable(struct cs_store_impl *s, bool reachable);
 int cs_pg_watch_start(struct cs_store_impl *s,
 	void (*fn)(uint64_t version, void *ctx), void *ctx);
 void cs_pg_watch_stop(struct cs_store_impl *s);
-bool cs_pg_healthy(struct cs_store_impl *s);
+cs_health cs_pg_health(struct cs_store_impl *s, char *why, size_t whylen);
 
 /* ---- store_pg.c ------------------------------------------------------ */
 
@@ -196,6 +206,11 @@ int cs_pg_flag_delete(struct cs_store_impl *s, const char *key,
  * config change touches); modify one flag; write one; bump the version
  * and announce it at commit. */
 int cs_pg_lock_version(cs_pg_conn *c);
+int cs_pg_version_floor(struct cs_store_impl *s, uint64_t floor,
+	uint64_t *version);
+/* Inside a config change, before the bump: CS_ETOOBIG when the config
+ * would be over `max` bytes (0: no limit). */
+int cs_pg_size_ok(cs_pg_conn *c, uint64_t max);
 int cs_pg_modify_in(cs_pg_conn *c, const char *key, cs_modify_fn fn,
 	void *ctx);
 int cs_pg_write_flag(cs_pg_conn *c, const canary__flag *f);

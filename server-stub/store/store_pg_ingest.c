@@ -289,6 +289,7 @@ static void stats_params(cs_pg_params *p, const char *flag,
 	cs_pg_uint(p, f ? f->since_ms : 0);
 	cs_pg_uint(p, f ? f->until_ms : 0);
 	cs_pg_uint(p, f ? f->min_config_version : 0);
+	cs_pg_uint(p, f ? f->max_config_version : 0);
 }
 
 typedef struct summing {
@@ -510,6 +511,21 @@ static int prune_one(cs_pg_conn *c, int which, uint64_t before,
 	return rc;
 }
 
+/* Every rollout's history to its first and last records. */
+static int cap_decisions(cs_pg_conn *c, uint64_t *n)
+{
+	cs_pg_params p;
+	uint64_t k = 0;
+	int rc;
+
+	cs_pg_params_init(&p);
+	cs_pg_uint(&p, CS_DECISIONS_HEAD);
+	cs_pg_uint(&p, CS_DECISIONS_TAIL);
+	rc = cs_pg_exec(c, P_CAP_DECISIONS, &p, NULL, &k);
+	*n += k;
+	return rc;
+}
+
 static int prune_in(cs_pg_conn *c, void *arg)
 {
 	pruning *pr = arg;
@@ -525,6 +541,11 @@ static int prune_in(cs_pg_conn *c, void *arg)
 	if (rc == CANARY_OK)
 		rc = prune_one(c, P_PRUNE_METRICS, pr->r->windows_before_ms,
 			NULL);
+	if (rc == CANARY_OK)
+		rc = prune_one(c, P_PRUNE_DECISIONS, pr->r->decisions_before_ms,
+			&pr->removed);
+	if (rc == CANARY_OK && pr->r->decisions_before_ms)
+		rc = cap_decisions(c, &pr->removed);
 	/* Merging parts changes no sum and forgets nothing. */
 	if (rc == CANARY_OK)
 		rc = prune_one(c, P_COMPACT_WINDOWS,
@@ -542,7 +563,7 @@ int cs_pg_prune(struct cs_store_impl *s, const cs_retention *r,
 	int rc;
 
 	if (!r->batches_before_ms && !r->windows_before_ms &&
-	    !r->windows_settled_ms)
+	    !r->windows_settled_ms && !r->decisions_before_ms)
 		return CANARY_OK;
 	rc = cs_pg_transact(s, CS_PG_WRITE | CS_PG_IDEMPOTENT, prune_in, &pr);
 	if (rc == CANARY_OK && removed)

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "peer_log.h"
 
 /* How long a transaction keeps trying, and its first pause. */
 #define RETRY_FOR_MS 3000
@@ -234,6 +235,14 @@ static int classify(PGconn *db, const PGresult *r)
 	return CANARY_ESTORAGE;
 }
 
+/* The SQLSTATE of a failure, for transact()'s account of writes. */
+static void keep_state(cs_pg_conn *c, const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	snprintf(c->state, sizeof(c->state), "%s", state ? state : "");
+}
+
 /* Log a statement's failure: its number and the error, never its
  * parameters (flag bodies are not secret, but keep logs short). */
 static void log_failure(int which, const PGresult *r, int rc)
@@ -244,8 +253,10 @@ static void log_failure(int which, const PGresult *r, int rc)
 		return; /* expected: retried or answered */
 	state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	fprintf(stderr, "canary-server: postgresql: statement %d failed: %s "
-		"(%s)\n", which, msg ? msg : "no result", state ? state : "-");
+	/* A client can make statements fail at will: a line a minute. */
+	cs_peer_log("postgresql statement failed", "postgresql: ",
+		"statement %d failed: %s (%s)", which, msg ? msg : "no result",
+		state ? state : "-");
 }
 
 static int result_ok(const PGresult *r)
@@ -270,6 +281,7 @@ int cs_pg_exec(cs_pg_conn *c, int which, const cs_pg_params *p,
 		NULL, 0);
 	if (!result_ok(r)) {
 		rc = classify(c->db, r);
+		keep_state(c, r);
 		log_failure(which, r, rc);
 	} else if (changed) {
 		*changed = strtoull(PQcmdTuples(r), NULL, 10);
@@ -398,6 +410,21 @@ static void pause_ms(uint64_t ms)
 		;
 }
 
+/* A write ended: remember a failure of the database's own (class 53,
+ * insufficient resources: a full disk; 58, system error: I/O; XX001 and
+ * XX002, corrupt data), forget it on success. */
+static void note_write(struct cs_store_impl *s, int rc, const char *state)
+{
+	pthread_mutex_lock(&s->lock);
+	if (rc == CANARY_OK)
+		s->write_error[0] = '\0';
+	else if (strncmp(state, "53", 2) == 0 || strncmp(state, "58", 2) == 0 ||
+		 strcmp(state, "XX001") == 0 || strcmp(state, "XX002") == 0)
+		snprintf(s->write_error, sizeof(s->write_error), "the last "
+			"write failed (SQLSTATE %s)", state);
+	pthread_mutex_unlock(&s->lock);
+}
+
 /* One attempt; *committing says whether the COMMIT was sent. */
 static int attempt(struct cs_store_impl *s, cs_pg_conn *c, int flags,
 	cs_pg_work_fn fn, void *ctx, bool *committing)
@@ -440,7 +467,10 @@ int cs_pg_transact(struct cs_store_impl *s, int flags, cs_pg_work_fn fn,
 	for (;;) {
 		cs_pg_conn *c = take(s);
 
+		c->state[0] = '\0';
 		rc = attempt(s, c, flags, fn, ctx, &committing);
+		if (!(flags & CS_PG_READ))
+			note_write(s, rc, c->state);
 		if (rc == CS_PG_ELOST)
 			drop(c);
 		give_back(s, c);

@@ -152,9 +152,10 @@ static int update_row(cs_pg_conn *c, cs_rollout *r, int64_t now_ms)
 	return rc;
 }
 
-/* Append the decision; with `version`, the config version it committed. */
+/* Append the decision (or replace the last one); with `version`, the
+ * config version it committed. */
 static int add_decision(cs_pg_conn *c, int64_t rollout_id, int64_t time_ms,
-	const char *decision, const uint64_t *version)
+	const char *decision, const uint64_t *version, bool replace)
 {
 	cs_pg_params p;
 	char *body = NULL;
@@ -167,7 +168,8 @@ static int add_decision(cs_pg_conn *c, int64_t rollout_id, int64_t time_ms,
 	cs_pg_int(&p, rollout_id);
 	cs_pg_int(&p, time_ms);
 	cs_pg_text(&p, body ? body : decision);
-	rc = cs_pg_exec(c, P_DECISION_INSERT, &p, NULL, NULL);
+	rc = cs_pg_exec(c, replace ? P_DECISION_REPLACE : P_DECISION_INSERT,
+		&p, NULL, NULL);
 	cJSON_free(body);
 	return rc;
 }
@@ -176,6 +178,7 @@ typedef struct writing {
 	const cs_rollout_change *ch;
 	cs_rollout next;
 	uint64_t v;
+	uint64_t max_bytes;   /* of the config (0: no limit) */
 } writing;
 
 /* The flag change and version bump, or the current version. */
@@ -191,7 +194,11 @@ static int version_part(cs_pg_conn *c, writing *w)
 		rc = cs_pg_modify_in(c, w->next.flag, ch->modify,
 			ch->modify_ctx);
 	if (rc == CANARY_OK)
+		rc = cs_pg_size_ok(c, w->max_bytes);
+	if (rc == CANARY_OK)
 		rc = cs_pg_bump_in(c, &w->v);
+	else if (rc == CS_EUNCHANGED) /* the flag already says so */
+		rc = cs_pg_version(c, &w->v);
 	return rc;
 }
 
@@ -215,7 +222,7 @@ static int write_in(cs_pg_conn *c, void *arg)
 		update_row(c, &w->next, ch->now_ms);
 	if (rc == CANARY_OK)
 		rc = add_decision(c, w->next.id, ch->now_ms, ch->decision,
-			ch->modify ? &w->v : NULL);
+			ch->modify ? &w->v : NULL, ch->replace_last && !ch->insert);
 	return rc;
 }
 
@@ -228,6 +235,7 @@ int cs_pg_rollout_write(struct cs_store_impl *s, const cs_rollout_change *ch,
 	if (!w)
 		return CANARY_ENOMEM;
 	w->ch = ch;
+	w->max_bytes = s->max_config_bytes;
 	rc = cs_pg_transact(s, CS_PG_WRITE, write_in, w);
 	if (rc == CANARY_OK) {
 		*ch->rollout = w->next;

@@ -196,7 +196,20 @@ void cs_pg_watch_stop(struct cs_store_impl *s)
 	s->watch = NULL;
 }
 
-bool cs_pg_healthy(struct cs_store_impl *s)
+cs_health cs_pg_health(struct cs_store_impl *s, char *why, size_t whylen)
 {
-	return !atomic_load(&s->down);
+	cs_health h = CS_HEALTH_OK;
+
+	if (atomic_load(&s->down)) {
+		snprintf(why, whylen, "database unavailable");
+		return CS_HEALTH_FAILING;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (s->write_error[0]) {
+		snprintf(why, whylen, "%s", s->write_error);
+		h = CS_HEALTH_FAILING;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return h == CS_HEALTH_OK ? cs_unreadable_health(&s->unreadable, why,
+		whylen) : h;
 }

@@ -14,8 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
+#include "saturate.h"
 #include "store/hist_blob.h"
+
+/* PRAGMA application_id of canary-server's databases ("CNRY"), so that
+ * a file another program wrote is never taken for one. */
+#define APPLICATION_ID 0x434e5259
 
 /*
  * Schema migrations, applied in order inside one transaction each. Never
@@ -81,8 +88,17 @@ static const struct {
 		"SELECT value FROM meta WHERE key = 'config_version'" },
 	[S_VERSION_BUMP] = { ON_WRITE, "UPDATE meta SET value = value + 1"
 		" WHERE key = 'config_version'" },
+	[S_VERSION_FLOOR] = { ON_WRITE, "UPDATE meta SET"
+		" value = max(value + 1, ?1) WHERE key = 'config_version'" },
+	/* Bytes, not characters: length() of a BLOB. */
+	[S_CONFIG_BYTES] = { ON_WRITE, "SELECT count(*),"
+		" coalesce(sum(length(CAST(body AS BLOB))), 0) FROM flags" },
+	[S_HEALTH_PROBE] = { ON_WRITE, "INSERT INTO meta(key, value)"
+		" VALUES('health_probe', 1) ON CONFLICT(key) DO UPDATE SET"
+		" value = value + 1" },
 	[S_FLAG_GET] = { ON_BOTH, "SELECT body FROM flags WHERE key = ?1" },
-	[S_FLAGS_ALL] = { ON_READ, "SELECT body FROM flags ORDER BY key" },
+	[S_FLAGS_ALL] = { ON_READ, "SELECT body, key FROM flags"
+		" ORDER BY key" },
 	[S_FLAG_UPSERT] = { ON_WRITE, "INSERT INTO flags(key, body,"
 		" updated_ms) VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET"
 		" body = excluded.body, updated_ms = excluded.updated_ms" },
@@ -94,29 +110,32 @@ static const struct {
 		" config_version, window_ms, exposures, errors, latency_zero,"
 		" latency) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 		" ON CONFLICT DO UPDATE SET"
-		" exposures = exposures + excluded.exposures,"
-		" errors = errors + excluded.errors,"
-		" latency_zero = latency_zero + excluded.latency_zero,"
+		" exposures = canary_sat_add(exposures, excluded.exposures),"
+		" errors = canary_sat_add(errors, excluded.errors),"
+		" latency_zero = canary_sat_add(latency_zero,"
+		" excluded.latency_zero),"
 		" latency = canary_hist_merge(latency, excluded.latency)" },
 	[S_METRIC_UPSERT] = { ON_WRITE, "INSERT INTO metrics(flag, arm,"
 		" config_version, window_ms, name, count, sum)"
 		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-		" ON CONFLICT DO UPDATE SET count = count + excluded.count,"
+		" ON CONFLICT DO UPDATE SET"
+		" count = canary_sat_add(count, excluded.count),"
 		" sum = sum + excluded.sum" },
 	[S_TOTAL_UPSERT] = { ON_WRITE, "INSERT INTO totals(flag, arm,"
 		" exposures, errors) VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE"
-		" SET exposures = exposures + excluded.exposures,"
-		" errors = errors + excluded.errors" },
+		" SET exposures = canary_sat_add(exposures, excluded.exposures),"
+		" errors = canary_sat_add(errors, excluded.errors)" },
 	[S_STATS_WIN] = { ON_READ, "SELECT arm, exposures, errors,"
 		" latency_zero, latency FROM windows WHERE flag = ?1"
 		" AND (?2 IS NULL OR config_version = ?2) AND window_ms >= ?3"
-		" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5" },
+		" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5"
+		" AND (?6 = 0 OR config_version <= ?6)" },
 	/* The same filter as S_STATS_WIN, window by window. */
 	[S_SERIES_WIN] = { ON_READ, "SELECT arm, exposures, errors,"
 		" latency_zero, latency, window_ms FROM windows WHERE flag = ?1"
 		" AND (?2 IS NULL OR config_version = ?2) AND window_ms >= ?3"
 		" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5"
-		" ORDER BY window_ms" },
+		" AND (?6 = 0 OR config_version <= ?6) ORDER BY window_ms" },
 	[S_TOTALS] = { ON_READ, "SELECT flag, arm, exposures, errors"
 		" FROM totals ORDER BY flag, arm" },
 	[S_PRUNE_BATCHES] = { ON_WRITE,
@@ -146,6 +165,18 @@ static const struct {
 	[S_DECISIONS_LAST] = { ON_READ, "SELECT body FROM (SELECT id, body"
 		" FROM decisions WHERE rollout_id = ?1 ORDER BY id DESC"
 		" LIMIT ?2) ORDER BY id" },
+	[S_DECISION_REPLACE] = { ON_WRITE, "UPDATE decisions SET"
+		" time_ms = ?2, body = ?3 WHERE id = (SELECT max(id)"
+		" FROM decisions WHERE rollout_id = ?1)" },
+	[S_PRUNE_DECISIONS] = { ON_WRITE, "DELETE FROM decisions WHERE"
+		" rollout_id IN (SELECT id FROM rollouts WHERE state IN"
+		" ('rolled_back', 'completed') AND updated_ms < ?1)" },
+	/* Every rollout keeps its first ?1 and its last ?2 records. */
+	[S_CAP_DECISIONS] = { ON_WRITE, "DELETE FROM decisions WHERE id IN"
+		" (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY"
+		" rollout_id ORDER BY id) AS head, row_number() OVER (PARTITION"
+		" BY rollout_id ORDER BY id DESC) AS tail FROM decisions)"
+		" WHERE head > ?1 AND tail > ?2)" },
 };
 
 /* ---- statements and transactions ------------------------------------ */
@@ -169,6 +200,13 @@ uint64_t cs_sqlite_u64(sqlite3_stmt *st, int col)
 	sqlite3_int64 v = sqlite3_column_int64(st, col);
 
 	return v < 0 ? 0 : (uint64_t)v;
+}
+
+uint64_t cs_sqlite_count(sqlite3_stmt *st, int col)
+{
+	uint64_t v = cs_sqlite_u64(st, col);
+
+	return v > CANARY__MAX_COUNT ? CANARY__MAX_COUNT : v;
 }
 
 const char *cs_sqlite_text(sqlite3_stmt *st, int col)
@@ -212,22 +250,123 @@ static int finish(cs_sqlite_conn *c, int rc)
 	return rc;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Is --db still the file we opened? */
+static bool same_file(const struct cs_store_impl *s)
+{
+	struct stat st;
+
+	return stat(s->path, &st) == 0 && st.st_dev == s->dev &&
+		st.st_ino == s->ino;
+}
+
+/* A write ended (write_lock held): remember a failure of the database's
+ * own, forget it on success. `err` is SQLite's code for the failure. */
+static void note_write(struct cs_store_impl *s, int rc, int err)
+{
+	s->last_write_ms = mono_ms();
+	if (rc == CANARY_OK) {
+		s->write_error[0] = '\0';
+		return;
+	}
+	switch (err & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		snprintf(s->write_error, sizeof(s->write_error), "the last "
+			"write failed: %s", sqlite3_errstr(err));
+		break;
+	default:
+		break; /* not the database's fault (a conflict, a refusal) */
+	}
+}
+
 int cs_sqlite_write_begin(struct cs_store_impl *s)
 {
 	int rc;
 
 	pthread_mutex_lock(&s->write_lock);
-	rc = cs_sqlite_done(s->w.st[S_BEGIN_WRITE]);
-	if (rc != CANARY_OK)
+	/* Never acknowledge a write that a restart would not find. */
+	if (!same_file(s)) {
 		pthread_mutex_unlock(&s->write_lock);
+		return CS_EUNAVAILABLE;
+	}
+	rc = cs_sqlite_done(s->w.st[S_BEGIN_WRITE]);
+	if (rc != CANARY_OK) {
+		note_write(s, rc, sqlite3_extended_errcode(s->w.db));
+		pthread_mutex_unlock(&s->write_lock);
+	}
 	return rc;
 }
 
 int cs_sqlite_write_end(struct cs_store_impl *s, int rc)
 {
-	rc = finish(&s->w, rc);
+	int err = SQLITE_OK;
+
+	if (rc == CANARY_OK) {
+		rc = cs_sqlite_done(s->w.st[S_COMMIT]);
+		if (rc != CANARY_OK)
+			err = sqlite3_extended_errcode(s->w.db);
+	} else {
+		err = sqlite3_extended_errcode(s->w.db);
+	}
+	if (rc != CANARY_OK && !sqlite3_get_autocommit(s->w.db))
+		cs_sqlite_done(s->w.st[S_ROLLBACK]);
+	note_write(s, rc, err);
 	pthread_mutex_unlock(&s->write_lock);
 	return rc;
+}
+
+/* An idle server writes nothing: at most once a second, when nothing
+ * else was written meanwhile, write one small row to find out whether
+ * writes still succeed (a full disk, a corrupt file). */
+static void probe_if_idle(struct cs_store_impl *s)
+{
+	uint64_t now = mono_ms();
+	bool due;
+	int rc;
+
+	pthread_mutex_lock(&s->write_lock);
+	due = now - s->last_write_ms >= 1000 && now - s->last_probe_ms >= 1000;
+	if (due)
+		s->last_probe_ms = now;
+	pthread_mutex_unlock(&s->write_lock);
+	if (!due)
+		return;
+	rc = cs_sqlite_write_begin(s);
+	if (rc == CANARY_OK)
+		cs_sqlite_write_end(s, cs_sqlite_done(s->w.st[S_HEALTH_PROBE]));
+}
+
+cs_health cs_sqlite_health(struct cs_store_impl *s, char *why, size_t whylen)
+{
+	cs_health h = CS_HEALTH_OK;
+
+	if (!same_file(s)) {
+		snprintf(why, whylen, "the database file was deleted or "
+			"replaced since the server opened it");
+		return CS_HEALTH_FAILING;
+	}
+	probe_if_idle(s);
+	pthread_mutex_lock(&s->write_lock);
+	if (s->write_error[0]) {
+		snprintf(why, whylen, "%s", s->write_error);
+		h = CS_HEALTH_FAILING;
+	}
+	pthread_mutex_unlock(&s->write_lock);
+	return h == CS_HEALTH_OK ? cs_unreadable_health(&s->unreadable, why,
+		whylen) : h;
 }
 
 /* Take an idle reader, waiting for one if all are busy. */
@@ -339,8 +478,54 @@ done:
 	return rc;
 }
 
+/* One integer a query returns (first column, first row). */
+static int query_int(sqlite3 *db, const char *sql, int *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = CANARY_ESTORAGE;
+
+	*out = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		rc = CANARY_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * Before anything is written into it: is the file ours? An empty one, one
+ * with our application_id, or one written before we set it (its
+ * application_id 0, our tables there) is; anything else is another
+ * program's data and is left exactly as it was.
+ */
+static int check_ours(sqlite3 *db, const char *path, char *err,
+	size_t errlen)
+{
+	int id, objects, ours;
+
+	if (query_int(db, "PRAGMA application_id", &id) != CANARY_OK ||
+	    query_int(db, "SELECT count(*) FROM sqlite_schema", &objects) !=
+	    CANARY_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		return CANARY_ESTORAGE;
+	}
+	if (objects == 0 || id == APPLICATION_ID)
+		return CANARY_OK;
+	if (id == 0 && query_int(db, "SELECT count(*) FROM sqlite_schema"
+		" WHERE type = 'table' AND name IN ('schema_version', 'meta',"
+		" 'flags')", &ours) == CANARY_OK && ours == 3)
+		return CANARY_OK;
+	snprintf(err, errlen, "%s is not a canary-server database (another "
+		"program's SQLite file: application_id %d, not our tables); "
+		"refusing to change it", path, id);
+	return CANARY_ESTORAGE;
+}
+
 static int migrate(struct cs_store_impl *s, char *err, size_t errlen)
 {
+	char stamp[64];
 	int v;
 
 	if (get_schema_version(s->w.db, &v) != CANARY_OK) {
@@ -361,6 +546,14 @@ static int migrate(struct cs_store_impl *s, char *err, size_t errlen)
 		}
 	}
 	s->schema_version = v;
+	/* Ours from now on (a new file, or one from before the stamp). */
+	snprintf(stamp, sizeof(stamp), "PRAGMA application_id = %d",
+		APPLICATION_ID);
+	if (sqlite3_exec(s->w.db, stamp, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "setting the application id: %s",
+			sqlite3_errmsg(s->w.db));
+		return CANARY_ESTORAGE;
+	}
 	return CANARY_OK;
 }
 
@@ -413,13 +606,17 @@ static int open_writer(struct cs_store_impl *s, const cs_store_options *o,
 {
 	int rc;
 
+	struct stat st;
+
 	if (sqlite3_open_v2(o->location, &s->w.db, SQLITE_OPEN_READWRITE |
 		SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "opening %s: %s", o->location,
 			s->w.db ? sqlite3_errmsg(s->w.db) : "out of memory");
 		return CANARY_ESTORAGE;
 	}
-	rc = configure(s->w.db, o->sync, err, errlen);
+	rc = check_ours(s->w.db, o->location, err, errlen);
+	if (rc == CANARY_OK)
+		rc = configure(s->w.db, o->sync, err, errlen);
 	if (rc == CANARY_OK && cs_hist_blob_register(s->w.db) != CANARY_OK) {
 		snprintf(err, errlen, "cannot register SQL functions");
 		rc = CANARY_ESTORAGE;
@@ -428,6 +625,15 @@ static int open_writer(struct cs_store_impl *s, const cs_store_options *o,
 		rc = migrate(s, err, errlen);
 	if (rc == CANARY_OK)
 		rc = prepare(&s->w, ON_WRITE, err, errlen);
+	/* The file as it is now that it exists (opening created it). */
+	if (rc == CANARY_OK && stat(o->location, &st) != 0) {
+		snprintf(err, errlen, "%s: cannot stat it", o->location);
+		rc = CANARY_ESTORAGE;
+	}
+	if (rc == CANARY_OK) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
 	return rc;
 }
 
@@ -475,6 +681,8 @@ void cs_sqlite_close(struct cs_store_impl *s)
 	conn_close(&s->w);
 	free(s->readers);
 	free(s->idle);
+	free(s->path);
+	cs_unreadable_destroy(&s->unreadable);
 	pthread_cond_destroy(&s->reader_free);
 	pthread_mutex_destroy(&s->read_lock);
 	pthread_mutex_destroy(&s->write_lock);
@@ -495,6 +703,14 @@ int cs_sqlite_open(struct cs_store_impl **out, const cs_store_options *o,
 	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_mutex_init(&s->read_lock, NULL);
 	pthread_cond_init(&s->reader_free, NULL);
+	cs_unreadable_init(&s->unreadable);
+	s->max_config_bytes = o->max_config_bytes;
+	s->path = strdup(o->location);
+	if (!s->path) {
+		cs_sqlite_close(s);
+		snprintf(err, errlen, "out of memory");
+		return CANARY_ENOMEM;
+	}
 	rc = open_writer(s, o, err, errlen);
 	if (rc == CANARY_OK)
 		rc = open_readers(s, o, err, errlen);

@@ -25,20 +25,24 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/types.h>
 
+#include "store/records.h"
 #include "store/storage_backend.h"
 
 /* Every statement the backend runs, prepared once per connection. */
 enum {
 	S_BEGIN_WRITE, S_BEGIN_READ, S_COMMIT, S_ROLLBACK,
-	S_VERSION_GET, S_VERSION_BUMP,
+	S_VERSION_GET, S_VERSION_BUMP, S_VERSION_FLOOR, S_CONFIG_BYTES,
+	S_HEALTH_PROBE,
 	S_FLAG_GET, S_FLAGS_ALL, S_FLAG_UPSERT, S_FLAG_DELETE,
 	S_BATCH_INSERT, S_WIN_UPSERT, S_METRIC_UPSERT, S_TOTAL_UPSERT,
 	S_STATS_WIN, S_SERIES_WIN, S_TOTALS, S_PRUNE_BATCHES, S_PRUNE_WINDOWS,
 	S_PRUNE_METRICS,
 	S_ROLLOUT_INSERT, S_ROLLOUT_UPDATE, S_DECISION_INSERT,
 	S_ROLLOUT_LATEST, S_ROLLOUTS_ACTIVE, S_ROLLOUTS_LATEST_ALL,
-	S_DECISIONS_COUNT, S_DECISIONS_LAST,
+	S_DECISIONS_COUNT, S_DECISIONS_LAST, S_DECISION_REPLACE,
+	S_PRUNE_DECISIONS, S_CAP_DECISIONS,
 	S_COUNT
 };
 
@@ -58,6 +62,17 @@ struct cs_store_impl {
 	pthread_mutex_t read_lock;    /* guards idle, nidle */
 	pthread_cond_t reader_free;
 	int schema_version;
+	uint64_t max_config_bytes;    /* cs_store_options' */
+	/* Health. The file as opened: a file deleted or put in its place
+	 * since is not the one written to, and its writes would be lost. */
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	/* Under write_lock: why the last write failed for the database's
+	 * own reasons ("" once one succeeds), and when writes last ended. */
+	char write_error[160];
+	uint64_t last_write_ms, last_probe_ms; /* monotonic */
+	cs_unreadable unreadable;     /* flag rows config() skipped */
 };
 
 /* store_sqlite.c */
@@ -70,6 +85,9 @@ int cs_sqlite_schema_version(struct cs_store_impl *s);
 int cs_sqlite_done(sqlite3_stmt *st);
 void cs_sqlite_reset(sqlite3_stmt *st);
 uint64_t cs_sqlite_u64(sqlite3_stmt *st, int col);
+/* A stored count: at most 2^53 - 1 (a database from before the counts
+ * saturated may hold more, or a REAL). */
+uint64_t cs_sqlite_count(sqlite3_stmt *st, int col);
 const char *cs_sqlite_text(sqlite3_stmt *st, int col); /* "" for NULL */
 
 /* Look one row up by a text key: `read` it into `out`, or return `absent`
@@ -79,7 +97,9 @@ int cs_sqlite_lookup(sqlite3_stmt *st, const char *key, int absent,
 	cs_sqlite_read_fn read, void *out);
 
 /* The write transaction: lock, BEGIN IMMEDIATE; then commit (or roll back
- * when rc says so) and unlock. */
+ * when rc says so) and unlock. Begin is CS_EUNAVAILABLE when the file was
+ * deleted or replaced; the end records a failure of the database's own
+ * (disk full, I/O error, corrupt) for health(), a success clears it. */
 int cs_sqlite_write_begin(struct cs_store_impl *s);
 int cs_sqlite_write_end(struct cs_store_impl *s, int rc);
 
@@ -87,8 +107,17 @@ int cs_sqlite_write_end(struct cs_store_impl *s, int rc);
 cs_sqlite_conn *cs_sqlite_read_begin(struct cs_store_impl *s);
 int cs_sqlite_read_end(struct cs_store_impl *s, cs_sqlite_conn *c, int rc);
 
+/* Health (store_sqlite.c): the file, the last write, a probe. */
+cs_health cs_sqlite_health(struct cs_store_impl *s, char *why,
+	size_t whylen);
+
 /* store_sqlite_flags.c */
 int cs_sqlite_version(cs_sqlite_conn *c, uint64_t *out);
+int cs_sqlite_version_floor(struct cs_store_impl *s, uint64_t floor,
+	uint64_t *version);
+/* Inside a config change, before the bump: CS_ETOOBIG when the config
+ * would be over max_config_bytes. */
+int cs_sqlite_size_ok(struct cs_store_impl *s);
 int cs_sqlite_config(struct cs_store_impl *s, canary__config **out);
 int cs_sqlite_flag_get(struct cs_store_impl *s, const char *key,
 	canary__flag *out);

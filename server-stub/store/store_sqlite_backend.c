@@ -12,13 +12,6 @@ static bool accepts(const char *location)
 	return strstr(location, "://") == NULL;
 }
 
-/* A file on this machine: reachable whenever the server runs. */
-static bool healthy(struct cs_store_impl *s)
-{
-	(void)s;
-	return true;
-}
-
 /* One server per database file: nobody else changes the config. */
 static int watch(struct cs_store_impl *s, void (*fn)(uint64_t, void *),
 	void *ctx)
@@ -44,6 +37,7 @@ const cs_store_backend cs_store_sqlite = {
 	.close = cs_sqlite_close,
 	.schema_version = cs_sqlite_schema_version,
 	.config = cs_sqlite_config,
+	.version_floor = cs_sqlite_version_floor,
 	.flag_get = cs_sqlite_flag_get,
 	.flag_put = cs_sqlite_flag_put,
 	.flag_modify = cs_sqlite_flag_modify,
@@ -56,7 +50,7 @@ const cs_store_backend cs_store_sqlite = {
 	.rollout_get = cs_sqlite_rollout_get,
 	.rollouts_each = cs_sqlite_rollouts_each,
 	.prune = cs_sqlite_prune,
-	.healthy = healthy,
+	.health = cs_sqlite_health,
 	.watch = watch,
 	.lease = lease,
 	.dump = cs_sqlite_dump,

@@ -124,9 +124,9 @@ static int window_row(dumper *d, sqlite3_stmt *st)
 		CANARY_ARM_STABLE;
 	w.config_version = cs_sqlite_u64(st, 2);
 	w.start_ms = w.end_ms = cs_sqlite_u64(st, 3);
-	w.exposures = cs_sqlite_u64(st, 4);
-	w.errors = cs_sqlite_u64(st, 5);
-	w.latency_zero = cs_sqlite_u64(st, 6);
+	w.exposures = cs_sqlite_count(st, 4);
+	w.errors = cs_sqlite_count(st, 5);
+	w.latency_zero = cs_sqlite_count(st, 6);
 	rc = cs_hist_blob_decode(sqlite3_column_blob(st, 7),
 		(size_t)sqlite3_column_bytes(st, 7), &w.bins, &w.nbins);
 	if (rc == CANARY_OK)

@@ -6,6 +6,7 @@
 #include "store/store_sqlite.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,9 +33,13 @@ static int read_flag(sqlite3_stmt *st, void *out)
 		(size_t)sqlite3_column_bytes(st, 0), out);
 }
 
-/* Append the next flag of the cursor to c->flags. */
-static int append_flag(canary__config *c, size_t *cap, sqlite3_stmt *st)
+/* Append the next flag of the cursor to c->flags; a row that cannot be
+ * read is skipped and counted in *bad (its key in `key`). */
+static int append_flag(canary__config *c, size_t *cap, sqlite3_stmt *st,
+	uint64_t *bad, char *key, size_t keylen)
 {
+	int rc;
+
 	if (c->count == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;
 		canary__flag *f = realloc(c->flags, ncap * sizeof(*f));
@@ -44,21 +49,34 @@ static int append_flag(canary__config *c, size_t *cap, sqlite3_stmt *st)
 		c->flags = f;
 		*cap = ncap;
 	}
-	if (read_flag(st, &c->flags[c->count]) != CANARY_OK)
-		return CANARY_ESTORAGE;
+	rc = read_flag(st, &c->flags[c->count]);
+	if (rc == CANARY_ENOMEM)
+		return rc;
+	if (rc != CANARY_OK) {
+		if (!(*bad)++)
+			snprintf(key, keylen, "%s", cs_sqlite_text(st, 1));
+		return CANARY_OK;
+	}
 	c->count++;
 	return CANARY_OK;
 }
 
-static int load_config(cs_sqlite_conn *conn, canary__config *c)
+static int load_config(struct cs_store_impl *s, cs_sqlite_conn *conn,
+	canary__config *c)
 {
 	sqlite3_stmt *st = conn->st[S_FLAGS_ALL];
 	size_t cap = 0;
-	int rc = cs_sqlite_version(conn, &c->version);
+	uint64_t bad = 0;
+	char key[CANARY__MAX_KEY_LEN + 1] = "";
+	int rc = cs_sqlite_version(conn, &c->version), step = SQLITE_DONE;
 
-	while (rc == CANARY_OK && sqlite3_step(st) == SQLITE_ROW)
-		rc = append_flag(c, &cap, st);
+	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = append_flag(c, &cap, st, &bad, key, sizeof(key));
+	if (rc == CANARY_OK && step != SQLITE_DONE)
+		rc = CANARY_ESTORAGE;
 	cs_sqlite_reset(st);
+	if (rc == CANARY_OK)
+		cs_unreadable_note(&s->unreadable, bad, key);
 	return rc;
 }
 
@@ -72,7 +90,7 @@ int cs_sqlite_config(struct cs_store_impl *s, canary__config **out)
 	if (!c)
 		return CANARY_ENOMEM;
 	conn = cs_sqlite_read_begin(s);
-	rc = conn ? load_config(conn, c) : CANARY_ESTORAGE;
+	rc = conn ? load_config(s, conn, c) : CANARY_ESTORAGE;
 	if (conn)
 		rc = cs_sqlite_read_end(s, conn, rc);
 	if (rc != CANARY_OK) {
@@ -124,6 +142,39 @@ int cs_sqlite_write_flag(struct cs_store_impl *s, const canary__flag *f)
 	return rc;
 }
 
+int cs_sqlite_size_ok(struct cs_store_impl *s)
+{
+	sqlite3_stmt *st = s->w.st[S_CONFIG_BYTES];
+	int rc = CANARY_ESTORAGE;
+
+	if (!s->max_config_bytes)
+		return CANARY_OK;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = cs_config_bytes(cs_sqlite_u64(st, 0), cs_sqlite_u64(st, 1)) >
+			s->max_config_bytes ? CS_ETOOBIG : CANARY_OK;
+	cs_sqlite_reset(st);
+	return rc;
+}
+
+int cs_sqlite_version_floor(struct cs_store_impl *s, uint64_t floor,
+	uint64_t *version)
+{
+	sqlite3_stmt *st = s->w.st[S_VERSION_FLOOR];
+	uint64_t v = 0;
+	int rc = cs_sqlite_write_begin(s);
+
+	if (rc != CANARY_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)floor);
+	rc = cs_sqlite_done(st);
+	if (rc == CANARY_OK)
+		rc = cs_sqlite_version(&s->w, &v);
+	rc = cs_sqlite_write_end(s, rc);
+	if (version)
+		*version = rc == CANARY_OK ? v : 0;
+	return rc;
+}
+
 int cs_sqlite_bump_in(struct cs_store_impl *s, uint64_t *version)
 {
 	int rc = cs_sqlite_done(s->w.st[S_VERSION_BUMP]);
@@ -137,11 +188,18 @@ int cs_sqlite_bump_in(struct cs_store_impl *s, uint64_t *version)
 /* The tail of every config change: bump, commit, report the version. */
 static int end_change(struct cs_store_impl *s, int rc, uint64_t *version)
 {
+	bool unchanged = rc == CS_EUNCHANGED;
 	uint64_t v = 0;
 
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_bump_in(s, &v);
-	rc = cs_sqlite_write_end(s, rc);
+	else if (unchanged)
+		rc = cs_sqlite_version(&s->w, &v);
+	/* An unchanged flag has nothing to commit: roll back. */
+	rc = cs_sqlite_write_end(s, unchanged && rc == CANARY_OK ?
+		CS_EUNCHANGED : rc);
+	if (unchanged && rc == CS_EUNCHANGED)
+		rc = CANARY_OK;
 	if (version)
 		*version = rc == CANARY_OK ? v : 0;
 	return rc;
@@ -156,13 +214,23 @@ int cs_sqlite_flag_put(struct cs_store_impl *s, const canary__flag *f,
 	if (rc != CANARY_OK)
 		return rc;
 	exists = flag_get_on(&s->w, f->key, &old);
+	if (exists == CANARY_OK && mode == CS_PUT_UPSERT &&
+	    cs_record_flag_same(&old, f))
+		rc = CS_EUNCHANGED;
 	canary__flag_clear(canary__alloc_default(), &old);
-	if (exists != CANARY_OK && exists != CS_ENOTFOUND)
+	/* A row that cannot be read back is there: an upsert repairs it. */
+	if (exists == CS_EUNREADABLE)
+		exists = CANARY_OK;
+	if (rc == CS_EUNCHANGED)
+		; /* nothing to write */
+	else if (exists != CANARY_OK && exists != CS_ENOTFOUND)
 		rc = exists;
 	else if (exists == CANARY_OK && mode == CS_PUT_CREATE)
 		rc = CS_EEXISTS;
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_write_flag(s, f);
+	if (rc == CANARY_OK)
+		rc = cs_sqlite_size_ok(s);
 	rc = end_change(s, rc, version);
 	if (rc == CANARY_OK && created)
 		*created = exists == CS_ENOTFOUND;
@@ -180,6 +248,8 @@ int cs_sqlite_modify_in(struct cs_store_impl *s, const char *key,
 	rc = flag_get_on(&s->w, key, &cur);
 	if (rc == CANARY_OK)
 		rc = fn(&cur, &next, ctx);
+	if (rc == CANARY_OK && cs_record_flag_same(&cur, &next))
+		rc = CS_EUNCHANGED;
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_write_flag(s, &next);
 	canary__flag_clear(a, &cur);
@@ -195,6 +265,8 @@ int cs_sqlite_flag_modify(struct cs_store_impl *s, const char *key,
 	if (rc != CANARY_OK)
 		return rc;
 	rc = cs_sqlite_modify_in(s, key, fn, ctx);
+	if (rc == CANARY_OK)
+		rc = cs_sqlite_size_ok(s);
 	return end_change(s, rc, version);
 }
 

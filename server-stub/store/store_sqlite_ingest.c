@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "saturate.h"
 #include "store/hist_blob.h"
 
 /* Bind the (flag, arm, config_version, window) key shared by the upserts. */
@@ -140,6 +141,7 @@ static void bind_filter(sqlite3_stmt *st, const char *flag,
 	sqlite3_bind_int64(st, 3, f ? (sqlite3_int64)f->since_ms : 0);
 	sqlite3_bind_int64(st, 4, f ? (sqlite3_int64)f->until_ms : 0);
 	sqlite3_bind_int64(st, 5, f ? (sqlite3_int64)f->min_config_version : 0);
+	sqlite3_bind_int64(st, 6, f ? (sqlite3_int64)f->max_config_version : 0);
 }
 
 /* Add one row of S_STATS_WIN / S_SERIES_WIN (arm, exposures, errors,
@@ -153,10 +155,13 @@ static int add_row(sqlite3_stmt *st, cs_arm_stats out[CANARY__ARMS])
 	if (arm < 0 || arm >= CANARY__ARMS)
 		return CANARY_OK;
 	a = &out[arm];
-	a->exposures += cs_sqlite_u64(st, 1);
-	a->errors += cs_sqlite_u64(st, 2);
-	a->latency.zero += cs_sqlite_u64(st, 3);
-	a->latency.total += cs_sqlite_u64(st, 3);
+	/* Saturating: a sum never wraps round to a smaller one. */
+	a->exposures = canary__sat_count(a->exposures, cs_sqlite_count(st, 1));
+	a->errors = canary__sat_count(a->errors, cs_sqlite_count(st, 2));
+	a->latency.zero = canary__sat_count(a->latency.zero,
+		cs_sqlite_count(st, 3));
+	a->latency.total = canary__sat_count(a->latency.total,
+		cs_sqlite_count(st, 3));
 	a->windows++;
 	return cs_hist_blob_add_to(sqlite3_column_blob(st, 4),
 		(size_t)sqlite3_column_bytes(st, 4), &a->latency);
@@ -245,7 +250,7 @@ int cs_sqlite_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx)
 
 		if (arm >= 0 && arm < CANARY__ARMS)
 			fn(cs_sqlite_text(st, 0), (canary_arm)arm,
-				cs_sqlite_u64(st, 2), cs_sqlite_u64(st, 3), ctx);
+				cs_sqlite_count(st, 2), cs_sqlite_count(st, 3), ctx);
 	}
 	cs_sqlite_reset(st);
 	return cs_sqlite_read_end(s, c, step == SQLITE_DONE ? CANARY_OK :
@@ -269,18 +274,37 @@ static int prune_one(struct cs_store_impl *s, int which, uint64_t before,
 	return rc;
 }
 
+/* Every rollout's history to its first and last records. */
+static int cap_decisions(struct cs_store_impl *s, uint64_t *n)
+{
+	sqlite3_stmt *st = s->w.st[S_CAP_DECISIONS];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, CS_DECISIONS_HEAD);
+	sqlite3_bind_int64(st, 2, CS_DECISIONS_TAIL);
+	rc = cs_sqlite_done(st);
+	if (rc == CANARY_OK)
+		*n += (uint64_t)sqlite3_changes(s->w.db);
+	return rc;
+}
+
 int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	uint64_t *removed)
 {
 	uint64_t n = 0, metrics = 0;
 	int rc;
 
-	if (!r->batches_before_ms && !r->windows_before_ms)
+	if (!r->batches_before_ms && !r->windows_before_ms &&
+	    !r->decisions_before_ms)
 		return CANARY_OK;
 	rc = cs_sqlite_write_begin(s);
 	if (rc != CANARY_OK)
 		return rc;
 	rc = prune_one(s, S_PRUNE_BATCHES, r->batches_before_ms, &n);
+	if (rc == CANARY_OK)
+		rc = prune_one(s, S_PRUNE_DECISIONS, r->decisions_before_ms, &n);
+	if (rc == CANARY_OK && r->decisions_before_ms)
+		rc = cap_decisions(s, &n);
 	if (rc == CANARY_OK)
 		rc = prune_one(s, S_PRUNE_WINDOWS, r->windows_before_ms, &n);
 	/* A window's metrics go with it; they are not counted apart. */

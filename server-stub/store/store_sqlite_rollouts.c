@@ -94,11 +94,14 @@ static int update_row(cs_sqlite_conn *c, cs_rollout *r, int64_t now_ms)
 	return rc;
 }
 
-/* Append the decision; with `version`, the config version it committed. */
+/* Append the decision (or replace the last one); with `version`, the
+ * config version it committed. */
 static int add_decision(cs_sqlite_conn *c, int64_t rollout_id,
-	int64_t time_ms, const char *decision, const uint64_t *version)
+	int64_t time_ms, const char *decision, const uint64_t *version,
+	bool replace)
 {
-	sqlite3_stmt *st = c->st[S_DECISION_INSERT];
+	sqlite3_stmt *st = c->st[replace ? S_DECISION_REPLACE :
+		S_DECISION_INSERT];
 	char *body = NULL;
 	int rc = version ? cs_record_decision_write(decision, *version,
 		&body) : CANARY_OK;
@@ -123,7 +126,11 @@ static int write_change(struct cs_store_impl *s, const cs_rollout_change *ch,
 		rc = cs_sqlite_modify_in(s, next->flag, ch->modify,
 			ch->modify_ctx);
 		if (rc == CANARY_OK)
+			rc = cs_sqlite_size_ok(s);
+		if (rc == CANARY_OK)
 			rc = cs_sqlite_bump_in(s, v);
+		else if (rc == CS_EUNCHANGED) /* the flag already says so */
+			rc = cs_sqlite_version(&s->w, v);
 	} else {
 		rc = cs_sqlite_version(&s->w, v);
 	}
@@ -135,7 +142,7 @@ static int write_change(struct cs_store_impl *s, const cs_rollout_change *ch,
 		update_row(&s->w, next, ch->now_ms);
 	if (rc == CANARY_OK)
 		rc = add_decision(&s->w, next->id, ch->now_ms, ch->decision,
-			ch->modify ? v : NULL);
+			ch->modify ? v : NULL, ch->replace_last && !ch->insert);
 	return rc;
 }
 

@@ -235,6 +235,24 @@ static bool fault(fs_server *s, int fd, fs_mode mode)
 	}
 }
 
+/* "v<version>-<hash of the body>": like canary-server's, an ETag that
+ * changes with the content even when the version does not. */
+static void tag_of(uint64_t version, const char *body, char *out, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *body; body++)
+		h = (h ^ (unsigned char)*body) * 16777619u;
+	snprintf(out, len, "\"v%llu-%08x\"", (unsigned long long)version, h);
+}
+
+void fs_etag(fs_server *s, char *out, size_t len)
+{
+	pthread_mutex_lock(&s->lock);
+	tag_of(s->version, s->config ? s->config : "{}", out, len);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void serve_flags(fs_server *s, int fd, const request *r)
 {
 	char etag[64], extra[128], *body;
@@ -252,7 +270,7 @@ static void serve_flags(fs_server *s, int fd, const request *r)
 	body = strdup(s->config ? s->config : "{}");
 	pthread_mutex_unlock(&s->lock);
 	if (!fault(s, fd, mode)) {
-		snprintf(etag, sizeof(etag), "\"v%llu\"", (unsigned long long)version);
+		tag_of(version, body, etag, sizeof(etag));
 		if (strcmp(r->inm, etag) == 0) {
 			pthread_mutex_lock(&s->lock);
 			s->count_304++;

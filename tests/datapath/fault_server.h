@@ -54,6 +54,9 @@ void fs_kick_streams(fs_server *s);
 /* Require "Authorization: Bearer <key>" (NULL = accept anything). */
 void fs_require_key(fs_server *s, const char *key);
 
+/* The ETag /v1/flags sends for the config served now. */
+void fs_etag(fs_server *s, char *out, size_t len);
+
 /* Counters. */
 int fs_count(fs_server *s, const char *path);   /* requests for path */
 int fs_count_304(fs_server *s);

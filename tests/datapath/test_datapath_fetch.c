@@ -79,8 +79,9 @@ static void test_etag_and_304(void **state)
 {
 	fixture *f = *state;
 	canary_options o;
-	char hdr[256];
+	char hdr[256], tag[64];
 
+	fs_etag(f->fs, tag, sizeof(tag));
 	dp_options(&o, fs_url(f->fs), dp_path(f->dir, "cache.db"), f->log, NULL);
 	o.no_stream = true;
 	f->c = start(&o);
@@ -88,14 +89,14 @@ static void test_etag_and_304(void **state)
 		CANARY_OK);
 	assert_true(dp_wait(two_304s, f->fs));
 	fs_last_header(f->fs, "/v1/flags", "If-None-Match", hdr, sizeof(hdr));
-	assert_string_equal(hdr, "\"v1\"");
+	assert_string_equal(hdr, tag);
 	canary_client_free(f->c);
 	/* A restart sends the cached ETag on its very first request. */
 	f->c = start(&o);
 	assert_int_equal(canary_client_wait_ready(f->c, DP_PATIENCE_MS),
 		CANARY_OK);
 	fs_last_header(f->fs, "/v1/flags", "If-None-Match", hdr, sizeof(hdr));
-	assert_string_equal(hdr, "\"v1\"");
+	assert_string_equal(hdr, tag);
 	assert_int_equal(canary_client_status(f->c), CANARY_STATUS_READY);
 }
 

@@ -3,12 +3,16 @@
  * figures in docs/reliability.md. Not a ctest: each scenario runs for a
  * while and prints what it saw; nothing is asserted.
  *
- *   hostile_load slowloris [SOCKETS] [SECONDS]  unfinished requests from
- *       127.0.0.2, a header line each every 10 s (default 4096, 40 s)
- *   hostile_load streams [STREAMS] [SECONDS]    open SSE streams with the
- *       SDK key from 127.0.0.2 (default 4096, 40 s)
+ *   hostile_load slowloris [SOCKETS] [SECONDS] [ADDRS] [ui]  unfinished
+ *       requests from 127.0.0.2 (or spread over ADDRS addresses from
+ *       127.0.0.2 on), a header line each every 10 s (default 4096, 40 s,
+ *       1 address); sockets the server closes are opened again
+ *   hostile_load streams [STREAMS] [SECONDS] [ADDRS] [ui]  open SSE streams
+ *       with the SDK key, likewise
  *       both: /healthz, an admin GET and an SDK fetch from 127.0.0.1 every
- *       5 s (answer or 10 s), and a libcanary client started meanwhile
+ *       5 s (answer or 10 s), and a libcanary client started meanwhile;
+ *       with "ui" the server has --ui-listen and /healthz and the admin
+ *       GET go there
  *   hostile_load chunked [SECONDS]              an endless chunked body,
  *       without a key (GET /healthz) and with one (POST /v1/events)
  *   hostile_load flagnames [SECONDS]            one SDK key posting distinct
@@ -113,6 +117,8 @@ static int arg(int argc, char **argv, int i, int dflt)
 
 /* ---- slowloris, streams ------------------------------------------------ */
 
+static srv ui;  /* the dashboard's listener (--ui-listen), when used */
+
 static void probe_round(double t)
 {
 	static const char *const paths[] = { "/healthz", "/v1/admin/flags",
@@ -121,36 +127,100 @@ static void probe_round(double t)
 	long st[3];
 	double ms[3];
 
-	hs_probe_many(&s, 3, paths, auths, st, ms);
+	if (ui.port) {
+		hs_probe_many(&ui, 2, paths, auths, st, ms);
+		hs_probe_many(&s, 1, paths + 2, auths + 2, st + 2, ms + 2);
+	} else {
+		hs_probe_many(&s, 3, paths, auths, st, ms);
+	}
 	printf("  t=%3.0fs  /healthz %ld in %.0f ms, admin GET %ld in %.0f ms, "
 		"SDK fetch %ld in %.0f ms\n", t / 1000, st[0], ms[0], st[1], ms[1],
 		st[2], ms[2]);
 	fflush(stdout);
 }
 
-static int scenario_flood(bool streams, int n, int seconds)
+/* The dashboard listener's address, from the server's log. */
+static void find_ui(void)
+{
+	static const char mark[] = "dashboard on http://127.0.0.1:";
+	char log[8192];
+	const char *at;
+
+	srv_read_log(&s, log, sizeof(log));
+	at = strstr(log, mark);
+	if (!at) {
+		fprintf(stderr, "no dashboard listener in the log\n");
+		exit(1);
+	}
+	ui = s;
+	ui.port = atoi(at + sizeof(mark) - 1);
+	snprintf(ui.base, sizeof(ui.base), "http://127.0.0.1:%d", ui.port);
+}
+
+/* Hostile socket i: from 127.0.0.(2 + i % addrs), `req` sent. */
+static int hostile_socket(int i, int addrs, const char *req)
+{
+	char from[32];
+	int fd;
+
+	snprintf(from, sizeof(from), "127.0.0.%d", 2 + i % addrs);
+	fd = raw_connect_from(&s, from);
+	if (fd >= 0 && hs_send(fd, req, strlen(req)) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Sockets the server closed are opened again: the attacker keeps up the
+ * pressure. Returns how many were reopened. */
+static int reopen_closed(int *fds, int n, int addrs, const char *req)
+{
+	int i, again = 0;
+
+	for (i = 0; i < n; i++) {
+		struct pollfd p = { fds[i], POLLIN, 0 };
+		char buf[512];
+
+		if (fds[i] >= 0 && (poll(&p, 1, 0) <= 0 ||
+		    recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT) > 0))
+			continue;
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = hostile_socket(i, addrs, req);
+		again += fds[i] >= 0;
+	}
+	return again;
+}
+
+static int scenario_flood(bool streams, int n, int seconds, int addrs,
+	bool use_ui)
 {
 	static const char slow[] = "GET /v1/flags HTTP/1.1\r\nHost: x\r\n";
 	static const char stream[] = "GET /v1/stream HTTP/1.1\r\nHost: x\r\n"
 		"Authorization: Bearer " SDK_KEY "\r\n\r\n";
+	static const char *const ui_args[] = { "--ui-listen", "127.0.0.1:0",
+		NULL };
 	const char *req = streams ? stream : slow;
-	int *fds = calloc((size_t)n, sizeof(int)), opened = 0, i;
+	int *fds = calloc((size_t)n, sizeof(int)), opened = 0, reopened = 0, i;
 	double t0, t, next_probe = 0, next_line = 10000;
 	canary_client *c = NULL;
 	canary_options o;
 
 	raise_nofile();
-	start(NULL);
+	start(use_ui ? ui_args : NULL);
+	if (use_ui)
+		find_ui();
 	hs_flag_create(&s, "f", 5000);
-	printf("%s: %d from " HS_HOSTILE_ADDR ", server --max-connections "
-		"4096 (default)\n", streams ? "SSE streams" : "unfinished requests",
-		n);
+	printf("%s: %d from %d address%s from 127.0.0.2, server defaults "
+		"(--max-connections 4096)%s\n", streams ? "SSE streams" :
+		"unfinished requests", n, addrs, addrs == 1 ? "" : "es",
+		use_ui ? "; /healthz and the admin GET on --ui-listen" : "");
 	probe_round(0);
 	t0 = now_ms();
 	for (i = 0; i < n; i++) {
-		fds[i] = raw_connect_from(&s, HS_HOSTILE_ADDR);
-		if (fds[i] >= 0 && hs_send(fds[i], req, strlen(req)) == 0)
-			opened++;
+		fds[i] = hostile_socket(i, addrs, req);
+		opened += fds[i] >= 0;
 	}
 	printf("  opened %d in %.2f s\n", opened, (now_ms() - t0) / 1000);
 	canary_options_init(&o, CANARY_OPTIONS_VERSION);
@@ -165,6 +235,7 @@ static int scenario_flood(bool streams, int n, int seconds)
 					hs_send(fds[i], "X-Slow: 1\r\n", 11);
 			next_line += 10000;
 		}
+		reopened += reopen_closed(fds, n, addrs, req);
 		if (t >= next_probe) {
 			probe_round(t);
 			next_probe += 5000;
@@ -172,8 +243,10 @@ static int scenario_flood(bool streams, int n, int seconds)
 			dp_sleep_ms(100);
 		}
 	}
-	printf("  a libcanary client started after the flood: %s, config "
-		"version %llu\n", canary_status_name(canary_client_status(c)),
+	printf("  sockets the server closed and the attacker opened again: "
+		"%d\n  a libcanary client started after the flood: %s, config "
+		"version %llu\n", reopened,
+		canary_status_name(canary_client_status(c)),
 		(unsigned long long)canary_client_config_version(c));
 	canary_client_free(c);
 	for (i = 0; i < n; i++)
@@ -519,7 +592,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (strcmp(what, "slowloris") == 0 || strcmp(what, "streams") == 0)
 		rc = scenario_flood(what[1] == 't', arg(argc, argv, 2, 4096),
-			arg(argc, argv, 3, 40));
+			arg(argc, argv, 3, 40), arg(argc, argv, 4, 1) < 1 ? 1 :
+			arg(argc, argv, 4, 1), argc > 5 &&
+			strcmp(argv[5], "ui") == 0);
 	else if (strcmp(what, "chunked") == 0)
 		rc = scenario_chunked(arg(argc, argv, 2, 15));
 	else if (strcmp(what, "flagnames") == 0)
@@ -531,7 +606,8 @@ int main(int argc, char **argv)
 	else if (strcmp(what, "gzipfree") == 0)
 		rc = scenario_gzipfree(arg(argc, argv, 2, 5));
 	else
-		fprintf(stderr, "usage: hostile_load slowloris|streams [N] [S] | "
+		fprintf(stderr, "usage: hostile_load slowloris|streams [N] [S] "
+			"[ADDRS] [ui] | "
 			"chunked [S] | flagnames [S] | metrics [FLAGS] | "
 			"poison [RATE] | gzipfree [RUNS]\n");
 	curl_global_cleanup();

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "canary/canary.h"
 #include "hostile_support.h"
 
 srv hs_server;
@@ -275,6 +276,18 @@ long hs_post_arms(const srv *s, const char *flag, const char *instance,
 	hs_batch_window(&b, flag, "stable", version, ns, es);
 	hs_batch_window(&b, flag, "canary", version, nc, ec);
 	return hs_batch_post(s, &b);
+}
+
+int hs_canary_units(canary_client *c, const char *flag)
+{
+	char unit[16];
+	int i, n = 0;
+
+	for (i = 0; i < 200; i++) {
+		snprintf(unit, sizeof(unit), "u%d", i);
+		n += canary_enabled(c, flag, unit);
+	}
+	return n;
 }
 
 int hs_send(int fd, const void *p, size_t n)

@@ -86,6 +86,10 @@ long hs_batch_post(const srv *s, hs_batch *b);
 long hs_post_arms(const srv *s, const char *flag, const char *instance,
 	double version, double ns, double es, double nc, double ec);
 
+/* Of 200 units "u0".."u199", how many `c` puts in `flag`'s canary. */
+struct canary_client;
+int hs_canary_units(struct canary_client *c, const char *flag);
+
 /* Hostile sockets: raw_connect_from(s, HS_HOSTILE_ADDR) (harness.h). */
 /* Send all of p[0..n) (MSG_NOSIGNAL); 0, or -1. */
 int hs_send(int fd, const void *p, size_t n);

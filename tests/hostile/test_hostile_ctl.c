@@ -209,6 +209,8 @@ static void test_item14_server_strings_escaped(void **state)
 		"{\"error\":\"\\u001b[2Jno\",\"field\":\"\\u001b]0;x\\u0007\"}";
 	static const char *const flag_list[] = { "flag", "list", NULL };
 	static const char *const flag_get[] = { "flag", "get", "x", NULL };
+	static const char *const flag_json[] = { "--json", "flag", "list",
+		NULL };
 	int found;
 
 	(void)state;
@@ -216,6 +218,8 @@ static void test_item14_server_strings_escaped(void **state)
 		"server whose strings hold ESC ] 0, ESC [ 2J and U+009B");
 	found += escapes_printed(refusal, flag_get, "a 400 whose error and "
 		"field hold escape sequences");
+	found += escapes_printed(list, flag_json, "the same flag list with "
+		"--json (JSON escapes C0 controls, not DEL or C1)");
 	assert_int_equal(found, 0);
 }
 

@@ -7,6 +7,12 @@
  *      connection limit, from one address: /healthz, the admin API and
  *      SDK fetches from another address must still be answered;
  *  04b the same with open SSE streams;
+ *  04c with the per-address cap lifted: sockets that trickle header lines
+ *      (never idle) are closed at the header deadline;
+ *  04d with the per-address cap lifted: streams leave a reserve of
+ *      connections to everything else;
+ *  04e the same as 04c with a long header deadline: under pressure a
+ *      connection waiting for its headers gets a second;
  *  05  an endless chunked body is cut with 413 (with and without a key);
  *  06  with --quiet, clients that hang up on their streams are not logged;
  *  07  /metrics is not served to a client without a credential, nor to
@@ -100,6 +106,95 @@ static void test_item04b_streams_starve_service(void **state)
 	assert_service_answers("(control) hostile streams", 0);
 	opened = flood(fds, HOSTILE_CONNS, STREAM_REQ);
 	assert_service_answers("SSE streams", opened);
+	close_all(fds, HOSTILE_CONNS);
+}
+
+/* Probe until /healthz, an admin GET and an SDK fetch all answer 200,
+ * calling `between` (may be NULL) between rounds; false if they never
+ * did within HS_PATIENCE_MS. */
+static bool service_comes_back(void (*between)(void))
+{
+	static const char *const paths[] = { "/healthz", "/v1/admin/flags",
+		"/v1/flags" };
+	static const char *const auths[] = { NULL, ADMIN_TOKEN, SDK_KEY };
+	long st[3] = { 0, 0, 0 };
+	int waited;
+
+	for (waited = 0; waited < HS_PATIENCE_MS; waited += 200) {
+		hs_probe_many(&hs_server, 3, paths, auths, st, NULL);
+		if (st[0] == 200 && st[1] == 200 && st[2] == 200)
+			return true;
+		if (between)
+			between();
+		dp_sleep_ms(200);
+	}
+	print_message("after %d ms: /healthz %ld, admin GET %ld, SDK fetch "
+		"%ld\n", waited, st[0], st[1], st[2]);
+	return false;
+}
+
+static int trickled[HOSTILE_CONNS];
+
+/* One more header line on every hostile socket: each is never idle. */
+static void trickle(void)
+{
+	int i;
+
+	for (i = 0; i < HOSTILE_CONNS; i++)
+		if (trickled[i] >= 0)
+			hs_send(trickled[i], "X-Slow: 1\r\n", 11);
+}
+
+/* The per-address cap lifted and --header-timeout `timeout`: headers
+ * that never end, from enough sockets to fill every connection and each
+ * trickling a header line more often than any idle timeout: does the
+ * service answer again? */
+static bool trickling_cut(const char *timeout)
+{
+	const char *const extra[] = { "--max-connections", LIMIT,
+		"--max-connections-per-ip", LIMIT, "--header-timeout", timeout,
+		NULL };
+	int opened;
+	bool back;
+
+	hs_start(extra);
+	opened = flood(trickled, HOSTILE_CONNS,
+		"GET /v1/flags HTTP/1.1\r\nHost: x\r\n");
+	back = service_comes_back(trickle);
+	print_message("%d trickling unfinished requests, --header-timeout %s: "
+		"the service answers again: %s\n", opened, timeout,
+		back ? "yes" : "no");
+	close_all(trickled, HOSTILE_CONNS);
+	return back;
+}
+
+/* They are cut by the header deadline. */
+static void test_item04c_header_deadline(void **state)
+{
+	(void)state;
+	assert_true(trickling_cut("1"));
+}
+
+/* With a long header deadline: once three quarters of the connections
+ * are open, one that waits for its headers gets a second. */
+static void test_item04e_pressure(void **state)
+{
+	(void)state;
+	assert_true(trickling_cut("3600"));
+}
+
+/* The per-address cap is lifted: streams may not take the connections
+ * that fetches, /healthz and the admin API need. */
+static void test_item04d_stream_reserve(void **state)
+{
+	static const char *const extra[] = { "--max-connections", LIMIT,
+		"--max-connections-per-ip", LIMIT, NULL };
+	int fds[HOSTILE_CONNS], opened;
+
+	(void)state;
+	hs_start(extra);
+	opened = flood(fds, HOSTILE_CONNS, STREAM_REQ);
+	assert_service_answers("SSE streams, no per-address cap", opened);
 	close_all(fds, HOSTILE_CONNS);
 }
 
@@ -236,6 +331,12 @@ int main(int argc, char **argv)
 			hs_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_item04b_streams_starve_service, hs_setup, hs_teardown),
+		cmocka_unit_test_setup_teardown(test_item04c_header_deadline,
+			hs_setup, hs_teardown),
+		cmocka_unit_test_setup_teardown(test_item04d_stream_reserve,
+			hs_setup, hs_teardown),
+		cmocka_unit_test_setup_teardown(test_item04e_pressure,
+			hs_setup, hs_teardown),
 		cmocka_unit_test_setup_teardown(test_item05_endless_chunked_body,
 			hs_setup, hs_teardown),
 		cmocka_unit_test_setup_teardown(

@@ -6,7 +6,7 @@
  *      short (DELETE .../prod-flag%00x must not delete prod-flag);
  *  17d two different Content-Length headers, or Content-Length with
  *      Transfer-Encoding, are refused (400), never guessed at;
- *  17e HEAD /v1/stream answers headers only;
+ *  17e HEAD /v1/stream (and every other GET route) answers headers only;
  *  17f a request without credentials is told 401 before it learns which
  *      methods a path allows (405).
  */
@@ -68,24 +68,28 @@ static int status_with_nul_token(const char *path, const char *secret)
 
 static void test_item13_nul_cuts_paths_and_tokens(void **state)
 {
-	long deleted, still;
+	long deleted, still, control;
 	int admin, sdk;
 
 	(void)state;
 	hs_start(NULL);
 	hs_flag_create(&hs_server, "prod-flag", 0);
+	/* The same class at creation: a key with a control character. */
+	control = hs_status(&hs_server, "POST", "/v1/admin/flags",
+		"{\"key\":\"prod\\u001b[2J\",\"rollout_bp\":0}");
 	deleted = hs_status(&hs_server, "DELETE",
 		"/v1/admin/flags/prod-flag%00x", NULL);
 	still = hs_status(&hs_server, "GET", "/v1/admin/flags/prod-flag", NULL);
 	admin = status_with_nul_token("/v1/admin/flags", ADMIN_TOKEN);
 	sdk = status_with_nul_token("/v1/flags", SDK_KEY);
 	print_message("DELETE .../prod-flag%%00x: %ld, then GET prod-flag: "
-		"%ld; admin token + NUL + junk: %d; SDK key + NUL + junk: %d\n",
-		deleted, still, admin, sdk);
+		"%ld; admin token + NUL + junk: %d; SDK key + NUL + junk: %d; "
+		"a key with ESC: %ld\n", deleted, still, admin, sdk, control);
 	assert_true(deleted == 400 || deleted == 404);
 	assert_int_equal(still, 200);
 	assert_true(admin == 400 || admin == 401);
 	assert_true(sdk == 400 || sdk == 401);
+	assert_int_equal(control, 400);
 }
 
 /* A valid batch, as a string. */
@@ -162,25 +166,45 @@ static const char *shown(const char *s, size_t n)
 	return out;
 }
 
+/* HEAD `path` pipelined with GET /healthz: whether the bytes after the
+ * HEAD answer's headers are the next answer. */
+static bool head_is_headers_only(const char *path, const char *token)
+{
+	char req[512], buf[8192];
+	const char *end;
+
+	snprintf(req, sizeof(req), "HEAD %s HTTP/1.1\r\nHost: x\r\n"
+		"%s%s%s"
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		path, token ? "Authorization: Bearer " : "", token ? token : "",
+		token ? "\r\n\r\n" : "\r\n");
+	hs_raw(&hs_server, req, strlen(req), buf, sizeof(buf), "\"status\"");
+	end = strstr(buf, "\r\n\r\n");
+	print_message("HEAD %s: %.12s...; after its headers came: \"%s\"\n",
+		path, buf, end ? shown(end + 4, 16) : "(no end of headers)");
+	return end && strncmp(end + 4, "HTTP/1.1 ", 9) == 0;
+}
+
 static void test_item17e_head_stream_has_no_body(void **state)
 {
-	static const char req[] = "HEAD /v1/stream HTTP/1.1\r\nHost: x\r\n"
-		"Authorization: Bearer " SDK_KEY "\r\n\r\n"
-		"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-	char buf[8192];
-	const char *end;
+	static const char *const gets[][2] = {
+		{ "/v1/stream", SDK_KEY }, { "/v1/flags", SDK_KEY },
+		{ "/healthz", NULL }, { "/metrics", ADMIN_TOKEN },
+		{ "/v1/admin/flags", ADMIN_TOKEN },
+		{ "/v1/admin/whoami", ADMIN_TOKEN },
+		{ "/v1/admin/rollouts", ADMIN_TOKEN },
+	};
+	size_t i;
+	int wrong = 0;
 
 	(void)state;
 	hs_start(NULL);
-	/* Pipelined: the bytes after the HEAD answer's headers must be the
-	 * next answer. */
-	hs_raw(&hs_server, req, sizeof(req) - 1, buf, sizeof(buf),
-		"\"status\"");
-	end = strstr(buf, "\r\n\r\n");
-	assert_non_null(end);
-	print_message("after the headers of HEAD /v1/stream came: \"%s\"\n",
-		shown(end + 4, 16));
-	assert_int_equal(strncmp(end + 4, "HTTP/1.1 ", 9), 0);
+	/* Pipelined: the bytes after each HEAD answer's headers must be the
+	 * next answer, for every GET route (the stream's answer is the one
+	 * that never ends). */
+	for (i = 0; i < sizeof(gets) / sizeof(gets[0]); i++)
+		wrong += !head_is_headers_only(gets[i][0], gets[i][1]);
+	assert_int_equal(wrong, 0);
 }
 
 static void test_item17f_401_before_405(void **state)

@@ -9,7 +9,8 @@
  *  03a events for flags the server does not have are not stored as if
  *      they were (no /metrics series, bounded database growth);
  *  03b strings that are not UTF-8 are refused at every entry, and what the
- *      server serves stays UTF-8.
+ *      server serves stays UTF-8;
+ *  03c what one SDK key may post is bounded (429 with Retry-After).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "dp_support.h"
 #include "hostile_support.h"
 #include "utf8.h"
 
@@ -312,6 +314,55 @@ static void test_item03b_utf8_at_every_entry(void **state)
 	assert_true(served_utf8("/v1/flags", SDK_KEY));
 }
 
+/* POST a batch of one window of "b" raw: the status, and Retry-After's
+ * value in *after (0 if none). */
+static int post_raw(long *after)
+{
+	char req[1024], buf[4096], *body;
+	const char *ra;
+	hs_batch b;
+	int n;
+
+	hs_batch_begin(&b, "hostile");
+	hs_batch_window(&b, "b", "canary", 2, 1, 0);
+	body = hs_batch_end(&b);
+	n = snprintf(req, sizeof(req), "POST /v1/events HTTP/1.1\r\nHost: x\r\n"
+		"Authorization: Bearer " SDK_KEY "\r\nContent-Length: %zu\r\n"
+		"Connection: close\r\n\r\n%s", strlen(body), body);
+	free(body);
+	hs_raw(&hs_server, req, (size_t)n, buf, sizeof(buf), NULL);
+	ra = strstr(buf, "Retry-After: ");
+	*after = ra ? atol(ra + 13) : 0;
+	return hs_raw_status(buf);
+}
+
+/* What one key may post is bounded: over its budget, 429 with
+ * Retry-After (which the SDK honours); after that wait, 202 again. */
+static void test_item03c_budget_per_key(void **state)
+{
+	static const char *const extra[] = { "--events-rate", "5", NULL };
+	int i, ok = 0, refused = 0, st = 0;
+	long after = 0, wait = 0;
+
+	(void)state;
+	hs_start(extra);
+	hs_flag_create(&hs_server, "b", 0);
+	for (i = 0; i < 30; i++) {
+		st = post_raw(&after);
+		ok += st == 202;
+		if (st == 429) {
+			refused++;
+			wait = after;
+		}
+	}
+	print_message("30 batches at once, --events-rate 5: %d accepted, %d "
+		"refused (429, Retry-After %ld)\n", ok, refused, wait);
+	assert_true(ok >= 5 && ok < 30);
+	assert_true(refused > 0 && wait >= 1);
+	dp_sleep_ms((unsigned)(1000 * wait));
+	assert_int_equal(post_raw(&after), 202);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +374,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(
 			test_item03a_unknown_flags_not_stored, hs_setup,
 			hs_teardown),
+		cmocka_unit_test_setup_teardown(test_item03c_budget_per_key,
+			hs_setup, hs_teardown),
 		cmocka_unit_test_setup_teardown(test_item03b_utf8_at_every_entry,
 			hs_setup, hs_teardown),
 	};

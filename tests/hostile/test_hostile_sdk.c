@@ -2,8 +2,11 @@
  * test_hostile_sdk.c - the SDK against a hostile service (the data path
  * tests' fault server) and a hostile allocator:
  *
+ *  08  the SDK's half of "versions that lie": the version it holds,
+ *      served again with other content, is applied (and cached);
  *  11  an invalid config on the stream is logged and answered with a
- *      fetch, never dropped in silence;
+ *      fetch, never dropped in silence; nor is an event over the size
+ *      limit;
  *  15  the client struct is as aligned as its type needs when the
  *      allocator hook gives 16-byte alignment only (as malloc may);
  *  16  once canary_client_free() has begun, the client applies no more
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "canary/canary.h"
 #include "client.h" /* struct canary_client: its alignment */
@@ -54,6 +58,14 @@ static bool logged_invalid(void *ctx)
 	return dp_log_count(((const watch *)ctx)->log, "invalid") > 0;
 }
 
+/* A fetch after `fetches` (watch.version holds that count here). */
+static bool fetched_again(void *ctx)
+{
+	const watch *w = ctx;
+
+	return (uint64_t)fs_count(w->fs, "/v1/flags") > w->version;
+}
+
 static void test_item11_invalid_streamed_config(void **state)
 {
 	canary_options o;
@@ -76,6 +88,9 @@ static void test_item11_invalid_streamed_config(void **state)
 	fs_set_config(w.fs, "{\"version\": 2, \"flags\": [{\"key\": \"f50\", "
 		"\"rollout_bp\": 20000}]}", 2);
 	logged = hs_wait(logged_invalid, &w);
+	/* The fetch follows the log line once the stream has ended. */
+	w.version = (uint64_t)fetches;
+	hs_wait(fetched_again, &w);
 	fetches = fs_count(w.fs, "/v1/flags") - fetches;
 	/* Control: a valid version 3 on the same stream is applied. */
 	fs_set_config(w.fs, fs_config_json(3), 3);
@@ -94,6 +109,117 @@ static void test_item11_invalid_streamed_config(void **state)
 	assert_true(control);
 	assert_true(logged);
 	assert_true(fetches > 0);
+}
+
+static bool logged_oversized(void *ctx)
+{
+	return dp_log_count(((const watch *)ctx)->log,
+		"over max_response_bytes") > 0;
+}
+
+/* The same class: an event over the client's size limit is not dropped
+ * in silence either (the fetch that follows fails on the size too, and
+ * says so). */
+static void test_item11_oversized_streamed_event(void **state)
+{
+	canary_options o;
+	char *big;
+	size_t len = 64 * 1024, n;
+	watch w;
+	bool logged;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	w.fs = fs_start();
+	w.log = dp_log_new();
+	fs_set_config(w.fs, fs_config_json(1), 1);
+	dp_options(&o, fs_url(w.fs), NULL, w.log, NULL);
+	o.max_response_bytes = 16 * 1024;
+	assert_int_equal(canary_client_new(&w.c, &o), CANARY_OK);
+	w.version = 1;
+	assert_true(hs_wait(at_version, &w));
+	assert_true(hs_wait(stream_open, &w));
+	big = malloc(len);
+	assert_non_null(big);
+	n = (size_t)snprintf(big, len, "{\"version\": 2, \"flags\": [{\"key\": "
+		"\"f\", \"rollout_bp\": 0, \"state\": \"\"}], \"pad\": \"");
+	memset(big + n, 'x', len - n - 3);
+	memcpy(big + len - 3, "\"}", 3);
+	fs_set_config(w.fs, big, 2);
+	logged = hs_wait(logged_oversized, &w);
+	print_message("a 64 KiB config on the stream, max_response_bytes 16 KiB: "
+		"logged: %s\n", logged ? "yes" : "no");
+	canary_client_free(w.c);
+	fs_stop(w.fs);
+	free(big);
+	if (!logged)
+		dp_log_dump(w.log);
+	dp_log_free(w.log);
+	assert_true(logged);
+}
+
+/* ---- 08 (the SDK's half) ----------------------------------------------- */
+
+#define SAME_V5(bp) "{\"version\": 5, \"flags\": [{\"key\": \"promo\", " \
+	"\"rollout_bp\": " #bp "}]}"
+
+/* Units of 200 in promo's canary. */
+static int promo_units(canary_client *c)
+{
+	return hs_canary_units(c, "promo");
+}
+
+static bool promo_killed(void *ctx)
+{
+	return promo_units(((const watch *)ctx)->c) == 0;
+}
+
+/*
+ * A service whose history changed (not an upgraded canary-server, whose
+ * versions only move forward) serves the version the SDK holds with
+ * other content: the SDK applies it, and caches only what it applied.
+ */
+static void test_item08_same_number_other_content(void **state)
+{
+	char dir[] = "/tmp/canary-hostile-XXXXXX", cache[64];
+	canary_options o;
+	canary_client *offline;
+	watch w;
+	bool applied;
+	int cached;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cache, sizeof(cache), "%s/cache.db", dir);
+	memset(&w, 0, sizeof(w));
+	w.fs = fs_start();
+	w.log = dp_log_new();
+	fs_set_config(w.fs, SAME_V5(10000), 5);
+	dp_options(&o, fs_url(w.fs), cache, w.log, NULL);
+	o.no_stream = true;
+	assert_int_equal(canary_client_new(&w.c, &o), CANARY_OK);
+	w.version = 5;
+	assert_true(hs_wait(at_version, &w));
+	assert_int_equal(promo_units(w.c), 200);
+	/* Version 5 again, now with the kill switch's effect. */
+	fs_set_config(w.fs, SAME_V5(0), 5);
+	applied = hs_wait(promo_killed, &w);
+	canary_client_free(w.c);
+	fs_stop(w.fs);
+	dp_options(&o, NULL, cache, NULL, NULL);
+	assert_int_equal(canary_client_new(&offline, &o), CANARY_OK);
+	cached = promo_units(offline);
+	canary_client_free(offline);
+	print_message("version 5 served again with other content: applied: "
+		"%s; a client started from the cache puts %d of 200 units in "
+		"the canary\n", applied ? "yes" : "no", cached);
+	if (!applied)
+		dp_log_dump(w.log);
+	dp_log_free(w.log);
+	unlink(cache);
+	rmdir(dir);
+	assert_true(applied);
+	assert_int_equal(cached, 0);
 }
 
 /* ---- 15 ---------------------------------------------------------------- */
@@ -222,7 +348,9 @@ static void test_item16_free_against_gzip_stream(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_item08_same_number_other_content),
 		cmocka_unit_test(test_item11_invalid_streamed_config),
+		cmocka_unit_test(test_item11_oversized_streamed_event),
 		cmocka_unit_test(test_item15_client_alignment),
 		cmocka_unit_test(test_item16_free_against_gzip_stream),
 	};

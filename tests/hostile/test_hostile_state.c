@@ -76,14 +76,7 @@ static void copy_file(const char *from, const char *to)
 /* Units of 200 that the client puts in promo's canary. */
 static int in_canary(canary_client *c)
 {
-	char unit[16];
-	int i, n = 0;
-
-	for (i = 0; i < 200; i++) {
-		snprintf(unit, sizeof(unit), "u%d", i);
-		n += canary_enabled(c, "promo", unit);
-	}
-	return n;
+	return hs_canary_units(c, "promo");
 }
 
 /* A polling client (every 100 ms): the path where an equal version with

@@ -288,8 +288,8 @@ static void test_ui_requests_are_counted(void **state)
 	resp r;
 
 	(void)state;
-	assert_int_equal(http(&it_server, "GET", "/metrics", NULL, NULL, NULL,
-		&r), 0);
+	assert_int_equal(http(&it_server, "GET", "/metrics", ADMIN_TOKEN, NULL,
+		NULL, &r), 0);
 	assert_non_null(strstr(r.body, "canary_http_requests_total{endpoint="
 		"\"ui\",status=\"200\"}"));
 	assert_non_null(strstr(r.body, "canary_http_requests_total{endpoint="

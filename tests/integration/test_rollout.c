@@ -568,8 +568,8 @@ static void test_metrics(void **state)
 	(void)state;
 	create_flag(&it_server, "metered");
 	start(&it_server, "metered", "\"steps\":[5,100],\"max_step\":\"1h\"");
-	assert_int_equal(http(&it_server, "GET", "/metrics", NULL, NULL, NULL,
-		&r), 0);
+	assert_int_equal(http(&it_server, "GET", "/metrics", ADMIN_TOKEN, NULL,
+		NULL, &r), 0);
 	assert_non_null(strstr(r.body,
 		"canary_rollout_state{flag=\"metered\",state=\"running\"} 1\n"));
 	assert_non_null(strstr(r.body,

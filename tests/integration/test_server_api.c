@@ -342,7 +342,7 @@ static cJSON *stats(const char *flag, const char *query)
 static void test_events_idempotent(void **state)
 {
 	char *b = batch_json("00000000000000000000000000000001", "ev", "canary",
-		40, 2);
+		40, 2), *future = NULL, *cv;
 	cJSON *doc;
 	resp r;
 
@@ -351,7 +351,7 @@ static void test_events_idempotent(void **state)
 	assert_int_equal(http(&it_server, "POST", "/v1/events", SDK_KEY, b, NULL,
 		&r), 0);
 	assert_int_equal(r.status, 202);
-	assert_string_equal(r.body, "{\"accepted\":1}");
+	assert_string_equal(r.body, "{\"accepted\":1,\"dropped\":0}");
 	resp_free(&r);
 	assert_int_equal(http(&it_server, "POST", "/v1/events", SDK_KEY, b, NULL,
 		&r), 0);
@@ -363,6 +363,28 @@ static void test_events_idempotent(void **state)
 		1);
 	assert_int_equal(http_status(&it_server, "POST", "/v1/events", SDK_KEY, b),
 		202);
+	free(b);
+
+	/* A flag the server does not have, a version it never issued: the
+	 * batch is acknowledged, those windows are not counted. */
+	b = batch_json("00000000000000000000000000000003", "no-such-flag",
+		"canary", 5, 1);
+	assert_int_equal(http(&it_server, "POST", "/v1/events", SDK_KEY, b, NULL,
+		&r), 0);
+	assert_int_equal(r.status, 202);
+	assert_string_equal(r.body, "{\"accepted\":0,\"dropped\":1}");
+	resp_free(&r);
+	free(b);
+	b = batch_json("00000000000000000000000000000004", "ev", "canary", 5, 1);
+	cv = strstr(b, "\"config_version\":2");
+	assert_true(asprintf(&future, "%.*s\"config_version\":9007199254740991"
+		"%s", (int)(cv - b), b, cv + strlen("\"config_version\":2")) > 0);
+	assert_int_equal(http(&it_server, "POST", "/v1/events", SDK_KEY, future,
+		NULL, &r), 0);
+	assert_int_equal(r.status, 202);
+	assert_string_equal(r.body, "{\"accepted\":0,\"dropped\":1}");
+	resp_free(&r);
+	free(future);
 	free(b);
 
 	doc = stats("ev", NULL);
@@ -397,8 +419,8 @@ static void test_events_idempotent(void **state)
 		"/v1/admin/flags/nope/stats", ADMIN_TOKEN, NULL), 404);
 
 	/* Metrics carry the totals. */
-	assert_int_equal(http(&it_server, "GET", "/metrics", NULL, NULL, NULL, &r),
-		0);
+	assert_int_equal(http(&it_server, "GET", "/metrics", ADMIN_TOKEN, NULL,
+		NULL, &r), 0);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body,
 		"canary_exposures_total{flag=\"ev\",arm=\"canary\"} 40\n"));

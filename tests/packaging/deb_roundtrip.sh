@@ -197,8 +197,12 @@ token=$(sed -n 's/^CANARY_ADMIN_TOKEN="\(.*\)"$/\1/p' "$envfile")
 check "canaryctl creates a flag with the generated admin token" \
 	env CANARY_ADMIN_TOKEN="$token" /usr/bin/canaryctl --server "$url" \
 	flag create checkout-v2 --rollout 5 >/dev/null
-check "GET /metrics shows config version 2" \
-	grep -qx 'canary_config_version 2' <<<"$(curl -fsS "$url/metrics")"
+version=$(curl -fsS "$url/healthz" | sed -n 's/.*"config_version":\([0-9]*\).*/\1/p')
+check "GET /metrics with the admin token shows config version $version" \
+	grep -qx "canary_config_version $version" \
+	<<<"$(curl -fsS -H "Authorization: Bearer $token" "$url/metrics")"
+check "GET /metrics without a token is refused (401)" \
+	test "$(curl -sS -o /dev/null -w '%{http_code}' "$url/metrics")" = 401
 check "the dashboard, and its charting library from libjs-dygraphs" \
 	curl -fsS -o /dev/null "$url/ui/" -o /dev/null "$url/ui/lib/dygraph.min.js"
 stop_server

@@ -105,6 +105,12 @@ static void test_flags_versions_and_hook(void **state)
 	assert_int_equal(v, 2);
 	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_CREATE, NULL, NULL),
 		CS_EEXISTS);
+	/* The same flag again changes nothing: no new version. */
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, &created, &v),
+		CANARY_OK);
+	assert_false(created);
+	assert_int_equal(v, 2);
+	f.rollout_bp = 200;
 	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, &created, &v),
 		CANARY_OK);
 	assert_false(created);

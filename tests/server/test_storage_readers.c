@@ -218,7 +218,7 @@ static void *flag_changer(void *arg)
 	int failed = 0;
 
 	for (i = 0; i < FLAG_CHANGES; i++) {
-		fx_flag("f", i * 10, &f);
+		fx_flag("f", (i + 1) * 10, &f); /* each a change */
 		failed += cs_store_flag_put(sh->s, &f, CS_PUT_UPSERT, NULL,
 			NULL) != CANARY_OK;
 		canary__flag_clear(canary__alloc_default(), &f);

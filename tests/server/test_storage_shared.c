@@ -119,7 +119,7 @@ static void test_changes_reach_the_other_store(void **state)
 	assert_int_equal(v, 3);
 	assert_true(saw(&ha, 3));
 	assert_string_equal(ha.json, hb.json);
-	assert_true(cs_store_healthy(a));
+	assert_int_equal(cs_store_health(a, NULL, 0), CS_HEALTH_OK);
 	cs_store_on_change(a, NULL, NULL);
 	cs_store_on_change(b, NULL, NULL);
 	/* Each version once: the initial one, then 2 and 3. */
