@@ -260,15 +260,19 @@ size_t canary__hll_encode(const canary__hll *h, uint8_t *out, size_t cap)
 #  define HLL_PRINTF(f, a)
 #endif
 
-static int refuse(canary__hll *h, char *err, size_t errlen,
-	const char *fmt, ...) HLL_PRINTF(4, 5);
+/* What a decoding pass does with each register it reads. */
+enum apply { CHECK, WRITE, MAX };
 
-static int refuse(canary__hll *h, char *err, size_t errlen,
+static int refuse(canary__hll *h, enum apply how, char *err, size_t errlen,
+	const char *fmt, ...) HLL_PRINTF(5, 6);
+
+static int refuse(canary__hll *h, enum apply how, char *err, size_t errlen,
 	const char *fmt, ...)
 {
 	va_list ap;
 
-	canary__hll_clear(h);
+	if (how == WRITE)
+		canary__hll_clear(h);
 	if (err && errlen) {
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
@@ -277,14 +281,20 @@ static int refuse(canary__hll *h, char *err, size_t errlen,
 	return CANARY_EPARSE;
 }
 
+static void put(canary__hll *h, size_t j, unsigned v, enum apply how)
+{
+	if (how == WRITE || (how == MAX && v > h->reg[j]))
+		h->reg[j] = (uint8_t)v;
+}
+
 static int decode_dense(canary__hll *h, const uint8_t *body, size_t len,
-	char *err, size_t errlen)
+	enum apply how, char *err, size_t errlen)
 {
 	size_t j, m = CANARY__HLL_REGS(h->p);
 
 	if (len != CANARY__HLL_DENSE_BYTES(h->p))
-		return refuse(h, err, errlen, "dense sketch: body of %zu bytes, "
-			"must be %zu", len, CANARY__HLL_DENSE_BYTES(h->p));
+		return refuse(h, how, err, errlen, "dense sketch: body of %zu "
+			"bytes, must be %zu", len, CANARY__HLL_DENSE_BYTES(h->p));
 	for (j = 0; j < m; j++) {
 		size_t bit = 6 * j;
 		unsigned v = body[bit / 8] >> (bit % 8);
@@ -293,69 +303,85 @@ static int decode_dense(canary__hll *h, const uint8_t *body, size_t len,
 			v |= (unsigned)body[bit / 8 + 1] << (8 - bit % 8);
 		v &= 0x3f;
 		if (v > max_rank(h->p))
-			return refuse(h, err, errlen, "register %zu: value %u "
-				"above %u", j, v, max_rank(h->p));
-		h->reg[j] = (uint8_t)v;
+			return refuse(h, how, err, errlen, "register %zu: value "
+				"%u above %u", j, v, max_rank(h->p));
+		put(h, j, v, how);
 	}
 	return 0;
 }
 
 static int decode_sparse(canary__hll *h, const uint8_t *body, size_t len,
-	char *err, size_t errlen)
+	enum apply how, char *err, size_t errlen)
 {
 	size_t i, n, m = CANARY__HLL_REGS(h->p);
 	long prev = -1;
 
 	if (len < 4)
-		return refuse(h, err, errlen, "sparse sketch: no entry count");
+		return refuse(h, how, err, errlen, "sparse sketch: no entry "
+			"count");
 	n = canary__le32(body);
 	body += 4;
 	len -= 4;
 	if (n > m || len != 3 * n)
-		return refuse(h, err, errlen, "sparse sketch: %zu entries in "
-			"%zu bytes (3 each, at most %zu entries)", n, len, m);
+		return refuse(h, how, err, errlen, "sparse sketch: %zu entries "
+			"in %zu bytes (3 each, at most %zu entries)", n, len, m);
 	for (i = 0; i < len; i += 3) {
 		uint32_t e = (uint32_t)canary__le_get(body + i, 3);
 		uint32_t idx = e >> 6, v = e & 0x3f;
 
 		if (idx >= m || (long)idx <= prev)
-			return refuse(h, err, errlen, "sparse entry %zu: index "
-				"%u %s", i / 3, idx, idx >= m ? "out of range" :
-				"not after the previous one");
+			return refuse(h, how, err, errlen, "sparse entry %zu: "
+				"index %u %s", i / 3, idx, idx >= m ?
+				"out of range" : "not after the previous one");
 		if (v == 0 || v > max_rank(h->p))
-			return refuse(h, err, errlen, "sparse entry %zu: value "
-				"%u not in 1..%u", i / 3, v, max_rank(h->p));
-		h->reg[idx] = (uint8_t)v;
+			return refuse(h, how, err, errlen, "sparse entry %zu: "
+				"value %u not in 1..%u", i / 3, v,
+				max_rank(h->p));
+		put(h, idx, v, how);
 		prev = (long)idx;
 	}
 	return 0;
+}
+
+static int decode_as(canary__hll *h, const uint8_t *in, size_t len,
+	enum apply how, char *err, size_t errlen)
+{
+	if (len < CANARY__HLL_HEADER)
+		return refuse(h, how, err, errlen, "sketch of %zu bytes: "
+			"shorter than its header", len);
+	if (in[0] != FORMAT_VERSION)
+		return refuse(h, how, err, errlen, "sketch format %u, expected "
+			"%u", in[0], FORMAT_VERSION);
+	if (in[1] < CANARY__HLL_MIN_P || in[1] > CANARY__HLL_MAX_P)
+		return refuse(h, how, err, errlen, "precision %u not in %u..%u",
+			in[1], CANARY__HLL_MIN_P, CANARY__HLL_MAX_P);
+	if (in[1] != h->p)
+		return refuse(h, how, err, errlen, "precision %u, expected %u",
+			in[1], h->p);
+	if (in[3] != 0)
+		return refuse(h, how, err, errlen, "reserved byte is %u, must "
+			"be 0", in[3]);
+	if (in[2] == FORM_DENSE)
+		return decode_dense(h, in + CANARY__HLL_HEADER,
+			len - CANARY__HLL_HEADER, how, err, errlen);
+	if (in[2] == FORM_SPARSE)
+		return decode_sparse(h, in + CANARY__HLL_HEADER,
+			len - CANARY__HLL_HEADER, how, err, errlen);
+	return refuse(h, how, err, errlen, "form %u, must be 0 (dense) or 1 "
+		"(sparse)", in[2]);
 }
 
 int canary__hll_decode(canary__hll *h, const uint8_t *in, size_t len,
 	char *err, size_t errlen)
 {
 	canary__hll_clear(h);
-	if (len < CANARY__HLL_HEADER)
-		return refuse(h, err, errlen, "sketch of %zu bytes: shorter "
-			"than its header", len);
-	if (in[0] != FORMAT_VERSION)
-		return refuse(h, err, errlen, "sketch format %u, expected %u",
-			in[0], FORMAT_VERSION);
-	if (in[1] < CANARY__HLL_MIN_P || in[1] > CANARY__HLL_MAX_P)
-		return refuse(h, err, errlen, "precision %u not in %u..%u",
-			in[1], CANARY__HLL_MIN_P, CANARY__HLL_MAX_P);
-	if (in[1] != h->p)
-		return refuse(h, err, errlen, "precision %u, expected %u",
-			in[1], h->p);
-	if (in[3] != 0)
-		return refuse(h, err, errlen, "reserved byte is %u, must be 0",
-			in[3]);
-	if (in[2] == FORM_DENSE)
-		return decode_dense(h, in + CANARY__HLL_HEADER,
-			len - CANARY__HLL_HEADER, err, errlen);
-	if (in[2] == FORM_SPARSE)
-		return decode_sparse(h, in + CANARY__HLL_HEADER,
-			len - CANARY__HLL_HEADER, err, errlen);
-	return refuse(h, err, errlen, "form %u, must be 0 (dense) or 1 "
-		"(sparse)", in[2]);
+	return decode_as(h, in, len, WRITE, err, errlen);
+}
+
+int canary__hll_merge_encoded(canary__hll *h, const uint8_t *in, size_t len,
+	char *err, size_t errlen)
+{
+	int rc = decode_as(h, in, len, CHECK, err, errlen);
+
+	return rc == 0 ? decode_as(h, in, len, MAX, err, errlen) : rc;
 }

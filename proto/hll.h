@@ -153,4 +153,10 @@ size_t canary__hll_encode(const canary__hll *h, uint8_t *out, size_t cap);
 int canary__hll_decode(canary__hll *h, const uint8_t *in, size_t len,
 	char *err, size_t errlen);
 
+/* Merge the sketch encoded in in[0..len) into `h` (register maximum),
+ * with the decoder's checks; on CANARY_EPARSE `h` is unchanged. What a
+ * store does with the sketches it keeps in their wire form. */
+int canary__hll_merge_encoded(canary__hll *h, const uint8_t *in, size_t len,
+	char *err, size_t errlen);
+
 #endif

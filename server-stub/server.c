@@ -79,6 +79,8 @@ static void tick_prune(uint64_t now, void *ctx)
 		r.windows_before_ms = now - s->opts->window_retention_ms;
 	if (now > s->opts->decision_retention_ms)
 		r.decisions_before_ms = now - s->opts->decision_retention_ms;
+	if (now > CS_SKETCH_RETENTION_MS)
+		r.sketches_before_ms = now - CS_SKETCH_RETENTION_MS;
 	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
 		fprintf(stderr, "canary-server: pruning old batch ids and "
 			"windows failed\n");
@@ -206,7 +208,8 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 			tick_prune, s);
 	/* Every tick; each rollout is evaluated on its own interval. */
 	if (rc == CANARY_OK)
-		rc = cs_controller_new(&s->controller, s->store, o->lease_ms);
+		rc = cs_controller_new(&s->controller, s->store, o->lease_ms,
+			o->window_ms);
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "controller", o->tick_ms,
 			tick_controller, s);

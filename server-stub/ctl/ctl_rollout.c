@@ -122,6 +122,36 @@ static void fmt_ms(double v, char *out, size_t len)
 		snprintf(out, len, v >= 10 ? "%.0fms" : "%.3gms", v);
 }
 
+/* What the last decision estimated the step still needs (decide_ms), and
+ * a step that would decide sooner; nothing when the rollout is over or
+ * no decision estimated it. */
+static void print_decide(const cJSON *doc)
+{
+	const cJSON *all = cJSON_GetObjectItemCaseSensitive(doc, "decisions");
+	const cJSON *last = cJSON_GetArrayItem(all, cJSON_GetArraySize(all) - 1);
+	double ms = ctl_num(last, "decide_ms");
+	double suggest = ctl_num(last, "suggest_percent");
+	const char *state = ctl_str(doc, "state", "");
+
+	if (!last || isnan(ms) || (strcmp(state, "running") != 0 &&
+	    strcmp(state, "paused") != 0))
+		return;
+	if (ms < 0)
+		fputs("time to decide: unknown (no traffic yet)", stdout);
+	else if (ms == 0)
+		fputs("time to decide: now", stdout);
+	else if (ms < 120000)
+		printf("time to decide: about %.0f s at the observed traffic",
+			ms / 1000);
+	else
+		printf("time to decide: about %.0f min at the observed traffic",
+			ms / 60000);
+	if (!isnan(suggest))
+		printf(" (a step of %g%% would decide within max_step)",
+			suggest);
+	fputc('\n', stdout);
+}
+
 static void print_summary(const cJSON *doc)
 {
 	char pct[32];
@@ -135,6 +165,7 @@ static void print_summary(const cJSON *doc)
 		ctl_num(doc, "steps_total"), pct);
 	ctl_put(ctl_str(doc, "reason", ""), stdout);
 	fputc('\n', stdout);
+	print_decide(doc);
 }
 
 /* One decision → the table row. */

@@ -29,7 +29,7 @@ bool fx_is_pg(void)
 
 int fx_schema_version(void)
 {
-	return fx_is_pg() ? 3 : 2;
+	return fx_is_pg() ? 4 : 3;
 }
 
 int fx_setup(void **state)
