@@ -378,45 +378,40 @@ static int merge_sketch(uint8_t *regs, const uint8_t *in, size_t len)
 		CANARY_OK : CANARY_ESTORAGE;
 }
 
-/* One sketch pair and its figures into `u`. */
-static int add_users(cs_arm_users *u, uint64_t exposures, uint64_t errors,
-	const uint8_t *units, size_t units_len, const uint8_t *error_units,
-	size_t error_units_len, uint64_t error_sq, uint64_t errors_unmapped,
-	uint64_t error_max)
+/* A part's sketches and figures into `u`; nothing from a part without
+ * sketches (v1 windows only). */
+static int add_users(cs_arm_users *u, const cs_contrib_part *p)
 {
+	if (!p->units_len && !p->error_units_len)
+		return CANARY_OK;
 	u->any = true;
 	u->sketched_exposures = canary__sat_count(u->sketched_exposures,
-		exposures);
-	u->sketched_errors = canary__sat_count(u->sketched_errors, errors);
-	u->error_sq = canary__sat_count(u->error_sq, error_sq);
+		p->sketched_exposures);
+	u->sketched_errors = canary__sat_count(u->sketched_errors,
+		p->sketched_errors);
+	u->error_sq = canary__sat_count(u->error_sq, p->error_sq);
 	u->errors_unmapped = canary__sat_count(u->errors_unmapped,
-		errors_unmapped);
-	if (error_max > u->error_max)
-		u->error_max = error_max;
-	if (merge_sketch(u->units, units, units_len) != CANARY_OK ||
-	    merge_sketch(u->error_units, error_units, error_units_len) !=
-	    CANARY_OK)
+		p->errors_unmapped);
+	if (p->error_max > u->error_max)
+		u->error_max = p->error_max;
+	if (merge_sketch(u->units, p->units, p->units_len) != CANARY_OK ||
+	    merge_sketch(u->error_units, p->error_units,
+	    p->error_units_len) != CANARY_OK)
 		return CANARY_ESTORAGE;
 	return CANARY_OK;
 }
 
 int cs_contributions_add(cs_arm_users *all, cs_arm_stats *a,
-	uint64_t exposures, uint64_t errors, const uint8_t *units,
-	size_t units_len, const uint8_t *error_units, size_t error_units_len,
-	uint64_t error_sq, uint64_t errors_unmapped, uint64_t error_max)
+	const cs_contrib_part *p)
 {
-	int rc = add_users(all, exposures, errors, units, units_len,
-		error_units, error_units_len, error_sq, errors_unmapped,
-		error_max);
+	int rc = all ? add_users(all, p) : CANARY_OK;
 
 	if (rc != CANARY_OK || !a)
 		return rc;
-	a->exposures = canary__sat_count(a->exposures, exposures);
-	a->errors = canary__sat_count(a->errors, errors);
+	a->exposures = canary__sat_count(a->exposures, p->exposures);
+	a->errors = canary__sat_count(a->errors, p->errors);
 	a->windows++;
-	return add_users(&a->users, exposures, errors, units, units_len,
-		error_units, error_units_len, error_sq, errors_unmapped,
-		error_max);
+	return add_users(&a->users, p);
 }
 
 int cs_store_totals(cs_store *s, cs_totals_fn fn, void *ctx)

@@ -274,11 +274,13 @@ int cs_store_series(cs_store *store, const char *flag,
 	const cs_stats_filter *f, cs_series_fn fn, void *ctx);
 
 /*
- * The user-level evidence of a flag per SDK instance (the batch's
- * instance_id), summed over the windows of config versions
- * min_version..max_version (0: no upper bound) that carried it: what
- * lets the judge ask whether one client's data agree with the others'
- * (docs/analysis.md, "One client cannot decide").
+ * What each SDK instance (the batch's instance_id) reported for a flag
+ * over config versions min_version..max_version (0: no upper bound):
+ * the counts and latency of all its windows, the user-level evidence of
+ * those that carried it. What lets the judge ask whether one client's
+ * data agree with the others', and judge the step without the largest
+ * (docs/analysis.md, "One client cannot decide"): a client sending v1
+ * windows is a contributor like any other.
  *
  * Bounded: at most CS_MAX_CONTRIBUTORS instances of a (flag, config
  * version) are kept by name, in the order they first report; the windows
@@ -291,13 +293,13 @@ int cs_store_series(cs_store *store, const char *flag,
 
 typedef struct cs_contributor {
 	char instance[CANARY__EV_MAX_INSTANCE_ID + 1];
-	cs_arm_stats arm[CANARY__ARMS]; /* its windows with user-level
-	                                   evidence: counts, latency, users */
+	cs_arm_stats arm[CANARY__ARMS]; /* its windows: counts, latency,
+	                                   users (of those with them) */
 } cs_contributor;
 
 typedef struct cs_contributions {
-	/* Every instance's evidence summed, "the rest" included: the users
-	 * part of the step's arms. */
+	/* Every instance's user-level evidence summed, "the rest" included:
+	 * the users part of the step's arms. */
 	cs_arm_users all[CANARY__ARMS];
 	/* The instance with the most canary exposures, then the one with
 	 * the most stable exposures if another; only when at least two
@@ -466,9 +468,11 @@ typedef struct cs_window_row {
 } cs_window_row;
 
 /* An instance's contribution as migrate copies it: `w` holds the flag,
- * arm, config version, counts, latency and user-level evidence. */
+ * arm, config version, counts, latency and user-level evidence (of the
+ * windows that carried it: sketched_exposures and sketched_errors). */
 typedef struct cs_contribution_row {
 	const canary__ev_window *w;
+	uint64_t sketched_exposures, sketched_errors;
 	const char *instance;        /* "" = the instances past the bound */
 	uint64_t last_ms;
 } cs_contribution_row;

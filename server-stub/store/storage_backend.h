@@ -172,13 +172,22 @@ void cs_contributions_pick(const cs_contrib_size *sizes, size_t n,
 cs_arm_stats *cs_contributions_top(cs_contributions *c,
 	const char *instance, canary_arm arm);
 
-/* A row's user-level evidence and counts into the arm `a` (also the sum
- * of all, `all`): exposures, errors, a sketch pair (encoded, either may
- * be empty) and the dispersion figures. The latency the caller adds. */
+/* One stored part of an instance's contribution: all its windows'
+ * counts, and the user-level evidence of those that carried it (the
+ * sketches encoded; both empty: none, v1 windows only). */
+typedef struct cs_contrib_part {
+	uint64_t exposures, errors;
+	uint64_t sketched_exposures, sketched_errors;
+	const uint8_t *units, *error_units;
+	size_t units_len, error_units_len;
+	uint64_t error_sq, errors_unmapped, error_max;
+} cs_contrib_part;
+
+/* A part's counts and user-level evidence into the arm `a` (NULL: not a
+ * top contributor), its evidence also into `all` (NULL: nowhere else).
+ * The latency the caller adds. */
 int cs_contributions_add(cs_arm_users *all, cs_arm_stats *a,
-	uint64_t exposures, uint64_t errors, const uint8_t *units,
-	size_t units_len, const uint8_t *error_units, size_t error_units_len,
-	uint64_t error_sq, uint64_t errors_unmapped, uint64_t error_max);
+	const cs_contrib_part *p);
 
 /* The latency samples a window carries (saturating; at most INT64_MAX,
  * what a backend's integer holds): the totals' "latency ever seen". */

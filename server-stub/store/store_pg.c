@@ -67,21 +67,23 @@ static const char *const migrations[] = {
 	/* 3: leases (the controller's), their holder and fencing token. */
 	"CREATE TABLE leases(name text PRIMARY KEY, holder text NOT NULL,"
 	"  token bigint NOT NULL, expires_ms bigint NOT NULL);",
-	/* 4: user-level evidence (judge v2): one row per window an instance
-	 * sent with it (sketches as their wire form, merged when read),
-	 * its instance ('' past CS_MAX_CONTRIBUTORS per flag and version);
-	 * copied in by migrate: a window's whole evidence (instance NULL)
-	 * or an instance's (window_ms NULL). Latency samples ever per flag
-	 * and arm (latency_never), and the state machine's memory with the
-	 * rollout. */
+	/* 4: what each instance sent (judge v2): a row per window and
+	 * instance (its instance '' past CS_MAX_CONTRIBUTORS per flag and
+	 * version) with the counts and, for a window that carried them, the
+	 * sketches in their wire form (merged when read); closed windows'
+	 * rows are merged each minute into a window's whole evidence
+	 * (instance NULL) and an instance's whole contribution (window_ms
+	 * NULL). Latency samples ever per flag and arm (latency_never), and
+	 * the state machine's memory with the rollout. */
 	"CREATE TABLE evidence(flag text NOT NULL, arm smallint NOT NULL,"
 	"  config_version bigint NOT NULL, window_ms bigint, instance text,"
 	"  last_ms bigint NOT NULL, exposures bigint NOT NULL,"
 	"  errors bigint NOT NULL, latency_zero bigint NOT NULL,"
 	"  lat_idx integer[] NOT NULL, lat_cnt bigint[] NOT NULL,"
-	"  units bytea NOT NULL, error_units bytea NOT NULL,"
+	"  units bytea, error_units bytea,"
 	"  error_sq bigint NOT NULL, errors_unmapped bigint NOT NULL,"
-	"  error_max bigint NOT NULL);"
+	"  error_max bigint NOT NULL, sketched_exposures bigint NOT NULL,"
+	"  sketched_errors bigint NOT NULL);"
 	"CREATE INDEX evidence_key ON evidence(flag, config_version,"
 	"  window_ms);"
 	"CREATE INDEX evidence_last ON evidence(last_ms);"
@@ -137,7 +139,8 @@ static const char *const migrations[] = {
 	" AND config_version >= $2 AND ($3::bigint = 0 OR config_version <= $3)" \
 	" AND instance IS NOT NULL"
 #define EVIDENCE_COLS "exposures, errors, latency_zero, lat_idx, lat_cnt," \
-	" units, error_units, error_sq, errors_unmapped, error_max"
+	" units, error_units, error_sq, errors_unmapped, error_max," \
+	" sketched_exposures, sketched_errors"
 #define STATS_FILTER " WHERE w.flag = $1" \
 	" AND ($2::bigint IS NULL OR w.config_version = $2)" \
 	" AND w.window_ms >= $3 AND ($4::bigint = 0 OR w.window_ms < $4)" \
@@ -186,7 +189,7 @@ static const char *const statements[P_COUNT] = {
 		" exposures = " SAT_ADD("t.exposures", "excluded.exposures") ","
 		" errors = " SAT_ADD("t.errors", "excluded.errors") ","
 		" latency = " SAT_ADD("t.latency", "excluded.latency"),
-	/* An instance's window while the (flag, version) has fewer than $17
+	/* An instance's window while the (flag, version) has fewer than $19
 	 * named instances (or has this one), else "the rest" (''). */
 	[P_EVIDENCE_INSERT] = "INSERT INTO evidence(flag, arm, config_version,"
 		" window_ms, instance, last_ms, " EVIDENCE_COLS ")"
@@ -196,13 +199,23 @@ static const char *const statements[P_COUNT] = {
 		"  AND config_version = $3 AND instance = $5)"
 		"  OR (SELECT count(DISTINCT instance) FROM evidence"
 		"  WHERE flag = $1 AND config_version = $3 AND instance <> '')"
-		"  < $17::bigint THEN $5 ELSE '' END,"
+		"  < $19::bigint THEN $5 ELSE '' END,"
 		" $6::bigint, $7::bigint, $8::bigint, $9::bigint,"
 		" $10::integer[], $11::bigint[], $12::bytea, $13::bytea,"
-		" $14::bigint, $15::bigint, $16::bigint",
-	[P_EVIDENCE_WINDOWS] = "SELECT w.arm, w.exposures, w.errors,"
-		" w.units, w.error_units, w.error_sq, w.errors_unmapped,"
-		" w.error_max FROM evidence AS w" STATS_FILTER,
+		" $14::bigint, $15::bigint, $16::bigint, $17::bigint, $18::bigint",
+	[P_EVIDENCE_WINDOWS] = "SELECT w.arm, w.sketched_exposures,"
+		" w.sketched_errors, w.units, w.error_units, w.error_sq,"
+		" w.errors_unmapped, w.error_max FROM evidence AS w" STATS_FILTER
+		" AND w.units IS NOT NULL",
+	/* The rows of windows closed before $1, taken out to be merged. */
+	[P_EVIDENCE_SETTLE] = "DELETE FROM evidence WHERE window_ms < $1"
+		" AND instance IS NOT NULL RETURNING flag, arm, config_version,"
+		" window_ms, instance, last_ms, " EVIDENCE_COLS,
+	/* The contribution of an instance so far, to merge with more. */
+	[P_EVIDENCE_TAKE] = "DELETE FROM evidence WHERE flag = $1"
+		" AND arm = $2 AND config_version = $3 AND instance = $4"
+		" AND window_ms IS NULL RETURNING flag, arm, config_version,"
+		" window_ms, instance, last_ms, " EVIDENCE_COLS,
 	[P_CONTRIB_SIZES] = "SELECT instance, arm, " SAT_SUM("exposures")
 		CONTRIB_FILTER " GROUP BY instance, arm",
 	[P_CONTRIB_ROWS] = "SELECT instance, arm, " EVIDENCE_COLS

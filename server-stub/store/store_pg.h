@@ -51,7 +51,8 @@ enum {
 	P_FLAG_GET, P_FLAGS_ALL, P_FLAG_UPSERT, P_FLAG_DELETE,
 	P_BATCH_INSERT, P_WIN_UPSERT, P_METRIC_UPSERT, P_TOTAL_UPSERT,
 	P_EVIDENCE_INSERT, P_EVIDENCE_WINDOWS, P_CONTRIB_SIZES, P_CONTRIB_ROWS,
-	P_LATENCY_SEEN, P_PRUNE_EVIDENCE, P_DUMP_EVIDENCE,
+	P_LATENCY_SEEN, P_PRUNE_EVIDENCE, P_DUMP_EVIDENCE, P_EVIDENCE_SETTLE,
+	P_EVIDENCE_TAKE,
 	P_STATS_SUMS, P_STATS_HIST, P_SERIES, P_TOTALS,
 	P_PRUNE_BATCHES, P_PRUNE_WINDOWS, P_PRUNE_METRICS,
 	P_COMPACT_WINDOWS, P_COMPACT_METRICS,
@@ -110,7 +111,7 @@ int cs_pg_pool_open(struct cs_store_impl *s, unsigned int size);
 void cs_pg_pool_close(struct cs_store_impl *s);
 
 /* Parameters of one statement, in text form. */
-#define CS_PG_MAX_PARAMS 18
+#define CS_PG_MAX_PARAMS 20
 typedef struct cs_pg_params {
 	const char *v[CS_PG_MAX_PARAMS];
 	char num[CS_PG_MAX_PARAMS][32];
@@ -241,12 +242,22 @@ int cs_pg_add_total(cs_pg_conn *c, const char *flag, canary_arm arm, int shard,
 
 /* ---- store_pg_evidence.c --------------------------------------------- */
 
-/* Inside a write transaction: one row of user-level evidence, `w`'s
- * (has_users), at window `window_ms` (0: an instance's whole
- * contribution, copied) of `instance` (NULL: a window's whole evidence,
- * copied), last written at `last_ms`. */
+/* Inside a write transaction: one row of evidence, `w`'s counts and
+ * latency and (has_users) sketches covering sketched_exposures and
+ * sketched_errors of them, at window `window_ms` (0: an instance's whole
+ * contribution) of `instance` (NULL: a window's whole evidence), last
+ * written at `last_ms`. */
+typedef struct cs_pg_evidence_key {
+	uint64_t window_ms;
+	const char *instance;
+	uint64_t last_ms;
+	uint64_t sketched_exposures, sketched_errors;
+} cs_pg_evidence_key;
 int cs_pg_add_evidence(cs_pg_conn *c, const canary__ev_window *w,
-	uint64_t window_ms, const char *instance, uint64_t last_ms, int *sent);
+	const cs_pg_evidence_key *k, int *sent);
+/* Merge the rows of windows closed before `before_ms` (see migration
+ * 4). */
+int cs_pg_settle_evidence(cs_pg_conn *c, uint64_t before_ms);
 /* The user-level evidence of the windows `f` selects into out[arm].users. */
 int cs_pg_stats_users(cs_pg_conn *c, const char *flag,
 	const cs_stats_filter *f, cs_arm_stats out[CANARY__ARMS]);

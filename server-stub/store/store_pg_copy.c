@@ -257,6 +257,8 @@ static int load_window(void *ctx, const cs_window_row *row)
 	loader *l = ctx;
 	const canary__ev_window *w = row->w;
 	canary__ev_window counted;
+	cs_pg_evidence_key k = { w->start_ms, NULL, w->start_ms,
+		row->sketched_exposures, row->sketched_errors };
 	int rc;
 
 	l->n->windows++;
@@ -268,8 +270,7 @@ static int load_window(void *ctx, const cs_window_row *row)
 	counted.errors = row->sketched_errors;
 	counted.nbins = 0;
 	counted.latency_zero = 0;
-	return cs_pg_add_evidence(l->c, &counted, w->start_ms, NULL,
-		w->start_ms, NULL);
+	return cs_pg_add_evidence(l->c, &counted, &k, NULL);
 }
 
 static int load_total(void *ctx, const char *flag, canary_arm arm,
@@ -286,10 +287,11 @@ static int load_total(void *ctx, const char *flag, canary_arm arm,
 static int load_contribution(void *ctx, const cs_contribution_row *c)
 {
 	loader *l = ctx;
+	cs_pg_evidence_key k = { 0, c->instance, c->last_ms,
+		c->sketched_exposures, c->sketched_errors };
 
 	l->n->contributions++;
-	return cs_pg_add_evidence(l->c, c->w, 0, c->instance, c->last_ms,
-		NULL);
+	return cs_pg_add_evidence(l->c, c->w, &k, NULL);
 }
 
 static int load_rollout(void *ctx, const cs_rollout *r)

@@ -229,11 +229,15 @@ static int count_all(cs_pg_conn *c, ingesting *i)
 	for (k = 0; rc == CANARY_OK && k < i->b->count; k++)
 		rc = cs_pg_count_window(c, i->order[k], i->window, i->shard,
 			&sent);
-	/* The user-level evidence: appended, it takes no row lock. */
-	for (k = 0; rc == CANARY_OK && k < i->b->count; k++)
-		if (i->order[k]->has_users)
-			rc = cs_pg_add_evidence(c, i->order[k], i->window,
-				i->b->instance_id, i->window, &sent);
+	/* What this instance sent, with its user-level evidence: appended,
+	 * it takes no row lock. */
+	for (k = 0; rc == CANARY_OK && k < i->b->count; k++) {
+		const canary__ev_window *w = i->order[k];
+		cs_pg_evidence_key key = { i->window, i->b->instance_id,
+			i->window, w->exposures, w->errors };
+
+		rc = cs_pg_add_evidence(c, w, &key, &sent);
+	}
 	/* The totals after every window row: one lock order for all. */
 	if (rc == CANARY_OK)
 		rc = add_totals(c, i, &sent);
@@ -572,6 +576,8 @@ static int prune_in(cs_pg_conn *c, void *arg)
 	if (rc == CANARY_OK)
 		rc = prune_one(c, P_COMPACT_METRICS,
 			pr->r->windows_settled_ms, NULL);
+	if (rc == CANARY_OK)
+		rc = cs_pg_settle_evidence(c, pr->r->windows_settled_ms);
 	return rc;
 }
 

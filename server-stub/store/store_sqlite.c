@@ -70,8 +70,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX decisions_rollout ON decisions(rollout_id, id);",
 	/* 3: user-level evidence (judge v2): the windows' sketches and
 	 * dispersion figures (v1 windows: NULL and 0), latency samples ever
-	 * per flag and arm (latency_never), the per-instance sums of the
-	 * evidence (contributions: "" is the instances past the bound), and
+	 * per flag and arm (latency_never), each instance's sums of all its
+	 * windows and of their evidence (contributions: "" is the instances
+	 * past the bound), and
 	 * the state machine's memory with the rollout. */
 	"ALTER TABLE windows ADD COLUMN units BLOB;"
 	"ALTER TABLE windows ADD COLUMN error_units BLOB;"
@@ -93,7 +94,8 @@ static const char *const migrations[] = {
 	"  errors INTEGER NOT NULL, latency_zero INTEGER NOT NULL,"
 	"  latency BLOB, units BLOB, error_units BLOB,"
 	"  error_sq INTEGER NOT NULL, errors_unmapped INTEGER NOT NULL,"
-	"  error_max INTEGER NOT NULL,"
+	"  error_max INTEGER NOT NULL, sketched_exposures INTEGER NOT NULL,"
+	"  sketched_errors INTEGER NOT NULL,"
 	"  PRIMARY KEY(flag, config_version, arm, instance)) WITHOUT ROWID;"
 	"CREATE INDEX contributions_last ON contributions(last_ms);"
 	"ALTER TABLE rollouts ADD COLUMN pass_since_ms INTEGER NOT NULL"
@@ -130,6 +132,11 @@ enum { ON_WRITE = 1, ON_READ = 2, ON_BOTH = ON_WRITE | ON_READ };
 	" latency = canary_hist_merge(latency, excluded.latency)," \
 	" units = canary_hll_merge(units, excluded.units)," \
 	" error_units = canary_hll_merge(error_units, excluded.error_units),"
+#define SKETCHED_MERGE \
+	" sketched_exposures = canary_sat_add(sketched_exposures," \
+	" excluded.sketched_exposures)," \
+	" sketched_errors = canary_sat_add(sketched_errors," \
+	" excluded.sketched_errors),"
 #define FIGURES_MERGE \
 	" error_sq = canary_sat_add(error_sq, excluded.error_sq)," \
 	" errors_unmapped = canary_sat_add(errors_unmapped," \
@@ -173,10 +180,7 @@ static const struct {
 		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 		" ?14, ?15) ON CONFLICT DO UPDATE SET"
 		COUNTS_MERGE
-		" sketched_exposures = canary_sat_add(sketched_exposures,"
-		" excluded.sketched_exposures),"
-		" sketched_errors = canary_sat_add(sketched_errors,"
-		" excluded.sketched_errors),"
+		SKETCHED_MERGE
 		FIGURES_MERGE },
 	[S_METRIC_UPSERT] = { ON_WRITE, "INSERT INTO metrics(flag, arm,"
 		" config_version, window_ms, name, count, sum)"
@@ -202,23 +206,23 @@ static const struct {
 	[S_CONTRIB_UPSERT] = { ON_WRITE, "INSERT INTO contributions(flag, arm,"
 		" config_version, instance, last_ms, exposures, errors,"
 		" latency_zero, latency, units, error_units, error_sq,"
-		" errors_unmapped, error_max)"
+		" errors_unmapped, error_max, sketched_exposures, sketched_errors)"
 		" SELECT ?1, ?2, ?3, CASE WHEN EXISTS (SELECT 1 FROM contributions"
 		"  WHERE flag = ?1 AND config_version = ?3 AND instance = ?4)"
 		"  OR (SELECT COUNT(DISTINCT instance) FROM contributions"
 		"  WHERE flag = ?1 AND config_version = ?3 AND instance <> '')"
 		"  < ?15 THEN ?4 ELSE '' END,"
-		" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 WHERE true"
+		" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?17 WHERE true"
 		" ON CONFLICT DO UPDATE SET"
 		" last_ms = MAX(last_ms, excluded.last_ms),"
-		COUNTS_MERGE
+		COUNTS_MERGE SKETCHED_MERGE
 		FIGURES_MERGE },
 	[S_CONTRIB_SIZES] = { ON_READ, "SELECT instance, arm, SUM(exposures)"
 		" FROM contributions WHERE flag = ?1 AND config_version >= ?2"
 		" AND (?3 = 0 OR config_version <= ?3) GROUP BY instance, arm" },
 	[S_CONTRIB_ROWS] = { ON_READ, "SELECT instance, arm, exposures, errors,"
 		" latency_zero, latency, units, error_units, error_sq,"
-		" errors_unmapped, error_max, last_ms"
+		" errors_unmapped, error_max, sketched_exposures, sketched_errors"
 		" FROM contributions WHERE flag = ?1 AND config_version >= ?2"
 		" AND (?3 = 0 OR config_version <= ?3)" },
 	[S_LATENCY_SEEN] = { ON_READ, "SELECT 1 FROM totals WHERE flag = ?1"

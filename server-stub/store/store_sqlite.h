@@ -165,17 +165,20 @@ void cs_sqlite_bind_filter(sqlite3_stmt *st, const char *flag,
 	const cs_stats_filter *f);
 
 /* store_sqlite_evidence.c */
-/* Inside a write transaction: add a window with user-level evidence to
- * its instance's contribution (`last_ms` its window). */
+/* Inside a write transaction: add a window to its instance's
+ * contribution (`last_ms` its window), with the part of its counts its
+ * user-level evidence covers (0 and 0 for a v1 window). */
 int cs_sqlite_contribute(cs_sqlite_conn *c, const char *instance,
-	const canary__ev_window *w, uint64_t last_ms);
+	const canary__ev_window *w, uint64_t last_ms,
+	uint64_t sketched_exposures, uint64_t sketched_errors);
 int cs_sqlite_contributions(struct cs_store_impl *s, const char *flag,
 	uint64_t min_version, uint64_t max_version, cs_contributions *out);
 int cs_sqlite_latency_seen(struct cs_store_impl *s, const char *flag,
 	bool *seen);
 /* A contribution row's columns from `col` on (exposures, errors,
  * latency_zero, latency, units, error_units, error_sq, errors_unmapped,
- * error_max) added to `all` and to `a` (NULL: not a top contributor). */
+ * error_max, sketched_exposures, sketched_errors) added to `all` and to
+ * `a` (NULL: not a top contributor). */
 int cs_sqlite_add_contribution(sqlite3_stmt *st, int col, cs_arm_users *all,
 	cs_arm_stats *a);
 /* Bind the 7 user-level columns of a windows upsert from `first` on

@@ -36,7 +36,8 @@ static const char *const dump_sql[D_COUNT] = {
 		" ORDER BY name",
 	[D_CONTRIB] = "SELECT flag, arm, config_version, instance, last_ms,"
 		" exposures, errors, latency_zero, latency, units, error_units,"
-		" error_sq, errors_unmapped, error_max FROM contributions"
+		" error_sq, errors_unmapped, error_max, sketched_exposures,"
+		" sketched_errors FROM contributions"
 		" ORDER BY flag, config_version, arm, instance",
 	[D_ROLLOUTS] = "SELECT id, flag, spec, state, step, step_start_ms,"
 		" step_version, reason, created_ms, updated_ms, rev,"
@@ -192,6 +193,8 @@ static int contribution_row(dumper *d, sqlite3_stmt *st)
 	w.users.error_sq = cs_sqlite_u64(st, 11);
 	w.users.errors_unmapped = cs_sqlite_u64(st, 12);
 	w.users.error_max = cs_sqlite_u64(st, 13);
+	row.sketched_exposures = cs_sqlite_count(st, 14);
+	row.sketched_errors = cs_sqlite_count(st, 15);
 	row.w = &w;
 	row.instance = cs_sqlite_text(st, 3);
 	row.last_ms = cs_sqlite_u64(st, 4);
@@ -339,7 +342,7 @@ static int load_contribution(void *ctx, const cs_contribution_row *row)
 
 	l->n->contributions++;
 	return cs_sqlite_contribute(&l->s->w, row->instance, row->w,
-		row->last_ms);
+		row->last_ms, row->sketched_exposures, row->sketched_errors);
 }
 
 static int load_total(void *ctx, const char *flag, canary_arm arm,

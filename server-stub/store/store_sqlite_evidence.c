@@ -40,7 +40,8 @@ void cs_sqlite_bind_users(sqlite3_stmt *st, int first,
 }
 
 int cs_sqlite_contribute(cs_sqlite_conn *c, const char *instance,
-	const canary__ev_window *w, uint64_t last_ms)
+	const canary__ev_window *w, uint64_t last_ms,
+	uint64_t sketched_exposures, uint64_t sketched_errors)
 {
 	sqlite3_stmt *st = c->st[S_CONTRIB_UPSERT];
 	unsigned char *blob = NULL;
@@ -61,14 +62,21 @@ int cs_sqlite_contribute(cs_sqlite_conn *c, const char *instance,
 		sqlite3_bind_blob64(st, 9, blob, blen, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 9);
-	sqlite3_bind_blob64(st, 10, w->users.units.bytes, w->users.units.len,
-		SQLITE_STATIC);
-	sqlite3_bind_blob64(st, 11, w->users.error_units.bytes,
-		w->users.error_units.len, SQLITE_STATIC);
+	if (w->has_users) {
+		sqlite3_bind_blob64(st, 10, w->users.units.bytes,
+			w->users.units.len, SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 11, w->users.error_units.bytes,
+			w->users.error_units.len, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(st, 10);
+		sqlite3_bind_null(st, 11);
+	}
 	sqlite3_bind_int64(st, 12, (sqlite3_int64)w->users.error_sq);
 	sqlite3_bind_int64(st, 13, (sqlite3_int64)w->users.errors_unmapped);
 	sqlite3_bind_int64(st, 14, (sqlite3_int64)w->users.error_max);
 	sqlite3_bind_int(st, 15, CS_MAX_CONTRIBUTORS);
+	sqlite3_bind_int64(st, 16, (sqlite3_int64)sketched_exposures);
+	sqlite3_bind_int64(st, 17, (sqlite3_int64)sketched_errors);
 	rc = cs_sqlite_done(st);
 	free(blob);
 	return rc;
@@ -77,13 +85,21 @@ int cs_sqlite_contribute(cs_sqlite_conn *c, const char *instance,
 int cs_sqlite_add_contribution(sqlite3_stmt *st, int col, cs_arm_users *all,
 	cs_arm_stats *a)
 {
-	int rc = cs_contributions_add(all, a, cs_sqlite_count(st, col),
-		cs_sqlite_count(st, col + 1), sqlite3_column_blob(st, col + 4),
-		(size_t)sqlite3_column_bytes(st, col + 4),
-		sqlite3_column_blob(st, col + 5),
-		(size_t)sqlite3_column_bytes(st, col + 5),
-		cs_sqlite_count(st, col + 6), cs_sqlite_count(st, col + 7),
-		cs_sqlite_u64(st, col + 8));
+	cs_contrib_part p;
+	int rc;
+
+	p.exposures = cs_sqlite_count(st, col);
+	p.errors = cs_sqlite_count(st, col + 1);
+	p.units = sqlite3_column_blob(st, col + 4);
+	p.units_len = (size_t)sqlite3_column_bytes(st, col + 4);
+	p.error_units = sqlite3_column_blob(st, col + 5);
+	p.error_units_len = (size_t)sqlite3_column_bytes(st, col + 5);
+	p.error_sq = cs_sqlite_count(st, col + 6);
+	p.errors_unmapped = cs_sqlite_count(st, col + 7);
+	p.error_max = cs_sqlite_u64(st, col + 8);
+	p.sketched_exposures = cs_sqlite_count(st, col + 9);
+	p.sketched_errors = cs_sqlite_count(st, col + 10);
+	rc = cs_contributions_add(all, a, &p);
 
 	if (rc != CANARY_OK || !a)
 		return rc;

@@ -101,8 +101,10 @@ static int ingest_window(cs_sqlite_conn *c, const char *instance,
 
 	if (rc == CANARY_OK)
 		rc = upsert_total(c, w);
-	if (rc == CANARY_OK && w->has_users)
-		rc = cs_sqlite_contribute(c, instance, w, window);
+	if (rc == CANARY_OK)
+		rc = cs_sqlite_contribute(c, instance, w, window,
+			w->has_users ? w->exposures : 0,
+			w->has_users ? w->errors : 0);
 	return rc;
 }
 
