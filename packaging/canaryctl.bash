@@ -14,17 +14,19 @@ _canaryctl()
 	local global='--server --token --json --help --version'
 	local flag_opts='--rollout --rollout-bp --enable --disable --salt --state
 --stable-variant --canary-variant --allow --deny'
-	local rollout_opts='--steps --min-soak --max-step --interval --on-fail --gate'
+	local rollout_opts='--steps --min-soak --max-step --interval --on-fail --gate
+--sustain --grace --on-stall --bake --max-wait'
 	local args=() i
 
 	# Options that take a value: nothing to offer but the value's own words.
 	case $prev in
-	--on-fail)
+	--on-fail | --on-stall)
 		_canaryctl_words 'rollback pause' "$cur"
 		return ;;
 	--server | --token | --rollout | --rollout-bp | --salt | --state | \
 	--stable-variant | --canary-variant | --allow | --deny | --steps | \
 	--min-soak | --max-step | --interval | --gate | --config-version | \
+	--sustain | --grace | --bake | --max-wait | \
 	--since | --last)
 		COMPREPLY=()
 		return ;;

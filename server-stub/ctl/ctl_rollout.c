@@ -69,6 +69,9 @@ static bool start_option(cJSON *body, cJSON *gates, const char *opt,
 	static const char *const durs[][2] = {
 		{ "--min-soak", "min_soak" }, { "--max-step", "max_step" },
 		{ "--interval", "interval" }, { "--on-fail", "on_fail" },
+		{ "--sustain", "sustain" }, { "--grace", "grace" },
+		{ "--on-stall", "on_stall" }, { "--bake", "bake" },
+		{ "--max-wait", "max_wait" },
 	};
 	size_t i;
 
