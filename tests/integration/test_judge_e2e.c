@@ -2,7 +2,8 @@
  * test_judge_e2e.c - judge v2 end to end: the real SDK (libcanary clients
  * in this process) serves simulated users and reports to the real
  * canary-server, whose controller judges users from the SDK's sketches
- * and decides. The decisive behaviours (docs/analysis.md):
+ * and decides. A healthy canary completes, one with 5x errors is rolled
+ * back; and the decisive behaviours of judge v2 (docs/analysis.md):
  *
  *  - errors in retry bursts on a canary whose users fail no more often
  *    than stable's are not rolled back (judged on users; the same counts
@@ -13,6 +14,8 @@
  *    PASS must hold for `sustain`, and the recent windows are tested;
  *  - during a bake at 100%, a gross regression against the last step's
  *    stable arm rolls back;
+ *  - with the default latency gates and clients that record no latency,
+ *    the latency gates step aside and a healthy canary completes;
  *  - one client sending well-formed false batches under its own instance
  *    id (a healthy-looking canary, 40 times the real traffic) cannot get a
  *    10%-error canary promoted: the step is judged without it.
@@ -259,6 +262,26 @@ static void test_errors_5x_rolled_back(void **state)
 	assert_false(any_decision(doc, "action", "promote"));
 	assert_string_equal(str(last_decision(doc), "verdict"), "FAIL");
 	assert_string_equal(str(last_decision(doc), "metric"), "errors");
+	cJSON_Delete(doc);
+}
+
+/* The default latency gates, and clients that record no latency: the
+ * gates step aside (errors still judge) instead of holding every step. */
+static void test_no_latency_steps_aside(void **state)
+{
+	canary_client *c;
+	int times = 1;
+	cJSON *doc;
+
+	(void)state;
+	start("nolat", "\"steps\":[50,100],\"min_soak\":\"100ms\","
+		"\"interval\":\"100ms\",\"max_step\":\"1h\","
+		"\"gates\":{\"min_exposures\":1000}");
+	c = sdk();
+	doc = run(c, "nolat", rate_errors, &times, NULL);
+	canary_client_free(c);
+	assert_string_equal(str(doc, "state"), "completed");
+	assert_false(any_decision(doc, "judge_rule", "latency_no_data"));
 	cJSON_Delete(doc);
 }
 
@@ -624,6 +647,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_healthy_canary_promoted),
 		cmocka_unit_test(test_errors_5x_rolled_back),
+		cmocka_unit_test(test_no_latency_steps_aside),
 		cmocka_unit_test(test_bursty_errors_not_rolled_back),
 		cmocka_unit_test(test_crashed_canary_rolled_back_after_grace),
 		cmocka_unit_test(test_late_regression_caught),
