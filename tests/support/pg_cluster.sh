@@ -2,8 +2,9 @@
 # pg_cluster.sh start|stop|restart|url DIR [SECONDS] - a throwaway PostgreSQL server
 # for the tests: initdb in DIR, listening only on a Unix socket in DIR
 # (no TCP port to collide with), trust authentication for the superuser
-# "postgres". PostgreSQL refuses to run as root, so as root the server
-# runs as the unprivileged user "postgres". `start` also leaves a
+# "postgres" and passwords (SCRAM) for every other role, so that a test can
+# check password authentication (PGPASSFILE). PostgreSQL refuses to run as
+# root, so as root the server runs as the unprivileged user "postgres". `start` also leaves a
 # watchdog that stops the server and removes DIR when the process that
 # ran `start` (ctest) goes away, so even a killed test run leaves
 # nothing behind. Exit 77 (skip) when PostgreSQL is not installed.
@@ -41,6 +42,8 @@ start() {
 	as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 \
 		--no-locale --no-sync >"$dir/initdb.log" 2>&1 ||
 		{ cat "$dir/initdb.log" >&2; exit 1; }
+	printf 'local all postgres trust\nlocal all all scram-sha-256\n' \
+		>"$dir/data/pg_hba.conf"
 	run
 	# The watchdog: detached from ctest's pipes, it outlives this script.
 	parent=${PG_CLUSTER_WATCH_PID:-$PPID}
