@@ -9,7 +9,8 @@
  *    than stable's are not rolled back (judged on users; the same counts
  *    sent without the user-level fields, as requests, are);
  *  - a canary that stops reporting while stable reports (a crash) is an
- *    alert, and is rolled back once the alert outlasts its grace;
+ *    alert, and is rolled back once the alert outlasts its grace (paused
+ *    with on_stall "pause");
  *  - a regression that begins after the step has passed is caught: the
  *    PASS must hold for `sustain`, and the recent windows are tested;
  *  - during a bake at 100%, a gross regression against the last step's
@@ -414,34 +415,33 @@ static void crash_round(canary_client *c, const char *flag, int round)
 	assert_int_equal(canary_flush(c, 30000), CANARY_OK);
 }
 
-static void test_crashed_canary_rolled_back_after_grace(void **state)
+/* A rollout of `flag` whose canary crashes after 3 healthy rounds, fed
+ * until it is no longer running; `on_stall` its option. The final status
+ * document. */
+static cJSON *crash_run(const char *flag, const char *on_stall)
 {
+	char spec[512];
 	canary_client *c;
 	cJSON *doc = NULL;
 	int r;
 
-	(void)state;
-	start("crash", "\"steps\":[50,100],\"min_soak\":\"100ms\","
-		"\"interval\":\"100ms\",\"max_step\":\"1h\",\"grace\":\"500ms\","
-		"\"sustain\":\"1h\"," QUIET_GATES);
+	snprintf(spec, sizeof(spec), "\"steps\":[50,100],\"min_soak\":"
+		"\"100ms\",\"interval\":\"100ms\",\"max_step\":\"1h\","
+		"\"grace\":\"500ms\",\"sustain\":\"1h\",\"on_stall\":\"%s\","
+		QUIET_GATES, on_stall);
+	start(flag, spec);
 	c = sdk();
-	follow(c, "crash", 50);
+	follow(c, flag, 50);
 	for (r = 0; r < 3; r++)
-		round_of(c, "crash", r, no_errors, NULL);
+		round_of(c, flag, r, no_errors, NULL);
 	for (r = 0; r < MAX_ROUNDS; r++) {
 		cJSON_Delete(doc);
-		doc = rollout_doc("crash");
+		doc = rollout_doc(flag);
 		if (strcmp(str(doc, "state"), "running") != 0)
 			break;
-		crash_round(c, "crash", 1000 + r); /* new users */
+		crash_round(c, flag, 1000 + r); /* new users */
 	}
 	canary_client_free(c);
-	if (getenv("CANARY_TEST_TRACE")) {
-		char *t = cJSON_Print(doc);
-		fprintf(stderr, "%s\n", t);
-		free(t);
-	}
-	assert_string_equal(str(doc, "state"), "rolled_back");
 	/* The alert: the canary's share of units collapsing (srm), or, once
 	 * a whole recent window passed without it, canary_silent; whichever
 	 * comes first at this traffic. */
@@ -451,6 +451,26 @@ static void test_crashed_canary_rolled_back_after_grace(void **state)
 	assert_string_equal(str(last_decision(doc), "rule"), "stall");
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(last_decision(doc),
 		"alert")));
+	return doc;
+}
+
+static void test_crashed_canary_rolled_back_after_grace(void **state)
+{
+	cJSON *doc = crash_run("crash", "rollback");
+
+	(void)state;
+	assert_string_equal(str(doc, "state"), "rolled_back");
+	cJSON_Delete(doc);
+}
+
+/* on_stall pause: the same alert waits for a person instead. */
+static void test_crashed_canary_paused_on_stall_pause(void **state)
+{
+	cJSON *doc = crash_run("crash-pause", "pause");
+
+	(void)state;
+	assert_string_equal(str(doc, "state"), "paused");
+	assert_string_equal(str(last_decision(doc), "action"), "pause");
 	cJSON_Delete(doc);
 }
 
@@ -650,6 +670,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_latency_steps_aside),
 		cmocka_unit_test(test_bursty_errors_not_rolled_back),
 		cmocka_unit_test(test_crashed_canary_rolled_back_after_grace),
+		cmocka_unit_test(test_crashed_canary_paused_on_stall_pause),
 		cmocka_unit_test(test_late_regression_caught),
 		cmocka_unit_test(test_regression_in_bake_rolled_back),
 		cmocka_unit_test(test_poisoning_client_cannot_promote),
