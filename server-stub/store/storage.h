@@ -481,7 +481,8 @@ typedef struct cs_contribution_row {
  * Every record of a store, one call each, in this order: the config
  * version, flags, batch ids, windows (one per stored window: its counts,
  * histogram, user-level evidence and custom metrics), lifetime totals,
- * contributions, rollouts (id and revision kept), decisions (oldest
+ * rollouts (id and revision kept), contributions (after the rollouts:
+ * a store keeps those of flags under a rollout), decisions (oldest
  * first). Arguments are borrowed for the call; a non-zero return stops the
  * copy and is returned.
  */

@@ -190,7 +190,9 @@ static const char *const statements[P_COUNT] = {
 		" errors = " SAT_ADD("t.errors", "excluded.errors") ","
 		" latency = " SAT_ADD("t.latency", "excluded.latency"),
 	/* An instance's window while the (flag, version) has fewer than $19
-	 * named instances (or has this one), else "the rest" (''). */
+	 * named instances (or has this one), else "the rest" (''). Only
+	 * what the judge can read: a window with sketches, or one of a flag
+	 * under a rollout. */
 	[P_EVIDENCE_INSERT] = "INSERT INTO evidence(flag, arm, config_version,"
 		" window_ms, instance, last_ms, " EVIDENCE_COLS ")"
 		" SELECT $1::text, $2::smallint, $3::bigint, $4::bigint,"
@@ -202,7 +204,9 @@ static const char *const statements[P_COUNT] = {
 		"  < $19::bigint THEN $5 ELSE '' END,"
 		" $6::bigint, $7::bigint, $8::bigint, $9::bigint,"
 		" $10::integer[], $11::bigint[], $12::bytea, $13::bytea,"
-		" $14::bigint, $15::bigint, $16::bigint, $17::bigint, $18::bigint",
+		" $14::bigint, $15::bigint, $16::bigint, $17::bigint, $18::bigint"
+		" WHERE $12::bytea IS NOT NULL OR EXISTS (SELECT 1 FROM rollouts"
+		"  WHERE flag = $1 AND state IN ('running', 'paused'))",
 	[P_EVIDENCE_WINDOWS] = "SELECT w.arm, w.sketched_exposures,"
 		" w.sketched_errors, w.units, w.error_units, w.error_sq,"
 		" w.errors_unmapped, w.error_max FROM evidence AS w" STATS_FILTER

@@ -187,9 +187,9 @@ static int dump_in(cs_pg_conn *c, void *arg)
 	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_TOTALS, NULL, total_row, d);
 	if (rc == CANARY_OK)
-		rc = cs_pg_dump_evidence(c, d->to);
-	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_DUMP_ROLLOUTS, NULL, rollout_row, d);
+	if (rc == CANARY_OK)
+		rc = cs_pg_dump_evidence(c, d->to);
 	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_DUMP_DECISIONS, NULL, decision_row, d);
 	return rc;

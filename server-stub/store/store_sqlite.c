@@ -202,7 +202,9 @@ static const struct {
 		" FROM totals ORDER BY flag, arm" },
 	/* A contribution: the instance by name while the (flag, version)
 	 * has fewer than ?15 named ones (or already has this one), else
-	 * "the rest" (""). */
+	 * "the rest" (""). Only what the judge can read: a window with
+	 * user-level evidence, or one of a flag under a rollout (the
+	 * partial unique index answers). */
 	[S_CONTRIB_UPSERT] = { ON_WRITE, "INSERT INTO contributions(flag, arm,"
 		" config_version, instance, last_ms, exposures, errors,"
 		" latency_zero, latency, units, error_units, error_sq,"
@@ -212,7 +214,9 @@ static const struct {
 		"  OR (SELECT COUNT(DISTINCT instance) FROM contributions"
 		"  WHERE flag = ?1 AND config_version = ?3 AND instance <> '')"
 		"  < ?15 THEN ?4 ELSE '' END,"
-		" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?17 WHERE true"
+		" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?17"
+		" WHERE ?10 IS NOT NULL OR EXISTS (SELECT 1 FROM rollouts"
+		"  WHERE flag = ?1 AND state IN ('running', 'paused'))"
 		" ON CONFLICT DO UPDATE SET"
 		" last_ms = MAX(last_ms, excluded.last_ms),"
 		COUNTS_MERGE SKETCHED_MERGE

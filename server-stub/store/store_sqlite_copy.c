@@ -238,9 +238,9 @@ static int dump_all(cs_sqlite_conn *c, dumper *d)
 	if (rc == CANARY_OK)
 		rc = each_row(d, c->st[S_TOTALS], total_row);
 	if (rc == CANARY_OK)
-		rc = each_row(d, d->st[D_CONTRIB], contribution_row);
-	if (rc == CANARY_OK)
 		rc = each_row(d, d->st[D_ROLLOUTS], rollout_row);
+	if (rc == CANARY_OK)
+		rc = each_row(d, d->st[D_CONTRIB], contribution_row);
 	if (rc == CANARY_OK)
 		rc = each_row(d, d->st[D_DECISIONS], decision_row);
 	return rc;

@@ -92,12 +92,18 @@ static void post(cs_store *s, unsigned id, const char *instance,
 	canary__buf_free(&b);
 }
 
-/* What was posted: "big" 3 windows of 400 per arm with users, "small"
- * one of 100 with users, "old" (v1) 2 windows of 1,000. */
+/* A rollout of FLAG, then what was posted: "big" 3 windows of 400 per
+ * arm with users, "small" one of 100 with users, "old" (v1) 2 windows of
+ * 1,000. */
 static void fill(cs_store *s, uint64_t now)
 {
 	unsigned id = 1;
+	cs_rollout r;
 	int i;
+
+	fx_create(s, FLAG);
+	fx_rollout(&r, FLAG);
+	assert_int_equal(fx_start(s, &r, NULL, NULL), CANARY_OK);
 
 	for (i = 0; i < 3; i++)
 		post(s, id++, "big", true, 10000u * (unsigned)i, 400, 4,
@@ -182,6 +188,25 @@ static void assert_evidence(cs_store *s, bool windows)
 	free(c);
 }
 
+/* v1 windows count toward a contribution only under a rollout (what the
+ * judge reads); windows with user-level evidence always. */
+static void test_v1_windows_kept_only_under_a_rollout(void **state)
+{
+	cs_store *s = fx_open();
+	cs_contributions *c = calloc(1, sizeof(*c));
+
+	(void)state;
+	assert_non_null(c);
+	fx_create(s, FLAG);
+	post(s, 1, "old", false, 0, 1000, 50, 1700000000000ull);
+	post(s, 2, "new", true, 0, 100, 1, 1700000000000ull);
+	assert_int_equal(cs_store_contributions(s, FLAG, 1, 0, c), CANARY_OK);
+	assert_int_equal(c->instances, 1);
+	assert_true(c->all[CANARY_ARM_CANARY].any);
+	free(c);
+	cs_store_close(s);
+}
+
 static void test_contributions_and_windows(void **state)
 {
 	cs_store *s = fx_open();
@@ -247,6 +272,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_contributions_and_windows,
 			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_v1_windows_kept_only_under_a_rollout, fx_setup,
+			fx_teardown),
 		cmocka_unit_test_setup_teardown(test_evidence_survives_migrate,
 			fx_setup, fx_teardown),
 	};
