@@ -12,10 +12,12 @@ _canaryctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local global='--server --token --json --help --version'
+	local groups='flag stats rollout token audit webhook help'
 	local flag_opts='--rollout --rollout-bp --enable --disable --salt --state
---stable-variant --canary-variant --allow --deny'
+--stable-variant --canary-variant --allow --deny --force'
 	local rollout_opts='--steps --min-soak --max-step --interval --on-fail --gate
 --sustain --grace --on-stall --bake --max-wait'
+	local events='started widened paused resumed rolled_back completed stalled'
 	local args=() i
 
 	# Options that take a value: nothing to offer but the value's own words.
@@ -23,11 +25,17 @@ _canaryctl()
 	--on-fail | --on-stall)
 		_canaryctl_words 'rollback pause' "$cur"
 		return ;;
+	--role)
+		_canaryctl_words 'reader operator admin' "$cur"
+		return ;;
+	--events)
+		_canaryctl_words "$events" "$cur"
+		return ;;
 	--server | --token | --rollout | --rollout-bp | --salt | --state | \
 	--stable-variant | --canary-variant | --allow | --deny | --steps | \
 	--min-soak | --max-step | --interval | --gate | --config-version | \
 	--sustain | --grace | --bake | --max-wait | \
-	--since | --last)
+	--since | --until | --last | --timeout | --actor | --limit | --before)
 		COMPREPLY=()
 		return ;;
 	esac
@@ -44,7 +52,9 @@ _canaryctl()
 
 	case "${args[0]}:${#args[@]}" in
 	:0)
-		_canaryctl_words "flag stats rollout $global" "$cur" ;;
+		_canaryctl_words "$groups $global" "$cur" ;;
+	help:1)
+		_canaryctl_words "$groups" "$cur" ;;
 	flag:1)
 		_canaryctl_words 'list get create set delete' "$cur" ;;
 	flag:*)
@@ -56,13 +66,30 @@ _canaryctl()
 		[ ${#args[@]} -ge 2 ] &&
 			_canaryctl_words '--config-version --since' "$cur" ;;
 	rollout:1)
-		_canaryctl_words 'start status list pause resume rollback promote' "$cur" ;;
+		_canaryctl_words 'start status list pause resume rollback promote wait' "$cur" ;;
 	rollout:*)
 		if [ ${#args[@]} -ge 3 ]; then
 			case ${args[1]} in
 			start) _canaryctl_words "$rollout_opts" "$cur" ;;
-			status) _canaryctl_words '--last' "$cur" ;;
+			status) _canaryctl_words '--last --watch' "$cur" ;;
 			promote) _canaryctl_words '--full' "$cur" ;;
+			wait) _canaryctl_words '--timeout' "$cur" ;;
+			esac
+		fi ;;
+	token:1)
+		_canaryctl_words 'create list revoke' "$cur" ;;
+	token:*)
+		[ "${args[1]}" = create ] && [ ${#args[@]} -ge 3 ] &&
+			_canaryctl_words '--role' "$cur" ;;
+	audit:*)
+		_canaryctl_words '--actor --since --until --limit --before' "$cur" ;;
+	webhook:1)
+		_canaryctl_words 'add list delete deliveries' "$cur" ;;
+	webhook:*)
+		if [ ${#args[@]} -ge 3 ]; then
+			case ${args[1]} in
+			add) _canaryctl_words '--events' "$cur" ;;
+			deliveries) _canaryctl_words '--limit' "$cur" ;;
 			esac
 		fi ;;
 	esac

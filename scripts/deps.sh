@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 packages=(
 	build-essential cmake pkg-config
 	libcurl4-openssl-dev libcjson-dev libmurmurhash-dev libsqlite3-dev
-	libmicrohttpd-dev libcmocka-dev libpcre2-dev zlib1g-dev
+	libmicrohttpd-dev libcmocka-dev libpcre2-dev zlib1g-dev libssl-dev
 	libpq-dev postgresql
 	clang curl valgrind openssl
 	dpkg-dev file groff-base man-db

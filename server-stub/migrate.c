@@ -23,10 +23,11 @@ static int usage(void)
 {
 	fputs("usage: canary-server migrate --from FILE|URL --to FILE|URL "
 		"[--skip-versions N]\n"
-		"  copies every flag, rollout, decision, event window, total "
-		"and batch id\n"
-		"  into an empty database; stop the servers of the source "
-		"first\n", stderr);
+		"  copies every flag, rollout, decision, event window, total, "
+		"batch id,\n"
+		"  token, audit record, webhook and delivery into an empty "
+		"database;\n"
+		"  stop the servers of the source first\n", stderr);
 	return 2;
 }
 
@@ -79,10 +80,14 @@ static void report(const migrate_args *a, const cs_copy_counts *n)
 	cs_store_describe(a->from, from, sizeof(from));
 	cs_store_describe(a->to, to, sizeof(to));
 	printf("copied %s to %s: %llu flags, %llu rollouts, %llu decisions, "
-		"%llu windows, %llu totals, %llu batch ids\n", from, to,
+		"%llu windows, %llu totals, %llu batch ids, %llu tokens, "
+		"%llu audit records, %llu webhooks, %llu deliveries\n", from, to,
 		(unsigned long long)n->flags, (unsigned long long)n->rollouts,
 		(unsigned long long)n->decisions, (unsigned long long)n->windows,
-		(unsigned long long)n->totals, (unsigned long long)n->batches);
+		(unsigned long long)n->totals, (unsigned long long)n->batches,
+		(unsigned long long)n->tokens, (unsigned long long)n->audit,
+		(unsigned long long)n->webhooks,
+		(unsigned long long)n->deliveries);
 }
 
 int cs_migrate_main(int argc, char **argv)

@@ -1,6 +1,7 @@
 /*
  * peer_log.c - see peer_log.h. A small table of line kinds, each with the
- * time of its last line and how many were left out since.
+ * time of its last line and how many were left out since; the lines that
+ * pass go out through cs_log (logline.h), in the --log-format chosen.
  */
 #include "peer_log.h"
 
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "logline.h"
 
 #define KINDS 64
 #define QUIET_FOR_MS 60000u
@@ -94,11 +97,10 @@ void cs_peer_vlog(const char *key, const char *prefix, const char *fmt,
 	while (n && line[n - 1] == '\n')
 		line[--n] = '\0';
 	if (left_out)
-		fprintf(stderr, "canary-server: %s%s (and %llu more like it in "
-			"the last minute)\n", prefix, line,
-			(unsigned long long)left_out);
+		cs_log(CS_LOG_WARN, NULL, "%s%s (and %llu more like it in the "
+			"last minute)", prefix, line, (unsigned long long)left_out);
 	else
-		fprintf(stderr, "canary-server: %s%s\n", prefix, line);
+		cs_log(CS_LOG_WARN, NULL, "%s%s", prefix, line);
 }
 
 void cs_peer_log(const char *key, const char *prefix, const char *fmt, ...)
@@ -123,10 +125,9 @@ static void hang_up(void)
 		return;
 	}
 	aborts_said_ms = now;
-	fprintf(stderr, "canary-server: http: %llu connections closed by "
-		"their clients mid-request or mid-answer since the last such "
-		"line (not an error)\n",
-		(unsigned long long)(total - aborts_said));
+	cs_log(CS_LOG_INFO, NULL, "http: %llu connections closed by their "
+		"clients mid-request or mid-answer since the last such line "
+		"(not an error)", (unsigned long long)(total - aborts_said));
 	aborts_said = total;
 	pthread_mutex_unlock(&lock);
 }

@@ -3,8 +3,10 @@
  *
  * Anything a client can make happen at will (hang up, send garbage, fill
  * the connection limit, make a statement fail) must not be able to fill
- * the log, whichever part of the server writes the line (http/, store/): each kind of line is written at most once a minute, and the
- * next one says how many were left out meanwhile. A client that hangs up
+ * the log, whichever part of the server writes the line (http/, store/):
+ * each kind of line is written at most once a minute, and the next one
+ * says how many were left out meanwhile (through logline.h, so in the
+ * --log-format chosen). A client that hangs up
  * is not an error at all: libmicrohttpd's lines about it are counted
  * (canary_http_client_aborts_total), never written one by one; without
  * --quiet one line a minute says how many there were.
@@ -23,7 +25,7 @@
 void cs_peer_log_init(bool quiet);
 
 /*
- * Write "canary-server: <prefix><message>" unless a line of the same
+ * Log "<prefix><message>" (a warning) unless a line of the same
  * `kind` (a string literal: its address is the key) was written less
  * than a minute ago.
  */

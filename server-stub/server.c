@@ -22,6 +22,8 @@
 #include "clock.h"
 #include "http/conns.h"
 #include "http/daemon.h"
+#include "logline.h"
+#include "notify/webhook_sender.h"
 #include "peer_log.h"
 #include "rollout/controller.h"
 
@@ -34,16 +36,14 @@ static void on_config(const canary__config *config, void *ctx)
 
 	if (cs_known_set(s->known, config) != CANARY_OK ||
 	    cs_flags_cache_set(s->cache, config, &json, &len) != CANARY_OK) {
-		fprintf(stderr, "canary-server: cannot publish config version "
-			"%llu (out of memory)\n",
-			(unsigned long long)config->version);
+		cs_log(CS_LOG_ERROR, NULL, "cannot publish config version %llu "
+			"(out of memory)", (unsigned long long)config->version);
 		return;
 	}
 	if (json && cs_hub_publish(s->hub, config->version, json, len) !=
 	    CANARY_OK)
-		fprintf(stderr, "canary-server: cannot stream config version "
-			"%llu (out of memory)\n",
-			(unsigned long long)config->version);
+		cs_log(CS_LOG_ERROR, NULL, "cannot stream config version %llu "
+			"(out of memory)", (unsigned long long)config->version);
 	free(json);
 }
 
@@ -51,6 +51,13 @@ static void tick_heartbeat(uint64_t now, void *ctx)
 {
 	(void)now;
 	cs_hub_heartbeat(((cs_server *)ctx)->hub);
+}
+
+/* now - keep, or 0 (keep everything) when keep is 0 or longer than
+ * the time since the epoch. */
+static uint64_t before(uint64_t now, uint64_t keep)
+{
+	return keep && now > keep ? now - keep : 0;
 }
 
 /* Close the connections past their deadlines (http/conns.h). */
@@ -70,20 +77,19 @@ static void tick_deadlines(uint64_t now, void *ctx)
 static void tick_prune(uint64_t now, void *ctx)
 {
 	cs_server *s = ctx;
+	const cs_options *o = s->opts;
 	cs_retention r;
 
 	memset(&r, 0, sizeof(r));
-	if (now > s->opts->batch_retention_ms)
-		r.batches_before_ms = now - s->opts->batch_retention_ms;
-	if (s->opts->window_retention_ms && now > s->opts->window_retention_ms)
-		r.windows_before_ms = now - s->opts->window_retention_ms;
-	if (now > s->opts->decision_retention_ms)
-		r.decisions_before_ms = now - s->opts->decision_retention_ms;
+	r.batches_before_ms = before(now, o->batch_retention_ms);
+	r.windows_before_ms = before(now, o->window_retention_ms);
+	r.decisions_before_ms = before(now, o->decision_retention_ms);
+	r.audit_before_ms = before(now, o->audit_retention_ms);
 	if (now > CS_SKETCH_RETENTION_MS)
 		r.sketches_before_ms = now - CS_SKETCH_RETENTION_MS;
 	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
-		fprintf(stderr, "canary-server: pruning old batch ids and "
-			"windows failed\n");
+		cs_log(CS_LOG_ERROR, NULL, "pruning old batch ids, windows, "
+			"decisions and audit records failed");
 }
 
 /* Every minute, on the server that runs the controller (one is enough):
@@ -97,12 +103,12 @@ static void tick_settle(uint64_t now, void *ctx)
 	cs_retention r;
 	uint64_t margin = 2 * s->opts->window_ms + 60000;
 
-	memset(&r, 0, sizeof(r));
 	if (!cs_controller_leading(s->controller) || now <= margin)
 		return;
+	memset(&r, 0, sizeof(r));
 	r.windows_settled_ms = now - margin;
 	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
-		fprintf(stderr, "canary-server: merging closed windows failed\n");
+		cs_log(CS_LOG_ERROR, NULL, "merging closed windows failed");
 }
 
 /* The controller, and the gauge that says whether this server leads;
@@ -115,9 +121,21 @@ static void tick_controller(uint64_t now, void *ctx)
 	cs_controller_tick(now, s->controller);
 	is = cs_controller_leading(s->controller);
 	cs_metrics_set_leader(s->metrics, is);
-	if (is != was && !s->opts->quiet)
-		fprintf(stderr, "canary-server: this server %s the rollout "
-			"controller\n", is ? "now runs" : "no longer runs");
+	if (is != was)
+		cs_log(CS_LOG_INFO, NULL, "this server %s the rollout "
+			"controller", is ? "now runs" : "no longer runs");
+}
+
+/* Named tokens, for the router's auth (http/auth.h). */
+static int find_token(void *ctx, const char *id, cs_token *out)
+{
+	return cs_store_token_find(((cs_server *)ctx)->store, id, out);
+}
+
+/* Webhooks go out from the server that runs the controller. */
+static bool may_send(void *ctx)
+{
+	return cs_controller_leading(((cs_server *)ctx)->controller);
 }
 
 /*
@@ -132,8 +150,8 @@ static int start_versions(cs_server *s, char *err, size_t errlen)
 	int rc = cs_store_version_floor(s->store, (uint64_t)canary__wall_ms(),
 		&v);
 
-	if (rc == CANARY_OK && !s->opts->quiet)
-		fprintf(stderr, "canary-server: config version %llu\n",
+	if (rc == CANARY_OK)
+		cs_log(CS_LOG_INFO, NULL, "config version %llu",
 			(unsigned long long)v);
 	if (rc == CANARY_OK)
 		return CANARY_OK;
@@ -172,6 +190,8 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	s->auth.admin_token = o->admin_token;
 	s->auth.metrics_token = o->metrics_token;
 	s->auth.insecure_dev = o->insecure_dev;
+	s->auth.lookup = find_token;
+	s->auth.lookup_ctx = s;
 	store.location = o->db_path;
 	store.sync = o->sync;
 	store.max_config_bytes = o->max_config_bytes;
@@ -216,6 +236,9 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "settle-windows", 60000,
 			tick_settle, s);
+	if (rc == CANARY_OK)
+		rc = cs_sender_new(&s->sender, s->store, may_send, s,
+			o->tick_ms, o->webhook_retry_ms, o->webhook_allow_loopback);
 	if (rc != CANARY_OK) {
 		if (!*err)
 			snprintf(err, errlen, "cannot initialise (%d)", rc);
@@ -243,6 +266,10 @@ int cs_server_start(cs_server *s, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the ticker thread");
 		return CANARY_ENOMEM;
 	}
+	if (cs_sender_start(s->sender) != CANARY_OK) {
+		snprintf(err, errlen, "cannot start the webhook sender thread");
+		return CANARY_ENOMEM;
+	}
 	return CANARY_OK;
 }
 
@@ -255,6 +282,7 @@ void cs_server_free(cs_server *s)
 	if (s->store)
 		cs_store_on_change(s->store, NULL, NULL);
 	cs_ticker_free(s->ticker);
+	cs_sender_free(s->sender);
 	if (s->hub) {
 		/* MHD_stop_daemon must not find suspended connections. */
 		cs_hub_close(s->hub);

@@ -3,9 +3,10 @@
  *
  * Lifecycle: cs_server_new() opens the store and builds the published
  * config; register periodic work on cs_server_ticker() (the rollout
- * controller's hook); cs_server_start() binds and starts serving;
- * cs_server_free() stops streams, the ticker, the HTTP daemon and closes
- * the store, in that order.
+ * controller's hook); cs_server_start() binds and starts serving (and
+ * the webhook sender; libcurl must be initialised); cs_server_free()
+ * stops streams, the ticker, the webhook sender, the HTTP daemon and
+ * closes the store, in that order.
  */
 #ifndef CS_SERVER_H
 #define CS_SERVER_H
@@ -25,6 +26,7 @@
 #include "tick.h"
 
 struct cs_controller;
+struct cs_webhook_sender;
 
 typedef struct cs_server {
 	const cs_options *opts;      /* borrowed; outlives the server */
@@ -37,6 +39,8 @@ typedef struct cs_server {
 	cs_metrics *metrics;
 	cs_ticker *ticker;
 	struct cs_controller *controller; /* rollouts (controller.h) */
+	struct cs_webhook_sender *sender; /* webhook deliveries
+	                                     (notify/webhook_sender.h) */
 	cs_listener api;             /* --listen: the endpoints (api/routes.c) */
 	cs_listener ui;              /* --ui-listen: the dashboard apart
 	                                (ui.listen NULL: none) */

@@ -2,6 +2,7 @@
  * server_main.c - canary-server: parse options, start, wait for SIGINT/SIGTERM,
  * stop cleanly; or run the migrate command (migrate.c).
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "logline.h"
 #include "migrate.h"
 #include "server.h"
 
@@ -71,8 +73,15 @@ int main(int argc, char **argv)
 		cs_options_clear(&opts);
 		return rc > 0 ? 0 : 2;
 	}
+	cs_log_setup(opts.log_json ? CS_LOG_JSON : CS_LOG_TEXT, opts.quiet);
 	if (opts.insecure_dev)
 		warn_insecure();
+	/* Before any thread: the webhook sender speaks HTTP through it. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "canary-server: cannot initialise libcurl\n");
+		cs_options_clear(&opts);
+		return 1;
+	}
 	raise_fd_limit();
 	/* Block before any thread starts, so only sigwait() sees them. */
 	sigemptyset(&sigs);
@@ -82,7 +91,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (cs_server_new(&srv, &opts, err, sizeof(err)) != CANARY_OK ||
 	    cs_server_start(srv, err, sizeof(err)) != CANARY_OK) {
-		fprintf(stderr, "canary-server: %s\n", err);
+		cs_log(CS_LOG_ERROR, NULL, "%s", err);
 		goto done;
 	}
 	printf("listening on %s\n", srv->api.address);
@@ -93,16 +102,16 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (opts.port_file && write_port_file(opts.port_file,
 		    srv->api.port) != 0) {
-		fprintf(stderr, "canary-server: cannot write %s: %s\n",
+		cs_log(CS_LOG_ERROR, NULL, "cannot write %s: %s",
 			opts.port_file, strerror(errno));
 		goto done;
 	}
 	sigwait(&sigs, &sig);
-	if (!opts.quiet)
-		fprintf(stderr, "canary-server: signal %d, stopping\n", sig);
+	cs_log(CS_LOG_INFO, NULL, "signal %d, stopping", sig);
 	status = 0;
 done:
 	cs_server_free(srv);
+	curl_global_cleanup();
 	cs_options_clear(&opts);
 	return status;
 }

@@ -6,14 +6,19 @@
  * publishes it (to /v1/flags and every open stream) before we reply.
  */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "api/api.h"
 #include "api/stats_json.h"
+#include "clock.h"
 #include "http/reply.h"
+#include "logline.h"
 #include "parse/admin_parse.h"
+#include "rollout/controller.h"
+#include "rollout/controller_json.h"
 #include "server.h"
 
 /* {"version": v, "flag": {...}} */
@@ -46,27 +51,80 @@ static enum MHD_Result list_flags(cs_request *r, struct MHD_Connection *c)
 	return cs_reply_json(r, c, MHD_HTTP_OK, doc);
 }
 
+/* The audit of a flag change by the caller; with `guard`, a live
+ * rollout's fields are guarded (unless forced). */
+static void audit_of(const cs_request *r, cs_audit *a, bool forced,
+	cs_guard *guard)
+{
+	memset(a, 0, sizeof(*a));
+	a->actor = r->who.name;
+	a->forced = forced;
+	a->guard = guard;
+	if (guard)
+		memset(guard, 0, sizeof(*guard));
+}
+
+/* 409: a live rollout owns a field the change touches. */
+static enum MHD_Result guarded(cs_request *r, struct MHD_Connection *c,
+	const char *flag, const cs_guard *g)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "the %s rollout %lld of %s owns %s: pause "
+		"or roll it back first, or send \"force\": true (recorded in "
+		"the audit log)", g->state, (long long)g->rollout_id, flag,
+		g->field);
+	return cs_reply_error(r, c, MHD_HTTP_CONFLICT, msg, g->field);
+}
+
+/* The line a flag change is worth. */
+static void say(const cs_request *r, const char *event, const char *key,
+	const char *what, bool forced, uint64_t version)
+{
+	cs_log_about about = { event, r->who.name, key, version };
+
+	cs_log(CS_LOG_INFO, &about, "flag %s %s by %s%s (config version %llu)",
+		key, what, r->who.name, forced ? ", forced past its live "
+		"rollout's guard" : "", (unsigned long long)version);
+}
+
 /* POST (path_key NULL) and PUT share this: parse, then write. */
 static enum MHD_Result put_flag(cs_request *r, struct MHD_Connection *c,
 	const char *path_key, cs_put_mode mode)
 {
 	canary__flag flag;
+	cs_flag_request req;
 	canary__perror e;
+	cs_audit audit;
+	cs_guard g;
 	bool created = false;
-	uint64_t version = 0;
+	uint64_t version = 0, before;
 	int rc = cs_admin_parse_flag(r->body, r->len, path_key, &flag, &e);
 	enum MHD_Result ret;
 
-	if (rc == CANARY_EPARSE)
+	if (rc == CANARY_OK)
+		rc = cs_admin_parse_request(r->body, r->len, &req, &e);
+	if (rc == CANARY_EPARSE) {
+		canary__flag_clear(canary__alloc_default(), &flag);
 		return cs_reply_perror(r, c, &e);
+	}
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
-	rc = cs_store_flag_put(r->srv->store, &flag, mode, &created, &version);
-	if (rc != CANARY_OK)
+	audit_of(r, &audit, req.force, &g);
+	before = cs_flags_cache_version(r->srv->cache);
+	rc = cs_store_flag_put(r->srv->store, &flag, mode, &audit, &created,
+		&version);
+	if (rc == CS_EGUARDED)
+		ret = guarded(r, c, flag.key, &g);
+	else if (rc != CANARY_OK)
 		ret = cs_reply_code(r, c, rc);
 	else
 		ret = cs_reply_json(r, c, created ? MHD_HTTP_CREATED :
 			MHD_HTTP_OK, flag_doc(&flag, version));
+	/* A PUT that changes nothing makes no version, and no line. */
+	if (rc == CANARY_OK && version > before)
+		say(r, created ? "flag.create" : "flag.update", flag.key,
+			created ? "created" : "replaced", req.force, version);
 	canary__flag_clear(canary__alloc_default(), &flag);
 	return ret;
 }
@@ -90,28 +148,85 @@ static int apply_patch(const canary__flag *cur, canary__flag *next, void *arg)
 	return cs_admin_patch_flag(cur, p->r->body, p->r->len, next, &p->e);
 }
 
-static enum MHD_Result patch_flag(cs_request *r, struct MHD_Connection *c)
+/* The flag's document after a change. */
+static enum MHD_Result changed_flag(cs_request *r, struct MHD_Connection *c,
+	uint64_t version)
 {
-	patch_ctx p;
 	canary__flag flag;
-	uint64_t version = 0;
 	enum MHD_Result ret;
-	int rc;
+	int rc = cs_store_flag_get(r->srv->store, r->key, &flag);
 
-	memset(&p, 0, sizeof(p));
-	p.r = r;
-	rc = cs_store_flag_modify(r->srv->store, r->key, apply_patch, &p,
-		&version);
-	if (rc == CANARY_EPARSE)
-		return cs_reply_perror(r, c, &p.e);
-	if (rc != CANARY_OK)
-		return cs_reply_code(r, c, rc);
-	rc = cs_store_flag_get(r->srv->store, r->key, &flag);
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
 	ret = cs_reply_json(r, c, MHD_HTTP_OK, flag_doc(&flag, version));
 	canary__flag_clear(canary__alloc_default(), &flag);
 	return ret;
+}
+
+/*
+ * The kill switch turned off under a live rollout: the flag change and
+ * the rollout's end (rolled back, share 0) in one change, through the
+ * controller. CS_ENOROLLOUT when there is no live rollout to end.
+ */
+static int kill_switch(cs_request *r, patch_ctx *p, uint64_t *version,
+	char *why, size_t whylen)
+{
+	int rc = cs_controller_kill(r->srv->controller, r->key, apply_patch,
+		p, canary__wall_ms(), r->who.name, why, whylen);
+
+	*version = cs_flags_cache_version(r->srv->cache);
+	return rc;
+}
+
+static enum MHD_Result patch_flag(cs_request *r, struct MHD_Connection *c)
+{
+	cs_flag_request req;
+	patch_ctx p;
+	cs_audit audit;
+	cs_guard g;
+	char why[256] = "";
+	uint64_t version = 0, before;
+	bool quiet = false;
+	int rc = cs_admin_parse_request(r->body, r->len, &req, &p.e);
+
+	if (rc == CANARY_EPARSE)
+		return cs_reply_perror(r, c, &p.e);
+	if (rc != CANARY_OK)
+		return cs_reply_code(r, c, rc);
+	/* An operator may use the kill switch, nothing else. */
+	if (!req.kill_switch_only && r->who.role < CS_ROLE_ADMIN)
+		return cs_reply_error(r, c, MHD_HTTP_FORBIDDEN, "an operator "
+			"may change \"enabled\" (the kill switch) only; the rest "
+			"needs the admin role", NULL);
+	memset(&p, 0, sizeof(p));
+	p.r = r;
+	rc = CS_ENOROLLOUT;
+	if (req.enabled == 0)
+		rc = kill_switch(r, &p, &version, why, sizeof(why));
+	if (rc == CANARY_OK) /* the controller said it */
+		return changed_flag(r, c, version);
+	if (rc == CS_ENOROLLOUT) {
+		audit_of(r, &audit, req.force, &g);
+		before = cs_flags_cache_version(r->srv->cache);
+		rc = cs_store_flag_modify(r->srv->store, r->key, apply_patch,
+			&p, &audit, &version);
+		/* A PATCH that changes nothing makes no version, no line. */
+		quiet = rc == CANARY_OK && version <= before;
+	}
+	if (rc == CANARY_EPARSE)
+		return cs_reply_perror(r, c, &p.e);
+	if (rc == CS_EGUARDED)
+		return guarded(r, c, r->key, &g);
+	if (rc == CS_ECONFLICT)
+		return cs_reply_error(r, c, MHD_HTTP_CONFLICT, why, "key");
+	if (rc != CANARY_OK)
+		return cs_reply_code(r, c, rc);
+	if (!quiet)
+		say(r, req.kill_switch_only ? "flag.kill_switch" :
+			"flag.update", r->key, req.enabled == 0 ? "turned off" :
+			req.enabled == 1 && req.kill_switch_only ? "turned on" :
+			"updated", req.force, version);
+	return changed_flag(r, c, version);
 }
 
 static enum MHD_Result get_flag(cs_request *r, struct MHD_Connection *c)
@@ -130,11 +245,15 @@ static enum MHD_Result get_flag(cs_request *r, struct MHD_Connection *c)
 
 static enum MHD_Result delete_flag(cs_request *r, struct MHD_Connection *c)
 {
+	cs_audit audit;
 	uint64_t version = 0;
-	int rc = cs_store_flag_delete(r->srv->store, r->key, &version);
+	int rc;
 
+	audit_of(r, &audit, false, NULL);
+	rc = cs_store_flag_delete(r->srv->store, r->key, &audit, &version);
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
+	say(r, "flag.delete", r->key, "deleted", false, version);
 	return cs_reply_json(r, c, MHD_HTTP_OK, flag_doc(NULL, version));
 }
 
@@ -154,6 +273,8 @@ enum MHD_Result cs_handle_admin_stats(cs_request *r, struct MHD_Connection *c)
 	cs_stats_query q;
 	cs_stats_filter f;
 	cs_arm_stats *arms;
+	cs_metric_sum *sums = NULL;
+	size_t nsums = 0;
 	canary__flag flag;
 	canary__perror e;
 	cJSON *doc;
@@ -178,11 +299,19 @@ enum MHD_Result cs_handle_admin_stats(cs_request *r, struct MHD_Connection *c)
 	if (!arms)
 		return cs_reply_code(r, c, CANARY_ENOMEM);
 	rc = cs_store_stats(r->srv->store, r->key, &f, arms);
+	if (rc == CANARY_OK)
+		rc = cs_store_metric_sums(r->srv->store, r->key, &f, &sums,
+			&nsums);
 	if (rc != CANARY_OK) {
 		free(arms);
 		return cs_reply_code(r, c, rc);
 	}
 	doc = cs_stats_to_json(r->key, &f, arms);
+	if (doc && !cs_custom_metrics_to_json(doc, sums, nsums)) {
+		cJSON_Delete(doc);
+		doc = NULL;
+	}
+	free(sums);
 	free(arms);
 	return cs_reply_json(r, c, MHD_HTTP_OK, doc);
 }

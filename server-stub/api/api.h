@@ -5,6 +5,8 @@
  *   sdk_api.c       GET /v1/flags, GET /v1/stream, POST /v1/events
  *   ops_api.c       GET /healthz, GET /metrics
  *   admin_api.c     /v1/admin/flags[/{key}[/stats]], /v1/admin/whoami
+ *   team_api.c      /v1/admin/tokens[/{name}], /v1/admin/audit,
+ *                   /v1/admin/webhooks[/{id}[/deliveries]]
  *   rollouts_api.c  /v1/admin/rollouts[/{flag}[/pause|resume|promote|rollback
  *                   |series]]
  *   ui_api.c        /ui/: the dashboard (its files, built in, and the
@@ -47,6 +49,16 @@ enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
 enum MHD_Result cs_handle_admin_series(cs_request *r,
 	struct MHD_Connection *c);
 enum MHD_Result cs_handle_admin_whoami(cs_request *r,
+	struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_audit(cs_request *r, struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_tokens(cs_request *r,
+	struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_token(cs_request *r, struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_webhooks(cs_request *r,
+	struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_webhook(cs_request *r,
+	struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_deliveries(cs_request *r,
 	struct MHD_Connection *c);
 enum MHD_Result cs_handle_ui(cs_request *r, struct MHD_Connection *c);
 

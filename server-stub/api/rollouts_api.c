@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "clock.h"
 #include "http/reply.h"
+#include "parse/admin_parse.h"
 #include "rollout/controller.h"
 #include "rollout/series.h"
 #include "server.h"
@@ -52,6 +53,7 @@ static enum MHD_Result start(cs_request *r, struct MHD_Connection *c)
 	cs_rollout_spec spec;
 	cs_rollout ro;
 	canary__perror e;
+	char why[256];
 	int rc = cs_rollout_parse(r->body, r->len, flag, &spec, &e);
 
 	if (rc == CANARY_EPARSE)
@@ -59,9 +61,9 @@ static enum MHD_Result start(cs_request *r, struct MHD_Connection *c)
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
 	rc = cs_controller_start(r->srv->controller, flag, &spec,
-		canary__wall_ms(), &ro);
+		canary__wall_ms(), r->who.name, &ro, why, sizeof(why));
 	if (rc != CANARY_OK)
-		return reply_rc(r, c, rc, NULL);
+		return reply_rc(r, c, rc, why);
 	return reply_status_doc(r, c, flag, 0, MHD_HTTP_CREATED);
 }
 
@@ -113,9 +115,11 @@ static int op_of(const cs_request *r, cs_rollout_op *op, canary__perror *e)
 		*op = full ? CS_OP_PROMOTE_FULL : CS_OP_PROMOTE;
 		return rc;
 	}
-	/* The other operations take no body; anything but {} is a mistake. */
-	if (r->len && strspn(r->body, " \t\r\n{}") != r->len)
-		return canary__perror_set(e, "", "this operation takes no body");
+	/* The other operations take no body; anything but {} is a mistake
+	 * (a member is named). */
+	rc = cs_admin_parse_no_body(r->body, r->len, e);
+	if (rc != CANARY_OK)
+		return rc;
 	if (strcmp(r->sub, "pause") == 0)
 		*op = CS_OP_PAUSE;
 	else if (strcmp(r->sub, "resume") == 0)
@@ -139,7 +143,7 @@ enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
 	if (rc != CANARY_OK)
 		return cs_reply_code(r, c, rc);
 	rc = cs_controller_op(r->srv->controller, r->key, op,
-		canary__wall_ms(), &ro, why, sizeof(why));
+		canary__wall_ms(), r->who.name, &ro, why, sizeof(why));
 	if (rc != CANARY_OK)
 		return reply_rc(r, c, rc, why);
 	return reply_status_doc(r, c, r->key, 0, MHD_HTTP_OK);

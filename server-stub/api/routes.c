@@ -13,7 +13,9 @@
 enum {
 	R_HEALTHZ, R_METRICS, R_FLAGS, R_STREAM, R_EVENTS, R_ADMIN_FLAGS,
 	R_ADMIN_FLAG, R_ADMIN_STATS, R_ADMIN_ROLLOUTS, R_ADMIN_ROLLOUT,
-	R_ADMIN_ROLLOUT_OP, R_ADMIN_SERIES, R_ADMIN_WHOAMI, R_UI, R_COUNT
+	R_ADMIN_ROLLOUT_OP, R_ADMIN_SERIES, R_ADMIN_WHOAMI, R_ADMIN_AUDIT,
+	R_ADMIN_TOKENS, R_ADMIN_TOKEN, R_ADMIN_WEBHOOKS, R_ADMIN_WEBHOOK,
+	R_ADMIN_DELIVERIES, R_UI, R_COUNT
 };
 
 /* Which listener offers a route: the main one everything (the dashboard
@@ -22,41 +24,85 @@ enum {
 enum { G_SDK = 1, G_OPS = 2, G_ADMIN = 4, G_UI = 8 };
 
 /* Endpoints that take no body refuse any (413 before reading it); the
- * rollout operations take a small one ({"to": "full"}). */
+ * rollout operations take a small one ({"to": "full"}), a token's or a
+ * webhook's body is a little larger (a webhook's URL may take 2 KiB). */
 #define NO_BODY 0
 #define SMALL_BODY 4096
+#define TEAM_BODY (16u * 1024u)
 
+/* The least role per method of an API token's route, by CS_M_*: GET,
+ * POST, PUT, PATCH, DELETE (a method the route does not take: none). */
+#define ROLES(get, post, put, patch, del) { CS_ROLE_##get, CS_ROLE_##post, \
+	CS_ROLE_##put, CS_ROLE_##patch, CS_ROLE_##del }
+#define NO_ROLES ROLES(NONE, NONE, NONE, NONE, NONE)
+
+/*
+ * The one table of what each endpoint needs. For a route behind an API
+ * token (CS_ADMIN) the last column is the least role per method: a
+ * reader reads, an operator also acts on rollouts and uses the kill
+ * switch (a PATCH whose only member is "enabled"; any other PATCH needs
+ * an admin, which the handler checks), an admin also creates, deletes,
+ * starts rollouts and manages tokens and webhooks.
+ */
 static const cs_route routes[R_COUNT] = {
 	[R_HEALTHZ] = { CS_EP_HEALTHZ, CS_GET, CS_OPEN, NO_BODY,
-		cs_handle_healthz, "GET" },
+		cs_handle_healthz, "GET", NO_ROLES },
+	/* The metrics token (a scraper), or any API token: not the role
+	 * table's, which only admin routes have (http/router.c). */
 	[R_METRICS] = { CS_EP_METRICS, CS_GET, CS_METRICS, NO_BODY,
-		cs_handle_metrics, "GET" },
+		cs_handle_metrics, "GET", NO_ROLES },
 	[R_FLAGS] = { CS_EP_FLAGS, CS_GET, CS_SDK, NO_BODY, cs_handle_flags,
-		"GET" },
+		"GET", NO_ROLES },
 	[R_STREAM] = { CS_EP_STREAM, CS_GET, CS_SDK, NO_BODY,
-		cs_handle_stream, "GET" },
+		cs_handle_stream, "GET", NO_ROLES },
 	[R_EVENTS] = { CS_EP_EVENTS, CS_POST, CS_SDK, CANARY__EV_MAX_BODY,
-		cs_handle_events, "POST" },
+		cs_handle_events, "POST", NO_ROLES },
 	[R_ADMIN_FLAGS] = { CS_EP_ADMIN_FLAGS, CS_GET | CS_POST, CS_ADMIN,
-		CS_ADMIN_MAX_BODY, cs_handle_admin_flags, "GET, POST" },
+		CS_ADMIN_MAX_BODY, cs_handle_admin_flags, "GET, POST",
+		ROLES(READER, ADMIN, NONE, NONE, NONE) },
 	[R_ADMIN_FLAG] = { CS_EP_ADMIN_FLAGS, CS_GET | CS_PUT | CS_PATCH |
 		CS_DELETE, CS_ADMIN, CS_ADMIN_MAX_BODY, cs_handle_admin_flag,
-		"GET, PUT, PATCH, DELETE" },
+		"GET, PUT, PATCH, DELETE",
+		ROLES(READER, NONE, ADMIN, OPERATOR, ADMIN) },
 	[R_ADMIN_STATS] = { CS_EP_ADMIN_STATS, CS_GET, CS_ADMIN, NO_BODY,
-		cs_handle_admin_stats, "GET" },
+		cs_handle_admin_stats, "GET",
+		ROLES(READER, NONE, NONE, NONE, NONE) },
 	[R_ADMIN_ROLLOUTS] = { CS_EP_ADMIN_ROLLOUTS, CS_GET | CS_POST,
 		CS_ADMIN, CS_ROLLOUT_MAX_BODY, cs_handle_admin_rollouts,
-		"GET, POST" },
+		"GET, POST", ROLES(READER, ADMIN, NONE, NONE, NONE) },
 	[R_ADMIN_ROLLOUT] = { CS_EP_ADMIN_ROLLOUTS, CS_GET, CS_ADMIN,
-		NO_BODY, cs_handle_admin_rollout, "GET" },
+		NO_BODY, cs_handle_admin_rollout, "GET",
+		ROLES(READER, NONE, NONE, NONE, NONE) },
 	[R_ADMIN_ROLLOUT_OP] = { CS_EP_ADMIN_ROLLOUTS, CS_POST, CS_ADMIN,
-		SMALL_BODY, cs_handle_admin_rollout_op, "POST" },
+		SMALL_BODY, cs_handle_admin_rollout_op, "POST",
+		ROLES(NONE, OPERATOR, NONE, NONE, NONE) },
 	[R_ADMIN_SERIES] = { CS_EP_ADMIN_ROLLOUTS, CS_GET, CS_ADMIN, NO_BODY,
-		cs_handle_admin_series, "GET" },
+		cs_handle_admin_series, "GET",
+		ROLES(READER, NONE, NONE, NONE, NONE) },
 	[R_ADMIN_WHOAMI] = { CS_EP_ADMIN_WHOAMI, CS_GET, CS_ADMIN, NO_BODY,
-		cs_handle_admin_whoami, "GET" },
+		cs_handle_admin_whoami, "GET",
+		ROLES(READER, NONE, NONE, NONE, NONE) },
+	[R_ADMIN_AUDIT] = { CS_EP_ADMIN_AUDIT, CS_GET, CS_ADMIN, NO_BODY,
+		cs_handle_admin_audit, "GET",
+		ROLES(READER, NONE, NONE, NONE, NONE) },
+	[R_ADMIN_TOKENS] = { CS_EP_ADMIN_TOKENS, CS_GET | CS_POST, CS_ADMIN,
+		TEAM_BODY, cs_handle_admin_tokens, "GET, POST",
+		ROLES(ADMIN, ADMIN, NONE, NONE, NONE) },
+	[R_ADMIN_TOKEN] = { CS_EP_ADMIN_TOKENS, CS_DELETE, CS_ADMIN, NO_BODY,
+		cs_handle_admin_token, "DELETE",
+		ROLES(NONE, NONE, NONE, NONE, ADMIN) },
+	[R_ADMIN_WEBHOOKS] = { CS_EP_ADMIN_WEBHOOKS, CS_GET | CS_POST,
+		CS_ADMIN, TEAM_BODY, cs_handle_admin_webhooks, "GET, POST",
+		ROLES(ADMIN, ADMIN, NONE, NONE, NONE) },
+	[R_ADMIN_WEBHOOK] = { CS_EP_ADMIN_WEBHOOKS, CS_DELETE, CS_ADMIN,
+		NO_BODY, cs_handle_admin_webhook, "DELETE",
+		ROLES(NONE, NONE, NONE, NONE, ADMIN) },
+	[R_ADMIN_DELIVERIES] = { CS_EP_ADMIN_WEBHOOKS, CS_GET, CS_ADMIN,
+		NO_BODY, cs_handle_admin_deliveries, "GET",
+		ROLES(ADMIN, NONE, NONE, NONE, NONE) },
 	/* The dashboard's files need no credential; its API calls do. */
-	[R_UI] = { CS_EP_UI, CS_GET, CS_OPEN, NO_BODY, cs_handle_ui, "GET" },
+	[R_UI] = { CS_EP_UI, CS_GET, CS_OPEN, NO_BODY, cs_handle_ui, "GET",
+		NO_ROLES },
 };
 
 /* Operations on /v1/admin/rollouts/{flag}/OP. */
@@ -97,12 +143,27 @@ static int rollout_route(const char *rest, const char **key,
 	return R_ADMIN_ROLLOUT;
 }
 
+/* /v1/admin/webhooks/{id}[/deliveries]: the id. */
+static int webhook_route(const char *rest, const char **key,
+	size_t *key_len)
+{
+	size_t n = strlen(rest);
+
+	*key = rest;
+	if (ends_in(rest, n, "deliveries", key_len))
+		return R_ADMIN_DELIVERIES;
+	*key_len = n;
+	return R_ADMIN_WEBHOOK;
+}
+
 /* The route number of `url`, or -1. */
 static int find_route(const char *url, const char **key, size_t *key_len,
 	const char **sub)
 {
 	static const char flags_prefix[] = "/v1/admin/flags/";
 	static const char rollouts_prefix[] = "/v1/admin/rollouts/";
+	static const char tokens_prefix[] = "/v1/admin/tokens/";
+	static const char webhooks_prefix[] = "/v1/admin/webhooks/";
 	static const char stats_suffix[] = "/stats";
 	size_t n, slen = sizeof(stats_suffix) - 1;
 
@@ -122,6 +183,20 @@ static int find_route(const char *url, const char **key, size_t *key_len,
 		return R_ADMIN_ROLLOUTS;
 	if (strcmp(url, "/v1/admin/whoami") == 0)
 		return R_ADMIN_WHOAMI;
+	if (strcmp(url, "/v1/admin/audit") == 0)
+		return R_ADMIN_AUDIT;
+	if (strcmp(url, "/v1/admin/tokens") == 0)
+		return R_ADMIN_TOKENS;
+	if (strcmp(url, "/v1/admin/webhooks") == 0)
+		return R_ADMIN_WEBHOOKS;
+	if (strncmp(url, tokens_prefix, sizeof(tokens_prefix) - 1) == 0) {
+		*key = url + sizeof(tokens_prefix) - 1;
+		*key_len = strlen(*key);
+		return R_ADMIN_TOKEN;
+	}
+	if (strncmp(url, webhooks_prefix, sizeof(webhooks_prefix) - 1) == 0)
+		return webhook_route(url + sizeof(webhooks_prefix) - 1, key,
+			key_len);
 	/* The dashboard's handler reads the rest of the path itself. */
 	if (strcmp(url, "/ui") == 0 || strncmp(url, "/ui/", 4) == 0)
 		return R_UI;
@@ -149,7 +224,7 @@ static unsigned int group_of(int rt)
 	if (rt == R_HEALTHZ)
 		return G_OPS | G_UI;
 	if (rt == R_METRICS)
-		return G_OPS;
+		return G_OPS; /* a scraper's, not the dashboard's */
 	switch (routes[rt].door) {
 	case CS_ADMIN:
 		return G_ADMIN;

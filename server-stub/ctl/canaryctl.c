@@ -1,18 +1,17 @@
 /*
  * canaryctl - command-line client for canary-server's admin API.
  *
- *   canaryctl [--server URL] [--token T] [--json] flag list
- *   canaryctl ... flag get KEY
- *   canaryctl ... flag create KEY [flag options]
- *   canaryctl ... flag set KEY [flag options]      (changes only those given)
- *   canaryctl ... flag delete KEY
- *   canaryctl ... stats FLAG [--config-version N] [--since MS]
- *   canaryctl ... rollout start|status|list|pause|resume|promote|rollback
+ *   canaryctl [--server URL] [--token T] [--json] COMMAND ...
+ *   canaryctl help [COMMAND] | COMMAND --help
+ *
+ * Commands by group (ctl_usage.c has their usage): flag and stats
+ * (ctl_flags.c), rollout (ctl_rollout.c; wait and --watch in
+ * ctl_follow.c), token, audit and webhook (ctl_team.c).
  *
  * The token comes from --token or CANARY_ADMIN_TOKEN (preferred: argv is
  * visible to other users). Exit status: 0 ok, 1 the server refused,
- * 2 usage, 3 network. This file reads the global options and hands the
- * command to its group (ctl_flags.c, ctl_rollout.c).
+ * 2 usage, 3 network, 4 (rollout wait) paused or timed out. This file
+ * reads the global options and hands the command to its group.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -22,64 +21,119 @@
 
 #include "canary/canary.h"
 #include "ctl/ctl_commands.h"
+#include "ctl/ctl_usage.h"
 
-static void usage(FILE *out)
+typedef int (*group_fn)(const ctl *c, int argc, char **argv);
+
+static const struct {
+	const char *name;
+	group_fn run;
+} commands[] = {
+	{ "flag", ctl_flag },
+	{ "stats", ctl_stats },
+	{ "rollout", ctl_rollout },
+	{ "token", ctl_token },
+	{ "audit", ctl_audit },
+	{ "webhook", ctl_webhook },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static int command_index(const char *name)
 {
-	fputs(
-"usage: canaryctl [--server URL] [--token T] [--json] COMMAND\n"
-"       canaryctl --help | --version\n"
-"  flag list\n"
-"  flag get KEY\n"
-"  flag create KEY [options]   create a flag (rollout 0%, enabled, by default)\n"
-"  flag set KEY [options]      change only the given fields\n"
-"  flag delete KEY\n"
-"  stats FLAG [--config-version N] [--since MS]\n"
-"  rollout start FLAG [rollout options]\n"
-"  rollout status FLAG [--last N]  state and decision history\n"
-"  rollout list\n"
-"  rollout pause|resume|rollback FLAG\n"
-"  rollout promote FLAG [--full]   next step, or the last one\n"
-"rollout options:\n"
-"  --steps 1,5,25,50,100  --min-soak 5m  --max-step 1h  --interval 1m\n"
-"  --on-fail rollback|pause        pause = dry run (record, do not roll back)\n"
-"  --sustain 2m  --grace 3m  --bake 30m  --max-wait 8h\n"
-"  --on-stall rollback|pause       what an alert that outlasts --grace does\n"
-"  --gate NAME=VALUE               judge gate, repeatable (docs/server.md)\n"
-"flag options:\n"
-"  --rollout PCT | --rollout-bp N   canary share (percent, or 0..10000 bp)\n"
-"  --enable | --disable             kill switch (disabled = all stable)\n"
-"  --salt S  --state S  --stable-variant V  --canary-variant V\n"
-"  --allow a,b,c  --deny a,b,c      unit lists (\"\" empties a list)\n"
-"environment: CANARY_SERVER (default http://127.0.0.1:8080),\n"
-"             CANARY_ADMIN_TOKEN\n", out);
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* `help [COMMAND]`. */
+static int help(const ctl *c, int argc, char **argv)
+{
+	if (argc < 2) {
+		ctl_usage_all(stdout);
+		return 0;
+	}
+	if (argc > 2 || !ctl_usage_group(argv[1], stdout))
+		return ctl_usage_error(c, "unknown command '%s' (canaryctl help "
+			"lists them)", argv[1]);
+	return 0;
+}
+
+/* Is "--help" (or -h) among the command's words? */
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
 }
 
 static int dispatch(const ctl *c, int argc, char **argv)
 {
-	int rc = CTL_SHOW_USAGE;
+	int k, rc;
 
-	if (argc >= 2 && strcmp(argv[0], "flag") == 0)
-		rc = ctl_flag(c, argc - 1, argv + 1);
-	else if (argc >= 2 && strcmp(argv[0], "stats") == 0)
-		rc = ctl_stats(c, argc - 1, argv + 1);
-	else if (argc >= 2 && strcmp(argv[0], "rollout") == 0)
-		rc = ctl_rollout(c, argc - 1, argv + 1);
+	if (argc == 0) {
+		ctl_usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "help") == 0)
+		return help(c, argc, argv);
+	k = command_index(argv[0]);
+	if (k < 0)
+		return ctl_usage_error(c, "unknown command '%s' (canaryctl help "
+			"lists them)", argv[0]);
+	if (wants_help(argc, argv)) {
+		ctl_usage_group(argv[0], stdout);
+		return 0;
+	}
+	rc = commands[k].run(c, argc - 1, argv + 1);
 	if (rc == CTL_SHOW_USAGE) {
-		usage(stderr);
+		if (argc < 2 || strncmp(argv[1], "--", 2) == 0)
+			ctl_usage_error(c, "%s: what to do? (canaryctl help %s)",
+				argv[0], argv[0]);
+		else
+			ctl_usage_error(c, "unknown or incomplete %s command "
+				"'%s' (canaryctl help %s)", argv[0], argv[1],
+				argv[0]);
+		if (!c->json)
+			ctl_usage_group(argv[0], stderr);
 		rc = EXIT_USAGE;
 	}
 	return rc;
 }
 
+/* --server: http or https only, without trailing slashes (paths are
+ * appended to it). NULL when it is no such URL. */
+static char *server_url(const char *given)
+{
+	char *s;
+	size_t n;
+
+	if (strncasecmp(given, "http://", 7) != 0 &&
+	    strncasecmp(given, "https://", 8) != 0)
+		return NULL;
+	s = strdup(given);
+	n = s ? strlen(s) : 0;
+	while (s && n > 8 && s[n - 1] == '/')
+		s[--n] = '\0';
+	return s;
+}
+
 int main(int argc, char **argv)
 {
 	ctl c = { getenv("CANARY_SERVER"), getenv("CANARY_ADMIN_TOKEN"), false };
-	char **rest = calloc((size_t)argc + 1, sizeof(char *));
+	char **rest = calloc((size_t)argc + 1, sizeof(char *)), *server = NULL;
 	int i, n = 0, rc;
 
 	if (!rest)
 		return EXIT_USAGE;
-	/* Global options may appear anywhere; everything else is the command. */
+	/* Global options may appear anywhere; everything else is the command
+	 * (whose own --help the command's group answers). */
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			c.json = true;
@@ -87,9 +141,9 @@ int main(int argc, char **argv)
 			c.server = argv[++i];
 		else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc)
 			c.token = argv[++i];
-		else if (strcmp(argv[i], "--help") == 0 ||
-			 strcmp(argv[i], "-h") == 0)
-			return free(rest), usage(stdout), 0;
+		else if ((strcmp(argv[i], "--help") == 0 ||
+			  strcmp(argv[i], "-h") == 0) && n == 0)
+			return free(rest), ctl_usage_all(stdout), 0;
 		else if (strcmp(argv[i], "--version") == 0)
 			return free(rest), puts("canaryctl " CANARY_VERSION_STRING), 0;
 		else
@@ -97,21 +151,22 @@ int main(int argc, char **argv)
 	}
 	if (!c.server || !*c.server)
 		c.server = "http://127.0.0.1:8080";
-	/* Only the web: a file:// or gopher:// server is a mistake (or a
-	 * trap), never something to read. */
-	if (strncasecmp(c.server, "http://", 7) != 0 &&
-	    strncasecmp(c.server, "https://", 8) != 0) {
-		fprintf(stderr, "canaryctl: --server must be an http:// or "
-			"https:// URL\n");
+	server = server_url(c.server);
+	if (!server) {
+		rc = ctl_bad_value(&c, "--server", c.server, "must be an "
+			"http:// or https:// URL");
 		free(rest);
-		return EXIT_USAGE;
+		return rc;
 	}
+	c.server = server;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		free(server);
 		free(rest);
 		return EXIT_NETWORK;
 	}
 	rc = dispatch(&c, n, rest);
 	curl_global_cleanup();
+	free(server);
 	free(rest);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * ctl_client.c - canaryctl's admin API client: one libcurl request per
- * call, the server's errors printed, JSON answers parsed and read.
+ * call, the server's errors printed (as text or JSON), JSON answers parsed
+ * and read, server strings made safe for a terminal.
  */
 #include "ctl/ctl_client.h"
 
@@ -28,6 +29,29 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *arg)
 		return 0;
 	canary__buf_put(b, ptr, len);
 	return b->failed ? 0 : len;
+}
+
+static bool safe_strings(cJSON *item);
+
+/* An error as JSON on stderr: {"error", "field" (when given), "status"
+ * (when there is one)}, its strings safe for a terminal. */
+static void json_error(const char *message, const char *field, long status)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+
+	if (!o)
+		return;
+	cJSON_AddStringToObject(o, "error", message);
+	if (field)
+		cJSON_AddStringToObject(o, "field", field);
+	if (status)
+		cJSON_AddNumberToObject(o, "status", (double)status);
+	text = safe_strings(o) ? cJSON_PrintUnformatted(o) : NULL;
+	if (text)
+		fprintf(stderr, "%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(o);
 }
 
 /* Perform one request; *status gets the HTTP status, *out the body. */
@@ -73,20 +97,32 @@ static int request(const ctl *c, const char *method, const char *path,
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
 	if (rc != CURLE_OK) {
-		fprintf(stderr, "canaryctl: %s: %s\n", c->server,
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s: %s", c->server,
 			curl_easy_strerror(rc));
+		if (c->json)
+			json_error(msg, NULL, 0);
+		else
+			fprintf(stderr, "canaryctl: %s\n", ctl_safe_tmp(msg));
 		return EXIT_NETWORK;
 	}
 	return 0;
 }
 
 /* Print a server error {"error", "field"} and return EXIT_REFUSED. */
-static int refused(long status, const canary__buf *b)
+static int refused(const ctl *c, long status, const canary__buf *b)
 {
 	cJSON *doc = b->data ? cJSON_Parse(b->data) : NULL;
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, "field");
 
+	if (c->json) {
+		json_error(cJSON_IsString(e) ? e->valuestring : "refused",
+			cJSON_IsString(f) ? f->valuestring : NULL, status);
+		cJSON_Delete(doc);
+		return EXIT_REFUSED;
+	}
 	fprintf(stderr, "canaryctl: server said %ld", status);
 	if (cJSON_IsString(f)) {
 		fputs(": ", stderr);
@@ -111,10 +147,13 @@ int ctl_call(const ctl *c, const char *method, const char *path,
 
 	*doc = NULL;
 	if (rc == 0 && (status < 200 || status > 299))
-		rc = refused(status, &b);
+		rc = refused(c, status, &b);
 	if (rc == 0) {
 		*doc = b.data ? cJSON_Parse(b.data) : NULL;
-		if (!*doc) {
+		if (!*doc && c->json) {
+			json_error("malformed response", NULL, status);
+			rc = EXIT_REFUSED;
+		} else if (!*doc) {
 			fprintf(stderr, "canaryctl: malformed response\n");
 			rc = EXIT_REFUSED;
 		}
@@ -208,8 +247,8 @@ static size_t utf8_len(const unsigned char *p)
 
 char *ctl_safe(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	char *out = malloc(strlen(s) * 4 + 1), *o = out;
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	char *out = malloc(strlen((const char *)p) * 4 + 1), *o = out;
 
 	if (!out)
 		return NULL;
@@ -291,4 +330,59 @@ double ctl_num(const cJSON *obj, const char *name)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+const char *ctl_safe_tmp(const char *s)
+{
+	static char *ring[8];
+	static unsigned int next;
+	char **slot = &ring[next++ % 8];
+
+	free(*slot);
+	*slot = ctl_safe(s);
+	return *slot ? *slot : "?";
+}
+
+int ctl_usage_error(const ctl *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c && c->json)
+		json_error(msg, NULL, 0);
+	else
+		fprintf(stderr, "canaryctl: %s\n", ctl_safe_tmp(msg));
+	return EXIT_USAGE;
+}
+
+int ctl_bad_value(const ctl *c, const char *option, const char *value,
+	const char *rule)
+{
+	if (!value)
+		return ctl_usage_error(c, "%s: needs a value (%s)", option, rule);
+	return ctl_usage_error(c, "%s %.200s: %s", option, value, rule);
+}
+
+bool ctl_uint_opt(const ctl *c, const char *option, const char *value,
+	uint64_t min, uint64_t max, uint64_t *out, int *rc)
+{
+	char rule[96];
+	unsigned long long v;
+
+	snprintf(rule, sizeof(rule), "must be an integer %llu..%llu",
+		(unsigned long long)min, (unsigned long long)max);
+	if (!value || !ctl_uint(value)) {
+		*rc = ctl_bad_value(c, option, value, rule);
+		return false;
+	}
+	v = strtoull(value, NULL, 10);
+	if (v < min || v > max) {
+		*rc = ctl_bad_value(c, option, value, rule);
+		return false;
+	}
+	*out = v;
+	return true;
 }

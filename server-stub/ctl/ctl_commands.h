@@ -1,14 +1,19 @@
 /*
  * ctl_commands.h - canaryctl's command groups; main() (canaryctl.c) picks
- * one by the first word. argv[0] is the word after the group's name.
+ * one by the first word. argv[0] is the word after the group's name
+ * (argc may be 0).
  */
 #ifndef CTL_COMMANDS_H
 #define CTL_COMMANDS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "ctl/ctl_client.h"
 
-/* Not a command the group knows, or malformed: main prints the usage and
- * exits with EXIT_USAGE. */
+/* Not a command the group knows, or incomplete: main says so and prints
+ * the group's usage (EXIT_USAGE). A bad value is refused by the group
+ * itself (ctl_bad_value). */
 #define CTL_SHOW_USAGE (-1)
 
 /* flag list | get KEY | delete KEY | create KEY [opts] | set KEY [opts] */
@@ -17,7 +22,26 @@ int ctl_flag(const ctl *c, int argc, char **argv);
 /* stats FLAG [--config-version N] [--since MS] */
 int ctl_stats(const ctl *c, int argc, char **argv);
 
-/* rollout start|status|list|pause|resume|promote|rollback ... */
+/* rollout start|status|list|pause|resume|promote|rollback|wait ... */
 int ctl_rollout(const ctl *c, int argc, char **argv);
+
+/* token create NAME --role R | list | revoke NAME (ctl_team.c) */
+int ctl_token(const ctl *c, int argc, char **argv);
+
+/* audit [FLAG] [--actor A] [--since MS] [--until MS] [--limit N]
+ * [--before ID] (ctl_team.c) */
+int ctl_audit(const ctl *c, int argc, char **argv);
+
+/* webhook add URL [--events E,E] | list | delete ID | deliveries ID
+ * (ctl_team.c) */
+int ctl_webhook(const ctl *c, int argc, char **argv);
+
+/* ctl_follow.c: rollout wait FLAG [--timeout D]; rollout status FLAG
+ * --watch (`query` "" or "?last=N"). */
+int ctl_rollout_wait(const ctl *c, const char *flag, int argc, char **argv);
+int ctl_rollout_watch(const ctl *c, const char *flag, const char *query);
+
+/* ctl_rollout.c: print a rollout's status document as a table. */
+void ctl_print_status(const struct cJSON *doc);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * ctl_flags.c - canaryctl flag list|get|create|set|delete and stats: the
- * request bodies built from options, the answers printed as tables.
+ * request bodies built from options (a bad value is refused naming its
+ * rule), the answers printed as tables.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -111,9 +112,8 @@ static int cmd_one(const ctl *c, const char *method, const char *key)
 	if (rc == 0 && c->json) {
 		ctl_print_json(doc);
 	} else if (rc == 0 && strcmp(method, "DELETE") == 0) {
-		fputs("deleted ", stdout);
-		ctl_put(key, stdout);
-		printf(" (config version %.0f)\n", ctl_num(doc, "version"));
+		printf("deleted %s (config version %.0f)\n", ctl_safe_tmp(key),
+			ctl_num(doc, "version"));
 	} else if (rc == 0) {
 		print_flag_doc(doc);
 	}
@@ -151,23 +151,10 @@ static bool parse_percent(const char *s, double *bp)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || *end || !(v >= 0 && v <= 100))
+	if (errno || end == s || *end || !(v >= 0 && v <= 100))
 		return false;
 	*bp = round(v * 100);
 	return fabs(*bp - v * 100) < 1e-6; /* at most 0.01% steps */
-}
-
-static bool parse_bp(const char *s, double *bp)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || *s < '0' || *s > '9' || v > 10000)
-		return false;
-	*bp = (double)v;
-	return true;
 }
 
 static bool add_variant(cJSON *obj, const char *arm, const char *value)
@@ -179,63 +166,89 @@ static bool add_variant(cJSON *obj, const char *arm, const char *value)
 	return v && cJSON_AddStringToObject(v, arm, value);
 }
 
-/* One flag option with its value into the request body. */
-static bool flag_option(cJSON *obj, const char *opt, const char *val)
+/* A member set once: a repeated option's last value wins. */
+static cJSON *replace(cJSON *obj, const char *name, cJSON *item)
 {
-	double bp;
-
-	if (strcmp(opt, "--rollout") == 0)
-		return parse_percent(val, &bp) &&
-		       cJSON_AddNumberToObject(obj, "rollout_bp", bp);
-	if (strcmp(opt, "--rollout-bp") == 0)
-		return parse_bp(val, &bp) &&
-		       cJSON_AddNumberToObject(obj, "rollout_bp", bp);
-	if (strcmp(opt, "--salt") == 0 || strcmp(opt, "--state") == 0)
-		return cJSON_AddStringToObject(obj, opt + 2, val) != NULL;
-	if (strcmp(opt, "--stable-variant") == 0)
-		return add_variant(obj, "stable", val);
-	if (strcmp(opt, "--canary-variant") == 0)
-		return add_variant(obj, "canary", val);
-	if (strcmp(opt, "--allow") == 0 || strcmp(opt, "--deny") == 0) {
-		cJSON *arr = split_list(val);
-
-		return arr && cJSON_AddItemToObject(obj, opt + 2, arr);
-	}
-	return false;
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
+	return item && cJSON_AddItemToObject(obj, name, item) ? item : NULL;
 }
 
-/* Build the body of create/set from argv[i..]. */
-static cJSON *flag_body(const char *key, bool create, int argc, char **argv)
+/* One flag option with its value into the request body: 0, or what
+ * main returns after refusing it. */
+static int flag_option(const ctl *c, cJSON *obj, const char *opt,
+	const char *val)
+{
+	static const char *const strs[] = { "--salt", "--state" };
+	double bp;
+	uint64_t n;
+	size_t i;
+	int rc = 0;
+
+	if (strcmp(opt, "--rollout") == 0) {
+		if (!val || !parse_percent(val, &bp))
+			return ctl_bad_value(c, opt, val, "must be 0..100 in steps "
+				"of 0.01");
+		return replace(obj, "rollout_bp", cJSON_CreateNumber(bp)) ? 0 :
+			EXIT_USAGE;
+	}
+	if (strcmp(opt, "--rollout-bp") == 0) {
+		if (!ctl_uint_opt(c, opt, val, 0, 10000, &n, &rc))
+			return rc;
+		return replace(obj, "rollout_bp",
+			cJSON_CreateNumber((double)n)) ? 0 : EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (strcmp(opt, strs[i]) == 0)
+			return !val ? ctl_bad_value(c, opt, val, "a string") :
+				replace(obj, opt + 2, cJSON_CreateString(val)) ?
+				0 : EXIT_USAGE;
+	if (strcmp(opt, "--stable-variant") == 0 ||
+	    strcmp(opt, "--canary-variant") == 0)
+		return !val ? ctl_bad_value(c, opt, val, "a variant name") :
+			add_variant(obj, opt[2] == 's' ? "stable" : "canary",
+				val) ? 0 : EXIT_USAGE;
+	if (strcmp(opt, "--allow") == 0 || strcmp(opt, "--deny") == 0)
+		return !val ? ctl_bad_value(c, opt, val, "comma-separated "
+			"units, \"\" for none") : replace(obj, opt + 2,
+			split_list(val)) ? 0 : EXIT_USAGE;
+	return ctl_usage_error(c, "unknown flag option %s (canaryctl help "
+		"flag)", opt);
+}
+
+/* Build the body of create/set from argv[0..argc); NULL after saying
+ * why (*rc: the exit status). */
+static cJSON *flag_body(const ctl *c, const char *key, bool create, int argc,
+	char **argv, int *rc)
 {
 	cJSON *obj = cJSON_CreateObject();
-	int i = 0;
+	int i;
 
-	if (!obj)
-		return NULL;
-	if (create && (!cJSON_AddStringToObject(obj, "key", key) ||
-		       !cJSON_AddNumberToObject(obj, "rollout_bp", 0)))
+	*rc = EXIT_USAGE;
+	if (!obj || (create && (!cJSON_AddStringToObject(obj, "key", key) ||
+		       !cJSON_AddNumberToObject(obj, "rollout_bp", 0))))
 		goto bad;
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--enable") == 0 ||
-		    strcmp(argv[i], "--disable") == 0) {
-			cJSON_DeleteItemFromObject(obj, "enabled");
-			if (!cJSON_AddBoolToObject(obj, "enabled",
-				strcmp(argv[i], "--enable") == 0))
+		bool on = strcmp(argv[i], "--enable") == 0;
+
+		if (on || strcmp(argv[i], "--disable") == 0) {
+			if (!replace(obj, "enabled", cJSON_CreateBool(on)))
 				goto bad;
 			continue;
 		}
-		if (i + 1 >= argc)
-			goto bad;
-		if (strstr(argv[i], "rollout"))
-			cJSON_DeleteItemFromObject(obj, "rollout_bp");
-		if (!flag_option(obj, argv[i], argv[i + 1]))
+		if (strcmp(argv[i], "--force") == 0) {
+			if (!replace(obj, "force", cJSON_CreateTrue()))
+				goto bad;
+			continue;
+		}
+		*rc = flag_option(c, obj, argv[i], i + 1 < argc ? argv[i + 1] :
+			NULL);
+		if (*rc)
 			goto bad;
 		i++;
 	}
+	*rc = 0;
 	return obj;
 bad:
-	fprintf(stderr, "canaryctl: bad flag option%s%s\n",
-		i < argc ? " " : "", i < argc ? argv[i] : "");
 	cJSON_Delete(obj);
 	return NULL;
 }
@@ -243,23 +256,30 @@ bad:
 static int cmd_write(const ctl *c, bool create, const char *key, int argc,
 	char **argv)
 {
-	cJSON *body = flag_body(key, create, argc, argv), *doc = NULL;
+	int rc;
+	cJSON *body = flag_body(c, key, create, argc, argv, &rc), *doc = NULL;
 	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
 	ctl_path path;
-	int rc = EXIT_USAGE;
 
+	if (body && !text)
+		rc = EXIT_USAGE;
 	ctl_path_init(&path);
 	ctl_path_add(&path, "/v1/admin/flags");
 	if (!create) {
 		ctl_path_add(&path, "/");
-		if (!ctl_path_key(&path, key))
-			text = (cJSON_free(text), NULL);
+		if (text && !ctl_path_key(&path, key)) {
+			cJSON_free(text);
+			text = NULL;
+			rc = EXIT_USAGE;
+		}
 	}
-	if (text && !path.overflow)
+	if (text && path.overflow)
+		rc = EXIT_USAGE;
+	else if (text)
 		rc = ctl_call(c, create ? "POST" : "PATCH", path.s, text, &doc);
-	if (rc == 0 && c->json)
+	if (text && rc == 0 && c->json)
 		ctl_print_json(doc);
-	else if (rc == 0)
+	else if (text && rc == 0)
 		print_flag_doc(doc);
 	cJSON_Delete(body);
 	cJSON_Delete(doc);
@@ -303,6 +323,40 @@ static void stats_row(ctl_table *t, const char *arm, const cJSON *a)
 	ctl_table_row(t, cells);
 }
 
+/* The custom metrics of both arms: NAME, ARM, COUNT, MEAN. */
+static void print_custom(const cJSON *custom)
+{
+	static const char *const head[] = { "METRIC", "ARM", "COUNT", "MEAN" };
+	static const char *const arms[] = { "stable", "canary" };
+	const cJSON *m;
+	ctl_table t;
+	int a;
+
+	if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(custom,
+		    "stable")) && !cJSON_GetArraySize(
+		    cJSON_GetObjectItemCaseSensitive(custom, "canary")))
+		return;
+	ctl_table_init(&t, 4, head);
+	for (a = 0; a < 2; a++)
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(custom,
+			arms[a])) {
+			char count[32], mean[32];
+			const char *cells[4];
+
+			snprintf(count, sizeof(count), "%.0f",
+				ctl_num(m, "count"));
+			snprintf(mean, sizeof(mean), "%.4g", ctl_num(m, "mean"));
+			cells[0] = m->string;
+			cells[1] = arms[a];
+			cells[2] = count;
+			cells[3] = isnan(ctl_num(m, "mean")) ? "-" : mean;
+			ctl_table_row(&t, cells);
+		}
+	putchar('\n');
+	ctl_table_print(&t, stdout);
+	ctl_table_free(&t);
+}
+
 static int cmd_stats(const ctl *c, const char *key, int argc, char **argv)
 {
 	static const char *const head[] = { "ARM", "EXPOSURES", "ERRORS",
@@ -311,25 +365,30 @@ static int cmd_stats(const ctl *c, const char *key, int argc, char **argv)
 	const cJSON *arms;
 	ctl_path path;
 	ctl_table t;
-	int i, rc;
+	int i, rc = 0;
 
 	ctl_path_init(&path);
 	ctl_path_add(&path, "/v1/admin/flags/");
 	if (!ctl_path_key(&path, key))
 		return EXIT_USAGE;
 	ctl_path_add(&path, "/stats");
-	for (i = 0; i + 1 < argc; i += 2) {
+	for (i = 0; i < argc; i += 2) {
 		const char *name = strcmp(argv[i], "--config-version") == 0 ?
 			"config_version" : strcmp(argv[i], "--since") == 0 ?
 			"since" : NULL;
+		uint64_t v;
 
-		if (!name || !ctl_uint(argv[i + 1]))
-			return CTL_SHOW_USAGE;
-		ctl_path_add(&path, "%c%s=%s", i ? '&' : '?', name,
-			argv[i + 1]);
+		if (!name)
+			return ctl_usage_error(c, "unknown stats option %s "
+				"(canaryctl help stats)", argv[i]);
+		if (!ctl_uint_opt(c, argv[i], i + 1 < argc ? argv[i + 1] : NULL,
+			    0, 9007199254740991ull, &v, &rc))
+			return rc;
+		ctl_path_add(&path, "%c%s=%llu", i ? '&' : '?', name,
+			(unsigned long long)v);
 	}
-	if (i != argc || path.overflow)
-		return CTL_SHOW_USAGE;
+	if (path.overflow)
+		return ctl_usage_error(c, "the request would be too long");
 	rc = ctl_call(c, "GET", path.s, NULL, &doc);
 	if (rc == 0 && c->json) {
 		ctl_print_json(doc);
@@ -342,6 +401,8 @@ static int cmd_stats(const ctl *c, const char *key, int argc, char **argv)
 			"canary"));
 		ctl_table_print(&t, stdout);
 		ctl_table_free(&t);
+		print_custom(cJSON_GetObjectItemCaseSensitive(doc,
+			"custom_metrics"));
 	}
 	cJSON_Delete(doc);
 	return rc;
@@ -349,7 +410,7 @@ static int cmd_stats(const ctl *c, const char *key, int argc, char **argv)
 
 int ctl_flag(const ctl *c, int argc, char **argv)
 {
-	const char *sub = argv[0];
+	const char *sub = argc ? argv[0] : "";
 
 	if (strcmp(sub, "list") == 0 && argc == 1)
 		return cmd_list(c);
@@ -366,5 +427,7 @@ int ctl_flag(const ctl *c, int argc, char **argv)
 
 int ctl_stats(const ctl *c, int argc, char **argv)
 {
+	if (argc < 1 || argv[0][0] == '-')
+		return CTL_SHOW_USAGE;
 	return cmd_stats(c, argv[0], argc - 1, argv + 1);
 }

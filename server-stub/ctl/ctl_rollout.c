@@ -1,6 +1,6 @@
 /*
  * ctl_rollout.c - canaryctl rollout start|status|list|pause|resume|
- * promote|rollback.
+ * promote|rollback (wait and status --watch: ctl_follow.c).
  *
  * `status` prints the decision history as a table, one row per decision:
  *   TIME      STEP  ERRORS (canary vs stable)  P95 (canary vs stable) ...
@@ -63,47 +63,90 @@ static bool add_gate(cJSON *gates, const char *spec)
 	return cJSON_AddItemToObject(gates, name, v);
 }
 
-static bool start_option(cJSON *body, cJSON *gates, const char *opt,
-	const char *val)
+/* "500ms", "2s", "5m", "1h": a positive integer and a unit. */
+static bool is_duration(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n > 0 && n <= 12 && *s != '0' && (strcmp(s + n, "ms") == 0 ||
+		strcmp(s + n, "s") == 0 || strcmp(s + n, "m") == 0 ||
+		strcmp(s + n, "h") == 0);
+}
+
+/* One start option with its value: 0, or what main returns. */
+static int start_option(const ctl *c, cJSON *body, cJSON *gates,
+	const char *opt, const char *val)
 {
 	static const char *const durs[][2] = {
 		{ "--min-soak", "min_soak" }, { "--max-step", "max_step" },
-		{ "--interval", "interval" }, { "--on-fail", "on_fail" },
-		{ "--sustain", "sustain" }, { "--grace", "grace" },
-		{ "--on-stall", "on_stall" }, { "--bake", "bake" },
+		{ "--interval", "interval" }, { "--sustain", "sustain" },
+		{ "--grace", "grace" }, { "--bake", "bake" },
 		{ "--max-wait", "max_wait" },
 	};
+	cJSON *steps;
 	size_t i;
 
 	if (strcmp(opt, "--steps") == 0) {
-		cJSON *steps = number_list(val);
-
-		return steps && cJSON_AddItemToObject(body, "steps", steps);
+		steps = val ? number_list(val) : NULL;
+		if (!steps || !cJSON_GetArraySize(steps)) {
+			cJSON_Delete(steps);
+			return ctl_bad_value(c, opt, val, "must be percents, e.g. "
+				"1,5,25,50,100");
+		}
+		cJSON_DeleteItemFromObject(body, "steps");
+		return cJSON_AddItemToObject(body, "steps", steps) ? 0 :
+			EXIT_USAGE;
 	}
 	if (strcmp(opt, "--gate") == 0)
-		return add_gate(gates, val);
-	for (i = 0; i < sizeof(durs) / sizeof(durs[0]); i++)
-		if (strcmp(opt, durs[i][0]) == 0)
-			return cJSON_AddStringToObject(body, durs[i][1], val) != NULL;
-	return false;
+		return val && add_gate(gates, val) ? 0 : ctl_bad_value(c, opt,
+			val, "must be NAME=NUMBER, or lat_ratio=P50,P95,P99");
+	if (strcmp(opt, "--on-fail") == 0 || strcmp(opt, "--on-stall") == 0) {
+		const char *name = opt[5] == 'f' ? "on_fail" : "on_stall";
+
+		if (!val || (strcmp(val, "rollback") != 0 &&
+			     strcmp(val, "pause") != 0))
+			return ctl_bad_value(c, opt, val, "must be rollback or "
+				"pause");
+		cJSON_DeleteItemFromObject(body, name);
+		return cJSON_AddStringToObject(body, name, val) ? 0 :
+			EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
+		if (strcmp(opt, durs[i][0]) != 0)
+			continue;
+		if (!val || !is_duration(val))
+			return ctl_bad_value(c, opt, val, "must be a positive "
+				"integer and a unit: 500ms, 2s, 5m, 1h");
+		cJSON_DeleteItemFromObject(body, durs[i][1]);
+		return cJSON_AddStringToObject(body, durs[i][1], val) ? 0 :
+			EXIT_USAGE;
+	}
+	return ctl_usage_error(c, "unknown rollout option %s (canaryctl help "
+		"rollout)", opt);
 }
 
-static char *start_body(const char *flag, int argc, char **argv)
+/* The body of POST /v1/admin/rollouts; NULL after saying why (*rc). */
+static char *start_body(const ctl *c, const char *flag, int argc,
+	char **argv, int *rc)
 {
 	cJSON *body = cJSON_CreateObject(), *gates = cJSON_CreateObject();
 	char *text = NULL;
-	bool ok = body && gates && cJSON_AddStringToObject(body, "flag", flag);
 	int i;
 
-	for (i = 0; ok && i < argc; i += 2)
-		ok = i + 1 < argc && start_option(body, gates, argv[i],
-			argv[i + 1]);
-	if (ok && cJSON_GetArraySize(gates) > 0) {
-		ok = cJSON_AddItemToObject(body, "gates", gates);
-		gates = ok ? NULL : gates;
+	*rc = body && gates && cJSON_AddStringToObject(body, "flag", flag) ?
+		0 : EXIT_USAGE;
+	for (i = 0; *rc == 0 && i < argc; i += 2)
+		*rc = start_option(c, body, gates, argv[i], i + 1 < argc ?
+			argv[i + 1] : NULL);
+	if (*rc == 0 && cJSON_GetArraySize(gates) > 0) {
+		*rc = cJSON_AddItemToObject(body, "gates", gates) ? 0 :
+			EXIT_USAGE;
+		gates = *rc ? gates : NULL;
 	}
-	if (ok)
+	if (*rc == 0)
 		text = cJSON_PrintUnformatted(body);
+	if (*rc == 0 && !text)
+		*rc = EXIT_USAGE;
 	cJSON_Delete(gates);
 	cJSON_Delete(body);
 	return text;
@@ -160,14 +203,11 @@ static void print_summary(const cJSON *doc)
 	char pct[32];
 
 	fmt_pct(ctl_num(doc, "percent"), pct, sizeof(pct));
-	fputs("flag ", stdout);
-	ctl_put(ctl_str(doc, "flag", "?"), stdout);
-	fputs("  state ", stdout);
-	ctl_put(ctl_str(doc, "state", "?"), stdout);
-	printf("  step %.0f/%.0f  canary %s\nreason: ", ctl_num(doc, "step") + 1,
-		ctl_num(doc, "steps_total"), pct);
-	ctl_put(ctl_str(doc, "reason", ""), stdout);
-	fputc('\n', stdout);
+	printf("flag %s  state %s  step %.0f/%.0f  canary %s\nreason: %s\n",
+		ctl_safe_tmp(ctl_str(doc, "flag", "?")),
+		ctl_safe_tmp(ctl_str(doc, "state", "?")),
+		ctl_num(doc, "step") + 1, ctl_num(doc, "steps_total"), pct,
+		ctl_safe_tmp(ctl_str(doc, "reason", "")));
 	print_decide(doc);
 }
 
@@ -207,7 +247,7 @@ static void decision_row(ctl_table *t, const cJSON *d)
 	ctl_table_row(t, cells);
 }
 
-static void print_status(const cJSON *doc)
+void ctl_print_status(const cJSON *doc)
 {
 	static const char *const head[] = { "TIME", "STEP",
 		"ERRORS (canary vs stable)", "P95 (canary vs stable)", "VERDICT",
@@ -289,37 +329,59 @@ static int rollout_call(const ctl *c, const char *method, const char *flag,
 
 static int cmd_start(const ctl *c, const char *flag, int argc, char **argv)
 {
-	char *body = start_body(flag, argc, argv);
 	int rc;
+	char *body = start_body(c, flag, argc, argv, &rc);
 
 	if (!body)
-		return CTL_SHOW_USAGE;
+		return rc;
 	rc = rollout_call(c, "POST", NULL, NULL, body, print_summary);
 	cJSON_free(body);
 	return rc;
 }
 
+/* rollout status FLAG [--last N] [--watch] */
+static int cmd_status(const ctl *c, const char *flag, int argc, char **argv)
+{
+	char q[40] = "";
+	bool watch = false;
+	uint64_t last;
+	int i, rc = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--watch") == 0) {
+			watch = true;
+		} else if (strcmp(argv[i], "--last") == 0) {
+			if (!ctl_uint_opt(c, "--last", i + 1 < argc ?
+				    argv[i + 1] : NULL, 1, 1000000, &last, &rc))
+				return rc;
+			snprintf(q, sizeof(q), "?last=%llu",
+				(unsigned long long)last);
+			i++;
+		} else {
+			return ctl_usage_error(c, "unknown status option %s "
+				"(canaryctl help rollout)", argv[i]);
+		}
+	}
+	if (watch)
+		return ctl_rollout_watch(c, flag, q);
+	return rollout_call(c, "GET", flag, q[0] ? q : NULL, NULL,
+		ctl_print_status);
+}
+
 int ctl_rollout(const ctl *c, int argc, char **argv)
 {
-	const char *sub = argv[0];
+	const char *sub = argc ? argv[0] : "";
 
 	if (strcmp(sub, "list") == 0 && argc == 1)
 		return rollout_call(c, "GET", NULL, NULL, NULL, print_list);
-	if (argc < 2)
+	if (argc < 2 || argv[1][0] == '-')
 		return CTL_SHOW_USAGE;
 	if (strcmp(sub, "start") == 0)
 		return cmd_start(c, argv[1], argc - 2, argv + 2);
-	if (strcmp(sub, "status") == 0 && argc == 2)
-		return rollout_call(c, "GET", argv[1], NULL, NULL, print_status);
-	if (strcmp(sub, "status") == 0 && argc == 4 &&
-	    strcmp(argv[2], "--last") == 0) {
-		char q[40];
-
-		if (!ctl_uint(argv[3]))
-			return CTL_SHOW_USAGE;
-		snprintf(q, sizeof(q), "?last=%s", argv[3]);
-		return rollout_call(c, "GET", argv[1], q, NULL, print_status);
-	}
+	if (strcmp(sub, "status") == 0)
+		return cmd_status(c, argv[1], argc - 2, argv + 2);
+	if (strcmp(sub, "wait") == 0)
+		return ctl_rollout_wait(c, argv[1], argc - 2, argv + 2);
 	if (strcmp(sub, "promote") == 0 && (argc == 2 ||
 	    (argc == 3 && strcmp(argv[2], "--full") == 0)))
 		return rollout_call(c, "POST", argv[1], "promote",

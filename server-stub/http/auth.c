@@ -4,8 +4,11 @@
  */
 #include "http/auth.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "http/credential.h"
 
 bool cs_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -77,16 +80,41 @@ const char *cs_role_name(cs_role role)
 	return "none";
 }
 
+cs_role cs_role_parse(const char *name)
+{
+	cs_role r;
+
+	for (r = CS_ROLE_READER; r <= CS_ROLE_ADMIN; r++)
+		if (strcmp(name, cs_role_name(r)) == 0)
+			return r;
+	return CS_ROLE_NONE;
+}
+
+static bool named(const cs_auth *auth, const char *token, size_t len,
+	cs_identity *out)
+{
+	char id[CS_TOKEN_ID_MAX + 1];
+	cs_token t;
+
+	if (!auth->lookup || !cs_credential_id(token, len, id) ||
+	    auth->lookup(auth->lookup_ctx, id, &t) != CANARY_OK ||
+	    !cs_credential_matches(token, len, t.hash))
+		return false;
+	out->role = cs_role_parse(t.role);
+	snprintf(out->name, sizeof(out->name), "%s", t.name);
+	return out->role != CS_ROLE_NONE;
+}
+
 bool cs_auth_identify(const cs_auth *auth, const char *header,
 	cs_identity *out)
 {
 	const char *token;
 	size_t len;
 
-	out->name = "";
+	out->name[0] = '\0';
 	out->role = CS_ROLE_NONE;
 	if (auth->insecure_dev) {
-		out->name = "insecure-dev";
+		snprintf(out->name, sizeof(out->name), "insecure-dev");
 		out->role = CS_ROLE_ADMIN;
 		return true;
 	}
@@ -95,14 +123,21 @@ bool cs_auth_identify(const cs_auth *auth, const char *header,
 		return false;
 	if (auth->admin_token && cs_ct_equal(token, len, auth->admin_token,
 		    strlen(auth->admin_token))) {
-		out->name = "admin";
+		snprintf(out->name, sizeof(out->name), "admin");
 		out->role = CS_ROLE_ADMIN;
-	} else if (auth->metrics_token && cs_ct_equal(token, len,
-			   auth->metrics_token, strlen(auth->metrics_token))) {
-		out->name = "metrics";
-		out->role = CS_ROLE_SCRAPER;
+		return true;
 	}
-	return out->role != CS_ROLE_NONE;
+	if (auth->metrics_token && cs_ct_equal(token, len,
+		    auth->metrics_token, strlen(auth->metrics_token))) {
+		snprintf(out->name, sizeof(out->name), "metrics");
+		out->role = CS_ROLE_SCRAPER;
+		return true;
+	}
+	if (named(auth, token, len, out))
+		return true;
+	out->name[0] = '\0';
+	out->role = CS_ROLE_NONE;
+	return false;
 }
 
 bool cs_auth_admin(const cs_auth *auth, const char *header)

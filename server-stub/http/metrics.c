@@ -7,7 +7,10 @@
  */
 #include "http/metrics.h"
 
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +30,8 @@ struct cs_metrics {
 
 static const char *const endpoint_names[CS_EP_COUNT] = {
 	"flags", "stream", "events", "admin_flags", "admin_stats",
-	"admin_rollouts", "admin_whoami", "ui", "metrics",
+	"admin_rollouts", "admin_whoami", "admin_tokens", "admin_audit",
+	"admin_webhooks", "ui", "metrics",
 	"healthz", "other",
 };
 
@@ -192,6 +196,208 @@ static int put_rollouts(canary__buf *t, cs_store *store)
 	return rc;
 }
 
+/* ---- live rollouts: each arm of the current step, the last verdict --- */
+
+/* What /metrics shows of one live rollout. */
+typedef struct live_view {
+	char flag[CANARY__MAX_KEY_LEN + 1];
+	int64_t id;
+	uint64_t step_version;
+	uint64_t exposures[CANARY__ARMS], errors[CANARY__ARMS];
+	double q[CANARY__ARMS][3];        /* p50, p95, p99 in ms (NaN: none) */
+	const char *verdict;         /* the judge's last, or NULL */
+	cs_metric_sum *sums;         /* the step's custom metrics */
+	size_t nsums;
+} live_view;
+
+typedef struct live_list {
+	live_view *v;
+	size_t n, cap;
+} live_list;
+
+static int collect_live(const cs_rollout *r, void *arg)
+{
+	live_list *l = arg;
+	live_view *v;
+
+	if (cs_grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v)) != CANARY_OK)
+		return CANARY_ENOMEM;
+	v = &l->v[l->n++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->flag, sizeof(v->flag), "%s", r->flag);
+	v->id = r->id;
+	v->step_version = r->step_version;
+	return CANARY_OK;
+}
+
+/* The newest controller decision's verdict (one the judge gave). */
+static int last_verdict(const char *json, size_t len, void *arg)
+{
+	static const char *const names[] = { "PASS", "FAIL", "INCONCLUSIVE" };
+	cJSON *d = cJSON_ParseWithLength(json, len);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, "verdict");
+	size_t i;
+
+	for (i = 0; cJSON_IsString(v) && i < 3; i++)
+		if (strcmp(v->valuestring, names[i]) == 0)
+			*(const char **)arg = names[i]; /* oldest first: last wins */
+	cJSON_Delete(d);
+	return CANARY_OK;
+}
+
+static int fill_live(cs_store *store, live_view *v, cs_arm_stats *arms)
+{
+	static const double qs[3] = { 0.50, 0.95, 0.99 };
+	cs_stats_filter f;
+	cs_history h = { 16, last_verdict, &v->verdict, 0 };
+	cs_rollout *r = malloc(sizeof(*r));
+	int rc = r ? CANARY_OK : CANARY_ENOMEM, a, i;
+
+	memset(&f, 0, sizeof(f));
+	f.min_config_version = v->step_version;
+	if (rc == CANARY_OK)
+		rc = cs_store_stats(store, v->flag, &f, arms);
+	if (rc == CANARY_OK)
+		rc = cs_store_metric_sums(store, v->flag, &f, &v->sums,
+			&v->nsums);
+	if (rc == CANARY_OK)
+		rc = cs_store_rollout_get(store, v->flag, r, &h);
+	free(r);
+	for (a = 0; rc == CANARY_OK && a < CANARY__ARMS; a++) {
+		v->exposures[a] = arms[a].exposures;
+		v->errors[a] = arms[a].errors;
+		for (i = 0; i < 3; i++)
+			v->q[a][i] = canary__hist_quantile(&arms[a].latency, qs[i]);
+	}
+	return rc;
+}
+
+static void put_flag_arm(canary__buf *t, const char *series, const char *flag,
+	int arm)
+{
+	canary__buf_printf(t, "%s{flag=\"", series);
+	put_label(t, flag);
+	canary__buf_printf(t, "\",arm=\"%s\"",
+		canary__arm_name((canary_arm)arm));
+}
+
+static void put_live_counts(canary__buf *t, const live_list *l)
+{
+	size_t i;
+	int a, k;
+
+	for (k = 0; k < 2; k++) {
+		const char *name = k ? "canary_rollout_errors" :
+			"canary_rollout_exposures";
+
+		canary__buf_printf(t, "# HELP %s %s of each arm in the current "
+			"step of a live rollout.\n# TYPE %s gauge\n", name,
+			k ? "Errors" : "Exposures", name);
+		for (i = 0; i < l->n; i++)
+			for (a = 0; a < CANARY__ARMS; a++) {
+				put_flag_arm(t, name, l->v[i].flag, a);
+				canary__buf_printf(t, "} %llu\n",
+					(unsigned long long)(k ? l->v[i].errors[a] :
+					l->v[i].exposures[a]));
+			}
+	}
+}
+
+static void put_live_latency(canary__buf *t, const live_list *l)
+{
+	static const char *const qn[3] = { "0.5", "0.95", "0.99" };
+	size_t i;
+	int a, q;
+
+	canary__buf_printf(t, "# HELP canary_rollout_latency_ms Latency "
+		"quantiles of each arm in the current step of a live rollout.\n"
+		"# TYPE canary_rollout_latency_ms gauge\n");
+	for (i = 0; i < l->n; i++)
+		for (a = 0; a < CANARY__ARMS; a++)
+			for (q = 0; q < 3; q++) {
+				if (isnan(l->v[i].q[a][q]))
+					continue;
+				put_flag_arm(t, "canary_rollout_latency_ms",
+					l->v[i].flag, a);
+				canary__buf_printf(t, ",quantile=\"%s\"} %g\n",
+					qn[q], l->v[i].q[a][q]);
+			}
+}
+
+static void put_live_verdicts(canary__buf *t, const live_list *l)
+{
+	static const char *const names[] = { "PASS", "FAIL", "INCONCLUSIVE" };
+	size_t i, k;
+
+	canary__buf_printf(t, "# HELP canary_rollout_verdict The judge's last "
+		"verdict on a live rollout (1 = it).\n"
+		"# TYPE canary_rollout_verdict gauge\n");
+	for (i = 0; i < l->n; i++) {
+		if (!l->v[i].verdict)
+			continue;
+		for (k = 0; k < 3; k++) {
+			canary__buf_printf(t, "canary_rollout_verdict{flag=\"");
+			put_label(t, l->v[i].flag);
+			canary__buf_printf(t, "\",verdict=\"%s\"} %d\n",
+				names[k], l->v[i].verdict == names[k]);
+		}
+	}
+}
+
+static void put_live_metrics(canary__buf *t, const live_list *l)
+{
+	size_t i, j;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		const char *name = k ? "canary_rollout_metric_sum" :
+			"canary_rollout_metric_count";
+
+		canary__buf_printf(t, "# HELP %s Custom metrics "
+			"(canary_record_metric) of each arm in the current step "
+			"of a live rollout: %s.\n"
+			"# TYPE %s gauge\n", name, k ? "the sum of the values" :
+			"how many values", name);
+		for (i = 0; i < l->n; i++)
+			for (j = 0; j < l->v[i].nsums; j++) {
+				const cs_metric_sum *m = &l->v[i].sums[j];
+
+				put_flag_arm(t, name, l->v[i].flag, (int)m->arm);
+				canary__buf_printf(t, ",name=\"");
+				put_label(t, m->name);
+				if (k)
+					canary__buf_printf(t, "\"} %.17g\n",
+						m->sum);
+				else
+					canary__buf_printf(t, "\"} %llu\n",
+						(unsigned long long)m->count);
+			}
+	}
+}
+
+static int put_live(canary__buf *t, cs_store *store)
+{
+	live_list l = { NULL, 0, 0 };
+	cs_arm_stats *arms = calloc(CANARY__ARMS, sizeof(*arms)); /* not the stack */
+	size_t i;
+	int rc = arms ? cs_store_rollouts_each(store, CS_ROLLOUTS_ACTIVE,
+		collect_live, &l) : CANARY_ENOMEM;
+
+	for (i = 0; rc == CANARY_OK && i < l.n; i++)
+		rc = fill_live(store, &l.v[i], arms);
+	if (rc == CANARY_OK) {
+		put_live_counts(t, &l);
+		put_live_latency(t, &l);
+		put_live_verdicts(t, &l);
+		put_live_metrics(t, &l);
+	}
+	for (i = 0; i < l.n; i++)
+		free(l.v[i].sums);
+	free(l.v);
+	free(arms);
+	return rc;
+}
+
 int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
 	uint64_t open_streams, char **out, size_t *len)
 {
@@ -254,6 +460,8 @@ int cs_metrics_render(cs_metrics *m, cs_store *store, uint64_t version,
 	rc = put_totals(&t, store);
 	if (rc == CANARY_OK)
 		rc = put_rollouts(&t, store);
+	if (rc == CANARY_OK)
+		rc = put_live(&t, store);
 	put_requests(&t, m);
 	if (rc == CANARY_OK && t.failed)
 		rc = CANARY_ENOMEM;

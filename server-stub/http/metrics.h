@@ -18,6 +18,9 @@ typedef enum cs_endpoint {
 	CS_EP_ADMIN_STATS, /* /v1/admin/flags/{key}/stats */
 	CS_EP_ADMIN_ROLLOUTS, /* /v1/admin/rollouts... */
 	CS_EP_ADMIN_WHOAMI, /* /v1/admin/whoami */
+	CS_EP_ADMIN_TOKENS, /* /v1/admin/tokens... */
+	CS_EP_ADMIN_AUDIT, /* /v1/admin/audit */
+	CS_EP_ADMIN_WEBHOOKS, /* /v1/admin/webhooks... */
 	CS_EP_UI,          /* /ui/: the dashboard's files */
 	CS_EP_METRICS,
 	CS_EP_HEALTHZ,

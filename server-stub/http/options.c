@@ -42,6 +42,12 @@ void cs_options_usage(FILE *out)
 "  --window-retention-days D  keep event windows this long (default 0: for ever)\n"
 "  --decision-retention-days D  keep the decisions of ended rollouts this\n"
 "                         long (default 30)\n"
+"  --audit-retention-days D  keep audit records and finished webhook\n"
+"                         deliveries this long (default 0: for ever)\n"
+"  --webhook-retry-ms MS  first retry of a failed webhook delivery (doubling,\n"
+"                         at most 1 h; 10 attempts; default 1000)\n"
+"  --webhook-allow-loopback  webhooks may reach this host (127.0.0.1, ::1,\n"
+"                         localhost); link-local addresses never\n"
 "  --events-rate N        event batches a second one SDK key may post\n"
 "                         (default 1000; 0: no limit; then 429)\n"
 "  --events-windows-rate N  event windows a second one SDK key may post\n"
@@ -67,6 +73,8 @@ void cs_options_usage(FILE *out)
 "                         " CS_UI_LIB_DIR ")\n"
 "  --no-ui                no dashboard\n"
 "  --quiet                log errors only\n"
+"  --log-format text|json one line per change and decision, as text\n"
+"                         (default) or one JSON object per line\n"
 "  --help, --version\n", out);
 }
 
@@ -187,6 +195,21 @@ static void defaults(cs_options *o)
 	o->header_timeout_s = 10;
 	o->body_timeout_s = 30;
 	o->sync = CS_SYNC_FULL;
+	o->webhook_retry_ms = 1000;
+}
+
+/* A retention in days (0..36500, 0: keep everything) into ms. */
+static int set_days(uint64_t *ms, const char *name, const char *v)
+{
+	char what[64];
+	uint64_t n;
+
+	if (!parse_u64(v, 0, 3650 * 10, &n)) {
+		snprintf(what, sizeof(what), "%s (0..36500)", name);
+		return bad(what, v);
+	}
+	*ms = n * 24 * 3600 * 1000;
+	return 0;
 }
 
 /* One "--name value" option; returns 0, or -1 for an unknown name/value. */
@@ -232,10 +255,17 @@ static int set_option(cs_options *o, const char *name, const char *v)
 		o->batch_retention_ms = n * 3600 * 1000;
 		return 0;
 	}
-	if (strcmp(name, "--window-retention-days") == 0) {
-		if (!parse_u64(v, 0, 3650 * 10, &n))
-			return bad("--window-retention-days (0..36500)", v);
-		o->window_retention_ms = n * 24 * 3600 * 1000;
+	if (strcmp(name, "--window-retention-days") == 0)
+		return set_days(&o->window_retention_ms, name, v);
+	if (strcmp(name, "--audit-retention-days") == 0)
+		return set_days(&o->audit_retention_ms, name, v);
+	if (strcmp(name, "--webhook-retry-ms") == 0)
+		return parse_u64(v, 10, 3600000, &o->webhook_retry_ms) ? 0 :
+			bad("--webhook-retry-ms (10..3600000)", v);
+	if (strcmp(name, "--log-format") == 0) {
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return bad("--log-format (text|json)", v);
+		o->log_json = strcmp(v, "json") == 0;
 		return 0;
 	}
 	if (strcmp(name, "--decision-retention-days") == 0) {
@@ -386,6 +416,8 @@ int cs_options_parse(cs_options *o, int argc, char **argv)
 			o->quiet = true;
 		} else if (strcmp(a, "--no-ui") == 0) {
 			o->no_ui = true;
+		} else if (strcmp(a, "--webhook-allow-loopback") == 0) {
+			o->webhook_allow_loopback = true;
 		} else if (i + 1 < argc && strncmp(a, "--", 2) == 0) {
 			if (set_option(o, a, argv[++i]) != 0)
 				return -1;

@@ -66,6 +66,14 @@ typedef struct cs_options {
 	char *ui_lib_dir;          /* --ui-lib-dir: the charting library's
 	                              files (default CS_UI_LIB_DIR) */
 	bool no_ui;                /* --no-ui: no dashboard at all */
+	uint64_t audit_retention_ms; /* audit records (and finished webhook
+	                                deliveries) kept this long; 0 = for
+	                                ever */
+	uint64_t webhook_retry_ms; /* first retry of a failed delivery after
+	                              this, doubling; default 1 s */
+	bool webhook_allow_loopback; /* --webhook-allow-loopback: webhooks
+	                                may reach this host */
+	bool log_json;             /* --log-format json */
 } cs_options;
 
 /*

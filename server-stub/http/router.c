@@ -10,6 +10,7 @@
  */
 #include "http/router.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,8 +35,34 @@ static int method_bit(const char *m)
 	return 0;
 }
 
+static int method_index(int bit)
+{
+	int i = 0;
+
+	while (bit > 1) {
+		bit >>= 1;
+		i++;
+	}
+	return i < CS_METHODS ? i : CS_M_GET;
+}
+
+/* 403: the caller's role is below what the route's method needs. */
+static enum MHD_Result forbidden(cs_request *r, struct MHD_Connection *c,
+	cs_role need)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "this needs the %s role; the token "
+		"\"%s\" is %s %s", cs_role_name(need), r->who.name,
+		r->who.role == CS_ROLE_OPERATOR || r->who.role == CS_ROLE_ADMIN ?
+		"an" : "a", cs_role_name(r->who.role));
+	return cs_reply_status(r, c, MHD_HTTP_FORBIDDEN, msg, NULL, NULL);
+}
+
 /* Check the route's credential; an admin route learns who called, an SDK
- * route with which key. */
+ * route with which key. A scraper (the metrics token) opens /metrics and
+ * nothing else: on the admin API it is no credential (401), like an SDK
+ * key. */
 static bool authorized(const cs_server *s, cs_door door,
 	struct MHD_Connection *c, cs_request *r)
 {
@@ -60,12 +87,12 @@ static const char *door_needs(cs_door door)
 	case CS_SDK:
 		return "SDK key required";
 	case CS_METRICS:
-		return "the admin or metrics token required";
+		return "an API token or the metrics token required";
 	case CS_ADMIN:
 	case CS_OPEN:
 		break;
 	}
-	return "admin token required";
+	return "API token required";
 }
 
 /* A declared Content-Length over the limit: refuse before reading. */
@@ -106,8 +133,8 @@ static int take_key(cs_request *r, struct MHD_Connection *c,
 /*
  * Route and check, in the order that tells a stranger the least: the
  * head (framing, NUL bytes, the path's encoding), the path (404), the
- * credential (401), the method (405), the key, the body's declared size
- * (413). Answers at once on a failure; libmicrohttpd then closes the
+ * credential (401), the method (405), the role (403), the key, the
+ * body's declared size (413). Answers at once on a failure; libmicrohttpd then closes the
  * connection without reading the body.
  */
 static enum MHD_Result first_call(const cs_listener *l,
@@ -144,6 +171,9 @@ static enum MHD_Result first_call(const cs_listener *l,
 	if (!(method_bit(method) & ro->methods))
 		return cs_reply_status(r, c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			"method not allowed", MHD_HTTP_HEADER_ALLOW, ro->allow);
+	if (ro->door == CS_ADMIN &&
+	    r->who.role < ro->role[method_index(method_bit(method))])
+		return forbidden(r, c, ro->role[method_index(method_bit(method))]);
 	if (key && take_key(r, c, key, key_len, &ret) != 0)
 		return ret;
 	if ((r->limit == 0 && cs_head_has_body(c)) ||

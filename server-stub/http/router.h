@@ -27,6 +27,8 @@ typedef enum MHD_Result (*cs_handler)(struct cs_request *r,
 
 /* Methods a route accepts (HEAD counts as GET). */
 enum { CS_GET = 1, CS_POST = 2, CS_PUT = 4, CS_PATCH = 8, CS_DELETE = 16 };
+/* The same as indices (into cs_route.role). */
+enum { CS_M_GET, CS_M_POST, CS_M_PUT, CS_M_PATCH, CS_M_DELETE, CS_METHODS };
 
 /* Which credential a route needs (http/auth.h): none, an SDK key, one
  * that may scrape /metrics, one that opens the admin API. */
@@ -41,6 +43,9 @@ typedef struct cs_route {
 	                        the route takes no body at all */
 	cs_handler handler;
 	const char *allow;   /* the Allow header of its 405 */
+	/* CS_ADMIN: the least role each method needs (by CS_M_*); the
+	 * router answers 403 to less. */
+	cs_role role[CS_METHODS];
 } cs_route;
 
 /*

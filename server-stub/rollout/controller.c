@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "logline.h"
 #include "rollout/controller_json.h"
 #include "rollout/judge_input.h"
 
@@ -27,6 +28,8 @@ typedef struct last_eval {
 	int64_t rev;         /* the rollout's revision after storing it */
 	uint64_t repeats;    /* evaluations it stands for */
 	int64_t since_ms;    /* the first of them */
+	size_t stalled;      /* 1 + the step a stall was announced at; 0:
+	                        none */
 } last_eval;
 
 struct cs_controller {
@@ -92,19 +95,28 @@ void cs_controller_free(cs_controller *c)
 /* One change of a rollout: its new state, and the flag change if any. */
 typedef struct change {
 	cs_rollout *r;        /* new state; r->rev is the one we read */
+	const cs_rollout *before; /* as read (NULL: a start) */
 	int64_t now_ms;
 	bool insert;          /* a new rollout (start) */
 	bool flag_change;     /* set rollout_bp/state on the flag */
 	bool new_step;        /* the step (and its stats) starts over */
 	bool replace_last;    /* the decision repeats the last stored one */
+	bool recorded;        /* a change worth an audit record and a line */
 	uint32_t bp;
 	cJSON *decision;      /* borrowed; the store adds "config_version" */
 	const cs_lease *lease; /* the controller's decisions: fenced by it */
+	const char *actor;    /* "controller", or the operator's token name */
+	const char *action;   /* the audit record's ("rollout.widen", ...) */
+	cs_modify_fn also;    /* a flag change of the caller's first (the kill
+	                         switch's patch), or NULL */
+	void *also_ctx;
+	bool flag_off;        /* [out] a start found the flag turned off */
 } change;
 
-static int set_flag(const canary__flag *cur, canary__flag *next, void *arg)
+/* Set rollout_bp and state on `cur` into `next`. */
+static int set_fields(const canary__flag *cur, canary__flag *next,
+	const change *ch)
 {
-	const change *ch = arg;
 	const canary__alloc *a = canary__alloc_default();
 	cJSON *obj = canary__flag_to_json(cur);
 	canary__json_reader r;
@@ -127,11 +139,57 @@ static int set_flag(const canary__flag *cur, canary__flag *next, void *arg)
 	return rc;
 }
 
-/* The flag change, the rollout row and the decision: one transaction. */
+static int set_flag(const canary__flag *cur, canary__flag *next, void *arg)
+{
+	change *ch = arg;
+	canary__flag mid;
+	int rc;
+
+	/* A rollout never starts on a flag that is turned off: decided
+	 * here, inside the start's transaction. */
+	if (ch->insert && !cur->enabled) {
+		ch->flag_off = true;
+		return CS_ECONFLICT;
+	}
+	if (!ch->also)
+		return set_fields(cur, next, ch);
+	memset(&mid, 0, sizeof(mid));
+	rc = ch->also(cur, &mid, ch->also_ctx);
+	if (rc == CANARY_OK)
+		rc = set_fields(&mid, next, ch);
+	canary__flag_clear(canary__alloc_default(), &mid);
+	return rc;
+}
+
+/* The line a change that committed is worth. */
+static void say(const change *ch, uint64_t version)
+{
+	cs_log_about about = { ch->action, ch->actor, ch->r->flag, version };
+	const char *verb = strncmp(ch->action, "rollout.", 8) == 0 ?
+		ch->action + 8 : NULL;
+
+	if (!verb) {
+		cs_log(CS_LOG_INFO, &about, "flag %s turned off (kill switch) "
+			"by %s: its rollout rolled back (config version %llu)",
+			ch->r->flag, ch->actor, (unsigned long long)version);
+		return;
+	}
+	cs_log(CS_LOG_INFO, &about, "rollout of %s: %s by %s: %s (%s at "
+		"%.2f%%, config version %llu)", ch->r->flag, verb, ch->actor,
+		ch->r->reason, cj_status_name(ch->r->status),
+		ch->r->status == CJ_ROLLED_BACK ? 0 :
+		cs_rollout_percent(ch->r, ch->r->step),
+		(unsigned long long)version);
+}
+
+/* The flag change, the rollout row, the decision and (for a change that
+ * moves something) its audit record: one transaction. */
 static int write_change(cs_store *store, change *ch)
 {
 	char *decision = cJSON_PrintUnformatted(ch->decision);
 	cs_rollout_change w;
+	cs_audit audit;
+	uint64_t version = 0;
 	int rc;
 
 	if (!decision)
@@ -141,6 +199,7 @@ static int write_change(cs_store *store, change *ch)
 		ch->r->prev_step_version = ch->r->step_version;
 	memset(&w, 0, sizeof(w));
 	w.rollout = ch->r;
+	w.before = ch->before;
 	w.insert = ch->insert;
 	w.new_step = ch->new_step;
 	w.modify = ch->flag_change ? set_flag : NULL;
@@ -149,8 +208,18 @@ static int write_change(cs_store *store, change *ch)
 	w.decision = decision;
 	w.lease = ch->lease;
 	w.replace_last = ch->replace_last;
-	rc = cs_store_rollout_write(store, &w, NULL);
+	if (ch->recorded) {
+		memset(&audit, 0, sizeof(audit));
+		audit.actor = ch->actor;
+		audit.action = ch->action;
+		audit.reason = ch->r->reason;
+		audit.event = cs_rollout_event(ch->before, ch->r);
+		w.audit = &audit;
+	}
+	rc = cs_store_rollout_write(store, &w, &version);
 	cJSON_free(decision);
+	if (rc == CANARY_OK && ch->recorded)
+		say(ch, version);
 	return rc;
 }
 
@@ -162,12 +231,28 @@ static int apply_change(cs_store *store, change *ch)
 		/* The flag is gone: nothing left to roll out. */
 		ch->flag_change = false;
 		ch->new_step = false;
+		ch->recorded = true;
+		ch->action = "rollout.rollback";
 		ch->r->status = CJ_ROLLED_BACK;
 		snprintf(ch->r->reason, sizeof(ch->r->reason),
 			"the flag was deleted");
 		rc = write_change(store, ch);
 	}
 	return rc;
+}
+
+/* "rollout.widen" and the like, for a decision's action. */
+static const char *audit_action(const char *action)
+{
+	static const char *const known[] = { "rollout.start", "rollout.pause",
+		"rollout.resume", "rollout.widen", "rollout.promote",
+		"rollout.rollback", "rollout.complete", "rollout.hold" };
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(known[i] + strlen("rollout."), action) == 0)
+			return known[i];
+	return "rollout.change";
 }
 
 /* ---- the tick -------------------------------------------------------- */
@@ -181,15 +266,9 @@ static int collect(const cs_rollout *r, void *arg)
 {
 	active_list *l = arg;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		cs_rollout *items = realloc(l->items, cap * sizeof(*items));
-
-		if (!items)
-			return CANARY_ENOMEM;
-		l->items = items;
-		l->cap = cap;
-	}
+	if (cs_grow((void **)&l->items, &l->cap, l->n, sizeof(*l->items)) !=
+	    CANARY_OK)
+		return CANARY_ENOMEM;
 	l->items[l->n++] = *r;
 	return CANARY_OK;
 }
@@ -284,6 +363,8 @@ static void plan(cs_rollout *r, const cj_decision *d, int64_t now,
 	cj_fsm_apply(&fsm, d, now);
 	ch->flag_change = fsm.status != r->status || fsm.step != r->step;
 	ch->new_step = fsm.step != r->step;
+	ch->recorded = ch->flag_change;
+	ch->action = audit_action(cj_action_name(d->action));
 	ch->bp = d->action == CJ_ACT_ROLLBACK ? 0 : d->next_bp;
 	r->status = fsm.status;
 	r->step = fsm.step;
@@ -294,41 +375,110 @@ static void plan(cs_rollout *r, const cj_decision *d, int64_t now,
 		snprintf(r->reason, sizeof(r->reason), "%s", d->reason);
 }
 
-/* The flag went away under an active rollout: end it, say why. */
-static int end_orphan(cs_controller *c, cs_rollout *r, int64_t now)
+/* End a live rollout without the judge: its flag was deleted, or turned
+ * off (the kill switch) by a change that did not go through the
+ * controller. Rolled back, and said why. */
+static int end_rollout(cs_controller *c, cs_rollout *r, int64_t now,
+	bool flag_gone, const char *why)
 {
+	cs_rollout before = *r;
 	change ch;
 	int rc;
 
 	memset(&ch, 0, sizeof(ch));
 	ch.decision = cs_decision_new(r, now, "controller", NULL, "rollback",
-		"flag_deleted", "the flag was deleted");
+		flag_gone ? "flag_deleted" : "kill_switch", why);
 	if (!ch.decision)
 		return CANARY_ENOMEM;
 	ch.r = r;
+	ch.before = &before;
 	ch.now_ms = now;
 	ch.lease = &c->lease;
+	ch.actor = "controller";
+	ch.action = "rollout.rollback";
+	ch.recorded = true;
+	ch.flag_change = !flag_gone;
 	r->status = CJ_ROLLED_BACK;
-	snprintf(r->reason, sizeof(r->reason), "the flag was deleted");
-	rc = write_change(c->store, &ch);
+	snprintf(r->reason, sizeof(r->reason), "%s", why);
+	rc = apply_change(c->store, &ch);
 	cJSON_Delete(ch.decision);
 	return rc;
+}
+
+/* The step's custom metrics, as context in the decision. */
+static bool add_custom_metrics(cs_controller *c, const cs_rollout *r,
+	cJSON *decision)
+{
+	cs_stats_filter f;
+	cs_metric_sum *m = NULL;
+	size_t n = 0;
+	bool ok;
+
+	memset(&f, 0, sizeof(f));
+	f.min_config_version = r->step_version;
+	f.max_config_version = cs_store_published(c->store);
+	if (cs_store_metric_sums(c->store, r->flag, &f, &m, &n) != CANARY_OK)
+		return true; /* context only: the decision stands without */
+	ok = cs_custom_metrics_to_json(decision, m, n);
+	free(m);
+	return ok;
+}
+
+/*
+ * A running step that is stuck: the judge raises an alert (sample ratio
+ * mismatch, a silent canary, inconsistent evidence), or half its
+ * max_step has gone without a PASS. Announced once per step (an audit
+ * note and the "stalled" event for webhooks), never acted on here: the
+ * state machine pauses or rolls back when its rules say so.
+ */
+static void stall_alert(cs_controller *c, last_eval *l, const cs_rollout *r,
+	const cj_result *res, int64_t now)
+{
+	char why[512];
+	cs_audit audit;
+	cs_log_about about = { "rollout.stalled", "controller", r->flag, 0 };
+	bool half = now - r->step_start_ms >= r->spec.max_step_ms / 2;
+
+	if (!l || r->status != CJ_RUNNING || (!res->alert && !half) ||
+	    l->stalled == r->step + 1)
+		return;
+	l->stalled = r->step + 1;
+	if (res->alert)
+		snprintf(why, sizeof(why), "stalled at %.2f%%: %s",
+			cs_rollout_percent(r, r->step), res->reason);
+	else
+		snprintf(why, sizeof(why), "stalled at %.2f%%: half of max_step "
+			"spent without a PASS (%s)", cs_rollout_percent(r,
+			r->step), res->reason);
+	memset(&audit, 0, sizeof(audit));
+	audit.actor = "controller";
+	audit.action = "rollout.stalled";
+	audit.reason = why;
+	audit.event = "stalled";
+	if (cs_store_audit_note(c->store, r->flag, &audit) == CANARY_OK)
+		cs_log(CS_LOG_WARN, &about, "rollout of %s %s", r->flag, why);
 }
 
 static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 	int64_t now, cs_judge_input *ji)
 {
 	canary__flag flag;
+	cs_rollout before = *r;
 	cj_result res;
 	cj_rollout fsm;
 	cj_decision d;
 	change ch;
+	bool off;
 	int rc;
 
 	rc = cs_store_flag_get(c->store, r->flag, &flag);
+	off = rc == CANARY_OK && !flag.enabled;
 	canary__flag_clear(canary__alloc_default(), &flag);
 	if (rc == CS_ENOTFOUND)
-		return end_orphan(c, r, now);
+		return end_rollout(c, r, now, true, "the flag was deleted");
+	if (off)
+		return end_rollout(c, r, now, false, "the flag was turned "
+			"off (kill switch)");
 	if (rc == CANARY_OK)
 		rc = cs_judge_input_read(c->store, r, now, ji);
 	if (rc != CANARY_OK)
@@ -344,6 +494,7 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 		d.reason);
 	if (!ch.decision || !cs_decision_add_judgement(ch.decision, ji->arms,
 	    &res) || !cs_decision_add_fsm(ch.decision, &d) ||
+	    !add_custom_metrics(c, r, ch.decision) ||
 	    (ch.replace_last && (!cJSON_AddNumberToObject(ch.decision,
 		    "repeats", (double)l->repeats) ||
 		    !cJSON_AddNumberToObject(ch.decision, "since_ms",
@@ -352,8 +503,10 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 		return CANARY_ENOMEM;
 	}
 	ch.r = r;
+	ch.before = &before;
 	ch.now_ms = now;
 	ch.lease = &c->lease;
+	ch.actor = "controller";
 	plan(r, &d, now, &ch);
 	rc = apply_change(c->store, &ch);
 	cJSON_Delete(ch.decision);
@@ -362,6 +515,8 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 		l->rev = r->rev;
 	else if (l)
 		l->same[0] = '\0';
+	if (rc == CANARY_OK && !ch.recorded)
+		stall_alert(c, l, r, &res, now);
 	return rc;
 }
 
@@ -395,8 +550,8 @@ void cs_controller_tick(uint64_t now_ms, void *ctx)
 	if (ji)
 		ji->window_ms = c->window_ms;
 	if (rc != CANARY_OK)
-		fprintf(stderr, "canary-server: controller: cannot read "
-			"rollouts (%d)\n", rc);
+		cs_log(CS_LOG_ERROR, NULL, "controller: cannot read rollouts "
+			"(%d)", rc);
 	for (i = 0; rc == CANARY_OK && i < l.n; i++) {
 		last_eval *le = slot(c, l.items[i].id);
 		int erc;
@@ -408,14 +563,13 @@ void cs_controller_tick(uint64_t now_ms, void *ctx)
 		 * CS_ELEASE: another server took over; it decides now. */
 		if (erc == CS_ELEASE) {
 			atomic_store(&c->leading, false);
-			fprintf(stderr, "canary-server: controller: the lease "
-				"ran out before a decision committed; dropped "
-				"it\n");
+			cs_log(CS_LOG_WARN, NULL, "controller: the lease ran out "
+				"before a decision committed; dropped it");
 			break;
 		}
 		if (erc != CANARY_OK && erc != CS_ESTALE)
-			fprintf(stderr, "canary-server: controller: rollout %lld "
-				"of a flag: evaluation failed (%d)\n",
+			cs_log(CS_LOG_ERROR, NULL, "controller: rollout %lld of "
+				"a flag: evaluation failed (%d)",
 				(long long)l.items[i].id, erc);
 	}
 	if (rc == CANARY_OK)
@@ -457,13 +611,30 @@ static bool add_preview(cs_controller *c, const cs_rollout *r,
 	return ok;
 }
 
+/* An operator's decision record, taken at `at`'s step, naming who. */
+static cJSON *operator_decision(const cs_rollout *at, int64_t now,
+	const char *action, const char *rule, const char *why,
+	const char *actor)
+{
+	cJSON *d = cs_decision_new(at, now, "operator", NULL, action, rule,
+		why);
+
+	if (d && !cJSON_AddStringToObject(d, "actor", actor)) {
+		cJSON_Delete(d);
+		return NULL;
+	}
+	return d;
+}
+
 int cs_controller_start(cs_controller *c, const char *flag,
-	const cs_rollout_spec *spec, int64_t now_ms, cs_rollout *out)
+	const cs_rollout_spec *spec, int64_t now_ms, const char *actor,
+	cs_rollout *out, char *why, size_t whylen)
 {
 	change ch;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	why[0] = '\0';
 	snprintf(out->flag, sizeof(out->flag), "%s", flag);
 	out->spec = *spec;
 	/* A one-step rollout has nowhere to go: it is complete at once. */
@@ -477,9 +648,12 @@ int cs_controller_start(cs_controller *c, const char *flag,
 	ch.now_ms = now_ms;
 	ch.insert = true;
 	ch.flag_change = true;
+	ch.recorded = true;
+	ch.actor = actor;
+	ch.action = "rollout.start";
 	ch.bp = spec->steps_bp[0];
-	ch.decision = cs_decision_new(out, now_ms, "operator", NULL, "start",
-		"manual", out->reason);
+	ch.decision = operator_decision(out, now_ms, "start", "manual",
+		out->reason, actor);
 	if (!ch.decision || (out->status == CJ_RUNNING &&
 	    !add_preview(c, out, now_ms, ch.decision))) {
 		cJSON_Delete(ch.decision);
@@ -487,12 +661,11 @@ int cs_controller_start(cs_controller *c, const char *flag,
 	}
 	rc = write_change(c->store, &ch);
 	cJSON_Delete(ch.decision);
+	if (rc == CS_ECONFLICT)
+		snprintf(why, whylen, ch.flag_off ? "the flag %s is turned off "
+			"(kill switch): turn it on before a rollout" :
+			"the flag %s already has an active rollout", flag);
 	return rc;
-}
-
-static bool active(const cs_rollout *r)
-{
-	return r->status == CJ_RUNNING || r->status == CJ_PAUSED;
 }
 
 /* Work out what `op` does to r; CS_ECONFLICT with `why` when it cannot. */
@@ -502,7 +675,7 @@ static int op_plan(cs_rollout *r, cs_rollout_op op, int64_t now, change *ch,
 	cj_rollout fsm;
 	size_t last = r->spec.nsteps - 1;
 
-	if (!active(r)) {
+	if (!cs_rollout_live(r)) {
 		snprintf(why, whylen, "the rollout is %s",
 			cj_status_name(r->status));
 		return CS_ECONFLICT;
@@ -550,26 +723,51 @@ static int op_plan(cs_rollout *r, cs_rollout_op op, int64_t now, change *ch,
 	return CANARY_OK;
 }
 
-static int op_once(cs_controller *c, const char *flag, cs_rollout_op op,
-	int64_t now, cs_rollout *r, char *why, size_t whylen)
+/* What an operator asks, once: an operation on the rollout, or (with
+ * `kill`) the kill switch's flag change that ends it. */
+typedef struct op_request {
+	const char *flag;
+	cs_rollout_op op;
+	const char *actor;
+	cs_modify_fn kill;    /* the kill switch's patch, or NULL */
+	void *kill_ctx;
+	bool forced;
+} op_request;
+
+static int op_once(cs_controller *c, const op_request *q, int64_t now,
+	cs_rollout *r, char *why, size_t whylen)
 {
 	cs_rollout before;
 	const char *action = "";
 	change ch;
-	int rc = cs_store_rollout_get(c->store, flag, r, NULL);
+	int rc = cs_store_rollout_get(c->store, q->flag, r, NULL);
 
 	if (rc != CANARY_OK)
 		return rc;
+	if (q->kill && !cs_rollout_live(r))
+		return CS_ENOROLLOUT; /* the kill switch alone will do */
 	before = *r;
 	memset(&ch, 0, sizeof(ch));
-	rc = op_plan(r, op, now, &ch, &action, why, whylen);
+	rc = op_plan(r, q->kill ? CS_OP_ROLLBACK : q->op, now, &ch, &action,
+		why, whylen);
 	if (rc != CANARY_OK)
 		return rc;
+	if (q->kill) {
+		snprintf(why, whylen, "the flag was turned off (kill switch) "
+			"by %s", q->actor);
+		snprintf(r->reason, sizeof(r->reason), "%s", why);
+		ch.also = q->kill;
+		ch.also_ctx = q->kill_ctx;
+	}
 	ch.r = r;
+	ch.before = &before;
 	ch.now_ms = now;
+	ch.recorded = true;
+	ch.actor = q->actor;
+	ch.action = q->kill ? "flag.kill_switch" : audit_action(action);
 	/* The record shows the step the operator acted on. */
-	ch.decision = cs_decision_new(&before, now, "operator", NULL, action,
-		"manual", why);
+	ch.decision = operator_decision(&before, now, action,
+		q->kill ? "kill_switch" : "manual", why, q->actor);
 	if (!ch.decision)
 		return CANARY_ENOMEM;
 	if (!cJSON_AddNumberToObject(ch.decision, "to_percent",
@@ -581,8 +779,9 @@ static int op_once(cs_controller *c, const char *flag, cs_rollout_op op,
 	return rc;
 }
 
-int cs_controller_op(cs_controller *c, const char *flag, cs_rollout_op op,
-	int64_t now_ms, cs_rollout *out, char *why, size_t whylen)
+/* Run `q` until it is not raced by the tick. */
+static int op_run(cs_controller *c, const op_request *q, int64_t now_ms,
+	cs_rollout *out, char *why, size_t whylen)
 {
 	int rc = CS_ESTALE, tries;
 
@@ -590,12 +789,45 @@ int cs_controller_op(cs_controller *c, const char *flag, cs_rollout_op op,
 	 * write; read again and decide again. */
 	for (tries = 0; tries < 5 && rc == CS_ESTALE; tries++) {
 		why[0] = '\0';
-		rc = op_once(c, flag, op, now_ms, out, why, whylen);
+		rc = op_once(c, q, now_ms, out, why, whylen);
 	}
 	if (rc == CS_ESTALE) {
 		snprintf(why, whylen, "the rollout kept changing; try again");
 		rc = CS_ECONFLICT;
 	}
+	return rc;
+}
+
+int cs_controller_op(cs_controller *c, const char *flag, cs_rollout_op op,
+	int64_t now_ms, const char *actor, cs_rollout *out, char *why,
+	size_t whylen)
+{
+	op_request q;
+
+	memset(&q, 0, sizeof(q));
+	q.flag = flag;
+	q.op = op;
+	q.actor = actor;
+	return op_run(c, &q, now_ms, out, why, whylen);
+}
+
+int cs_controller_kill(cs_controller *c, const char *flag, cs_modify_fn fn,
+	void *ctx, int64_t now_ms, const char *actor, char *why,
+	size_t whylen)
+{
+	cs_rollout *r = malloc(sizeof(*r));
+	op_request q;
+	int rc;
+
+	if (!r)
+		return CANARY_ENOMEM;
+	memset(&q, 0, sizeof(q));
+	q.flag = flag;
+	q.actor = actor;
+	q.kill = fn;
+	q.kill_ctx = ctx;
+	rc = op_run(c, &q, now_ms, r, why, whylen);
+	free(r);
 	return rc;
 }
 

@@ -53,11 +53,14 @@ void cs_controller_tick(uint64_t now_ms, void *ctx);
 bool cs_controller_leading(cs_controller *c);
 
 /*
- * Start a rollout of `flag` at its first step. CS_ENOTFOUND: no such flag;
- * CS_ECONFLICT: the flag already has an active rollout.
+ * Start a rollout of `flag` at its first step, for `actor` (a token's
+ * name: the audit record's). CS_ENOTFOUND: no such flag; CS_ECONFLICT
+ * (`why` says which): the flag already has an active rollout, or it is
+ * turned off (the kill switch).
  */
 int cs_controller_start(cs_controller *c, const char *flag,
-	const cs_rollout_spec *spec, int64_t now_ms, cs_rollout *out);
+	const cs_rollout_spec *spec, int64_t now_ms, const char *actor,
+	cs_rollout *out, char *why, size_t whylen);
 
 typedef enum cs_rollout_op {
 	CS_OP_PAUSE,
@@ -72,7 +75,20 @@ typedef enum cs_rollout_op {
  * CS_ECONFLICT: not possible in the rollout's state (`why` says so).
  */
 int cs_controller_op(cs_controller *c, const char *flag, cs_rollout_op op,
-	int64_t now_ms, cs_rollout *out, char *why, size_t whylen);
+	int64_t now_ms, const char *actor, cs_rollout *out, char *why,
+	size_t whylen);
+
+/*
+ * The kill switch under a live rollout: in one change, `fn` (the flag
+ * change that turns the flag off, as cs_store_flag_modify() runs it), the
+ * canary share to 0 and the rollout ended as rolled back, audited as
+ * "flag.kill_switch" by `actor`. CS_ENOROLLOUT when the flag has no live
+ * rollout (the caller changes the flag alone); CS_ENOTFOUND without the
+ * flag; fn's own code.
+ */
+int cs_controller_kill(cs_controller *c, const char *flag, cs_modify_fn fn,
+	void *ctx, int64_t now_ms, const char *actor, char *why,
+	size_t whylen);
 
 /* The flag's latest rollout with its decision history (the last `last`
  * decisions, 0 = all): {"flag", "state", "step", "percent", ...,

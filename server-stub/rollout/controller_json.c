@@ -198,3 +198,29 @@ bool cs_decision_add_judgement(cJSON *d, const cs_arm_stats arms[2 * CANARY__ARM
 			return false;
 	return metrics != NULL;
 }
+
+bool cs_custom_metrics_to_json(cJSON *parent, const cs_metric_sum *m,
+	size_t n)
+{
+	cJSON *all = cJSON_AddObjectToObject(parent, "custom_metrics");
+	cJSON *arm[CANARY__ARMS];
+	size_t i;
+
+	if (!all)
+		return false;
+	arm[CANARY_ARM_STABLE] = cJSON_AddObjectToObject(all, "stable");
+	arm[CANARY_ARM_CANARY] = cJSON_AddObjectToObject(all, "canary");
+	if (!arm[CANARY_ARM_STABLE] || !arm[CANARY_ARM_CANARY])
+		return false;
+	for (i = 0; i < n; i++) {
+		cJSON *o = cJSON_AddObjectToObject(arm[m[i].arm], m[i].name);
+
+		if (!o || !cJSON_AddNumberToObject(o, "count",
+			    (double)m[i].count) ||
+		    !add_num(o, "sum", m[i].sum) ||
+		    !add_num(o, "mean", m[i].count ?
+			    m[i].sum / (double)m[i].count : NAN))
+			return false;
+	}
+	return true;
+}

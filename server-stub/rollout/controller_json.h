@@ -34,6 +34,13 @@ struct cJSON *cs_decision_new(const cs_rollout *r, int64_t now_ms,
 bool cs_arm_stats_to_json(struct cJSON *parent, const char *name,
 	const cs_arm_stats *a);
 
+/* The custom metrics (canary_record_metric()) of both arms as the object
+ * "custom_metrics" of `parent`: {"stable": {"NAME": {"count", "sum",
+ * "mean"}}, "canary": {...}} (the stats document's and each decision's,
+ * as context: the judge does not weigh them). false on ENOMEM. */
+bool cs_custom_metrics_to_json(struct cJSON *parent, const cs_metric_sum *m,
+	size_t n);
+
 /* What the judge saw and said, added to a decision: both arms since the
  * step started (arms[0..1]), the stable arm since the rollout started
  * (arms[CANARY__ARMS + CANARY_ARM_STABLE]), the deciding metric, SRM, the

@@ -479,3 +479,55 @@ void cs_rollout_fsm(const cs_rollout *r, cj_rollout *out)
 	out->pass_since_ms = r->pass_since_ms;
 	out->alert_since_ms = r->alert_since_ms;
 }
+
+static bool same_list(const canary__strlist *a, const canary__strlist *b)
+{
+	size_t i;
+
+	if (a->count != b->count)
+		return false;
+	for (i = 0; i < a->count; i++)
+		if (strcmp(a->items[i], b->items[i]) != 0)
+			return false;
+	return true;
+}
+
+const char *cs_rollout_guarded_field(const canary__flag *cur,
+	const canary__flag *next)
+{
+	if (cur->rollout_bp != next->rollout_bp)
+		return "rollout_bp";
+	if (strcmp(cur->salt, next->salt) != 0)
+		return "salt";
+	if (!same_list(&cur->allow, &next->allow))
+		return "allow";
+	if (!same_list(&cur->deny, &next->deny))
+		return "deny";
+	return NULL;
+}
+
+bool cs_rollout_live(const cs_rollout *r)
+{
+	return r->status == CJ_RUNNING || r->status == CJ_PAUSED;
+}
+
+const char *cs_rollout_event(const cs_rollout *before,
+	const cs_rollout *after)
+{
+	if (!before)
+		return after->status == CJ_COMPLETED ? "completed" : "started";
+	if (after->status == before->status)
+		return after->status == CJ_RUNNING && after->step > before->step ?
+			"widened" : NULL;
+	switch (after->status) {
+	case CJ_ROLLED_BACK:
+		return "rolled_back";
+	case CJ_COMPLETED:
+		return "completed";
+	case CJ_PAUSED:
+		return "paused";
+	case CJ_RUNNING:
+		return after->step > before->step ? "widened" : "resumed";
+	}
+	return NULL;
+}

@@ -132,4 +132,26 @@ int cs_rollout_status_parse(const char *name, cj_status *out);
 /* The FSM's view of a rollout (borrows r's steps). */
 void cs_rollout_fsm(const cs_rollout *r, cj_rollout *out);
 
+/*
+ * The fields a live (running or paused) rollout owns: the canary share
+ * (rollout_bp), the bucketing (salt) and who is always or never in the
+ * canary (allow, deny). The first of them that differs between `cur` and
+ * `next` ("rollout_bp", "salt", "allow", "deny"), or NULL: a change that
+ * touches one is refused unless forced.
+ */
+const char *cs_rollout_guarded_field(const canary__flag *cur,
+	const canary__flag *next);
+
+/* Is the rollout live (running or paused)? */
+bool cs_rollout_live(const cs_rollout *r);
+
+/*
+ * The webhook event a change of a rollout from `before` (NULL: it did
+ * not exist) to `after` raises: "started", "widened", "paused",
+ * "resumed", "rolled_back", "completed"; NULL when it raises none (a
+ * hold). "stalled" is the controller's own (an alert, not a change).
+ */
+const char *cs_rollout_event(const cs_rollout *before,
+	const cs_rollout *after);
+
 #endif

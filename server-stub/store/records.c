@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "logline.h"
+#include "parse/admin_parse.h"
 
 /* Print `obj` (consumed) into *out. */
 static int print(cJSON *obj, char **out)
@@ -72,14 +74,13 @@ void cs_unreadable_note(cs_unreadable *u, uint64_t count, const char *key)
 	snprintf(u->example, sizeof(u->example), "%s", count ? key : "");
 	pthread_mutex_unlock(&u->lock);
 	if (changed && count)
-		fprintf(stderr, "canary-server: %llu flag row%s cannot be read "
-			"back and %s left out of the config (e.g. \"%.64s\"); "
-			"PUT or DELETE %s to repair\n", (unsigned long long)count,
+		cs_log(CS_LOG_WARN, NULL, "%llu flag row%s cannot be read back "
+			"and %s left out of the config (e.g. \"%.64s\"); PUT or "
+			"DELETE %s to repair", (unsigned long long)count,
 			count == 1 ? "" : "s", count == 1 ? "is" : "are", key,
 			count == 1 ? "it" : "them");
 	else if (changed)
-		fprintf(stderr, "canary-server: every flag row can be read "
-			"again\n");
+		cs_log(CS_LOG_INFO, NULL, "every flag row can be read again");
 }
 
 cs_health cs_unreadable_health(cs_unreadable *u, char *why, size_t whylen)
@@ -155,4 +156,218 @@ int cs_record_decision_write(const char *decision, uint64_t config_version,
 		return CANARY_ENOMEM;
 	}
 	return print(obj, out);
+}
+
+/* ---- audit records ---------------------------------------------------- */
+
+const char *cs_record_audit_action(const cs_audit_rec *rec)
+{
+	if (rec->audit && rec->audit->action)
+		return rec->audit->action;
+	if ((rec->flag_before || rec->flag_unreadable) && !rec->flag_after)
+		return "flag.delete";
+	if (!rec->flag_before && !rec->flag_unreadable && rec->flag_after)
+		return "flag.create";
+	if (rec->flag_unreadable)
+		return "flag.update";
+	if (rec->flag_before)
+		return "flag.update";
+	return "note";
+}
+
+/* The members of two flags that differ, into `before` and `after`. */
+static bool flag_diff(const canary__flag *a, const canary__flag *b,
+	cJSON *before, cJSON *after)
+{
+	cJSON *ja = canary__flag_to_json(a), *jb = canary__flag_to_json(b);
+	const cJSON *m;
+	bool ok = ja && jb;
+
+	cJSON_ArrayForEach(m, ja) {
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(jb, m->string);
+
+		if (!ok || (o && cJSON_Compare(m, o, 1)))
+			continue;
+		ok = cJSON_AddItemToObject(before, m->string,
+			cJSON_Duplicate(m, 1)) &&
+		     cJSON_AddItemToObject(after, m->string,
+			o ? cJSON_Duplicate(o, 1) : cJSON_CreateNull());
+	}
+	cJSON_ArrayForEach(m, jb) {
+		if (ok && !cJSON_GetObjectItemCaseSensitive(ja, m->string))
+			ok = cJSON_AddItemToObject(before, m->string,
+				cJSON_CreateNull()) &&
+			     cJSON_AddItemToObject(after, m->string,
+				cJSON_Duplicate(m, 1));
+	}
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	return ok;
+}
+
+static cJSON *token_json(const cs_token *t)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o && (!cJSON_AddStringToObject(o, "name", t->name) ||
+		  !cJSON_AddStringToObject(o, "role", t->role))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* A webhook as the record shows it: never its secret, and of its URL
+ * only the origin (a webhook URL's path is often a secret too). */
+static cJSON *webhook_json(const cs_webhook *w)
+{
+	cJSON *o = cJSON_CreateObject();
+	char origin[300];
+
+	cs_url_origin(w->url, origin, sizeof(origin));
+	if (o && (!cJSON_AddNumberToObject(o, "id", (double)w->id) ||
+		  !cJSON_AddStringToObject(o, "url", origin) ||
+		  !cJSON_AddStringToObject(o, "events", w->events))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* `obj`[name] = x, or null when x is NULL (absent before or after). */
+static bool add_or_null(cJSON *obj, const char *name, cJSON *x, bool want)
+{
+	if (!want)
+		return cJSON_AddNullToObject(obj, name) != NULL;
+	return x && cJSON_AddItemToObject(obj, name, x);
+}
+
+/* "before" and "after" of whatever the record is about. */
+static bool add_subject(cJSON *obj, const cs_audit_rec *rec)
+{
+	cJSON *before, *after;
+
+	if (rec->flag_before && rec->flag_after) {
+		before = cJSON_AddObjectToObject(obj, "before");
+		after = cJSON_AddObjectToObject(obj, "after");
+		return before && after && flag_diff(rec->flag_before,
+			rec->flag_after, before, after);
+	}
+	if (rec->flag_before || rec->flag_after)
+		return add_or_null(obj, "before", rec->flag_before ?
+			canary__flag_to_json(rec->flag_before) : NULL,
+			rec->flag_before) &&
+		       add_or_null(obj, "after", rec->flag_after ?
+			canary__flag_to_json(rec->flag_after) : NULL,
+			rec->flag_after);
+	if (rec->token_before || rec->token_after)
+		return add_or_null(obj, "before", rec->token_before ?
+			token_json(rec->token_before) : NULL,
+			rec->token_before) &&
+		       add_or_null(obj, "after", rec->token_after ?
+			token_json(rec->token_after) : NULL, rec->token_after);
+	if (rec->webhook_before || rec->webhook_after)
+		return add_or_null(obj, "before", rec->webhook_before ?
+			webhook_json(rec->webhook_before) : NULL,
+			rec->webhook_before) &&
+		       add_or_null(obj, "after", rec->webhook_after ?
+			webhook_json(rec->webhook_after) : NULL,
+			rec->webhook_after);
+	return true;
+}
+
+/* Where a rollout stands, as the record shows it. */
+static cJSON *rollout_point(const cs_rollout *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	double pct = r->status == CJ_ROLLED_BACK || r->step >= r->spec.nsteps ?
+		0 : r->spec.steps_bp[r->step] / 100.0;
+
+	if (o && (!cJSON_AddStringToObject(o, "state",
+			  cj_status_name(r->status)) ||
+		  !cJSON_AddNumberToObject(o, "step", (double)r->step) ||
+		  !cJSON_AddNumberToObject(o, "percent", pct))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static bool add_rollout(cJSON *obj, const cs_audit_rec *rec)
+{
+	const cs_rollout *r = rec->rollout_after ? rec->rollout_after :
+		rec->rollout_before;
+	cJSON *ro;
+
+	if (!r)
+		return true;
+	ro = cJSON_AddObjectToObject(obj, "rollout");
+	return ro && cJSON_AddNumberToObject(ro, "id", (double)r->id) &&
+	       add_or_null(ro, "before", rec->rollout_before ?
+		       rollout_point(rec->rollout_before) : NULL,
+		       rec->rollout_before) &&
+	       add_or_null(ro, "after", rec->rollout_after ?
+		       rollout_point(rec->rollout_after) : NULL,
+		       rec->rollout_after);
+}
+
+int cs_record_audit_write(const cs_audit_rec *rec, char **out)
+{
+	const cs_audit *a = rec->audit;
+	cJSON *obj = cJSON_CreateObject();
+	bool ok = obj &&
+		cJSON_AddNumberToObject(obj, "time_ms", (double)rec->time_ms) &&
+		cJSON_AddStringToObject(obj, "actor", a && a->actor ? a->actor :
+			"") &&
+		cJSON_AddStringToObject(obj, "action",
+			cs_record_audit_action(rec)) &&
+		(rec->flag ? cJSON_AddStringToObject(obj, "flag", rec->flag) :
+			cJSON_AddNullToObject(obj, "flag")) &&
+		cJSON_AddNumberToObject(obj, "config_version",
+			(double)rec->config_version);
+
+	if (ok && a && a->forced)
+		ok = cJSON_AddTrueToObject(obj, "forced") != NULL;
+	if (ok && a && a->reason && *a->reason)
+		ok = cJSON_AddStringToObject(obj, "reason", a->reason) != NULL;
+	if (ok && a && a->event)
+		ok = cJSON_AddStringToObject(obj, "event", a->event) != NULL;
+	ok = ok && add_subject(obj, rec) && add_rollout(obj, rec);
+	if (!ok) {
+		cJSON_Delete(obj);
+		*out = NULL;
+		return CANARY_ENOMEM;
+	}
+	return print(obj, out);
+}
+
+int cs_record_payload_write(const char *json, int64_t id, char **out)
+{
+	cJSON *obj = cJSON_ParseWithLength(json, strlen(json));
+
+	*out = NULL;
+	if (!cJSON_IsObject(obj)) {
+		cJSON_Delete(obj);
+		return CANARY_EINVAL;
+	}
+	if (!cJSON_AddNumberToObject(obj, "id", (double)id)) {
+		cJSON_Delete(obj);
+		return CANARY_ENOMEM;
+	}
+	return print(obj, out);
+}
+
+int cs_record_guard(const cs_audit *audit, const cs_rollout *live,
+	const canary__flag *cur, const canary__flag *next)
+{
+	const char *field = cs_rollout_guarded_field(cur, next);
+
+	if (!audit || !audit->guard || audit->forced || !field ||
+	    !cs_rollout_live(live))
+		return CANARY_OK;
+	audit->guard->rollout_id = live->id;
+	copy_str(audit->guard->state, sizeof(audit->guard->state),
+		cj_status_name(live->status));
+	copy_str(audit->guard->field, sizeof(audit->guard->field), field);
+	return CS_EGUARDED;
 }

@@ -1,6 +1,6 @@
 /*
- * records.h - the stored text of flags, rollouts and decisions, defined
- * once for every storage backend.
+ * records.h - the stored text of flags, rollouts, decisions, audit
+ * records and webhook payloads, defined once for every storage backend.
  *
  * A flag is stored as its canonical JSON, a rollout spec as the JSON
  * cs_rollout_spec_to_json() writes, a decision as the JSON object the
@@ -71,5 +71,52 @@ int cs_record_rollout_read(const cs_rollout_row *row, cs_rollout *out);
  * `decision` (a JSON object) with "config_version" added. */
 int cs_record_decision_write(const char *decision, uint64_t config_version,
 	char **out);
+
+/*
+ * What an audit record says. The backend fills what it has in hand inside
+ * the change's transaction: the flag before and after (NULL: it did not
+ * exist / no longer does / not a flag change), the rollout before and
+ * after (NULL: none moved), or the token or webhook created (after) or
+ * removed (before). Borrowed.
+ */
+typedef struct cs_audit_rec {
+	const cs_audit *audit;
+	int64_t time_ms;
+	const char *flag;                /* NULL: about no flag */
+	uint64_t config_version;         /* the change committed (or the
+	                                    current one) */
+	const canary__flag *flag_before, *flag_after;
+	bool flag_unreadable;            /* there was a flag row, but it could
+	                                    not be read: no "before" */
+	const cs_rollout *rollout_before, *rollout_after;
+	const cs_token *token_before, *token_after;
+	const cs_webhook *webhook_before, *webhook_after;
+} cs_audit_rec;
+
+/* The record's action: the audit's, or the flag operation's own
+ * ("flag.create", "flag.update", "flag.delete"), or "note". */
+const char *cs_record_audit_action(const cs_audit_rec *rec);
+
+/*
+ * The record as JSON: {"time_ms", "actor", "action", "flag",
+ * "config_version", "forced" (when forced), "reason", "event" (when
+ * given), "before", "after" (the flag fields that changed, or the token
+ * or webhook without its secret), "rollout": {"id", "before", "after"}
+ * (state, step, percent; when a rollout moved)}.
+ */
+int cs_record_audit_write(const cs_audit_rec *rec, char **out);
+
+/*
+ * The guard of a live rollout, the same in every backend: `live` (the
+ * flag's live rollout, read inside the change's transaction) refuses a
+ * change of a field it guards unless the audit says forced. CANARY_OK,
+ * or CS_EGUARDED with audit->guard filled.
+ */
+int cs_record_guard(const cs_audit *audit, const cs_rollout *live,
+	const canary__flag *cur, const canary__flag *next);
+
+/* A webhook's payload for the audit record `json` stored as `id`: the
+ * record with "id" added. */
+int cs_record_payload_write(const char *json, int64_t id, char **out);
 
 #endif

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "logline.h"
 #include "peer_log.h"
 #include "saturate.h"
 
@@ -50,6 +51,22 @@ static const cs_store_backend *backend_for(const char *location)
 		if (backends[i]->accepts(location))
 			return backends[i];
 	return NULL;
+}
+
+int cs_grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return CANARY_OK;
+	ncap = *cap ? *cap * 2 : 16;
+	p = realloc(*arr, ncap * size);
+	if (!p)
+		return CANARY_ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return CANARY_OK;
 }
 
 void cs_store_describe(const char *loc, char *out, size_t outlen)
@@ -183,8 +200,8 @@ void cs_store_on_change(cs_store *s, cs_store_change_fn fn, void *ctx)
 	s->watching = s->watching || start;
 	pthread_mutex_unlock(&s->change_lock);
 	if (start && s->be->watch(s->impl, on_remote, s) != CANARY_OK)
-		fprintf(stderr, "canary-server: cannot watch the database for "
-			"other servers' changes\n");
+		cs_log(CS_LOG_ERROR, NULL, "cannot watch the database for "
+			"other servers' changes");
 }
 
 uint64_t cs_store_published(cs_store *s)
@@ -234,10 +251,11 @@ int cs_store_flag_get(cs_store *s, const char *key, canary__flag *out)
 }
 
 int cs_store_flag_put(cs_store *s, const canary__flag *f, cs_put_mode mode,
-	bool *created, uint64_t *version)
+	const cs_audit *audit, bool *created, uint64_t *version)
 {
 	pthread_mutex_lock(&s->change_lock);
-	return changed(s, s->be->flag_put(s->impl, f, mode, created, version));
+	return changed(s, s->be->flag_put(s->impl, f, mode, audit, created,
+		version));
 }
 
 /* A caller's modification, held to the rule that it keeps the key. */
@@ -259,19 +277,20 @@ static int modify_keeping_key(const canary__flag *cur, canary__flag *next,
 }
 
 int cs_store_flag_modify(cs_store *s, const char *key, cs_modify_fn fn,
-	void *ctx, uint64_t *version)
+	void *ctx, const cs_audit *audit, uint64_t *version)
 {
 	keep_key k = { key, fn, ctx };
 
 	pthread_mutex_lock(&s->change_lock);
 	return changed(s, s->be->flag_modify(s->impl, key, modify_keeping_key,
-		&k, version));
+		&k, audit, version));
 }
 
-int cs_store_flag_delete(cs_store *s, const char *key, uint64_t *version)
+int cs_store_flag_delete(cs_store *s, const char *key, const cs_audit *audit,
+	uint64_t *version)
 {
 	pthread_mutex_lock(&s->change_lock);
-	return changed(s, s->be->flag_delete(s->impl, key, version));
+	return changed(s, s->be->flag_delete(s->impl, key, audit, version));
 }
 
 int cs_store_ingest(cs_store *s, const canary__ev_batch *b, uint64_t now_ms,
@@ -419,6 +438,14 @@ int cs_store_totals(cs_store *s, cs_totals_fn fn, void *ctx)
 	return s->be->totals(s->impl, fn, ctx);
 }
 
+int cs_store_metric_sums(cs_store *s, const char *flag,
+	const cs_stats_filter *f, cs_metric_sum **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return s->be->metric_sums(s->impl, flag, f, out, n);
+}
+
 int cs_store_rollout_write(cs_store *s, const cs_rollout_change *change,
 	uint64_t *version)
 {
@@ -446,6 +473,107 @@ int cs_store_rollouts_each(cs_store *s, cs_rollout_set set, cs_rollout_fn fn,
 	void *ctx)
 {
 	return s->be->rollouts_each(s->impl, set, fn, ctx);
+}
+
+/* ---- the audit log, tokens, webhooks: straight to the backend -------- */
+
+int cs_store_audit_note(cs_store *s, const char *flag, const cs_audit *audit)
+{
+	return s->be->audit_note(s->impl, flag, audit);
+}
+
+int cs_store_audit_list(cs_store *s, const cs_audit_query *q,
+	cs_audit_row **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return s->be->audit_list(s->impl, q, out, n);
+}
+
+void cs_audit_rows_free(cs_audit_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; rows && i < n; i++)
+		free(rows[i].json);
+	free(rows);
+}
+
+int cs_store_token_add(cs_store *s, const cs_token *t, const cs_audit *audit)
+{
+	return s->be->token_add(s->impl, t, audit);
+}
+
+int cs_store_token_find(cs_store *s, const char *id, cs_token *out)
+{
+	memset(out, 0, sizeof(*out));
+	return s->be->token_find(s->impl, id, out);
+}
+
+int cs_store_token_list(cs_store *s, cs_token **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return s->be->token_list(s->impl, out, n);
+}
+
+int cs_store_token_revoke(cs_store *s, const char *name,
+	const cs_audit *audit, cs_token *revoked)
+{
+	cs_token ignored;
+
+	return s->be->token_revoke(s->impl, name, audit,
+		revoked ? revoked : &ignored);
+}
+
+int cs_store_webhook_add(cs_store *s, cs_webhook *w, const cs_audit *audit)
+{
+	return s->be->webhook_add(s->impl, w, audit);
+}
+
+int cs_store_webhook_delete(cs_store *s, int64_t id, const cs_audit *audit)
+{
+	return s->be->webhook_delete(s->impl, id, audit);
+}
+
+int cs_store_webhook_list(cs_store *s, cs_webhook **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return s->be->webhook_list(s->impl, out, n);
+}
+
+void cs_deliveries_free(cs_delivery *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; d && i < n; i++) {
+		free(d[i].payload);
+		free(d[i].url);
+		free(d[i].secret);
+	}
+	free(d);
+}
+
+int cs_store_deliveries_due(cs_store *s, int64_t now_ms, size_t limit,
+	cs_delivery **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return s->be->deliveries_due(s->impl, now_ms, limit, out, n);
+}
+
+int cs_store_delivery_attempt(cs_store *s, int64_t id, const cs_attempt *a)
+{
+	return s->be->delivery_attempt(s->impl, id, a);
+}
+
+int cs_store_delivery_list(cs_store *s, int64_t webhook_id, size_t limit,
+	cs_delivery **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return s->be->delivery_list(s->impl, webhook_id, limit, out, n);
 }
 
 int cs_store_prune(cs_store *s, const cs_retention *r, uint64_t *removed)

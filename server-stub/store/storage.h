@@ -1,7 +1,8 @@
 /*
  * storage.h - canary-server's durable state, as operations on an opaque
  * store: flags and the config version, ingested event windows and their
- * statistics, rollouts and their decisions, batch ids and retention.
+ * statistics, rollouts and their decisions, named API tokens, the audit
+ * log, webhooks and their deliveries, batch ids and retention.
  *
  * This is the only storage API the rest of the server uses. A store is a
  * backend (storage_backend.h says what one implements; SQLite,
@@ -30,11 +31,11 @@
  * server, and the rollout controller acts only under a lease
  * (cs_store_lease()) that its decisions' transactions check.
  *
- * Coming, and where it goes (not built yet):
- * - named tokens, an audit log and webhooks: token operations beside the
- *   flag ones, and an audit row appended by every change in the change's
- *   own transaction (the change operations will take the acting token);
- *   webhooks read the audit log.
+ * Every change takes a cs_audit (who, and what it means) and appends an
+ * audit record in its own transaction: a change and its record commit
+ * together or not at all. A record that names a webhook event also queues
+ * one delivery per webhook that wants the event, in that transaction too;
+ * a worker outside it sends them (cs_store_deliveries_due()).
  */
 #ifndef CS_STORAGE_H
 #define CS_STORAGE_H
@@ -59,10 +60,12 @@
 #define CS_EUNAVAILABLE (-107) /* the database cannot be reached now (it is
                                down or restarting, or its file was deleted
                                or replaced): try again later */
-#define CS_EUNREADABLE (-109) /* the flag's row is there but cannot be
-                               read back: PUT or DELETE repairs it */
 #define CS_ETOOBIG (-108)   /* the change would make a config larger than
                                cs_store_options.max_config_bytes */
+#define CS_EUNREADABLE (-109) /* the flag's row is there but cannot be
+                               read back: PUT or DELETE repairs it */
+#define CS_EGUARDED (-110)  /* a live rollout guards what the change touches
+                               (cs_store_flag_modify with a guard) */
 
 typedef struct cs_store cs_store;
 
@@ -85,6 +88,10 @@ typedef struct cs_store_options {
 	                              larger (as /v1/flags serves it) is
 	                              refused: CS_ETOOBIG; 0 = no limit */
 } cs_store_options;
+
+/* Make room in *arr (of `size`-byte items, *cap of them) for one at index
+ * n: the arrays the list operations below return grow this way. */
+int cs_grow(void **arr, size_t *cap, size_t n, size_t size);
 
 /*
  * Open (create) the store and migrate its schema to this server's version;
@@ -145,6 +152,39 @@ int cs_store_refresh(cs_store *store);
  * newest version this server knows it issued. */
 uint64_t cs_store_published(cs_store *store);
 
+/* ---- who made a change ------------------------------------------------ */
+
+/*
+ * Who makes a change and what it means, for its audit record. The record
+ * itself says what changed: the fields of the flag before and after (only
+ * those that differ), the rollout's state, step and share before and
+ * after, the config version the change committed. Strings are borrowed for
+ * the call. A NULL cs_audit records nothing (loading a copy, tests).
+ */
+typedef struct cs_audit {
+	const char *actor;   /* a token's name, "admin" (the bootstrap token),
+	                        "controller" */
+	const char *action;  /* "rollout.widen", ...; NULL: the flag
+	                        operation's own ("flag.create", "flag.update",
+	                        "flag.delete") */
+	bool forced;         /* a guarded edit made with "force" */
+	const char *reason;  /* one sentence (optional) */
+	const char *event;   /* the webhook event it raises ("started",
+	                        "widened", ...; cs_rollout_event()), or NULL */
+	/* With `guard` (flag_put, flag_modify): while the flag has a live
+	 * (running or paused) rollout, a change of a field it guards
+	 * (cs_rollout_guarded_field()) is refused with CS_EGUARDED and
+	 * `guard` says by what, unless `forced` (then the record says so). */
+	struct cs_guard *guard;
+} cs_audit;
+
+/* Why a guarded change was refused. */
+typedef struct cs_guard {
+	int64_t rollout_id;   /* the live rollout */
+	char state[16];       /* its state ("running", "paused") */
+	char field[16];       /* the first guarded field the change touches */
+} cs_guard;
+
 /* ---- flags and the config version ------------------------------------ */
 
 /*
@@ -175,7 +215,8 @@ typedef enum cs_put_mode {
  * back counts as present (a PUT repairs it). A flag equal to the stored
  * one changes nothing: no write, no new version (*version the current). */
 int cs_store_flag_put(cs_store *store, const canary__flag *flag,
-	cs_put_mode mode, bool *created, uint64_t *version);
+	cs_put_mode mode, const cs_audit *audit, bool *created,
+	uint64_t *version);
 
 /*
  * A flag modification: given the current flag, fill `next` (a fresh flag
@@ -189,9 +230,10 @@ typedef int (*cs_modify_fn)(const canary__flag *cur, canary__flag *next,
 /* Read-modify-write of one flag in one transaction, and a version bump
  * (none when the flag comes out as it was). CS_ENOTFOUND if absent. */
 int cs_store_flag_modify(cs_store *store, const char *key, cs_modify_fn fn,
-	void *ctx, uint64_t *version);
+	void *ctx, const cs_audit *audit, uint64_t *version);
 
-int cs_store_flag_delete(cs_store *store, const char *key, uint64_t *version);
+int cs_store_flag_delete(cs_store *store, const char *key,
+	const cs_audit *audit, uint64_t *version);
 
 /* ---- events ---------------------------------------------------------- */
 
@@ -316,6 +358,20 @@ int cs_store_contributions(cs_store *store, const char *flag,
  * version)? The judge's latency gates step aside until one has. */
 int cs_store_latency_seen(cs_store *store, const char *flag, bool *seen);
 
+/* The custom metrics (canary_record_metric()) of the windows of `flag`
+ * matching `f` (optional, as cs_store_stats()), summed per arm and name,
+ * in (arm, name) order. *out is an array of *n (free() it; NULL when
+ * none). */
+typedef struct cs_metric_sum {
+	canary_arm arm;
+	char name[CANARY__EV_METRIC_NAME_MAX + 1];
+	uint64_t count;
+	double sum;
+} cs_metric_sum;
+
+int cs_store_metric_sums(cs_store *store, const char *flag,
+	const cs_stats_filter *f, cs_metric_sum **out, size_t *n);
+
 /* Lifetime totals per (flag, arm), for /metrics, in (flag, arm) order. */
 typedef void (*cs_totals_fn)(const char *flag, canary_arm arm, uint64_t exposures,
 	uint64_t errors, void *ctx);
@@ -373,6 +429,10 @@ typedef struct cs_rollout_change {
 	const cs_lease *lease; /* the controller's: commit only while it holds
 	                         this lease with this token; NULL (an
 	                         operator's change) = no lease needed */
+	const cs_audit *audit; /* who, for the audit record (NULL: none; a
+	                         change that moves nothing needs none) */
+	const cs_rollout *before; /* the rollout as it was, for the record
+	                         (NULL for an insert) */
 	bool replace_last;    /* the decision repeats the rollout's last one
 	                         (the same judgement again): it replaces that
 	                         record instead of adding one */
@@ -415,6 +475,143 @@ typedef int (*cs_rollout_fn)(const cs_rollout *r, void *ctx);
 int cs_store_rollouts_each(cs_store *store, cs_rollout_set set,
 	cs_rollout_fn fn, void *ctx);
 
+/* ---- the audit log ---------------------------------------------------- */
+
+/*
+ * Record what is not itself a change but worth a line in the log and an
+ * event (the controller's stall alert): an audit record about `flag`
+ * (NULL: none) at the current config version, and its deliveries.
+ */
+int cs_store_audit_note(cs_store *store, const char *flag,
+	const cs_audit *audit);
+
+/* Which audit records to read: newest first, at most `limit`. */
+typedef struct cs_audit_query {
+	const char *flag;     /* this flag's only; NULL: all */
+	const char *actor;    /* this actor's only; NULL: all */
+	uint64_t since_ms;    /* made at or after; 0: no bound */
+	uint64_t until_ms;    /* made before; 0: no bound */
+	int64_t before_id;    /* older than this record (the next page); 0:
+	                         from the newest */
+	uint64_t limit;       /* 1.. */
+} cs_audit_query;
+
+/* One record: its id and its stored JSON object (records.h), owned. */
+typedef struct cs_audit_row {
+	int64_t id;
+	char *json;
+	size_t len;
+} cs_audit_row;
+
+/* The records `q` selects, newest first: *out is an array of *n; free it
+ * with cs_audit_rows_free(). */
+int cs_store_audit_list(cs_store *store, const cs_audit_query *q,
+	cs_audit_row **out, size_t *n);
+void cs_audit_rows_free(cs_audit_row *rows, size_t n);
+
+/* ---- named API tokens ------------------------------------------------- */
+
+#define CS_TOKEN_NAME_MAX 64
+#define CS_TOKEN_ID_MAX 32
+
+/*
+ * A named token as stored: never the secret, only what finds it (`id`,
+ * the public part of the token) and its SHA-256 (http/credential.h makes
+ * and checks both). The store does not interpret the role.
+ */
+typedef struct cs_token {
+	char name[CS_TOKEN_NAME_MAX + 1];
+	char id[CS_TOKEN_ID_MAX + 1];
+	char hash[65];        /* hex */
+	char role[16];        /* "reader", "operator", "admin" */
+	int64_t created_ms;
+	char created_by[CS_TOKEN_NAME_MAX + 1];
+} cs_token;
+
+/* Add a token; CS_EEXISTS when its name (or id) is taken. */
+int cs_store_token_add(cs_store *store, const cs_token *t,
+	const cs_audit *audit);
+
+/* The token whose id is `id`, or CS_ENOTFOUND. */
+int cs_store_token_find(cs_store *store, const char *id, cs_token *out);
+
+/* Every token, by name: *out is an array of *n (free() it). */
+int cs_store_token_list(cs_store *store, cs_token **out, size_t *n);
+
+/* Revoke (delete) the token `name`; CS_ENOTFOUND when there is none.
+ * `revoked` (optional) gets it as it was. */
+int cs_store_token_revoke(cs_store *store, const char *name,
+	const cs_audit *audit, cs_token *revoked);
+
+/* ---- webhooks and their deliveries ------------------------------------ */
+
+#define CS_WEBHOOK_URL_MAX 2048
+#define CS_WEBHOOK_SECRET_MAX 96
+#define CS_WEBHOOK_EVENTS_MAX 255
+
+typedef struct cs_webhook {
+	int64_t id;           /* set by cs_store_webhook_add() */
+	char url[CS_WEBHOOK_URL_MAX + 1];
+	char secret[CS_WEBHOOK_SECRET_MAX + 1]; /* the HMAC key */
+	char events[CS_WEBHOOK_EVENTS_MAX + 1]; /* comma-separated; "": all */
+	int64_t created_ms;
+	char created_by[CS_TOKEN_NAME_MAX + 1];
+} cs_webhook;
+
+/* Add a webhook; w->id gets its id. */
+int cs_store_webhook_add(cs_store *store, cs_webhook *w,
+	const cs_audit *audit);
+
+/* Delete webhook `id` and its deliveries; CS_ENOTFOUND when there is
+ * none. */
+int cs_store_webhook_delete(cs_store *store, int64_t id,
+	const cs_audit *audit);
+
+/* Every webhook, by id: *out is an array of *n (free() it). */
+int cs_store_webhook_list(cs_store *store, cs_webhook **out, size_t *n);
+
+/* One delivery of an event to a webhook. */
+typedef struct cs_delivery {
+	int64_t id, webhook_id, audit_id;
+	char event[32];
+	char flag[CANARY__MAX_KEY_LEN + 1];
+	char state[16];       /* "pending", "delivered", "failed" (gave up) */
+	int64_t attempts;
+	int64_t next_ms;      /* when a pending one is due */
+	int64_t created_ms, updated_ms;
+	int64_t last_status;  /* the receiver's HTTP status; 0: none */
+	char last_error[256];
+	char *payload;        /* the JSON document sent (owned) */
+	/* cs_store_deliveries_due() only: where, and the key (owned). */
+	char *url, *secret;
+} cs_delivery;
+
+void cs_deliveries_free(cs_delivery *d, size_t n);
+
+/* The pending deliveries due at `now_ms`, oldest first, at most `limit`,
+ * each with its webhook's URL and secret. */
+int cs_store_deliveries_due(cs_store *store, int64_t now_ms, size_t limit,
+	cs_delivery **out, size_t *n);
+
+/* What one attempt did: `state` and `next_ms` as the sender decided. */
+typedef struct cs_attempt {
+	const char *state;    /* "pending" (retry at next_ms), "delivered",
+	                         "failed" */
+	int64_t next_ms;
+	int64_t now_ms;
+	int64_t status;       /* HTTP status, 0: none */
+	const char *error;    /* "" when none */
+} cs_attempt;
+
+/* Record an attempt of delivery `id` (attempts + 1). */
+int cs_store_delivery_attempt(cs_store *store, int64_t id,
+	const cs_attempt *a);
+
+/* The latest deliveries of webhook `webhook_id`, newest first, at most
+ * `limit`, without their payloads. */
+int cs_store_delivery_list(cs_store *store, int64_t webhook_id, size_t limit,
+	cs_delivery **out, size_t *n);
+
 /* ---- retention ------------------------------------------------------- */
 
 /* What to forget; 0 keeps everything of that kind. */
@@ -440,6 +637,9 @@ typedef struct cs_retention {
 	 * contributions not written since are deleted. Changes no count.
 	 * The server keeps both for CS_SKETCH_RETENTION_MS. */
 	uint64_t sketches_before_ms;
+	/* Audit records made before this, and the webhook deliveries queued
+	 * before it that are done (delivered or given up). */
+	uint64_t audit_before_ms;
 } cs_retention;
 
 #define CS_DECISIONS_HEAD 100
@@ -477,14 +677,25 @@ typedef struct cs_contribution_row {
 	uint64_t last_ms;
 } cs_contribution_row;
 
+/* An audit record as stored: its columns and its JSON text. */
+typedef struct cs_audit_stored {
+	int64_t id;
+	int64_t time_ms;
+	const char *actor, *action, *flag; /* flag "" when none */
+	uint64_t config_version;
+	const char *json;
+	size_t len;
+} cs_audit_stored;
+
 /*
  * Every record of a store, one call each, in this order: the config
  * version, flags, batch ids, windows (one per stored window: its counts,
- * histogram, user-level evidence and custom metrics), lifetime totals,
- * rollouts (id and revision kept), contributions (after the rollouts:
- * a store keeps those of flags under a rollout), decisions (oldest
- * first). Arguments are borrowed for the call; a non-zero return stops the
- * copy and is returned.
+ * histogram, user-level evidence and custom metrics, start_ms = end_ms
+ * = the window's start), lifetime totals, rollouts (id and revision
+ * kept), contributions (after the rollouts: a store keeps those of flags
+ * under a rollout), decisions (oldest first), tokens, audit records,
+ * webhooks, deliveries (ids kept). Arguments are borrowed for the call;
+ * a non-zero return stops the copy and is returned.
  */
 typedef struct cs_copy_sink {
 	int (*version)(void *ctx, uint64_t version);
@@ -497,17 +708,23 @@ typedef struct cs_copy_sink {
 	int (*rollout)(void *ctx, const cs_rollout *rollout);
 	int (*decision)(void *ctx, int64_t rollout_id, int64_t time_ms,
 		const char *json, size_t len);
+	int (*token)(void *ctx, const cs_token *token);
+	int (*audit)(void *ctx, const cs_audit_stored *record);
+	int (*webhook)(void *ctx, const cs_webhook *webhook);
+	int (*delivery)(void *ctx, const cs_delivery *delivery);
 	void *ctx;
 } cs_copy_sink;
 
 typedef struct cs_copy_counts {
 	uint64_t flags, batches, windows, totals, rollouts, decisions;
 	uint64_t contributions;
+	uint64_t tokens, audit, webhooks, deliveries;
 } cs_copy_counts;
 
 /*
  * Copy everything `from` holds (one snapshot of it) into `to`, which must
- * be empty (no flag, batch, window or rollout, config version 1), in one
+ * be empty (no flag, batch, window, rollout, token, audit record or
+ * webhook, config version 1), in one
  * transaction of `to`: all of it, or nothing. The config version becomes
  * the source's plus `skip_versions`, so an SDK that saw a later version
  * than the source holds (a backup restored) takes the next change. Not

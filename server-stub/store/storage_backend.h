@@ -29,10 +29,15 @@
  *   transaction and reports the new version; before it commits, a config
  *   it would make larger than max_config_bytes (cs_config_bytes()) is
  *   CS_ETOOBIG and nothing is written. A put or modify that leaves the
- *   flag's record as it was (cs_record_flag_same()) writes nothing and
- *   reports the current version. The backend never calls the
- *   change hook: the front end publishes after the write returns, and
- *   runs one config change at a time.
+ *   flag's record as it was (cs_record_flag_same()) writes nothing,
+ *   records nothing and reports the current version.
+ * - A change given a cs_audit appends its audit record (records.h's
+ *   cs_record_audit_write()) in that transaction, and a record with an
+ *   event one delivery per webhook that wants it; flag_put and
+ *   flag_modify given a guard refuse a guarded change under a live
+ *   rollout of the flag (CS_EGUARDED), deciding inside the transaction.
+ *   The backend never calls the change hook: the front end publishes
+ *   after the write returns, and runs one config change at a time.
  * - Reads see committed data only, never wait for a write to commit, and
  *   a read of several parts (config: version and flags; a rollout and its
  *   history; stats over many windows) sees one snapshot.
@@ -79,11 +84,13 @@ typedef struct cs_store_backend {
 	int (*flag_get)(struct cs_store_impl *s, const char *key,
 		canary__flag *out);
 	int (*flag_put)(struct cs_store_impl *s, const canary__flag *flag,
-		cs_put_mode mode, bool *created, uint64_t *version);
-	int (*flag_modify)(struct cs_store_impl *s, const char *key,
-		cs_modify_fn fn, void *ctx, uint64_t *version);
-	int (*flag_delete)(struct cs_store_impl *s, const char *key,
+		cs_put_mode mode, const cs_audit *audit, bool *created,
 		uint64_t *version);
+	int (*flag_modify)(struct cs_store_impl *s, const char *key,
+		cs_modify_fn fn, void *ctx, const cs_audit *audit,
+		uint64_t *version);
+	int (*flag_delete)(struct cs_store_impl *s, const char *key,
+		const cs_audit *audit, uint64_t *version);
 
 	/* Events: ingest idempotent by batch id, sums per arm, the series of
 	 * windows, totals. */
@@ -103,6 +110,8 @@ typedef struct cs_store_backend {
 		cs_contributions *out);
 	int (*latency_seen)(struct cs_store_impl *s, const char *flag,
 		bool *seen);
+	int (*metric_sums)(struct cs_store_impl *s, const char *flag,
+		const cs_stats_filter *f, cs_metric_sum **out, size_t *n);
 
 	/* Rollouts and their decisions. */
 	int (*rollout_write)(struct cs_store_impl *s,
@@ -111,6 +120,37 @@ typedef struct cs_store_backend {
 		cs_rollout *out, cs_history *history);
 	int (*rollouts_each)(struct cs_store_impl *s, cs_rollout_set set,
 		cs_rollout_fn fn, void *ctx);
+
+	/* The audit log: a note, and reading. (Every change member above
+	 * appends its own record, with records.h's text, when given a
+	 * cs_audit; a record with an event queues its deliveries.) */
+	int (*audit_note)(struct cs_store_impl *s, const char *flag,
+		const cs_audit *audit);
+	int (*audit_list)(struct cs_store_impl *s, const cs_audit_query *q,
+		cs_audit_row **out, size_t *n);
+
+	/* Named tokens. */
+	int (*token_add)(struct cs_store_impl *s, const cs_token *t,
+		const cs_audit *audit);
+	int (*token_find)(struct cs_store_impl *s, const char *id,
+		cs_token *out);
+	int (*token_list)(struct cs_store_impl *s, cs_token **out, size_t *n);
+	int (*token_revoke)(struct cs_store_impl *s, const char *name,
+		const cs_audit *audit, cs_token *revoked);
+
+	/* Webhooks and deliveries. */
+	int (*webhook_add)(struct cs_store_impl *s, cs_webhook *w,
+		const cs_audit *audit);
+	int (*webhook_delete)(struct cs_store_impl *s, int64_t id,
+		const cs_audit *audit);
+	int (*webhook_list)(struct cs_store_impl *s, cs_webhook **out,
+		size_t *n);
+	int (*deliveries_due)(struct cs_store_impl *s, int64_t now_ms,
+		size_t limit, cs_delivery **out, size_t *n);
+	int (*delivery_attempt)(struct cs_store_impl *s, int64_t id,
+		const cs_attempt *a);
+	int (*delivery_list)(struct cs_store_impl *s, int64_t webhook_id,
+		size_t limit, cs_delivery **out, size_t *n);
 
 	/* Retention. */
 	int (*prune)(struct cs_store_impl *s, const cs_retention *r,

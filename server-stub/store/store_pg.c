@@ -67,7 +67,31 @@ static const char *const migrations[] = {
 	/* 3: leases (the controller's), their holder and fencing token. */
 	"CREATE TABLE leases(name text PRIMARY KEY, holder text NOT NULL,"
 	"  token bigint NOT NULL, expires_ms bigint NOT NULL);",
-	/* 4: what each instance sent (judge v2): a row per window and
+	/* 4: named tokens (only a hash of each secret), the audit log,
+	 * webhooks and the queue of their deliveries. */
+	"CREATE TABLE tokens(name text PRIMARY KEY, id text NOT NULL UNIQUE,"
+	"  hash text NOT NULL, role text NOT NULL,"
+	"  created_ms bigint NOT NULL, created_by text NOT NULL);"
+	"CREATE TABLE audit(id bigserial PRIMARY KEY,"
+	"  time_ms bigint NOT NULL, actor text NOT NULL,"
+	"  action text NOT NULL, flag text NOT NULL,"
+	"  config_version bigint NOT NULL, body text NOT NULL);"
+	"CREATE INDEX audit_flag ON audit(flag, id);"
+	"CREATE INDEX audit_actor ON audit(actor, id);"
+	"CREATE INDEX audit_time ON audit(time_ms);"
+	"CREATE TABLE webhooks(id bigserial PRIMARY KEY,"
+	"  url text NOT NULL, secret text NOT NULL, events text NOT NULL,"
+	"  created_ms bigint NOT NULL, created_by text NOT NULL);"
+	"CREATE TABLE deliveries(id bigserial PRIMARY KEY,"
+	"  webhook_id bigint NOT NULL, audit_id bigint NOT NULL,"
+	"  event text NOT NULL, flag text NOT NULL, payload text NOT NULL,"
+	"  state text NOT NULL, attempts bigint NOT NULL,"
+	"  next_ms bigint NOT NULL, created_ms bigint NOT NULL,"
+	"  updated_ms bigint NOT NULL, last_status bigint NOT NULL,"
+	"  last_error text NOT NULL);"
+	"CREATE INDEX deliveries_due ON deliveries(state, next_ms);"
+	"CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);",
+	/* 5: what each instance sent (judge v2): a row per window and
 	 * instance (its instance '' past CS_MAX_CONTRIBUTORS per flag and
 	 * version) with the counts and, for a window that carried them, the
 	 * sketches in their wire form (merged when read); closed windows'
@@ -141,6 +165,12 @@ static const char *const migrations[] = {
 #define EVIDENCE_COLS "exposures, errors, latency_zero, lat_idx, lat_cnt," \
 	" units, error_units, error_sq, errors_unmapped, error_max," \
 	" sketched_exposures, sketched_errors"
+#define TOKEN_COLS "name, id, hash, role, created_ms, created_by"
+#define WEBHOOK_COLS "id, url, secret, events, created_ms, created_by"
+/* cs_pg_delivery_row()'s order; the payload last. */
+#define DELIVERY_COLS "d.id, d.webhook_id, d.audit_id, d.event, d.flag," \
+	" d.state, d.attempts, d.next_ms, d.created_ms, d.updated_ms," \
+	" d.last_status, d.last_error"
 #define STATS_FILTER " WHERE w.flag = $1" \
 	" AND ($2::bigint IS NULL OR w.config_version = $2)" \
 	" AND w.window_ms >= $3 AND ($4::bigint = 0 OR w.window_ms < $4)" \
@@ -359,7 +389,10 @@ static const char *const statements[P_COUNT] = {
 		" AND NOT EXISTS (SELECT 1 FROM batches)"
 		" AND NOT EXISTS (SELECT 1 FROM windows)"
 		" AND NOT EXISTS (SELECT 1 FROM totals)"
-		" AND NOT EXISTS (SELECT 1 FROM rollouts)",
+		" AND NOT EXISTS (SELECT 1 FROM rollouts)"
+		" AND NOT EXISTS (SELECT 1 FROM tokens)"
+		" AND NOT EXISTS (SELECT 1 FROM audit)"
+		" AND NOT EXISTS (SELECT 1 FROM webhooks)",
 	[P_LOAD_VERSION] = "UPDATE meta SET value = $1"
 		" WHERE key = 'config_version'",
 	/* $1..$11 as P_ROLLOUT_INSERT's (cs_pg_rollout_params). */
@@ -369,7 +402,73 @@ static const char *const statements[P_COUNT] = {
 		" rev, id) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
 		" $12, $13, $14)",
 	[P_LOAD_SEQUENCE] = "SELECT setval(pg_get_serial_sequence("
-		"'rollouts', 'id'), (SELECT max(id) FROM rollouts))",
+		"'rollouts', 'id'), (SELECT max(id) FROM rollouts)),"
+		" setval(pg_get_serial_sequence('audit', 'id'),"
+		" (SELECT max(id) FROM audit)),"
+		" setval(pg_get_serial_sequence('webhooks', 'id'),"
+		" (SELECT max(id) FROM webhooks)),"
+		" setval(pg_get_serial_sequence('deliveries', 'id'),"
+		" (SELECT max(id) FROM deliveries))",
+	[P_ROLLOUT_LIVE] = "SELECT " ROLLOUT_COLS " FROM rollouts"
+		" WHERE flag = $1 AND state IN ('running', 'paused')",
+	[P_METRIC_SUMS] = "SELECT w.arm, w.name, " SAT_SUM("w.count") ","
+		" sum(w.sum) FROM metrics AS w" STATS_FILTER
+		" GROUP BY w.arm, w.name ORDER BY w.arm, w.name COLLATE \"C\"",
+	[P_PRUNE_AUDIT] = "DELETE FROM audit WHERE time_ms < $1",
+	[P_PRUNE_DELIVERIES] = "DELETE FROM deliveries WHERE created_ms < $1"
+		" AND state <> 'pending'",
+	[P_AUDIT_INSERT] = "INSERT INTO audit(time_ms, actor, action, flag,"
+		" config_version, body) VALUES($1, $2, $3, $4, $5, $6)"
+		" RETURNING id",
+	/* One delivery per webhook that wants the event ("" wants all). */
+	[P_DELIVERY_ENQUEUE] = "INSERT INTO deliveries(webhook_id, audit_id,"
+		" event, flag, payload, state, attempts, next_ms, created_ms,"
+		" updated_ms, last_status, last_error)"
+		" SELECT id, $1, $2, $3, $4, 'pending', 0, $5, $5, $5, 0, ''"
+		" FROM webhooks WHERE events = ''"
+		" OR $2 = ANY(string_to_array(events, ','))",
+	[P_AUDIT_LIST] = "SELECT id, body FROM audit"
+		" WHERE ($1::text IS NULL OR flag = $1)"
+		" AND ($2::text IS NULL OR actor = $2) AND time_ms >= $3"
+		" AND ($4::bigint = 0 OR time_ms < $4)"
+		" AND ($5::bigint = 0 OR id < $5) ORDER BY id DESC LIMIT $6",
+	[P_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS ")"
+		" VALUES($1, $2, $3, $4, $5, $6)",
+	[P_TOKEN_FIND] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = $1",
+	[P_TOKEN_NAMED] = "SELECT " TOKEN_COLS " FROM tokens WHERE name = $1"
+		" FOR UPDATE",
+	[P_TOKENS_ALL] = "SELECT " TOKEN_COLS " FROM tokens"
+		" ORDER BY name COLLATE \"C\"",
+	[P_TOKEN_DELETE] = "DELETE FROM tokens WHERE name = $1",
+	[P_WEBHOOK_INSERT] = "INSERT INTO webhooks(url, secret, events,"
+		" created_ms, created_by) VALUES($1, $2, $3, $4, $5) RETURNING id",
+	[P_WEBHOOK_GET] = "SELECT " WEBHOOK_COLS " FROM webhooks WHERE id = $1"
+		" FOR UPDATE",
+	[P_WEBHOOK_DELETE] = "DELETE FROM webhooks WHERE id = $1",
+	[P_WEBHOOK_DELIVERIES_DELETE] =
+		"DELETE FROM deliveries WHERE webhook_id = $1",
+	[P_WEBHOOKS_ALL] = "SELECT " WEBHOOK_COLS " FROM webhooks ORDER BY id",
+	[P_DELIVERIES_DUE] = "SELECT " DELIVERY_COLS ", d.payload, w.url,"
+		" w.secret FROM deliveries AS d JOIN webhooks AS w"
+		" ON w.id = d.webhook_id WHERE d.state = 'pending'"
+		" AND d.next_ms <= $1 ORDER BY d.next_ms, d.id LIMIT $2",
+	[P_DELIVERY_UPDATE] = "UPDATE deliveries SET state = $2,"
+		" attempts = attempts + 1, next_ms = $3, updated_ms = $4,"
+		" last_status = $5, last_error = $6 WHERE id = $1",
+	[P_DELIVERIES_OF] = "SELECT " DELIVERY_COLS " FROM deliveries AS d"
+		" WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2",
+	[P_DUMP_AUDIT] = "SELECT id, time_ms, actor, action, flag,"
+		" config_version, body FROM audit ORDER BY id",
+	[P_DUMP_DELIVERIES] = "SELECT " DELIVERY_COLS ", d.payload"
+		" FROM deliveries AS d ORDER BY d.id",
+	[P_LOAD_AUDIT] = "INSERT INTO audit(id, time_ms, actor, action, flag,"
+		" config_version, body) VALUES($1, $2, $3, $4, $5, $6, $7)",
+	[P_LOAD_WEBHOOK] = "INSERT INTO webhooks(id, url, secret, events,"
+		" created_ms, created_by) VALUES($1, $2, $3, $4, $5, $6)",
+	[P_LOAD_DELIVERY] = "INSERT INTO deliveries(id, webhook_id, audit_id,"
+		" event, flag, state, attempts, next_ms, created_ms, updated_ms,"
+		" last_status, last_error, payload) VALUES($1, $2, $3, $4, $5,"
+		" $6, $7, $8, $9, $10, $11, $12, $13)",
 };
 
 const char *cs_pg_sql(int which)

@@ -10,6 +10,9 @@
  *   store_pg_flags.c     flags and the config version
  *   store_pg_ingest.c    event ingest, stats, totals, pruning
  *   store_pg_rollouts.c  rollouts, their decisions, the controller lease
+ *   store_pg_audit.c     the audit log and queuing webhook deliveries
+ *   store_pg_tokens.c    named API tokens
+ *   store_pg_webhooks.c  webhooks and their deliveries
  *   store_pg_copy.c      the whole store out and in (migrate)
  *
  * Every operation is one transaction run by cs_pg_transact() on a
@@ -63,6 +66,15 @@ enum {
 	P_LEASE_TAKE, P_LEASE_CHECK,
 	P_DUMP_BATCHES, P_DUMP_WINDOWS, P_DUMP_ROLLOUTS, P_DUMP_DECISIONS,
 	P_LOAD_EMPTY, P_LOAD_VERSION, P_LOAD_ROLLOUT, P_LOAD_SEQUENCE,
+	P_ROLLOUT_LIVE, P_METRIC_SUMS, P_PRUNE_AUDIT, P_PRUNE_DELIVERIES,
+	P_AUDIT_INSERT, P_DELIVERY_ENQUEUE, P_AUDIT_LIST,
+	P_TOKEN_INSERT, P_TOKEN_FIND, P_TOKEN_NAMED, P_TOKENS_ALL,
+	P_TOKEN_DELETE,
+	P_WEBHOOK_INSERT, P_WEBHOOK_GET, P_WEBHOOK_DELETE,
+	P_WEBHOOK_DELIVERIES_DELETE, P_WEBHOOKS_ALL, P_DELIVERIES_DUE,
+	P_DELIVERY_UPDATE, P_DELIVERIES_OF,
+	P_DUMP_AUDIT, P_DUMP_DELIVERIES, P_LOAD_AUDIT, P_LOAD_WEBHOOK,
+	P_LOAD_DELIVERY,
 	P_COUNT
 };
 
@@ -149,6 +161,18 @@ typedef int (*cs_pg_row_fn)(const PGresult *res, void *ctx);
 int cs_pg_rows(cs_pg_conn *c, int which, const cs_pg_params *p,
 	cs_pg_row_fn fn, void *ctx);
 
+/*
+ * A list: run `which` with `p` in a read transaction, reading each row
+ * with `row` into a zeroed item of a growing array of `size`-byte items
+ * (`row` frees what it took when it fails). A retry, or a failure, clears
+ * the items read with `clear` (NULL: nothing to clear); on failure the
+ * array is freed and *n is 0.
+ */
+typedef int (*cs_pg_item_fn)(const PGresult *r, void *item);
+int cs_pg_collect(struct cs_store_impl *s, int which, const cs_pg_params *p,
+	cs_pg_item_fn row, size_t size, void (*clear)(void *item), void **out,
+	size_t *n);
+
 /* Column `col` of row 0 as a number ("" or NULL: 0; negatives: 0). */
 uint64_t cs_pg_u64(const PGresult *r, int col);
 int64_t cs_pg_i64(const PGresult *r, int col);
@@ -200,14 +224,16 @@ int cs_pg_config(struct cs_store_impl *s, canary__config **out);
 int cs_pg_flag_get(struct cs_store_impl *s, const char *key,
 	canary__flag *out);
 int cs_pg_flag_put(struct cs_store_impl *s, const canary__flag *flag,
-	cs_put_mode mode, bool *created, uint64_t *version);
-int cs_pg_flag_modify(struct cs_store_impl *s, const char *key,
-	cs_modify_fn fn, void *ctx, uint64_t *version);
-int cs_pg_flag_delete(struct cs_store_impl *s, const char *key,
+	cs_put_mode mode, const cs_audit *audit, bool *created,
 	uint64_t *version);
+int cs_pg_flag_modify(struct cs_store_impl *s, const char *key,
+	cs_modify_fn fn, void *ctx, const cs_audit *audit, uint64_t *version);
+int cs_pg_flag_delete(struct cs_store_impl *s, const char *key,
+	const cs_audit *audit, uint64_t *version);
 /* Inside a write transaction: lock the version (first, before anything a
- * config change touches); modify one flag; write one; bump the version
- * and announce it at commit. */
+ * config change touches); modify one flag (`cur` and `next` get the flag
+ * before and after; the caller clears both, whatever the result); write
+ * one; bump the version and announce it at commit. */
 int cs_pg_lock_version(cs_pg_conn *c);
 int cs_pg_version_floor(struct cs_store_impl *s, uint64_t floor,
 	uint64_t *version);
@@ -215,7 +241,7 @@ int cs_pg_version_floor(struct cs_store_impl *s, uint64_t floor,
  * would be over `max` bytes (0: no limit). */
 int cs_pg_size_ok(cs_pg_conn *c, uint64_t max);
 int cs_pg_modify_in(cs_pg_conn *c, const char *key, cs_modify_fn fn,
-	void *ctx);
+	void *ctx, canary__flag *cur, canary__flag *next);
 int cs_pg_write_flag(cs_pg_conn *c, const canary__flag *f);
 int cs_pg_bump_in(cs_pg_conn *c, uint64_t *version);
 int cs_pg_version(cs_pg_conn *c, uint64_t *out);
@@ -230,6 +256,11 @@ int cs_pg_series(struct cs_store_impl *s, const char *flag,
 int cs_pg_stats(struct cs_store_impl *s, const char *flag,
 	const cs_stats_filter *f, cs_arm_stats out[CANARY__ARMS]);
 int cs_pg_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx);
+int cs_pg_metric_sums(struct cs_store_impl *s, const char *flag,
+	const cs_stats_filter *f, cs_metric_sum **out, size_t *n);
+/* $1..$5 of a stats filter (P_STATS_SUMS's and its like). */
+void cs_pg_filter_params(cs_pg_params *p, const char *flag,
+	const cs_stats_filter *f);
 int cs_pg_prune(struct cs_store_impl *s, const cs_retention *r,
 	uint64_t *removed);
 /* Inside a write transaction: add one window (counts, histogram,
@@ -295,6 +326,57 @@ int cs_pg_rollout_row(const PGresult *res, cs_rollout *out);
  * alert since, the previous step's version. */
 void cs_pg_rollout_params(cs_pg_params *p, const cs_rollout *r,
 	const char *spec);
+
+/* ---- store_pg_audit.c ------------------------------------------------ */
+
+/* Inside a write transaction: append the record `rec` describes (none
+ * without rec->audit) and queue its deliveries. */
+int cs_pg_audit_in(cs_pg_conn *c, const cs_audit_rec *rec);
+/* The same for a change that leaves the config alone: now, at the current
+ * config version (it fills both in `rec`). */
+int cs_pg_audit_now(cs_pg_conn *c, cs_audit_rec *rec);
+/* Inside a write transaction (after the version lock): may `cur` become
+ * `next` under the flag's live rollout, if any? CS_EGUARDED (audit->guard
+ * filled) when not. */
+int cs_pg_guard_in(cs_pg_conn *c, const cs_audit *audit,
+	const canary__flag *cur, const canary__flag *next);
+int cs_pg_audit_note(struct cs_store_impl *s, const char *flag,
+	const cs_audit *audit);
+int cs_pg_audit_list(struct cs_store_impl *s, const cs_audit_query *q,
+	cs_audit_row **out, size_t *n);
+/* Copy column `col` of row 0 into dst (truncated to cap). */
+void cs_pg_copy(char *dst, size_t cap, const PGresult *r, int col);
+
+/* ---- store_pg_tokens.c ----------------------------------------------- */
+
+int cs_pg_token_add(struct cs_store_impl *s, const cs_token *t,
+	const cs_audit *audit);
+int cs_pg_token_find(struct cs_store_impl *s, const char *id, cs_token *out);
+int cs_pg_token_list(struct cs_store_impl *s, cs_token **out, size_t *n);
+int cs_pg_token_revoke(struct cs_store_impl *s, const char *name,
+	const cs_audit *audit, cs_token *revoked);
+/* A row of TOKEN_COLS (a cs_pg_item_fn); the parameters of
+ * P_TOKEN_INSERT. */
+int cs_pg_token_row(const PGresult *r, void *out);
+void cs_pg_token_params(cs_pg_params *p, const cs_token *t);
+
+/* ---- store_pg_webhooks.c --------------------------------------------- */
+
+int cs_pg_webhook_add(struct cs_store_impl *s, cs_webhook *w,
+	const cs_audit *audit);
+int cs_pg_webhook_delete(struct cs_store_impl *s, int64_t id,
+	const cs_audit *audit);
+int cs_pg_webhook_list(struct cs_store_impl *s, cs_webhook **out, size_t *n);
+int cs_pg_deliveries_due(struct cs_store_impl *s, int64_t now_ms,
+	size_t limit, cs_delivery **out, size_t *n);
+int cs_pg_delivery_attempt(struct cs_store_impl *s, int64_t id,
+	const cs_attempt *a);
+int cs_pg_delivery_list(struct cs_store_impl *s, int64_t webhook_id,
+	size_t limit, cs_delivery **out, size_t *n);
+/* A row of WEBHOOK_COLS; of DELIVERY_COLS (the payload in the next column
+ * when `payload`). */
+int cs_pg_webhook_row(const PGresult *r, void *out);
+int cs_pg_delivery_row(const PGresult *r, cs_delivery *d, bool payload);
 
 /* ---- store_pg_copy.c ------------------------------------------------- */
 

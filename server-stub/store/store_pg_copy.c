@@ -170,6 +170,57 @@ static int decision_row(const PGresult *r, void *arg)
 		cs_pg_str(r, 2), (size_t)PQgetlength(r, 0, 2));
 }
 
+static int token_row(const PGresult *r, void *arg)
+{
+	const cs_copy_sink *to = ((dumper *)arg)->to;
+	cs_token t;
+
+	cs_pg_token_row(r, &t);
+	return to->token(to->ctx, &t);
+}
+
+static int audit_row(const PGresult *r, void *arg)
+{
+	const cs_copy_sink *to = ((dumper *)arg)->to;
+	cs_audit_stored a;
+
+	a.id = cs_pg_i64(r, 0);
+	a.time_ms = cs_pg_i64(r, 1);
+	a.actor = cs_pg_str(r, 2);
+	a.action = cs_pg_str(r, 3);
+	a.flag = cs_pg_str(r, 4);
+	a.config_version = cs_pg_u64(r, 5);
+	a.json = cs_pg_str(r, 6);
+	a.len = (size_t)PQgetlength(r, 0, 6);
+	return to->audit(to->ctx, &a);
+}
+
+static int webhook_row(const PGresult *r, void *arg)
+{
+	const cs_copy_sink *to = ((dumper *)arg)->to;
+	cs_webhook *w = malloc(sizeof(*w));
+	int rc;
+
+	if (!w)
+		return CANARY_ENOMEM;
+	cs_pg_webhook_row(r, w);
+	rc = to->webhook(to->ctx, w);
+	free(w);
+	return rc;
+}
+
+static int delivery_row(const PGresult *r, void *arg)
+{
+	const cs_copy_sink *to = ((dumper *)arg)->to;
+	cs_delivery d;
+	int rc = cs_pg_delivery_row(r, &d, true);
+
+	if (rc == CANARY_OK)
+		rc = to->delivery(to->ctx, &d);
+	free(d.payload);
+	return rc;
+}
+
 static int dump_in(cs_pg_conn *c, void *arg)
 {
 	dumper *d = arg;
@@ -192,6 +243,14 @@ static int dump_in(cs_pg_conn *c, void *arg)
 		rc = cs_pg_dump_evidence(c, d->to);
 	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_DUMP_DECISIONS, NULL, decision_row, d);
+	if (rc == CANARY_OK)
+		rc = cs_pg_rows(c, P_TOKENS_ALL, NULL, token_row, d);
+	if (rc == CANARY_OK)
+		rc = cs_pg_rows(c, P_DUMP_AUDIT, NULL, audit_row, d);
+	if (rc == CANARY_OK)
+		rc = cs_pg_rows(c, P_WEBHOOKS_ALL, NULL, webhook_row, d);
+	if (rc == CANARY_OK)
+		rc = cs_pg_rows(c, P_DUMP_DELIVERIES, NULL, delivery_row, d);
 	return rc;
 }
 
@@ -214,6 +273,18 @@ typedef struct loader {
 	void *arg;
 	uint64_t version;
 } loader;
+
+/* A copy of `len` bytes of `text`, NUL-terminated (a parameter). */
+static char *terminated(const char *text, size_t len)
+{
+	char *t = malloc(len + 1);
+
+	if (t) {
+		memcpy(t, text, len);
+		t[len] = '\0';
+	}
+	return t;
+}
 
 static int load_version(void *ctx, uint64_t version)
 {
@@ -318,13 +389,11 @@ static int load_decision(void *ctx, int64_t rollout_id, int64_t time_ms,
 {
 	loader *l = ctx;
 	cs_pg_params p;
-	char *body = malloc(len + 1);
+	char *body = terminated(json, len);
 	int rc;
 
 	if (!body)
 		return CANARY_ENOMEM;
-	memcpy(body, json, len);
-	body[len] = '\0';
 	l->n->decisions++;
 	cs_pg_params_init(&p);
 	cs_pg_int(&p, rollout_id);
@@ -333,6 +402,78 @@ static int load_decision(void *ctx, int64_t rollout_id, int64_t time_ms,
 	rc = cs_pg_exec(l->c, P_DECISION_INSERT, &p, NULL, NULL);
 	free(body);
 	return rc;
+}
+
+static int load_token(void *ctx, const cs_token *t)
+{
+	loader *l = ctx;
+	cs_pg_params p;
+
+	l->n->tokens++;
+	cs_pg_token_params(&p, t);
+	return cs_pg_exec(l->c, P_TOKEN_INSERT, &p, NULL, NULL);
+}
+
+static int load_audit(void *ctx, const cs_audit_stored *a)
+{
+	loader *l = ctx;
+	cs_pg_params p;
+	char *body = terminated(a->json, a->len);
+	int rc;
+
+	if (!body)
+		return CANARY_ENOMEM;
+	l->n->audit++;
+	cs_pg_params_init(&p);
+	cs_pg_int(&p, a->id);
+	cs_pg_int(&p, a->time_ms);
+	cs_pg_text(&p, a->actor);
+	cs_pg_text(&p, a->action);
+	cs_pg_text(&p, a->flag);
+	cs_pg_uint(&p, a->config_version);
+	cs_pg_text(&p, body);
+	rc = cs_pg_exec(l->c, P_LOAD_AUDIT, &p, NULL, NULL);
+	free(body);
+	return rc;
+}
+
+static int load_webhook(void *ctx, const cs_webhook *w)
+{
+	loader *l = ctx;
+	cs_pg_params p;
+
+	l->n->webhooks++;
+	cs_pg_params_init(&p);
+	cs_pg_int(&p, w->id);
+	cs_pg_text(&p, w->url);
+	cs_pg_text(&p, w->secret);
+	cs_pg_text(&p, w->events);
+	cs_pg_int(&p, w->created_ms);
+	cs_pg_text(&p, w->created_by);
+	return cs_pg_exec(l->c, P_LOAD_WEBHOOK, &p, NULL, NULL);
+}
+
+static int load_delivery(void *ctx, const cs_delivery *d)
+{
+	loader *l = ctx;
+	cs_pg_params p;
+
+	l->n->deliveries++;
+	cs_pg_params_init(&p);
+	cs_pg_int(&p, d->id);
+	cs_pg_int(&p, d->webhook_id);
+	cs_pg_int(&p, d->audit_id);
+	cs_pg_text(&p, d->event);
+	cs_pg_text(&p, d->flag);
+	cs_pg_text(&p, d->state);
+	cs_pg_int(&p, d->attempts);
+	cs_pg_int(&p, d->next_ms);
+	cs_pg_int(&p, d->created_ms);
+	cs_pg_int(&p, d->updated_ms);
+	cs_pg_int(&p, d->last_status);
+	cs_pg_text(&p, d->last_error);
+	cs_pg_text(&p, d->payload ? d->payload : "{}");
+	return cs_pg_exec(l->c, P_LOAD_DELIVERY, &p, NULL, NULL);
 }
 
 static int check_empty(cs_pg_conn *c)
@@ -361,7 +502,8 @@ static int load_in(cs_pg_conn *c, void *arg)
 {
 	loader *l = arg;
 	cs_copy_sink sink = { load_version, load_flag, load_batch, load_window,
-		load_total, load_contribution, load_rollout, load_decision, l };
+		load_total, load_contribution, load_rollout, load_decision,
+		load_token, load_audit, load_webhook, load_delivery, l };
 	int rc;
 
 	l->c = c;

@@ -244,22 +244,18 @@ int cs_pg_write_flag(cs_pg_conn *c, const canary__flag *f)
 }
 
 int cs_pg_modify_in(cs_pg_conn *c, const char *key, cs_modify_fn fn,
-	void *ctx)
+	void *ctx, canary__flag *cur, canary__flag *next)
 {
-	const canary__alloc *a = canary__alloc_default();
-	canary__flag cur, next;
 	int rc;
 
-	memset(&next, 0, sizeof(next));
-	rc = flag_get_on(c, key, &cur);
+	memset(next, 0, sizeof(*next));
+	rc = flag_get_on(c, key, cur);
 	if (rc == CANARY_OK)
-		rc = fn(&cur, &next, ctx);
-	if (rc == CANARY_OK && cs_record_flag_same(&cur, &next))
+		rc = fn(cur, next, ctx);
+	if (rc == CANARY_OK && cs_record_flag_same(cur, next))
 		rc = CS_EUNCHANGED;
 	if (rc == CANARY_OK)
-		rc = cs_pg_write_flag(c, &next);
-	canary__flag_clear(a, &cur);
-	canary__flag_clear(a, &next);
+		rc = cs_pg_write_flag(c, next);
 	return rc;
 }
 
@@ -271,9 +267,36 @@ typedef struct change {
 	const char *key;            /* modify, delete */
 	cs_modify_fn fn;
 	void *ctx;
+	const cs_audit *audit;
 	bool created;
 	uint64_t version;
 } change;
+
+/* The tail of every config change: check the size, bump, record what
+ * changed. `unreadable`: the flag's row was there but could not be read
+ * (no "before"). */
+static int record(cs_pg_conn *c, change *ch, int rc, const char *key,
+	const canary__flag *before, const canary__flag *after,
+	bool unreadable)
+{
+	cs_audit_rec rec;
+
+	if (rc == CANARY_OK && after)
+		rc = cs_pg_size_ok(c, ch->max_bytes);
+	if (rc == CANARY_OK)
+		rc = cs_pg_bump_in(c, &ch->version);
+	if (rc != CANARY_OK)
+		return rc;
+	memset(&rec, 0, sizeof(rec));
+	rec.audit = ch->audit;
+	rec.time_ms = canary__wall_ms();
+	rec.flag = key;
+	rec.config_version = ch->version;
+	rec.flag_before = before;
+	rec.flag_unreadable = unreadable;
+	rec.flag_after = after;
+	return cs_pg_audit_in(c, &rec);
+}
 
 static int put_in(cs_pg_conn *c, void *arg)
 {
@@ -281,60 +304,77 @@ static int put_in(cs_pg_conn *c, void *arg)
 	canary__flag old;
 	int rc = cs_pg_lock_version(c), exists = CS_ENOTFOUND;
 
-	if (rc == CANARY_OK) {
+	memset(&old, 0, sizeof(old));
+	if (rc == CANARY_OK)
 		exists = flag_get_on(c, ch->flag->key, &old);
-		if (exists == CANARY_OK && ch->mode == CS_PUT_UPSERT &&
-		    cs_record_flag_same(&old, ch->flag))
-			rc = CS_EUNCHANGED;
-		canary__flag_clear(canary__alloc_default(), &old);
-	}
-	/* A row that cannot be read back is there: an upsert repairs it. */
-	if (exists == CS_EUNREADABLE)
-		exists = CANARY_OK;
-	if (rc == CANARY_OK && exists != CANARY_OK && exists != CS_ENOTFOUND)
-		rc = exists;
-	else if (rc == CANARY_OK && exists == CANARY_OK &&
-		 ch->mode == CS_PUT_CREATE)
+	if (rc != CANARY_OK)
+		; /* no lock */
+	else if (exists == CANARY_OK && ch->mode == CS_PUT_UPSERT &&
+	    cs_record_flag_same(&old, ch->flag))
+		rc = CS_EUNCHANGED; /* nothing to write */
+	else if (exists == CANARY_OK && ch->mode == CS_PUT_CREATE)
 		rc = CS_EEXISTS;
+	else if (exists == CANARY_OK)
+		rc = cs_pg_guard_in(c, ch->audit, &old, ch->flag);
+	/* A row that cannot be read back is there: an upsert repairs it
+	 * (no rollout can guard what no one can read). */
+	else if (exists == CS_EUNREADABLE)
+		rc = ch->mode == CS_PUT_CREATE ? CS_EEXISTS : CANARY_OK;
+	else if (exists != CS_ENOTFOUND)
+		rc = exists;
 	if (rc == CANARY_OK)
 		rc = cs_pg_write_flag(c, ch->flag);
-	if (rc == CANARY_OK)
-		rc = cs_pg_size_ok(c, ch->max_bytes);
-	if (rc == CANARY_OK)
-		rc = cs_pg_bump_in(c, &ch->version);
+	rc = record(c, ch, rc, ch->flag->key, exists == CANARY_OK ? &old :
+		NULL, ch->flag, exists == CS_EUNREADABLE);
+	canary__flag_clear(canary__alloc_default(), &old);
 	ch->created = exists == CS_ENOTFOUND;
 	return rc;
 }
 
 static int modify_in(cs_pg_conn *c, void *arg)
 {
+	const canary__alloc *a = canary__alloc_default();
 	change *ch = arg;
+	canary__flag cur, next;
 	int rc = cs_pg_lock_version(c);
 
+	memset(&cur, 0, sizeof(cur));
+	memset(&next, 0, sizeof(next));
 	if (rc == CANARY_OK)
-		rc = cs_pg_modify_in(c, ch->key, ch->fn, ch->ctx);
+		rc = cs_pg_modify_in(c, ch->key, ch->fn, ch->ctx, &cur, &next);
 	if (rc == CANARY_OK)
-		rc = cs_pg_size_ok(c, ch->max_bytes);
-	if (rc == CANARY_OK)
-		rc = cs_pg_bump_in(c, &ch->version);
+		rc = cs_pg_guard_in(c, ch->audit, &cur, &next);
+	rc = record(c, ch, rc, ch->key, &cur, &next, false);
+	canary__flag_clear(a, &cur);
+	canary__flag_clear(a, &next);
 	return rc;
 }
 
 static int delete_in(cs_pg_conn *c, void *arg)
 {
 	change *ch = arg;
+	canary__flag old;
 	cs_pg_params p;
 	uint64_t n = 0;
-	int rc = cs_pg_lock_version(c);
+	int rc = cs_pg_lock_version(c), exists = CS_ENOTFOUND;
 
+	memset(&old, 0, sizeof(old));
+	if (rc == CANARY_OK)
+		exists = flag_get_on(c, ch->key, &old);
+	/* A row that cannot be read back can be deleted (its record then
+	 * has no "before"). */
+	if (rc == CANARY_OK && exists != CANARY_OK &&
+	    exists != CS_EUNREADABLE)
+		rc = exists;
 	cs_pg_params_init(&p);
 	cs_pg_text(&p, ch->key);
 	if (rc == CANARY_OK)
 		rc = cs_pg_exec(c, P_FLAG_DELETE, &p, NULL, &n);
 	if (rc == CANARY_OK && n == 0)
 		rc = CS_ENOTFOUND;
-	if (rc == CANARY_OK)
-		rc = cs_pg_bump_in(c, &ch->version);
+	rc = record(c, ch, rc, ch->key, exists == CANARY_OK ? &old : NULL,
+		NULL, exists == CS_EUNREADABLE);
+	canary__flag_clear(canary__alloc_default(), &old);
 	return rc;
 }
 
@@ -361,7 +401,8 @@ static int run_change(struct cs_store_impl *s, cs_pg_work_fn fn, change *ch,
 }
 
 int cs_pg_flag_put(struct cs_store_impl *s, const canary__flag *f,
-	cs_put_mode mode, bool *created, uint64_t *version)
+	cs_put_mode mode, const cs_audit *audit, bool *created,
+	uint64_t *version)
 {
 	change ch;
 	int rc;
@@ -369,6 +410,7 @@ int cs_pg_flag_put(struct cs_store_impl *s, const canary__flag *f,
 	memset(&ch, 0, sizeof(ch));
 	ch.flag = f;
 	ch.mode = mode;
+	ch.audit = audit;
 	rc = run_change(s, put_in, &ch, version);
 	if (rc == CANARY_OK && created)
 		*created = ch.created;
@@ -376,7 +418,7 @@ int cs_pg_flag_put(struct cs_store_impl *s, const canary__flag *f,
 }
 
 int cs_pg_flag_modify(struct cs_store_impl *s, const char *key,
-	cs_modify_fn fn, void *ctx, uint64_t *version)
+	cs_modify_fn fn, void *ctx, const cs_audit *audit, uint64_t *version)
 {
 	change ch;
 
@@ -384,15 +426,17 @@ int cs_pg_flag_modify(struct cs_store_impl *s, const char *key,
 	ch.key = key;
 	ch.fn = fn;
 	ch.ctx = ctx;
+	ch.audit = audit;
 	return run_change(s, modify_in, &ch, version);
 }
 
 int cs_pg_flag_delete(struct cs_store_impl *s, const char *key,
-	uint64_t *version)
+	const cs_audit *audit, uint64_t *version)
 {
 	change ch;
 
 	memset(&ch, 0, sizeof(ch));
 	ch.key = key;
+	ch.audit = audit;
 	return run_change(s, delete_in, &ch, version);
 }

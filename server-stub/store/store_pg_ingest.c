@@ -289,7 +289,7 @@ int cs_pg_ingest(struct cs_store_impl *s, const canary__ev_batch *b, uint64_t no
 
 /* ---- stats and totals ------------------------------------------------ */
 
-static void stats_params(cs_pg_params *p, const char *flag,
+void cs_pg_filter_params(cs_pg_params *p, const char *flag,
 	const cs_stats_filter *f)
 {
 	cs_pg_params_init(p);
@@ -353,7 +353,7 @@ static int stats_in(cs_pg_conn *c, void *arg)
 		memset(&m->out[arm], 0, sizeof(m->out[arm]));
 		canary__hist_init(&m->out[arm].latency);
 	}
-	stats_params(&p, m->flag, m->f);
+	cs_pg_filter_params(&p, m->flag, m->f);
 	rc = cs_pg_rows(c, P_STATS_SUMS, &p, add_sums, m);
 	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_STATS_HIST, &p, add_bin, m);
@@ -418,7 +418,7 @@ static int series_in(cs_pg_conn *c, void *arg)
 	int rc;
 
 	w->open = false;
-	stats_params(&p, w->flag, w->f);
+	cs_pg_filter_params(&p, w->flag, w->f);
 	rc = cs_pg_rows(c, P_SERIES, &p, series_row, w);
 	if (rc == CANARY_OK && w->open)
 		rc = w->fn(w->p, w->ctx);
@@ -577,6 +577,12 @@ static int prune_in(cs_pg_conn *c, void *arg)
 		rc = prune_one(c, P_COMPACT_METRICS,
 			pr->r->windows_settled_ms, NULL);
 	if (rc == CANARY_OK)
+		rc = prune_one(c, P_PRUNE_AUDIT, pr->r->audit_before_ms,
+			&pr->removed);
+	if (rc == CANARY_OK)
+		rc = prune_one(c, P_PRUNE_DELIVERIES, pr->r->audit_before_ms,
+			&pr->removed);
+	if (rc == CANARY_OK)
 		rc = cs_pg_settle_evidence(c, pr->r->windows_settled_ms);
 	return rc;
 }
@@ -589,10 +595,34 @@ int cs_pg_prune(struct cs_store_impl *s, const cs_retention *r,
 
 	if (!r->batches_before_ms && !r->windows_before_ms &&
 	    !r->windows_settled_ms && !r->decisions_before_ms &&
-	    !r->sketches_before_ms)
+	    !r->audit_before_ms && !r->sketches_before_ms)
 		return CANARY_OK;
 	rc = cs_pg_transact(s, CS_PG_WRITE | CS_PG_IDEMPOTENT, prune_in, &pr);
 	if (rc == CANARY_OK && removed)
 		*removed = pr.removed;
 	return rc;
+}
+
+/* ---- custom metrics -------------------------------------------------- */
+
+static int sum_row(const PGresult *r, void *out)
+{
+	cs_metric_sum *row = out;
+
+	row->arm = cs_pg_i64(r, 0) == CANARY_ARM_CANARY ? CANARY_ARM_CANARY :
+		CANARY_ARM_STABLE;
+	cs_pg_copy(row->name, sizeof(row->name), r, 1);
+	row->count = cs_pg_u64(r, 2);
+	row->sum = strtod(cs_pg_str(r, 3), NULL);
+	return CANARY_OK;
+}
+
+int cs_pg_metric_sums(struct cs_store_impl *s, const char *flag,
+	const cs_stats_filter *f, cs_metric_sum **out, size_t *n)
+{
+	cs_pg_params p;
+
+	cs_pg_filter_params(&p, flag, f);
+	return cs_pg_collect(s, P_METRIC_SUMS, &p, sum_row, sizeof(**out),
+		NULL, (void **)out, n);
 }

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "logline.h"
 #include "peer_log.h"
 
 /* How long a transaction keeps trying, and its first pause. */
@@ -82,7 +83,7 @@ int cs_pg_prepare_all(PGconn *db)
 		r = PQprepare(db, name, cs_pg_sql(i), 0, NULL);
 		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 		if (!ok)
-			fprintf(stderr, "canary-server: postgresql: preparing "
+			cs_log(CS_LOG_ERROR, NULL, "postgresql: preparing "
 				"statement %d: %s", i, PQerrorMessage(db));
 		PQclear(r);
 		if (!ok)
@@ -170,14 +171,14 @@ void cs_pg_note_reachable(struct cs_store_impl *s, bool reachable)
 	uint64_t now = (uint64_t)canary__wall_ms();
 
 	if (reachable && was_down) {
-		fprintf(stderr, "canary-server: postgresql: %s is reachable "
-			"again\n", s->where);
+		cs_log(CS_LOG_INFO, NULL, "postgresql: %s is reachable again",
+			s->where);
 	} else if (!reachable && (!was_down ||
 		   now - atomic_load(&s->said_down_ms) > 60000)) {
 		/* Once when it goes, then once a minute. */
 		atomic_store(&s->said_down_ms, now);
-		fprintf(stderr, "canary-server: postgresql: %s cannot be "
-			"reached; retrying\n", s->where);
+		cs_log(CS_LOG_ERROR, NULL, "postgresql: %s cannot be reached; "
+			"retrying", s->where);
 	}
 }
 
@@ -397,6 +398,68 @@ int64_t cs_pg_i64(const PGresult *r, int col)
 const char *cs_pg_str(const PGresult *r, int col)
 {
 	return PQgetisnull(r, 0, col) ? "" : PQgetvalue(r, 0, col);
+}
+
+/* ---- lists ----------------------------------------------------------- */
+
+typedef struct collecting {
+	int which;
+	const cs_pg_params *p;
+	cs_pg_item_fn row;
+	size_t size;
+	void (*clear)(void *item);
+	void *items;
+	size_t n, cap;
+} collecting;
+
+static void forget_items(collecting *k)
+{
+	size_t i;
+
+	for (i = 0; k->clear && i < k->n; i++)
+		k->clear((char *)k->items + i * k->size);
+	k->n = 0;
+}
+
+static int collect_row(const PGresult *r, void *arg)
+{
+	collecting *k = arg;
+	char *item;
+	int rc = cs_grow(&k->items, &k->cap, k->n, k->size);
+
+	if (rc != CANARY_OK)
+		return rc;
+	item = (char *)k->items + k->n * k->size;
+	memset(item, 0, k->size);
+	rc = k->row(r, item);
+	if (rc == CANARY_OK)
+		k->n++;
+	return rc;
+}
+
+static int collect_in(cs_pg_conn *c, void *arg)
+{
+	collecting *k = arg;
+
+	forget_items(k); /* a retry starts from nothing */
+	return cs_pg_rows(c, k->which, k->p, collect_row, k);
+}
+
+int cs_pg_collect(struct cs_store_impl *s, int which, const cs_pg_params *p,
+	cs_pg_item_fn row, size_t size, void (*clear)(void *item), void **out,
+	size_t *n)
+{
+	collecting k = { which, p, row, size, clear, NULL, 0, 0 };
+	int rc = cs_pg_transact(s, CS_PG_READ, collect_in, &k);
+
+	if (rc != CANARY_OK) {
+		forget_items(&k);
+		free(k.items);
+		k.items = NULL;
+	}
+	*out = k.items;
+	*n = k.n;
+	return rc;
 }
 
 /* ---- transactions ---------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "store/records.h"
 
 int cs_pg_rollout_row(const PGresult *r, cs_rollout *out)
@@ -188,6 +189,8 @@ typedef struct writing {
 	cs_rollout next;
 	uint64_t v;
 	uint64_t max_bytes;   /* of the config (0: no limit) */
+	canary__flag cur, flag;   /* the flag before and after */
+	bool changed;         /* the flag changed (and the version with it) */
 } writing;
 
 /* The flag change and version bump, or the current version. */
@@ -196,14 +199,16 @@ static int version_part(cs_pg_conn *c, writing *w)
 	const cs_rollout_change *ch = w->ch;
 	int rc;
 
+	w->changed = false;
 	if (!ch->modify)
 		return cs_pg_version(c, &w->v);
 	rc = cs_pg_lock_version(c);
 	if (rc == CANARY_OK)
 		rc = cs_pg_modify_in(c, w->next.flag, ch->modify,
-			ch->modify_ctx);
+			ch->modify_ctx, &w->cur, &w->flag);
 	if (rc == CANARY_OK)
 		rc = cs_pg_size_ok(c, w->max_bytes);
+	w->changed = rc == CANARY_OK;
 	if (rc == CANARY_OK)
 		rc = cs_pg_bump_in(c, &w->v);
 	else if (rc == CS_EUNCHANGED) /* the flag already says so */
@@ -211,14 +216,37 @@ static int version_part(cs_pg_conn *c, writing *w)
 	return rc;
 }
 
+/* The change's audit record. */
+static int record(cs_pg_conn *c, writing *w)
+{
+	const cs_rollout_change *ch = w->ch;
+	cs_audit_rec rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.audit = ch->audit;
+	rec.time_ms = ch->now_ms;
+	rec.flag = w->next.flag;
+	rec.config_version = w->v;
+	rec.flag_before = w->changed ? &w->cur : NULL;
+	rec.flag_after = w->changed ? &w->flag : NULL;
+	rec.rollout_before = ch->insert ? NULL : ch->before;
+	rec.rollout_after = &w->next;
+	return cs_pg_audit_in(c, &rec);
+}
+
 static int write_in(cs_pg_conn *c, void *arg)
 {
+	const canary__alloc *a = canary__alloc_default();
 	writing *w = arg;
 	const cs_rollout_change *ch = w->ch;
 	int rc = CANARY_OK;
 
 	w->next = *ch->rollout; /* a retry starts from what was read */
 	w->v = 0;
+	canary__flag_clear(a, &w->cur);
+	canary__flag_clear(a, &w->flag);
+	memset(&w->cur, 0, sizeof(w->cur));
+	memset(&w->flag, 0, sizeof(w->flag));
 	if (ch->lease)
 		rc = check_lease(c, ch->lease);
 	if (rc == CANARY_OK)
@@ -232,6 +260,8 @@ static int write_in(cs_pg_conn *c, void *arg)
 	if (rc == CANARY_OK)
 		rc = add_decision(c, w->next.id, ch->now_ms, ch->decision,
 			ch->modify ? &w->v : NULL, ch->replace_last && !ch->insert);
+	if (rc == CANARY_OK)
+		rc = record(c, w);
 	return rc;
 }
 
@@ -243,6 +273,7 @@ int cs_pg_rollout_write(struct cs_store_impl *s, const cs_rollout_change *ch,
 
 	if (!w)
 		return CANARY_ENOMEM;
+	memset(w, 0, sizeof(*w));
 	w->ch = ch;
 	w->max_bytes = s->max_config_bytes;
 	rc = cs_pg_transact(s, CS_PG_WRITE, write_in, w);
@@ -251,6 +282,8 @@ int cs_pg_rollout_write(struct cs_store_impl *s, const cs_rollout_change *ch,
 		if (version)
 			*version = w->v;
 	}
+	canary__flag_clear(canary__alloc_default(), &w->cur);
+	canary__flag_clear(canary__alloc_default(), &w->flag);
 	free(w);
 	return rc;
 }

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "logline.h"
+
 #define CHECK_EVERY_MS 1000
 #define RECONNECT_MS 250
 
@@ -187,8 +189,8 @@ void cs_pg_watch_stop(struct cs_store_impl *s)
 	if (!w)
 		return;
 	if (write(w->wake[1], &byte, 1) != 1)
-		fprintf(stderr, "canary-server: postgresql: cannot stop the "
-			"watch thread\n");
+		cs_log(CS_LOG_ERROR, NULL, "postgresql: cannot stop the watch "
+			"thread");
 	pthread_join(w->thread, NULL);
 	close(w->wake[0]);
 	close(w->wake[1]);

@@ -68,7 +68,31 @@ static const char *const migrations[] = {
 	"  rollout_id INTEGER NOT NULL, time_ms INTEGER NOT NULL,"
 	"  body TEXT NOT NULL);"
 	"CREATE INDEX decisions_rollout ON decisions(rollout_id, id);",
-	/* 3: user-level evidence (judge v2): the windows' sketches and
+	/* 3: named tokens (only a hash of each secret), the audit log,
+	 * webhooks and the queue of their deliveries. */
+	"CREATE TABLE tokens(name TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+	"  hash TEXT NOT NULL, role TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL, created_by TEXT NOT NULL);"
+	"CREATE TABLE audit(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  time_ms INTEGER NOT NULL, actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL, flag TEXT NOT NULL,"
+	"  config_version INTEGER NOT NULL, body TEXT NOT NULL);"
+	"CREATE INDEX audit_flag ON audit(flag, id);"
+	"CREATE INDEX audit_actor ON audit(actor, id);"
+	"CREATE INDEX audit_time ON audit(time_ms);"
+	"CREATE TABLE webhooks(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  url TEXT NOT NULL, secret TEXT NOT NULL, events TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL, created_by TEXT NOT NULL);"
+	"CREATE TABLE deliveries(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  webhook_id INTEGER NOT NULL, audit_id INTEGER NOT NULL,"
+	"  event TEXT NOT NULL, flag TEXT NOT NULL, payload TEXT NOT NULL,"
+	"  state TEXT NOT NULL, attempts INTEGER NOT NULL,"
+	"  next_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL, last_status INTEGER NOT NULL,"
+	"  last_error TEXT NOT NULL);"
+	"CREATE INDEX deliveries_due ON deliveries(state, next_ms);"
+	"CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);",
+	/* 4: user-level evidence (judge v2): the windows' sketches and
 	 * dispersion figures (v1 windows: NULL and 0), latency samples ever
 	 * per flag and arm (latency_never), each instance's sums of all its
 	 * windows and of their evidence (contributions: "" is the instances
@@ -113,14 +137,21 @@ enum { ON_WRITE = 1, ON_READ = 2, ON_BOTH = ON_WRITE | ON_READ };
 #define ROLLOUT_COLS "id, flag, spec, state, step, step_start_ms," \
 	" step_version, reason, created_ms, updated_ms, rev, pass_since_ms," \
 	" alert_since_ms, prev_step_version"
+#define TOKEN_COLS "name, id, hash, role, created_ms, created_by"
+#define WEBHOOK_COLS "id, url, secret, events, created_ms, created_by"
+/* cs_sqlite_delivery_row()'s order; the payload last. */
+#define DELIVERY_COLS "d.id, d.webhook_id, d.audit_id, d.event, d.flag," \
+	" d.state, d.attempts, d.next_ms, d.created_ms, d.updated_ms," \
+	" d.last_status, d.last_error"
+/* The filter of S_STATS_WIN, on any table of windows. */
+#define WINDOW_FILTER " WHERE flag = ?1" \
+	" AND (?2 IS NULL OR config_version = ?2) AND window_ms >= ?3" \
+	" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5" \
+	" AND (?6 = 0 OR config_version <= ?6)"
 /* The windows' columns a stats read adds up (add_row's order). */
 #define STATS_COLS "arm, exposures, errors, latency_zero, latency," \
 	" window_ms, units, error_units, sketched_exposures, sketched_errors," \
 	" error_sq, errors_unmapped, error_max"
-#define STATS_FILTER " FROM windows WHERE flag = ?1" \
-	" AND (?2 IS NULL OR config_version = ?2) AND window_ms >= ?3" \
-	" AND (?4 = 0 OR window_ms < ?4) AND config_version >= ?5" \
-	" AND (?6 = 0 OR config_version <= ?6)"
 
 /* An upsert's SET of a window's or a contribution's counts, latency and
  * sketches (saturating; sketches and histograms merged), and of the
@@ -194,10 +225,11 @@ static const struct {
 		" SET exposures = canary_sat_add(exposures, excluded.exposures),"
 		" errors = canary_sat_add(errors, excluded.errors),"
 		" latency = canary_sat_add(latency, excluded.latency)" },
-	[S_STATS_WIN] = { ON_READ, "SELECT " STATS_COLS STATS_FILTER },
+	[S_STATS_WIN] = { ON_READ, "SELECT " STATS_COLS " FROM windows"
+		WINDOW_FILTER },
 	/* The same filter as S_STATS_WIN, window by window. */
-	[S_SERIES_WIN] = { ON_READ, "SELECT " STATS_COLS STATS_FILTER
-		" ORDER BY window_ms" },
+	[S_SERIES_WIN] = { ON_READ, "SELECT " STATS_COLS " FROM windows"
+		WINDOW_FILTER " ORDER BY window_ms" },
 	[S_TOTALS] = { ON_READ, "SELECT flag, arm, exposures, errors, latency"
 		" FROM totals ORDER BY flag, arm" },
 	/* A contribution: the instance by name while the (flag, version)
@@ -280,6 +312,59 @@ static const struct {
 		" rollout_id ORDER BY id) AS head, row_number() OVER (PARTITION"
 		" BY rollout_id ORDER BY id DESC) AS tail FROM decisions)"
 		" WHERE head > ?1 AND tail > ?2)" },
+	[S_ROLLOUT_LIVE] = { ON_WRITE, "SELECT " ROLLOUT_COLS
+		" FROM rollouts WHERE flag = ?1 AND state IN ('running', 'paused')" },
+	/* TOTAL() adds in doubles, exact below 2^53 (counts are never
+	 * negative), where SUM() would fail on an overflow: a sum over the
+	 * bound is read as the bound (cs_sqlite_count). */
+	[S_METRIC_SUMS] = { ON_READ, "SELECT arm, name, TOTAL(count),"
+		" SUM(sum) FROM metrics" WINDOW_FILTER " GROUP BY arm, name"
+		" ORDER BY arm, name" },
+	[S_PRUNE_AUDIT] = { ON_WRITE, "DELETE FROM audit WHERE time_ms < ?1" },
+	[S_PRUNE_DELIVERIES] = { ON_WRITE, "DELETE FROM deliveries"
+		" WHERE created_ms < ?1 AND state <> 'pending'" },
+	[S_AUDIT_INSERT] = { ON_WRITE, "INSERT INTO audit(time_ms, actor,"
+		" action, flag, config_version, body)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6)" },
+	/* One delivery per webhook that wants the event ("" wants all). */
+	[S_DELIVERY_ENQUEUE] = { ON_WRITE, "INSERT INTO deliveries(webhook_id,"
+		" audit_id, event, flag, payload, state, attempts, next_ms,"
+		" created_ms, updated_ms, last_status, last_error)"
+		" SELECT id, ?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5, 0, ''"
+		" FROM webhooks WHERE events = ''"
+		" OR instr(',' || events || ',', ',' || ?2 || ',') > 0" },
+	[S_AUDIT_LIST] = { ON_READ, "SELECT id, body FROM audit"
+		" WHERE (?1 IS NULL OR flag = ?1) AND (?2 IS NULL OR actor = ?2)"
+		" AND time_ms >= ?3 AND (?4 = 0 OR time_ms < ?4)"
+		" AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6" },
+	[S_TOKEN_INSERT] = { ON_WRITE, "INSERT INTO tokens(" TOKEN_COLS ")"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6)" },
+	[S_TOKEN_FIND] = { ON_READ, "SELECT " TOKEN_COLS " FROM tokens"
+		" WHERE id = ?1" },
+	[S_TOKEN_NAMED] = { ON_WRITE, "SELECT " TOKEN_COLS " FROM tokens"
+		" WHERE name = ?1" },
+	[S_TOKENS_ALL] = { ON_READ, "SELECT " TOKEN_COLS " FROM tokens"
+		" ORDER BY name" },
+	[S_TOKEN_DELETE] = { ON_WRITE, "DELETE FROM tokens WHERE name = ?1" },
+	[S_WEBHOOK_INSERT] = { ON_WRITE, "INSERT INTO webhooks(url, secret,"
+		" events, created_ms, created_by) VALUES(?1, ?2, ?3, ?4, ?5)" },
+	[S_WEBHOOK_GET] = { ON_WRITE, "SELECT " WEBHOOK_COLS " FROM webhooks"
+		" WHERE id = ?1" },
+	[S_WEBHOOK_DELETE] = { ON_WRITE, "DELETE FROM webhooks WHERE id = ?1" },
+	[S_WEBHOOK_DELIVERIES_DELETE] = { ON_WRITE,
+		"DELETE FROM deliveries WHERE webhook_id = ?1" },
+	[S_WEBHOOKS_ALL] = { ON_READ, "SELECT " WEBHOOK_COLS " FROM webhooks"
+		" ORDER BY id" },
+	[S_DELIVERIES_DUE] = { ON_READ, "SELECT " DELIVERY_COLS ", d.payload,"
+		" w.url, w.secret FROM deliveries AS d JOIN webhooks AS w"
+		" ON w.id = d.webhook_id WHERE d.state = 'pending'"
+		" AND d.next_ms <= ?1 ORDER BY d.next_ms, d.id LIMIT ?2" },
+	[S_DELIVERY_UPDATE] = { ON_WRITE, "UPDATE deliveries SET state = ?2,"
+		" attempts = attempts + 1, next_ms = ?3, updated_ms = ?4,"
+		" last_status = ?5, last_error = ?6 WHERE id = ?1" },
+	[S_DELIVERIES_OF] = { ON_READ, "SELECT " DELIVERY_COLS
+		" FROM deliveries AS d WHERE d.webhook_id = ?1"
+		" ORDER BY d.id DESC LIMIT ?2" },
 };
 
 /* ---- statements and transactions ------------------------------------ */
@@ -322,9 +407,15 @@ const char *cs_sqlite_text(sqlite3_stmt *st, int col)
 int cs_sqlite_lookup(sqlite3_stmt *st, const char *key, int absent,
 	cs_sqlite_read_fn read, void *out)
 {
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	return cs_sqlite_one(st, absent, read, out);
+}
+
+int cs_sqlite_one(sqlite3_stmt *st, int absent, cs_sqlite_read_fn read,
+	void *out)
+{
 	int rc;
 
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	switch (sqlite3_step(st)) {
 	case SQLITE_ROW:
 		rc = read(st, out);
@@ -337,6 +428,57 @@ int cs_sqlite_lookup(sqlite3_stmt *st, const char *key, int absent,
 		break;
 	}
 	cs_sqlite_reset(st);
+	return rc;
+}
+
+/* Step `st` to its end, each row into a new zeroed item of *out. */
+static int collect_rows(sqlite3_stmt *st, cs_sqlite_read_fn row, size_t size,
+	void **out, size_t *n)
+{
+	size_t cap = 0;
+	int rc = CANARY_OK, step = SQLITE_DONE;
+
+	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		char *item;
+
+		rc = cs_grow(out, &cap, *n, size);
+		if (rc != CANARY_OK)
+			break;
+		item = (char *)*out + *n * size;
+		memset(item, 0, size);
+		rc = row(st, item);
+		if (rc == CANARY_OK)
+			(*n)++;
+	}
+	cs_sqlite_reset(st);
+	if (rc == CANARY_OK && step != SQLITE_DONE)
+		rc = CANARY_ESTORAGE;
+	return rc;
+}
+
+int cs_sqlite_collect(struct cs_store_impl *s, int which,
+	cs_sqlite_bind_fn bind, const void *arg, cs_sqlite_read_fn row,
+	size_t size, void (*clear)(void *item), void **out, size_t *n)
+{
+	cs_sqlite_conn *c = cs_sqlite_read_begin(s);
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!c)
+		return CANARY_ESTORAGE;
+	if (bind)
+		bind(c->st[which], arg);
+	rc = collect_rows(c->st[which], row, size, out, n);
+	rc = cs_sqlite_read_end(s, c, rc);
+	if (rc != CANARY_OK) {
+		for (i = 0; clear && i < *n; i++)
+			clear((char *)*out + i * size);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 

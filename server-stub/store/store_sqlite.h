@@ -11,6 +11,9 @@
  *   store_sqlite_rollouts.c  rollouts and their decisions
  *   store_sqlite_evidence.c  per-instance sums of the user-level
  *                            evidence, latency ever seen
+ *   store_sqlite_audit.c     the audit log and queuing webhook deliveries
+ *   store_sqlite_tokens.c    named API tokens
+ *   store_sqlite_webhooks.c  webhooks and their deliveries
  *   store_sqlite_copy.c      the whole store out and in (migrate)
  *   hist_blob.c              latency histograms as BLOBs
  *   sketch_blob.c            sketches of units as BLOBs
@@ -47,7 +50,14 @@ enum {
 	S_ROLLOUT_INSERT, S_ROLLOUT_UPDATE, S_DECISION_INSERT,
 	S_ROLLOUT_LATEST, S_ROLLOUTS_ACTIVE, S_ROLLOUTS_LATEST_ALL,
 	S_DECISIONS_COUNT, S_DECISIONS_LAST, S_DECISION_REPLACE,
-	S_PRUNE_DECISIONS, S_CAP_DECISIONS,
+	S_PRUNE_DECISIONS, S_CAP_DECISIONS, S_ROLLOUT_LIVE,
+	S_METRIC_SUMS, S_PRUNE_AUDIT, S_PRUNE_DELIVERIES,
+	S_AUDIT_INSERT, S_DELIVERY_ENQUEUE, S_AUDIT_LIST,
+	S_TOKEN_INSERT, S_TOKEN_FIND, S_TOKEN_NAMED, S_TOKENS_ALL,
+	S_TOKEN_DELETE,
+	S_WEBHOOK_INSERT, S_WEBHOOK_GET, S_WEBHOOK_DELETE,
+	S_WEBHOOK_DELIVERIES_DELETE, S_WEBHOOKS_ALL, S_DELIVERIES_DUE,
+	S_DELIVERY_UPDATE, S_DELIVERIES_OF,
 	S_COUNT
 };
 
@@ -96,10 +106,25 @@ uint64_t cs_sqlite_count(sqlite3_stmt *st, int col);
 const char *cs_sqlite_text(sqlite3_stmt *st, int col); /* "" for NULL */
 
 /* Look one row up by a text key: `read` it into `out`, or return `absent`
- * when there is none. */
+ * when there is none. cs_sqlite_one() does the same on a statement the
+ * caller bound. */
 typedef int (*cs_sqlite_read_fn)(sqlite3_stmt *st, void *out);
 int cs_sqlite_lookup(sqlite3_stmt *st, const char *key, int absent,
 	cs_sqlite_read_fn read, void *out);
+int cs_sqlite_one(sqlite3_stmt *st, int absent, cs_sqlite_read_fn read,
+	void *out);
+
+/*
+ * A list: run read statement `which` on a read connection, bound by
+ * `bind` (NULL: nothing to bind) with `arg`, reading each row with `row`
+ * into a zeroed item of a growing array of `size`-byte items (`row` frees
+ * what it took when it fails). On failure the items read are cleared
+ * with `clear` (NULL: nothing to clear), the array freed, *n is 0.
+ */
+typedef void (*cs_sqlite_bind_fn)(sqlite3_stmt *st, const void *arg);
+int cs_sqlite_collect(struct cs_store_impl *s, int which,
+	cs_sqlite_bind_fn bind, const void *arg, cs_sqlite_read_fn row,
+	size_t size, void (*clear)(void *item), void **out, size_t *n);
 
 /* The write transaction: lock, BEGIN IMMEDIATE; then commit (or roll back
  * when rc says so) and unlock. Begin is CS_EUNAVAILABLE when the file was
@@ -127,15 +152,17 @@ int cs_sqlite_config(struct cs_store_impl *s, canary__config **out);
 int cs_sqlite_flag_get(struct cs_store_impl *s, const char *key,
 	canary__flag *out);
 int cs_sqlite_flag_put(struct cs_store_impl *s, const canary__flag *flag,
-	cs_put_mode mode, bool *created, uint64_t *version);
-int cs_sqlite_flag_modify(struct cs_store_impl *s, const char *key,
-	cs_modify_fn fn, void *ctx, uint64_t *version);
-int cs_sqlite_flag_delete(struct cs_store_impl *s, const char *key,
+	cs_put_mode mode, const cs_audit *audit, bool *created,
 	uint64_t *version);
-/* Inside a write transaction: modify one flag; bump the version; write a
- * flag as it is. */
+int cs_sqlite_flag_modify(struct cs_store_impl *s, const char *key,
+	cs_modify_fn fn, void *ctx, const cs_audit *audit, uint64_t *version);
+int cs_sqlite_flag_delete(struct cs_store_impl *s, const char *key,
+	const cs_audit *audit, uint64_t *version);
+/* Inside a write transaction: modify one flag (`cur` and `next` get the
+ * flag before and after; the caller clears both, whatever the result);
+ * bump the version; write a flag as it is. */
 int cs_sqlite_modify_in(struct cs_store_impl *s, const char *key,
-	cs_modify_fn fn, void *ctx);
+	cs_modify_fn fn, void *ctx, canary__flag *cur, canary__flag *next);
 int cs_sqlite_bump_in(struct cs_store_impl *s, uint64_t *version);
 int cs_sqlite_write_flag(struct cs_store_impl *s, const canary__flag *f);
 
@@ -148,6 +175,11 @@ int cs_sqlite_series(struct cs_store_impl *s, const char *flag,
 	const cs_stats_filter *f, cs_series_point *p, cs_series_fn fn,
 	void *ctx);
 int cs_sqlite_totals(struct cs_store_impl *s, cs_totals_fn fn, void *ctx);
+int cs_sqlite_metric_sums(struct cs_store_impl *s, const char *flag,
+	const cs_stats_filter *f, cs_metric_sum **out, size_t *n);
+/* Bind a stats filter as ?1..?5 (S_STATS_WIN's and its like). */
+void cs_sqlite_bind_filter(sqlite3_stmt *st, const char *flag,
+	const cs_stats_filter *f);
 int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	uint64_t *removed);
 /* Inside a write transaction: add one window's counts, histogram,
@@ -201,6 +233,52 @@ int cs_sqlite_rollout_row(sqlite3_stmt *st, void *out);
  * since, alert since, the previous step's version. */
 void cs_sqlite_bind_rollout(sqlite3_stmt *st, const cs_rollout *r,
 	const char *spec);
+
+/* store_sqlite_audit.c */
+/* Inside the write transaction: append the record `rec` describes (none
+ * without rec->audit) and queue its deliveries. */
+int cs_sqlite_audit_in(struct cs_store_impl *s, const cs_audit_rec *rec);
+/* The same for a change that leaves the config alone: now, at the current
+ * config version (it fills both in `rec`). */
+int cs_sqlite_audit_now(struct cs_store_impl *s, cs_audit_rec *rec);
+/* Inside the write transaction: may `cur` become `next` under the flag's
+ * live rollout, if any? CS_EGUARDED (audit->guard filled) when not. */
+int cs_sqlite_guard_in(struct cs_store_impl *s, const cs_audit *audit,
+	const canary__flag *cur, const canary__flag *next);
+int cs_sqlite_audit_note(struct cs_store_impl *s, const char *flag,
+	const cs_audit *audit);
+int cs_sqlite_audit_list(struct cs_store_impl *s, const cs_audit_query *q,
+	cs_audit_row **out, size_t *n);
+
+/* store_sqlite_tokens.c */
+int cs_sqlite_token_add(struct cs_store_impl *s, const cs_token *t,
+	const cs_audit *audit);
+int cs_sqlite_token_find(struct cs_store_impl *s, const char *id,
+	cs_token *out);
+int cs_sqlite_token_list(struct cs_store_impl *s, cs_token **out, size_t *n);
+int cs_sqlite_token_revoke(struct cs_store_impl *s, const char *name,
+	const cs_audit *audit, cs_token *revoked);
+/* One row of TOKEN_COLS; ?1..?6 of S_TOKEN_INSERT. */
+int cs_sqlite_token_row(sqlite3_stmt *st, void *out);
+void cs_sqlite_bind_token(sqlite3_stmt *st, const cs_token *t);
+
+/* store_sqlite_webhooks.c */
+int cs_sqlite_webhook_add(struct cs_store_impl *s, cs_webhook *w,
+	const cs_audit *audit);
+int cs_sqlite_webhook_delete(struct cs_store_impl *s, int64_t id,
+	const cs_audit *audit);
+int cs_sqlite_webhook_list(struct cs_store_impl *s, cs_webhook **out,
+	size_t *n);
+int cs_sqlite_deliveries_due(struct cs_store_impl *s, int64_t now_ms,
+	size_t limit, cs_delivery **out, size_t *n);
+int cs_sqlite_delivery_attempt(struct cs_store_impl *s, int64_t id,
+	const cs_attempt *a);
+int cs_sqlite_delivery_list(struct cs_store_impl *s, int64_t webhook_id,
+	size_t limit, cs_delivery **out, size_t *n);
+/* One row of WEBHOOK_COLS; one of DELIVERY_COLS (with the payload in the
+ * next column when `payload`). */
+int cs_sqlite_webhook_row(sqlite3_stmt *st, void *out);
+int cs_sqlite_delivery_row(sqlite3_stmt *st, cs_delivery *d, bool payload);
 
 /* store_sqlite_copy.c */
 int cs_sqlite_dump(struct cs_store_impl *s, const cs_copy_sink *to);

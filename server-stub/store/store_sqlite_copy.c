@@ -19,7 +19,7 @@
 
 enum {
 	D_BATCHES, D_WINDOWS, D_METRICS, D_CONTRIB, D_ROLLOUTS, D_DECISIONS,
-	D_COUNT
+	D_AUDIT, D_DELIVERIES, D_COUNT
 };
 
 static const char *const dump_sql[D_COUNT] = {
@@ -45,6 +45,12 @@ static const char *const dump_sql[D_COUNT] = {
 		" FROM rollouts ORDER BY id",
 	[D_DECISIONS] = "SELECT rollout_id, time_ms, body FROM decisions"
 		" ORDER BY id",
+	[D_AUDIT] = "SELECT id, time_ms, actor, action, flag, config_version,"
+		" body FROM audit ORDER BY id",
+	/* cs_sqlite_delivery_row()'s columns, and the payload. */
+	[D_DELIVERIES] = "SELECT id, webhook_id, audit_id, event, flag, state,"
+		" attempts, next_ms, created_ms, updated_ms, last_status,"
+		" last_error, payload FROM deliveries ORDER BY id",
 };
 
 typedef struct dumper {
@@ -222,6 +228,51 @@ static int decision_row(dumper *d, sqlite3_stmt *st)
 		(size_t)sqlite3_column_bytes(st, 2));
 }
 
+static int token_row(dumper *d, sqlite3_stmt *st)
+{
+	cs_token t;
+
+	cs_sqlite_token_row(st, &t);
+	return d->to->token(d->to->ctx, &t);
+}
+
+static int audit_row(dumper *d, sqlite3_stmt *st)
+{
+	cs_audit_stored a;
+
+	a.id = sqlite3_column_int64(st, 0);
+	a.time_ms = sqlite3_column_int64(st, 1);
+	a.actor = cs_sqlite_text(st, 2);
+	a.action = cs_sqlite_text(st, 3);
+	a.flag = cs_sqlite_text(st, 4);
+	a.config_version = cs_sqlite_u64(st, 5);
+	a.json = cs_sqlite_text(st, 6);
+	a.len = (size_t)sqlite3_column_bytes(st, 6);
+	return d->to->audit(d->to->ctx, &a);
+}
+
+static int webhook_row(dumper *d, sqlite3_stmt *st)
+{
+	cs_webhook *w = malloc(sizeof(*w));
+	int rc = w ? cs_sqlite_webhook_row(st, w) : CANARY_ENOMEM;
+
+	if (rc == CANARY_OK)
+		rc = d->to->webhook(d->to->ctx, w);
+	free(w);
+	return rc;
+}
+
+static int delivery_row(dumper *d, sqlite3_stmt *st)
+{
+	cs_delivery del;
+	int rc = cs_sqlite_delivery_row(st, &del, true);
+
+	if (rc == CANARY_OK)
+		rc = d->to->delivery(d->to->ctx, &del);
+	free(del.payload);
+	return rc;
+}
+
 static int dump_all(cs_sqlite_conn *c, dumper *d)
 {
 	uint64_t version = 0;
@@ -243,6 +294,14 @@ static int dump_all(cs_sqlite_conn *c, dumper *d)
 		rc = each_row(d, d->st[D_CONTRIB], contribution_row);
 	if (rc == CANARY_OK)
 		rc = each_row(d, d->st[D_DECISIONS], decision_row);
+	if (rc == CANARY_OK)
+		rc = each_row(d, c->st[S_TOKENS_ALL], token_row);
+	if (rc == CANARY_OK)
+		rc = each_row(d, d->st[D_AUDIT], audit_row);
+	if (rc == CANARY_OK)
+		rc = each_row(d, c->st[S_WEBHOOKS_ALL], webhook_row);
+	if (rc == CANARY_OK)
+		rc = each_row(d, d->st[D_DELIVERIES], delivery_row);
 	return rc;
 }
 
@@ -267,7 +326,8 @@ int cs_sqlite_dump(struct cs_store_impl *s, const cs_copy_sink *to)
 
 /* ---- in -------------------------------------------------------------- */
 
-enum { L_EMPTY, L_VERSION, L_ROLLOUT, L_COUNT };
+enum { L_EMPTY, L_VERSION, L_ROLLOUT, L_AUDIT, L_WEBHOOK, L_DELIVERY,
+	L_COUNT };
 
 static const char *const load_sql[L_COUNT] = {
 	[L_EMPTY] = "SELECT (SELECT value FROM meta"
@@ -277,7 +337,10 @@ static const char *const load_sql[L_COUNT] = {
 		" AND NOT EXISTS (SELECT 1 FROM windows)"
 		" AND NOT EXISTS (SELECT 1 FROM totals)"
 		" AND NOT EXISTS (SELECT 1 FROM contributions)"
-		" AND NOT EXISTS (SELECT 1 FROM rollouts)",
+		" AND NOT EXISTS (SELECT 1 FROM rollouts)"
+		" AND NOT EXISTS (SELECT 1 FROM tokens)"
+		" AND NOT EXISTS (SELECT 1 FROM audit)"
+		" AND NOT EXISTS (SELECT 1 FROM webhooks)",
 	[L_VERSION] = "UPDATE meta SET value = ?1"
 		" WHERE key = 'config_version'",
 	/* ?1..?11 as S_ROLLOUT_INSERT's (cs_sqlite_bind_rollout). */
@@ -286,6 +349,14 @@ static const char *const load_sql[L_COUNT] = {
 		" pass_since_ms, alert_since_ms, prev_step_version, updated_ms,"
 		" rev, id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
 		" ?12, ?13, ?14)",
+	[L_AUDIT] = "INSERT INTO audit(id, time_ms, actor, action, flag,"
+		" config_version, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[L_WEBHOOK] = "INSERT INTO webhooks(id, url, secret, events,"
+		" created_ms, created_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[L_DELIVERY] = "INSERT INTO deliveries(id, webhook_id, audit_id, event,"
+		" flag, state, attempts, next_ms, created_ms, updated_ms,"
+		" last_status, last_error, payload) VALUES(?1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 };
 
 typedef struct loader {
@@ -392,6 +463,70 @@ static int load_decision(void *ctx, int64_t rollout_id, int64_t time_ms,
 	return cs_sqlite_done(st);
 }
 
+static int load_token(void *ctx, const cs_token *t)
+{
+	loader *l = ctx;
+	sqlite3_stmt *st = l->s->w.st[S_TOKEN_INSERT];
+
+	l->n->tokens++;
+	cs_sqlite_bind_token(st, t);
+	return cs_sqlite_done(st);
+}
+
+static int load_audit(void *ctx, const cs_audit_stored *a)
+{
+	loader *l = ctx;
+	sqlite3_stmt *st = l->st[L_AUDIT];
+
+	l->n->audit++;
+	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int64(st, 2, a->time_ms);
+	sqlite3_bind_text(st, 3, a->actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, a->flag, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)a->config_version);
+	sqlite3_bind_text(st, 7, a->json, (int)a->len, SQLITE_STATIC);
+	return cs_sqlite_done(st);
+}
+
+static int load_webhook(void *ctx, const cs_webhook *w)
+{
+	loader *l = ctx;
+	sqlite3_stmt *st = l->st[L_WEBHOOK];
+
+	l->n->webhooks++;
+	sqlite3_bind_int64(st, 1, w->id);
+	sqlite3_bind_text(st, 2, w->url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, w->secret, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, w->events, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, w->created_ms);
+	sqlite3_bind_text(st, 6, w->created_by, -1, SQLITE_STATIC);
+	return cs_sqlite_done(st);
+}
+
+static int load_delivery(void *ctx, const cs_delivery *d)
+{
+	loader *l = ctx;
+	sqlite3_stmt *st = l->st[L_DELIVERY];
+
+	l->n->deliveries++;
+	sqlite3_bind_int64(st, 1, d->id);
+	sqlite3_bind_int64(st, 2, d->webhook_id);
+	sqlite3_bind_int64(st, 3, d->audit_id);
+	sqlite3_bind_text(st, 4, d->event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, d->flag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, d->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, d->attempts);
+	sqlite3_bind_int64(st, 8, d->next_ms);
+	sqlite3_bind_int64(st, 9, d->created_ms);
+	sqlite3_bind_int64(st, 10, d->updated_ms);
+	sqlite3_bind_int64(st, 11, d->last_status);
+	sqlite3_bind_text(st, 12, d->last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, d->payload ? d->payload : "{}", -1,
+		SQLITE_STATIC);
+	return cs_sqlite_done(st);
+}
+
 static int check_empty(loader *l)
 {
 	sqlite3_stmt *st = l->st[L_EMPTY];
@@ -409,7 +544,8 @@ int cs_sqlite_load(struct cs_store_impl *s,
 {
 	loader l = { s, { NULL }, skip_versions, counts };
 	cs_copy_sink sink = { load_version, load_flag, load_batch, load_window,
-		load_total, load_contribution, load_rollout, load_decision, &l };
+		load_total, load_contribution, load_rollout, load_decision,
+		load_token, load_audit, load_webhook, load_delivery, &l };
 	int rc = cs_sqlite_write_begin(s), i;
 
 	if (rc != CANARY_OK)

@@ -185,8 +185,11 @@ int cs_sqlite_bump_in(struct cs_store_impl *s, uint64_t *version)
 	return rc;
 }
 
-/* The tail of every config change: bump, commit, report the version. */
-static int end_change(struct cs_store_impl *s, int rc, uint64_t *version)
+/* The tail of every config change: bump, record, commit, report the
+ * version. A change that changes nothing (CS_EUNCHANGED) writes and
+ * records nothing and reports the current version. */
+static int end_change(struct cs_store_impl *s, int rc, cs_audit_rec *rec,
+	uint64_t *version)
 {
 	bool unchanged = rc == CS_EUNCHANGED;
 	uint64_t v = 0;
@@ -195,6 +198,9 @@ static int end_change(struct cs_store_impl *s, int rc, uint64_t *version)
 		rc = cs_sqlite_bump_in(s, &v);
 	else if (unchanged)
 		rc = cs_sqlite_version(&s->w, &v);
+	rec->config_version = v;
+	if (rc == CANARY_OK && !unchanged)
+		rc = cs_sqlite_audit_in(s, rec);
 	/* An unchanged flag has nothing to commit: roll back. */
 	rc = cs_sqlite_write_end(s, unchanged && rc == CANARY_OK ?
 		CS_EUNCHANGED : rc);
@@ -205,10 +211,22 @@ static int end_change(struct cs_store_impl *s, int rc, uint64_t *version)
 	return rc;
 }
 
+/* An audit record of `audit` about flag `key`, now. */
+static void rec_init(cs_audit_rec *rec, const cs_audit *audit,
+	const char *key)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->audit = audit;
+	rec->time_ms = canary__wall_ms();
+	rec->flag = key;
+}
+
 int cs_sqlite_flag_put(struct cs_store_impl *s, const canary__flag *f,
-	cs_put_mode mode, bool *created, uint64_t *version)
+	cs_put_mode mode, const cs_audit *audit, bool *created,
+	uint64_t *version)
 {
 	canary__flag old;
+	cs_audit_rec rec;
 	int rc = cs_sqlite_write_begin(s), exists;
 
 	if (rc != CANARY_OK)
@@ -216,71 +234,95 @@ int cs_sqlite_flag_put(struct cs_store_impl *s, const canary__flag *f,
 	exists = flag_get_on(&s->w, f->key, &old);
 	if (exists == CANARY_OK && mode == CS_PUT_UPSERT &&
 	    cs_record_flag_same(&old, f))
-		rc = CS_EUNCHANGED;
-	canary__flag_clear(canary__alloc_default(), &old);
-	/* A row that cannot be read back is there: an upsert repairs it. */
-	if (exists == CS_EUNREADABLE)
-		exists = CANARY_OK;
-	if (rc == CS_EUNCHANGED)
-		; /* nothing to write */
-	else if (exists != CANARY_OK && exists != CS_ENOTFOUND)
-		rc = exists;
+		rc = CS_EUNCHANGED; /* nothing to write */
 	else if (exists == CANARY_OK && mode == CS_PUT_CREATE)
 		rc = CS_EEXISTS;
+	else if (exists == CANARY_OK)
+		rc = cs_sqlite_guard_in(s, audit, &old, f);
+	/* A row that cannot be read back is there: an upsert repairs it
+	 * (no rollout can guard what no one can read). */
+	else if (exists == CS_EUNREADABLE)
+		rc = mode == CS_PUT_CREATE ? CS_EEXISTS : CANARY_OK;
+	else if (exists != CS_ENOTFOUND)
+		rc = exists;
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_write_flag(s, f);
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_size_ok(s);
-	rc = end_change(s, rc, version);
+	rec_init(&rec, audit, f->key);
+	rec.flag_before = exists == CANARY_OK ? &old : NULL;
+	rec.flag_unreadable = exists == CS_EUNREADABLE;
+	rec.flag_after = f;
+	rc = end_change(s, rc, &rec, version);
+	canary__flag_clear(canary__alloc_default(), &old);
 	if (rc == CANARY_OK && created)
 		*created = exists == CS_ENOTFOUND;
 	return rc;
 }
 
 int cs_sqlite_modify_in(struct cs_store_impl *s, const char *key,
-	cs_modify_fn fn, void *ctx)
+	cs_modify_fn fn, void *ctx, canary__flag *cur, canary__flag *next)
+{
+	int rc;
+
+	memset(next, 0, sizeof(*next));
+	rc = flag_get_on(&s->w, key, cur);
+	if (rc == CANARY_OK)
+		rc = fn(cur, next, ctx);
+	if (rc == CANARY_OK && cs_record_flag_same(cur, next))
+		rc = CS_EUNCHANGED;
+	if (rc == CANARY_OK)
+		rc = cs_sqlite_write_flag(s, next);
+	return rc;
+}
+
+int cs_sqlite_flag_modify(struct cs_store_impl *s, const char *key,
+	cs_modify_fn fn, void *ctx, const cs_audit *audit, uint64_t *version)
 {
 	const canary__alloc *a = canary__alloc_default();
 	canary__flag cur, next;
-	int rc;
+	cs_audit_rec rec;
+	int rc = cs_sqlite_write_begin(s);
 
-	memset(&next, 0, sizeof(next));
-	rc = flag_get_on(&s->w, key, &cur);
+	if (rc != CANARY_OK)
+		return rc;
+	rc = cs_sqlite_modify_in(s, key, fn, ctx, &cur, &next);
 	if (rc == CANARY_OK)
-		rc = fn(&cur, &next, ctx);
-	if (rc == CANARY_OK && cs_record_flag_same(&cur, &next))
-		rc = CS_EUNCHANGED;
+		rc = cs_sqlite_guard_in(s, audit, &cur, &next);
 	if (rc == CANARY_OK)
-		rc = cs_sqlite_write_flag(s, &next);
+		rc = cs_sqlite_size_ok(s);
+	rec_init(&rec, audit, key);
+	rec.flag_before = &cur;
+	rec.flag_after = &next;
+	rc = end_change(s, rc, &rec, version);
 	canary__flag_clear(a, &cur);
 	canary__flag_clear(a, &next);
 	return rc;
 }
 
-int cs_sqlite_flag_modify(struct cs_store_impl *s, const char *key,
-	cs_modify_fn fn, void *ctx, uint64_t *version)
-{
-	int rc = cs_sqlite_write_begin(s);
-
-	if (rc != CANARY_OK)
-		return rc;
-	rc = cs_sqlite_modify_in(s, key, fn, ctx);
-	if (rc == CANARY_OK)
-		rc = cs_sqlite_size_ok(s);
-	return end_change(s, rc, version);
-}
-
 int cs_sqlite_flag_delete(struct cs_store_impl *s, const char *key,
-	uint64_t *version)
+	const cs_audit *audit, uint64_t *version)
 {
 	sqlite3_stmt *st = s->w.st[S_FLAG_DELETE];
-	int rc = cs_sqlite_write_begin(s);
+	canary__flag old;
+	cs_audit_rec rec;
+	int rc = cs_sqlite_write_begin(s), exists;
 
 	if (rc != CANARY_OK)
 		return rc;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = cs_sqlite_done(st);
-	if (rc == CANARY_OK && sqlite3_changes(s->w.db) == 0)
-		rc = CS_ENOTFOUND;
-	return end_change(s, rc, version);
+	exists = flag_get_on(&s->w, key, &old);
+	/* A row that cannot be read back can be deleted (its record then
+	 * has no "before"). */
+	if (exists == CANARY_OK || exists == CS_EUNREADABLE) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		rc = cs_sqlite_done(st);
+	} else {
+		rc = exists;
+	}
+	rec_init(&rec, audit, key);
+	rec.flag_before = exists == CANARY_OK ? &old : NULL;
+	rec.flag_unreadable = exists == CS_EUNREADABLE;
+	rc = end_change(s, rc, &rec, version);
+	canary__flag_clear(canary__alloc_default(), &old);
+	return rc;
 }

@@ -6,7 +6,9 @@
  */
 #include "store/store_sqlite.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "saturate.h"
 #include "store/hist_blob.h"
@@ -347,7 +349,8 @@ int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	int rc;
 
 	if (!r->batches_before_ms && !r->windows_before_ms &&
-	    !r->decisions_before_ms && !r->sketches_before_ms)
+	    !r->decisions_before_ms && !r->audit_before_ms &&
+	    !r->sketches_before_ms)
 		return CANARY_OK;
 	rc = cs_sqlite_write_begin(s);
 	if (rc != CANARY_OK)
@@ -373,8 +376,46 @@ int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	if (rc == CANARY_OK)
 		rc = prune_one(s, S_PRUNE_CONTRIB, r->windows_before_ms,
 			&metrics);
+	if (rc == CANARY_OK)
+		rc = prune_one(s, S_PRUNE_AUDIT, r->audit_before_ms, &n);
+	if (rc == CANARY_OK)
+		rc = prune_one(s, S_PRUNE_DELIVERIES, r->audit_before_ms, &n);
 	rc = cs_sqlite_write_end(s, rc);
 	if (rc == CANARY_OK && removed)
 		*removed = n;
 	return rc;
+}
+
+/* A filter and its flag, for cs_sqlite_bind_filter() through collect. */
+typedef struct filtered {
+	const char *flag;
+	const cs_stats_filter *f;
+} filtered;
+
+static void bind_filtered(sqlite3_stmt *st, const void *arg)
+{
+	const filtered *x = arg;
+
+	cs_sqlite_bind_filter(st, x->flag, x->f);
+}
+
+static int metric_row(sqlite3_stmt *st, void *out)
+{
+	cs_metric_sum *m = out;
+
+	m->arm = sqlite3_column_int(st, 0) == CANARY_ARM_CANARY ? CANARY_ARM_CANARY :
+		CANARY_ARM_STABLE;
+	snprintf(m->name, sizeof(m->name), "%s", cs_sqlite_text(st, 1));
+	m->count = cs_sqlite_count(st, 2);
+	m->sum = sqlite3_column_double(st, 3);
+	return CANARY_OK;
+}
+
+int cs_sqlite_metric_sums(struct cs_store_impl *s, const char *flag,
+	const cs_stats_filter *f, cs_metric_sum **out, size_t *n)
+{
+	filtered x = { flag, f };
+
+	return cs_sqlite_collect(s, S_METRIC_SUMS, bind_filtered, &x,
+		metric_row, sizeof(**out), NULL, (void **)out, n);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "store/records.h"
 
 int cs_sqlite_rollout_row(sqlite3_stmt *st, void *out)
@@ -125,33 +126,65 @@ static int add_decision(cs_sqlite_conn *c, int64_t rollout_id,
 	return rc;
 }
 
+/* The flag change (cur, next) and the version bump, or the version
+ * (*changed false: no flag change, or one that changes nothing). */
+static int version_part(struct cs_store_impl *s, const cs_rollout_change *ch,
+	const char *flag, canary__flag *cur, canary__flag *next, uint64_t *v,
+	bool *changed)
+{
+	int rc;
+
+	*changed = false;
+	if (!ch->modify)
+		return cs_sqlite_version(&s->w, v);
+	rc = cs_sqlite_modify_in(s, flag, ch->modify, ch->modify_ctx, cur,
+		next);
+	if (rc == CANARY_OK)
+		rc = cs_sqlite_size_ok(s);
+	if (rc == CANARY_OK) {
+		*changed = true;
+		rc = cs_sqlite_bump_in(s, v);
+	} else if (rc == CS_EUNCHANGED) { /* the flag already says so */
+		rc = cs_sqlite_version(&s->w, v);
+	}
+	return rc;
+}
+
 /* The change's parts, in the open write transaction, on `next`. */
 static int write_change(struct cs_store_impl *s, const cs_rollout_change *ch,
 	cs_rollout *next, uint64_t *v)
 {
+	const canary__alloc *a = canary__alloc_default();
+	canary__flag cur, flag;
+	cs_audit_rec rec;
+	bool changed;
 	int rc;
 
-	if (ch->modify) {
-		rc = cs_sqlite_modify_in(s, next->flag, ch->modify,
-			ch->modify_ctx);
-		if (rc == CANARY_OK)
-			rc = cs_sqlite_size_ok(s);
-		if (rc == CANARY_OK)
-			rc = cs_sqlite_bump_in(s, v);
-		else if (rc == CS_EUNCHANGED) /* the flag already says so */
-			rc = cs_sqlite_version(&s->w, v);
-	} else {
-		rc = cs_sqlite_version(&s->w, v);
-	}
-	if (rc != CANARY_OK)
-		return rc;
-	if (ch->insert || ch->new_step)
+	memset(&cur, 0, sizeof(cur));
+	memset(&flag, 0, sizeof(flag));
+	rc = version_part(s, ch, next->flag, &cur, &flag, v, &changed);
+	if (rc == CANARY_OK && (ch->insert || ch->new_step))
 		next->step_version = *v;
-	rc = ch->insert ? insert_row(&s->w, next) :
-		update_row(&s->w, next, ch->now_ms);
+	if (rc == CANARY_OK)
+		rc = ch->insert ? insert_row(&s->w, next) :
+			update_row(&s->w, next, ch->now_ms);
 	if (rc == CANARY_OK)
 		rc = add_decision(&s->w, next->id, ch->now_ms, ch->decision,
 			ch->modify ? v : NULL, ch->replace_last && !ch->insert);
+	if (rc == CANARY_OK) {
+		memset(&rec, 0, sizeof(rec));
+		rec.audit = ch->audit;
+		rec.time_ms = ch->now_ms;
+		rec.flag = next->flag;
+		rec.config_version = *v;
+		rec.flag_before = changed ? &cur : NULL;
+		rec.flag_after = changed ? &flag : NULL;
+		rec.rollout_before = ch->insert ? NULL : ch->before;
+		rec.rollout_after = next;
+		rc = cs_sqlite_audit_in(s, &rec);
+	}
+	canary__flag_clear(a, &cur);
+	canary__flag_clear(a, &flag);
 	return rc;
 }
 

@@ -9,11 +9,10 @@
  * operator's role also allows) rolls the flag back, as the API then says;
  * a reader sees no active button; markup in a flag stays text.
  *
- * Roles other than the bootstrap admin's do not exist on the server yet:
- * the reader is made by a hook in the browser that answers GET
- * /v1/admin/whoami with {"role": "reader"} before the page's scripts run
- * (DevTools' Page.addScriptToEvaluateOnNewDocument). It tests the
- * dashboard's role gate, which trusts nothing but whoami's answer.
+ * The reader signs in with a named token of the reader role, made through
+ * the API (POST /v1/admin/tokens): the dashboard's role gate trusts
+ * nothing but what whoami says of that token, and the server refuses
+ * the reader's actions anyway (tests/integration/test_team_api.c).
  *
  * Screenshots (overview, a rolled-back rollout, the flags as a reader) go
  * to the build tree's tests/browser/artifacts/. Without chromium or
@@ -495,7 +494,8 @@ static void test_roll_back(void **state)
 
 static void test_reader_sees_no_active_button(void **state)
 {
-	cJSON *hook, *params, *v;
+	char reader[128];
+	cJSON *doc;
 
 	(void)state;
 	api_do("POST", "/v1/admin/flags", "{\"key\": \"" LIVE_FLAG "\", "
@@ -507,24 +507,17 @@ static void test_reader_sees_no_active_button(void **state)
 	wait_page("return document.querySelectorAll('button[data-action]')"
 		".length === 5 && !document.querySelector('button[data-action="
 		"pause]').disabled", 10000);
-	/* ...a reader may not: whoami says "reader" from here on. */
-	hook = cJSON_CreateObject();
-	cJSON_AddStringToObject(hook, "cmd",
-		"Page.addScriptToEvaluateOnNewDocument");
-	params = cJSON_AddObjectToObject(hook, "params");
-	cJSON_AddStringToObject(params, "source",
-		"const real = window.fetch.bind(window);"
-		"window.fetch = (url, init) => String(url).endsWith("
-		"'/v1/admin/whoami') ? Promise.resolve(new Response("
-		"'{\"name\": \"test-reader\", \"role\": \"reader\"}',"
-		" {status: 200, headers: {'Content-Type': 'application/json'}}))"
-		" : real(url, init);");
-	v = wd_call(&browser, "POST", "/goog/cdp/execute", hook);
-	assert_non_null(v);
-	cJSON_Delete(v);
-	v = wd_call(&browser, "POST", "/refresh", cJSON_CreateObject());
-	assert_non_null(v);
-	cJSON_Delete(v);
+	/* ...a reader may not: sign out, and in again with a reader's
+	 * token. */
+	doc = api("POST", "/v1/admin/tokens", "{\"name\": \"test-reader\","
+		" \"role\": \"reader\"}", 201);
+	snprintf(reader, sizeof(reader), "%s", str(doc, "token"));
+	cJSON_Delete(doc);
+	click("#sign-out");
+	wait_page("return !document.getElementById('login').hidden", 10000);
+	assert_int_equal(wd_type(&browser, "#token", reader), 0);
+	click("#login-form button[type=submit]");
+	go("#/rollouts/" LIVE_FLAG);
 	wait_page("return document.getElementById('who-text').textContent"
 		" === 'Signed in as test-reader (reader)' &&"
 		" document.querySelectorAll('button[data-action]').length === 5",

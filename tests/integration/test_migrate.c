@@ -118,7 +118,36 @@ static void post_batch(const srv *s, const char *id, long want)
 	free(b);
 }
 
-/* A SQLite database with two flags, a paused rollout and two batches. */
+/*
+ * The controller looks at a rollout on its first tick after the rollout
+ * appears, and records what it saw: a third decision, before or after the
+ * pause, and none more within the rollout's interval (1 h). Wait for it,
+ * so that the source no longer changes when the test reads it and copies
+ * it.
+ */
+static void await_first_look(const srv *s)
+{
+	struct timespec pause = { 0, 20 * 1000000L };
+	double total = 0;
+	long st;
+	int i;
+
+	for (i = 0; i < 1500 && total < 3; i++) {
+		cJSON *doc = http_json(s, "GET", "/v1/admin/rollouts/checkout",
+			NULL, &st);
+		const cJSON *t = cJSON_GetObjectItem(doc, "decisions_total");
+
+		assert_int_equal(st, 200);
+		total = cJSON_IsNumber(t) ? t->valuedouble : 0;
+		cJSON_Delete(doc);
+		if (total < 3)
+			nanosleep(&pause, NULL);
+	}
+	assert_true(total == 3);
+}
+
+/* A SQLite database with two flags, a paused rollout (three decisions:
+ * start, pause, the controller's first look) and two batches. */
 static void make_source(char *path, size_t cap)
 {
 	snprintf(path, cap, "%s/source.db", dir);
@@ -135,6 +164,7 @@ static void make_source(char *path, size_t cap)
 		"/v1/admin/rollouts/checkout/pause", ADMIN_TOKEN, NULL), 200);
 	post_batch(&server, "0000000000000000000000000000000a", 202);
 	post_batch(&server, "0000000000000000000000000000000b", 202);
+	await_first_look(&server);
 }
 
 static void test_migrate_and_serve(void **state)
@@ -151,7 +181,7 @@ static void test_migrate_and_serve(void **state)
 
 	empty_db(0);
 	assert_int_equal(migrate(src, dst[0], NULL, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, "2 flags, 1 rollouts, 2 decisions"));
+	assert_non_null(strstr(out, "2 flags, 1 rollouts, 3 decisions"));
 	/* Once only: the copy is not empty any more. */
 	assert_int_equal(migrate(src, dst[0], NULL, out, sizeof(out)), 1);
 

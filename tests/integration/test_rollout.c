@@ -530,7 +530,7 @@ static void test_bad_requests(void **state)
 		"{\"flag\":\"strict\"}"), 409);
 	expect_400("/v1/admin/rollouts/strict/promote", "{\"to\":\"half\"}",
 		"to");
-	expect_400("/v1/admin/rollouts/strict/pause", "{\"now\":1}", "");
+	expect_400("/v1/admin/rollouts/strict/pause", "{\"now\":1}", "now");
 	/* The history can be cut to its last N; durations in minutes. */
 	doc = http_json(&it_server, "GET", "/v1/admin/rollouts/strict?last=1",
 		NULL, &st);
@@ -688,7 +688,11 @@ static void test_canaryctl_rollout(void **state)
 	/* Usage errors (2) and refusals (1). */
 	assert_int_equal(CTL("rollout", "start", "ctlf", "--gate", "alpha"), 2);
 	assert_int_equal(CTL("rollout", "start", "ctlf", "--bogus", "1"), 2);
+	/* A bad value is refused naming the value and its rule... */
 	assert_int_equal(CTL("rollout", "start", "ctlf", "--min-soak", "5x"),
+		2);
+	/* ...what only the server can judge, by the server. */
+	assert_int_equal(CTL("rollout", "start", "ctlf", "--steps", "50,5"),
 		1);
 	assert_int_equal(CTL("rollout", "promote", "ctlf", "--full"), 1);
 	assert_int_equal(CTL("rollout", "status", "no-such-flag"), 1);

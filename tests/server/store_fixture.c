@@ -29,7 +29,7 @@ bool fx_is_pg(void)
 
 int fx_schema_version(void)
 {
-	return fx_is_pg() ? 4 : 3;
+	return fx_is_pg() ? 5 : 4;
 }
 
 int fx_setup(void **state)
@@ -128,7 +128,7 @@ void fx_create(cs_store *s, const char *key)
 	canary__flag f;
 
 	fx_flag(key, 0, &f);
-	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_CREATE, NULL, NULL),
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_CREATE, NULL, NULL, NULL),
 		CANARY_OK);
 	canary__flag_clear(canary__alloc_default(), &f);
 }

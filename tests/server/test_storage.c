@@ -99,40 +99,40 @@ static void test_flags_versions_and_hook(void **state)
 	memset(&hook, 0, sizeof(hook));
 	cs_store_on_change(s, record, &hook);
 	fx_flag("a", 100, &f);
-	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_CREATE, &created, &v),
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_CREATE, NULL, &created, &v),
 		CANARY_OK);
 	assert_true(created);
 	assert_int_equal(v, 2);
-	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_CREATE, NULL, NULL),
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_CREATE, NULL, NULL, NULL),
 		CS_EEXISTS);
 	/* The same flag again changes nothing: no new version. */
-	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, &created, &v),
-		CANARY_OK);
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, &created,
+		&v), CANARY_OK);
 	assert_false(created);
 	assert_int_equal(v, 2);
 	f.rollout_bp = 200;
-	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, &created, &v),
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, &created, &v),
 		CANARY_OK);
 	assert_false(created);
 	assert_int_equal(v, 3);
 	canary__flag_clear(a, &f);
 
-	assert_int_equal(cs_store_flag_modify(s, "a", set_half, NULL, &v),
+	assert_int_equal(cs_store_flag_modify(s, "a", set_half, NULL, NULL, &v),
 		CANARY_OK);
 	assert_int_equal(v, 4);
 	/* A modify may not rename: refused, nothing written, no bump. */
-	assert_int_equal(cs_store_flag_modify(s, "a", rename_flag, NULL, NULL),
+	assert_int_equal(cs_store_flag_modify(s, "a", rename_flag, NULL, NULL, NULL),
 		CANARY_EINVAL);
-	assert_int_equal(cs_store_flag_modify(s, "nope", set_half, NULL, NULL),
+	assert_int_equal(cs_store_flag_modify(s, "nope", set_half, NULL, NULL, NULL),
 		CS_ENOTFOUND);
 	assert_int_equal(cs_store_flag_get(s, "a", &f), CANARY_OK);
 	assert_int_equal(f.rollout_bp, 5000);
 	canary__flag_clear(a, &f);
 	assert_int_equal(cs_store_flag_get(s, "renamed", &f), CS_ENOTFOUND);
 
-	assert_int_equal(cs_store_flag_delete(s, "a", &v), CANARY_OK);
+	assert_int_equal(cs_store_flag_delete(s, "a", NULL, &v), CANARY_OK);
 	assert_int_equal(v, 5);
-	assert_int_equal(cs_store_flag_delete(s, "a", NULL), CS_ENOTFOUND);
+	assert_int_equal(cs_store_flag_delete(s, "a", NULL, NULL), CS_ENOTFOUND);
 	assert_int_equal(cs_store_config(s, &c), CANARY_OK);
 	assert_int_equal(c->version, 5);
 	assert_int_equal(c->count, 0);
@@ -414,7 +414,7 @@ static void test_rollout_changes(void **state)
 	assert_int_equal(count(s, CS_ROLLOUTS_ACTIVE), 1);
 
 	/* A flag change on a deleted flag: nothing of the change is kept. */
-	assert_int_equal(cs_store_flag_delete(s, "f", NULL), CANARY_OK);
+	assert_int_equal(cs_store_flag_delete(s, "f", NULL, NULL), CANARY_OK);
 	read.status = CJ_RUNNING;
 	ch.modify = set_bp;
 	ch.new_step = true;

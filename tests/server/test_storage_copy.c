@@ -2,7 +2,8 @@
  * test_storage_copy.c - cs_store_copy (canary-server migrate): everything
  * a store holds (config and version, flags, batch ids, windows with their
  * histograms and custom metrics, totals, rollouts with their ids and
- * revisions, decisions) arrives in an empty store of either backend;
+ * revisions, decisions, tokens, audit records, webhooks and their
+ * deliveries) arrives in an empty store of either backend;
  * a store that is not empty is refused and left alone. As
  * test_storage_copy_pg the source is PostgreSQL: it goes to a SQLite file
  * and from there into a second PostgreSQL database.
@@ -50,8 +51,35 @@ static void ingest_two(cs_store *s, unsigned int id, const char *instance)
 	canary__ev_batch_clear(&b);
 }
 
+/* A token, a webhook, audit records (one with an event: a delivery). */
+static void fill_team(cs_store *s)
+{
+	cs_token t;
+	cs_webhook w;
+	cs_audit a = { "admin", "token.create", false, NULL, NULL, NULL };
+	cs_audit note = { "controller", "rollout.stalled", false, "stuck",
+		"stalled", NULL };
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.name, sizeof(t.name), "ci");
+	snprintf(t.id, sizeof(t.id), "0123456789ab");
+	snprintf(t.hash, sizeof(t.hash), "%064d", 7);
+	snprintf(t.role, sizeof(t.role), "operator");
+	t.created_ms = 5;
+	snprintf(t.created_by, sizeof(t.created_by), "admin");
+	assert_int_equal(cs_store_token_add(s, &t, &a), CANARY_OK);
+	memset(&w, 0, sizeof(w));
+	snprintf(w.url, sizeof(w.url), "https://hooks.example/x");
+	snprintf(w.secret, sizeof(w.secret), "whsec_test");
+	w.created_ms = 6;
+	snprintf(w.created_by, sizeof(w.created_by), "admin");
+	a.action = "webhook.create";
+	assert_int_equal(cs_store_webhook_add(s, &w, &a), CANARY_OK);
+	assert_int_equal(cs_store_audit_note(s, "f", &note), CANARY_OK);
+}
+
 /* Two flags, three batches from two instances, a rollout with two
- * decisions (one that changed the flag). */
+ * decisions (one that changed the flag), and the team's records. */
 static void fill(cs_store *s)
 {
 	cs_rollout r;
@@ -70,6 +98,7 @@ static void fill(cs_store *s)
 	ch.now_ms = 2000;
 	ch.decision = "{\"action\": \"hold\"}";
 	assert_int_equal(cs_store_rollout_write(s, &ch, NULL), CANARY_OK);
+	fill_team(s);
 }
 
 /* ---- what a store says ----------------------------------------------- */
@@ -91,6 +120,48 @@ static void add_total(const char *flag, canary_arm arm, uint64_t exposures,
 	snprintf(line, sizeof(line), "%s/%d/%llu/%llu;", flag, (int)arm,
 		(unsigned long long)exposures, (unsigned long long)errors);
 	strncat(arg, line, 1023 - strlen(arg));
+}
+
+/* Tokens, audit records, webhooks and deliveries, into `doc`. */
+static void describe_team(cs_store *s, cJSON *doc)
+{
+	cs_audit_query q = { NULL, NULL, 0, 0, 0, 100 };
+	cs_audit_row *rows = NULL;
+	cs_token *t = NULL;
+	cs_webhook *w = NULL;
+	cs_delivery *d = NULL;
+	size_t n = 0, i;
+	cJSON *arr = cJSON_AddArrayToObject(doc, "team");
+	char line[600];
+
+	assert_int_equal(cs_store_token_list(s, &t, &n), CANARY_OK);
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "token %s %s %s %s", t[i].name,
+			t[i].id, t[i].hash, t[i].role);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(line));
+	}
+	free(t);
+	assert_int_equal(cs_store_audit_list(s, &q, &rows, &n), CANARY_OK);
+	assert_true(n >= 3);
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "audit %lld %.560s", (long long)rows[i].id,
+			rows[i].json);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(line));
+	}
+	cs_audit_rows_free(rows, n);
+	assert_int_equal(cs_store_webhook_list(s, &w, &n), CANARY_OK);
+	assert_int_equal(n, 1);
+	snprintf(line, sizeof(line), "webhook %lld %.200s %.60s", (long long)w[0].id,
+		w[0].url, w[0].secret);
+	cJSON_AddItemToArray(arr, cJSON_CreateString(line));
+	assert_int_equal(cs_store_delivery_list(s, w[0].id, 10, &d, &n),
+		CANARY_OK);
+	assert_int_equal(n, 1);
+	snprintf(line, sizeof(line), "delivery %lld %lld %s %s", (long long)d[0].id,
+		(long long)d[0].audit_id, d[0].event, d[0].state);
+	cJSON_AddItemToArray(arr, cJSON_CreateString(line));
+	cs_deliveries_free(d, n);
+	free(w);
 }
 
 /* Everything the interface can read, as one text; the config version
@@ -138,6 +209,7 @@ static char *describe(cs_store *s, uint64_t *version)
 	cJSON_AddNumberToObject(doc, "step_version", (double)r.step_version);
 	cJSON_AddStringToObject(doc, "state", cj_status_name(r.status));
 	cJSON_AddNumberToObject(doc, "decisions_total", (double)h.total);
+	describe_team(s, doc);
 	out = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
 	free(arms);
@@ -202,6 +274,10 @@ static void test_copy_round_trip(void **state)
 	assert_true(n.windows >= 4); /* a backend may keep windows in parts */
 	assert_int_equal(n.rollouts, 1);
 	assert_int_equal(n.decisions, 2);
+	assert_int_equal(n.tokens, 1);
+	assert_int_equal(n.audit, 3);
+	assert_int_equal(n.webhooks, 1);
+	assert_int_equal(n.deliveries, 1);
 	assert_same(src, mid, 0);
 	assert_metric(mid_path);
 
@@ -223,6 +299,29 @@ static void test_copy_round_trip(void **state)
 		pgt_drop(dst_loc);
 	cs_store_close(mid);
 	cs_store_close(src);
+}
+
+/* A new audit record and webhook get ids after the copied ones. */
+static void assert_new_ids(cs_store *s)
+{
+	cs_audit_query q = { NULL, NULL, 0, 0, 0, 1 };
+	cs_audit a = { "admin", "webhook.create", false, NULL, NULL, NULL };
+	cs_audit_row *rows = NULL;
+	cs_webhook w, *all = NULL;
+	size_t n = 0;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(w.url, sizeof(w.url), "http://127.0.0.1:9/y");
+	assert_int_equal(cs_store_webhook_add(s, &w, &a), CANARY_OK);
+	assert_int_equal(cs_store_webhook_list(s, &all, &n), CANARY_OK);
+	assert_int_equal(n, 2);
+	assert_true(all[1].id > all[0].id);
+	free(all);
+	assert_int_equal(cs_store_audit_list(s, &q, &rows, &n), CANARY_OK);
+	assert_int_equal(n, 1);
+	assert_true(rows[0].id > 3);
+	assert_non_null(strstr(rows[0].json, "webhook.create"));
+	cs_audit_rows_free(rows, n);
 }
 
 /* A new rollout in a copy (of the backend under test) gets an id after
@@ -253,6 +352,8 @@ static void test_copy_keeps_ids_growing(void **state)
 	ch.decision = "{\"action\": \"start\"}";
 	assert_int_equal(cs_store_rollout_write(dst, &ch, NULL), CANARY_OK);
 	assert_true(again.id > r.id);
+	/* So do a new audit record and webhook. */
+	assert_new_ids(dst);
 	cs_store_close(dst);
 	cs_store_close(src);
 }

@@ -101,17 +101,17 @@ static void test_unchanged_flag(void **state)
 
 	(void)state;
 	fx_flag("same", 10, &f);
-	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, &v1),
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, NULL, &v1),
 		CANARY_OK);
-	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, &v2),
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, NULL, &v2),
 		CANARY_OK);
 	assert_int_equal(v2, v1);
-	assert_int_equal(cs_store_flag_modify(s, "same", same_flag, NULL, &v3),
+	assert_int_equal(cs_store_flag_modify(s, "same", same_flag, NULL, NULL, &v3),
 		CANARY_OK);
 	assert_int_equal(v3, v1);
 	canary__flag_clear(canary__alloc_default(), &f);
 	fx_flag("same", 20, &f);
-	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, &v2),
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, NULL, &v2),
 		CANARY_OK);
 	assert_int_equal(v2, v1 + 1);
 	canary__flag_clear(canary__alloc_default(), &f);
@@ -160,7 +160,7 @@ static void test_config_size_limit(void **state)
 	for (i = 0; i < 40 && rc == CANARY_OK; i++) {
 		snprintf(key, sizeof(key), "flag-%02d", i);
 		fx_flag(key, 0, &f);
-		rc = cs_store_flag_put(s, &f, CS_PUT_CREATE, NULL, &v);
+		rc = cs_store_flag_put(s, &f, CS_PUT_CREATE, NULL, NULL, &v);
 		canary__flag_clear(canary__alloc_default(), &f);
 	}
 	assert_int_equal(rc, CS_ETOOBIG);
@@ -198,7 +198,7 @@ static void test_unreadable_row(void **state)
 	assert_int_equal(cs_store_flag_get(s, "bad", &f), CS_EUNREADABLE);
 	/* A PUT repairs it. */
 	fx_flag("bad", 10, &f);
-	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, NULL),
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, NULL, NULL),
 		CANARY_OK);
 	canary__flag_clear(canary__alloc_default(), &f);
 	assert_int_equal(cs_store_config(s, &c), CANARY_OK);

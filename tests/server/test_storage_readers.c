@@ -145,7 +145,7 @@ static void test_reads_during_a_write(void **state)
 	fx_create(s, "f");
 	assert_true(ingested(s, 1, 3));
 	assert_int_equal(cs_store_flag_modify(s, "f", modify_while_reading, &p,
-		NULL), CANARY_OK);
+		NULL, NULL), CANARY_OK);
 	assert_int_equal(p.failed, 0);
 	assert_int_equal(p.exposures, 3);
 	assert_int_equal(cs_store_flag_get(s, "f", &f), CANARY_OK);
@@ -220,7 +220,7 @@ static void *flag_changer(void *arg)
 	for (i = 0; i < FLAG_CHANGES; i++) {
 		fx_flag("f", (i + 1) * 10, &f); /* each a change */
 		failed += cs_store_flag_put(sh->s, &f, CS_PUT_UPSERT, NULL,
-			NULL) != CANARY_OK;
+			NULL, NULL) != CANARY_OK;
 		canary__flag_clear(canary__alloc_default(), &f);
 	}
 	writer_done(sh, failed);

@@ -90,7 +90,7 @@ static void put(cs_store *s, const char *key, uint32_t bp, uint64_t *v)
 	canary__flag f;
 
 	fx_flag(key, bp, &f);
-	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, v),
+	assert_int_equal(cs_store_flag_put(s, &f, CS_PUT_UPSERT, NULL, NULL, v),
 		CANARY_OK);
 	canary__flag_clear(canary__alloc_default(), &f);
 }
@@ -181,7 +181,7 @@ static void *write_many(void *arg)
 		snprintf(key, sizeof(key), "%s%d", w->prefix, i % 3);
 		fx_flag(key, (uint32_t)i, &f);
 		w->failed += cs_store_flag_put(w->s, &f, CS_PUT_UPSERT, NULL,
-			NULL) != CANARY_OK;
+			NULL, NULL) != CANARY_OK;
 		canary__flag_clear(canary__alloc_default(), &f);
 	}
 	return NULL;
