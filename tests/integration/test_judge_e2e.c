@@ -65,20 +65,6 @@ static cJSON *rollout_doc(const char *flag)
 	return doc;
 }
 
-static const char *str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double num(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, name);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
 static void start(const char *flag, const char *spec)
 {
 	char body[1024];
@@ -101,7 +87,7 @@ static bool any_decision(const cJSON *doc, const char *field,
 	const cJSON *d;
 
 	cJSON_ArrayForEach(d, cJSON_GetObjectItem(doc, "decisions"))
-		if (strcmp(str(d, field), value) == 0)
+		if (strcmp(it_str(d, field), value) == 0)
 			return true;
 	return false;
 }
@@ -192,10 +178,10 @@ static cJSON *run(canary_client *c, const char *flag, errors_fn fn,
 			fprintf(stderr, "round %d: %s\n", r, t);
 			free(t);
 		}
-		if (strcmp(str(doc, "state"), "running") != 0)
+		if (strcmp(it_str(doc, "state"), "running") != 0)
 			return doc;
-		if (num(doc, "step_percent") != percent) {
-			percent = num(doc, "step_percent");
+		if (it_num(doc, "step_percent") != percent) {
+			percent = it_num(doc, "step_percent");
 			follow(c, flag, percent);
 		}
 		if (poke)
@@ -232,18 +218,18 @@ static void test_healthy_canary_promoted(void **state)
 	c = sdk();
 	doc = run(c, "healthy", rate_errors, &times, NULL);
 	canary_client_free(c);
-	assert_string_equal(str(doc, "state"), "completed");
+	assert_string_equal(it_str(doc, "state"), "completed");
 	assert_true(any_decision(doc, "action", "promote"));
 	assert_false(any_decision(doc, "action", "rollback"));
 	/* Judged on users: the sketches reached the judge. */
 	d = NULL;
 	cJSON_ArrayForEach(d, cJSON_GetObjectItem(doc, "decisions"))
-		if (strcmp(str(d, "action"), "promote") == 0)
+		if (strcmp(it_str(d, "action"), "promote") == 0)
 			break;
 	assert_non_null(d);
-	assert_true(num(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "users"),
+	assert_true(it_num(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "users"),
 		"canary"), "units") > 1000);
-	assert_true(num(d, "decide_ms") >= 0);
+	assert_true(it_num(d, "decide_ms") >= 0);
 	cJSON_Delete(doc);
 }
 
@@ -259,10 +245,10 @@ static void test_errors_5x_rolled_back(void **state)
 	c = sdk();
 	doc = run(c, "five", rate_errors, &times, NULL);
 	canary_client_free(c);
-	assert_string_equal(str(doc, "state"), "rolled_back");
+	assert_string_equal(it_str(doc, "state"), "rolled_back");
 	assert_false(any_decision(doc, "action", "promote"));
-	assert_string_equal(str(last_decision(doc), "verdict"), "FAIL");
-	assert_string_equal(str(last_decision(doc), "metric"), "errors");
+	assert_string_equal(it_str(last_decision(doc), "verdict"), "FAIL");
+	assert_string_equal(it_str(last_decision(doc), "metric"), "errors");
 	cJSON_Delete(doc);
 }
 
@@ -281,7 +267,7 @@ static void test_no_latency_steps_aside(void **state)
 	c = sdk();
 	doc = run(c, "nolat", rate_errors, &times, NULL);
 	canary_client_free(c);
-	assert_string_equal(str(doc, "state"), "completed");
+	assert_string_equal(it_str(doc, "state"), "completed");
 	assert_false(any_decision(doc, "judge_rule", "latency_no_data"));
 	cJSON_Delete(doc);
 }
@@ -350,10 +336,10 @@ static void test_bursty_errors_not_rolled_back(void **state)
 	doc = run(c, "bursty", burst_errors, &b, NULL);
 	canary_client_free(c);
 	/* Judged on users: the same share of them failed, so it passed. */
-	assert_string_equal(str(doc, "state"), "completed");
+	assert_string_equal(it_str(doc, "state"), "completed");
 	assert_false(any_decision(doc, "action", "rollback"));
 	d = last_decision(doc);
-	assert_true(num(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "users"),
+	assert_true(it_num(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "users"),
 		"canary"), "dispersion") > 5);
 	cJSON_Delete(doc);
 
@@ -367,13 +353,13 @@ static void test_bursty_errors_not_rolled_back(void **state)
 
 		cJSON_Delete(doc);
 		doc = rollout_doc("bursty-v1");
-		if (strcmp(str(doc, "state"), "running") != 0)
+		if (strcmp(it_str(doc, "state"), "running") != 0)
 			break;
-		post_v1("bursty-v1", num(doc, "step_config_version"), 10000,
+		post_v1("bursty-v1", it_num(doc, "step_config_version"), 10000,
 			10000, 20, 60);
 		nanosleep(&pause, NULL);
 	}
-	assert_string_equal(str(doc, "state"), "rolled_back");
+	assert_string_equal(it_str(doc, "state"), "rolled_back");
 	cJSON_Delete(doc);
 }
 
@@ -437,7 +423,7 @@ static cJSON *crash_run(const char *flag, const char *on_stall)
 	for (r = 0; r < MAX_ROUNDS; r++) {
 		cJSON_Delete(doc);
 		doc = rollout_doc(flag);
-		if (strcmp(str(doc, "state"), "running") != 0)
+		if (strcmp(it_str(doc, "state"), "running") != 0)
 			break;
 		crash_round(c, flag, 1000 + r); /* new users */
 	}
@@ -448,7 +434,7 @@ static cJSON *crash_run(const char *flag, const char *on_stall)
 	assert_true(any_decision(doc, "judge_rule", "canary_silent") ||
 		any_decision(doc, "judge_rule", "srm"));
 	assert_true(any_decision(doc, "rule", "alert"));
-	assert_string_equal(str(last_decision(doc), "rule"), "stall");
+	assert_string_equal(it_str(last_decision(doc), "rule"), "stall");
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(last_decision(doc),
 		"alert")));
 	return doc;
@@ -459,7 +445,7 @@ static void test_crashed_canary_rolled_back_after_grace(void **state)
 	cJSON *doc = crash_run("crash", "rollback");
 
 	(void)state;
-	assert_string_equal(str(doc, "state"), "rolled_back");
+	assert_string_equal(it_str(doc, "state"), "rolled_back");
 	cJSON_Delete(doc);
 }
 
@@ -469,8 +455,8 @@ static void test_crashed_canary_paused_on_stall_pause(void **state)
 	cJSON *doc = crash_run("crash-pause", "pause");
 
 	(void)state;
-	assert_string_equal(str(doc, "state"), "paused");
-	assert_string_equal(str(last_decision(doc), "action"), "pause");
+	assert_string_equal(it_str(doc, "state"), "paused");
+	assert_string_equal(it_str(last_decision(doc), "action"), "pause");
 	cJSON_Delete(doc);
 }
 
@@ -499,32 +485,46 @@ static void regress_once_passed(void *ctx, const cJSON *doc)
 
 	/* Past the soak, the PASS holding for `sustain`: where the first
 	 * judge widened. */
-	if (num(doc, "step_percent") == 50 &&
-	    strcmp(str(d, "verdict"), "PASS") == 0 &&
-	    strcmp(str(d, "rule"), "sustain") == 0)
+	if (it_num(doc, "step_percent") == 50 &&
+	    strcmp(it_str(d, "verdict"), "PASS") == 0 &&
+	    strcmp(it_str(d, "rule"), "sustain") == 0)
 		l->bad = true;
 }
 
-static void test_late_regression_caught(void **state)
+/* A rollout of `flag` with `option` ("sustain" or "bake": 30 s, 1 h)
+ * whose canary regresses when `poke` says; rolled back on a FAIL. */
+static cJSON *late_run(const char *flag, const char *option,
+	errors_fn errors, void (*poke)(void *ctx, const cJSON *doc))
 {
+	char spec[512];
 	canary_client *c;
 	late l = { false };
 	cJSON *doc;
 
-	(void)state;
-	/* The PASS must hold for 30 s after the soak: the regression begins
-	 * at the first PASS seen, long before that. */
-	start("late", "\"steps\":[50,100],\"min_soak\":\"100ms\","
-		"\"interval\":\"100ms\",\"max_step\":\"1h\",\"sustain\":\"30s\","
-		QUIET_GATES);
+	snprintf(spec, sizeof(spec), "\"steps\":[50,100],\"min_soak\":"
+		"\"100ms\",\"interval\":\"100ms\",\"max_step\":\"1h\","
+		"\"%s\":\"%s\"," QUIET_GATES, option,
+		strcmp(option, "bake") == 0 ? "1h" : "30s");
+	start(flag, spec);
 	c = sdk();
-	doc = run(c, "late", late_errors, &l, regress_once_passed);
+	doc = run(c, flag, errors, &l, poke);
 	canary_client_free(c);
 	assert_true(l.bad);
-	assert_string_equal(str(doc, "state"), "rolled_back");
-	assert_true(num(doc, "step_percent") == 50);
+	assert_string_equal(it_str(doc, "state"), "rolled_back");
+	assert_string_equal(it_str(last_decision(doc), "verdict"), "FAIL");
+	return doc;
+}
+
+static void test_late_regression_caught(void **state)
+{
+	/* The PASS must hold for 30 s after the soak: the regression begins
+	 * while it does. */
+	cJSON *doc = late_run("late", "sustain", late_errors,
+		regress_once_passed);
+
+	(void)state;
+	assert_true(it_num(doc, "step_percent") == 50);
 	assert_true(any_decision(doc, "rule", "sustain"));
-	assert_string_equal(str(last_decision(doc), "verdict"), "FAIL");
 	cJSON_Delete(doc);
 }
 
@@ -533,7 +533,7 @@ static void regress_in_bake(void *ctx, const cJSON *doc)
 {
 	late *l = ctx;
 
-	if (num(doc, "step_percent") == 100)
+	if (it_num(doc, "step_percent") == 100)
 		l->bad = true;
 }
 
@@ -548,21 +548,10 @@ static int bake_errors(void *ctx, int user, canary_arm arm, int round)
 
 static void test_regression_in_bake_rolled_back(void **state)
 {
-	canary_client *c;
-	late l = { false };
-	cJSON *doc;
+	cJSON *doc = late_run("bake", "bake", bake_errors, regress_in_bake);
 
 	(void)state;
-	start("bake", "\"steps\":[50,100],\"min_soak\":\"100ms\","
-		"\"interval\":\"100ms\",\"max_step\":\"1h\",\"bake\":\"1h\","
-		QUIET_GATES);
-	c = sdk();
-	doc = run(c, "bake", bake_errors, &l, regress_in_bake);
-	canary_client_free(c);
-	assert_true(l.bad);
-	assert_string_equal(str(doc, "state"), "rolled_back");
-	assert_string_equal(str(last_decision(doc), "verdict"), "FAIL");
-	assert_true(num(last_decision(doc), "percent") == 100);
+	assert_true(it_num(last_decision(doc), "percent") == 100);
 	cJSON_Delete(doc);
 }
 
@@ -621,7 +610,7 @@ static void poison(void *ctx, const cJSON *doc)
 {
 	static unsigned long long seq;
 	uint64_t *next = ctx;
-	double share = num(doc, "step_percent") / 100;
+	double share = it_num(doc, "step_percent") / 100;
 	uint64_t n = 40 * USERS, nc = (uint64_t)((double)n * share);
 	canary__buf b;
 	long st;
@@ -631,10 +620,10 @@ static void poison(void *ctx, const cJSON *doc)
 		"\"instance_id\":\"poisoner\",\"sdk_version\":\"9.9.9\","
 		"\"sent_at_ms\":1,\"windows\":[", (unsigned long long)getpid() |
 		1ull << 41, ++seq);
-	poison_arm(&b, "poisoned", "stable", num(doc, "step_config_version"),
+	poison_arm(&b, "poisoned", "stable", it_num(doc, "step_config_version"),
 		n - nc, (n - nc) / 200, next);
 	canary__buf_puts(&b, ",");
-	poison_arm(&b, "poisoned", "canary", num(doc, "step_config_version"),
+	poison_arm(&b, "poisoned", "canary", it_num(doc, "step_config_version"),
 		nc, 0, next);
 	canary__buf_puts(&b, "]}");
 	assert_false(b.failed);
@@ -655,10 +644,10 @@ static void test_poisoning_client_cannot_promote(void **state)
 	c = sdk();
 	doc = run(c, "poisoned", bad_canary, &next, poison);
 	canary_client_free(c);
-	assert_string_equal(str(doc, "state"), "rolled_back");
+	assert_string_equal(it_str(doc, "state"), "rolled_back");
 	assert_false(any_decision(doc, "action", "widen"));
 	assert_false(any_decision(doc, "action", "promote"));
-	assert_string_equal(str(last_decision(doc), "scope"), "without_top");
+	assert_string_equal(it_str(last_decision(doc), "scope"), "without_top");
 	cJSON_Delete(doc);
 }
 
