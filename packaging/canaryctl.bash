@@ -14,7 +14,8 @@ _canaryctl()
 	local global='--server --token --json --help --version'
 	local groups='flag stats rollout token audit webhook help'
 	local flag_opts='--rollout --rollout-bp --enable --disable --salt --state
---stable-variant --canary-variant --allow --deny --force'
+--stable-variant --canary-variant --allow --deny --force --rule --no-rules
+--stickiness'
 	local rollout_opts='--steps --min-soak --max-step --interval --on-fail --gate
 --sustain --grace --on-stall --bake --max-wait'
 	local events='started widened paused resumed rolled_back completed stalled'
@@ -32,7 +33,8 @@ _canaryctl()
 		_canaryctl_words "$events" "$cur"
 		return ;;
 	--server | --token | --rollout | --rollout-bp | --salt | --state | \
-	--stable-variant | --canary-variant | --allow | --deny | --steps | \
+	--stable-variant | --canary-variant | --allow | --deny | --rule | \
+	--stickiness | --steps | \
 	--min-soak | --max-step | --interval | --gate | --config-version | \
 	--sustain | --grace | --bake | --max-wait | \
 	--since | --until | --last | --timeout | --actor | --limit | --before)

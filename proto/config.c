@@ -12,9 +12,10 @@
 
 /* The members of a flag object, in the order flag_members() reads them. */
 enum { F_KEY, F_SALT, F_ROLLOUT, F_ENABLED, F_ALLOW, F_DENY, F_VARIANTS,
-	F_STATE, F_COUNT };
+	F_STATE, F_CONSTRAINTS, F_SEGMENTS, F_STICKINESS, F_COUNT };
 static const char *const flag_names[F_COUNT] = { "key", "salt",
-	"rollout_bp", "enabled", "allow", "deny", "variants", "state" };
+	"rollout_bp", "enabled", "allow", "deny", "variants", "state",
+	"constraints", "segments", "stickiness" };
 
 /* A copy of the string member `item` (absent: `dflt`). */
 static int copy_string(const canary__alloc *a, const canary__json_reader *r,
@@ -30,107 +31,18 @@ static int copy_string(const canary__alloc *a, const canary__json_reader *r,
 	return *out ? CANARY_OK : canary__perror_oom(r->err);
 }
 
-static int cmp_str(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-static void strlist_clear(const canary__alloc *a, canary__strlist *list)
-{
-	size_t i;
-
-	for (i = 0; i < list->count; i++)
-		canary__free(a, list->items[i]);
-	canary__free(a, list->items);
-	list->items = NULL;
-	list->count = 0;
-}
-
-/* Sort and drop repeats, for binary search. */
-static void strlist_sort(const canary__alloc *a, canary__strlist *list)
-{
-	size_t i, j;
-
-	qsort(list->items, list->count, sizeof(char *), cmp_str);
-	for (i = 0, j = 0; i < list->count; i++) {
-		if (j && strcmp(list->items[j - 1], list->items[i]) == 0)
-			canary__free(a, list->items[i]);
-		else
-			list->items[j++] = list->items[i];
-	}
-	list->count = j;
-}
-
-/* A list of unit ids; the caller clears it on failure. */
-static int get_strlist(const canary__alloc *a, const canary__json_reader *r,
-	const cJSON *item, const char *path, const char *name,
-	canary__strlist *out)
-{
-	char at[CANARY__PERR_FIELD];
-	const cJSON *arr, *unit;
-	size_t n;
-	int rc = canary__json_array(r, item, path, name, &arr);
-
-	if (rc != CANARY_OK || !arr)
-		return rc;
-	n = (size_t)cJSON_GetArraySize(arr);
-	if (n > CANARY__MAX_LIST_LEN)
-		return canary__perror_at(r->err, path, name,
-			"more than %d entries", CANARY__MAX_LIST_LEN);
-	if (n == 0)
-		return CANARY_OK;
-	out->items = canary__calloc(a, n, sizeof(char *));
-	if (!out->items)
-		return canary__perror_oom(r->err);
-	canary__path_member(at, sizeof(at), path, name);
-	cJSON_ArrayForEach(unit, arr) {
-		const char *s;
-
-		rc = canary__json_string_at(r, unit, at, out->count,
-			CANARY__MAX_UNIT_LEN, &s);
-		if (rc == CANARY_OK && !*s)
-			rc = canary__perror_at_index(r->err, at, out->count,
-				"must not be empty");
-		if (rc != CANARY_OK)
-			return rc;
-		out->items[out->count] = canary__strdup(a, s);
-		if (!out->items[out->count])
-			return canary__perror_oom(r->err);
-		out->count++;
-	}
-	strlist_sort(a, out);
-	return CANARY_OK;
-}
-
-bool canary__strlist_contains(const canary__strlist *list, const char *unit)
-{
-	size_t lo = 0, hi = list->count;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(unit, list->items[mid]);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return false;
-}
-
 void canary__flag_clear(const canary__alloc *a, canary__flag *flag)
 {
 	if (!flag)
 		return;
 	canary__free(a, flag->key);
 	canary__free(a, flag->salt);
-	strlist_clear(a, &flag->allow);
-	strlist_clear(a, &flag->deny);
+	canary__strlist_clear(a, &flag->allow);
+	canary__strlist_clear(a, &flag->deny);
 	canary__free(a, flag->variant_stable);
 	canary__free(a, flag->variant_canary);
 	canary__free(a, flag->state);
+	canary__target_clear(a, &flag->target);
 	memset(flag, 0, sizeof(*flag));
 }
 
@@ -156,8 +68,10 @@ static int get_variants(const canary__alloc *a, const canary__json_reader *r,
 
 /* Every member but the key (which the salt defaults to). */
 static int flag_members(const canary__alloc *a, const canary__json_reader *r,
-	const cJSON *m[F_COUNT], const char *path, canary__flag *out)
+	const cJSON *m[F_COUNT], const char *path, canary__config *config,
+	canary__flag *out)
 {
+	canary__target_members t;
 	uint64_t bp = 0;
 	int rc;
 
@@ -172,19 +86,28 @@ static int flag_members(const canary__alloc *a, const canary__json_reader *r,
 		rc = canary__json_bool(r, m[F_ENABLED], path, "enabled",
 			&out->enabled);
 	if (rc == CANARY_OK)
-		rc = get_strlist(a, r, m[F_ALLOW], path, "allow", &out->allow);
+		rc = canary__strlist_read(a, r, m[F_ALLOW], path, "allow",
+			CANARY__MAX_UNIT_LEN, &out->allow);
 	if (rc == CANARY_OK)
-		rc = get_strlist(a, r, m[F_DENY], path, "deny", &out->deny);
+		rc = canary__strlist_read(a, r, m[F_DENY], path, "deny",
+			CANARY__MAX_UNIT_LEN, &out->deny);
 	if (rc == CANARY_OK)
 		rc = get_variants(a, r, m[F_VARIANTS], path, out);
 	if (rc == CANARY_OK)
 		rc = copy_string(a, r, m[F_STATE], path, "state", "",
 			CANARY__MAX_STATE_LEN, &out->state);
+	t.constraints = m[F_CONSTRAINTS];
+	t.segments = m[F_SEGMENTS];
+	t.stickiness = m[F_STICKINESS];
+	if (rc == CANARY_OK)
+		rc = canary__target_read(a, r, &t, path,
+			config ? &config->segments : NULL, &out->target);
 	return rc;
 }
 
-int canary__flag_from_json(const canary__alloc *a,
-	const canary__json_reader *r, const cJSON *obj, const char *path,
+/* A flag of `config` (its targeting compiled into it), or alone (NULL). */
+static int flag_read(const canary__alloc *a, const canary__json_reader *r,
+	const cJSON *obj, const char *path, canary__config *config,
 	canary__flag *out)
 {
 	const cJSON *m[F_COUNT];
@@ -199,10 +122,17 @@ int canary__flag_from_json(const canary__alloc *a,
 	if (rc == CANARY_OK && !(out->key = canary__strdup(a, key)))
 		rc = canary__perror_oom(r->err);
 	if (rc == CANARY_OK)
-		rc = flag_members(a, r, m, path, out);
+		rc = flag_members(a, r, m, path, config, out);
 	if (rc != CANARY_OK)
 		canary__flag_clear(a, out);
 	return rc;
+}
+
+int canary__flag_from_json(const canary__alloc *a,
+	const canary__json_reader *r, const cJSON *obj, const char *path,
+	canary__flag *out)
+{
+	return flag_read(a, r, obj, path, NULL, out);
 }
 
 void canary__config_free(const canary__alloc *a, canary__config *config)
@@ -211,8 +141,11 @@ void canary__config_free(const canary__alloc *a, canary__config *config)
 
 	if (!config)
 		return;
-	for (i = 0; !config->arena && i < config->count; i++)
+	for (i = 0; !config->arena && !config->engine && i < config->count; i++)
 		canary__flag_clear(a, &config->flags[i]);
+	canary__segtable_clear(a, &config->segments);
+	if (config->engine && config->engine_free)
+		config->engine_free(config->engine);
 	canary__free(a, config->arena);
 	canary__free(a, config->flags);
 	canary__delete(a, config, canary__config);
@@ -261,8 +194,7 @@ static int parse_flags(const canary__alloc *a, const canary__json_reader *r,
 		char path[32];
 
 		canary__path_index(path, sizeof(path), "flags", c->count);
-		rc = canary__flag_from_json(a, r, flag, path,
-			&c->flags[c->count]);
+		rc = flag_read(a, r, flag, path, c, &c->flags[c->count]);
 		if (rc != CANARY_OK)
 			return rc;
 		c->count++;
@@ -273,8 +205,8 @@ static int parse_flags(const canary__alloc *a, const canary__json_reader *r,
 int canary__config_parse(const canary__alloc *a, const char *json,
 	size_t len, canary__config **out, canary__perror *e)
 {
-	static const char *const names[] = { "version", "flags" };
-	const cJSON *m[2];
+	static const char *const names[] = { "version", "flags", "segments" };
+	const cJSON *m[3];
 	canary__json_reader r;
 	canary__config *c = NULL;
 	cJSON *root = NULL;
@@ -285,14 +217,19 @@ int canary__config_parse(const canary__alloc *a, const char *json,
 	rc = canary__json_parse(&r, json, len, CANARY__MAX_CONFIG_BYTES,
 		"config", &root);
 	if (rc == CANARY_OK)
-		rc = canary__json_members(&r, root, "", names, 2, m);
+		rc = canary__json_members(&r, root, "", names, 3, m);
 	if (rc == CANARY_OK && !(c = canary__new(a, canary__config)))
 		rc = canary__perror_oom(e);
 	if (rc == CANARY_OK)
 		rc = canary__json_uint(&r, m[0], "", "version",
 			CANARY__MAX_VERSION, true, &c->version);
+	/* Segments first: the flags' rules refer to them. */
+	if (rc == CANARY_OK)
+		rc = canary__segtable_read(a, &r, m[2], &c->segments);
 	if (rc == CANARY_OK)
 		rc = parse_flags(a, &r, m[1], c);
+	if (rc == CANARY_OK && canary__segtable_slots(&c->segments))
+		c->slots_id = canary__segtable_slots(&c->segments)->id;
 	cJSON_Delete(root);
 	if (rc != CANARY_OK) {
 		canary__config_free(a, c);
@@ -313,29 +250,12 @@ const canary__flag *canary__config_find(const canary__config *config,
 	return NULL;
 }
 
-static cJSON *strlist_to_json(const canary__strlist *list)
-{
-	cJSON *arr = cJSON_CreateArray();
-	size_t i;
-
-	for (i = 0; arr && i < list->count; i++) {
-		cJSON *s = cJSON_CreateString(list->items[i]);
-
-		if (!s) {
-			cJSON_Delete(arr);
-			return NULL;
-		}
-		cJSON_AddItemToArray(arr, s);
-	}
-	return arr;
-}
-
 cJSON *canary__flag_to_json(const canary__flag *f)
 {
 	cJSON *obj = cJSON_CreateObject();
 	cJSON *variants = cJSON_CreateObject();
-	cJSON *allow = strlist_to_json(&f->allow);
-	cJSON *deny = strlist_to_json(&f->deny);
+	cJSON *allow = canary__strlist_to_json(&f->allow);
+	cJSON *deny = canary__strlist_to_json(&f->deny);
 	bool ok;
 
 	ok = obj && variants && allow && deny &&
@@ -345,7 +265,8 @@ cJSON *canary__flag_to_json(const canary__flag *f)
 	     cJSON_AddBoolToObject(obj, "enabled", f->enabled) &&
 	     cJSON_AddStringToObject(variants, "stable", f->variant_stable) &&
 	     cJSON_AddStringToObject(variants, "canary", f->variant_canary) &&
-	     cJSON_AddStringToObject(obj, "state", f->state);
+	     cJSON_AddStringToObject(obj, "state", f->state) &&
+	     canary__target_to_json(&f->target, obj);
 	if (!ok) {
 		cJSON_Delete(obj);
 		cJSON_Delete(variants);
@@ -384,6 +305,14 @@ cJSON *canary__config_to_json(const canary__config *config)
 		cJSON_AddItemToArray(flags, f);
 	}
 	cJSON_AddItemToObject(root, "flags", flags);
+	flags = NULL;
+	if (config->segments.count) {
+		cJSON *segs = canary__segtable_to_json(&config->segments);
+
+		if (!segs)
+			goto fail;
+		cJSON_AddItemToObject(root, "segments", segs);
+	}
 	return root;
 fail:
 	cJSON_Delete(root);

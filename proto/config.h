@@ -17,24 +17,20 @@
 
 #include "alloc.h"
 #include "canary/canary.h"
+#include "config_target.h"
 #include "json_read.h"
+#include "strlist.h"
 
 struct cJSON;
 
 /* Limits that keep a hostile or broken config from exhausting memory. */
 #define CANARY__MAX_KEY_LEN 256         /* flag key and salt, bytes */
 #define CANARY__MAX_UNIT_LEN 1024       /* an allow/deny entry, bytes */
-#define CANARY__MAX_LIST_LEN 10000      /* entries in one allow/deny list */
 #define CANARY__MAX_VARIANT_LEN (CANARY_VARIANT_MAX - 1) /* bytes */
 #define CANARY__MAX_STATE_LEN 64
 #define CANARY__MAX_FLAGS 100000
 #define CANARY__MAX_CONFIG_BYTES (64u * 1024u * 1024u)
 #define CANARY__MAX_VERSION CANARY__JSON_MAX_INT /* exact in JSON */
-
-typedef struct canary__strlist {
-	char **items;  /* sorted by strcmp, unique */
-	size_t count;
-} canary__strlist;
 
 typedef struct canary__flag {
 	char *key;
@@ -46,6 +42,10 @@ typedef struct canary__flag {
 	char *variant_stable;  /* never NULL: "" when absent */
 	char *variant_canary;
 	char *state;           /* never NULL: "" when absent */
+	canary__target target; /* who is eligible, what is bucketed
+	                          (config_target.h) */
+	const void *unleash;   /* a config from an Unleash server: the compiled
+	                          feature (sdk/unleash); NULL otherwise */
 } canary__flag;
 
 typedef struct canary__config {
@@ -56,6 +56,14 @@ typedef struct canary__config {
 	 * all strings and list arrays live in this one block (config_blob.c);
 	 * such a config is freed only whole, never flag by flag. */
 	void *arena;
+	canary__segtable segments; /* and the compiled targeting */
+	uint64_t slots_id;         /* the id of the attribute slots its
+	                              compiled rules use (context.h); 0: none */
+	/* A config from another kind of service (an Unleash server): its
+	 * compiled model, freed with the config by engine_free. Its flags'
+	 * strings are the engine's (never freed flag by flag). */
+	void *engine;
+	void (*engine_free)(void *engine);
 } canary__config;
 
 /*
@@ -70,7 +78,11 @@ int canary__config_parse(const canary__alloc *a, const char *json,
 	size_t len, canary__config **out, canary__perror *e);
 
 /* Validate the flag object `obj` at `path` ("flags[3]"; "" for a request
- * body) with the reader `r` (its options, its error). */
+ * body) with the reader `r` (its options, its error). Its constraints are
+ * compiled to be validated (strictly: a bad regex or version is an error
+ * naming it) and then dropped; its segment names are checked as names
+ * only: whether they exist is the caller's (a flag read alone has no
+ * segment table). */
 int canary__flag_from_json(const canary__alloc *a,
 	const canary__json_reader *r, const struct cJSON *obj, const char *path,
 	canary__flag *out);
@@ -82,8 +94,6 @@ void canary__config_free(const canary__alloc *a, canary__config *config);
 const canary__flag *canary__config_find(const canary__config *config,
 	const char *key);
 
-/* Is `unit` in a sorted list? */
-bool canary__strlist_contains(const canary__strlist *list, const char *unit);
 
 /* Encode one flag / a whole config in the protocol v1 format. The result is
  * a cJSON tree owned by the caller (cJSON_Delete), or NULL on ENOMEM. */

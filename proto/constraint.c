@@ -94,28 +94,60 @@ int canary__strs_compile(canary__rule_build *b, const cJSON *arr,
 	return CANARY_OK;
 }
 
-/* FNV-1a of s[0..n), ASCII-folded when caseless (stored values are
- * folded already, and folding twice changes nothing). */
-static uint32_t hash_mem(const char *s, size_t n, bool caseless)
+/* ASCII-fold 8 bytes at once: 0x20 is added to each byte in 'A'..'Z'
+ * (a byte with its high bit set is left alone, as fold() leaves it). */
+static uint64_t fold8(uint64_t x)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	uint64_t low = x & 0x7f7f7f7f7f7f7f7full;
+	uint64_t ge_a = low + 0x3f3f3f3f3f3f3f3full;  /* high bit: >= 'A' */
+	uint64_t gt_z = low + 0x2525252525252525ull;  /* high bit: > 'Z' */
+	uint64_t upper = ge_a & ~gt_z & ~x & 0x8080808080808080ull;
 
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)(caseless ? fold(s[i]) : s[i])) * 16777619u;
-	return h;
+	return x | (upper >> 2);
 }
 
-/* The same over a NUL-terminated string, measuring it on the way. */
-static uint32_t hash_str(const char *s, bool caseless, size_t *len)
+/* Up to 7 bytes as one word (the same bytes, the same word). */
+static uint64_t short_word(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
-	const char *p;
+	uint32_t a, b;
 
-	for (p = s; *p; p++)
-		h = (h ^ (unsigned char)(caseless ? fold(*p) : *p)) * 16777619u;
-	*len = (size_t)(p - s);
-	return h;
+	if (n >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		return (uint64_t)a << 32 | b;
+	}
+	if (n == 0)
+		return 0;
+	return (uint64_t)(unsigned char)s[0] << 16 |
+		(uint64_t)(unsigned char)s[n / 2] << 8 | (unsigned char)s[n - 1];
+}
+
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
+/* A hash of s[0..n), ASCII-folded when caseless (stored values are folded
+ * already, and folding twice changes nothing), a word at a time: a value
+ * of 10 bytes costs two multiplications, not ten. */
+static uint32_t hash_mem(const char *s, size_t n, bool caseless)
+{
+	uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull, w;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = mix(h, caseless ? fold8(w) : w);
+	}
+	if (i < n) {
+		if (n >= 8)
+			memcpy(&w, s + n - 8, 8);  /* the last 8, overlapping */
+		else
+			w = short_word(s, n);
+		h = mix(h, caseless ? fold8(w) : w);
+	}
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 /* IN / NOT_IN: a hash set over the values (load <= 1/2), so a list of
@@ -171,6 +203,20 @@ static int compile_cidrs(canary__rule_build *b, const char *path,
 	return CANARY_OK;
 }
 
+/* A number, date or version operand read from `v` (kept in the arena:
+ * a version points into it). */
+static bool read_operand(canary__constraint *c, const char *v, size_t len)
+{
+	if (c->op >= CANARY__OP_NUM_EQ && c->op <= CANARY__OP_NUM_LTE)
+		return canary__decimal_parse(v, len, &c->u.num);
+	if (c->op == CANARY__OP_DATE_AFTER || c->op == CANARY__OP_DATE_BEFORE)
+		return canary__datetime_parse(v, len, &c->u.date_ms);
+	if (!canary__semver_parse(v, len, &c->u.semver.v))
+		return false;
+	c->u.semver.plain = canary__semver_triple(v, c->u.semver.triple);
+	return true;
+}
+
 /* The single `value` of NUM_*, DATE_*, SEMVER_* and REGEX. */
 static int compile_value(canary__rule_build *b, const cJSON *item,
 	const char *path, canary__constraint *c)
@@ -179,7 +225,6 @@ static int compile_value(canary__rule_build *b, const cJSON *item,
 	char why[160];
 	char *copy;
 	size_t len;
-	bool ok;
 	int rc;
 
 	rc = canary__json_string(&b->rd, item, path, "value",
@@ -192,28 +237,20 @@ static int compile_value(canary__rule_build *b, const cJSON *item,
 	copy = canary__arena_strndup(b->arena, v, len);
 	if (!copy)
 		return canary__rule_oom(b);
-	if (c->op >= CANARY__OP_NUM_EQ && c->op <= CANARY__OP_NUM_LTE)
-		ok = canary__decimal_parse(copy, len, &c->u.num);
-	else if (c->op == CANARY__OP_DATE_AFTER || c->op == CANARY__OP_DATE_BEFORE)
-		ok = canary__datetime_parse(copy, len, &c->u.date_ms);
-	else if (c->op != CANARY__OP_REGEX)
-		ok = canary__semver_parse(copy, len, &c->u.semver);
-	else {
-		rc = canary__regex_compile(b->arena, copy, len, c->caseless,
-			&c->u.regex, why, sizeof(why));
-		if (rc == CANARY_ENOMEM)
-			return canary__rule_oom(b);
-		if (rc != CANARY_OK)
-			return canary__rule_invalid(b, path, "value",
-				"bad regular expression: %s", why);
-		return CANARY_OK;
-	}
-	if (ok)
-		return CANARY_OK;
-	return canary__rule_invalid(b, path, "value", "%s",
-		c->op <= CANARY__OP_NUM_LTE ? "not a number" :
-		c->op <= CANARY__OP_DATE_BEFORE ? "not an RFC 3339 date" :
-		"not a semantic version");
+	if (c->op != CANARY__OP_REGEX)
+		return read_operand(c, copy, len) ? CANARY_OK :
+			canary__rule_invalid(b, path, "value", "%s",
+			c->op <= CANARY__OP_NUM_LTE ? "not a number" :
+			c->op <= CANARY__OP_DATE_BEFORE ? "not an RFC 3339 date" :
+			"not a semantic version");
+	rc = canary__regex_compile(b->arena, copy, len, c->caseless,
+		&c->u.regex, why, sizeof(why));
+	if (rc == CANARY_ENOMEM)
+		return canary__rule_oom(b);
+	if (rc != CANARY_OK)
+		return canary__rule_invalid(b, path, "value",
+			"bad regular expression: %s", why);
+	return CANARY_OK;
 }
 
 /* m[0]: the member "value", m[1]: "values". */
@@ -272,6 +309,8 @@ int canary__constraint_compile(canary__rule_build *b, const cJSON *obj,
 	if (!copy)
 		return canary__rule_oom(b);
 	canary__field_init(&out->field, copy, strlen(copy));
+	if (b->slots)
+		canary__field_slot(b->slots, &out->field);
 	out->op = (uint8_t)canary__op_from_name(op);
 	if (out->op == CANARY__OP_NEVER)
 		return canary__rule_invalid(b, path, "operator",
@@ -349,13 +388,14 @@ static bool same_at(const char *v, const canary__str *e, bool caseless)
 
 static bool in_set(const canary__constraint *c, const char *v)
 {
-	size_t len;
-	uint32_t i = hash_str(v, c->caseless, &len) & c->set_mask;
+	size_t len = strlen(v);
+	uint32_t i = hash_mem(v, len, c->caseless) & c->set_mask;
 
 	for (; c->set[i]; i = (i + 1) & c->set_mask) {
 		const canary__str *e = &c->u.strs[c->set[i] - 1];
 
-		if (e->len == len && same_at(v, e, c->caseless))
+		if (e->len == len && (c->caseless ? same_at(v, e, true) :
+		    memcmp(v, e->s, len) == 0))
 			return true;
 	}
 	return false;
@@ -427,11 +467,49 @@ static bool date_match(const canary__constraint *c, const char *v,
 		t < c->u.date_ms;
 }
 
+/* A plain triple against a plain triple: integers, no parse. */
+static int cmp_triple(const uint64_t a[3], const uint64_t b[3])
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+static bool semver_match(const canary__constraint *c, const char *v)
+{
+	uint64_t t[3];
+	canary__semver ver;
+
+	if (c->u.semver.plain && canary__semver_triple(v, t))
+		return ordered((canary__op)c->op,
+			cmp_triple(t, c->u.semver.triple));
+	return canary__semver_parse(v, strlen(v), &ver) &&
+		ordered((canary__op)c->op, canary__semver_cmp(&ver, &c->u.semver.v));
+}
+
+/* STR_STARTS_WITH needs no length: a stored value holds no NUL, so the
+ * value's NUL ends a comparison as any other difference does. */
+static bool starts_with(const canary__constraint *c, const char *v)
+{
+	uint32_t k;
+
+	for (k = 0; k < c->count; k++) {
+		const canary__str *e = &c->u.strs[k];
+
+		if (c->caseless ? same_at(v, e, true) :
+		    strncmp(v, e->s, e->len) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The operator on a present value. */
 static bool apply(const canary__constraint *c, const char *v, size_t vlen)
 {
 	canary__decimal num;
-	canary__semver ver;
 
 	switch (c->op) {
 	case CANARY__OP_STR_CONTAINS:
@@ -449,8 +527,7 @@ static bool apply(const canary__constraint *c, const char *v, size_t vlen)
 	case CANARY__OP_IN_CIDR:
 		return cidr_match(c, v, vlen);
 	default:
-		return canary__semver_parse(v, vlen, &ver) &&
-			ordered((canary__op)c->op, canary__semver_cmp(&ver, &c->u.semver));
+		return false;
 	}
 }
 
@@ -462,9 +539,13 @@ bool canary__constraint_match(const canary__constraint *c,
 
 	if (c->op == CANARY__OP_NEVER)
 		return false;
-	v = canary__context_value(ctx, &c->field);
+	v = canary__context_get(ctx, &c->field);
 	if (v && (c->op == CANARY__OP_IN || c->op == CANARY__OP_NOT_IN))
 		r = in_set(c, v) == (c->op == CANARY__OP_IN);
+	else if (v && c->op >= CANARY__OP_SEMVER_EQ && c->op <= CANARY__OP_SEMVER_LTE)
+		r = semver_match(c, v);
+	else if (v && c->op == CANARY__OP_STR_STARTS_WITH)
+		r = starts_with(c, v);
 	else if (v)
 		r = apply(c, v, strlen(v));
 	else if (c->field.kind == CANARY__FIELD_CURRENT_TIME &&

@@ -76,7 +76,11 @@ typedef struct canary__constraint {
 		canary__cidr *cidrs;
 		canary__decimal num;
 		int64_t date_ms;
-		canary__semver semver;
+		struct {
+			canary__semver v;
+			bool plain;      /* no pre-release: `triple` holds it */
+			uint64_t triple[3];
+		} semver;
 		canary__regex regex;
 	} u;
 } canary__constraint;

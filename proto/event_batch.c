@@ -99,6 +99,10 @@ static void put_window(canary__buf *b, const canary__ev_window *w)
 		canary__arm_name(w->arm), wire_count(w->config_version),
 		wire_count(w->start_ms), wire_count(w->end_ms),
 		wire_count(w->exposures), wire_count(w->errors));
+	if (w->ineligible || w->ineligible_errors)
+		canary__buf_printf(b, ",\"ineligible\":%" PRIu64
+			",\"ineligible_errors\":%" PRIu64, wire_count(w->ineligible),
+			wire_count(w->ineligible_errors));
 	if (w->latency_zero || w->nbins)
 		put_latency(b, w);
 	if (w->nmetrics)
@@ -488,12 +492,13 @@ static int get_sketch(dec *d, const cJSON *item, const char *path,
 /* The members of a window, in the order get_window() reads them; the
  * user-level ones (W_UNITS..) come together or not at all. */
 enum { W_FLAG, W_ARM, W_VERSION, W_START, W_END, W_EXPOSURES, W_ERRORS,
-	W_LATENCY, W_METRICS, W_UNITS, W_ERROR_UNITS, W_MAPPED, W_SQ, W_MAX,
-	W_UNMAPPED, W_COUNT };
+	W_INELIGIBLE, W_INELIGIBLE_ERRORS, W_LATENCY, W_METRICS, W_UNITS,
+	W_ERROR_UNITS, W_MAPPED, W_SQ, W_MAX, W_UNMAPPED, W_COUNT };
 static const char *const window_names[W_COUNT] = { "flag", "arm",
 	"config_version", "start_ms", "end_ms", "exposures", "errors",
-	"latency_ms", "metrics", "units", "error_units", "error_units_mapped",
-	"error_sq", "error_max", "errors_unmapped" };
+	"ineligible", "ineligible_errors", "latency_ms", "metrics", "units",
+	"error_units", "error_units_mapped", "error_sq", "error_max",
+	"errors_unmapped" };
 
 static int get_users(dec *d, const cJSON *const m[W_COUNT],
 	const char *path, canary__ev_window *w)
@@ -523,7 +528,7 @@ static int get_users(dec *d, const cJSON *const m[W_COUNT],
 	return rc;
 }
 
-/* The integer members, W_VERSION..W_ERRORS. */
+/* The integer members, W_VERSION..W_INELIGIBLE_ERRORS. */
 static uint64_t *window_int(canary__ev_window *w, int k)
 {
 	switch (k) {
@@ -531,7 +536,9 @@ static uint64_t *window_int(canary__ev_window *w, int k)
 	case W_START: return &w->start_ms;
 	case W_END: return &w->end_ms;
 	case W_EXPOSURES: return &w->exposures;
-	default: return &w->errors;
+	case W_ERRORS: return &w->errors;
+	case W_INELIGIBLE: return &w->ineligible;
+	default: return &w->ineligible_errors;
 	}
 }
 
@@ -547,9 +554,11 @@ static int get_window(dec *d, const cJSON *win, const char *path,
 			w->flag);
 	if (rc == CANARY_OK)
 		rc = get_arm(d, m[W_ARM], path, w);
-	for (k = W_VERSION; rc == CANARY_OK && k <= W_ERRORS; k++)
+	/* The counts of units outside the targeting are optional: an SDK
+	 * without targeting never sends them. */
+	for (k = W_VERSION; rc == CANARY_OK && k <= W_INELIGIBLE_ERRORS; k++)
 		rc = canary__json_uint(&d->r, m[k], path, window_names[k],
-			CANARY__JSON_MAX_INT, true, window_int(w, k));
+			CANARY__JSON_MAX_INT, k <= W_ERRORS, window_int(w, k));
 	if (rc == CANARY_OK && w->end_ms < w->start_ms)
 		rc = canary__perror_at(d->r.err, path, "end_ms",
 			"must not be before start_ms");

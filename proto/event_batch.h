@@ -75,6 +75,10 @@ typedef struct canary__ev_window {
 	uint64_t config_version;
 	uint64_t start_ms, end_ms;
 	uint64_t exposures, errors;
+	/* Evaluations (and errors) of units the flag's targeting excludes,
+	 * counted apart: they got the stable build but are not the stable
+	 * arm's (docs/targeting.md). Only in a "stable" window. */
+	uint64_t ineligible, ineligible_errors;
 	/* The latency histogram, sparse (none when both are empty). */
 	uint64_t latency_zero;
 	canary__hist_entry *bins;   /* strictly increasing index, count >= 1 */

@@ -24,6 +24,7 @@
 
 #include "arena.h"
 #include "attributes.h"
+#include "context.h"
 #include "json_read.h"
 
 struct cJSON;
@@ -40,6 +41,8 @@ typedef struct canary__rule_build {
 	char note[CANARY__RULE_NOTE]; /* lenient: the first, "field: message" */
 	canary__json_reader rd;  /* the JSON reads; its err: strict or
 	                            malformed input's error */
+	canary__field_slots *slots; /* NULL, or where attribute fields get
+	                            their slots (context.h, binding) */
 } canary__rule_build;
 
 /* `err` (may be NULL) receives the error; the reader has no options (what

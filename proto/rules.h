@@ -49,4 +49,22 @@ static inline bool canary__rules_match(const canary__rules *r,
 	return true;
 }
 
+/* The first rule of `r` that `ctx` fails: a constraint's index, or the
+ * number of constraints plus a segment's index; -1 when all match. */
+static inline int32_t canary__rules_first_miss(const canary__rules *r,
+	const canary__context *ctx)
+{
+	uint32_t i;
+
+	if (r->never)
+		return 0;
+	for (i = 0; i < r->count; i++)
+		if (!canary__constraint_match(&r->constraints[i], ctx))
+			return (int32_t)i;
+	for (i = 0; i < r->segment_count; i++)
+		if (!canary__segment_match(r->segments[i], ctx))
+			return (int32_t)(r->count + i);
+	return -1;
+}
+
 #endif

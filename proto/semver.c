@@ -89,6 +89,28 @@ bool canary__semver_parse(const char *s, size_t len, canary__semver *out)
 	return p == end;
 }
 
+bool canary__semver_triple(const char *s, uint64_t out[3])
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		const char *start = s;
+		uint64_t v = 0;
+
+		while ((unsigned)(*s - '0') < 10u) {
+			v = v * 10 + (uint64_t)(*s - '0');
+			s++;
+		}
+		if (s == start || s - start > 18 || (*start == '0' && s - start > 1))
+			return false;
+		out[i] = v;
+		if (*s != (i < 2 ? '.' : '\0'))
+			return false;
+		s++;
+	}
+	return true;
+}
+
 /* Bytes as unsigned, like memcmp (parts are a few bytes: no call). */
 static int cmp_bytes(const char *a, const char *b, size_t n)
 {

@@ -24,6 +24,12 @@ typedef struct canary__semver {
 
 bool canary__semver_parse(const char *s, size_t len, canary__semver *out);
 
+/* MAJOR.MINOR.PATCH alone (no pre-release, no build metadata), each part
+ * at most 18 digits without a leading zero, read from the NUL-terminated
+ * `s` into out[3]: the common case, compared as integers without a
+ * parse. false: anything else (then canary__semver_parse() decides). */
+bool canary__semver_triple(const char *s, uint64_t out[3]);
+
 /* Precedence: <0, 0, >0. 1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-beta < 1.0.0;
  * 1.0.0+a equals 1.0.0+b. */
 int canary__semver_cmp(const canary__semver *a, const canary__semver *b);

@@ -20,13 +20,16 @@
 #define FINAL_FLUSH_MS 500 /* canary_client_free() waits this long at most */
 #define MAX_SERVERS 16
 
-/* The size of canary_options in each version. */
+/* The size of canary_options and canary_details in each version. */
 #define OPTIONS_V1_SIZE offsetof(canary_options, server_urls)
+#define OPTIONS_V2_SIZE offsetof(canary_options, source)
+#define DETAILS_V1_SIZE offsetof(canary_details, rule)
 
 static size_t options_size(unsigned int version)
 {
 	return version == 1 ? OPTIONS_V1_SIZE :
-		version == 2 ? sizeof(canary_options) : 0;
+		version == 2 ? OPTIONS_V2_SIZE :
+		version == 3 ? sizeof(canary_options) : 0;
 }
 
 /* The public structs that grow: zeroed, with their version. */
@@ -78,12 +81,22 @@ static int read_options(const canary_options *in, canary_options *out)
 
 int canary_details_init(canary_details *details, unsigned int version)
 {
-	int rc = init_versioned(details, sizeof(*details), version,
-		CANARY_DETAILS_VERSION, "details");
+	size_t size = version == 1 ? DETAILS_V1_SIZE : sizeof(*details);
+	int rc = init_versioned(details, size, version,
+		version == 1 ? 1 : CANARY_DETAILS_VERSION, "details");
 
-	if (rc == CANARY_OK)
-		details->reason = CANARY_REASON_DEFAULT;
-	return rc;
+	if (rc != CANARY_OK)
+		return rc;
+	details->reason = CANARY_REASON_DEFAULT;
+	if (version >= 2)
+		details->rule = -1;
+	return CANARY_OK;
+}
+
+int canary_context_init(canary_context *ctx, unsigned int version)
+{
+	return init_versioned(ctx, sizeof(*ctx), version,
+		CANARY_CONTEXT_VERSION, "context");
 }
 
 int canary_event_stats_init(canary_event_stats *stats, unsigned int version)
@@ -214,6 +227,10 @@ static int check_options(const canary_options *o)
 	if (o->log_stderr > CANARY_LOG_OFF)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.log_stderr: unknown value %d", (int)o->log_stderr);
+	if (o->source != CANARY_SOURCE_LIBCANARY &&
+	    o->source != CANARY_SOURCE_UNLEASH)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.source: unknown value %d", (int)o->source);
 	rc = check_servers(o);
 	if (rc != CANARY_OK)
 		return rc;
@@ -289,7 +306,9 @@ static int copy_strings(canary_client *c, const canary_options *o)
 	c->bootstrap_path = canary__strdup(a, o->bootstrap_path);
 	c->ca_file = canary__strdup(a, o->ca_file);
 	c->ca_path = canary__strdup(a, o->ca_path);
-	if ((o->server_url && !c->server_url) || (o->sdk_key && !c->sdk_key) ||
+	c->app_name = canary__strdup(a, o->app_name);
+	if ((o->app_name && !c->app_name) ||
+	    (o->server_url && !c->server_url) || (o->sdk_key && !c->sdk_key) ||
 	    (o->cache_path && !c->cache_path) ||
 	    (o->bootstrap_path && !c->bootstrap_path) ||
 	    (o->ca_file && !c->ca_file) || (o->ca_path && !c->ca_path))
@@ -301,6 +320,7 @@ static int copy_strings(canary_client *c, const canary_options *o)
 	c->opts.bootstrap_path = c->bootstrap_path;
 	c->opts.ca_file = c->ca_file;
 	c->opts.ca_path = c->ca_path;
+	c->opts.app_name = c->app_name;
 	c->opts.server_urls = NULL;
 	return copy_servers(c, o);
 }
@@ -370,7 +390,7 @@ static int load_bootstrap(canary_client *c)
 	rc = read_file(c, c->bootstrap_path, &json, &len);
 	if (rc != CANARY_OK)
 		return rc;
-	rc = canary__config_parse(&c->alloc, json, len, &config, &e);
+	rc = c->source.ops->parse(c->source.state, json, len, &config, &e);
 	canary__free(&c->alloc, json);
 	if (rc != CANARY_OK)
 		return canary__error_set(rc, "%s: %s", c->bootstrap_path,
@@ -395,11 +415,12 @@ static int open_outbox(canary_client *c)
 	return rc;
 }
 
-/* The config source (source.h). One today; an option choosing among
- * several goes here. */
+/* The config source (source.h), as opts.source says. */
 static int open_source(canary_client *c)
 {
-	const canary__source_ops *ops = &canary__source_libcanary;
+	const canary__source_ops *ops =
+		c->opts.source == CANARY_SOURCE_UNLEASH ? &canary__source_unleash :
+		&canary__source_libcanary;
 	canary__source_env env;
 
 	env.alloc = &c->alloc;
@@ -407,10 +428,35 @@ static int open_source(canary_client *c)
 	env.server_count = c->server_count;
 	env.sdk_key = c->sdk_key;
 	env.max_bytes = c->opts.max_response_bytes;
+	env.app_name = c->app_name;
+	env.instance_id = canary__events_instance_id(c->events);
+	env.flush_interval_ms = c->opts.flush_interval_ms;
 	if (ops->open(&c->source.state, &env) != CANARY_OK)
 		return canary__error_set(CANARY_ENOMEM, "out of memory");
 	c->source.ops = ops;
+	if (ops->encode)
+		canary__events_set_encoder(c->events, ops->encode, c->source.state);
 	return CANARY_OK;
+}
+
+/* The source's hello (Unleash's registration), first in the outbox. Not
+ * having sent it is not the client's failure: logged. */
+static void send_hello(canary_client *c)
+{
+	char *body = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!c->source.ops->hello || !c->server_count)
+		return;
+	rc = c->source.ops->hello(c->source.state, &body, &len);
+	if (rc == CANARY_OK && body)
+		rc = canary__events_put_body(c->events, body, len);
+	if (rc != CANARY_OK)
+		canary__log(&c->log, CANARY_LOG_WARN,
+			"%s: the registration was not queued (%s)",
+			c->source.ops->name, canary_strerror(rc));
+	canary__free(&c->alloc, body);
 }
 
 /* The cached config, before any network I/O. */
@@ -479,6 +525,8 @@ static int start_data_path(canary_client *c)
 	cached_version = canary__live_version(&c->live);
 	if (rc == CANARY_OK)
 		rc = open_outbox(c);
+	if (rc == CANARY_OK)
+		send_hello(c);
 	if (rc == CANARY_OK && c->bootstrap_path)
 		rc = load_bootstrap(c);
 	if (canary__live_version(&c->live) != cached_version)
@@ -604,6 +652,7 @@ void canary_client_free(canary_client *c)
 	canary__free(a, c->bootstrap_path);
 	canary__free(a, c->ca_file);
 	canary__free(a, c->ca_path);
+	canary__free(a, c->app_name);
 	for (i = 0; i < c->server_count; i++)
 		canary__free(a, c->server_urls[i]);
 	canary__free(a, c->server_urls);
@@ -624,7 +673,8 @@ int canary_client_set_config_json(canary_client *c, const char *json,
 	if (!c || !json)
 		return canary__error_set(CANARY_EINVAL, "%s is NULL",
 			c ? "json" : "client");
-	rc = canary__config_parse(&c->alloc, json, len, &config, &e);
+	/* The source's format: a features document in Unleash mode. */
+	rc = c->source.ops->parse(c->source.state, json, len, &config, &e);
 	if (rc != CANARY_OK)
 		return canary__error_set(rc, "%s",
 			canary__perror_format(&e, err, sizeof(err)));

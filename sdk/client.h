@@ -42,6 +42,7 @@ struct canary_client {
 	char *bootstrap_path;
 	char *ca_file;
 	char *ca_path;
+	char *app_name;
 
 	canary__source source;      /* where configs come from */
 	canary__persist *persist;   /* the config cache */

@@ -60,17 +60,21 @@ static bool list_fits(const canary__strlist *l, size_t *total)
 	return ok;
 }
 
-/* The encoded size, or 0 when a field is outside the model's limits. */
+/* The encoded size, or 0 when a field is outside the model's limits or
+ * the config has what the blob does not carry: targeting (compiling rules
+ * needs their JSON anyway) or another service's model. */
 static size_t encoded_size(const canary__config *c)
 {
 	size_t i, total = HEADER_BYTES;
 	bool ok = c->count <= CANARY__MAX_FLAGS &&
-		c->version <= CANARY__MAX_VERSION;
+		c->version <= CANARY__MAX_VERSION && !c->segments.count &&
+		!c->engine;
 
 	for (i = 0; ok && i < c->count; i++) {
 		const canary__flag *f = &c->flags[i];
 
-		ok = str_fits(f->key, CANARY__MAX_KEY_LEN, &total) &&
+		ok = !canary__target_is_set(&f->target) &&
+		     str_fits(f->key, CANARY__MAX_KEY_LEN, &total) &&
 		     str_fits(f->salt, CANARY__MAX_KEY_LEN, &total) &&
 		     str_fits(f->variant_stable, CANARY__MAX_VARIANT_LEN, &total) &&
 		     str_fits(f->variant_canary, CANARY__MAX_VARIANT_LEN, &total) &&

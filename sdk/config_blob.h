@@ -21,7 +21,9 @@
 
 /* Encode `config` (as canary__config_parse returns it). On success *out
  * is a buffer to free with canary__free(a, ...). CANARY_ENOMEM, or
- * CANARY_EINVAL for a config that breaks the model's invariants. */
+ * CANARY_EINVAL for a config that breaks the model's invariants or has
+ * targeting or an engine (config.h): such a config is cached as its JSON
+ * alone. */
 int canary__config_blob_encode(const canary__alloc *a,
 	const canary__config *config, unsigned char **out, size_t *len);
 

@@ -162,7 +162,7 @@ static canary__ev_table *table_new(canary__counters *k,
 
 	/* Each stripe starts on its own cache line; one allocation holds
 	 * the table and its counters. */
-	stride = (nflags * 2 + per_line - 1) / per_line * per_line;
+	stride = (nflags * CANARY__EV_SLOTS + per_line - 1) / per_line * per_line;
 	if (stride == 0)
 		stride = per_line;
 	bytes = CANARY__EV_STRIPES * stride * sizeof(canary__ev_counter);
@@ -282,13 +282,13 @@ void canary__counters_retire(canary__counters *k, const canary__snapshot *snap,
 }
 
 bool canary__ev_table_any(const canary__ev_table *t, uint32_t flag,
-	canary_arm arm)
+	unsigned slot)
 {
 	unsigned s;
 
 	for (s = 0; s < CANARY__EV_STRIPES; s++) {
-		canary__ev_counter *k = &t->counters[s * t->stride + flag * 2u +
-			(unsigned)arm];
+		canary__ev_counter *k = &t->counters[s * t->stride +
+			flag * CANARY__EV_SLOTS + slot];
 
 		if (atomic_load_explicit(&k->exposures, memory_order_relaxed) ||
 		    atomic_load_explicit(&k->errors, memory_order_relaxed))
@@ -298,14 +298,14 @@ bool canary__ev_table_any(const canary__ev_table *t, uint32_t flag,
 }
 
 void canary__ev_table_take(canary__ev_table *t, uint32_t flag,
-	canary_arm arm, uint64_t *exposures, uint64_t *errors)
+	unsigned slot, uint64_t *exposures, uint64_t *errors)
 {
 	unsigned s;
 
 	*exposures = *errors = 0;
 	for (s = 0; s < CANARY__EV_STRIPES; s++) {
-		canary__ev_counter *k = &t->counters[s * t->stride + flag * 2u +
-			(unsigned)arm];
+		canary__ev_counter *k = &t->counters[s * t->stride +
+			flag * CANARY__EV_SLOTS + slot];
 
 		/* Exchange, not load: a count taken is a count gone, so
 		 * nothing is sent twice or lost. */
@@ -357,7 +357,7 @@ uint64_t canary__counters_ignored(canary__counters *k)
 }
 
 int canary__counters_error(canary__counters *k, const canary__snapshot *snap,
-	uint32_t flag, canary_arm arm, const char *unit)
+	uint32_t flag, unsigned slot, const char *unit)
 {
 	canary__ev_table *t = canary__ev_find(k->reg, snap);
 	canary__ue_arm *u;
@@ -366,12 +366,13 @@ int canary__counters_error(canary__counters *k, const canary__snapshot *snap,
 		canary__counters_count_dropped(k);
 		return CANARY_ENOMEM;
 	}
-	u = canary__ev_users_of(t, flag, arm);
-	if (u)
+	u = slot < CANARY__EV_INELIGIBLE ? canary__ev_users_of(t, flag,
+		(canary_arm)slot) : NULL;
+	if (u && unit && *unit)
 		canary__ue_error(u, canary__hll_hash(unit, strlen(unit)));
 	else
 		atomic_fetch_add_explicit(
-			&canary__ev_counter_of(t, flag, arm)->errors, 1,
+			&canary__ev_counter_of(t, flag, slot)->errors, 1,
 			memory_order_relaxed);
 	return CANARY_OK;
 }

@@ -5,8 +5,10 @@
  * and turning them into batches is events.c's.
  *
  * Every published snapshot gets a counter table: for each of
- * CANARY__EV_STRIPES stripes, for each flag of the snapshot, for each arm,
- * an exposure and an error counter (relaxed atomic adds). A thread uses
+ * CANARY__EV_STRIPES stripes, for each flag of the snapshot, for each arm
+ * and for the units its targeting excludes (CANARY__EV_INELIGIBLE, counted
+ * apart from the stable arm), an exposure and an error counter (relaxed
+ * atomic adds). A thread uses
  * the stripe of its thread number, so threads do not share cache lines
  * unless there are more of them than stripes (then they share with a few,
  * still exactly). Counts are taken with atomic exchanges, so nothing is
@@ -52,6 +54,8 @@
 #define CANARY__EV_METRIC_CELLS 32   /* metric series per stripe */
 #define CANARY__EV_USER_FLAGS 32     /* rolled-out flags with user-level
                                         evidence, per table */
+#define CANARY__EV_INELIGIBLE 2      /* the counter slot after the arms */
+#define CANARY__EV_SLOTS 3           /* stable, canary, ineligible */
 
 struct canary__snapshot;
 typedef struct canary__counters canary__counters;
@@ -67,7 +71,7 @@ typedef struct canary__ev_table {
 	uint64_t version;
 	uint32_t nflags;
 	size_t stride;               /* counters per stripe (cache-line aligned) */
-	canary__ev_counter *counters; /* [stripe][flag][arm], after the struct */
+	canary__ev_counter *counters; /* [stripe][flag][slot], after the struct */
 	/* User-level evidence: user_of[flag] is 1 + the flag's place in
 	 * users[] (two arms each), 0 for none; NULL when no flag has any. */
 	uint32_t *user_of;
@@ -122,11 +126,12 @@ static inline canary__ev_table *canary__ev_find(canary__ev_registry *r,
 	return NULL;
 }
 
+/* `slot`: a canary_arm, or CANARY__EV_INELIGIBLE. */
 static inline canary__ev_counter *canary__ev_counter_of(
-	canary__ev_table *t, uint32_t flag, canary_arm arm)
+	canary__ev_table *t, uint32_t flag, unsigned slot)
 {
-	return &t->counters[canary__ev_stripe() * t->stride + flag * 2u +
-		(unsigned)arm];
+	return &t->counters[canary__ev_stripe() * t->stride +
+		flag * CANARY__EV_SLOTS + slot];
 }
 
 /* The user-level evidence of (flag, arm), or NULL when the flag has none. */
@@ -141,7 +146,7 @@ static inline canary__ue_arm *canary__ev_users_of(const canary__ev_table *t,
 /* Hot path: one exposure of `unit` (NULL or "": none). Returns false when
  * it could not be counted. */
 static inline bool canary__counters_expose(canary__ev_registry *r,
-	const struct canary__snapshot *snap, uint32_t flag, canary_arm arm,
+	const struct canary__snapshot *snap, uint32_t flag, unsigned slot,
 	const char *unit)
 {
 	canary__ev_table *t = canary__ev_find(r, snap);
@@ -149,18 +154,20 @@ static inline bool canary__counters_expose(canary__ev_registry *r,
 
 	if (!t)
 		return false;
-	atomic_fetch_add_explicit(&canary__ev_counter_of(t, flag, arm)->exposures,
+	atomic_fetch_add_explicit(&canary__ev_counter_of(t, flag, slot)->exposures,
 		1, memory_order_relaxed);
-	u = canary__ev_users_of(t, flag, arm);
+	u = slot < CANARY__EV_INELIGIBLE ? canary__ev_users_of(t, flag,
+		(canary_arm)slot) : NULL;
 	if (u && unit && *unit)
 		canary__ue_expose(u, canary__hll_hash(unit, strlen(unit)));
 	return true;
 }
 
-/* Record calls (the arm already computed; `unit` is not empty). CANARY_OK
- * or CANARY_ENOMEM (dropped: counted). */
+/* Record calls (the arm, or for errors also CANARY__EV_INELIGIBLE, already
+ * computed; `unit`, when not empty, for the user-level evidence).
+ * CANARY_OK or CANARY_ENOMEM (dropped: counted). */
 int canary__counters_error(canary__counters *k,
-	const struct canary__snapshot *snap, uint32_t flag, canary_arm arm,
+	const struct canary__snapshot *snap, uint32_t flag, unsigned slot,
 	const char *unit);
 int canary__counters_latency(canary__counters *k,
 	const struct canary__snapshot *snap, uint32_t flag, canary_arm arm,
@@ -191,12 +198,12 @@ void canary__counters_harvest_all(canary__counters *k, canary__table_fn fn,
 void canary__counters_retire(canary__counters *k,
 	const struct canary__snapshot *snap, canary__table_fn fn, void *ctx);
 
-/* Anything counted for (flag, arm)? A cheap look before taking. */
+/* Anything counted for (flag, slot)? A cheap look before taking. */
 bool canary__ev_table_any(const canary__ev_table *t, uint32_t flag,
-	canary_arm arm);
-/* Take (flag, arm)'s counts: exchanged to 0, so each count is taken once. */
+	unsigned slot);
+/* Take (flag, slot)'s counts: exchanged to 0, so each count is taken once. */
 void canary__ev_table_take(canary__ev_table *t, uint32_t flag,
-	canary_arm arm, uint64_t *exposures, uint64_t *errors);
+	unsigned slot, uint64_t *exposures, uint64_t *errors);
 
 /* A latency cell's samples: `bins[i - CANARY__HIST_MIN_INDEX]` for
  * lo <= i <= hi (zeros skipped by the reader), and values <= 0. */

@@ -89,7 +89,7 @@ static void start(canary__delivery *d, canary__transport *t, int64_t now)
 	}
 	memset(&spec, 0, sizeof(spec));
 	canary__headers_init(&h);
-	src->ops->events(src->state, &spec, &h);
+	src->ops->events(src->state, d->body, len, &spec, &h);
 	spec.headers = &h;
 	spec.body = d->body;
 	spec.body_len = len;

@@ -1,9 +1,12 @@
 /*
- * evaluate.c - canary_enabled() and canary_evaluate(): the hot path.
+ * evaluate.c - canary_enabled() and canary_evaluate(), with a unit or a
+ * context: the hot path.
  *
  * No lock, no I/O, no allocation, no write to a shared cache line. The
  * order of the rules is the contract of docs/protocol.md: kill switch,
- * unit present, deny list, allow list, then the hash split.
+ * unit present, deny list, allow list, then the hash split. A flag with
+ * targeting (rules, a stickiness) or from an Unleash server is decided by
+ * targeting.c, behind one test of the entry's `has` byte.
  */
 #include <string.h>
 
@@ -14,10 +17,12 @@
 #include "event_batch.h"
 #include "flag_ref.h"
 #include "snapshot.h"
+#include "targeting.h"
 #include "unknown_flags.h"
 
 static const char *const reason_names[] = {
-	"SPLIT", "TARGETING_MATCH", "DISABLED", "DEFAULT", "STALE", "ERROR"
+	"SPLIT", "TARGETING_MATCH", "DISABLED", "DEFAULT", "STALE", "ERROR",
+	"INELIGIBLE"
 };
 
 static const char *const eval_error_names[] = {
@@ -44,7 +49,7 @@ const char *canary_eval_error_name(canary_eval_error code)
  * values included. A field added in a later version is written only when
  * out->version is at least that version.
  */
-static inline bool answer(canary_details *out, canary_arm arm,
+static inline unsigned answer(canary_details *out, canary_arm arm,
 	canary_reason reason, canary_eval_error error)
 {
 	if (out) {
@@ -52,16 +57,40 @@ static inline bool answer(canary_details *out, canary_arm arm,
 		out->reason = reason;
 		out->error_code = error;
 	}
-	return arm == CANARY_ARM_CANARY;
+	return (unsigned)arm;
 }
 
-/* Decide for one flag entry; `out` NULL on the canary_enabled() path lets
- * the compiler drop every details store. */
-static inline bool decide(const canary_client *c, const canary__snap_entry *e,
-	const char *unit, canary_details *out)
+/* Where an evaluation is counted: an arm, or apart (ineligible). */
+#define SLOT_INELIGIBLE CANARY__EV_INELIGIBLE
+
+/* A flag with targeting or from an Unleash server (targeting.c): out of
+ * line, so that the plain path stays as small as it was. */
+static unsigned decide_targeted(const canary__snapshot *snap,
+	const canary__snap_entry *e, const char *unit, canary_context *ctx,
+	canary_details *out)
+{
+	canary__verdict v;
+
+	canary__target_decide(snap, e, unit, ctx, &v);
+	if (out) {
+		out->bucket = v.bucket;
+		if (out->version >= 2)
+			out->rule = v.rule;
+	}
+	answer(out, v.arm, v.reason, v.error);
+	return v.ineligible ? SLOT_INELIGIBLE : (unsigned)v.arm;
+}
+
+/* Decide for one flag entry: the arm, or SLOT_INELIGIBLE. `out` NULL on
+ * the canary_enabled() path lets the compiler drop every details store;
+ * `ctx` NULL: the unit alone. */
+static inline unsigned decide(const canary_client *c,
+	const canary__snapshot *snap, const canary__snap_entry *e,
+	const char *unit, canary_context *ctx, canary_details *out)
 {
 	size_t unit_len;
 	uint32_t bucket;
+	int lists;
 
 	if (out)
 		out->rollout_bp = e->rollout_bp;
@@ -71,17 +100,16 @@ static inline bool decide(const canary_client *c, const canary__snap_entry *e,
 	if (atomic_load_explicit(&c->live.serve_stable, memory_order_relaxed))
 		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_STALE,
 			CANARY_EVAL_OK);
+	if (e->has > CANARY__HAS_LISTS)
+		return decide_targeted(snap, e, unit, ctx, out);
+	if (ctx)
+		unit = ctx->unit;
 	if (!unit || !*unit)
 		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
 			CANARY_EVAL_NO_UNIT);
-	if (e->has_lists) {
-		if (canary__strlist_contains(&e->flag->deny, unit))
-			return answer(out, CANARY_ARM_STABLE,
-				CANARY_REASON_TARGETING_MATCH, CANARY_EVAL_OK);
-		if (canary__strlist_contains(&e->flag->allow, unit))
-			return answer(out, CANARY_ARM_CANARY,
-				CANARY_REASON_TARGETING_MATCH, CANARY_EVAL_OK);
-	}
+	if (e->has && (lists = canary__snap_lists(e->flag, unit)) >= 0)
+		return answer(out, lists ? CANARY_ARM_CANARY : CANARY_ARM_STABLE,
+			CANARY_REASON_TARGETING_MATCH, CANARY_EVAL_OK);
 	unit_len = strlen(unit);
 	bucket = canary__bucket_unit(&e->prefix, unit, unit_len);
 	if (out)
@@ -90,22 +118,32 @@ static inline bool decide(const canary_client *c, const canary__snap_entry *e,
 		CANARY_ARM_STABLE, CANARY_REASON_SPLIT, CANARY_EVAL_OK);
 }
 
+/* Count one exposure in the snapshot's table (counters.h). */
+static inline void expose(canary_client *c, const canary__snapshot *snap,
+	const canary__snap_entry *e, unsigned slot, const char *unit)
+{
+	if (c->live.count_exposures &&
+	    !canary__counters_expose(&c->live.ev_reg, snap, e->index, slot,
+	    unit))
+		canary__counters_count_dropped(c->counters);
+}
+
 /* The end of every evaluation: `snap` is held, `e` is the flag's entry in
  * it (NULL: no such flag). */
 static inline bool conclude(canary_client *c, const canary__snapshot *snap,
-	const canary__snap_entry *e, const char *unit, canary_details *out,
-	bool count)
+	const canary__snap_entry *e, const char *unit, canary_context *ctx,
+	canary_details *out, bool count)
 {
+	unsigned slot;
 	bool result;
 
 	if (!e)
 		return answer(out, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
 			CANARY_EVAL_FLAG_NOT_FOUND);
-	result = decide(c, e, unit, out);
-	if (count && c->live.count_exposures &&
-	    !canary__counters_expose(&c->live.ev_reg, snap, e->index,
-	    result ? CANARY_ARM_CANARY : CANARY_ARM_STABLE, unit))
-		canary__counters_count_dropped(c->counters);
+	slot = decide(c, snap, e, unit, ctx, out);
+	result = slot == CANARY_ARM_CANARY;
+	if (count)
+		expose(c, snap, e, slot, ctx ? ctx->unit : unit);
 	if (out) {
 		/* Copied while the snapshot is protected: no lifetime rules. */
 		const char *v = result ? e->flag->variant_canary :
@@ -124,6 +162,8 @@ static inline void clear_details(canary_details *out)
 	out->config_version = 0;
 	out->bucket = 0;
 	out->rollout_bp = 0;
+	if (out->version >= 2)
+		out->rule = -1;
 }
 
 /* The flag's entry in `snap`: through its handle, or by its key (an
@@ -148,7 +188,8 @@ static inline const canary__snap_entry *locate(canary_client *c,
 /* One evaluation of `flag`, or of `ref` when it is not NULL (a handle
  * must be the client's own). */
 static inline bool evaluate(canary_client *c, const char *flag,
-	canary_flag_ref *ref, const char *unit, canary_details *out, bool count)
+	canary_flag_ref *ref, const char *unit, canary_context *ctx,
+	canary_details *out, bool count)
 {
 	canary__snapshot *snap;
 	canary__hazard_guard g;
@@ -166,8 +207,8 @@ static inline bool evaluate(canary_client *c, const char *flag,
 	} else {
 		if (out)
 			out->config_version = snap->version;
-		result = conclude(c, snap, locate(c, snap, flag, ref), unit, out,
-			count);
+		result = conclude(c, snap, locate(c, snap, flag, ref), unit, ctx,
+			out, count);
 	}
 	canary__hazard_leave(&c->live.snapshots, &g);
 	return result;
@@ -175,19 +216,34 @@ static inline bool evaluate(canary_client *c, const char *flag,
 
 bool canary_enabled(canary_client *c, const char *flag, const char *unit)
 {
-	return evaluate(c, flag, NULL, unit, NULL, true);
+	return evaluate(c, flag, NULL, unit, NULL, NULL, true);
 }
 
 bool canary_evaluate(canary_client *c, const char *flag, const char *unit,
 	canary_details *out)
 {
-	return evaluate(c, flag, NULL, unit, out, true);
+	return evaluate(c, flag, NULL, unit, NULL, out, true);
 }
 
 bool canary_evaluate_ex(canary_client *c, const char *flag, const char *unit,
 	unsigned int flags, canary_details *out)
 {
-	return evaluate(c, flag, NULL, unit, out,
+	return evaluate(c, flag, NULL, unit, NULL, out,
+		!(flags & CANARY_EVALUATE_NO_EXPOSURE));
+}
+
+/* A context the caller did not give is an invalid argument: evaluate()
+ * answers INVALID_ARGUMENT for a NULL flag (or handle). */
+bool canary_enabled_ctx(canary_client *c, const char *flag,
+	canary_context *ctx)
+{
+	return evaluate(c, ctx ? flag : NULL, NULL, NULL, ctx, NULL, true);
+}
+
+bool canary_evaluate_ctx(canary_client *c, const char *flag,
+	canary_context *ctx, unsigned int flags, canary_details *out)
+{
+	return evaluate(c, ctx ? flag : NULL, NULL, NULL, ctx, out,
 		!(flags & CANARY_EVALUATE_NO_EXPOSURE));
 }
 
@@ -208,13 +264,26 @@ canary_flag_ref *canary_flag_ref_get(canary_client *c, const char *flag)
 bool canary_enabled_ref(canary_client *c, canary_flag_ref *ref,
 	const char *unit)
 {
-	return evaluate(c, NULL, ref, unit, NULL, true);
+	return evaluate(c, NULL, ref, unit, NULL, NULL, true);
 }
 
 bool canary_evaluate_ref(canary_client *c, canary_flag_ref *ref,
 	const char *unit, unsigned int flags, canary_details *out)
 {
-	return evaluate(c, NULL, ref, unit, out,
+	return evaluate(c, NULL, ref, unit, NULL, out,
+		!(flags & CANARY_EVALUATE_NO_EXPOSURE));
+}
+
+bool canary_enabled_ref_ctx(canary_client *c, canary_flag_ref *ref,
+	canary_context *ctx)
+{
+	return evaluate(c, NULL, ctx ? ref : NULL, NULL, ctx, NULL, true);
+}
+
+bool canary_evaluate_ref_ctx(canary_client *c, canary_flag_ref *ref,
+	canary_context *ctx, unsigned int flags, canary_details *out)
+{
+	return evaluate(c, NULL, ctx ? ref : NULL, NULL, ctx, out,
 		!(flags & CANARY_EVALUATE_NO_EXPOSURE));
 }
 
@@ -229,18 +298,27 @@ static int refuse(canary_client *c, int code, const char *why)
 	return canary__error_set(code, "%s", why);
 }
 
-static int record(canary_client *c, const char *flag, const char *unit,
-	enum record_kind kind, const char *name, double value)
+/* The unit a record call names: `unit`, or the context's. */
+static const char *record_unit(const char *unit, const canary_context *ctx)
 {
+	return ctx ? ctx->unit : unit;
+}
+
+static int record(canary_client *c, const char *flag, const char *unit,
+	canary_context *ctx, enum record_kind kind, const char *name,
+	double value)
+{
+	const char *u = record_unit(unit, ctx);
 	const canary__snap_entry *e;
 	canary__snapshot *snap;
 	canary__hazard_guard g;
-	canary_arm arm;
+	unsigned slot;
 	int rc;
 
-	if (!c || !flag || !unit || !*unit)
+	if (!c || !flag || !u || !*u)
 		return refuse(c, CANARY_EINVAL, !c ? "client is NULL" :
-			!flag ? "flag is NULL" : "unit is NULL or empty");
+			!flag ? "flag is NULL" : ctx ? "ctx->unit is NULL or empty" :
+			"unit is NULL or empty");
 	if (kind != REC_ERROR && (value != value || value - value != 0))
 		return refuse(c, CANARY_EINVAL, "value is NaN or infinite");
 	if (kind == REC_LATENCY && value < 0)
@@ -258,15 +336,20 @@ static int record(canary_client *c, const char *flag, const char *unit,
 		return refuse(c, CANARY_ESTATE, snap ? "flag is not in the config" :
 			"no config yet");
 	}
-	arm = decide(c, e, unit, NULL) ? CANARY_ARM_CANARY : CANARY_ARM_STABLE;
+	slot = decide(c, snap, e, unit, ctx, NULL);
+	/* A unit the rules exclude: its errors are counted apart, its
+	 * latencies and metrics are not kept (docs/targeting.md). */
 	if (kind == REC_ERROR)
-		rc = canary__counters_error(c->counters, snap, e->index, arm,
-			unit);
+		rc = canary__counters_error(c->counters, snap, e->index, slot,
+			ctx ? ctx->unit : unit);
+	else if (slot == SLOT_INELIGIBLE)
+		rc = CANARY_OK;
 	else if (kind == REC_LATENCY)
-		rc = canary__counters_latency(c->counters, snap, e->index, arm, value);
+		rc = canary__counters_latency(c->counters, snap, e->index,
+			(canary_arm)slot, value);
 	else
-		rc = canary__counters_metric(c->counters, snap, e->index, arm, name,
-			value);
+		rc = canary__counters_metric(c->counters, snap, e->index,
+			(canary_arm)slot, name, value);
 	canary__hazard_leave(&c->live.snapshots, &g);
 	return rc == CANARY_OK ? CANARY_OK :
 		canary__error_set(rc, "a bound was hit; the record was dropped (counted)");
@@ -274,17 +357,41 @@ static int record(canary_client *c, const char *flag, const char *unit,
 
 int canary_record_error(canary_client *c, const char *flag, const char *unit)
 {
-	return record(c, flag, unit, REC_ERROR, NULL, 0);
+	return record(c, flag, unit, NULL, REC_ERROR, NULL, 0);
 }
 
 int canary_record_latency(canary_client *c, const char *flag,
 	const char *unit, double ms)
 {
-	return record(c, flag, unit, REC_LATENCY, NULL, ms);
+	return record(c, flag, unit, NULL, REC_LATENCY, NULL, ms);
 }
 
 int canary_record_metric(canary_client *c, const char *flag,
 	const char *unit, const char *name, double value)
 {
-	return record(c, flag, unit, REC_METRIC, name, value);
+	return record(c, flag, unit, NULL, REC_METRIC, name, value);
+}
+
+int canary_record_error_ctx(canary_client *c, const char *flag,
+	canary_context *ctx)
+{
+	if (!ctx)
+		return refuse(c, CANARY_EINVAL, "ctx is NULL");
+	return record(c, flag, NULL, ctx, REC_ERROR, NULL, 0);
+}
+
+int canary_record_latency_ctx(canary_client *c, const char *flag,
+	canary_context *ctx, double ms)
+{
+	if (!ctx)
+		return refuse(c, CANARY_EINVAL, "ctx is NULL");
+	return record(c, flag, NULL, ctx, REC_LATENCY, NULL, ms);
+}
+
+int canary_record_metric_ctx(canary_client *c, const char *flag,
+	canary_context *ctx, const char *name, double value)
+{
+	if (!ctx)
+		return refuse(c, CANARY_EINVAL, "ctx is NULL");
+	return record(c, flag, NULL, ctx, REC_METRIC, name, value);
 }

@@ -69,6 +69,8 @@ struct canary__events {
 	int64_t window_start_ms;
 	char instance_id[CANARY__EV_MAX_INSTANCE_ID + 1];
 	canary__outbox *outbox;
+	canary__ev_encode_fn encode; /* NULL: the libcanary batch */
+	void *encode_ctx;
 	uint64_t rng;
 	/* Statistics. */
 	atomic_uint_least64_t batches_written, batches_sent, batches_dropped;
@@ -282,16 +284,17 @@ static void take_users(harvest *h, window *w, canary__ue_arm *u)
 static void harvest_counts(harvest *h, canary__ev_table *t)
 {
 	uint32_t f;
-	unsigned arm;
+	unsigned slot;
 
 	for (f = 0; f < t->nflags; f++) {
-		for (arm = 0; arm < 2; arm++) {
-			canary__ue_arm *u = canary__ev_users_of(t, f,
-				(canary_arm)arm);
+		for (slot = 0; slot < CANARY__EV_SLOTS; slot++) {
+			bool apart = slot == CANARY__EV_INELIGIBLE;
+			canary__ue_arm *u = apart ? NULL :
+				canary__ev_users_of(t, f, (canary_arm)slot);
 			uint64_t exp, err;
 			window *w;
 
-			if (!canary__ev_table_any(t, f, (canary_arm)arm) &&
+			if (!canary__ev_table_any(t, f, slot) &&
 			    !(u && canary__ue_any(u)))
 				continue;
 			/* The window first: when it cannot be allocated the
@@ -299,13 +302,21 @@ static void harvest_counts(harvest *h, canary__ev_table *t)
 			 * instead of being taken and lost (window_for() still
 			 * reports a lost window: at a snapshot's last harvest
 			 * they are lost; at a flush that report is an
-			 * overstatement, never an understatement). */
-			w = window_for(h->ev, t, h->index, f, (canary_arm)arm);
+			 * overstatement, never an understatement). Units the
+			 * targeting excludes go in the stable window, apart. */
+			w = window_for(h->ev, t, h->index, f, apart ?
+				CANARY_ARM_STABLE : (canary_arm)slot);
 			if (!w)
 				continue;
-			canary__ev_table_take(t, f, (canary_arm)arm, &exp, &err);
-			w->exposures = canary__sat_add(w->exposures, exp);
-			w->errors = canary__sat_add(w->errors, err);
+			canary__ev_table_take(t, f, slot, &exp, &err);
+			if (apart) {
+				w->ineligible = canary__sat_add(w->ineligible, exp);
+				w->ineligible_errors =
+					canary__sat_add(w->ineligible_errors, err);
+			} else {
+				w->exposures = canary__sat_add(w->exposures, exp);
+				w->errors = canary__sat_add(w->errors, err);
+			}
 			if (u)
 				take_users(h, w, u);
 		}
@@ -546,10 +557,15 @@ static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 	head.dropped_batches = ev->report_batches;
 	head.dropped_windows = dwin;
 	rc = windows_seal(ev, now);
-	if (rc == CANARY_OK)
+	if (rc == CANARY_OK && ev->encode)
+		rc = ev->encode(ev->encode_ctx, &head, ev->win, ev->nwin,
+			CANARY__EV_SOFT_BODY, new_batch_id, ev, &b, &nb);
+	else if (rc == CANARY_OK)
 		rc = canary__ev_batches_build(ev->a, &head, ev->win, ev->nwin,
 			CANARY__EV_SOFT_BODY, new_batch_id, ev, &b, &nb);
-	if (rc == CANARY_OK && !(items = canary__calloc(ev->a, nb, sizeof(*items))))
+	/* An encoder may make no body at all. */
+	if (rc == CANARY_OK && nb &&
+	    !(items = canary__calloc(ev->a, nb, sizeof(*items))))
 		rc = CANARY_ENOMEM;
 	for (i = 0; rc == CANARY_OK && i < nb; i++) {
 		items[i].batch_id = b[i].id;
@@ -558,7 +574,7 @@ static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 		items[i].dropped_batches = b[i].dropped_batches;
 		items[i].dropped_windows = b[i].dropped_windows;
 	}
-	if (rc == CANARY_OK)
+	if (rc == CANARY_OK && nb)
 		rc = canary__outbox_put(ev->outbox, items, nb, &evicted, last_seq);
 	canary__free(ev->a, items);
 	canary__ev_bodies_free(ev->a, b, nb);
@@ -579,6 +595,44 @@ static int store_batches(canary__events *ev, int64_t now, int64_t *last_seq)
 			"event outbox full: dropped the %" PRIu64 " oldest batches (reported in the next batch)",
 			evicted.batches);
 	return CANARY_OK;
+}
+
+void canary__events_set_encoder(canary__events *ev, canary__ev_encode_fn fn,
+	void *ctx)
+{
+	ev->encode = fn;
+	ev->encode_ctx = ctx;
+}
+
+const char *canary__events_instance_id(const canary__events *ev)
+{
+	return ev->instance_id;
+}
+
+int canary__events_put_body(canary__events *ev, const char *body, size_t len)
+{
+	canary__outbox_evicted evicted = { 0, 0, 0 };
+	canary__outbox_item item;
+	char id[CANARY__EV_ID_LEN + 1];
+	int64_t seq = 0;
+	int rc;
+
+	if (!ev->outbox)
+		return CANARY_ESTATE;
+	memset(&item, 0, sizeof(item));
+	item.batch_id = id;
+	item.body = body;
+	item.len = len;
+	pthread_mutex_lock(&ev->lock);
+	new_batch_id(ev, id);
+	rc = canary__outbox_put(ev->outbox, &item, 1, &evicted, &seq);
+	if (rc == CANARY_OK) {
+		ev->report_batches += evicted.batches + evicted.carried_batches;
+		ev->report_windows += evicted.carried_windows;
+		atomic_fetch_add(&ev->batches_written, 1);
+	}
+	pthread_mutex_unlock(&ev->lock);
+	return rc;
 }
 
 int canary__events_flush(canary__events *ev, int64_t *last_seq)

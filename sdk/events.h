@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "canary/canary.h"
 #include "counters.h"
+#include "event_batch.h"
 #include "log.h"
 
 #define CANARY__EV_MAX_HISTS 256     /* pending windows with latency */
@@ -37,6 +38,24 @@ void canary__events_free(canary__events *ev);
  * `note` says what went wrong. */
 int canary__events_open_outbox(canary__events *ev, const char *path,
 	char *note, size_t notelen);
+
+/* What turns the windows of a flush into outbox bodies, when it is not
+ * the libcanary batch: canary__ev_batches_build()'s contract, with the
+ * config source's state first (source.h, `encode`). */
+typedef int (*canary__ev_encode_fn)(void *ctx, const canary__ev_batch *head,
+	const canary__ev_window *w, size_t n, size_t soft_bytes,
+	canary__ev_new_id new_id, void *id_ctx, canary__ev_body **out,
+	size_t *nout);
+void canary__events_set_encoder(canary__events *ev, canary__ev_encode_fn fn,
+	void *ctx);
+
+/* Put one body the caller made into the outbox (a config source's hello).
+ * CANARY_OK, CANARY_ESTORAGE, CANARY_ENOMEM. */
+int canary__events_put_body(canary__events *ev, const char *body,
+	size_t len);
+
+/* This process's instance id ("host/pid-N"), sent with every batch. */
+const char *canary__events_instance_id(const canary__events *ev);
 
 /* The hazard domain frees `snap`: harvest its table's last counts. */
 void canary__events_retire(canary__events *ev,

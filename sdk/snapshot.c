@@ -34,7 +34,9 @@ static void insert(canary__snapshot *snap, uint32_t index)
 	canary__bucket_prefix(&e->prefix, f->salt, strlen(f->salt));
 	e->rollout_bp = (uint16_t)f->rollout_bp;
 	e->enabled = f->enabled;
-	e->has_lists = f->allow.count || f->deny.count;
+	e->has = (uint8_t)((f->allow.count || f->deny.count ? CANARY__HAS_LISTS : 0) |
+		(f->target.compiled ? CANARY__HAS_TARGET : 0) |
+		(f->unleash ? CANARY__HAS_UNLEASH : 0));
 	e->index = index;
 	e->flag = f;
 }

@@ -25,13 +25,19 @@
 #define CANARY__KEY_SEED 0x5bd1e995u
 #define CANARY__KEY_HEAD 24
 
+/* What a flag needs beyond the kill switch and the split (snap_entry.has):
+ * a plain flag has none of them, and its evaluation tests one byte. */
+#define CANARY__HAS_LISTS 0x1u    /* allow or deny list non-empty */
+#define CANARY__HAS_TARGET 0x2u   /* rules or a stickiness (targeting.c) */
+#define CANARY__HAS_UNLEASH 0x4u  /* an Unleash feature (targeting.c) */
+
 typedef struct canary__snap_entry {
 	_Alignas(CANARY__CACHE_LINE) uint32_t key_hash;
 	uint32_t key_len;
 	canary__murmur3 prefix;  /* murmur3 midstate after "<salt>:" */
 	uint16_t rollout_bp;
 	uint8_t enabled;
-	uint8_t has_lists;       /* allow or deny list non-empty */
+	uint8_t has;             /* CANARY__HAS_* bits */
 	uint32_t index;          /* the flag's position in config->flags,
 	                            and its row of counters */
 	char key_head[CANARY__KEY_HEAD]; /* the key's first bytes */
@@ -89,6 +95,15 @@ static inline const canary__snap_entry *canary__snapshot_find(
 {
 	return canary__snapshot_find_hashed(snap, key, key_len,
 		canary__snapshot_hash(key, key_len));
+}
+
+/* The allow and deny lists of a flag with lists: 1 when `unit` is
+ * allowed (canary), 0 when denied (deny wins), -1 when on neither. */
+static inline int canary__snap_lists(const canary__flag *f, const char *unit)
+{
+	if (canary__strlist_contains(&f->deny, unit))
+		return 0;
+	return canary__strlist_contains(&f->allow, unit) ? 1 : -1;
 }
 
 /* An entry's slot in the table (flag handles cache it). */

@@ -8,8 +8,10 @@
  * headers of its requests, and how a response body becomes a validated
  * canary__config (config.h). Like a TLS backend of curl, a source is a
  * table of functions filled by one file, sdk/source_<name>.c, declared
- * below and chosen by the client (client.c, open_source()). Today there is
- * one: source_libcanary.c, the libcanary protocol (docs/protocol.md).
+ * below and chosen by the client (client.c, open_source(), by
+ * opts.source): source_libcanary.c, the libcanary protocol
+ * (docs/protocol.md), and source_unleash.c, an Unleash server's client API
+ * (docs/unleash.md).
  *
  * What a source implements (canary__source_ops):
  *
@@ -46,7 +48,14 @@
  *                 size limit) is CANARY_EPARSE with the error set: the
  *                 worker logs it, ends the stream and fetches.
  *   events        optional (NULL: counts are kept in the outbox and never
- *                 sent): the POST of one event batch (docs/events.md).
+ *                 sent): the POST of one body of the outbox (docs/events.md),
+ *                 given to choose the URL by.
+ *   encode        optional (NULL: the libcanary event batch, event_batch.h):
+ *                 the outbox bodies of the windows harvested at a flush, in
+ *                 the service's own format (canary__ev_batches_build()'s
+ *                 contract; none at all is fine).
+ *   hello         optional: a body to put in the outbox once, when the
+ *                 client starts with a service (Unleash's registration).
  *   *_what        how requests are named in the log ("GET /v1/flags").
  *
  * HTTP is the worker's and the transfer's: status codes (200, 304, 401/403
@@ -62,6 +71,7 @@
 
 #include "alloc.h"
 #include "config.h"
+#include "event_batch.h"
 #include "transfer.h"
 
 /* What a source is opened with; borrowed for the source's life. */
@@ -71,6 +81,10 @@ typedef struct canary__source_env {
 	size_t server_count;         /* 0: no service */
 	const char *sdk_key;         /* NULL without a server */
 	size_t max_bytes;            /* largest document */
+	const char *app_name;        /* the application's name (opts.app_name;
+	                                NULL: none given) */
+	const char *instance_id;     /* this process (events.h) */
+	uint32_t flush_interval_ms;  /* how often counts are sent */
 } canary__source_env;
 
 /* A whole document found in a stream. Non-zero stops the stream (the
@@ -98,8 +112,14 @@ typedef struct canary__source_ops {
 	int (*stream_feed)(void *state, const char *data, size_t len,
 		canary__source_doc_fn doc, void *ctx);
 
-	void (*events)(void *state, canary__xfer_spec *spec,
-		canary__headers *headers);
+	void (*events)(void *state, const char *body, size_t len,
+		canary__xfer_spec *spec, canary__headers *headers);
+	int (*encode)(void *state, const canary__ev_batch *head,
+		const canary__ev_window *w, size_t n, size_t soft_bytes,
+		canary__ev_new_id new_id, void *ctx, canary__ev_body **out,
+		size_t *nout);
+	/* CANARY_OK with *body NULL for none, or CANARY_ENOMEM. */
+	int (*hello)(void *state, char **body, size_t *len);
 } canary__source_ops;
 
 /* An open source. */
@@ -109,7 +129,8 @@ typedef struct canary__source {
 } canary__source;
 
 /* The sources this library has. The client chooses one (client.c,
- * open_source()): today always the libcanary protocol. */
+ * open_source(), by opts.source). */
 extern const canary__source_ops canary__source_libcanary;
+extern const canary__source_ops canary__source_unleash;
 
 #endif

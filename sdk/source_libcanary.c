@@ -177,11 +177,13 @@ static int lc_stream_feed(void *state, const char *data, size_t len,
 	return rc;
 }
 
-static void lc_events(void *state, canary__xfer_spec *spec,
-	canary__headers *h)
+static void lc_events(void *state, const char *body, size_t len,
+	canary__xfer_spec *spec, canary__headers *h)
 {
 	lc_state *st = state;
 
+	(void)body;
+	(void)len;
 	spec->url = st->cur->events_url;
 	canary__headers_add(h, st->auth);
 	canary__headers_add(h, "Accept: application/json");
@@ -201,4 +203,6 @@ const canary__source_ops canary__source_libcanary = {
 	lc_stream,
 	lc_stream_feed,
 	lc_events,
+	NULL,           /* encode: the libcanary event batch */
+	NULL,           /* hello */
 };

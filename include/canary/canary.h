@@ -146,10 +146,25 @@ typedef void (*canary_status_fn)(canary_status status, void *ctx);
  */
 typedef void (*canary_config_fn)(uint64_t version, void *ctx);
 
+/** Where configs come from (canary_options.source). */
+typedef enum canary_source {
+	CANARY_SOURCE_LIBCANARY = 0, /**< canary-server's protocol
+	                                  (docs/protocol.md) */
+	CANARY_SOURCE_UNLEASH = 1    /**< an Unleash server's client API:
+	                                  server_url is its API root (as
+	                                  Unleash's SDKs take it, e.g.
+	                                  "https://unleash.example.com/api"),
+	                                  sdk_key a client API token; polling
+	                                  with ETags; features are evaluated
+	                                  with the _ctx calls; a registration
+	                                  and usage metrics are sent in
+	                                  Unleash's formats (docs/unleash.md) */
+} canary_source;
+
 /** Current version of canary_options; pass it to canary_options_init().
  *  Version 1 ends with outbox_max_bytes; version 2 adds server_urls and
- *  log_stderr. */
-#define CANARY_OPTIONS_VERSION 2
+ *  log_stderr; version 3 adds source and app_name. */
+#define CANARY_OPTIONS_VERSION 3
 
 /**
  * Client options. Initialise with canary_options_init() or
@@ -238,6 +253,16 @@ typedef struct canary_options {
 	                                  environment variable CANARY_LOG
 	                                  (off, error, warn, info, debug)
 	                                  overrides it */
+
+	/* Version 3. */
+	canary_source source;        /**< the kind of service server_url
+	                                  names; CANARY_SOURCE_LIBCANARY (0)
+	                                  by default. canary_client_set_config_json()
+	                                  and bootstrap_path take that service's
+	                                  format too */
+	const char *app_name;        /**< Unleash's appName, sent with every
+	                                  request (UNLEASH-APPNAME); NULL =
+	                                  "libcanary" (copied) */
 } canary_options;
 
 /**
@@ -257,14 +282,15 @@ typedef struct canary_options {
 	NULL, NULL, NULL, NULL,                /* callbacks */ \
 	{ NULL, NULL },                        /* transport */ \
 	false, 0, 0,                           /* events */ \
-	NULL, CANARY_LOG_WARN }                /* version 2 */
+	NULL, CANARY_LOG_WARN,                 /* version 2 */ \
+	CANARY_SOURCE_LIBCANARY, NULL }        /* version 3 */
 
 /**
  * Initialise `opts` to the defaults for the given options version: only
  * the fields of that version are written (a program built against an
  * older header passes its own, smaller, version).
  * @return CANARY_OK, or CANARY_EINVAL when opts is NULL or the version is
- *         not one this library knows (1 or 2).
+ *         not one this library knows (1, 2 or 3).
  */
 CANARY_API int canary_options_init(canary_options *opts, unsigned int version);
 
@@ -313,7 +339,8 @@ CANARY_API void canary_client_free(canary_client *client);
 
 /**
  * Apply a config delivered out of band (a file, MQTT...), in the /v1/flags
- * JSON format. The JSON is validated whole before anything changes: on error
+ * JSON format (with opts.source CANARY_SOURCE_UNLEASH: an Unleash features
+ * document). The JSON is validated whole before anything changes: on error
  * the previous config stays in force, untouched.
  * @param json  the document (borrowed for the call; need not be
  *              NUL-terminated)
@@ -412,7 +439,11 @@ typedef enum canary_reason {
 	CANARY_REASON_DISABLED = 2,         /**< the flag is switched off */
 	CANARY_REASON_DEFAULT = 3,          /**< no decision possible: stable */
 	CANARY_REASON_STALE = 4,            /**< config too old, stale policy applied */
-	CANARY_REASON_ERROR = 5             /**< an error; see error_code */
+	CANARY_REASON_ERROR = 5,            /**< an error; see error_code */
+	CANARY_REASON_INELIGIBLE = 6        /**< the flag's targeting rules
+	                                         exclude the unit: stable, and
+	                                         counted apart from the stable
+	                                         arm (docs/targeting.md) */
 } canary_reason;
 
 /** Error codes for CANARY_REASON_ERROR / CANARY_REASON_DEFAULT. */
@@ -428,8 +459,9 @@ typedef enum canary_eval_error {
  * CANARY_VARIANT_MAX - 1 bytes (the config parser enforces it). */
 #define CANARY_VARIANT_MAX 128
 
-/** Current version of canary_details. */
-#define CANARY_DETAILS_VERSION 1
+/** Current version of canary_details. Version 1 ends with rollout_bp;
+ *  version 2 adds rule. */
+#define CANARY_DETAILS_VERSION 2
 
 /**
  * The details of one evaluation. Everything is copied into the struct, so
@@ -448,16 +480,27 @@ typedef struct canary_details {
 	uint32_t bucket;            /**< the unit's bucket in [0, 10000), when
 	                                 the split decided; else 0 */
 	uint32_t rollout_bp;        /**< the flag's rollout in basis points */
+
+	/* Version 2. */
+	int32_t rule;               /**< which rule decided, -1 when none:
+	                                 INELIGIBLE, the flag's first
+	                                 constraint the unit fails (its index;
+	                                 past the constraints, the number of
+	                                 constraints plus the index of the
+	                                 failing segment); a feature from an
+	                                 Unleash server: the index of the
+	                                 strategy that enabled it */
 } canary_details;
 
 /** Static initialiser: `canary_details d = CANARY_DETAILS_INIT;` */
 #define CANARY_DETAILS_INIT { CANARY_DETAILS_VERSION, CANARY_ARM_STABLE, \
-	{ 0 }, CANARY_REASON_DEFAULT, CANARY_EVAL_OK, 0, 0, 0 }
+	{ 0 }, CANARY_REASON_DEFAULT, CANARY_EVAL_OK, 0, 0, 0, -1 }
 
 /**
- * Initialise `details` for the given version (zeroes it, sets version).
+ * Initialise `details` for the given version (zeroes the fields of that
+ * version, sets version; rule is -1).
  * @return CANARY_OK, or CANARY_EINVAL when details is NULL or the version
- *         is not one this library knows.
+ *         is not one this library knows (1 or 2).
  */
 CANARY_API int canary_details_init(canary_details *details,
 	unsigned int version);
@@ -555,6 +598,116 @@ CANARY_API const char *canary_eval_error_name(canary_eval_error code);
 CANARY_API uint32_t canary_bucket(const char *salt, const char *unit);
 
 /* ------------------------------------------------------------------------
+ * Targeting: evaluation with a context (docs/targeting.md)
+ *
+ * A flag may have rules that decide who is eligible for the canary
+ * (constraints on attributes such as a firmware version or a region, and
+ * named segments of them) and a stickiness attribute (bucket by a device
+ * id instead of the user id). A unit its rules exclude gets the stable
+ * build with CANARY_REASON_INELIGIBLE, and is counted apart from the
+ * stable arm, so that the canary is compared with eligible units only.
+ * The *_ctx calls pass the attributes; canary_enabled(c, flag, unit) on
+ * such a flag evaluates its rules with the unit alone.
+ * ------------------------------------------------------------------------ */
+
+/** One named attribute of a context, e.g. {"firmware", "2.3.1"}. Both
+ *  strings are borrowed for the call; a NULL or empty value is an absent
+ *  attribute. Numbers, dates and versions are read by the operator that
+ *  compares them. */
+typedef struct canary_attribute {
+	const char *name;
+	const char *value;
+} canary_attribute;
+
+/** Attribute names a context remembers the position of (see below). */
+#define CANARY_CONTEXT_SLOTS 32
+
+/**
+ * libcanary's scratch space inside a canary_context: where each attribute
+ * name the config's rules use was found in `attrs`, so that a context
+ * evaluated for many flags looks each name up once. It is keyed by the
+ * config's rules, `attrs` and `attr_count`: values may change between
+ * calls, names may not (change `attrs`, or call canary_context_init()
+ * again). Opaque; zeroed by the initialisers.
+ */
+typedef struct canary_context_cache {
+	uint64_t id;
+	const void *attrs;
+	size_t count;
+	unsigned char pos[CANARY_CONTEXT_SLOTS];
+} canary_context_cache;
+
+/** Current version of canary_context. */
+#define CANARY_CONTEXT_VERSION 1
+
+/**
+ * Who is asking: the unit and its attributes, all borrowed for the call,
+ * nothing copied or allocated. Initialise with CANARY_CONTEXT_INIT or
+ * canary_context_init(). Fields are only ever appended.
+ *
+ * A context is used by one thread at a time: evaluations write its cache.
+ */
+typedef struct canary_context {
+	unsigned int version;           /**< CANARY_CONTEXT_VERSION */
+	const char *unit;               /**< the unit, normally the user id:
+	                                     allow and deny lists, the split
+	                                     (unless the flag's stickiness
+	                                     names another attribute);
+	                                     Unleash's userId */
+	const canary_attribute *attrs;  /**< the attributes (first name wins) */
+	size_t attr_count;
+	/* Unleash's other well-known fields (NULL: not set; an attribute of
+	 * the same name is used then, as in Unleash). */
+	const char *session_id;         /**< sessionId */
+	const char *remote_address;     /**< remoteAddress, IPv4 or IPv6 */
+	const char *environment;        /**< environment */
+	const char *app_name;           /**< appName */
+	const char *current_time;       /**< currentTime, RFC 3339; NULL: now */
+	canary_context_cache cache;     /**< libcanary's; see above */
+} canary_context;
+
+/** Static initialiser: `canary_context ctx = CANARY_CONTEXT_INIT;` */
+#define CANARY_CONTEXT_INIT { CANARY_CONTEXT_VERSION, NULL, NULL, 0, \
+	NULL, NULL, NULL, NULL, NULL, { 0, NULL, 0, { 0 } } }
+
+/**
+ * Initialise `ctx` for the given version: zeroed, with its version.
+ * @return CANARY_OK, or CANARY_EINVAL when ctx is NULL or the version is
+ *         not one this library knows.
+ */
+CANARY_API int canary_context_init(canary_context *ctx, unsigned int version);
+
+/**
+ * canary_enabled() with a context: is ctx->unit in the canary for this
+ * flag? The flag's rules (if any) are evaluated with the context's
+ * attributes; a unit they exclude gets false (stable). The same
+ * guarantees: no lock, no I/O, no allocation, one exposure counted (apart
+ * from the stable arm for an excluded unit). A NULL ctx answers false.
+ * @param ctx  borrowed for the call; its cache is written (one thread at
+ *             a time per context)
+ */
+CANARY_API bool canary_enabled_ctx(canary_client *client, const char *flag,
+	canary_context *ctx);
+
+/**
+ * canary_evaluate_ex() with a context: says why, and which rule decided
+ * (details version 2: `rule`).
+ * @param flags     CANARY_EVALUATE_* bits
+ * @param[out] out  as for canary_evaluate() (may be NULL)
+ */
+CANARY_API bool canary_evaluate_ctx(canary_client *client, const char *flag,
+	canary_context *ctx, unsigned int flags, canary_details *out);
+
+/** canary_enabled_ctx() through a flag handle. */
+CANARY_API bool canary_enabled_ref_ctx(canary_client *client,
+	canary_flag_ref *ref, canary_context *ctx);
+
+/** canary_evaluate_ctx() through a flag handle. */
+CANARY_API bool canary_evaluate_ref_ctx(canary_client *client,
+	canary_flag_ref *ref, canary_context *ctx, unsigned int flags,
+	canary_details *out);
+
+/* ------------------------------------------------------------------------
  * Events (docs/events.md)
  *
  * Exposures (counted by canary_enabled() and canary_evaluate()), errors,
@@ -605,6 +758,21 @@ CANARY_API int canary_record_latency(canary_client *client, const char *flag,
  */
 CANARY_API int canary_record_metric(canary_client *client, const char *flag,
 	const char *unit, const char *name, double value);
+
+/**
+ * The record calls with a context, for a flag with targeting rules: the
+ * unit's arm is recomputed with the context, as canary_enabled_ctx()
+ * would. For a unit the rules exclude an error is counted apart from the
+ * stable arm, and a latency or a metric is not kept (CANARY_OK): the
+ * canary is compared with eligible units only. Returns as the calls
+ * above; CANARY_EINVAL also for a NULL ctx or an empty ctx->unit.
+ */
+CANARY_API int canary_record_error_ctx(canary_client *client,
+	const char *flag, canary_context *ctx);
+CANARY_API int canary_record_latency_ctx(canary_client *client,
+	const char *flag, canary_context *ctx, double ms);
+CANARY_API int canary_record_metric_ctx(canary_client *client,
+	const char *flag, canary_context *ctx, const char *name, double value);
 
 /**
  * Move everything counted so far into the outbox, and wait up to

@@ -28,7 +28,9 @@
 #define CANARY_CANARY_HPP
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -110,6 +112,11 @@ public:
 		o_.stale_policy = policy;
 		return *this;
 	}
+	/** Where flags come from: CANARY_SOURCE_UNLEASH for an Unleash
+	 *  server's client API (server_url its API root, sdk_key a client
+	 *  token). */
+	Options &source(canary_source v) { o_.source = v; return *this; }
+	Options &app_name(const std::string &v) { return set(app_name_, v); }
 	Options &no_thread(bool v = true) { o_.no_thread = v; return *this; }
 	Options &no_stream(bool v = true) { o_.no_stream = v; return *this; }
 	/** `fn` is called from libcanary's threads; `ctx` is borrowed. */
@@ -143,6 +150,7 @@ public:
 		o.cache_path = opt(cache_path_);
 		o.bootstrap_path = opt(bootstrap_path_);
 		o.ca_file = opt(ca_file_);
+		o.app_name = opt(app_name_);
 		return o;
 	}
 
@@ -155,7 +163,8 @@ private:
 	static const char *opt(const std::string &s) { return s.empty() ? nullptr : s.c_str(); }
 
 	canary_options o_;
-	std::string server_url_, sdk_key_, cache_path_, bootstrap_path_, ca_file_;
+	std::string server_url_, sdk_key_, cache_path_, bootstrap_path_, ca_file_,
+		app_name_;
 	std::vector<std::string> server_urls_;
 	mutable std::vector<const char *> url_ptrs_;
 };
@@ -170,6 +179,8 @@ struct Evaluation {
 	uint64_t config_version;
 	uint32_t bucket;
 	uint32_t rollout_bp;
+	int32_t rule;                 /**< the rule that decided, -1: none
+	                                   (canary_details.rule) */
 
 	const char *reason_name() const { return canary_reason_name(reason); }
 	const char *error_name() const { return canary_eval_error_name(error_code); }
@@ -187,9 +198,57 @@ inline Evaluation evaluation(bool in, const canary_details &d)
 	e.config_version = d.config_version;
 	e.bucket = d.bucket;
 	e.rollout_bp = d.rollout_bp;
+	e.rule = d.rule;
 	return e;
 }
 } // namespace detail
+
+/**
+ * A context for flags with targeting rules (canary_context): the unit and
+ * up to max_attributes named attributes, held in the object (no
+ * allocation). Every string is borrowed: it must outlive the evaluations.
+ * Used by one thread at a time (evaluations write its cache); not
+ * copyable, since the C struct points into it.
+ */
+class Context {
+public:
+	static const size_t max_attributes = 16;
+
+	explicit Context(const char *unit) noexcept
+	{
+		canary_context_init(&c_, CANARY_CONTEXT_VERSION);
+		c_.unit = unit;
+		c_.attrs = attrs_;
+	}
+	Context(const Context &) = delete;
+	Context &operator=(const Context &) = delete;
+
+	/** Set attribute `name` (its value replaced if set already). False
+	 *  when max_attributes are set already. */
+	bool set(const char *name, const char *value) noexcept
+	{
+		for (size_t i = 0; i < c_.attr_count; i++)
+			if (std::strcmp(attrs_[i].name, name) == 0) {
+				attrs_[i].value = value;
+				return true;
+			}
+		if (c_.attr_count == max_attributes)
+			return false;
+		attrs_[c_.attr_count].name = name;
+		attrs_[c_.attr_count].value = value;
+		c_.attr_count++;
+		return true;
+	}
+	void unit(const char *v) noexcept { c_.unit = v; }
+	void remote_address(const char *v) noexcept { c_.remote_address = v; }
+	void session_id(const char *v) noexcept { c_.session_id = v; }
+	/** The C context, for the C calls. */
+	canary_context *get() noexcept { return &c_; }
+
+private:
+	canary_context c_;
+	canary_attribute attrs_[max_attributes];
+};
 
 /**
  * A flag handle (canary_flag_ref), from Client::flag(): the key resolved
@@ -212,6 +271,17 @@ public:
 	{
 		canary_details d = CANARY_DETAILS_INIT;
 		bool in = canary_evaluate_ref(c_, ref_, unit.c_str(), 0, &d);
+		return detail::evaluation(in, d);
+	}
+	/** With a context: canary_enabled_ref_ctx(). */
+	bool enabled(Context &ctx) const noexcept
+	{
+		return canary_enabled_ref_ctx(c_, ref_, ctx.get());
+	}
+	Evaluation evaluate(Context &ctx) const
+	{
+		canary_details d = CANARY_DETAILS_INIT;
+		bool in = canary_evaluate_ref_ctx(c_, ref_, ctx.get(), 0, &d);
 		return detail::evaluation(in, d);
 	}
 	canary_flag_ref *get() const noexcept { return ref_; }
@@ -267,6 +337,20 @@ public:
 	Evaluation evaluate(const std::string &flag, const std::string &unit) const
 	{
 		return evaluate(flag.c_str(), unit.c_str());
+	}
+
+	/** With a context, for flags with targeting rules
+	 *  (canary_enabled_ctx(), canary_evaluate_ctx()). Never throw but
+	 *  std::bad_alloc for the variant string. */
+	bool enabled(const char *flag, Context &ctx) const noexcept
+	{
+		return canary_enabled_ctx(c_, flag, ctx.get());
+	}
+	Evaluation evaluate(const char *flag, Context &ctx) const
+	{
+		canary_details d = CANARY_DETAILS_INIT;
+		bool in = canary_evaluate_ctx(c_, flag, ctx.get(), 0, &d);
+		return detail::evaluation(in, d);
 	}
 
 	/** The handle of `flag` (canary_flag_ref_get()): call once, use in

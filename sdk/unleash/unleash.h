@@ -68,6 +68,10 @@ uint32_t canary__unleash_downgraded(const canary__unleash_model *model,
 
 uint32_t canary__unleash_feature_count(const canary__unleash_model *model);
 
+/* The id of the model's attribute slots: a context is bound to it
+ * (canary__context_bind_to()) before an evaluation with a cache. */
+uint64_t canary__unleash_slots_id(const canary__unleash_model *model);
+
 /* What decided an isEnabled. */
 typedef enum canary__unleash_why {
 	CANARY__UNLEASH_NOT_FOUND = 0,  /* no feature of that name */
@@ -82,6 +86,9 @@ typedef struct canary__unleash_result {
 	bool enabled;
 	canary__unleash_why why;
 	int32_t strategy;    /* the matching strategy's index, else -1 */
+	bool targeted;       /* a strategy's constraints and segments matched
+	                        (or there are no strategies): false means the
+	                        context is outside every strategy's targeting */
 } canary__unleash_result;
 
 /* isEnabled. `name` need not be NUL-terminated; `out` may be NULL. */
@@ -101,6 +108,17 @@ typedef struct canary__unleash_variant {
 void canary__unleash_get_variant(const canary__unleash_model *model,
 	const char *name, size_t name_len, const canary__context *ctx,
 	canary__unleash_variant *out);
+
+/* isEnabled and getVariant of a feature of the model found already
+ * (unleash_model.h; NULL: missing). The variant call also says how
+ * isEnabled was decided (`r`). */
+struct canary__unleash_feature;
+bool canary__unleash_feature_enabled(const canary__unleash_model *model,
+	const struct canary__unleash_feature *f, const canary__context *ctx,
+	canary__unleash_result *out);
+void canary__unleash_feature_variant(const canary__unleash_model *model,
+	const struct canary__unleash_feature *f, const canary__context *ctx,
+	canary__unleash_variant *out, canary__unleash_result *r);
 
 /*
  * Apply a delta document ({"events": [...]}, Unleash's delta API) to

@@ -48,9 +48,9 @@ uint32_t canary__unleash_random(const canary__unleash_model *model,
 }
 
 static const canary__field default_order[] = {
-	{ "userId", 6, CANARY__FIELD_USER_ID },
-	{ "sessionId", 9, CANARY__FIELD_SESSION_ID },
-	{ "remoteAddress", 13, CANARY__FIELD_REMOTE_ADDRESS }
+	{ "userId", 6, CANARY__FIELD_USER_ID, 0 },
+	{ "sessionId", 9, CANARY__FIELD_SESSION_ID, 0 },
+	{ "remoteAddress", 13, CANARY__FIELD_REMOTE_ADDRESS, 0 }
 };
 
 const char *canary__unleash_stick_value(const canary__unleash_stickiness *s,

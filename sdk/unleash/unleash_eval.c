@@ -13,11 +13,11 @@
 #include "unleash_model.h"
 
 static const canary__field session_field = {
-	"sessionId", 9, CANARY__FIELD_SESSION_ID
+	"sessionId", 9, CANARY__FIELD_SESSION_ID, 0
 };
-static const canary__field user_field = { "userId", 6, CANARY__FIELD_USER_ID };
+static const canary__field user_field = { "userId", 6, CANARY__FIELD_USER_ID, 0 };
 static const canary__field address_field = {
-	"remoteAddress", 13, CANARY__FIELD_REMOTE_ADDRESS
+	"remoteAddress", 13, CANARY__FIELD_REMOTE_ADDRESS, 0
 };
 
 /* A hash bucket 1..100 of `id` (NULL: not enabled) within the percent. */
@@ -57,13 +57,17 @@ static bool address_listed(const canary__unleash_strategy *s,
 	return false;
 }
 
+/* `*targeted`: the strategy's constraints and segments matched, whatever
+ * its own rule then says. */
 static bool strategy_matches(const canary__unleash_model *m,
-	const canary__unleash_strategy *s, const canary__context *ctx)
+	const canary__unleash_strategy *s, const canary__context *ctx,
+	bool *targeted)
 {
 	const char *v;
 
 	if (s->kind == CANARY__UL_UNKNOWN || !canary__rules_match(&s->rules, ctx))
 		return false;
+	*targeted = true;
 	switch (s->kind) {
 	case CANARY__UL_DEFAULT:
 		return true;
@@ -96,12 +100,14 @@ static bool own_rules(const canary__unleash_model *m,
 	uint32_t i;
 
 	r->strategy = -1;
+	r->targeted = true;
 	if (f->strategy_count == 0) {
 		r->why = CANARY__UNLEASH_NO_STRATEGY;
 		return r->enabled = true;
 	}
+	r->targeted = false;
 	for (i = 0; i < f->strategy_count; i++) {
-		if (strategy_matches(m, &f->strategies[i], ctx)) {
+		if (strategy_matches(m, &f->strategies[i], ctx, &r->targeted)) {
 			r->why = CANARY__UNLEASH_STRATEGY;
 			r->strategy = (int32_t)i;
 			return r->enabled = true;
@@ -156,6 +162,7 @@ static bool evaluate(const canary__unleash_model *m,
 
 	r->strategy = -1;
 	r->enabled = false;
+	r->targeted = false;
 	if (!f) {
 		r->why = CANARY__UNLEASH_NOT_FOUND;
 		return false;
@@ -185,17 +192,32 @@ bool canary__unleash_enabled(const canary__unleash_model *m,
 	return r.enabled;
 }
 
+bool canary__unleash_feature_enabled(const canary__unleash_model *m,
+	const canary__unleash_feature *f, const canary__context *ctx,
+	canary__unleash_result *out)
+{
+	return evaluate(m, f, ctx, out);
+}
+
 void canary__unleash_get_variant(const canary__unleash_model *m,
 	const char *name, size_t name_len, const canary__context *ctx,
 	canary__unleash_variant *out)
 {
-	const canary__unleash_feature *f = canary__unleash_find(m, name, name_len);
-	const canary__unleash_vdef *v = NULL;
 	canary__unleash_result r;
 
-	out->feature_enabled = evaluate(m, f, ctx, &r);
+	canary__unleash_feature_variant(m, canary__unleash_find(m, name,
+		name_len), ctx, out, &r);
+}
+
+void canary__unleash_feature_variant(const canary__unleash_model *m,
+	const canary__unleash_feature *f, const canary__context *ctx,
+	canary__unleash_variant *out, canary__unleash_result *r)
+{
+	const canary__unleash_vdef *v = NULL;
+
+	out->feature_enabled = evaluate(m, f, ctx, r);
 	if (out->feature_enabled)
-		v = variant_of(m, f, &r, ctx);
+		v = variant_of(m, f, r, ctx);
 	out->enabled = v != NULL;
 	out->name = v ? v->name : "disabled";
 	out->payload_type = v ? v->payload_type : NULL;

@@ -103,6 +103,7 @@ struct canary__unleash_model {
 	uint32_t *table;               /* open addressing: feature index + 1 */
 	uint32_t mask;
 	canary__segments segments;
+	canary__field_slots slots;     /* attribute names the rules use */
 	canary__unleash_random_fn random_fn;
 	void *random_ctx;
 	uint32_t downgraded;

@@ -678,6 +678,7 @@ int canary__unleash_compile_tree(const canary_allocator *alloc,
 	memset(m, 0, sizeof(*m));
 	canary__arena_init(&m->arena, a);
 	canary__rule_build_init(&ub.rb, &m->arena, true, e);
+	ub.rb.slots = &m->slots;
 	ub.m = m;
 	ub.hostname = opts ? opts->hostname : NULL;
 	if (opts) {
@@ -731,6 +732,11 @@ uint32_t canary__unleash_downgraded(const canary__unleash_model *m,
 	if (first)
 		*first = m ? m->note : "";
 	return m ? m->downgraded : 0;
+}
+
+uint64_t canary__unleash_slots_id(const canary__unleash_model *m)
+{
+	return m->slots.id;
 }
 
 uint32_t canary__unleash_feature_count(const canary__unleash_model *m)

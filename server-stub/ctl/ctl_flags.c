@@ -166,6 +166,94 @@ static bool add_variant(cJSON *obj, const char *arm, const char *value)
 	return v && cJSON_AddStringToObject(v, arm, value);
 }
 
+/* Operators whose value is a list (comma-separated on the command line);
+ * the others take one value. */
+static bool list_operator(const char *op)
+{
+	static const char *const lists[] = { "IN", "NOT_IN", "STR_CONTAINS",
+		"STR_STARTS_WITH", "STR_ENDS_WITH", "IN_CIDR" };
+	size_t i;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (strcmp(op, lists[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The next word of *p (space-separated) into word[cap]; false if none or
+ * too long. */
+static bool next_word(const char **p, char *word, size_t cap)
+{
+	size_t n;
+
+	*p += strspn(*p, " ");
+	n = strcspn(*p, " ");
+	if (n == 0 || n >= cap)
+		return false;
+	memcpy(word, *p, n);
+	word[n] = '\0';
+	*p += n;
+	return true;
+}
+
+/* "ATTRIBUTE [not] OPERATOR[/i] VALUE" as a constraint (docs/targeting.md):
+ * "not" inverts it, "/i" makes it case-insensitive; the server validates
+ * the operator and the value. NULL when it is not of that shape. */
+static cJSON *parse_rule(const char *text)
+{
+	char attr[257], op[64];
+	const char *p = text;
+	bool inverted = false, fold = false;
+	size_t n;
+	cJSON *c;
+
+	if (!next_word(&p, attr, sizeof(attr)) || !next_word(&p, op, sizeof(op)))
+		return NULL;
+	if (strcmp(op, "not") == 0) {
+		inverted = true;
+		if (!next_word(&p, op, sizeof(op)))
+			return NULL;
+	}
+	n = strlen(op);
+	if (n > 2 && strcmp(op + n - 2, "/i") == 0) {
+		fold = true;
+		op[n - 2] = '\0';
+	}
+	p += strspn(p, " ");
+	if (!*p || !(c = cJSON_CreateObject()))
+		return NULL;
+	if (!cJSON_AddStringToObject(c, "contextName", attr) ||
+	    !cJSON_AddStringToObject(c, "operator", op) ||
+	    (list_operator(op) ?
+		!cJSON_AddItemToObject(c, "values", split_list(p)) :
+		!cJSON_AddStringToObject(c, "value", p)) ||
+	    (inverted && !cJSON_AddTrueToObject(c, "inverted")) ||
+	    (fold && !cJSON_AddTrueToObject(c, "caseInsensitive"))) {
+		cJSON_Delete(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* --rule: one more constraint (repeated, they all must hold). */
+static bool add_rule(cJSON *obj, const char *text)
+{
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "constraints");
+	cJSON *c = parse_rule(text);
+
+	if (!c)
+		return false;
+	if (!cJSON_IsArray(arr)) {
+		cJSON_DeleteItemFromObject(obj, "constraints");
+		arr = cJSON_AddArrayToObject(obj, "constraints");
+	}
+	if (!arr || !cJSON_AddItemToArray(arr, c)) {
+		cJSON_Delete(c);
+		return false;
+	}
+	return true;
+}
+
 /* A member set once: a repeated option's last value wins. */
 static cJSON *replace(cJSON *obj, const char *name, cJSON *item)
 {
@@ -178,7 +266,8 @@ static cJSON *replace(cJSON *obj, const char *name, cJSON *item)
 static int flag_option(const ctl *c, cJSON *obj, const char *opt,
 	const char *val)
 {
-	static const char *const strs[] = { "--salt", "--state" };
+	static const char *const strs[] = { "--salt", "--state",
+		"--stickiness" };
 	double bp;
 	uint64_t n;
 	size_t i;
@@ -207,6 +296,9 @@ static int flag_option(const ctl *c, cJSON *obj, const char *opt,
 		return !val ? ctl_bad_value(c, opt, val, "a variant name") :
 			add_variant(obj, opt[2] == 's' ? "stable" : "canary",
 				val) ? 0 : EXIT_USAGE;
+	if (strcmp(opt, "--rule") == 0)
+		return !val || !add_rule(obj, val) ? ctl_bad_value(c, opt, val,
+			"'ATTRIBUTE [not] OPERATOR[/i] VALUE'") : 0;
 	if (strcmp(opt, "--allow") == 0 || strcmp(opt, "--deny") == 0)
 		return !val ? ctl_bad_value(c, opt, val, "comma-separated "
 			"units, \"\" for none") : replace(obj, opt + 2,
@@ -237,6 +329,13 @@ static cJSON *flag_body(const ctl *c, const char *key, bool create, int argc,
 		}
 		if (strcmp(argv[i], "--force") == 0) {
 			if (!replace(obj, "force", cJSON_CreateTrue()))
+				goto bad;
+			continue;
+		}
+		if (strcmp(argv[i], "--no-rules") == 0) {
+			/* null removes them (a merge patch); a new flag has none. */
+			cJSON_DeleteItemFromObject(obj, "constraints");
+			if (!create && !cJSON_AddNullToObject(obj, "constraints"))
 				goto bad;
 			continue;
 		}

@@ -27,8 +27,13 @@ static const struct {
 "                                   operator may do this, the rest needs admin)\n"
 "  --salt S  --state S  --stable-variant V  --canary-variant V\n"
 "  --allow a,b,c  --deny a,b,c      unit lists (\"\" empties a list)\n"
-"  --force                          change rollout_bp, salt, allow or deny\n"
-"                                   under a live rollout (audited as forced)\n" },
+"  --rule 'ATTR [not] OP[/i] VALUE'  targeting: who is eligible; repeatable,\n"
+"                                   replaces the flag's rules (docs/targeting.md)\n"
+"  --no-rules                       remove the flag's rules\n"
+"  --stickiness ATTR                split by this attribute (\"\": the unit)\n"
+"  --force                          change rollout_bp, salt, allow, deny or\n"
+"                                   the rules under a live rollout (audited\n"
+"                                   as forced)\n" },
 	{ "stats",
 "  stats FLAG [--config-version N] [--since MS]\n",
 "  per arm: exposures, errors, latency quantiles and custom metrics\n" },

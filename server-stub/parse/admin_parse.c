@@ -13,11 +13,23 @@
 #include "alloc.h"
 #include "json_read.h"
 
-/* Validate with the shared model, read by `r` (which parsed the body). */
+/* Validate with the shared model, read by `r` (which parsed the body).
+ * Targeting rules are compiled by the same strict code the SDK reads them
+ * with. Named segments need a segment store, which this server does not
+ * have: a flag naming one would make every client refuse the config. */
 static int validate(const canary__json_reader *r, const cJSON *obj,
 	canary__flag *out)
 {
-	return canary__flag_from_json(canary__alloc_default(), r, obj, "", out);
+	int rc = canary__flag_from_json(canary__alloc_default(), r, obj, "", out);
+
+	if (rc == CANARY_OK && out->target.segments.count) {
+		canary__flag_clear(canary__alloc_default(), out);
+		memset(out, 0, sizeof(*out));
+		return canary__perror_set(r->err, "segments",
+			"named segments are not supported by this server; "
+			"put the constraints on the flag");
+	}
+	return rc;
 }
 
 /* Make the body's key agree with the URL's. */

@@ -492,6 +492,12 @@ static bool same_list(const canary__strlist *a, const canary__strlist *b)
 	return true;
 }
 
+/* NULL and "" are the same: nothing set. */
+static bool same_text(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
 const char *cs_rollout_guarded_field(const canary__flag *cur,
 	const canary__flag *next)
 {
@@ -503,6 +509,13 @@ const char *cs_rollout_guarded_field(const canary__flag *cur,
 		return "allow";
 	if (!same_list(&cur->deny, &next->deny))
 		return "deny";
+	/* Who is eligible, and what is bucketed: the arms' populations. */
+	if (!same_text(cur->target.constraints, next->target.constraints))
+		return "constraints";
+	if (!same_list(&cur->target.segments, &next->target.segments))
+		return "segments";
+	if (!same_text(cur->target.stickiness, next->target.stickiness))
+		return "stickiness";
 	return NULL;
 }
 

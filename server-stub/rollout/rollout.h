@@ -134,10 +134,12 @@ void cs_rollout_fsm(const cs_rollout *r, cj_rollout *out);
 
 /*
  * The fields a live (running or paused) rollout owns: the canary share
- * (rollout_bp), the bucketing (salt) and who is always or never in the
- * canary (allow, deny). The first of them that differs between `cur` and
- * `next` ("rollout_bp", "salt", "allow", "deny"), or NULL: a change that
- * touches one is refused unless forced.
+ * (rollout_bp), the bucketing (salt, stickiness), who is always or never
+ * in the canary (allow, deny) and who is eligible (constraints,
+ * segments). The first of them that differs between `cur` and `next`
+ * ("rollout_bp", "salt", "allow", "deny", "constraints", "segments",
+ * "stickiness"), or NULL: a change that touches one is refused unless
+ * forced.
  */
 const char *cs_rollout_guarded_field(const canary__flag *cur,
 	const canary__flag *next);

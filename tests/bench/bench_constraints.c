@@ -1,10 +1,11 @@
 /*
  * bench_constraints.c - what targeting costs.
  *
- * 1. ns per evaluation of a flag with 3 constraints (SEMVER_GTE, an IN list
- *    of 20, STR_STARTS_WITH), all of which match (so all three run), next
- *    to a plain canary_enabled() call and a bare bucket hash, over 100,000
- *    distinct units with varied attributes; allocations counted.
+ * 1. ns per canary_enabled_ctx() of a flag with 3 constraints (SEMVER_GTE,
+ *    an IN list of 20, STR_STARTS_WITH), all of which match (so all three
+ *    run), next to a plain canary_enabled() call, canary_enabled_ctx() of
+ *    a plain flag and a bare bucket hash, over 100,000 distinct units with
+ *    varied attributes; allocations counted.
  * 2. Time to load (parse + compile) a 10,000-feature Unleash features
  *    document shaped like a real one.
  *
@@ -19,7 +20,6 @@
 
 #include "bucket.h"
 #include "canary/canary.h"
-#include "rules.h"
 #include "unleash.h"
 #include "../support/test_alloc.h"
 
@@ -33,16 +33,16 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static const char *const rule_json =
-	"{\"constraints\": ["
-	"{\"contextName\": \"firmware\", \"operator\": \"SEMVER_GTE\", \"value\": \"2.3.0\"},"
-	"{\"contextName\": \"region\", \"operator\": \"IN\", \"values\": ["
-	" \"eu-west-1\", \"eu-west-2\", \"eu-west-3\", \"eu-central-1\", \"eu-central-2\","
-	" \"eu-north-1\", \"eu-south-1\", \"eu-south-2\", \"us-east-1\", \"us-east-2\","
-	" \"us-west-1\", \"us-west-2\", \"ca-central-1\", \"sa-east-1\", \"ap-south-1\","
-	" \"ap-south-2\", \"ap-east-1\", \"ap-northeast-1\", \"ap-northeast-2\", \"me-south-1\"]},"
-	"{\"contextName\": \"model\", \"operator\": \"STR_STARTS_WITH\", \"values\": [\"hw-rev-b\"]}"
-	"]}";
+/* The 3 constraints, as a flag's "constraints" in our own config. */
+#define RULES_JSON "[" \
+	"{\"contextName\": \"firmware\", \"operator\": \"SEMVER_GTE\", \"value\": \"2.3.0\"}," \
+	"{\"contextName\": \"region\", \"operator\": \"IN\", \"values\": [" \
+	" \"eu-west-1\", \"eu-west-2\", \"eu-west-3\", \"eu-central-1\", \"eu-central-2\"," \
+	" \"eu-north-1\", \"eu-south-1\", \"eu-south-2\", \"us-east-1\", \"us-east-2\"," \
+	" \"us-west-1\", \"us-west-2\", \"ca-central-1\", \"sa-east-1\", \"ap-south-1\"," \
+	" \"ap-south-2\", \"ap-east-1\", \"ap-northeast-1\", \"ap-northeast-2\", \"me-south-1\"]}," \
+	"{\"contextName\": \"model\", \"operator\": \"STR_STARTS_WITH\", \"values\": [\"hw-rev-b\"]}" \
+	"]"
 
 static const char *const firmwares[] = { "2.3.0", "2.3.1", "2.4.0-rc.2",
 	"2.10.7", "3.0.0", "2.3.5+build.77", "2.9.12", "4.1.0" };
@@ -54,10 +54,13 @@ static const char *const models[] = { "hw-rev-b", "hw-rev-b2", "hw-rev-b-eu",
 
 static char *units[UNITS];
 
+/* "new-checkout" plain, "targeted" the same with the 3 constraints. */
 static canary_client *make_client(const canary_allocator *a)
 {
 	const char *json = "{\"version\": 1, \"flags\": ["
 		"{\"key\": \"new-checkout\", \"rollout_bp\": 2500},"
+		"{\"key\": \"targeted\", \"rollout_bp\": 2500, \"constraints\": "
+		RULES_JSON "},"
 		"{\"key\": \"other\", \"rollout_bp\": 100}]}";
 	canary_options opts;
 	canary_client *c;
@@ -74,26 +77,28 @@ static canary_client *make_client(const canary_allocator *a)
 }
 
 /* What one timed loop evaluates. */
-enum kind { PLAIN, HASH, RULES, BOTH, KINDS };
+enum kind { PLAIN, HASH, CTX_PLAIN, CTX_RULES, KINDS };
 
 static const char *const kind_names[KINDS] = {
-	"canary_enabled (plain, no exposures)", "bare bucket hash of the unit",
-	"3 constraints alone (all matching)", "3 constraints + canary_enabled"
+	"canary_enabled, plain flag (no exposures)",
+	"bare bucket hash of the unit",
+	"canary_enabled_ctx, plain flag",
+	"canary_enabled_ctx, flag with 3 constraints"
 };
 
 typedef struct setup {
 	canary_client *client;
-	canary__rules rules;
 	canary__murmur3 prefix;
-	canary__attr attrs[4];
-	canary__context ctx;
+	canary_attribute attrs[4];
+	canary_context ctx;
 	unsigned long sink;
 } setup;
 
-/* Unit i: its id and attributes, all of them passing the 3 rules. */
+/* Unit i: its id and attributes, all of them passing the 3 rules. The
+ * names stay, so the context's cache of their positions stays valid. */
 static void vary(setup *s, long i)
 {
-	s->ctx.user_id = units[i % UNITS];
+	s->ctx.unit = units[i % UNITS];
 	s->attrs[1].value = firmwares[i % 8];
 	s->attrs[2].value = regions[(i / 8) % 8];
 	s->attrs[3].value = models[(i / 64) % 4];
@@ -115,15 +120,14 @@ static double run(setup *s, enum kind k, long calls)
 		case HASH:
 			s->sink += canary__bucket_unit(&s->prefix, u, strlen(u)) < 2500;
 			break;
-		case RULES:
+		case CTX_PLAIN:
 			vary(s, i);
-			s->sink += canary__rules_match(&s->rules, &s->ctx);
+			s->sink += canary_enabled_ctx(s->client, "new-checkout",
+				&s->ctx);
 			break;
 		default:
-			/* What canary_enabled_ctx will do: the rules, then the call. */
 			vary(s, i);
-			s->sink += canary__rules_match(&s->rules, &s->ctx) &&
-				canary_enabled(s->client, "new-checkout", s->ctx.user_id);
+			s->sink += canary_enabled_ctx(s->client, "targeted", &s->ctx);
 			break;
 		}
 	}
@@ -134,26 +138,15 @@ static void bench_rules(long calls)
 {
 	test_alloc t = { 0 };
 	canary_allocator hooks = test_alloc_hooks(&t);
-	canary__arena arena;
-	canary__rule_build b;
-	cJSON *json = cJSON_Parse(rule_json);
+	canary_details d = CANARY_DETAILS_INIT;
 	double best[KINDS];
-	char err[CANARY__PERR_TEXT];
-	canary__perror e;
 	setup s;
 	int round, k;
 
 	memset(&s, 0, sizeof(s));
 	s.client = make_client(&hooks);
-	canary__arena_init(&arena, &hooks);
-	canary__rule_build_init(&b, &arena, false, &e);
-	if (canary__rules_compile(&b, json, "flag", NULL, &s.rules) != CANARY_OK) {
-		fprintf(stderr, "rules: %s\n",
-			canary__perror_format(&e, err, sizeof(err)));
-		exit(1);
-	}
-	cJSON_Delete(json);
 	canary__bucket_prefix(&s.prefix, "new-checkout", 12);
+	canary_context_init(&s.ctx, CANARY_CONTEXT_VERSION);
 	s.attrs[0].name = "app";
 	s.attrs[0].value = "shop";
 	s.attrs[1].name = "firmware";
@@ -161,6 +154,13 @@ static void bench_rules(long calls)
 	s.attrs[3].name = "model";
 	s.ctx.attrs = s.attrs;
 	s.ctx.attr_count = 4;
+	vary(&s, 0);
+	canary_evaluate_ctx(s.client, "targeted", &s.ctx, 0, &d);
+	if (d.reason != CANARY_REASON_SPLIT) {
+		fprintf(stderr, "the context does not pass the rules: %s\n",
+			canary_reason_name(d.reason));
+		exit(1);
+	}
 	t.allocations = 0;
 	/* Five interleaved rounds, the fastest of each kind: on a shared
 	 * machine the minimum is the figure least disturbed by others. */
@@ -175,11 +175,10 @@ static void bench_rules(long calls)
 		"per kind, best of 5 rounds\n", calls);
 	for (k = 0; k < KINDS; k++)
 		printf("  %-44s %7.1f ns\n", kind_names[k], best[k]);
-	printf("  %-44s %7.2fx\n", "constraints + call / plain call",
-		best[BOTH] / best[PLAIN]);
+	printf("  %-44s %7.2fx\n", "3 constraints (ctx) / plain canary_enabled",
+		best[CTX_RULES] / best[PLAIN]);
 	printf("  allocations while evaluating: %zu   (sink %lu)\n\n",
 		t.allocations, s.sink);
-	canary__arena_free(&arena);
 	canary_client_free(s.client);
 }
 

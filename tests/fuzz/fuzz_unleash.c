@@ -21,7 +21,7 @@ static void evaluate_all(const canary__unleash_model *m)
 	canary__attr attrs[] = { { "version", "2.3.4" }, { "region", "eu" },
 		{ "n", "42" } };
 	canary__context ctx = { "u1", "s1", "10.1.2.3", "prod", "app",
-		"2024-05-06T07:08:09Z", attrs, 3 };
+		"2024-05-06T07:08:09Z", attrs, 3, NULL };
 	canary__unleash_variant v;
 	uint32_t i;
 

@@ -9,6 +9,8 @@ int canary_header_initializers(void)
 	canary_options opts = CANARY_OPTIONS_INIT;
 	canary_details details = CANARY_DETAILS_INIT;
 	canary_event_stats stats = CANARY_EVENT_STATS_INIT;
+	canary_context ctx = CANARY_CONTEXT_INIT;
 
-	return (int)(opts.version + details.version + stats.version);
+	return (int)(opts.version + details.version + stats.version +
+		ctx.version);
 }

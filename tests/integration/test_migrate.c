@@ -146,8 +146,9 @@ static void await_first_look(const srv *s)
 	assert_true(total == 3);
 }
 
-/* A SQLite database with two flags, a paused rollout (three decisions:
- * start, pause, the controller's first look) and two batches. */
+/* A SQLite database with two flags (one with targeting rules), a paused
+ * rollout (three decisions: start, pause, the controller's first look)
+ * and two batches. */
 static void make_source(char *path, size_t cap)
 {
 	snprintf(path, cap, "%s/source.db", dir);
@@ -156,7 +157,9 @@ static void make_source(char *path, size_t cap)
 		ADMIN_TOKEN, "{\"key\":\"checkout\",\"rollout_bp\":0}"), 201);
 	assert_int_equal(http_status(&server, "POST", "/v1/admin/flags",
 		ADMIN_TOKEN, "{\"key\":\"banner\",\"rollout_bp\":0,"
-		"\"enabled\":false}"), 201);
+		"\"enabled\":false,\"stickiness\":\"device_id\",\"constraints\":"
+		"[{\"contextName\":\"fw\",\"operator\":\"SEMVER_GT\","
+		"\"value\":\"1.0.0\"}]}"), 201);
 	assert_int_equal(http_status(&server, "POST", "/v1/admin/rollouts",
 		ADMIN_TOKEN, "{\"flag\":\"checkout\",\"interval\":\"1h\"}"),
 		201);
@@ -189,6 +192,7 @@ static void test_migrate_and_serve(void **state)
 	look(&server, &after);
 	/* The same flags; the start moved the version on (a copy is a
 	 * restore too: no version served before is served again). */
+	assert_non_null(strstr(before.flags, "\"operator\":\"SEMVER_GT\""));
 	assert_string_equal(strstr(after.flags, "\"flags\""),
 		strstr(before.flags, "\"flags\""));
 	assert_true(strtod(after.flags + 11, NULL) >

@@ -27,7 +27,10 @@
 #define CONFIG "{\"version\": 3, \"flags\": [" \
 	"{\"key\": \"f50\", \"rollout_bp\": 5000}," \
 	"{\"key\": \"all\", \"rollout_bp\": 10000}," \
-	"{\"key\": \"off\", \"rollout_bp\": 5000, \"enabled\": false}]}"
+	"{\"key\": \"off\", \"rollout_bp\": 5000, \"enabled\": false}," \
+	"{\"key\": \"fw\", \"rollout_bp\": 5000, \"constraints\": [" \
+	" {\"contextName\": \"firmware\", \"operator\": \"SEMVER_GTE\"," \
+	"  \"value\": \"2.3.0\"}]}]}"
 
 /* The fake service: what it received, and how it answers POSTs. */
 typedef struct fake {
@@ -39,6 +42,9 @@ typedef struct fake {
 	uint64_t metric_count[2];
 	double metric_sum[2];
 	uint64_t dropped_batches, dropped_windows;
+	/* Flag fw (targeted): [stable, canary], and the units it excludes. */
+	uint64_t fw_exposures[2], fw_errors[2], fw_lat_count[2];
+	uint64_t ineligible, ineligible_errors;
 	char last_batch_id[64];
 	int bad_bodies;
 } fake;
@@ -69,6 +75,17 @@ static void take_window(const cJSON *w)
 	const cJSON *bin;
 	int a = strcmp(arm, "canary") == 0;
 
+	if (strcmp(flag, "fw") == 0) {
+		svc.fw_exposures[a] += num(w, "exposures");
+		svc.fw_errors[a] += num(w, "errors");
+		svc.ineligible += num(w, "ineligible");
+		svc.ineligible_errors += num(w, "ineligible_errors");
+		if (a && num(w, "ineligible"))
+			svc.bad_bodies++; /* only ever in a stable window */
+		if (lat)
+			svc.fw_lat_count[a] += num(lat, "zero");
+		return;
+	}
 	if (strcmp(flag, "f50") != 0)
 		return;
 	svc.exposures[a] += num(w, "exposures");
@@ -403,6 +420,55 @@ static void test_latency_and_metrics(void **state)
 	canary_client_free(c);
 }
 
+/* ---- targeting: units the rules exclude are counted apart -------------- */
+
+static void test_ineligible_apart(void **state)
+{
+	canary_client *c = client_with(false, false, 0);
+	uint64_t exp[2] = { 0, 0 }, err[2] = { 0, 0 }, out = 0, out_err = 0;
+	canary_attribute attr = { "firmware", NULL };
+	canary_context ctx = CANARY_CONTEXT_INIT;
+	char unit[32];
+	int i;
+
+	(void)state;
+	fake_reset(202);
+	ctx.attrs = &attr;
+	ctx.attr_count = 1;
+	ctx.unit = unit;
+	for (i = 0; i < 1000; i++) {
+		canary_details d = CANARY_DETAILS_INIT;
+
+		snprintf(unit, sizeof(unit), "user-%d", i);
+		attr.value = i % 3 ? "2.4.0" : "2.2.0";
+		canary_evaluate_ctx(c, "fw", &ctx, 0, &d);
+		if (d.reason == CANARY_REASON_INELIGIBLE) {
+			out++;
+			out_err += i % 2;
+		} else {
+			exp[d.arm]++;
+			err[d.arm] += i % 2;
+		}
+		if (i % 2)
+			assert_int_equal(canary_record_error_ctx(c, "fw", &ctx),
+				CANARY_OK);
+		/* Kept for the eligible, left out for the others. */
+		assert_int_equal(canary_record_latency_ctx(c, "fw", &ctx, 0),
+			CANARY_OK);
+	}
+	assert_true(out == 334);
+	assert_int_equal(canary_flush(c, 10000), CANARY_OK);
+	assert_int_equal(svc.bad_bodies, 0);
+	assert_true(svc.ineligible == out);
+	assert_true(svc.ineligible_errors == out_err);
+	for (i = 0; i < 2; i++) {
+		assert_true(svc.fw_exposures[i] == exp[i]);
+		assert_true(svc.fw_errors[i] == err[i]);
+		assert_true(svc.fw_lat_count[i] == exp[i]);
+	}
+	canary_client_free(c);
+}
+
 /* ---- refused batches and the outbox bound --------------------------------- */
 
 static void test_refused_batch_is_dropped_and_reported(void **state)
@@ -596,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_exposure_opt_outs),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_latency_and_metrics),
+		cmocka_unit_test(test_ineligible_apart),
 		cmocka_unit_test(test_refused_batch_is_dropped_and_reported),
 		cmocka_unit_test(test_outbox_bound_reports_drops),
 		cmocka_unit_test(test_outbox_byte_bound),

@@ -60,6 +60,8 @@ static void assert_windows_equal(const canary__ev_window *x,
 	assert_true(x->config_version == y->config_version);
 	assert_true(x->start_ms == y->start_ms && x->end_ms == y->end_ms);
 	assert_true(x->exposures == y->exposures && x->errors == y->errors);
+	assert_true(x->ineligible == y->ineligible &&
+		x->ineligible_errors == y->ineligible_errors);
 	assert_true(x->latency_zero == y->latency_zero);
 	assert_int_equal(x->nbins, y->nbins);
 	for (i = 0; i < x->nbins; i++) {
@@ -118,12 +120,18 @@ static void test_round_trip(void **state)
 	w[0].metrics = metrics;
 	w[0].nmetrics = 2;
 	snprintf(w[1].flag, sizeof(w[1].flag), "plain");
+	w[1].ineligible = 7;
+	w[1].ineligible_errors = 2;
 	b.windows = w;
 	b.count = 2;
 	text = encode(&b, &len);
 	assert_non_null(strstr(text, "\"latency_ms\":{\"zero\":5,\"bins\":"
 		"[[-345,1],[0,2],[277,9007199254740991]]}"));
 	assert_null(strstr(strstr(text, "\"plain\""), "latency_ms"));
+	/* Units outside the targeting, only where there were some. */
+	assert_non_null(strstr(strstr(text, "\"plain\""),
+		"\"ineligible\":7,\"ineligible_errors\":2"));
+	assert_null(strstr(text, "\"ineligible\":0"));
 	assert_int_equal(canary__ev_batch_decode(A, text, len, 0, &back, &e),
 		CANARY_OK);
 	assert_string_equal(back.batch_id, b.batch_id);

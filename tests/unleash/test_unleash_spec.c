@@ -3,8 +3,12 @@
  * package @unleash/client-specification, installed as test data by
  * scripts/deps.sh) against the Unleash evaluator: every file listed in
  * its index.json, every `tests` (isEnabled) and `variantTests`
- * (getVariant) case. Prints "unleash spec: N/M passed" and the name of
- * each failing case; exits 77 (skipped) when the package is not there.
+ * (getVariant) case. The `tests` cases run a second time through the
+ * public API: a client in Unleash mode (opts.source) given the state with
+ * canary_client_set_config_json(), asked with canary_enabled_ctx().
+ * Prints "unleash spec: N/M passed" (and the client's count) and the name
+ * of each failing case; exits 77 (skipped) when the package is not
+ * there.
  *
  *   test_unleash_spec [SPEC_DIR]
  */
@@ -19,6 +23,7 @@
 #define MAX_ATTRS 64
 
 static int passed, total;
+static int client_passed, client_total;
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -141,8 +146,25 @@ static void report(const char *file, const cJSON *tc, bool ok,
 		cJSON_IsString(d) ? d->valuestring : "?", got);
 }
 
+/* The same case through libcanary's public API. */
+static bool client_enabled(canary_client *c, const char *name,
+	const ctx_store *s)
+{
+	canary_context ctx = CANARY_CONTEXT_INIT;
+
+	ctx.unit = s->ctx.user_id;
+	ctx.session_id = s->ctx.session_id;
+	ctx.remote_address = s->ctx.remote_address;
+	ctx.environment = s->ctx.environment;
+	ctx.app_name = s->ctx.app_name;
+	ctx.current_time = s->ctx.current_time;
+	ctx.attrs = s->attrs;
+	ctx.attr_count = s->ctx.attr_count;
+	return canary_enabled_ctx(c, name, &ctx);
+}
+
 static void run_enabled(const char *file, const canary__unleash_model *m,
-	const cJSON *tc)
+	canary_client *c, const cJSON *tc)
 {
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(tc, "toggleName");
 	const cJSON *want = cJSON_GetObjectItemCaseSensitive(tc, "expectedResult");
@@ -154,6 +176,13 @@ static void run_enabled(const char *file, const canary__unleash_model *m,
 		name->valuestring, strlen(name->valuestring), &s.ctx, NULL);
 	report(file, tc, cJSON_IsBool(want) && got == (cJSON_IsTrue(want) != 0),
 		got ? "true" : "false");
+	if (!c || !cJSON_IsString(name))
+		return;
+	client_total++;
+	if (client_enabled(c, name->valuestring, &s) == got)
+		client_passed++;
+	else
+		printf("FAIL %s through the client: %s\n", file, name->valuestring);
 }
 
 static bool same_string(const cJSON *want, const char *got)
@@ -200,9 +229,31 @@ static void run_variant(const char *file, const canary__unleash_model *m,
 	report(file, tc, ok, got);
 }
 
+/* A client in Unleash mode, without a server, given `state`. */
+static canary_client *client_of(const char *file, const cJSON *state)
+{
+	canary_options o;
+	canary_client *c = NULL;
+	char *text = cJSON_PrintUnformatted(state);
+
+	canary_options_init(&o, CANARY_OPTIONS_VERSION);
+	o.source = CANARY_SOURCE_UNLEASH;
+	o.no_exposures = true;
+	o.log_stderr = CANARY_LOG_OFF;
+	if (!text || canary_client_new(&c, &o) != CANARY_OK ||
+	    canary_client_set_config_json(c, text, strlen(text)) != CANARY_OK) {
+		printf("FAIL %s: the client refused the state: %s\n", file,
+			canary_error_last());
+		canary_client_free(c);
+		c = NULL;
+	}
+	cJSON_free(text);
+	return c;
+}
+
 /* The spec's state is a features document, or a list of delta events. */
 static canary__unleash_model *compile_state(const char *file,
-	const cJSON *state)
+	const cJSON *state, canary_client **client)
 {
 	canary__unleash_model *m = NULL;
 	cJSON *built = NULL;
@@ -219,6 +270,8 @@ static canary__unleash_model *compile_state(const char *file,
 	}
 	if (rc == CANARY_OK)
 		rc = canary__unleash_compile_tree(NULL, state, NULL, &m, &e);
+	if (rc == CANARY_OK)
+		*client = client_of(file, state);
 	if (rc != CANARY_OK)
 		printf("FAIL %s: state rejected: %s\n", file,
 			canary__perror_format(&e, err, sizeof(err)));
@@ -230,6 +283,7 @@ static int run_file(const char *dir, const char *file)
 {
 	cJSON *doc = read_json(dir, file);
 	canary__unleash_model *m;
+	canary_client *c = NULL;
 	const cJSON *tc;
 
 	if (!doc) {
@@ -237,12 +291,14 @@ static int run_file(const char *dir, const char *file)
 		total++;
 		return -1;
 	}
-	m = compile_state(file, cJSON_GetObjectItemCaseSensitive(doc, "state"));
+	m = compile_state(file, cJSON_GetObjectItemCaseSensitive(doc, "state"),
+		&c);
 	cJSON_ArrayForEach(tc, cJSON_GetObjectItemCaseSensitive(doc, "tests"))
-		run_enabled(file, m, tc);
+		run_enabled(file, m, c, tc);
 	cJSON_ArrayForEach(tc, cJSON_GetObjectItemCaseSensitive(doc, "variantTests"))
 		run_variant(file, m, tc);
 	canary__unleash_free(m);
+	canary_client_free(c);
 	cJSON_Delete(doc);
 	return 0;
 }
@@ -263,5 +319,8 @@ int main(int argc, char **argv)
 			run_file(dir, file->valuestring);
 	cJSON_Delete(index);
 	printf("unleash spec: %d/%d passed\n", passed, total);
-	return passed == total && total > 0 ? 0 : 1;
+	printf("unleash spec through libcanary's Unleash mode: %d/%d isEnabled "
+		"cases passed\n", client_passed, client_total);
+	return passed == total && total > 0 && client_passed == client_total &&
+		client_total > 0 ? 0 : 1;
 }
