@@ -16,13 +16,14 @@ _canaryctl()
 	local flag_opts='--rollout --rollout-bp --enable --disable --salt --state
 --stable-variant --canary-variant --allow --deny --force --rule --no-rules
 --stickiness --segment --no-segments'
-	local rollout_opts='--steps --min-soak --max-step --interval --on-fail --gate'
+	local rollout_opts='--steps --min-soak --max-step --interval --on-fail --gate
+--sustain --grace --on-stall --bake --max-wait'
 	local events='started widened paused resumed rolled_back completed stalled'
 	local args=() i
 
 	# Options that take a value: nothing to offer but the value's own words.
 	case $prev in
-	--on-fail)
+	--on-fail | --on-stall)
 		_canaryctl_words 'rollback pause' "$cur"
 		return ;;
 	--role)
@@ -35,6 +36,7 @@ _canaryctl()
 	--stable-variant | --canary-variant | --allow | --deny | --rule | \
 	--stickiness | --segment | --steps | \
 	--min-soak | --max-step | --interval | --gate | --config-version | \
+	--sustain | --grace | --bake | --max-wait | \
 	--since | --until | --last | --timeout | --actor | --limit | --before)
 		COMPREPLY=()
 		return ;;

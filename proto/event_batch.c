@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "base64.h"
 #include "json_read.h"
 
 bool canary__ev_metric_name_ok(const char *name)
@@ -69,6 +70,25 @@ static void put_metrics(canary__buf *b, const canary__ev_window *w)
 	canary__buf_puts(b, "}");
 }
 
+static void put_sketch(canary__buf *b, const char *name,
+	const canary__ev_sketch *s)
+{
+	canary__buf_printf(b, ",\"%s\":\"", name);
+	canary__base64_put(b, s->bytes, s->len);
+	canary__buf_puts(b, "\"");
+}
+
+static void put_users(canary__buf *b, const canary__ev_users *u)
+{
+	put_sketch(b, "units", &u->units);
+	put_sketch(b, "error_units", &u->error_units);
+	canary__buf_printf(b, ",\"error_units_mapped\":%" PRIu64
+		",\"error_sq\":%" PRIu64 ",\"error_max\":%" PRIu64
+		",\"errors_unmapped\":%" PRIu64,
+		wire_count(u->error_units_mapped), wire_count(u->error_sq),
+		wire_count(u->error_max), wire_count(u->errors_unmapped));
+}
+
 static void put_window(canary__buf *b, const canary__ev_window *w)
 {
 	canary__buf_puts(b, "{\"flag\":");
@@ -87,6 +107,8 @@ static void put_window(canary__buf *b, const canary__ev_window *w)
 		put_latency(b, w);
 	if (w->nmetrics)
 		put_metrics(b, w);
+	if (w->has_users)
+		put_users(b, &w->users);
 	canary__buf_puts(b, "}");
 }
 
@@ -217,10 +239,12 @@ int canary__ev_batches_build(const canary__alloc *a,
 
 /* ---- decoder ------------------------------------------------------------ */
 
-/* The decoder's state: its reader and where memory comes from. */
+/* The decoder's state: its reader, where memory comes from, and
+ * registers to check a sketch in (allocated at the first one). */
 typedef struct dec {
 	canary__json_reader r;
 	const canary__alloc *a;
+	canary__hll regs;
 } dec;
 
 /* A string member of 1..max bytes, copied into out[max + 1]. */
@@ -436,12 +460,73 @@ static int get_arm(dec *d, const cJSON *item, const char *path,
 	return CANARY_OK;
 }
 
-/* The members of a window, in the order get_window() reads them. */
+/* A base64 sketch of units: canonical text, a well-formed sketch at
+ * CANARY__HLL_P. */
+static int get_sketch(dec *d, const cJSON *item, const char *path,
+	const char *name, canary__ev_sketch *out)
+{
+	size_t max = canary__base64_len(CANARY__EV_MAX_SKETCH), len;
+	char why[96];
+	const char *text;
+	int rc = canary__json_string(&d->r, item, path, name, max, &text);
+
+	if (rc != CANARY_OK)
+		return rc;
+	len = strlen(text);
+	out->bytes = canary__malloc(d->a, len / 4 * 3 + 1);
+	if (!out->bytes)
+		return canary__perror_oom(d->r.err);
+	if (canary__base64_decode(text, len, out->bytes, &out->len) != 0)
+		return canary__perror_at(d->r.err, path, name,
+			"must be base64 (RFC 4648, padded)");
+	if (!d->regs.reg && !(d->regs.reg = canary__malloc(d->a,
+	    CANARY__HLL_REGS(CANARY__HLL_P))))
+		return canary__perror_oom(d->r.err);
+	d->regs.p = CANARY__HLL_P;
+	if (canary__hll_decode(&d->regs, out->bytes, out->len, why,
+	    sizeof(why)) != CANARY_OK)
+		return canary__perror_at(d->r.err, path, name, "%s", why);
+	return CANARY_OK;
+}
+
+/* The members of a window, in the order get_window() reads them; the
+ * user-level ones (W_UNITS..) come together or not at all. */
 enum { W_FLAG, W_ARM, W_VERSION, W_START, W_END, W_EXPOSURES, W_ERRORS,
-	W_INELIGIBLE, W_INELIGIBLE_ERRORS, W_LATENCY, W_METRICS, W_COUNT };
+	W_INELIGIBLE, W_INELIGIBLE_ERRORS, W_LATENCY, W_METRICS, W_UNITS,
+	W_ERROR_UNITS, W_MAPPED, W_SQ, W_MAX, W_UNMAPPED, W_COUNT };
 static const char *const window_names[W_COUNT] = { "flag", "arm",
 	"config_version", "start_ms", "end_ms", "exposures", "errors",
-	"ineligible", "ineligible_errors", "latency_ms", "metrics" };
+	"ineligible", "ineligible_errors", "latency_ms", "metrics", "units",
+	"error_units", "error_units_mapped", "error_sq", "error_max",
+	"errors_unmapped" };
+
+static int get_users(dec *d, const cJSON *const m[W_COUNT],
+	const char *path, canary__ev_window *w)
+{
+	uint64_t *num[4] = { &w->users.error_units_mapped, &w->users.error_sq,
+		&w->users.error_max, &w->users.errors_unmapped };
+	int k, present = 0, rc = CANARY_OK;
+
+	for (k = W_UNITS; k < W_COUNT; k++)
+		present += m[k] != NULL;
+	if (present == 0)
+		return CANARY_OK;
+	for (k = W_UNITS; k < W_COUNT; k++)
+		if (!m[k])
+			return canary__perror_at(d->r.err, path, window_names[k],
+				"is required with the other user-level fields "
+				"(units, error_units, error_units_mapped, "
+				"error_sq, error_max, errors_unmapped)");
+	w->has_users = true;
+	rc = get_sketch(d, m[W_UNITS], path, "units", &w->users.units);
+	if (rc == CANARY_OK)
+		rc = get_sketch(d, m[W_ERROR_UNITS], path, "error_units",
+			&w->users.error_units);
+	for (k = W_MAPPED; rc == CANARY_OK && k < W_COUNT; k++)
+		rc = canary__json_uint(&d->r, m[k], path, window_names[k],
+			CANARY__JSON_MAX_INT, true, num[k - W_MAPPED]);
+	return rc;
+}
 
 /* The integer members, W_VERSION..W_INELIGIBLE_ERRORS. */
 static uint64_t *window_int(canary__ev_window *w, int k)
@@ -481,6 +566,8 @@ static int get_window(dec *d, const cJSON *win, const char *path,
 		rc = get_latency(d, m[W_LATENCY], path, w);
 	if (rc == CANARY_OK)
 		rc = get_metrics(d, m[W_METRICS], path, w);
+	if (rc == CANARY_OK)
+		rc = get_users(d, m, path, w);
 	return rc;
 }
 
@@ -549,6 +636,7 @@ int canary__ev_batch_decode(const canary__alloc *a, const char *body,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	memset(&d, 0, sizeof(d));
 	d.a = a;
 	out->owner = a;
 	canary__json_reader_init(&d.r, opts & ~CANARY__JSON_KNOWN_ONLY, e);
@@ -557,6 +645,7 @@ int canary__ev_batch_decode(const canary__alloc *a, const char *body,
 	if (rc == CANARY_OK)
 		rc = get_batch(&d, root, out);
 	cJSON_Delete(root);
+	canary__free(a, d.regs.reg);
 	if (rc != CANARY_OK)
 		canary__ev_batch_clear(out);
 	return rc;
@@ -571,6 +660,8 @@ void canary__ev_batch_clear(canary__ev_batch *b)
 	for (i = 0; b->owner && i < b->count; i++) {
 		canary__free(b->owner, b->windows[i].bins);
 		canary__free(b->owner, b->windows[i].metrics);
+		canary__free(b->owner, b->windows[i].users.units.bytes);
+		canary__free(b->owner, b->windows[i].users.error_units.bytes);
 	}
 	if (b->owner)
 		canary__free(b->owner, b->windows);

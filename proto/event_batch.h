@@ -20,6 +20,7 @@
 #include "canary/canary.h"
 #include "config.h"
 #include "histogram.h"
+#include "hll.h"
 #include "parse_error.h"
 
 /* Wire limits. */
@@ -40,6 +41,33 @@ typedef struct canary__ev_metric {
 	double sum;
 } canary__ev_metric;
 
+/* A sketch of units as canary__hll_encode() writes it (base64 on the
+ * wire), at precision CANARY__HLL_P. */
+typedef struct canary__ev_sketch {
+	uint8_t *bytes;
+	size_t len;
+} canary__ev_sketch;
+
+/* The largest sketch the decoder takes (the dense form at CANARY__HLL_P). */
+#define CANARY__EV_MAX_SKETCH \
+	(CANARY__HLL_HEADER + CANARY__HLL_DENSE_BYTES(CANARY__HLL_P))
+
+/*
+ * What lets the server judge users rather than requests (docs/protocol.md,
+ * "User-level evidence"; docs/analysis.md): sketches of the units exposed
+ * (or with an error) and of the units with at least one error, and how the
+ * errors cluster on units (proto/unit_errors.h's figures). All of it or
+ * none: a window without it is a v1 window.
+ */
+typedef struct canary__ev_users {
+	canary__ev_sketch units, error_units;
+	uint64_t error_units_mapped;  /* units in the map of erroring units */
+	uint64_t error_sq;            /* sum over them of (their errors)^2 */
+	uint64_t error_max;           /* the most errors of one of them */
+	uint64_t errors_unmapped;     /* errors of units the map had no room
+	                                 for */
+} canary__ev_users;
+
 /* What one (flag, arm, config version) counted from start_ms to end_ms. */
 typedef struct canary__ev_window {
 	char flag[CANARY__MAX_KEY_LEN + 1];
@@ -57,6 +85,8 @@ typedef struct canary__ev_window {
 	size_t nbins;
 	canary__ev_metric *metrics; /* names unique */
 	size_t nmetrics;
+	bool has_users;             /* `users` is present */
+	canary__ev_users users;
 } canary__ev_window;
 
 typedef struct canary__ev_batch {
@@ -67,7 +97,7 @@ typedef struct canary__ev_batch {
 	uint64_t dropped_batches, dropped_windows; /* the sender's losses */
 	canary__ev_window *windows;
 	size_t count;
-	/* The decoder's: what frees windows, bins and metrics
+	/* The decoder's: what frees windows, bins, metrics and sketches
 	 * (canary__ev_batch_clear). NULL: the caller's memory. */
 	const canary__alloc *owner;
 } canary__ev_batch;
@@ -117,7 +147,9 @@ void canary__ev_bodies_free(const canary__alloc *a, canary__ev_body *b,
 
 /*
  * Decode and validate one body: everything present is checked (types,
- * ranges, sizes, the order of histogram bins, metric names), unknown fields
+ * ranges, sizes, the order of histogram bins, metric names, the form of
+ * each sketch and that the user-level fields come together; how they
+ * relate to the counts is the judge's cj_window_check()), unknown fields
  * are ignored (a newer SDK may send more); `opts` adds the reader options
  * of json_read.h (CANARY__JSON_UTF8). The first error wins and names its
  * field ("windows[2].exposures"). On success `out` owns memory from `a`

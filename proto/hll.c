@@ -15,16 +15,54 @@
 #define FORM_DENSE 0u
 #define FORM_SPARSE 1u
 
+static uint64_t rotl64(uint64_t x, unsigned r)
+{
+	return x << r | x >> (64 - r);
+}
+
+/* One 8-byte word into the state: the word mixed on its own (multiply,
+ * rotate, multiply), then folded in and the state stirred. */
+static uint64_t absorb(uint64_t h, uint64_t w)
+{
+	w *= 0x87c37b91114253d5ull;
+	w = rotl64(w, 31);
+	w *= 0x4cf5ad432745937full;
+	h ^= w;
+	return rotl64(h, 27) * 5 + 0x52dce729;
+}
+
+/* The last `rest` (1..7) of the `len` bytes at p, little-endian, as one
+ * zero-padded word; read as whole words where the length allows. */
+static uint64_t tail(const unsigned char *p, size_t len, size_t rest)
+{
+	uint64_t w = 0;
+	size_t k;
+
+	if (len >= 8)
+		return canary__le64(p + len - 8) >> (8 * (8 - rest));
+	if (len == 4)
+		return canary__le32(p);
+	if (len > 4)
+		return canary__le32(p) | (uint64_t)(canary__le32(p + len - 4) >>
+			(8 * (8 - len))) << 32;
+	for (k = len; k-- > 0;)
+		w = w << 8 | p[k];
+	return w;
+}
+
 uint64_t canary__hll_hash(const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 offset basis */
-	size_t i;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)len *
+		0xc2b2ae3d27d4eb4full;
+	size_t i, rest = len % 8;
 
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull; /* FNV 64 prime */
-	}
+	for (i = 0; i + 8 <= len; i += 8)
+		h = absorb(h, canary__le64(p + i));
+	if (rest)
+		h = absorb(h, tail(p, len, rest));
+	/* MurmurHash3's 64-bit finaliser: every input bit reaches the top
+	 * bits, where the register index comes from. */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
@@ -55,18 +93,9 @@ void canary__hll_clear(canary__hll *h)
 
 void canary__hll_add_hash(canary__hll *h, uint64_t hash)
 {
-	size_t j = (size_t)(hash >> (64 - h->p));
-	uint64_t rest = hash << h->p;
-	unsigned rank = 1;
+	size_t j = canary__hll_register(hash, h->p);
+	unsigned rank = canary__hll_rank(hash, h->p);
 
-	if (rest == 0) {
-		rank = max_rank(h->p);
-	} else {
-		while (!(rest & 0x8000000000000000ull)) {
-			rest <<= 1;
-			rank++;
-		}
-	}
 	if (h->reg[j] < rank)
 		h->reg[j] = (uint8_t)rank;
 }
@@ -163,6 +192,11 @@ double canary__hll_rse(unsigned p)
 	return 1.04 / sqrt((double)CANARY__HLL_REGS(p));
 }
 
+bool canary__hll_plausible(double est, unsigned p, double limit)
+{
+	return est <= limit * (1 + 4 * canary__hll_rse(p)) + 2;
+}
+
 /* ---- wire form ------------------------------------------------------- */
 
 static size_t nonzero(const canary__hll *h)
@@ -226,15 +260,19 @@ size_t canary__hll_encode(const canary__hll *h, uint8_t *out, size_t cap)
 #  define HLL_PRINTF(f, a)
 #endif
 
-static int refuse(canary__hll *h, char *err, size_t errlen,
-	const char *fmt, ...) HLL_PRINTF(4, 5);
+/* What a decoding pass does with each register it reads. */
+enum apply { CHECK, WRITE, MAX };
 
-static int refuse(canary__hll *h, char *err, size_t errlen,
+static int refuse(canary__hll *h, enum apply how, char *err, size_t errlen,
+	const char *fmt, ...) HLL_PRINTF(5, 6);
+
+static int refuse(canary__hll *h, enum apply how, char *err, size_t errlen,
 	const char *fmt, ...)
 {
 	va_list ap;
 
-	canary__hll_clear(h);
+	if (how == WRITE)
+		canary__hll_clear(h);
 	if (err && errlen) {
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
@@ -243,14 +281,20 @@ static int refuse(canary__hll *h, char *err, size_t errlen,
 	return CANARY_EPARSE;
 }
 
+static void put(canary__hll *h, size_t j, unsigned v, enum apply how)
+{
+	if (how == WRITE || (how == MAX && v > h->reg[j]))
+		h->reg[j] = (uint8_t)v;
+}
+
 static int decode_dense(canary__hll *h, const uint8_t *body, size_t len,
-	char *err, size_t errlen)
+	enum apply how, char *err, size_t errlen)
 {
 	size_t j, m = CANARY__HLL_REGS(h->p);
 
 	if (len != CANARY__HLL_DENSE_BYTES(h->p))
-		return refuse(h, err, errlen, "dense sketch: body of %zu bytes, "
-			"must be %zu", len, CANARY__HLL_DENSE_BYTES(h->p));
+		return refuse(h, how, err, errlen, "dense sketch: body of %zu "
+			"bytes, must be %zu", len, CANARY__HLL_DENSE_BYTES(h->p));
 	for (j = 0; j < m; j++) {
 		size_t bit = 6 * j;
 		unsigned v = body[bit / 8] >> (bit % 8);
@@ -259,69 +303,85 @@ static int decode_dense(canary__hll *h, const uint8_t *body, size_t len,
 			v |= (unsigned)body[bit / 8 + 1] << (8 - bit % 8);
 		v &= 0x3f;
 		if (v > max_rank(h->p))
-			return refuse(h, err, errlen, "register %zu: value %u "
-				"above %u", j, v, max_rank(h->p));
-		h->reg[j] = (uint8_t)v;
+			return refuse(h, how, err, errlen, "register %zu: value "
+				"%u above %u", j, v, max_rank(h->p));
+		put(h, j, v, how);
 	}
 	return 0;
 }
 
 static int decode_sparse(canary__hll *h, const uint8_t *body, size_t len,
-	char *err, size_t errlen)
+	enum apply how, char *err, size_t errlen)
 {
 	size_t i, n, m = CANARY__HLL_REGS(h->p);
 	long prev = -1;
 
 	if (len < 4)
-		return refuse(h, err, errlen, "sparse sketch: no entry count");
+		return refuse(h, how, err, errlen, "sparse sketch: no entry "
+			"count");
 	n = canary__le32(body);
 	body += 4;
 	len -= 4;
 	if (n > m || len != 3 * n)
-		return refuse(h, err, errlen, "sparse sketch: %zu entries in "
-			"%zu bytes (3 each, at most %zu entries)", n, len, m);
+		return refuse(h, how, err, errlen, "sparse sketch: %zu entries "
+			"in %zu bytes (3 each, at most %zu entries)", n, len, m);
 	for (i = 0; i < len; i += 3) {
 		uint32_t e = (uint32_t)canary__le_get(body + i, 3);
 		uint32_t idx = e >> 6, v = e & 0x3f;
 
 		if (idx >= m || (long)idx <= prev)
-			return refuse(h, err, errlen, "sparse entry %zu: index "
-				"%u %s", i / 3, idx, idx >= m ? "out of range" :
-				"not after the previous one");
+			return refuse(h, how, err, errlen, "sparse entry %zu: "
+				"index %u %s", i / 3, idx, idx >= m ?
+				"out of range" : "not after the previous one");
 		if (v == 0 || v > max_rank(h->p))
-			return refuse(h, err, errlen, "sparse entry %zu: value "
-				"%u not in 1..%u", i / 3, v, max_rank(h->p));
-		h->reg[idx] = (uint8_t)v;
+			return refuse(h, how, err, errlen, "sparse entry %zu: "
+				"value %u not in 1..%u", i / 3, v,
+				max_rank(h->p));
+		put(h, idx, v, how);
 		prev = (long)idx;
 	}
 	return 0;
+}
+
+static int decode_as(canary__hll *h, const uint8_t *in, size_t len,
+	enum apply how, char *err, size_t errlen)
+{
+	if (len < CANARY__HLL_HEADER)
+		return refuse(h, how, err, errlen, "sketch of %zu bytes: "
+			"shorter than its header", len);
+	if (in[0] != FORMAT_VERSION)
+		return refuse(h, how, err, errlen, "sketch format %u, expected "
+			"%u", in[0], FORMAT_VERSION);
+	if (in[1] < CANARY__HLL_MIN_P || in[1] > CANARY__HLL_MAX_P)
+		return refuse(h, how, err, errlen, "precision %u not in %u..%u",
+			in[1], CANARY__HLL_MIN_P, CANARY__HLL_MAX_P);
+	if (in[1] != h->p)
+		return refuse(h, how, err, errlen, "precision %u, expected %u",
+			in[1], h->p);
+	if (in[3] != 0)
+		return refuse(h, how, err, errlen, "reserved byte is %u, must "
+			"be 0", in[3]);
+	if (in[2] == FORM_DENSE)
+		return decode_dense(h, in + CANARY__HLL_HEADER,
+			len - CANARY__HLL_HEADER, how, err, errlen);
+	if (in[2] == FORM_SPARSE)
+		return decode_sparse(h, in + CANARY__HLL_HEADER,
+			len - CANARY__HLL_HEADER, how, err, errlen);
+	return refuse(h, how, err, errlen, "form %u, must be 0 (dense) or 1 "
+		"(sparse)", in[2]);
 }
 
 int canary__hll_decode(canary__hll *h, const uint8_t *in, size_t len,
 	char *err, size_t errlen)
 {
 	canary__hll_clear(h);
-	if (len < CANARY__HLL_HEADER)
-		return refuse(h, err, errlen, "sketch of %zu bytes: shorter "
-			"than its header", len);
-	if (in[0] != FORMAT_VERSION)
-		return refuse(h, err, errlen, "sketch format %u, expected %u",
-			in[0], FORMAT_VERSION);
-	if (in[1] < CANARY__HLL_MIN_P || in[1] > CANARY__HLL_MAX_P)
-		return refuse(h, err, errlen, "precision %u not in %u..%u",
-			in[1], CANARY__HLL_MIN_P, CANARY__HLL_MAX_P);
-	if (in[1] != h->p)
-		return refuse(h, err, errlen, "precision %u, expected %u",
-			in[1], h->p);
-	if (in[3] != 0)
-		return refuse(h, err, errlen, "reserved byte is %u, must be 0",
-			in[3]);
-	if (in[2] == FORM_DENSE)
-		return decode_dense(h, in + CANARY__HLL_HEADER,
-			len - CANARY__HLL_HEADER, err, errlen);
-	if (in[2] == FORM_SPARSE)
-		return decode_sparse(h, in + CANARY__HLL_HEADER,
-			len - CANARY__HLL_HEADER, err, errlen);
-	return refuse(h, err, errlen, "form %u, must be 0 (dense) or 1 "
-		"(sparse)", in[2]);
+	return decode_as(h, in, len, WRITE, err, errlen);
+}
+
+int canary__hll_merge_encoded(canary__hll *h, const uint8_t *in, size_t len,
+	char *err, size_t errlen)
+{
+	int rc = decode_as(h, in, len, CHECK, err, errlen);
+
+	return rc == 0 ? decode_as(h, in, len, MAX, err, errlen) : rc;
 }

@@ -61,9 +61,15 @@ typedef struct canary__hll {
 } canary__hll;
 
 /*
- * The unit hash every sketch uses: FNV-1a 64 of the bytes, then the
- * MurmurHash3 64-bit finaliser (FNV alone mixes its high bits poorly, and
- * the register index comes from them). Independent of the bucketing hash
+ * The unit hash every sketch uses, the same in every SDK (sketches from
+ * different instances merge): the bytes as little-endian 8-byte words
+ * (the last 1..7 bytes zero-padded into one more), each multiplied by
+ * 0x87c37b91114253d5, rotated left 31, multiplied by 0x4cf5ad432745937f
+ * and xored into the state, which is then rotated left 27, multiplied by
+ * 5 and added 0x52dce729; the state starts at 0x9e3779b97f4a7c15 xor
+ * length x 0xc2b2ae3d27d4eb4f, and ends through the MurmurHash3 64-bit
+ * finaliser. A word per round: the SDK hashes each unit of a rolled-out
+ * flag on its hot path. Independent of the bucketing hash
  * (MurmurHash3 x86_32 of "<salt>:<unit>"), so a rollout's canary units do
  * not crowd a few registers.
  */
@@ -77,6 +83,32 @@ uint64_t canary__hll_hash(const void *data, size_t len);
 int canary__hll_init(canary__hll *h, unsigned p, uint8_t *regs);
 
 void canary__hll_clear(canary__hll *h);
+
+/* The register a hash goes to at precision p, and the rank it offers:
+ * what canary__hll_add_hash() keeps, for callers that keep registers of
+ * their own (the SDK's, atomic). */
+static inline size_t canary__hll_register(uint64_t hash, unsigned p)
+{
+	return (size_t)(hash >> (64 - p));
+}
+
+static inline unsigned canary__hll_rank(uint64_t hash, unsigned p)
+{
+	uint64_t rest = hash << p;
+	unsigned rank = 1;
+
+	if (rest == 0)
+		return 64 - p + 1;
+#if defined(__GNUC__)
+	rank += (unsigned)__builtin_clzll(rest);
+#else
+	while (!(rest & 0x8000000000000000ull)) {
+		rest <<= 1;
+		rank++;
+	}
+#endif
+	return rank;
+}
 
 void canary__hll_add_hash(canary__hll *h, uint64_t hash);
 
@@ -97,6 +129,12 @@ double canary__hll_estimate(const canary__hll *h);
 /* The estimate's relative standard error for large counts, 1.04 / 2^(p/2). */
 double canary__hll_rse(unsigned p);
 
+/* Could a sketch at precision p whose estimate is `est` hold at most
+ * `limit` units? Within 4 relative standard errors, and 2 units of slack
+ * (a unit counted at a window's edge). What the server's ingest check
+ * (cj_window_check) and the SDK, before it sends a window, both apply. */
+bool canary__hll_plausible(double est, unsigned p, double limit);
+
 /*
  * Encode into out[0..cap). @return the bytes written; 0 when `cap` is too
  * small (CANARY__HLL_MAX_ENCODED always suffices).
@@ -113,6 +151,12 @@ size_t canary__hll_encode(const canary__hll *h, uint8_t *out, size_t cap);
  * @return 0, or CANARY_EPARSE with `err` saying why (and `h` emptied).
  */
 int canary__hll_decode(canary__hll *h, const uint8_t *in, size_t len,
+	char *err, size_t errlen);
+
+/* Merge the sketch encoded in in[0..len) into `h` (register maximum),
+ * with the decoder's checks; on CANARY_EPARSE `h` is unchanged. What a
+ * store does with the sketches it keeps in their wire form. */
+int canary__hll_merge_encoded(canary__hll *h, const uint8_t *in, size_t len,
 	char *err, size_t errlen);
 
 #endif

@@ -52,6 +52,13 @@ struct canary__counters {
 
 /* ---- lifetime -------------------------------------------------------------- */
 
+static void table_free(canary__counters *k, canary__ev_table *t)
+{
+	if (t)
+		canary__free(k->a, t->users_block);
+	canary__free(k->a, t);
+}
+
 int canary__counters_new(canary__counters **out, const canary__alloc *a,
 	const canary__logger *log, canary__ev_registry *reg)
 {
@@ -94,7 +101,7 @@ void canary__counters_free(canary__counters *k)
 	if (!k)
 		return;
 	for (i = 0; i < CANARY__EV_TABLES; i++) {
-		canary__free(k->a, atomic_load(&k->reg->slots[i].table));
+		table_free(k, atomic_load(&k->reg->slots[i].table));
 		atomic_store(&k->reg->slots[i].table, NULL);
 		atomic_store(&k->reg->slots[i].snap, NULL);
 	}
@@ -107,13 +114,51 @@ void canary__counters_free(canary__counters *k)
 
 /* ---- tables ---------------------------------------------------------------- */
 
+/* Is the flag under an active rollout (the controller's state)? */
+static bool rolled_out(const canary__flag *f)
+{
+	return strcmp(f->state, "running") == 0 ||
+		strcmp(f->state, "paused") == 0;
+}
+
+static uintptr_t line_up(uintptr_t p)
+{
+	return (p + CANARY__CACHE_LINE - 1) & ~(uintptr_t)(CANARY__CACHE_LINE - 1);
+}
+
+/* The rolled-out flags' evidence, in its own block: users[] aligned, then
+ * user_of[]. A failure leaves the table without (v1 windows). */
+static void users_new(canary__counters *k, canary__ev_table *t,
+	const canary__config *config)
+{
+	size_t i, n = 0, arms;
+	uintptr_t p;
+
+	for (i = 0; i < config->count; i++)
+		n += rolled_out(&config->flags[i]);
+	if (n > CANARY__EV_USER_FLAGS)
+		n = CANARY__EV_USER_FLAGS;
+	if (n == 0)
+		return;
+	arms = 2 * n * sizeof(canary__ue_arm);
+	t->users_block = canary__calloc(k->a, 1, CANARY__CACHE_LINE + arms +
+		config->count * sizeof(uint32_t));
+	if (!t->users_block)
+		return;
+	p = line_up((uintptr_t)t->users_block);
+	t->users = (canary__ue_arm *)p;
+	t->user_of = (uint32_t *)(p + arms);
+	for (i = 0, n = 0; i < config->count && n < CANARY__EV_USER_FLAGS; i++)
+		if (rolled_out(&config->flags[i]))
+			t->user_of[i] = (uint32_t)++n;
+}
+
 static canary__ev_table *table_new(canary__counters *k,
 	const canary__snapshot *snap)
 {
 	size_t per_line = CANARY__CACHE_LINE / sizeof(canary__ev_counter);
 	size_t nflags = snap->config->count, stride, bytes;
 	canary__ev_table *t;
-	uintptr_t p;
 
 	/* Each stripe starts on its own cache line; one allocation holds
 	 * the table and its counters. */
@@ -124,15 +169,15 @@ static canary__ev_table *table_new(canary__counters *k,
 	t = canary__calloc(k->a, 1, sizeof(*t) + bytes + CANARY__CACHE_LINE);
 	if (!t)
 		return NULL;
-	p = ((uintptr_t)(t + 1) + CANARY__CACHE_LINE - 1) &
-		~(uintptr_t)(CANARY__CACHE_LINE - 1);
-	t->counters = (canary__ev_counter *)p;
+	t->counters = (canary__ev_counter *)line_up((uintptr_t)(t + 1));
 	t->snap = snap;
 	t->version = snap->version;
 	t->nflags = (uint32_t)nflags;
 	t->stride = stride;
+	users_new(k, t, snap->config);
 	return t;
 }
+
 
 void canary__counters_attach(canary__counters *k, const canary__snapshot *snap)
 {
@@ -163,7 +208,7 @@ void canary__counters_attach(canary__counters *k, const canary__snapshot *snap)
 		canary__log(k->log, CANARY_LOG_WARN,
 			"events: %d configs are still in use; records under config version %" PRIu64 " are dropped (counted)",
 			CANARY__EV_TABLES, snap->version);
-		canary__free(k->a, t);
+		table_free(k, t);
 	}
 }
 
@@ -187,7 +232,7 @@ static void slot_release(canary__counters *k, canary__ev_slot *s)
 
 	atomic_store_explicit(&s->snap, NULL, memory_order_relaxed);
 	atomic_store_explicit(&s->table, NULL, memory_order_relaxed);
-	canary__free(k->a, t);
+	table_free(k, t);
 }
 
 void canary__counters_detach(canary__counters *k, const canary__snapshot *snap)
@@ -312,16 +357,23 @@ uint64_t canary__counters_ignored(canary__counters *k)
 }
 
 int canary__counters_error(canary__counters *k, const canary__snapshot *snap,
-	uint32_t flag, unsigned slot)
+	uint32_t flag, unsigned slot, const char *unit)
 {
 	canary__ev_table *t = canary__ev_find(k->reg, snap);
+	canary__ue_arm *u;
 
 	if (!t) {
 		canary__counters_count_dropped(k);
 		return CANARY_ENOMEM;
 	}
-	atomic_fetch_add_explicit(&canary__ev_counter_of(t, flag, slot)->errors,
-		1, memory_order_relaxed);
+	u = slot < CANARY__EV_INELIGIBLE ? canary__ev_users_of(t, flag,
+		(canary_arm)slot) : NULL;
+	if (u && unit && *unit)
+		canary__ue_error(u, canary__hll_hash(unit, strlen(unit)));
+	else
+		atomic_fetch_add_explicit(
+			&canary__ev_counter_of(t, flag, slot)->errors, 1,
+			memory_order_relaxed);
 	return CANARY_OK;
 }
 
@@ -516,6 +568,15 @@ static void forget_counts(canary__ev_table *t)
 	for (i = 0; i < CANARY__EV_STRIPES * t->stride; i++) {
 		atomic_store(&t->counters[i].exposures, 0);
 		atomic_store(&t->counters[i].errors, 0);
+	}
+	for (i = 0; t->user_of && i < t->nflags; i++) {
+		canary__ue_arm *u = canary__ev_users_of(t, (uint32_t)i,
+			CANARY_ARM_STABLE);
+
+		if (u) {
+			canary__ue_clear(u);
+			canary__ue_clear(u + 1);
+		}
 	}
 }
 

@@ -17,6 +17,13 @@
  * address; the registry lives in the client (live.h) so that the hot path
  * reads it without a pointer chase.
  *
+ * A flag under an active rollout (its config state "running" or "paused")
+ * also gets, per arm, the user-level evidence of user_evidence.h: its
+ * exposures add the unit to a sketch, and its errors are counted in the
+ * map of erroring units instead of the stripes. At most
+ * CANARY__EV_USER_FLAGS flags of a config get it; the others' windows go
+ * without (v1).
+ *
  * Latency and metrics go to per-stripe pools of cells (a compact
  * histogram, or a count and sum per metric name), allocated once with the
  * client and taken under the stripe's mutex (one thread's, normally).
@@ -32,16 +39,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "alloc.h"
 #include "canary/canary.h"
 #include "hazard.h"
+#include "hll.h"
 #include "log.h"
+#include "user_evidence.h"
 
 #define CANARY__EV_STRIPES 8         /* counter copies per flag and arm */
 #define CANARY__EV_TABLES 8          /* snapshots that can count at once */
 #define CANARY__EV_LAT_CELLS 8       /* latency series per stripe */
 #define CANARY__EV_METRIC_CELLS 32   /* metric series per stripe */
+#define CANARY__EV_USER_FLAGS 32     /* rolled-out flags with user-level
+                                        evidence, per table */
 #define CANARY__EV_INELIGIBLE 2      /* the counter slot after the arms */
 #define CANARY__EV_SLOTS 3           /* stable, canary, ineligible */
 
@@ -60,6 +72,11 @@ typedef struct canary__ev_table {
 	uint32_t nflags;
 	size_t stride;               /* counters per stripe (cache-line aligned) */
 	canary__ev_counter *counters; /* [stripe][flag][slot], after the struct */
+	/* User-level evidence: user_of[flag] is 1 + the flag's place in
+	 * users[] (two arms each), 0 for none; NULL when no flag has any. */
+	uint32_t *user_of;
+	canary__ue_arm *users;
+	void *users_block;           /* the allocation users[] lives in */
 } canary__ev_table;
 
 typedef struct canary__ev_slot {
@@ -117,23 +134,41 @@ static inline canary__ev_counter *canary__ev_counter_of(
 		flag * CANARY__EV_SLOTS + slot];
 }
 
-/* Hot path: one exposure. Returns false when it could not be counted. */
+/* The user-level evidence of (flag, arm), or NULL when the flag has none. */
+static inline canary__ue_arm *canary__ev_users_of(const canary__ev_table *t,
+	uint32_t flag, canary_arm arm)
+{
+	uint32_t u = t->user_of ? t->user_of[flag] : 0;
+
+	return u ? &t->users[(u - 1) * 2u + (unsigned)arm] : NULL;
+}
+
+/* Hot path: one exposure of `unit` (NULL or "": none). Returns false when
+ * it could not be counted. */
 static inline bool canary__counters_expose(canary__ev_registry *r,
-	const struct canary__snapshot *snap, uint32_t flag, unsigned slot)
+	const struct canary__snapshot *snap, uint32_t flag, unsigned slot,
+	const char *unit)
 {
 	canary__ev_table *t = canary__ev_find(r, snap);
+	canary__ue_arm *u;
 
 	if (!t)
 		return false;
 	atomic_fetch_add_explicit(&canary__ev_counter_of(t, flag, slot)->exposures,
 		1, memory_order_relaxed);
+	u = slot < CANARY__EV_INELIGIBLE ? canary__ev_users_of(t, flag,
+		(canary_arm)slot) : NULL;
+	if (u && unit && *unit)
+		canary__ue_expose(u, canary__hll_hash(unit, strlen(unit)));
 	return true;
 }
 
 /* Record calls (the arm, or for errors also CANARY__EV_INELIGIBLE, already
- * computed). CANARY_OK or CANARY_ENOMEM (dropped: counted). */
+ * computed; `unit`, when not empty, for the user-level evidence).
+ * CANARY_OK or CANARY_ENOMEM (dropped: counted). */
 int canary__counters_error(canary__counters *k,
-	const struct canary__snapshot *snap, uint32_t flag, unsigned slot);
+	const struct canary__snapshot *snap, uint32_t flag, unsigned slot,
+	const char *unit);
 int canary__counters_latency(canary__counters *k,
 	const struct canary__snapshot *snap, uint32_t flag, canary_arm arm,
 	double ms);

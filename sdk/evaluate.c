@@ -120,10 +120,11 @@ static inline unsigned decide(const canary_client *c,
 
 /* Count one exposure in the snapshot's table (counters.h). */
 static inline void expose(canary_client *c, const canary__snapshot *snap,
-	const canary__snap_entry *e, unsigned slot)
+	const canary__snap_entry *e, unsigned slot, const char *unit)
 {
 	if (c->live.count_exposures &&
-	    !canary__counters_expose(&c->live.ev_reg, snap, e->index, slot))
+	    !canary__counters_expose(&c->live.ev_reg, snap, e->index, slot,
+	    unit))
 		canary__counters_count_dropped(c->counters);
 }
 
@@ -142,7 +143,7 @@ static inline bool conclude(canary_client *c, const canary__snapshot *snap,
 	slot = decide(c, snap, e, unit, ctx, out);
 	result = slot == CANARY_ARM_CANARY;
 	if (count)
-		expose(c, snap, e, slot);
+		expose(c, snap, e, slot, ctx ? ctx->unit : unit);
 	if (out) {
 		/* Copied while the snapshot is protected: no lifetime rules. */
 		const char *v = result ? e->flag->variant_canary :
@@ -339,7 +340,8 @@ static int record(canary_client *c, const char *flag, const char *unit,
 	/* A unit the rules exclude: its errors are counted apart, its
 	 * latencies and metrics are not kept (docs/targeting.md). */
 	if (kind == REC_ERROR)
-		rc = canary__counters_error(c->counters, snap, e->index, slot);
+		rc = canary__counters_error(c->counters, snap, e->index, slot,
+			ctx ? ctx->unit : unit);
 	else if (slot == SLOT_INELIGIBLE)
 		rc = CANARY_OK;
 	else if (kind == REC_LATENCY)

@@ -30,11 +30,22 @@
 typedef canary__ev_metric metric;
 typedef canary__ev_window window;
 
+/* A pending window's user-level evidence before its wire form: the
+ * registers of its two sketches and the map's figures, as taken. */
+typedef struct users_taken {
+	uint8_t units[CANARY__UE_REGS];
+	uint8_t error_units[CANARY__UE_REGS];
+	canary__ue_figures f;
+} users_taken;
+
 /* What a pending window is built from besides its wire form: the dense
- * histogram it counts latencies into (sparse in the window at a flush). */
+ * histogram it counts latencies into (sparse in the window at a flush),
+ * and its user-level evidence (sketches encoded at a flush). */
 typedef struct pending {
 	canary__hist *lat;
 	size_t capmetrics;
+	users_taken *users;
+	bool users_lost;     /* a take found no memory: sent without */
 } pending;
 
 struct canary__events {
@@ -136,8 +147,11 @@ static void windows_clear(canary__events *ev)
 
 	for (i = 0; i < ev->nwin; i++) {
 		canary__hist_free(ev->a, ev->pend[i].lat);
+		canary__free(ev->a, ev->pend[i].users);
 		canary__free(ev->a, ev->win[i].metrics);
 		canary__free(ev->a, ev->win[i].bins);
+		canary__free(ev->a, ev->win[i].users.units.bytes);
+		canary__free(ev->a, ev->win[i].users.error_units.bytes);
 	}
 	ev->nwin = 0;
 	ev->nhist = 0;
@@ -232,6 +246,41 @@ typedef struct harvest {
 	bool final;
 } harvest;
 
+/* The user-level evidence of (flag, arm) into its window `w`; its errors
+ * are the window's too. Without memory for the sketches the errors still
+ * count and the window goes without them. */
+static void take_users(harvest *h, window *w, canary__ue_arm *u)
+{
+	pending *p = &h->ev->pend[w - h->ev->win];
+	canary__ue_figures got = { 0, 0, 0, 0, 0 };
+	uint8_t *scratch = NULL;
+
+	if (!p->users && !p->users_lost &&
+	    !(p->users = canary__calloc(h->ev->a, 1, sizeof(*p->users))))
+		p->users_lost = true;
+	if (p->users_lost) {
+		/* Taken all the same (a window cannot keep what it takes
+		 * without its sketches), into registers thrown away. */
+		scratch = canary__calloc(h->ev->a, 2, CANARY__UE_REGS);
+		if (!scratch)
+			return; /* left for the next take; errors not lost */
+		canary__ue_take(u, scratch, scratch + CANARY__UE_REGS, &got);
+		canary__free(h->ev->a, scratch);
+	} else {
+		canary__ue_take(u, p->users->units, p->users->error_units, &got);
+		p->users->f.errors = canary__sat_add(p->users->f.errors,
+			got.errors);
+		p->users->f.used = canary__sat_add(p->users->f.used, got.used);
+		p->users->f.sum_sq = canary__sat_add(p->users->f.sum_sq,
+			got.sum_sq);
+		p->users->f.unmapped = canary__sat_add(p->users->f.unmapped,
+			got.unmapped);
+		if (got.max > p->users->f.max)
+			p->users->f.max = got.max;
+	}
+	w->errors = canary__sat_add(w->errors, got.errors);
+}
+
 static void harvest_counts(harvest *h, canary__ev_table *t)
 {
 	uint32_t f;
@@ -240,10 +289,13 @@ static void harvest_counts(harvest *h, canary__ev_table *t)
 	for (f = 0; f < t->nflags; f++) {
 		for (slot = 0; slot < CANARY__EV_SLOTS; slot++) {
 			bool apart = slot == CANARY__EV_INELIGIBLE;
+			canary__ue_arm *u = apart ? NULL :
+				canary__ev_users_of(t, f, (canary_arm)slot);
 			uint64_t exp, err;
 			window *w;
 
-			if (!canary__ev_table_any(t, f, slot))
+			if (!canary__ev_table_any(t, f, slot) &&
+			    !(u && canary__ue_any(u)))
 				continue;
 			/* The window first: when it cannot be allocated the
 			 * counts stay where they are for the next harvest
@@ -265,6 +317,8 @@ static void harvest_counts(harvest *h, canary__ev_table *t)
 				w->exposures = canary__sat_add(w->exposures, exp);
 				w->errors = canary__sat_add(w->errors, err);
 			}
+			if (u)
+				take_users(h, w, u);
 		}
 	}
 }
@@ -403,8 +457,57 @@ static void new_batch_id(void *ctx, char id[CANARY__EV_ID_LEN + 1])
 	id[CANARY__EV_ID_LEN] = '\0';
 }
 
-/* The pending windows' wire form at a flush: their span, and each
- * histogram in its sparse form. */
+/* One sketch's wire form into s (memory from `a`). */
+static int seal_sketch(const canary__alloc *a, uint8_t *regs,
+	canary__ev_sketch *s)
+{
+	canary__hll h = { CANARY__HLL_P, regs };
+
+	s->bytes = canary__malloc(a, CANARY__EV_MAX_SKETCH);
+	if (!s->bytes)
+		return CANARY_ENOMEM;
+	s->len = canary__hll_encode(&h, s->bytes, CANARY__EV_MAX_SKETCH);
+	return CANARY_OK;
+}
+
+/* The user-level fields of a window, when it has them and they hold what
+ * the server's check (cj_window_check) expects of them: the sketches can
+ * be of so many units. A window whose counts were taken a moment apart
+ * from its sketches at a thread's edge could fail that at a handful of
+ * requests; it goes as a v1 window rather than be refused. */
+static int seal_users(canary__events *ev, window *w, const pending *p)
+{
+	canary__hll u = { CANARY__HLL_P, p->users ? p->users->units : NULL };
+	canary__hll e = { CANARY__HLL_P, p->users ? p->users->error_units :
+		NULL };
+	int rc;
+
+	canary__free(ev->a, w->users.units.bytes);
+	canary__free(ev->a, w->users.error_units.bytes);
+	memset(&w->users, 0, sizeof(w->users));
+	w->has_users = false;
+	if (!p->users || p->users_lost ||
+	    !canary__hll_plausible(canary__hll_estimate(&u), CANARY__HLL_P,
+		(double)w->exposures + (double)w->errors) ||
+	    !canary__hll_plausible(canary__hll_estimate(&e), CANARY__HLL_P,
+		(double)w->errors))
+		return CANARY_OK;
+	rc = seal_sketch(ev->a, p->users->units, &w->users.units);
+	if (rc == CANARY_OK)
+		rc = seal_sketch(ev->a, p->users->error_units,
+			&w->users.error_units);
+	if (rc != CANARY_OK)
+		return rc;
+	w->users.error_units_mapped = p->users->f.used;
+	w->users.error_sq = p->users->f.sum_sq;
+	w->users.error_max = p->users->f.max;
+	w->users.errors_unmapped = p->users->f.unmapped;
+	w->has_users = true;
+	return CANARY_OK;
+}
+
+/* The pending windows' wire form at a flush: their span, each histogram
+ * in its sparse form, each sketch encoded. */
 static int windows_seal(canary__events *ev, int64_t now)
 {
 	size_t i;
@@ -420,6 +523,8 @@ static int windows_seal(canary__events *ev, int64_t now)
 		w->latency_zero = ev->pend[i].lat ? ev->pend[i].lat->zero : 0;
 		if (ev->pend[i].lat && canary__hist_to_bins(ev->a,
 		    ev->pend[i].lat, &w->bins, &w->nbins) != CANARY_OK)
+			return CANARY_ENOMEM;
+		if (seal_users(ev, w, &ev->pend[i]) != CANARY_OK)
 			return CANARY_ENOMEM;
 	}
 	return CANARY_OK;

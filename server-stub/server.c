@@ -85,6 +85,8 @@ static void tick_prune(uint64_t now, void *ctx)
 	r.windows_before_ms = before(now, o->window_retention_ms);
 	r.decisions_before_ms = before(now, o->decision_retention_ms);
 	r.audit_before_ms = before(now, o->audit_retention_ms);
+	if (now > CS_SKETCH_RETENTION_MS)
+		r.sketches_before_ms = now - CS_SKETCH_RETENTION_MS;
 	if (cs_store_prune(s->store, &r, NULL) != CANARY_OK)
 		cs_log(CS_LOG_ERROR, NULL, "pruning old batch ids, windows, "
 			"decisions and audit records failed");
@@ -226,7 +228,8 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 			tick_prune, s);
 	/* Every tick; each rollout is evaluated on its own interval. */
 	if (rc == CANARY_OK)
-		rc = cs_controller_new(&s->controller, s->store, o->lease_ms);
+		rc = cs_controller_new(&s->controller, s->store, o->lease_ms,
+			o->window_ms);
 	if (rc == CANARY_OK)
 		rc = cs_ticker_add(s->ticker, "controller", o->tick_ms,
 			tick_controller, s);

@@ -50,6 +50,9 @@ typedef struct sim {
 	atomic_uint_least64_t requests[2], errors[2];
 	atomic_uint_least64_t first_canary_ms, last_canary_ms; /* wall clock */
 	atomic_uint_least64_t batches, batch_failures, not_counted;
+	/* Users the controller's last judgement counted per arm (stable,
+	 * canary): estimates from the SDKs' sketches; 0: none yet. */
+	double judged_units[2];
 	atomic_uchar *saw_canary;               /* POPULATION bits */
 	atomic_int ready;
 } sim;
@@ -313,11 +316,20 @@ static char *watch(sim *s, CURL *curl, uint64_t started, double *done_at)
 		}
 		doc = cJSON_Parse(body);
 		free(body);
-		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc, "decisions"))
+		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc, "decisions")) {
+			const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "users");
+
 			if (i++ >= printed) {
 				print_decision(d);
 				printed = i;
 			}
+			if (u) {
+				s->judged_units[0] = num(cJSON_GetObjectItemCaseSensitive(
+					u, "stable"), "units");
+				s->judged_units[1] = num(cJSON_GetObjectItemCaseSensitive(
+					u, "canary"), "units");
+			}
+		}
 		free(state);
 		state = strdup(str(doc, "state"));
 		if (strcmp(state, "running") != 0) {
@@ -381,6 +393,11 @@ static void summary(sim *s, const char *state, uint64_t started, double done_at)
 			(done_at - (double)first) / 1000.0, s->canary_name,
 			lag > 0 ? lag : 0.0);
 	}
+	if (s->judged_units[1] > 0)
+		printf("  judged on users: the last decision counted %.0f on "
+			"%s, %.0f on %s (from the SDKs' sketches)\n",
+			s->judged_units[1], s->canary_name, s->judged_units[0],
+			s->stable_name);
 	printf("  event batches: %llu accepted, %llu failed; %llu records not counted\n",
 		(unsigned long long)atomic_load(&s->batches),
 		(unsigned long long)atomic_load(&s->batch_failures),

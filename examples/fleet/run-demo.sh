@@ -59,10 +59,10 @@ soak=2s
 [ "${CANARY_DEMO_QUICK:-0}" = 1 ] && soak=1s
 # Gates sized for a fleet of 4 x 50,000 requests/s (docs/server.md). A
 # step's time is the traffic it needs, and a loaded machine makes less of
-# it: max_step is generous so that the demo slows down
+# it: max_step and max_wait are generous so that the demo slows down
 # there instead of pausing (the judge says how long each step needs).
 rollout='{"steps": [1, 5, 25, 50, 100], "min_soak": "'$soak'", "interval": "1s",
-  "max_step": "5m",
+  "max_step": "5m", "max_wait": "20m",
   "gates": {"min_exposures": 1000, "min_latency": 500}}'
 
 run() { # title flag stable canary canary-errors canary-ms

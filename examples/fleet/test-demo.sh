@@ -25,6 +25,7 @@ check "bad release rolled back at 1%" '^[0-9:]+ +1% +errors .* FAIL +rollback +f
 check "bad release rolled back" '^result: checkout-v3: rollout rolled_back after'
 check "canaryctl shows the rollback" 'flag checkout-v3 +state rolled_back'
 check "users counted" 'users who saw v2.5.0: [0-9]+ of 1000000'
+check "judged on users" 'judged on users: the last decision counted [1-9][0-9]* on v2.4.0'
 check "no failed event batch" 'event batches: [0-9]+ accepted, 0 failed'
 check "prints the dashboard's address" '^dashboard: http://127\.0\.0\.1:[0-9]+/ui/ '
 if grep -qE 'admin-[0-9a-f]{32}' <<<"$out"; then echo "FAIL the admin token was printed"; fail=1; else echo "ok   the admin token is not printed"; fi

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "event_batch.h"
 #include "http/reply.h"
+#include "rollout/judge.h"
 #include "server.h"
 
 /* How strictly batches are read (json_read.h): unknown fields are ignored
@@ -110,6 +111,58 @@ static cJSON *accepted_body(size_t windows, size_t dropped, bool duplicate)
 	return obj;
 }
 
+/* One window's user-level evidence against its counts: what the SDK's
+ * counting guarantees (cj_window_check). `regs` holds two sketches. */
+static int check_window(const canary__ev_window *w, size_t i, uint8_t *regs,
+	canary__perror *e)
+{
+	canary__hll u = { CANARY__HLL_P, regs };
+	canary__hll eu = { CANARY__HLL_P, regs + CANARY__HLL_REGS(CANARY__HLL_P) };
+	char why[160], at[32];
+	cj_window cw;
+
+	/* The decoder has checked both sketches' form. */
+	if (canary__hll_decode(&u, w->users.units.bytes, w->users.units.len,
+	    why, sizeof(why)) != 0 ||
+	    canary__hll_decode(&eu, w->users.error_units.bytes,
+	    w->users.error_units.len, why, sizeof(why)) != 0)
+		return canary__perror_set(e, "windows", "%s", why);
+	memset(&cw, 0, sizeof(cw));
+	cw.exposures = w->exposures;
+	cw.errors = w->errors;
+	cw.units = &u;
+	cw.error_units = &eu;
+	cw.error_units_mapped = w->users.error_units_mapped;
+	cw.error_sq = w->users.error_sq;
+	cw.error_max = w->users.error_max;
+	cw.errors_unmapped = w->users.errors_unmapped;
+	if (cj_window_check(&cw, why, sizeof(why)) == 0)
+		return CANARY_OK;
+	canary__path_index(at, sizeof(at), "windows", i);
+	return canary__perror_set(e, at, "inconsistent user-level evidence: %s",
+		why);
+}
+
+/* Every window with user-level evidence must hold together: evidence
+ * that contradicts itself is refused, not stored (a batch is all or
+ * nothing). */
+static int check_evidence(const canary__ev_batch *b, canary__perror *e)
+{
+	uint8_t *regs = NULL;
+	size_t i;
+	int rc = CANARY_OK;
+
+	for (i = 0; rc == CANARY_OK && i < b->count; i++) {
+		if (!b->windows[i].has_users)
+			continue;
+		if (!regs && !(regs = malloc(2 * CANARY__HLL_REGS(CANARY__HLL_P))))
+			return CANARY_ENOMEM;
+		rc = check_window(&b->windows[i], i, regs, e);
+	}
+	free(regs);
+	return rc;
+}
+
 /*
  * The windows that count, in `view` (a shallow copy of `b` that shares
  * its windows' contents; free view->windows alone): those of a flag the
@@ -179,6 +232,11 @@ enum MHD_Result cs_handle_events(cs_request *r, struct MHD_Connection *c)
 		return over_budget(r, c, wait);
 	rc = canary__ev_batch_decode(canary__alloc_default(), r->body, r->len,
 		EVENTS_READ_OPTS, &batch, &e);
+	if (rc == CANARY_OK) {
+		rc = check_evidence(&batch, &e);
+		if (rc != CANARY_OK)
+			canary__ev_batch_clear(&batch);
+	}
 	if (rc == CANARY_EPARSE)
 		return cs_reply_perror(r, c, &e);
 	if (rc != CANARY_OK)

@@ -79,7 +79,9 @@ static int start_option(const ctl *c, cJSON *body, cJSON *gates,
 {
 	static const char *const durs[][2] = {
 		{ "--min-soak", "min_soak" }, { "--max-step", "max_step" },
-		{ "--interval", "interval" },
+		{ "--interval", "interval" }, { "--sustain", "sustain" },
+		{ "--grace", "grace" }, { "--bake", "bake" },
+		{ "--max-wait", "max_wait" },
 	};
 	cJSON *steps;
 	size_t i;
@@ -98,13 +100,15 @@ static int start_option(const ctl *c, cJSON *body, cJSON *gates,
 	if (strcmp(opt, "--gate") == 0)
 		return val && add_gate(gates, val) ? 0 : ctl_bad_value(c, opt,
 			val, "must be NAME=NUMBER, or lat_ratio=P50,P95,P99");
-	if (strcmp(opt, "--on-fail") == 0) {
+	if (strcmp(opt, "--on-fail") == 0 || strcmp(opt, "--on-stall") == 0) {
+		const char *name = opt[5] == 'f' ? "on_fail" : "on_stall";
+
 		if (!val || (strcmp(val, "rollback") != 0 &&
 			     strcmp(val, "pause") != 0))
 			return ctl_bad_value(c, opt, val, "must be rollback or "
 				"pause");
-		cJSON_DeleteItemFromObject(body, "on_fail");
-		return cJSON_AddStringToObject(body, "on_fail", val) ? 0 :
+		cJSON_DeleteItemFromObject(body, name);
+		return cJSON_AddStringToObject(body, name, val) ? 0 :
 			EXIT_USAGE;
 	}
 	for (i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
@@ -164,6 +168,36 @@ static void fmt_ms(double v, char *out, size_t len)
 		snprintf(out, len, v >= 10 ? "%.0fms" : "%.3gms", v);
 }
 
+/* What the last decision estimated the step still needs (decide_ms), and
+ * a step that would decide sooner; nothing when the rollout is over or
+ * no decision estimated it. */
+static void print_decide(const cJSON *doc)
+{
+	const cJSON *all = cJSON_GetObjectItemCaseSensitive(doc, "decisions");
+	const cJSON *last = cJSON_GetArrayItem(all, cJSON_GetArraySize(all) - 1);
+	double ms = ctl_num(last, "decide_ms");
+	double suggest = ctl_num(last, "suggest_percent");
+	const char *state = ctl_str(doc, "state", "");
+
+	if (!last || isnan(ms) || (strcmp(state, "running") != 0 &&
+	    strcmp(state, "paused") != 0))
+		return;
+	if (ms < 0)
+		fputs("time to decide: unknown (no traffic yet)", stdout);
+	else if (ms == 0)
+		fputs("time to decide: now", stdout);
+	else if (ms < 120000)
+		printf("time to decide: about %.0f s at the observed traffic",
+			ms / 1000);
+	else
+		printf("time to decide: about %.0f min at the observed traffic",
+			ms / 60000);
+	if (!isnan(suggest))
+		printf(" (a step of %g%% would decide within max_step)",
+			suggest);
+	fputc('\n', stdout);
+}
+
 static void print_summary(const cJSON *doc)
 {
 	char pct[32];
@@ -174,6 +208,7 @@ static void print_summary(const cJSON *doc)
 		ctl_safe_tmp(ctl_str(doc, "state", "?")),
 		ctl_num(doc, "step") + 1, ctl_num(doc, "steps_total"), pct,
 		ctl_safe_tmp(ctl_str(doc, "reason", "")));
+	print_decide(doc);
 }
 
 /* One decision → the table row. */

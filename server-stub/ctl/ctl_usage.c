@@ -62,6 +62,8 @@ static const struct {
 "rollout options:\n"
 "  --steps 1,5,25,50,100  --min-soak 5m  --max-step 1h  --interval 1m\n"
 "  --on-fail rollback|pause        pause = dry run (record, do not roll back)\n"
+"  --sustain 2m  --grace 3m  --bake 30m  --max-wait 8h\n"
+"  --on-stall rollback|pause       what an alert that outlasts --grace does\n"
 "  --gate NAME=VALUE               judge gate, repeatable (docs/server.md)\n"
 "  --watch                         redraw the status as decisions arrive\n"
 "  --timeout D                     give up waiting after D (500ms, 30s, 10m, 2h)\n" },

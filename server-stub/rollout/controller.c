@@ -16,6 +16,7 @@
 #include "alloc.h"
 #include "logline.h"
 #include "rollout/controller_json.h"
+#include "rollout/judge_input.h"
 
 /* When each active rollout was last evaluated, and what the last
  * decision the controller stored said when it changed nothing (ticker
@@ -38,6 +39,7 @@ struct cs_controller {
 	char holder[128];         /* this server, for the lease */
 	cs_lease lease;
 	atomic_bool leading;
+	int64_t window_ms;        /* stored windows' width */
 };
 
 /* A name no other server process has: host, process, and a random part
@@ -58,7 +60,8 @@ static void holder_name(char *out, size_t len)
 	snprintf(out, len, "%s/%ld/%08x", host, (long)getpid(), r);
 }
 
-int cs_controller_new(cs_controller **out, cs_store *store, uint64_t lease_ms)
+int cs_controller_new(cs_controller **out, cs_store *store, uint64_t lease_ms,
+	uint64_t window_ms)
 {
 	cs_controller *c = calloc(1, sizeof(*c));
 
@@ -70,6 +73,7 @@ int cs_controller_new(cs_controller **out, cs_store *store, uint64_t lease_ms)
 	c->lease.name = "controller";
 	c->lease.holder = c->holder;
 	c->lease.ttl_ms = lease_ms;
+	c->window_ms = (int64_t)window_ms;
 	return CANARY_OK;
 }
 
@@ -190,6 +194,9 @@ static int write_change(cs_store *store, change *ch)
 
 	if (!decision)
 		return CANARY_ENOMEM;
+	/* The step that ends is the "before" of a bake. */
+	if (ch->new_step && !ch->insert)
+		ch->r->prev_step_version = ch->r->step_version;
 	memset(&w, 0, sizeof(w));
 	w.rollout = ch->r;
 	w.before = ch->before;
@@ -362,6 +369,8 @@ static void plan(cs_rollout *r, const cj_decision *d, int64_t now,
 	r->status = fsm.status;
 	r->step = fsm.step;
 	r->step_start_ms = fsm.step_start_ms;
+	r->pass_since_ms = fsm.pass_since_ms;
+	r->alert_since_ms = fsm.alert_since_ms;
 	if (ch->flag_change)
 		snprintf(r->reason, sizeof(r->reason), "%s", d->reason);
 }
@@ -394,44 +403,6 @@ static int end_rollout(cs_controller *c, cs_rollout *r, int64_t now,
 	rc = apply_change(c->store, &ch);
 	cJSON_Delete(ch.decision);
 	return rc;
-}
-
-/*
- * The judge's input: both arms over the windows since the step started
- * (arms[0..1]), and the stable arm since the rollout started (arms[2..3],
- * whatever the config version) as the sparse rule's long-run baseline.
- */
-static int gather(cs_controller *c, const cs_rollout *r,
-	cs_arm_stats arms[2 * CANARY__ARMS], cj_input *in)
-{
-	cs_stats_filter f;
-	int rc;
-
-	memset(&f, 0, sizeof(f));
-	f.min_config_version = r->step_version;
-	/* Never a version above the current one, whatever the store holds
-	 * (a database from before ingest refused such windows). */
-	f.max_config_version = cs_store_published(c->store);
-	rc = cs_store_stats(c->store, r->flag, &f, arms);
-	if (rc != CANARY_OK)
-		return rc;
-	memset(&f, 0, sizeof(f));
-	f.since_ms = r->created_ms > 0 ? (uint64_t)r->created_ms : 0;
-	f.max_config_version = cs_store_published(c->store);
-	rc = cs_store_stats(c->store, r->flag, &f, arms + CANARY__ARMS);
-	if (rc != CANARY_OK)
-		return rc;
-	memset(in, 0, sizeof(*in));
-	in->stable.exposures = arms[CANARY_ARM_STABLE].exposures;
-	in->stable.errors = arms[CANARY_ARM_STABLE].errors;
-	in->stable.latency = &arms[CANARY_ARM_STABLE].latency;
-	in->canary.exposures = arms[CANARY_ARM_CANARY].exposures;
-	in->canary.errors = arms[CANARY_ARM_CANARY].errors;
-	in->canary.latency = &arms[CANARY_ARM_CANARY].latency;
-	in->stable_history.exposures = arms[CANARY__ARMS + CANARY_ARM_STABLE].exposures;
-	in->stable_history.errors = arms[CANARY__ARMS + CANARY_ARM_STABLE].errors;
-	in->canary_share = r->spec.steps_bp[r->step] / 10000.0;
-	return CANARY_OK;
 }
 
 /* The step's custom metrics, as context in the decision. */
@@ -489,11 +460,10 @@ static void stall_alert(cs_controller *c, last_eval *l, const cs_rollout *r,
 }
 
 static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
-	int64_t now, cs_arm_stats arms[2 * CANARY__ARMS])
+	int64_t now, cs_judge_input *ji)
 {
 	canary__flag flag;
 	cs_rollout before = *r;
-	cj_input in;
 	cj_result res;
 	cj_rollout fsm;
 	cj_decision d;
@@ -510,10 +480,10 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 		return end_rollout(c, r, now, false, "the flag was turned "
 			"off (kill switch)");
 	if (rc == CANARY_OK)
-		rc = gather(c, r, arms, &in);
+		rc = cs_judge_input_read(c->store, r, now, ji);
 	if (rc != CANARY_OK)
 		return rc;
-	cj_evaluate(&r->spec.gates, &in, &res);
+	cj_evaluate(&r->spec.gates, &ji->in, &res);
 	cs_rollout_fsm(r, &fsm);
 	memset(&d, 0, sizeof(d));
 	cj_fsm_tick(&fsm, &res, now, &d);
@@ -522,8 +492,9 @@ static int evaluate(cs_controller *c, last_eval *l, cs_rollout *r,
 	ch.decision = cs_decision_new(r, now, "controller",
 		cj_verdict_name(res.verdict), cj_action_name(d.action), d.rule,
 		d.reason);
-	if (!ch.decision || !cs_decision_add_judgement(ch.decision, arms,
-		    &res) || !add_custom_metrics(c, r, ch.decision) ||
+	if (!ch.decision || !cs_decision_add_judgement(ch.decision, ji->arms,
+	    &res) || !cs_decision_add_fsm(ch.decision, &d) ||
+	    !add_custom_metrics(c, r, ch.decision) ||
 	    (ch.replace_last && (!cJSON_AddNumberToObject(ch.decision,
 		    "repeats", (double)l->repeats) ||
 		    !cJSON_AddNumberToObject(ch.decision, "since_ms",
@@ -565,17 +536,19 @@ void cs_controller_tick(uint64_t now_ms, void *ctx)
 {
 	cs_controller *c = ctx;
 	active_list l = { NULL, 0, 0 };
-	cs_arm_stats *arms;
+	cs_judge_input *ji;
 	size_t i;
 	int rc;
 
 	if (!lead(c))
 		return;
-	/* ~9 KiB each: not the stack. */
-	arms = calloc(2 * CANARY__ARMS, sizeof(*arms));
-	if (!arms)
-		return;
 	rc = cs_store_rollouts_each(c->store, CS_ROLLOUTS_ACTIVE, collect, &l);
+	/* A few hundred KiB: not the stack, and only when there is work. */
+	ji = rc == CANARY_OK && l.n ? calloc(1, sizeof(*ji)) : NULL;
+	if (rc == CANARY_OK && l.n && !ji)
+		rc = CANARY_ENOMEM;
+	if (ji)
+		ji->window_ms = c->window_ms;
 	if (rc != CANARY_OK)
 		cs_log(CS_LOG_ERROR, NULL, "controller: cannot read rollouts "
 			"(%d)", rc);
@@ -585,7 +558,7 @@ void cs_controller_tick(uint64_t now_ms, void *ctx)
 
 		if (!due(le, &l.items[i], now_ms))
 			continue;
-		erc = evaluate(c, le, &l.items[i], (int64_t)now_ms, arms);
+		erc = evaluate(c, le, &l.items[i], (int64_t)now_ms, ji);
 		/* CS_ESTALE: an operator changed it meanwhile; next tick.
 		 * CS_ELEASE: another server took over; it decides now. */
 		if (erc == CS_ELEASE) {
@@ -602,10 +575,41 @@ void cs_controller_tick(uint64_t now_ms, void *ctx)
 	if (rc == CANARY_OK)
 		prune_last(c, &l);
 	free(l.items);
-	free(arms);
+	free(ji);
 }
 
 /* ---- operators ------------------------------------------------------- */
+
+/*
+ * At the start: how long the first step will need, from the flag's
+ * traffic of the last hour (the judge's estimate, as every later
+ * decision gives it), and a larger first step when it would not decide
+ * within max_step. Only the estimate is kept: the verdict on traffic
+ * from before the rollout means nothing.
+ */
+static bool add_preview(cs_controller *c, const cs_rollout *r,
+	int64_t now, cJSON *decision)
+{
+	cs_judge_input *ji = calloc(1, sizeof(*ji));
+	cj_decision d, est;
+	cj_result res;
+	cj_rollout fsm;
+	bool ok;
+
+	memset(&est, 0, sizeof(est));
+	est.decide_ms = -1;
+	if (ji && cs_judge_input_preview(c->store, r, now, ji) == CANARY_OK) {
+		cj_evaluate(&r->spec.gates, &ji->in, &res);
+		cs_rollout_fsm(r, &fsm);
+		memset(&d, 0, sizeof(d));
+		cj_fsm_tick(&fsm, &res, now, &d);
+		est.decide_ms = res.decide_ms;
+		est.suggest_bp = d.suggest_bp;
+	}
+	free(ji);
+	ok = cs_decision_add_fsm(decision, &est);
+	return ok;
+}
 
 /* An operator's decision record, taken at `at`'s step, naming who. */
 static cJSON *operator_decision(const cs_rollout *at, int64_t now,
@@ -650,8 +654,11 @@ int cs_controller_start(cs_controller *c, const char *flag,
 	ch.bp = spec->steps_bp[0];
 	ch.decision = operator_decision(out, now_ms, "start", "manual",
 		out->reason, actor);
-	if (!ch.decision)
+	if (!ch.decision || (out->status == CJ_RUNNING &&
+	    !add_preview(c, out, now_ms, ch.decision))) {
+		cJSON_Delete(ch.decision);
 		return CANARY_ENOMEM;
+	}
 	rc = write_change(c->store, &ch);
 	cJSON_Delete(ch.decision);
 	if (rc == CS_ECONFLICT)

@@ -38,9 +38,11 @@ struct cJSON;
 typedef struct cs_controller cs_controller;
 
 /* `lease_ms`: how long the lease outlives this server's last renewal
- * (renewed every tick; longer than a tick, or it lapses between two). */
+ * (renewed every tick; longer than a tick, or it lapses between two).
+ * `window_ms`: the width of the stored windows (--window): a recent
+ * window of a step is never narrower. */
 int cs_controller_new(cs_controller **out, cs_store *store,
-	uint64_t lease_ms);
+	uint64_t lease_ms, uint64_t window_ms);
 void cs_controller_free(cs_controller *c);
 
 /* The ticker task (cs_tick_fn): take or renew the lease, and while this

@@ -67,7 +67,7 @@ typedef struct cj_rollout {
 	cj_status status;
 	bool dry_run;             /* FAIL pauses instead of rolling back */
 	/* Options (0: the behaviour in brackets). Recommended: sustain 2
-	 * intervals, grace 3 intervals, max_wait 4 x max_step. */
+	 * intervals, grace 3 intervals, max_wait 8 x max_step. */
 	int64_t max_wait_ms;      /* past max_step, hold on while the judge
 	                             projects a PASS before this step age
 	                             [pause at max_step] */

@@ -131,6 +131,35 @@ static const cj_metric *deciding(const cj_result *res)
 	return &res->metrics[CJ_M_ERRORS];
 }
 
+/* The units the judge counted per arm (estimates from the sketches; the
+ * requests for a v1 arm) and how clustered the errors were. */
+static bool add_users(cJSON *d, const cj_result *res)
+{
+	static const char *const names[2] = { "stable", "canary" };
+	cJSON *u = cJSON_AddObjectToObject(d, "users");
+	int a;
+
+	for (a = 0; u && a < 2; a++) {
+		cJSON *o = cJSON_AddObjectToObject(u, names[a]);
+
+		if (!o || !add_num(o, "units", res->units[a]) ||
+		    !add_num(o, "error_units", res->error_units[a]) ||
+		    !add_num(o, "dispersion", res->dispersion[a]))
+			return false;
+	}
+	return u != NULL;
+}
+
+bool cs_decision_add_fsm(cJSON *d, const cj_decision *dec)
+{
+	return cJSON_AddBoolToObject(d, "alert", dec->alert) &&
+		cJSON_AddNumberToObject(d, "decide_ms",
+			(double)dec->decide_ms) &&
+		(dec->suggest_bp ? cJSON_AddNumberToObject(d,
+			"suggest_percent", dec->suggest_bp / 100.0) :
+			cJSON_AddNullToObject(d, "suggest_percent")) != NULL;
+}
+
 bool cs_decision_add_judgement(cJSON *d, const cs_arm_stats arms[2 * CANARY__ARMS],
 	const cj_result *res)
 {
@@ -159,6 +188,9 @@ bool cs_decision_add_judgement(cJSON *d, const cs_arm_stats arms[2 * CANARY__ARM
 	    !add_num(srm, "observed", res->share_observed) ||
 	    !add_num(srm, "statistic", res->srm_statistic) ||
 	    !add_num(srm, "threshold", res->srm_threshold))
+		return false;
+	if (!cJSON_AddStringToObject(d, "scope", res->scope ? res->scope :
+		"step") || !add_users(d, res))
 		return false;
 	metrics = cJSON_AddArrayToObject(d, "metrics");
 	for (i = 0; metrics && i < CJ_M_COUNT; i++)

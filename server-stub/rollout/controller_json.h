@@ -43,9 +43,16 @@ bool cs_custom_metrics_to_json(struct cJSON *parent, const cs_metric_sum *m,
 
 /* What the judge saw and said, added to a decision: both arms since the
  * step started (arms[0..1]), the stable arm since the rollout started
- * (arms[CANARY__ARMS + CANARY_ARM_STABLE]), the deciding metric, SRM, every
- * metric. false on ENOMEM. */
+ * (arms[CANARY__ARMS + CANARY_ARM_STABLE]), the deciding metric, SRM, the
+ * evidence behind the verdict (scope), the units judged per arm (users),
+ * every metric. false on ENOMEM. */
 bool cs_decision_add_judgement(struct cJSON *d,
 	const cs_arm_stats arms[2 * CANARY__ARMS], const cj_result *res);
+
+/* What the state machine said beside its action: whether an alert is
+ * open, how long the step still needs (decide_ms, -1 unknown) and a
+ * larger step that would decide within max_step (suggest_percent, null:
+ * none). false on ENOMEM. */
+bool cs_decision_add_fsm(struct cJSON *d, const cj_decision *dec);
 
 #endif

@@ -380,12 +380,6 @@ static bool complain(char *err, size_t errlen, const char *fmt, ...)
 	return false;
 }
 
-/* An estimate that cannot exceed `limit` units, with the sketch's error. */
-static bool plausible(double est, unsigned p, double limit)
-{
-	return est <= limit * (1 + SKETCH_SIGMAS * canary__hll_rse(p)) + 2;
-}
-
 /* The dispersion figures of the map, summed or not: mapped errors between
  * the units mapped (when known) and the sum of squares, which is at most
  * max x mapped. */
@@ -413,10 +407,10 @@ static bool sketches_ok(const canary__hll *u, const canary__hll *e,
 	if (!canary__hll_within(e, u))
 		return complain(err, errlen, "error_units holds units that "
 			"units does not");
-	if (!plausible(se, e->p, errors))
+	if (!canary__hll_plausible(se, e->p, errors))
 		return complain(err, errlen, "%.0f units with errors from %.0f "
 			"errors", se, errors);
-	if (!plausible(su, u->p, exposures + errors))
+	if (!canary__hll_plausible(su, u->p, exposures + errors))
 		return complain(err, errlen, "%.0f units from %.0f exposures",
 			su, exposures);
 	return true;

@@ -21,6 +21,26 @@ void cs_rollout_spec_default(cs_rollout_spec *s)
 	s->max_step_ms = 60 * 60 * 1000;
 	s->interval_ms = 60 * 1000;
 	cj_gates_default(&s->gates);
+	s->on_stall = CJ_STALL_ROLLBACK;
+	s->sustain_ms = s->grace_ms = s->max_wait_ms = -1;
+	cs_rollout_spec_derive(s);
+}
+
+/* k x ms, at most the longest duration a spec may hold. */
+static int64_t times(int64_t k, int64_t ms)
+{
+	return ms > CS_ROLLOUT_MAX_DURATION_MS / k ? CS_ROLLOUT_MAX_DURATION_MS :
+		k * ms;
+}
+
+void cs_rollout_spec_derive(cs_rollout_spec *s)
+{
+	if (s->sustain_ms < 0)
+		s->sustain_ms = times(2, s->interval_ms);
+	if (s->grace_ms < 0)
+		s->grace_ms = times(3, s->interval_ms);
+	if (s->max_wait_ms < 0)
+		s->max_wait_ms = times(8, s->max_step_ms);
 }
 
 int cs_parse_duration(const char *s, int64_t *ms)
@@ -115,13 +135,13 @@ static size_t gate_fields(cj_gates *g, gate_field *f)
 	D(alpha); D(pass_alpha); D(err_ratio); D(err_abs); D(err_pass_ratio);
 	D(err_critical_ratio); D(err_critical_rate); U(sparse_min_errors);
 	D(lat_floor_ms); D(lat_critical_ratio); U(min_exposures);
-	U(min_latency); D(srm_alpha);
+	U(min_latency); D(srm_alpha); D(recent_alpha);
 #undef D
 #undef U
 	return n;
 }
 
-#define NGATES 13
+#define NGATES 14
 #define MAX_GATE_COUNT 1e15
 
 static int parse_lat_ratio(const canary__json_reader *r, const cJSON *arr,
@@ -144,9 +164,11 @@ static int parse_lat_ratio(const canary__json_reader *r, const cJSON *arr,
 }
 
 /* Every gate is optional; a name that is not a gate is an error (a
- * mistyped gate must not silently keep its default). */
+ * mistyped gate must not silently keep its default). A stored spec from
+ * before one indifference zone may pass at a looser margin than it
+ * fails: it now passes at its FAIL margin. */
 static int parse_gates(const canary__json_reader *r, const cJSON *item,
-	cj_gates *g)
+	cj_gates *g, bool stored)
 {
 	gate_field f[NGATES];
 	const char *names[NGATES + 1];
@@ -173,24 +195,39 @@ static int parse_gates(const canary__json_reader *r, const cJSON *item,
 	}
 	if (rc == CANARY_OK && m[n])
 		rc = parse_lat_ratio(r, m[n], g);
+	if (rc == CANARY_OK && stored && g->err_pass_ratio > g->err_ratio)
+		g->err_pass_ratio = g->err_ratio;
 	if (rc == CANARY_OK && cj_gates_validate(g, "gates", r->err) != 0)
 		rc = CANARY_EPARSE;
 	return rc;
 }
 
-static int parse_on_fail(const canary__json_reader *r, const cJSON *item,
-	bool *dry_run)
+/* "rollback" or "pause" (`name` says what the pause means) into *pause. */
+static int parse_rollback_or_pause(const canary__json_reader *r,
+	const cJSON *item, const char *name, const char *pause_means,
+	bool *pause)
 {
 	if (!item)
 		return CANARY_OK;
 	if (cJSON_IsString(item) && strcmp(item->valuestring, "rollback") == 0)
-		*dry_run = false;
+		*pause = false;
 	else if (cJSON_IsString(item) && strcmp(item->valuestring, "pause") == 0)
-		*dry_run = true;
+		*pause = true;
 	else
-		return canary__perror_set(r->err, "on_fail",
-			"must be \"rollback\" or \"pause\" (dry run)");
+		return canary__perror_set(r->err, name,
+			"must be \"rollback\" or \"pause\" (%s)", pause_means);
 	return CANARY_OK;
+}
+
+static int parse_on_stall(const canary__json_reader *r, const cJSON *item,
+	cj_on_stall *out)
+{
+	bool pause = *out == CJ_STALL_PAUSE;
+	int rc = parse_rollback_or_pause(r, item, "on_stall", "wait for a "
+		"person", &pause);
+
+	*out = pause ? CJ_STALL_PAUSE : CJ_STALL_ROLLBACK;
+	return rc;
 }
 
 static int check_spec(const cs_rollout_spec *s, canary__perror *e)
@@ -202,14 +239,18 @@ static int check_spec(const cs_rollout_spec *s, canary__perror *e)
 	if (s->interval_ms < CS_ROLLOUT_MIN_INTERVAL_MS)
 		return canary__perror_set(e, "interval", "must be at least %dms",
 			CS_ROLLOUT_MIN_INTERVAL_MS);
+	if (s->max_wait_ms < s->max_step_ms)
+		return canary__perror_set(e, "max_wait", "must be at least "
+			"max_step");
 	return CANARY_OK;
 }
 
 /* The members of a spec; a request also names its flag (the last one). */
-enum { R_STEPS, R_SOAK, R_MAX_STEP, R_INTERVAL, R_GATES, R_ON_FAIL, R_FLAG,
-	R_COUNT };
+enum { R_STEPS, R_SOAK, R_MAX_STEP, R_INTERVAL, R_GATES, R_ON_FAIL,
+	R_SUSTAIN, R_GRACE, R_ON_STALL, R_BAKE, R_MAX_WAIT, R_FLAG, R_COUNT };
 static const char *const spec_names[R_COUNT] = { "steps", "min_soak",
-	"max_step", "interval", "gates", "on_fail", "flag" };
+	"max_step", "interval", "gates", "on_fail", "sustain", "grace",
+	"on_stall", "bake", "max_wait", "flag" };
 
 static int parse_spec(const canary__json_reader *r, const cJSON *doc,
 	char *flag, cs_rollout_spec *out)
@@ -233,9 +274,21 @@ static int parse_spec(const canary__json_reader *r, const cJSON *doc,
 	if (rc == CANARY_OK)
 		rc = parse_dur(r, m[R_INTERVAL], "interval", &out->interval_ms);
 	if (rc == CANARY_OK)
-		rc = parse_gates(r, m[R_GATES], &out->gates);
+		rc = parse_dur(r, m[R_SUSTAIN], "sustain", &out->sustain_ms);
 	if (rc == CANARY_OK)
-		rc = parse_on_fail(r, m[R_ON_FAIL], &out->dry_run);
+		rc = parse_dur(r, m[R_GRACE], "grace", &out->grace_ms);
+	if (rc == CANARY_OK)
+		rc = parse_dur(r, m[R_BAKE], "bake", &out->bake_ms);
+	if (rc == CANARY_OK)
+		rc = parse_dur(r, m[R_MAX_WAIT], "max_wait", &out->max_wait_ms);
+	if (rc == CANARY_OK)
+		rc = parse_gates(r, m[R_GATES], &out->gates, !flag);
+	if (rc == CANARY_OK)
+		rc = parse_rollback_or_pause(r, m[R_ON_FAIL], "on_fail",
+			"dry run", &out->dry_run);
+	if (rc == CANARY_OK)
+		rc = parse_on_stall(r, m[R_ON_STALL], &out->on_stall);
+	cs_rollout_spec_derive(out);
 	return rc;
 }
 
@@ -250,6 +303,8 @@ int cs_rollout_parse(const char *body, size_t len,
 	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY |
 		CANARY__JSON_UTF8, e);
 	cs_rollout_spec_default(out);
+	/* Derived again once what they derive from is read. */
+	out->sustain_ms = out->grace_ms = out->max_wait_ms = -1;
 	if (flag)
 		flag[0] = '\0';
 	rc = canary__json_parse(&r, body, len, CS_ROLLOUT_MAX_BODY, NULL, &doc);
@@ -304,6 +359,16 @@ cJSON *cs_rollout_spec_to_json(const cs_rollout_spec *s)
 			dur_str(s->interval_ms, b, sizeof(b))) &&
 		cJSON_AddStringToObject(obj, "on_fail",
 			s->dry_run ? "pause" : "rollback") &&
+		cJSON_AddStringToObject(obj, "sustain",
+			dur_str(s->sustain_ms, b, sizeof(b))) &&
+		cJSON_AddStringToObject(obj, "grace",
+			dur_str(s->grace_ms, b, sizeof(b))) &&
+		cJSON_AddStringToObject(obj, "on_stall",
+			s->on_stall == CJ_STALL_PAUSE ? "pause" : "rollback") &&
+		cJSON_AddStringToObject(obj, "bake",
+			dur_str(s->bake_ms, b, sizeof(b))) &&
+		cJSON_AddStringToObject(obj, "max_wait",
+			dur_str(s->max_wait_ms, b, sizeof(b))) &&
 		add_gates(obj, s);
 	if (!ok) {
 		cJSON_Delete(obj);
@@ -406,6 +471,13 @@ void cs_rollout_fsm(const cs_rollout *r, cj_rollout *out)
 	out->max_step_ms = r->spec.max_step_ms;
 	out->status = r->status;
 	out->dry_run = r->spec.dry_run;
+	out->max_wait_ms = r->spec.max_wait_ms;
+	out->sustain_ms = r->spec.sustain_ms;
+	out->grace_ms = r->spec.grace_ms;
+	out->on_stall = r->spec.on_stall;
+	out->bake_ms = r->spec.bake_ms;
+	out->pass_since_ms = r->pass_since_ms;
+	out->alert_since_ms = r->alert_since_ms;
 }
 
 static bool same_list(const canary__strlist *a, const canary__strlist *b)

@@ -36,6 +36,14 @@ typedef struct cs_rollout_spec {
 	int64_t interval_ms;
 	cj_gates gates;
 	bool dry_run;         /* on_fail "pause": record, do not roll back */
+	/* The state machine's options (controller_fsm.h, docs/analysis.md
+	 * "The controller's decision"). */
+	int64_t sustain_ms;   /* PASS held this long after the soak */
+	int64_t grace_ms;     /* an alert acts after this long */
+	cj_on_stall on_stall; /* what a persistent alert does */
+	int64_t bake_ms;      /* watch the last step this long (0: off) */
+	int64_t max_wait_ms;  /* past max_step, hold on while the judge
+	                         projects a PASS within this step age */
 } cs_rollout_spec;
 
 typedef struct cs_rollout {
@@ -49,11 +57,23 @@ typedef struct cs_rollout {
 	char reason[256];       /* why it is in this state */
 	int64_t created_ms, updated_ms;
 	int64_t rev;            /* bumped on every change (optimistic lock) */
+	/* The state machine's memory (cj_rollout's, 0: none). */
+	int64_t pass_since_ms;  /* first PASS of the current run of PASSes */
+	int64_t alert_since_ms; /* first tick of the current alert */
+	/* The config version the step before this one started at (0: none):
+	 * the "before" of a bake. */
+	uint64_t prev_step_version;
 } cs_rollout;
 
 /* Defaults: steps 1, 5, 25, 50, 100 %, soak 5m, max 1h, interval 1m,
- * cj_gates_default(), on_fail rollback. */
+ * cj_gates_default(), on_fail rollback, on_stall rollback, no bake; and,
+ * from these, sustain 2 intervals, grace 3 intervals, max_wait 8 x
+ * max_step (cs_rollout_spec_derive). */
 void cs_rollout_spec_default(cs_rollout_spec *s);
+
+/* The options whose default depends on others (sustain, grace: the
+ * interval; max_wait: max_step), where they are still -1 (not given). */
+void cs_rollout_spec_derive(cs_rollout_spec *s);
 
 /*
  * "500ms", "2s", "5m", "1h" (a positive integer and a unit) to ms.
@@ -63,10 +83,16 @@ int cs_parse_duration(const char *s, int64_t *ms);
 
 /*
  * POST /v1/admin/rollouts: {"flag", "steps", "min_soak", "max_step",
- * "interval", "gates", "on_fail"}; only "flag" is required. Unknown
- * members are refused (a mistyped gate must not silently fall back to its
- * default: "unknown field"). `flag` (optional) receives the flag key;
- * with flag NULL the body is a stored spec and "flag" must be absent.
+ * "interval", "gates", "on_fail", "sustain", "grace", "on_stall", "bake",
+ * "max_wait"}; only "flag" is required. Unknown members are refused (a
+ * mistyped gate must not silently fall back to its default: "unknown
+ * field"). `flag` (optional) receives the flag key.
+ *
+ * With flag NULL the body is a stored spec and "flag" must be absent. A
+ * stored spec is migrated as it is read: a spec written before the
+ * state machine's options has none of them (their defaults apply), and
+ * its err_pass_ratio may be above err_ratio (the old PASS margin, 2):
+ * it becomes err_ratio, the one indifference zone the judge now keeps.
  */
 int cs_rollout_parse(const char *body, size_t len,
 	char flag[CANARY__MAX_KEY_LEN + 1], cs_rollout_spec *out,

@@ -158,6 +158,9 @@ int cs_record_rollout_read(const cs_rollout_row *row, cs_rollout *out)
 	out->created_ms = row->created_ms;
 	out->updated_ms = row->updated_ms;
 	out->rev = row->rev;
+	out->pass_since_ms = row->pass_since_ms;
+	out->alert_since_ms = row->alert_since_ms;
+	out->prev_step_version = row->prev_step_version;
 	return CANARY_OK;
 }
 

@@ -62,6 +62,8 @@ typedef struct cs_rollout_row {
 	const char *reason;
 	int64_t created_ms, updated_ms;
 	int64_t rev;
+	int64_t pass_since_ms, alert_since_ms;
+	uint64_t prev_step_version;
 } cs_rollout_row;
 
 int cs_record_rollout_read(const cs_rollout_row *row, cs_rollout *out);

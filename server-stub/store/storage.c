@@ -23,6 +23,7 @@
 #include "alloc.h"
 #include "logline.h"
 #include "peer_log.h"
+#include "saturate.h"
 
 /* Tried in order: the first whose accepts() takes the location. */
 static const cs_store_backend *const backends[] = {
@@ -365,6 +366,117 @@ int cs_store_series(cs_store *s, const char *flag, const cs_stats_filter *f,
 	rc = s->be->series(s->impl, flag, f, p, fn, ctx);
 	free(p);
 	return rc;
+}
+
+int cs_store_contributions(cs_store *s, const char *flag,
+	uint64_t min_version, uint64_t max_version, cs_contributions *out)
+{
+	size_t i;
+	int a;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < CS_TOP_CONTRIBUTORS; i++)
+		for (a = 0; a < CANARY__ARMS; a++)
+			canary__hist_init(&out->top[i].arm[a].latency);
+	return s->be->contributions(s->impl, flag, min_version, max_version,
+		out);
+}
+
+int cs_store_latency_seen(cs_store *s, const char *flag, bool *seen)
+{
+	*seen = false;
+	return s->be->latency_seen(s->impl, flag, seen);
+}
+
+void cs_contributions_pick(const cs_contrib_size *sizes, size_t n,
+	cs_contributions *out)
+{
+	size_t i, reporting = 0;
+	long top[CANARY__ARMS] = { -1, -1 };
+	int a;
+
+	out->ntop = 0;
+	out->instances = 0;
+	for (i = 0; i < n; i++) {
+		reporting++;
+		if (!sizes[i].instance[0])
+			continue; /* the rest: never a top contributor */
+		out->instances++;
+		for (a = 0; a < CANARY__ARMS; a++)
+			if (top[a] < 0 || sizes[i].exposures[a] >
+			    sizes[top[a]].exposures[a])
+				top[a] = (long)i;
+	}
+	if (reporting < 2)
+		return;
+	/* The most canary exposures first, then the most stable ones. */
+	if (top[CANARY_ARM_CANARY] >= 0)
+		snprintf(out->top[out->ntop++].instance,
+			sizeof(out->top[0].instance), "%s",
+			sizes[top[CANARY_ARM_CANARY]].instance);
+	if (top[CANARY_ARM_STABLE] >= 0 &&
+	    top[CANARY_ARM_STABLE] != top[CANARY_ARM_CANARY])
+		snprintf(out->top[out->ntop++].instance,
+			sizeof(out->top[0].instance), "%s",
+			sizes[top[CANARY_ARM_STABLE]].instance);
+}
+
+cs_arm_stats *cs_contributions_top(cs_contributions *c,
+	const char *instance, canary_arm arm)
+{
+	size_t i;
+
+	for (i = 0; instance[0] && i < c->ntop; i++)
+		if (strcmp(c->top[i].instance, instance) == 0)
+			return &c->top[i].arm[arm];
+	return NULL;
+}
+
+/* A stored sketch (wire form; none when empty) into regs[]. */
+static int merge_sketch(uint8_t *regs, const uint8_t *in, size_t len)
+{
+	canary__hll h = { CANARY__HLL_P, regs };
+
+	if (!in || !len)
+		return CANARY_OK;
+	return canary__hll_merge_encoded(&h, in, len, NULL, 0) == CANARY_OK ?
+		CANARY_OK : CANARY_ESTORAGE;
+}
+
+/* A part's sketches and figures into `u`; nothing from a part without
+ * sketches (v1 windows only). */
+static int add_users(cs_arm_users *u, const cs_contrib_part *p)
+{
+	if (!p->units_len && !p->error_units_len)
+		return CANARY_OK;
+	u->any = true;
+	u->sketched_exposures = canary__sat_count(u->sketched_exposures,
+		p->sketched_exposures);
+	u->sketched_errors = canary__sat_count(u->sketched_errors,
+		p->sketched_errors);
+	u->error_sq = canary__sat_count(u->error_sq, p->error_sq);
+	u->errors_unmapped = canary__sat_count(u->errors_unmapped,
+		p->errors_unmapped);
+	if (p->error_max > u->error_max)
+		u->error_max = p->error_max;
+	if (merge_sketch(u->units, p->units, p->units_len) != CANARY_OK ||
+	    merge_sketch(u->error_units, p->error_units,
+	    p->error_units_len) != CANARY_OK)
+		return CANARY_ESTORAGE;
+	return CANARY_OK;
+}
+
+int cs_contributions_add(cs_arm_users *all, cs_arm_stats *a,
+	const cs_contrib_part *p)
+{
+	int rc = all ? add_users(all, p) : CANARY_OK;
+
+	if (rc != CANARY_OK || !a)
+		return rc;
+	a->exposures = canary__sat_count(a->exposures, p->exposures);
+	a->errors = canary__sat_count(a->errors, p->errors);
+	a->windows++;
+	return add_users(&a->users, p);
 }
 
 int cs_store_totals(cs_store *s, cs_totals_fn fn, void *ctx)

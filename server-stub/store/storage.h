@@ -37,11 +37,6 @@
  * together or not at all. A record that names a webhook event also queues
  * one delivery per webhook that wants the event, in that transaction too;
  * a worker outside it sends them (cs_store_deliveries_due()).
- *
- * Coming, and where it goes (not built yet):
- * - user-level evidence per window (sketches) and per-instance sums: more
- *   fields in canary__ev_window that cs_store_ingest() stores, and more in
- *   cs_arm_stats that cs_store_stats() merges.
  */
 #ifndef CS_STORAGE_H
 #define CS_STORAGE_H
@@ -289,12 +284,30 @@ int cs_store_segment_delete(cs_store *store, const char *name,
 int cs_store_ingest(cs_store *store, const canary__ev_batch *batch, uint64_t now_ms,
 	uint64_t width_ms, bool *duplicate);
 
+/*
+ * The user-level evidence of one arm over the windows that carried it
+ * (docs/protocol.md, "User-level evidence"): sketches merged (register
+ * maximum), the dispersion figures summed (error_max: the maximum), and
+ * the exposures and errors of those windows.
+ */
+#define CS_SKETCH_REGS CANARY__HLL_REGS(CANARY__HLL_P)
+typedef struct cs_arm_users {
+	bool any;                       /* some window carried them */
+	uint8_t units[CS_SKETCH_REGS];
+	uint8_t error_units[CS_SKETCH_REGS];
+	uint64_t sketched_exposures, sketched_errors;
+	uint64_t error_sq, errors_unmapped, error_max;
+} cs_arm_users;
+
 /* Aggregated counts of one arm; the latency histograms of its windows
  * merged (quantiles with canary__hist_quantile()). */
 typedef struct cs_arm_stats {
 	uint64_t exposures, errors;
 	uint64_t windows;               /* stored windows that were summed */
+	uint64_t first_ms, last_ms;     /* their earliest and latest start
+	                                   (0: none) */
 	canary__hist latency;
+	cs_arm_users users;             /* only when the filter asks */
 } cs_arm_stats;
 
 typedef struct cs_stats_filter {
@@ -303,8 +316,10 @@ typedef struct cs_stats_filter {
 	uint64_t since_ms;   /* windows starting at or after; 0 = all */
 	uint64_t until_ms;   /* windows starting before; 0 = no bound */
 	uint64_t min_config_version; /* windows at this version or later */
-	uint64_t max_config_version; /* and at this one or before; 0 = no
-	                                bound */
+	uint64_t max_config_version; /* ... and at most this one; 0 = any */
+	bool users;          /* merge the user-level evidence too (the
+	                        sketches of the last day's windows: see
+	                        cs_retention.sketches_before_ms) */
 } cs_stats_filter;
 
 /* Sum the windows of `flag` matching `f` (optional) per arm
@@ -337,6 +352,49 @@ typedef int (*cs_series_fn)(const cs_series_point *p, void *ctx);
  */
 int cs_store_series(cs_store *store, const char *flag,
 	const cs_stats_filter *f, cs_series_fn fn, void *ctx);
+
+/*
+ * What each SDK instance (the batch's instance_id) reported for a flag
+ * over config versions min_version..max_version (0: no upper bound):
+ * the counts and latency of all its windows, the user-level evidence of
+ * those that carried it. What lets the judge ask whether one client's
+ * data agree with the others', and judge the step without the largest
+ * (docs/analysis.md, "One client cannot decide"): a client sending v1
+ * windows is a contributor like any other.
+ *
+ * Bounded: at most CS_MAX_CONTRIBUTORS instances of a (flag, config
+ * version) are kept by name, in the order they first report; the windows
+ * of any further instance are summed as one, "the rest" (instance ""),
+ * which is never a top contributor. Rows not written for a day go
+ * (cs_retention.sketches_before_ms).
+ */
+#define CS_MAX_CONTRIBUTORS 64
+#define CS_TOP_CONTRIBUTORS 2
+
+typedef struct cs_contributor {
+	char instance[CANARY__EV_MAX_INSTANCE_ID + 1];
+	cs_arm_stats arm[CANARY__ARMS]; /* its windows: counts, latency,
+	                                   users (of those with them) */
+} cs_contributor;
+
+typedef struct cs_contributions {
+	/* Every instance's user-level evidence summed, "the rest" included:
+	 * the users part of the step's arms. */
+	cs_arm_users all[CANARY__ARMS];
+	/* The instance with the most canary exposures, then the one with
+	 * the most stable exposures if another; only when at least two
+	 * instances report. */
+	cs_contributor top[CS_TOP_CONTRIBUTORS];
+	size_t ntop;
+	size_t instances;               /* named ones that reported */
+} cs_contributions;
+
+int cs_store_contributions(cs_store *store, const char *flag,
+	uint64_t min_version, uint64_t max_version, cs_contributions *out);
+
+/* Has any latency sample ever been received for `flag` (either arm, any
+ * version)? The judge's latency gates step aside until one has. */
+int cs_store_latency_seen(cs_store *store, const char *flag, bool *seen);
 
 /* The custom metrics (canary_record_metric()) of the windows of `flag`
  * matching `f` (optional, as cs_store_stats()), summed per arm and name,
@@ -612,6 +670,11 @@ typedef struct cs_retention {
 	 * history is also cut to its first CS_DECISIONS_HEAD and last
 	 * CS_DECISIONS_TAIL records. */
 	uint64_t decisions_before_ms;
+	/* Windows that started before this lose their user-level evidence
+	 * (it is only read for the recent windows of a step), and
+	 * contributions not written since are deleted. Changes no count.
+	 * The server keeps both for CS_SKETCH_RETENTION_MS. */
+	uint64_t sketches_before_ms;
 	/* Audit records made before this, and the webhook deliveries queued
 	 * before it that are done (delivered or given up). */
 	uint64_t audit_before_ms;
@@ -619,6 +682,7 @@ typedef struct cs_retention {
 
 #define CS_DECISIONS_HEAD 100
 #define CS_DECISIONS_TAIL 10000
+#define CS_SKETCH_RETENTION_MS (24ull * 3600 * 1000)
 
 /* Forget what `r` says; `removed` (optional) gets how many records. */
 int cs_store_prune(cs_store *store, const cs_retention *r, uint64_t *removed);
@@ -633,6 +697,24 @@ typedef struct cs_batch_seen {
 	uint64_t windows, dropped_batches, dropped_windows;
 } cs_batch_seen;
 
+/* A stored window as migrate copies it: the window (start_ms = end_ms =
+ * its start; `users`: the merged sketches and figures of the batches that
+ * carried them), and how much of its counts came with them. */
+typedef struct cs_window_row {
+	const canary__ev_window *w;
+	uint64_t sketched_exposures, sketched_errors;
+} cs_window_row;
+
+/* An instance's contribution as migrate copies it: `w` holds the flag,
+ * arm, config version, counts, latency and user-level evidence (of the
+ * windows that carried it: sketched_exposures and sketched_errors). */
+typedef struct cs_contribution_row {
+	const canary__ev_window *w;
+	uint64_t sketched_exposures, sketched_errors;
+	const char *instance;        /* "" = the instances past the bound */
+	uint64_t last_ms;
+} cs_contribution_row;
+
 /* An audit record as stored: its columns and its JSON text. */
 typedef struct cs_audit_stored {
 	int64_t id;
@@ -646,20 +728,21 @@ typedef struct cs_audit_stored {
 /*
  * Every record of a store, one call each, in this order: the config
  * version, flags, batch ids, windows (one per stored window: its counts,
- * histogram and custom metrics, start_ms = end_ms = the window's start),
- * lifetime totals, rollouts (id and revision kept), decisions (oldest
- * first), tokens, segments, audit records, webhooks, deliveries (ids
- * kept).
- * Arguments are borrowed for the call; a non-zero return stops the copy
- * and is returned.
+ * histogram, user-level evidence and custom metrics, start_ms = end_ms
+ * = the window's start), lifetime totals, rollouts (id and revision
+ * kept), contributions (after the rollouts: a store keeps those of flags
+ * under a rollout), decisions (oldest first), tokens, segments, audit
+ * records, webhooks, deliveries (ids kept). Arguments are borrowed for
+ * the call; a non-zero return stops the copy and is returned.
  */
 typedef struct cs_copy_sink {
 	int (*version)(void *ctx, uint64_t version);
 	int (*flag)(void *ctx, const canary__flag *flag);
 	int (*batch)(void *ctx, const cs_batch_seen *batch);
-	int (*window)(void *ctx, const canary__ev_window *window);
+	int (*window)(void *ctx, const cs_window_row *window);
 	int (*total)(void *ctx, const char *flag, canary_arm arm,
-		uint64_t exposures, uint64_t errors);
+		uint64_t exposures, uint64_t errors, uint64_t latency);
+	int (*contribution)(void *ctx, const cs_contribution_row *c);
 	int (*rollout)(void *ctx, const cs_rollout *rollout);
 	int (*decision)(void *ctx, int64_t rollout_id, int64_t time_ms,
 		const char *json, size_t len);
@@ -673,6 +756,7 @@ typedef struct cs_copy_sink {
 
 typedef struct cs_copy_counts {
 	uint64_t flags, batches, windows, totals, rollouts, decisions;
+	uint64_t contributions;
 	uint64_t tokens, audit, webhooks, deliveries, segments;
 } cs_copy_counts;
 

@@ -120,6 +120,12 @@ typedef struct cs_store_backend {
 		const cs_stats_filter *f, cs_series_point *p, cs_series_fn fn,
 		void *ctx);
 	int (*totals)(struct cs_store_impl *s, cs_totals_fn fn, void *ctx);
+	/* out is zeroed by the front end (histograms initialised). */
+	int (*contributions)(struct cs_store_impl *s, const char *flag,
+		uint64_t min_version, uint64_t max_version,
+		cs_contributions *out);
+	int (*latency_seen)(struct cs_store_impl *s, const char *flag,
+		bool *seen);
 	int (*metric_sums)(struct cs_store_impl *s, const char *flag,
 		const cs_stats_filter *f, cs_metric_sum **out, size_t *n);
 
@@ -203,6 +209,54 @@ static inline uint64_t cs_config_bytes(uint64_t flags, uint64_t body_bytes)
 	return sizeof("{\"version\":9007199254740991,\"flags\":[]}") - 1 +
 		body_bytes + (flags ? flags - 1 : 0);
 }
+/*
+ * For a backend's contributions member, one rule for every backend: given
+ * each instance's exposures per arm (instance "" is the rest), name the
+ * top contributors in out->top[] (their arms still empty), set ntop and
+ * instances. Then each row goes to cs_contributions_arm()'s arms.
+ */
+typedef struct cs_contrib_size {
+	const char *instance;
+	uint64_t exposures[CANARY__ARMS];
+} cs_contrib_size;
+
+void cs_contributions_pick(const cs_contrib_size *sizes, size_t n,
+	cs_contributions *out);
+
+/* The arm of a top contributor a row of `instance` also adds to, or NULL
+ * when it is not one. */
+cs_arm_stats *cs_contributions_top(cs_contributions *c,
+	const char *instance, canary_arm arm);
+
+/* One stored part of an instance's contribution: all its windows'
+ * counts, and the user-level evidence of those that carried it (the
+ * sketches encoded; both empty: none, v1 windows only). */
+typedef struct cs_contrib_part {
+	uint64_t exposures, errors;
+	uint64_t sketched_exposures, sketched_errors;
+	const uint8_t *units, *error_units;
+	size_t units_len, error_units_len;
+	uint64_t error_sq, errors_unmapped, error_max;
+} cs_contrib_part;
+
+/* A part's counts and user-level evidence into the arm `a` (NULL: not a
+ * top contributor), its evidence also into `all` (NULL: nowhere else).
+ * The latency the caller adds. */
+int cs_contributions_add(cs_arm_users *all, cs_arm_stats *a,
+	const cs_contrib_part *p);
+
+/* The latency samples a window carries (saturating; at most INT64_MAX,
+ * what a backend's integer holds): the totals' "latency ever seen". */
+static inline uint64_t cs_window_latency(const canary__ev_window *w)
+{
+	uint64_t n = w->latency_zero;
+	size_t i;
+
+	for (i = 0; i < w->nbins; i++)
+		n = n + w->bins[i].count < n ? UINT64_MAX :
+			n + w->bins[i].count;
+	return n > INT64_MAX ? INT64_MAX : n;
+}
 
 /* What `segments` stored segments of `seg_bytes` bytes in all add to it
  * at most (the config carries those its flags name, in a "segments"
@@ -226,6 +280,7 @@ static inline void cs_series_point_reset(cs_series_point *p,
 		p->arm[a].exposures = 0;
 		p->arm[a].errors = 0;
 		p->arm[a].windows = 0;
+		p->arm[a].first_ms = p->arm[a].last_ms = 0;
 		canary__hist_init(&p->arm[a].latency);
 	}
 	p->window_ms = window_ms;

@@ -91,7 +91,37 @@ static const char *const migrations[] = {
 	"  last_error text NOT NULL);"
 	"CREATE INDEX deliveries_due ON deliveries(state, next_ms);"
 	"CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);",
-	/* 5: named segments (constraints flags share), one canonical JSON
+	/* 5: what each instance sent (judge v2): a row per window and
+	 * instance (its instance '' past CS_MAX_CONTRIBUTORS per flag and
+	 * version) with the counts and, for a window that carried them, the
+	 * sketches in their wire form (merged when read); closed windows'
+	 * rows are merged each minute into a window's whole evidence
+	 * (instance NULL) and an instance's whole contribution (window_ms
+	 * NULL). Latency samples ever per flag and arm (latency_never), and
+	 * the state machine's memory with the rollout. */
+	"CREATE TABLE evidence(flag text NOT NULL, arm smallint NOT NULL,"
+	"  config_version bigint NOT NULL, window_ms bigint, instance text,"
+	"  last_ms bigint NOT NULL, exposures bigint NOT NULL,"
+	"  errors bigint NOT NULL, latency_zero bigint NOT NULL,"
+	"  lat_idx integer[] NOT NULL, lat_cnt bigint[] NOT NULL,"
+	"  units bytea, error_units bytea,"
+	"  error_sq bigint NOT NULL, errors_unmapped bigint NOT NULL,"
+	"  error_max bigint NOT NULL, sketched_exposures bigint NOT NULL,"
+	"  sketched_errors bigint NOT NULL);"
+	"CREATE INDEX evidence_key ON evidence(flag, config_version,"
+	"  window_ms);"
+	"CREATE INDEX evidence_last ON evidence(last_ms);"
+	"ALTER TABLE totals ADD COLUMN latency bigint NOT NULL DEFAULT 0;"
+	"UPDATE totals AS t SET latency = 1 WHERE EXISTS (SELECT 1"
+	"  FROM windows AS w WHERE w.flag = t.flag AND w.arm = t.arm"
+	"  AND (cardinality(w.lat_idx) > 0 OR w.latency_zero > 0));"
+	"ALTER TABLE rollouts ADD COLUMN pass_since_ms bigint NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE rollouts ADD COLUMN alert_since_ms bigint NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE rollouts ADD COLUMN prev_step_version bigint NOT NULL"
+	"  DEFAULT 0;",
+	/* 6: named segments (constraints flags share), one canonical JSON
 	 * body each (records.h). */
 	"CREATE TABLE segments(name text PRIMARY KEY, body text NOT NULL,"
 	"  updated_ms bigint NOT NULL);",
@@ -129,7 +159,16 @@ static const char *const migrations[] = {
 #define SETTLED(table) "WITH moved AS (DELETE FROM " table \
 	" WHERE window_ms < $1 AND shard <> 0 RETURNING *)"
 #define ROLLOUT_COLS "id, flag, spec, state, step, step_start_ms," \
-	" step_version, reason, created_ms, updated_ms, rev"
+	" step_version, reason, created_ms, updated_ms, rev, pass_since_ms," \
+	" alert_since_ms, prev_step_version"
+/* The evidence rows of a flag's versions $2..$3 (0: any) kept per
+ * instance. */
+#define CONTRIB_FILTER " FROM evidence WHERE flag = $1" \
+	" AND config_version >= $2 AND ($3::bigint = 0 OR config_version <= $3)" \
+	" AND instance IS NOT NULL"
+#define EVIDENCE_COLS "exposures, errors, latency_zero, lat_idx, lat_cnt," \
+	" units, error_units, error_sq, errors_unmapped, error_max," \
+	" sketched_exposures, sketched_errors"
 #define TOKEN_COLS "name, id, hash, role, created_ms, created_by"
 #define WEBHOOK_COLS "id, url, secret, events, created_ms, created_by"
 /* cs_pg_delivery_row()'s order; the payload last. */
@@ -189,13 +228,57 @@ static const char *const statements[P_COUNT] = {
 		" ON CONFLICT(flag, config_version, window_ms, arm, shard, name)"
 		" DO UPDATE SET" METRIC_MERGE,
 	[P_TOTAL_UPSERT] = "INSERT INTO totals AS t(flag, arm, shard,"
-		" exposures, errors) VALUES($1, $2, $3, $4, $5)"
+		" exposures, errors, latency) VALUES($1, $2, $3, $4, $5, $6)"
 		" ON CONFLICT(flag, arm, shard) DO UPDATE SET"
 		" exposures = " SAT_ADD("t.exposures", "excluded.exposures") ","
-		" errors = " SAT_ADD("t.errors", "excluded.errors"),
+		" errors = " SAT_ADD("t.errors", "excluded.errors") ","
+		" latency = " SAT_ADD("t.latency", "excluded.latency"),
+	/* An instance's window while the (flag, version) has fewer than $19
+	 * named instances (or has this one), else "the rest" (''). Only
+	 * what the judge can read: a window with sketches, or one of a flag
+	 * under a rollout. */
+	[P_EVIDENCE_INSERT] = "INSERT INTO evidence(flag, arm, config_version,"
+		" window_ms, instance, last_ms, " EVIDENCE_COLS ")"
+		" SELECT $1::text, $2::smallint, $3::bigint, $4::bigint,"
+		" CASE WHEN $5::text IS NULL THEN NULL"
+		"  WHEN EXISTS (SELECT 1 FROM evidence WHERE flag = $1"
+		"  AND config_version = $3 AND instance = $5)"
+		"  OR (SELECT count(DISTINCT instance) FROM evidence"
+		"  WHERE flag = $1 AND config_version = $3 AND instance <> '')"
+		"  < $19::bigint THEN $5 ELSE '' END,"
+		" $6::bigint, $7::bigint, $8::bigint, $9::bigint,"
+		" $10::integer[], $11::bigint[], $12::bytea, $13::bytea,"
+		" $14::bigint, $15::bigint, $16::bigint, $17::bigint, $18::bigint"
+		" WHERE $12::bytea IS NOT NULL OR EXISTS (SELECT 1 FROM rollouts"
+		"  WHERE flag = $1 AND state IN ('running', 'paused'))",
+	[P_EVIDENCE_WINDOWS] = "SELECT w.arm, w.sketched_exposures,"
+		" w.sketched_errors, w.units, w.error_units, w.error_sq,"
+		" w.errors_unmapped, w.error_max FROM evidence AS w" STATS_FILTER
+		" AND w.units IS NOT NULL",
+	/* The rows of windows closed before $1, taken out to be merged. */
+	[P_EVIDENCE_SETTLE] = "DELETE FROM evidence WHERE window_ms < $1"
+		" AND instance IS NOT NULL RETURNING flag, arm, config_version,"
+		" window_ms, instance, last_ms, " EVIDENCE_COLS,
+	/* The contribution of an instance so far, to merge with more. */
+	[P_EVIDENCE_TAKE] = "DELETE FROM evidence WHERE flag = $1"
+		" AND arm = $2 AND config_version = $3 AND instance = $4"
+		" AND window_ms IS NULL RETURNING flag, arm, config_version,"
+		" window_ms, instance, last_ms, " EVIDENCE_COLS,
+	[P_CONTRIB_SIZES] = "SELECT instance, arm, " SAT_SUM("exposures")
+		CONTRIB_FILTER " GROUP BY instance, arm",
+	[P_CONTRIB_ROWS] = "SELECT instance, arm, " EVIDENCE_COLS
+		CONTRIB_FILTER,
+	[P_LATENCY_SEEN] = "SELECT 1 FROM totals WHERE flag = $1"
+		" AND latency > 0 LIMIT 1",
+	[P_PRUNE_EVIDENCE] = "DELETE FROM evidence WHERE last_ms < $1",
+	[P_DUMP_EVIDENCE] = "SELECT flag, arm, config_version, instance,"
+		" last_ms, " EVIDENCE_COLS " FROM evidence"
+		" WHERE instance IS NOT NULL ORDER BY flag COLLATE \"C\", arm,"
+		" config_version, last_ms",
 	[P_STATS_SUMS] = "SELECT w.arm, " SAT_SUM("w.exposures") ","
 		" " SAT_SUM("w.errors") ", " SAT_SUM("w.latency_zero") ","
-		" count(DISTINCT (w.config_version, w.window_ms))"
+		" count(DISTINCT (w.config_version, w.window_ms)),"
+		" min(w.window_ms), max(w.window_ms)"
 		" FROM windows AS w" STATS_FILTER " GROUP BY w.arm",
 	[P_STATS_HIST] = "SELECT w.arm, u.i, " SAT_SUM("u.c")
 		" FROM windows AS w"
@@ -214,7 +297,8 @@ static const char *const statements[P_COUNT] = {
 		" CROSS JOIN LATERAL unnest(f.lat_idx, f.lat_cnt) AS u(i, c)"
 		" GROUP BY f.window_ms, f.arm, u.i ORDER BY 1, 2, 3, 4",
 	[P_TOTALS] = "SELECT flag, arm, " SAT_SUM("exposures") ","
-		" " SAT_SUM("errors") " FROM totals GROUP BY flag, arm"
+		" " SAT_SUM("errors") ", " SAT_SUM("latency") " FROM totals"
+		" GROUP BY flag, arm"
 		" ORDER BY flag COLLATE \"C\", arm",
 	[P_PRUNE_BATCHES] = "DELETE FROM batches WHERE received_ms < $1",
 	[P_PRUNE_WINDOWS] = "DELETE FROM windows WHERE window_ms < $1",
@@ -247,11 +331,14 @@ static const char *const statements[P_COUNT] = {
 		" DO UPDATE SET" METRIC_MERGE,
 	[P_ROLLOUT_INSERT] = "INSERT INTO rollouts(flag, spec, state, step,"
 		" step_start_ms, step_version, reason, created_ms, updated_ms,"
-		" rev) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)"
+		" rev, pass_since_ms, alert_since_ms, prev_step_version)"
+		" VALUES($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9, $10, $11)"
 		" RETURNING id",
 	[P_ROLLOUT_UPDATE] = "UPDATE rollouts SET state = $1, step = $2,"
 		" step_start_ms = $3, step_version = $4, reason = $5,"
-		" updated_ms = $6, rev = rev + 1 WHERE id = $7 AND rev = $8",
+		" updated_ms = $6, rev = rev + 1, pass_since_ms = $9,"
+		" alert_since_ms = $10, prev_step_version = $11"
+		" WHERE id = $7 AND rev = $8",
 	[P_DECISION_INSERT] = "INSERT INTO decisions(rollout_id, time_ms,"
 		" body) VALUES($1, $2, $3)",
 	[P_ROLLOUT_LATEST] = "SELECT " ROLLOUT_COLS " FROM rollouts"
@@ -323,10 +410,12 @@ static const char *const statements[P_COUNT] = {
 		" AND NOT EXISTS (SELECT 1 FROM webhooks)",
 	[P_LOAD_VERSION] = "UPDATE meta SET value = $1"
 		" WHERE key = 'config_version'",
-	/* $1..$8 as P_ROLLOUT_INSERT's (cs_pg_rollout_params). */
+	/* $1..$11 as P_ROLLOUT_INSERT's (cs_pg_rollout_params). */
 	[P_LOAD_ROLLOUT] = "INSERT INTO rollouts(flag, spec, state, step,"
-		" step_start_ms, step_version, reason, created_ms, updated_ms,"
-		" rev, id) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		" step_start_ms, step_version, reason, created_ms,"
+		" pass_since_ms, alert_since_ms, prev_step_version, updated_ms,"
+		" rev, id) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+		" $12, $13, $14)",
 	[P_LOAD_SEQUENCE] = "SELECT setval(pg_get_serial_sequence("
 		"'rollouts', 'id'), (SELECT max(id) FROM rollouts)),"
 		" setval(pg_get_serial_sequence('audit', 'id'),"

@@ -54,6 +54,9 @@ enum {
 	P_FLAG_GET, P_FLAGS_ALL, P_FLAG_UPSERT, P_FLAG_DELETE,
 	P_SEGMENT_GET, P_SEGMENTS_ALL, P_SEGMENT_UPSERT, P_SEGMENT_DELETE,
 	P_BATCH_INSERT, P_WIN_UPSERT, P_METRIC_UPSERT, P_TOTAL_UPSERT,
+	P_EVIDENCE_INSERT, P_EVIDENCE_WINDOWS, P_CONTRIB_SIZES, P_CONTRIB_ROWS,
+	P_LATENCY_SEEN, P_PRUNE_EVIDENCE, P_DUMP_EVIDENCE, P_EVIDENCE_SETTLE,
+	P_EVIDENCE_TAKE,
 	P_STATS_SUMS, P_STATS_HIST, P_SERIES, P_TOTALS,
 	P_PRUNE_BATCHES, P_PRUNE_WINDOWS, P_PRUNE_METRICS,
 	P_COMPACT_WINDOWS, P_COMPACT_METRICS,
@@ -121,7 +124,7 @@ int cs_pg_pool_open(struct cs_store_impl *s, unsigned int size);
 void cs_pg_pool_close(struct cs_store_impl *s);
 
 /* Parameters of one statement, in text form. */
-#define CS_PG_MAX_PARAMS 16
+#define CS_PG_MAX_PARAMS 20
 typedef struct cs_pg_params {
 	const char *v[CS_PG_MAX_PARAMS];
 	char num[CS_PG_MAX_PARAMS][32];
@@ -292,7 +295,45 @@ int cs_pg_prune(struct cs_store_impl *s, const cs_retention *r,
 int cs_pg_count_window(cs_pg_conn *c, const canary__ev_window *w, uint64_t window_ms,
 	int shard, int *sent);
 int cs_pg_add_total(cs_pg_conn *c, const char *flag, canary_arm arm, int shard,
-	uint64_t exposures, uint64_t errors, int *sent);
+	uint64_t exposures, uint64_t errors, uint64_t latency, int *sent);
+
+/* ---- store_pg_evidence.c --------------------------------------------- */
+
+/* Inside a write transaction: one row of evidence, `w`'s counts and
+ * latency and (has_users) sketches covering sketched_exposures and
+ * sketched_errors of them, at window `window_ms` (0: an instance's whole
+ * contribution) of `instance` (NULL: a window's whole evidence), last
+ * written at `last_ms`. */
+typedef struct cs_pg_evidence_key {
+	uint64_t window_ms;
+	const char *instance;
+	uint64_t last_ms;
+	uint64_t sketched_exposures, sketched_errors;
+} cs_pg_evidence_key;
+int cs_pg_add_evidence(cs_pg_conn *c, const canary__ev_window *w,
+	const cs_pg_evidence_key *k, int *sent);
+/* Merge the rows of windows closed before `before_ms` (see migration
+ * 4). */
+int cs_pg_settle_evidence(cs_pg_conn *c, uint64_t before_ms);
+/* The user-level evidence of the windows `f` selects into out[arm].users. */
+int cs_pg_stats_users(cs_pg_conn *c, const char *flag,
+	const cs_stats_filter *f, cs_arm_stats out[CANARY__ARMS]);
+int cs_pg_contributions(struct cs_store_impl *s, const char *flag,
+	uint64_t min_version, uint64_t max_version, cs_contributions *out);
+int cs_pg_latency_seen(struct cs_store_impl *s, const char *flag,
+	bool *seen);
+/* The rows of P_DUMP_EVIDENCE to the sink as contributions. */
+int cs_pg_dump_evidence(cs_pg_conn *c, const cs_copy_sink *to);
+/* store_pg_copy.c: a dumped row's window: flag, arm, config version in
+ * columns 0..2, exposures, errors, latency_zero from `counts` on. */
+void cs_pg_window_head(const PGresult *r, int counts, uint64_t start_ms,
+	canary__ev_window *w);
+/* A bytea column (hex text) decoded into a malloc'd buffer. */
+int cs_pg_bytea(const PGresult *r, int col, uint8_t **out, size_t *len);
+/* The histogram in columns `ci` (indices) and `cc` (counts) into w's
+ * bins (malloc'd). */
+int cs_pg_read_bins(const PGresult *r, int ci, int cc,
+	canary__ev_window *w);
 
 /* ---- store_pg_rollouts.c --------------------------------------------- */
 
@@ -306,8 +347,9 @@ int cs_pg_lease(struct cs_store_impl *s, cs_lease *lease);
 /* A row of the rollout columns into a rollout; CANARY_ESTORAGE if
  * corrupt. */
 int cs_pg_rollout_row(const PGresult *res, cs_rollout *out);
-/* $1..$8 of a new rollout row: flag, spec (its stored text), state, step,
- * step start, step version, reason, creation time. */
+/* $1..$11 of a new rollout row: flag, spec (its stored text), state,
+ * step, step start, step version, reason, creation time, pass since,
+ * alert since, the previous step's version. */
 void cs_pg_rollout_params(cs_pg_params *p, const cs_rollout *r,
 	const char *spec);
 

@@ -63,7 +63,7 @@ static size_t array_len(const char *a)
 }
 
 /* The histogram: indices in column `ci`, counts in `cc`. */
-static int read_bins(const PGresult *r, int ci, int cc, canary__ev_window *w)
+int cs_pg_read_bins(const PGresult *r, int ci, int cc, canary__ev_window *w)
 {
 	const char *pi = cs_pg_str(r, ci), *pc = cs_pg_str(r, cc);
 	char a[32], b[32];
@@ -105,26 +105,35 @@ static int read_metrics(const PGresult *r, canary__ev_window *w)
 	return CANARY_OK;
 }
 
+void cs_pg_window_head(const PGresult *r, int counts, uint64_t start_ms,
+	canary__ev_window *w)
+{
+	int64_t arm = cs_pg_i64(r, 1);
+
+	memset(w, 0, sizeof(*w));
+	snprintf(w->flag, sizeof(w->flag), "%s", cs_pg_str(r, 0));
+	w->arm = arm == CANARY_ARM_CANARY ? CANARY_ARM_CANARY :
+		CANARY_ARM_STABLE;
+	w->config_version = cs_pg_u64(r, 2);
+	w->start_ms = w->end_ms = start_ms;
+	w->exposures = cs_pg_u64(r, counts);
+	w->errors = cs_pg_u64(r, counts + 1);
+	w->latency_zero = cs_pg_u64(r, counts + 2);
+}
+
 static int window_row(const PGresult *r, void *arg)
 {
 	const cs_copy_sink *to = ((dumper *)arg)->to;
-	int64_t arm = cs_pg_i64(r, 1);
 	canary__ev_window w;
+	cs_window_row row = { &w, 0, 0 };
 	int rc;
 
-	memset(&w, 0, sizeof(w));
-	snprintf(w.flag, sizeof(w.flag), "%s", cs_pg_str(r, 0));
-	w.arm = arm == CANARY_ARM_CANARY ? CANARY_ARM_CANARY : CANARY_ARM_STABLE;
-	w.config_version = cs_pg_u64(r, 2);
-	w.start_ms = w.end_ms = cs_pg_u64(r, 3);
-	w.exposures = cs_pg_u64(r, 4);
-	w.errors = cs_pg_u64(r, 5);
-	w.latency_zero = cs_pg_u64(r, 6);
-	rc = read_bins(r, 7, 8, &w);
+	cs_pg_window_head(r, 4, cs_pg_u64(r, 3), &w);
+	rc = cs_pg_read_bins(r, 7, 8, &w);
 	if (rc == CANARY_OK)
 		rc = read_metrics(r, &w);
 	if (rc == CANARY_OK)
-		rc = to->window(to->ctx, &w);
+		rc = to->window(to->ctx, &row);
 	free(w.bins);
 	free(w.metrics);
 	return rc;
@@ -138,7 +147,7 @@ static int total_row(const PGresult *r, void *arg)
 	if (arm >= CANARY__ARMS)
 		return CANARY_ESTORAGE;
 	return to->total(to->ctx, cs_pg_str(r, 0), (canary_arm)arm,
-		cs_pg_u64(r, 2), cs_pg_u64(r, 3));
+		cs_pg_u64(r, 2), cs_pg_u64(r, 3), cs_pg_u64(r, 4));
 }
 
 static int rollout_row(const PGresult *r, void *arg)
@@ -244,6 +253,8 @@ static int dump_in(cs_pg_conn *c, void *arg)
 	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_DUMP_ROLLOUTS, NULL, rollout_row, d);
 	if (rc == CANARY_OK)
+		rc = cs_pg_dump_evidence(c, d->to);
+	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_DUMP_DECISIONS, NULL, decision_row, d);
 	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_TOKENS_ALL, NULL, token_row, d);
@@ -325,21 +336,48 @@ static int load_batch(void *ctx, const cs_batch_seen *b)
 	return cs_pg_exec(l->c, P_BATCH_INSERT, &p, NULL, NULL);
 }
 
-static int load_window(void *ctx, const canary__ev_window *w)
+/* A window's user-level evidence comes whole (instance NULL): the
+ * windows' reads take it, the contributions' do not (they come apart). */
+static int load_window(void *ctx, const cs_window_row *row)
 {
 	loader *l = ctx;
+	const canary__ev_window *w = row->w;
+	canary__ev_window counted;
+	cs_pg_evidence_key k = { w->start_ms, NULL, w->start_ms,
+		row->sketched_exposures, row->sketched_errors };
+	int rc;
 
 	l->n->windows++;
-	return cs_pg_count_window(l->c, w, w->start_ms, 0, NULL);
+	rc = cs_pg_count_window(l->c, w, w->start_ms, 0, NULL);
+	if (rc != CANARY_OK || !w->has_users)
+		return rc;
+	counted = *w;
+	counted.exposures = row->sketched_exposures;
+	counted.errors = row->sketched_errors;
+	counted.nbins = 0;
+	counted.latency_zero = 0;
+	return cs_pg_add_evidence(l->c, &counted, &k, NULL);
 }
 
 static int load_total(void *ctx, const char *flag, canary_arm arm,
-	uint64_t exposures, uint64_t errors)
+	uint64_t exposures, uint64_t errors, uint64_t latency)
 {
 	loader *l = ctx;
 
 	l->n->totals++;
-	return cs_pg_add_total(l->c, flag, arm, 0, exposures, errors, NULL);
+	return cs_pg_add_total(l->c, flag, arm, 0, exposures, errors, latency,
+		NULL);
+}
+
+/* An instance's contribution comes whole (window_ms NULL). */
+static int load_contribution(void *ctx, const cs_contribution_row *c)
+{
+	loader *l = ctx;
+	cs_pg_evidence_key k = { 0, c->instance, c->last_ms,
+		c->sketched_exposures, c->sketched_errors };
+
+	l->n->contributions++;
+	return cs_pg_add_evidence(l->c, c->w, &k, NULL);
 }
 
 static int load_rollout(void *ctx, const cs_rollout *r)
@@ -487,8 +525,9 @@ static int load_in(cs_pg_conn *c, void *arg)
 {
 	loader *l = arg;
 	cs_copy_sink sink = { load_version, load_flag, load_batch, load_window,
-		load_total, load_rollout, load_decision, load_token, load_audit,
-		load_webhook, load_delivery, load_segment, l };
+		load_total, load_contribution, load_rollout, load_decision,
+		load_token, load_audit, load_webhook, load_delivery, load_segment,
+		l };
 	int rc;
 
 	l->c = c;

@@ -139,7 +139,7 @@ int cs_pg_count_window(cs_pg_conn *c, const canary__ev_window *w, uint64_t windo
 }
 
 int cs_pg_add_total(cs_pg_conn *c, const char *flag, canary_arm arm, int shard,
-	uint64_t exposures, uint64_t errors, int *sent)
+	uint64_t exposures, uint64_t errors, uint64_t latency, int *sent)
 {
 	cs_pg_params p;
 
@@ -149,6 +149,7 @@ int cs_pg_add_total(cs_pg_conn *c, const char *flag, canary_arm arm, int shard,
 	cs_pg_int(&p, shard);
 	cs_pg_uint(&p, exposures);
 	cs_pg_uint(&p, errors);
+	cs_pg_uint(&p, latency);
 	return run(c, P_TOTAL_UPSERT, &p, sent);
 }
 
@@ -203,15 +204,17 @@ static int add_totals(cs_pg_conn *c, ingesting *i, int *sent)
 
 	for (from = 0; rc == CANARY_OK && from < i->b->count; from = k) {
 		const canary__ev_window *w = i->order[from];
-		uint64_t exposures = 0, errors = 0;
+		uint64_t exposures = 0, errors = 0, latency = 0;
 
 		for (k = from; k < i->b->count && i->order[k]->arm == w->arm &&
 		     strcmp(i->order[k]->flag, w->flag) == 0; k++) {
 			exposures = canary__sat_add(exposures, i->order[k]->exposures);
 			errors = canary__sat_add(errors, i->order[k]->errors);
+			latency = canary__sat_add(latency,
+				cs_window_latency(i->order[k]));
 		}
 		rc = cs_pg_add_total(c, w->flag, w->arm, i->shard, exposures,
-			errors, sent);
+			errors, latency, sent);
 	}
 	return rc;
 }
@@ -226,6 +229,15 @@ static int count_all(cs_pg_conn *c, ingesting *i)
 	for (k = 0; rc == CANARY_OK && k < i->b->count; k++)
 		rc = cs_pg_count_window(c, i->order[k], i->window, i->shard,
 			&sent);
+	/* What this instance sent, with its user-level evidence: appended,
+	 * it takes no row lock. */
+	for (k = 0; rc == CANARY_OK && k < i->b->count; k++) {
+		const canary__ev_window *w = i->order[k];
+		cs_pg_evidence_key key = { i->window, i->b->instance_id,
+			i->window, w->exposures, w->errors };
+
+		rc = cs_pg_add_evidence(c, w, &key, &sent);
+	}
 	/* The totals after every window row: one lock order for all. */
 	if (rc == CANARY_OK)
 		rc = add_totals(c, i, &sent);
@@ -316,6 +328,8 @@ static int add_sums(const PGresult *r, void *arg)
 	a->latency.zero = cs_pg_u64(r, 3);
 	a->latency.total += a->latency.zero;
 	a->windows = cs_pg_u64(r, 4);
+	a->first_ms = cs_pg_u64(r, 5);
+	a->last_ms = cs_pg_u64(r, 6);
 	return CANARY_OK;
 }
 
@@ -343,6 +357,8 @@ static int stats_in(cs_pg_conn *c, void *arg)
 	rc = cs_pg_rows(c, P_STATS_SUMS, &p, add_sums, m);
 	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_STATS_HIST, &p, add_bin, m);
+	if (rc == CANARY_OK && m->f && m->f->users)
+		rc = cs_pg_stats_users(c, m->flag, m->f, m->out);
 	return rc;
 }
 
@@ -546,6 +562,13 @@ static int prune_in(cs_pg_conn *c, void *arg)
 			&pr->removed);
 	if (rc == CANARY_OK && pr->r->decisions_before_ms)
 		rc = cap_decisions(c, &pr->removed);
+	/* Forgetting evidence changes no count: not counted as removed. */
+	if (rc == CANARY_OK)
+		rc = prune_one(c, P_PRUNE_EVIDENCE, pr->r->sketches_before_ms,
+			NULL);
+	if (rc == CANARY_OK)
+		rc = prune_one(c, P_PRUNE_EVIDENCE, pr->r->windows_before_ms,
+			NULL);
 	/* Merging parts changes no sum and forgets nothing. */
 	if (rc == CANARY_OK)
 		rc = prune_one(c, P_COMPACT_WINDOWS,
@@ -559,6 +582,8 @@ static int prune_in(cs_pg_conn *c, void *arg)
 	if (rc == CANARY_OK)
 		rc = prune_one(c, P_PRUNE_DELIVERIES, pr->r->audit_before_ms,
 			&pr->removed);
+	if (rc == CANARY_OK)
+		rc = cs_pg_settle_evidence(c, pr->r->windows_settled_ms);
 	return rc;
 }
 
@@ -570,7 +595,7 @@ int cs_pg_prune(struct cs_store_impl *s, const cs_retention *r,
 
 	if (!r->batches_before_ms && !r->windows_before_ms &&
 	    !r->windows_settled_ms && !r->decisions_before_ms &&
-	    !r->audit_before_ms)
+	    !r->audit_before_ms && !r->sketches_before_ms)
 		return CANARY_OK;
 	rc = cs_pg_transact(s, CS_PG_WRITE | CS_PG_IDEMPOTENT, prune_in, &pr);
 	if (rc == CANARY_OK && removed)

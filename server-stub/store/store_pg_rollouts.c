@@ -33,6 +33,9 @@ int cs_pg_rollout_row(const PGresult *r, cs_rollout *out)
 	row.created_ms = cs_pg_i64(r, 8);
 	row.updated_ms = cs_pg_i64(r, 9);
 	row.rev = cs_pg_i64(r, 10);
+	row.pass_since_ms = cs_pg_i64(r, 11);
+	row.alert_since_ms = cs_pg_i64(r, 12);
+	row.prev_step_version = cs_pg_u64(r, 13);
 	return cs_record_rollout_read(&row, out);
 }
 
@@ -102,6 +105,9 @@ void cs_pg_rollout_params(cs_pg_params *p, const cs_rollout *r,
 	cs_pg_uint(p, r->step_version);
 	cs_pg_text(p, r->reason);
 	cs_pg_int(p, r->created_ms);
+	cs_pg_int(p, r->pass_since_ms);
+	cs_pg_int(p, r->alert_since_ms);
+	cs_pg_uint(p, r->prev_step_version);
 }
 
 static int insert_row(cs_pg_conn *c, cs_rollout *r)
@@ -143,6 +149,9 @@ static int update_row(cs_pg_conn *c, cs_rollout *r, int64_t now_ms)
 	cs_pg_int(&p, now_ms);
 	cs_pg_int(&p, r->id);
 	cs_pg_int(&p, r->rev);
+	cs_pg_int(&p, r->pass_since_ms);
+	cs_pg_int(&p, r->alert_since_ms);
+	cs_pg_uint(&p, r->prev_step_version);
 	rc = cs_pg_exec(c, P_ROLLOUT_UPDATE, &p, NULL, &n);
 	if (rc == CANARY_OK && n != 1)
 		rc = CS_ESTALE;

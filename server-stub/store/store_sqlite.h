@@ -9,11 +9,14 @@
  *   store_sqlite_ingest.c    event ingest, stats, series, totals,
  *                            pruning
  *   store_sqlite_rollouts.c  rollouts and their decisions
+ *   store_sqlite_evidence.c  per-instance sums of the user-level
+ *                            evidence, latency ever seen
  *   store_sqlite_audit.c     the audit log and queuing webhook deliveries
  *   store_sqlite_tokens.c    named API tokens
  *   store_sqlite_webhooks.c  webhooks and their deliveries
  *   store_sqlite_copy.c      the whole store out and in (migrate)
  *   hist_blob.c              latency histograms as BLOBs
+ *   sketch_blob.c            sketches of units as BLOBs
  *
  * One write connection behind `write_lock` runs every write transaction
  * (BEGIN IMMEDIATE ... COMMIT). Reads take one of a few read-only
@@ -43,6 +46,8 @@ enum {
 	S_BATCH_INSERT, S_WIN_UPSERT, S_METRIC_UPSERT, S_TOTAL_UPSERT,
 	S_STATS_WIN, S_SERIES_WIN, S_TOTALS, S_PRUNE_BATCHES, S_PRUNE_WINDOWS,
 	S_PRUNE_METRICS,
+	S_CONTRIB_UPSERT, S_CONTRIB_SIZES, S_CONTRIB_ROWS, S_LATENCY_SEEN,
+	S_PRUNE_SKETCHES, S_PRUNE_CONTRIB,
 	S_ROLLOUT_INSERT, S_ROLLOUT_UPDATE, S_DECISION_INSERT,
 	S_ROLLOUT_LATEST, S_ROLLOUTS_ACTIVE, S_ROLLOUTS_LATEST_ALL,
 	S_DECISIONS_COUNT, S_DECISIONS_LAST, S_DECISION_REPLACE,
@@ -203,10 +208,42 @@ void cs_sqlite_bind_filter(sqlite3_stmt *st, const char *flag,
 	const cs_stats_filter *f);
 int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	uint64_t *removed);
-/* Inside a write transaction: add one window's counts, histogram and
- * metrics to the stored window `window_ms` (not the totals). */
+/* Inside a write transaction: add one window's counts, histogram,
+ * user-level evidence and metrics to the stored window `window_ms` (not
+ * the totals, not the contributions). */
 int cs_sqlite_count_window(cs_sqlite_conn *c, const canary__ev_window *w,
 	uint64_t window_ms);
+/* The same, saying how much of its counts came with its user-level
+ * evidence (a stored window copied whole). */
+int cs_sqlite_count_window_as(cs_sqlite_conn *c, const canary__ev_window *w,
+	uint64_t window_ms, uint64_t sketched_exposures,
+	uint64_t sketched_errors);
+/* Bind ?1..?6 of the stats filter (S_STATS_WIN, S_SERIES_WIN). */
+void cs_sqlite_bind_filter(sqlite3_stmt *st, const char *flag,
+	const cs_stats_filter *f);
+
+/* store_sqlite_evidence.c */
+/* Inside a write transaction: add a window to its instance's
+ * contribution (`last_ms` its window), with the part of its counts its
+ * user-level evidence covers (0 and 0 for a v1 window). */
+int cs_sqlite_contribute(cs_sqlite_conn *c, const char *instance,
+	const canary__ev_window *w, uint64_t last_ms,
+	uint64_t sketched_exposures, uint64_t sketched_errors);
+int cs_sqlite_contributions(struct cs_store_impl *s, const char *flag,
+	uint64_t min_version, uint64_t max_version, cs_contributions *out);
+int cs_sqlite_latency_seen(struct cs_store_impl *s, const char *flag,
+	bool *seen);
+/* A contribution row's columns from `col` on (exposures, errors,
+ * latency_zero, latency, units, error_units, error_sq, errors_unmapped,
+ * error_max, sketched_exposures, sketched_errors) added to `all` and to
+ * `a` (NULL: not a top contributor). */
+int cs_sqlite_add_contribution(sqlite3_stmt *st, int col, cs_arm_users *all,
+	cs_arm_stats *a);
+/* Bind the 7 user-level columns of a windows upsert from `first` on
+ * (units, error_units, sketched_exposures, sketched_errors, error_sq,
+ * errors_unmapped, error_max): NULL and 0 for a v1 window. */
+void cs_sqlite_bind_users(sqlite3_stmt *st, int first,
+	const canary__ev_window *w);
 
 /* store_sqlite_rollouts.c */
 int cs_sqlite_rollout_write(struct cs_store_impl *s,
@@ -217,8 +254,9 @@ int cs_sqlite_rollouts_each(struct cs_store_impl *s, cs_rollout_set set,
 	cs_rollout_fn fn, void *ctx);
 /* One row of ROLLOUT_COLS into a rollout; CANARY_ESTORAGE if corrupt. */
 int cs_sqlite_rollout_row(sqlite3_stmt *st, void *out);
-/* ?1..?8 of a new rollout row: flag, spec (its stored text, bound
- * static), state, step, step start, step version, reason, creation. */
+/* ?1..?11 of a new rollout row: flag, spec (its stored text, bound
+ * static), state, step, step start, step version, reason, creation, pass
+ * since, alert since, the previous step's version. */
 void cs_sqlite_bind_rollout(sqlite3_stmt *st, const cs_rollout *r,
 	const char *spec);
 

@@ -18,8 +18,8 @@
 /* ---- out ------------------------------------------------------------- */
 
 enum {
-	D_BATCHES, D_WINDOWS, D_METRICS, D_ROLLOUTS, D_DECISIONS, D_AUDIT,
-	D_DELIVERIES, D_COUNT
+	D_BATCHES, D_WINDOWS, D_METRICS, D_CONTRIB, D_ROLLOUTS, D_DECISIONS,
+	D_AUDIT, D_DELIVERIES, D_COUNT
 };
 
 static const char *const dump_sql[D_COUNT] = {
@@ -27,13 +27,21 @@ static const char *const dump_sql[D_COUNT] = {
 		" dropped_batches, dropped_windows FROM batches"
 		" ORDER BY received_ms, batch_id",
 	[D_WINDOWS] = "SELECT flag, arm, config_version, window_ms, exposures,"
-		" errors, latency_zero, latency FROM windows"
+		" errors, latency_zero, latency, units, error_units,"
+		" sketched_exposures, sketched_errors, error_sq, errors_unmapped,"
+		" error_max FROM windows"
 		" ORDER BY flag, arm, config_version, window_ms",
 	[D_METRICS] = "SELECT name, count, sum FROM metrics WHERE flag = ?1"
 		" AND arm = ?2 AND config_version = ?3 AND window_ms = ?4"
 		" ORDER BY name",
+	[D_CONTRIB] = "SELECT flag, arm, config_version, instance, last_ms,"
+		" exposures, errors, latency_zero, latency, units, error_units,"
+		" error_sq, errors_unmapped, error_max, sketched_exposures,"
+		" sketched_errors FROM contributions"
+		" ORDER BY flag, config_version, arm, instance",
 	[D_ROLLOUTS] = "SELECT id, flag, spec, state, step, step_start_ms,"
-		" step_version, reason, created_ms, updated_ms, rev"
+		" step_version, reason, created_ms, updated_ms, rev,"
+		" pass_since_ms, alert_since_ms, prev_step_version"
 		" FROM rollouts ORDER BY id",
 	[D_DECISIONS] = "SELECT rollout_id, time_ms, body FROM decisions"
 		" ORDER BY id",
@@ -120,26 +128,53 @@ static int window_metrics(dumper *d, sqlite3_stmt *win, canary__ev_window *w)
 	return rc;
 }
 
+/* The key, counts and latency of a windows or contributions row: flag,
+ * arm, config_version at 0..2, then exposures, errors, latency_zero,
+ * latency from `counts`, and the sketch pair and figures after them. The
+ * caller frees w->bins. */
+static int window_of(sqlite3_stmt *st, int counts, canary__ev_window *w)
+{
+	int u = counts + 4;
+
+	memset(w, 0, sizeof(*w));
+	snprintf(w->flag, sizeof(w->flag), "%s", cs_sqlite_text(st, 0));
+	w->arm = sqlite3_column_int(st, 1) == CANARY_ARM_CANARY ?
+		CANARY_ARM_CANARY : CANARY_ARM_STABLE;
+	w->config_version = cs_sqlite_u64(st, 2);
+	w->exposures = cs_sqlite_count(st, counts);
+	w->errors = cs_sqlite_count(st, counts + 1);
+	w->latency_zero = cs_sqlite_count(st, counts + 2);
+	if (sqlite3_column_type(st, u) != SQLITE_NULL) {
+		w->has_users = true;
+		w->users.units.bytes = (uint8_t *)sqlite3_column_blob(st, u);
+		w->users.units.len = (size_t)sqlite3_column_bytes(st, u);
+		w->users.error_units.bytes = (uint8_t *)sqlite3_column_blob(st,
+			u + 1);
+		w->users.error_units.len = (size_t)sqlite3_column_bytes(st,
+			u + 1);
+	}
+	return cs_hist_blob_decode(sqlite3_column_blob(st, counts + 3),
+		(size_t)sqlite3_column_bytes(st, counts + 3), &w->bins,
+		&w->nbins);
+}
+
 static int window_row(dumper *d, sqlite3_stmt *st)
 {
 	canary__ev_window w;
-	int rc;
+	cs_window_row row;
+	int rc = window_of(st, 4, &w);
 
-	memset(&w, 0, sizeof(w));
-	snprintf(w.flag, sizeof(w.flag), "%s", cs_sqlite_text(st, 0));
-	w.arm = sqlite3_column_int(st, 1) == CANARY_ARM_CANARY ? CANARY_ARM_CANARY :
-		CANARY_ARM_STABLE;
-	w.config_version = cs_sqlite_u64(st, 2);
 	w.start_ms = w.end_ms = cs_sqlite_u64(st, 3);
-	w.exposures = cs_sqlite_count(st, 4);
-	w.errors = cs_sqlite_count(st, 5);
-	w.latency_zero = cs_sqlite_count(st, 6);
-	rc = cs_hist_blob_decode(sqlite3_column_blob(st, 7),
-		(size_t)sqlite3_column_bytes(st, 7), &w.bins, &w.nbins);
+	row.w = &w;
+	row.sketched_exposures = cs_sqlite_u64(st, 10);
+	row.sketched_errors = cs_sqlite_u64(st, 11);
+	w.users.error_sq = cs_sqlite_u64(st, 12);
+	w.users.errors_unmapped = cs_sqlite_u64(st, 13);
+	w.users.error_max = cs_sqlite_u64(st, 14);
 	if (rc == CANARY_OK)
 		rc = window_metrics(d, st, &w);
 	if (rc == CANARY_OK)
-		rc = d->to->window(d->to->ctx, &w);
+		rc = d->to->window(d->to->ctx, &row);
 	free(w.bins);
 	free(w.metrics);
 	return rc;
@@ -152,7 +187,27 @@ static int total_row(dumper *d, sqlite3_stmt *st)
 	if (arm < 0 || arm >= CANARY__ARMS)
 		return CANARY_ESTORAGE;
 	return d->to->total(d->to->ctx, cs_sqlite_text(st, 0), (canary_arm)arm,
-		cs_sqlite_u64(st, 2), cs_sqlite_u64(st, 3));
+		cs_sqlite_count(st, 2), cs_sqlite_count(st, 3), cs_sqlite_count(st, 4));
+}
+
+static int contribution_row(dumper *d, sqlite3_stmt *st)
+{
+	canary__ev_window w;
+	cs_contribution_row row;
+	int rc = window_of(st, 5, &w);
+
+	w.users.error_sq = cs_sqlite_u64(st, 11);
+	w.users.errors_unmapped = cs_sqlite_u64(st, 12);
+	w.users.error_max = cs_sqlite_u64(st, 13);
+	row.sketched_exposures = cs_sqlite_count(st, 14);
+	row.sketched_errors = cs_sqlite_count(st, 15);
+	row.w = &w;
+	row.instance = cs_sqlite_text(st, 3);
+	row.last_ms = cs_sqlite_u64(st, 4);
+	if (rc == CANARY_OK)
+		rc = d->to->contribution(d->to->ctx, &row);
+	free(w.bins);
+	return rc;
 }
 
 static int rollout_row(dumper *d, sqlite3_stmt *st)
@@ -248,6 +303,8 @@ static int dump_all(cs_sqlite_conn *c, dumper *d)
 	if (rc == CANARY_OK)
 		rc = each_row(d, d->st[D_ROLLOUTS], rollout_row);
 	if (rc == CANARY_OK)
+		rc = each_row(d, d->st[D_CONTRIB], contribution_row);
+	if (rc == CANARY_OK)
 		rc = each_row(d, d->st[D_DECISIONS], decision_row);
 	if (rc == CANARY_OK)
 		rc = each_row(d, c->st[S_TOKENS_ALL], token_row);
@@ -293,6 +350,7 @@ static const char *const load_sql[L_COUNT] = {
 		" AND NOT EXISTS (SELECT 1 FROM batches)"
 		" AND NOT EXISTS (SELECT 1 FROM windows)"
 		" AND NOT EXISTS (SELECT 1 FROM totals)"
+		" AND NOT EXISTS (SELECT 1 FROM contributions)"
 		" AND NOT EXISTS (SELECT 1 FROM rollouts)"
 		" AND NOT EXISTS (SELECT 1 FROM tokens)"
 		" AND NOT EXISTS (SELECT 1 FROM segments)"
@@ -300,10 +358,12 @@ static const char *const load_sql[L_COUNT] = {
 		" AND NOT EXISTS (SELECT 1 FROM webhooks)",
 	[L_VERSION] = "UPDATE meta SET value = ?1"
 		" WHERE key = 'config_version'",
-	/* ?1..?8 as S_ROLLOUT_INSERT's (cs_sqlite_bind_rollout). */
+	/* ?1..?11 as S_ROLLOUT_INSERT's (cs_sqlite_bind_rollout). */
 	[L_ROLLOUT] = "INSERT INTO rollouts(flag, spec, state, step,"
-		" step_start_ms, step_version, reason, created_ms, updated_ms,"
-		" rev, id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+		" step_start_ms, step_version, reason, created_ms,"
+		" pass_since_ms, alert_since_ms, prev_step_version, updated_ms,"
+		" rev, id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" ?12, ?13, ?14)",
 	[L_AUDIT] = "INSERT INTO audit(id, time_ms, actor, action, flag,"
 		" config_version, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[L_WEBHOOK] = "INSERT INTO webhooks(id, url, secret, events,"
@@ -353,16 +413,26 @@ static int load_batch(void *ctx, const cs_batch_seen *b)
 	return cs_sqlite_done(st);
 }
 
-static int load_window(void *ctx, const canary__ev_window *w)
+static int load_window(void *ctx, const cs_window_row *row)
 {
 	loader *l = ctx;
 
 	l->n->windows++;
-	return cs_sqlite_count_window(&l->s->w, w, w->start_ms);
+	return cs_sqlite_count_window_as(&l->s->w, row->w, row->w->start_ms,
+		row->sketched_exposures, row->sketched_errors);
+}
+
+static int load_contribution(void *ctx, const cs_contribution_row *row)
+{
+	loader *l = ctx;
+
+	l->n->contributions++;
+	return cs_sqlite_contribute(&l->s->w, row->instance, row->w,
+		row->last_ms, row->sketched_exposures, row->sketched_errors);
 }
 
 static int load_total(void *ctx, const char *flag, canary_arm arm,
-	uint64_t exposures, uint64_t errors)
+	uint64_t exposures, uint64_t errors, uint64_t latency)
 {
 	loader *l = ctx;
 	sqlite3_stmt *st = l->s->w.st[S_TOTAL_UPSERT];
@@ -372,6 +442,7 @@ static int load_total(void *ctx, const char *flag, canary_arm arm,
 	sqlite3_bind_int(st, 2, (int)arm);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)exposures);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)errors);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)latency);
 	return cs_sqlite_done(st);
 }
 
@@ -386,9 +457,9 @@ static int load_rollout(void *ctx, const cs_rollout *r)
 		return rc;
 	l->n->rollouts++;
 	cs_sqlite_bind_rollout(st, r, spec);
-	sqlite3_bind_int64(st, 9, r->updated_ms);
-	sqlite3_bind_int64(st, 10, r->rev);
-	sqlite3_bind_int64(st, 11, r->id);
+	sqlite3_bind_int64(st, 12, r->updated_ms);
+	sqlite3_bind_int64(st, 13, r->rev);
+	sqlite3_bind_int64(st, 14, r->id);
 	rc = cs_sqlite_done(st);
 	cJSON_free(spec);
 	return rc;
@@ -496,8 +567,9 @@ int cs_sqlite_load(struct cs_store_impl *s,
 {
 	loader l = { s, { NULL }, skip_versions, counts };
 	cs_copy_sink sink = { load_version, load_flag, load_batch, load_window,
-		load_total, load_rollout, load_decision, load_token, load_audit,
-		load_webhook, load_delivery, load_segment, &l };
+		load_total, load_contribution, load_rollout, load_decision,
+		load_token, load_audit, load_webhook, load_delivery, load_segment,
+		&l };
 	int rc = cs_sqlite_write_begin(s), i;
 
 	if (rc != CANARY_OK)

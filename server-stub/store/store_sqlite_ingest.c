@@ -12,6 +12,7 @@
 
 #include "saturate.h"
 #include "store/hist_blob.h"
+#include "store/sketch_blob.h"
 
 /* Bind the (flag, arm, config_version, window) key shared by the upserts. */
 static void bind_key(sqlite3_stmt *st, const canary__ev_window *w, uint64_t window)
@@ -23,7 +24,7 @@ static void bind_key(sqlite3_stmt *st, const canary__ev_window *w, uint64_t wind
 }
 
 static int upsert_window(cs_sqlite_conn *c, const canary__ev_window *w,
-	uint64_t window)
+	uint64_t window, uint64_t sketched_exposures, uint64_t sketched_errors)
 {
 	sqlite3_stmt *st = c->st[S_WIN_UPSERT];
 	unsigned char *blob = NULL;
@@ -40,6 +41,9 @@ static int upsert_window(cs_sqlite_conn *c, const canary__ev_window *w,
 		sqlite3_bind_blob64(st, 8, blob, blen, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 8);
+	cs_sqlite_bind_users(st, 9, w);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)sketched_exposures);
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)sketched_errors);
 	rc = cs_sqlite_done(st);
 	free(blob);
 	return rc;
@@ -70,26 +74,39 @@ static int upsert_total(cs_sqlite_conn *c, const canary__ev_window *w)
 	sqlite3_bind_int(st, 2, (int)w->arm);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)w->exposures);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)w->errors);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)cs_window_latency(w));
 	return cs_sqlite_done(st);
 }
 
-int cs_sqlite_count_window(cs_sqlite_conn *c, const canary__ev_window *w,
-	uint64_t window)
+int cs_sqlite_count_window_as(cs_sqlite_conn *c, const canary__ev_window *w,
+	uint64_t window, uint64_t sketched_exposures, uint64_t sketched_errors)
 {
-	int rc = upsert_window(c, w, window);
+	int rc = upsert_window(c, w, window, sketched_exposures,
+		sketched_errors);
 
 	if (rc == CANARY_OK)
 		rc = upsert_metrics(c, w, window);
 	return rc;
 }
 
-static int ingest_window(cs_sqlite_conn *c, const canary__ev_window *w,
+int cs_sqlite_count_window(cs_sqlite_conn *c, const canary__ev_window *w,
 	uint64_t window)
+{
+	return cs_sqlite_count_window_as(c, w, window,
+		w->has_users ? w->exposures : 0, w->has_users ? w->errors : 0);
+}
+
+static int ingest_window(cs_sqlite_conn *c, const char *instance,
+	const canary__ev_window *w, uint64_t window)
 {
 	int rc = cs_sqlite_count_window(c, w, window);
 
 	if (rc == CANARY_OK)
 		rc = upsert_total(c, w);
+	if (rc == CANARY_OK)
+		rc = cs_sqlite_contribute(c, instance, w, window,
+			w->has_users ? w->exposures : 0,
+			w->has_users ? w->errors : 0);
 	return rc;
 }
 
@@ -125,7 +142,8 @@ int cs_sqlite_ingest(struct cs_store_impl *s, const canary__ev_batch *b, uint64_
 		return rc;
 	rc = claim_batch(&s->w, b, now, &fresh);
 	for (i = 0; rc == CANARY_OK && fresh && i < b->count; i++)
-		rc = ingest_window(&s->w, &b->windows[i], window);
+		rc = ingest_window(&s->w, b->instance_id, &b->windows[i],
+			window);
 	rc = cs_sqlite_write_end(s, rc);
 	if (rc == CANARY_OK)
 		*duplicate = !fresh;
@@ -146,12 +164,39 @@ void cs_sqlite_bind_filter(sqlite3_stmt *st, const char *flag,
 	sqlite3_bind_int64(st, 6, f ? (sqlite3_int64)f->max_config_version : 0);
 }
 
-/* Add one row of S_STATS_WIN / S_SERIES_WIN (arm, exposures, errors,
- * latency_zero, latency) to its arm; histograms merge in C from their
- * blobs. */
-static int add_row(sqlite3_stmt *st, cs_arm_stats out[CANARY__ARMS])
+/* The user-level columns of a stats row (STATS_COLS 6..12) into `u`. */
+static int add_users(sqlite3_stmt *st, cs_arm_users *u)
 {
-	int arm = sqlite3_column_int(st, 0);
+	int rc;
+
+	if (sqlite3_column_type(st, 6) == SQLITE_NULL)
+		return CANARY_OK;
+	u->any = true;
+	u->sketched_exposures = canary__sat_count(u->sketched_exposures,
+		cs_sqlite_count(st, 8));
+	u->sketched_errors = canary__sat_count(u->sketched_errors,
+		cs_sqlite_count(st, 9));
+	u->error_sq = canary__sat_count(u->error_sq, cs_sqlite_count(st, 10));
+	u->errors_unmapped = canary__sat_count(u->errors_unmapped,
+		cs_sqlite_count(st, 11));
+	if (cs_sqlite_u64(st, 12) > u->error_max)
+		u->error_max = cs_sqlite_u64(st, 12);
+	rc = cs_sketch_blob_add_to(sqlite3_column_blob(st, 6),
+		(size_t)sqlite3_column_bytes(st, 6), u->units);
+	if (rc == CANARY_OK)
+		rc = cs_sketch_blob_add_to(sqlite3_column_blob(st, 7),
+			(size_t)sqlite3_column_bytes(st, 7), u->error_units);
+	return rc;
+}
+
+/* Add one row of S_STATS_WIN / S_SERIES_WIN (STATS_COLS) to its arm;
+ * histograms and sketches merge in C from their blobs, sketches only
+ * when the filter asks. */
+static int add_row(sqlite3_stmt *st, const cs_stats_filter *f,
+	cs_arm_stats out[CANARY__ARMS])
+{
+	int arm = sqlite3_column_int(st, 0), rc;
+	uint64_t start = cs_sqlite_u64(st, 5);
 	cs_arm_stats *a;
 
 	if (arm < 0 || arm >= CANARY__ARMS)
@@ -165,8 +210,15 @@ static int add_row(sqlite3_stmt *st, cs_arm_stats out[CANARY__ARMS])
 	a->latency.total = canary__sat_count(a->latency.total,
 		cs_sqlite_count(st, 3));
 	a->windows++;
-	return cs_hist_blob_add_to(sqlite3_column_blob(st, 4),
+	if (!a->first_ms || start < a->first_ms)
+		a->first_ms = start;
+	if (start > a->last_ms)
+		a->last_ms = start;
+	rc = cs_hist_blob_add_to(sqlite3_column_blob(st, 4),
 		(size_t)sqlite3_column_bytes(st, 4), &a->latency);
+	if (rc == CANARY_OK && f && f->users)
+		rc = add_users(st, &a->users);
+	return rc;
 }
 
 /* Sum matching rows per arm. */
@@ -178,7 +230,7 @@ static int stats_windows(cs_sqlite_conn *c, const char *flag,
 
 	cs_sqlite_bind_filter(st, flag, f);
 	while (rc == CANARY_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
-		rc = add_row(st, out);
+		rc = add_row(st, f, out);
 	cs_sqlite_reset(st);
 	if (rc != CANARY_OK)
 		return rc;
@@ -216,7 +268,7 @@ static int series_windows(cs_sqlite_conn *c, const char *flag,
 		if (!open || w != p->window_ms)
 			cs_series_point_reset(p, w);
 		open = true;
-		rc = add_row(st, p->arm);
+		rc = add_row(st, f, p->arm);
 	}
 	cs_sqlite_reset(st);
 	if (rc != CANARY_OK)
@@ -297,7 +349,8 @@ int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	int rc;
 
 	if (!r->batches_before_ms && !r->windows_before_ms &&
-	    !r->decisions_before_ms && !r->audit_before_ms)
+	    !r->decisions_before_ms && !r->audit_before_ms &&
+	    !r->sketches_before_ms)
 		return CANARY_OK;
 	rc = cs_sqlite_write_begin(s);
 	if (rc != CANARY_OK)
@@ -312,6 +365,16 @@ int cs_sqlite_prune(struct cs_store_impl *s, const cs_retention *r,
 	/* A window's metrics go with it; they are not counted apart. */
 	if (rc == CANARY_OK)
 		rc = prune_one(s, S_PRUNE_METRICS, r->windows_before_ms,
+			&metrics);
+	/* Forgetting evidence changes no count: not counted as removed. */
+	if (rc == CANARY_OK)
+		rc = prune_one(s, S_PRUNE_SKETCHES, r->sketches_before_ms,
+			&metrics);
+	if (rc == CANARY_OK)
+		rc = prune_one(s, S_PRUNE_CONTRIB, r->sketches_before_ms,
+			&metrics);
+	if (rc == CANARY_OK)
+		rc = prune_one(s, S_PRUNE_CONTRIB, r->windows_before_ms,
 			&metrics);
 	if (rc == CANARY_OK)
 		rc = prune_one(s, S_PRUNE_AUDIT, r->audit_before_ms, &n);

@@ -28,6 +28,9 @@ int cs_sqlite_rollout_row(sqlite3_stmt *st, void *out)
 	row.created_ms = sqlite3_column_int64(st, 8);
 	row.updated_ms = sqlite3_column_int64(st, 9);
 	row.rev = sqlite3_column_int64(st, 10);
+	row.pass_since_ms = sqlite3_column_int64(st, 11);
+	row.alert_since_ms = sqlite3_column_int64(st, 12);
+	row.prev_step_version = (uint64_t)sqlite3_column_int64(st, 13);
 	return cs_record_rollout_read(&row, out);
 }
 
@@ -42,6 +45,9 @@ void cs_sqlite_bind_rollout(sqlite3_stmt *st, const cs_rollout *r,
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)r->step_version);
 	sqlite3_bind_text(st, 7, r->reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, r->created_ms);
+	sqlite3_bind_int64(st, 9, r->pass_since_ms);
+	sqlite3_bind_int64(st, 10, r->alert_since_ms);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)r->prev_step_version);
 }
 
 static int insert_row(cs_sqlite_conn *c, cs_rollout *r)
@@ -85,6 +91,9 @@ static int update_row(cs_sqlite_conn *c, cs_rollout *r, int64_t now_ms)
 	sqlite3_bind_int64(st, 6, now_ms);
 	sqlite3_bind_int64(st, 7, r->id);
 	sqlite3_bind_int64(st, 8, r->rev);
+	sqlite3_bind_int64(st, 9, r->pass_since_ms);
+	sqlite3_bind_int64(st, 10, r->alert_since_ms);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)r->prev_step_version);
 	rc = cs_sqlite_done(st);
 	if (rc == CANARY_OK && sqlite3_changes(c->db) != 1)
 		rc = CS_ESTALE;

@@ -11,11 +11,15 @@
  * ONLY, when given, runs one row on one thread and prints its CPU time
  * per call (the thread's clock: steady on a busy machine), also the way
  * to run one row under callgrind: "enabled-10", "enabled-10000",
- * "ref-10", "ref-10000", "unknown-10", "murmur3".
+ * "ref-10", "ref-10000", "unknown-10", "murmur3"; "error-10" is
+ * canary_record_error(); "rolled-10" and "error-rolled-10" the same two
+ * calls on flags under an active rollout (config state "running": the
+ * SDK keeps sketches of their units, docs/events.md).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <murmurhash.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +56,8 @@ static char *xstrdup(const char *s)
 	return p;
 }
 
+static bool rolled; /* the flags are under an active rollout */
+
 static canary_client *make_client(size_t n)
 {
 	size_t cap = 64 + n * 96, len = 0, i;
@@ -61,8 +67,9 @@ static canary_client *make_client(size_t n)
 	len += (size_t)snprintf(json + len, cap - len, "{\"version\":1,\"flags\":[");
 	for (i = 0; i < n; i++)
 		len += (size_t)snprintf(json + len, cap - len,
-			"%s{\"key\":\"%s\",\"rollout_bp\":%zu}", i ? "," : "",
-			flags[i], (i * 37) % 10001);
+			"%s{\"key\":\"%s\",\"rollout_bp\":%zu%s}", i ? "," : "",
+			flags[i], (i * 37) % 10001,
+			rolled ? ",\"state\":\"running\"" : "");
 	len += (size_t)snprintf(json + len, cap - len, "]}");
 	if (canary_client_new(&c, NULL) != CANARY_OK ||
 	    canary_client_set_config_json(c, json, len) != CANARY_OK) {
@@ -81,7 +88,8 @@ static canary_client *make_client(size_t n)
 
 struct job {
 	canary_client *client;
-	int kind;       /* 0 enabled, 1 inline murmur, 2 lmmh, 3 ref, 4 unknown */
+	int kind;       /* 0 enabled, 1 inline murmur, 2 lmmh, 3 ref, 4 unknown,
+	                   5 record_error */
 	size_t offset;
 	unsigned long sink;
 };
@@ -103,6 +111,9 @@ static void *run_job(void *arg)
 				refs[(i * 7 + j->offset) % nflags], units[u]);
 		} else if (j->kind == 4) {
 			sink += canary_enabled(j->client, "no-such-flag", units[u]);
+		} else if (j->kind == 5) {
+			sink += (unsigned long)canary_record_error(j->client, flag,
+				units[u]);
 		} else if (j->kind == 1) {
 			sink += canary__murmur3_32(keys[u], strlen(keys[u]), 0);
 		} else {
@@ -164,6 +175,14 @@ static int run_only(const char *what)
 		kind = 3;
 	} else if (sscanf(what, "unknown-%zu", &nflags) == 1) {
 		kind = 4;
+	} else if (sscanf(what, "rolled-%zu", &nflags) == 1) {
+		kind = 0;
+		rolled = true;
+	} else if (sscanf(what, "error-rolled-%zu", &nflags) == 1) {
+		kind = 5;
+		rolled = true;
+	} else if (sscanf(what, "error-%zu", &nflags) == 1) {
+		kind = 5;
 	} else {
 		fprintf(stderr, "bench_enabled: unknown row %s\n", what);
 		return 2;

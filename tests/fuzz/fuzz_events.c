@@ -26,6 +26,9 @@ static void check(const canary__ev_batch *b)
 		    w->exposures > CANARY__JSON_MAX_INT ||
 		    w->errors > CANARY__JSON_MAX_INT)
 			abort();
+		if (w->has_users && (w->users.units.len < CANARY__HLL_HEADER ||
+		    w->users.error_units.len < CANARY__HLL_HEADER))
+			abort();
 		for (j = 0; j < w->nbins; j++)
 			if (w->bins[j].count == 0 ||
 			    (j && w->bins[j].index <= w->bins[j - 1].index))

@@ -10,7 +10,11 @@
  *      they were (no /metrics series, bounded database growth);
  *  03b strings that are not UTF-8 are refused at every entry, and what the
  *      server serves stays UTF-8;
- *  03c what one SDK key may post is bounded (429 with Retry-After).
+ *  03c what one SDK key may post is bounded (429 with Retry-After);
+ *  01b one client sending well-formed but false batches for both arms
+ *      under its own instance id (a clean canary, 40 times the real
+ *      traffic, stable's errors at their usual rate) cannot get a
+ *      10 %-error canary promoted: the step is judged without it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,9 +50,14 @@ static void feed(const char *flag, double version, double percent,
 		ns * 0.005, nc, nc * canary_err), 202);
 }
 
-/* Start a rollout of `flag` and feed it a 10 %-error canary until it is no
- * longer running (30 s at most). Writes the final state to out. */
-static void run_bad_canary(const char *flag, char *out, size_t outlen)
+/* Beside the honest fleet, each round: the poisoner, if any. */
+typedef void (*poison_fn)(const char *flag, double version, double percent);
+
+/* Start a rollout of `flag` and feed it a 10 %-error canary (and what
+ * `poison`, when given, sends) until it is no longer running (30 s at
+ * most). Writes the final state to out. */
+static void run_bad_canary(const char *flag, char *out, size_t outlen,
+	poison_fn poison)
 {
 	struct timespec pause = { 0, 50 * 1000 * 1000 };
 	char body[512], path[256];
@@ -68,11 +77,25 @@ static void run_bad_canary(const char *flag, char *out, size_t outlen)
 			break;
 		feed(flag, hs_num(doc, "step_config_version"),
 			hs_num(doc, "step_percent"), 0.10);
+		if (poison)
+			poison(flag, hs_num(doc, "step_config_version"),
+				hs_num(doc, "step_percent"));
 		nanosleep(&pause, NULL);
 	}
 	snprintf(out, outlen, "%s (%s)", hs_str(doc, "state"),
 		hs_str(doc, "reason"));
 	cJSON_Delete(doc);
+}
+
+/* The poisoner ("evil", the same SDK key as the fleet): a clean canary
+ * with 40 times the fleet's traffic, stable's errors at their usual
+ * rate, both arms at the step's split. */
+static void both_arms(const char *flag, double version, double percent)
+{
+	double n = 40 * 20000, nc = n * percent / 100;
+
+	assert_int_equal(hs_post_arms(&hs_server, flag, "evil", version,
+		n - nc, (n - nc) * 0.005, nc, 0), 202);
 }
 
 static void test_item01_unissued_version_sways_rollout(void **state)
@@ -85,7 +108,7 @@ static void test_item01_unissued_version_sways_rollout(void **state)
 	hs_start(NULL);
 	/* Control: without the poison, the bad canary is rolled back. */
 	hs_flag_create(&hs_server, "control", 0);
-	run_bad_canary("control", control, sizeof(control));
+	run_bad_canary("control", control, sizeof(control), NULL);
 	print_message("without poison: %s\n", control);
 	assert_non_null(strstr(control, "rolled_back"));
 
@@ -97,9 +120,21 @@ static void test_item01_unissued_version_sways_rollout(void **state)
 	st = hs_batch_post(&hs_server, &b);
 	print_message("poison batch (config version %.0f, issued up to %.0f): "
 		"HTTP %ld\n", MAX_COUNT, hs_version(&hs_server), st);
-	run_bad_canary("poisoned", poisoned, sizeof(poisoned));
+	run_bad_canary("poisoned", poisoned, sizeof(poisoned), NULL);
 	print_message("with poison: %s\n", poisoned);
 	assert_non_null(strstr(poisoned, "rolled_back"));
+}
+
+static void test_item01b_one_key_poisons_both_arms(void **state)
+{
+	char result[512];
+
+	(void)state;
+	hs_start(NULL);
+	hs_flag_create(&hs_server, "both-arms", 0);
+	run_bad_canary("both-arms", result, sizeof(result), both_arms);
+	print_message("one client poisoning both arms: %s\n", result);
+	assert_non_null(strstr(result, "rolled_back"));
 }
 
 static double canary_count(const char *flag, const char *field)
@@ -368,6 +403,9 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_item01_unissued_version_sways_rollout, hs_setup,
+			hs_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_item01b_one_key_poisons_both_arms, hs_setup,
 			hs_teardown),
 		cmocka_unit_test_setup_teardown(test_item02_counts_never_wrap,
 			hs_setup, hs_teardown),

@@ -354,6 +354,20 @@ void resp_free(resp *r)
 	r->body = NULL;
 }
 
+const char *it_str(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, name);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+double it_num(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, name);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
 cJSON *http_json(const srv *s, const char *method, const char *path,
 	const char *body, long *status)
 {

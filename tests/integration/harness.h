@@ -78,6 +78,11 @@ void resp_free(resp *r);
 struct cJSON *http_json(const srv *s, const char *method, const char *path,
 	const char *body, long *status);
 
+/* A string member of a JSON object ("" when absent or not a string), a
+ * number member (-1 when absent or not a number). */
+const char *it_str(const struct cJSON *o, const char *name);
+double it_num(const struct cJSON *o, const char *name);
+
 /* Convenience: the status only (body discarded). */
 long http_status(const srv *s, const char *method, const char *path,
 	const char *auth, const char *body);

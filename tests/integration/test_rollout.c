@@ -620,11 +620,11 @@ static char out[262144];
 
 static int ctl(const char *const *args)
 {
-	const char *argv[24] = { CANARYCTL_BIN, "--server", it_server.base,
+	const char *argv[40] = { CANARYCTL_BIN, "--server", it_server.base,
 		"--token", ADMIN_TOKEN };
 	int n = 5;
 
-	while (*args && n < 23)
+	while (*args && n < 39)
 		argv[n++] = *args++;
 	argv[n] = NULL;
 	return run_capture(argv, NULL, out, sizeof(out));
@@ -652,13 +652,20 @@ static void test_canaryctl_rollout(void **state)
 	create_flag(&it_server, "ctlf");
 	assert_int_equal(CTL("rollout", "start", "ctlf", "--steps", "1,5,100",
 		"--max-step", "1h", "--gate", "alpha=0.01", "--gate",
-		"lat_ratio=0,0,0"), 0);
+		"lat_ratio=0,0,0", "--sustain", "7m", "--grace", "9m",
+		"--on-stall", "pause", "--bake", "30m", "--max-wait", "5h"), 0);
 	assert_non_null(strstr(out, "state running"));
+	/* The flag has had no traffic: the first step's time is unknown. */
+	assert_non_null(strstr(out, "time to decide: unknown"));
 	assert_int_equal(CTL("--json", "rollout", "status", "ctlf"), 0);
 	doc = cJSON_Parse(out);
 	assert_non_null(doc);
 	assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
 		doc, "spec"), "gates"), "alpha")->valuedouble == 0.01);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(doc,
+		"spec"), "on_stall")->valuestring, "pause");
+	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "spec"),
+		"bake"));
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
 		cJSON_GetObjectItem(doc, "spec"), "steps")), 3);
 	cJSON_Delete(doc);

@@ -94,20 +94,6 @@ static long admin(const char *method, const char *path, const char *body)
 	return status_as(ADMIN_TOKEN, method, path, body);
 }
 
-static const char *str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double num(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, name);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
 /* A named token of `role`, its secret into `out`. */
 static void make_token(const char *name, const char *role, char *out,
 	size_t cap)
@@ -120,8 +106,8 @@ static void make_token(const char *name, const char *role, char *out,
 		role);
 	doc = call(ADMIN_TOKEN, "POST", "/v1/admin/tokens", body, &st);
 	assert_int_equal(st, 201);
-	assert_true(strncmp(str(doc, "token"), "cnry_", 5) == 0);
-	snprintf(out, cap, "%s", str(doc, "token"));
+	assert_true(strncmp(it_str(doc, "token"), "cnry_", 5) == 0);
+	snprintf(out, cap, "%s", it_str(doc, "token"));
 	cJSON_Delete(doc);
 }
 
@@ -165,7 +151,7 @@ static const cJSON *find_action(const cJSON *entries, const char *action)
 	const cJSON *e;
 
 	cJSON_ArrayForEach(e, entries)
-		if (strcmp(str(e, "action"), action) == 0)
+		if (strcmp(it_str(e, "action"), action) == 0)
 			return e;
 	return NULL;
 }
@@ -229,7 +215,7 @@ static void prepare(const char *role, char *hook, size_t cap)
 	doc = call(ADMIN_TOKEN, "POST", "/v1/admin/webhooks",
 		"{\"url\":\"http://127.0.0.1:9/r\"}", &st);
 	assert_int_equal(st, 201);
-	snprintf(hook, cap, "%.0f", num(doc, "id"));
+	snprintf(hook, cap, "%.0f", it_num(doc, "id"));
 	cJSON_Delete(doc);
 }
 
@@ -296,8 +282,8 @@ static void test_whoami_and_revoke(void **state)
 	make_token("carol", "operator", secret, sizeof(secret));
 	doc = call(secret, "GET", "/v1/admin/whoami", NULL, &st);
 	assert_int_equal(st, 200);
-	assert_string_equal(str(doc, "name"), "carol");
-	assert_string_equal(str(doc, "role"), "operator");
+	assert_string_equal(it_str(doc, "name"), "carol");
+	assert_string_equal(it_str(doc, "role"), "operator");
 	cJSON_Delete(doc);
 	/* Token names are unique; the server's own names are taken. */
 	assert_int_equal(admin("POST", "/v1/admin/tokens",
@@ -374,9 +360,9 @@ static cJSON *feed_until(const char *flag, double canary_err,
 			return entries;
 		snprintf(path, sizeof(path), "/v1/admin/rollouts/%s", flag);
 		doc = call(ADMIN_TOKEN, "GET", path, NULL, &st);
-		if (strcmp(str(doc, "state"), "running") == 0)
-			feed(flag, num(doc, "step_config_version"),
-				num(doc, "step_percent"), canary_err);
+		if (strcmp(it_str(doc, "state"), "running") == 0)
+			feed(flag, it_num(doc, "step_config_version"),
+				it_num(doc, "step_percent"), canary_err);
 		cJSON_Delete(doc);
 		sleep_ms(50);
 	}
@@ -413,23 +399,23 @@ static void test_audit_every_change(void **state)
 	ctl = feed_until("au", 0.005, "rollout.widen");
 	e = find_action(ctl, "rollout.widen");
 	assert_non_null(e);
-	assert_string_equal(str(cJSON_GetObjectItem(cJSON_GetObjectItem(e,
+	assert_string_equal(it_str(cJSON_GetObjectItem(cJSON_GetObjectItem(e,
 		"rollout"), "after"), "state"), "running");
-	assert_true(num(cJSON_GetObjectItem(e, "after"), "rollout_bp") > 500);
-	assert_string_equal(str(e, "event"), "widened");
+	assert_true(it_num(cJSON_GetObjectItem(e, "after"), "rollout_bp") > 500);
+	assert_string_equal(it_str(e, "event"), "widened");
 	cJSON_Delete(ctl);
 	ctl = feed_until("au", 0.2, "rollout.rollback");
 	e = find_action(ctl, "rollout.rollback");
 	assert_non_null(e);
-	assert_true(num(cJSON_GetObjectItem(e, "after"), "rollout_bp") == 0);
-	assert_true(num(e, "config_version") > 0);
+	assert_true(it_num(cJSON_GetObjectItem(e, "after"), "rollout_bp") == 0);
+	assert_true(it_num(e, "config_version") > 0);
 	cJSON_Delete(ctl);
 	assert_int_equal(admin("DELETE", "/v1/admin/flags/au", NULL), 200);
 
 	all = audit("?flag=au&limit=1000");
 	e = find_action(all, "flag.update");
 	assert_non_null(e);
-	assert_string_equal(str(e, "actor"), "admin");
+	assert_string_equal(it_str(e, "actor"), "admin");
 	e = find_action(all, "flag.create");
 	assert_non_null(e);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(e, "before")));
@@ -447,12 +433,12 @@ static void test_audit_every_change(void **state)
 
 		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(p1,
 			"entries")), 2);
-		assert_true(num(p1, "next") > 0);
+		assert_true(it_num(p1, "next") > 0);
 		snprintf(path, sizeof(path), "/v1/admin/audit?flag=au&limit=2"
-			"&before=%.0f", num(p1, "next"));
+			"&before=%.0f", it_num(p1, "next"));
 		p2 = call(ADMIN_TOKEN, "GET", path, NULL, &st);
-		assert_true(num(cJSON_GetArrayItem(cJSON_GetObjectItem(p2,
-			"entries"), 0), "id") < num(p1, "next"));
+		assert_true(it_num(cJSON_GetArrayItem(cJSON_GetObjectItem(p2,
+			"entries"), 0), "id") < it_num(p1, "next"));
 		cJSON_Delete(p1);
 		cJSON_Delete(p2);
 	}
@@ -482,11 +468,11 @@ static void test_stall_announced(void **state)
 	}
 	e = find_action(log, "rollout.stalled");
 	assert_non_null(e);
-	assert_string_equal(str(e, "event"), "stalled");
-	assert_non_null(strstr(str(e, "reason"), "stalled at 1.00%"));
+	assert_string_equal(it_str(e, "event"), "stalled");
+	assert_non_null(strstr(it_str(e, "reason"), "stalled at 1.00%"));
 	assert_non_null(find_action(log, "rollout.pause"));
 	cJSON_ArrayForEach(e, log)
-		notes += strcmp(str(e, "action"), "rollout.stalled") == 0;
+		notes += strcmp(it_str(e, "action"), "rollout.stalled") == 0;
 	assert_int_equal(notes, 1);
 	cJSON_Delete(log);
 }
@@ -499,9 +485,9 @@ static void expect_field(const char *method, const char *path,
 	long st;
 	cJSON *doc = call(ADMIN_TOKEN, method, path, body, &st);
 
-	if (st != want || strcmp(str(doc, "field"), field) != 0)
+	if (st != want || strcmp(it_str(doc, "field"), field) != 0)
 		fail_msg("%s %s %s: %ld field '%s', wanted %ld naming '%s'",
-			method, path, body, st, str(doc, "field"), want, field);
+			method, path, body, st, it_str(doc, "field"), want, field);
 	cJSON_Delete(doc);
 }
 
@@ -525,9 +511,9 @@ static void test_guard_rails(void **state)
 		doc = call(ADMIN_TOKEN, "PATCH", "/v1/admin/flags/gr",
 			guarded[i][0], &st);
 		assert_int_equal(st, 409);
-		assert_string_equal(str(doc, "field"), guarded[i][1]);
-		assert_non_null(strstr(str(doc, "error"), "running rollout"));
-		assert_non_null(strstr(str(doc, "error"), "gr"));
+		assert_string_equal(it_str(doc, "field"), guarded[i][1]);
+		assert_non_null(strstr(it_str(doc, "error"), "running rollout"));
+		assert_non_null(strstr(it_str(doc, "error"), "gr"));
 		cJSON_Delete(doc);
 	}
 	/* Paused, still guarded; a replacement too; other fields are not. */
@@ -543,7 +529,7 @@ static void test_guard_rails(void **state)
 	log = audit("?flag=gr&limit=1");
 	e = cJSON_GetArrayItem(log, 0);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(e, "forced")));
-	assert_true(num(cJSON_GetObjectItem(e, "after"), "rollout_bp") == 5000);
+	assert_true(it_num(cJSON_GetObjectItem(e, "after"), "rollout_bp") == 5000);
 	cJSON_Delete(log);
 	/* The kill switch always works, and ends the rollout. */
 	assert_int_equal(admin("POST", "/v1/admin/rollouts/gr/resume", NULL),
@@ -553,22 +539,22 @@ static void test_guard_rails(void **state)
 	assert_int_equal(st, 200);
 	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(doc,
 		"flag"), "enabled")));
-	assert_true(num(cJSON_GetObjectItem(doc, "flag"), "rollout_bp") == 0);
+	assert_true(it_num(cJSON_GetObjectItem(doc, "flag"), "rollout_bp") == 0);
 	cJSON_Delete(doc);
 	doc = call(ADMIN_TOKEN, "GET", "/v1/admin/rollouts/gr", NULL, &st);
-	assert_string_equal(str(doc, "state"), "rolled_back");
-	assert_non_null(strstr(str(doc, "reason"), "kill switch"));
+	assert_string_equal(it_str(doc, "state"), "rolled_back");
+	assert_non_null(strstr(it_str(doc, "reason"), "kill switch"));
 	cJSON_Delete(doc);
 	log = audit("?flag=gr&limit=1");
 	e = cJSON_GetArrayItem(log, 0);
-	assert_string_equal(str(e, "action"), "flag.kill_switch");
-	assert_string_equal(str(e, "event"), "rolled_back");
+	assert_string_equal(it_str(e, "action"), "flag.kill_switch");
+	assert_string_equal(it_str(e, "event"), "rolled_back");
 	cJSON_Delete(log);
 	/* No rollout starts on a disabled flag. */
 	doc = call(ADMIN_TOKEN, "POST", "/v1/admin/rollouts",
 		"{\"flag\":\"gr\"}", &st);
 	assert_int_equal(st, 409);
-	assert_non_null(strstr(str(doc, "error"), "turned off"));
+	assert_non_null(strstr(it_str(doc, "error"), "turned off"));
 	cJSON_Delete(doc);
 }
 
@@ -793,10 +779,10 @@ static void test_webhook_delivery(void **state)
 		"\"events\":[\"started\",\"rolled_back\"]}", rv.port);
 	doc = call(ADMIN_TOKEN, "POST", "/v1/admin/webhooks", body, &st);
 	assert_int_equal(st, 201);
-	snprintf(rv.secret, sizeof(rv.secret), "%s", str(doc, "secret"));
+	snprintf(rv.secret, sizeof(rv.secret), "%s", it_str(doc, "secret"));
 	assert_true(strncmp(rv.secret, "whsec_", 6) == 0);
 	snprintf(path, sizeof(path), "/v1/admin/webhooks/%.0f/deliveries",
-		num(doc, "id"));
+		it_num(doc, "id"));
 	cJSON_Delete(doc);
 	/* A webhook that wants another event hears nothing of this one. */
 	snprintf(body, sizeof(body), "{\"url\":\"http://127.0.0.1:%d/other\","
@@ -816,28 +802,28 @@ static void test_webhook_delivery(void **state)
 	assert_string_equal(rv.ids[0], rv.ids[2]);
 	assert_string_equal(rv.event, "started");
 	payload = cJSON_Parse(rv.body);
-	assert_string_equal(str(payload, "event"), "started");
-	assert_string_equal(str(payload, "flag"), "wh");
-	assert_string_equal(str(payload, "actor"), "admin");
-	assert_string_equal(str(payload, "action"), "rollout.start");
+	assert_string_equal(it_str(payload, "event"), "started");
+	assert_string_equal(it_str(payload, "flag"), "wh");
+	assert_string_equal(it_str(payload, "actor"), "admin");
+	assert_string_equal(it_str(payload, "action"), "rollout.start");
 	cJSON_Delete(payload);
 	/* Each attempt was recorded: delivered on the third. */
 	for (i = 0; i < 100; i++) {
 		doc = call(ADMIN_TOKEN, "GET", path, NULL, &st);
 		d = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "deliveries"), 0);
-		if (strcmp(str(d, "state"), "delivered") == 0)
+		if (strcmp(it_str(d, "state"), "delivered") == 0)
 			break;
 		cJSON_Delete(doc);
 		doc = NULL;
 		sleep_ms(50);
 	}
 	assert_non_null(doc);
-	assert_string_equal(str(d, "event"), "started");
-	assert_true(num(d, "attempts") == 3);
-	assert_true(num(d, "last_status") == 200);
+	assert_string_equal(it_str(d, "event"), "started");
+	assert_true(it_num(d, "attempts") == 3);
+	assert_true(it_num(d, "last_status") == 200);
 	cJSON_Delete(doc);
 	snprintf(path, sizeof(path), "/v1/admin/webhooks/%.0f/deliveries",
-		num(other, "id"));
+		it_num(other, "id"));
 	doc = call(ADMIN_TOKEN, "GET", path, NULL, &st);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
 		"deliveries")), 0);
@@ -898,14 +884,14 @@ static void test_webhook_targets(void **state)
 	for (i = 0; i < 600; i++) {
 		doc = http_json(&plain, "GET", path, NULL, &st);
 		d = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "deliveries"), 0);
-		if (d && num(d, "attempts") >= 1)
+		if (d && it_num(d, "attempts") >= 1)
 			break;
 		cJSON_Delete(doc);
 		doc = NULL;
 		sleep_ms(50);
 	}
 	assert_non_null(doc);
-	assert_non_null(strstr(str(d, "last_error"), "loopback"));
+	assert_non_null(strstr(it_str(d, "last_error"), "loopback"));
 	cJSON_Delete(doc);
 	assert_int_equal(atomic_load(&rv.requests), 0);
 	st = srv_stop(&plain);
@@ -990,9 +976,9 @@ static void test_log_lines(void **state)
 		if (!cJSON_IsObject(o))
 			fail_msg("not JSON: %s", line);
 		lines++;
-		if (strcmp(str(o, "event"), "flag.create") == 0 &&
-		    strcmp(str(o, "actor"), "admin") == 0 &&
-		    strcmp(str(o, "flag"), "j") == 0)
+		if (strcmp(it_str(o, "event"), "flag.create") == 0 &&
+		    strcmp(it_str(o, "actor"), "admin") == 0 &&
+		    strcmp(it_str(o, "flag"), "j") == 0)
 			events++;
 		cJSON_Delete(o);
 	}
@@ -1018,10 +1004,10 @@ static void test_rollout_visible(void **state)
 	for (i = 0; i < 600; i++) {
 		doc = call(ADMIN_TOKEN, "GET", "/v1/admin/rollouts/mx?last=1",
 			NULL, &st);
-		feed("mx", num(doc, "step_config_version"), 50, 0.005);
+		feed("mx", it_num(doc, "step_config_version"), 50, 0.005);
 		d = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "decisions"), 0);
 		if (cJSON_GetObjectItem(d, "custom_metrics") &&
-		    num(cJSON_GetObjectItem(cJSON_GetObjectItem(
+		    it_num(cJSON_GetObjectItem(cJSON_GetObjectItem(
 			    cJSON_GetObjectItem(d, "custom_metrics"), "canary"),
 			    "cart.value"), "count") > 0)
 			break;
@@ -1051,8 +1037,8 @@ static void test_rollout_visible(void **state)
 	assert_int_equal(st, 200);
 	d = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc,
 		"custom_metrics"), "stable"), "cart.value");
-	assert_true(num(d, "count") > 0);
-	assert_true(num(d, "mean") == 2.5);
+	assert_true(it_num(d, "count") > 0);
+	assert_true(it_num(d, "mean") == 2.5);
 	cJSON_Delete(doc);
 }
 

@@ -3,7 +3,9 @@
  * what the encoder writes, the decoder reads back exactly; the decoder
  * names the field of every mistake; many windows split into several
  * bodies under 1 MiB and 10,000 windows, with distinct ids, the drops
- * reported once, nothing lost.
+ * reported once, nothing lost; the user-level fields (sketches of units,
+ * the dispersion of errors) come together, as canonical base64 of
+ * well-formed sketches, and windows without them stay valid.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "base64.h"
 #include "event_batch.h"
 
 #define A canary__alloc_default()
@@ -71,6 +74,19 @@ static void assert_windows_equal(const canary__ev_window *x,
 		assert_true(x->metrics[i].count == y->metrics[i].count);
 		assert_true(x->metrics[i].sum == y->metrics[i].sum);
 	}
+	assert_int_equal(x->has_users, y->has_users);
+	if (!x->has_users)
+		return;
+	assert_int_equal(x->users.units.len, y->users.units.len);
+	assert_memory_equal(x->users.units.bytes, y->users.units.bytes,
+		x->users.units.len);
+	assert_int_equal(x->users.error_units.len, y->users.error_units.len);
+	assert_memory_equal(x->users.error_units.bytes,
+		y->users.error_units.bytes, x->users.error_units.len);
+	assert_true(x->users.error_units_mapped == y->users.error_units_mapped);
+	assert_true(x->users.error_sq == y->users.error_sq);
+	assert_true(x->users.error_max == y->users.error_max);
+	assert_true(x->users.errors_unmapped == y->users.errors_unmapped);
 }
 
 /* Every field, encoded, decoded, and encoded again to the same text. */
@@ -253,7 +269,7 @@ static void test_unknown_fields_ignored(void **state)
 		" \"sdk_version\": \"9\", \"sent_at_ms\": 1, \"dropped\":"
 		" {\"batches\": 1, \"why\": \"x\"}, \"windows\": [{\"flag\": \"f\","
 		" \"arm\": \"canary\", \"config_version\": 1, \"start_ms\": 1,"
-		" \"end_ms\": 1, \"exposures\": 1, \"errors\": 0, \"units\": \"AQw\","
+		" \"end_ms\": 1, \"exposures\": 1, \"errors\": 0, \"sketch\": \"AQw\","
 		" \"latency_ms\": {\"bins\": [[-345, 2], [755, 9007199254740991]],"
 		" \"future\": true}, \"metrics\": {\"m\": {\"count\": 1,"
 		" \"unit\": \"ms\"}}}]}";
@@ -478,6 +494,170 @@ static void test_report_only(void **state)
 	canary__ev_bodies_free(A, b, nb);
 }
 
+/* A sketch of `n` units from `first` on, encoded (its form: sparse for a
+ * few units, dense for many). */
+static void sketch_of(unsigned first, unsigned n, uint8_t *out, size_t *len)
+{
+	static uint8_t regs[CANARY__HLL_REGS(CANARY__HLL_P)];
+	canary__hll h;
+	unsigned i;
+
+	assert_int_equal(canary__hll_init(&h, CANARY__HLL_P, regs), 0);
+	for (i = first; i < first + n; i++)
+		canary__hll_add(&h, &i, sizeof(i));
+	*len = canary__hll_encode(&h, out, CANARY__EV_MAX_SKETCH);
+	assert_true(*len > 0);
+}
+
+/* The user-level fields: bytes and figures back exactly, the text again;
+ * a window without them stays a window without them. */
+static void test_round_trip_users(void **state)
+{
+	static uint8_t dense[CANARY__EV_MAX_SKETCH], sparse[CANARY__EV_MAX_SKETCH];
+	canary__ev_window w[2];
+	canary__ev_batch b, back;
+	canary__perror e;
+	char *text, *again;
+	size_t len, len2, i;
+
+	(void)state;
+	head(&b);
+	memset(w, 0, sizeof(w));
+	snprintf(w[0].flag, sizeof(w[0].flag), "rolled-out");
+	w[0].arm = CANARY_ARM_CANARY;
+	w[0].exposures = 100000;
+	w[0].errors = 7;
+	w[0].has_users = true;
+	sketch_of(0, 50000, dense, &w[0].users.units.len);
+	w[0].users.units.bytes = dense;
+	sketch_of(10, 3, sparse, &w[0].users.error_units.len);
+	w[0].users.error_units.bytes = sparse;
+	assert_int_equal(dense[2], 0);   /* the dense form */
+	assert_int_equal(sparse[2], 1);  /* the sparse form */
+	w[0].users.error_units_mapped = 3;
+	w[0].users.error_sq = 9007199254740991ull;
+	w[0].users.error_max = 5;
+	w[0].users.errors_unmapped = 1;
+	snprintf(w[1].flag, sizeof(w[1].flag), "v1");
+	b.windows = w;
+	b.count = 2;
+	text = encode(&b, &len);
+	assert_null(strstr(strstr(text, "\"v1\""), "units"));
+	assert_int_equal(canary__ev_batch_decode(A, text, len, 0, &back, &e),
+		CANARY_OK);
+	assert_int_equal(back.count, 2);
+	for (i = 0; i < 2; i++)
+		assert_windows_equal(&back.windows[i], &w[i]);
+	again = encode(&back, &len2);
+	assert_string_equal(again, text);
+	canary__ev_batch_clear(&back);
+	canary__free(A, text);
+	canary__free(A, again);
+}
+
+/* The user-level members with `units` as given and the others valid. */
+static char *users_window(const char *units, const char *more)
+{
+	static char extra[1024];
+
+	snprintf(extra, sizeof(extra), ", \"units\": %s, \"error_units\": "
+		"\"AQwBAAAAAAA=\", \"error_units_mapped\": 0, \"error_sq\": 0,"
+		" \"error_max\": 0%s", units, more);
+	return one_window(extra);
+}
+
+static void test_users_strict(void **state)
+{
+	static const char *const want_all = "is required with the other "
+		"user-level fields (units, error_units, error_units_mapped, "
+		"error_sq, error_max, errors_unmapped)";
+	/* An empty sparse sketch at p = 12: 01 0c 01 00, count 0. */
+	const char *empty = "\"AQwBAAAAAAA=\"";
+	char want[256], p11[64];
+	canary__ev_batch b;
+	canary__perror e;
+	const char *ok;
+
+	(void)state;
+	ok = users_window(empty, ", \"errors_unmapped\": 0");
+	assert_int_equal(canary__ev_batch_decode(A, ok, strlen(ok), 0, &b,
+		&e), CANARY_OK);
+	assert_true(b.windows[0].has_users);
+	assert_int_equal(b.windows[0].users.units.len, 8);
+	canary__ev_batch_clear(&b);
+	/* Together or not at all. */
+	snprintf(want, sizeof(want), "windows[0].errors_unmapped: %s", want_all);
+	expect_error(users_window(empty, ""), want);
+	snprintf(want, sizeof(want), "windows[0].error_units: %s", want_all);
+	expect_error(one_window(", \"units\": \"AQwBAAAAAAA=\""), want);
+	/* Canonical base64 of a well-formed sketch at p = 12. */
+	expect_error(users_window("\"AQwBAAAAAAA\"", ", \"errors_unmapped\": 0"),
+		"windows[0].units: must be base64 (RFC 4648, padded)");
+	expect_error(users_window("\"AQwBAAAAAAB=\"", ", \"errors_unmapped\": 0"),
+		"windows[0].units: must be base64 (RFC 4648, padded)");
+	expect_error(users_window("\"AQwB AAAAAA=\"", ", \"errors_unmapped\": 0"),
+		"windows[0].units: must be base64 (RFC 4648, padded)");
+	expect_error(users_window("7", ", \"errors_unmapped\": 0"),
+		"windows[0].units: must be a string");
+	expect_error(users_window("\"AQwBAAEAAAA=\"", ", \"errors_unmapped\": 0"),
+		"windows[0].units: sparse sketch: 1 entries in 0 bytes (3 "
+		"each, at most 4096 entries)");
+	snprintf(p11, sizeof(p11), "\"AQsBAAAAAAA=\"");
+	expect_error(users_window(p11, ", \"errors_unmapped\": 0"),
+		"windows[0].units: precision 11, expected 12");
+	expect_error(users_window(empty, ", \"errors_unmapped\": -1"),
+		"windows[0].errors_unmapped: must be an integer "
+		"0..9007199254740991");
+}
+
+static void test_base64(void **state)
+{
+	static const struct { const char *bytes, *text; } vectors[] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+		{ "foobar", "Zm9vYmFy" },
+	};
+	static const char *const bad[] = { "Zg=", "Zg", "Z===", "Zh==",
+		"Zm9=", "Zg==Zg==", "Zm9v\n", "Zm 9", "Zm9v====", "=Zm9" };
+	uint8_t out[16], all[256];
+	size_t i, n;
+	canary__buf buf;
+	char *text;
+
+	(void)state;
+	for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+		canary__buf_init(&buf, A);
+		canary__base64_put(&buf, (const uint8_t *)vectors[i].bytes,
+			strlen(vectors[i].bytes));
+		text = canary__buf_take(&buf, &n);
+		assert_string_equal(text ? text : "", vectors[i].text);
+		assert_int_equal(n, canary__base64_len(strlen(vectors[i].bytes)));
+		canary__free(A, text);
+		assert_int_equal(canary__base64_decode(vectors[i].text,
+			strlen(vectors[i].text), out, &n), 0);
+		assert_int_equal(n, strlen(vectors[i].bytes));
+		assert_memory_equal(out, vectors[i].bytes, n);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(canary__base64_decode(bad[i], strlen(bad[i]), out,
+			&n), -1);
+	/* Every byte value, through and back. */
+	for (i = 0; i < 256; i++)
+		all[i] = (uint8_t)i;
+	canary__buf_init(&buf, A);
+	canary__base64_put(&buf, all, 256);
+	text = canary__buf_take(&buf, &n);
+	assert_non_null(text);
+	{
+		uint8_t back[258];
+
+		assert_int_equal(canary__base64_decode(text, n, back, &n), 0);
+		assert_int_equal(n, 256);
+		assert_memory_equal(back, all, 256);
+	}
+	canary__free(A, text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +671,9 @@ int main(void)
 		cmocka_unit_test(test_metric_names),
 		cmocka_unit_test(test_split_and_report),
 		cmocka_unit_test(test_report_only),
+		cmocka_unit_test(test_round_trip_users),
+		cmocka_unit_test(test_users_strict),
+		cmocka_unit_test(test_base64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
