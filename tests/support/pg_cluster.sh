@@ -34,7 +34,17 @@ stop() {
 	rm -rf "$dir"
 }
 
+# The watchdog of an earlier run in DIR, whose ctest is gone, would remove
+# this run's directory on its next look: stop it before starting.
+stop_old_watchdog() {
+	if [ -f "$dir.watchdog" ]; then
+		kill "$(cat "$dir.watchdog")" 2>/dev/null || true
+		rm -f "$dir.watchdog"
+	fi
+}
+
 start() {
+	stop_old_watchdog
 	stop
 	mkdir -p "$dir"
 	chmod 700 "$dir"
@@ -47,10 +57,16 @@ start() {
 	run
 	# The watchdog: detached from ctest's pipes, it outlives this script.
 	parent=${PG_CLUSTER_WATCH_PID:-$PPID}
+	# It stops only the cluster it watches: a later start in DIR has a new
+	# start id (and kills it too, stop_old_watchdog).
+	id="$$.$(date +%s%N)"
+	echo "$id" >"$dir/start-id"
 	(
 		while kill -0 "$parent" 2>/dev/null && [ -d "$dir/data" ]; do sleep 2; done
-		stop
+		[ "$(cat "$dir/start-id" 2>/dev/null)" = "$id" ] && stop
+		rm -f "$dir.watchdog"
 	) </dev/null >/dev/null 2>&1 &
+	echo $! >"$dir.watchdog"
 }
 
 run() {
@@ -63,7 +79,7 @@ run() {
 
 case $cmd in
 start) start ;;
-stop) stop ;;
+stop) stop_old_watchdog; stop ;;
 # A fast restart, down for SECONDS (default 0): connections are dropped,
 # committed work is kept.
 restart)
