@@ -12,10 +12,10 @@ _canaryctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local global='--server --token --json --help --version'
-	local groups='flag stats rollout token audit webhook help'
+	local groups='flag segment stats rollout token audit webhook help'
 	local flag_opts='--rollout --rollout-bp --enable --disable --salt --state
 --stable-variant --canary-variant --allow --deny --force --rule --no-rules
---stickiness'
+--stickiness --segment --no-segments'
 	local rollout_opts='--steps --min-soak --max-step --interval --on-fail --gate
 --sustain --grace --on-stall --bake --max-wait'
 	local events='started widened paused resumed rolled_back completed stalled'
@@ -34,7 +34,7 @@ _canaryctl()
 		return ;;
 	--server | --token | --rollout | --rollout-bp | --salt | --state | \
 	--stable-variant | --canary-variant | --allow | --deny | --rule | \
-	--stickiness | --steps | \
+	--stickiness | --segment | --steps | \
 	--min-soak | --max-step | --interval | --gate | --config-version | \
 	--sustain | --grace | --bake | --max-wait | \
 	--since | --until | --last | --timeout | --actor | --limit | --before)
@@ -64,6 +64,11 @@ _canaryctl()
 		create | set)
 			[ ${#args[@]} -ge 3 ] && _canaryctl_words "$flag_opts" "$cur" ;;
 		esac ;;
+	segment:1)
+		_canaryctl_words 'list show set delete' "$cur" ;;
+	segment:*)
+		[ "${args[1]}" = set ] && [ ${#args[@]} -ge 3 ] &&
+			_canaryctl_words '--rule --force' "$cur" ;;
 	stats:*)
 		[ ${#args[@]} -ge 2 ] &&
 			_canaryctl_words '--config-version --since' "$cur" ;;

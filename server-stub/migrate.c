@@ -81,11 +81,13 @@ static void report(const migrate_args *a, const cs_copy_counts *n)
 	cs_store_describe(a->to, to, sizeof(to));
 	printf("copied %s to %s: %llu flags, %llu rollouts, %llu decisions, "
 		"%llu windows, %llu totals, %llu batch ids, %llu tokens, "
-		"%llu audit records, %llu webhooks, %llu deliveries\n", from, to,
+		"%llu segments, %llu audit records, %llu webhooks, "
+		"%llu deliveries\n", from, to,
 		(unsigned long long)n->flags, (unsigned long long)n->rollouts,
 		(unsigned long long)n->decisions, (unsigned long long)n->windows,
 		(unsigned long long)n->totals, (unsigned long long)n->batches,
-		(unsigned long long)n->tokens, (unsigned long long)n->audit,
+		(unsigned long long)n->tokens, (unsigned long long)n->segments,
+		(unsigned long long)n->audit,
 		(unsigned long long)n->webhooks,
 		(unsigned long long)n->deliveries);
 }

@@ -88,6 +88,30 @@ static void say(const cs_request *r, const char *event, const char *key,
 		"rollout's guard" : "", (unsigned long long)version);
 }
 
+/* 400 naming the first segment `f` names that does not exist (the
+ * store refused it inside its transaction: CS_ENOSEGMENT). */
+static enum MHD_Result unknown_segment(cs_request *r,
+	struct MHD_Connection *c, const canary__flag *f)
+{
+	canary__segdef seg;
+	char field[32], msg[128 + CANARY__RULE_MAX_NAME];
+	size_t i;
+
+	for (i = 0; i < f->target.segments.count; i++) {
+		const char *name = f->target.segments.items[i];
+		int rc = cs_store_segment_get(r->srv->store, name, &seg);
+
+		canary__segdef_clear(canary__alloc_default(), &seg);
+		if (rc != CS_ENOTFOUND)
+			continue;
+		snprintf(field, sizeof(field), "segments[%zu]", i);
+		snprintf(msg, sizeof(msg), "unknown segment \"%s\" (PUT "
+			"/v1/admin/segments/%s first)", name, name);
+		return cs_reply_error(r, c, MHD_HTTP_BAD_REQUEST, msg, field);
+	}
+	return cs_reply_code(r, c, CS_ENOSEGMENT);
+}
+
 /* POST (path_key NULL) and PUT share this: parse, then write. */
 static enum MHD_Result put_flag(cs_request *r, struct MHD_Connection *c,
 	const char *path_key, cs_put_mode mode)
@@ -116,6 +140,8 @@ static enum MHD_Result put_flag(cs_request *r, struct MHD_Connection *c,
 		&version);
 	if (rc == CS_EGUARDED)
 		ret = guarded(r, c, flag.key, &g);
+	else if (rc == CS_ENOSEGMENT)
+		ret = unknown_segment(r, c, &flag);
 	else if (rc != CANARY_OK)
 		ret = cs_reply_code(r, c, rc);
 	else

@@ -5,6 +5,7 @@
  *   sdk_api.c       GET /v1/flags, GET /v1/stream, POST /v1/events
  *   ops_api.c       GET /healthz, GET /metrics
  *   admin_api.c     /v1/admin/flags[/{key}[/stats]], /v1/admin/whoami
+ *   segments_api.c  /v1/admin/segments[/{name}]
  *   team_api.c      /v1/admin/tokens[/{name}], /v1/admin/audit,
  *                   /v1/admin/webhooks[/{id}[/deliveries]]
  *   rollouts_api.c  /v1/admin/rollouts[/{flag}[/pause|resume|promote|rollback
@@ -47,6 +48,10 @@ enum MHD_Result cs_handle_admin_rollout(cs_request *r,
 enum MHD_Result cs_handle_admin_rollout_op(cs_request *r,
 	struct MHD_Connection *c);
 enum MHD_Result cs_handle_admin_series(cs_request *r,
+	struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_segments(cs_request *r,
+	struct MHD_Connection *c);
+enum MHD_Result cs_handle_admin_segment(cs_request *r,
 	struct MHD_Connection *c);
 enum MHD_Result cs_handle_admin_whoami(cs_request *r,
 	struct MHD_Connection *c);

@@ -15,7 +15,7 @@ enum {
 	R_ADMIN_FLAG, R_ADMIN_STATS, R_ADMIN_ROLLOUTS, R_ADMIN_ROLLOUT,
 	R_ADMIN_ROLLOUT_OP, R_ADMIN_SERIES, R_ADMIN_WHOAMI, R_ADMIN_AUDIT,
 	R_ADMIN_TOKENS, R_ADMIN_TOKEN, R_ADMIN_WEBHOOKS, R_ADMIN_WEBHOOK,
-	R_ADMIN_DELIVERIES, R_UI, R_COUNT
+	R_ADMIN_DELIVERIES, R_ADMIN_SEGMENTS, R_ADMIN_SEGMENT, R_UI, R_COUNT
 };
 
 /* Which listener offers a route: the main one everything (the dashboard
@@ -100,6 +100,14 @@ static const cs_route routes[R_COUNT] = {
 	[R_ADMIN_DELIVERIES] = { CS_EP_ADMIN_WEBHOOKS, CS_GET, CS_ADMIN,
 		NO_BODY, cs_handle_admin_deliveries, "GET",
 		ROLES(ADMIN, NONE, NONE, NONE, NONE) },
+	/* Segments are part of the config: counted with the flags'
+	 * endpoint; an admin changes them, a reader reads them. */
+	[R_ADMIN_SEGMENTS] = { CS_EP_ADMIN_FLAGS, CS_GET, CS_ADMIN, NO_BODY,
+		cs_handle_admin_segments, "GET",
+		ROLES(READER, NONE, NONE, NONE, NONE) },
+	[R_ADMIN_SEGMENT] = { CS_EP_ADMIN_FLAGS, CS_GET | CS_PUT | CS_DELETE,
+		CS_ADMIN, CS_SEGMENT_MAX_BODY, cs_handle_admin_segment,
+		"GET, PUT, DELETE", ROLES(READER, NONE, ADMIN, NONE, ADMIN) },
 	/* The dashboard's files need no credential; its API calls do. */
 	[R_UI] = { CS_EP_UI, CS_GET, CS_OPEN, NO_BODY, cs_handle_ui, "GET",
 		NO_ROLES },
@@ -164,6 +172,7 @@ static int find_route(const char *url, const char **key, size_t *key_len,
 	static const char rollouts_prefix[] = "/v1/admin/rollouts/";
 	static const char tokens_prefix[] = "/v1/admin/tokens/";
 	static const char webhooks_prefix[] = "/v1/admin/webhooks/";
+	static const char segments_prefix[] = "/v1/admin/segments/";
 	static const char stats_suffix[] = "/stats";
 	size_t n, slen = sizeof(stats_suffix) - 1;
 
@@ -189,6 +198,13 @@ static int find_route(const char *url, const char **key, size_t *key_len,
 		return R_ADMIN_TOKENS;
 	if (strcmp(url, "/v1/admin/webhooks") == 0)
 		return R_ADMIN_WEBHOOKS;
+	if (strcmp(url, "/v1/admin/segments") == 0)
+		return R_ADMIN_SEGMENTS;
+	if (strncmp(url, segments_prefix, sizeof(segments_prefix) - 1) == 0) {
+		*key = url + sizeof(segments_prefix) - 1;
+		*key_len = strlen(*key);
+		return R_ADMIN_SEGMENT;
+	}
 	if (strncmp(url, tokens_prefix, sizeof(tokens_prefix) - 1) == 0) {
 		*key = url + sizeof(tokens_prefix) - 1;
 		*key_len = strlen(*key);

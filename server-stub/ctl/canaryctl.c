@@ -6,7 +6,8 @@
  *
  * Commands by group (ctl_usage.c has their usage): flag and stats
  * (ctl_flags.c), rollout (ctl_rollout.c; wait and --watch in
- * ctl_follow.c), token, audit and webhook (ctl_team.c).
+ * ctl_follow.c), token, audit and webhook (ctl_team.c), segment
+ * (ctl_segments.c).
  *
  * The token comes from --token or CANARY_ADMIN_TOKEN (preferred: argv is
  * visible to other users). Exit status: 0 ok, 1 the server refused,
@@ -35,6 +36,7 @@ static const struct {
 	{ "token", ctl_token },
 	{ "audit", ctl_audit },
 	{ "webhook", ctl_webhook },
+	{ "segment", ctl_segment },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

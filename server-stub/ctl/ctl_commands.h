@@ -41,6 +41,18 @@ int ctl_webhook(const ctl *c, int argc, char **argv);
 int ctl_rollout_wait(const ctl *c, const char *flag, int argc, char **argv);
 int ctl_rollout_watch(const ctl *c, const char *flag, const char *query);
 
+/* segment list | show NAME | delete NAME | set NAME --rule R [--rule R]
+ * [--force] (ctl_segments.c) */
+int ctl_segment(const ctl *c, int argc, char **argv);
+
+/* ctl_flags.c: "ATTR [not] OP[/i] VALUE" as a constraint object (NULL
+ * when it is not of that shape); one more of them appended to the
+ * "constraints" array of `obj` (false: not of that shape). */
+struct cJSON *ctl_parse_rule(const char *text);
+/* The strings of a JSON array, comma-separated ("..." when cut). */
+void ctl_join_list(const struct cJSON *arr, char *out, size_t len);
+bool ctl_add_rule(struct cJSON *obj, const char *text);
+
 /* ctl_rollout.c: print a rollout's status document as a table. */
 void ctl_print_status(const struct cJSON *doc);
 

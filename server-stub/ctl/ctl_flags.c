@@ -14,7 +14,7 @@
 #include "ctl/ctl_commands.h"
 #include "ctl/ctl_table.h"
 
-static void join_list(const cJSON *arr, char *out, size_t len)
+void ctl_join_list(const cJSON *arr, char *out, size_t len)
 {
 	const cJSON *it;
 	size_t n = 0;
@@ -40,9 +40,9 @@ static void flag_row(ctl_table *t, const cJSON *f)
 	const char *cells[6];
 
 	snprintf(rollout, sizeof(rollout), "%.2f%%", ctl_num(f, "rollout_bp") / 100);
-	join_list(cJSON_GetObjectItemCaseSensitive(f, "allow"), allow,
+	ctl_join_list(cJSON_GetObjectItemCaseSensitive(f, "allow"), allow,
 		sizeof(allow));
-	join_list(cJSON_GetObjectItemCaseSensitive(f, "deny"), deny,
+	ctl_join_list(cJSON_GetObjectItemCaseSensitive(f, "deny"), deny,
 		sizeof(deny));
 	cells[0] = ctl_str(f, "key", "");
 	cells[1] = cJSON_IsTrue(en) ? "yes" : "no";
@@ -199,7 +199,7 @@ static bool next_word(const char **p, char *word, size_t cap)
 /* "ATTRIBUTE [not] OPERATOR[/i] VALUE" as a constraint (docs/targeting.md):
  * "not" inverts it, "/i" makes it case-insensitive; the server validates
  * the operator and the value. NULL when it is not of that shape. */
-static cJSON *parse_rule(const char *text)
+cJSON *ctl_parse_rule(const char *text)
 {
 	char attr[257], op[64];
 	const char *p = text;
@@ -235,23 +235,28 @@ static cJSON *parse_rule(const char *text)
 	return c;
 }
 
-/* --rule: one more constraint (repeated, they all must hold). */
-static bool add_rule(cJSON *obj, const char *text)
+/* Append `item` (consumed) to the array member `name` of `obj`, made
+ * when it is not an array yet (a null that removed it, or none). */
+static bool append_to(cJSON *obj, const char *name, cJSON *item)
 {
-	cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "constraints");
-	cJSON *c = parse_rule(text);
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, name);
 
-	if (!c)
+	if (!item)
 		return false;
 	if (!cJSON_IsArray(arr)) {
-		cJSON_DeleteItemFromObject(obj, "constraints");
-		arr = cJSON_AddArrayToObject(obj, "constraints");
+		cJSON_DeleteItemFromObject(obj, name);
+		arr = cJSON_AddArrayToObject(obj, name);
 	}
-	if (!arr || !cJSON_AddItemToArray(arr, c)) {
-		cJSON_Delete(c);
+	if (!arr || !cJSON_AddItemToArray(arr, item)) {
+		cJSON_Delete(item);
 		return false;
 	}
 	return true;
+}
+
+bool ctl_add_rule(cJSON *obj, const char *text)
+{
+	return append_to(obj, "constraints", ctl_parse_rule(text));
 }
 
 /* A member set once: a repeated option's last value wins. */
@@ -297,8 +302,12 @@ static int flag_option(const ctl *c, cJSON *obj, const char *opt,
 			add_variant(obj, opt[2] == 's' ? "stable" : "canary",
 				val) ? 0 : EXIT_USAGE;
 	if (strcmp(opt, "--rule") == 0)
-		return !val || !add_rule(obj, val) ? ctl_bad_value(c, opt, val,
-			"'ATTRIBUTE [not] OPERATOR[/i] VALUE'") : 0;
+		return !val || !ctl_add_rule(obj, val) ? ctl_bad_value(c, opt,
+			val, "'ATTRIBUTE [not] OPERATOR[/i] VALUE'") : 0;
+	if (strcmp(opt, "--segment") == 0)
+		return !val || !*val || !append_to(obj, "segments",
+			cJSON_CreateString(val)) ? ctl_bad_value(c, opt, val,
+			"a segment's name") : 0;
 	if (strcmp(opt, "--allow") == 0 || strcmp(opt, "--deny") == 0)
 		return !val ? ctl_bad_value(c, opt, val, "comma-separated "
 			"units, \"\" for none") : replace(obj, opt + 2,
@@ -332,10 +341,14 @@ static cJSON *flag_body(const ctl *c, const char *key, bool create, int argc,
 				goto bad;
 			continue;
 		}
-		if (strcmp(argv[i], "--no-rules") == 0) {
+		if (strcmp(argv[i], "--no-rules") == 0 ||
+		    strcmp(argv[i], "--no-segments") == 0) {
+			const char *name = argv[i][5] == 'r' ? "constraints" :
+				"segments";
+
 			/* null removes them (a merge patch); a new flag has none. */
-			cJSON_DeleteItemFromObject(obj, "constraints");
-			if (!create && !cJSON_AddNullToObject(obj, "constraints"))
+			cJSON_DeleteItemFromObject(obj, name);
+			if (!create && !cJSON_AddNullToObject(obj, name))
 				goto bad;
 			continue;
 		}

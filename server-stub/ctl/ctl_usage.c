@@ -30,10 +30,24 @@ static const struct {
 "  --rule 'ATTR [not] OP[/i] VALUE'  targeting: who is eligible; repeatable,\n"
 "                                   replaces the flag's rules (docs/targeting.md)\n"
 "  --no-rules                       remove the flag's rules\n"
+"  --segment NAME                   the flag's units must be in this named\n"
+"                                   segment too; repeatable, replaces the\n"
+"                                   flag's segments (canaryctl help segment)\n"
+"  --no-segments                    remove the flag's segments\n"
 "  --stickiness ATTR                split by this attribute (\"\": the unit)\n"
 "  --force                          change rollout_bp, salt, allow, deny or\n"
-"                                   the rules under a live rollout (audited\n"
-"                                   as forced)\n" },
+"                                   the rules or segments under a live\n"
+"                                   rollout (audited as forced)\n" },
+	{ "segment",
+"  segment list                    named segments and the flags naming each\n"
+"  segment show NAME\n"
+"  segment set NAME --rule R [--rule R ...] [--force]\n"
+"                                  create or replace its rules\n"
+"  segment delete NAME             refused while a flag names it\n",
+"segment options:\n"
+"  --rule 'ATTR [not] OP[/i] VALUE'  as for a flag; at least one\n"
+"  --force                          change a segment a flag under a live\n"
+"                                   rollout names (audited as forced)\n" },
 	{ "stats",
 "  stats FLAG [--config-version N] [--since MS]\n",
 "  per arm: exposures, errors, latency quantiles and custom metrics\n" },

@@ -14,7 +14,7 @@ typedef enum cs_endpoint {
 	CS_EP_FLAGS,       /* GET /v1/flags */
 	CS_EP_STREAM,      /* GET /v1/stream */
 	CS_EP_EVENTS,      /* POST /v1/events */
-	CS_EP_ADMIN_FLAGS, /* /v1/admin/flags and /v1/admin/flags/{key} */
+	CS_EP_ADMIN_FLAGS, /* /v1/admin/flags[/{key}], /v1/admin/segments... */
 	CS_EP_ADMIN_STATS, /* /v1/admin/flags/{key}/stats */
 	CS_EP_ADMIN_ROLLOUTS, /* /v1/admin/rollouts... */
 	CS_EP_ADMIN_WHOAMI, /* /v1/admin/whoami */

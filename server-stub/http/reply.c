@@ -95,6 +95,10 @@ enum MHD_Result cs_reply_code(cs_request *r, struct MHD_Connection *c,
 		return cs_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			"the stored flag cannot be read back (a row not written "
 			"by this server?): PUT or DELETE it to repair", "key");
+	case CS_ENOSEGMENT:
+		return cs_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "names a "
+			"segment that does not exist (PUT /v1/admin/segments/"
+			"{name} first)", "segments");
 	case CS_ETOOBIG:
 		return cs_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE,
 			"the config would be larger than the server's "

@@ -15,40 +15,38 @@
 
 /* Validate with the shared model, read by `r` (which parsed the body).
  * Targeting rules are compiled by the same strict code the SDK reads them
- * with. Named segments need a segment store, which this server does not
- * have: a flag naming one would make every client refuse the config. */
+ * with. Whether the segments a flag names exist is the store's to say
+ * (inside the change's transaction). */
 static int validate(const canary__json_reader *r, const cJSON *obj,
 	canary__flag *out)
 {
-	int rc = canary__flag_from_json(canary__alloc_default(), r, obj, "", out);
-
-	if (rc == CANARY_OK && out->target.segments.count) {
-		canary__flag_clear(canary__alloc_default(), out);
-		memset(out, 0, sizeof(*out));
-		return canary__perror_set(r->err, "segments",
-			"named segments are not supported by this server; "
-			"put the constraints on the flag");
-	}
-	return rc;
+	return canary__flag_from_json(canary__alloc_default(), r, obj, "", out);
 }
 
-/* Make the body's key agree with the URL's. */
-static int bind_key(cJSON *obj, const char *path_key, canary__perror *e)
+/* Make the body's member `member` (a flag's key, a segment's name) agree
+ * with the URL's. */
+static int bind_key_as(cJSON *obj, const char *member, const char *path_key,
+	canary__perror *e)
 {
-	const cJSON *key = cJSON_GetObjectItemCaseSensitive(obj, "key");
+	const cJSON *key = cJSON_GetObjectItemCaseSensitive(obj, member);
 
 	if (!path_key)
 		return CANARY_OK;
 	if (!key || cJSON_IsNull(key)) {
-		cJSON_DeleteItemFromObjectCaseSensitive(obj, "key");
-		if (!cJSON_AddStringToObject(obj, "key", path_key))
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, member);
+		if (!cJSON_AddStringToObject(obj, member, path_key))
 			return canary__perror_oom(e);
 		return CANARY_OK;
 	}
 	if (!cJSON_IsString(key) || strcmp(key->valuestring, path_key) != 0)
-		return canary__perror_set(e, "key",
-			"must match the key in the URL");
+		return canary__perror_set(e, member,
+			"must match the %s in the URL", member);
 	return CANARY_OK;
+}
+
+static int bind_key(cJSON *obj, const char *path_key, canary__perror *e)
+{
+	return bind_key_as(obj, "key", path_key, e);
 }
 
 /* Check and drop "force" (the request's, not the flag's: the flag's own
@@ -247,6 +245,51 @@ int cs_admin_check_name(const char *name, const char *field,
 				"name for its bootstrap token or itself",
 				reserved[i]);
 	return CANARY_OK;
+}
+
+int cs_admin_check_segment_name(const char *name, const char *field,
+	canary__perror *e)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > CS_SEGMENT_NAME_MAX || strspn(name,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._-") != n)
+		return canary__perror_set(e, field, "must be 1..%d of letters, "
+			"digits, '.', '_' and '-'", CS_SEGMENT_NAME_MAX);
+	return CANARY_OK;
+}
+
+int cs_admin_parse_segment(const char *body, size_t len, const char *name,
+	canary__segdef *out, bool *force, canary__perror *e)
+{
+	canary__json_reader r;
+	const cJSON *item;
+	cJSON *obj = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*force = false;
+	canary__json_reader_init(&r, CS_ADMIN_READ_OPTS, e);
+	rc = cs_admin_check_segment_name(name, "name", e);
+	if (rc == CANARY_OK)
+		rc = canary__json_parse(&r, body, len, CS_SEGMENT_MAX_BODY, NULL,
+			&obj);
+	if (rc == CANARY_OK && !cJSON_IsObject(obj))
+		rc = canary__perror_set(e, "", "must be a JSON object");
+	if (rc == CANARY_OK)
+		rc = take_force(&r, obj, force);
+	if (rc == CANARY_OK)
+		rc = bind_key_as(obj, "name", name, e);
+	item = obj ? cJSON_GetObjectItemCaseSensitive(obj, "constraints") :
+		NULL;
+	if (rc == CANARY_OK)
+		rc = canary__json_required(&r, item, "", "constraints");
+	if (rc == CANARY_OK)
+		rc = canary__segdef_from_json(canary__alloc_default(), &r, obj,
+			"", out);
+	cJSON_Delete(obj);
+	return rc;
 }
 
 /* A small request body (a token's, a webhook's, an operation's) whose

@@ -64,6 +64,27 @@ int cs_admin_parse_request(const char *body, size_t len,
  * a member is refused, named. */
 int cs_admin_parse_no_body(const char *body, size_t len, canary__perror *e);
 
+/*
+ * A named segment's name (in its URL and body): 1..64 of [A-Za-z0-9._-]
+ * (what a URL path and a shell take as they are).
+ */
+#define CS_SEGMENT_NAME_MAX 64
+int cs_admin_check_segment_name(const char *name, const char *field,
+	canary__perror *e);
+
+/* A segment's body is its constraints: at most this many bytes. */
+#define CS_SEGMENT_MAX_BODY (1024u * 1024u)
+
+/*
+ * PUT /v1/admin/segments/{name}: {"constraints": [...], "name" (optional:
+ * must equal the URL's), "force" (optional: past a live rollout's guard,
+ * audited)}. The constraints are compiled by the SDK's strict compiler
+ * (an error names the field: "constraints[0].value"). On success `out`
+ * owns a segment to clear with canary__segdef_clear().
+ */
+int cs_admin_parse_segment(const char *body, size_t len, const char *name,
+	canary__segdef *out, bool *force, canary__perror *e);
+
 /* Query of GET /v1/admin/flags/{key}/stats. */
 typedef struct cs_stats_query {
 	bool has_config_version;

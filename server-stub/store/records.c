@@ -1,5 +1,6 @@
 /*
- * records.c - the stored text of flags, rollout specs and decisions.
+ * records.c - the stored text of flags, segments, rollout specs and
+ * decisions.
  */
 #include "store/records.h"
 
@@ -51,6 +52,29 @@ bool cs_record_flag_same(const canary__flag *a, const canary__flag *b)
 	cJSON_free(ta);
 	cJSON_free(tb);
 	return same;
+}
+
+int cs_record_segment_write(const canary__segdef *seg, char **out)
+{
+	return print(canary__segdef_to_json(seg), out);
+}
+
+int cs_record_segment_read(const char *text, size_t len, canary__segdef *out)
+{
+	canary__json_reader r;
+	cJSON *obj = cJSON_ParseWithLength(text, len);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!obj)
+		return CANARY_ESTORAGE;
+	canary__json_reader_init(&r, 0, NULL);
+	rc = canary__segdef_from_json(canary__alloc_default(), &r, obj,
+		"segment", out);
+	cJSON_Delete(obj);
+	if (rc == CANARY_ENOMEM)
+		return rc;
+	return rc == CANARY_OK ? CANARY_OK : CANARY_ESTORAGE;
 }
 
 void cs_unreadable_init(cs_unreadable *u)
@@ -172,6 +196,10 @@ const char *cs_record_audit_action(const cs_audit_rec *rec)
 		return "flag.update";
 	if (rec->flag_before)
 		return "flag.update";
+	if (rec->segment_before || rec->segment_after)
+		return !rec->segment_after ? "segment.delete" :
+			!rec->segment_before ? "segment.create" :
+			"segment.update";
 	return "note";
 }
 
@@ -273,6 +301,13 @@ static bool add_subject(cJSON *obj, const cs_audit_rec *rec)
 		       add_or_null(obj, "after", rec->webhook_after ?
 			webhook_json(rec->webhook_after) : NULL,
 			rec->webhook_after);
+	if (rec->segment_before || rec->segment_after)
+		return add_or_null(obj, "before", rec->segment_before ?
+			canary__segdef_to_json(rec->segment_before) : NULL,
+			rec->segment_before) &&
+		       add_or_null(obj, "after", rec->segment_after ?
+			canary__segdef_to_json(rec->segment_after) : NULL,
+			rec->segment_after);
 	return true;
 }
 
@@ -326,6 +361,10 @@ int cs_record_audit_write(const cs_audit_rec *rec, char **out)
 		cJSON_AddNumberToObject(obj, "config_version",
 			(double)rec->config_version);
 
+	if (ok && (rec->segment_before || rec->segment_after))
+		ok = cJSON_AddStringToObject(obj, "segment", rec->segment_after ?
+			rec->segment_after->name : rec->segment_before->name) !=
+			NULL;
 	if (ok && a && a->forced)
 		ok = cJSON_AddTrueToObject(obj, "forced") != NULL;
 	if (ok && a && a->reason && *a->reason)
@@ -339,6 +378,19 @@ int cs_record_audit_write(const cs_audit_rec *rec, char **out)
 		return CANARY_ENOMEM;
 	}
 	return print(obj, out);
+}
+
+int cs_record_segment_guard(const cs_audit *audit, const cs_rollout *live,
+	const char *flag)
+{
+	if (!audit || !audit->guard || audit->forced || !cs_rollout_live(live))
+		return CANARY_OK;
+	audit->guard->rollout_id = live->id;
+	copy_str(audit->guard->state, sizeof(audit->guard->state),
+		cj_status_name(live->status));
+	copy_str(audit->guard->field, sizeof(audit->guard->field), "segments");
+	copy_str(audit->guard->flag, sizeof(audit->guard->flag), flag);
+	return CS_EGUARDED;
 }
 
 int cs_record_payload_write(const char *json, int64_t id, char **out)

@@ -1,6 +1,7 @@
 /*
- * records.h - the stored text of flags, rollouts, decisions, audit
- * records and webhook payloads, defined once for every storage backend.
+ * records.h - the stored text of flags, segments, rollouts, decisions,
+ * audit records and webhook payloads, defined once for every storage
+ * backend.
  *
  * A flag is stored as its canonical JSON, a rollout spec as the JSON
  * cs_rollout_spec_to_json() writes, a decision as the JSON object the
@@ -91,10 +92,12 @@ typedef struct cs_audit_rec {
 	const cs_rollout *rollout_before, *rollout_after;
 	const cs_token *token_before, *token_after;
 	const cs_webhook *webhook_before, *webhook_after;
+	const canary__segdef *segment_before, *segment_after;
 } cs_audit_rec;
 
-/* The record's action: the audit's, or the flag operation's own
- * ("flag.create", "flag.update", "flag.delete"), or "note". */
+/* The record's action: the audit's, or the flag or segment operation's
+ * own ("flag.create", "flag.update", "flag.delete", "segment.create",
+ * ...), or "note". */
 const char *cs_record_audit_action(const cs_audit_rec *rec);
 
 /*
@@ -114,6 +117,22 @@ int cs_record_audit_write(const cs_audit_rec *rec, char **out);
  */
 int cs_record_guard(const cs_audit *audit, const cs_rollout *live,
 	const canary__flag *cur, const canary__flag *next);
+
+/*
+ * A named segment is stored as its canonical JSON ({"name",
+ * "constraints"}); reading it back validates it with the admin API's
+ * compiler (a record that fails: CANARY_ESTORAGE).
+ */
+int cs_record_segment_write(const canary__segdef *seg, char **out);
+int cs_record_segment_read(const char *text, size_t len,
+	canary__segdef *out);
+
+/* The same guard for a change of a segment that flag `flag` names:
+ * `live` (its live rollout, read in the change's transaction) refuses
+ * any change of the segment unless forced; audit->guard says so, its
+ * field "segments". */
+int cs_record_segment_guard(const cs_audit *audit, const cs_rollout *live,
+	const char *flag);
 
 /* A webhook's payload for the audit record `json` stored as `id`: the
  * record with "id" added. */

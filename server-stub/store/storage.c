@@ -293,6 +293,52 @@ int cs_store_flag_delete(cs_store *s, const char *key, const cs_audit *audit,
 	return changed(s, s->be->flag_delete(s->impl, key, audit, version));
 }
 
+int cs_store_segment_get(cs_store *s, const char *name, canary__segdef *out)
+{
+	memset(out, 0, sizeof(*out));
+	return s->be->segment_get(s->impl, name, out);
+}
+
+int cs_store_segment_list(cs_store *s, canary__segdef **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return s->be->segment_list(s->impl, out, n);
+}
+
+void cs_segdefs_free(canary__segdef *segs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; segs && i < n; i++)
+		canary__segdef_clear(canary__alloc_default(), &segs[i]);
+	free(segs);
+}
+
+int cs_store_segment_put(cs_store *s, const canary__segdef *seg,
+	const cs_audit *audit, bool *created, uint64_t *version)
+{
+	pthread_mutex_lock(&s->change_lock);
+	return changed(s, s->be->segment_put(s->impl, seg, audit, created,
+		version));
+}
+
+int cs_store_segment_delete(cs_store *s, const char *name,
+	const cs_audit *audit, char *users, size_t userslen,
+	uint64_t *version)
+{
+	char ignored[8];
+
+	if (!users || !userslen) {
+		users = ignored;
+		userslen = sizeof(ignored);
+	}
+	users[0] = '\0';
+	pthread_mutex_lock(&s->change_lock);
+	return changed(s, s->be->segment_delete(s->impl, name, audit, users,
+		userslen, version));
+}
+
 int cs_store_ingest(cs_store *s, const canary__ev_batch *b, uint64_t now_ms,
 	uint64_t width_ms, bool *duplicate)
 {

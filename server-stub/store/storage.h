@@ -1,8 +1,9 @@
 /*
  * storage.h - canary-server's durable state, as operations on an opaque
- * store: flags and the config version, ingested event windows and their
- * statistics, rollouts and their decisions, named API tokens, the audit
- * log, webhooks and their deliveries, batch ids and retention.
+ * store: flags, named segments and the config version, ingested event
+ * windows and their statistics, rollouts and their decisions, named API
+ * tokens, the audit log, webhooks and their deliveries, batch ids and
+ * retention.
  *
  * This is the only storage API the rest of the server uses. A store is a
  * backend (storage_backend.h says what one implements; SQLite,
@@ -11,8 +12,8 @@
  * the change hook one at a time in version order, and a modify may not
  * rename a flag. No header outside the SQLite backend names a SQLite type.
  *
- * Every change to the config (a flag written, modified or deleted, or a
- * rollout change that moves a flag) bumps the config version by one in the
+ * Every change to the config (a flag written, modified or deleted, a
+ * segment written or deleted, or a rollout change that moves a flag) bumps the config version by one in the
  * same transaction and then reaches the change hook, which the server uses
  * to publish to /v1/flags and every open stream: a caller never talks to
  * HTTP or streams itself.
@@ -66,6 +67,8 @@
                                read back: PUT or DELETE repairs it */
 #define CS_EGUARDED (-110)  /* a live rollout guards what the change touches
                                (cs_store_flag_modify with a guard) */
+#define CS_ENOSEGMENT (-111) /* a flag names a segment there is none of */
+#define CS_EINUSE (-112)    /* flags use the segment (delete) */
 
 typedef struct cs_store cs_store;
 
@@ -183,6 +186,8 @@ typedef struct cs_guard {
 	int64_t rollout_id;   /* the live rollout */
 	char state[16];       /* its state ("running", "paused") */
 	char field[16];       /* the first guarded field the change touches */
+	char flag[CANARY__MAX_KEY_LEN + 1]; /* the flag whose rollout it is
+	                         (a segment change; "" for a flag's own) */
 } cs_guard;
 
 /* ---- flags and the config version ------------------------------------ */
@@ -234,6 +239,39 @@ int cs_store_flag_modify(cs_store *store, const char *key, cs_modify_fn fn,
 
 int cs_store_flag_delete(cs_store *store, const char *key,
 	const cs_audit *audit, uint64_t *version);
+
+/* ---- named segments --------------------------------------------------- */
+
+/*
+ * Segments: named constraint lists that flags share (docs/targeting.md).
+ * A flag may name only segments that exist: flag_put and flag_modify
+ * refuse one naming another with CS_ENOSEGMENT, inside their
+ * transaction. The config (cs_store_config) carries the segments its
+ * flags name, sorted by name, read in the same snapshot as the flags.
+ * A segment written or deleted is a config change: it bumps the version
+ * (none when it comes out as it was) and is audited ("segment.create",
+ * "segment.update", "segment.delete") in its transaction.
+ */
+
+/* One segment, or CS_ENOTFOUND. Clear `out` with canary__segdef_clear. */
+int cs_store_segment_get(cs_store *store, const char *name,
+	canary__segdef *out);
+
+/* Every segment, by name: *out is an array of *n; cs_segdefs_free(). */
+int cs_store_segment_list(cs_store *store, canary__segdef **out, size_t *n);
+void cs_segdefs_free(canary__segdef *segs, size_t n);
+
+/* Create or replace a validated segment. With audit->guard: while a flag
+ * that names it has a live rollout, a change of its constraints is
+ * CS_EGUARDED (guard->flag says which flag) unless forced. */
+int cs_store_segment_put(cs_store *store, const canary__segdef *seg,
+	const cs_audit *audit, bool *created, uint64_t *version);
+
+/* Delete a segment no flag names: CS_ENOTFOUND, or CS_EINUSE with the
+ * flags that name it in `users` (comma-separated, cut to userslen). */
+int cs_store_segment_delete(cs_store *store, const char *name,
+	const cs_audit *audit, char *users, size_t userslen,
+	uint64_t *version);
 
 /* ---- events ---------------------------------------------------------- */
 
@@ -693,9 +731,9 @@ typedef struct cs_audit_stored {
  * histogram, user-level evidence and custom metrics, start_ms = end_ms
  * = the window's start), lifetime totals, rollouts (id and revision
  * kept), contributions (after the rollouts: a store keeps those of flags
- * under a rollout), decisions (oldest first), tokens, audit records,
- * webhooks, deliveries (ids kept). Arguments are borrowed for the call;
- * a non-zero return stops the copy and is returned.
+ * under a rollout), decisions (oldest first), tokens, segments, audit
+ * records, webhooks, deliveries (ids kept). Arguments are borrowed for
+ * the call; a non-zero return stops the copy and is returned.
  */
 typedef struct cs_copy_sink {
 	int (*version)(void *ctx, uint64_t version);
@@ -712,19 +750,20 @@ typedef struct cs_copy_sink {
 	int (*audit)(void *ctx, const cs_audit_stored *record);
 	int (*webhook)(void *ctx, const cs_webhook *webhook);
 	int (*delivery)(void *ctx, const cs_delivery *delivery);
+	int (*segment)(void *ctx, const canary__segdef *segment);
 	void *ctx;
 } cs_copy_sink;
 
 typedef struct cs_copy_counts {
 	uint64_t flags, batches, windows, totals, rollouts, decisions;
 	uint64_t contributions;
-	uint64_t tokens, audit, webhooks, deliveries;
+	uint64_t tokens, audit, webhooks, deliveries, segments;
 } cs_copy_counts;
 
 /*
  * Copy everything `from` holds (one snapshot of it) into `to`, which must
- * be empty (no flag, batch, window, rollout, token, audit record or
- * webhook, config version 1), in one
+ * be empty (no flag, batch, window, rollout, token, segment, audit
+ * record or webhook, config version 1), in one
  * transaction of `to`: all of it, or nothing. The config version becomes
  * the source's plus `skip_versions`, so an SDK that saw a later version
  * than the source holds (a backup restored) takes the next change. Not

@@ -24,10 +24,11 @@
  *
  * What every member must guarantee:
  * - A write is one transaction: all of it commits, or none of it.
- * - A config change (flag_put, flag_modify, flag_delete, rollout_write
- *   with `modify`) bumps the config version by exactly one in that
- *   transaction and reports the new version; before it commits, a config
- *   it would make larger than max_config_bytes (cs_config_bytes()) is
+ * - A config change (flag_put, flag_modify, flag_delete, segment_put,
+ *   segment_delete, rollout_write with `modify`) bumps the config
+ *   version by exactly one in that transaction and reports the new
+ *   version; before it commits, a config it would make larger than
+ *   max_config_bytes (cs_config_bytes(), cs_config_segment_bytes()) is
  *   CS_ETOOBIG and nothing is written. A put or modify that leaves the
  *   flag's record as it was (cs_record_flag_same()) writes nothing,
  *   records nothing and reports the current version.
@@ -91,6 +92,21 @@ typedef struct cs_store_backend {
 		uint64_t *version);
 	int (*flag_delete)(struct cs_store_impl *s, const char *key,
 		const cs_audit *audit, uint64_t *version);
+
+	/* Named segments (segment_put and segment_delete are config
+	 * changes, like flag_put; flag_put and flag_modify check that the
+	 * segments a flag names exist, CS_ENOSEGMENT). config() fills
+	 * config->segments with those its flags name
+	 * (cs_segments_keep_used()). */
+	int (*segment_get)(struct cs_store_impl *s, const char *name,
+		canary__segdef *out);
+	int (*segment_list)(struct cs_store_impl *s, canary__segdef **out,
+		size_t *n);
+	int (*segment_put)(struct cs_store_impl *s, const canary__segdef *seg,
+		const cs_audit *audit, bool *created, uint64_t *version);
+	int (*segment_delete)(struct cs_store_impl *s, const char *name,
+		const cs_audit *audit, char *users, size_t userslen,
+		uint64_t *version);
 
 	/* Events: ingest idempotent by batch id, sums per arm, the series of
 	 * windows, totals. */
@@ -186,7 +202,7 @@ typedef struct cs_store_backend {
  * of `body_bytes` bytes in all (the canonical JSON of records.h; the
  * config is them in an array, with the version around them), at the
  * largest version: what a backend compares with max_config_bytes before
- * it commits a config change.
+ * it commits a config change (with cs_config_segment_bytes()).
  */
 static inline uint64_t cs_config_bytes(uint64_t flags, uint64_t body_bytes)
 {
@@ -240,6 +256,17 @@ static inline uint64_t cs_window_latency(const canary__ev_window *w)
 		n = n + w->bins[i].count < n ? UINT64_MAX :
 			n + w->bins[i].count;
 	return n > INT64_MAX ? INT64_MAX : n;
+}
+
+/* What `segments` stored segments of `seg_bytes` bytes in all add to it
+ * at most (the config carries those its flags name, in a "segments"
+ * array after the flags): counting them all errs on the safe side. */
+static inline uint64_t cs_config_segment_bytes(uint64_t segments,
+	uint64_t seg_bytes)
+{
+	if (!segments)
+		return 0;
+	return sizeof(",\"segments\":[]") - 1 + seg_bytes + segments - 1;
 }
 
 /* Empty both arms of a series point for the window starting at

@@ -121,6 +121,10 @@ static const char *const migrations[] = {
 	"  DEFAULT 0;"
 	"ALTER TABLE rollouts ADD COLUMN prev_step_version bigint NOT NULL"
 	"  DEFAULT 0;",
+	/* 6: named segments (constraints flags share), one canonical JSON
+	 * body each (records.h). */
+	"CREATE TABLE segments(name text PRIMARY KEY, body text NOT NULL,"
+	"  updated_ms bigint NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -191,7 +195,10 @@ static const char *const statements[P_COUNT] = {
 	[P_VERSION_FLOOR] = "UPDATE meta SET value = greatest(value + 1, $1)"
 		" WHERE key = 'config_version' RETURNING value",
 	[P_CONFIG_BYTES] = "SELECT count(*),"
-		" coalesce(sum(octet_length(body)), 0) FROM flags",
+		" coalesce(sum(octet_length(body)), 0),"
+		" (SELECT count(*) FROM segments),"
+		" (SELECT coalesce(sum(octet_length(body)), 0) FROM segments)"
+		" FROM flags",
 	[P_NOTIFY] = "SELECT pg_notify('" CS_PG_CHANNEL "', $1)",
 	[P_FLAG_GET] = "SELECT body FROM flags WHERE key = $1",
 	[P_FLAGS_ALL] = "SELECT body, key FROM flags"
@@ -200,6 +207,13 @@ static const char *const statements[P_COUNT] = {
 		" VALUES($1, $2, $3) ON CONFLICT(key) DO UPDATE SET"
 		" body = excluded.body, updated_ms = excluded.updated_ms",
 	[P_FLAG_DELETE] = "DELETE FROM flags WHERE key = $1",
+	[P_SEGMENT_GET] = "SELECT body FROM segments WHERE name = $1",
+	[P_SEGMENTS_ALL] = "SELECT body, name FROM segments"
+		" ORDER BY name COLLATE \"C\"",
+	[P_SEGMENT_UPSERT] = "INSERT INTO segments(name, body, updated_ms)"
+		" VALUES($1, $2, $3) ON CONFLICT(name) DO UPDATE SET"
+		" body = excluded.body, updated_ms = excluded.updated_ms",
+	[P_SEGMENT_DELETE] = "DELETE FROM segments WHERE name = $1",
 	[P_BATCH_INSERT] = "INSERT INTO batches(batch_id, instance_id,"
 		" received_ms, windows, dropped_batches, dropped_windows)"
 		" VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -386,6 +400,7 @@ static const char *const statements[P_COUNT] = {
 	[P_LOAD_EMPTY] = "SELECT (SELECT value FROM meta"
 		" WHERE key = 'config_version') = 1"
 		" AND NOT EXISTS (SELECT 1 FROM flags)"
+		" AND NOT EXISTS (SELECT 1 FROM segments)"
 		" AND NOT EXISTS (SELECT 1 FROM batches)"
 		" AND NOT EXISTS (SELECT 1 FROM windows)"
 		" AND NOT EXISTS (SELECT 1 FROM totals)"

@@ -52,6 +52,7 @@ enum {
 	P_VERSION_GET, P_VERSION_LOCK, P_VERSION_BUMP, P_VERSION_FLOOR,
 	P_CONFIG_BYTES, P_NOTIFY,
 	P_FLAG_GET, P_FLAGS_ALL, P_FLAG_UPSERT, P_FLAG_DELETE,
+	P_SEGMENT_GET, P_SEGMENTS_ALL, P_SEGMENT_UPSERT, P_SEGMENT_DELETE,
 	P_BATCH_INSERT, P_WIN_UPSERT, P_METRIC_UPSERT, P_TOTAL_UPSERT,
 	P_EVIDENCE_INSERT, P_EVIDENCE_WINDOWS, P_CONTRIB_SIZES, P_CONTRIB_ROWS,
 	P_LATENCY_SEEN, P_PRUNE_EVIDENCE, P_DUMP_EVIDENCE, P_EVIDENCE_SETTLE,
@@ -244,7 +245,32 @@ int cs_pg_modify_in(cs_pg_conn *c, const char *key, cs_modify_fn fn,
 	void *ctx, canary__flag *cur, canary__flag *next);
 int cs_pg_write_flag(cs_pg_conn *c, const canary__flag *f);
 int cs_pg_bump_in(cs_pg_conn *c, uint64_t *version);
+/* Run config change `fn` (a write transaction) with `ctx`, whose version
+ * it made is *made; a change that changed nothing (CS_EUNCHANGED) reads
+ * the current one into *made. *version (optional) gets it, 0 on
+ * failure. */
+int cs_pg_run_change(struct cs_store_impl *s, cs_pg_work_fn fn, void *ctx,
+	uint64_t *made, uint64_t *version);
 int cs_pg_version(cs_pg_conn *c, uint64_t *out);
+
+/* ---- store_pg_segments.c --------------------------------------------- */
+
+int cs_pg_segment_get(struct cs_store_impl *s, const char *name,
+	canary__segdef *out);
+int cs_pg_segment_list(struct cs_store_impl *s, canary__segdef **out,
+	size_t *n);
+int cs_pg_segment_put(struct cs_store_impl *s, const canary__segdef *seg,
+	const cs_audit *audit, bool *created, uint64_t *version);
+int cs_pg_segment_delete(struct cs_store_impl *s, const char *name,
+	const cs_audit *audit, char *users, size_t userslen,
+	uint64_t *version);
+/* In a transaction on `c`: every segment, by name. */
+int cs_pg_segments_on(cs_pg_conn *c, canary__segdef **out, size_t *n);
+/* Inside a write transaction: do the segments `f` names exist?
+ * (CS_ENOSEGMENT when not.) */
+int cs_pg_segments_exist(cs_pg_conn *c, const canary__flag *f);
+/* A segment as stored, for a copy's load. */
+int cs_pg_write_segment(cs_pg_conn *c, const canary__segdef *seg);
 
 /* ---- store_pg_ingest.c ----------------------------------------------- */
 

@@ -179,6 +179,19 @@ static int token_row(const PGresult *r, void *arg)
 	return to->token(to->ctx, &t);
 }
 
+static int segment_row(const PGresult *r, void *arg)
+{
+	const cs_copy_sink *to = ((dumper *)arg)->to;
+	canary__segdef seg;
+	int rc = cs_record_segment_read(PQgetvalue(r, 0, 0),
+		(size_t)PQgetlength(r, 0, 0), &seg);
+
+	if (rc == CANARY_OK)
+		rc = to->segment(to->ctx, &seg);
+	canary__segdef_clear(canary__alloc_default(), &seg);
+	return rc;
+}
+
 static int audit_row(const PGresult *r, void *arg)
 {
 	const cs_copy_sink *to = ((dumper *)arg)->to;
@@ -245,6 +258,8 @@ static int dump_in(cs_pg_conn *c, void *arg)
 		rc = cs_pg_rows(c, P_DUMP_DECISIONS, NULL, decision_row, d);
 	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_TOKENS_ALL, NULL, token_row, d);
+	if (rc == CANARY_OK)
+		rc = cs_pg_rows(c, P_SEGMENTS_ALL, NULL, segment_row, d);
 	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_DUMP_AUDIT, NULL, audit_row, d);
 	if (rc == CANARY_OK)
@@ -476,6 +491,14 @@ static int load_delivery(void *ctx, const cs_delivery *d)
 	return cs_pg_exec(l->c, P_LOAD_DELIVERY, &p, NULL, NULL);
 }
 
+static int load_segment(void *ctx, const canary__segdef *seg)
+{
+	loader *l = ctx;
+
+	l->n->segments++;
+	return cs_pg_write_segment(l->c, seg);
+}
+
 static int check_empty(cs_pg_conn *c)
 {
 	PGresult *r = NULL;
@@ -503,7 +526,8 @@ static int load_in(cs_pg_conn *c, void *arg)
 	loader *l = arg;
 	cs_copy_sink sink = { load_version, load_flag, load_batch, load_window,
 		load_total, load_contribution, load_rollout, load_decision,
-		load_token, load_audit, load_webhook, load_delivery, l };
+		load_token, load_audit, load_webhook, load_delivery, load_segment,
+		l };
 	int rc;
 
 	l->c = c;

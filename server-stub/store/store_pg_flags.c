@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "store/records.h"
+#include "store/segment_use.h"
 
 int cs_pg_version(cs_pg_conn *c, uint64_t *out)
 {
@@ -43,7 +44,9 @@ int cs_pg_size_ok(cs_pg_conn *c, uint64_t max)
 	if (rc == CANARY_OK && PQntuples(r) != 1)
 		rc = CANARY_ESTORAGE;
 	if (rc == CANARY_OK && cs_config_bytes(cs_pg_u64(r, 0),
-		    strtoull(PQgetvalue(r, 0, 1), NULL, 10)) > max)
+		    strtoull(PQgetvalue(r, 0, 1), NULL, 10)) +
+	    cs_config_segment_bytes(cs_pg_u64(r, 2),
+		    strtoull(PQgetvalue(r, 0, 3), NULL, 10)) > max)
 		rc = CS_ETOOBIG;
 	PQclear(r);
 	return rc;
@@ -166,6 +169,8 @@ static int load_config(cs_pg_conn *c, void *arg)
 {
 	loading *l = arg;
 	const canary__alloc *a = canary__alloc_default();
+	canary__segdef *all = NULL;
+	size_t n = 0;
 	int rc;
 
 	/* A retry starts from nothing. */
@@ -178,6 +183,11 @@ static int load_config(cs_pg_conn *c, void *arg)
 	rc = cs_pg_version(c, &l->c->version);
 	if (rc == CANARY_OK)
 		rc = cs_pg_rows(c, P_FLAGS_ALL, NULL, append_flag, l);
+	/* The segments its flags name, from the same snapshot. */
+	if (rc == CANARY_OK)
+		rc = cs_pg_segments_on(c, &all, &n);
+	if (rc == CANARY_OK)
+		rc = cs_segments_keep_used(l->c, all, n);
 	return rc;
 }
 
@@ -323,6 +333,8 @@ static int put_in(cs_pg_conn *c, void *arg)
 	else if (exists != CS_ENOTFOUND)
 		rc = exists;
 	if (rc == CANARY_OK)
+		rc = cs_pg_segments_exist(c, ch->flag);
+	if (rc == CANARY_OK)
 		rc = cs_pg_write_flag(c, ch->flag);
 	rc = record(c, ch, rc, ch->flag->key, exists == CANARY_OK ? &old :
 		NULL, ch->flag, exists == CS_EUNREADABLE);
@@ -344,6 +356,8 @@ static int modify_in(cs_pg_conn *c, void *arg)
 		rc = cs_pg_modify_in(c, ch->key, ch->fn, ch->ctx, &cur, &next);
 	if (rc == CANARY_OK)
 		rc = cs_pg_guard_in(c, ch->audit, &cur, &next);
+	if (rc == CANARY_OK)
+		rc = cs_pg_segments_exist(c, &next);
 	rc = record(c, ch, rc, ch->key, &cur, &next, false);
 	canary__flag_clear(a, &cur);
 	canary__flag_clear(a, &next);
@@ -380,24 +394,28 @@ static int delete_in(cs_pg_conn *c, void *arg)
 
 static int read_version(cs_pg_conn *c, void *arg)
 {
-	return cs_pg_version(c, &((change *)arg)->version);
+	return cs_pg_version(c, arg);
 }
 
-/* Run a config change; report its version (0 when it failed). */
+int cs_pg_run_change(struct cs_store_impl *s, cs_pg_work_fn fn, void *ctx,
+	uint64_t *made, uint64_t *version)
+{
+	int rc = cs_pg_transact(s, CS_PG_WRITE, fn, ctx);
+
+	/* Nothing written (rolled back): the version as it is. */
+	if (rc == CS_EUNCHANGED)
+		rc = cs_pg_transact(s, CS_PG_READ, read_version, made);
+	if (version)
+		*version = rc == CANARY_OK ? *made : 0;
+	return rc;
+}
+
+/* Run a flag change; report its version (0 when it failed). */
 static int run_change(struct cs_store_impl *s, cs_pg_work_fn fn, change *ch,
 	uint64_t *version)
 {
-	int rc;
-
 	ch->max_bytes = s->max_config_bytes;
-	rc = cs_pg_transact(s, CS_PG_WRITE, fn, ch);
-	/* Nothing written (rolled back): the version as it is. */
-	if (rc == CS_EUNCHANGED)
-		rc = cs_pg_transact(s, CS_PG_READ, read_version, ch);
-
-	if (version)
-		*version = rc == CANARY_OK ? ch->version : 0;
-	return rc;
+	return cs_pg_run_change(s, fn, ch, &ch->version, version);
 }
 
 int cs_pg_flag_put(struct cs_store_impl *s, const canary__flag *f,

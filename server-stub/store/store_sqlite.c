@@ -128,6 +128,10 @@ static const char *const migrations[] = {
 	"  DEFAULT 0;"
 	"ALTER TABLE rollouts ADD COLUMN prev_step_version INTEGER NOT NULL"
 	"  DEFAULT 0;",
+	/* 5: named segments (constraints flags share), one canonical JSON
+	 * body each (records.h). */
+	"CREATE TABLE segments(name TEXT PRIMARY KEY, body TEXT NOT NULL,"
+	"  updated_ms INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -190,17 +194,29 @@ static const struct {
 		" value = max(value + 1, ?1) WHERE key = 'config_version'" },
 	/* Bytes, not characters: length() of a BLOB. */
 	[S_CONFIG_BYTES] = { ON_WRITE, "SELECT count(*),"
-		" coalesce(sum(length(CAST(body AS BLOB))), 0) FROM flags" },
+		" coalesce(sum(length(CAST(body AS BLOB))), 0),"
+		" (SELECT count(*) FROM segments),"
+		" (SELECT coalesce(sum(length(CAST(body AS BLOB))), 0)"
+		"  FROM segments) FROM flags" },
 	[S_HEALTH_PROBE] = { ON_WRITE, "INSERT INTO meta(key, value)"
 		" VALUES('health_probe', 1) ON CONFLICT(key) DO UPDATE SET"
 		" value = value + 1" },
 	[S_FLAG_GET] = { ON_BOTH, "SELECT body FROM flags WHERE key = ?1" },
-	[S_FLAGS_ALL] = { ON_READ, "SELECT body, key FROM flags"
+	[S_FLAGS_ALL] = { ON_BOTH, "SELECT body, key FROM flags"
 		" ORDER BY key" },
 	[S_FLAG_UPSERT] = { ON_WRITE, "INSERT INTO flags(key, body,"
 		" updated_ms) VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET"
 		" body = excluded.body, updated_ms = excluded.updated_ms" },
 	[S_FLAG_DELETE] = { ON_WRITE, "DELETE FROM flags WHERE key = ?1" },
+	[S_SEGMENT_GET] = { ON_BOTH,
+		"SELECT body FROM segments WHERE name = ?1" },
+	[S_SEGMENTS_ALL] = { ON_BOTH, "SELECT body, name FROM segments"
+		" ORDER BY name" },
+	[S_SEGMENT_UPSERT] = { ON_WRITE, "INSERT INTO segments(name, body,"
+		" updated_ms) VALUES(?1, ?2, ?3) ON CONFLICT(name) DO UPDATE"
+		" SET body = excluded.body, updated_ms = excluded.updated_ms" },
+	[S_SEGMENT_DELETE] = { ON_WRITE,
+		"DELETE FROM segments WHERE name = ?1" },
 	[S_BATCH_INSERT] = { ON_WRITE, "INSERT OR IGNORE INTO batches("
 		"batch_id, instance_id, received_ms, windows, dropped_batches,"
 		" dropped_windows) VALUES(?1, ?2, ?3, ?4, ?5, ?6)" },

@@ -42,6 +42,7 @@ enum {
 	S_VERSION_GET, S_VERSION_BUMP, S_VERSION_FLOOR, S_CONFIG_BYTES,
 	S_HEALTH_PROBE,
 	S_FLAG_GET, S_FLAGS_ALL, S_FLAG_UPSERT, S_FLAG_DELETE,
+	S_SEGMENT_GET, S_SEGMENTS_ALL, S_SEGMENT_UPSERT, S_SEGMENT_DELETE,
 	S_BATCH_INSERT, S_WIN_UPSERT, S_METRIC_UPSERT, S_TOTAL_UPSERT,
 	S_STATS_WIN, S_SERIES_WIN, S_TOTALS, S_PRUNE_BATCHES, S_PRUNE_WINDOWS,
 	S_PRUNE_METRICS,
@@ -165,6 +166,31 @@ int cs_sqlite_modify_in(struct cs_store_impl *s, const char *key,
 	cs_modify_fn fn, void *ctx, canary__flag *cur, canary__flag *next);
 int cs_sqlite_bump_in(struct cs_store_impl *s, uint64_t *version);
 int cs_sqlite_write_flag(struct cs_store_impl *s, const canary__flag *f);
+/* The tail of a config change in the write transaction: bump, record
+ * `rec` (its config_version filled), commit; CS_EUNCHANGED rolls back
+ * and reports the current version. */
+int cs_sqlite_end_change(struct cs_store_impl *s, int rc, cs_audit_rec *rec,
+	uint64_t *version);
+
+/* store_sqlite_segments.c */
+int cs_sqlite_segment_get(struct cs_store_impl *s, const char *name,
+	canary__segdef *out);
+int cs_sqlite_segment_list(struct cs_store_impl *s, canary__segdef **out,
+	size_t *n);
+int cs_sqlite_segment_put(struct cs_store_impl *s, const canary__segdef *seg,
+	const cs_audit *audit, bool *created, uint64_t *version);
+int cs_sqlite_segment_delete(struct cs_store_impl *s, const char *name,
+	const cs_audit *audit, char *users, size_t userslen,
+	uint64_t *version);
+/* On connection `c` (in a transaction): every segment, by name. */
+int cs_sqlite_segments_on(cs_sqlite_conn *c, canary__segdef **out,
+	size_t *n);
+/* Inside the write transaction: do the segments `f` names exist?
+ * (CS_ENOSEGMENT when not.) */
+int cs_sqlite_segments_exist(struct cs_store_impl *s, const canary__flag *f);
+/* Inside the write transaction: write a segment as it is. */
+int cs_sqlite_write_segment(struct cs_store_impl *s,
+	const canary__segdef *seg);
 
 /* store_sqlite_ingest.c */
 int cs_sqlite_ingest(struct cs_store_impl *s, const canary__ev_batch *batch,

@@ -236,6 +236,18 @@ static int token_row(dumper *d, sqlite3_stmt *st)
 	return d->to->token(d->to->ctx, &t);
 }
 
+static int segment_row(dumper *d, sqlite3_stmt *st)
+{
+	canary__segdef seg;
+	int rc = cs_record_segment_read(cs_sqlite_text(st, 0),
+		(size_t)sqlite3_column_bytes(st, 0), &seg);
+
+	if (rc == CANARY_OK)
+		rc = d->to->segment(d->to->ctx, &seg);
+	canary__segdef_clear(canary__alloc_default(), &seg);
+	return rc;
+}
+
 static int audit_row(dumper *d, sqlite3_stmt *st)
 {
 	cs_audit_stored a;
@@ -297,6 +309,8 @@ static int dump_all(cs_sqlite_conn *c, dumper *d)
 	if (rc == CANARY_OK)
 		rc = each_row(d, c->st[S_TOKENS_ALL], token_row);
 	if (rc == CANARY_OK)
+		rc = each_row(d, c->st[S_SEGMENTS_ALL], segment_row);
+	if (rc == CANARY_OK)
 		rc = each_row(d, d->st[D_AUDIT], audit_row);
 	if (rc == CANARY_OK)
 		rc = each_row(d, c->st[S_WEBHOOKS_ALL], webhook_row);
@@ -339,6 +353,7 @@ static const char *const load_sql[L_COUNT] = {
 		" AND NOT EXISTS (SELECT 1 FROM contributions)"
 		" AND NOT EXISTS (SELECT 1 FROM rollouts)"
 		" AND NOT EXISTS (SELECT 1 FROM tokens)"
+		" AND NOT EXISTS (SELECT 1 FROM segments)"
 		" AND NOT EXISTS (SELECT 1 FROM audit)"
 		" AND NOT EXISTS (SELECT 1 FROM webhooks)",
 	[L_VERSION] = "UPDATE meta SET value = ?1"
@@ -527,6 +542,14 @@ static int load_delivery(void *ctx, const cs_delivery *d)
 	return cs_sqlite_done(st);
 }
 
+static int load_segment(void *ctx, const canary__segdef *seg)
+{
+	loader *l = ctx;
+
+	l->n->segments++;
+	return cs_sqlite_write_segment(l->s, seg);
+}
+
 static int check_empty(loader *l)
 {
 	sqlite3_stmt *st = l->st[L_EMPTY];
@@ -545,7 +568,8 @@ int cs_sqlite_load(struct cs_store_impl *s,
 	loader l = { s, { NULL }, skip_versions, counts };
 	cs_copy_sink sink = { load_version, load_flag, load_batch, load_window,
 		load_total, load_contribution, load_rollout, load_decision,
-		load_token, load_audit, load_webhook, load_delivery, &l };
+		load_token, load_audit, load_webhook, load_delivery, load_segment,
+		&l };
 	int rc = cs_sqlite_write_begin(s), i;
 
 	if (rc != CANARY_OK)

@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "store/records.h"
+#include "store/segment_use.h"
 
 int cs_sqlite_version(cs_sqlite_conn *c, uint64_t *out)
 {
@@ -61,6 +62,16 @@ static int append_flag(canary__config *c, size_t *cap, sqlite3_stmt *st,
 	return CANARY_OK;
 }
 
+/* The segments the config's flags name, from the same snapshot. */
+static int load_segments(cs_sqlite_conn *conn, canary__config *c)
+{
+	canary__segdef *all = NULL;
+	size_t n = 0;
+	int rc = cs_sqlite_segments_on(conn, &all, &n);
+
+	return rc == CANARY_OK ? cs_segments_keep_used(c, all, n) : rc;
+}
+
 static int load_config(struct cs_store_impl *s, cs_sqlite_conn *conn,
 	canary__config *c)
 {
@@ -77,6 +88,8 @@ static int load_config(struct cs_store_impl *s, cs_sqlite_conn *conn,
 	cs_sqlite_reset(st);
 	if (rc == CANARY_OK)
 		cs_unreadable_note(&s->unreadable, bad, key);
+	if (rc == CANARY_OK)
+		rc = load_segments(conn, c);
 	return rc;
 }
 
@@ -150,8 +163,10 @@ int cs_sqlite_size_ok(struct cs_store_impl *s)
 	if (!s->max_config_bytes)
 		return CANARY_OK;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		rc = cs_config_bytes(cs_sqlite_u64(st, 0), cs_sqlite_u64(st, 1)) >
-			s->max_config_bytes ? CS_ETOOBIG : CANARY_OK;
+		rc = cs_config_bytes(cs_sqlite_u64(st, 0), cs_sqlite_u64(st, 1)) +
+			cs_config_segment_bytes(cs_sqlite_u64(st, 2),
+			cs_sqlite_u64(st, 3)) > s->max_config_bytes ?
+			CS_ETOOBIG : CANARY_OK;
 	cs_sqlite_reset(st);
 	return rc;
 }
@@ -188,7 +203,7 @@ int cs_sqlite_bump_in(struct cs_store_impl *s, uint64_t *version)
 /* The tail of every config change: bump, record, commit, report the
  * version. A change that changes nothing (CS_EUNCHANGED) writes and
  * records nothing and reports the current version. */
-static int end_change(struct cs_store_impl *s, int rc, cs_audit_rec *rec,
+int cs_sqlite_end_change(struct cs_store_impl *s, int rc, cs_audit_rec *rec,
 	uint64_t *version)
 {
 	bool unchanged = rc == CS_EUNCHANGED;
@@ -246,6 +261,8 @@ int cs_sqlite_flag_put(struct cs_store_impl *s, const canary__flag *f,
 	else if (exists != CS_ENOTFOUND)
 		rc = exists;
 	if (rc == CANARY_OK)
+		rc = cs_sqlite_segments_exist(s, f);
+	if (rc == CANARY_OK)
 		rc = cs_sqlite_write_flag(s, f);
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_size_ok(s);
@@ -253,7 +270,7 @@ int cs_sqlite_flag_put(struct cs_store_impl *s, const canary__flag *f,
 	rec.flag_before = exists == CANARY_OK ? &old : NULL;
 	rec.flag_unreadable = exists == CS_EUNREADABLE;
 	rec.flag_after = f;
-	rc = end_change(s, rc, &rec, version);
+	rc = cs_sqlite_end_change(s, rc, &rec, version);
 	canary__flag_clear(canary__alloc_default(), &old);
 	if (rc == CANARY_OK && created)
 		*created = exists == CS_ENOTFOUND;
@@ -290,11 +307,13 @@ int cs_sqlite_flag_modify(struct cs_store_impl *s, const char *key,
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_guard_in(s, audit, &cur, &next);
 	if (rc == CANARY_OK)
+		rc = cs_sqlite_segments_exist(s, &next);
+	if (rc == CANARY_OK)
 		rc = cs_sqlite_size_ok(s);
 	rec_init(&rec, audit, key);
 	rec.flag_before = &cur;
 	rec.flag_after = &next;
-	rc = end_change(s, rc, &rec, version);
+	rc = cs_sqlite_end_change(s, rc, &rec, version);
 	canary__flag_clear(a, &cur);
 	canary__flag_clear(a, &next);
 	return rc;
@@ -322,7 +341,7 @@ int cs_sqlite_flag_delete(struct cs_store_impl *s, const char *key,
 	rec_init(&rec, audit, key);
 	rec.flag_before = exists == CANARY_OK ? &old : NULL;
 	rec.flag_unreadable = exists == CS_EUNREADABLE;
-	rc = end_change(s, rc, &rec, version);
+	rc = cs_sqlite_end_change(s, rc, &rec, version);
 	canary__flag_clear(canary__alloc_default(), &old);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * fuzz_admin.c - the admin request parsers: flag bodies (POST and PUT),
- * merge patches and stats queries. The first input byte picks the parser.
- * An accepted flag must survive an encode → parse round trip unchanged.
+ * merge patches, stats queries and segment bodies. The first input byte
+ * picks the parser. An accepted flag or segment must survive an encode →
+ * parse round trip unchanged.
  */
 #include <cjson/cJSON.h>
 #include <stdint.h>
@@ -86,13 +87,37 @@ static void query(const char *s, size_t len)
 	free(copy);
 }
 
+/* PUT /v1/admin/segments/s. */
+static void segment_body(const char *body, size_t len)
+{
+	canary__segdef seg, again;
+	canary__perror e;
+	cJSON *obj;
+	char *text;
+	bool force;
+
+	if (cs_admin_parse_segment(body, len, "s", &seg, &force, &e) !=
+	    CANARY_OK)
+		return;
+	obj = canary__segdef_to_json(&seg);
+	text = obj ? cJSON_PrintUnformatted(obj) : NULL;
+	if (!text || strcmp(seg.name, "s") != 0 ||
+	    cs_admin_parse_segment(text, strlen(text), "s", &again, &force,
+		&e) != CANARY_OK || strcmp(seg.constraints, again.constraints))
+		abort();
+	cJSON_Delete(obj);
+	cJSON_free(text);
+	canary__segdef_clear(canary__alloc_default(), &seg);
+	canary__segdef_clear(canary__alloc_default(), &again);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *body = (const char *)data + 1;
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		flag_body(body, size - 1, NULL);
 		break;
@@ -102,8 +127,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		patch(body, size - 1);
 		break;
-	default:
+	case 3:
 		query(body, size - 1);
+		break;
+	default:
+		segment_body(body, size - 1);
 		break;
 	}
 	return 0;

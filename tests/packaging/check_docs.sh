@@ -53,7 +53,7 @@ help=$("$ctl" --help)
 same_set "canaryctl.1 names the options of --help (< help, > page)" \
 	"$(options <<<"$help")" "$(text "$man/canaryctl.1" | options)"
 page=$(text "$man/canaryctl.1")
-commands=$(grep -oE '^  (flag|stats|rollout|token|audit|webhook|help)( [a-z|]+)?' <<<"$help" |
+commands=$(grep -oE '^  (flag|segment|stats|rollout|token|audit|webhook|help)( [a-z|]+)?' <<<"$help" |
 	sed 's/^  //' | sort -u)
 while IFS= read -r cmd; do
 	check "canaryctl.1 has '$cmd'" grep -qF -- "$cmd" <<<"$page"

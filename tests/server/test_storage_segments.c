@@ -1,0 +1,315 @@
+/*
+ * test_storage_segments.c - named segments in the store, on each backend:
+ * a segment written and read back, a change audited and bumping the
+ * version (none when nothing changes); a flag may name only segments
+ * that exist; the config carries the segments its flags name (and the
+ * SDK's parser takes it); a segment a flag names cannot be deleted (the
+ * flags are named); a live rollout of such a flag guards the segment
+ * unless forced; migrate's copy carries segments; segments count toward
+ * the config's size limit.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "alloc.h"
+#include "json_read.h"
+#include "pg_testdb.h"
+#include "store_fixture.h"
+
+#define RULE_EU "[{\"contextName\":\"region\",\"operator\":\"STR_STARTS_WITH\"," \
+	"\"values\":[\"eu-\"]}]"
+#define RULE_EU2 "[{\"contextName\":\"region\",\"operator\":\"IN\"," \
+	"\"values\":[\"eu-1\",\"eu-2\"]}]"
+
+static void segment(const char *name, const char *constraints,
+	canary__segdef *out)
+{
+	char text[4096];
+	canary__json_reader r;
+	cJSON *obj;
+
+	snprintf(text, sizeof(text), "{\"name\":\"%s\",\"constraints\":%s}",
+		name, constraints);
+	obj = cJSON_Parse(text);
+	assert_non_null(obj);
+	canary__json_reader_init(&r, 0, NULL);
+	assert_int_equal(canary__segdef_from_json(canary__alloc_default(), &r,
+		obj, "", out), CANARY_OK);
+	cJSON_Delete(obj);
+}
+
+/* A flag with rollout 10% naming the segments in `segs` (a JSON array). */
+static void flag_naming(const char *key, const char *segs, canary__flag *out)
+{
+	char text[512];
+	canary__json_reader r;
+	cJSON *obj;
+
+	snprintf(text, sizeof(text), "{\"key\":\"%s\",\"rollout_bp\":1000,"
+		"\"segments\":%s}", key, segs);
+	obj = cJSON_Parse(text);
+	assert_non_null(obj);
+	canary__json_reader_init(&r, 0, NULL);
+	assert_int_equal(canary__flag_from_json(canary__alloc_default(), &r,
+		obj, "", out), CANARY_OK);
+	cJSON_Delete(obj);
+}
+
+static int put_segment(cs_store *s, const char *name, const char *rules,
+	cs_audit *audit, bool *created, uint64_t *version)
+{
+	canary__segdef seg;
+	int rc;
+
+	segment(name, rules, &seg);
+	rc = cs_store_segment_put(s, &seg, audit, created, version);
+	canary__segdef_clear(canary__alloc_default(), &seg);
+	return rc;
+}
+
+static int put_flag(cs_store *s, const char *key, const char *segs)
+{
+	canary__flag f;
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
+	int rc;
+
+	flag_naming(key, segs, &f);
+	rc = cs_store_flag_put(s, &f, CS_PUT_UPSERT, &audit, NULL, NULL);
+	canary__flag_clear(canary__alloc_default(), &f);
+	return rc;
+}
+
+/* The newest audit record's JSON contains `want`. */
+static void assert_last_audit(cs_store *s, const char *want)
+{
+	cs_audit_query q = { NULL, NULL, 0, 0, 0, 1 };
+	cs_audit_row *rows = NULL;
+	size_t n = 0;
+
+	assert_int_equal(cs_store_audit_list(s, &q, &rows, &n), CANARY_OK);
+	assert_int_equal(n, 1);
+	if (!strstr(rows[0].json, want))
+		fail_msg("audit %s: no %s", rows[0].json, want);
+	cs_audit_rows_free(rows, n);
+}
+
+static void test_segment_written_read_audited(void **state)
+{
+	cs_store *s = fx_open();
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
+	canary__segdef got, *all = NULL;
+	uint64_t v1 = 0, v2 = 0, v3 = 0;
+	size_t n = 0;
+	bool created = false;
+
+	(void)state;
+	assert_int_equal(cs_store_segment_get(s, "eu", &got), CS_ENOTFOUND);
+	assert_int_equal(put_segment(s, "eu", RULE_EU, &audit, &created, &v1),
+		CANARY_OK);
+	assert_true(created);
+	assert_last_audit(s, "\"action\":\"segment.create\"");
+	assert_last_audit(s, "\"segment\":\"eu\"");
+	assert_int_equal(cs_store_segment_get(s, "eu", &got), CANARY_OK);
+	assert_string_equal(got.name, "eu");
+	assert_non_null(strstr(got.constraints, "STR_STARTS_WITH"));
+	canary__segdef_clear(canary__alloc_default(), &got);
+	/* The same again: no version, no record. */
+	assert_int_equal(put_segment(s, "eu", RULE_EU, &audit, &created, &v2),
+		CANARY_OK);
+	assert_false(created);
+	assert_int_equal(v2, v1);
+	assert_int_equal(put_segment(s, "eu", RULE_EU2, &audit, &created, &v3),
+		CANARY_OK);
+	assert_int_equal(v3, v1 + 1);
+	assert_last_audit(s, "\"action\":\"segment.update\"");
+	assert_int_equal(put_segment(s, "apac", "[]", &audit, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(cs_store_segment_list(s, &all, &n), CANARY_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(all[0].name, "apac");
+	assert_string_equal(all[1].name, "eu");
+	cs_segdefs_free(all, n);
+	cs_store_close(s);
+}
+
+static void test_flags_name_existing_segments(void **state)
+{
+	cs_store *s = fx_open();
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
+	canary__config *c = NULL, *parsed = NULL;
+	canary__perror e;
+	cJSON *json;
+	char *text;
+
+	(void)state;
+	assert_int_equal(put_flag(s, "ota", "[\"eu\"]"), CS_ENOSEGMENT);
+	assert_int_equal(put_segment(s, "eu", RULE_EU, &audit, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(put_segment(s, "unused", RULE_EU2, &audit, NULL,
+		NULL), CANARY_OK);
+	assert_int_equal(put_flag(s, "ota", "[\"eu\"]"), CANARY_OK);
+	assert_int_equal(put_flag(s, "ota", "[\"eu\",\"nope\"]"),
+		CS_ENOSEGMENT);
+	/* The config carries the segments its flags name, which the SDK's
+	 * parser compiles. */
+	assert_int_equal(cs_store_config(s, &c), CANARY_OK);
+	assert_int_equal(c->segments.count, 1);
+	assert_string_equal(c->segments.items[0].name, "eu");
+	json = canary__config_to_json(c);
+	text = cJSON_PrintUnformatted(json);
+	cJSON_Delete(json);
+	assert_int_equal(canary__config_parse(canary__alloc_default(), text,
+		strlen(text), &parsed, &e), CANARY_OK);
+	assert_non_null(canary__config_find(parsed, "ota")->target.compiled);
+	free(text);
+	canary__config_free(canary__alloc_default(), parsed);
+	canary__config_free(canary__alloc_default(), c);
+	cs_store_close(s);
+}
+
+static void test_delete_in_use_refused(void **state)
+{
+	cs_store *s = fx_open();
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
+	char users[64];
+	uint64_t v0 = 0, v = 0;
+
+	(void)state;
+	assert_int_equal(put_segment(s, "eu", RULE_EU, &audit, NULL, &v0),
+		CANARY_OK);
+	assert_int_equal(put_flag(s, "a", "[\"eu\"]"), CANARY_OK);
+	assert_int_equal(put_flag(s, "b", "[\"eu\"]"), CANARY_OK);
+	assert_int_equal(cs_store_segment_delete(s, "eu", &audit, users,
+		sizeof(users), &v), CS_EINUSE);
+	assert_string_equal(users, "a, b");
+	assert_int_equal(put_flag(s, "a", "[]"), CANARY_OK);
+	assert_int_equal(cs_store_segment_delete(s, "eu", &audit, users,
+		sizeof(users), &v), CS_EINUSE);
+	assert_string_equal(users, "b");
+	assert_int_equal(cs_store_flag_delete(s, "b", &audit, NULL), CANARY_OK);
+	assert_int_equal(cs_store_segment_delete(s, "eu", &audit, users,
+		sizeof(users), &v), CANARY_OK);
+	assert_true(v > v0);
+	assert_last_audit(s, "\"action\":\"segment.delete\"");
+	assert_int_equal(cs_store_segment_delete(s, "eu", &audit, NULL, 0,
+		NULL), CS_ENOTFOUND);
+	cs_store_close(s);
+}
+
+static void test_live_rollout_guards_segment(void **state)
+{
+	cs_store *s = fx_open();
+	cs_guard g;
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, &g };
+	cs_rollout r;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(put_segment(s, "eu", RULE_EU, &audit, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(put_flag(s, "ota", "[\"eu\"]"), CANARY_OK);
+	assert_int_equal(put_segment(s, "other", RULE_EU, &audit, NULL, NULL),
+		CANARY_OK);
+	fx_rollout(&r, "ota");
+	assert_int_equal(fx_start(s, &r, NULL, NULL), CANARY_OK);
+	assert_int_equal(put_segment(s, "eu", RULE_EU2, &audit, NULL, NULL),
+		CS_EGUARDED);
+	assert_string_equal(g.flag, "ota");
+	assert_string_equal(g.state, "running");
+	assert_string_equal(g.field, "segments");
+	/* A segment no live rollout's flag names is free to change. */
+	assert_int_equal(put_segment(s, "other", RULE_EU2, &audit, NULL,
+		NULL), CANARY_OK);
+	audit.forced = true;
+	assert_int_equal(put_segment(s, "eu", RULE_EU2, &audit, NULL, NULL),
+		CANARY_OK);
+	assert_last_audit(s, "\"forced\":true");
+	cs_store_close(s);
+}
+
+static void test_copy_carries_segments(void **state)
+{
+	cs_store *src = fx_open(), *dst;
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
+	canary__config *c = NULL;
+	cs_copy_counts n;
+	char dst_loc[512];
+
+	(void)state;
+	assert_int_equal(put_segment(src, "eu", RULE_EU, &audit, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(put_segment(src, "apac", "[]", &audit, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(put_flag(src, "ota", "[\"eu\"]"), CANARY_OK);
+	if (fx_is_pg())
+		assert_int_equal(pgt_create(NULL, dst_loc, sizeof(dst_loc)), 0);
+	else
+		snprintf(dst_loc, sizeof(dst_loc), "%s/copy.db", fx_dir);
+	dst = fx_open_at(dst_loc);
+	assert_int_equal(cs_store_copy(src, dst, 0, &n), CANARY_OK);
+	assert_int_equal(n.segments, 2);
+	assert_int_equal(cs_store_config(dst, &c), CANARY_OK);
+	assert_int_equal(c->segments.count, 1);
+	assert_string_equal(c->segments.items[0].name, "eu");
+	canary__config_free(canary__alloc_default(), c);
+	/* A store with a segment is not empty. */
+	assert_int_equal(cs_store_copy(src, dst, 0, NULL), CS_ECONFLICT);
+	cs_store_close(dst);
+	if (fx_is_pg())
+		pgt_drop(dst_loc);
+	cs_store_close(src);
+}
+
+/* Segments count toward --max-config-bytes: one that would make the
+ * config too large is refused, nothing written. */
+static void test_segments_count_toward_size(void **state)
+{
+	cs_store_options o;
+	cs_store *s = NULL;
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
+	canary__segdef got;
+	char err[256] = "", rules[3200];
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.location = fx_db_path;
+	o.max_config_bytes = 2000;
+	assert_int_equal(cs_store_open(&s, &o, err, sizeof(err)), CANARY_OK);
+	assert_int_equal(put_segment(s, "small", RULE_EU, &audit, NULL, NULL),
+		CANARY_OK);
+	snprintf(rules, sizeof(rules), "[{\"contextName\":\"r\",\"operator\":"
+		"\"STR_CONTAINS\",\"values\":[\"%03000d\"]}]", 7);
+	assert_int_equal(put_segment(s, "big", rules, &audit, NULL, NULL),
+		CS_ETOOBIG);
+	assert_int_equal(cs_store_segment_get(s, "big", &got), CS_ENOTFOUND);
+	cs_store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_segment_written_read_audited, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_flags_name_existing_segments, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_delete_in_use_refused,
+			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_live_rollout_guards_segment, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_copy_carries_segments,
+			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_segments_count_toward_size, fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
