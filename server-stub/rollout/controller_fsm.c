@@ -176,6 +176,8 @@ static void eta_words(const cj_rollout *r, const cj_decision *d, char *buf,
 			(long long)(r->max_step_ms / 60000));
 }
 
+/* INCONCLUSIVE: hold; past max_step hold on to max_wait while there is
+ * traffic to decide on, then pause for a person. */
 static void on_hold(const cj_rollout *r, const cj_result *v, int64_t now,
 	cj_decision *d)
 {
@@ -190,7 +192,11 @@ static void on_hold(const cj_rollout *r, const cj_result *v, int64_t now,
 		decide(d, CJ_ACT_HOLD, rule, "%s: %s%s",
 			cj_verdict_name(verdict), v ? v->reason :
 			"no evaluation", eta);
-	} else if (d->decide_ms >= 0 && age + d->decide_ms <= r->max_wait_ms) {
+	} else if (d->decide_ms >= 0 && age < r->max_wait_ms) {
+		/* The estimate is from the traffic of now, not a forecast: a
+		 * step started in a daily trough projects far too long, so
+		 * past max_step it holds on (saying how long it needs) until
+		 * max_wait rather than pausing on the projection. */
 		decide(d, CJ_ACT_HOLD, "max_time_extended", "no PASS within "
 			"%llds at %.2f%% (last: %s %s), holding on%s",
 			(long long)(r->max_step_ms / 1000), d->next_bp / 100.0,

@@ -21,9 +21,12 @@
  *  - INCONCLUSIVE holds, and says how long the judge estimates the step
  *    still needs at its traffic (and a larger step that would decide
  *    within max_step, when this one will not). Past max_step the rollout
- *    holds on while that estimate ends before max_wait_ms (low traffic,
- *    rare errors: as fast as the information allows), and otherwise
- *    pauses, naming the rule that kept it from passing.
+ *    holds on until max_wait_ms while there is traffic to estimate from
+ *    (low traffic, rare errors, bursty errors, a daily trough: as fast as
+ *    the information allows; the estimate is from the traffic of now, not
+ *    a forecast, so it does not cut the wait short), and then, or at
+ *    max_step without any traffic, pauses, naming the rule that kept it
+ *    from passing.
  *  - A paused rollout only reacts to FAIL until a human resumes it.
  */
 #ifndef CJ_CONTROLLER_FSM_H
@@ -68,9 +71,9 @@ typedef struct cj_rollout {
 	bool dry_run;             /* FAIL pauses instead of rolling back */
 	/* Options (0: the behaviour in brackets). Recommended: sustain 2
 	 * intervals, grace 3 intervals, max_wait 8 x max_step. */
-	int64_t max_wait_ms;      /* past max_step, hold on while the judge
-	                             projects a PASS before this step age
-	                             [pause at max_step] */
+	int64_t max_wait_ms;      /* past max_step, hold on to this step age
+	                             while the judge has traffic to estimate
+	                             from [pause at max_step] */
 	int64_t sustain_ms;       /* PASS held this long after the soak
 	                             [widen on the first PASS after it] */
 	int64_t grace_ms;         /* an alert acts after this [at once] */

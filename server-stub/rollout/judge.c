@@ -610,12 +610,16 @@ static bool above_cap(const cj_gates *g, const view *c, double alpha)
 
 /* PASS side: the share of canary units with errors is below
  * err_pass_ratio x stable's, or the canary's request error rate is below
- * the absolute tolerance stable + err_abs (counts deflated by the canary's
- * dispersion; stable's rate taken as known). */
+ * the absolute tolerance stable + err_abs (stable's rate taken as known;
+ * counts deflated by the larger of the canary's dispersion and both
+ * arms' pooled: a canary with no error yet has no dispersion of its own,
+ * and 6,000 clean requests are only some 300 chances to err when errors
+ * come 20 at a time). */
 static double errors_pass_log_e(const cj_gates *g, const view *s,
 	const view *c)
 {
-	double ps = s->x / s->n, f = phi(c);
+	double ps = s->x / s->n;
+	double f = fmax(phi(c), fmax((s->sq + c->sq) / fmax(s->x + c->x, 1), 1));
 	double tol = fmax(g->err_pass_ratio * ps, ps + g->err_abs);
 	double unit_e, abs_e = 0, p_alt[NDOWN];
 	size_t j;

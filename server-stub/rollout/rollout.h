@@ -42,8 +42,8 @@ typedef struct cs_rollout_spec {
 	int64_t grace_ms;     /* an alert acts after this long */
 	cj_on_stall on_stall; /* what a persistent alert does */
 	int64_t bake_ms;      /* watch the last step this long (0: off) */
-	int64_t max_wait_ms;  /* past max_step, hold on while the judge
-	                         projects a PASS within this step age */
+	int64_t max_wait_ms;  /* past max_step, hold on to this step age
+	                         while there is traffic to estimate from */
 } cs_rollout_spec;
 
 typedef struct cs_rollout {

@@ -300,8 +300,14 @@ static void test_max_wait_and_suggestion(void **state)
 	d = tick_result(&r, slow, 60 * MIN);
 	assert_string_equal(d.rule, "max_time_extended");
 	assert_int_equal(d.suggest_bp, 300);
-	slow.decide_ms = 200 * MIN; /* 270m in all: past max_wait */
+	/* 270m in all, past max_wait: an estimate from the traffic of now
+	 * (a daily trough) does not cut the wait short... */
+	slow.decide_ms = 200 * MIN;
 	d = tick_result(&r, slow, 70 * MIN);
+	assert_int_equal(d.action, CJ_ACT_HOLD);
+	assert_string_equal(d.rule, "max_time_extended");
+	/* ... max_wait does. */
+	d = tick_result(&r, slow, 240 * MIN);
 	assert_int_equal(d.action, CJ_ACT_PAUSE);
 	assert_string_equal(d.rule, "max_time");
 	slow.decide_ms = -1;

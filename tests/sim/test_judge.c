@@ -318,6 +318,27 @@ static void test_bursts_are_one_user(void **state)
 	expect(&r, CJ_FAIL, "errors_critical");
 }
 
+/* A canary with no error yet has no dispersion of its own: its clean
+ * requests count at the stable arm's cluster size (errors 20 at a time:
+ * 6,000 requests are about 300 chances to err, no proof of health). */
+static void test_clean_canary_bursty_errors(void **state)
+{
+	cj_input in = arms(594000, 2960, 6000, 0, 0.01);
+	cj_result r;
+
+	(void)state;
+	users(&in.stable, "s", 594000, 148);
+	users(&in.canary, "c", 6000, 0);
+	r = judge_errors_only(in);
+	expect(&r, CJ_INCONCLUSIVE, "errors_undecided");
+	/* Independent errors: the same clean canary passes. */
+	in = arms(594000, 2960, 6000, 0, 0.01);
+	users(&in.stable, "s", 594000, 2960);
+	users(&in.canary, "c", 6000, 0);
+	r = judge_errors_only(in);
+	expect(&r, CJ_PASS, "pass");
+}
+
 /* Heavy users make the split of requests drift; the split of users is
  * what assignment controls. */
 static void test_srm_on_users(void **state)
@@ -734,6 +755,7 @@ int main(void)
 		cmocka_unit_test_setup(test_evalue_anytime_valid, setup),
 		cmocka_unit_test_setup(test_srm_bf_matches_lgamma, setup),
 		cmocka_unit_test_setup(test_bursts_are_one_user, setup),
+		cmocka_unit_test_setup(test_clean_canary_bursty_errors, setup),
 		cmocka_unit_test_setup(test_srm_on_users, setup),
 		cmocka_unit_test_setup(test_canary_silent, setup),
 		cmocka_unit_test_setup(test_bad_evidence, setup),
