@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -351,30 +352,52 @@ static int open_stream(int r)
 	return fd;
 }
 
-/* Read `fd` until "id: <version>" has gone by; false on EOF or 10 s. */
-static bool wait_event(int fd, int version)
+/* The largest "id: <version>" in buf, 0 when none. */
+static uint64_t newest_id(const char *buf)
 {
-	char buf[8192], needle[32];
+	uint64_t newest = 0;
+	const char *p;
+
+	for (p = strstr(buf, "id: "); p; p = strstr(p + 4, "id: ")) {
+		uint64_t v = strtoull(p + 4, NULL, 10);
+
+		if (v > newest)
+			newest = v;
+	}
+	return newest;
+}
+
+/* Read `fd` until an event of a version above `after` has gone by (config
+ * versions are the server's clock in milliseconds, not a count); that
+ * version, or 0 on EOF or after 10 s. */
+static uint64_t wait_event(int fd, uint64_t after)
+{
+	char buf[8192];
 	size_t len = 0;
 	double until = now_s() + 10;
 
-	snprintf(needle, sizeof(needle), "id: %d\n", version);
 	while (now_s() < until) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		uint64_t seen;
+		ssize_t n;
 
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
 		if (n <= 0)
-			return false;
+			return 0;
 		len += (size_t)n;
 		buf[len] = '\0';
-		if (strstr(buf, needle))
-			return true;
+		/* Only whole lines: an id may straddle reads. */
+		seen = newest_id(buf);
+		if (seen > after && strchr(strstr(buf, "id: "), '\n'))
+			return seen;
 		if (len > sizeof(buf) / 2) {
-			/* Keep the tail: the needle may straddle reads. */
 			memmove(buf, buf + len - 64, 64);
 			len = 64;
 		}
 	}
-	return false;
+	return 0;
 }
 
 static int by_value(const void *a, const void *b)
@@ -390,13 +413,17 @@ static void propagation(void)
 {
 	int fds[MAX_REPLICAS * STREAMS_PER_REPLICA], nfd = 0, i, c, r;
 	double ms[CHANGES];
-	int version = 11; /* 10 flags created on version 1 */
+	uint64_t version = 0, seen;
 
+	/* Each stream starts with the config in force. */
 	for (r = 1; r < replicas; r++)
 		for (i = 0; i < STREAMS_PER_REPLICA; i++)
 			if ((fds[nfd] = open_stream(r)) >= 0 &&
-			    wait_event(fds[nfd], version))
+			    (seen = wait_event(fds[nfd], 0)) != 0) {
+				if (seen > version)
+					version = seen;
 				nfd++;
+			}
 	for (c = 0; c < CHANGES; c++) {
 		char req[512], body[64];
 		int fd = connect_server(0), bl;
@@ -412,10 +439,15 @@ static void propagation(void)
 			atomic_fetch_add(&failures, 1);
 		if (fd >= 0)
 			close(fd);
-		version++;
-		for (i = 0; i < nfd; i++)
-			if (!wait_event(fds[i], version))
+		for (i = 0, seen = version; i < nfd; i++) {
+			uint64_t v = wait_event(fds[i], version);
+
+			if (!v)
 				atomic_fetch_add(&failures, 1);
+			else if (v > seen)
+				seen = v;
+		}
+		version = seen;
 		ms[c] = (now_s() - t0) * 1000;
 		usleep(50000);
 	}
