@@ -352,16 +352,18 @@ static int open_stream(int r)
 	return fd;
 }
 
-/* The largest "id: <version>" in buf, 0 when none. */
+/* The largest "id: <version>" line in buf, 0 when none; a line not yet
+ * ended (an id may straddle reads) does not count. */
 static uint64_t newest_id(const char *buf)
 {
 	uint64_t newest = 0;
 	const char *p;
 
 	for (p = strstr(buf, "id: "); p; p = strstr(p + 4, "id: ")) {
-		uint64_t v = strtoull(p + 4, NULL, 10);
+		char *end;
+		uint64_t v = strtoull(p + 4, &end, 10);
 
-		if (v > newest)
+		if (*end == '\n' && v > newest)
 			newest = v;
 	}
 	return newest;
@@ -388,9 +390,8 @@ static uint64_t wait_event(int fd, uint64_t after)
 			return 0;
 		len += (size_t)n;
 		buf[len] = '\0';
-		/* Only whole lines: an id may straddle reads. */
 		seen = newest_id(buf);
-		if (seen > after && strchr(strstr(buf, "id: "), '\n'))
+		if (seen > after)
 			return seen;
 		if (len > sizeof(buf) / 2) {
 			memmove(buf, buf + len - 64, 64);
