@@ -490,6 +490,12 @@ static double servers_cpu_s(void)
 	return (double)ticks / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* CPU seconds as microseconds per item; 0 with no items. */
+static double us_each(double cpu_s, unsigned long long n)
+{
+	return n ? cpu_s * 1e6 / (double)n : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_server [--seconds N] [--clients N] "
@@ -563,8 +569,7 @@ int main(int argc, char **argv)
 		(double)atomic_load(&done_requests) / el,
 		(unsigned long long)atomic_load(&done_requests),
 		(unsigned long long)atomic_load(&failures),
-		cpu * 1e6 / (double)(atomic_load(&done_requests) + !atomic_load(
-		&done_requests)));
+		us_each(cpu, atomic_load(&done_requests)));
 	cpu = servers_cpu_s();
 	el = run_phase(events_client);
 	cpu = servers_cpu_s() - cpu;
@@ -573,8 +578,7 @@ int main(int argc, char **argv)
 		(double)atomic_load(&done_windows) / el,
 		(double)atomic_load(&done_requests) / el, per_batch,
 		(unsigned long long)atomic_load(&failures),
-		cpu * 1e6 / (double)(atomic_load(&done_windows) + !atomic_load(
-		&done_windows)));
+		us_each(cpu, atomic_load(&done_windows)));
 	if (replicas > 1)
 		propagation();
 	stop_servers();
