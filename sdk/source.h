@@ -74,6 +74,9 @@
 #include "event_batch.h"
 #include "transfer.h"
 
+/* The longest host name opts.hostname may give (POSIX allows 255). */
+#define CANARY__MAX_HOSTNAME 255
+
 /* What a source is opened with; borrowed for the source's life. */
 typedef struct canary__source_env {
 	const canary__alloc *alloc;
@@ -83,6 +86,7 @@ typedef struct canary__source_env {
 	size_t max_bytes;            /* largest document */
 	const char *app_name;        /* the application's name (opts.app_name;
 	                                NULL: none given) */
+	const char *hostname;        /* opts.hostname (NULL: none given) */
 	const char *instance_id;     /* this process (events.h) */
 	uint32_t flush_interval_ms;  /* how often counts are sent */
 } canary__source_env;

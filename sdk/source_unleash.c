@@ -10,6 +10,10 @@
  * for the canary arm, "no" for the others, excluded units included),
  * through the same outbox as libcanary's event batches.
  *
+ * The applicationHostname strategy compares this host's name, given to
+ * the compiler: opts.hostname, else the HOSTNAME environment variable,
+ * else gethostname(), as Unleash's SDKs read it; resolved once, at open.
+ *
  * Unleash documents have no revision number, so the source derives the
  * config version from the wall clock in milliseconds, never going back
  * within the process (a service without versions, source.h): a cached
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "unleash.h"
@@ -42,6 +47,7 @@ typedef struct ul_state {
 	const ul_server *cur;        /* the one in use */
 	char app_name[128];          /* Unleash's appName */
 	char instance_id[128];
+	char hostname[CANARY__MAX_HOSTNAME + 1]; /* "": none */
 	uint32_t interval_ms;        /* how often metrics are sent */
 	char *auth;                  /* "Authorization: <token>" */
 	char *app;                   /* "UNLEASH-APPNAME: <app_name>" */
@@ -111,6 +117,21 @@ static int open_servers(ul_state *st, const canary__source_env *env)
 	return st->auth && st->app ? CANARY_OK : CANARY_ENOMEM;
 }
 
+/* This host's name for applicationHostname: `given` (opts.hostname),
+ * else $HOSTNAME when set and not empty, else the system's. */
+static void resolve_hostname(ul_state *st, const char *given)
+{
+	const char *env = getenv("HOSTNAME");
+
+	if (!given && env && *env)
+		given = env;
+	if (given)
+		snprintf(st->hostname, sizeof(st->hostname), "%s", given);
+	else if (gethostname(st->hostname, sizeof(st->hostname)) != 0)
+		st->hostname[0] = '\0';
+	st->hostname[sizeof(st->hostname) - 1] = '\0';
+}
+
 static int ul_open(void **state, const canary__source_env *env)
 {
 	ul_state *st;
@@ -125,6 +146,7 @@ static int ul_open(void **state, const canary__source_env *env)
 	snprintf(st->instance_id, sizeof(st->instance_id), "%s",
 		env->instance_id ? env->instance_id : "");
 	st->interval_ms = env->flush_interval_ms;
+	resolve_hostname(st, env->hostname);
 	if (env->server_count && open_servers(st, env) != CANARY_OK) {
 		ul_close(st);
 		return CANARY_ENOMEM;
@@ -222,11 +244,13 @@ static int ul_parse(void *state, const char *doc, size_t len,
 	canary__config **out, canary__perror *e)
 {
 	ul_state *st = state;
+	canary__unleash_options opts = { NULL, NULL, NULL };
 	canary__unleash_model *m;
 	int rc;
 
 	*out = NULL;
-	rc = canary__unleash_compile(&st->a->fns, doc, len, NULL, &m, e);
+	opts.hostname = st->hostname[0] ? st->hostname : NULL;
+	rc = canary__unleash_compile(&st->a->fns, doc, len, &opts, &m, e);
 	if (rc != CANARY_OK)
 		return rc;
 	return config_of(st, m, out, e);
