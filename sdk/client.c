@@ -450,6 +450,7 @@ static int open_source(canary_client *c)
 	env.max_bytes = c->opts.max_response_bytes;
 	env.app_name = c->app_name;
 	env.hostname = c->hostname;
+	env.delta = c->opts.unleash_delta;
 	env.instance_id = canary__events_instance_id(c->events);
 	env.flush_interval_ms = c->opts.flush_interval_ms;
 	if (ops->open(&c->source.state, &env) != CANARY_OK)

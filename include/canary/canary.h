@@ -164,7 +164,7 @@ typedef enum canary_source {
 /** Current version of canary_options; pass it to canary_options_init().
  *  Version 1 ends with outbox_max_bytes; version 2 adds server_urls and
  *  log_stderr; version 3 adds source and app_name; version 4 adds
- *  hostname. */
+ *  hostname and unleash_delta. */
 #define CANARY_OPTIONS_VERSION 4
 
 /**
@@ -275,6 +275,14 @@ typedef struct canary_options {
 	                                  name (gethostname()); "" = none (the
 	                                  strategy never matches). At most
 	                                  255 bytes (copied) */
+	bool unleash_delta;          /**< with an Unleash server: poll its
+	                                  delta API (GET /client/delta: the
+	                                  changes since the last response)
+	                                  instead of whole features
+	                                  documents; after any HTTP error or
+	                                  a delta that cannot be applied,
+	                                  whole documents from then on.
+	                                  Default false */
 } canary_options;
 
 /**
@@ -296,7 +304,7 @@ typedef struct canary_options {
 	false, 0, 0,                           /* events */ \
 	NULL, CANARY_LOG_WARN,                 /* version 2 */ \
 	CANARY_SOURCE_LIBCANARY, NULL,         /* version 3 */ \
-	NULL }                                 /* version 4 */
+	NULL, false }                          /* version 4 */
 
 /**
  * Initialise `opts` to the defaults for the given options version: only
