@@ -13,10 +13,10 @@
  *
  * Ownership: every string passed in is copied before the call returns unless
  * its documentation says otherwise. What is handed out (canary_details,
- * canary_event_stats) is copied into the caller's struct.
+ * canary_variant, canary_event_stats) is copied into the caller's struct.
  *
  * Growth: structs the caller fills (canary_options) or libcanary fills
- * (canary_details, canary_event_stats) start with a version field and only
+ * (canary_details, canary_variant, canary_event_stats) start with a version field and only
  * ever gain fields at the end. Initialise them with their *_INIT macro or
  * *_init() function; libcanary reads and writes only the fields of the
  * version the caller's struct says it has.
