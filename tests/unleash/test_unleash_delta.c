@@ -3,7 +3,8 @@
  * against a transport hook serving Unleash's delta API: a hydration first
  * (no ETag sent), then changes since the ETag, then 304; the whole
  * document cached for an offline start; and the fall back to whole
- * documents after an HTTP error or a delta that cannot be applied.
+ * documents after an HTTP error or a delta that cannot be applied; and
+ * every allocation of the client's allocator failing in turn.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "canary/canary.h"
+#include "../support/test_alloc.h"
 
 #define BETA_U1 \
 	"{\"name\": \"beta\", \"enabled\": true, \"strategies\": [" \
@@ -111,23 +113,30 @@ static void reset(void)
 	memset(&svc, 0, sizeof(svc));
 }
 
+/* No thread (the test ticks); flushes only when asked. */
+static void options_for(canary_options *o, const char *cache_path,
+	bool delta)
+{
+	canary_options_init(o, CANARY_OPTIONS_VERSION);
+	o->source = CANARY_SOURCE_UNLEASH;
+	o->server_url = "http://unleash.test/api";
+	o->sdk_key = "client-token-1";
+	o->transport.request = hook;
+	o->cache_path = cache_path;
+	o->no_thread = true;
+	o->unleash_delta = delta;
+	o->poll_interval_ms = 1000;
+	o->backoff_cap_ms = 1000;
+	o->flush_interval_ms = 3600000;
+	o->log_stderr = CANARY_LOG_OFF;
+}
+
 static canary_client *client_with(const char *cache_path, bool delta)
 {
 	canary_options o;
 	canary_client *c;
 
-	canary_options_init(&o, CANARY_OPTIONS_VERSION);
-	o.source = CANARY_SOURCE_UNLEASH;
-	o.server_url = "http://unleash.test/api";
-	o.sdk_key = "client-token-1";
-	o.transport.request = hook;
-	o.cache_path = cache_path;
-	o.no_thread = true;
-	o.unleash_delta = delta;
-	o.poll_interval_ms = 1000;
-	o.backoff_cap_ms = 1000;
-	o.flush_interval_ms = 3600000;
-	o.log_stderr = CANARY_LOG_OFF;
+	options_for(&o, cache_path, delta);
 	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
 	return c;
 }
@@ -139,6 +148,18 @@ static void poll_once(canary_client *c)
 
 	now += 100000;
 	assert_int_equal(canary_client_tick(c, now), CANARY_OK);
+}
+
+/* A temporary cache file's name. */
+static void temp_db(char *db, size_t len)
+{
+	char path[] = "/tmp/canary-delta-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	snprintf(db, len, "%s.db", path);
 }
 
 static canary_eval_error beta(canary_client *c, const char *unit, bool *on)
@@ -168,16 +189,12 @@ static bool has_off(canary_client *c)
 
 static void test_delta_follows_changes(void **state)
 {
-	char path[] = "/tmp/canary-delta-XXXXXX", db[64];
-	int fd = mkstemp(path);
 	canary_client *c;
+	char db[64];
 	bool on;
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(path);
-	snprintf(db, sizeof(db), "%s.db", path);
+	temp_db(db, sizeof(db));
 	reset();
 	c = client_with(db, true);
 	poll_once(c);
@@ -277,6 +294,42 @@ static void test_default_is_whole_documents(void **state)
 	canary_client_free(c);
 }
 
+/* Delta polling with a cache, then a variant, with the Nth allocation
+ * failing, for every N until a run fails none: an error or an answer,
+ * never a crash or a leak. */
+static void test_every_allocation_failing(void **state)
+{
+	canary_context ctx = CANARY_CONTEXT_INIT;
+	canary_variant v = CANARY_VARIANT_INIT;
+	canary_options o;
+	canary_client *c;
+	char db[64];
+	size_t n;
+	int i;
+
+	(void)state;
+	ctx.unit = "u1";
+	for (n = 1;; n++) {
+		test_alloc t = { 0, 0, n, 0 };
+
+		reset();
+		temp_db(db, sizeof(db));
+		options_for(&o, db, true);
+		o.allocator = test_alloc_hooks(&t);
+		if (canary_client_new(&c, &o) == CANARY_OK) {
+			for (i = 0; i < 3; i++)
+				poll_once(c);
+			canary_variant_ctx(c, "beta", &ctx, 0, &v);
+			canary_client_free(c);
+		}
+		unlink(db);
+		assert_int_equal(t.live, 0);
+		if (t.calls < n)
+			break;
+	}
+	assert_true(n > 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_fallback_after_http_error),
 		cmocka_unit_test(test_fallback_after_bad_delta),
 		cmocka_unit_test(test_default_is_whole_documents),
+		cmocka_unit_test(test_every_allocation_failing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
