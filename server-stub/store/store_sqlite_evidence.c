@@ -2,8 +2,9 @@
  * store_sqlite_evidence.c - the user-level evidence in SQLite: a window's
  * sketches and dispersion figures bound for the windows upsert, each
  * instance's sums (`contributions`, bounded by CS_MAX_CONTRIBUTORS per
- * flag and config version), the read of a step's contributions, and
- * whether a flag ever had a latency sample.
+ * flag and config version, kept for a flag under a rollout or a window
+ * with sketches), the read of a step's contributions, and whether a flag
+ * ever had a latency sample.
  */
 #include "store/store_sqlite.h"
 
