@@ -248,23 +248,24 @@ static const struct {
 		WINDOW_FILTER " ORDER BY window_ms" },
 	[S_TOTALS] = { ON_READ, "SELECT flag, arm, exposures, errors, latency"
 		" FROM totals ORDER BY flag, arm" },
-	/* A contribution: the instance by name while the (flag, version)
-	 * has fewer than ?15 named ones (or already has this one), else
-	 * "the rest" (""). Only what the judge can read: a window with
-	 * user-level evidence, or one of a flag under a rollout (the
-	 * partial unique index answers). */
+	/* Whether a contribution goes under the instance's name: the
+	 * (flag, version) has it already or fewer than ?4 named ones; else
+	 * it goes to "the rest" (""). */
+	[S_CONTRIB_NAMED] = { ON_WRITE, "SELECT EXISTS (SELECT 1"
+		" FROM contributions WHERE flag = ?1 AND config_version = ?2"
+		" AND instance = ?3) OR (SELECT COUNT(DISTINCT instance)"
+		" FROM contributions WHERE flag = ?1 AND config_version = ?2"
+		" AND instance <> '') < ?4" },
+	/* VALUES, not a SELECT reading the table it writes: SQLite would
+	 * copy such a SELECT's result through a temporary table first, a
+	 * b-tree opened and closed with every statement (most of a window's
+	 * cost when it was written so). */
 	[S_CONTRIB_UPSERT] = { ON_WRITE, "INSERT INTO contributions(flag, arm,"
 		" config_version, instance, last_ms, exposures, errors,"
 		" latency_zero, latency, units, error_units, error_sq,"
 		" errors_unmapped, error_max, sketched_exposures, sketched_errors)"
-		" SELECT ?1, ?2, ?3, CASE WHEN EXISTS (SELECT 1 FROM contributions"
-		"  WHERE flag = ?1 AND config_version = ?3 AND instance = ?4)"
-		"  OR (SELECT COUNT(DISTINCT instance) FROM contributions"
-		"  WHERE flag = ?1 AND config_version = ?3 AND instance <> '')"
-		"  < ?15 THEN ?4 ELSE '' END,"
-		" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?17"
-		" WHERE ?10 IS NOT NULL OR EXISTS (SELECT 1 FROM rollouts"
-		"  WHERE flag = ?1 AND state IN ('running', 'paused'))"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		" ?14, ?15, ?16)"
 		" ON CONFLICT DO UPDATE SET"
 		" last_ms = MAX(last_ms, excluded.last_ms),"
 		COUNTS_MERGE SKETCHED_MERGE

@@ -425,10 +425,15 @@ static int load_window(void *ctx, const cs_window_row *row)
 static int load_contribution(void *ctx, const cs_contribution_row *row)
 {
 	loader *l = ctx;
+	bool live = false;
+	int rc = cs_sqlite_rollout_live(&l->s->w, row->w->flag, &live);
 
 	l->n->contributions++;
-	return cs_sqlite_contribute(&l->s->w, row->instance, row->w,
-		row->last_ms, row->sketched_exposures, row->sketched_errors);
+	if (rc == CANARY_OK)
+		rc = cs_sqlite_contribute(&l->s->w, row->instance, row->w,
+			row->last_ms, row->sketched_exposures,
+			row->sketched_errors, live);
+	return rc;
 }
 
 static int load_total(void *ctx, const char *flag, canary_arm arm,
