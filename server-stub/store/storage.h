@@ -69,6 +69,9 @@
                                (cs_store_flag_modify with a guard) */
 #define CS_ENOSEGMENT (-111) /* a flag names a segment there is none of */
 #define CS_EINUSE (-112)    /* flags use the segment (delete) */
+#define CS_EBEHIND (-113)   /* a client names a config version another
+                               server may have issued that this one has
+                               not read yet: try again */
 
 typedef struct cs_store cs_store;
 
