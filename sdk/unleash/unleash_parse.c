@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "json_arena.h"
 #include "unleash_model.h"
 
 typedef struct ul_build {
@@ -659,13 +660,18 @@ static int compile_root(ul_build *ub, const cJSON *root)
 	return rc;
 }
 
+/* The complete allocator to use: `alloc`, else the C library's. */
+static const canary_allocator *allocator(const canary_allocator *alloc)
+{
+	return alloc && alloc->malloc_fn && alloc->realloc_fn &&
+		alloc->free_fn ? alloc : &canary__alloc_default()->fns;
+}
+
 int canary__unleash_compile_tree(const canary_allocator *alloc,
 	const cJSON *root, const canary__unleash_options *opts,
 	canary__unleash_model **out, canary__perror *e)
 {
-	const canary_allocator *a = alloc && alloc->malloc_fn &&
-		alloc->realloc_fn && alloc->free_fn ? alloc :
-		&canary__alloc_default()->fns;
+	const canary_allocator *a = allocator(alloc);
 	canary__unleash_model *m;
 	ul_build ub;
 	int rc;
@@ -696,22 +702,26 @@ int canary__unleash_compile_tree(const canary_allocator *alloc,
 	return CANARY_OK;
 }
 
+/* The text is read into a tree in an arena of its own (json_arena.h), not
+ * with cJSON: allocating and freeing cJSON's nodes one by one cost more
+ * than compiling them. */
 int canary__unleash_compile(const canary_allocator *alloc, const char *json,
 	size_t len, const canary__unleash_options *opts,
 	canary__unleash_model **out, canary__perror *e)
 {
 	canary__json_reader r;
-	cJSON *root;
+	canary__arena tree;
+	const cJSON *root;
 	int rc;
 
 	*out = NULL;
 	canary__json_reader_init(&r, 0, e);
-	rc = canary__json_parse(&r, json, len, CANARY__UNLEASH_MAX_BYTES,
-		"document", &root);
-	if (rc != CANARY_OK)
-		return rc;
-	rc = canary__unleash_compile_tree(alloc, root, opts, out, e);
-	cJSON_Delete(root);
+	canary__arena_init(&tree, allocator(alloc));
+	rc = canary__json_parse_arena(&r, &tree, json, len,
+		CANARY__UNLEASH_MAX_BYTES, "document", &root);
+	if (rc == CANARY_OK)
+		rc = canary__unleash_compile_tree(alloc, root, opts, out, e);
+	canary__arena_free(&tree);
 	return rc;
 }
 
