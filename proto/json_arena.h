@@ -36,17 +36,47 @@ struct cJSON;
 #define CANARY__JSON_MAX_DEPTH 1000
 #define CANARY__JSON_MAX_NUMBER 63
 
+/* Where a value is in the text: bytes [start, end). */
+typedef struct canary__json_span {
+	size_t start, end;
+} canary__json_span;
+
+/*
+ * An array not to build: the first member of the root object called `key`
+ * whose value is an array is read and checked whole, but its node is left
+ * empty and where each element is goes in `items`; the caller reads them
+ * one at a time with canary__json_parse_span(). A document whose bulk is
+ * one long array (Unleash's "features") is then never a tree at once:
+ * each element's small tree can be built, used and freed while it is
+ * still in the cache.
+ */
+typedef struct canary__json_lazy {
+	const char *key;               /* in */
+	const struct cJSON *array;     /* out: its (empty) node, or NULL */
+	canary__json_span *items;      /* out: in the arena */
+	size_t count;
+} canary__json_lazy;
+
 /*
  * Parse text[0..len) into nodes allocated from `arena`; *out is the root
  * object, valid until the arena is freed. `doc` names the document in
  * errors ("document"; NULL: ""): "document: malformed JSON: <what> at line
- * L, column C".
+ * L, column C". `lazy` (may be NULL): an array to leave unbuilt.
  * @return CANARY_OK; CANARY_EPARSE (no text, more than `max` bytes,
  *         malformed JSON, trailing data, a root that is not an object);
  *         CANARY_ENOMEM. On error the arena may hold a partial tree.
  */
 int canary__json_parse_arena(canary__json_reader *r, canary__arena *arena,
 	const char *text, size_t len, size_t max, const char *doc,
-	const struct cJSON **out);
+	canary__json_lazy *lazy, const struct cJSON **out);
+
+/*
+ * Build the value at `span` of `text`, an element canary__json_parse_arena()
+ * recorded (so already checked; any JSON type), in `arena`.
+ * @return CANARY_OK; CANARY_ENOMEM (or CANARY_EPARSE for a span that is
+ *         not one value).
+ */
+int canary__json_parse_span(canary__json_reader *r, canary__arena *arena,
+	const char *text, canary__json_span span, const struct cJSON **out);
 
 #endif

@@ -39,7 +39,7 @@ static void expect_same(const char *json)
 	canary__json_reader_init(&r, 0, &e);
 	canary__json_reader_init(&rc, 0, NULL);
 	if (canary__json_parse_arena(&r, &arena, json, strlen(json), 100000,
-	    "doc", &mine) != CANARY_OK)
+	    "doc", NULL, &mine) != CANARY_OK)
 		fail_msg("%s: %s", json, text_of(&e));
 	assert_int_equal(canary__json_parse(&rc, json, strlen(json), 100000,
 		"doc", &theirs), CANARY_OK);
@@ -60,7 +60,7 @@ static void expect_error(const char *json, const char *want)
 	canary__arena_init(&arena, NULL);
 	canary__json_reader_init(&r, 0, &e);
 	assert_int_equal(canary__json_parse_arena(&r, &arena, json,
-		strlen(json), 1000, "doc", &root), CANARY_EPARSE);
+		strlen(json), 1000, "doc", NULL, &root), CANARY_EPARSE);
 	assert_null(root);
 	if (strcmp(text_of(&e), want) != 0)
 		fail_msg("%s\n  got  \"%s\"\n want \"%s\"", json, text_of(&e), want);
@@ -94,10 +94,10 @@ static void test_nul_escape(void **state)
 	canary__arena_init(&arena, NULL);
 	canary__json_reader_init(&r, 0, NULL);
 	assert_int_equal(canary__json_parse_arena(&r, &arena, "{\"a\": \"x\"}",
-		10, 100, NULL, &root), CANARY_OK);
+		10, 100, NULL, NULL, &root), CANARY_OK);
 	assert_false(r.nul_escaped);
 	assert_int_equal(canary__json_parse_arena(&r, &arena, nul, strlen(nul),
-		100, NULL, &root), CANARY_OK);
+		100, NULL, NULL, &root), CANARY_OK);
 	assert_true(r.nul_escaped);
 	assert_string_equal(root->child->valuestring,
 		"x" CANARY__JSON_NUL_MARK "y");
@@ -136,13 +136,13 @@ static void test_malformed(void **state)
 		"doc: malformed JSON: invalid \\u escape at line 1, column 8");
 	expect_error("{\"a\": \"\\ud83d\"}",
 		"doc: malformed JSON: unpaired surrogate in a \\u escape at line 1, "
-		"column 14");
+		"column 8");
 	expect_error("{\"a\": \"\\ude00\\ud83d\"}",
 		"doc: malformed JSON: unpaired surrogate in a \\u escape at line 1, "
-		"column 14");
+		"column 8");
 	expect_error("{\"a\": \"\\ud83d\\u0041\"}",
 		"doc: malformed JSON: unpaired surrogate in a \\u escape at line 1, "
-		"column 14");
+		"column 8");
 	/* Where cJSON is lenient. */
 	expect_error("{\"a\": \"tab\there\"}",
 		"doc: malformed JSON: control character in a string at line 1, "
@@ -177,6 +177,53 @@ static void test_malformed(void **state)
 	expect_error("42", "doc: must be a JSON object");
 }
 
+/* The root's first "features" array is checked, not built; its elements
+ * are built one by one from their spans. */
+static void test_lazy(void **state)
+{
+	const char *json = "{\"x\": {\"features\": [1]}, \"features\": null,"
+		" \"features\": [ {\"name\": \"a\"} , [2, \"\\u00e9\"],\n3 ],"
+		" \"features\": [4]}";
+	canary__json_lazy lazy = { "features", NULL, NULL, 0 };
+	const char *want[] = { "{\"name\": \"a\"}", "[2, \"\\u00e9\"]", "3" };
+	canary__json_reader r;
+	canary__arena arena;
+	const cJSON *root, *m, *item;
+	size_t i, n = 0;
+
+	(void)state;
+	canary__arena_init(&arena, NULL);
+	canary__json_reader_init(&r, 0, NULL);
+	assert_int_equal(canary__json_parse_arena(&r, &arena, json, strlen(json),
+		1000, "doc", &lazy, &root), CANARY_OK);
+	/* The nested one and the null are built; the last array too. */
+	assert_int_equal(root->child->child->child->valueint, 1);
+	for (m = root->child; m; m = m->next)
+		n += m->string && strcmp(m->string, "features") == 0;
+	assert_int_equal(n, 3);
+	assert_non_null(lazy.array);
+	assert_null(lazy.array->child);
+	assert_ptr_equal(lazy.array, root->child->next->next);
+	assert_int_equal(root->child->next->next->next->child->valueint, 4);
+	assert_int_equal(lazy.count, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(lazy.items[i].end - lazy.items[i].start,
+			strlen(want[i]));
+		assert_memory_equal(json + lazy.items[i].start, want[i],
+			strlen(want[i]));
+		assert_int_equal(canary__json_parse_span(&r, &arena, json,
+			lazy.items[i], &item), CANARY_OK);
+	}
+	assert_string_equal(item->string ? "" : "ok", "ok");
+	assert_int_equal(item->valueint, 3);
+	/* An empty array: deferred, no elements. */
+	assert_int_equal(canary__json_parse_arena(&r, &arena, "{\"features\":[]}",
+		15, 1000, "doc", &lazy, &root), CANARY_OK);
+	assert_non_null(lazy.array);
+	assert_int_equal(lazy.count, 0);
+	canary__arena_free(&arena);
+}
+
 /* cJSON's nesting bound: 1000 open containers, not one more. */
 static void test_depth(void **state)
 {
@@ -199,7 +246,7 @@ static void test_depth(void **state)
 		canary__arena_init(&arena, NULL);
 		canary__json_reader_init(&r, 0, &e);
 		assert_int_equal(canary__json_parse_arena(&r, &arena, json,
-			2 * n + 4, 100000, "doc", &root),
+			2 * n + 4, 100000, "doc", NULL, &root),
 			n == 1000 ? CANARY_OK : CANARY_EPARSE);
 		if (n == 1001)
 			assert_non_null(strstr(text_of(&e), "nested more than 1000"));
@@ -234,7 +281,7 @@ static void test_allocation_failures(void **state)
 		canary__arena_init(&arena, &a);
 		canary__json_reader_init(&r, 0, &e);
 		rc = canary__json_parse_arena(&r, &arena, json, strlen(json),
-			1000, "doc", &root);
+			1000, "doc", NULL, &root);
 		if (rc == CANARY_ENOMEM)
 			assert_string_equal(text_of(&e), "out of memory");
 		canary__arena_free(&arena);
@@ -250,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_same_as_cjson),
 		cmocka_unit_test(test_nul_escape),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_lazy),
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_allocation_failures),
 	};
