@@ -46,7 +46,7 @@ typedef struct jparse {
 	cJSON *root;
 	canary__json_lazy *lazy;      /* NULL: build everything */
 	size_t lazy_cap;
-	shared_str shared[SHARE_SLOTS];
+	shared_str *shared;           /* SHARE_SLOTS, or NULL: no sharing */
 } jparse;
 
 static int syntax(jparse *j, const char *what)
@@ -256,7 +256,7 @@ static int read_string(jparse *j, char **out)
 		j->p = q + 1;
 		return escaped ? unescape(j, s, q, NULL) : 0;
 	}
-	if (!escaped && (size_t)(q - s) <= SHARE_MAX)
+	if (!escaped && j->shared && (size_t)(q - s) <= SHARE_MAX)
 		return shared_copy(j, s, (size_t)(q - s), out);
 	copy = canary__arena_alloc(j->arena, (size_t)(q - s) + 1);
 	if (!copy)
@@ -599,6 +599,7 @@ int canary__json_parse_arena(canary__json_reader *r, canary__arena *arena,
 	const char *text, size_t len, size_t max, const char *doc,
 	canary__json_lazy *lazy, const cJSON **out)
 {
+	shared_str shared[SHARE_SLOTS];
 	jparse j;
 	int rc;
 
@@ -613,6 +614,8 @@ int canary__json_parse_arena(canary__json_reader *r, canary__arena *arena,
 		return CANARY_EPARSE;
 	r->nul_escaped = false;
 	start(&j, r, arena, text, 0, len);
+	memset(shared, 0, sizeof(shared));
+	j.shared = shared;
 	j.lazy = lazy;
 	rc = finish(&j, doc);
 	if (rc != CANARY_OK)
@@ -623,6 +626,8 @@ int canary__json_parse_arena(canary__json_reader *r, canary__arena *arena,
 	return CANARY_OK;
 }
 
+/* Without sharing strings: a span is small, and clearing the table for
+ * each of 10,000 features cost more than it saved. */
 int canary__json_parse_span(canary__json_reader *r, canary__arena *arena,
 	const char *text, canary__json_span span, const cJSON **out)
 {
