@@ -16,10 +16,11 @@ bool cs_flag_uses_segment(const canary__flag *f, const char *name)
 
 void cs_segment_user_add(char *out, size_t len, const char *key)
 {
-	size_t n = strlen(out);
+	size_t n = strlen(out), sep = n ? 2 : 0;
 
-	if (n + 1 < len)
-		snprintf(out + n, len - n, "%s%s", n ? ", " : "", key);
+	/* Whole keys only: a reader splits the list into flag keys. */
+	if (n + sep + strlen(key) < len)
+		snprintf(out + n, len - n, "%s%s", sep ? ", " : "", key);
 }
 
 static bool used(const canary__config *c, const char *name)

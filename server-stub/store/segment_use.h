@@ -11,10 +11,15 @@
 
 #include "config.h"
 
+/* Room for the list of the flags a segment change touches (its audit
+ * record's "flags"): the flags past it are left out of the record. */
+#define CS_SEGMENT_USERS_MAX 8192
+
 /* Does flag `f` name segment `name`? */
 bool cs_flag_uses_segment(const canary__flag *f, const char *name);
 
-/* Append `key` to the comma-separated list `out` (cut at `len`). */
+/* Append `key` to the ", "-separated list `out` when all of it fits in
+ * `len` (the keys that do not are left out). */
 void cs_segment_user_add(char *out, size_t len, const char *key);
 
 /*

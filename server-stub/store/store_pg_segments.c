@@ -157,7 +157,7 @@ typedef struct change {
 	const canary__segdef *seg;   /* put */
 	const char *name;            /* delete */
 	const cs_audit *audit;
-	char *users;                 /* delete: the flags that name it */
+	char *users;                 /* the flags that name it */
 	size_t userslen;
 	bool created;
 	uint64_t version;
@@ -254,6 +254,7 @@ static int record(cs_pg_conn *c, change *ch, int rc,
 	rec.config_version = ch->version;
 	rec.segment_before = before;
 	rec.segment_after = after;
+	rec.segment_users = ch->users;
 	return cs_pg_audit_in(c, &rec);
 }
 
@@ -264,6 +265,7 @@ static int put_in(cs_pg_conn *c, void *arg)
 	int rc = cs_pg_lock_version(c), exists = CS_ENOTFOUND;
 
 	memset(&old, 0, sizeof(old));
+	ch->users[0] = '\0'; /* a retry lists them again */
 	if (rc == CANARY_OK)
 		exists = get_on(c, ch->seg->name, &old);
 	if (rc != CANARY_OK)
@@ -272,9 +274,12 @@ static int put_in(cs_pg_conn *c, void *arg)
 	    strcmp(old.constraints, ch->seg->constraints) == 0)
 		rc = CS_EUNCHANGED; /* nothing to write */
 	else if (exists == CANARY_OK)
-		rc = users_of(c, ch->seg->name, ch->audit, NULL, 0);
+		rc = users_of(c, ch->seg->name, ch->audit, ch->users,
+			ch->userslen);
 	else if (exists != CS_ENOTFOUND)
 		rc = exists;
+	if (rc == CS_EINUSE) /* listed for the record, not refused */
+		rc = CANARY_OK;
 	if (rc == CANARY_OK)
 		rc = cs_pg_write_segment(c, ch->seg);
 	rc = record(c, ch, rc, exists == CANARY_OK ? &old : NULL, ch->seg);
@@ -322,9 +327,14 @@ int cs_pg_segment_put(struct cs_store_impl *s, const canary__segdef *seg,
 	memset(&ch, 0, sizeof(ch));
 	ch.seg = seg;
 	ch.audit = audit;
+	ch.userslen = CS_SEGMENT_USERS_MAX;
+	ch.users = malloc(ch.userslen);
+	if (!ch.users)
+		return CANARY_ENOMEM;
 	rc = run_change(s, put_in, &ch, version);
 	if (rc == CANARY_OK && created)
 		*created = ch.created;
+	free(ch.users);
 	return rc;
 }
 

@@ -159,6 +159,16 @@ static int users_of(struct cs_store_impl *s, const char *name,
 	return rc == CANARY_OK && users && any ? CS_EINUSE : rc;
 }
 
+/* The guard of the flags that name segment `name`, listed in `users`
+ * (CS_SEGMENT_USERS_MAX) for the change's record. */
+static int list_users(struct cs_store_impl *s, const char *name,
+	const cs_audit *audit, char *users)
+{
+	int rc = users_of(s, name, audit, users, CS_SEGMENT_USERS_MAX);
+
+	return rc == CS_EINUSE ? CANARY_OK : rc;
+}
+
 int cs_sqlite_write_segment(struct cs_store_impl *s, const canary__segdef *seg)
 {
 	sqlite3_stmt *st = s->w.st[S_SEGMENT_UPSERT];
@@ -185,15 +195,18 @@ int cs_sqlite_segment_put(struct cs_store_impl *s, const canary__segdef *seg,
 {
 	canary__segdef old;
 	cs_audit_rec rec;
-	int rc = cs_sqlite_write_begin(s), exists;
+	char *users = calloc(1, CS_SEGMENT_USERS_MAX);
+	int rc = users ? cs_sqlite_write_begin(s) : CANARY_ENOMEM, exists;
 
-	if (rc != CANARY_OK)
+	if (rc != CANARY_OK) {
+		free(users);
 		return rc;
+	}
 	exists = get_on(&s->w, seg->name, &old);
 	if (exists == CANARY_OK && same(&old, seg))
 		rc = CS_EUNCHANGED;
 	else if (exists == CANARY_OK)
-		rc = users_of(s, seg->name, audit, NULL, 0);
+		rc = list_users(s, seg->name, audit, users);
 	else if (exists != CS_ENOTFOUND)
 		rc = exists;
 	if (rc == CANARY_OK)
@@ -205,8 +218,10 @@ int cs_sqlite_segment_put(struct cs_store_impl *s, const canary__segdef *seg,
 	rec.time_ms = canary__wall_ms();
 	rec.segment_before = exists == CANARY_OK ? &old : NULL;
 	rec.segment_after = seg;
+	rec.segment_users = users;
 	rc = cs_sqlite_end_change(s, rc, &rec, version);
 	canary__segdef_clear(canary__alloc_default(), &old);
+	free(users);
 	if (rc == CANARY_OK && created)
 		*created = exists == CS_ENOTFOUND;
 	return rc;

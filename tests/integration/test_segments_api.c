@@ -132,6 +132,20 @@ static void test_written_read_audited_kept(void **state)
 		cJSON_free(text);
 	}
 	cJSON_Delete(doc);
+	/* Found by the segment's name: the create (the PUT that changed
+	 * nothing made no record); a flag filter does not find it. */
+	assert_int_equal(call(reader, "GET", "/v1/admin/audit?segment=eu-hw-b",
+		NULL, &doc), 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
+		"entries")), 1);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		cJSON_GetObjectItem(doc, "entries"), 0), "flag")));
+	cJSON_Delete(doc);
+	assert_int_equal(call(reader, "GET", "/v1/admin/audit?flag=eu-hw-b",
+		NULL, &doc), 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
+		"entries")), 0);
+	cJSON_Delete(doc);
 
 	/* Kept across a restart. */
 	assert_int_equal(srv_restart(&it_server, NULL), 0);
@@ -321,6 +335,8 @@ static void test_canaryctl(void **state)
 	const char *list[] = { CANARYCTL_BIN, "segment", "list", NULL };
 	const char *show[] = { CANARYCTL_BIN, "segment", "show", "ctl-eu", NULL };
 	const char *del[] = { CANARYCTL_BIN, "segment", "delete", "ctl-eu", NULL };
+	const char *audit[] = { CANARYCTL_BIN, "audit", "--segment", "ctl-eu",
+		NULL };
 	const char *create[] = { CANARYCTL_BIN, "flag", "create", "cf",
 		"--rollout", "50", "--segment", "ctl-eu", NULL };
 	const char *unknown[] = { CANARYCTL_BIN, "flag", "set", "cf",
@@ -351,6 +367,13 @@ static void test_canaryctl(void **state)
 	assert_null(strstr(out, "segments"));
 	assert_int_equal(run_capture(del, env, out, sizeof(out)), 0);
 	assert_int_equal(admin("GET", "/v1/admin/segments/ctl-eu", NULL), 404);
+	/* Its audit records, by its name: the segment's only. */
+	assert_int_equal(run_capture(audit, env, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "SUBJECT"));
+	assert_non_null(strstr(out, "segment ctl-eu"));
+	assert_non_null(strstr(out, "segment.create"));
+	assert_non_null(strstr(out, "segment.delete"));
+	assert_null(strstr(out, "flag."));
 }
 
 static void test_guarded_by_live_rollout(void **state)
