@@ -328,6 +328,38 @@ static void test_segment_records_named(void **state)
 	cs_store_close(s);
 }
 
+/* A database from before the audit's segment column: its segment
+ * records get their segment from their body when it is migrated. */
+static void test_older_records_migrated(void **state)
+{
+	cs_store *s = fx_open();
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
+	cs_audit_row *rows = NULL;
+	fx_raw *raw;
+	char sql[128];
+
+	(void)state;
+	assert_int_equal(put_segment(s, "eu", RULE_EU, &audit, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(put_flag(s, "ota", "[\"eu\"]"), CANARY_OK);
+	cs_store_close(s);
+	/* Back to the schema before the last migration (the column's). */
+	raw = fx_raw_open();
+	fx_sql(raw, "DROP INDEX audit_segment");
+	fx_sql(raw, "ALTER TABLE audit DROP COLUMN segment");
+	snprintf(sql, sizeof(sql), "DELETE FROM schema_version WHERE version"
+		" = %d", fx_schema_version());
+	fx_sql(raw, sql);
+	fx_raw_close(raw);
+	s = fx_open();
+	assert_int_equal(audit_of_segment(s, "eu", &rows), 1);
+	assert_non_null(strstr(rows[0].json, "\"action\":\"segment.create\""));
+	cs_audit_rows_free(rows, 1);
+	assert_int_equal(audit_of_segment(s, "", &rows), 1); /* the flag's */
+	cs_audit_rows_free(rows, 1);
+	cs_store_close(s);
+}
+
 /* Every segment change raises its webhook event: one delivery per
  * webhook that wants it, its payload the record. */
 static void test_segment_events_queued(void **state)
@@ -407,6 +439,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_segment_records_named,
 			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_segment_events_queued,
+			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_older_records_migrated,
 			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_segments_count_toward_size, fx_setup, fx_teardown),
