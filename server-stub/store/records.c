@@ -220,25 +220,16 @@ const char *cs_record_audit_event(const cs_audit_rec *rec)
 		!rec->segment_before ? "segment_created" : "segment_updated";
 }
 
-/* "flags": the keys in `users` ("a, b"), for a segment change. */
-static bool add_users(cJSON *obj, const char *users)
+/* "flags": the keys in `users`, for a segment change. */
+static bool add_users(cJSON *obj, const cs_flag_keys *users)
 {
 	cJSON *arr = cJSON_AddArrayToObject(obj, "flags");
-	const char *p = users ? users : "";
-	char key[CANARY__MAX_KEY_LEN + 1];
-	size_t n;
+	size_t i;
 
-	while (arr && *p) {
-		p += strspn(p, ", ");
-		n = strcspn(p, ",");
-		if (n && n < sizeof(key)) {
-			memcpy(key, p, n);
-			key[n] = '\0';
-			if (!cJSON_AddItemToArray(arr, cJSON_CreateString(key)))
-				return false;
-		}
-		p += n;
-	}
+	for (i = 0; arr && users && i < users->n; i++)
+		if (!cJSON_AddItemToArray(arr,
+			    cJSON_CreateString(users->keys[i])))
+			return false;
 	return arr != NULL;
 }
 

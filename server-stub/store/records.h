@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "rollout/rollout.h"
+#include "store/segment_use.h"
 #include "store/storage.h"
 
 int cs_record_flag_write(const canary__flag *flag, char **out);
@@ -93,9 +94,8 @@ typedef struct cs_audit_rec {
 	const cs_token *token_before, *token_after;
 	const cs_webhook *webhook_before, *webhook_after;
 	const canary__segdef *segment_before, *segment_after;
-	const char *segment_users;       /* a segment change: the flags that
-	                                    name it, ", "-separated (NULL or
-	                                    "": none) */
+	const cs_flag_keys *segment_users; /* a segment change: the flags
+	                                    that name it (NULL: none) */
 } cs_audit_rec;
 
 /* The record's action: the audit's, or the flag or segment operation's

@@ -16,11 +16,34 @@ bool cs_flag_uses_segment(const canary__flag *f, const char *name)
 
 void cs_segment_user_add(char *out, size_t len, const char *key)
 {
-	size_t n = strlen(out), sep = n ? 2 : 0;
+	size_t n = strlen(out);
 
-	/* Whole keys only: a reader splits the list into flag keys. */
-	if (n + sep + strlen(key) < len)
-		snprintf(out + n, len - n, "%s%s", sep ? ", " : "", key);
+	if (n + 1 < len)
+		snprintf(out + n, len - n, "%s%s", n ? ", " : "", key);
+}
+
+int cs_flag_keys_add(cs_flag_keys *k, const char *key)
+{
+	char *copy = strdup(key);
+	int rc = copy ? cs_grow((void **)&k->keys, &k->cap, k->n,
+		sizeof(*k->keys)) : CANARY_ENOMEM;
+
+	if (rc != CANARY_OK) {
+		free(copy);
+		return rc;
+	}
+	k->keys[k->n++] = copy;
+	return CANARY_OK;
+}
+
+void cs_flag_keys_clear(cs_flag_keys *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->keys[i]);
+	free(k->keys);
+	memset(k, 0, sizeof(*k));
 }
 
 static bool used(const canary__config *c, const char *name)

@@ -11,16 +11,23 @@
 
 #include "config.h"
 
-/* Room for the list of the flags a segment change touches (its audit
- * record's "flags"): the flags past it are left out of the record. */
-#define CS_SEGMENT_USERS_MAX 8192
-
 /* Does flag `f` name segment `name`? */
 bool cs_flag_uses_segment(const canary__flag *f, const char *name);
 
-/* Append `key` to the ", "-separated list `out` when all of it fits in
- * `len` (the keys that do not are left out). */
+/* Append `key` to the comma-separated list `out` (cut at `len`). */
 void cs_segment_user_add(char *out, size_t len, const char *key);
+
+/* The keys of the flags a segment change touches, for its audit record
+ * (a list of keys: a key may hold any character). */
+typedef struct cs_flag_keys {
+	char **keys;
+	size_t n, cap;
+} cs_flag_keys;
+
+/* Append a copy of `key`: CANARY_OK or CANARY_ENOMEM. */
+int cs_flag_keys_add(cs_flag_keys *k, const char *key);
+/* Free the keys; `k` is empty again. */
+void cs_flag_keys_clear(cs_flag_keys *k);
 
 /*
  * Give config `c` (its flags read) the segments of `all` (an array of

@@ -303,13 +303,16 @@ static void test_segment_records_named(void **state)
 		CANARY_OK);
 	assert_int_equal(put_flag(s, "ota", "[\"eu\"]"), CANARY_OK);
 	assert_int_equal(put_flag(s, "cam", "[\"eu\",\"apac\"]"), CANARY_OK);
+	assert_int_equal(put_flag(s, "x, y", "[\"eu\"]"), CANARY_OK);
 	assert_int_equal(put_segment(s, "eu", RULE_EU2, &audit, NULL, NULL),
 		CANARY_OK);
 	n = audit_of_segment(s, "eu", &rows);
 	assert_int_equal(n, 2);
 	assert_non_null(strstr(rows[0].json, "\"action\":\"segment.update\""));
-	/* Flags come in key order: the store reads them sorted. */
-	assert_non_null(strstr(rows[0].json, "\"flags\":[\"cam\",\"ota\"]"));
+	/* Flags come in key order (the store reads them sorted), whatever
+	 * their keys hold. */
+	assert_non_null(strstr(rows[0].json,
+		"\"flags\":[\"cam\",\"ota\",\"x, y\"]"));
 	assert_non_null(strstr(rows[0].json, "\"event\":\"segment_updated\""));
 	assert_non_null(strstr(rows[1].json, "\"action\":\"segment.create\""));
 	assert_non_null(strstr(rows[1].json, "\"flags\":[]"));
