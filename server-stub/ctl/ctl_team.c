@@ -178,8 +178,13 @@ static void change_text(const cJSON *e, char *out, size_t len)
 	out[0] = '\0';
 	if (cJSON_IsObject(before) && cJSON_IsObject(after)) {
 		cJSON_ArrayForEach(m, after) {
-			value_text(cJSON_GetObjectItemCaseSensitive(before,
-				m->string), a, sizeof(a));
+			const cJSON *was = cJSON_GetObjectItemCaseSensitive(
+				before, m->string);
+
+			/* A segment's record has all of it: say what moved. */
+			if (was && cJSON_Compare(was, m, 1))
+				continue;
+			value_text(was, a, sizeof(a));
 			value_text(m, b, sizeof(b));
 			n += (size_t)snprintf(out + n, n < len ? len - n : 0,
 				"%s%s %s -> %s", n ? ", " : "", m->string, a, b);

@@ -337,6 +337,8 @@ static void test_canaryctl(void **state)
 	const char *del[] = { CANARYCTL_BIN, "segment", "delete", "ctl-eu", NULL };
 	const char *audit[] = { CANARYCTL_BIN, "audit", "--segment", "ctl-eu",
 		NULL };
+	const char *narrow[] = { CANARYCTL_BIN, "segment", "set", "ctl-eu",
+		"--rule", "region STR_STARTS_WITH eu-", NULL };
 	const char *create[] = { CANARYCTL_BIN, "flag", "create", "cf",
 		"--rollout", "50", "--segment", "ctl-eu", NULL };
 	const char *unknown[] = { CANARYCTL_BIN, "flag", "set", "cf",
@@ -360,6 +362,8 @@ static void test_canaryctl(void **state)
 	assert_non_null(strstr(out, "cf"));
 	assert_int_equal(run_capture(show, env, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "flags cf"));
+	if (run_capture(narrow, env, out, sizeof(out)) != 0)
+		fail_msg("canaryctl segment set (update): %s", out);
 	/* Named by a flag: refused, kept. */
 	assert_int_equal(run_capture(del, env, out, sizeof(out)), 1);
 	if (run_capture(unname, env, out, sizeof(out)) != 0)
@@ -374,6 +378,10 @@ static void test_canaryctl(void **state)
 	assert_non_null(strstr(out, "segment.create"));
 	assert_non_null(strstr(out, "segment.delete"));
 	assert_null(strstr(out, "flag."));
+	/* An update says what moved: the constraints, not the name. */
+	assert_non_null(strstr(out, "segment.update"));
+	assert_non_null(strstr(out, "constraints ["));
+	assert_null(strstr(out, "name ctl-eu"));
 }
 
 static void test_guarded_by_live_rollout(void **state)
