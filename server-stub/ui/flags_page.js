@@ -119,7 +119,7 @@ export function mountFlag(view, key) {
   view.append(el('h1', {}, 'Flag ', el('span', { class: 'flagname' }, key)),
     parts.facts, parts.action,
     el('section', { 'aria-labelledby': 'targeting-title' }, el('h2', { id: 'targeting-title' }, 'Targeting'),
-      el('p', { class: 'hint' }, 'Units that fail a rule get stable; the canary share is of the units that pass.'),
+      el('p', { class: 'hint' }, 'The allow and deny lists come first; a unit that fails a rule then gets stable (ineligible), and the canary share splits the units that pass.'),
       parts.targeting),
     el('details', {}, el('summary', {}, 'The flag as JSON'), parts.raw),
     el('section', { 'aria-labelledby': 'history-title' }, el('h2', { id: 'history-title' }, 'History'), parts.history));
