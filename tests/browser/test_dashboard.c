@@ -16,7 +16,8 @@
  * nothing but what whoami says of that token, and the server refuses
  * the reader's actions anyway (tests/integration/test_team_api.c).
  *
- * Screenshots (overview, a rolled-back rollout, the flags as a reader) go
+ * Screenshots (overview, a rolled-back rollout, the flags as a reader, a
+ * flag's targeting, the segments) go
  * to the build tree's tests/browser/artifacts/. Without chromium or
  * chromedriver (Debian packages chromium, chromium-driver) or the charting
  * library (libjs-dygraphs) the test is skipped, saying so.
@@ -584,6 +585,7 @@ static void test_targeting_shown(void **state)
 		"'#flag-segments a[data-segment=\"" SEGMENT "\"]').getAttribute("
 		"'href') === '#/segments/" SEGMENT "' && document.getElementById("
 		"'flag-stickiness').textContent === 'device_id'"));
+	screenshot("flag-targeting.png");
 	go("#/flags");
 	wait_page("return !!document.querySelector('#flags-body"
 		" tr[data-flag=\"" TARGETED_FLAG "\"]')", 10000);
