@@ -132,6 +132,13 @@ static const char *const migrations[] = {
 	 * body each (records.h). */
 	"CREATE TABLE segments(name TEXT PRIMARY KEY, body TEXT NOT NULL,"
 	"  updated_ms INTEGER NOT NULL);",
+	/* 6: the segment an audit record is about, a column of its own
+	 * beside its flag ('' when none), filled in for the records made
+	 * before it from their body. */
+	"ALTER TABLE audit ADD COLUMN segment TEXT NOT NULL DEFAULT '';"
+	"UPDATE audit SET segment = coalesce(json_extract(body, '$.segment'),"
+	"  '') WHERE action LIKE 'segment.%';"
+	"CREATE INDEX audit_segment ON audit(segment, id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -341,8 +348,8 @@ static const struct {
 	[S_PRUNE_DELIVERIES] = { ON_WRITE, "DELETE FROM deliveries"
 		" WHERE created_ms < ?1 AND state <> 'pending'" },
 	[S_AUDIT_INSERT] = { ON_WRITE, "INSERT INTO audit(time_ms, actor,"
-		" action, flag, config_version, body)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6)" },
+		" action, flag, config_version, body, segment)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
 	/* One delivery per webhook that wants the event ("" wants all). */
 	[S_DELIVERY_ENQUEUE] = { ON_WRITE, "INSERT INTO deliveries(webhook_id,"
 		" audit_id, event, flag, payload, state, attempts, next_ms,"
@@ -353,7 +360,8 @@ static const struct {
 	[S_AUDIT_LIST] = { ON_READ, "SELECT id, body FROM audit"
 		" WHERE (?1 IS NULL OR flag = ?1) AND (?2 IS NULL OR actor = ?2)"
 		" AND time_ms >= ?3 AND (?4 = 0 OR time_ms < ?4)"
-		" AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6" },
+		" AND (?5 = 0 OR id < ?5) AND (?7 IS NULL OR segment = ?7)"
+		" ORDER BY id DESC LIMIT ?6" },
 	[S_TOKEN_INSERT] = { ON_WRITE, "INSERT INTO tokens(" TOKEN_COLS ")"
 		" VALUES(?1, ?2, ?3, ?4, ?5, ?6)" },
 	[S_TOKEN_FIND] = { ON_READ, "SELECT " TOKEN_COLS " FROM tokens"
