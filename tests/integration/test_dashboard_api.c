@@ -207,7 +207,7 @@ static void send_events(const char *id, const char *arm, unsigned n,
 static void test_series(void **state)
 {
 	cJSON *doc, *points, *p, *steps, *d;
-	double stable = 0, canary = 0;
+	double stable = 0, canary = 0, first;
 
 	(void)state;
 	assert_int_equal(status_of(&it_server,
@@ -246,7 +246,10 @@ static void test_series(void **state)
 		cJSON_GetArrayItem(steps, 0), "action")), "start");
 	assert_int_equal(num_at(cJSON_GetArrayItem(steps, 0), "to_percent",
 		NULL), 1);
-	assert_int_equal(num_at(doc, "decisions_total", NULL), 1);
+	/* The start, and the controller's first evaluation if it came
+	 * already (it runs once soon after the start, then every hour). */
+	first = num_at(doc, "decisions_total", NULL);
+	assert_true(first == 1 || first == 2);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(doc, "evidence")));
 	cJSON_Delete(doc);
 
@@ -255,7 +258,10 @@ static void test_series(void **state)
 	post_ok("/v1/admin/rollouts/series-flag/rollback", NULL, 200);
 	doc = get_json(&it_server,
 		"/v1/admin/rollouts/series-flag/series?decisions=1&points=10");
-	assert_int_equal(num_at(doc, "decisions_total", NULL), 3);
+	/* The pause and the rollback (and that first evaluation, if it came
+	 * since): never more. */
+	assert_true(num_at(doc, "decisions_total", NULL) >= first + 2 &&
+		num_at(doc, "decisions_total", NULL) <= 4);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
 		"decisions")), 1);
 	d = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "decisions"), 0);
