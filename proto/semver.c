@@ -89,28 +89,6 @@ bool canary__semver_parse(const char *s, size_t len, canary__semver *out)
 	return p == end;
 }
 
-bool canary__semver_triple(const char *s, uint64_t out[3])
-{
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		const char *start = s;
-		uint64_t v = 0;
-
-		while ((unsigned)(*s - '0') < 10u) {
-			v = v * 10 + (uint64_t)(*s - '0');
-			s++;
-		}
-		if (s == start || s - start > 18 || (*start == '0' && s - start > 1))
-			return false;
-		out[i] = v;
-		if (*s != (i < 2 ? '.' : '\0'))
-			return false;
-		s++;
-	}
-	return true;
-}
-
 /* Bytes as unsigned, like memcmp (parts are a few bytes: no call). */
 static int cmp_bytes(const char *a, const char *b, size_t n)
 {
@@ -198,4 +176,90 @@ int canary__semver_cmp(const canary__semver *a, const canary__semver *b)
 			return c;
 	}
 	return cmp_pre(a, b);
+}
+
+bool canary__semver_key_init(canary__semver_key *k, const char *s,
+	size_t len)
+{
+	uint32_t i, j;
+
+	if (!canary__semver_parse(s, len, &k->v))
+		return false;
+	k->fits = true;
+	for (i = 0; i < 3; i++) {
+		k->num[i] = 0;
+		for (j = 0; j < k->v.part_len[i] && j < 18; j++)
+			k->num[i] = k->num[i] * 10 + (uint64_t)(k->v.part[i][j] - '0');
+		k->fits = k->fits && k->v.part_len[i] <= 18;
+	}
+	return true;
+}
+
+/* The general case: parse, then compare. */
+static bool cmp_parsed(const char *s, const canary__semver_key *k, int *cmp)
+{
+	canary__semver a;
+
+	if (!canary__semver_parse(s, strlen(s), &a))
+		return false;
+	*cmp = canary__semver_cmp(&a, &k->v);
+	return true;
+}
+
+bool canary__semver_cmp_text(const char *s, const canary__semver_key *k,
+	int *cmp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	canary__semver a;
+	uint64_t num[3];
+	int i;
+
+	if (!k->fits)
+		return cmp_parsed(s, k, cmp);
+	for (i = 0; i < 3; i++) {
+		const unsigned char *start = p;
+		unsigned d = (unsigned)*p - '0';
+		uint64_t n = d;
+
+		if (d > 9)
+			return false;
+		/* A leading 0 is the whole part: a digit after it fails the
+		 * separator test below, as the grammar wants. */
+		if (d) {
+			while ((d = (unsigned)*++p - '0') <= 9)
+				n = n * 10 + d;
+			if (p - start > 18)
+				return cmp_parsed(s, k, cmp);  /* digit strings */
+		} else {
+			p++;
+		}
+		num[i] = n;
+		if (i < 2 && *p++ != '.')
+			return false;
+	}
+	a.pre = NULL;
+	a.pre_len = 0;
+	if (*p == '-' || *p == '+') {
+		/* The rest: the same grammar as canary__semver_parse(). */
+		const char *q = (const char *)p, *end = q + strlen(q);
+
+		if (*q == '-') {
+			a.pre = ++q;
+			q = identifiers(q, end, '+', true);
+			if (!q)
+				return false;
+			a.pre_len = (uint32_t)(q - a.pre);
+		}
+		if (q < end && !identifiers(q + 1, end, '\0', false))
+			return false;
+	} else if (*p) {
+		return false;
+	}
+	for (i = 0; i < 3; i++)
+		if (num[i] != k->num[i]) {
+			*cmp = num[i] < k->num[i] ? -1 : 1;
+			return true;
+		}
+	*cmp = a.pre || k->v.pre ? cmp_pre(&a, &k->v) : 0;
+	return true;
 }
