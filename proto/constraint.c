@@ -131,8 +131,11 @@ static uint64_t mix(uint64_t h, uint64_t w)
 }
 
 /* A hash of s[0..n), ASCII-folded when caseless (stored values are folded
- * already, and folding twice changes nothing), a word at a time: a value
- * of 10 bytes costs two multiplications, not ten. */
+ * already, and folding twice changes nothing), a word at a time. Up to 16
+ * bytes (most values) it is two independent multiplications, of the
+ * first and the last word (the length in the top byte of the first): a
+ * lookup waits for one multiplication, not for one per word. Longer
+ * values add their middle words in turn. */
 static inline uint32_t hash_mem(const char *s, size_t n, bool caseless)
 {
 	uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull, w;
@@ -152,15 +155,16 @@ static inline uint32_t hash_mem(const char *s, size_t n, bool caseless)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-/* IN / NOT_IN: a hash set over the values (load <= 1/2), so a list of
- * 20 or of 100,000 costs one hash and, almost always, one comparison. */
+/* IN / NOT_IN: a hash set of the values themselves (load <= 1/2), so a
+ * list of 20 or of 100,000 costs one hash and, almost always, one
+ * comparison, with no index to follow. */
 static int build_set(canary__rule_build *b, canary__constraint *c)
 {
 	uint32_t size = 4, k;
 
 	while (size < 2 * c->count)
 		size *= 2;
-	c->set = canary__arena_array(b->arena, size, sizeof(uint32_t));
+	c->set = canary__arena_array(b->arena, size, sizeof(canary__str));
 	if (!c->set)
 		return canary__rule_oom(b);
 	c->set_mask = size - 1;
@@ -168,9 +172,9 @@ static int build_set(canary__rule_build *b, canary__constraint *c)
 		uint32_t i = hash_mem(c->u.strs[k].s, c->u.strs[k].len, false) &
 			c->set_mask;
 
-		while (c->set[i])
+		while (c->set[i].s)
 			i = (i + 1) & c->set_mask;
-		c->set[i] = k + 1;
+		c->set[i] = c->u.strs[k];
 	}
 	return CANARY_OK;
 }
@@ -407,14 +411,14 @@ static inline bool same_words(const char *a, const char *b, size_t n)
 	return x == y;
 }
 
-/* IN: the entry in slot i of the hash set (at i + 1 the probe goes on),
+/* IN: the value in slot i of the hash set (at i + 1 the probe goes on),
  * or NULL at the end of the probe. A set has an empty slot. */
 static inline const canary__str *set_entry(const canary__constraint *c,
 	uint32_t i)
 {
-	uint32_t k = c->set[i & c->set_mask];
+	const canary__str *e = &c->set[i & c->set_mask];
 
-	return k ? &c->u.strs[k - 1] : NULL;
+	return e->s ? e : NULL;
 }
 
 static bool str_match(const canary__constraint *c, const char *v, size_t vlen)

@@ -80,7 +80,8 @@ typedef struct canary__constraint {
 	                            bit 0: less, bit 1: equal, bit 2: greater */
 	uint32_t count;          /* entries in u.strs / u.cidrs */
 	uint32_t set_mask;       /* IN/NOT_IN: hash set size - 1 */
-	uint32_t *set;           /* IN/NOT_IN: open addressing, index + 1 */
+	canary__str *set;        /* IN/NOT_IN: open addressing, the values
+	                            (s NULL: an empty slot) */
 	canary__constraint_test *test;  /* chosen at compile time */
 	union {
 		canary__str *strs;   /* as given; ASCII-lowercased when caseless */

@@ -12,8 +12,10 @@ static bool is_digit(char c)
 
 static bool is_ident_char(char c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       c == '-';
+	unsigned char u = (unsigned char)c;
+
+	/* u | 0x20 maps 'A'..'Z' onto 'a'..'z' and no other byte there. */
+	return is_digit(c) || (unsigned)((u | 0x20) - 'a') < 26u || c == '-';
 }
 
 /* A numeric part: digits, no leading zero unless it is "0". */
@@ -206,13 +208,49 @@ static bool cmp_parsed(const char *s, const canary__semver_key *k, int *cmp)
 	return true;
 }
 
+/* MAJOR.MINOR.PATCH against MAJOR.MINOR.PATCH, as integers. */
+static int cmp_nums(const uint64_t a[3], const uint64_t b[3])
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+/* What follows the three numbers `num` of a text, at q (not its end): a
+ * pre-release and build metadata, with the grammar of
+ * canary__semver_parse(), or no version. */
+static bool cmp_tail(const char *q, const uint64_t num[3],
+	const canary__semver_key *k, int *cmp)
+{
+	const char *end = q + strlen(q);
+	canary__semver a;
+	int c;
+
+	a.pre = NULL;
+	a.pre_len = 0;
+	if (*q == '-') {
+		a.pre = ++q;
+		q = identifiers(q, end, '+', true);
+		if (!q)
+			return false;
+		a.pre_len = (uint32_t)(q - a.pre);
+	}
+	if (q < end && (*q != '+' || !identifiers(q + 1, end, '\0', false)))
+		return false;
+	c = cmp_nums(num, k->num);
+	*cmp = c ? c : cmp_pre(&a, &k->v);
+	return true;
+}
+
 bool canary__semver_cmp_text(const char *s, const canary__semver_key *k,
 	int *cmp)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	canary__semver a;
 	uint64_t num[3];
-	int i;
+	int i, c;
 
 	if (!k->fits)
 		return cmp_parsed(s, k, cmp);
@@ -237,29 +275,10 @@ bool canary__semver_cmp_text(const char *s, const canary__semver_key *k,
 		if (i < 2 && *p++ != '.')
 			return false;
 	}
-	a.pre = NULL;
-	a.pre_len = 0;
-	if (*p == '-' || *p == '+') {
-		/* The rest: the same grammar as canary__semver_parse(). */
-		const char *q = (const char *)p, *end = q + strlen(q);
-
-		if (*q == '-') {
-			a.pre = ++q;
-			q = identifiers(q, end, '+', true);
-			if (!q)
-				return false;
-			a.pre_len = (uint32_t)(q - a.pre);
-		}
-		if (q < end && !identifiers(q + 1, end, '\0', false))
-			return false;
-	} else if (*p) {
-		return false;
-	}
-	for (i = 0; i < 3; i++)
-		if (num[i] != k->num[i]) {
-			*cmp = num[i] < k->num[i] ? -1 : 1;
-			return true;
-		}
-	*cmp = a.pre || k->v.pre ? cmp_pre(&a, &k->v) : 0;
+	if (*p)
+		return cmp_tail((const char *)p, num, k, cmp);
+	/* No pre-release: above the operand's pre-release, if any. */
+	c = cmp_nums(num, k->num);
+	*cmp = c ? c : k->v.pre != NULL;
 	return true;
 }
