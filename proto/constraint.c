@@ -498,7 +498,7 @@ static bool date_match(const canary__constraint *c, const char *v,
 /* ---- the tests: an operator on a present value -------------------------- */
 
 /*
- * Each constraint points at the test of its operator and options, chosen
+ * Each constraint names the test of its operator and options, chosen
  * once at compile time (choose_test()): the common operators get one
  * each, without a branch on options they do not have; the rest share
  * test_other().
@@ -579,20 +579,42 @@ static bool test_other(const canary__constraint *c, const char *v)
 	}
 }
 
-static canary__constraint_test *choose_test(const canary__constraint *c)
+/* The tests (constraint.h `test`). A zeroed constraint, as one whose
+ * compilation stopped early, never matches: TEST_NEVER is 0, and so is
+ * `negate`. */
+enum {
+	TEST_NEVER = 0, TEST_IN, TEST_IN_CASELESS, TEST_SEMVER,
+	TEST_STARTS_WITH, TEST_OTHER
+};
+
+static uint8_t choose_test(const canary__constraint *c)
 {
 	switch (c->op) {
+	case CANARY__OP_NEVER:
+		return TEST_NEVER;
 	case CANARY__OP_IN:
 	case CANARY__OP_NOT_IN:   /* negated (`negate`) */
-		return c->caseless ? test_in_caseless : test_in;
+		return c->caseless ? TEST_IN_CASELESS : TEST_IN;
 	case CANARY__OP_SEMVER_EQ: case CANARY__OP_SEMVER_GT:
 	case CANARY__OP_SEMVER_GTE: case CANARY__OP_SEMVER_LT:
 	case CANARY__OP_SEMVER_LTE:
-		return test_semver;
+		return TEST_SEMVER;
 	case CANARY__OP_STR_STARTS_WITH:
-		return c->caseless ? test_other : test_starts_with;
+		return c->caseless ? TEST_OTHER : TEST_STARTS_WITH;
 	default:
-		return test_other;
+		return TEST_OTHER;
+	}
+}
+
+static inline bool test_value(const canary__constraint *c, const char *v)
+{
+	switch (c->test) {
+	case TEST_IN: return test_in(c, v);
+	case TEST_IN_CASELESS: return test_in_caseless(c, v);
+	case TEST_SEMVER: return test_semver(c, v);
+	case TEST_STARTS_WITH: return test_starts_with(c, v);
+	case TEST_OTHER: return test_other(c, v);
+	default: return false;
 	}
 }
 
@@ -600,7 +622,9 @@ static canary__constraint_test *choose_test(const canary__constraint *c)
 static void prepare(canary__constraint *c)
 {
 	c->test = choose_test(c);
-	c->negate = c->inverted != (c->op == CANARY__OP_NOT_IN);
+	/* NEVER is false present or absent, whatever `inverted` says. */
+	c->negate = c->op != CANARY__OP_NEVER &&
+		c->inverted != (c->op == CANARY__OP_NOT_IN);
 	c->accept = accepted((canary__op)c->op);
 }
 
@@ -623,10 +647,8 @@ int32_t canary__constraints_first_miss(const canary__constraint *items,
 		const canary__constraint *c = &items[i];
 		const char *v;
 
-		if (c->op == CANARY__OP_NEVER)
-			return (int32_t)i;
 		v = canary__context_get(ctx, &c->field);
-		if ((v ? c->test(c, v) : test_absent(c)) == c->negate)
+		if ((v ? test_value(c, v) : test_absent(c)) == c->negate)
 			return (int32_t)i;
 	}
 	return -1;

@@ -63,12 +63,6 @@ typedef struct canary__str {
 	uint32_t len;
 } canary__str;
 
-struct canary__constraint;
-
-/* An operator (with its options) applied to a present value. */
-typedef bool canary__constraint_test(const struct canary__constraint *c,
-	const char *v);
-
 typedef struct canary__constraint {
 	canary__field field;
 	uint8_t op;              /* canary__op */
@@ -78,11 +72,12 @@ typedef struct canary__constraint {
 	                            flipped again for NOT_IN (IN negated) */
 	uint8_t accept;          /* NUM_*, SEMVER_*: the comparisons that pass,
 	                            bit 0: less, bit 1: equal, bit 2: greater */
+	uint8_t test;            /* the test of a present value: the operator
+	                            with its options, chosen at compile time */
 	uint32_t count;          /* entries in u.strs / u.cidrs */
 	uint32_t set_mask;       /* IN/NOT_IN: hash set size - 1 */
 	canary__str *set;        /* IN/NOT_IN: open addressing, the values
 	                            (s NULL: an empty slot) */
-	canary__constraint_test *test;  /* chosen at compile time */
 	union {
 		canary__str *strs;   /* as given; ASCII-lowercased when caseless */
 		canary__cidr *cidrs;

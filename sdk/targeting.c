@@ -21,11 +21,12 @@
 static void context_of(canary_context *in, const char *unit,
 	canary__context *out)
 {
-	memset(out, 0, sizeof(*out));
 	if (!in) {
+		memset(out, 0, sizeof(*out));
 		out->user_id = unit;
 		return;
 	}
+	/* Every field, without clearing first: this runs on every call. */
 	out->user_id = in->unit;
 	out->session_id = in->session_id;
 	out->remote_address = in->remote_address;

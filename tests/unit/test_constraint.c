@@ -705,6 +705,15 @@ static void test_unknown_operator(void **state)
 	assert_false(with_attr(lenient, "a", "y"));
 	release(strict);
 	release(lenient);
+	/* The same for a known operator whose value is bad. */
+	lenient = compile("{\"constraints\": [{\"contextName\": \"a\","
+		" \"operator\": \"SEMVER_GT\", \"value\": \"1.x\","
+		" \"inverted\": true}]}", NULL, true);
+	assert_int_equal(lenient->b.downgraded, 1);
+	assert_false(with_nothing(lenient));
+	assert_false(with_attr(lenient, "a", "2.0.0"));
+	assert_false(with_attr(lenient, "a", "0.1.0"));
+	release(lenient);
 }
 
 static void expect_error(const char *rules, const char *segs, const char *want)
