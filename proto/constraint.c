@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attributes.h"
 #include "clock.h"
 #include "datetime.h"
 
@@ -554,6 +555,7 @@ static bool test_starts_with(const canary__constraint *c, const char *v)
 	return false;
 }
 
+CANARY__COLD
 static bool test_other(const canary__constraint *c, const char *v)
 {
 	size_t vlen = strlen(v);

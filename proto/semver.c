@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "attributes.h"
+
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -198,6 +200,7 @@ bool canary__semver_key_init(canary__semver_key *k, const char *s,
 }
 
 /* The general case: parse, then compare. */
+CANARY__COLD
 static bool cmp_parsed(const char *s, const canary__semver_key *k, int *cmp)
 {
 	canary__semver a;
