@@ -131,15 +131,13 @@ static uint64_t mix(uint64_t h, uint64_t w)
 	return h ^ (h >> 29);
 }
 
-/* A hash of s[0..n), ASCII-folded when caseless (stored values are folded
- * already, and folding twice changes nothing), a word at a time. Up to 16
- * bytes (most values) it is two independent multiplications, of the
- * first and the last word (the length in the top byte of the first): a
- * lookup waits for one multiplication, not for one per word. Longer
- * values add their middle words in turn. */
-static inline uint32_t hash_mem(const char *s, size_t n, bool caseless)
+/* A hash of s[0..n) with a seed, ASCII-folded when caseless (stored
+ * values are folded already, and folding twice changes nothing), a word
+ * at a time: a value of 10 bytes costs two multiplications, not ten. */
+static inline uint32_t hash_mem(const char *s, size_t n, bool caseless,
+	uint32_t seed)
 {
-	uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull, w;
+	uint64_t h = ((uint64_t)seed << 32 | n) * 0x9e3779b97f4a7c15ull, w;
 	size_t i;
 
 	for (i = 0; i + 8 <= n; i += 8) {
@@ -156,27 +154,64 @@ static inline uint32_t hash_mem(const char *s, size_t n, bool caseless)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-/* IN / NOT_IN: a hash set of the values themselves (load <= 1/2), so a
+static inline bool same_words(const char *a, const char *b, size_t n);
+
+/* Put the values into the set with `seed`; with `alone`, give up (false)
+ * when one would not sit in its own slot. A value listed twice is kept
+ * once. */
+static bool place(canary__constraint *c, uint32_t seed, bool alone)
+{
+	uint32_t k;
+
+	memset(c->set, 0, ((size_t)c->set_mask + 1) * sizeof(*c->set));
+	for (k = 0; k < c->count; k++) {
+		const canary__str *v = &c->u.strs[k];
+		uint32_t i = hash_mem(v->s, v->len, false, seed) & c->set_mask;
+
+		while (c->set[i].s && !(c->set[i].len == v->len &&
+		    same_words(c->set[i].s, v->s, v->len))) {
+			if (alone)
+				return false;
+			i = (i + 1) & c->set_mask;
+		}
+		c->set[i] = *v;
+	}
+	return true;
+}
+
+#define SET_SEEDS 64        /* seeds tried per table size */
+#define SET_ALONE_MAX 64    /* lists placed one value a slot, up to this */
+
+/*
+ * IN / NOT_IN: a hash set of the values themselves (load <= 1/2), so a
  * list of 20 or of 100,000 costs one hash and, almost always, one
- * comparison, with no index to follow. */
+ * comparison, with no index to follow. A short list is placed with a
+ * seed that gives every value a slot of its own (in a table twice as
+ * large if need be), so that a listed value is always found at the first
+ * slot: the number of probes does not vary from one value to the next.
+ */
 static int build_set(canary__rule_build *b, canary__constraint *c)
 {
-	uint32_t size = 4, k;
+	uint32_t size = 4, seed = 0, grow;
 
 	while (size < 2 * c->count)
 		size *= 2;
-	c->set = canary__arena_array(b->arena, size, sizeof(canary__str));
-	if (!c->set)
-		return canary__rule_oom(b);
-	c->set_mask = size - 1;
-	for (k = 0; k < c->count; k++) {
-		uint32_t i = hash_mem(c->u.strs[k].s, c->u.strs[k].len, false) &
-			c->set_mask;
-
-		while (c->set[i].s)
-			i = (i + 1) & c->set_mask;
-		c->set[i] = c->u.strs[k];
+	for (grow = 0; grow < 2; grow++, size *= 2) {
+		c->set = canary__arena_array(b->arena, size, sizeof(canary__str));
+		if (!c->set)
+			return canary__rule_oom(b);
+		c->set_mask = size - 1;
+		for (seed = 0; c->count <= SET_ALONE_MAX && seed < SET_SEEDS;
+		     seed++)
+			if (place(c, seed, true)) {
+				c->set_seed = seed;
+				return CANARY_OK;
+			}
+		if (c->count > SET_ALONE_MAX)
+			break;
 	}
+	c->set_seed = 0;
+	place(c, 0, false);
 	return CANARY_OK;
 }
 
@@ -509,7 +544,7 @@ static bool date_match(const canary__constraint *c, const char *v,
 static bool test_in(const canary__constraint *c, const char *v)
 {
 	size_t len = strlen(v);
-	uint32_t i = hash_mem(v, len, false);
+	uint32_t i = hash_mem(v, len, false, c->set_seed);
 	const canary__str *e;
 
 	while ((e = set_entry(c, i++)))
@@ -522,7 +557,7 @@ static bool test_in(const canary__constraint *c, const char *v)
 static bool test_in_caseless(const canary__constraint *c, const char *v)
 {
 	size_t len = strlen(v);
-	uint32_t i = hash_mem(v, len, true);
+	uint32_t i = hash_mem(v, len, true, c->set_seed);
 	const canary__str *e;
 
 	while ((e = set_entry(c, i++)))

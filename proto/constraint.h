@@ -76,6 +76,7 @@ typedef struct canary__constraint {
 	                            with its options, chosen at compile time */
 	uint32_t count;          /* entries in u.strs / u.cidrs */
 	uint32_t set_mask;       /* IN/NOT_IN: hash set size - 1 */
+	uint32_t set_seed;       /* IN/NOT_IN: the hash's seed */
 	canary__str *set;        /* IN/NOT_IN: open addressing, the values
 	                            (s NULL: an empty slot) */
 	union {

@@ -655,6 +655,42 @@ static void test_regex_rejects_non_re2(void **state)
 
 /* ---- big lists, unknown operators, validation --------------------------- */
 
+/* Short lists are placed one value a slot, longer ones probe: around the
+ * boundary every listed value is found and no other, values listed twice
+ * included, in either case of a caseless list. */
+static void test_in_list_sizes(void **state)
+{
+	static const size_t sizes[] = { 1, 2, 3, 20, 63, 64, 65, 66, 200 };
+	char json[8192], value[32];
+	size_t k, i, at;
+
+	(void)state;
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		fixture *in, *caseless;
+
+		at = (size_t)snprintf(json, sizeof(json), "\"values\": [");
+		for (i = 0; i < sizes[k]; i++)   /* every third value twice */
+			at += (size_t)snprintf(json + at, sizeof(json) - at,
+				"%s\"v%zu\"%s", i ? ", " : "", i,
+				i % 3 ? "" : ", \"v0\"");
+		snprintf(json + at, sizeof(json) - at, "]");
+		in = one("k", "IN", json);
+		snprintf(json + at, sizeof(json) - at, "], \"caseInsensitive\": true");
+		caseless = one("k", "IN", json);
+		for (i = 0; i < sizes[k] + 3; i++) {
+			snprintf(value, sizeof(value), "v%zu", i);
+			if (with_attr(in, "k", value) != (i < sizes[k]))
+				fail_msg("%zu values: IN \"%s\"", sizes[k], value);
+			value[0] = 'V';
+			if (with_attr(caseless, "k", value) != (i < sizes[k]) ||
+			    with_attr(in, "k", value))
+				fail_msg("%zu values: caseless IN \"%s\"", sizes[k], value);
+		}
+		release(in);
+		release(caseless);
+	}
+}
+
 static void test_huge_in_list(void **state)
 {
 	size_t n = CANARY__RULE_MAX_VALUES, i, len = 0;
@@ -919,6 +955,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_inverted_missing, no_leak),
 		cmocka_unit_test_teardown(test_regex, no_leak),
 		cmocka_unit_test_teardown(test_regex_rejects_non_re2, no_leak),
+		cmocka_unit_test_teardown(test_in_list_sizes, no_leak),
 		cmocka_unit_test_teardown(test_huge_in_list, no_leak),
 		cmocka_unit_test_teardown(test_unknown_operator, no_leak),
 		cmocka_unit_test_teardown(test_validation_errors, no_leak),
