@@ -53,6 +53,7 @@ static void decide_rules(const canary__snapshot *snap,
 	const canary__flag *f = e->flag;
 	const canary__target_rules *t = f->target.compiled;
 	const char *stick = ctx->user_id;
+	uint32_t bucket = 0;
 	int lists;
 
 	if (!stick || !*stick) {
@@ -67,21 +68,27 @@ static void decide_rules(const canary__snapshot *snap,
 		return;
 	}
 	canary__context_bind_to(ctx, snap->config->slots_id);
+	/* The bucket is hashed before the rules run, though it matters only
+	 * when they pass: the hash is a chain of multiplications that the
+	 * processor then overlaps with the rules instead of starting after
+	 * them. (An ineligible unit pays for a hash it does not use.) */
+	if (t->stickiness.len)
+		stick = canary__context_get(ctx, &t->stickiness);
+	if (stick)
+		bucket = canary__bucket_unit(&e->prefix, stick, strlen(stick));
 	if (t->has_rules &&
 	    (v->rule = canary__rules_first_miss(&t->rules, ctx)) >= 0) {
 		verdict(v, CANARY_ARM_STABLE, CANARY_REASON_INELIGIBLE,
 			CANARY_EVAL_OK, true);
 		return;
 	}
-	if (t->stickiness.len)
-		stick = canary__context_get(ctx, &t->stickiness);
 	if (!stick) {
 		verdict(v, CANARY_ARM_STABLE, CANARY_REASON_ERROR,
 			CANARY_EVAL_NO_UNIT, true);
 		return;
 	}
-	v->bucket = canary__bucket_unit(&e->prefix, stick, strlen(stick));
-	verdict(v, v->bucket < e->rollout_bp ? CANARY_ARM_CANARY :
+	v->bucket = bucket;
+	verdict(v, bucket < e->rollout_bp ? CANARY_ARM_CANARY :
 		CANARY_ARM_STABLE, CANARY_REASON_SPLIT, CANARY_EVAL_OK, false);
 }
 
@@ -120,22 +127,30 @@ static void unleash_verdict(const canary__unleash_feature *f,
 	}
 }
 
+/* A flag from an Unleash server: its own function, so that the frame of
+ * the rules path above stays small. */
+static void decide_unleash(const canary__snapshot *snap,
+	const canary__snap_entry *e, canary__context *ctx, canary__verdict *v)
+{
+	canary__unleash_result r;
+
+	canary__context_bind_to(ctx, snap->config->slots_id);
+	canary__unleash_feature_enabled(snap->config->engine, e->flag->unleash,
+		ctx, &r);
+	unleash_verdict(e->flag->unleash, &r, v);
+}
+
 void canary__target_decide(const canary__snapshot *snap,
 	const canary__snap_entry *e, const char *unit, canary_context *ctx,
 	canary__verdict *v)
 {
-	const canary__unleash_model *m = snap->config->engine;
-	canary__unleash_result r;
 	canary__context cx;
 
 	v->bucket = 0;
 	v->rule = -1;
 	context_of(ctx, unit, &cx);
-	if (!(e->has & CANARY__HAS_UNLEASH)) {
+	if (e->has & CANARY__HAS_UNLEASH)
+		decide_unleash(snap, e, &cx, v);
+	else
 		decide_rules(snap, e, &cx, v);
-		return;
-	}
-	canary__context_bind_to(&cx, snap->config->slots_id);
-	canary__unleash_feature_enabled(m, e->flag->unleash, &cx, &r);
-	unleash_verdict(e->flag->unleash, &r, v);
 }
