@@ -23,13 +23,15 @@
 /* The size of canary_options and canary_details in each version. */
 #define OPTIONS_V1_SIZE offsetof(canary_options, server_urls)
 #define OPTIONS_V2_SIZE offsetof(canary_options, source)
+#define OPTIONS_V3_SIZE offsetof(canary_options, hostname)
 #define DETAILS_V1_SIZE offsetof(canary_details, rule)
 
 static size_t options_size(unsigned int version)
 {
 	return version == 1 ? OPTIONS_V1_SIZE :
 		version == 2 ? OPTIONS_V2_SIZE :
-		version == 3 ? sizeof(canary_options) : 0;
+		version == 3 ? OPTIONS_V3_SIZE :
+		version == 4 ? sizeof(canary_options) : 0;
 }
 
 /* The public structs that grow: zeroed, with their version. */
@@ -97,6 +99,19 @@ int canary_context_init(canary_context *ctx, unsigned int version)
 {
 	return init_versioned(ctx, sizeof(*ctx), version,
 		CANARY_CONTEXT_VERSION, "context");
+}
+
+int canary_variant_init(canary_variant *variant, unsigned int version)
+{
+	int rc = init_versioned(variant, sizeof(*variant), version,
+		CANARY_VARIANT_VERSION, "variant");
+
+	if (rc != CANARY_OK)
+		return rc;
+	memcpy(variant->name, "disabled", sizeof("disabled"));
+	variant->reason = CANARY_REASON_DEFAULT;
+	variant->rule = -1;
+	return CANARY_OK;
 }
 
 int canary_event_stats_init(canary_event_stats *stats, unsigned int version)
@@ -234,6 +249,9 @@ static int check_options(const canary_options *o)
 	rc = check_servers(o);
 	if (rc != CANARY_OK)
 		return rc;
+	if (o->hostname && strlen(o->hostname) > CANARY__MAX_HOSTNAME)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.hostname: at most %d bytes", CANARY__MAX_HOSTNAME);
 	if ((o->server_url || o->server_urls) && !o->sdk_key)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.sdk_key: required when %s is set",
@@ -307,7 +325,8 @@ static int copy_strings(canary_client *c, const canary_options *o)
 	c->ca_file = canary__strdup(a, o->ca_file);
 	c->ca_path = canary__strdup(a, o->ca_path);
 	c->app_name = canary__strdup(a, o->app_name);
-	if ((o->app_name && !c->app_name) ||
+	c->hostname = canary__strdup(a, o->hostname);
+	if ((o->app_name && !c->app_name) || (o->hostname && !c->hostname) ||
 	    (o->server_url && !c->server_url) || (o->sdk_key && !c->sdk_key) ||
 	    (o->cache_path && !c->cache_path) ||
 	    (o->bootstrap_path && !c->bootstrap_path) ||
@@ -321,6 +340,7 @@ static int copy_strings(canary_client *c, const canary_options *o)
 	c->opts.ca_file = c->ca_file;
 	c->opts.ca_path = c->ca_path;
 	c->opts.app_name = c->app_name;
+	c->opts.hostname = c->hostname;
 	c->opts.server_urls = NULL;
 	return copy_servers(c, o);
 }
@@ -429,6 +449,8 @@ static int open_source(canary_client *c)
 	env.sdk_key = c->sdk_key;
 	env.max_bytes = c->opts.max_response_bytes;
 	env.app_name = c->app_name;
+	env.hostname = c->hostname;
+	env.delta = c->opts.unleash_delta;
 	env.instance_id = canary__events_instance_id(c->events);
 	env.flush_interval_ms = c->opts.flush_interval_ms;
 	if (ops->open(&c->source.state, &env) != CANARY_OK)
@@ -653,6 +675,7 @@ void canary_client_free(canary_client *c)
 	canary__free(a, c->ca_file);
 	canary__free(a, c->ca_path);
 	canary__free(a, c->app_name);
+	canary__free(a, c->hostname);
 	for (i = 0; i < c->server_count; i++)
 		canary__free(a, c->server_urls[i]);
 	canary__free(a, c->server_urls);

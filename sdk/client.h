@@ -43,6 +43,7 @@ struct canary_client {
 	char *ca_file;
 	char *ca_path;
 	char *app_name;
+	char *hostname;
 
 	canary__source source;      /* where configs come from */
 	canary__persist *persist;   /* the config cache */

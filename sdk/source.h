@@ -56,6 +56,14 @@
  *                 contract; none at all is fine).
  *   hello         optional: a body to put in the outbox once, when the
  *                 client starts with a service (Unleash's registration).
+ *   fetched       optional: how the last fetch request ended (`rc` the
+ *                 transfer's, `status` the HTTP status when rc is
+ *                 CANARY_OK), before the worker acts on it.
+ *   document      optional (NULL: the body as received): the whole
+ *                 document to cache for the config `parse` gave last,
+ *                 for a source whose responses are changes to apply
+ *                 (Unleash's delta API). CANARY_OK with *out NULL also
+ *                 means the body; *out is the client allocator's.
  *   *_what        how requests are named in the log ("GET /v1/flags").
  *
  * HTTP is the worker's and the transfer's: status codes (200, 304, 401/403
@@ -66,6 +74,7 @@
 #ifndef CANARY_SDK_SOURCE_H
 #define CANARY_SDK_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +82,9 @@
 #include "config.h"
 #include "event_batch.h"
 #include "transfer.h"
+
+/* The longest host name opts.hostname may give (POSIX allows 255). */
+#define CANARY__MAX_HOSTNAME 255
 
 /* What a source is opened with; borrowed for the source's life. */
 typedef struct canary__source_env {
@@ -83,6 +95,8 @@ typedef struct canary__source_env {
 	size_t max_bytes;            /* largest document */
 	const char *app_name;        /* the application's name (opts.app_name;
 	                                NULL: none given) */
+	const char *hostname;        /* opts.hostname (NULL: none given) */
+	bool delta;                  /* opts.unleash_delta */
 	const char *instance_id;     /* this process (events.h) */
 	uint32_t flush_interval_ms;  /* how often counts are sent */
 } canary__source_env;
@@ -120,6 +134,8 @@ typedef struct canary__source_ops {
 		size_t *nout);
 	/* CANARY_OK with *body NULL for none, or CANARY_ENOMEM. */
 	int (*hello)(void *state, char **body, size_t *len);
+	void (*fetched)(void *state, int rc, long status);
+	int (*document)(void *state, char **out, size_t *len);
 } canary__source_ops;
 
 /* An open source. */

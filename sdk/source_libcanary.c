@@ -205,4 +205,6 @@ const canary__source_ops canary__source_libcanary = {
 	lc_events,
 	NULL,           /* encode: the libcanary event batch */
 	NULL,           /* hello */
+	NULL,           /* fetched */
+	NULL,           /* document: the body as received */
 };

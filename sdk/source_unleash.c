@@ -10,6 +10,19 @@
  * for the canary arm, "no" for the others, excluded units included),
  * through the same outbox as libcanary's event batches.
  *
+ * With opts.unleash_delta the source polls GET <server_url>/client/delta
+ * instead: each answer is a list of changes (Unleash's delta API events)
+ * applied to the whole document kept here, which is what gets compiled
+ * and cached (source.h, document). The first delta request of a process
+ * sends no ETag, so the server starts with a hydration (everything). An
+ * HTTP error on a delta request, or a delta that cannot be applied or
+ * compiled, turns the delta API off for the client's life: whole
+ * documents from the next fetch on.
+ *
+ * The applicationHostname strategy compares this host's name, given to
+ * the compiler: opts.hostname, else the HOSTNAME environment variable,
+ * else gethostname(), as Unleash's SDKs read it; resolved once, at open.
+ *
  * Unleash documents have no revision number, so the source derives the
  * config version from the wall clock in milliseconds, never going back
  * within the process (a service without versions, source.h): a cached
@@ -20,19 +33,22 @@
 #include "source.h"
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
+#include "json_read.h"
 #include "unleash.h"
 #include "unleash_model.h"
 
 /* The URLs of one server. */
 typedef struct ul_server {
-	char *features, *metrics, *register_;
+	char *features, *delta, *metrics, *register_;
 } ul_server;
 
 typedef struct ul_state {
@@ -42,12 +58,21 @@ typedef struct ul_state {
 	const ul_server *cur;        /* the one in use */
 	char app_name[128];          /* Unleash's appName */
 	char instance_id[128];
+	char hostname[CANARY__MAX_HOSTNAME + 1]; /* "": none */
 	uint32_t interval_ms;        /* how often metrics are sent */
 	char *auth;                  /* "Authorization: <token>" */
 	char *app;                   /* "UNLEASH-APPNAME: <app_name>" */
 	/* The last version handed out: the worker and
 	 * canary_client_set_config_json() may parse at once. */
 	_Atomic uint64_t last;
+
+	/* The delta API (opts.unleash_delta). */
+	bool keep_doc;               /* the option: doc is kept */
+	atomic_bool delta;           /* fetch deltas (until one fails) */
+	bool delta_asked;            /* the fetch in flight is a delta's */
+	atomic_bool delta_synced;    /* a delta was applied: send the ETag */
+	pthread_mutex_t doc_lock;    /* doc: the worker and set_config_json */
+	cJSON *doc;                  /* the whole document in force */
 } ul_state;
 
 /* Variants and state of a feature: none. */
@@ -62,12 +87,17 @@ static void ul_close(void *state)
 		return;
 	for (i = 0; st->servers && i < st->count; i++) {
 		canary__free(st->a, st->servers[i].features);
+		canary__free(st->a, st->servers[i].delta);
 		canary__free(st->a, st->servers[i].metrics);
 		canary__free(st->a, st->servers[i].register_);
 	}
 	canary__free(st->a, st->servers);
 	canary__free(st->a, st->auth);
 	canary__free(st->a, st->app);
+	if (st->keep_doc) {
+		cJSON_Delete(st->doc);
+		pthread_mutex_destroy(&st->doc_lock);
+	}
 	canary__free(st->a, st);
 }
 
@@ -96,11 +126,13 @@ static int open_servers(ul_state *st, const canary__source_env *env)
 
 		s->features = canary__url_join(st->a, env->server_urls[i],
 			"/client/features");
+		s->delta = canary__url_join(st->a, env->server_urls[i],
+			"/client/delta");
 		s->metrics = canary__url_join(st->a, env->server_urls[i],
 			"/client/metrics");
 		s->register_ = canary__url_join(st->a, env->server_urls[i],
 			"/client/register");
-		if (!s->features || !s->metrics || !s->register_)
+		if (!s->features || !s->delta || !s->metrics || !s->register_)
 			return CANARY_ENOMEM;
 	}
 	st->cur = &st->servers[0];
@@ -109,6 +141,21 @@ static int open_servers(ul_state *st, const canary__source_env *env)
 	st->app = header(st->a, "UNLEASH-APPNAME", env->app_name &&
 		*env->app_name ? env->app_name : "libcanary");
 	return st->auth && st->app ? CANARY_OK : CANARY_ENOMEM;
+}
+
+/* This host's name for applicationHostname: `given` (opts.hostname),
+ * else $HOSTNAME when set and not empty, else the system's. */
+static void resolve_hostname(ul_state *st, const char *given)
+{
+	const char *env = getenv("HOSTNAME");
+
+	if (!given && env && *env)
+		given = env;
+	if (given)
+		snprintf(st->hostname, sizeof(st->hostname), "%s", given);
+	else if (gethostname(st->hostname, sizeof(st->hostname)) != 0)
+		st->hostname[0] = '\0';
+	st->hostname[sizeof(st->hostname) - 1] = '\0';
 }
 
 static int ul_open(void **state, const canary__source_env *env)
@@ -125,6 +172,15 @@ static int ul_open(void **state, const canary__source_env *env)
 	snprintf(st->instance_id, sizeof(st->instance_id), "%s",
 		env->instance_id ? env->instance_id : "");
 	st->interval_ms = env->flush_interval_ms;
+	resolve_hostname(st, env->hostname);
+	st->keep_doc = env->delta;
+	atomic_init(&st->delta, env->delta);
+	atomic_init(&st->delta_synced, false);
+	if (st->keep_doc && pthread_mutex_init(&st->doc_lock, NULL) != 0) {
+		st->keep_doc = false;
+		ul_close(st);
+		return CANARY_ENOMEM;
+	}
 	if (env->server_count && open_servers(st, env) != CANARY_OK) {
 		ul_close(st);
 		return CANARY_ENOMEM;
@@ -146,11 +202,25 @@ static void ul_fetch(void *state, const char *etag, canary__xfer_spec *spec,
 {
 	ul_state *st = state;
 
-	spec->url = st->cur->features;
+	st->delta_asked = atomic_load(&st->delta);
+	spec->url = st->delta_asked ? st->cur->delta : st->cur->features;
 	canary__headers_add(h, st->auth);
 	canary__headers_add(h, st->app);
 	canary__headers_add(h, "Accept: application/json");
-	canary__headers_addv(h, "If-None-Match", etag);
+	/* A delta answers the ETag it is sent: only one of a delta. */
+	if (!st->delta_asked || atomic_load(&st->delta_synced))
+		canary__headers_addv(h, "If-None-Match", etag);
+}
+
+/* A delta request that got an HTTP error: whole documents from now on
+ * (a server without the delta API answers 404). */
+static void ul_fetched(void *state, int rc, long status)
+{
+	ul_state *st = state;
+
+	if (st->delta_asked && rc == CANARY_OK && status != 200 &&
+	    status != 304)
+		atomic_store(&st->delta, false);
 }
 
 /* The wall clock in ms, or one more than the last version. */
@@ -218,15 +288,67 @@ static int config_of(ul_state *st, canary__unleash_model *m,
 	return CANARY_OK;
 }
 
+/* Is `root` a delta ({"events": [...]}) rather than a document? */
+static bool is_delta(const cJSON *root)
+{
+	return cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "events")) &&
+	       !cJSON_GetObjectItemCaseSensitive(root, "features");
+}
+
+/* Delta mode: `root` (consumed), a document or a delta applied to a copy
+ * of the kept document, compiled; the result is kept on success. */
+static int compile_kept(ul_state *st, cJSON *root,
+	const canary__unleash_options *opts, canary__unleash_model **m,
+	canary__perror *e)
+{
+	bool delta = is_delta(root);
+	cJSON *next = root;
+	int rc = CANARY_OK;
+
+	pthread_mutex_lock(&st->doc_lock);
+	if (delta) {
+		next = st->doc ? cJSON_Duplicate(st->doc, 1) : cJSON_CreateObject();
+		rc = next ? canary__unleash_delta_apply(next, root, e) :
+			canary__perror_oom(e);
+		cJSON_Delete(root);
+	}
+	if (rc == CANARY_OK)
+		rc = canary__unleash_compile_tree(&st->a->fns, next, opts, m, e);
+	if (rc == CANARY_OK) {
+		cJSON_Delete(st->doc);
+		st->doc = next;
+		if (delta)
+			atomic_store(&st->delta_synced, true);
+	} else {
+		cJSON_Delete(next);
+		if (delta)
+			atomic_store(&st->delta, false);
+	}
+	pthread_mutex_unlock(&st->doc_lock);
+	return rc;
+}
+
 static int ul_parse(void *state, const char *doc, size_t len,
 	canary__config **out, canary__perror *e)
 {
 	ul_state *st = state;
+	canary__unleash_options opts = { NULL, NULL, NULL };
 	canary__unleash_model *m;
+	canary__json_reader r;
+	cJSON *root;
 	int rc;
 
 	*out = NULL;
-	rc = canary__unleash_compile(&st->a->fns, doc, len, NULL, &m, e);
+	opts.hostname = st->hostname[0] ? st->hostname : NULL;
+	if (!st->keep_doc) {
+		rc = canary__unleash_compile(&st->a->fns, doc, len, &opts, &m, e);
+	} else {
+		canary__json_reader_init(&r, 0, e);
+		rc = canary__json_parse(&r, doc, len, CANARY__UNLEASH_MAX_BYTES,
+			"document", &root);
+		if (rc == CANARY_OK)
+			rc = compile_kept(st, root, &opts, &m, e);
+	}
 	if (rc != CANARY_OK)
 		return rc;
 	return config_of(st, m, out, e);
@@ -267,12 +389,9 @@ static void iso_time(uint64_t ms, char out[64])
 		tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
 }
 
-/* `root` (consumed) as one outbox body, copied into the client's memory. */
-static int body_of(ul_state *st, cJSON *root, char **out, size_t *len)
+/* `text` (cJSON's, freed) copied into the client's memory. */
+static int text_of(ul_state *st, char *text, char **out, size_t *len)
 {
-	char *text = root ? cJSON_PrintUnformatted(root) : NULL;
-
-	cJSON_Delete(root);
 	*out = NULL;
 	if (!text)
 		return CANARY_ENOMEM;
@@ -282,6 +401,33 @@ static int body_of(ul_state *st, cJSON *root, char **out, size_t *len)
 		memcpy(*out, text, *len + 1);
 	cJSON_free(text);
 	return *out ? CANARY_OK : CANARY_ENOMEM;
+}
+
+/* `root` (consumed) as one outbox body, copied into the client's memory. */
+static int body_of(ul_state *st, cJSON *root, char **out, size_t *len)
+{
+	char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+
+	cJSON_Delete(root);
+	return text_of(st, text, out, len);
+}
+
+/* Delta mode: the kept document, for the cache. */
+static int ul_document(void *state, char **out, size_t *len)
+{
+	ul_state *st = state;
+	char *text = NULL;
+	bool have;
+
+	*out = NULL;
+	if (!st->keep_doc)
+		return CANARY_OK;
+	pthread_mutex_lock(&st->doc_lock);
+	have = st->doc != NULL;
+	if (have)
+		text = cJSON_PrintUnformatted(st->doc);
+	pthread_mutex_unlock(&st->doc_lock);
+	return have ? text_of(st, text, out, len) : CANARY_OK;
 }
 
 /* POST /client/register: who this client is, once at start. */
@@ -405,4 +551,6 @@ const canary__source_ops canary__source_unleash = {
 	ul_events,
 	ul_encode,
 	ul_hello,
+	ul_fetched,
+	ul_document,
 };

@@ -154,3 +154,18 @@ void canary__target_decide(const canary__snapshot *snap,
 	else
 		decide_rules(snap, e, &cx, v);
 }
+
+void canary__target_variant(const canary__snapshot *snap,
+	const canary__snap_entry *e, canary_context *ctx,
+	canary__unleash_variant *uv, canary__verdict *v)
+{
+	canary__unleash_result r;
+	canary__context cx;
+
+	v->bucket = 0;
+	context_of(ctx, NULL, &cx);
+	canary__context_bind_to(&cx, snap->config->slots_id);
+	canary__unleash_feature_variant(snap->config->engine, e->flag->unleash,
+		&cx, uv, &r);
+	unleash_verdict(e->flag->unleash, &r, v);
+}

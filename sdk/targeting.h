@@ -18,6 +18,8 @@
 #include "canary/canary.h"
 #include "snapshot.h"
 
+struct canary__unleash_variant; /* unleash.h */
+
 /* What an evaluation decided. `ineligible`: the unit is outside the
  * flag's targeting, so it is counted apart from the stable arm. */
 typedef struct canary__verdict {
@@ -37,5 +39,15 @@ typedef struct canary__verdict {
 void canary__target_decide(const canary__snapshot *snap,
 	const canary__snap_entry *e, const char *unit, canary_context *ctx,
 	canary__verdict *v);
+
+/*
+ * Unleash's getVariant for entry `e` (an Unleash feature, CANARY__HAS_UNLEASH)
+ * with `ctx`, and in `v` what canary__target_decide() would have decided:
+ * both from one evaluation, so a random rollout cannot make them differ.
+ * The strings of `uv` are the snapshot's: copy them before leaving it.
+ */
+void canary__target_variant(const canary__snapshot *snap,
+	const canary__snap_entry *e, canary_context *ctx,
+	struct canary__unleash_variant *uv, canary__verdict *v);
 
 #endif

@@ -178,6 +178,27 @@ static void confirmed(canary__worker *w)
 		canary__live_version(w->env.live));
 }
 
+/* Cache `body` as the document of `version` (the source's whole
+ * document instead, when it has one: source.h, document). */
+static void cache_config(canary__worker *w, uint64_t version,
+	const char *body, size_t len, canary__blob *blob)
+{
+	const canary__source *src = w->env.source;
+	char *doc = NULL;
+	size_t doc_len = 0;
+
+	if (src->ops->document && canary__persist_usable(w->env.persist) &&
+	    src->ops->document(src->state, &doc, &doc_len) != CANARY_OK) {
+		canary__log(w->env.log, CANARY_LOG_WARN,
+			"%s: out of memory; the config is not cached", fetch_what(w));
+		canary__free(w->env.alloc, blob->data);
+		return;
+	}
+	canary__persist_save(w->env.persist, version, w->etag,
+		doc ? doc : body, doc ? doc_len : len, blob);
+	canary__free(w->env.alloc, doc);
+}
+
 /* The same config again (number and content): nothing changes but a
  * new ETag, cached. */
 static void same_version(canary__worker *w, const canary__config *config,
@@ -189,8 +210,7 @@ static void same_version(canary__worker *w, const canary__config *config,
 		return;
 	snprintf(w->etag, sizeof(w->etag), "%s", etag);
 	canary__persist_encode(w->env.persist, config, &blob);
-	canary__persist_save(w->env.persist, config->version, w->etag, body,
-		len, &blob);
+	cache_config(w, config->version, body, len, &blob);
 }
 
 /*
@@ -250,7 +270,7 @@ static int accept_config(canary__worker *w, const char *body, size_t len,
 		return rc;
 	}
 	snprintf(w->etag, sizeof(w->etag), "%s", etag ? etag : "");
-	canary__persist_save(w->env.persist, version, w->etag, body, len, &blob);
+	cache_config(w, version, body, len, &blob);
 	canary__live_notify(w->env.live, version);
 	return CANARY_OK;
 }
@@ -348,9 +368,12 @@ static void auth_failed(canary__worker *w, long status)
 
 static void fetch_done(canary__worker *w, const canary__xfer_result *r)
 {
+	const canary__source *src = w->env.source;
 	char key[384], why[CANARY__PERR_TEXT + 32];
 	int rc;
 
+	if (src->ops->fetched)
+		src->ops->fetched(src->state, r->rc, r->status);
 	if (r->rc != CANARY_OK) {
 		fetch_failed(w, r->key, r->detail, 0);
 		return;

@@ -13,10 +13,10 @@
  *
  * Ownership: every string passed in is copied before the call returns unless
  * its documentation says otherwise. What is handed out (canary_details,
- * canary_event_stats) is copied into the caller's struct.
+ * canary_variant, canary_event_stats) is copied into the caller's struct.
  *
  * Growth: structs the caller fills (canary_options) or libcanary fills
- * (canary_details, canary_event_stats) start with a version field and only
+ * (canary_details, canary_variant, canary_event_stats) start with a version field and only
  * ever gain fields at the end. Initialise them with their *_INIT macro or
  * *_init() function; libcanary reads and writes only the fields of the
  * version the caller's struct says it has.
@@ -163,8 +163,9 @@ typedef enum canary_source {
 
 /** Current version of canary_options; pass it to canary_options_init().
  *  Version 1 ends with outbox_max_bytes; version 2 adds server_urls and
- *  log_stderr; version 3 adds source and app_name. */
-#define CANARY_OPTIONS_VERSION 3
+ *  log_stderr; version 3 adds source and app_name; version 4 adds
+ *  hostname and unleash_delta. */
+#define CANARY_OPTIONS_VERSION 4
 
 /**
  * Client options. Initialise with canary_options_init() or
@@ -263,6 +264,25 @@ typedef struct canary_options {
 	const char *app_name;        /**< Unleash's appName, sent with every
 	                                  request (UNLEASH-APPNAME); NULL =
 	                                  "libcanary" (copied) */
+
+	/* Version 4. */
+	const char *hostname;        /**< this host's name for Unleash's
+	                                  applicationHostname strategy
+	                                  (compared case-insensitively with
+	                                  its hostNames); NULL = the HOSTNAME
+	                                  environment variable when set and
+	                                  not empty, else the system's host
+	                                  name (gethostname()); "" = none (the
+	                                  strategy never matches). At most
+	                                  255 bytes (copied) */
+	bool unleash_delta;          /**< with an Unleash server: poll its
+	                                  delta API (GET /client/delta: the
+	                                  changes since the last response)
+	                                  instead of whole features
+	                                  documents; after any HTTP error or
+	                                  a delta that cannot be applied,
+	                                  whole documents from then on.
+	                                  Default false */
 } canary_options;
 
 /**
@@ -283,14 +303,15 @@ typedef struct canary_options {
 	{ NULL, NULL },                        /* transport */ \
 	false, 0, 0,                           /* events */ \
 	NULL, CANARY_LOG_WARN,                 /* version 2 */ \
-	CANARY_SOURCE_LIBCANARY, NULL }        /* version 3 */
+	CANARY_SOURCE_LIBCANARY, NULL,         /* version 3 */ \
+	NULL, false }                          /* version 4 */
 
 /**
  * Initialise `opts` to the defaults for the given options version: only
  * the fields of that version are written (a program built against an
  * older header passes its own, smaller, version).
  * @return CANARY_OK, or CANARY_EINVAL when opts is NULL or the version is
- *         not one this library knows (1, 2 or 3).
+ *         not one this library knows (1 to 4).
  */
 CANARY_API int canary_options_init(canary_options *opts, unsigned int version);
 
@@ -706,6 +727,103 @@ CANARY_API bool canary_enabled_ref_ctx(canary_client *client,
 CANARY_API bool canary_evaluate_ref_ctx(canary_client *client,
 	canary_flag_ref *ref, canary_context *ctx, unsigned int flags,
 	canary_details *out);
+
+/* ------------------------------------------------------------------------
+ * Variants (docs/unleash.md, "Variants through the public API")
+ *
+ * Which variant of a flag a context gets. With an Unleash server
+ * (CANARY_SOURCE_UNLEASH) it is Unleash's getVariant: a weighted choice
+ * among the feature's (or the matching strategy's) variants, with an
+ * optional payload, and the variant "disabled" (enabled false) when the
+ * feature is off, unknown, or has no variants. With canary-server's
+ * protocol it is the unit's arm's variant, the same string as
+ * canary_details.variant (a flag's "variants": {"stable", "canary"}), and
+ * "disabled" when that arm has none; there is no payload.
+ * ------------------------------------------------------------------------ */
+
+/** Size of canary_variant.payload_type, with its NUL. */
+#define CANARY_PAYLOAD_TYPE_MAX 32
+
+/** canary_variant.truncated bits: a string did not fit where it is
+ *  copied, and was cut (at a UTF-8 character boundary). */
+#define CANARY_VARIANT_NAME_TRUNCATED 0x1u    /**< name: over 127 bytes */
+#define CANARY_VARIANT_TYPE_TRUNCATED 0x2u    /**< payload_type: over 31 */
+#define CANARY_VARIANT_PAYLOAD_TRUNCATED 0x4u /**< payload: over the
+                                                   caller's buffer */
+
+/** Current version of canary_variant. */
+#define CANARY_VARIANT_VERSION 1
+
+/**
+ * A variant, copied into the struct (and the caller's payload buffer)
+ * while the config is held: it stays valid however the config changes
+ * afterwards, and nothing is allocated. Initialise with
+ * CANARY_VARIANT_INIT or canary_variant_init(), then point payload_buf
+ * at a buffer to receive the payload (or leave it NULL: payload_len still
+ * tells its length). Fields are only ever appended.
+ */
+typedef struct canary_variant {
+	unsigned int version;       /**< CANARY_VARIANT_VERSION */
+	/* Set by the caller (read, never written, by libcanary). */
+	char *payload_buf;          /**< where the payload's value is copied,
+	                                 NUL-terminated; NULL: not copied */
+	size_t payload_buf_size;    /**< its size in bytes */
+	/* Filled by libcanary. */
+	char name[CANARY_VARIANT_MAX]; /**< the variant; "disabled" when none */
+	bool enabled;               /**< a variant was chosen (name is not
+	                                 the "disabled" placeholder) */
+	bool feature_enabled;       /**< the flag's answer for the context:
+	                                 what canary_enabled_ctx() says */
+	bool has_payload;           /**< the variant has a payload */
+	char payload_type[CANARY_PAYLOAD_TYPE_MAX]; /**< Unleash's payload
+	                                 type ("string", "json", "csv",
+	                                 "number"); "" without a payload */
+	size_t payload_len;         /**< the payload's whole length in bytes
+	                                 (more than was copied when truncated) */
+	unsigned int truncated;     /**< CANARY_VARIANT_*_TRUNCATED bits */
+	canary_reason reason;       /**< as canary_details.reason */
+	canary_eval_error error_code; /**< as canary_details.error_code:
+	                                 FLAG_NOT_FOUND, INVALID_ARGUMENT... */
+	uint64_t config_version;    /**< 0 when no config */
+	int32_t rule;               /**< as canary_details.rule */
+} canary_variant;
+
+/** Static initialiser: `canary_variant v = CANARY_VARIANT_INIT;` */
+#define CANARY_VARIANT_INIT { CANARY_VARIANT_VERSION, NULL, 0, \
+	"disabled", false, false, false, { 0 }, 0, 0, CANARY_REASON_DEFAULT, \
+	CANARY_EVAL_OK, 0, -1 }
+
+/**
+ * Initialise `variant` for the given version: zeroed but for its version,
+ * name "disabled" and rule -1; payload_buf NULL.
+ * @return CANARY_OK, or CANARY_EINVAL when variant is NULL or the version
+ *         is not one this library knows (1).
+ */
+CANARY_API int canary_variant_init(canary_variant *variant,
+	unsigned int version);
+
+/**
+ * The variant of `flag` for a context (see above for what a variant is
+ * in each mode). The same guarantees as canary_enabled_ctx(): no lock, no
+ * I/O, no allocation, and one exposure counted for the flag's answer
+ * (feature_enabled), unless `flags` has CANARY_EVALUATE_NO_EXPOSURE or
+ * opts.no_exposures is set. With an Unleash server the variant and the
+ * answer come from one evaluation, so they always agree (also for
+ * random rollouts); Unleash's per-variant usage counts are not sent.
+ * Never fails in a way the caller must handle: on any problem `out`
+ * holds the "disabled" variant and says why (reason ERROR and
+ * error_code: INVALID_ARGUMENT for a NULL client, flag, ctx or out;
+ * FLAG_NOT_FOUND for a flag the config does not have; NOT_READY before
+ * the first config), and a NULL argument also sets canary_error_last().
+ * @param flag      the flag key (borrowed for the call)
+ * @param ctx       borrowed for the call; its cache is written
+ * @param flags     CANARY_EVALUATE_* bits
+ * @param[out] out  filled in every case but NULL (its payload_buf and
+ *                  payload_buf_size are read, `version` is left as it is)
+ * @return out->enabled: true when a variant was chosen
+ */
+CANARY_API bool canary_variant_ctx(canary_client *client, const char *flag,
+	canary_context *ctx, unsigned int flags, canary_variant *out);
 
 /* ------------------------------------------------------------------------
  * Events (docs/events.md)

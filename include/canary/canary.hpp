@@ -203,6 +203,26 @@ inline Evaluation evaluation(bool in, const canary_details &d)
 }
 } // namespace detail
 
+/** The answer of Client::variant(): canary_variant, its payload in a
+ *  std::string. */
+struct Variant {
+	std::string name;             /**< "disabled" when none */
+	bool enabled;                 /**< a variant was chosen */
+	bool feature_enabled;         /**< the flag's answer (enabled()) */
+	bool has_payload;
+	std::string payload_type;     /**< "" without a payload */
+	std::string payload;          /**< at most Client::variant()'s
+	                                   max_payload bytes */
+	unsigned int truncated;       /**< CANARY_VARIANT_*_TRUNCATED bits */
+	canary_reason reason;
+	canary_eval_error error_code;
+	uint64_t config_version;
+	int32_t rule;
+
+	const char *reason_name() const { return canary_reason_name(reason); }
+	const char *error_name() const { return canary_eval_error_name(error_code); }
+};
+
 /**
  * A context for flags with targeting rules (canary_context): the unit and
  * up to max_attributes named attributes, held in the object (no
@@ -351,6 +371,38 @@ public:
 		canary_details d = CANARY_DETAILS_INIT;
 		bool in = canary_evaluate_ctx(c_, flag, ctx.get(), 0, &d);
 		return detail::evaluation(in, d);
+	}
+
+	/** The variant of `flag` for a context (canary_variant_ctx()): one
+	 *  exposure counted, as enabled() counts. The payload is copied into
+	 *  a buffer of max_payload bytes (allocated here; cut beyond it,
+	 *  `truncated` says so). Never throws but std::bad_alloc. */
+	Variant variant(const char *flag, Context &ctx,
+		size_t max_payload = 4096) const
+	{
+		canary_variant v = CANARY_VARIANT_INIT;
+		Variant out;
+		out.payload.resize(max_payload + 1);
+		v.payload_buf = &out.payload[0];
+		v.payload_buf_size = out.payload.size();
+		canary_variant_ctx(c_, flag, ctx.get(), 0, &v);
+		out.payload.resize(std::strlen(out.payload.c_str()));
+		out.name = v.name;
+		out.enabled = v.enabled;
+		out.feature_enabled = v.feature_enabled;
+		out.has_payload = v.has_payload;
+		out.payload_type = v.payload_type;
+		out.truncated = v.truncated;
+		out.reason = v.reason;
+		out.error_code = v.error_code;
+		out.config_version = v.config_version;
+		out.rule = v.rule;
+		return out;
+	}
+	Variant variant(const std::string &flag, Context &ctx,
+		size_t max_payload = 4096) const
+	{
+		return variant(flag.c_str(), ctx, max_payload);
 	}
 
 	/** The handle of `flag` (canary_flag_ref_get()): call once, use in

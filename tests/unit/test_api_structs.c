@@ -22,6 +22,7 @@ static const char *const config_json =
 static const canary_options options_init_macro = CANARY_OPTIONS_INIT;
 static const canary_details details_init_macro = CANARY_DETAILS_INIT;
 static const canary_event_stats stats_init_macro = CANARY_EVENT_STATS_INIT;
+static const canary_variant variant_init_macro = CANARY_VARIANT_INIT;
 
 static void test_options_init_macro(void **state)
 {
@@ -48,6 +49,23 @@ static void test_details_init(void **state)
 		CANARY_EINVAL);
 	assert_int_equal(canary_details_init(&d, 0), CANARY_EINVAL);
 	assert_int_equal(canary_details_init(NULL, CANARY_DETAILS_VERSION),
+		CANARY_EINVAL);
+}
+
+static void test_variant_init(void **state)
+{
+	canary_variant v;
+
+	(void)state;
+	memset(&v, 0xa5, sizeof(v));
+	assert_int_equal(canary_variant_init(&v, CANARY_VARIANT_VERSION),
+		CANARY_OK);
+	assert_memory_equal(&v, &variant_init_macro, sizeof(v));
+	assert_string_equal(v.name, "disabled");
+	assert_int_equal(v.rule, -1);
+	assert_int_equal(canary_variant_init(&v, CANARY_VARIANT_VERSION + 1),
+		CANARY_EINVAL);
+	assert_int_equal(canary_variant_init(NULL, CANARY_VARIANT_VERSION),
 		CANARY_EINVAL);
 }
 
@@ -126,6 +144,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_options_init_macro),
 		cmocka_unit_test(test_details_init),
+		cmocka_unit_test(test_variant_init),
 		cmocka_unit_test(test_stats_init),
 		cmocka_unit_test(test_outputs_keep_their_version),
 		cmocka_unit_test(test_outputs_stay_inside),

@@ -2,7 +2,8 @@
  * test_cpp_context.cpp - the C++ wrapper's targeting calls (canary.hpp):
  * canary::Context (attributes held in the object, replaced by name, the
  * bound), Client::enabled/evaluate and Flag::enabled/evaluate with a
- * context, and Evaluation::rule.
+ * context, Evaluation::rule, and Client::variant() (the arm's variant
+ * here; Unleash's getVariant in tests/unleash).
  */
 #include <cstdio>
 #include <cstdlib>
@@ -25,7 +26,8 @@ static const char config[] =
 	" \"constraints\": [{\"contextName\": \"firmware\","
 	" \"operator\": \"SEMVER_GTE\", \"value\": \"2.3.0\"},"
 	" {\"contextName\": \"model\", \"operator\": \"IN\","
-	" \"values\": [\"hw-b\"]}]}]}";
+	" \"values\": [\"hw-b\"]}],"
+	" \"variants\": {\"stable\": \"v1\", \"canary\": \"v2\"}}]}";
 
 int main()
 {
@@ -41,6 +43,13 @@ int main()
 	CHECK(client.enabled("ota", ctx));
 	canary::Evaluation e = client.evaluate("ota", ctx);
 	CHECK(e.canary && e.reason == CANARY_REASON_SPLIT && e.rule == -1);
+
+	canary::Variant v = client.variant("ota", ctx);
+	CHECK(v.name == "v2" && v.enabled && v.feature_enabled);
+	CHECK(!v.has_payload && v.payload.empty() && v.truncated == 0);
+	v = client.variant(std::string("nope"), ctx);
+	CHECK(v.name == "disabled" && !v.enabled &&
+		v.error_code == CANARY_EVAL_FLAG_NOT_FOUND);
 
 	/* The same name again replaces its value. */
 	CHECK(ctx.set("firmware", "2.2.0"));

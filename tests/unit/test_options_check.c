@@ -125,28 +125,36 @@ static void test_options_version_1(void **state)
 	 * refused as a log level or used as a pointer. */
 	assert_int_equal(canary_client_new(&c, o), CANARY_OK);
 	canary_client_free(c);
-	assert_int_equal(canary_options_init(o, 4), CANARY_EINVAL);
+	assert_int_equal(canary_options_init(o, 5), CANARY_EINVAL);
 	assert_int_equal(canary_options_init(o, 0), CANARY_EINVAL);
-	o->version = 4;
-	refused(o, CANARY_EINVAL, "opts.version: 4 is not supported");
+	o->version = 5;
+	refused(o, CANARY_EINVAL, "opts.version: 5 is not supported");
 }
 
-/* Version 2 (before the config source): the same. */
-static void test_options_version_2(void **state)
+/* An older version of `size` bytes: the same. */
+static void older_version(unsigned int version, size_t size)
 {
 	unsigned char buf[sizeof(canary_options) + 16];
 	canary_options *o = (canary_options *)(void *)buf;
-	size_t v2 = offsetof(canary_options, source), i;
 	canary_client *c;
+	size_t i;
 
-	(void)state;
 	memset(buf, 0xa5, sizeof(buf));
-	assert_int_equal(canary_options_init(o, 2), CANARY_OK);
+	assert_int_equal(canary_options_init(o, version), CANARY_OK);
 	assert_int_equal(o->log_stderr, CANARY_LOG_WARN);
-	for (i = v2; i < sizeof(buf); i++)
+	for (i = size; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0xa5);
 	assert_int_equal(canary_client_new(&c, o), CANARY_OK);
 	canary_client_free(c);
+}
+
+/* Version 2 (before the config source) and 3 (before hostname and
+ * unleash_delta). */
+static void test_options_versions_2_and_3(void **state)
+{
+	(void)state;
+	older_version(2, offsetof(canary_options, source));
+	older_version(3, offsetof(canary_options, hostname));
 }
 
 int main(void)
@@ -158,7 +166,7 @@ int main(void)
 		cmocka_unit_test(test_bootstrap_missing),
 		cmocka_unit_test(test_log_levels_checked),
 		cmocka_unit_test(test_options_version_1),
-		cmocka_unit_test(test_options_version_2),
+		cmocka_unit_test(test_options_versions_2_and_3),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,8 +3,9 @@
  * a recorded features document served by a transport hook: the request
  * (URL under the API root, client token, app name, ETag), evaluation with
  * a context (rules, disabled features, userWithId), the registration and
- * usage metrics in Unleash's formats, the cache for an offline start, and
- * the options checked.
+ * usage metrics in Unleash's formats, the cache for an offline start, the
+ * host name applicationHostname compares (opts.hostname, $HOSTNAME, the
+ * system's), and the options checked.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -214,6 +215,24 @@ static void test_fetch_and_evaluate(void **state)
 	canary_client_free(c);
 }
 
+/* The variant call counts the feature's answer as canary_enabled_ctx()
+ * does, unless asked not to. */
+static void variant_calls(canary_client *c)
+{
+	canary_attribute attr = { "firmware", "2.5.0" };
+	canary_context ctx = CANARY_CONTEXT_INIT;
+	canary_variant v = CANARY_VARIANT_INIT;
+
+	ctx.unit = "u9";
+	ctx.attrs = &attr;
+	ctx.attr_count = 1;
+	assert_false(canary_variant_ctx(c, "ota", &ctx, 0, &v));
+	assert_true(v.feature_enabled);
+	assert_false(canary_variant_ctx(c, "ota", &ctx,
+		CANARY_EVALUATE_NO_EXPOSURE, &v));
+	assert_true(v.feature_enabled);
+}
+
 /* Unleash's usage formats: a registration at start, then per flush the
  * features' yes/no counts (units outside the rules are "no"). */
 static void test_registration_and_metrics(void **state)
@@ -230,8 +249,9 @@ static void test_registration_and_metrics(void **state)
 	pthread_mutex_unlock(&svc.lock);
 	c = client_with(NULL, true);
 	assert_int_equal(canary_client_wait_ready(c, 10000), CANARY_OK);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 2; i++)
 		assert_true(on(c, "ota", "u9", "2.5.0", &d));
+	variant_calls(c);
 	for (i = 0; i < 2; i++)
 		assert_false(on(c, "ota", "u9", "1.0.0", &d));
 	assert_true(on(c, "beta", "u1", NULL, &d));
@@ -324,16 +344,80 @@ static void test_set_config_json(void **state)
 	canary_client_free(c);
 }
 
+/* Is "edge" on for a client of options `version` with `hostname`, given
+ * a document whose applicationHostname lists `hosts`? */
+static bool host_on(unsigned version, const char *hostname,
+	const char *hosts)
+{
+	char doc[1024];
+	canary_options o;
+	canary_client *c;
+	canary_details d;
+	bool in;
+
+	snprintf(doc, sizeof(doc), "{\"version\": 2, \"features\": ["
+		" {\"name\": \"edge\", \"enabled\": true, \"strategies\": ["
+		"  {\"name\": \"applicationHostname\","
+		"   \"parameters\": {\"hostNames\": \"%s\"}}]}]}", hosts);
+	assert_int_equal(canary_options_init(&o, version), CANARY_OK);
+	o.source = CANARY_SOURCE_UNLEASH;
+	o.log_stderr = CANARY_LOG_OFF;
+	o.hostname = hostname; /* not read by a version-3 client */
+	o.version = version;
+	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
+	assert_int_equal(canary_client_set_config_json(c, doc, strlen(doc)),
+		CANARY_OK);
+	in = on(c, "edge", "u1", NULL, &d);
+	canary_client_free(c);
+	return in;
+}
+
+static void test_hostname(void **state)
+{
+	char system[256], list[600];
+
+	(void)state;
+	/* The option, compared case-insensitively. */
+	unsetenv("HOSTNAME");
+	assert_true(host_on(CANARY_OPTIONS_VERSION, "Edge-Box-1",
+		"build-7, edge-box-1"));
+	assert_false(host_on(CANARY_OPTIONS_VERSION, "edge-box-2",
+		"build-7,edge-box-1"));
+	assert_false(host_on(CANARY_OPTIONS_VERSION, "", "build-7,edge-box-1"));
+	/* $HOSTNAME when the option is not set (or the struct predates it). */
+	setenv("HOSTNAME", "EDGE-BOX-1", 1);
+	assert_true(host_on(CANARY_OPTIONS_VERSION, NULL, "edge-box-1"));
+	assert_true(host_on(3, "elsewhere", "edge-box-1"));
+	assert_false(host_on(CANARY_OPTIONS_VERSION, "elsewhere", "edge-box-1"));
+	/* Else the system's. */
+	unsetenv("HOSTNAME");
+	assert_int_equal(gethostname(system, sizeof(system)), 0);
+	system[sizeof(system) - 1] = '\0';
+	snprintf(list, sizeof(list), "not-this-one,%s", system);
+	assert_true(host_on(CANARY_OPTIONS_VERSION, NULL, list));
+	assert_false(host_on(CANARY_OPTIONS_VERSION, NULL, "not-this-one"));
+}
+
 static void test_options(void **state)
 {
 	canary_options o;
 	canary_client *c = NULL;
+	char long_host[300];
 
 	(void)state;
+	memset(long_host, 'h', sizeof(long_host) - 1);
+	long_host[sizeof(long_host) - 1] = '\0';
 	canary_options_init(&o, CANARY_OPTIONS_VERSION);
 	o.source = (canary_source)7;
 	assert_int_equal(canary_client_new(&c, &o), CANARY_EINVAL);
 	assert_non_null(strstr(canary_error_last(), "opts.source"));
+	assert_null(c);
+	/* A host name longer than a host name can be. */
+	canary_options_init(&o, CANARY_OPTIONS_VERSION);
+	o.source = CANARY_SOURCE_UNLEASH;
+	o.hostname = long_host;
+	assert_int_equal(canary_client_new(&c, &o), CANARY_EINVAL);
+	assert_non_null(strstr(canary_error_last(), "opts.hostname"));
 	assert_null(c);
 	/* Version 2 of the options: the libcanary source. */
 	assert_int_equal(canary_options_init(&o, 2), CANARY_OK);
@@ -350,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_registration_and_metrics),
 		cmocka_unit_test(test_cache_for_offline_start),
 		cmocka_unit_test(test_set_config_json),
+		cmocka_unit_test(test_hostname),
 		cmocka_unit_test(test_options),
 	};
 

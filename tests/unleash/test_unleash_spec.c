@@ -3,12 +3,12 @@
  * package @unleash/client-specification, installed as test data by
  * scripts/deps.sh) against the Unleash evaluator: every file listed in
  * its index.json, every `tests` (isEnabled) and `variantTests`
- * (getVariant) case. The `tests` cases run a second time through the
+ * (getVariant) case. Both kinds of case run a second time through the
  * public API: a client in Unleash mode (opts.source) given the state with
- * canary_client_set_config_json(), asked with canary_enabled_ctx().
- * Prints "unleash spec: N/M passed" (and the client's count) and the name
- * of each failing case; exits 77 (skipped) when the package is not
- * there.
+ * canary_client_set_config_json(), asked with canary_enabled_ctx() and
+ * canary_variant_ctx(). Prints "unleash spec: N/M passed" (and the
+ * client's counts) and the name of each failing case; exits 77 (skipped)
+ * when the package is not there.
  *
  *   test_unleash_spec [SPEC_DIR]
  */
@@ -24,6 +24,7 @@
 
 static int passed, total;
 static int client_passed, client_total;
+static int variant_passed, variant_total;
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -146,20 +147,27 @@ static void report(const char *file, const cJSON *tc, bool ok,
 		cJSON_IsString(d) ? d->valuestring : "?", got);
 }
 
+/* The case's context as an application passes it to the public API. */
+static void public_context(const ctx_store *s, canary_context *ctx)
+{
+	canary_context_init(ctx, CANARY_CONTEXT_VERSION);
+	ctx->unit = s->ctx.user_id;
+	ctx->session_id = s->ctx.session_id;
+	ctx->remote_address = s->ctx.remote_address;
+	ctx->environment = s->ctx.environment;
+	ctx->app_name = s->ctx.app_name;
+	ctx->current_time = s->ctx.current_time;
+	ctx->attrs = s->attrs;
+	ctx->attr_count = s->ctx.attr_count;
+}
+
 /* The same case through libcanary's public API. */
 static bool client_enabled(canary_client *c, const char *name,
 	const ctx_store *s)
 {
-	canary_context ctx = CANARY_CONTEXT_INIT;
+	canary_context ctx;
 
-	ctx.unit = s->ctx.user_id;
-	ctx.session_id = s->ctx.session_id;
-	ctx.remote_address = s->ctx.remote_address;
-	ctx.environment = s->ctx.environment;
-	ctx.app_name = s->ctx.app_name;
-	ctx.current_time = s->ctx.current_time;
-	ctx.attrs = s->attrs;
-	ctx.attr_count = s->ctx.attr_count;
+	public_context(s, &ctx);
 	return canary_enabled_ctx(c, name, &ctx);
 }
 
@@ -197,36 +205,69 @@ static bool same_bool(const cJSON *want, bool got)
 	return !want || (cJSON_IsBool(want) && (cJSON_IsTrue(want) != 0) == got);
 }
 
+/* Does a variant match the case's expectedResult? */
+static bool variant_as_expected(const cJSON *want, const char *name,
+	bool enabled, bool feature_enabled, const char *type,
+	const char *value)
+{
+	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(want, "payload");
+	const cJSON *fe = cJSON_GetObjectItemCaseSensitive(want, "feature_enabled");
+
+	if (!fe)
+		fe = cJSON_GetObjectItemCaseSensitive(want, "featureEnabled");
+	return same_string(cJSON_GetObjectItemCaseSensitive(want, "name"), name) &&
+	       same_bool(cJSON_GetObjectItemCaseSensitive(want, "enabled"), enabled) &&
+	       same_bool(fe, feature_enabled) &&
+	       same_string(cJSON_GetObjectItemCaseSensitive(payload, "type"), type) &&
+	       same_string(cJSON_GetObjectItemCaseSensitive(payload, "value"), value);
+}
+
+/* The same case through canary_variant_ctx(). */
+static void client_variant(const char *file, canary_client *c,
+	const char *name, const ctx_store *s, const cJSON *want)
+{
+	static char payload[1 << 16];
+	canary_variant v = CANARY_VARIANT_INIT;
+	canary_context ctx;
+
+	public_context(s, &ctx);
+	v.payload_buf = payload;
+	v.payload_buf_size = sizeof(payload);
+	canary_variant_ctx(c, name, &ctx, 0, &v);
+	variant_total++;
+	if (v.truncated == 0 && variant_as_expected(want, v.name, v.enabled,
+	    v.feature_enabled, v.has_payload ? v.payload_type : NULL,
+	    v.has_payload ? payload : NULL))
+		variant_passed++;
+	else
+		printf("FAIL %s through the client: variant of %s (got %s "
+			"enabled=%d feature_enabled=%d)\n", file, name, v.name,
+			v.enabled, v.feature_enabled);
+}
+
 static void run_variant(const char *file, const canary__unleash_model *m,
-	const cJSON *tc)
+	canary_client *c, const cJSON *tc)
 {
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(tc, "toggleName");
 	const cJSON *want = cJSON_GetObjectItemCaseSensitive(tc, "expectedResult");
-	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(want, "payload");
-	const cJSON *fe = cJSON_GetObjectItemCaseSensitive(want, "feature_enabled");
 	canary__unleash_variant v = { "disabled", NULL, NULL, false, false };
 	char got[512];
 	ctx_store s;
 	bool ok;
 
-	if (!fe)
-		fe = cJSON_GetObjectItemCaseSensitive(want, "featureEnabled");
 	make_context(cJSON_GetObjectItemCaseSensitive(tc, "context"), &s);
 	if (m && cJSON_IsString(name))
 		canary__unleash_get_variant(m, name->valuestring,
 			strlen(name->valuestring), &s.ctx, &v);
-	ok = same_string(cJSON_GetObjectItemCaseSensitive(want, "name"), v.name) &&
-	     same_bool(cJSON_GetObjectItemCaseSensitive(want, "enabled"), v.enabled) &&
-	     same_bool(fe, v.feature_enabled) &&
-	     same_string(cJSON_GetObjectItemCaseSensitive(payload, "type"),
-		v.payload_type) &&
-	     same_string(cJSON_GetObjectItemCaseSensitive(payload, "value"),
-		v.payload_value);
+	ok = variant_as_expected(want, v.name, v.enabled, v.feature_enabled,
+		v.payload_type, v.payload_value);
 	snprintf(got, sizeof(got), "%s enabled=%d feature_enabled=%d payload=%s:%s",
 		v.name, v.enabled, v.feature_enabled,
 		v.payload_type ? v.payload_type : "-",
 		v.payload_value ? v.payload_value : "-");
 	report(file, tc, ok, got);
+	if (c && cJSON_IsString(name))
+		client_variant(file, c, name->valuestring, &s, want);
 }
 
 /* A client in Unleash mode, without a server, given `state`. */
@@ -296,7 +337,7 @@ static int run_file(const char *dir, const char *file)
 	cJSON_ArrayForEach(tc, cJSON_GetObjectItemCaseSensitive(doc, "tests"))
 		run_enabled(file, m, c, tc);
 	cJSON_ArrayForEach(tc, cJSON_GetObjectItemCaseSensitive(doc, "variantTests"))
-		run_variant(file, m, tc);
+		run_variant(file, m, c, tc);
 	canary__unleash_free(m);
 	canary_client_free(c);
 	cJSON_Delete(doc);
@@ -321,6 +362,10 @@ int main(int argc, char **argv)
 	printf("unleash spec: %d/%d passed\n", passed, total);
 	printf("unleash spec through libcanary's Unleash mode: %d/%d isEnabled "
 		"cases passed\n", client_passed, client_total);
+	printf("unleash spec through libcanary's Unleash mode: %d/%d getVariant "
+		"cases passed (canary_variant_ctx)\n", variant_passed,
+		variant_total);
 	return passed == total && total > 0 && client_passed == client_total &&
-		client_total > 0 ? 0 : 1;
+		client_total > 0 && variant_passed == variant_total &&
+		variant_total > 0 ? 0 : 1;
 }
