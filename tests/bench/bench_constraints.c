@@ -6,7 +6,8 @@
  *    run), next to a plain canary_enabled() call, canary_enabled_ctx() of
  *    a plain flag and a bare bucket hash, over 100,000 distinct units with
  *    varied attributes; allocations counted. RULES keeps some of the
- *    three (e.g. "semver"), to see what each costs.
+ *    three (e.g. "semver"), to see what each costs; with "excluded" the
+ *    versions fail SEMVER_GTE (e.g. "semver,in,prefix,excluded").
  * 2. Time to load (parse + compile) a 10,000-feature Unleash features
  *    document shaped like a real one.
  *
@@ -61,6 +62,11 @@ static double cpu_ns(void)
 
 static const char *const firmwares[] = { "2.3.0", "2.3.1", "2.4.0-rc.2",
 	"2.10.7", "3.0.0", "2.3.5+build.77", "2.9.12", "4.1.0" };
+/* RULES with "excluded": versions below 2.3.0, so that SEMVER_GTE, the
+ * first rule, excludes every unit (what an excluded unit costs). */
+static const char *const old_firmwares[] = { "2.2.0", "2.2.1",
+	"2.2.0-rc.2", "1.10.7", "1.0.0", "2.2.5+build.77", "2.0.12", "0.1.0" };
+static const char *const *versions = firmwares;
 static const char *const regions[] = { "eu-west-1", "eu-central-1",
 	"us-east-2", "ap-south-1", "me-south-1", "eu-north-1", "sa-east-1",
 	"us-west-2" };
@@ -121,12 +127,13 @@ typedef struct setup {
 	unsigned long sink;
 } setup;
 
-/* Unit i: its id and attributes, all of them passing the 3 rules. The
- * names stay, so the context's cache of their positions stays valid. */
+/* Unit i: its id and attributes, all of them passing the 3 rules (unless
+ * "excluded"). The names stay, so the context's cache of their positions
+ * stays valid. */
 static void vary(setup *s, long i)
 {
 	s->ctx.unit = units[i % UNITS];
-	s->attrs[1].value = firmwares[i % 8];
+	s->attrs[1].value = versions[i % 8];
 	s->attrs[2].value = regions[(i / 8) % 8];
 	s->attrs[3].value = models[(i / 64) % 4];
 }
@@ -183,8 +190,9 @@ static void bench_rules(long calls, const char *rules)
 	s.ctx.attr_count = 4;
 	vary(&s, 0);
 	canary_evaluate_ctx(s.client, "targeted", &s.ctx, 0, &d);
-	if (d.reason != CANARY_REASON_SPLIT) {
-		fprintf(stderr, "the context does not pass the rules: %s\n",
+	if (d.reason != (versions == firmwares ? CANARY_REASON_SPLIT :
+	    CANARY_REASON_INELIGIBLE)) {
+		fprintf(stderr, "the rules decided otherwise: %s\n",
 			canary_reason_name(d.reason));
 		exit(1);
 	}
@@ -339,6 +347,9 @@ int main(int argc, char **argv)
 	long calls = argc > 1 ? atol(argv[1]) : 20000000;
 	int features = argc > 2 ? atoi(argv[2]) : 10000;
 	const char *rules = argc > 3 ? argv[3] : "semver,in,prefix";
+
+	if (strstr(rules, "excluded"))
+		versions = old_firmwares;
 	char buf[32];
 	int i;
 
