@@ -691,12 +691,6 @@ int32_t canary__constraints_first_miss(const canary__constraint *items,
 	return -1;
 }
 
-bool canary__constraint_match(const canary__constraint *c,
-	const canary__context *ctx)
-{
-	return canary__constraints_first_miss(c, 1, ctx) < 0;
-}
-
 static int compile_item(canary__rule_build *b, const cJSON *item,
 	const char *path, void *out, void *arg)
 {

@@ -116,8 +116,6 @@ canary__op canary__op_from_name(const char *name);
 int canary__constraint_compile(canary__rule_build *b, const struct cJSON *obj,
 	const char *path, canary__constraint *out);
 
-bool canary__constraint_match(const canary__constraint *c,
-	const canary__context *ctx);
 
 /* A list of constraints: all must match (an empty list matches). */
 int canary__constraints_compile(canary__rule_build *b,

@@ -124,32 +124,24 @@ static void unleash_verdict(const canary__unleash_feature *f,
 	}
 }
 
-/* A flag from an Unleash server: its own function, so that the frame of
- * the rules path above stays small. */
-static void decide_unleash(const canary__snapshot *snap,
-	const canary__snap_entry *e, canary__context *ctx, canary__verdict *v)
-{
-	canary__unleash_result r;
-
-	canary__context_bind_to(ctx, snap->config->slots_id);
-	canary__unleash_feature_enabled(snap->config->engine, e->flag->unleash,
-		ctx, &r);
-	unleash_verdict(e->flag->unleash, &r, v);
-}
-
 void canary__target_decide(const canary__snapshot *snap,
 	const canary__snap_entry *e, const char *unit, canary_context *ctx,
 	canary__verdict *v)
 {
+	const canary__unleash_model *m = snap->config->engine;
+	canary__unleash_result r;
 	canary__context cx;
 
 	v->bucket = 0;
 	v->rule = -1;
 	context_of(ctx, unit, &cx);
-	if (e->has & CANARY__HAS_UNLEASH)
-		decide_unleash(snap, e, &cx, v);
-	else
+	if (!(e->has & CANARY__HAS_UNLEASH)) {
 		decide_rules(snap, e, &cx, v);
+		return;
+	}
+	canary__context_bind_to(&cx, snap->config->slots_id);
+	canary__unleash_feature_enabled(m, e->flag->unleash, &cx, &r);
+	unleash_verdict(e->flag->unleash, &r, v);
 }
 
 void canary__target_variant(const canary__snapshot *snap,
