@@ -18,7 +18,7 @@ _canaryctl()
 --stickiness --segment --no-segments'
 	local rollout_opts='--steps --min-soak --max-step --interval --on-fail --gate
 --sustain --grace --on-stall --bake --max-wait'
-	local events='started widened paused resumed rolled_back completed stalled'
+	local events='started widened paused resumed rolled_back completed stalled segment_created segment_updated segment_deleted'
 	local args=() i
 
 	# Options that take a value: nothing to offer but the value's own words.
@@ -89,7 +89,7 @@ _canaryctl()
 		[ "${args[1]}" = create ] && [ ${#args[@]} -ge 3 ] &&
 			_canaryctl_words '--role' "$cur" ;;
 	audit:*)
-		_canaryctl_words '--actor --since --until --limit --before' "$cur" ;;
+		_canaryctl_words '--segment --actor --since --until --limit --before' "$cur" ;;
 	webhook:1)
 		_canaryctl_words 'add list delete deliveries' "$cur" ;;
 	webhook:*)

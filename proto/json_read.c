@@ -12,11 +12,6 @@
 #include "alloc.h"
 #include "utf8.h"
 
-/* What cJSON would have turned \u0000 into, and cut the string at. Two
- * bytes no well-formed UTF-8 holds (an overlong NUL), so a reader can tell
- * that a string held one. */
-#define NUL_MARK "\xC0\x80"
-
 void canary__json_reader_init(canary__json_reader *r, unsigned opts,
 	canary__perror *err)
 {
@@ -55,7 +50,8 @@ static bool has_nul_escape(const char *t, size_t len)
 	return false;
 }
 
-/* A copy of t with every \u0000 replaced by NUL_MARK; NULL on ENOMEM. */
+/* A copy of t with every \u0000 replaced by CANARY__JSON_NUL_MARK; NULL
+ * on ENOMEM. */
 static char *mark_nuls(const char *t, size_t len, size_t *outlen)
 {
 	char *copy = canary__malloc(canary__alloc_default(), len);
@@ -72,7 +68,7 @@ static char *mark_nuls(const char *t, size_t len, size_t *outlen)
 			break;
 		step = nul_escape_at(t, len, e) ? 6 : (len - e >= 2 ? 2 : 1);
 		if (step == 6) {
-			memcpy(copy + o, NUL_MARK, 2);
+			memcpy(copy + o, CANARY__JSON_NUL_MARK, 2);
 			o += 2;
 		} else {
 			memcpy(copy + o, t + e, step);
@@ -92,6 +88,17 @@ static bool only_space(const char *p, const char *end)
 	return true;
 }
 
+int canary__json_check_size(const canary__json_reader *r, const char *text,
+	size_t len, size_t max, const char *doc)
+{
+	if (!text || len == 0)
+		return canary__perror_set(r->err, doc, "empty document");
+	if (len > max)
+		return canary__perror_set(r->err, doc, "larger than %zu bytes",
+			max);
+	return CANARY_OK;
+}
+
 int canary__json_parse(canary__json_reader *r, const char *text, size_t len,
 	size_t max, const char *doc, cJSON **out)
 {
@@ -102,11 +109,9 @@ int canary__json_parse(canary__json_reader *r, const char *text, size_t len,
 
 	*out = NULL;
 	doc = doc ? doc : "";
-	if (!text || len == 0)
-		return canary__perror_set(r->err, doc, "empty document");
-	if (len > max)
-		return canary__perror_set(r->err, doc, "larger than %zu bytes",
-			max);
+	rc = canary__json_check_size(r, text, len, max, doc);
+	if (rc != CANARY_OK)
+		return rc;
 	r->nul_escaped = has_nul_escape(text, len);
 	if (r->nul_escaped) {
 		marked = mark_nuls(text, len, &len);
@@ -203,8 +208,9 @@ static bool holds_nul_mark(const char *s, size_t len)
 {
 	const char *p = s, *end = s + len;
 
-	while ((p = memchr(p, NUL_MARK[0], (size_t)(end - p))) != NULL) {
-		if (p + 1 < end && p[1] == NUL_MARK[1])
+	while ((p = memchr(p, CANARY__JSON_NUL_MARK[0],
+	    (size_t)(end - p))) != NULL) {
+		if (p + 1 < end && p[1] == CANARY__JSON_NUL_MARK[1])
 			return true;
 		p++;
 	}

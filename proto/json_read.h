@@ -41,6 +41,11 @@ struct cJSON;
  * so the largest version or count any document may hold. */
 #define CANARY__JSON_MAX_INT 9007199254740991ull
 
+/* What a \u0000 in a string is read as (cJSON would cut the string
+ * there): two bytes no well-formed UTF-8 holds (an overlong NUL), so a
+ * reader can tell that a string held one and refuse it. */
+#define CANARY__JSON_NUL_MARK "\xC0\x80"
+
 #define CANARY__JSON_KNOWN_ONLY 0x1u
 #define CANARY__JSON_UTF8 0x2u
 
@@ -63,6 +68,11 @@ void canary__json_reader_init(canary__json_reader *r, unsigned opts,
  */
 int canary__json_parse(canary__json_reader *r, const char *text, size_t len,
 	size_t max, const char *doc, struct cJSON **out);
+
+/* What every document is checked for before it is read: some text
+ * (not NULL, not empty) and at most `max` bytes; the error names `doc`. */
+int canary__json_check_size(const canary__json_reader *r, const char *text,
+	size_t len, size_t max, const char *doc);
 
 /*
  * Find the members called names[0..n) of the object `obj` at `path` in one

@@ -43,7 +43,7 @@ run_pass tsan "-L concurrency" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 echo "== valgrind"
 vg_failed=0
 for t in test_config test_evaluate test_sse test_store test_backoff test_histogram \
-	test_constraint test_unleash_model test_events_batch test_json_read; do
+	test_constraint test_unleash_model test_events_batch test_json_read test_json_arena; do
 	bin=$(find build-plain/tests -name "$t" -type f -perm -u+x | head -n 1)
 	[ -n "$bin" ] || { echo "valgrind: $t not built" >&2; exit 1; }
 	if (cd build-plain && valgrind -q --error-exitcode=9 --leak-check=full \

@@ -46,6 +46,8 @@ typedef struct cs_server {
 	                                (ui.listen NULL: none) */
 	_Atomic uint64_t caught_up_ms; /* last read of the store for a
 	                                  client ahead of us (sdk_api.c) */
+	_Atomic uint64_t refreshed_ms; /* when the last such read that
+	                                  succeeded began */
 } cs_server;
 
 int cs_server_new(cs_server **out, const cs_options *opts, char *err,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "json_arena.h"
 #include "unleash_model.h"
 
 typedef struct ul_build {
@@ -626,7 +627,49 @@ static void resolve_dependencies(canary__unleash_model *m)
 	}
 }
 
-static int compile_root(ul_build *ub, const cJSON *root)
+/* The features the reader left unbuilt (json_arena.h): each read into a
+ * small tree, compiled and freed in turn, as canary__rule_array() does
+ * over a whole tree. */
+static int compile_lazy(ul_build *ub, const canary__json_lazy *lazy,
+	const char *text)
+{
+	canary__unleash_model *model = ub->m;
+	canary__json_reader r;
+	canary__arena scratch;
+	size_t i;
+	int rc = CANARY_OK;
+
+	if (lazy->count > CANARY__UNLEASH_MAX_FEATURES)
+		return canary__rule_reject(&ub->rb, "features", NULL,
+			"more than %d entries", CANARY__UNLEASH_MAX_FEATURES);
+	if (lazy->count == 0)
+		return CANARY_OK;
+	model->features = canary__arena_array(ub->rb.arena, lazy->count,
+		sizeof(*model->features));
+	if (!model->features)
+		return canary__rule_oom(&ub->rb);
+	canary__json_reader_init(&r, 0, ub->rb.rd.err);
+	for (i = 0; i < lazy->count && rc == CANARY_OK; i++) {
+		char path[CANARY__PERR_FIELD];
+		const cJSON *item;
+
+		canary__arena_init(&scratch, &ub->rb.arena->alloc);
+		canary__path_index(path, sizeof(path), "features", i);
+		rc = canary__json_parse_span(&r, &scratch, text, lazy->items[i],
+			&item);
+		if (rc == CANARY_OK)
+			rc = parse_feature(&ub->rb, item, path, &model->features[i],
+				NULL);
+		if (rc == CANARY_OK)
+			model->count++;
+		canary__arena_free(&scratch);
+	}
+	return rc;
+}
+
+/* lazy, text: the features left unbuilt, or NULL for a whole tree. */
+static int compile_root(ul_build *ub, const cJSON *root,
+	const canary__json_lazy *lazy, const char *text)
 {
 	static const char *const names[] = { "features", "segments" };
 	const cJSON *m[2], *features, *segments;
@@ -648,9 +691,12 @@ static int compile_root(ul_build *ub, const cJSON *root)
 			&model->segments);
 	if (rc != CANARY_OK)
 		return rc;
-	rc = canary__rule_array(&ub->rb, features, "features",
-		CANARY__UNLEASH_MAX_FEATURES, sizeof(*model->features),
-		parse_feature, NULL, &model->features, &model->count);
+	if (lazy && features && features == lazy->array)
+		rc = compile_lazy(ub, lazy, text);
+	else
+		rc = canary__rule_array(&ub->rb, features, "features",
+			CANARY__UNLEASH_MAX_FEATURES, sizeof(*model->features),
+			parse_feature, NULL, &model->features, &model->count);
 	if (rc != CANARY_OK)
 		return rc;
 	rc = build_table(ub);
@@ -659,13 +705,19 @@ static int compile_root(ul_build *ub, const cJSON *root)
 	return rc;
 }
 
-int canary__unleash_compile_tree(const canary_allocator *alloc,
-	const cJSON *root, const canary__unleash_options *opts,
-	canary__unleash_model **out, canary__perror *e)
+/* The complete allocator to use: `alloc`, else the C library's. */
+static const canary_allocator *allocator(const canary_allocator *alloc)
 {
-	const canary_allocator *a = alloc && alloc->malloc_fn &&
-		alloc->realloc_fn && alloc->free_fn ? alloc :
-		&canary__alloc_default()->fns;
+	return alloc && alloc->malloc_fn && alloc->realloc_fn &&
+		alloc->free_fn ? alloc : &canary__alloc_default()->fns;
+}
+
+static int compile(const canary_allocator *alloc, const cJSON *root,
+	const canary__json_lazy *lazy, const char *text,
+	const canary__unleash_options *opts, canary__unleash_model **out,
+	canary__perror *e)
+{
+	const canary_allocator *a = allocator(alloc);
 	canary__unleash_model *m;
 	ul_build ub;
 	int rc;
@@ -685,7 +737,7 @@ int canary__unleash_compile_tree(const canary_allocator *alloc,
 		m->random_fn = opts->random_fn;
 		m->random_ctx = opts->random_ctx;
 	}
-	rc = compile_root(&ub, root);
+	rc = compile_root(&ub, root, lazy, text);
 	if (rc != CANARY_OK) {
 		canary__unleash_free(m);
 		return rc;
@@ -696,22 +748,36 @@ int canary__unleash_compile_tree(const canary_allocator *alloc,
 	return CANARY_OK;
 }
 
+int canary__unleash_compile_tree(const canary_allocator *alloc,
+	const cJSON *root, const canary__unleash_options *opts,
+	canary__unleash_model **out, canary__perror *e)
+{
+	return compile(alloc, root, NULL, NULL, opts, out, e);
+}
+
+/* The text is read with json_arena.h, not cJSON: allocating and freeing
+ * cJSON's 400,000 nodes of a 10,000-feature document one by one cost more
+ * than compiling them. The features are not built as one tree either:
+ * each is read, compiled and freed in turn, so that the compiler walks a
+ * tree still in the cache. */
 int canary__unleash_compile(const canary_allocator *alloc, const char *json,
 	size_t len, const canary__unleash_options *opts,
 	canary__unleash_model **out, canary__perror *e)
 {
+	canary__json_lazy lazy = { "features", NULL, NULL, 0 };
 	canary__json_reader r;
-	cJSON *root;
+	canary__arena tree;
+	const cJSON *root;
 	int rc;
 
 	*out = NULL;
 	canary__json_reader_init(&r, 0, e);
-	rc = canary__json_parse(&r, json, len, CANARY__UNLEASH_MAX_BYTES,
-		"document", &root);
-	if (rc != CANARY_OK)
-		return rc;
-	rc = canary__unleash_compile_tree(alloc, root, opts, out, e);
-	cJSON_Delete(root);
+	canary__arena_init(&tree, allocator(alloc));
+	rc = canary__json_parse_arena(&r, &tree, json, len,
+		CANARY__UNLEASH_MAX_BYTES, "document", &lazy, &root);
+	if (rc == CANARY_OK)
+		rc = compile(alloc, root, &lazy, json, opts, out, e);
+	canary__arena_free(&tree);
 	return rc;
 }
 

@@ -52,7 +52,8 @@ static void catch_up_to(cs_server *s, uint64_t seen)
 	if (now - last < 100 ||
 	    !atomic_compare_exchange_strong(&s->caught_up_ms, &last, now))
 		return;
-	cs_store_refresh(s->store);
+	if (cs_store_refresh(s->store) == CANARY_OK)
+		atomic_store(&s->refreshed_ms, now);
 }
 
 static void catch_up(cs_server *s, const char *tag)
@@ -163,17 +164,36 @@ static int check_evidence(const canary__ev_batch *b, canary__perror *e)
 	return rc;
 }
 
+/* Config versions are a server's clock in ms (cs_store_version_floor):
+ * one further ahead of ours than two servers' clocks ever differ was
+ * never issued by anyone. */
+#define VERSION_AHEAD_MAX_MS (60 * 1000)
+
+/*
+ * Can a window of version `v` that this server has not published have
+ * been issued by another server on the same database? Only while the
+ * store has not been read since the request arrived (`t0`): then the
+ * batch is refused with CS_EBEHIND (503, the SDK retries it) rather than
+ * acknowledged without those windows.
+ */
+static bool maybe_issued_elsewhere(cs_server *s, uint64_t v, uint64_t t0)
+{
+	return v <= t0 + VERSION_AHEAD_MAX_MS &&
+		atomic_load(&s->refreshed_ms) < t0;
+}
+
 /*
  * The windows that count, in `view` (a shallow copy of `b` that shares
  * its windows' contents; free view->windows alone): those of a flag the
  * server has, at a config version it has issued. A version above the one
  * published here may come from another server on the same database that
- * has not told us yet: read the store (at most every 100 ms) first.
+ * has not told us yet: read the store (at most every 100 ms) first, and
+ * refuse the batch for now if that read was not ours to make.
  */
 static int keep_known(cs_server *s, const canary__ev_batch *b,
 	canary__ev_batch *view)
 {
-	uint64_t newest = 0, issued;
+	uint64_t newest = 0, issued, t0 = (uint64_t)canary__wall_ms();
 	size_t i;
 
 	*view = *b;
@@ -188,6 +208,11 @@ static int keep_known(cs_server *s, const canary__ev_batch *b,
 			newest = b->windows[i].config_version;
 	catch_up_to(s, newest);
 	issued = cs_known_version(s->known);
+	if (newest > issued && maybe_issued_elsewhere(s, newest, t0)) {
+		free(view->windows);
+		view->windows = NULL;
+		return CS_EBEHIND;
+	}
 	for (i = 0; i < b->count; i++) {
 		const canary__ev_window *w = &b->windows[i];
 

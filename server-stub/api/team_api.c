@@ -182,7 +182,7 @@ enum MHD_Result cs_handle_admin_audit(cs_request *r, struct MHD_Connection *c)
 	canary__perror e;
 	cJSON *doc;
 	int rc = cs_admin_parse_audit_query(query(c, "flag"),
-		query(c, "actor"), query(c, "since"), query(c, "until"),
+		query(c, "segment"), query(c, "actor"), query(c, "since"), query(c, "until"),
 		query(c, "before"), query(c, "limit"), &p, &e);
 
 	if (rc != CANARY_OK)
@@ -190,6 +190,7 @@ enum MHD_Result cs_handle_admin_audit(cs_request *r, struct MHD_Connection *c)
 	memset(&q, 0, sizeof(q));
 	q.flag = p.flag;
 	q.actor = p.actor;
+	q.segment = p.segment;
 	q.since_ms = p.since_ms;
 	q.until_ms = p.until_ms;
 	q.before_id = (int64_t)p.before;

@@ -178,8 +178,13 @@ static void change_text(const cJSON *e, char *out, size_t len)
 	out[0] = '\0';
 	if (cJSON_IsObject(before) && cJSON_IsObject(after)) {
 		cJSON_ArrayForEach(m, after) {
-			value_text(cJSON_GetObjectItemCaseSensitive(before,
-				m->string), a, sizeof(a));
+			const cJSON *was = cJSON_GetObjectItemCaseSensitive(
+				before, m->string);
+
+			/* A segment's record has all of it: say what moved. */
+			if (was && cJSON_Compare(was, m, 1))
+				continue;
+			value_text(was, a, sizeof(a));
 			value_text(m, b, sizeof(b));
 			n += (size_t)snprintf(out + n, n < len ? len - n : 0,
 				"%s%s %s -> %s", n ? ", " : "", m->string, a, b);
@@ -199,17 +204,28 @@ static void change_text(const cJSON *e, char *out, size_t len)
 		snprintf(out + n, len - n, " (forced)");
 }
 
+/* What a record is about: its flag, "segment NAME", or "-". */
+static const char *subject_text(const cJSON *e, char *out, size_t len)
+{
+	const char *seg = ctl_str(e, "segment", NULL);
+
+	if (!seg)
+		return ctl_str(e, "flag", "-");
+	snprintf(out, len, "segment %s", seg);
+	return out;
+}
+
 static void print_audit(const cJSON *doc)
 {
 	static const char *const head[] = { "ID", "TIME", "ACTOR", "ACTION",
-		"FLAG", "VERSION", "CHANGE" };
+		"SUBJECT", "VERSION", "CHANGE" };
 	const cJSON *e;
 	ctl_table t;
 
 	ctl_table_init(&t, 7, head);
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc,
 		"entries")) {
-		char id[24], when[32], ver[24], what[512];
+		char id[24], when[32], ver[24], what[512], subject[300];
 		const char *cells[7];
 
 		snprintf(id, sizeof(id), "%.0f", ctl_num(e, "id"));
@@ -220,7 +236,7 @@ static void print_audit(const cJSON *doc)
 		cells[1] = when;
 		cells[2] = ctl_str(e, "actor", "");
 		cells[3] = ctl_str(e, "action", "");
-		cells[4] = ctl_str(e, "flag", "-");
+		cells[4] = subject_text(e, subject, sizeof(subject));
 		cells[5] = ver;
 		cells[6] = what[0] ? what : ctl_str(e, "reason", "");
 		ctl_table_row(&t, cells);
@@ -255,6 +271,12 @@ int ctl_audit(const ctl *c, int argc, char **argv)
 		{ "--limit", "limit", 1, 1000 },
 		{ "--before", "before", 1, 9007199254740991ull },
 	};
+	static const struct {
+		const char *opt, *name, *what;
+	} strs[] = {
+		{ "--actor", "actor", "a token's name, or controller" },
+		{ "--segment", "segment", "a segment's name" },
+	};
 	char q[1200] = "", path[1300], num[24];
 	uint64_t v;
 	size_t k;
@@ -268,11 +290,14 @@ int ctl_audit(const ctl *c, int argc, char **argv)
 				return ctl_usage_error(c, "audit: too long");
 			continue;
 		}
-		if (strcmp(argv[i], "--actor") == 0) {
+		for (k = 0; k < sizeof(strs) / sizeof(strs[0]) &&
+		     strcmp(argv[i], strs[k].opt) != 0; k++)
+			;
+		if (k < sizeof(strs) / sizeof(strs[0])) {
 			if (!val)
-				return ctl_bad_value(c, "--actor", val, "a token's "
-					"name, or controller");
-			if (!add_query(q, sizeof(q), "actor", val))
+				return ctl_bad_value(c, strs[k].opt, val,
+					strs[k].what);
+			if (!add_query(q, sizeof(q), strs[k].name, val))
 				return ctl_usage_error(c, "audit: too long");
 			i++;
 			continue;

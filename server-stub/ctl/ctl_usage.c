@@ -73,15 +73,16 @@ static const struct {
 "  token revoke NAME\n",
 "" },
 	{ "audit",
-"  audit [FLAG] [--actor NAME] [--since MS] [--until MS] [--limit N]\n"
-"        [--before ID]             who changed what, newest first\n",
+"  audit [FLAG] [--segment NAME] [--actor NAME] [--since MS] [--until MS]\n"
+"        [--limit N] [--before ID] who changed what, newest first\n",
 "" },
 	{ "webhook",
 "  webhook add URL [--events E,E]  prints its signing secret, once\n"
 "  webhook list\n"
 "  webhook delete ID\n"
 "  webhook deliveries ID [--limit N]\n",
-"  events: started widened paused resumed rolled_back completed stalled\n" },
+"  events: started widened paused resumed rolled_back completed stalled\n"
+"          segment_created segment_updated segment_deleted\n" },
 	{ "help",
 "  help [COMMAND]                  this, or one command's usage\n",
 "" },

@@ -91,6 +91,11 @@ enum MHD_Result cs_reply_code(cs_request *r, struct MHD_Connection *c,
 		return cs_reply_status(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			"the database cannot be reached; try again",
 			MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	case CS_EBEHIND:
+		return cs_reply_status(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			"this server has not read the config version these "
+			"events name yet; try again",
+			MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	case CS_EUNREADABLE:
 		return cs_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			"the stored flag cannot be read back (a row not written "

@@ -346,7 +346,8 @@ int cs_admin_parse_token(const char *body, size_t len,
 }
 
 const char *const cs_webhook_events[] = { "started", "widened", "paused",
-	"resumed", "rolled_back", "completed", "stalled", NULL };
+	"resumed", "rolled_back", "completed", "stalled", "segment_created",
+	"segment_updated", "segment_deleted", NULL };
 
 /* http:// or https://, a host, nothing a URL may not hold. */
 static int check_url(const char *url, canary__perror *e)
@@ -397,7 +398,9 @@ static int parse_events(const canary__json_reader *r, const cJSON *item,
 		if (!cs_webhook_events[i])
 			return canary__perror_at_index(r->err, "events", k,
 				"must be one of started, widened, paused, "
-				"resumed, rolled_back, completed, stalled");
+				"resumed, rolled_back, completed, stalled, "
+				"segment_created, segment_updated, "
+				"segment_deleted");
 		n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? "," : "",
 			name);
 		if (n >= cap)
@@ -454,12 +457,14 @@ bool cs_admin_parse_id(const char *s, uint64_t *out)
 	return parse_uint(s, out) && *out > 0;
 }
 
-int cs_admin_parse_audit_query(const char *flag, const char *actor,
+int cs_admin_parse_audit_query(const char *flag, const char *segment,
+	const char *actor,
 	const char *since, const char *until, const char *before,
 	const char *limit, cs_audit_params *out, canary__perror *e)
 {
 	memset(out, 0, sizeof(*out));
 	out->flag = flag && *flag ? flag : NULL;
+	out->segment = segment && *segment ? segment : NULL;
 	out->actor = actor && *actor ? actor : NULL;
 	out->limit = 100;
 	if (since && !parse_uint(since, &out->since_ms))

@@ -127,12 +127,14 @@ void cs_url_origin(const char *url, char *out, size_t len);
 /* Query of GET /v1/admin/audit. */
 typedef struct cs_audit_params {
 	const char *flag, *actor;   /* borrowed from the query; NULL: all */
+	const char *segment;        /* the same */
 	uint64_t since_ms, until_ms;
 	uint64_t before;            /* the next page: older than this id */
 	uint64_t limit;             /* 1..1000, default 100 */
 } cs_audit_params;
 
-int cs_admin_parse_audit_query(const char *flag, const char *actor,
+int cs_admin_parse_audit_query(const char *flag, const char *segment,
+	const char *actor,
 	const char *since, const char *until, const char *before,
 	const char *limit, cs_audit_params *out, canary__perror *e);
 

@@ -101,7 +101,7 @@ typedef struct cj_gates {
 	double err_critical_ratio; /* significant and >= this x: critical (5) */
 	double err_critical_rate;  /* canary rate significantly above: 0 = off */
 	uint64_t sparse_min_errors; /* canary-only erroring units (3) */
-	double lat_ratio[3];   /* p50, p95, p99 margins (1.2 each); 0 = off */
+	double lat_ratio[3];   /* p50, p95, p99 margins (1.2, 1.2, 1.5); 0 = off */
 	double lat_floor_ms;   /* ... and canary - stable >= this (5 ms) */
 	double lat_critical_ratio; /* significant and >= this x: critical (2) */
 	uint64_t min_exposures; /* per arm before PASS / sparse rule (1000) */

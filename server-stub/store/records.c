@@ -203,6 +203,36 @@ const char *cs_record_audit_action(const cs_audit_rec *rec)
 	return "note";
 }
 
+const char *cs_record_audit_segment(const cs_audit_rec *rec)
+{
+	if (rec->segment_after)
+		return rec->segment_after->name;
+	return rec->segment_before ? rec->segment_before->name : "";
+}
+
+const char *cs_record_audit_event(const cs_audit_rec *rec)
+{
+	if (rec->audit && rec->audit->event)
+		return rec->audit->event;
+	if (!rec->segment_before && !rec->segment_after)
+		return NULL;
+	return !rec->segment_after ? "segment_deleted" :
+		!rec->segment_before ? "segment_created" : "segment_updated";
+}
+
+/* "flags": the keys in `users`, for a segment change. */
+static bool add_users(cJSON *obj, const cs_flag_keys *users)
+{
+	cJSON *arr = cJSON_AddArrayToObject(obj, "flags");
+	size_t i;
+
+	for (i = 0; arr && users && i < users->n; i++)
+		if (!cJSON_AddItemToArray(arr,
+			    cJSON_CreateString(users->keys[i])))
+			return false;
+	return arr != NULL;
+}
+
 /* The members of two flags that differ, into `before` and `after`. */
 static bool flag_diff(const canary__flag *a, const canary__flag *b,
 	cJSON *before, cJSON *after)
@@ -362,15 +392,16 @@ int cs_record_audit_write(const cs_audit_rec *rec, char **out)
 			(double)rec->config_version);
 
 	if (ok && (rec->segment_before || rec->segment_after))
-		ok = cJSON_AddStringToObject(obj, "segment", rec->segment_after ?
-			rec->segment_after->name : rec->segment_before->name) !=
-			NULL;
+		ok = cJSON_AddStringToObject(obj, "segment",
+			cs_record_audit_segment(rec)) &&
+		     add_users(obj, rec->segment_users);
 	if (ok && a && a->forced)
 		ok = cJSON_AddTrueToObject(obj, "forced") != NULL;
 	if (ok && a && a->reason && *a->reason)
 		ok = cJSON_AddStringToObject(obj, "reason", a->reason) != NULL;
-	if (ok && a && a->event)
-		ok = cJSON_AddStringToObject(obj, "event", a->event) != NULL;
+	if (ok && cs_record_audit_event(rec))
+		ok = cJSON_AddStringToObject(obj, "event",
+			cs_record_audit_event(rec)) != NULL;
 	ok = ok && add_subject(obj, rec) && add_rollout(obj, rec);
 	if (!ok) {
 		cJSON_Delete(obj);

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "rollout/rollout.h"
+#include "store/segment_use.h"
 #include "store/storage.h"
 
 int cs_record_flag_write(const canary__flag *flag, char **out);
@@ -93,6 +94,8 @@ typedef struct cs_audit_rec {
 	const cs_token *token_before, *token_after;
 	const cs_webhook *webhook_before, *webhook_after;
 	const canary__segdef *segment_before, *segment_after;
+	const cs_flag_keys *segment_users; /* a segment change: the flags
+	                                    that name it (NULL: none) */
 } cs_audit_rec;
 
 /* The record's action: the audit's, or the flag or segment operation's
@@ -100,11 +103,20 @@ typedef struct cs_audit_rec {
  * ...), or "note". */
 const char *cs_record_audit_action(const cs_audit_rec *rec);
 
+/* The segment the record is about ("" when none): its audit column. */
+const char *cs_record_audit_segment(const cs_audit_rec *rec);
+
+/* The webhook event the record raises, or NULL: the audit's, or a
+ * segment change's own ("segment_created", "segment_updated",
+ * "segment_deleted"). */
+const char *cs_record_audit_event(const cs_audit_rec *rec);
+
 /*
  * The record as JSON: {"time_ms", "actor", "action", "flag",
- * "config_version", "forced" (when forced), "reason", "event" (when
- * given), "before", "after" (the flag fields that changed, or the token
- * or webhook without its secret), "rollout": {"id", "before", "after"}
+ * "config_version", "segment" and "flags" (a segment change: the flags
+ * that name it), "forced" (when forced), "reason", "event" (when it
+ * raises one), "before", "after" (the flag fields that changed, the
+ * segment, or the token or webhook without its secret), "rollout": {"id", "before", "after"}
  * (state, step, percent; when a rollout moved)}.
  */
 int cs_record_audit_write(const cs_audit_rec *rec, char **out);

@@ -22,6 +22,30 @@ void cs_segment_user_add(char *out, size_t len, const char *key)
 		snprintf(out + n, len - n, "%s%s", n ? ", " : "", key);
 }
 
+int cs_flag_keys_add(cs_flag_keys *k, const char *key)
+{
+	char *copy = strdup(key);
+	int rc = copy ? cs_grow((void **)&k->keys, &k->cap, k->n,
+		sizeof(*k->keys)) : CANARY_ENOMEM;
+
+	if (rc != CANARY_OK) {
+		free(copy);
+		return rc;
+	}
+	k->keys[k->n++] = copy;
+	return CANARY_OK;
+}
+
+void cs_flag_keys_clear(cs_flag_keys *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->keys[i]);
+	free(k->keys);
+	memset(k, 0, sizeof(*k));
+}
+
 static bool used(const canary__config *c, const char *name)
 {
 	size_t i;

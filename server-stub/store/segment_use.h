@@ -17,6 +17,18 @@ bool cs_flag_uses_segment(const canary__flag *f, const char *name);
 /* Append `key` to the comma-separated list `out` (cut at `len`). */
 void cs_segment_user_add(char *out, size_t len, const char *key);
 
+/* The keys of the flags a segment change touches, for its audit record
+ * (a list of keys: a key may hold any character). */
+typedef struct cs_flag_keys {
+	char **keys;
+	size_t n, cap;
+} cs_flag_keys;
+
+/* Append a copy of `key`: CANARY_OK or CANARY_ENOMEM. */
+int cs_flag_keys_add(cs_flag_keys *k, const char *key);
+/* Free the keys; `k` is empty again. */
+void cs_flag_keys_clear(cs_flag_keys *k);
+
 /*
  * Give config `c` (its flags read) the segments of `all` (an array of
  * `n` from cs_store_segment_list's order, by name; taken over: those no

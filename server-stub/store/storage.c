@@ -345,6 +345,54 @@ int cs_store_ingest(cs_store *s, const canary__ev_batch *b, uint64_t now_ms,
 	return s->be->ingest(s->impl, b, now_ms, width_ms, duplicate);
 }
 
+static int by_key(const void *a, const void *b)
+{
+	const canary__ev_window *x = *(const canary__ev_window *const *)a;
+	const canary__ev_window *y = *(const canary__ev_window *const *)b;
+	int d = strcmp(x->flag, y->flag);
+
+	if (d)
+		return d;
+	if (x->arm != y->arm)
+		return x->arm < y->arm ? -1 : 1;
+	if (x->config_version != y->config_version)
+		return x->config_version < y->config_version ? -1 : 1;
+	/* qsort is not stable: the batch's own order breaks ties. */
+	return x < y ? -1 : x > y;
+}
+
+int cs_batch_order(const canary__ev_batch *b, const canary__ev_window ***out)
+{
+	const canary__ev_window **order = malloc((b->count ? b->count : 1) *
+		sizeof(*order));
+	size_t k;
+
+	*out = order;
+	if (!order)
+		return CANARY_ENOMEM;
+	for (k = 0; k < b->count; k++)
+		order[k] = &b->windows[k];
+	qsort(order, b->count, sizeof(*order), by_key);
+	return CANARY_OK;
+}
+
+size_t cs_batch_totals(const canary__ev_window *const *order, size_t n,
+	size_t from, uint64_t *exposures, uint64_t *errors, uint64_t *latency)
+{
+	const canary__ev_window *w = order[from];
+	size_t k;
+
+	*exposures = *errors = *latency = 0;
+	for (k = from; k < n && order[k]->arm == w->arm &&
+	     strcmp(order[k]->flag, w->flag) == 0; k++) {
+		*exposures = canary__sat_count(*exposures, order[k]->exposures);
+		*errors = canary__sat_count(*errors, order[k]->errors);
+		*latency = canary__sat_count(*latency,
+			cs_window_latency(order[k]));
+	}
+	return k;
+}
+
 int cs_store_stats(cs_store *s, const char *flag, const cs_stats_filter *f,
 	cs_arm_stats out[CANARY__ARMS])
 {

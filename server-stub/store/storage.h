@@ -69,6 +69,9 @@
                                (cs_store_flag_modify with a guard) */
 #define CS_ENOSEGMENT (-111) /* a flag names a segment there is none of */
 #define CS_EINUSE (-112)    /* flags use the segment (delete) */
+#define CS_EBEHIND (-113)   /* a client names a config version another
+                               server may have issued that this one has
+                               not read yet: try again */
 
 typedef struct cs_store cs_store;
 
@@ -523,7 +526,9 @@ int cs_store_rollouts_each(cs_store *store, cs_rollout_set set,
 int cs_store_audit_note(cs_store *store, const char *flag,
 	const cs_audit *audit);
 
-/* Which audit records to read: newest first, at most `limit`. */
+/* Which audit records to read: newest first, at most `limit`. A
+ * segment's records name it in a column of their own (cs_audit_stored),
+ * not as a flag. */
 typedef struct cs_audit_query {
 	const char *flag;     /* this flag's only; NULL: all */
 	const char *actor;    /* this actor's only; NULL: all */
@@ -532,6 +537,7 @@ typedef struct cs_audit_query {
 	int64_t before_id;    /* older than this record (the next page); 0:
 	                         from the newest */
 	uint64_t limit;       /* 1.. */
+	const char *segment;  /* this segment's only; NULL: all */
 } cs_audit_query;
 
 /* One record: its id and its stored JSON object (records.h), owned. */
@@ -720,6 +726,7 @@ typedef struct cs_audit_stored {
 	int64_t id;
 	int64_t time_ms;
 	const char *actor, *action, *flag; /* flag "" when none */
+	const char *segment;               /* "" when none */
 	uint64_t config_version;
 	const char *json;
 	size_t len;

@@ -258,6 +258,19 @@ static inline uint64_t cs_window_latency(const canary__ev_window *w)
 	return n > INT64_MAX ? INT64_MAX : n;
 }
 
+/* A batch's windows ordered by (flag, arm, config_version) and, within a
+ * key, as they came (their metrics' sums add up in the order sent): one
+ * lock order for every backend, and runs of a flag or of a (flag, arm)
+ * to handle once. *out is freed with free(). */
+int cs_batch_order(const canary__ev_batch *b,
+	const canary__ev_window ***out);
+
+/* The run of one (flag, arm) in `order` from `from` on: its windows'
+ * totals (saturating at CANARY__MAX_COUNT, as a stored total does), and
+ * where the next run starts. */
+size_t cs_batch_totals(const canary__ev_window *const *order, size_t n,
+	size_t from, uint64_t *exposures, uint64_t *errors, uint64_t *latency);
+
 /* What `segments` stored segments of `seg_bytes` bytes in all add to it
  * at most (the config carries those its flags name, in a "segments"
  * array after the flags): counting them all errs on the safe side. */

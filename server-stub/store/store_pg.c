@@ -125,6 +125,13 @@ static const char *const migrations[] = {
 	 * body each (records.h). */
 	"CREATE TABLE segments(name text PRIMARY KEY, body text NOT NULL,"
 	"  updated_ms bigint NOT NULL);",
+	/* 7: the segment an audit record is about, a column of its own
+	 * beside its flag ('' when none), filled in for the records made
+	 * before it from their body. */
+	"ALTER TABLE audit ADD COLUMN segment text NOT NULL DEFAULT '';"
+	"UPDATE audit SET segment = coalesce(body::json->>'segment', '')"
+	"  WHERE action LIKE 'segment.%';"
+	"CREATE INDEX audit_segment ON audit(segment, id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -433,8 +440,8 @@ static const char *const statements[P_COUNT] = {
 	[P_PRUNE_DELIVERIES] = "DELETE FROM deliveries WHERE created_ms < $1"
 		" AND state <> 'pending'",
 	[P_AUDIT_INSERT] = "INSERT INTO audit(time_ms, actor, action, flag,"
-		" config_version, body) VALUES($1, $2, $3, $4, $5, $6)"
-		" RETURNING id",
+		" config_version, body, segment)"
+		" VALUES($1, $2, $3, $4, $5, $6, $7) RETURNING id",
 	/* One delivery per webhook that wants the event ("" wants all). */
 	[P_DELIVERY_ENQUEUE] = "INSERT INTO deliveries(webhook_id, audit_id,"
 		" event, flag, payload, state, attempts, next_ms, created_ms,"
@@ -446,7 +453,9 @@ static const char *const statements[P_COUNT] = {
 		" WHERE ($1::text IS NULL OR flag = $1)"
 		" AND ($2::text IS NULL OR actor = $2) AND time_ms >= $3"
 		" AND ($4::bigint = 0 OR time_ms < $4)"
-		" AND ($5::bigint = 0 OR id < $5) ORDER BY id DESC LIMIT $6",
+		" AND ($5::bigint = 0 OR id < $5)"
+		" AND ($7::text IS NULL OR segment = $7)"
+		" ORDER BY id DESC LIMIT $6",
 	[P_TOKEN_INSERT] = "INSERT INTO tokens(" TOKEN_COLS ")"
 		" VALUES($1, $2, $3, $4, $5, $6)",
 	[P_TOKEN_FIND] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = $1",
@@ -473,11 +482,12 @@ static const char *const statements[P_COUNT] = {
 	[P_DELIVERIES_OF] = "SELECT " DELIVERY_COLS " FROM deliveries AS d"
 		" WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2",
 	[P_DUMP_AUDIT] = "SELECT id, time_ms, actor, action, flag,"
-		" config_version, body FROM audit ORDER BY id",
+		" config_version, body, segment FROM audit ORDER BY id",
 	[P_DUMP_DELIVERIES] = "SELECT " DELIVERY_COLS ", d.payload"
 		" FROM deliveries AS d ORDER BY d.id",
 	[P_LOAD_AUDIT] = "INSERT INTO audit(id, time_ms, actor, action, flag,"
-		" config_version, body) VALUES($1, $2, $3, $4, $5, $6, $7)",
+		" config_version, body, segment)"
+		" VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
 	[P_LOAD_WEBHOOK] = "INSERT INTO webhooks(id, url, secret, events,"
 		" created_ms, created_by) VALUES($1, $2, $3, $4, $5, $6)",
 	[P_LOAD_DELIVERY] = "INSERT INTO deliveries(id, webhook_id, audit_id,"

@@ -30,7 +30,7 @@ static int enqueue(cs_pg_conn *c, const cs_audit_rec *rec, const char *json,
 		return rc;
 	cs_pg_params_init(&p);
 	cs_pg_int(&p, id);
-	cs_pg_text(&p, rec->audit->event);
+	cs_pg_text(&p, cs_record_audit_event(rec));
 	cs_pg_text(&p, rec->flag ? rec->flag : "");
 	cs_pg_text(&p, payload);
 	cs_pg_int(&p, rec->time_ms);
@@ -59,10 +59,11 @@ int cs_pg_audit_in(cs_pg_conn *c, const cs_audit_rec *rec)
 	cs_pg_text(&p, rec->flag ? rec->flag : "");
 	cs_pg_uint(&p, rec->config_version);
 	cs_pg_text(&p, json);
+	cs_pg_text(&p, cs_record_audit_segment(rec));
 	rc = cs_pg_exec(c, P_AUDIT_INSERT, &p, &r, NULL);
 	if (rc == CANARY_OK && PQntuples(r) != 1)
 		rc = CANARY_ESTORAGE;
-	if (rc == CANARY_OK && a->event)
+	if (rc == CANARY_OK && cs_record_audit_event(rec))
 		rc = enqueue(c, rec, json, cs_pg_i64(r, 0));
 	PQclear(r);
 	cJSON_free(json);
@@ -154,6 +155,7 @@ int cs_pg_audit_list(struct cs_store_impl *s, const cs_audit_query *q,
 	cs_pg_uint(&p, q->until_ms);
 	cs_pg_int(&p, q->before_id);
 	cs_pg_uint(&p, q->limit);
+	cs_pg_text(&p, q->segment);
 	return cs_pg_collect(s, P_AUDIT_LIST, &p, audit_row, sizeof(**out),
 		clear_row, (void **)out, n);
 }

@@ -205,6 +205,7 @@ static int audit_row(const PGresult *r, void *arg)
 	a.config_version = cs_pg_u64(r, 5);
 	a.json = cs_pg_str(r, 6);
 	a.len = (size_t)PQgetlength(r, 0, 6);
+	a.segment = cs_pg_str(r, 7);
 	return to->audit(to->ctx, &a);
 }
 
@@ -447,6 +448,7 @@ static int load_audit(void *ctx, const cs_audit_stored *a)
 	cs_pg_text(&p, a->flag);
 	cs_pg_uint(&p, a->config_version);
 	cs_pg_text(&p, body);
+	cs_pg_text(&p, a->segment);
 	rc = cs_pg_exec(l->c, P_LOAD_AUDIT, &p, NULL, NULL);
 	free(body);
 	return rc;

@@ -153,21 +153,6 @@ int cs_pg_add_total(cs_pg_conn *c, const char *flag, canary_arm arm, int shard,
 	return run(c, P_TOTAL_UPSERT, &p, sent);
 }
 
-static int by_key(const void *a, const void *b)
-{
-	const canary__ev_window *x = *(const canary__ev_window *const *)a;
-	const canary__ev_window *y = *(const canary__ev_window *const *)b;
-	int d = strcmp(x->flag, y->flag);
-
-	if (d)
-		return d;
-	if (x->arm != y->arm)
-		return x->arm < y->arm ? -1 : 1;
-	if (x->config_version != y->config_version)
-		return x->config_version < y->config_version ? -1 : 1;
-	return 0;
-}
-
 typedef struct ingesting {
 	const canary__ev_batch *b;
 	const canary__ev_window **order;  /* b's windows in lock order */
@@ -195,26 +180,19 @@ static int claim_batch(cs_pg_conn *c, ingesting *i)
 	return rc;
 }
 
-/* The totals, one upsert per (flag, arm): the windows are in that order,
- * so each run of them is summed first. */
+/* The totals, one upsert per (flag, arm), each run of them summed. */
 static int add_totals(cs_pg_conn *c, ingesting *i, int *sent)
 {
+	uint64_t exposures, errors, latency;
 	size_t k, from;
 	int rc = CANARY_OK;
 
 	for (from = 0; rc == CANARY_OK && from < i->b->count; from = k) {
-		const canary__ev_window *w = i->order[from];
-		uint64_t exposures = 0, errors = 0, latency = 0;
-
-		for (k = from; k < i->b->count && i->order[k]->arm == w->arm &&
-		     strcmp(i->order[k]->flag, w->flag) == 0; k++) {
-			exposures = canary__sat_add(exposures, i->order[k]->exposures);
-			errors = canary__sat_add(errors, i->order[k]->errors);
-			latency = canary__sat_add(latency,
-				cs_window_latency(i->order[k]));
-		}
-		rc = cs_pg_add_total(c, w->flag, w->arm, i->shard, exposures,
-			errors, latency, sent);
+		k = cs_batch_totals(i->order, i->b->count, from, &exposures,
+			&errors, &latency);
+		rc = cs_pg_add_total(c, i->order[from]->flag,
+			i->order[from]->arm, i->shard, exposures, errors, latency,
+			sent);
 	}
 	return rc;
 }
@@ -262,7 +240,6 @@ int cs_pg_ingest(struct cs_store_impl *s, const canary__ev_batch *b, uint64_t no
 {
 	const char *inst = b->instance_id;
 	ingesting i;
-	size_t k;
 	int rc;
 
 	*duplicate = false;
@@ -272,12 +249,8 @@ int cs_pg_ingest(struct cs_store_impl *s, const canary__ev_batch *b, uint64_t no
 	i.window = width_ms ? now / width_ms * width_ms : now;
 	i.shard = (int)(canary__murmur3_32(inst, strlen(inst), 0) %
 		CS_PG_SHARDS);
-	i.order = malloc((b->count ? b->count : 1) * sizeof(*i.order));
-	if (!i.order)
+	if (cs_batch_order(b, &i.order) != CANARY_OK)
 		return CANARY_ENOMEM;
-	for (k = 0; k < b->count; k++)
-		i.order[k] = &b->windows[k];
-	qsort(i.order, b->count, sizeof(*i.order), by_key);
 	/* Idempotent: after a lost COMMIT the batch id says whether it
 	 * was counted. */
 	rc = cs_pg_transact(s, CS_PG_WRITE | CS_PG_IDEMPOTENT, ingest_in, &i);

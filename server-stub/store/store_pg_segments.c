@@ -159,6 +159,7 @@ typedef struct change {
 	const cs_audit *audit;
 	char *users;                 /* delete: the flags that name it */
 	size_t userslen;
+	cs_flag_keys keys;           /* put: the flags that name it */
 	bool created;
 	uint64_t version;
 } change;
@@ -191,6 +192,7 @@ typedef struct scanning {
 	const cs_audit *audit;       /* guard their live rollouts */
 	char *users;                 /* list them */
 	size_t userslen;
+	cs_flag_keys *keys;          /* or keep their keys */
 	bool any;
 } scanning;
 
@@ -208,7 +210,9 @@ static int scan_flag(const PGresult *r, int i, scanning *sc)
 		sc->any = true;
 		if (sc->users)
 			cs_segment_user_add(sc->users, sc->userslen, f.key);
-		if (sc->audit)
+		if (sc->keys)
+			rc = cs_flag_keys_add(sc->keys, f.key);
+		if (rc == CANARY_OK && sc->audit)
 			rc = guard_user(sc->c, sc->audit, &f);
 	}
 	canary__flag_clear(canary__alloc_default(), &f);
@@ -217,14 +221,15 @@ static int scan_flag(const PGresult *r, int i, scanning *sc)
 
 /*
  * The flags that name segment `name`: with `audit` (a guarded change),
- * their live rollouts' guard; with `users`, CS_EINUSE when any, listed.
+ * their live rollouts' guard; with `users`, CS_EINUSE when any, listed;
+ * with `keys`, their keys kept (for the change's record).
  * The flags are read with cs_pg_exec (not streamed): the guard runs
  * statements of its own on the connection.
  */
 static int users_of(cs_pg_conn *c, const char *name, const cs_audit *audit,
-	char *users, size_t userslen)
+	char *users, size_t userslen, cs_flag_keys *keys)
 {
-	scanning sc = { c, name, NULL, users, userslen, false };
+	scanning sc = { c, name, NULL, users, userslen, keys, false };
 	PGresult *r = NULL;
 	int rc = cs_pg_exec(c, P_FLAGS_ALL, NULL, &r, NULL), i;
 
@@ -254,6 +259,7 @@ static int record(cs_pg_conn *c, change *ch, int rc,
 	rec.config_version = ch->version;
 	rec.segment_before = before;
 	rec.segment_after = after;
+	rec.segment_users = &ch->keys;
 	return cs_pg_audit_in(c, &rec);
 }
 
@@ -264,6 +270,7 @@ static int put_in(cs_pg_conn *c, void *arg)
 	int rc = cs_pg_lock_version(c), exists = CS_ENOTFOUND;
 
 	memset(&old, 0, sizeof(old));
+	cs_flag_keys_clear(&ch->keys); /* a retry lists them again */
 	if (rc == CANARY_OK)
 		exists = get_on(c, ch->seg->name, &old);
 	if (rc != CANARY_OK)
@@ -272,7 +279,8 @@ static int put_in(cs_pg_conn *c, void *arg)
 	    strcmp(old.constraints, ch->seg->constraints) == 0)
 		rc = CS_EUNCHANGED; /* nothing to write */
 	else if (exists == CANARY_OK)
-		rc = users_of(c, ch->seg->name, ch->audit, NULL, 0);
+		rc = users_of(c, ch->seg->name, ch->audit, NULL, 0,
+			&ch->keys);
 	else if (exists != CS_ENOTFOUND)
 		rc = exists;
 	if (rc == CANARY_OK)
@@ -295,7 +303,8 @@ static int delete_in(cs_pg_conn *c, void *arg)
 	if (rc == CANARY_OK)
 		rc = get_on(c, ch->name, &old);
 	if (rc == CANARY_OK)
-		rc = users_of(c, ch->name, NULL, ch->users, ch->userslen);
+		rc = users_of(c, ch->name, NULL, ch->users, ch->userslen,
+			NULL);
 	cs_pg_params_init(&p);
 	cs_pg_text(&p, ch->name);
 	if (rc == CANARY_OK)
@@ -325,6 +334,7 @@ int cs_pg_segment_put(struct cs_store_impl *s, const canary__segdef *seg,
 	rc = run_change(s, put_in, &ch, version);
 	if (rc == CANARY_OK && created)
 		*created = ch.created;
+	cs_flag_keys_clear(&ch.keys);
 	return rc;
 }
 

@@ -132,6 +132,13 @@ static const char *const migrations[] = {
 	 * body each (records.h). */
 	"CREATE TABLE segments(name TEXT PRIMARY KEY, body TEXT NOT NULL,"
 	"  updated_ms INTEGER NOT NULL);",
+	/* 6: the segment an audit record is about, a column of its own
+	 * beside its flag ('' when none), filled in for the records made
+	 * before it from their body. */
+	"ALTER TABLE audit ADD COLUMN segment TEXT NOT NULL DEFAULT '';"
+	"UPDATE audit SET segment = coalesce(json_extract(body, '$.segment'),"
+	"  '') WHERE action LIKE 'segment.%';"
+	"CREATE INDEX audit_segment ON audit(segment, id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -248,23 +255,24 @@ static const struct {
 		WINDOW_FILTER " ORDER BY window_ms" },
 	[S_TOTALS] = { ON_READ, "SELECT flag, arm, exposures, errors, latency"
 		" FROM totals ORDER BY flag, arm" },
-	/* A contribution: the instance by name while the (flag, version)
-	 * has fewer than ?15 named ones (or already has this one), else
-	 * "the rest" (""). Only what the judge can read: a window with
-	 * user-level evidence, or one of a flag under a rollout (the
-	 * partial unique index answers). */
+	/* Whether a contribution goes under the instance's name: the
+	 * (flag, version) has it already or fewer than ?4 named ones; else
+	 * it goes to "the rest" (""). */
+	[S_CONTRIB_NAMED] = { ON_WRITE, "SELECT EXISTS (SELECT 1"
+		" FROM contributions WHERE flag = ?1 AND config_version = ?2"
+		" AND instance = ?3) OR (SELECT COUNT(DISTINCT instance)"
+		" FROM contributions WHERE flag = ?1 AND config_version = ?2"
+		" AND instance <> '') < ?4" },
+	/* VALUES, not a SELECT reading the table it writes: SQLite would
+	 * copy such a SELECT's result through a temporary table first, a
+	 * b-tree opened and closed with every statement (most of a window's
+	 * cost when it was written so). */
 	[S_CONTRIB_UPSERT] = { ON_WRITE, "INSERT INTO contributions(flag, arm,"
 		" config_version, instance, last_ms, exposures, errors,"
 		" latency_zero, latency, units, error_units, error_sq,"
 		" errors_unmapped, error_max, sketched_exposures, sketched_errors)"
-		" SELECT ?1, ?2, ?3, CASE WHEN EXISTS (SELECT 1 FROM contributions"
-		"  WHERE flag = ?1 AND config_version = ?3 AND instance = ?4)"
-		"  OR (SELECT COUNT(DISTINCT instance) FROM contributions"
-		"  WHERE flag = ?1 AND config_version = ?3 AND instance <> '')"
-		"  < ?15 THEN ?4 ELSE '' END,"
-		" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?17"
-		" WHERE ?10 IS NOT NULL OR EXISTS (SELECT 1 FROM rollouts"
-		"  WHERE flag = ?1 AND state IN ('running', 'paused'))"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		" ?14, ?15, ?16)"
 		" ON CONFLICT DO UPDATE SET"
 		" last_ms = MAX(last_ms, excluded.last_ms),"
 		COUNTS_MERGE SKETCHED_MERGE
@@ -340,8 +348,8 @@ static const struct {
 	[S_PRUNE_DELIVERIES] = { ON_WRITE, "DELETE FROM deliveries"
 		" WHERE created_ms < ?1 AND state <> 'pending'" },
 	[S_AUDIT_INSERT] = { ON_WRITE, "INSERT INTO audit(time_ms, actor,"
-		" action, flag, config_version, body)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6)" },
+		" action, flag, config_version, body, segment)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
 	/* One delivery per webhook that wants the event ("" wants all). */
 	[S_DELIVERY_ENQUEUE] = { ON_WRITE, "INSERT INTO deliveries(webhook_id,"
 		" audit_id, event, flag, payload, state, attempts, next_ms,"
@@ -352,7 +360,8 @@ static const struct {
 	[S_AUDIT_LIST] = { ON_READ, "SELECT id, body FROM audit"
 		" WHERE (?1 IS NULL OR flag = ?1) AND (?2 IS NULL OR actor = ?2)"
 		" AND time_ms >= ?3 AND (?4 = 0 OR time_ms < ?4)"
-		" AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6" },
+		" AND (?5 = 0 OR id < ?5) AND (?7 IS NULL OR segment = ?7)"
+		" ORDER BY id DESC LIMIT ?6" },
 	[S_TOKEN_INSERT] = { ON_WRITE, "INSERT INTO tokens(" TOKEN_COLS ")"
 		" VALUES(?1, ?2, ?3, ?4, ?5, ?6)" },
 	[S_TOKEN_FIND] = { ON_READ, "SELECT " TOKEN_COLS " FROM tokens"

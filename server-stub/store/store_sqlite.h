@@ -46,7 +46,8 @@ enum {
 	S_BATCH_INSERT, S_WIN_UPSERT, S_METRIC_UPSERT, S_TOTAL_UPSERT,
 	S_STATS_WIN, S_SERIES_WIN, S_TOTALS, S_PRUNE_BATCHES, S_PRUNE_WINDOWS,
 	S_PRUNE_METRICS,
-	S_CONTRIB_UPSERT, S_CONTRIB_SIZES, S_CONTRIB_ROWS, S_LATENCY_SEEN,
+	S_CONTRIB_NAMED, S_CONTRIB_UPSERT, S_CONTRIB_SIZES, S_CONTRIB_ROWS,
+	S_LATENCY_SEEN,
 	S_PRUNE_SKETCHES, S_PRUNE_CONTRIB,
 	S_ROLLOUT_INSERT, S_ROLLOUT_UPDATE, S_DECISION_INSERT,
 	S_ROLLOUT_LATEST, S_ROLLOUTS_ACTIVE, S_ROLLOUTS_LATEST_ALL,
@@ -223,12 +224,17 @@ void cs_sqlite_bind_filter(sqlite3_stmt *st, const char *flag,
 	const cs_stats_filter *f);
 
 /* store_sqlite_evidence.c */
+/* Inside a write transaction: does the flag have a rollout running or
+ * paused? (Its windows are kept as contributions.) */
+int cs_sqlite_rollout_live(cs_sqlite_conn *c, const char *flag, bool *live);
 /* Inside a write transaction: add a window to its instance's
  * contribution (`last_ms` its window), with the part of its counts its
- * user-level evidence covers (0 and 0 for a v1 window). */
+ * user-level evidence covers (0 and 0 for a v1 window), when the judge
+ * can read it: the window has sketches or `live` (the flag is under a
+ * rollout, cs_sqlite_rollout_live()); else nothing. */
 int cs_sqlite_contribute(cs_sqlite_conn *c, const char *instance,
 	const canary__ev_window *w, uint64_t last_ms,
-	uint64_t sketched_exposures, uint64_t sketched_errors);
+	uint64_t sketched_exposures, uint64_t sketched_errors, bool live);
 int cs_sqlite_contributions(struct cs_store_impl *s, const char *flag,
 	uint64_t min_version, uint64_t max_version, cs_contributions *out);
 int cs_sqlite_latency_seen(struct cs_store_impl *s, const char *flag,

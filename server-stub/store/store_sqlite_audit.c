@@ -23,7 +23,8 @@ static int enqueue(struct cs_store_impl *s, const cs_audit_rec *rec,
 	if (rc != CANARY_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, rec->audit->event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cs_record_audit_event(rec), -1,
+		SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, rec->flag ? rec->flag : "", -1,
 		SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
@@ -53,8 +54,10 @@ int cs_sqlite_audit_in(struct cs_store_impl *s, const cs_audit_rec *rec)
 		SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)rec->config_version);
 	sqlite3_bind_text(st, 6, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, cs_record_audit_segment(rec), -1,
+		SQLITE_STATIC);
 	rc = cs_sqlite_done(st);
-	if (rc == CANARY_OK && a->event)
+	if (rc == CANARY_OK && cs_record_audit_event(rec))
 		rc = enqueue(s, rec, json, sqlite3_last_insert_rowid(s->w.db));
 	cJSON_free(json);
 	return rc;
@@ -123,6 +126,7 @@ static void bind_query(sqlite3_stmt *st, const void *arg)
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)q->until_ms);
 	sqlite3_bind_int64(st, 5, q->before_id);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)q->limit);
+	bind_text_or_null(st, 7, q->segment);
 }
 
 static int audit_row(sqlite3_stmt *st, void *out)

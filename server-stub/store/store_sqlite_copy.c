@@ -46,7 +46,7 @@ static const char *const dump_sql[D_COUNT] = {
 	[D_DECISIONS] = "SELECT rollout_id, time_ms, body FROM decisions"
 		" ORDER BY id",
 	[D_AUDIT] = "SELECT id, time_ms, actor, action, flag, config_version,"
-		" body FROM audit ORDER BY id",
+		" body, segment FROM audit ORDER BY id",
 	/* cs_sqlite_delivery_row()'s columns, and the payload. */
 	[D_DELIVERIES] = "SELECT id, webhook_id, audit_id, event, flag, state,"
 		" attempts, next_ms, created_ms, updated_ms, last_status,"
@@ -260,6 +260,7 @@ static int audit_row(dumper *d, sqlite3_stmt *st)
 	a.config_version = cs_sqlite_u64(st, 5);
 	a.json = cs_sqlite_text(st, 6);
 	a.len = (size_t)sqlite3_column_bytes(st, 6);
+	a.segment = cs_sqlite_text(st, 7);
 	return d->to->audit(d->to->ctx, &a);
 }
 
@@ -365,7 +366,8 @@ static const char *const load_sql[L_COUNT] = {
 		" rev, id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
 		" ?12, ?13, ?14)",
 	[L_AUDIT] = "INSERT INTO audit(id, time_ms, actor, action, flag,"
-		" config_version, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		" config_version, body, segment)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[L_WEBHOOK] = "INSERT INTO webhooks(id, url, secret, events,"
 		" created_ms, created_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[L_DELIVERY] = "INSERT INTO deliveries(id, webhook_id, audit_id, event,"
@@ -425,10 +427,15 @@ static int load_window(void *ctx, const cs_window_row *row)
 static int load_contribution(void *ctx, const cs_contribution_row *row)
 {
 	loader *l = ctx;
+	bool live = false;
+	int rc = cs_sqlite_rollout_live(&l->s->w, row->w->flag, &live);
 
 	l->n->contributions++;
-	return cs_sqlite_contribute(&l->s->w, row->instance, row->w,
-		row->last_ms, row->sketched_exposures, row->sketched_errors);
+	if (rc == CANARY_OK)
+		rc = cs_sqlite_contribute(&l->s->w, row->instance, row->w,
+			row->last_ms, row->sketched_exposures,
+			row->sketched_errors, live);
+	return rc;
 }
 
 static int load_total(void *ctx, const char *flag, canary_arm arm,
@@ -501,6 +508,7 @@ static int load_audit(void *ctx, const cs_audit_stored *a)
 	sqlite3_bind_text(st, 5, a->flag, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)a->config_version);
 	sqlite3_bind_text(st, 7, a->json, (int)a->len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, a->segment, -1, SQLITE_STATIC);
 	return cs_sqlite_done(st);
 }
 

@@ -2,8 +2,9 @@
  * store_sqlite_evidence.c - the user-level evidence in SQLite: a window's
  * sketches and dispersion figures bound for the windows upsert, each
  * instance's sums (`contributions`, bounded by CS_MAX_CONTRIBUTORS per
- * flag and config version), the read of a step's contributions, and
- * whether a flag ever had a latency sample.
+ * flag and config version, kept for a flag under a rollout or a window
+ * with sketches), the read of a step's contributions, and whether a flag
+ * ever had a latency sample.
  */
 #include "store/store_sqlite.h"
 
@@ -39,21 +40,62 @@ void cs_sqlite_bind_users(sqlite3_stmt *st, int first,
 	sqlite3_bind_int64(st, first + 6, (sqlite3_int64)u->error_max);
 }
 
+static int found(sqlite3_stmt *st, void *out)
+{
+	(void)st;
+	*(bool *)out = true;
+	return CANARY_OK;
+}
+
+int cs_sqlite_rollout_live(cs_sqlite_conn *c, const char *flag, bool *live)
+{
+	*live = false;
+	return cs_sqlite_lookup(c->st[S_ROLLOUT_LIVE], flag, CANARY_OK, found,
+		live);
+}
+
+/* The name the instance's contribution to the window's (flag, version)
+ * is kept under: its own or "the rest" (S_CONTRIB_NAMED). */
+static int contributor(cs_sqlite_conn *c, const char *instance,
+	const canary__ev_window *w, const char **name)
+{
+	sqlite3_stmt *st = c->st[S_CONTRIB_NAMED];
+	int step;
+
+	sqlite3_bind_text(st, 1, w->flag, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)w->config_version);
+	sqlite3_bind_text(st, 3, instance, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, CS_MAX_CONTRIBUTORS);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*name = sqlite3_column_int(st, 0) ? instance : "";
+	cs_sqlite_reset(st);
+	return step == SQLITE_ROW ? CANARY_OK : CANARY_ESTORAGE;
+}
+
 int cs_sqlite_contribute(cs_sqlite_conn *c, const char *instance,
 	const canary__ev_window *w, uint64_t last_ms,
-	uint64_t sketched_exposures, uint64_t sketched_errors)
+	uint64_t sketched_exposures, uint64_t sketched_errors, bool live)
 {
 	sqlite3_stmt *st = c->st[S_CONTRIB_UPSERT];
+	bool sketched = w->has_users && w->users.units.bytes;
+	const char *name = instance;
 	unsigned char *blob = NULL;
 	size_t blen = 0;
-	int rc = cs_hist_blob_encode(w->bins, w->nbins, &blob, &blen);
+	int rc;
 
+	/* Only what the judge can read. */
+	if (!sketched && !live)
+		return CANARY_OK;
+	rc = contributor(c, instance, w, &name);
+	if (rc == CANARY_OK)
+		rc = cs_hist_blob_encode(w->bins, w->nbins, &blob, &blen);
 	if (rc != CANARY_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, w->flag, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, (int)w->arm);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)w->config_version);
-	sqlite3_bind_text(st, 4, instance, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)last_ms);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)w->exposures);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)w->errors);
@@ -74,9 +116,8 @@ int cs_sqlite_contribute(cs_sqlite_conn *c, const char *instance,
 	sqlite3_bind_int64(st, 12, (sqlite3_int64)w->users.error_sq);
 	sqlite3_bind_int64(st, 13, (sqlite3_int64)w->users.errors_unmapped);
 	sqlite3_bind_int64(st, 14, (sqlite3_int64)w->users.error_max);
-	sqlite3_bind_int(st, 15, CS_MAX_CONTRIBUTORS);
-	sqlite3_bind_int64(st, 16, (sqlite3_int64)sketched_exposures);
-	sqlite3_bind_int64(st, 17, (sqlite3_int64)sketched_errors);
+	sqlite3_bind_int64(st, 15, (sqlite3_int64)sketched_exposures);
+	sqlite3_bind_int64(st, 16, (sqlite3_int64)sketched_errors);
 	rc = cs_sqlite_done(st);
 	free(blob);
 	return rc;
@@ -211,13 +252,6 @@ int cs_sqlite_contributions(struct cs_store_impl *s, const char *flag,
 	if (rc == CANARY_OK)
 		rc = sum_rows(c, flag, min_version, max_version, out);
 	return cs_sqlite_read_end(s, c, rc);
-}
-
-static int found(sqlite3_stmt *st, void *out)
-{
-	(void)st;
-	*(bool *)out = true;
-	return CANARY_OK;
 }
 
 int cs_sqlite_latency_seen(struct cs_store_impl *s, const char *flag,

@@ -66,15 +66,16 @@ static int upsert_metrics(cs_sqlite_conn *c, const canary__ev_window *w,
 	return rc;
 }
 
-static int upsert_total(cs_sqlite_conn *c, const canary__ev_window *w)
+static int upsert_total(cs_sqlite_conn *c, const char *flag, canary_arm arm,
+	uint64_t exposures, uint64_t errors, uint64_t latency)
 {
 	sqlite3_stmt *st = c->st[S_TOTAL_UPSERT];
 
-	sqlite3_bind_text(st, 1, w->flag, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, (int)w->arm);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)w->exposures);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)w->errors);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)cs_window_latency(w));
+	sqlite3_bind_text(st, 1, flag, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)arm);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)exposures);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)errors);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)latency);
 	return cs_sqlite_done(st);
 }
 
@@ -97,16 +98,39 @@ int cs_sqlite_count_window(cs_sqlite_conn *c, const canary__ev_window *w,
 }
 
 static int ingest_window(cs_sqlite_conn *c, const char *instance,
-	const canary__ev_window *w, uint64_t window)
+	const canary__ev_window *w, uint64_t window, bool live)
 {
 	int rc = cs_sqlite_count_window(c, w, window);
 
 	if (rc == CANARY_OK)
-		rc = upsert_total(c, w);
-	if (rc == CANARY_OK)
 		rc = cs_sqlite_contribute(c, instance, w, window,
 			w->has_users ? w->exposures : 0,
-			w->has_users ? w->errors : 0);
+			w->has_users ? w->errors : 0, live);
+	return rc;
+}
+
+/* The windows of one flag, from order[from] on (whether its rollout is
+ * live asked once), with one totals upsert per arm; where the next flag
+ * starts in *next. */
+static int ingest_flag(cs_sqlite_conn *c, const char *instance,
+	const canary__ev_window *const *order, size_t n, size_t from,
+	uint64_t window, size_t *next)
+{
+	const char *flag = order[from]->flag;
+	uint64_t exposures, errors, latency;
+	bool live = false;
+	size_t k = from, end;
+	int rc = cs_sqlite_rollout_live(c, flag, &live);
+
+	while (rc == CANARY_OK && k < n && strcmp(order[k]->flag, flag) == 0) {
+		end = cs_batch_totals(order, n, k, &exposures, &errors,
+			&latency);
+		rc = upsert_total(c, flag, order[k]->arm, exposures, errors,
+			latency);
+		for (; rc == CANARY_OK && k < end; k++)
+			rc = ingest_window(c, instance, order[k], window, live);
+	}
+	*next = k;
 	return rc;
 }
 
@@ -128,23 +152,31 @@ static int claim_batch(cs_sqlite_conn *c, const canary__ev_batch *b, uint64_t no
 	return rc;
 }
 
+/* The windows in cs_batch_order()'s order: a flag's rollout looked up
+ * once, a (flag, arm)'s totals summed into one upsert. */
 int cs_sqlite_ingest(struct cs_store_impl *s, const canary__ev_batch *b, uint64_t now,
 	uint64_t width_ms, bool *duplicate)
 {
 	uint64_t window = width_ms ? now / width_ms * width_ms : now;
+	const canary__ev_window **order = NULL;
 	bool fresh = false;
-	size_t i;
+	size_t i = 0;
 	int rc;
 
 	*duplicate = false;
+	if (cs_batch_order(b, &order) != CANARY_OK)
+		return CANARY_ENOMEM;
 	rc = cs_sqlite_write_begin(s);
-	if (rc != CANARY_OK)
+	if (rc != CANARY_OK) {
+		free(order);
 		return rc;
+	}
 	rc = claim_batch(&s->w, b, now, &fresh);
-	for (i = 0; rc == CANARY_OK && fresh && i < b->count; i++)
-		rc = ingest_window(&s->w, b->instance_id, &b->windows[i],
-			window);
+	while (rc == CANARY_OK && fresh && i < b->count)
+		rc = ingest_flag(&s->w, b->instance_id, order, b->count, i,
+			window, &i);
 	rc = cs_sqlite_write_end(s, rc);
+	free(order);
 	if (rc == CANARY_OK)
 		*duplicate = !fresh;
 	return rc;

@@ -128,11 +128,13 @@ static int guard_user(struct cs_store_impl *s, const cs_audit *audit,
 
 /*
  * The flags that name segment `name`, in the write transaction: their
- * keys into `users` (when given), and with `audit` (a guarded change)
- * the guard of their live rollouts. CS_EINUSE when `users` and any.
+ * keys into `users` (when given: CS_EINUSE when any) or `keys` (for a
+ * change's record), and with `audit` (a guarded change) the guard of
+ * their live rollouts.
  */
 static int users_of(struct cs_store_impl *s, const char *name,
-	const cs_audit *audit, char *users, size_t userslen)
+	const cs_audit *audit, char *users, size_t userslen,
+	cs_flag_keys *keys)
 {
 	sqlite3_stmt *st = s->w.st[S_FLAGS_ALL];
 	canary__flag f;
@@ -148,7 +150,10 @@ static int users_of(struct cs_store_impl *s, const char *name,
 			any = true;
 			if (users)
 				cs_segment_user_add(users, userslen, f.key);
-			if (audit && audit->guard && !audit->forced)
+			if (keys)
+				rc = cs_flag_keys_add(keys, f.key);
+			if (rc == CANARY_OK && audit && audit->guard &&
+			    !audit->forced)
 				rc = guard_user(s, audit, &f);
 		}
 		canary__flag_clear(canary__alloc_default(), &f);
@@ -185,6 +190,7 @@ int cs_sqlite_segment_put(struct cs_store_impl *s, const canary__segdef *seg,
 {
 	canary__segdef old;
 	cs_audit_rec rec;
+	cs_flag_keys users = { NULL, 0, 0 };
 	int rc = cs_sqlite_write_begin(s), exists;
 
 	if (rc != CANARY_OK)
@@ -193,7 +199,7 @@ int cs_sqlite_segment_put(struct cs_store_impl *s, const canary__segdef *seg,
 	if (exists == CANARY_OK && same(&old, seg))
 		rc = CS_EUNCHANGED;
 	else if (exists == CANARY_OK)
-		rc = users_of(s, seg->name, audit, NULL, 0);
+		rc = users_of(s, seg->name, audit, NULL, 0, &users);
 	else if (exists != CS_ENOTFOUND)
 		rc = exists;
 	if (rc == CANARY_OK)
@@ -205,8 +211,10 @@ int cs_sqlite_segment_put(struct cs_store_impl *s, const canary__segdef *seg,
 	rec.time_ms = canary__wall_ms();
 	rec.segment_before = exists == CANARY_OK ? &old : NULL;
 	rec.segment_after = seg;
+	rec.segment_users = &users;
 	rc = cs_sqlite_end_change(s, rc, &rec, version);
 	canary__segdef_clear(canary__alloc_default(), &old);
+	cs_flag_keys_clear(&users);
 	if (rc == CANARY_OK && created)
 		*created = exists == CS_ENOTFOUND;
 	return rc;
@@ -225,7 +233,7 @@ int cs_sqlite_segment_delete(struct cs_store_impl *s, const char *name,
 		return rc;
 	rc = get_on(&s->w, name, &old);
 	if (rc == CANARY_OK)
-		rc = users_of(s, name, NULL, users, userslen);
+		rc = users_of(s, name, NULL, users, userslen, NULL);
 	if (rc == CANARY_OK) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		rc = cs_sqlite_done(st);

@@ -75,6 +75,16 @@ export async function call(method, path, body) {
 }
 
 export const get = (path) => call('GET', path);
+
+// GET, resolving to null when there is no such thing (404).
+export async function getIfAny(path) {
+  try {
+    return await get(path);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
 export const post = (path, body) => call('POST', path, body);
 export const patch = (path, body) => call('PATCH', path, body);
 

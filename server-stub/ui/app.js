@@ -1,6 +1,7 @@
 // app.js - the dashboard's frame: sign in with a token, learn the role,
 // and show the page the address names (#/rollouts, #/rollouts/FLAG,
-// #/flags, #/flags/KEY), each updating itself until another is shown.
+// #/flags, #/flags/KEY, #/segments, #/segments/NAME), each updating
+// itself until another is shown.
 
 import { forgetToken, get, setToken, token, whenUnauthorized } from './api.js';
 import { prepareCharts } from './charts.js';
@@ -9,6 +10,7 @@ import { mountFlag, mountList } from './flags_page.js';
 import { mount as mountOverview } from './overview.js';
 import { identity, setIdentity } from './roles.js';
 import { mount as mountRollout } from './rollout_page.js';
+import { mountList as mountSegments, mountSegment } from './segments_page.js';
 
 let unmount = () => {};
 
@@ -51,6 +53,7 @@ function route() {
   }
   view.setAttribute('data-page', page + (arg ? '/' : ''));
   if (page === 'flags') unmount = arg ? mountFlag(view, arg) : mountList(view);
+  else if (page === 'segments') unmount = arg ? mountSegment(view, arg) : mountSegments(view);
   else unmount = arg ? mountRollout(view, arg) : mountOverview(view);
   document.title = (arg ? arg + ' – ' : '') + page + ' – canary-server';
 }

@@ -1,10 +1,11 @@
-// flags_page.js - the flags: a list with each flag's share, rollout and
-// kill switch, and a flag's page with its config and the history of its
-// latest rollout.
+// flags_page.js - the flags: a list with each flag's share, targeting,
+// rollout and kill switch, and a flag's page with its config, its
+// targeting rules and the history of its latest rollout.
 
-import { ApiError, get, seg } from './api.js';
+import { get, getIfAny, seg } from './api.js';
 import { killSwitch } from './actions.js';
 import { clear, clock, count, el, every, say, share, when } from './dom.js';
+import { ruleList, segmentLinks, targetingSummary } from './rule_text.js';
 
 const POLL_MS = 5000;
 
@@ -28,6 +29,7 @@ async function loadList(body, summary) {
       el('th', { scope: 'row' }, el('a', { href: '#/flags/' + seg(f.key) }, f.key)),
       el('td', {}, onOff(f)),
       el('td', { class: 'num' }, share(f.rollout_bp / 100)),
+      el('td', { class: 'targeting' }, targetingSummary(f)),
       el('td', {}, rolloutCell(f.key, rollouts.get(f.key))),
       el('td', {}, (f.variants ? f.variants.stable : '') || '–', ' / ', (f.variants ? f.variants.canary : '') || '–'),
       el('td', { class: 'num' }, count((f.allow || []).length) + ' / ' + count((f.deny || []).length)),
@@ -41,7 +43,7 @@ export function mountList(view) {
   const body = el('tbody', { id: 'flags-body' });
   view.append(el('h1', {}, 'Flags'), summary,
     el('table', { class: 'grid', id: 'flags' },
-      el('thead', {}, el('tr', {}, ['Flag', 'Kill switch', 'Canary share', 'Rollout', 'Variants (stable / canary)',
+      el('thead', {}, el('tr', {}, ['Flag', 'Kill switch', 'Canary share', 'Targeting', 'Rollout', 'Variants (stable / canary)',
         'Allow / deny', 'Action'].map((h) => el('th', { scope: 'col' }, h)))),
       body));
   say('');
@@ -60,6 +62,16 @@ function config(f, version) {
     item('Always canary (allow)', (f.allow || []).join(', ') || '–'),
     item('Never canary (deny)', (f.deny || []).join(', ') || '–'),
     item('Config version', String(version)));
+}
+
+// Who is eligible: the flag's own rules, its segments' (all must hold),
+// and what the split hashes.
+function targeting(f) {
+  const item = (term, ...value) => [el('dt', {}, term), el('dd', {}, ...value)];
+  return el('dl', { class: 'facts', id: 'flag-targeting' },
+    item('Rules (all must hold)', ruleList(f.constraints, 'flag-rules')),
+    item('Segments (all must hold)', segmentLinks(f.segments, 'flag-segments')),
+    item('Stickiness', el('span', { id: 'flag-stickiness' }, f.stickiness || 'the unit id')));
 }
 
 function history(doc) {
@@ -83,23 +95,14 @@ function history(doc) {
 }
 
 async function loadFlag(key, parts) {
-  let doc;
-  try {
-    doc = await get('/v1/admin/flags/' + seg(key));
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404) {
-      clear(parts.facts).append(el('p', {}, 'No such flag.'));
-      return;
-    }
-    throw e;
+  const doc = await getIfAny('/v1/admin/flags/' + seg(key));
+  if (!doc) {
+    clear(parts.facts).append(el('p', {}, 'No such flag.'));
+    return;
   }
-  let ro = null;
-  try {
-    ro = await get('/v1/admin/rollouts/' + seg(key) + '?last=200');
-  } catch (e) {
-    if (!(e instanceof ApiError && e.status === 404)) throw e;
-  }
+  const ro = await getIfAny('/v1/admin/rollouts/' + seg(key) + '?last=200');
   clear(parts.facts).append(config(doc.flag, doc.version));
+  clear(parts.targeting).append(targeting(doc.flag));
   clear(parts.action).append(killSwitch(doc.flag, () => loadFlag(key, parts)));
   parts.raw.textContent = JSON.stringify(doc.flag, null, 2);
   clear(parts.history).append(history(ro));
@@ -108,12 +111,16 @@ async function loadFlag(key, parts) {
 export function mountFlag(view, key) {
   const parts = {
     facts: el('div', {}, 'Loading…'),
+    targeting: el('div', {}),
     action: el('div', { class: 'actions' }),
     raw: el('pre', { id: 'flag-json' }),
     history: el('div', {}),
   };
   view.append(el('h1', {}, 'Flag ', el('span', { class: 'flagname' }, key)),
     parts.facts, parts.action,
+    el('section', { 'aria-labelledby': 'targeting-title' }, el('h2', { id: 'targeting-title' }, 'Targeting'),
+      el('p', { class: 'hint' }, 'The allow and deny lists come first; a unit that fails a rule then gets stable (ineligible), and the canary share splits the units that pass.'),
+      parts.targeting),
     el('details', {}, el('summary', {}, 'The flag as JSON'), parts.raw),
     el('section', { 'aria-labelledby': 'history-title' }, el('h2', { id: 'history-title' }, 'History'), parts.history));
   say('');

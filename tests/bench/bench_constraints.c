@@ -8,43 +8,36 @@
  *    varied attributes; allocations counted. RULES keeps some of the
  *    three (e.g. "semver"), to see what each costs; with "excluded" the
  *    versions fail SEMVER_GTE (e.g. "semver,in,prefix,excluded").
- * 2. Time to load (parse + compile) a 10,000-feature Unleash features
- *    document shaped like a real one.
+ * 2. Time to load (read + compile) a 10,000-feature Unleash features
+ *    document shaped like a real one, wall and CPU time, with the phases
+ *    apart, next to the same compile from a cJSON tree.
  *
  *   build/tests/bench/bench_constraints [CALLS] [FEATURES] [RULES]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bucket.h"
+#include "json_arena.h"
 #include "canary/canary.h"
 #include "unleash.h"
 #include "../support/test_alloc.h"
 
 #define UNITS 100000
 
-static double clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static double now_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
 /* The evaluations are timed in the thread's CPU time: on a shared
  * machine the time the thread waited for a core is not the calls' cost. */
 static double cpu_ns(void)
 {
-	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 /* The 3 constraints, as entries of a flag's "constraints" in our own
@@ -268,63 +261,177 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Load = parse + compile + free the parse tree, as a config source does
- * it; the first load of the process, then the median of six more with
- * each phase apart. The previous model is freed before each load, outside
- * the timing (a client frees the old snapshot later, on its worker). */
+/* Wall and CPU clocks, ms: CPU time is comparable on a loaded machine. */
+typedef struct stamp {
+	double wall, cpu;
+} stamp;
+
+static stamp now_ms(void)
+{
+	struct timespec ts;
+	stamp s;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	s.wall = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	s.cpu = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return s;
+}
+
+#define ROUNDS 6
+
+/* One figure over the rounds: wall and CPU ms per round. */
+typedef struct figure {
+	double wall[ROUNDS], cpu[ROUNDS];
+} figure;
+
+static void record(figure *f, int round, stamp a, stamp b)
+{
+	f->wall[round] = b.wall - a.wall;
+	f->cpu[round] = b.cpu - a.cpu;
+}
+
+static double median(const double *v)
+{
+	double s[ROUNDS];
+
+	memcpy(s, v, sizeof(s));
+	qsort(s, ROUNDS, sizeof(double), cmp_double);
+	return (s[ROUNDS / 2 - 1] + s[ROUNDS / 2]) / 2;
+}
+
+static double least(const double *v)
+{
+	double m = v[0];
+	int i;
+
+	for (i = 1; i < ROUNDS; i++)
+		m = v[i] < m ? v[i] : m;
+	return m;
+}
+
+static void print_figure(const char *what, const figure *f, bool min)
+{
+	printf("  %-40s %6.1f ms", what, median(f->wall));
+	if (min)
+		printf(" (min %.1f)", least(f->wall));
+	printf("   CPU %6.1f ms", median(f->cpu));
+	if (min)
+		printf(" (min %.1f)", least(f->cpu));
+	printf("\n");
+}
+
+static void fail_load(canary__perror *e)
+{
+	char err[CANARY__PERR_TEXT];
+
+	fprintf(stderr, "load: %s\n", canary__perror_format(e, err,
+		sizeof(err)));
+	exit(1);
+}
+
+/* The loader (canary__unleash_compile), as a config source calls it. */
+static void time_loader(const char *doc, size_t len, int n, figure *f,
+	int round)
+{
+	canary__unleash_model *m = NULL;
+	canary__perror e;
+	stamp t0 = now_ms(), t1;
+
+	if (canary__unleash_compile(NULL, doc, len, NULL, &m, &e) != CANARY_OK)
+		fail_load(&e);
+	t1 = now_ms();
+	if (canary__unleash_feature_count(m) != (uint32_t)n)
+		exit(1);
+	record(f, round, t0, t1);
+	canary__unleash_free(m);
+}
+
+/* The whole document as one tree in an arena (the loader builds one
+ * feature at a time): read, compile, free the tree. */
+static void time_phases(const char *doc, size_t len, figure *whole,
+	figure f[3], int round)
+{
+	canary__unleash_model *m = NULL;
+	canary__json_reader r;
+	canary__arena tree;
+	const cJSON *root;
+	canary__perror e;
+	stamp t[4];
+
+	canary__json_reader_init(&r, 0, &e);
+	canary__arena_init(&tree, NULL);
+	t[0] = now_ms();
+	if (canary__json_parse_arena(&r, &tree, doc, len, len, "document",
+	    NULL, &root) != CANARY_OK)
+		fail_load(&e);
+	t[1] = now_ms();
+	if (canary__unleash_compile_tree(NULL, root, NULL, &m, &e) != CANARY_OK)
+		fail_load(&e);
+	t[2] = now_ms();
+	canary__arena_free(&tree);
+	t[3] = now_ms();
+	record(whole, round, t[0], t[3]);
+	record(&f[0], round, t[0], t[1]);
+	record(&f[1], round, t[1], t[2]);
+	record(&f[2], round, t[2], t[3]);
+	canary__unleash_free(m);
+}
+
+/* The same compile from cJSON's tree: what the loader did before. */
+static void time_cjson(const char *doc, size_t len, figure f[4], int round)
+{
+	canary__unleash_model *m = NULL;
+	canary__perror e;
+	cJSON *root;
+	stamp t[4];
+
+	t[0] = now_ms();
+	root = cJSON_ParseWithLength(doc, len);
+	t[1] = now_ms();
+	if (!root || canary__unleash_compile_tree(NULL, root, NULL, &m, &e) !=
+	    CANARY_OK)
+		exit(1);
+	t[2] = now_ms();
+	cJSON_Delete(root);
+	t[3] = now_ms();
+	record(&f[0], round, t[0], t[3]);
+	record(&f[1], round, t[0], t[1]);
+	record(&f[2], round, t[1], t[2]);
+	record(&f[3], round, t[2], t[3]);
+	canary__unleash_free(m);
+}
+
+/* The first load of the process, then ROUNDS interleaved rounds of the
+ * loader, its phases and the cJSON way, medians. The previous model is
+ * freed outside the timing (a client frees the old snapshot later, on
+ * its worker). */
 static void bench_load(int n)
 {
-	double phase[3][6], total[6], first = 0;
-	canary__unleash_model *m = NULL;
+	figure load, whole, phases[3], cjson[4], first;
 	size_t len;
 	char *doc = make_document(n, &len);
-	int r, p;
+	int r;
 
-	for (r = 0; r < 7; r++) {
-		char err[CANARY__PERR_TEXT];
-		canary__perror e;
-		double t0, t1, t2, t3;
-		cJSON *root;
-
-		canary__unleash_free(m);
-		t0 = now_ns();
-		root = cJSON_ParseWithLength(doc, len);
-		t1 = now_ns();
-		if (!root || canary__unleash_compile_tree(NULL, root, NULL, &m,
-		    &e) != CANARY_OK) {
-			fprintf(stderr, "compile: %s\n",
-				canary__perror_format(&e, err, sizeof(err)));
-			exit(1);
-		}
-		t2 = now_ns();
-		cJSON_Delete(root);
-		t3 = now_ns();
-		if (canary__unleash_feature_count(m) != (uint32_t)n)
-			exit(1);
-		if (r == 0) {
-			first = (t3 - t0) / 1e6;
-			continue;
-		}
-		phase[0][r - 1] = (t1 - t0) / 1e6;
-		phase[1][r - 1] = (t2 - t1) / 1e6;
-		phase[2][r - 1] = (t3 - t2) / 1e6;
-		total[r - 1] = (t3 - t0) / 1e6;
+	time_loader(doc, len, n, &first, 0);
+	for (r = 0; r < ROUNDS; r++) {
+		time_loader(doc, len, n, &load, r);
+		time_phases(doc, len, &whole, phases, r);
+		time_cjson(doc, len, cjson, r);
 	}
-	canary__unleash_free(m);
-	for (p = 0; p < 3; p++)
-		qsort(phase[p], 6, sizeof(double), cmp_double);
-	qsort(total, 6, sizeof(double), cmp_double);
 	printf("Unleash features document: %d features, %.1f MB\n", n,
 		(double)len / 1e6);
-	printf("  %-44s %7.1f ms\n", "first load in the process", first);
-	printf("  %-44s %7.1f ms (min %.1f)\n", "load, median of the next 6",
-		(total[2] + total[3]) / 2, total[0]);
-	printf("  %-44s %7.1f ms\n", "  cJSON parse",
-		(phase[0][2] + phase[0][3]) / 2);
-	printf("  %-44s %7.1f ms\n", "  compile the parsed tree",
-		(phase[1][2] + phase[1][3]) / 2);
-	printf("  %-44s %7.1f ms\n", "  free the parsed tree",
-		(phase[2][2] + phase[2][3]) / 2);
+	printf("  %-40s %6.1f ms   CPU %6.1f ms\n",
+		"first load in the process", first.wall[0], first.cpu[0]);
+	print_figure("load, median of 6", &load, true);
+	print_figure("one arena tree of it all, median of 6", &whole, true);
+	print_figure("  read into the tree", &phases[0], false);
+	print_figure("  compile the tree", &phases[1], false);
+	print_figure("  free the tree (the arena)", &phases[2], false);
+	print_figure("before: cJSON tree, median of 6", &cjson[0], true);
+	print_figure("  cJSON parse", &cjson[1], false);
+	print_figure("  compile the tree", &cjson[2], false);
+	print_figure("  cJSON_Delete", &cjson[3], false);
 	free(doc);
 }
 

@@ -7,14 +7,17 @@
  * rollout's chart has both arms' data and a marker per step change; its
  * decision table is the API's history; "Roll back" (admin token, which an
  * operator's role also allows) rolls the flag back, as the API then says;
- * a reader sees no active button; markup in a flag stays text.
+ * a reader sees no active button; markup in a flag stays text; a flag's
+ * rules, segments and stickiness and the segments page show what the API
+ * holds, markup in a rule's values as text.
  *
  * The reader signs in with a named token of the reader role, made through
  * the API (POST /v1/admin/tokens): the dashboard's role gate trusts
  * nothing but what whoami says of that token, and the server refuses
  * the reader's actions anyway (tests/integration/test_team_api.c).
  *
- * Screenshots (overview, a rolled-back rollout, the flags as a reader) go
+ * Screenshots (overview, a rolled-back rollout, the flags as a reader, a
+ * flag's targeting, the segments) go
  * to the build tree's tests/browser/artifacts/. Without chromium or
  * chromedriver (Debian packages chromium, chromium-driver) or the charting
  * library (libjs-dygraphs) the test is skipped, saying so.
@@ -46,6 +49,10 @@
 #define DONE_FLAG "checkout-done" /* a rollout completed at once */
 #define LIVE_FLAG "checkout-live" /* a running rollout without traffic */
 #define MARKUP_FLAG "markup-check"
+#define TARGETED_FLAG "ota-targeted" /* rules, a segment, stickiness */
+#define SEGMENT "eu-hw-b"
+/* Markup that would run a script if it were ever parsed as HTML. */
+#define XSS_IMG "<img src=x onerror=\\\"document.title='pwned'\\\">"
 
 static wd browser;
 static pid_t fleet;
@@ -551,6 +558,61 @@ static void test_markup_stays_text(void **state)
 	console_is_clean();
 }
 
+/* A flag's rules, segments and stickiness on its page and in the list,
+ * and the segments page, as the API holds them; markup in a rule's
+ * values stays text. */
+static void test_targeting_shown(void **state)
+{
+	(void)state;
+	api_do("PUT", "/v1/admin/segments/" SEGMENT, "{\"constraints\": ["
+		"{\"contextName\": \"region\", \"operator\": \"STR_STARTS_WITH\","
+		" \"values\": [\"eu-\"]}, {\"contextName\": \"model\","
+		" \"operator\": \"IN\", \"values\": [\"" XSS_IMG "\", \"hw-b\"]}]}",
+		201);
+	api_do("POST", "/v1/admin/flags", "{\"key\": \"" TARGETED_FLAG "\","
+		" \"rollout_bp\": 500, \"enabled\": true, \"constraints\": ["
+		"{\"contextName\": \"firmware\", \"operator\": \"SEMVER_GTE\","
+		" \"value\": \"2.3.0\"}, {\"contextName\": \"board\", \"operator\":"
+		" \"IN\", \"values\": [\"<b>b</b>\", \"rev-a\"], \"inverted\": true,"
+		" \"caseInsensitive\": true}], \"segments\": [\"" SEGMENT "\"],"
+		" \"stickiness\": \"device_id\"}", 201);
+	go("#/flags/" TARGETED_FLAG);
+	wait_page("return !!document.getElementById('flag-rules')", 10000);
+	assert_true(page_true("const r = [...document.querySelectorAll("
+		"'#flag-rules li')].map(li => li.textContent); return r.length"
+		" === 2 && r[0] === 'firmware SEMVER_GTE 2.3.0' && r[1] ==="
+		" 'board not IN/i <b>b</b>,rev-a' && document.querySelector("
+		"'#flag-segments a[data-segment=\"" SEGMENT "\"]').getAttribute("
+		"'href') === '#/segments/" SEGMENT "' && document.getElementById("
+		"'flag-stickiness').textContent === 'device_id'"));
+	screenshot("flag-targeting.png");
+	go("#/flags");
+	wait_page("return !!document.querySelector('#flags-body"
+		" tr[data-flag=\"" TARGETED_FLAG "\"]')", 10000);
+	assert_true(page_true("return document.querySelector('#flags-body"
+		" tr[data-flag=\"" TARGETED_FLAG "\"] td.targeting').textContent"
+		" === '2 rules; segments " SEGMENT "; by device_id'"));
+	go("#/segments");
+	wait_page("return !!document.querySelector('#segments-body"
+		" tr[data-segment=\"" SEGMENT "\"]')", 10000);
+	assert_true(page_true("const tr = document.querySelector("
+		"'#segments-body tr[data-segment=\"" SEGMENT "\"]'); const r ="
+		" [...tr.querySelectorAll('.rules-cell li')].map(li =>"
+		" li.textContent); return r.length === 2 && r[0] === 'region"
+		" STR_STARTS_WITH eu-' && r[1].startsWith('model IN <img src=x')"
+		" && !!tr.querySelector('.flags-cell a[data-flag=\""
+		TARGETED_FLAG "\"]')"));
+	screenshot("segments.png");
+	go("#/segments/" SEGMENT);
+	wait_page("return !!document.getElementById('segment-rules') &&"
+		" document.getElementById('segment-flags').textContent === '"
+		TARGETED_FLAG "'", 10000);
+	/* Markup stayed text everywhere it went. */
+	assert_true(page_true("return !document.querySelector('#view img,"
+		" #view b') && document.title !== 'pwned'"));
+	console_is_clean();
+}
+
 int main(void)
 {
 	static const char *const drivers[] = { "/usr/bin/chromedriver",
@@ -564,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_roll_back),
 		cmocka_unit_test(test_reader_sees_no_active_button),
 		cmocka_unit_test(test_markup_stays_text),
+		cmocka_unit_test(test_targeting_shown),
 	};
 	struct stat st;
 

@@ -132,6 +132,20 @@ static void test_written_read_audited_kept(void **state)
 		cJSON_free(text);
 	}
 	cJSON_Delete(doc);
+	/* Found by the segment's name: the create (the PUT that changed
+	 * nothing made no record); a flag filter does not find it. */
+	assert_int_equal(call(reader, "GET", "/v1/admin/audit?segment=eu-hw-b",
+		NULL, &doc), 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
+		"entries")), 1);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		cJSON_GetObjectItem(doc, "entries"), 0), "flag")));
+	cJSON_Delete(doc);
+	assert_int_equal(call(reader, "GET", "/v1/admin/audit?flag=eu-hw-b",
+		NULL, &doc), 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
+		"entries")), 0);
+	cJSON_Delete(doc);
 
 	/* Kept across a restart. */
 	assert_int_equal(srv_restart(&it_server, NULL), 0);
@@ -321,6 +335,10 @@ static void test_canaryctl(void **state)
 	const char *list[] = { CANARYCTL_BIN, "segment", "list", NULL };
 	const char *show[] = { CANARYCTL_BIN, "segment", "show", "ctl-eu", NULL };
 	const char *del[] = { CANARYCTL_BIN, "segment", "delete", "ctl-eu", NULL };
+	const char *audit[] = { CANARYCTL_BIN, "audit", "--segment", "ctl-eu",
+		NULL };
+	const char *narrow[] = { CANARYCTL_BIN, "segment", "set", "ctl-eu",
+		"--rule", "region STR_STARTS_WITH eu-", NULL };
 	const char *create[] = { CANARYCTL_BIN, "flag", "create", "cf",
 		"--rollout", "50", "--segment", "ctl-eu", NULL };
 	const char *unknown[] = { CANARYCTL_BIN, "flag", "set", "cf",
@@ -344,6 +362,8 @@ static void test_canaryctl(void **state)
 	assert_non_null(strstr(out, "cf"));
 	assert_int_equal(run_capture(show, env, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "flags cf"));
+	if (run_capture(narrow, env, out, sizeof(out)) != 0)
+		fail_msg("canaryctl segment set (update): %s", out);
 	/* Named by a flag: refused, kept. */
 	assert_int_equal(run_capture(del, env, out, sizeof(out)), 1);
 	if (run_capture(unname, env, out, sizeof(out)) != 0)
@@ -351,6 +371,17 @@ static void test_canaryctl(void **state)
 	assert_null(strstr(out, "segments"));
 	assert_int_equal(run_capture(del, env, out, sizeof(out)), 0);
 	assert_int_equal(admin("GET", "/v1/admin/segments/ctl-eu", NULL), 404);
+	/* Its audit records, by its name: the segment's only. */
+	assert_int_equal(run_capture(audit, env, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "SUBJECT"));
+	assert_non_null(strstr(out, "segment ctl-eu"));
+	assert_non_null(strstr(out, "segment.create"));
+	assert_non_null(strstr(out, "segment.delete"));
+	assert_null(strstr(out, "flag."));
+	/* An update says what moved: the constraints, not the name. */
+	assert_non_null(strstr(out, "segment.update"));
+	assert_non_null(strstr(out, "constraints ["));
+	assert_null(strstr(out, "name ctl-eu"));
 }
 
 static void test_guarded_by_live_rollout(void **state)

@@ -84,8 +84,8 @@ static void test_insecure_dev(void **state)
 static void test_schema_and_listen_line(void **state)
 {
 	/* Each backend numbers its own migrations. */
-	const char *schema = pgt_wanted() ? "\"schema_version\":6" :
-		"\"schema_version\":5";
+	const char *schema = pgt_wanted() ? "\"schema_version\":7" :
+		"\"schema_version\":6";
 	char text[4096], want[64];
 	resp r;
 	srv s;

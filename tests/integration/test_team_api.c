@@ -14,7 +14,8 @@
  *    in every admin body are 400 naming the field, and every team body
  *    is bounded;
  *  - a webhook on 127.0.0.1 that checks each signature and fails twice:
- *    the third attempt is delivered, and every attempt is recorded;
+ *    the third attempt is delivered, and every attempt is recorded; a
+ *    segment change's event names the segment and the flags it affects;
  *    without --webhook-allow-loopback no webhook reaches this host or a
  *    link-local address: refused when registered (a literal address,
  *    localhost) or when connecting (a name or spelling that ends there);
@@ -764,6 +765,35 @@ static void receiver_stop(receiver *rv)
 	close(rv->fd);
 }
 
+/* A webhook to the receiver's `path` for `events` (a JSON array): its
+ * document (the receiver keeps its secret). */
+static cJSON *hook_to(receiver *rv, const char *path, const char *events)
+{
+	char body[256];
+	long st;
+	cJSON *doc;
+
+	snprintf(body, sizeof(body), "{\"url\":\"http://127.0.0.1:%d%s\","
+		"\"events\":%s}", rv->port, path, events);
+	doc = call(ADMIN_TOKEN, "POST", "/v1/admin/webhooks", body, &st);
+	assert_int_equal(st, 201);
+	snprintf(rv->secret, sizeof(rv->secret), "%s", it_str(doc, "secret"));
+	return doc;
+}
+
+/* One delivery made it: three attempts (two refused), each signed. */
+static void await_delivered(receiver *rv)
+{
+	int i;
+
+	for (i = 0; i < 600 && atomic_load(&rv->ok_sent) < 1; i++)
+		sleep_ms(50);
+	assert_int_equal(atomic_load(&rv->ok_sent), 1);
+	assert_int_equal(atomic_load(&rv->requests), 3);
+	assert_int_equal(atomic_load(&rv->good_signatures), 3);
+	assert_int_equal(atomic_load(&rv->bad), 0);
+}
+
 static void test_webhook_delivery(void **state)
 {
 	receiver rv;
@@ -775,11 +805,7 @@ static void test_webhook_delivery(void **state)
 
 	(void)state;
 	receiver_start(&rv);
-	snprintf(body, sizeof(body), "{\"url\":\"http://127.0.0.1:%d/hook?k=v\","
-		"\"events\":[\"started\",\"rolled_back\"]}", rv.port);
-	doc = call(ADMIN_TOKEN, "POST", "/v1/admin/webhooks", body, &st);
-	assert_int_equal(st, 201);
-	snprintf(rv.secret, sizeof(rv.secret), "%s", it_str(doc, "secret"));
+	doc = hook_to(&rv, "/hook?k=v", "[\"started\",\"rolled_back\"]");
 	assert_true(strncmp(rv.secret, "whsec_", 6) == 0);
 	snprintf(path, sizeof(path), "/v1/admin/webhooks/%.0f/deliveries",
 		it_num(doc, "id"));
@@ -792,13 +818,8 @@ static void test_webhook_delivery(void **state)
 
 	create_flag("wh");
 	start_rollout("wh", "\"max_step\":\"1h\"");
-	for (i = 0; i < 600 && atomic_load(&rv.ok_sent) < 1; i++)
-		sleep_ms(50);
-	assert_int_equal(atomic_load(&rv.ok_sent), 1);
 	/* Three attempts of one delivery, each signed, the same id. */
-	assert_int_equal(atomic_load(&rv.requests), 3);
-	assert_int_equal(atomic_load(&rv.good_signatures), 3);
-	assert_int_equal(atomic_load(&rv.bad), 0);
+	await_delivered(&rv);
 	assert_string_equal(rv.ids[0], rv.ids[2]);
 	assert_string_equal(rv.event, "started");
 	payload = cJSON_Parse(rv.body);
@@ -835,6 +856,40 @@ static void test_webhook_delivery(void **state)
 	assert_non_null(strstr(log, "failed (attempt 1): HTTP 500"));
 	assert_null(strstr(log, rv.secret));
 	assert_null(strstr(log, "k=v"));
+}
+
+/* A segment change raises its event: the payload names the segment and
+ * the flags that name it. */
+static void test_segment_webhook(void **state)
+{
+	receiver rv;
+	cJSON *payload;
+
+	(void)state;
+	receiver_start(&rv);
+	cJSON_Delete(hook_to(&rv, "/seg", "[\"segment_updated\"]"));
+	assert_int_equal(admin("PUT", "/v1/admin/segments/wh-eu",
+		"{\"constraints\":[{\"contextName\":\"region\",\"operator\":"
+		"\"IN\",\"values\":[\"eu-1\"]}]}"), 201);
+	assert_int_equal(admin("PUT", "/v1/admin/flags/wh-seg",
+		"{\"key\":\"wh-seg\",\"rollout_bp\":100,\"segments\":"
+		"[\"wh-eu\"]}"), 201);
+	assert_int_equal(admin("PUT", "/v1/admin/segments/wh-eu",
+		"{\"constraints\":[{\"contextName\":\"region\",\"operator\":"
+		"\"IN\",\"values\":[\"eu-2\"]}]}"), 200);
+	/* Only the update: the webhook did not ask for the creation. */
+	await_delivered(&rv);
+	assert_string_equal(rv.event, "segment_updated");
+	payload = cJSON_Parse(rv.body);
+	assert_string_equal(it_str(payload, "event"), "segment_updated");
+	assert_string_equal(it_str(payload, "action"), "segment.update");
+	assert_string_equal(it_str(payload, "segment"), "wh-eu");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(payload,
+		"flags")), 1);
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(payload,
+		"flags"), 0)->valuestring, "wh-seg");
+	cJSON_Delete(payload);
+	receiver_stop(&rv);
 }
 
 /* Where a webhook may not point, on a server without
@@ -1081,6 +1136,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_team_bodies),
 		cmocka_unit_test(test_webhook_delivery),
+		cmocka_unit_test(test_segment_webhook),
 		cmocka_unit_test(test_webhook_targets),
 		cmocka_unit_test(test_metrics_token),
 		cmocka_unit_test(test_log_lines),

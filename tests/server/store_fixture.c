@@ -29,7 +29,7 @@ bool fx_is_pg(void)
 
 int fx_schema_version(void)
 {
-	return fx_is_pg() ? 6 : 5;
+	return fx_is_pg() ? 7 : 6;
 }
 
 int fx_setup(void **state)

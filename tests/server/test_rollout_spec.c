@@ -132,6 +132,10 @@ static void test_stored_spec_migration(void **state)
 	assert_true(s.gates.err_pass_ratio == 1.5);
 	assert_int_equal(parse("{\"flag\":\"f\"}", &fresh, why, sizeof(why)),
 		CANARY_OK);
+	/* A stored rollout keeps the gates it was started with: p99's margin
+	 * was 1.2 then (1.5 now), a valid, stricter choice. */
+	assert_true(s.gates.lat_ratio[2] == 1.2);
+	fresh.gates.lat_ratio[2] = 1.2;
 	assert_memory_equal(&s, &fresh, sizeof(s));
 }
 

@@ -125,7 +125,7 @@ static void add_total(const char *flag, canary_arm arm, uint64_t exposures,
 /* Tokens, audit records, webhooks and deliveries, into `doc`. */
 static void describe_team(cs_store *s, cJSON *doc)
 {
-	cs_audit_query q = { NULL, NULL, 0, 0, 0, 100 };
+	cs_audit_query q = { NULL, NULL, 0, 0, 0, 100, NULL };
 	cs_audit_row *rows = NULL;
 	cs_token *t = NULL;
 	cs_webhook *w = NULL;
@@ -304,7 +304,7 @@ static void test_copy_round_trip(void **state)
 /* A new audit record and webhook get ids after the copied ones. */
 static void assert_new_ids(cs_store *s)
 {
-	cs_audit_query q = { NULL, NULL, 0, 0, 0, 1 };
+	cs_audit_query q = { NULL, NULL, 0, 0, 0, 1, NULL };
 	cs_audit a = { "admin", "webhook.create", false, NULL, NULL, NULL };
 	cs_audit_row *rows = NULL;
 	cs_webhook w, *all = NULL;

@@ -5,8 +5,10 @@
  * that exist; the config carries the segments its flags name (and the
  * SDK's parser takes it); a segment a flag names cannot be deleted (the
  * flags are named); a live rollout of such a flag guards the segment
- * unless forced; migrate's copy carries segments; segments count toward
- * the config's size limit.
+ * unless forced; migrate's copy carries segments (and their audit
+ * records' segment); a segment's records are found by its name and list
+ * the flags a change affects; every change queues its webhook event;
+ * segments count toward the config's size limit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -91,7 +93,7 @@ static int put_flag(cs_store *s, const char *key, const char *segs)
 /* The newest audit record's JSON contains `want`. */
 static void assert_last_audit(cs_store *s, const char *want)
 {
-	cs_audit_query q = { NULL, NULL, 0, 0, 0, 1 };
+	cs_audit_query q = { NULL, NULL, 0, 0, 0, 1, NULL };
 	cs_audit_row *rows = NULL;
 	size_t n = 0;
 
@@ -236,12 +238,24 @@ static void test_live_rollout_guards_segment(void **state)
 	cs_store_close(s);
 }
 
+/* Segment `name`'s audit records, newest first: their number. */
+static size_t audit_of_segment(cs_store *s, const char *name,
+	cs_audit_row **rows)
+{
+	cs_audit_query q = { NULL, NULL, 0, 0, 0, 100, name };
+	size_t n = 0;
+
+	assert_int_equal(cs_store_audit_list(s, &q, rows, &n), CANARY_OK);
+	return n;
+}
+
 static void test_copy_carries_segments(void **state)
 {
 	cs_store *src = fx_open(), *dst;
 	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
 	canary__config *c = NULL;
 	cs_copy_counts n;
+	cs_audit_row *rows = NULL;
 	char dst_loc[512];
 
 	(void)state;
@@ -261,12 +275,130 @@ static void test_copy_carries_segments(void **state)
 	assert_int_equal(c->segments.count, 1);
 	assert_string_equal(c->segments.items[0].name, "eu");
 	canary__config_free(canary__alloc_default(), c);
+	/* The records keep the segment they are about. */
+	assert_int_equal(audit_of_segment(dst, "eu", &rows), 1);
+	cs_audit_rows_free(rows, 1);
 	/* A store with a segment is not empty. */
 	assert_int_equal(cs_store_copy(src, dst, 0, NULL), CS_ECONFLICT);
 	cs_store_close(dst);
 	if (fx_is_pg())
 		pgt_drop(dst_loc);
 	cs_store_close(src);
+}
+
+/* A segment's records name it in their own column (the audit filter
+ * finds them, and them only) and list the flags an update affects. */
+static void test_segment_records_named(void **state)
+{
+	cs_store *s = fx_open();
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
+	cs_audit_query by_flag = { "ota", NULL, 0, 0, 0, 100, NULL };
+	cs_audit_row *rows = NULL;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(put_segment(s, "eu", RULE_EU, &audit, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(put_segment(s, "apac", RULE_EU, &audit, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(put_flag(s, "ota", "[\"eu\"]"), CANARY_OK);
+	assert_int_equal(put_flag(s, "cam", "[\"eu\",\"apac\"]"), CANARY_OK);
+	assert_int_equal(put_flag(s, "x, y", "[\"eu\"]"), CANARY_OK);
+	assert_int_equal(put_segment(s, "eu", RULE_EU2, &audit, NULL, NULL),
+		CANARY_OK);
+	n = audit_of_segment(s, "eu", &rows);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(rows[0].json, "\"action\":\"segment.update\""));
+	/* Flags come in key order (the store reads them sorted), whatever
+	 * their keys hold. */
+	assert_non_null(strstr(rows[0].json,
+		"\"flags\":[\"cam\",\"ota\",\"x, y\"]"));
+	assert_non_null(strstr(rows[0].json, "\"event\":\"segment_updated\""));
+	assert_non_null(strstr(rows[1].json, "\"action\":\"segment.create\""));
+	assert_non_null(strstr(rows[1].json, "\"flags\":[]"));
+	cs_audit_rows_free(rows, n);
+	n = audit_of_segment(s, "apac", &rows);
+	assert_int_equal(n, 1);
+	cs_audit_rows_free(rows, n);
+	assert_int_equal(audit_of_segment(s, "nope", &rows), 0);
+	cs_audit_rows_free(rows, 0);
+	/* The flag filter finds the flag's own records, not the segment's. */
+	assert_int_equal(cs_store_audit_list(s, &by_flag, &rows, &n),
+		CANARY_OK);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(rows[0].json, "\"action\":\"flag.create\""));
+	cs_audit_rows_free(rows, n);
+	cs_store_close(s);
+}
+
+/* A database from before the audit's segment column: its segment
+ * records get their segment from their body when it is migrated. */
+static void test_older_records_migrated(void **state)
+{
+	cs_store *s = fx_open();
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
+	cs_audit_row *rows = NULL;
+	fx_raw *raw;
+	char sql[128];
+
+	(void)state;
+	assert_int_equal(put_segment(s, "eu", RULE_EU, &audit, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(put_flag(s, "ota", "[\"eu\"]"), CANARY_OK);
+	cs_store_close(s);
+	/* Back to the schema before the last migration (the column's). */
+	raw = fx_raw_open();
+	fx_sql(raw, "DROP INDEX audit_segment");
+	fx_sql(raw, "ALTER TABLE audit DROP COLUMN segment");
+	snprintf(sql, sizeof(sql), "DELETE FROM schema_version WHERE version"
+		" = %d", fx_schema_version());
+	fx_sql(raw, sql);
+	fx_raw_close(raw);
+	s = fx_open();
+	assert_int_equal(audit_of_segment(s, "eu", &rows), 1);
+	assert_non_null(strstr(rows[0].json, "\"action\":\"segment.create\""));
+	cs_audit_rows_free(rows, 1);
+	assert_int_equal(audit_of_segment(s, "", &rows), 1); /* the flag's */
+	cs_audit_rows_free(rows, 1);
+	cs_store_close(s);
+}
+
+/* Every segment change raises its webhook event: one delivery per
+ * webhook that wants it, its payload the record. */
+static void test_segment_events_queued(void **state)
+{
+	cs_store *s = fx_open();
+	cs_audit audit = { "alice", NULL, false, NULL, NULL, NULL };
+	cs_webhook all, some;
+	cs_delivery *d = NULL;
+	size_t n = 0;
+
+	(void)state;
+	memset(&all, 0, sizeof(all));
+	snprintf(all.url, sizeof(all.url), "https://a.example/all");
+	snprintf(all.secret, sizeof(all.secret), "whsec_x");
+	some = all;
+	snprintf(some.events, sizeof(some.events), "segment_deleted");
+	assert_int_equal(cs_store_webhook_add(s, &all, &audit), CANARY_OK);
+	assert_int_equal(cs_store_webhook_add(s, &some, &audit), CANARY_OK);
+	assert_int_equal(put_segment(s, "eu", RULE_EU, &audit, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(put_segment(s, "eu", RULE_EU2, &audit, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(cs_store_segment_delete(s, "eu", &audit, NULL, 0,
+		NULL), CANARY_OK);
+	assert_int_equal(cs_store_deliveries_due(s, (int64_t)1 << 50, 10, &d,
+		&n), CANARY_OK);
+	assert_int_equal(n, 4);
+	assert_string_equal(d[0].event, "segment_created");
+	assert_int_equal(d[0].webhook_id, all.id);
+	assert_non_null(strstr(d[0].payload, "\"segment\":\"eu\""));
+	assert_string_equal(d[1].event, "segment_updated");
+	assert_string_equal(d[2].event, "segment_deleted");
+	assert_string_equal(d[3].event, "segment_deleted");
+	assert_int_equal(d[3].webhook_id, some.id);
+	cs_deliveries_free(d, n);
+	cs_store_close(s);
 }
 
 /* Segments count toward --max-config-bytes: one that would make the
@@ -306,6 +438,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_live_rollout_guards_segment, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_copy_carries_segments,
+			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_segment_records_named,
+			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_segment_events_queued,
+			fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_older_records_migrated,
 			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_segments_count_toward_size, fx_setup, fx_teardown),

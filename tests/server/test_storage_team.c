@@ -39,7 +39,7 @@ static cs_token token(const char *name, const char *id, const char *role)
 /* The newest audit records (at most 50), parsed, newest first. */
 static cJSON *audit(cs_store *s, const char *flag, const char *actor)
 {
-	cs_audit_query q = { flag, actor, 0, 0, 0, 50 };
+	cs_audit_query q = { flag, actor, 0, 0, 0, 50, NULL };
 	cs_audit_row *rows = NULL;
 	cJSON *arr = cJSON_CreateArray();
 	size_t n = 0, i;
@@ -138,7 +138,7 @@ static void test_flag_records(void **state)
 {
 	cs_store *s = fx_open();
 	cs_audit a = { "alice", NULL, false, NULL, NULL, NULL };
-	cs_audit_query q = { "f", NULL, 0, 0, 0, 2 };
+	cs_audit_query q = { "f", NULL, 0, 0, 0, 2, NULL };
 	cs_audit_row *rows;
 	canary__flag f;
 	uint32_t bp = 2500;

@@ -238,7 +238,8 @@ static void expect_error(const char *json, const char *want)
 static void test_validation_errors(void **state)
 {
 	(void)state;
-	expect_error("{\"features\": [", "document: malformed JSON");
+	expect_error("{\"features\": [", "document: malformed JSON: unexpected "
+		"end of the text at line 1, column 15");
 	expect_error("[]", "document: must be a JSON object");
 	expect_error("{}", "features: required");
 	expect_error("{\"features\": {}}", "features: must be an array");

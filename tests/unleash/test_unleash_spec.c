@@ -3,8 +3,9 @@
  * package @unleash/client-specification, installed as test data by
  * scripts/deps.sh) against the Unleash evaluator: every file listed in
  * its index.json, every `tests` (isEnabled) and `variantTests`
- * (getVariant) case. Both kinds of case run a second time through the
- * public API: a client in Unleash mode (opts.source) given the state with
+ * (getVariant) case, on the model compiled from the state's text. Both
+ * kinds of case run a second time through the public API: a client in
+ * Unleash mode (opts.source) given the state with
  * canary_client_set_config_json(), asked with canary_enabled_ctx() and
  * canary_variant_ctx(). Prints "unleash spec: N/M passed" (and the
  * client's counts) and the name of each failing case; exits 77 (skipped)
@@ -298,7 +299,7 @@ static canary__unleash_model *compile_state(const char *file,
 {
 	canary__unleash_model *m = NULL;
 	cJSON *built = NULL;
-	char err[CANARY__PERR_TEXT];
+	char err[CANARY__PERR_TEXT], *text;
 	canary__perror e;
 	int rc = CANARY_OK;
 
@@ -309,8 +310,12 @@ static canary__unleash_model *compile_state(const char *file,
 			CANARY_ENOMEM;
 		state = built;
 	}
+	/* As a source loads it: from the text (unleash_parse.c's reader). */
+	text = rc == CANARY_OK ? cJSON_PrintUnformatted(state) : NULL;
 	if (rc == CANARY_OK)
-		rc = canary__unleash_compile_tree(NULL, state, NULL, &m, &e);
+		rc = text ? canary__unleash_compile(NULL, text, strlen(text), NULL,
+			&m, &e) : CANARY_ENOMEM;
+	cJSON_free(text);
 	if (rc == CANARY_OK)
 		*client = client_of(file, state);
 	if (rc != CANARY_OK)

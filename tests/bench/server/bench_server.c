@@ -3,7 +3,10 @@
  *   1. requests/s of GET /v1/flags answered 304 (If-None-Match current),
  *   2. event windows/s ingested by POST /v1/events (durable, 202),
  *   3. with --replicas 2 or more: how long a change made through the
- *      first replica takes to reach streams open on the others.
+ *      first replica takes to reach streams open on the others;
+ * and with 1 and 2 the servers' CPU time per request or window (a
+ * database in another process not counted), which a busy machine
+ * disturbs far less than the rates.
  *
  * Clients are threads with one keep-alive connection each, sending one
  * request at a time (no pipelining), spread over the replicas; each
@@ -460,6 +463,39 @@ static void propagation(void)
 		close(fds[i]);
 }
 
+/* User and system CPU seconds the replicas have used so far (from
+ * /proc: their CPU time is steadier than a rate on a shared machine). */
+static double servers_cpu_s(void)
+{
+	unsigned long long ut, st, ticks = 0;
+	char path[64], buf[1024], *p;
+	int r;
+
+	for (r = 0; r < replicas; r++) {
+		FILE *f;
+		size_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pids[r]);
+		if (!(f = fopen(path, "r")))
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		/* Fields 14 and 15, counted after the name's closing ')'. */
+		p = strrchr(buf, ')');
+		if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u"
+		    " %*u %llu %llu", &ut, &st) == 2)
+			ticks += ut + st;
+	}
+	return (double)ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds as microseconds per item; 0 with no items. */
+static double us_each(double cpu_s, unsigned long long n)
+{
+	return n ? cpu_s * 1e6 / (double)n : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_server [--seconds N] [--clients N] "
@@ -485,7 +521,7 @@ static void stop_servers(void)
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/canary-bench-XXXXXX", cmd[128];
-	double el;
+	double el, cpu;
 	bool up = true;
 	int i;
 
@@ -525,16 +561,24 @@ int main(int argc, char **argv)
 		"connections, %d server threads each, %d s per phase\n",
 		replicas, db_location ? "the given database" : "SQLite", clients,
 		server_threads, seconds);
+	cpu = servers_cpu_s();
 	el = run_phase(flags_client);
-	printf("GET /v1/flags 304: %.0f req/s (%llu requests, %llu failures)\n",
+	cpu = servers_cpu_s() - cpu;
+	printf("GET /v1/flags 304: %.0f req/s (%llu requests, %llu failures), "
+		"server CPU %.2f us per request\n",
 		(double)atomic_load(&done_requests) / el,
 		(unsigned long long)atomic_load(&done_requests),
-		(unsigned long long)atomic_load(&failures));
+		(unsigned long long)atomic_load(&failures),
+		us_each(cpu, atomic_load(&done_requests)));
+	cpu = servers_cpu_s();
 	el = run_phase(events_client);
+	cpu = servers_cpu_s() - cpu;
 	printf("POST /v1/events: %.0f windows/s, %.1f batches/s of %d windows "
-		"(%llu failures)\n", (double)atomic_load(&done_windows) / el,
+		"(%llu failures), server CPU %.2f us per window\n",
+		(double)atomic_load(&done_windows) / el,
 		(double)atomic_load(&done_requests) / el, per_batch,
-		(unsigned long long)atomic_load(&failures));
+		(unsigned long long)atomic_load(&failures),
+		us_each(cpu, atomic_load(&done_windows)));
 	if (replicas > 1)
 		propagation();
 	stop_servers();
