@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attributes.h"
 #include "clock.h"
 #include "datetime.h"
 
@@ -42,6 +43,8 @@ static char fold(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
 }
+
+static void prepare(canary__constraint *c);
 
 /* ---- compiling ----------------------------------------------------------- */
 
@@ -107,7 +110,7 @@ static uint64_t fold8(uint64_t x)
 }
 
 /* Up to 7 bytes as one word (the same bytes, the same word). */
-static uint64_t short_word(const char *s, size_t n)
+static inline uint64_t short_word(const char *s, size_t n)
 {
 	uint32_t a, b;
 
@@ -128,12 +131,13 @@ static uint64_t mix(uint64_t h, uint64_t w)
 	return h ^ (h >> 29);
 }
 
-/* A hash of s[0..n), ASCII-folded when caseless (stored values are folded
- * already, and folding twice changes nothing), a word at a time: a value
- * of 10 bytes costs two multiplications, not ten. */
-static uint32_t hash_mem(const char *s, size_t n, bool caseless)
+/* A hash of s[0..n) with a seed, ASCII-folded when caseless (stored
+ * values are folded already, and folding twice changes nothing), a word
+ * at a time: a value of 10 bytes costs two multiplications, not ten. */
+static inline uint32_t hash_mem(const char *s, size_t n, bool caseless,
+	uint32_t seed)
 {
-	uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull, w;
+	uint64_t h = ((uint64_t)seed << 32 | n) * 0x9e3779b97f4a7c15ull, w;
 	size_t i;
 
 	for (i = 0; i + 8 <= n; i += 8) {
@@ -150,26 +154,64 @@ static uint32_t hash_mem(const char *s, size_t n, bool caseless)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-/* IN / NOT_IN: a hash set over the values (load <= 1/2), so a list of
- * 20 or of 100,000 costs one hash and, almost always, one comparison. */
+static inline bool same_words(const char *a, const char *b, size_t n);
+
+/* Put the values into the set with `seed`; with `alone`, give up (false)
+ * when one would not sit in its own slot. A value listed twice is kept
+ * once. */
+static bool place(canary__constraint *c, uint32_t seed, bool alone)
+{
+	uint32_t k;
+
+	memset(c->set, 0, ((size_t)c->set_mask + 1) * sizeof(*c->set));
+	for (k = 0; k < c->count; k++) {
+		const canary__str *v = &c->u.strs[k];
+		uint32_t i = hash_mem(v->s, v->len, false, seed) & c->set_mask;
+
+		while (c->set[i].s && !(c->set[i].len == v->len &&
+		    same_words(c->set[i].s, v->s, v->len))) {
+			if (alone)
+				return false;
+			i = (i + 1) & c->set_mask;
+		}
+		c->set[i] = *v;
+	}
+	return true;
+}
+
+#define SET_SEEDS 64        /* seeds tried per table size */
+#define SET_ALONE_MAX 64    /* lists placed one value a slot, up to this */
+
+/*
+ * IN / NOT_IN: a hash set of the values themselves (load <= 1/2), so a
+ * list of 20 or of 100,000 costs one hash and, almost always, one
+ * comparison, with no index to follow. A short list is placed with a
+ * seed that gives every value a slot of its own (in a table twice as
+ * large if need be), so that a listed value is always found at the first
+ * slot: the number of probes does not vary from one value to the next.
+ */
 static int build_set(canary__rule_build *b, canary__constraint *c)
 {
-	uint32_t size = 4, k;
+	uint32_t size = 4, seed = 0, grow;
 
 	while (size < 2 * c->count)
 		size *= 2;
-	c->set = canary__arena_array(b->arena, size, sizeof(uint32_t));
-	if (!c->set)
-		return canary__rule_oom(b);
-	c->set_mask = size - 1;
-	for (k = 0; k < c->count; k++) {
-		uint32_t i = hash_mem(c->u.strs[k].s, c->u.strs[k].len, false) &
-			c->set_mask;
-
-		while (c->set[i])
-			i = (i + 1) & c->set_mask;
-		c->set[i] = k + 1;
+	for (grow = 0; grow < 2; grow++, size *= 2) {
+		c->set = canary__arena_array(b->arena, size, sizeof(canary__str));
+		if (!c->set)
+			return canary__rule_oom(b);
+		c->set_mask = size - 1;
+		for (seed = 0; c->count <= SET_ALONE_MAX && seed < SET_SEEDS;
+		     seed++)
+			if (place(c, seed, true)) {
+				c->set_seed = seed;
+				return CANARY_OK;
+			}
+		if (c->count > SET_ALONE_MAX)
+			break;
 	}
+	c->set_seed = 0;
+	place(c, 0, false);
 	return CANARY_OK;
 }
 
@@ -211,10 +253,7 @@ static bool read_operand(canary__constraint *c, const char *v, size_t len)
 		return canary__decimal_parse(v, len, &c->u.num);
 	if (c->op == CANARY__OP_DATE_AFTER || c->op == CANARY__OP_DATE_BEFORE)
 		return canary__datetime_parse(v, len, &c->u.date_ms);
-	if (!canary__semver_parse(v, len, &c->u.semver.v))
-		return false;
-	c->u.semver.plain = canary__semver_triple(v, c->u.semver.triple);
-	return true;
+	return canary__semver_key_init(&c->u.semver, v, len);
 }
 
 /* The single `value` of NUM_*, DATE_*, SEMVER_* and REGEX. */
@@ -321,6 +360,7 @@ int canary__constraint_compile(canary__rule_build *b, const cJSON *obj,
 	if (rc == CANARY_OK && b->downgraded != before &&
 	    out->op != CANARY__OP_IN_CIDR)
 		out->op = CANARY__OP_NEVER;
+	prepare(out);
 	return rc;
 }
 
@@ -386,19 +426,35 @@ static bool same_at(const char *v, const canary__str *e, bool caseless)
 	return true;
 }
 
-static bool in_set(const canary__constraint *c, const char *v)
+/* Is a[0..n) equal to b[0..n)? A word at a time, inline: the values of
+ * an IN list are short, and a call to memcmp costs more than comparing
+ * them. Below 8 bytes short_word() holds every byte of its n bytes. */
+static inline bool same_words(const char *a, const char *b, size_t n)
 {
-	size_t len = strlen(v);
-	uint32_t i = hash_mem(v, len, c->caseless) & c->set_mask;
+	uint64_t x, y;
+	size_t i;
 
-	for (; c->set[i]; i = (i + 1) & c->set_mask) {
-		const canary__str *e = &c->u.strs[c->set[i] - 1];
-
-		if (e->len == len && (c->caseless ? same_at(v, e, true) :
-		    memcmp(v, e->s, len) == 0))
-			return true;
+	if (n < 8)
+		return short_word(a, n) == short_word(b, n);
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return false;
 	}
-	return false;
+	memcpy(&x, a + n - 8, 8);  /* the last 8, overlapping */
+	memcpy(&y, b + n - 8, 8);
+	return x == y;
+}
+
+/* IN: the value in slot i of the hash set (at i + 1 the probe goes on),
+ * or NULL at the end of the probe. A set has an empty slot. */
+static inline const canary__str *set_entry(const canary__constraint *c,
+	uint32_t i)
+{
+	const canary__str *e = &c->set[i & c->set_mask];
+
+	return e->s ? e : NULL;
 }
 
 static bool str_match(const canary__constraint *c, const char *v, size_t vlen)
@@ -430,15 +486,23 @@ static bool str_match(const canary__constraint *c, const char *v, size_t vlen)
 	return false;
 }
 
-static bool ordered(canary__op op, int cmp)
+/* The comparisons an ordering operator accepts (constraint.h `accept`). */
+static uint8_t accepted(canary__op op)
 {
 	switch (op) {
-	case CANARY__OP_NUM_EQ: case CANARY__OP_SEMVER_EQ: return cmp == 0;
-	case CANARY__OP_NUM_GT: case CANARY__OP_SEMVER_GT: return cmp > 0;
-	case CANARY__OP_NUM_GTE: case CANARY__OP_SEMVER_GTE: return cmp >= 0;
-	case CANARY__OP_NUM_LT: case CANARY__OP_SEMVER_LT: return cmp < 0;
-	default: return cmp <= 0;
+	case CANARY__OP_NUM_EQ: case CANARY__OP_SEMVER_EQ: return 2;
+	case CANARY__OP_NUM_GT: case CANARY__OP_SEMVER_GT: return 4;
+	case CANARY__OP_NUM_GTE: case CANARY__OP_SEMVER_GTE: return 6;
+	case CANARY__OP_NUM_LT: case CANARY__OP_SEMVER_LT: return 1;
+	case CANARY__OP_NUM_LTE: case CANARY__OP_SEMVER_LTE: return 3;
+	default: return 0;
 	}
+}
+
+/* Does the comparison cmp (<0, 0, >0) pass the constraint? */
+static bool ordered(const canary__constraint *c, int cmp)
+{
+	return c->accept >> ((cmp > 0) - (cmp < 0) + 1) & 1;
 }
 
 static bool cidr_match(const canary__constraint *c, const char *v, size_t vlen)
@@ -467,48 +531,69 @@ static bool date_match(const canary__constraint *c, const char *v,
 		t < c->u.date_ms;
 }
 
-/* A plain triple against a plain triple: integers, no parse. */
-static int cmp_triple(const uint64_t a[3], const uint64_t b[3])
-{
-	int i;
+/* ---- the tests: an operator on a present value -------------------------- */
 
-	for (i = 0; i < 3; i++)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return 0;
+/*
+ * Each constraint names the test of its operator and options, chosen
+ * once at compile time (choose_test()): the common operators get one
+ * each, without a branch on options they do not have; the rest share
+ * test_other().
+ */
+
+/* IN: one hash of v, then (almost always) one comparison. */
+static bool test_in(const canary__constraint *c, const char *v)
+{
+	size_t len = strlen(v);
+	uint32_t i = hash_mem(v, len, false, c->set_seed);
+	const canary__str *e;
+
+	while ((e = set_entry(c, i++)))
+		if (e->len == len && same_words(v, e->s, len))
+			return true;
+	return false;
 }
 
-static bool semver_match(const canary__constraint *c, const char *v)
+/* The same, ASCII-folded (the stored values are folded already). */
+static bool test_in_caseless(const canary__constraint *c, const char *v)
 {
-	uint64_t t[3];
-	canary__semver ver;
+	size_t len = strlen(v);
+	uint32_t i = hash_mem(v, len, true, c->set_seed);
+	const canary__str *e;
 
-	if (c->u.semver.plain && canary__semver_triple(v, t))
-		return ordered((canary__op)c->op,
-			cmp_triple(t, c->u.semver.triple));
-	return canary__semver_parse(v, strlen(v), &ver) &&
-		ordered((canary__op)c->op, canary__semver_cmp(&ver, &c->u.semver.v));
+	while ((e = set_entry(c, i++)))
+		if (e->len == len && same_at(v, e, true))
+			return true;
+	return false;
 }
 
-/* STR_STARTS_WITH needs no length: a stored value holds no NUL, so the
- * value's NUL ends a comparison as any other difference does. */
-static bool starts_with(const canary__constraint *c, const char *v)
+static bool test_semver(const canary__constraint *c, const char *v)
 {
+	int cmp;
+
+	return canary__semver_cmp_text(v, &c->u.semver, &cmp) &&
+		ordered(c, cmp);
+}
+
+/* STR_STARTS_WITH, case-sensitive: v measured once, each value compared
+ * a word at a time. */
+static bool test_starts_with(const canary__constraint *c, const char *v)
+{
+	size_t vlen = strlen(v);
 	uint32_t k;
 
 	for (k = 0; k < c->count; k++) {
 		const canary__str *e = &c->u.strs[k];
 
-		if (c->caseless ? same_at(v, e, true) :
-		    strncmp(v, e->s, e->len) == 0)
+		if (e->len <= vlen && same_words(v, e->s, e->len))
 			return true;
 	}
 	return false;
 }
 
-/* The operator on a present value. */
-static bool apply(const canary__constraint *c, const char *v, size_t vlen)
+CANARY__COLD
+static bool test_other(const canary__constraint *c, const char *v)
 {
+	size_t vlen = strlen(v);
 	canary__decimal num;
 
 	switch (c->op) {
@@ -519,7 +604,7 @@ static bool apply(const canary__constraint *c, const char *v, size_t vlen)
 	case CANARY__OP_NUM_EQ: case CANARY__OP_NUM_GT: case CANARY__OP_NUM_GTE:
 	case CANARY__OP_NUM_LT: case CANARY__OP_NUM_LTE:
 		return canary__decimal_parse(v, vlen, &num) &&
-			ordered((canary__op)c->op, canary__decimal_cmp(&num, &c->u.num));
+			ordered(c, canary__decimal_cmp(&num, &c->u.num));
 	case CANARY__OP_DATE_AFTER: case CANARY__OP_DATE_BEFORE:
 		return date_match(c, v, vlen);
 	case CANARY__OP_REGEX:
@@ -531,29 +616,79 @@ static bool apply(const canary__constraint *c, const char *v, size_t vlen)
 	}
 }
 
-bool canary__constraint_match(const canary__constraint *c,
-	const canary__context *ctx)
-{
-	const char *v;
-	bool r;
+/* The tests (constraint.h `test`). A zeroed constraint, as one whose
+ * compilation stopped early, never matches: TEST_NEVER is 0, and so is
+ * `negate`. */
+enum {
+	TEST_NEVER = 0, TEST_IN, TEST_IN_CASELESS, TEST_SEMVER,
+	TEST_STARTS_WITH, TEST_OTHER
+};
 
-	if (c->op == CANARY__OP_NEVER)
-		return false;
-	v = canary__context_get(ctx, &c->field);
-	if (v && (c->op == CANARY__OP_IN || c->op == CANARY__OP_NOT_IN))
-		r = in_set(c, v) == (c->op == CANARY__OP_IN);
-	else if (v && c->op >= CANARY__OP_SEMVER_EQ && c->op <= CANARY__OP_SEMVER_LTE)
-		r = semver_match(c, v);
-	else if (v && c->op == CANARY__OP_STR_STARTS_WITH)
-		r = starts_with(c, v);
-	else if (v)
-		r = apply(c, v, strlen(v));
-	else if (c->field.kind == CANARY__FIELD_CURRENT_TIME &&
-		 (c->op == CANARY__OP_DATE_AFTER || c->op == CANARY__OP_DATE_BEFORE))
-		r = date_match(c, NULL, 0);
-	else
-		r = c->op == CANARY__OP_NOT_IN;
-	return r != c->inverted;
+static uint8_t choose_test(const canary__constraint *c)
+{
+	switch (c->op) {
+	case CANARY__OP_NEVER:
+		return TEST_NEVER;
+	case CANARY__OP_IN:
+	case CANARY__OP_NOT_IN:   /* negated (`negate`) */
+		return c->caseless ? TEST_IN_CASELESS : TEST_IN;
+	case CANARY__OP_SEMVER_EQ: case CANARY__OP_SEMVER_GT:
+	case CANARY__OP_SEMVER_GTE: case CANARY__OP_SEMVER_LT:
+	case CANARY__OP_SEMVER_LTE:
+		return TEST_SEMVER;
+	case CANARY__OP_STR_STARTS_WITH:
+		return c->caseless ? TEST_OTHER : TEST_STARTS_WITH;
+	default:
+		return TEST_OTHER;
+	}
+}
+
+static inline bool test_value(const canary__constraint *c, const char *v)
+{
+	switch (c->test) {
+	case TEST_IN: return test_in(c, v);
+	case TEST_IN_CASELESS: return test_in_caseless(c, v);
+	case TEST_SEMVER: return test_semver(c, v);
+	case TEST_STARTS_WITH: return test_starts_with(c, v);
+	case TEST_OTHER: return test_other(c, v);
+	default: return false;
+	}
+}
+
+/* What an evaluation of c reads besides its operands. */
+static void prepare(canary__constraint *c)
+{
+	c->test = choose_test(c);
+	/* NEVER is false present or absent, whatever `inverted` says. */
+	c->negate = c->op != CANARY__OP_NEVER &&
+		c->inverted != (c->op == CANARY__OP_NOT_IN);
+	c->accept = accepted((canary__op)c->op);
+}
+
+/* The operator on an absent value (constraint.h): false, but for a date
+ * against the clock. (NOT_IN's true is IN's false negated.) */
+static bool test_absent(const canary__constraint *c)
+{
+	if (c->field.kind == CANARY__FIELD_CURRENT_TIME &&
+	    (c->op == CANARY__OP_DATE_AFTER || c->op == CANARY__OP_DATE_BEFORE))
+		return date_match(c, NULL, 0);
+	return false;
+}
+
+int32_t canary__constraints_first_miss(const canary__constraint *items,
+	uint32_t count, const canary__context *ctx)
+{
+	uint32_t i;
+
+	for (i = 0; i < count; i++) {
+		const canary__constraint *c = &items[i];
+		const char *v;
+
+		v = canary__context_get(ctx, &c->field);
+		if ((v ? test_value(c, v) : test_absent(c)) == c->negate)
+			return (int32_t)i;
+	}
+	return -1;
 }
 
 static int compile_item(canary__rule_build *b, const cJSON *item,

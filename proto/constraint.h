@@ -68,19 +68,23 @@ typedef struct canary__constraint {
 	uint8_t op;              /* canary__op */
 	bool inverted;
 	bool caseless;
+	bool negate;             /* the test's result is negated: inverted,
+	                            flipped again for NOT_IN (IN negated) */
+	uint8_t accept;          /* NUM_*, SEMVER_*: the comparisons that pass,
+	                            bit 0: less, bit 1: equal, bit 2: greater */
+	uint8_t test;            /* the test of a present value: the operator
+	                            with its options, chosen at compile time */
 	uint32_t count;          /* entries in u.strs / u.cidrs */
 	uint32_t set_mask;       /* IN/NOT_IN: hash set size - 1 */
-	uint32_t *set;           /* IN/NOT_IN: open addressing, index + 1 */
+	uint32_t set_seed;       /* IN/NOT_IN: the hash's seed */
+	canary__str *set;        /* IN/NOT_IN: open addressing, the values
+	                            (s NULL: an empty slot) */
 	union {
 		canary__str *strs;   /* as given; ASCII-lowercased when caseless */
 		canary__cidr *cidrs;
 		canary__decimal num;
 		int64_t date_ms;
-		struct {
-			canary__semver v;
-			bool plain;      /* no pre-release: `triple` holds it */
-			uint64_t triple[3];
-		} semver;
+		canary__semver_key semver;
 		canary__regex regex;
 	} u;
 } canary__constraint;
@@ -112,23 +116,21 @@ canary__op canary__op_from_name(const char *name);
 int canary__constraint_compile(canary__rule_build *b, const struct cJSON *obj,
 	const char *path, canary__constraint *out);
 
-bool canary__constraint_match(const canary__constraint *c,
-	const canary__context *ctx);
 
 /* A list of constraints: all must match (an empty list matches). */
 int canary__constraints_compile(canary__rule_build *b,
 	const struct cJSON *arr, const char *path, canary__constraint **items,
 	uint32_t *count);
 
+/* The index of the first of items[0..count) that `ctx` fails, or -1 when
+ * all match: one call for a whole list. */
+int32_t canary__constraints_first_miss(const canary__constraint *items,
+	uint32_t count, const canary__context *ctx);
+
 static inline bool canary__constraints_match(const canary__constraint *items,
 	uint32_t count, const canary__context *ctx)
 {
-	uint32_t i;
-
-	for (i = 0; i < count; i++)
-		if (!canary__constraint_match(&items[i], ctx))
-			return false;
-	return true;
+	return canary__constraints_first_miss(items, count, ctx) < 0;
 }
 
 #endif

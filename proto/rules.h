@@ -54,13 +54,14 @@ static inline bool canary__rules_match(const canary__rules *r,
 static inline int32_t canary__rules_first_miss(const canary__rules *r,
 	const canary__context *ctx)
 {
+	int32_t miss;
 	uint32_t i;
 
 	if (r->never)
 		return 0;
-	for (i = 0; i < r->count; i++)
-		if (!canary__constraint_match(&r->constraints[i], ctx))
-			return (int32_t)i;
+	miss = canary__constraints_first_miss(r->constraints, r->count, ctx);
+	if (miss >= 0)
+		return miss;
 	for (i = 0; i < r->segment_count; i++)
 		if (!canary__segment_match(r->segments[i], ctx))
 			return (int32_t)(r->count + i);

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "attributes.h"
+
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -12,8 +14,10 @@ static bool is_digit(char c)
 
 static bool is_ident_char(char c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       c == '-';
+	unsigned char u = (unsigned char)c;
+
+	/* u | 0x20 maps 'A'..'Z' onto 'a'..'z' and no other byte there. */
+	return is_digit(c) || (unsigned)((u | 0x20) - 'a') < 26u || c == '-';
 }
 
 /* A numeric part: digits, no leading zero unless it is "0". */
@@ -87,28 +91,6 @@ bool canary__semver_parse(const char *s, size_t len, canary__semver *out)
 			return false;
 	}
 	return p == end;
-}
-
-bool canary__semver_triple(const char *s, uint64_t out[3])
-{
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		const char *start = s;
-		uint64_t v = 0;
-
-		while ((unsigned)(*s - '0') < 10u) {
-			v = v * 10 + (uint64_t)(*s - '0');
-			s++;
-		}
-		if (s == start || s - start > 18 || (*start == '0' && s - start > 1))
-			return false;
-		out[i] = v;
-		if (*s != (i < 2 ? '.' : '\0'))
-			return false;
-		s++;
-	}
-	return true;
 }
 
 /* Bytes as unsigned, like memcmp (parts are a few bytes: no call). */
@@ -198,4 +180,108 @@ int canary__semver_cmp(const canary__semver *a, const canary__semver *b)
 			return c;
 	}
 	return cmp_pre(a, b);
+}
+
+bool canary__semver_key_init(canary__semver_key *k, const char *s,
+	size_t len)
+{
+	uint32_t i, j;
+
+	if (!canary__semver_parse(s, len, &k->v))
+		return false;
+	k->fits = true;
+	for (i = 0; i < 3; i++) {
+		k->num[i] = 0;
+		for (j = 0; j < k->v.part_len[i] && j < 18; j++)
+			k->num[i] = k->num[i] * 10 + (uint64_t)(k->v.part[i][j] - '0');
+		k->fits = k->fits && k->v.part_len[i] <= 18;
+	}
+	return true;
+}
+
+/* The general case: parse, then compare. */
+CANARY__COLD
+static bool cmp_parsed(const char *s, const canary__semver_key *k, int *cmp)
+{
+	canary__semver a;
+
+	if (!canary__semver_parse(s, strlen(s), &a))
+		return false;
+	*cmp = canary__semver_cmp(&a, &k->v);
+	return true;
+}
+
+/* MAJOR.MINOR.PATCH against MAJOR.MINOR.PATCH, as integers. */
+static int cmp_nums(const uint64_t a[3], const uint64_t b[3])
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+/* What follows the three numbers `num` of a text, at q (not its end): a
+ * pre-release and build metadata, with the grammar of
+ * canary__semver_parse(), or no version. */
+static bool cmp_tail(const char *q, const uint64_t num[3],
+	const canary__semver_key *k, int *cmp)
+{
+	const char *end = q + strlen(q);
+	canary__semver a;
+	int c;
+
+	a.pre = NULL;
+	a.pre_len = 0;
+	if (*q == '-') {
+		a.pre = ++q;
+		q = identifiers(q, end, '+', true);
+		if (!q)
+			return false;
+		a.pre_len = (uint32_t)(q - a.pre);
+	}
+	if (q < end && (*q != '+' || !identifiers(q + 1, end, '\0', false)))
+		return false;
+	c = cmp_nums(num, k->num);
+	*cmp = c ? c : cmp_pre(&a, &k->v);
+	return true;
+}
+
+bool canary__semver_cmp_text(const char *s, const canary__semver_key *k,
+	int *cmp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint64_t num[3];
+	int i, c;
+
+	if (!k->fits)
+		return cmp_parsed(s, k, cmp);
+	for (i = 0; i < 3; i++) {
+		const unsigned char *start = p;
+		unsigned d = (unsigned)*p - '0';
+		uint64_t n = d;
+
+		if (d > 9)
+			return false;
+		/* A leading 0 is the whole part: a digit after it fails the
+		 * separator test below, as the grammar wants. */
+		if (d) {
+			while ((d = (unsigned)*++p - '0') <= 9)
+				n = n * 10 + d;
+			if (p - start > 18)
+				return cmp_parsed(s, k, cmp);  /* digit strings */
+		} else {
+			p++;
+		}
+		num[i] = n;
+		if (i < 2 && *p++ != '.')
+			return false;
+	}
+	if (*p)
+		return cmp_tail((const char *)p, num, k, cmp);
+	/* No pre-release: above the operand's pre-release, if any. */
+	c = cmp_nums(num, k->num);
+	*cmp = c ? c : k->v.pre != NULL;
+	return true;
 }

@@ -24,11 +24,27 @@ typedef struct canary__semver {
 
 bool canary__semver_parse(const char *s, size_t len, canary__semver *out);
 
-/* MAJOR.MINOR.PATCH alone (no pre-release, no build metadata), each part
- * at most 18 digits without a leading zero, read from the NUL-terminated
- * `s` into out[3]: the common case, compared as integers without a
- * parse. false: anything else (then canary__semver_parse() decides). */
-bool canary__semver_triple(const char *s, uint64_t out[3]);
+/*
+ * A compiled operand (a constraint's value), kept so that a caller's text
+ * can be compared with it in one scan, without a parse into a struct:
+ * MAJOR.MINOR.PATCH read as integers while the grammar is checked, the
+ * pre-release compared only when the three numbers are equal.
+ */
+typedef struct canary__semver_key {
+	canary__semver v;       /* the operand, parsed (points into its text) */
+	uint64_t num[3];        /* v's MAJOR.MINOR.PATCH when `fits` */
+	bool fits;              /* every part has at most 18 digits */
+} canary__semver_key;
+
+/* Parse s[0..len) into a key; false: not a version. */
+bool canary__semver_key_init(canary__semver_key *k, const char *s,
+	size_t len);
+
+/* Compare the NUL-terminated `s` with `k` (*cmp <0, 0, >0, as
+ * canary__semver_cmp(s, k)); false, *cmp untouched: `s` is not a
+ * version. Exactly canary__semver_parse() + canary__semver_cmp(). */
+bool canary__semver_cmp_text(const char *s, const canary__semver_key *k,
+	int *cmp);
 
 /* Precedence: <0, 0, >0. 1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-beta < 1.0.0;
  * 1.0.0+a equals 1.0.0+b. */

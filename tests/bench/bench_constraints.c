@@ -5,12 +5,14 @@
  *    an IN list of 20, STR_STARTS_WITH), all of which match (so all three
  *    run), next to a plain canary_enabled() call, canary_enabled_ctx() of
  *    a plain flag and a bare bucket hash, over 100,000 distinct units with
- *    varied attributes; allocations counted.
+ *    varied attributes; allocations counted. RULES keeps some of the
+ *    three (e.g. "semver"), to see what each costs; with "excluded" the
+ *    versions fail SEMVER_GTE (e.g. "semver,in,prefix,excluded").
  * 2. Time to load (read + compile) a 10,000-feature Unleash features
  *    document shaped like a real one, wall and CPU time, with the phases
  *    apart, next to the same compile from a cJSON tree.
  *
- *   build/tests/bench/bench_constraints [CALLS] [FEATURES]
+ *   build/tests/bench/bench_constraints [CALLS] [FEATURES] [RULES]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
@@ -28,27 +30,36 @@
 
 #define UNITS 100000
 
-static double now_ns(void)
+/* The evaluations are timed in the thread's CPU time: on a shared
+ * machine the time the thread waited for a core is not the calls' cost. */
+static double cpu_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* The 3 constraints, as a flag's "constraints" in our own config. */
-#define RULES_JSON "[" \
-	"{\"contextName\": \"firmware\", \"operator\": \"SEMVER_GTE\", \"value\": \"2.3.0\"}," \
+/* The 3 constraints, as entries of a flag's "constraints" in our own
+ * config; RULES (argument 3, default "semver,in,prefix") picks which. */
+#define SEMVER_RULE \
+	"{\"contextName\": \"firmware\", \"operator\": \"SEMVER_GTE\", \"value\": \"2.3.0\"}"
+#define IN_RULE \
 	"{\"contextName\": \"region\", \"operator\": \"IN\", \"values\": [" \
 	" \"eu-west-1\", \"eu-west-2\", \"eu-west-3\", \"eu-central-1\", \"eu-central-2\"," \
 	" \"eu-north-1\", \"eu-south-1\", \"eu-south-2\", \"us-east-1\", \"us-east-2\"," \
 	" \"us-west-1\", \"us-west-2\", \"ca-central-1\", \"sa-east-1\", \"ap-south-1\"," \
-	" \"ap-south-2\", \"ap-east-1\", \"ap-northeast-1\", \"ap-northeast-2\", \"me-south-1\"]}," \
-	"{\"contextName\": \"model\", \"operator\": \"STR_STARTS_WITH\", \"values\": [\"hw-rev-b\"]}" \
-	"]"
+	" \"ap-south-2\", \"ap-east-1\", \"ap-northeast-1\", \"ap-northeast-2\", \"me-south-1\"]}"
+#define PREFIX_RULE \
+	"{\"contextName\": \"model\", \"operator\": \"STR_STARTS_WITH\", \"values\": [\"hw-rev-b\"]}"
 
 static const char *const firmwares[] = { "2.3.0", "2.3.1", "2.4.0-rc.2",
 	"2.10.7", "3.0.0", "2.3.5+build.77", "2.9.12", "4.1.0" };
+/* RULES with "excluded": versions below 2.3.0, so that SEMVER_GTE, the
+ * first rule, excludes every unit (what an excluded unit costs). */
+static const char *const old_firmwares[] = { "2.2.0", "2.2.1",
+	"2.2.0-rc.2", "1.10.7", "1.0.0", "2.2.5+build.77", "2.0.12", "0.1.0" };
+static const char *const *versions = firmwares;
 static const char *const regions[] = { "eu-west-1", "eu-central-1",
 	"us-east-2", "ap-south-1", "me-south-1", "eu-north-1", "sa-east-1",
 	"us-west-2" };
@@ -57,23 +68,35 @@ static const char *const models[] = { "hw-rev-b", "hw-rev-b2", "hw-rev-b-eu",
 
 static char *units[UNITS];
 
-/* "new-checkout" plain, "targeted" the same with the 3 constraints. */
-static canary_client *make_client(const canary_allocator *a)
+/* "new-checkout" plain, "targeted" the same with the constraints `rules`
+ * names (comma-separated: semver, in, prefix). */
+static canary_client *make_client(const canary_allocator *a, const char *rules)
 {
-	const char *json = "{\"version\": 1, \"flags\": ["
-		"{\"key\": \"new-checkout\", \"rollout_bp\": 2500},"
-		"{\"key\": \"targeted\", \"rollout_bp\": 2500, \"constraints\": "
-		RULES_JSON "},"
-		"{\"key\": \"other\", \"rollout_bp\": 100}]}";
+	static const char *const names[] = { "semver", "in", "prefix" };
+	static const char *const json_of[] = { SEMVER_RULE, IN_RULE, PREFIX_RULE };
+	char json[4096];
+	size_t at = 0;
 	canary_options opts;
 	canary_client *c;
+	int i, n = 0;
 
+	at += (size_t)snprintf(json + at, sizeof(json) - at,
+		"{\"version\": 1, \"flags\": ["
+		"{\"key\": \"new-checkout\", \"rollout_bp\": 2500},"
+		"{\"key\": \"targeted\", \"rollout_bp\": 2500, \"constraints\": [");
+	for (i = 0; i < 3; i++)
+		if (strstr(rules, names[i]))
+			at += (size_t)snprintf(json + at, sizeof(json) - at, "%s%s",
+				n++ ? "," : "", json_of[i]);
+	snprintf(json + at, sizeof(json) - at,
+		"]}, {\"key\": \"other\", \"rollout_bp\": 100}]}");
 	canary_options_init(&opts, CANARY_OPTIONS_VERSION);
 	opts.allocator = *a;
 	opts.no_exposures = true;
-	if (canary_client_new(&c, &opts) != CANARY_OK ||
+	if (n == 0 || canary_client_new(&c, &opts) != CANARY_OK ||
 	    canary_client_set_config_json(c, json, strlen(json)) != CANARY_OK) {
-		fprintf(stderr, "client: %s\n", canary_error_last());
+		fprintf(stderr, "client: %s\n", n ? canary_error_last() :
+			"RULES names none of semver, in, prefix");
 		exit(1);
 	}
 	return c;
@@ -86,7 +109,7 @@ static const char *const kind_names[KINDS] = {
 	"canary_enabled, plain flag (no exposures)",
 	"bare bucket hash of the unit",
 	"canary_enabled_ctx, plain flag",
-	"canary_enabled_ctx, flag with 3 constraints"
+	"canary_enabled_ctx, flag with constraints"
 };
 
 typedef struct setup {
@@ -97,12 +120,13 @@ typedef struct setup {
 	unsigned long sink;
 } setup;
 
-/* Unit i: its id and attributes, all of them passing the 3 rules. The
- * names stay, so the context's cache of their positions stays valid. */
+/* Unit i: its id and attributes, all of them passing the 3 rules (unless
+ * "excluded"). The names stay, so the context's cache of their positions
+ * stays valid. */
 static void vary(setup *s, long i)
 {
 	s->ctx.unit = units[i % UNITS];
-	s->attrs[1].value = firmwares[i % 8];
+	s->attrs[1].value = versions[i % 8];
 	s->attrs[2].value = regions[(i / 8) % 8];
 	s->attrs[3].value = models[(i / 64) % 4];
 }
@@ -110,7 +134,7 @@ static void vary(setup *s, long i)
 /* ns per call of one kind of evaluation. */
 static double run(setup *s, enum kind k, long calls)
 {
-	double t0 = now_ns();
+	double t0 = cpu_ns();
 	long i;
 
 	for (i = 0; i < calls; i++) {
@@ -134,10 +158,10 @@ static double run(setup *s, enum kind k, long calls)
 			break;
 		}
 	}
-	return (now_ns() - t0) / (double)calls;
+	return (cpu_ns() - t0) / (double)calls;
 }
 
-static void bench_rules(long calls)
+static void bench_rules(long calls, const char *rules)
 {
 	test_alloc t = { 0 };
 	canary_allocator hooks = test_alloc_hooks(&t);
@@ -147,7 +171,7 @@ static void bench_rules(long calls)
 	int round, k;
 
 	memset(&s, 0, sizeof(s));
-	s.client = make_client(&hooks);
+	s.client = make_client(&hooks, rules);
 	canary__bucket_prefix(&s.prefix, "new-checkout", 12);
 	canary_context_init(&s.ctx, CANARY_CONTEXT_VERSION);
 	s.attrs[0].name = "app";
@@ -159,8 +183,9 @@ static void bench_rules(long calls)
 	s.ctx.attr_count = 4;
 	vary(&s, 0);
 	canary_evaluate_ctx(s.client, "targeted", &s.ctx, 0, &d);
-	if (d.reason != CANARY_REASON_SPLIT) {
-		fprintf(stderr, "the context does not pass the rules: %s\n",
+	if (d.reason != (versions == firmwares ? CANARY_REASON_SPLIT :
+	    CANARY_REASON_INELIGIBLE)) {
+		fprintf(stderr, "the rules decided otherwise: %s\n",
 			canary_reason_name(d.reason));
 		exit(1);
 	}
@@ -174,11 +199,12 @@ static void bench_rules(long calls)
 			if (round == 0 || ns < best[k])
 				best[k] = ns;
 		}
-	printf("flag with 3 constraints (semver, IN of 20, string), %ld calls "
-		"per kind, best of 5 rounds\n", calls);
+	printf("flag with constraints: %s (semver = SEMVER_GTE, in = IN of 20, "
+		"prefix = STR_STARTS_WITH), %ld calls per kind, best of 5 rounds, "
+		"CPU time\n", rules, calls);
 	for (k = 0; k < KINDS; k++)
 		printf("  %-44s %7.1f ns\n", kind_names[k], best[k]);
-	printf("  %-44s %7.2fx\n", "3 constraints (ctx) / plain canary_enabled",
+	printf("  %-44s %7.2fx\n", "constraints (ctx) / plain canary_enabled",
 		best[CTX_RULES] / best[PLAIN]);
 	printf("  allocations while evaluating: %zu   (sink %lu)\n\n",
 		t.allocations, s.sink);
@@ -409,10 +435,28 @@ static void bench_load(int n)
 	free(doc);
 }
 
+/* The machine's 1-minute load average (Linux), to say how busy it was. */
+static const char *load_average(char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (!f || !fgets(buf, (int)size, f))
+		snprintf(buf, size, "unknown");
+	else
+		buf[strcspn(buf, " ")] = '\0';
+	if (f)
+		fclose(f);
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
 	long calls = argc > 1 ? atol(argv[1]) : 20000000;
 	int features = argc > 2 ? atoi(argv[2]) : 10000;
+	const char *rules = argc > 3 ? argv[3] : "semver,in,prefix";
+
+	if (strstr(rules, "excluded"))
+		versions = old_firmwares;
 	char buf[32];
 	int i;
 
@@ -421,8 +465,10 @@ int main(int argc, char **argv)
 		units[i] = strdup(buf);
 	}
 	printf("libcanary %s\n\n", canary_version());
-	bench_rules(calls);
+	printf("load average at the start: %s\n", load_average(buf, sizeof(buf)));
+	bench_rules(calls, rules);
 	bench_load(features);
+	printf("load average at the end: %s\n", load_average(buf, sizeof(buf)));
 	for (i = 0; i < UNITS; i++)
 		free(units[i]);
 	return 0;

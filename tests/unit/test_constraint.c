@@ -3,8 +3,10 @@
  * edge cases beyond Unleash's specification, both compile modes, the
  * error paths, segments, and no allocation while evaluating.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -186,6 +188,61 @@ static void test_semver_operators(void **state)
 	release(gte);
 	release(lt);
 	release(eq);
+}
+
+/* The constraint's fast comparison (canary__semver_cmp_text: integers
+ * read while scanning) must say what the full parse and precedence say,
+ * on the same texts: every grammar edge, numbers at and past 18 digits,
+ * pre-releases and build metadata on either side. */
+static void test_semver_text_equals_parse(void **state)
+{
+	static const char *const texts[] = {
+		"", "0", "1", "1.2", "1.2.", "1..3", ".1.2", "1.2.3", "0.0.0",
+		"1.2.0", "1.2.4", "1.3.0", "2.0.0", "0.9.9", "01.2.3", "1.02.3",
+		"1.2.03", "1.2.00", "00.0.0", "1.2.3.4", "1.2.3-", "1.2.3+",
+		"1.2.3-rc.1", "1.2.3-rc.2", "1.2.3-rc.01", "1.2.3-0", "1.2.3-00",
+		"1.2.3-rc..1", "1.2.3+b..1", "1.2.3-rc.1+b.7", "1.2.3+b-7.x",
+		"1.2.3-rc.1+", "1.2.3-+b", "1.2.3 ", " 1.2.3", "v1.2.3", "1.2.3x",
+		"1.2.3-r@c", "1.2.-3", "1.2.3\xff", "1.2.3-\xc3\xa4", "1.2.3-1",
+		"1.2.3-a-b", "1.2.3-A", "1.2.3-alpha", "1.2.3-alpha.beta",
+		"1.2.3-beta.11", "1.2.3-beta.2", "1.2.3+build", "2.3.0", "2.10.0",
+		"10.0.0", "1.0.0-0",
+		"999999999999999999.0.0",          /* 18 digits: integers */
+		"1000000000000000000.0.0",         /* 19: digit strings */
+		"99999999999999999999999.0.0",
+		"18446744073709551616.0.0",        /* 2^64: no wrap-around */
+		"0.0.18446744073709551617",
+		"1.999999999999999999.1-rc.1",
+		"1.2.0123456789012345678901",
+	};
+	static const char *const keys[] = {
+		"1.2.3", "1.2.3-rc.1", "1.2.3-alpha.beta", "1.2.3+build", "0.0.0",
+		"2.3.0", "1.2.3-1", "1.0.0-0", "999999999999999999.0.0",
+		"99999999999999999999999.0.0", "18446744073709551616.0.0",
+		"0.0.18446744073709551617", "1.999999999999999999.1-rc.1",
+	};
+	size_t i, j;
+
+	(void)state;
+	for (j = 0; j < sizeof(keys) / sizeof(keys[0]); j++) {
+		canary__semver_key k;
+
+		if (!canary__semver_key_init(&k, keys[j], strlen(keys[j])))
+			fail_msg("key \"%s\" rejected", keys[j]);
+		for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+			canary__semver t;
+			bool valid = canary__semver_parse(texts[i], strlen(texts[i]), &t);
+			int want = valid ? canary__semver_cmp(&t, &k.v) : 0, got = 7;
+			bool ok = canary__semver_cmp_text(texts[i], &k, &got);
+
+			if (ok != valid || (valid && (got > 0) - (got < 0) !=
+			    (want > 0) - (want < 0)))
+				fail_msg("\"%s\" vs \"%s\": %s %d, the parse: %s %d",
+					texts[i], keys[j], ok ? "version" : "not one", got,
+					valid ? "version" : "not one", want);
+		}
+	}
+	assert_false(canary__semver_key_init(&(canary__semver_key){ 0 }, "1.2", 3));
 }
 
 /* ---- dates --------------------------------------------------------------- */
@@ -447,6 +504,59 @@ static void test_string_operators(void **state)
 	release(co);
 }
 
+/* IN and STR_STARTS_WITH compare a word at a time: a value that differs
+ * from a listed one in any single byte, or in its length, must not match,
+ * at every length around the word size. */
+static void test_in_and_prefix_every_byte(void **state)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123";
+	char json[4096], value[32];
+	size_t at = 0, n, j;
+	fixture *in, *not_in, *caseless, *prefix;
+
+	(void)state;
+	at += (size_t)snprintf(json + at, sizeof(json) - at, "\"values\": [");
+	for (n = 1; n <= 24; n++)
+		at += (size_t)snprintf(json + at, sizeof(json) - at, "%s\"%.*s\"",
+			n > 1 ? ", " : "", (int)n, alphabet);
+	snprintf(json + at, sizeof(json) - at, "]");
+	in = one("k", "IN", json);
+	not_in = one("k", "NOT_IN", json);
+	prefix = one("k", "STR_STARTS_WITH", "\"values\": [\"abcdefghij\", \"xy\"]");
+	snprintf(json + at, sizeof(json) - at, "], \"caseInsensitive\": true");
+	caseless = one("k", "IN", json);
+	for (n = 1; n <= 25; n++) {
+		memcpy(value, alphabet, n);
+		value[n] = '\0';
+		if (with_attr(in, "k", value) != (n <= 24) ||
+		    with_attr(not_in, "k", value) != (n > 24))
+			fail_msg("IN / NOT_IN \"%s\"", value);
+		if (with_attr(prefix, "k", value) != (n >= 10))
+			fail_msg("STR_STARTS_WITH \"%s\"", value);
+		value[n - 1] = (char)(value[n - 1] - 'a' + 'A');
+		if (n <= 24 && isalpha((unsigned char)alphabet[n - 1]) &&
+		    (with_attr(in, "k", value) || !with_attr(caseless, "k", value)))
+			fail_msg("IN, case of \"%s\"", value);
+		value[n - 1] = alphabet[n - 1];
+		for (j = 0; j < n; j++) {
+			value[j] = '#';
+			if (with_attr(in, "k", value) || !with_attr(not_in, "k", value) ||
+			    with_attr(caseless, "k", value))
+				fail_msg("IN matched \"%s\"", value);
+			if (with_attr(prefix, "k", value) != (n >= 10 && j >= 10))
+				fail_msg("STR_STARTS_WITH \"%s\"", value);
+			value[j] = alphabet[j];
+		}
+	}
+	assert_true(with_attr(prefix, "k", "xy"));
+	assert_false(with_attr(prefix, "k", "x"));
+	assert_false(with_attr(prefix, "k", "xY"));
+	release(in);
+	release(not_in);
+	release(caseless);
+	release(prefix);
+}
+
 static void test_inverted_missing(void **state)
 {
 	static const char *const ops[][2] = {
@@ -545,6 +655,42 @@ static void test_regex_rejects_non_re2(void **state)
 
 /* ---- big lists, unknown operators, validation --------------------------- */
 
+/* Short lists are placed one value a slot, longer ones probe: around the
+ * boundary every listed value is found and no other, values listed twice
+ * included, in either case of a caseless list. */
+static void test_in_list_sizes(void **state)
+{
+	static const size_t sizes[] = { 1, 2, 3, 20, 63, 64, 65, 66, 200 };
+	char json[8192], value[32];
+	size_t k, i, at;
+
+	(void)state;
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		fixture *in, *caseless;
+
+		at = (size_t)snprintf(json, sizeof(json), "\"values\": [");
+		for (i = 0; i < sizes[k]; i++)   /* every third value twice */
+			at += (size_t)snprintf(json + at, sizeof(json) - at,
+				"%s\"v%zu\"%s", i ? ", " : "", i,
+				i % 3 ? "" : ", \"v0\"");
+		snprintf(json + at, sizeof(json) - at, "]");
+		in = one("k", "IN", json);
+		snprintf(json + at, sizeof(json) - at, "], \"caseInsensitive\": true");
+		caseless = one("k", "IN", json);
+		for (i = 0; i < sizes[k] + 3; i++) {
+			snprintf(value, sizeof(value), "v%zu", i);
+			if (with_attr(in, "k", value) != (i < sizes[k]))
+				fail_msg("%zu values: IN \"%s\"", sizes[k], value);
+			value[0] = 'V';
+			if (with_attr(caseless, "k", value) != (i < sizes[k]) ||
+			    with_attr(in, "k", value))
+				fail_msg("%zu values: caseless IN \"%s\"", sizes[k], value);
+		}
+		release(in);
+		release(caseless);
+	}
+}
+
 static void test_huge_in_list(void **state)
 {
 	size_t n = CANARY__RULE_MAX_VALUES, i, len = 0;
@@ -594,6 +740,15 @@ static void test_unknown_operator(void **state)
 	assert_false(with_nothing(lenient));
 	assert_false(with_attr(lenient, "a", "y"));
 	release(strict);
+	release(lenient);
+	/* The same for a known operator whose value is bad. */
+	lenient = compile("{\"constraints\": [{\"contextName\": \"a\","
+		" \"operator\": \"SEMVER_GT\", \"value\": \"1.x\","
+		" \"inverted\": true}]}", NULL, true);
+	assert_int_equal(lenient->b.downgraded, 1);
+	assert_false(with_nothing(lenient));
+	assert_false(with_attr(lenient, "a", "2.0.0"));
+	assert_false(with_attr(lenient, "a", "0.1.0"));
 	release(lenient);
 }
 
@@ -787,6 +942,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_semver_precedence, no_leak),
 		cmocka_unit_test_teardown(test_semver_grammar, no_leak),
 		cmocka_unit_test_teardown(test_semver_operators, no_leak),
+		cmocka_unit_test_teardown(test_semver_text_equals_parse, no_leak),
 		cmocka_unit_test_teardown(test_dates, no_leak),
 		cmocka_unit_test_teardown(test_date_operators, no_leak),
 		cmocka_unit_test_teardown(test_numbers, no_leak),
@@ -795,9 +951,11 @@ int main(void)
 		cmocka_unit_test_teardown(test_cidr_operator, no_leak),
 		cmocka_unit_test_teardown(test_case_insensitive_in, no_leak),
 		cmocka_unit_test_teardown(test_string_operators, no_leak),
+		cmocka_unit_test_teardown(test_in_and_prefix_every_byte, no_leak),
 		cmocka_unit_test_teardown(test_inverted_missing, no_leak),
 		cmocka_unit_test_teardown(test_regex, no_leak),
 		cmocka_unit_test_teardown(test_regex_rejects_non_re2, no_leak),
+		cmocka_unit_test_teardown(test_in_list_sizes, no_leak),
 		cmocka_unit_test_teardown(test_huge_in_list, no_leak),
 		cmocka_unit_test_teardown(test_unknown_operator, no_leak),
 		cmocka_unit_test_teardown(test_validation_errors, no_leak),

@@ -33,6 +33,9 @@ static const char *const config_json =
 	"   \"operator\": \"SEMVER_GTE\", \"value\": \"2.3.0\"}],"
 	"  \"segments\": [\"eu-hw-b\"]},"
 	" {\"key\": \"sticky\", \"rollout_bp\": 5000, \"stickiness\": \"device_id\"},"
+	" {\"key\": \"sticky-fw\", \"rollout_bp\": 10000, \"stickiness\": \"device_id\","
+	"  \"constraints\": [{\"contextName\": \"firmware\","
+	"   \"operator\": \"SEMVER_GTE\", \"value\": \"2.3.0\"}]},"
 	" {\"key\": \"listed\", \"rollout_bp\": 0, \"allow\": [\"vip\"],"
 	"  \"deny\": [\"blocked\"], \"constraints\": [{\"contextName\": \"region\","
 	"   \"operator\": \"IN\", \"values\": [\"eu-1\"], \"inverted\": true}]},"
@@ -190,6 +193,16 @@ static void test_stickiness(void **state)
 	assert_true(seen[0] > 50 && seen[1] > 50);
 	device_set(&d, "u1", NULL, NULL, NULL, NULL);
 	expect(c, "sticky", &d, CANARY_ARM_STABLE, CANARY_REASON_ERROR, -1);
+	/* Rules and a stickiness attribute: the rules decide first (the
+	 * bucket is hashed before them, but must not decide before them). */
+	device_set(&d, "u1", "2.2.0", NULL, NULL, NULL);
+	expect(c, "sticky-fw", &d, CANARY_ARM_STABLE, CANARY_REASON_INELIGIBLE, 0);
+	device_set(&d, "u1", "2.2.0", NULL, NULL, "device-1");
+	expect(c, "sticky-fw", &d, CANARY_ARM_STABLE, CANARY_REASON_INELIGIBLE, 0);
+	device_set(&d, "u1", "2.3.0", NULL, NULL, NULL);
+	expect(c, "sticky-fw", &d, CANARY_ARM_STABLE, CANARY_REASON_ERROR, -1);
+	device_set(&d, "u1", "2.3.0", NULL, NULL, "device-1");
+	expect(c, "sticky-fw", &d, CANARY_ARM_CANARY, CANARY_REASON_SPLIT, -1);
 	canary_client_free(c);
 }
 
