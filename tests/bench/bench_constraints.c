@@ -7,7 +7,9 @@
  *    a plain flag and a bare bucket hash, over 100,000 distinct units with
  *    varied attributes; allocations counted. RULES keeps some of the
  *    three (e.g. "semver"), to see what each costs; with "excluded" the
- *    versions fail SEMVER_GTE (e.g. "semver,in,prefix,excluded").
+ *    versions fail SEMVER_GTE (e.g. "semver,in,prefix,excluded"); with
+ *    "exposures" every call counts its exposure, as canary_enabled()
+ *    does by default (otherwise counting is off, evaluation alone).
  * 2. Time to load (read + compile) a 10,000-feature Unleash features
  *    document shaped like a real one, wall and CPU time, with the phases
  *    apart, next to the same compile from a cJSON tree.
@@ -92,7 +94,7 @@ static canary_client *make_client(const canary_allocator *a, const char *rules)
 		"]}, {\"key\": \"other\", \"rollout_bp\": 100}]}");
 	canary_options_init(&opts, CANARY_OPTIONS_VERSION);
 	opts.allocator = *a;
-	opts.no_exposures = true;
+	opts.no_exposures = strstr(rules, "exposures") == NULL;
 	if (n == 0 || canary_client_new(&c, &opts) != CANARY_OK ||
 	    canary_client_set_config_json(c, json, strlen(json)) != CANARY_OK) {
 		fprintf(stderr, "client: %s\n", n ? canary_error_last() :
@@ -106,7 +108,7 @@ static canary_client *make_client(const canary_allocator *a, const char *rules)
 enum kind { PLAIN, HASH, CTX_PLAIN, CTX_RULES, KINDS };
 
 static const char *const kind_names[KINDS] = {
-	"canary_enabled, plain flag (no exposures)",
+	"canary_enabled, plain flag",
 	"bare bucket hash of the unit",
 	"canary_enabled_ctx, plain flag",
 	"canary_enabled_ctx, flag with constraints"
@@ -201,7 +203,8 @@ static void bench_rules(long calls, const char *rules)
 		}
 	printf("flag with constraints: %s (semver = SEMVER_GTE, in = IN of 20, "
 		"prefix = STR_STARTS_WITH), %ld calls per kind, best of 5 rounds, "
-		"CPU time\n", rules, calls);
+		"CPU time, exposures %s\n", rules, calls,
+		strstr(rules, "exposures") ? "counted" : "not counted");
 	for (k = 0; k < KINDS; k++)
 		printf("  %-44s %7.1f ns\n", kind_names[k], best[k]);
 	printf("  %-44s %7.2fx\n", "constraints (ctx) / plain canary_enabled",
