@@ -14,6 +14,7 @@
 #include "client.h"
 #include "counters.h"
 #include "error.h"
+#include "evaluate.h"
 #include "event_batch.h"
 #include "flag_ref.h"
 #include "snapshot.h"
@@ -118,16 +119,6 @@ static inline unsigned decide(const canary_client *c,
 		CANARY_ARM_STABLE, CANARY_REASON_SPLIT, CANARY_EVAL_OK);
 }
 
-/* Count one exposure in the snapshot's table (counters.h). */
-static inline void expose(canary_client *c, const canary__snapshot *snap,
-	const canary__snap_entry *e, unsigned slot, const char *unit)
-{
-	if (c->live.count_exposures &&
-	    !canary__counters_expose(&c->live.ev_reg, snap, e->index, slot,
-	    unit))
-		canary__counters_count_dropped(c->counters);
-}
-
 /* The end of every evaluation: `snap` is held, `e` is the flag's entry in
  * it (NULL: no such flag). */
 static inline bool conclude(canary_client *c, const canary__snapshot *snap,
@@ -143,7 +134,7 @@ static inline bool conclude(canary_client *c, const canary__snapshot *snap,
 	slot = decide(c, snap, e, unit, ctx, out);
 	result = slot == CANARY_ARM_CANARY;
 	if (count)
-		expose(c, snap, e, slot, ctx ? ctx->unit : unit);
+		canary__eval_expose(c, snap, e, slot, ctx ? ctx->unit : unit);
 	if (out) {
 		/* Copied while the snapshot is protected: no lifetime rules. */
 		const char *v = result ? e->flag->variant_canary :
@@ -166,23 +157,13 @@ static inline void clear_details(canary_details *out)
 		out->rule = -1;
 }
 
-/* The flag's entry in `snap`: through its handle, or by its key (an
- * unknown key is noted, for the worker to report). */
+/* The flag's entry in `snap`: through its handle, or by its key. */
 static inline const canary__snap_entry *locate(canary_client *c,
 	const canary__snapshot *snap, const char *flag, canary_flag_ref *ref)
 {
-	const canary__snap_entry *e;
-	size_t flag_len;
-	uint32_t hash;
-
 	if (ref)
 		return canary__flag_ref_entry(ref, snap);
-	flag_len = strlen(flag);
-	hash = canary__snapshot_hash(flag, flag_len);
-	e = canary__snapshot_find_hashed(snap, flag, flag_len, hash);
-	if (!e)
-		canary__unknown_note(&c->unknown, flag, flag_len, hash);
-	return e;
+	return canary__eval_find(c, snap, flag);
 }
 
 /* One evaluation of `flag`, or of `ref` when it is not NULL (a handle

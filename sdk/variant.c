@@ -12,13 +12,10 @@
  */
 #include <string.h>
 
-#include "client.h"
-#include "counters.h"
 #include "error.h"
+#include "evaluate.h"
 #include "event_batch.h"
-#include "snapshot.h"
 #include "targeting.h"
-#include "unknown_flags.h"
 #include "unleash.h"
 
 static const char disabled[] = "disabled";
@@ -98,16 +95,6 @@ static void arm_variant(canary_client *c, const char *flag,
 		set_name(out, d.variant, true);
 }
 
-/* One exposure of the feature's answer, as evaluate.c counts one. */
-static void expose(canary_client *c, const canary__snapshot *snap,
-	const canary__snap_entry *e, unsigned slot, const char *unit)
-{
-	if (c->live.count_exposures &&
-	    !canary__counters_expose(&c->live.ev_reg, snap, e->index, slot,
-	    unit))
-		canary__counters_count_dropped(c->counters);
-}
-
 /* An Unleash feature of the held snapshot: getVariant, and the answer
  * canary_enabled_ctx() gives (the stale policy included). */
 static void feature_variant(canary_client *c, const canary__snapshot *snap,
@@ -134,7 +121,7 @@ static void feature_variant(canary_client *c, const canary__snapshot *snap,
 				uv.payload_value : "");
 	}
 	if (count)
-		expose(c, snap, e, slot, ctx->unit);
+		canary__eval_expose(c, snap, e, slot, ctx->unit);
 }
 
 /* An Unleash server's flags: found in the snapshot in force, held while
@@ -145,15 +132,11 @@ static void unleash_variant(canary_client *c, const char *flag,
 	const canary__snap_entry *e = NULL;
 	canary__snapshot *snap;
 	canary__hazard_guard g;
-	size_t len = strlen(flag);
-	uint32_t hash = canary__snapshot_hash(flag, len);
 
 	snap = canary__hazard_enter(&c->live.snapshots, &g);
 	if (snap) {
 		out->config_version = snap->version;
-		e = canary__snapshot_find_hashed(snap, flag, len, hash);
-		if (!e)
-			canary__unknown_note(&c->unknown, flag, len, hash);
+		e = canary__eval_find(c, snap, flag);
 	}
 	if (e)
 		feature_variant(c, snap, e, ctx, count, out);
