@@ -493,11 +493,11 @@ static void poison_run(const char *flag, poison_kind kind, int rate)
 
 		cJSON_Delete(doc);
 		doc = hs_call(&s, "GET", path, ADMIN_TOKEN, NULL, &st);
-		if (strcmp(hs_str(doc, "state"), "running") != 0 ||
+		if (strcmp(it_str(doc, "state"), "running") != 0 ||
 		    now_ms() - t0 > 30000)
 			break;
-		v = hs_num(doc, "step_config_version");
-		pct = hs_num(doc, "step_percent");
+		v = it_num(doc, "step_config_version");
+		pct = it_num(doc, "step_percent");
 		nc = 20000 * pct / 100;
 		/* The honest fleet: 0.5 % errors on stable, 10 % on canary. */
 		hs_post_arms(&s, flag, "app", v, 20000 - nc, (20000 - nc) * 0.005, nc,
@@ -514,8 +514,8 @@ static void poison_run(const char *flag, poison_kind kind, int rate)
 		}
 		dp_sleep_ms(50);
 	}
-	printf("  %s: %s after %.1f s (%s)\n", names[kind], hs_str(doc, "state"),
-		(now_ms() - t0) / 1000, hs_str(doc, "reason"));
+	printf("  %s: %s after %.1f s (%s)\n", names[kind], it_str(doc, "state"),
+		(now_ms() - t0) / 1000, it_str(doc, "reason"));
 	cJSON_Delete(doc);
 }
 

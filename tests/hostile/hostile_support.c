@@ -175,20 +175,6 @@ double hs_version(const srv *s)
 	return n;
 }
 
-const char *hs_str(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItem(obj, name);
-
-	return cJSON_IsString(v) ? v->valuestring : "?";
-}
-
-double hs_num(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItem(obj, name);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
 void hs_batch_id(char out[33])
 {
 	static unsigned long long seq;

@@ -57,9 +57,7 @@ void hs_flag_create(const srv *s, const char *key, int rollout_bp);
 /* The config version the admin API reports. */
 double hs_version(const srv *s);
 
-/* A string member of a JSON object ("?" when absent), a number (-1). */
-const char *hs_str(const cJSON *obj, const char *name);
-double hs_num(const cJSON *obj, const char *name);
+/* Members of JSON objects: it_str() and it_num() (harness.h). */
 
 /* A fresh batch id (32 lowercase hex digits) in out[33]. */
 void hs_batch_id(char out[33]);

@@ -73,17 +73,17 @@ static void run_bad_canary(const char *flag, char *out, size_t outlen,
 		cJSON_Delete(doc);
 		doc = hs_call(&hs_server, "GET", path, ADMIN_TOKEN, NULL, &st);
 		assert_int_equal(st, 200);
-		if (strcmp(hs_str(doc, "state"), "running") != 0)
+		if (strcmp(it_str(doc, "state"), "running") != 0)
 			break;
-		feed(flag, hs_num(doc, "step_config_version"),
-			hs_num(doc, "step_percent"), 0.10);
+		feed(flag, it_num(doc, "step_config_version"),
+			it_num(doc, "step_percent"), 0.10);
 		if (poison)
-			poison(flag, hs_num(doc, "step_config_version"),
-				hs_num(doc, "step_percent"));
+			poison(flag, it_num(doc, "step_config_version"),
+				it_num(doc, "step_percent"));
 		nanosleep(&pause, NULL);
 	}
-	snprintf(out, outlen, "%s (%s)", hs_str(doc, "state"),
-		hs_str(doc, "reason"));
+	snprintf(out, outlen, "%s (%s)", it_str(doc, "state"),
+		it_str(doc, "reason"));
 	cJSON_Delete(doc);
 }
 
