@@ -17,7 +17,7 @@ _canaryctl()
 --stable-variant --canary-variant --allow --deny --force --rule --no-rules
 --stickiness --segment --no-segments'
 	local rollout_opts='--steps --min-soak --max-step --interval --on-fail --gate
---sustain --grace --on-stall --bake --max-wait'
+--sustain --grace --on-stall --bake --max-wait --widen-undecided'
 	local events='started widened paused resumed rolled_back completed stalled segment_created segment_updated segment_deleted'
 	local args=() i
 
@@ -36,7 +36,7 @@ _canaryctl()
 	--stable-variant | --canary-variant | --allow | --deny | --rule | \
 	--stickiness | --segment | --steps | \
 	--min-soak | --max-step | --interval | --gate | --config-version | \
-	--sustain | --grace | --bake | --max-wait | \
+	--sustain | --grace | --bake | --max-wait | --widen-undecided | \
 	--since | --until | --last | --timeout | --actor | --limit | --before)
 		COMPREPLY=()
 		return ;;

@@ -176,8 +176,39 @@ static void eta_words(const cj_rollout *r, const cj_decision *d, char *buf,
 			(long long)(r->max_step_ms / 60000));
 }
 
-/* INCONCLUSIVE: hold; past max_step hold on to max_wait while there is
- * traffic to decide on, then pause for a person. */
+/*
+ * At max_step without a PASS, does the rollout widen undecided? Only on an
+ * INCONCLUSIVE verdict (an alert or a FAIL never gets here), to the next
+ * step when that step is at most widen_undecided and not the last: the
+ * judge's tests hold at any share, a share k times larger brings the
+ * evidence k times sooner, and a regression the step could not see yet
+ * is caught there about as many user-minutes later as here
+ * (docs/analysis.md, "Widening an undecided step").
+ */
+static bool widens_undecided(const cj_rollout *r, const cj_result *v)
+{
+	return r->widen_undecided_bp > 0 && v &&
+		v->verdict == CJ_INCONCLUSIVE && r->step + 2 < r->nsteps &&
+		bp_at(r, r->step + 1) <= r->widen_undecided_bp;
+}
+
+static void widen_undecided(const cj_rollout *r, const cj_result *v,
+	const char *eta, cj_decision *d)
+{
+	uint32_t from = d->next_bp;
+
+	d->next_step = r->step + 1;
+	d->next_bp = bp_at(r, d->next_step);
+	decide(d, CJ_ACT_WIDEN, "undecided_widen", "no PASS within %llds at "
+		"%.2f%% (last: %s %s)%s: widening to %.2f%%, at most %.2f%% "
+		"undecided", (long long)(r->max_step_ms / 1000), from / 100.0,
+		cj_verdict_name(v->verdict), v->rule, eta, d->next_bp / 100.0,
+		r->widen_undecided_bp / 100.0);
+}
+
+/* INCONCLUSIVE: hold; past max_step widen when the rollout allows it
+ * (widens_undecided()), else hold on to max_wait while there is traffic
+ * to decide on, then pause for a person. */
 static void on_hold(const cj_rollout *r, const cj_result *v, int64_t now,
 	cj_decision *d)
 {
@@ -192,6 +223,8 @@ static void on_hold(const cj_rollout *r, const cj_result *v, int64_t now,
 		decide(d, CJ_ACT_HOLD, rule, "%s: %s%s",
 			cj_verdict_name(verdict), v ? v->reason :
 			"no evaluation", eta);
+	} else if (widens_undecided(r, v)) {
+		widen_undecided(r, v, eta, d);
 	} else if (d->decide_ms >= 0 && age < r->max_wait_ms) {
 		/* The estimate is from the traffic of now, not a forecast: a
 		 * step started in a daily trough projects far too long, so

@@ -105,6 +105,22 @@ static int parse_steps(const canary__json_reader *r, const cJSON *item,
 	return CANARY_OK;
 }
 
+/* widen_undecided: a percent 0.01..100 (as a step), or 0: off. */
+static int parse_widen_undecided(const canary__json_reader *r,
+	const cJSON *item, uint32_t *bp)
+{
+	double v;
+
+	if (!item)
+		return CANARY_OK;
+	v = cJSON_IsNumber(item) ? item->valuedouble * 100.0 : -1;
+	if (!(v >= 0 && v <= 10000) || fabs(v - round(v)) > 1e-6)
+		return canary__perror_set(r->err, "widen_undecided",
+			"must be a percent 0.01..100 in steps of 0.01, or 0 (off)");
+	*bp = (uint32_t)round(v);
+	return CANARY_OK;
+}
+
 static int parse_dur(const canary__json_reader *r, const cJSON *item,
 	const char *name, int64_t *ms)
 {
@@ -247,10 +263,11 @@ static int check_spec(const cs_rollout_spec *s, canary__perror *e)
 
 /* The members of a spec; a request also names its flag (the last one). */
 enum { R_STEPS, R_SOAK, R_MAX_STEP, R_INTERVAL, R_GATES, R_ON_FAIL,
-	R_SUSTAIN, R_GRACE, R_ON_STALL, R_BAKE, R_MAX_WAIT, R_FLAG, R_COUNT };
+	R_SUSTAIN, R_GRACE, R_ON_STALL, R_BAKE, R_MAX_WAIT, R_WIDEN_UNDECIDED,
+	R_FLAG, R_COUNT };
 static const char *const spec_names[R_COUNT] = { "steps", "min_soak",
 	"max_step", "interval", "gates", "on_fail", "sustain", "grace",
-	"on_stall", "bake", "max_wait", "flag" };
+	"on_stall", "bake", "max_wait", "widen_undecided", "flag" };
 
 static int parse_spec(const canary__json_reader *r, const cJSON *doc,
 	char *flag, cs_rollout_spec *out)
@@ -281,6 +298,9 @@ static int parse_spec(const canary__json_reader *r, const cJSON *doc,
 		rc = parse_dur(r, m[R_BAKE], "bake", &out->bake_ms);
 	if (rc == CANARY_OK)
 		rc = parse_dur(r, m[R_MAX_WAIT], "max_wait", &out->max_wait_ms);
+	if (rc == CANARY_OK)
+		rc = parse_widen_undecided(r, m[R_WIDEN_UNDECIDED],
+			&out->widen_undecided_bp);
 	if (rc == CANARY_OK)
 		rc = parse_gates(r, m[R_GATES], &out->gates, !flag);
 	if (rc == CANARY_OK)
@@ -369,6 +389,8 @@ cJSON *cs_rollout_spec_to_json(const cs_rollout_spec *s)
 			dur_str(s->bake_ms, b, sizeof(b))) &&
 		cJSON_AddStringToObject(obj, "max_wait",
 			dur_str(s->max_wait_ms, b, sizeof(b))) &&
+		cJSON_AddNumberToObject(obj, "widen_undecided",
+			s->widen_undecided_bp / 100.0) &&
 		add_gates(obj, s);
 	if (!ok) {
 		cJSON_Delete(obj);
@@ -476,6 +498,7 @@ void cs_rollout_fsm(const cs_rollout *r, cj_rollout *out)
 	out->grace_ms = r->spec.grace_ms;
 	out->on_stall = r->spec.on_stall;
 	out->bake_ms = r->spec.bake_ms;
+	out->widen_undecided_bp = r->spec.widen_undecided_bp;
 	out->pass_since_ms = r->pass_since_ms;
 	out->alert_since_ms = r->alert_since_ms;
 }

@@ -44,6 +44,9 @@ typedef struct cs_rollout_spec {
 	int64_t bake_ms;      /* watch the last step this long (0: off) */
 	int64_t max_wait_ms;  /* past max_step, hold on to this step age
 	                         while there is traffic to estimate from */
+	uint32_t widen_undecided_bp; /* at max_step without a PASS, widen to
+	                         the next step when it is at most this
+	                         (0: off) */
 } cs_rollout_spec;
 
 typedef struct cs_rollout {
@@ -66,9 +69,9 @@ typedef struct cs_rollout {
 } cs_rollout;
 
 /* Defaults: steps 1, 5, 25, 50, 100 %, soak 5m, max 1h, interval 1m,
- * cj_gates_default(), on_fail rollback, on_stall rollback, no bake; and,
- * from these, sustain 2 intervals, grace 3 intervals, max_wait 8 x
- * max_step (cs_rollout_spec_derive). */
+ * cj_gates_default(), on_fail rollback, on_stall rollback, no bake, no
+ * widening of an undecided step; and, from these, sustain 2 intervals,
+ * grace 3 intervals, max_wait 8 x max_step (cs_rollout_spec_derive). */
 void cs_rollout_spec_default(cs_rollout_spec *s);
 
 /* The options whose default depends on others (sustain, grace: the

@@ -3,8 +3,9 @@
  * server: events are POSTed to /v1/events by the test itself, shaped to the
  * rollout's current split, and the controller must widen a healthy canary
  * to 100 %, roll a bad one back at once (rollout_bp 0, version bumped),
- * hold and then pause a canary without traffic, obey operators, survive a
- * restart, and refuse bad requests with the field named.
+ * hold and then pause a canary without traffic (or first widen it, with
+ * widen_undecided), obey operators, survive a restart, and refuse bad
+ * requests with the field named.
  *
  * Durations are in milliseconds so a whole rollout takes about a second.
  * Nothing here asserts on time: each wait is a generous bound for an
@@ -433,6 +434,39 @@ static void test_no_traffic_holds_then_pauses(void **state)
 	cJSON_Delete(doc);
 }
 
+/* widen_undecided 5: a step that cannot decide at max_step (no traffic
+ * here) widens to 5% instead of pausing; at 5% the next step (25%) is past
+ * the bound, so it pauses there as before. */
+static void test_undecided_widens(void **state)
+{
+	const cJSON *d;
+	int widened = 0;
+	cJSON *doc;
+
+	(void)state;
+	create_flag(&it_server, "undecided");
+	start(&it_server, "undecided", "\"min_soak\":\"100ms\","
+		"\"max_step\":\"1s\",\"interval\":\"100ms\","
+		"\"widen_undecided\":5");
+	doc = run_until_settled(&it_server, "undecided", -1);
+	assert_string_equal(state_of(doc), "paused");
+	assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "spec"),
+		"widen_undecided")->valuedouble == 5);
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(doc, "decisions")) {
+		assert_string_not_equal(dstr(d, "action"), "rollback");
+		if (strcmp(dstr(d, "action"), "widen") == 0) {
+			widened++;
+			assert_string_equal(dstr(d, "rule"), "undecided_widen");
+			assert_non_null(strstr(dstr(d, "reason"),
+				"widening to 5.00%"));
+		}
+	}
+	assert_int_equal(widened, 1);
+	assert_string_equal(dstr(last_decision(doc), "rule"), "max_time");
+	assert_true(flag_num(&it_server, "undecided", "rollout_bp") == 500);
+	cJSON_Delete(doc);
+}
+
 static void expect_state(const char *flag, const char *want, double bp)
 {
 	long st;
@@ -708,6 +742,7 @@ int main(void)
 		cmocka_unit_test(test_slow_canary_rolls_back),
 		cmocka_unit_test(test_dry_run_pauses_instead),
 		cmocka_unit_test(test_no_traffic_holds_then_pauses),
+		cmocka_unit_test(test_undecided_widens),
 		cmocka_unit_test(test_manual_operations),
 		cmocka_unit_test(test_deleted_flag_ends_rollout),
 		cmocka_unit_test(test_bad_requests),

@@ -61,8 +61,10 @@ static void test_options(void **state)
 	(void)state;
 	assert_int_equal(parse("{\"flag\":\"f\",\"sustain\":\"0s\","
 		"\"grace\":\"90s\",\"on_stall\":\"pause\",\"bake\":\"30m\","
-		"\"max_wait\":\"2h\",\"gates\":{\"recent_alpha\":0.0001}}", &s,
+		"\"max_wait\":\"2h\",\"widen_undecided\":5,"
+		"\"gates\":{\"recent_alpha\":0.0001}}", &s,
 		why, sizeof(why)), CANARY_OK);
+	assert_int_equal(s.widen_undecided_bp, 500);
 	assert_true(s.sustain_ms == 0 && s.grace_ms == 90000);
 	assert_int_equal(s.on_stall, CJ_STALL_PAUSE);
 	assert_true(s.bake_ms == 1800000 && s.max_wait_ms == 7200000);
@@ -72,7 +74,7 @@ static void test_options(void **state)
 	text = cJSON_PrintUnformatted(json);
 	assert_non_null(strstr(text, "\"sustain\":\"0ms\",\"grace\":\"90000ms\","
 		"\"on_stall\":\"pause\",\"bake\":\"1800000ms\","
-		"\"max_wait\":\"7200000ms\""));
+		"\"max_wait\":\"7200000ms\",\"widen_undecided\":5"));
 	assert_int_equal(cs_rollout_parse(text, strlen(text), NULL, &back, &e),
 		CANARY_OK);
 	assert_memory_equal(&back, &s, sizeof(s));
@@ -94,6 +96,15 @@ static void test_refused(void **state)
 		  "indifference zone)" },
 		{ "{\"flag\":\"f\",\"gates\":{\"recent_alpha\":0.01}}",
 		  "gates.recent_alpha: must be in (0, alpha]" },
+		{ "{\"flag\":\"f\",\"widen_undecided\":\"5%\"}",
+		  "widen_undecided: must be a percent 0.01..100 in steps of "
+		  "0.01, or 0 (off)" },
+		{ "{\"flag\":\"f\",\"widen_undecided\":101}",
+		  "widen_undecided: must be a percent 0.01..100 in steps of "
+		  "0.01, or 0 (off)" },
+		{ "{\"flag\":\"f\",\"widen_undecided\":0.001}",
+		  "widen_undecided: must be a percent 0.01..100 in steps of "
+		  "0.01, or 0 (off)" },
 		{ "{\"flag\":\"f\",\"bake\":\"soon\"}", "bake: must be a duration "
 		  "like \"500ms\", \"2s\", \"5m\" or \"1h\" (at most 31 days)" },
 	};

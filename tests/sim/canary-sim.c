@@ -7,7 +7,8 @@
  *
  *   canary-sim [--runs N] [--seed S] [--scenario NAME] [--markdown]
  *              [--interval SECONDS] [--horizon MINUTES] [--verbose]
- *              [--trace] [--requests] [--rules]
+ *              [--trace] [--requests] [--rules] [--harm]
+ *              [--widen-undecided PERCENT]
  *   canary-sim --check [--scenario NAME]  (fast scenarios, asserted
  *              bounds; ctest "sim")
  *   canary-sim --bound  (what no valid PASS can do at the 1% step,
@@ -64,6 +65,9 @@ typedef struct sim_opts {
 	bool requests;       /* windows without the user-level fields: the
 	                        judge counts requests as units (v1) */
 	bool rules;          /* print how the runs ended, by rule */
+	bool harm;           /* print the canary requests served while a
+	                        regression was on (thousands, p50 / p95) */
+	uint32_t widen_undecided_bp; /* the rollout option (0: off) */
 } sim_opts;
 
 /* Buffers every run reuses. */
@@ -87,6 +91,9 @@ typedef struct outcome {
 	 * rollback, the pause or the horizon (--rules). */
 	const char *end_action, *end_rule;
 	size_t end_step;
+	double canary_k;     /* canary requests served while the scenario's
+	                        regression was on (from the start, or from a
+	                        late onset), thousands */
 } outcome;
 
 /* One rollout in progress. */
@@ -351,6 +358,7 @@ static void run_init(run *x, const scenario *sc, const sim_opts *o,
 	x->r.sustain_ms = SUSTAIN_MIN * MINUTE_MS;
 	x->r.grace_ms = GRACE_MIN * MINUTE_MS;
 	x->r.bake_ms = sc->bake_min * MINUTE_MS;
+	x->r.widen_undecided_bp = o->widen_undecided_bp;
 	x->r.status = CJ_RUNNING;
 	x->onset_ms = x->onset_step_ms = -1;
 	x->onset_step = (size_t)(sim_uniform(&x->rng) * (NSTEPS - 1));
@@ -451,6 +459,8 @@ static int run_one(const scenario *sc, const sim_opts *o, const cj_gates *g,
 	run_init(&x, sc, o, w, seed);
 	if (population(sc, w, &x.rng, seed) != 0)
 		return -1;
+	uint64_t served = 0; /* the step's canary exposures so far */
+
 	out->max_step = x.r.step;
 	for (t = 1; t <= ticks; t++) {
 		int64_t now = t * interval_ms;
@@ -460,6 +470,10 @@ static int run_one(const scenario *sc, const sim_opts *o, const cj_gates *g,
 		cj_decision d;
 
 		traffic(&x, w, t);
+		if (sc->onset == SIM_ONSET_START || x.onset_ms >= 0)
+			out->canary_k += (double)(w->pipe.step[1].exposures -
+				served) / 1000.0;
+		served = w->pipe.step[1].exposures;
 		judge_input(w, &x, now, &f, &in);
 		cj_evaluate(g, &in, &res);
 		cj_fsm_tick(&x.r, &res, now, &d);
@@ -470,8 +484,10 @@ static int run_one(const scenario *sc, const sim_opts *o, const cj_gates *g,
 			return 0;
 		if (d.action == CJ_ACT_PROMOTE)
 			w->before = w->pipe.step[0];
-		if (d.action == CJ_ACT_WIDEN || d.action == CJ_ACT_PROMOTE)
+		if (d.action == CJ_ACT_WIDEN || d.action == CJ_ACT_PROMOTE) {
 			sim_pipe_new_step(&w->pipe);
+			served = 0;
+		}
 	}
 	return 0;
 }
@@ -492,6 +508,7 @@ typedef struct summary {
 	ending endings[ENDINGS_MAX];
 	int nendings;
 	double rb_p50, rb_p95, done_p50, done_p95;
+	double harm_p50, harm_p95;    /* canary_k over all runs */
 	size_t max_step;              /* furthest step any run reached */
 	size_t max_step_rolled_back;  /* furthest step a rollback happened at */
 } summary;
@@ -571,13 +588,14 @@ static int simulate(const scenario *sc, const sim_opts *o, world *w,
 {
 	double *t_rb = calloc((size_t)o->runs, sizeof(double));
 	double *t_done = calloc((size_t)o->runs, sizeof(double));
+	double *harm = calloc((size_t)o->runs, sizeof(double));
 	cj_gates g;
 	int i, rc = 0;
 
 	memset(s, 0, sizeof(*s));
 	cj_gates_default(&g);
 	world_tables(w, sc);
-	for (i = 0; t_rb && t_done && rc == 0 && i < o->runs; i++) {
+	for (i = 0; t_rb && t_done && harm && rc == 0 && i < o->runs; i++) {
 		outcome out;
 
 		rc = run_one(sc, o, &g, w, o->seed + (uint64_t)i * 7919, &out);
@@ -585,17 +603,21 @@ static int simulate(const scenario *sc, const sim_opts *o, world *w,
 			printf("  run %d: rolled back at step %zu (%s)\n", i,
 				out.rollback_step, out.rule);
 		tally(s, &out, t_rb, t_done);
+		harm[i] = out.canary_k;
 	}
-	if (!t_rb || !t_done)
+	if (!t_rb || !t_done || !harm)
 		rc = -1;
 	if (rc == 0) {
 		s->rb_p50 = quantile_of(t_rb, s->rolled_back, s->runs, 0.5);
 		s->rb_p95 = quantile_of(t_rb, s->rolled_back, s->runs, 0.95);
 		s->done_p50 = quantile_of(t_done, s->completed, s->runs, 0.5);
 		s->done_p95 = quantile_of(t_done, s->completed, s->runs, 0.95);
+		s->harm_p50 = quantile_of(harm, s->runs, s->runs, 0.5);
+		s->harm_p95 = quantile_of(harm, s->runs, s->runs, 0.95);
 	}
 	free(t_rb);
 	free(t_done);
+	free(harm);
 	return rc;
 }
 
@@ -614,9 +636,10 @@ static void print_header(const sim_opts *o)
 	if (o->markdown) {
 		printf("| scenario | runs | rolled back | completed | paused | "
 			"running | rollback min p50 | p95 | complete min p50 "
-			"| p95 | rolled back at 1/5/25/50/100%% |\n");
+			"| p95 | rolled back at 1/5/25/50/100%% |%s\n", o->harm ?
+			" canary k-requests p50 | p95 |" : "");
 		printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-			"---:|\n");
+			"---:|%s\n", o->harm ? "---:|---:|" : "");
 	} else {
 		printf("%-22s %5s %8s %8s %8s %8s %6s %6s %6s %6s %s\n",
 			"scenario", "runs", "rollback", "complete", "paused",
@@ -673,14 +696,18 @@ static void print_row(const scenario *sc, const sim_opts *o,
 		snprintf(rb, sizeof(rb), "%.1f%%", 100 * s->rolled_back / n);
 	if (o->markdown)
 		printf("| %s | %d | %s | %.1f%% | %.1f%% | %.1f%% | %s | %s | "
-			"%s | %s | %s |\n", sc->name, s->runs, rb,
+			"%s | %s | %s |", sc->name, s->runs, rb,
 			100 * s->completed / n, 100 * s->paused / n,
 			100 * s->running / n, m50, m95, d50, d95, at);
 	else
 		printf("%-22s %5d %8s %7.1f%% %7.1f%% %7.1f%% %6s %6s %6s "
-			"%6s %s\n", sc->name, s->runs, rb,
+			"%6s %s", sc->name, s->runs, rb,
 			100 * s->completed / n, 100 * s->paused / n,
 			100 * s->running / n, m50, m95, d50, d95, at);
+	if (o->harm)
+		printf(o->markdown ? " %.0f | %.0f |" : " canary k-req %.0f/%.0f",
+			s->harm_p50, s->harm_p95);
+	printf("\n");
 	if (o->rules)
 		print_endings(s);
 	fflush(stdout);
@@ -787,7 +814,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: canary-sim [--runs N] [--seed S] "
 		"[--scenario NAME] [--interval SECONDS] [--horizon MINUTES] "
-		"[--markdown] [--verbose] [--trace] [--requests] [--rules] | "
+		"[--markdown] [--verbose] [--trace] [--requests] [--rules] "
+		"[--harm] [--widen-undecided PERCENT] | "
 		"--check | --bound | "
 		"--list\n");
 }
@@ -835,6 +863,8 @@ static int parse_args(int argc, char **argv, sim_opts *o, const char **only,
 			o->rules = true;
 		} else if (!strcmp(a, "--requests")) {
 			o->requests = true;
+		} else if (!strcmp(a, "--harm")) {
+			o->harm = true;
 		} else if (!strcmp(a, "--markdown")) {
 			o->markdown = true;
 		} else if (!strcmp(a, "--list")) {
@@ -853,6 +883,14 @@ static int parse_args(int argc, char **argv, sim_opts *o, const char **only,
 			o->interval_s = atof(v), i++;
 		} else if (v && !strcmp(a, "--horizon")) {
 			o->horizon_min = atoi(v), i++;
+		} else if (v && !strcmp(a, "--widen-undecided")) {
+			double pct = atof(v);
+
+			if (!(pct > 0 && pct <= 100)) {
+				usage();
+				return -1;
+			}
+			o->widen_undecided_bp = (uint32_t)(pct * 100 + 0.5), i++;
 		} else {
 			usage();
 			return -1;
@@ -868,7 +906,7 @@ static int parse_args(int argc, char **argv, sim_opts *o, const char **only,
 int main(int argc, char **argv)
 {
 	sim_opts o = { 1000, 20251125, 60, 480, false, false, false, false,
-		false };
+		false, false, 0 };
 	const char *only = NULL;
 	bool do_check = false;
 	static world w;

@@ -3,7 +3,8 @@
  * soak, roll back at once, hold, pause past max time, dry run, resume;
  * and the v2 options: a PASS that must hold after the soak, alerts with a
  * grace and on_stall, the bake at the last step, holding on past max_step
- * while the judge projects a decision, and the suggested step.
+ * while the judge projects a decision, the suggested step, and widening
+ * a step that cannot decide (widen_undecided).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -318,6 +319,72 @@ static void test_max_wait_and_suggestion(void **state)
 	assert_non_null(strstr(d.reason, "cannot decide at this traffic"));
 }
 
+/* The decision of one tick, not applied. */
+static cj_decision probe(const cj_rollout *r, cj_result res, int64_t now)
+{
+	cj_decision d;
+
+	cj_fsm_tick(r, &res, now, &d);
+	return d;
+}
+
+/* widen_undecided: at max_step an INCONCLUSIVE step goes up one step when
+ * that step is within the bound, never to the last step, never before
+ * max_step, never on an alert; without it the rollout holds on as before. */
+static void test_widen_undecided(void **state)
+{
+	cj_rollout r = rollout();
+	cj_result slow = verdict(CJ_INCONCLUSIVE, "errors_undecided", false);
+	cj_result alert = slow;
+	cj_decision d;
+
+	(void)state;
+	r.max_wait_ms = 240 * MIN;
+	r.widen_undecided_bp = 500;
+	slow.decide_ms = 300 * MIN;
+	d = probe(&r, slow, 59 * MIN);
+	assert_int_equal(d.action, CJ_ACT_HOLD);   /* before max_step */
+	d = probe(&r, slow, 60 * MIN);
+	assert_int_equal(d.action, CJ_ACT_WIDEN);
+	assert_string_equal(d.rule, "undecided_widen");
+	assert_int_equal(d.next_step, 1);
+	assert_int_equal(d.next_bp, 500);
+	assert_non_null(strstr(d.reason, "widening to 5.00%, at most 5.00% "
+		"undecided"));
+	/* "Cannot decide at this traffic" widens too: more traffic. */
+	slow.decide_ms = -1;
+	d = probe(&r, slow, 60 * MIN);
+	assert_int_equal(d.action, CJ_ACT_WIDEN);
+	/* At 5% the next step (25%) is past the bound: hold on as before. */
+	cj_fsm_apply(&r, &d, 60 * MIN);
+	assert_int_equal(r.step, 1);
+	assert_true(r.step_start_ms == 60 * MIN);
+	slow.decide_ms = 100 * MIN;
+	d = probe(&r, slow, 120 * MIN);
+	assert_int_equal(d.action, CJ_ACT_HOLD);
+	assert_string_equal(d.rule, "max_time_extended");
+	/* An alert never widens; nor does a missing evaluation. */
+	r = rollout();
+	r.max_wait_ms = 240 * MIN;
+	r.widen_undecided_bp = 10000;
+	r.grace_ms = 600 * MIN;
+	alert.alert = true;
+	d = probe(&r, alert, 60 * MIN);
+	assert_int_equal(d.action, CJ_ACT_HOLD);
+	cj_fsm_tick(&r, NULL, 60 * MIN, &d);
+	assert_true(d.action != CJ_ACT_WIDEN);
+	/* Never to the last step, whatever the bound: at 50% it holds on. */
+	r.step = 3;
+	d = probe(&r, slow, 60 * MIN);
+	assert_int_equal(d.action, CJ_ACT_HOLD);
+	assert_string_equal(d.rule, "max_time_extended");
+	/* Off (0): the behaviour before. */
+	r = rollout();
+	r.max_wait_ms = 240 * MIN;
+	d = probe(&r, slow, 60 * MIN);
+	assert_string_equal(d.rule, "max_time_extended");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_alert_grace),
 		cmocka_unit_test(test_bake),
 		cmocka_unit_test(test_max_wait_and_suggestion),
+		cmocka_unit_test(test_widen_undecided),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
