@@ -687,7 +687,8 @@ static void test_canaryctl_rollout(void **state)
 	assert_int_equal(CTL("rollout", "start", "ctlf", "--steps", "1,5,100",
 		"--max-step", "1h", "--gate", "alpha=0.01", "--gate",
 		"lat_ratio=0,0,0", "--sustain", "7m", "--grace", "9m",
-		"--on-stall", "pause", "--bake", "30m", "--max-wait", "5h"), 0);
+		"--on-stall", "pause", "--bake", "30m", "--max-wait", "5h",
+		"--widen-undecided", "2.5"), 0);
 	assert_non_null(strstr(out, "state running"));
 	/* The flag has had no traffic: the first step's time is unknown. */
 	assert_non_null(strstr(out, "time to decide: unknown"));
@@ -700,6 +701,8 @@ static void test_canaryctl_rollout(void **state)
 		"spec"), "on_stall")->valuestring, "pause");
 	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "spec"),
 		"bake"));
+	assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "spec"),
+		"widen_undecided")->valuedouble == 2.5);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(
 		cJSON_GetObjectItem(doc, "spec"), "steps")), 3);
 	cJSON_Delete(doc);
@@ -725,9 +728,13 @@ static void test_canaryctl_rollout(void **state)
 	/* A bad value is refused naming the value and its rule... */
 	assert_int_equal(CTL("rollout", "start", "ctlf", "--min-soak", "5x"),
 		2);
+	assert_int_equal(CTL("rollout", "start", "ctlf", "--widen-undecided",
+		"5%"), 2);
 	/* ...what only the server can judge, by the server. */
 	assert_int_equal(CTL("rollout", "start", "ctlf", "--steps", "50,5"),
 		1);
+	assert_int_equal(CTL("rollout", "start", "ctlf", "--widen-undecided",
+		"150"), 1);
 	assert_int_equal(CTL("rollout", "promote", "ctlf", "--full"), 1);
 	assert_int_equal(CTL("rollout", "status", "no-such-flag"), 1);
 }
