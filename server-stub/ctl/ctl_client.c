@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -207,6 +208,19 @@ bool ctl_path_key(ctl_path *p, const char *key)
 	ctl_path_add(p, "%s", k);
 	free(k);
 	return true;
+}
+
+bool ctl_percent(const char *s, double *bp)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0 && v <= 100))
+		return false;
+	*bp = round(v * 100);
+	return fabs(*bp - v * 100) < 1e-6; /* at most 0.01% steps */
 }
 
 bool ctl_uint(const char *s)

@@ -50,6 +50,10 @@ void ctl_path_add(ctl_path *p, const char *fmt, ...) CANARY__PRINTF(2, 3);
 /* A flag key, escaped; false when out of memory. */
 bool ctl_path_key(ctl_path *p, const char *key);
 
+/* A percent 0..100 in steps of 0.01 (no sign, no spaces), as basis
+ * points in *bp; false otherwise. */
+bool ctl_percent(const char *s, double *bp);
+
 /* An integer option: digits only, 0..2^53-1 (what JSON holds exactly). */
 bool ctl_uint(const char *s);
 /* `value` of `option` as a decimal integer min..max (max at most

@@ -4,7 +4,6 @@
  * rule), the answers printed as tables.
  */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -144,19 +143,6 @@ static cJSON *split_list(const char *csv)
 	return arr;
 }
 
-static bool parse_percent(const char *s, double *bp)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0 && v <= 100))
-		return false;
-	*bp = round(v * 100);
-	return fabs(*bp - v * 100) < 1e-6; /* at most 0.01% steps */
-}
-
 static bool add_variant(cJSON *obj, const char *arm, const char *value)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "variants");
@@ -279,7 +265,7 @@ static int flag_option(const ctl *c, cJSON *obj, const char *opt,
 	int rc = 0;
 
 	if (strcmp(opt, "--rollout") == 0) {
-		if (!val || !parse_percent(val, &bp))
+		if (!val || !ctl_percent(val, &bp))
 			return ctl_bad_value(c, opt, val, "must be 0..100 in steps "
 				"of 0.01");
 		return replace(obj, "rollout_bp", cJSON_CreateNumber(bp)) ? 0 :

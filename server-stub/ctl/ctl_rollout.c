@@ -98,16 +98,14 @@ static int start_option(const ctl *c, cJSON *body, cJSON *gates,
 			EXIT_USAGE;
 	}
 	if (strcmp(opt, "--widen-undecided") == 0) {
-		char *end = NULL;
-		double pct = val ? strtod(val, &end) : -1;
+		double bp;
 
-		/* The server checks the range and says why. */
-		if (!val || end == val || *end)
-			return ctl_bad_value(c, opt, val, "must be a percent, "
-				"e.g. 5, or 0 (off)");
+		if (!val || !ctl_percent(val, &bp) || bp > 5000)
+			return ctl_bad_value(c, opt, val, "must be 0..50 in "
+				"steps of 0.01 (0: off)");
 		cJSON_DeleteItemFromObject(body, "widen_undecided");
-		return cJSON_AddNumberToObject(body, "widen_undecided", pct) ?
-			0 : EXIT_USAGE;
+		return cJSON_AddNumberToObject(body, "widen_undecided",
+			bp / 100.0) ? 0 : EXIT_USAGE;
 	}
 	if (strcmp(opt, "--gate") == 0)
 		return val && add_gate(gates, val) ? 0 : ctl_bad_value(c, opt,

@@ -65,7 +65,8 @@ static const struct {
 "  --sustain 2m  --grace 3m  --bake 30m  --max-wait 8h\n"
 "  --on-stall rollback|pause       what an alert that outlasts --grace does\n"
 "  --widen-undecided 5             at --max-step without a PASS, widen to the\n"
-"                                  next step if it is at most 5% (not the last)\n"
+"                                  next step if it is at most 5% (up to 50;\n"
+"                                  not the last, not in a dry run)\n"
 "  --gate NAME=VALUE               judge gate, repeatable (docs/server.md)\n"
 "  --watch                         redraw the status as decisions arrive\n"
 "  --timeout D                     give up waiting after D (500ms, 30s, 10m, 2h)\n" },

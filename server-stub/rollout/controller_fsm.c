@@ -142,9 +142,12 @@ static void on_pass(const cj_rollout *r, int64_t now, cj_decision *d)
 		widen(r, age, d);
 }
 
-/* A larger step (whole percent, at most half the traffic: beyond that the
- * stable arm is the smaller one) whose canary traffic would decide within
- * max_step, when this one will not. */
+/* Half the traffic: past it the stable arm is the smaller one, and more
+ * canary share no longer brings evidence sooner. */
+#define HALF_BP 5000u
+
+/* A larger step (whole percent, at most HALF_BP) whose canary traffic
+ * would decide within max_step, when this one will not. */
 static void suggest(const cj_rollout *r, int64_t age, cj_decision *d)
 {
 	double need, bp = bp_at(r, r->step);
@@ -154,7 +157,7 @@ static void suggest(const cj_rollout *r, int64_t age, cj_decision *d)
 		return;
 	need = bp * (double)(age + d->decide_ms) / (double)r->max_step_ms;
 	need = ceil(need / 100) * 100;
-	if (need > bp && need <= 5000)
+	if (need > bp && need <= HALF_BP)
 		d->suggest_bp = (uint32_t)need;
 }
 
@@ -176,33 +179,55 @@ static void eta_words(const cj_rollout *r, const cj_decision *d, char *buf,
 			(long long)(r->max_step_ms / 60000));
 }
 
+/* Does an enabled metric's FAIL test lean toward FAIL: an e-value at or
+ * past the square root of its threshold (half the way on a log scale)?
+ * For a canary no worse than the stable arm that happens with chance at
+ * most 1 / sqrt(threshold) at any time (Ville's inequality): 4.5% at the
+ * default alpha. */
+static bool leans_fail(const cj_result *v)
+{
+	size_t i;
+
+	for (i = 0; i < CJ_M_COUNT; i++) {
+		const cj_metric *m = &v->metrics[i];
+
+		if (m->enabled && !isnan(m->statistic) &&
+		    m->statistic >= sqrt(m->threshold))
+			return true;
+	}
+	return false;
+}
+
 /*
- * At max_step without a PASS, does the rollout widen undecided? Only on an
- * INCONCLUSIVE verdict (an alert or a FAIL never gets here), to the next
- * step when that step is at most widen_undecided and not the last: the
- * judge's tests hold at any share, a share k times larger brings the
- * evidence k times sooner, and a regression the step could not see yet
- * is caught there about as many user-minutes later as here
+ * At max_step without a PASS, does the rollout widen undecided? Only on
+ * an INCONCLUSIVE verdict (an alert or a FAIL never gets here) that has
+ * traffic to estimate from (more share of no traffic brings no evidence)
+ * and no FAIL test leaning toward FAIL, never in a dry run (a FAIL there
+ * only pauses, at the larger share), to the next step when that step is
+ * at most widen_undecided and HALF_BP, and not the last. The judge's
+ * tests hold at any share and a share k times larger brings evidence k
+ * times sooner; the larger step judges its own windows afresh
  * (docs/analysis.md, "Widening an undecided step").
  */
 static bool widens_undecided(const cj_rollout *r, const cj_result *v)
 {
-	return r->widen_undecided_bp > 0 && v &&
-		v->verdict == CJ_INCONCLUSIVE && r->step + 2 < r->nsteps &&
-		bp_at(r, r->step + 1) <= r->widen_undecided_bp;
+	return r->widen_undecided_bp > 0 && !r->dry_run && v &&
+		v->verdict == CJ_INCONCLUSIVE && v->decide_ms >= 0 &&
+		!leans_fail(v) && r->step + 2 < r->nsteps &&
+		bp_at(r, r->step + 1) <= r->widen_undecided_bp &&
+		bp_at(r, r->step + 1) <= HALF_BP;
 }
 
 static void widen_undecided(const cj_rollout *r, const cj_result *v,
 	const char *eta, cj_decision *d)
 {
-	uint32_t from = d->next_bp;
-
 	d->next_step = r->step + 1;
 	d->next_bp = bp_at(r, d->next_step);
 	decide(d, CJ_ACT_WIDEN, "undecided_widen", "no PASS within %llds at "
 		"%.2f%% (last: %s %s)%s: widening to %.2f%%, at most %.2f%% "
-		"undecided", (long long)(r->max_step_ms / 1000), from / 100.0,
-		cj_verdict_name(v->verdict), v->rule, eta, d->next_bp / 100.0,
+		"undecided", (long long)(r->max_step_ms / 1000),
+		bp_at(r, r->step) / 100.0, cj_verdict_name(v->verdict),
+		v->rule, eta, d->next_bp / 100.0,
 		r->widen_undecided_bp / 100.0);
 }
 

@@ -27,9 +27,9 @@
  *    a forecast, so it does not cut the wait short), and then, or at
  *    max_step without any traffic, pauses, naming the rule that kept it
  *    from passing. With widen_undecided, an INCONCLUSIVE step at max_step
- *    widens instead to the next step when that is at most widen_undecided
- *    and not the last (a larger share decides sooner; a regression it
- *    could not see yet costs about as many user-minutes to catch there).
+ *    that has traffic and no FAIL test leaning toward FAIL widens instead
+ *    to the next step when that is at most widen_undecided (and 50%) and
+ *    not the last, outside a dry run: a larger share decides sooner.
  *  - A paused rollout only reacts to FAIL until a human resumes it.
  */
 #ifndef CJ_CONTROLLER_FSM_H
@@ -83,8 +83,9 @@ typedef struct cj_rollout {
 	cj_on_stall on_stall;     /* what a persistent alert does */
 	int64_t bake_ms;          /* watch the last step [complete at once] */
 	uint32_t widen_undecided_bp; /* at max_step without a PASS, widen to
-	                             the next step when it is at most this,
-	                             never to the last [hold on, or pause] */
+	                             the next step when it is at most this
+	                             (and 50%), never to the last
+	                             [hold on, or pause] */
 	/* State the server keeps with the rollout (0: none; times > 0). */
 	int64_t pass_since_ms;    /* first PASS of the current run of PASSes */
 	int64_t alert_since_ms;   /* first tick of the current alert */

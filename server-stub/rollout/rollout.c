@@ -69,6 +69,22 @@ int cs_parse_duration(const char *s, int64_t *ms)
 	return -1;
 }
 
+/* A JSON number of percent in steps of 0.01, as basis points within
+ * lo..hi; false when it is not one. */
+static bool percent_bp(const cJSON *item, double lo, double hi,
+	uint32_t *bp)
+{
+	double v;
+
+	if (!cJSON_IsNumber(item))
+		return false;
+	v = item->valuedouble * 100.0;
+	if (!(v >= lo && v <= hi) || fabs(v - round(v)) > 1e-6)
+		return false;
+	*bp = (uint32_t)round(v);
+	return true;
+}
+
 static int parse_steps(const canary__json_reader *r, const cJSON *item,
 	cs_rollout_spec *out)
 {
@@ -80,8 +96,6 @@ static int parse_steps(const canary__json_reader *r, const cJSON *item,
 	if (rc != CANARY_OK || !arr)
 		return rc;
 	cJSON_ArrayForEach(it, arr) {
-		double bp;
-
 		canary__path_index(at, sizeof(at), "steps", n);
 		if (n == CS_ROLLOUT_MAX_STEPS)
 			return canary__perror_set(r->err, "steps",
@@ -89,11 +103,9 @@ static int parse_steps(const canary__json_reader *r, const cJSON *item,
 		if (!cJSON_IsNumber(it))
 			return canary__perror_set(r->err, at,
 				"must be a number (percent)");
-		bp = it->valuedouble * 100.0;
-		if (!(bp >= 1 && bp <= 10000) || fabs(bp - round(bp)) > 1e-6)
+		if (!percent_bp(it, 1, 10000, &out->steps_bp[n]))
 			return canary__perror_set(r->err, at,
 				"must be 0.01..100 in steps of 0.01");
-		out->steps_bp[n] = (uint32_t)round(bp);
 		if (n > 0 && out->steps_bp[n] <= out->steps_bp[n - 1])
 			return canary__perror_set(r->err, at,
 				"must be greater than the step before");
@@ -105,19 +117,14 @@ static int parse_steps(const canary__json_reader *r, const cJSON *item,
 	return CANARY_OK;
 }
 
-/* widen_undecided: a percent 0.01..100 (as a step), or 0: off. */
+/* widen_undecided: a percent up to 50 (past half the traffic the stable
+ * arm is the smaller one), or 0: off. */
 static int parse_widen_undecided(const canary__json_reader *r,
 	const cJSON *item, uint32_t *bp)
 {
-	double v;
-
-	if (!item)
-		return CANARY_OK;
-	v = cJSON_IsNumber(item) ? item->valuedouble * 100.0 : -1;
-	if (!(v >= 0 && v <= 10000) || fabs(v - round(v)) > 1e-6)
+	if (item && !percent_bp(item, 0, 5000, bp))
 		return canary__perror_set(r->err, "widen_undecided",
-			"must be a percent 0.01..100 in steps of 0.01, or 0 (off)");
-	*bp = (uint32_t)round(v);
+			"must be a percent 0.01..50 in steps of 0.01, or 0 (off)");
 	return CANARY_OK;
 }
 
@@ -389,9 +396,12 @@ cJSON *cs_rollout_spec_to_json(const cs_rollout_spec *s)
 			dur_str(s->bake_ms, b, sizeof(b))) &&
 		cJSON_AddStringToObject(obj, "max_wait",
 			dur_str(s->max_wait_ms, b, sizeof(b))) &&
-		cJSON_AddNumberToObject(obj, "widen_undecided",
-			s->widen_undecided_bp / 100.0) &&
 		add_gates(obj, s);
+	/* Written only when set: a server from before the option reads
+	 * every spec that does not use it. */
+	if (ok && s->widen_undecided_bp)
+		ok = cJSON_AddNumberToObject(obj, "widen_undecided",
+			s->widen_undecided_bp / 100.0) != NULL;
 	if (!ok) {
 		cJSON_Delete(obj);
 		return NULL;

@@ -46,7 +46,7 @@ typedef struct cs_rollout_spec {
 	                         while there is traffic to estimate from */
 	uint32_t widen_undecided_bp; /* at max_step without a PASS, widen to
 	                         the next step when it is at most this
-	                         (0: off) */
+	                         (0: off; at most 50%) */
 } cs_rollout_spec;
 
 typedef struct cs_rollout {
@@ -87,9 +87,9 @@ int cs_parse_duration(const char *s, int64_t *ms);
 /*
  * POST /v1/admin/rollouts: {"flag", "steps", "min_soak", "max_step",
  * "interval", "gates", "on_fail", "sustain", "grace", "on_stall", "bake",
- * "max_wait"}; only "flag" is required. Unknown members are refused (a
- * mistyped gate must not silently fall back to its default: "unknown
- * field"). `flag` (optional) receives the flag key.
+ * "max_wait", "widen_undecided"}; only "flag" is required. Unknown
+ * members are refused (a mistyped gate must not silently fall back to its
+ * default: "unknown field"). `flag` (optional) receives the flag key.
  *
  * With flag NULL the body is a stored spec and "flag" must be absent. A
  * stored spec is migrated as it is read: a spec written before the

@@ -328,20 +328,25 @@ static cj_decision probe(const cj_rollout *r, cj_result res, int64_t now)
 	return d;
 }
 
-/* widen_undecided: at max_step an INCONCLUSIVE step goes up one step when
- * that step is within the bound, never to the last step, never before
- * max_step, never on an alert; without it the rollout holds on as before. */
+/* widen_undecided: at max_step an INCONCLUSIVE step with traffic goes up
+ * one step when that step is within the bound (and 50%), never to the
+ * last step, never before max_step, never on an alert, without traffic,
+ * with a FAIL test leaning toward FAIL or in a dry run; without it the
+ * rollout holds on as before. */
 static void test_widen_undecided(void **state)
 {
 	cj_rollout r = rollout();
 	cj_result slow = verdict(CJ_INCONCLUSIVE, "errors_undecided", false);
-	cj_result alert = slow;
+	cj_result other;
 	cj_decision d;
 
 	(void)state;
 	r.max_wait_ms = 240 * MIN;
 	r.widen_undecided_bp = 500;
 	slow.decide_ms = 300 * MIN;
+	slow.metrics[0].enabled = true;
+	slow.metrics[0].statistic = 3;       /* no lean: below sqrt(500) */
+	slow.metrics[0].threshold = 500;
 	d = probe(&r, slow, 59 * MIN);
 	assert_int_equal(d.action, CJ_ACT_HOLD);   /* before max_step */
 	d = probe(&r, slow, 60 * MIN);
@@ -349,35 +354,64 @@ static void test_widen_undecided(void **state)
 	assert_string_equal(d.rule, "undecided_widen");
 	assert_int_equal(d.next_step, 1);
 	assert_int_equal(d.next_bp, 500);
+	assert_non_null(strstr(d.reason, "no PASS within 3600s at 1.00%"));
 	assert_non_null(strstr(d.reason, "widening to 5.00%, at most 5.00% "
 		"undecided"));
-	/* "Cannot decide at this traffic" widens too: more traffic. */
-	slow.decide_ms = -1;
+	/* Without traffic to estimate from: more share of nothing is no
+	 * evidence; it pauses as before. */
+	other = slow;
+	other.decide_ms = -1;
+	d = probe(&r, other, 60 * MIN);
+	assert_int_equal(d.action, CJ_ACT_PAUSE);
+	assert_string_equal(d.rule, "max_time");
+	/* A FAIL test leaning toward FAIL (e-value past sqrt(threshold))
+	 * holds on where it is. */
+	other = slow;
+	other.metrics[0].statistic = 23;
+	d = probe(&r, other, 60 * MIN);
+	assert_int_equal(d.action, CJ_ACT_HOLD);
+	assert_string_equal(d.rule, "max_time_extended");
+	/* A dry run only pauses on FAIL: never widened undecided. */
+	r.dry_run = true;
 	d = probe(&r, slow, 60 * MIN);
-	assert_int_equal(d.action, CJ_ACT_WIDEN);
+	assert_string_equal(d.rule, "max_time_extended");
+	r.dry_run = false;
+	/* A bound just below the next step. */
+	r.widen_undecided_bp = 499;
+	d = probe(&r, slow, 60 * MIN);
+	assert_string_equal(d.rule, "max_time_extended");
+	r.widen_undecided_bp = 500;
 	/* At 5% the next step (25%) is past the bound: hold on as before. */
+	d = probe(&r, slow, 60 * MIN);
 	cj_fsm_apply(&r, &d, 60 * MIN);
 	assert_int_equal(r.step, 1);
 	assert_true(r.step_start_ms == 60 * MIN);
-	slow.decide_ms = 100 * MIN;
 	d = probe(&r, slow, 120 * MIN);
 	assert_int_equal(d.action, CJ_ACT_HOLD);
+	assert_string_equal(d.rule, "max_time_extended");
+	/* With a bound of 50%: 5% -> 25% -> 50%, one step per max_step,
+	 * and never to the last step. */
+	r.widen_undecided_bp = 5000;
+	d = probe(&r, slow, 120 * MIN);
+	assert_int_equal(d.next_bp, 2500);
+	cj_fsm_apply(&r, &d, 120 * MIN);
+	d = probe(&r, slow, 180 * MIN);
+	assert_int_equal(d.next_bp, 5000);
+	cj_fsm_apply(&r, &d, 180 * MIN);
+	d = probe(&r, slow, 240 * MIN);
 	assert_string_equal(d.rule, "max_time_extended");
 	/* An alert never widens; nor does a missing evaluation. */
 	r = rollout();
 	r.max_wait_ms = 240 * MIN;
-	r.widen_undecided_bp = 10000;
+	r.widen_undecided_bp = 5000;
 	r.grace_ms = 600 * MIN;
-	alert.alert = true;
-	d = probe(&r, alert, 60 * MIN);
+	other = slow;
+	other.alert = true;
+	d = probe(&r, other, 60 * MIN);
 	assert_int_equal(d.action, CJ_ACT_HOLD);
+	assert_string_equal(d.rule, "alert");
 	cj_fsm_tick(&r, NULL, 60 * MIN, &d);
 	assert_true(d.action != CJ_ACT_WIDEN);
-	/* Never to the last step, whatever the bound: at 50% it holds on. */
-	r.step = 3;
-	d = probe(&r, slow, 60 * MIN);
-	assert_int_equal(d.action, CJ_ACT_HOLD);
-	assert_string_equal(d.rule, "max_time_extended");
 	/* Off (0): the behaviour before. */
 	r = rollout();
 	r.max_wait_ms = 240 * MIN;
