@@ -35,7 +35,7 @@ static size_t options_size(unsigned int version)
 }
 
 /* The public structs that grow: zeroed, with their version. */
-static int init_versioned(void *p, size_t size, unsigned int version,
+int canary__init_versioned(void *p, size_t size, unsigned int version,
 	unsigned int current, const char *what)
 {
 	if (!p)
@@ -54,8 +54,8 @@ static int init_versioned(void *p, size_t size, unsigned int version,
 int canary_options_init(canary_options *opts, unsigned int version)
 {
 	size_t size = options_size(version);
-	int rc = init_versioned(opts, size ? size : sizeof(*opts), version,
-		size ? version : CANARY_OPTIONS_VERSION, "options");
+	int rc = canary__init_versioned(opts, size ? size : sizeof(*opts),
+		version, size ? version : CANARY_OPTIONS_VERSION, "options");
 
 	if (rc != CANARY_OK)
 		return rc;
@@ -84,7 +84,7 @@ static int read_options(const canary_options *in, canary_options *out)
 int canary_details_init(canary_details *details, unsigned int version)
 {
 	size_t size = version == 1 ? DETAILS_V1_SIZE : sizeof(*details);
-	int rc = init_versioned(details, size, version,
+	int rc = canary__init_versioned(details, size, version,
 		version == 1 ? 1 : CANARY_DETAILS_VERSION, "details");
 
 	if (rc != CANARY_OK)
@@ -97,26 +97,13 @@ int canary_details_init(canary_details *details, unsigned int version)
 
 int canary_context_init(canary_context *ctx, unsigned int version)
 {
-	return init_versioned(ctx, sizeof(*ctx), version,
+	return canary__init_versioned(ctx, sizeof(*ctx), version,
 		CANARY_CONTEXT_VERSION, "context");
-}
-
-int canary_variant_init(canary_variant *variant, unsigned int version)
-{
-	int rc = init_versioned(variant, sizeof(*variant), version,
-		CANARY_VARIANT_VERSION, "variant");
-
-	if (rc != CANARY_OK)
-		return rc;
-	memcpy(variant->name, "disabled", sizeof("disabled"));
-	variant->reason = CANARY_REASON_DEFAULT;
-	variant->rule = -1;
-	return CANARY_OK;
 }
 
 int canary_event_stats_init(canary_event_stats *stats, unsigned int version)
 {
-	return init_versioned(stats, sizeof(*stats), version,
+	return canary__init_versioned(stats, sizeof(*stats), version,
 		CANARY_EVENT_STATS_VERSION, "event stats");
 }
 

@@ -55,4 +55,10 @@ struct canary_client {
 	pid_t pid;                  /* postfork() notices a new process */
 };
 
+/* Zero the public struct at `p` (`size` bytes) and set its version, when
+ * `version` is `current`; `what` names it in the error otherwise
+ * (CANARY_EINVAL). For the *_init() functions. */
+int canary__init_versioned(void *p, size_t size, unsigned int version,
+	unsigned int current, const char *what);
+
 #endif

@@ -58,7 +58,9 @@ static void set_payload(canary_variant *out, const char *type,
 		out->truncated |= CANARY_VARIANT_PAYLOAD_TRUNCATED;
 }
 
-/* The "disabled" variant; the caller's buffer stays the caller's. */
+/* The "disabled" variant, what a canary_variant says before or without
+ * an evaluation (canary_variant_init() too); the caller's buffer stays
+ * the caller's. */
 static void clear_variant(canary_variant *out)
 {
 	memcpy(out->name, disabled, sizeof(disabled));
@@ -72,6 +74,16 @@ static void clear_variant(canary_variant *out)
 	out->rule = -1;
 	if (out->payload_buf && out->payload_buf_size)
 		out->payload_buf[0] = '\0';
+}
+
+int canary_variant_init(canary_variant *variant, unsigned int version)
+{
+	int rc = canary__init_versioned(variant, sizeof(*variant), version,
+		CANARY_VARIANT_VERSION, "variant");
+
+	if (rc == CANARY_OK)
+		clear_variant(variant);
+	return rc;
 }
 
 static void fail(canary_variant *out, canary_eval_error error)
