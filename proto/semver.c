@@ -156,12 +156,16 @@ static size_t ident_len(const char *p, const char *end)
 
 static int cmp_pre(const canary__semver *a, const canary__semver *b)
 {
-	const char *x = a->pre, *xe = a->pre + a->pre_len;
-	const char *y = b->pre, *ye = b->pre + b->pre_len;
+	const char *x, *xe, *y, *ye;
 
-	/* A version without a pre-release ranks above one with. */
+	/* A version without a pre-release ranks above one with. (Tested
+	 * before the ends are computed: NULL + 0 is undefined in C.) */
 	if (!a->pre || !b->pre)
 		return (a->pre == NULL) - (b->pre == NULL);
+	x = a->pre;
+	xe = a->pre + a->pre_len;
+	y = b->pre;
+	ye = b->pre + b->pre_len;
 	for (;;) {
 		size_t xl = ident_len(x, xe), yl = ident_len(y, ye);
 		int c = cmp_identifier(x, xl, y, yl);
@@ -259,9 +263,10 @@ static int order_parsed(const char *s, const canary__semver_key *k)
 
 /*
  * One numeric part at p, read as an integer while its grammar is checked:
- * the byte after it, or NULL when it is not a part ("" or a leading 0
- * followed by a digit is caught by the separator test of the caller) or
- * has more than 18 digits (then the digit strings are compared).
+ * the byte after it, or NULL when it is not a part ("") or has more than
+ * 18 digits (then the digit strings are compared). A leading 0 followed
+ * by a digit is left to the caller: the separator test after MAJOR and
+ * MINOR fails on it, and after PATCH order_tail() does.
  */
 static inline const unsigned char *number_at(const unsigned char *p,
 	uint64_t *out)

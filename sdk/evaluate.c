@@ -5,8 +5,9 @@
  * No lock, no I/O, no allocation, no write to a shared cache line. The
  * order of the rules is the contract of docs/protocol.md: kill switch,
  * unit present, deny list, allow list, then the hash split. A flag with
- * targeting (rules, a stickiness) or from an Unleash server is decided by
- * targeting.c, behind one test of the entry's `has` byte.
+ * targeting (rules, a stickiness) is decided by targeting.h (inline), one
+ * from an Unleash server by targeting.c, behind one test of the entry's
+ * `has` byte.
  */
 #include <string.h>
 

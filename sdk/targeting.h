@@ -71,8 +71,9 @@ static inline void canary__target_context(canary_context *in,
 /*
  * A flag of our own config with targeting (CANARY__HAS_TARGET, not
  * CANARY__HAS_UNLEASH), as canary__target_decide() below. Inline, so
- * that canary_enabled_ctx() pays no calls and stores no verdict it does
- * not read (measured: docs/benchmarks.md).
+ * that canary_enabled_ctx() makes no call into targeting.c (the
+ * constraint loop is still one call) and stores no verdict it does not
+ * read (measured: docs/benchmarks.md).
  *
  * Order (docs/targeting.md): unit present, deny list, allow list, the
  * rules (failing one: stable, INELIGIBLE), the stickiness value present
