@@ -566,12 +566,10 @@ static bool test_in_caseless(const canary__constraint *c, const char *v)
 	return false;
 }
 
+/* The order is 0..2, or 3 for no version: `accept` has no bit 3. */
 static bool test_semver(const canary__constraint *c, const char *v)
 {
-	int cmp;
-
-	return canary__semver_cmp_text(v, &c->u.semver, &cmp) &&
-		ordered(c, cmp);
+	return c->accept >> canary__semver_order(v, &c->u.semver) & 1;
 }
 
 /* STR_STARTS_WITH, case-sensitive: v measured once, each value compared
@@ -678,13 +676,27 @@ static bool test_absent(const canary__constraint *c)
 int32_t canary__constraints_first_miss(const canary__constraint *items,
 	uint32_t count, const canary__context *ctx)
 {
+	/* The binding's view, read once for the list: a position p (1..254)
+	 * names attrs[p - 1]; 0 (not looked up) and 255 (absent) fail the
+	 * range test and take canary__context_value(). */
+	const uint8_t *pos = ctx->bind ? ctx->bind->pos : NULL;
+	const canary__attr *attrs = ctx->attrs;
+	size_t known = ctx->attr_count < CANARY__SLOT_ABSENT - 1 ?
+		ctx->attr_count : CANARY__SLOT_ABSENT - 1;
 	uint32_t i;
 
 	for (i = 0; i < count; i++) {
 		const canary__constraint *c = &items[i];
 		const char *v;
+		size_t p;
 
-		v = canary__context_get(ctx, &c->field);
+		if (c->field.slot && pos &&
+		    (p = (size_t)pos[c->field.slot - 1] - 1) < known) {
+			v = attrs[p].value;
+			v = v && *v ? v : NULL;
+		} else {
+			v = canary__context_value(ctx, &c->field);
+		}
 		if ((v ? test_value(c, v) : test_absent(c)) == c->negate)
 			return (int32_t)i;
 	}

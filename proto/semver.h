@@ -40,11 +40,14 @@ typedef struct canary__semver_key {
 bool canary__semver_key_init(canary__semver_key *k, const char *s,
 	size_t len);
 
-/* Compare the NUL-terminated `s` with `k` (*cmp <0, 0, >0, as
- * canary__semver_cmp(s, k)); false, *cmp untouched: `s` is not a
- * version. Exactly canary__semver_parse() + canary__semver_cmp(). */
-bool canary__semver_cmp_text(const char *s, const canary__semver_key *k,
-	int *cmp);
+/* canary__semver_order(): `s` is not a version. */
+#define CANARY__SEMVER_NONE 3
+
+/* The order of the NUL-terminated `s` against `k`: 0 below, 1 equal, 2
+ * above (the sign of canary__semver_cmp(s, k) plus 1), or
+ * CANARY__SEMVER_NONE when `s` is not a version. Exactly
+ * canary__semver_parse() + canary__semver_cmp(), in one scan. */
+int canary__semver_order(const char *s, const canary__semver_key *k);
 
 /* Precedence: <0, 0, >0. 1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-beta < 1.0.0;
  * 1.0.0+a equals 1.0.0+b. */

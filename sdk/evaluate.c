@@ -5,8 +5,9 @@
  * No lock, no I/O, no allocation, no write to a shared cache line. The
  * order of the rules is the contract of docs/protocol.md: kill switch,
  * unit present, deny list, allow list, then the hash split. A flag with
- * targeting (rules, a stickiness) or from an Unleash server is decided by
- * targeting.c, behind one test of the entry's `has` byte.
+ * targeting (rules, a stickiness) is decided by targeting.h (inline), one
+ * from an Unleash server by targeting.c, behind one test of the entry's
+ * `has` byte.
  */
 #include <string.h>
 
@@ -64,15 +65,18 @@ static inline unsigned answer(canary_details *out, canary_arm arm,
 /* Where an evaluation is counted: an arm, or apart (ineligible). */
 #define SLOT_INELIGIBLE CANARY__EV_INELIGIBLE
 
-/* A flag with targeting or from an Unleash server (targeting.c): out of
- * line, so that the plain path stays as small as it was. */
-static unsigned decide_targeted(const canary__snapshot *snap,
+/* A flag with targeting (targeting.h, inline) or from an Unleash server
+ * (targeting.c, out of line). */
+static inline unsigned decide_targeted(const canary__snapshot *snap,
 	const canary__snap_entry *e, const char *unit, canary_context *ctx,
 	canary_details *out)
 {
 	canary__verdict v;
 
-	canary__target_decide(snap, e, unit, ctx, &v);
+	if (e->has & CANARY__HAS_UNLEASH)
+		canary__target_decide(snap, e, unit, ctx, &v);
+	else
+		canary__target_decide_rules(snap, e, unit, ctx, &v);
 	if (out) {
 		out->bucket = v.bucket;
 		if (out->version >= 2)

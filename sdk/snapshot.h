@@ -28,7 +28,7 @@
 /* What a flag needs beyond the kill switch and the split (snap_entry.has):
  * a plain flag has none of them, and its evaluation tests one byte. */
 #define CANARY__HAS_LISTS 0x1u    /* allow or deny list non-empty */
-#define CANARY__HAS_TARGET 0x2u   /* rules or a stickiness (targeting.c) */
+#define CANARY__HAS_TARGET 0x2u   /* rules or a stickiness (targeting.h) */
 #define CANARY__HAS_UNLEASH 0x4u  /* an Unleash feature (targeting.c) */
 
 typedef struct canary__snap_entry {

@@ -39,6 +39,8 @@ static const char *const config_json =
 	" {\"key\": \"listed\", \"rollout_bp\": 0, \"allow\": [\"vip\"],"
 	"  \"deny\": [\"blocked\"], \"constraints\": [{\"contextName\": \"region\","
 	"   \"operator\": \"IN\", \"values\": [\"eu-1\"], \"inverted\": true}]},"
+	" {\"key\": \"zoned\", \"rollout_bp\": 10000, \"constraints\": ["
+	"  {\"contextName\": \"zone\", \"operator\": \"IN\", \"values\": [\"z1\"]}]},"
 	" {\"key\": \"plain\", \"rollout_bp\": 10000}]}";
 
 static test_alloc counts;
@@ -268,6 +270,86 @@ static void test_details_versions(void **state)
 	canary_client_free(c);
 }
 
+/* The context remembers where each attribute a rule names sits in its
+ * array (canary_context_cache): the first evaluation looks it up, later
+ * ones read it by position. Positions up to 254 are remembered, later ones
+ * looked up every time; a value may change between calls, the array and
+ * its length may change too (the cache notices); an absent attribute
+ * stays absent. Every answer equals a fresh context's. */
+#define MANY_ATTRS 300
+
+static bool zoned(canary_client *c, canary_context *ctx)
+{
+	canary_context fresh = *ctx;
+	bool on = canary_enabled_ctx(c, "zoned", ctx);
+
+	memset(&fresh.cache, 0, sizeof(fresh.cache));
+	if (canary_enabled_ctx(c, "zoned", &fresh) != on)
+		fail_msg("a remembered position answered otherwise (%zu attributes,"
+			" %s)", ctx->attr_count, on ? "on" : "off");
+	return on;
+}
+
+static void test_binding(void **state)
+{
+	static const size_t at[] = { 0, 1, 252, 253, 254, 255, 299 };
+	static canary_attribute attrs[MANY_ATTRS], other[MANY_ATTRS];
+	static char names[MANY_ATTRS][8];
+	canary_client *c = new_client();
+	canary_context ctx;
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < MANY_ATTRS; i++) {
+		snprintf(names[i], sizeof(names[i]), "a%zu", i);
+		attrs[i].name = other[i].name = names[i];
+		/* The value the rule wants, under another name, where a
+		 * position mistaken for "absent" (255) would point. */
+		attrs[i].value = other[i].value = i == 254 ? "z1" : "x";
+	}
+	canary_context_init(&ctx, CANARY_CONTEXT_VERSION);
+	ctx.unit = "u1";
+	ctx.attrs = attrs;
+	ctx.attr_count = MANY_ATTRS;
+	assert_false(zoned(c, &ctx));          /* absent, remembered */
+	assert_false(zoned(c, &ctx));
+	for (k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+		attrs[at[k]].name = "zone";
+		attrs[at[k]].value = "z1";
+		/* Names may not change in place: the last call saw `other`,
+		 * so this one looks the names up again. */
+		ctx.attr_count = at[k] < MANY_ATTRS - 1 ? MANY_ATTRS - 1 : MANY_ATTRS;
+		assert_true(zoned(c, &ctx));
+		assert_true(zoned(c, &ctx));
+		attrs[at[k]].value = "z2";         /* values may change */
+		assert_false(zoned(c, &ctx));
+		attrs[at[k]].value = "";           /* empty: absent */
+		assert_false(zoned(c, &ctx));
+		attrs[at[k]].value = NULL;
+		assert_false(zoned(c, &ctx));
+		attrs[at[k]].value = "z1";
+		assert_true(zoned(c, &ctx));
+		ctx.attr_count = at[k];            /* shorter: it is cut off */
+		assert_false(zoned(c, &ctx));
+		ctx.attr_count = at[k] + 1;
+		assert_true(zoned(c, &ctx));
+		ctx.attrs = other;                 /* another array: looked up */
+		assert_false(zoned(c, &ctx));
+		other[MANY_ATTRS - 1 - at[k]].name = "zone";
+		other[MANY_ATTRS - 1 - at[k]].value = "z1";
+		/* A name changed in place: a new length, so it is looked up. */
+		ctx.attr_count = at[k] + 1 < MANY_ATTRS ? MANY_ATTRS : MANY_ATTRS - 1;
+		assert_true(zoned(c, &ctx));
+		other[MANY_ATTRS - 1 - at[k]].name = names[MANY_ATTRS - 1 - at[k]];
+		other[MANY_ATTRS - 1 - at[k]].value =
+			MANY_ATTRS - 1 - at[k] == 254 ? "z1" : "x";
+		ctx.attrs = attrs;
+		attrs[at[k]].name = names[at[k]];
+		attrs[at[k]].value = at[k] == 254 ? "z1" : "x";
+	}
+	canary_client_free(c);
+}
+
 /* The context's attribute positions are cached in it; evaluations of
  * many flags, and a new config, allocate nothing. */
 static void test_no_allocation(void **state)
@@ -301,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_stickiness),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_details_versions),
+		cmocka_unit_test(test_binding),
 		cmocka_unit_test(test_no_allocation),
 	};
 
