@@ -292,6 +292,41 @@ static int compile_value(canary__rule_build *b, const cJSON *item,
 	return CANARY_OK;
 }
 
+/* Is the member absent, or as empty as Unleash writes the one an operator
+ * does not read ("value": "" beside a list, "values": [] beside a value)? */
+static bool unused_member(const cJSON *m)
+{
+	return !m || (cJSON_IsString(m) && !*m->valuestring) ||
+		(cJSON_IsArray(m) && !m->child);
+}
+
+/*
+ * A write through the admin API (a reader that refuses unknown members)
+ * must give the operator the member it reads: the other one is ignored,
+ * so `IN` with "value": "eu" would be an empty list and `NOT_IN` so
+ * written true for everyone. Configs already stored are not read that
+ * way and keep loading.
+ */
+static int check_operand_member(canary__rule_build *b,
+	const cJSON *const m[2], const char *path, canary__op op)
+{
+	const char *name = canary__op_name(op);
+
+	if (!(b->rd.opts & CANARY__JSON_KNOWN_ONLY))
+		return CANARY_OK;
+	if (multi_valued(op) && !m[1])
+		return canary__rule_reject(b, path, "values", "required: %s "
+			"takes a list of values%s", name,
+			unused_member(m[0]) ? "" : ", not \"value\"");
+	if (!multi_valued(op) && !unused_member(m[1]))
+		return canary__rule_reject(b, path, "values",
+			"%s takes one \"value\", not a list", name);
+	if (multi_valued(op) && !unused_member(m[0]))
+		return canary__rule_reject(b, path, "value",
+			"%s takes \"values\", a list", name);
+	return CANARY_OK;
+}
+
 /* m[0]: the member "value", m[1]: "values". */
 static int compile_operands(canary__rule_build *b, const cJSON *const m[2],
 	const char *path, canary__constraint *c)
@@ -299,6 +334,9 @@ static int compile_operands(canary__rule_build *b, const cJSON *const m[2],
 	const cJSON *values;
 	int rc;
 
+	rc = check_operand_member(b, m, path, (canary__op)c->op);
+	if (rc != CANARY_OK)
+		return rc;
 	if (!multi_valued(c->op))
 		return compile_value(b, m[0], path, c);
 	rc = canary__json_array(&b->rd, m[1], path, "values", &values);

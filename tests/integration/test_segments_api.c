@@ -183,6 +183,10 @@ static void test_bad_input(void **state)
 		{ "/v1/admin/segments/s", "{\"constraints\":[{\"contextName\":"
 		  "\"r\",\"operator\":\"IN\",\"values\":[\"\xff\"]}]}",
 		  "constraints[0].values[0]" },
+		/* NOT_IN given "value": an empty list, true for everyone. */
+		{ "/v1/admin/segments/s", "{\"constraints\":[{\"contextName\":"
+		  "\"r\",\"operator\":\"NOT_IN\",\"value\":\"eu\"}]}",
+		  "constraints[0].values" },
 		{ "/v1/admin/segments/a:b", "{\"constraints\":[]}", "name" },
 		{ "/v1/admin/segments/s", "[1]", "" },
 	};
