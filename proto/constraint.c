@@ -256,6 +256,20 @@ static bool read_operand(canary__constraint *c, const char *v, size_t len)
 	return canary__semver_key_init(&c->u.semver, v, len);
 }
 
+/* How strictly a pattern is held to RE2: every escape RE2 refuses is
+ * refused in an admin's write (a reader refusing unknown members) and in
+ * an Unleash document (the constraint then never matches); our own config
+ * read by the SDK keeps the older check, so that a pattern stored before
+ * cannot make every client refuse the whole config. */
+static unsigned regex_opts(const canary__rule_build *b,
+	const canary__constraint *c)
+{
+	bool all = b->lenient || (b->rd.opts & CANARY__JSON_KNOWN_ONLY);
+
+	return (c->caseless ? CANARY__REGEX_CASELESS : 0) |
+		(all ? CANARY__REGEX_RE2_ESCAPES : 0);
+}
+
 /* The single `value` of NUM_*, DATE_*, SEMVER_* and REGEX. */
 static int compile_value(canary__rule_build *b, const cJSON *item,
 	const char *path, canary__constraint *c)
@@ -282,7 +296,7 @@ static int compile_value(canary__rule_build *b, const cJSON *item,
 			c->op <= CANARY__OP_NUM_LTE ? "not a number" :
 			c->op <= CANARY__OP_DATE_BEFORE ? "not an RFC 3339 date" :
 			"not a semantic version");
-	rc = canary__regex_compile(b->arena, copy, len, c->caseless,
+	rc = canary__regex_compile(b->arena, copy, len, regex_opts(b, c),
 		&c->u.regex, why, sizeof(why));
 	if (rc == CANARY_ENOMEM)
 		return canary__rule_oom(b);
