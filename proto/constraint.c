@@ -306,11 +306,13 @@ static int compile_value(canary__rule_build *b, const cJSON *item,
 	return CANARY_OK;
 }
 
-/* Is the member absent, or as empty as Unleash writes the one an operator
- * does not read ("value": "" beside a list, "values": [] beside a value)? */
+/* Is the member absent, null, or as empty as Unleash writes the one an
+ * operator does not read ("value": "" beside a list, "values": [] beside
+ * a value)? */
 static bool unused_member(const cJSON *m)
 {
-	return !m || (cJSON_IsString(m) && !*m->valuestring) ||
+	return !m || cJSON_IsNull(m) ||
+		(cJSON_IsString(m) && !*m->valuestring) ||
 		(cJSON_IsArray(m) && !m->child);
 }
 
@@ -328,7 +330,7 @@ static int check_operand_member(canary__rule_build *b,
 
 	if (!(b->rd.opts & CANARY__JSON_KNOWN_ONLY))
 		return CANARY_OK;
-	if (multi_valued(op) && !m[1])
+	if (multi_valued(op) && (!m[1] || cJSON_IsNull(m[1])))
 		return canary__rule_reject(b, path, "values", "required: %s "
 			"takes a list of values%s", name,
 			unused_member(m[0]) ? "" : ", not \"value\"");

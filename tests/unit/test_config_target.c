@@ -293,6 +293,12 @@ static void test_flag_alone_operand_member(void **state)
 	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
 		" \"operator\": \"IN\", \"value\": \"\", \"values\": []}",
 		err), "ok");
+	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
+		" \"operator\": \"NUM_GT\", \"value\": \"3\","
+		" \"values\": null}", err), "ok");
+	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
+		" \"operator\": \"NOT_IN\", \"values\": null}", err),
+		"constraints[0].values: required: NOT_IN takes a list of values");
 	/* The SDK's reader (no options) still loads what was stored. */
 	canary__json_reader_init(&r, 0, &e);
 	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
