@@ -58,6 +58,7 @@
 #ifndef CS_STORAGE_BACKEND_H
 #define CS_STORAGE_BACKEND_H
 
+#include "segment.h"
 #include "store/storage.h"
 
 /* A backend's own state; each backend defines the struct. */
@@ -280,6 +281,25 @@ static inline uint64_t cs_config_segment_bytes(uint64_t segments,
 	if (!segments)
 		return 0;
 	return sizeof(",\"segments\":[]") - 1 + seg_bytes + segments - 1;
+}
+
+/*
+ * What a backend checks before it commits a config change, from what it
+ * stores (flags and segments, their counts and bytes): CS_ETOOMANY when
+ * there would be more segments than an SDK takes in one config (it refuses
+ * the whole config then, so every flag would stay as it is on every
+ * client: counting them all, named or not, errs on the safe side),
+ * CS_ETOOBIG when the config would be over `max_bytes` (0: no limit).
+ */
+static inline int cs_config_limits(uint64_t max_bytes, uint64_t flags,
+	uint64_t flag_bytes, uint64_t segments, uint64_t seg_bytes)
+{
+	if (segments > CANARY__MAX_SEGMENTS)
+		return CS_ETOOMANY;
+	if (max_bytes && cs_config_bytes(flags, flag_bytes) +
+	    cs_config_segment_bytes(segments, seg_bytes) > max_bytes)
+		return CS_ETOOBIG;
+	return CANARY_OK;
 }
 
 /* Empty both arms of a series point for the window starting at

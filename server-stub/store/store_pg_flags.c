@@ -38,16 +38,13 @@ int cs_pg_size_ok(cs_pg_conn *c, uint64_t max)
 	PGresult *r = NULL;
 	int rc;
 
-	if (!max)
-		return CANARY_OK;
 	rc = cs_pg_exec(c, P_CONFIG_BYTES, NULL, &r, NULL);
 	if (rc == CANARY_OK && PQntuples(r) != 1)
 		rc = CANARY_ESTORAGE;
-	if (rc == CANARY_OK && cs_config_bytes(cs_pg_u64(r, 0),
-		    strtoull(PQgetvalue(r, 0, 1), NULL, 10)) +
-	    cs_config_segment_bytes(cs_pg_u64(r, 2),
-		    strtoull(PQgetvalue(r, 0, 3), NULL, 10)) > max)
-		rc = CS_ETOOBIG;
+	if (rc == CANARY_OK)
+		rc = cs_config_limits(max, cs_pg_u64(r, 0),
+			strtoull(PQgetvalue(r, 0, 1), NULL, 10), cs_pg_u64(r, 2),
+			strtoull(PQgetvalue(r, 0, 3), NULL, 10));
 	PQclear(r);
 	return rc;
 }

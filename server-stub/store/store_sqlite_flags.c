@@ -160,13 +160,10 @@ int cs_sqlite_size_ok(struct cs_store_impl *s)
 	sqlite3_stmt *st = s->w.st[S_CONFIG_BYTES];
 	int rc = CANARY_ESTORAGE;
 
-	if (!s->max_config_bytes)
-		return CANARY_OK;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		rc = cs_config_bytes(cs_sqlite_u64(st, 0), cs_sqlite_u64(st, 1)) +
-			cs_config_segment_bytes(cs_sqlite_u64(st, 2),
-			cs_sqlite_u64(st, 3)) > s->max_config_bytes ?
-			CS_ETOOBIG : CANARY_OK;
+		rc = cs_config_limits(s->max_config_bytes, cs_sqlite_u64(st, 0),
+			cs_sqlite_u64(st, 1), cs_sqlite_u64(st, 2),
+			cs_sqlite_u64(st, 3));
 	cs_sqlite_reset(st);
 	return rc;
 }
