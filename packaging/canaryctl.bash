@@ -11,7 +11,7 @@ _canaryctl_words()
 _canaryctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local global='--server --token --json --help --version'
+	local global='--server --token --cacert --json --help --version'
 	local groups='flag segment stats rollout token audit webhook help'
 	local flag_opts='--rollout --rollout-bp --enable --disable --salt --state
 --stable-variant --canary-variant --allow --deny --force --rule --no-rules
@@ -32,6 +32,9 @@ _canaryctl()
 	--events)
 		_canaryctl_words "$events" "$cur"
 		return ;;
+	--cacert)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
 	--server | --token | --rollout | --rollout-bp | --salt | --state | \
 	--stable-variant | --canary-variant | --allow | --deny | --rule | \
 	--stickiness | --segment | --steps | \
@@ -46,7 +49,7 @@ _canaryctl()
 	# come anywhere) and the values of options.
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		--server | --token) ((i++)) ;;
+		--server | --token | --cacert) ((i++)) ;;
 		--*) ;;
 		*) args+=("${COMP_WORDS[i]}") ;;
 		esac

@@ -20,7 +20,7 @@ for arg in "$@"; do
 	*) echo "demo.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
 	esac
 done
-scripts/deps.sh
+scripts/deps.sh --demo
 echo "building (build-demo/) ..."
 cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=Release -DCANARY_BUILD_TESTS=OFF \
 	-DCANARY_BUILD_BENCH=OFF >/dev/null

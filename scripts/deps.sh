@@ -10,9 +10,28 @@
 # tests/unleash; no code from it is built or run). As root it runs
 # apt-get; otherwise it prints the exact command and fails, so nothing
 # half-works.
+#
+#   scripts/deps.sh          everything (scripts/test.sh)
+#   scripts/deps.sh --demo   only what builds the library, the server and
+#                            the examples and runs the demo (scripts/demo.sh):
+#                            no test tools, browser, PostgreSQL or npm data
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+demo=0
+case ${1:-} in
+--demo) demo=1 ;;
+"") ;;
+*) echo "deps.sh: unknown option $1 (--demo or nothing)" >&2; exit 2 ;;
+esac
+
+# What the demo's build (no tests, no benchmarks) and run need: the
+# library's and the server's libraries, the dashboard's charting library.
+demo_packages=(
+	build-essential cmake pkg-config
+	libcurl4-openssl-dev libcjson-dev libsqlite3-dev libmicrohttpd-dev
+	libpcre2-dev libssl-dev libpq-dev libjs-dygraphs
+)
 packages=(
 	build-essential cmake pkg-config
 	libcurl4-openssl-dev libcjson-dev libmurmurhash-dev libsqlite3-dev
@@ -40,6 +59,7 @@ apt_install() { # packages...
 	fi
 }
 
+[ $demo -eq 0 ] || packages=("${demo_packages[@]}")
 missing=()
 for p in "${packages[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
@@ -47,6 +67,7 @@ for p in "${packages[@]}"; do
 	fi
 done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+[ $demo -eq 0 ] || exit 0
 
 spec_index="$npm_dir/node_modules/@unleash/client-specification/specifications/index.json"
 spec_version=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' \

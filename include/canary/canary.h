@@ -170,7 +170,8 @@ typedef enum canary_source {
 /**
  * Client options. Initialise with canary_options_init() or
  * CANARY_OPTIONS_INIT, then set the fields you need: zero means "the
- * default" for every field but log_level. Strings are copied by
+ * default" for every field but log_level and log_stderr (0 is DEBUG in
+ * both). Strings are copied by
  * canary_client_new(). Fields are only ever appended.
  */
 typedef struct canary_options {

@@ -240,6 +240,11 @@ public:
 		c_.unit = unit;
 		c_.attrs = attrs_;
 	}
+	/** The unit borrowed from a string that outlives the context (a
+	 *  temporary would dangle: that overload is deleted). */
+	explicit Context(const std::string &unit) noexcept
+		: Context(unit.c_str()) {}
+	explicit Context(std::string &&) = delete;
 	Context(const Context &) = delete;
 	Context &operator=(const Context &) = delete;
 
@@ -259,7 +264,16 @@ public:
 		c_.attr_count++;
 		return true;
 	}
+	/** The same, the value borrowed from a string that outlives the
+	 *  context and is not changed meanwhile (not a temporary: deleted). */
+	bool set(const char *name, const std::string &value) noexcept
+	{
+		return set(name, value.c_str());
+	}
+	bool set(const char *name, std::string &&value) = delete;
 	void unit(const char *v) noexcept { c_.unit = v; }
+	void unit(const std::string &v) noexcept { c_.unit = v.c_str(); }
+	void unit(std::string &&) = delete;
 	void remote_address(const char *v) noexcept { c_.remote_address = v; }
 	void session_id(const char *v) noexcept { c_.session_id = v; }
 	/** The C context, for the C calls. */

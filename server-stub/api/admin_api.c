@@ -255,6 +255,11 @@ static enum MHD_Result patch_flag(cs_request *r, struct MHD_Connection *c)
 		return changed_flag(r, c, version);
 	if (rc == CS_ENOROLLOUT) {
 		audit_of(r, &audit, req.force, &g);
+		/* The record names the kill switch as the log line does, with
+		 * or without a rollout to end (docs/server.md, "The audit
+		 * log"). */
+		if (req.kill_switch_only)
+			audit.action = "flag.kill_switch";
 		before = cs_flags_cache_version(r->srv->cache);
 		rc = cs_store_flag_modify(r->srv->store, r->key, apply_patch,
 			&p, &audit, &version);

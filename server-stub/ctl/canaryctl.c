@@ -1,7 +1,7 @@
 /*
  * canaryctl - command-line client for canary-server's admin API.
  *
- *   canaryctl [--server URL] [--token T] [--json] COMMAND ...
+ *   canaryctl [--server URL] [--token T] [--cacert FILE] [--json] COMMAND ...
  *   canaryctl help [COMMAND] | COMMAND --help
  *
  * Commands by group (ctl_usage.c has their usage): flag and stats
@@ -10,7 +10,8 @@
  * (ctl_segments.c).
  *
  * The token comes from --token or CANARY_ADMIN_TOKEN (preferred: argv is
- * visible to other users). Exit status: 0 ok, 1 the server refused,
+ * visible to other users); the CAs an https server is checked against from
+ * --cacert or CANARY_CACERT (default: the system's). Exit status: 0 ok, 1 the server refused,
  * 2 usage, 3 network, 4 (rollout wait) paused or timed out. This file
  * reads the global options and hands the command to its group.
  */
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "canary/canary.h"
 #include "ctl/ctl_commands.h"
@@ -128,7 +130,8 @@ static char *server_url(const char *given)
 
 int main(int argc, char **argv)
 {
-	ctl c = { getenv("CANARY_SERVER"), getenv("CANARY_ADMIN_TOKEN"), false };
+	ctl c = { getenv("CANARY_SERVER"), getenv("CANARY_ADMIN_TOKEN"),
+		getenv("CANARY_CACERT"), false };
 	char **rest = calloc((size_t)argc + 1, sizeof(char *)), *server = NULL;
 	int i, n = 0, rc;
 
@@ -143,6 +146,8 @@ int main(int argc, char **argv)
 			c.server = argv[++i];
 		else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc)
 			c.token = argv[++i];
+		else if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc)
+			c.cacert = argv[++i];
 		else if ((strcmp(argv[i], "--help") == 0 ||
 			  strcmp(argv[i], "-h") == 0) && n == 0)
 			return free(rest), ctl_usage_all(stdout), 0;
@@ -161,6 +166,16 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	c.server = server;
+	if (c.cacert && !*c.cacert)
+		c.cacert = NULL;
+	/* Checked here, so that a typo is a usage error that names the
+	 * file, not a TLS failure that does not. */
+	if (c.cacert && access(c.cacert, R_OK) != 0) {
+		rc = ctl_bad_value(&c, "--cacert", c.cacert, "cannot be read");
+		free(server);
+		free(rest);
+		return rc;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		free(server);
 		free(rest);

@@ -91,6 +91,10 @@ static int request(const ctl *c, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* Verification stays on (libcurl's default): --cacert only says
+	 * whom to trust. */
+	if (c->cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
 	if (body)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	rc = curl_easy_perform(h);

@@ -24,6 +24,8 @@ struct cJSON;
 typedef struct ctl {
 	const char *server;   /* without a trailing slash */
 	const char *token;
+	const char *cacert;   /* PEM bundle of CAs to trust; NULL: the
+	                         system's (verification is never off) */
 	bool json;            /* answers, and errors, as JSON */
 } ctl;
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char head[] =
-"usage: canaryctl [--server URL] [--token T] [--json] COMMAND\n"
+"usage: canaryctl [--server URL] [--token T] [--cacert FILE] [--json] COMMAND\n"
 "       canaryctl --help | --version | help COMMAND | COMMAND --help\n";
 
 static const struct {
@@ -93,7 +93,8 @@ static const struct {
 
 static const char tail[] =
 "environment: CANARY_SERVER (default http://127.0.0.1:8080),\n"
-"             CANARY_ADMIN_TOKEN (any API token: an admin's, or a named one)\n"
+"             CANARY_ADMIN_TOKEN (any API token: an admin's, or a named one),\n"
+"             CANARY_CACERT (CAs to trust for https, as --cacert)\n"
 "exit status: 0 ok, 1 the server refused, 2 usage, 3 network,\n"
 "             4 rollout wait: paused or timed out\n";
 

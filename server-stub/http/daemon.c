@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -84,6 +85,12 @@ int cs_daemon_start(cs_listener *l, char *err, size_t errlen)
 		{ MHD_OPTION_HTTPS_MEM_CERT, 0, NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
+	/* A pool only for more than one thread: MHD warns on stderr, past
+	 * --quiet, about a size of 0 (the dashboard's listener has one). */
+	struct MHD_OptionItem pool[] = {
+		{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)l->threads, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	int rc = resolve(l->listen, &ss, &sslen, err, errlen);
 
 	if (rc != CANARY_OK)
@@ -98,6 +105,8 @@ int cs_daemon_start(cs_listener *l, char *err, size_t errlen)
 	} else {
 		tls[0].option = MHD_OPTION_END;
 	}
+	if (l->threads <= 1)
+		pool[0].option = MHD_OPTION_END;
 	if (!l->conns && cs_conns_new(&l->conns,
 		    (uint64_t)s->opts->header_timeout_s * 1000u,
 		    s->opts->max_connections) != CANARY_OK) {
@@ -108,8 +117,7 @@ int cs_daemon_start(cs_listener *l, char *err, size_t errlen)
 		/* first, or MHD warns */
 		MHD_OPTION_EXTERNAL_LOGGER, cs_peer_log_mhd, l,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)(l->threads > 1 ? l->threads : 0),
+		MHD_OPTION_ARRAY, pool,
 		MHD_OPTION_CONNECTION_LIMIT, s->opts->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->opts->max_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, s->opts->connection_timeout_s,

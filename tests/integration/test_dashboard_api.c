@@ -322,6 +322,7 @@ static void test_ui_listen(void **state)
 {
 	const char *extra[] = { "--ui-listen", "127.0.0.1:0", "--ui-lib-dir",
 		lib_dir, NULL };
+	char log[8192];
 	srv s, ui;
 
 	(void)state;
@@ -339,6 +340,10 @@ static void test_ui_listen(void **state)
 	assert_int_equal(status_of(&ui, "/v1/flags", SDK_KEY), 404);
 	assert_int_equal(status_of(&ui, "/metrics", NULL), 404);
 	assert_int_equal(srv_stop(&s), 0);
+	/* Its one-thread listener: no word from libmicrohttpd about a
+	 * thread pool (it once said "Zero size ... is ignored"). */
+	assert_true(srv_read_log(&s, log, sizeof(log)) > 0);
+	assert_null(strstr(log, "Warning"));
 	srv_cleanup(&s);
 }
 

@@ -417,6 +417,10 @@ static void test_audit_every_change(void **state)
 	e = find_action(all, "flag.update");
 	assert_non_null(e);
 	assert_string_equal(it_str(e, "actor"), "admin");
+	/* The kill switch without a live rollout is named as such too. */
+	e = find_action(all, "flag.kill_switch");
+	assert_non_null(e);
+	assert_string_equal(it_str(e, "actor"), "admin");
 	e = find_action(all, "flag.create");
 	assert_non_null(e);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(e, "before")));

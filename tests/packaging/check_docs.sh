@@ -5,8 +5,8 @@
 # of `canaryctl --help` is in its page and nothing more, every function of
 # canary/canary.h is in libcanary(3) and no other; canaryctl's bash
 # completion (packaging/canaryctl.bash) offers every command and option of
-# the usage and no other; --version prints the version (ctest label
-# packaging).
+# the usage and no other; docs/server.md shows the usage as it is;
+# --version prints the version (ctest label packaging).
 set -uo pipefail
 src=$1 server=${2:-} ctl=${3:-}
 man=$src/docs/man
@@ -58,6 +58,10 @@ commands=$(grep -oE '^  (flag|segment|stats|rollout|token|audit|webhook|help)( [
 while IFS= read -r cmd; do
 	check "canaryctl.1 has '$cmd'" grep -qF -- "$cmd" <<<"$page"
 done <<<"$commands"
+# docs/server.md shows the usage under "## canaryctl": the usage itself.
+shown=$(awk '/^## canaryctl$/ { f = 1; next } f && /^```/ { if (n++) exit; next }
+	f && n' "$src/docs/server.md")
+same_set "docs/server.md shows canaryctl --help (< help, > docs)" "$help" "$shown"
 completion=$src/packaging/canaryctl.bash
 same_set "canaryctl.bash offers the options of --help (< help, > completion)" \
 	"$(options <<<"$help")" "$(options <"$completion")"

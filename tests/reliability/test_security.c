@@ -6,6 +6,7 @@
  *    openssl CLI at test time) is refused unless the client is given that
  *    CA (ca_file); a wrong CA or a host name the certificate does not name
  *    is refused too; tls_insecure connects and warns. Thread and no-thread.
+ *    canaryctl the same way (--cacert, CANARY_CACERT).
  *  - Authentication on every endpoint: no token, a wrong one, a prefix of
  *    the right one, another scheme, and the other role's secret are all
  *    401 (the SDK key never reaches the admin API, the admin token is not
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "canary/canary.h"
@@ -187,6 +189,64 @@ static void test_tls_insecure_warns(void **state)
 	expect_ready(NULL, true, log);
 	assert_true(dp_log_count(log, "tls_insecure") >= 1);
 	dp_log_free(log);
+}
+
+/* canaryctl against the TLS server: `cacert` as --cacert (NULL: none),
+ * `env_cacert` as CANARY_CACERT (NULL: unset), `url` its --server. The
+ * exit status; its stderr in err. */
+static int ctl_tls(const char *url, const char *cacert,
+	const char *env_cacert, char *err, size_t cap)
+{
+	char cmd[2048], file[400];
+	FILE *f;
+	size_t n = 0;
+	int rc;
+
+	snprintf(file, sizeof(file), "%s/ctl.err", tls_certs.dir);
+	snprintf(cmd, sizeof(cmd), "env -u CANARY_CACERT %s%s "
+		"CANARY_ADMIN_TOKEN=%s '%s' --server '%s' %s%s%s flag list "
+		">/dev/null 2>'%s'", env_cacert ? "CANARY_CACERT=" : "",
+		env_cacert ? env_cacert : "", ADMIN_TOKEN, CANARYCTL_BIN, url,
+		cacert ? "--cacert '" : "", cacert ? cacert : "",
+		cacert ? "'" : "", file);
+	rc = system(cmd);
+	err[0] = '\0';
+	if ((f = fopen(file, "r"))) {
+		n = fread(err, 1, cap - 1, f);
+		fclose(f);
+	}
+	err[n] = '\0';
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* canaryctl verifies the server too: refused (network, 3) without the
+ * CA, with another CA or for a name the certificate does not hold;
+ * --cacert or CANARY_CACERT trusts the right one; a file it cannot read
+ * is a usage error (2) that names it. */
+static void test_tls_canaryctl(void **state)
+{
+	char err[4096];
+
+	(void)state;
+	if (!tls_srv.pid)
+		skip();
+	assert_int_equal(ctl_tls(https_url, NULL, NULL, err, sizeof(err)), 3);
+	assert_non_null(strstr(err, "certificate"));
+	assert_int_equal(ctl_tls(https_url, tls_certs.other_ca, NULL, err,
+		sizeof(err)), 3);
+	assert_int_equal(ctl_tls(https_localhost, tls_certs.ca, NULL, err,
+		sizeof(err)), 3);
+	assert_int_equal(ctl_tls(https_url, tls_certs.ca, NULL, err,
+		sizeof(err)), 0);
+	assert_int_equal(ctl_tls(https_url, NULL, tls_certs.ca, err,
+		sizeof(err)), 0);
+	/* --cacert wins over the environment. */
+	assert_int_equal(ctl_tls(https_url, tls_certs.other_ca, tls_certs.ca,
+		err, sizeof(err)), 3);
+	assert_int_equal(ctl_tls(https_url, "/nonexistent/ca.pem", NULL, err,
+		sizeof(err)), 2);
+	assert_non_null(strstr(err, "--cacert"));
+	assert_non_null(strstr(err, "/nonexistent/ca.pem"));
 }
 
 /* No-thread mode: tick on the real clock until READY (or patience). */
@@ -447,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_tls_with_ca),
 		cmocka_unit_test(test_tls_with_ca_no_thread),
 		cmocka_unit_test(test_tls_insecure_warns),
+		cmocka_unit_test(test_tls_canaryctl),
 	};
 	const struct CMUnitTest plain_tests[] = {
 		cmocka_unit_test(test_auth_every_endpoint),

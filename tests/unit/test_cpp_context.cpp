@@ -8,10 +8,29 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <type_traits>
+#include <utility>
 
 #include "canary/canary.hpp"
 
 static int failures;
+
+/* Can a Context's attribute be set from a T? A temporary std::string
+ * must not compile (the context borrows: it would dangle). */
+template <typename T, typename = void>
+struct settable : std::false_type {};
+template <typename T>
+struct settable<T, decltype(void(std::declval<canary::Context &>().set(
+	"x", std::declval<T>())))> : std::true_type {};
+static_assert(settable<const char *>::value, "a C string");
+static_assert(settable<const std::string &>::value, "a string that lives");
+static_assert(settable<std::string &>::value, "a string that lives");
+static_assert(!settable<std::string>::value, "a temporary would dangle");
+static_assert(!std::is_constructible<canary::Context, std::string>::value,
+	"a temporary unit would dangle");
+static_assert(std::is_constructible<canary::Context, const std::string &>::value,
+	"a unit that lives");
 
 #define CHECK(cond) \
 	do { \
@@ -50,6 +69,21 @@ int main()
 	v = client.variant(std::string("nope"), ctx);
 	CHECK(v.name == "disabled" && !v.enabled &&
 		v.error_code == CANARY_EVAL_FLAG_NOT_FOUND);
+
+	/* std::string values and units, borrowed. */
+	{
+		std::string fw("2.4.0"), unit("user-1");
+		canary::Context sctx(unit);
+
+		CHECK(sctx.set("firmware", fw) && sctx.set("model", "hw-b"));
+		CHECK(sctx.get()->unit == unit.c_str());
+		CHECK(client.enabled("ota", sctx));
+		fw = "2.2.0";   /* the caller's string, read at each call */
+		sctx.set("firmware", fw);
+		CHECK(!client.enabled("ota", sctx));
+		sctx.unit(unit);
+		CHECK(sctx.get()->unit == unit.c_str());
+	}
 
 	/* The same name again replaces its value. */
 	CHECK(ctx.set("firmware", "2.2.0"));
