@@ -428,7 +428,9 @@ static void test_segments_count_toward_size(void **state)
 
 /* No more segments than an SDK takes in one config (CANARY__MAX_SEGMENTS):
  * flags naming 10,001 would make every client refuse the whole config, so
- * the 10,001st segment is refused, nothing written; one may replace it. */
+ * the 10,001st segment is refused, nothing written; one may still be
+ * replaced, a flag changed and a segment deleted (a store already over
+ * the bound can be repaired). */
 static void test_segment_count_bounded(void **state)
 {
 	cs_store_options o;
@@ -451,7 +453,10 @@ static void test_segment_count_bounded(void **state)
 		CS_ETOOMANY);
 	assert_int_equal(cs_store_segment_get(s, "one-more", &got),
 		CS_ENOTFOUND);
-	assert_int_equal(put_segment(s, "s7", RULE_EU, NULL, NULL, NULL),
+	assert_int_equal(put_segment(s, "s7", "[]", NULL, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(put_flag(s, "f", "[\"s7\"]"), CANARY_OK);
+	assert_int_equal(cs_store_segment_delete(s, "s8", NULL, NULL, 0, NULL),
 		CANARY_OK);
 	cs_store_close(s);
 }
