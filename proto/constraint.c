@@ -256,6 +256,20 @@ static bool read_operand(canary__constraint *c, const char *v, size_t len)
 	return canary__semver_key_init(&c->u.semver, v, len);
 }
 
+/* How strictly a pattern is held to RE2: every escape RE2 refuses is
+ * refused in an admin's write (a reader refusing unknown members) and in
+ * an Unleash document (the constraint then never matches); our own config
+ * read by the SDK keeps the older check, so that a pattern stored before
+ * cannot make every client refuse the whole config. */
+static unsigned regex_opts(const canary__rule_build *b,
+	const canary__constraint *c)
+{
+	bool all = b->lenient || (b->rd.opts & CANARY__JSON_KNOWN_ONLY);
+
+	return (c->caseless ? CANARY__REGEX_CASELESS : 0) |
+		(all ? CANARY__REGEX_RE2_ESCAPES : 0);
+}
+
 /* The single `value` of NUM_*, DATE_*, SEMVER_* and REGEX. */
 static int compile_value(canary__rule_build *b, const cJSON *item,
 	const char *path, canary__constraint *c)
@@ -282,13 +296,50 @@ static int compile_value(canary__rule_build *b, const cJSON *item,
 			c->op <= CANARY__OP_NUM_LTE ? "not a number" :
 			c->op <= CANARY__OP_DATE_BEFORE ? "not an RFC 3339 date" :
 			"not a semantic version");
-	rc = canary__regex_compile(b->arena, copy, len, c->caseless,
+	rc = canary__regex_compile(b->arena, copy, len, regex_opts(b, c),
 		&c->u.regex, why, sizeof(why));
 	if (rc == CANARY_ENOMEM)
 		return canary__rule_oom(b);
 	if (rc != CANARY_OK)
 		return canary__rule_invalid(b, path, "value",
 			"bad regular expression: %s", why);
+	return CANARY_OK;
+}
+
+/* Is the member absent, null, or as empty as Unleash writes the one an
+ * operator does not read ("value": "" beside a list, "values": [] beside
+ * a value)? */
+static bool unused_member(const cJSON *m)
+{
+	return !m || cJSON_IsNull(m) ||
+		(cJSON_IsString(m) && !*m->valuestring) ||
+		(cJSON_IsArray(m) && !m->child);
+}
+
+/*
+ * A write through the admin API (a reader that refuses unknown members)
+ * must give the operator the member it reads: the other one is ignored,
+ * so `IN` with "value": "eu" would be an empty list and `NOT_IN` so
+ * written true for everyone. Configs already stored are not read that
+ * way and keep loading.
+ */
+static int check_operand_member(canary__rule_build *b,
+	const cJSON *const m[2], const char *path, canary__op op)
+{
+	const char *name = canary__op_name(op);
+
+	if (!(b->rd.opts & CANARY__JSON_KNOWN_ONLY))
+		return CANARY_OK;
+	if (multi_valued(op) && (!m[1] || cJSON_IsNull(m[1])))
+		return canary__rule_reject(b, path, "values", "required: %s "
+			"takes a list of values%s", name,
+			unused_member(m[0]) ? "" : ", not \"value\"");
+	if (!multi_valued(op) && !unused_member(m[1]))
+		return canary__rule_reject(b, path, "values",
+			"%s takes one \"value\", not a list", name);
+	if (multi_valued(op) && !unused_member(m[0]))
+		return canary__rule_reject(b, path, "value",
+			"%s takes \"values\", a list", name);
 	return CANARY_OK;
 }
 
@@ -299,6 +350,9 @@ static int compile_operands(canary__rule_build *b, const cJSON *const m[2],
 	const cJSON *values;
 	int rc;
 
+	rc = check_operand_member(b, m, path, (canary__op)c->op);
+	if (rc != CANARY_OK)
+		return rc;
 	if (!multi_valued(c->op))
 		return compile_value(b, m[0], path, c);
 	rc = canary__json_array(&b->rd, m[1], path, "values", &values);

@@ -127,9 +127,32 @@ static const char *skip_class(const char *p, const char *end)
 	return p < end ? p + 1 : end;
 }
 
-/* The first construct RE2 would refuse, or NULL. Backreferences are
- * found from the compiled pattern (PCRE2_INFO_BACKREFMAX) instead. */
-static const char *re2_violation(const char *p, const char *end)
+/* Why RE2 would refuse the escape "\" c outside a class, or NULL:
+ * PCRE2 gives these a meaning (\Z before a final newline, \K a new
+ * start, \R \h \X classes of its own) that a rule must not have in one
+ * SDK and not in another. */
+static const char *non_re2_escape(char c)
+{
+	switch (c) {
+	case 'C': return "\\C is not supported";
+	case 'G': return "\\G is not supported";
+	case 'K': return "\\K is not supported";
+	case 'Z': return "\\Z is not supported (\\z is)";
+	case 'X': return "\\X is not supported";
+	case 'R': return "\\R is not supported";
+	case 'N': return "\\N is not supported";
+	case 'h': case 'H': case 'V':
+		return "\\h, \\H and \\V are not supported";
+	case 'c': return "\\c control escapes are not supported";
+	default: return NULL;
+	}
+}
+
+/* The first construct RE2 would refuse, or NULL; of the escapes only \C
+ * unless `escapes`. Backreferences are found from the compiled pattern
+ * (PCRE2_INFO_BACKREFMAX) instead. */
+static const char *re2_violation(const char *p, const char *end,
+	bool escapes)
 {
 	while (p < end) {
 		char c = *p;
@@ -144,7 +167,9 @@ static const char *re2_violation(const char *p, const char *end)
 				continue;
 			}
 			if (p + 1 < end && p[1] == 'C')
-				return "\\C is not supported";
+				return non_re2_escape(p[1]);
+			if (p + 1 < end && escapes && non_re2_escape(p[1]))
+				return non_re2_escape(p[1]);
 			p += 2;
 		} else if (c == '[') {
 			p = skip_class(p + 1, end);
@@ -222,9 +247,11 @@ static bool has_backrefs(const canary__regex *re)
 }
 
 int canary__regex_compile(canary__arena *arena, const char *pattern,
-	size_t len, bool caseless, canary__regex *out, char *why, size_t whylen)
+	size_t len, unsigned opts, canary__regex *out, char *why, size_t whylen)
 {
-	const char *violation = re2_violation(pattern, pattern + len);
+	bool caseless = opts & CANARY__REGEX_CASELESS;
+	const char *violation = re2_violation(pattern, pattern + len,
+		opts & CANARY__REGEX_RE2_ESCAPES);
 	int rc;
 
 	memset(out, 0, sizeof(*out));

@@ -33,14 +33,22 @@ typedef struct canary__regex {
 	bool jit;                      /* matched by JIT code */
 } canary__regex;
 
+/* canary__regex_compile() options. */
+#define CANARY__REGEX_CASELESS 0x1u
+/* Refuse the escapes PCRE2 knows and RE2 does not (\G \K \Z \X \R \N
+ * \h \H \V \cX; \C always is). Not for a config the SDK reads from its
+ * server or cache: one stored before they were refused must still load. */
+#define CANARY__REGEX_RE2_ESCAPES 0x2u
+
 /*
- * Compile `pattern` (need not be NUL-terminated). The compiled code is
- * freed with the arena. On a bad pattern returns CANARY_EPARSE with the
- * reason in why[] ("missing closing parenthesis at offset 6",
- * "lookaround is not supported"); CANARY_ENOMEM when memory ran out.
+ * Compile `pattern` (need not be NUL-terminated) with CANARY__REGEX_*
+ * `opts`. The compiled code is freed with the arena. On a bad pattern
+ * returns CANARY_EPARSE with the reason in why[] ("missing closing
+ * parenthesis at offset 6", "lookaround is not supported");
+ * CANARY_ENOMEM when memory ran out.
  */
 int canary__regex_compile(canary__arena *arena, const char *pattern,
-	size_t len, bool caseless, canary__regex *out, char *why, size_t whylen);
+	size_t len, unsigned opts, canary__regex *out, char *why, size_t whylen);
 
 /*
  * Does `subject` contain a match? Thread-safe (the compiled code is only

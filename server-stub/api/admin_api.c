@@ -204,6 +204,28 @@ static int kill_switch(cs_request *r, patch_ctx *p, uint64_t *version,
 	return rc;
 }
 
+/* 400 naming the segment a PATCH named that does not exist: the store
+ * said only that one does not, so the patch is applied again to find it. */
+static enum MHD_Result patch_unknown_segment(cs_request *r,
+	struct MHD_Connection *c)
+{
+	canary__flag cur, next;
+	canary__perror e;
+	enum MHD_Result ret;
+
+	if (cs_store_flag_get(r->srv->store, r->key, &cur) != CANARY_OK)
+		return cs_reply_code(r, c, CS_ENOSEGMENT);
+	if (cs_admin_patch_flag(&cur, r->body, r->len, &next, &e) !=
+	    CANARY_OK) {
+		canary__flag_clear(canary__alloc_default(), &cur);
+		return cs_reply_code(r, c, CS_ENOSEGMENT);
+	}
+	ret = unknown_segment(r, c, &next);
+	canary__flag_clear(canary__alloc_default(), &next);
+	canary__flag_clear(canary__alloc_default(), &cur);
+	return ret;
+}
+
 static enum MHD_Result patch_flag(cs_request *r, struct MHD_Connection *c)
 {
 	cs_flag_request req;
@@ -248,6 +270,8 @@ static enum MHD_Result patch_flag(cs_request *r, struct MHD_Connection *c)
 		return cs_reply_perror(r, c, &p.e);
 	if (rc == CS_EGUARDED)
 		return guarded(r, c, r->key, &g);
+	if (rc == CS_ENOSEGMENT)
+		return patch_unknown_segment(r, c);
 	if (rc == CS_ECONFLICT)
 		return cs_reply_error(r, c, MHD_HTTP_CONFLICT, why, "key");
 	if (rc != CANARY_OK)

@@ -120,16 +120,25 @@ static int cmd_one(const ctl *c, const char *method, const char *key)
 	return rc;
 }
 
-static cJSON *split_list(const char *csv)
+/* Comma-separated entries as a JSON array of strings, empty entries
+ * left out; with `trim`, each entry without its leading and trailing
+ * spaces. */
+static cJSON *split_csv(const char *csv, bool trim)
 {
 	cJSON *arr = cJSON_CreateArray();
 	const char *p = csv;
 
 	while (arr && *p) {
-		size_t n = strcspn(p, ",");
-		char *item = strndup(p, n);
+		size_t n = strcspn(p, ","), lead = 0, len = n;
+		char *item;
 
-		if (!item || (n && !cJSON_AddItemToArray(arr,
+		if (trim) {
+			lead = strspn(p, " ") < n ? strspn(p, " ") : n;
+			while (len > lead && p[len - 1] == ' ')
+				len--;
+		}
+		item = strndup(p + lead, len - lead);
+		if (!item || (len > lead && !cJSON_AddItemToArray(arr,
 				cJSON_CreateString(item)))) {
 			free(item);
 			cJSON_Delete(arr);
@@ -139,6 +148,25 @@ static cJSON *split_list(const char *csv)
 		p += n;
 		if (*p == ',')
 			p++;
+	}
+	return arr;
+}
+
+static cJSON *split_list(const char *csv)
+{
+	return split_csv(csv, false);
+}
+
+/* A rule's values: entries trimmed ("hw-b, hw-b2" is two models, not
+ * " hw-b2"); NULL when none is left, as a list of nothing matches no
+ * one (NOT_IN: everyone) and is a slip of the command line, not a rule. */
+static cJSON *split_values(const char *csv)
+{
+	cJSON *arr = split_csv(csv, true);
+
+	if (arr && !arr->child) {
+		cJSON_Delete(arr);
+		return NULL;
 	}
 	return arr;
 }
@@ -211,7 +239,7 @@ cJSON *ctl_parse_rule(const char *text)
 	if (!cJSON_AddStringToObject(c, "contextName", attr) ||
 	    !cJSON_AddStringToObject(c, "operator", op) ||
 	    (list_operator(op) ?
-		!cJSON_AddItemToObject(c, "values", split_list(p)) :
+		!cJSON_AddItemToObject(c, "values", split_values(p)) :
 		!cJSON_AddStringToObject(c, "value", p)) ||
 	    (inverted && !cJSON_AddTrueToObject(c, "inverted")) ||
 	    (fold && !cJSON_AddTrueToObject(c, "caseInsensitive"))) {

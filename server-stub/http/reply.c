@@ -104,6 +104,11 @@ enum MHD_Result cs_reply_code(cs_request *r, struct MHD_Connection *c,
 		return cs_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "names a "
 			"segment that does not exist (PUT /v1/admin/segments/"
 			"{name} first)", "segments");
+	case CS_ETOOMANY: /* CANARY__MAX_SEGMENTS */
+		return cs_reply_error(r, c, MHD_HTTP_CONFLICT, "the store "
+			"would hold more than 10000 segments, more than an SDK "
+			"takes in one config; delete unused segments first; "
+			"nothing was changed", "name");
 	case CS_ETOOBIG:
 		return cs_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE,
 			"the config would be larger than the server's "

@@ -72,6 +72,8 @@
 #define CS_EBEHIND (-113)   /* a client names a config version another
                                server may have issued that this one has
                                not read yet: try again */
+#define CS_ETOOMANY (-114)  /* the change would leave more segments than an
+                               SDK takes in a config (CANARY__MAX_SEGMENTS) */
 
 typedef struct cs_store cs_store;
 

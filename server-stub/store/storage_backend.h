@@ -58,6 +58,7 @@
 #ifndef CS_STORAGE_BACKEND_H
 #define CS_STORAGE_BACKEND_H
 
+#include "segment.h"
 #include "store/storage.h"
 
 /* A backend's own state; each backend defines the struct. */
@@ -280,6 +281,28 @@ static inline uint64_t cs_config_segment_bytes(uint64_t segments,
 	if (!segments)
 		return 0;
 	return sizeof(",\"segments\":[]") - 1 + seg_bytes + segments - 1;
+}
+
+/*
+ * What a backend checks before it commits a config change, from what it
+ * stores (flags and segments, their counts and bytes): CS_ETOOBIG when
+ * the config would be over `max_bytes` (0: no limit); and, when the change
+ * adds a segment (`segment_added`), CS_ETOOMANY when there would be more
+ * than an SDK takes in one config: it refuses such a config whole, so
+ * every flag would stay as it is on every client. All stored segments
+ * count, named or not (the safe side); only an addition is refused, so a
+ * store already over can still be repaired by any other change.
+ */
+static inline int cs_config_limits(uint64_t max_bytes, uint64_t flags,
+	uint64_t flag_bytes, uint64_t segments, uint64_t seg_bytes,
+	bool segment_added)
+{
+	if (segment_added && segments > CANARY__MAX_SEGMENTS)
+		return CS_ETOOMANY;
+	if (max_bytes && cs_config_bytes(flags, flag_bytes) +
+	    cs_config_segment_bytes(segments, seg_bytes) > max_bytes)
+		return CS_ETOOBIG;
+	return CANARY_OK;
 }
 
 /* Empty both arms of a series point for the window starting at

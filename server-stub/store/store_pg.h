@@ -239,8 +239,9 @@ int cs_pg_lock_version(cs_pg_conn *c);
 int cs_pg_version_floor(struct cs_store_impl *s, uint64_t floor,
 	uint64_t *version);
 /* Inside a config change, before the bump: CS_ETOOBIG when the config
- * would be over `max` bytes (0: no limit). */
-int cs_pg_size_ok(cs_pg_conn *c, uint64_t max);
+ * would be over `max` bytes (0: no limit), CS_ETOOMANY when a segment
+ * added makes too many (cs_config_limits()). */
+int cs_pg_size_ok(cs_pg_conn *c, uint64_t max, bool segment_added);
 int cs_pg_modify_in(cs_pg_conn *c, const char *key, cs_modify_fn fn,
 	void *ctx, canary__flag *cur, canary__flag *next);
 int cs_pg_write_flag(cs_pg_conn *c, const canary__flag *f);

@@ -33,21 +33,18 @@ int cs_pg_lock_version(cs_pg_conn *c)
 	return cs_pg_exec(c, P_VERSION_LOCK, NULL, NULL, NULL);
 }
 
-int cs_pg_size_ok(cs_pg_conn *c, uint64_t max)
+int cs_pg_size_ok(cs_pg_conn *c, uint64_t max, bool segment_added)
 {
 	PGresult *r = NULL;
 	int rc;
 
-	if (!max)
-		return CANARY_OK;
 	rc = cs_pg_exec(c, P_CONFIG_BYTES, NULL, &r, NULL);
 	if (rc == CANARY_OK && PQntuples(r) != 1)
 		rc = CANARY_ESTORAGE;
-	if (rc == CANARY_OK && cs_config_bytes(cs_pg_u64(r, 0),
-		    strtoull(PQgetvalue(r, 0, 1), NULL, 10)) +
-	    cs_config_segment_bytes(cs_pg_u64(r, 2),
-		    strtoull(PQgetvalue(r, 0, 3), NULL, 10)) > max)
-		rc = CS_ETOOBIG;
+	if (rc == CANARY_OK)
+		rc = cs_config_limits(max, cs_pg_u64(r, 0),
+			strtoull(PQgetvalue(r, 0, 1), NULL, 10), cs_pg_u64(r, 2),
+			strtoull(PQgetvalue(r, 0, 3), NULL, 10), segment_added);
 	PQclear(r);
 	return rc;
 }
@@ -292,7 +289,7 @@ static int record(cs_pg_conn *c, change *ch, int rc, const char *key,
 	cs_audit_rec rec;
 
 	if (rc == CANARY_OK && after)
-		rc = cs_pg_size_ok(c, ch->max_bytes);
+		rc = cs_pg_size_ok(c, ch->max_bytes, false);
 	if (rc == CANARY_OK)
 		rc = cs_pg_bump_in(c, &ch->version);
 	if (rc != CANARY_OK)

@@ -207,7 +207,7 @@ static int version_part(cs_pg_conn *c, writing *w)
 		rc = cs_pg_modify_in(c, w->next.flag, ch->modify,
 			ch->modify_ctx, &w->cur, &w->flag);
 	if (rc == CANARY_OK)
-		rc = cs_pg_size_ok(c, w->max_bytes);
+		rc = cs_pg_size_ok(c, w->max_bytes, false);
 	w->changed = rc == CANARY_OK;
 	if (rc == CANARY_OK)
 		rc = cs_pg_bump_in(c, &w->v);

@@ -248,7 +248,7 @@ static int record(cs_pg_conn *c, change *ch, int rc,
 	cs_audit_rec rec;
 
 	if (rc == CANARY_OK && after)
-		rc = cs_pg_size_ok(c, ch->max_bytes);
+		rc = cs_pg_size_ok(c, ch->max_bytes, !before);
 	if (rc == CANARY_OK)
 		rc = cs_pg_bump_in(c, &ch->version);
 	if (rc != CANARY_OK)

@@ -148,8 +148,9 @@ int cs_sqlite_version(cs_sqlite_conn *c, uint64_t *out);
 int cs_sqlite_version_floor(struct cs_store_impl *s, uint64_t floor,
 	uint64_t *version);
 /* Inside a config change, before the bump: CS_ETOOBIG when the config
- * would be over max_config_bytes. */
-int cs_sqlite_size_ok(struct cs_store_impl *s);
+ * would be over max_config_bytes, CS_ETOOMANY when a segment added makes
+ * too many (cs_config_limits()). */
+int cs_sqlite_size_ok(struct cs_store_impl *s, bool segment_added);
 int cs_sqlite_config(struct cs_store_impl *s, canary__config **out);
 int cs_sqlite_flag_get(struct cs_store_impl *s, const char *key,
 	canary__flag *out);

@@ -155,18 +155,15 @@ int cs_sqlite_write_flag(struct cs_store_impl *s, const canary__flag *f)
 	return rc;
 }
 
-int cs_sqlite_size_ok(struct cs_store_impl *s)
+int cs_sqlite_size_ok(struct cs_store_impl *s, bool segment_added)
 {
 	sqlite3_stmt *st = s->w.st[S_CONFIG_BYTES];
 	int rc = CANARY_ESTORAGE;
 
-	if (!s->max_config_bytes)
-		return CANARY_OK;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		rc = cs_config_bytes(cs_sqlite_u64(st, 0), cs_sqlite_u64(st, 1)) +
-			cs_config_segment_bytes(cs_sqlite_u64(st, 2),
-			cs_sqlite_u64(st, 3)) > s->max_config_bytes ?
-			CS_ETOOBIG : CANARY_OK;
+		rc = cs_config_limits(s->max_config_bytes, cs_sqlite_u64(st, 0),
+			cs_sqlite_u64(st, 1), cs_sqlite_u64(st, 2),
+			cs_sqlite_u64(st, 3), segment_added);
 	cs_sqlite_reset(st);
 	return rc;
 }
@@ -265,7 +262,7 @@ int cs_sqlite_flag_put(struct cs_store_impl *s, const canary__flag *f,
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_write_flag(s, f);
 	if (rc == CANARY_OK)
-		rc = cs_sqlite_size_ok(s);
+		rc = cs_sqlite_size_ok(s, false);
 	rec_init(&rec, audit, f->key);
 	rec.flag_before = exists == CANARY_OK ? &old : NULL;
 	rec.flag_unreadable = exists == CS_EUNREADABLE;
@@ -309,7 +306,7 @@ int cs_sqlite_flag_modify(struct cs_store_impl *s, const char *key,
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_segments_exist(s, &next);
 	if (rc == CANARY_OK)
-		rc = cs_sqlite_size_ok(s);
+		rc = cs_sqlite_size_ok(s, false);
 	rec_init(&rec, audit, key);
 	rec.flag_before = &cur;
 	rec.flag_after = &next;

@@ -140,7 +140,7 @@ static int version_part(struct cs_store_impl *s, const cs_rollout_change *ch,
 	rc = cs_sqlite_modify_in(s, flag, ch->modify, ch->modify_ctx, cur,
 		next);
 	if (rc == CANARY_OK)
-		rc = cs_sqlite_size_ok(s);
+		rc = cs_sqlite_size_ok(s, false);
 	if (rc == CANARY_OK) {
 		*changed = true;
 		rc = cs_sqlite_bump_in(s, v);

@@ -205,7 +205,7 @@ int cs_sqlite_segment_put(struct cs_store_impl *s, const canary__segdef *seg,
 	if (rc == CANARY_OK)
 		rc = cs_sqlite_write_segment(s, seg);
 	if (rc == CANARY_OK)
-		rc = cs_sqlite_size_ok(s);
+		rc = cs_sqlite_size_ok(s, exists == CS_ENOTFOUND);
 	memset(&rec, 0, sizeof(rec));
 	rec.audit = audit;
 	rec.time_ms = canary__wall_ms();

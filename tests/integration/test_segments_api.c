@@ -183,6 +183,10 @@ static void test_bad_input(void **state)
 		{ "/v1/admin/segments/s", "{\"constraints\":[{\"contextName\":"
 		  "\"r\",\"operator\":\"IN\",\"values\":[\"\xff\"]}]}",
 		  "constraints[0].values[0]" },
+		/* NOT_IN given "value": an empty list, true for everyone. */
+		{ "/v1/admin/segments/s", "{\"constraints\":[{\"contextName\":"
+		  "\"r\",\"operator\":\"NOT_IN\",\"value\":\"eu\"}]}",
+		  "constraints[0].values" },
 		{ "/v1/admin/segments/a:b", "{\"constraints\":[]}", "name" },
 		{ "/v1/admin/segments/s", "[1]", "" },
 	};
@@ -211,7 +215,7 @@ static void test_bad_input(void **state)
 	assert_int_equal(admin("POST", "/v1/admin/flags", "{\"key\":\"f\","
 		"\"rollout_bp\":1,\"segments\":[\"eu\"]}"), 201);
 	expect_error("PATCH", "/v1/admin/flags/f",
-		"{\"segments\":[\"eu\",\"nope\"]}", 400, "segments", NULL);
+		"{\"segments\":[\"eu\",\"nope\"]}", 400, "segments[1]", "nope");
 	expect_error("PUT", "/v1/admin/flags/f", "{\"rollout_bp\":1,"
 		"\"segments\":[\"eu\",\"zz\"]}", 400, "segments[1]", "zz");
 	/* Deleting a segment a flag names: 409 naming the flag. */

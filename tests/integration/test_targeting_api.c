@@ -90,10 +90,13 @@ static void test_canaryctl_rules(void **state)
 	const char *env[] = { server, "CANARY_ADMIN_TOKEN=" ADMIN_TOKEN, NULL };
 	const char *create[] = { CANARYCTL_BIN, "flag", "create", "ota",
 		"--rollout", "100", "--rule", "firmware SEMVER_GTE 2.3.0",
-		"--rule", "region not IN/i us-1,us-2", "--stickiness", "device_id",
+		"--rule", "region not IN/i us-1, us-2 ", "--stickiness", "device_id",
 		NULL };
 	const char *bad[] = { CANARYCTL_BIN, "flag", "set", "ota", "--rule",
 		"firmware SEMVER_GTE 2.x", NULL };
+	/* A list that names nothing is a slip, not a rule. */
+	const char *empty[] = { CANARYCTL_BIN, "flag", "set", "ota", "--rule",
+		"region NOT_IN , ", NULL };
 	const char *clear[] = { CANARYCTL_BIN, "--json", "flag", "set", "ota",
 		"--no-rules", NULL };
 	cJSON *doc;
@@ -119,6 +122,7 @@ static void test_canaryctl_rules(void **state)
 	cJSON_Delete(doc);
 	/* The server's message reaches the user; nothing changes. */
 	assert_int_not_equal(run_capture(bad, env, out, sizeof(out)), 0);
+	assert_int_not_equal(run_capture(empty, env, out, sizeof(out)), 0);
 	/* A server restart reads the rules back from the store. */
 	assert_int_equal(srv_restart(&it_server, NULL), 0);
 	doc = http_json(&it_server, "GET", "/v1/admin/flags/ota", NULL, &status);

@@ -426,6 +426,41 @@ static void test_segments_count_toward_size(void **state)
 	cs_store_close(s);
 }
 
+/* No more segments than an SDK takes in one config (CANARY__MAX_SEGMENTS):
+ * flags naming 10,001 would make every client refuse the whole config, so
+ * the 10,001st segment is refused, nothing written; one may still be
+ * replaced, a flag changed and a segment deleted (a store already over
+ * the bound can be repaired). */
+static void test_segment_count_bounded(void **state)
+{
+	cs_store_options o;
+	cs_store *s = NULL;
+	canary__segdef got;
+	char err[256] = "", name[32];
+	int i;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.location = fx_db_path;
+	o.sync = CS_SYNC_NORMAL;
+	assert_int_equal(cs_store_open(&s, &o, err, sizeof(err)), CANARY_OK);
+	for (i = 0; i < CANARY__MAX_SEGMENTS; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		assert_int_equal(put_segment(s, name, RULE_EU, NULL, NULL,
+			NULL), CANARY_OK);
+	}
+	assert_int_equal(put_segment(s, "one-more", RULE_EU, NULL, NULL, NULL),
+		CS_ETOOMANY);
+	assert_int_equal(cs_store_segment_get(s, "one-more", &got),
+		CS_ENOTFOUND);
+	assert_int_equal(put_segment(s, "s7", "[]", NULL, NULL, NULL),
+		CANARY_OK);
+	assert_int_equal(put_flag(s, "f", "[\"s7\"]"), CANARY_OK);
+	assert_int_equal(cs_store_segment_delete(s, "s8", NULL, NULL, 0, NULL),
+		CANARY_OK);
+	cs_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +482,8 @@ int main(void)
 			fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_segments_count_toward_size, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_segment_count_bounded, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

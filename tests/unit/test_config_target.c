@@ -236,6 +236,75 @@ static void test_flag_alone(void **state)
 	cJSON_Delete(j);
 }
 
+/* An admin's write names the member its operator reads: a list operator
+ * given "value" would read an empty list (NOT_IN: true for everyone), and
+ * a single-valued one given "values" ignores them. Unleash's empty
+ * companions ("value": "", "values": []) pass; a config read by the SDK
+ * is not held to this. */
+static const char *flag_error(const canary__json_reader *r,
+	const char *constraint, char *err)
+{
+	char text[512];
+	canary__flag f;
+	cJSON *j;
+	int rc;
+
+	snprintf(text, sizeof(text), "{\"key\": \"f\", \"rollout_bp\": 0,"
+		" \"constraints\": [%s]}", constraint);
+	j = cJSON_Parse(text);
+	assert_non_null(j);
+	canary__perror_clear(r->err);
+	rc = canary__flag_from_json(canary__alloc_default(), r, j, "", &f);
+	cJSON_Delete(j);
+	if (rc == CANARY_OK) {
+		canary__flag_clear(canary__alloc_default(), &f);
+		return "ok";
+	}
+	canary__perror_format(r->err, err, CANARY__PERR_TEXT);
+	return err;
+}
+
+static void test_flag_alone_operand_member(void **state)
+{
+	char err[CANARY__PERR_TEXT];
+	canary__json_reader r;
+	canary__perror e;
+
+	(void)state;
+	canary__json_reader_init(&r, CANARY__JSON_KNOWN_ONLY, &e);
+	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
+		" \"operator\": \"NOT_IN\", \"value\": \"eu\"}", err),
+		"constraints[0].values: required: NOT_IN takes a list of values,"
+		" not \"value\"");
+	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
+		" \"operator\": \"IN\"}", err),
+		"constraints[0].values: required: IN takes a list of values");
+	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
+		" \"operator\": \"IN_CIDR\", \"values\": [\"10.0.0.0/8\"],"
+		" \"value\": \"::1\"}", err),
+		"constraints[0].value: IN_CIDR takes \"values\", a list");
+	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
+		" \"operator\": \"NUM_GT\", \"value\": \"3\","
+		" \"values\": [\"4\"]}", err),
+		"constraints[0].values: NUM_GT takes one \"value\", not a list");
+	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
+		" \"operator\": \"NUM_GT\", \"value\": \"3\","
+		" \"values\": []}", err), "ok");
+	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
+		" \"operator\": \"IN\", \"value\": \"\", \"values\": []}",
+		err), "ok");
+	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
+		" \"operator\": \"NUM_GT\", \"value\": \"3\","
+		" \"values\": null}", err), "ok");
+	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
+		" \"operator\": \"NOT_IN\", \"values\": null}", err),
+		"constraints[0].values: required: NOT_IN takes a list of values");
+	/* The SDK's reader (no options) still loads what was stored. */
+	canary__json_reader_init(&r, 0, &e);
+	assert_string_equal(flag_error(&r, "{\"contextName\": \"r\","
+		" \"operator\": \"NOT_IN\", \"value\": \"eu\"}", err), "ok");
+}
+
 static void test_segment_alone(void **state)
 {
 	char err[CANARY__PERR_TEXT];
@@ -319,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_errors_name_the_field),
 		cmocka_unit_test(test_flag_alone),
+		cmocka_unit_test(test_flag_alone_operand_member),
 		cmocka_unit_test(test_segment_alone),
 		cmocka_unit_test(test_blob_refuses_targeting),
 		cmocka_unit_test(test_allocation_failures),

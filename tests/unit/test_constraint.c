@@ -36,9 +36,20 @@ typedef struct fixture {
 	int rc;
 } fixture;
 
+static fixture *compile_with(const char *rules_json, const char *segs_json,
+	bool lenient, unsigned reader_opts);
+
 /* `rules_json` is the rule object; `segs_json` a segment array or NULL. */
 static fixture *compile(const char *rules_json, const char *segs_json,
 	bool lenient)
+{
+	return compile_with(rules_json, segs_json, lenient, 0);
+}
+
+/* The same, read with CANARY__JSON_* `reader_opts` (the admin API's
+ * CANARY__JSON_KNOWN_ONLY). */
+static fixture *compile_with(const char *rules_json, const char *segs_json,
+	bool lenient, unsigned reader_opts)
 {
 	fixture *f = calloc(1, sizeof(*f));
 	cJSON *rules = cJSON_Parse(rules_json);
@@ -51,6 +62,7 @@ static fixture *compile(const char *rules_json, const char *segs_json,
 		fail_msg("test JSON does not parse: %s", rules_json);
 	canary__arena_init(&f->arena, &hooks);
 	canary__rule_build_init(&f->b, &f->arena, lenient, &f->e);
+	f->b.rd.opts = reader_opts;
 	f->rc = canary__segments_compile(&f->b, segs, "segments", &f->segs);
 	if (f->rc == CANARY_OK)
 		f->rc = canary__rules_compile(&f->b, rules, "rule", &f->segs,
@@ -661,6 +673,53 @@ static void test_regex_rejects_non_re2(void **state)
 	expect_regex_error("\\\\C", "not supported");
 }
 
+/*
+ * Escapes PCRE2 gives a meaning and RE2 refuses: an admin's write (a
+ * reader refusing unknown members) is refused naming the escape, an
+ * Unleash document's constraint never matches, and our own config read
+ * by the SDK still loads (a pattern stored before must not make clients
+ * refuse the whole config).
+ */
+static void test_regex_re2_escapes(void **state)
+{
+	static const struct {
+		const char *pattern, *why;
+	} cases[] = {
+		{ "a\\\\Z", "\\Z is not supported" },
+		{ "a\\\\Kb", "\\K is not supported" },
+		{ "\\\\Ga", "\\G is not supported" },
+		{ "\\\\R", "\\R is not supported" },
+		{ "\\\\X", "\\X is not supported" },
+		{ "\\\\N", "\\N is not supported" },
+		{ "\\\\cA", "control escapes" },
+		{ "a\\\\hb", "\\V are not supported" },
+	};
+	char json[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fixture *f;
+
+		snprintf(json, sizeof(json), "{\"constraints\": [{\"contextName\":"
+			" \"u\", \"operator\": \"REGEX\", \"value\": \"%s\"}]}",
+			cases[i].pattern);
+		f = compile_with(json, NULL, false, CANARY__JSON_KNOWN_ONLY);
+		assert_int_equal(f->rc, CANARY_EPARSE);
+		if (!strstr(f->err, cases[i].why))
+			fail_msg("%s: got \"%s\"", cases[i].pattern, f->err);
+		release(f);
+		f = compile(json, NULL, true);
+		assert_int_equal(f->rc, CANARY_OK);
+		assert_int_equal(f->b.downgraded, 1);
+		assert_false(with_attr(f, "u", "a"));
+		release(f);
+		f = compile(json, NULL, false);
+		assert_int_equal(f->rc, CANARY_OK);
+		release(f);
+	}
+}
+
 /* ---- big lists, unknown operators, validation --------------------------- */
 
 /* Short lists are placed one value a slot, longer ones probe: around the
@@ -963,6 +1022,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_inverted_missing, no_leak),
 		cmocka_unit_test_teardown(test_regex, no_leak),
 		cmocka_unit_test_teardown(test_regex_rejects_non_re2, no_leak),
+		cmocka_unit_test_teardown(test_regex_re2_escapes, no_leak),
 		cmocka_unit_test_teardown(test_in_list_sizes, no_leak),
 		cmocka_unit_test_teardown(test_huge_in_list, no_leak),
 		cmocka_unit_test_teardown(test_unknown_operator, no_leak),
