@@ -49,6 +49,9 @@ int ctl_segment(const ctl *c, int argc, char **argv);
  * when it is not of that shape); one more of them appended to the
  * "constraints" array of `obj` (false: not of that shape). */
 struct cJSON *ctl_parse_rule(const char *text);
+/* A constraint object as --rule writes it, "region not IN/i eu-1,eu-2"
+ * (cut to `len`; not yet made safe for a terminal). */
+void ctl_rule_text(const struct cJSON *con, char *out, size_t len);
 /* The strings of a JSON array, comma-separated ("..." when cut). */
 void ctl_join_list(const struct cJSON *arr, char *out, size_t len);
 bool ctl_add_rule(struct cJSON *obj, const char *text);

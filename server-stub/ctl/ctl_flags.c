@@ -67,6 +67,27 @@ static void print_flags(const cJSON *flags)
 }
 
 /* Table for a {"version", "flag"} document. */
+/* Who a flag's canary is for, below its row: the attribute it buckets
+ * by, its rules as --rule writes them, the segments it names. */
+static void print_targeting(const cJSON *flag)
+{
+	const cJSON *con, *seg;
+	const char *stick = ctl_str(flag, "stickiness", "");
+	char line[1024];
+
+	if (*stick)
+		printf("  stickiness  %s\n", ctl_safe_tmp(stick));
+	cJSON_ArrayForEach(con, cJSON_GetObjectItemCaseSensitive(flag,
+	    "constraints")) {
+		ctl_rule_text(con, line, sizeof(line));
+		printf("  rule        %s\n", ctl_safe_tmp(line));
+	}
+	cJSON_ArrayForEach(seg, cJSON_GetObjectItemCaseSensitive(flag,
+	    "segments"))
+		if (cJSON_IsString(seg))
+			printf("  segment     %s\n", ctl_safe_tmp(seg->valuestring));
+}
+
 static void print_flag_doc(const cJSON *doc)
 {
 	cJSON *one = cJSON_CreateArray();
@@ -75,6 +96,8 @@ static void print_flag_doc(const cJSON *doc)
 	if (flag && one)
 		cJSON_AddItemReferenceToArray(one, (cJSON *)flag);
 	print_flags(one);
+	if (flag)
+		print_targeting(flag);
 	printf("config version %.0f\n", ctl_num(doc, "version"));
 	cJSON_Delete(one);
 }
@@ -213,6 +236,32 @@ static bool next_word(const char **p, char *word, size_t cap)
 /* "ATTRIBUTE [not] OPERATOR[/i] VALUE" as a constraint (docs/targeting.md):
  * "not" inverts it, "/i" makes it case-insensitive; the server validates
  * the operator and the value. NULL when it is not of that shape. */
+/* A constraint as --rule writes it (ctl_parse_rule() reads it back):
+ * "region not IN/i eu-1,eu-2". */
+void ctl_rule_text(const cJSON *con, char *out, size_t len)
+{
+	const cJSON *values = cJSON_GetObjectItemCaseSensitive(con, "values");
+	const cJSON *v;
+	size_t n;
+
+	n = (size_t)snprintf(out, len, "%s %s%s%s ", ctl_str(con,
+		"contextName", "?"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		con, "inverted")) ? "not " : "", ctl_str(con, "operator", "?"),
+		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(con,
+			"caseInsensitive")) ? "/i" : "");
+	if (!cJSON_IsArray(values)) {
+		if (n < len)
+			snprintf(out + n, len - n, "%s", ctl_str(con, "value", ""));
+		return;
+	}
+	cJSON_ArrayForEach(v, values) {
+		if (n >= len)
+			return;
+		n += (size_t)snprintf(out + n, len - n, "%s%s", v == values->child ?
+			"" : ",", cJSON_IsString(v) ? v->valuestring : "");
+	}
+}
+
 cJSON *ctl_parse_rule(const char *text)
 {
 	char attr[257], op[64];

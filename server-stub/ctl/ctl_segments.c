@@ -12,31 +12,6 @@
 #include "ctl/ctl_commands.h"
 #include "ctl/ctl_table.h"
 
-/* A constraint as --rule writes it: "region not IN/i eu-1,eu-2". */
-static void rule_text(const cJSON *con, char *out, size_t len)
-{
-	const cJSON *values = cJSON_GetObjectItemCaseSensitive(con, "values");
-	const cJSON *v;
-	size_t n;
-
-	n = (size_t)snprintf(out, len, "%s %s%s%s ", ctl_str(con,
-		"contextName", "?"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-		con, "inverted")) ? "not " : "", ctl_str(con, "operator", "?"),
-		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(con,
-			"caseInsensitive")) ? "/i" : "");
-	if (!cJSON_IsArray(values)) {
-		if (n < len)
-			snprintf(out + n, len - n, "%s", ctl_str(con, "value", ""));
-		return;
-	}
-	cJSON_ArrayForEach(v, values) {
-		if (n >= len)
-			return;
-		n += (size_t)snprintf(out + n, len - n, "%s%s", v == values->child ?
-			"" : ",", cJSON_IsString(v) ? v->valuestring : "");
-	}
-}
-
 static void print_list(const cJSON *segs)
 {
 	static const char *const head[] = { "NAME", "RULES", "FLAGS" };
@@ -71,7 +46,7 @@ static void print_one(const cJSON *doc)
 	printf("segment %s\n", ctl_safe_tmp(ctl_str(seg, "name", "")));
 	cJSON_ArrayForEach(con, cJSON_GetObjectItemCaseSensitive(seg,
 		"constraints")) {
-		rule_text(con, line, sizeof(line));
+		ctl_rule_text(con, line, sizeof(line));
 		printf("  rule  %s\n", ctl_safe_tmp(line));
 	}
 	ctl_join_list(cJSON_GetObjectItemCaseSensitive(seg, "flags"), flags,

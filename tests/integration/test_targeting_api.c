@@ -99,6 +99,7 @@ static void test_canaryctl_rules(void **state)
 		"region NOT_IN , ", NULL };
 	const char *clear[] = { CANARYCTL_BIN, "--json", "flag", "set", "ota",
 		"--no-rules", NULL };
+	const char *get[] = { CANARYCTL_BIN, "flag", "get", "ota", NULL };
 	cJSON *doc;
 	long status;
 
@@ -120,6 +121,12 @@ static void test_canaryctl_rules(void **state)
 		cJSON_free(text);
 	}
 	cJSON_Delete(doc);
+	/* flag get shows them as --rule writes them. */
+	if (run_capture(get, env, out, sizeof(out)) != 0)
+		fail_msg("canaryctl flag get: %s", out);
+	assert_non_null(strstr(out, "stickiness  device_id\n"));
+	assert_non_null(strstr(out, "rule        firmware SEMVER_GTE 2.3.0\n"));
+	assert_non_null(strstr(out, "rule        region not IN/i us-1,us-2\n"));
 	/* The server's message reaches the user; nothing changes. */
 	assert_int_not_equal(run_capture(bad, env, out, sizeof(out)), 0);
 	assert_int_not_equal(run_capture(empty, env, out, sizeof(out)), 0);
