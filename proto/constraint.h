@@ -79,6 +79,9 @@ typedef struct canary__constraint {
 	uint32_t set_seed;       /* IN/NOT_IN: the hash's seed */
 	canary__str *set;        /* IN/NOT_IN: open addressing, the values
 	                            (s NULL: an empty slot) */
+	uint16_t **borders;      /* STR_CONTAINS: per value, its border
+	                            table (Knuth-Morris-Pratt), so that a
+	                            search is linear in the subject */
 	union {
 		canary__str *strs;   /* as given; ASCII-lowercased when caseless */
 		canary__cidr *cidrs;

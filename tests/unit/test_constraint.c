@@ -524,6 +524,67 @@ static void test_string_operators(void **state)
 	release(co);
 }
 
+/* Does hay contain needle, byte by byte (ASCII-folded with caseless)? */
+static bool naive_contains(const char *hay, const char *needle, bool caseless)
+{
+	size_t h = strlen(hay), n = strlen(needle), at, i;
+
+	for (at = 0; at + n <= h; at++) {
+		for (i = 0; i < n; i++) {
+			char a = hay[at + i], b = needle[i];
+
+			if (caseless && a >= 'A' && a <= 'Z')
+				a = (char)(a - 'A' + 'a');
+			if (caseless && b >= 'A' && b <= 'Z')
+				b = (char)(b - 'A' + 'a');
+			if (a != b)
+				break;
+		}
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+/* STR_CONTAINS searches with a border table (each subject byte read
+ * once): it must find exactly what a byte-by-byte search finds, for
+ * needles that overlap themselves ("abab", "aab", "aaaa") in subjects of
+ * few letters, with and without caseInsensitive. */
+static void test_contains_equals_naive(void **state)
+{
+	static const char *const needles[] = { "a", "ab", "aab", "abab",
+		"aaaa", "abaab", "babba", "AbA" };
+	char json[128], hay[24];
+	unsigned seed = 12345;
+	size_t n, t, i, len;
+	int fold;
+
+	(void)state;
+	for (n = 0; n < sizeof(needles) / sizeof(needles[0]); n++)
+		for (fold = 0; fold < 2; fold++) {
+			fixture *f;
+
+			snprintf(json, sizeof(json), "\"values\": [\"%s\"]%s",
+				needles[n], fold ? ", \"caseInsensitive\": true" : "");
+			f = one("model", "STR_CONTAINS", json);
+			for (t = 0; t < 2000; t++) {
+				seed = seed * 1103515245u + 12345u;
+				len = 1 + (seed >> 16) % (sizeof(hay) - 1);
+				for (i = 0; i < len; i++) {
+					seed = seed * 1103515245u + 12345u;
+					hay[i] = "abAB"[(seed >> 16) % (fold ? 4 : 2)];
+				}
+				hay[len] = '\0';
+				if (with_attr(f, "model", hay) !=
+				    naive_contains(hay, needles[n], fold))
+					fail_msg("\"%s\" in \"%s\"%s: %d", needles[n], hay,
+						fold ? " (caseless)" : "",
+						with_attr(f, "model", hay));
+			}
+			release(f);
+		}
+}
+
 /* IN and STR_STARTS_WITH compare a word at a time: a value that differs
  * from a listed one in any single byte, or in its length, must not match,
  * at every length around the word size. */
@@ -1018,6 +1079,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_cidr_operator, no_leak),
 		cmocka_unit_test_teardown(test_case_insensitive_in, no_leak),
 		cmocka_unit_test_teardown(test_string_operators, no_leak),
+		cmocka_unit_test_teardown(test_contains_equals_naive, no_leak),
 		cmocka_unit_test_teardown(test_in_and_prefix_every_byte, no_leak),
 		cmocka_unit_test_teardown(test_inverted_missing, no_leak),
 		cmocka_unit_test_teardown(test_regex, no_leak),
