@@ -209,6 +209,32 @@ static int check_cache_path(const char *path)
 	return CANARY_OK;
 }
 
+/* A header value with a control byte (a key file's trailing newline, a
+ * CR LF) would end the header early or inject others into every request:
+ * refuse it here, where the field can be named. */
+static bool header_value_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return false;
+	return true;
+}
+
+/* The key and the app name go into request headers. The key itself is
+ * never shown: it is a secret. */
+static int check_header_fields(const canary_options *o)
+{
+	if (o->sdk_key && (!*o->sdk_key || !header_value_ok(o->sdk_key)))
+		return canary__error_set(CANARY_EINVAL,
+			"opts.sdk_key: %s", *o->sdk_key ?
+			"contains a control character (a trailing newline?)" :
+			"empty");
+	if (o->app_name && !header_value_ok(o->app_name))
+		return canary__error_set(CANARY_EINVAL,
+			"opts.app_name: contains a control character");
+	return CANARY_OK;
+}
+
 static int check_options(const canary_options *o)
 {
 	int rc;
@@ -243,6 +269,8 @@ static int check_options(const canary_options *o)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.sdk_key: required when %s is set",
 			o->server_url ? "server_url" : "server_urls");
+	if ((rc = check_header_fields(o)) != CANARY_OK)
+		return rc;
 	if (o->cache_path && (rc = check_cache_path(o->cache_path)) != CANARY_OK)
 		return rc;
 	if (o->max_response_bytes > CANARY__MAX_CONFIG_BYTES)

@@ -179,7 +179,9 @@ typedef struct canary_options {
 
 	const char *server_url;      /**< flag service base URL, e.g.
 	                                  "https://flags.example.com"; NULL = offline */
-	const char *sdk_key;         /**< SDK key sent as a Bearer token */
+	const char *sdk_key;         /**< SDK key sent as a Bearer token; not
+	                                  empty, no control bytes (strip a key
+	                                  file's newline) */
 	const char *cache_path;      /**< SQLite file for the config cache and the
 	                                  event outbox; NULL = no persistence */
 	const char *bootstrap_path;  /**< a JSON file in the /v1/flags format,

@@ -2,7 +2,8 @@
  * test_options_check.c - canary_client_new() refuses what cannot work,
  * naming the field: a URL scheme other than http/https, a URL without a
  * scheme or host, server_url and server_urls together, a cache_path whose
- * directory does not exist, a bootstrap_path that cannot be read. And the
+ * directory does not exist, a bootstrap_path that cannot be read, a key or
+ * app name with a control byte (header injection). And the
  * options' versions: a version-1 struct (an older program's) is read as
  * such, and canary_options_init() writes no byte past its version.
  */
@@ -106,6 +107,28 @@ static void test_log_levels_checked(void **state)
 	refused(&o, CANARY_EINVAL, "opts.log_stderr: unknown value 9");
 }
 
+/* A key or app name that would break or inject request headers; the
+ * key (a secret) is not repeated in the message. */
+static void test_header_fields_checked(void **state)
+{
+	canary_options o = CANARY_OPTIONS_INIT;
+
+	(void)state;
+	o.server_url = "http://flags.example";
+	o.sdk_key = "secret\n";
+	refused(&o, CANARY_EINVAL,
+		"opts.sdk_key: contains a control character (a trailing newline?)");
+	assert_null(strstr(canary_error_last(), "secret"));
+	o.sdk_key = "secret\r\nX-Injected: 1";
+	refused(&o, CANARY_EINVAL, "opts.sdk_key: contains a control character");
+	o.sdk_key = "";
+	refused(&o, CANARY_EINVAL, "opts.sdk_key: empty");
+	o.sdk_key = "k";
+	o.source = CANARY_SOURCE_UNLEASH;
+	o.app_name = "app\r\nX-Injected: 1";
+	refused(&o, CANARY_EINVAL, "opts.app_name: contains a control character");
+}
+
 /* An older program's struct: version 1, smaller. */
 static void test_options_version_1(void **state)
 {
@@ -165,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_cache_directory_missing),
 		cmocka_unit_test(test_bootstrap_missing),
 		cmocka_unit_test(test_log_levels_checked),
+		cmocka_unit_test(test_header_fields_checked),
 		cmocka_unit_test(test_options_version_1),
 		cmocka_unit_test(test_options_versions_2_and_3),
 	};
