@@ -654,6 +654,16 @@ static void final_flush(canary_client *c)
 		canary__events_wait(c->events, seq, FINAL_FLUSH_MS);
 }
 
+/* In a child that did not call canary_client_postfork(): do it now,
+ * before the counts reach the outbox. Otherwise they (the parent's too,
+ * which the parent sends) would be written through the parent's SQLite
+ * connection, counted twice, and the parent's outbox bookkeeping would
+ * lose track of its own batch. */
+static int follow_fork(canary_client *c)
+{
+	return getpid() == c->pid ? CANARY_OK : canary_client_postfork(c);
+}
+
 void canary_client_free(canary_client *c)
 {
 	const canary__alloc *a;
@@ -662,6 +672,7 @@ void canary_client_free(canary_client *c)
 
 	if (!c)
 		return;
+	(void)follow_fork(c);
 	/* First: no config applied, no callback called from here on. */
 	canary__worker_closing(c->worker);
 	final_flush(c);
@@ -895,8 +906,7 @@ int canary_client_tick(canary_client *c, uint64_t now_ms)
 			"canary_client_tick: the client has a worker thread (opts.no_thread is not set)");
 	if (now_ms > (uint64_t)INT64_MAX)
 		return canary__error_set(CANARY_EINVAL, "now_ms out of range");
-	if (getpid() != c->pid)
-		rc = canary_client_postfork(c);
+	rc = follow_fork(c);
 	canary__worker_tick(c->worker, (int64_t)now_ms);
 	return rc;
 }
@@ -927,6 +937,9 @@ int canary_flush(canary_client *c, uint32_t timeout_ms)
 
 	if (!c)
 		return canary__error_set(CANARY_EINVAL, "client is NULL");
+	rc = follow_fork(c);
+	if (rc != CANARY_OK)
+		return rc;
 	rc = canary__events_flush(c->events, &seq);
 	if (rc != CANARY_OK)
 		return rc;

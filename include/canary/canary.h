@@ -440,7 +440,9 @@ CANARY_API int canary_client_tick(canary_client *client, uint64_t now_ms);
  * connection and, unless in no-thread mode, a new worker thread, and
  * fetches the config at once. Without it the child still evaluates with
  * the config it inherited but never refreshes it (in no-thread mode
- * canary_client_tick() notices the fork and does this itself).
+ * canary_client_tick() notices the fork and does this itself, and in both
+ * modes so do canary_flush() and canary_client_free(): what the child
+ * counted before then is forgotten with the parent's counts).
  * In the parent, or when called twice, it does nothing.
  * @return CANARY_OK; CANARY_EINVAL for a NULL client; CANARY_ENOMEM.
  */
