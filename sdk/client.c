@@ -131,6 +131,28 @@ static void apply_defaults(canary_options *o)
 }
 
 /* A flag service URL: http or https, with a host. */
+/* libcanary appends /v1/flags (and the others) to a base URL: after a
+ * query or a fragment that makes a URL of another path (a 404 that also
+ * drops every event batch), and a query may hold a secret the logs would
+ * show, so neither is accepted, nor a space or control byte. Only what
+ * comes before them is shown. */
+static int check_url_tail(const char *field, const char *url,
+	const char *shown)
+{
+	size_t n = strcspn(url, "?# "), i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)url[i] < 0x20 || (unsigned char)url[i] == 0x7f)
+			break;
+	if (i == n && !url[n])
+		return CANARY_OK;
+	return canary__error_set(CANARY_EINVAL,
+		"%s: \"%.*s\" is followed by %s: give the server's root URL",
+		field, (int)strcspn(shown, "?# \t\r\n"), shown,
+		i < n ? "a control character" : url[n] == '?' ? "a query" :
+		url[n] == '#' ? "a fragment" : "a space");
+}
+
 static int check_url(const char *field, const char *url)
 {
 	const char *sep = strstr(url, "://");
@@ -151,7 +173,7 @@ static int check_url(const char *field, const char *url)
 	if (!sep[3] || sep[3] == '/')
 		return canary__error_set(CANARY_EINVAL, "%s: no host in \"%s\"",
 			field, shown);
-	return CANARY_OK;
+	return check_url_tail(field, url, shown);
 }
 
 static int check_servers(const canary_options *o)

@@ -1,7 +1,8 @@
 /*
  * test_options_check.c - canary_client_new() refuses what cannot work,
  * naming the field: a URL scheme other than http/https, a URL without a
- * scheme or host, server_url and server_urls together, a cache_path whose
+ * scheme or host, a query, fragment, space or control byte after it,
+ * server_url and server_urls together, a cache_path whose
  * directory does not exist, a bootstrap_path that cannot be read, a key or
  * app name with a control byte (header injection). And the
  * options' versions: a version-1 struct (an older program's) is read as
@@ -51,6 +52,27 @@ static void test_url_scheme(void **state)
 	o.server_url = "gopher://user:secret@flags";
 	refused(&o, CANARY_EINVAL, "gopher://***@flags");
 	assert_null(strstr(canary_error_last(), "secret"));
+}
+
+/* A query or fragment would come before the /v1/... libcanary appends;
+ * a query's secret is not repeated in the message. */
+static void test_url_tail(void **state)
+{
+	canary_options o = CANARY_OPTIONS_INIT;
+
+	(void)state;
+	o.sdk_key = "k";
+	o.server_url = "https://flags.example/?token=secret";
+	refused(&o, CANARY_EINVAL,
+		"opts.server_url: \"https://flags.example/\" is followed by a query: give the server's root URL");
+	assert_null(strstr(canary_error_last(), "secret"));
+	o.server_url = "https://flags.example/base#top";
+	refused(&o, CANARY_EINVAL, "is followed by a fragment");
+	o.server_url = "https://flags.example\n";
+	refused(&o, CANARY_EINVAL,
+		"\"https://flags.example\" is followed by a control character");
+	o.server_url = "https://flags.example/ x";
+	refused(&o, CANARY_EINVAL, "is followed by a space");
 }
 
 static void test_server_urls_checked(void **state)
@@ -184,6 +206,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_scheme),
+		cmocka_unit_test(test_url_tail),
 		cmocka_unit_test(test_server_urls_checked),
 		cmocka_unit_test(test_cache_directory_missing),
 		cmocka_unit_test(test_bootstrap_missing),
