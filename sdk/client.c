@@ -19,6 +19,11 @@
 
 #define FINAL_FLUSH_MS 500 /* canary_client_free() waits this long at most */
 #define MAX_SERVERS 16
+/* The smallest outbox_max_bytes: a batch carrying only a drop report
+ * (ids, version, two counts: under 500 bytes) must fit, or each flush
+ * drops the previous report for being too large and the service never
+ * hears of any drop. */
+#define MIN_OUTBOX_BYTES 1000u
 
 /* The size of canary_options and canary_details in each version. */
 #define OPTIONS_V1_SIZE offsetof(canary_options, server_urls)
@@ -295,6 +300,10 @@ static int check_options(const canary_options *o)
 		return rc;
 	if (o->cache_path && (rc = check_cache_path(o->cache_path)) != CANARY_OK)
 		return rc;
+	if (o->outbox_max_bytes && o->outbox_max_bytes < MIN_OUTBOX_BYTES)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.outbox_max_bytes: at least %u (a drop report must fit)",
+			MIN_OUTBOX_BYTES);
 	if (o->max_response_bytes > CANARY__MAX_CONFIG_BYTES)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.max_response_bytes: at most %u", CANARY__MAX_CONFIG_BYTES);

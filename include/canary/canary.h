@@ -236,7 +236,9 @@ typedef struct canary_options {
 	                                  before it drops the oldest (counted
 	                                  and reported); default 1000 */
 	uint64_t outbox_max_bytes;   /**< bytes of batch bodies the outbox holds
-	                                  at most; default 64 MiB */
+	                                  at most; default 64 MiB, at least
+	                                  1000; a batch larger than it alone
+	                                  is dropped (counted and reported) */
 
 	/* Version 2. */
 	const char *const *server_urls; /**< several flag service base URLs,

@@ -129,6 +129,18 @@ static void test_log_levels_checked(void **state)
 	refused(&o, CANARY_EINVAL, "opts.log_stderr: unknown value 9");
 }
 
+/* An outbox smaller than a drop report dropped every batch, then every
+ * report of it, at each flush: nothing ever reached the service. */
+static void test_outbox_bytes_floor(void **state)
+{
+	canary_options o = CANARY_OPTIONS_INIT;
+
+	(void)state;
+	o.outbox_max_bytes = 999;
+	refused(&o, CANARY_EINVAL,
+		"opts.outbox_max_bytes: at least 1000 (a drop report must fit)");
+}
+
 /* A key or app name that would break or inject request headers; the
  * key (a secret) is not repeated in the message. */
 static void test_header_fields_checked(void **state)
@@ -212,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_bootstrap_missing),
 		cmocka_unit_test(test_log_levels_checked),
 		cmocka_unit_test(test_header_fields_checked),
+		cmocka_unit_test(test_outbox_bytes_floor),
 		cmocka_unit_test(test_options_version_1),
 		cmocka_unit_test(test_options_versions_2_and_3),
 	};
