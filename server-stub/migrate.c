@@ -56,7 +56,7 @@ static int parse(migrate_args *a, int argc, char **argv)
 	return i == argc && a->from && a->to ? 0 : -1;
 }
 
-static cs_store *open_store(const char *location)
+static cs_store *open_store(const char *location, bool must_exist)
 {
 	cs_store_options o;
 	cs_store *s = NULL;
@@ -65,6 +65,7 @@ static cs_store *open_store(const char *location)
 	memset(&o, 0, sizeof(o));
 	o.location = location;
 	o.readers = 1;
+	o.must_exist = must_exist;
 	if (cs_store_open(&s, &o, err, sizeof(err)) != CANARY_OK) {
 		cs_store_describe(location, where, sizeof(where));
 		fprintf(stderr, "canary-server: migrate: %s: %s\n", where, err);
@@ -106,8 +107,9 @@ int cs_migrate_main(int argc, char **argv)
 			"the same database\n");
 		return 2;
 	}
-	from = open_store(a.from);
-	to = from ? open_store(a.to) : NULL;
+	/* The source is read, never made: a missing file is a mistake. */
+	from = open_store(a.from, true);
+	to = from ? open_store(a.to, false) : NULL;
 	if (!to)
 		goto done;
 	rc = cs_store_copy(from, to, a.skip, &n);

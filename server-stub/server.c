@@ -27,6 +27,8 @@
 #include "peer_log.h"
 #include "rollout/controller.h"
 
+#define PRUNE_EVERY_MS (3600u * 1000u) /* the retention options' pass */
+
 /* Store change hook: publish to /v1/flags, then to the streams. */
 static void on_config(const canary__config *config, void *ctx)
 {
@@ -74,12 +76,18 @@ static void tick_deadlines(uint64_t now, void *ctx)
 	cs_metrics_note(s->metrics, CS_NOTE_DEADLINE_CLOSED, n);
 }
 
+/* Hourly, and once at the first tick: a server restarted more often than
+ * hourly (deploys, a crash loop) must still apply its retention options. */
 static void tick_prune(uint64_t now, void *ctx)
 {
 	cs_server *s = ctx;
 	const cs_options *o = s->opts;
 	cs_retention r;
 
+	if (s->pruned_ms && now >= s->pruned_ms &&
+	    now - s->pruned_ms < PRUNE_EVERY_MS)
+		return;
+	s->pruned_ms = now;
 	memset(&r, 0, sizeof(r));
 	r.batches_before_ms = before(now, o->batch_retention_ms);
 	r.windows_before_ms = before(now, o->window_retention_ms);
@@ -224,8 +232,8 @@ int cs_server_new(cs_server **out, const cs_options *o, char *err,
 		rc = cs_ticker_add(s->ticker, "deadlines", 500, tick_deadlines,
 			s);
 	if (rc == CANARY_OK)
-		rc = cs_ticker_add(s->ticker, "prune-batches", 3600u * 1000u,
-			tick_prune, s);
+		rc = cs_ticker_add(s->ticker, "prune", o->tick_ms, tick_prune,
+			s);
 	/* Every tick; each rollout is evaluated on its own interval. */
 	if (rc == CANARY_OK)
 		rc = cs_controller_new(&s->controller, s->store, o->lease_ms,

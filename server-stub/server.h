@@ -48,6 +48,8 @@ typedef struct cs_server {
 	                                  client ahead of us (sdk_api.c) */
 	_Atomic uint64_t refreshed_ms; /* when the last such read that
 	                                  succeeded began */
+	uint64_t pruned_ms;          /* the last retention pass (ticker
+	                                thread only); 0: none yet */
 } cs_server;
 
 int cs_server_new(cs_server **out, const cs_options *opts, char *err,

@@ -57,12 +57,14 @@ enum MHD_Result cs_handle_metrics(cs_request *r, struct MHD_Connection *c)
 	struct MHD_Response *resp = NULL;
 	char *text = NULL;
 	size_t len = 0;
+	int rc = cs_metrics_render(s->metrics, s->store,
+		cs_flags_cache_version(s->cache), cs_hub_count(s->hub), &text,
+		&len);
 
-	if (cs_metrics_render(s->metrics, s->store,
-		    cs_flags_cache_version(s->cache), cs_hub_count(s->hub), &text,
-		    &len) != CANARY_OK)
-		return cs_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-			"cannot render metrics", NULL);
+	/* The totals come from the database: while it cannot be reached
+	 * this is a 503 with Retry-After, as for every request needing it. */
+	if (rc != CANARY_OK)
+		return cs_reply_code(r, c, rc);
 	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(text);

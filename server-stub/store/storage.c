@@ -79,9 +79,11 @@ void cs_store_describe(const char *loc, char *out, size_t outlen)
 		return;
 	}
 	auth = sep + 3;
-	authlen = strcspn(auth, "/?");
+	/* As libpq reads it: credentials run to an '@' before the first '/',
+	 * whatever they hold ('?' included: "u:pw?x@host" is the password
+	 * "pw?x"), so hide everything up to the last such '@'. */
+	authlen = strcspn(auth, "/");
 	host = auth;
-	/* user:password@ ends at the authority's last '@'. */
 	for (i = 0; i < authlen; i++)
 		if (auth[i] == '@')
 			host = auth + i + 1;

@@ -95,6 +95,10 @@ typedef struct cs_store_options {
 	uint64_t max_config_bytes; /* a config change whose config would be
 	                              larger (as /v1/flags serves it) is
 	                              refused: CS_ETOOBIG; 0 = no limit */
+	bool must_exist;       /* SQLite only: refuse a file that does not
+	                          exist rather than create an empty one (a
+	                          migrate's source: a mistyped backup path
+	                          must not restore nothing) */
 } cs_store_options;
 
 /* Make room in *arr (of `size`-byte items, *cap of them) for one at index

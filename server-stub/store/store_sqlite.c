@@ -879,7 +879,8 @@ static int open_writer(struct cs_store_impl *s, const cs_store_options *o,
 	struct stat st;
 
 	if (sqlite3_open_v2(o->location, &s->w.db, SQLITE_OPEN_READWRITE |
-		SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		(o->must_exist ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "opening %s: %s", o->location,
 			s->w.db ? sqlite3_errmsg(s->w.db) : "out of memory");
 		return CANARY_ESTORAGE;

@@ -241,6 +241,21 @@ static void test_skip_versions(void **state)
 	assert_int_equal(migrate(src, src, NULL, out, sizeof(out)), 2);
 }
 
+/* A source file that is not there (a mistyped backup's path) is refused
+ * and not created: copying the empty database opening it would make
+ * restores nothing, and servers started on that serve no flags. */
+static void test_missing_source(void **state)
+{
+	char src[128], out[2048];
+
+	(void)state;
+	snprintf(src, sizeof(src), "%s/no-such-backup.db", dir);
+	empty_db(0);
+	assert_int_equal(migrate(src, dst[0], NULL, out, sizeof(out)), 1);
+	assert_null(strstr(out, "copied"));
+	assert_int_not_equal(access(src, F_OK), 0);
+}
+
 /* What a PostgreSQL URL leaves out comes from libpq's environment: here
  * the host (the socket's directory) and the user. */
 static void test_libpq_environment(void **state)
@@ -272,6 +287,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_skip_versions, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_libpq_environment, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_missing_source, setup,
 			teardown),
 	};
 	int rc;

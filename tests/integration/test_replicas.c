@@ -503,6 +503,26 @@ static void test_database_restart_under_load(void **state)
 		"was away, %u refusals\n", n, SENDERS, during, refused);
 }
 
+/* ---- PostgreSQL away: /metrics ------------------------------------ */
+
+/* /metrics reads its totals from the database: while that cannot be
+ * reached it is a 503 with Retry-After like every request that needs it
+ * (deploy.md), not a 500 a scraper would take for a broken server. */
+static void test_metrics_while_database_down(void **state)
+{
+	(void)state;
+	snprintf(own_cluster, sizeof(own_cluster), "/tmp/canary-pg-m%ld",
+		(long)getpid());
+	assert_int_equal(pgt_cluster("start", own_cluster), 0);
+	start_replicas(own_cluster, 1);
+	assert_int_equal(http_status(&rep[0], "GET", "/metrics", ADMIN_TOKEN,
+		NULL), 200);
+	assert_int_equal(pgt_cluster("stop", own_cluster), 0);
+	db[0] = '\0'; /* gone with its cluster: nothing to drop */
+	assert_int_equal(http_status(&rep[0], "GET", "/metrics", ADMIN_TOKEN,
+		NULL), 503);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +532,8 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_database_restart_under_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_metrics_while_database_down, setup, teardown),
 	};
 	int rc;
 

@@ -1,6 +1,7 @@
 /*
  * test_server_durability.c - an acknowledged batch survives kill -9; flags
- * and the config version survive restarts; versions never go back.
+ * and the config version survive restarts; versions never go back; the
+ * retention options apply from a start, not an hour after it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,11 +11,14 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
+#include "pg_testdb.h"
 
 
 static double canary_exposures(const char *flag)
@@ -103,10 +107,52 @@ static void test_kill9_after_202(void **state)
 	assert_false(flags_hold("\"durable\""));
 }
 
+/* Run `sql` on the stopped server's database, of either kind. */
+static void run_sql(const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	if (pgt_wanted()) {
+		assert_int_equal(pgt_exec(it_server.db, sql), 0);
+		return;
+	}
+	assert_int_equal(sqlite3_open(it_server.db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A batch id older than --batch-retention-hours is forgotten soon after
+ * a start (a server restarted more often than hourly used to keep them
+ * all): sent again, the batch counts again. */
+static void test_retention_from_start(void **state)
+{
+	const char *const args[] = { "--batch-retention-hours", "1", NULL };
+	char *b = batch_json("0000000000000000000000000000beef", "aged",
+		"canary", 5, 1);
+	int i;
+
+	(void)state;
+	assert_int_equal(http_status(&it_server, "POST", "/v1/admin/flags",
+		ADMIN_TOKEN, "{\"key\":\"aged\",\"rollout_bp\":100}"), 201);
+	assert_int_equal(http_status(&it_server, "POST", "/v1/events",
+		SDK_KEY, b), 202);
+	assert_int_equal(srv_stop(&it_server), 0);
+	run_sql("UPDATE batches SET received_ms = 1000");
+	assert_int_equal(srv_restart(&it_server, args), 0);
+	for (i = 0; i < 100 && canary_exposures("aged") < 10.0; i++) {
+		assert_int_equal(http_status(&it_server, "POST", "/v1/events",
+			SDK_KEY, b), 202);
+		usleep(100 * 1000);
+	}
+	assert_true(canary_exposures("aged") == 10.0);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kill9_after_202),
+		cmocka_unit_test(test_retention_from_start),
 	};
 
 	return cmocka_run_group_tests(tests, it_setup, it_teardown);

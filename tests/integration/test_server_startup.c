@@ -136,26 +136,31 @@ static int run_with_stderr(const char *const *argv, const char *const *env,
 }
 
 /* A database URL's password stays out of every message, even when the
- * database cannot be opened. */
+ * database cannot be opened; libpq takes a '?' inside the password (it
+ * ends at the '@'), so a message must not cut the URL there either. */
 static void test_url_password_not_logged(void **state)
 {
+	static const char *const users[] = { "postgres:hunter2-secret",
+		"postgres:hunter2?secret" };
 	char db[512], out[4096];
 	const char *env[] = { "CANARY_SDK_KEYS=sdk-key-for-tests-0001",
 		"CANARY_ADMIN_TOKEN=admin-token-for-tests-0123456789", NULL };
 	const char *argv[] = { CANARY_SERVER_BIN, "--listen", "127.0.0.1:0",
 		"--db", db, NULL };
 	const char *dir = getenv("CANARY_TEST_PG_DIR");
-	int rc;
+	size_t i;
 
 	(void)state;
 	if (!pgt_wanted())
 		skip();
-	snprintf(db, sizeof(db), "postgresql://postgres:hunter2-secret@/"
-		"no_such_db?host=%s", dir ? dir : "/tmp");
-	rc = run_with_stderr(argv, env, out, sizeof(out));
-	assert_int_not_equal(rc, 0);
-	assert_non_null(strstr(out, "postgresql:///no_such_db"));
-	assert_null(strstr(out, "hunter2"));
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		snprintf(db, sizeof(db), "postgresql://%s@/no_such_db?host=%s",
+			users[i], dir ? dir : "/tmp");
+		assert_int_not_equal(run_with_stderr(argv, env, out,
+			sizeof(out)), 0);
+		assert_non_null(strstr(out, "postgresql:///no_such_db"));
+		assert_null(strstr(out, "hunter2"));
+	}
 }
 
 /* A role of its own with a password, owning the database `url` names;
