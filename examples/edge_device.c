@@ -9,8 +9,8 @@
  *   edge_device CACHE.db [--config FILE] [--server URL] [--loops N]
  *
  * $CANARY_SDK_KEY is the key when --server is given. Each loop ticks the
- * client, re-reads FILE if its mtime changed, and routes this device's
- * sensor reading through the canary build or the stable one.
+ * client, re-reads FILE if it changed (mtime, inode or size), and routes
+ * this device's sensor reading through the canary build or the stable one.
  *
  * The cache holds what the service sent (a device that was online once
  * starts with it offline); a file applied out of band is not cached, so
@@ -22,6 +22,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <canary/canary.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,10 +94,32 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Apply FILE when its mtime changed since last time; a bad file is
- * refused whole and the config in force stays. */
+/* What tells one version of the config file from the next: its mtime to
+ * the nanosecond, and its inode and size, since a file replaced twice in
+ * the same second, or renamed into place with its mtime kept (rsync -t,
+ * cp -p, tar), has the same st_mtime in seconds. */
+typedef struct file_seen {
+	struct timespec mtime;
+	ino_t ino;
+	off_t size;
+} file_seen;
+
+static bool file_changed(const struct stat *st, file_seen *seen)
+{
+	file_seen now = { st->st_mtim, st->st_ino, st->st_size };
+
+	if (now.mtime.tv_sec == seen->mtime.tv_sec &&
+	    now.mtime.tv_nsec == seen->mtime.tv_nsec &&
+	    now.ino == seen->ino && now.size == seen->size)
+		return false;
+	*seen = now;
+	return true;
+}
+
+/* Apply FILE when it changed since last time; a bad file is refused
+ * whole and the config in force stays. */
 static void apply_config_file(canary_client *client, const char *path,
-	time_t *seen_mtime)
+	file_seen *seen)
 {
 	struct stat st;
 	char *json = NULL;
@@ -104,9 +127,8 @@ static void apply_config_file(canary_client *client, const char *path,
 	size_t len;
 	int rc;
 
-	if (!path || stat(path, &st) != 0 || st.st_mtime == *seen_mtime)
+	if (!path || stat(path, &st) != 0 || !file_changed(&st, seen))
 		return;
-	*seen_mtime = st.st_mtime;
 	if (st.st_size <= 0 || (size_t)st.st_size > CONFIG_FILE_MAX) {
 		fprintf(stderr, "edge: %s: empty or larger than %u bytes\n", path,
 			CONFIG_FILE_MAX);
@@ -137,7 +159,7 @@ int main(int argc, char **argv)
 	canary_options opts;
 	canary_client *client = NULL;
 	const char *config_file = NULL, *device = "device-0042";
-	time_t seen_mtime = 0;
+	file_seen seen = { { 0, 0 }, 0, 0 };
 	long loops = 20, i;
 	int rc, a;
 
@@ -177,7 +199,7 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < loops; i++) {
 		canary_client_tick(client, now_ms());
-		apply_config_file(client, config_file, &seen_mtime);
+		apply_config_file(client, config_file, &seen);
 		/* The device's real work: one reading through the chosen build. */
 		if (i == 0 || i == loops - 1) {
 			canary_details d = CANARY_DETAILS_INIT;

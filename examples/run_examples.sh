@@ -36,6 +36,14 @@ out=$("$bin/edge_device" "$tmp/edge.db" --config "$config" --loops 3)
 expect edge_device "$out" 'applied .*, config version 7$'
 expect edge_device "$out" 'loop 2 status READY: device-0042 uses the (stable|canary) build \(SPLIT\)'
 expect edge_device "$out" 'allocations refused, 0 bytes leaked$'
+# A new file renamed into place with the old one's mtime (rsync -t, cp -p)
+# is a change too.
+cp "$config" "$tmp/live.json"
+sed 's/"version": 7/"version": 9/' "$config" >"$tmp/next.json"
+touch -r "$tmp/live.json" "$tmp/next.json"
+out=$( (sleep 0.5; mv "$tmp/next.json" "$tmp/live.json") &
+	"$bin/edge_device" "$tmp/edge.db" --config "$tmp/live.json" --loops 30)
+expect edge_device "$out" 'applied .*, config version 9$'
 printf '{"version": 8, "flags": [{"key": "checkout-v2", "rollout_bp": 99999}]}' >"$tmp/bad.json"
 out=$("$bin/edge_device" "$tmp/edge.db" --config "$tmp/bad.json" --loops 2)
 expect edge_device "$out" 'refused .*flags\[0\]\.rollout_bp: must be an integer 0\.\.10000; keeping version 0'

@@ -19,6 +19,11 @@
 
 #define FINAL_FLUSH_MS 500 /* canary_client_free() waits this long at most */
 #define MAX_SERVERS 16
+/* The smallest outbox_max_bytes: a batch carrying only a drop report
+ * (ids, version, two counts: under 500 bytes) must fit, or each flush
+ * drops the previous report for being too large and the service never
+ * hears of any drop. */
+#define MIN_OUTBOX_BYTES 1000u
 
 /* The size of canary_options and canary_details in each version. */
 #define OPTIONS_V1_SIZE offsetof(canary_options, server_urls)
@@ -131,6 +136,28 @@ static void apply_defaults(canary_options *o)
 }
 
 /* A flag service URL: http or https, with a host. */
+/* libcanary appends /v1/flags (and the others) to a base URL: after a
+ * query or a fragment that makes a URL of another path (a 404 that also
+ * drops every event batch), and a query may hold a secret the logs would
+ * show, so neither is accepted, nor a space or control byte. Only what
+ * comes before them is shown. */
+static int check_url_tail(const char *field, const char *url,
+	const char *shown)
+{
+	size_t n = strcspn(url, "?# "), i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)url[i] < 0x20 || (unsigned char)url[i] == 0x7f)
+			break;
+	if (i == n && !url[n])
+		return CANARY_OK;
+	return canary__error_set(CANARY_EINVAL,
+		"%s: \"%.*s\" is followed by %s: give the server's root URL",
+		field, (int)strcspn(shown, "?# \t\r\n"), shown,
+		i < n ? "a control character" : url[n] == '?' ? "a query" :
+		url[n] == '#' ? "a fragment" : "a space");
+}
+
 static int check_url(const char *field, const char *url)
 {
 	const char *sep = strstr(url, "://");
@@ -151,7 +178,7 @@ static int check_url(const char *field, const char *url)
 	if (!sep[3] || sep[3] == '/')
 		return canary__error_set(CANARY_EINVAL, "%s: no host in \"%s\"",
 			field, shown);
-	return CANARY_OK;
+	return check_url_tail(field, url, shown);
 }
 
 static int check_servers(const canary_options *o)
@@ -209,6 +236,32 @@ static int check_cache_path(const char *path)
 	return CANARY_OK;
 }
 
+/* A header value with a control byte (a key file's trailing newline, a
+ * CR LF) would end the header early or inject others into every request:
+ * refuse it here, where the field can be named. */
+static bool header_value_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return false;
+	return true;
+}
+
+/* The key and the app name go into request headers. The key itself is
+ * never shown: it is a secret. */
+static int check_header_fields(const canary_options *o)
+{
+	if (o->sdk_key && (!*o->sdk_key || !header_value_ok(o->sdk_key)))
+		return canary__error_set(CANARY_EINVAL,
+			"opts.sdk_key: %s", *o->sdk_key ?
+			"contains a control character (a trailing newline?)" :
+			"empty");
+	if (o->app_name && !header_value_ok(o->app_name))
+		return canary__error_set(CANARY_EINVAL,
+			"opts.app_name: contains a control character");
+	return CANARY_OK;
+}
+
 static int check_options(const canary_options *o)
 {
 	int rc;
@@ -243,8 +296,14 @@ static int check_options(const canary_options *o)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.sdk_key: required when %s is set",
 			o->server_url ? "server_url" : "server_urls");
+	if ((rc = check_header_fields(o)) != CANARY_OK)
+		return rc;
 	if (o->cache_path && (rc = check_cache_path(o->cache_path)) != CANARY_OK)
 		return rc;
+	if (o->outbox_max_bytes && o->outbox_max_bytes < MIN_OUTBOX_BYTES)
+		return canary__error_set(CANARY_EINVAL,
+			"opts.outbox_max_bytes: at least %u (a drop report must fit)",
+			MIN_OUTBOX_BYTES);
 	if (o->max_response_bytes > CANARY__MAX_CONFIG_BYTES)
 		return canary__error_set(CANARY_EINVAL,
 			"opts.max_response_bytes: at most %u", CANARY__MAX_CONFIG_BYTES);
@@ -626,6 +685,16 @@ static void final_flush(canary_client *c)
 		canary__events_wait(c->events, seq, FINAL_FLUSH_MS);
 }
 
+/* In a child that did not call canary_client_postfork(): do it now,
+ * before the counts reach the outbox. Otherwise they (the parent's too,
+ * which the parent sends) would be written through the parent's SQLite
+ * connection, counted twice, and the parent's outbox bookkeeping would
+ * lose track of its own batch. */
+static int follow_fork(canary_client *c)
+{
+	return getpid() == c->pid ? CANARY_OK : canary_client_postfork(c);
+}
+
 void canary_client_free(canary_client *c)
 {
 	const canary__alloc *a;
@@ -634,6 +703,7 @@ void canary_client_free(canary_client *c)
 
 	if (!c)
 		return;
+	(void)follow_fork(c);
 	/* First: no config applied, no callback called from here on. */
 	canary__worker_closing(c->worker);
 	final_flush(c);
@@ -867,8 +937,7 @@ int canary_client_tick(canary_client *c, uint64_t now_ms)
 			"canary_client_tick: the client has a worker thread (opts.no_thread is not set)");
 	if (now_ms > (uint64_t)INT64_MAX)
 		return canary__error_set(CANARY_EINVAL, "now_ms out of range");
-	if (getpid() != c->pid)
-		rc = canary_client_postfork(c);
+	rc = follow_fork(c);
 	canary__worker_tick(c->worker, (int64_t)now_ms);
 	return rc;
 }
@@ -899,6 +968,9 @@ int canary_flush(canary_client *c, uint32_t timeout_ms)
 
 	if (!c)
 		return canary__error_set(CANARY_EINVAL, "client is NULL");
+	rc = follow_fork(c);
+	if (rc != CANARY_OK)
+		return rc;
 	rc = canary__events_flush(c->events, &seq);
 	if (rc != CANARY_OK)
 		return rc;

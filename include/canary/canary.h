@@ -179,7 +179,9 @@ typedef struct canary_options {
 
 	const char *server_url;      /**< flag service base URL, e.g.
 	                                  "https://flags.example.com"; NULL = offline */
-	const char *sdk_key;         /**< SDK key sent as a Bearer token */
+	const char *sdk_key;         /**< SDK key sent as a Bearer token; not
+	                                  empty, no control bytes (strip a key
+	                                  file's newline) */
 	const char *cache_path;      /**< SQLite file for the config cache and the
 	                                  event outbox; NULL = no persistence */
 	const char *bootstrap_path;  /**< a JSON file in the /v1/flags format,
@@ -234,7 +236,9 @@ typedef struct canary_options {
 	                                  before it drops the oldest (counted
 	                                  and reported); default 1000 */
 	uint64_t outbox_max_bytes;   /**< bytes of batch bodies the outbox holds
-	                                  at most; default 64 MiB */
+	                                  at most; default 64 MiB, at least
+	                                  1000; a batch larger than it alone
+	                                  is dropped (counted and reported) */
 
 	/* Version 2. */
 	const char *const *server_urls; /**< several flag service base URLs,
@@ -438,7 +442,9 @@ CANARY_API int canary_client_tick(canary_client *client, uint64_t now_ms);
  * connection and, unless in no-thread mode, a new worker thread, and
  * fetches the config at once. Without it the child still evaluates with
  * the config it inherited but never refreshes it (in no-thread mode
- * canary_client_tick() notices the fork and does this itself).
+ * canary_client_tick() notices the fork and does this itself, and in both
+ * modes so do canary_flush() and canary_client_free(): what the child
+ * counted before then is forgotten with the parent's counts).
  * In the parent, or when called twice, it does nothing.
  * @return CANARY_OK; CANARY_EINVAL for a NULL client; CANARY_ENOMEM.
  */

@@ -5,7 +5,8 @@
  * flushed), and is killed with SIGKILL. A new client on the same cache
  * file delivers exactly what was flushed to the real canary-server; what
  * was counted after the flush is the documented loss. And fork(): the
- * child does not send the parent's counts again.
+ * child does not send the parent's counts again, also when it frees the
+ * client without calling canary_client_postfork().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,6 +41,7 @@ static int setup(void **state)
 	}
 	px_put_flag(&server, "ev-kill", 5000);
 	px_put_flag(&server, "ev-fork", 5000);
+	px_put_flag(&server, "ev-fork-nopf", 5000);
 	px_target(&server);
 	return 0;
 }
@@ -148,20 +150,29 @@ static void count_fork(canary_client *c, const char *tag, int n,
 	}
 }
 
+/* A client of the forwarding proxy with the config in force. */
+static canary_client *ready_client(void)
+{
+	canary_options o;
+	canary_client *c;
+
+	px_set(PX_FORWARD, 0);
+	px_options(&o, NULL);
+	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
+	assert_int_equal(canary_client_wait_ready(c, 20000), CANARY_OK);
+	return c;
+}
+
 static void test_fork_counts_once(void **state)
 {
 	uint64_t v[2] = { 0, 0 }, cv[2] = { 0, 0 };
-	canary_options o;
 	canary_client *c;
 	px_arm arms[2];
 	int fds[2], status;
 	pid_t pid;
 
 	(void)state;
-	px_set(PX_FORWARD, 0);
-	px_options(&o, NULL);
-	assert_int_equal(canary_client_new(&c, &o), CANARY_OK);
-	assert_int_equal(canary_client_wait_ready(c, 20000), CANARY_OK);
+	c = ready_client();
 	count_fork(c, "before", 300, v);
 	assert_int_equal(pipe(fds), 0);
 	pid = fork();
@@ -191,11 +202,50 @@ static void test_fork_counts_once(void **state)
 	canary_client_free(c);
 }
 
+/* A child that never calls canary_client_postfork() and frees the client
+ * (a worker's exit path): its canary_client_free() does the postfork
+ * itself, so the parent's counts are not sent twice and the parent's
+ * flush still waits for its own batch. What the child counted before
+ * that is forgotten with the parent's: it cannot be told apart. */
+static void test_fork_child_frees_without_postfork(void **state)
+{
+	uint64_t v[2] = { 0, 0 };
+	canary_client *c;
+	canary_event_stats st = CANARY_EVENT_STATS_INIT;
+	px_arm arms[2];
+	int status, i;
+	pid_t pid;
+
+	(void)state;
+	c = ready_client();
+	for (i = 0; i < 300; i++)
+		v[canary_enabled(c, "ev-fork-nopf", "before")]++;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (i = 0; i < 200; i++)
+			(void)canary_enabled(c, "ev-fork-nopf", "child");
+		canary_client_free(c);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (i = 0; i < 100; i++)
+		v[canary_enabled(c, "ev-fork-nopf", "after")]++;
+	assert_int_equal(canary_flush(c, 20000), CANARY_OK);
+	assert_int_equal(canary_event_stats_get(c, &st), CANARY_OK);
+	assert_int_equal(st.outbox_batches, 0);
+	assert_int_equal(px_stats(&server, "ev-fork-nopf", arms), 0);
+	assert_int_equal(arms[0].exposures + arms[1].exposures, v[0] + v[1]);
+	canary_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sigkill_after_flush_then_restart),
 		cmocka_unit_test(test_fork_counts_once),
+		cmocka_unit_test(test_fork_child_frees_without_postfork),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,8 +1,10 @@
 /*
  * test_options_check.c - canary_client_new() refuses what cannot work,
  * naming the field: a URL scheme other than http/https, a URL without a
- * scheme or host, server_url and server_urls together, a cache_path whose
- * directory does not exist, a bootstrap_path that cannot be read. And the
+ * scheme or host, a query, fragment, space or control byte after it,
+ * server_url and server_urls together, a cache_path whose
+ * directory does not exist, a bootstrap_path that cannot be read, a key or
+ * app name with a control byte (header injection). And the
  * options' versions: a version-1 struct (an older program's) is read as
  * such, and canary_options_init() writes no byte past its version.
  */
@@ -50,6 +52,27 @@ static void test_url_scheme(void **state)
 	o.server_url = "gopher://user:secret@flags";
 	refused(&o, CANARY_EINVAL, "gopher://***@flags");
 	assert_null(strstr(canary_error_last(), "secret"));
+}
+
+/* A query or fragment would come before the /v1/... libcanary appends;
+ * a query's secret is not repeated in the message. */
+static void test_url_tail(void **state)
+{
+	canary_options o = CANARY_OPTIONS_INIT;
+
+	(void)state;
+	o.sdk_key = "k";
+	o.server_url = "https://flags.example/?token=secret";
+	refused(&o, CANARY_EINVAL,
+		"opts.server_url: \"https://flags.example/\" is followed by a query: give the server's root URL");
+	assert_null(strstr(canary_error_last(), "secret"));
+	o.server_url = "https://flags.example/base#top";
+	refused(&o, CANARY_EINVAL, "is followed by a fragment");
+	o.server_url = "https://flags.example\n";
+	refused(&o, CANARY_EINVAL,
+		"\"https://flags.example\" is followed by a control character");
+	o.server_url = "https://flags.example/ x";
+	refused(&o, CANARY_EINVAL, "is followed by a space");
 }
 
 static void test_server_urls_checked(void **state)
@@ -104,6 +127,40 @@ static void test_log_levels_checked(void **state)
 	(void)state;
 	o.log_stderr = (canary_log_level)9;
 	refused(&o, CANARY_EINVAL, "opts.log_stderr: unknown value 9");
+}
+
+/* An outbox smaller than a drop report dropped every batch, then every
+ * report of it, at each flush: nothing ever reached the service. */
+static void test_outbox_bytes_floor(void **state)
+{
+	canary_options o = CANARY_OPTIONS_INIT;
+
+	(void)state;
+	o.outbox_max_bytes = 999;
+	refused(&o, CANARY_EINVAL,
+		"opts.outbox_max_bytes: at least 1000 (a drop report must fit)");
+}
+
+/* A key or app name that would break or inject request headers; the
+ * key (a secret) is not repeated in the message. */
+static void test_header_fields_checked(void **state)
+{
+	canary_options o = CANARY_OPTIONS_INIT;
+
+	(void)state;
+	o.server_url = "http://flags.example";
+	o.sdk_key = "secret\n";
+	refused(&o, CANARY_EINVAL,
+		"opts.sdk_key: contains a control character (a trailing newline?)");
+	assert_null(strstr(canary_error_last(), "secret"));
+	o.sdk_key = "secret\r\nX-Injected: 1";
+	refused(&o, CANARY_EINVAL, "opts.sdk_key: contains a control character");
+	o.sdk_key = "";
+	refused(&o, CANARY_EINVAL, "opts.sdk_key: empty");
+	o.sdk_key = "k";
+	o.source = CANARY_SOURCE_UNLEASH;
+	o.app_name = "app\r\nX-Injected: 1";
+	refused(&o, CANARY_EINVAL, "opts.app_name: contains a control character");
 }
 
 /* An older program's struct: version 1, smaller. */
@@ -161,10 +218,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_scheme),
+		cmocka_unit_test(test_url_tail),
 		cmocka_unit_test(test_server_urls_checked),
 		cmocka_unit_test(test_cache_directory_missing),
 		cmocka_unit_test(test_bootstrap_missing),
 		cmocka_unit_test(test_log_levels_checked),
+		cmocka_unit_test(test_header_fields_checked),
+		cmocka_unit_test(test_outbox_bytes_floor),
 		cmocka_unit_test(test_options_version_1),
 		cmocka_unit_test(test_options_versions_2_and_3),
 	};
