@@ -135,7 +135,6 @@ static void apply_defaults(canary_options *o)
 		o->outbox_max_bytes = 64u * 1024u * 1024u;
 }
 
-/* A flag service URL: http or https, with a host. */
 /* libcanary appends /v1/flags (and the others) to a base URL: after a
  * query or a fragment that makes a URL of another path (a 404 that also
  * drops every event batch), and a query may hold a secret the logs would
@@ -158,6 +157,8 @@ static int check_url_tail(const char *field, const char *url,
 		url[n] == '#' ? "a fragment" : "a space");
 }
 
+/* A flag service URL: http or https, with a host, nothing after its
+ * path. */
 static int check_url(const char *field, const char *url)
 {
 	const char *sep = strstr(url, "://");
