@@ -100,11 +100,18 @@ static void start(canary__delivery *d, canary__transport *t, int64_t now)
 	}
 }
 
-/* 4xx other than 408 and 429: sending it again cannot help. */
+/*
+ * 4xx other than 408 and 429: sending this batch again cannot help. Not
+ * 404 and 405 either: they say the events endpoint is not there (a wrong
+ * base path, a proxy that does not route it), which is true of every
+ * batch and may be fixed; dropping would lose all of them. Such a batch
+ * stays and is retried with backoff (the outbox's bounds still hold).
+ */
 static bool is_refusal(long status)
 {
-	return status >= 400 && status < 500 && status != 408 &&
-		status != 429 && !canary__http_status_is_fatal(status);
+	return status >= 400 && status < 500 && status != 404 &&
+		status != 405 && status != 408 && status != 429 &&
+		!canary__http_status_is_fatal(status);
 }
 
 static void finish(canary__delivery *d, int64_t now)

@@ -926,7 +926,8 @@ typedef struct canary_event_stats {
 	                                unknown flag, no config) */
 	uint64_t dropped_records;  /**< records lost at a memory bound */
 	uint64_t dropped_batches;  /**< batches dropped: outbox bound, or
-	                                refused by the service (4xx) */
+	                                refused by the service (a 4xx but
+	                                401/403/404/405/408/429, which wait) */
 	uint64_t batches_written;  /**< batches written to the outbox */
 	uint64_t batches_sent;     /**< batches acknowledged (2xx) */
 	uint64_t outbox_batches;   /**< batches in the outbox now */

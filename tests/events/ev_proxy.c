@@ -186,8 +186,8 @@ int px_hook(const canary_http_request *req, canary_http_response *out,
 	m = take_mode();
 	if (m == PX_DOWN)
 		return CANARY_ENETWORK;
-	if (m == PX_500) {
-		out->status = 500;
+	if (m == PX_500 || m == PX_404) {
+		out->status = m == PX_500 ? 500 : 404;
 		return CANARY_OK;
 	}
 	if (m == PX_DUP && forward(req, out) != CANARY_OK)

@@ -16,6 +16,8 @@ typedef enum px_mode {
 	PX_FORWARD = 0,  /* pass everything through */
 	PX_DOWN,         /* POSTs fail with no response (as if unreachable) */
 	PX_500,          /* POSTs get a 500 from the proxy itself */
+	PX_404,          /* POSTs get a 404 from the proxy itself (a path
+	                    that is not routed) */
 	PX_DUP           /* POSTs are sent twice; the second answer counts */
 } px_mode;
 

@@ -3,7 +3,8 @@
  * on 127.0.0.1 with an ephemeral port by the integration harness), through
  * a forwarding transport hook that can fail on cue (ev_proxy.c): exposures
  * and errors from several threads arrive exactly per arm; the server down
- * and back; 500 then 202; a batch sent twice counted once; the outbox
+ * and back; 500 then 202; 404 (no endpoint) then 202, nothing dropped; a
+ * batch sent twice counted once; the outbox
  * bound reports its drops; latency quantiles within 1%.
  */
 #include <setjmp.h>
@@ -24,7 +25,8 @@
 static srv server;
 
 static const char *const flags[] = {
-	"ev-threads", "ev-down", "ev-500", "ev-dup", "ev-bound", "ev-latency"
+	"ev-threads", "ev-down", "ev-500", "ev-404", "ev-dup", "ev-bound",
+	"ev-latency"
 };
 
 static int setup(void **state)
@@ -180,6 +182,23 @@ static void test_500_then_202(void **state)
 	canary_client_free(c);
 }
 
+/* ---- 404 (the endpoint not routed), then 202: nothing dropped ---------------- */
+
+static void test_404_then_202(void **state)
+{
+	canary_client *c = client(NULL, 0);
+	uint64_t exp[2] = { 0, 0 }, err[2] = { 0, 0 };
+
+	(void)state;
+	px_reset_counters();
+	px_set(PX_404, 3);
+	traffic(c, "ev-404", "a", 500, exp, err);
+	assert_int_equal(canary_flush(c, 30000), CANARY_OK);
+	assert_arrived("ev-404", exp, err);
+	assert_int_equal(px_dropped_batches_seen(), 0);
+	canary_client_free(c);
+}
+
 /* ---- the same batch twice ----------------------------------------------------- */
 
 static void test_duplicate_counted_once(void **state)
@@ -307,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_threads_exact_per_arm),
 		cmocka_unit_test(test_server_down_then_back),
 		cmocka_unit_test(test_500_then_202),
+		cmocka_unit_test(test_404_then_202),
 		cmocka_unit_test(test_duplicate_counted_once),
 		cmocka_unit_test(test_outbox_bound_reports_drops),
 		cmocka_unit_test(test_latency_quantiles),
