@@ -135,6 +135,17 @@ static void apply_defaults(canary_options *o)
 		o->outbox_max_bytes = 64u * 1024u * 1024u;
 }
 
+/* The index of the first control byte (C0 or DEL) of s[0..n), or n. */
+static size_t control_at(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			break;
+	return i;
+}
+
 /* libcanary appends /v1/flags (and the others) to a base URL: after a
  * query or a fragment that makes a URL of another path (a 404 that also
  * drops every event batch), and a query may hold a secret the logs would
@@ -143,11 +154,8 @@ static void apply_defaults(canary_options *o)
 static int check_url_tail(const char *field, const char *url,
 	const char *shown)
 {
-	size_t n = strcspn(url, "?# "), i;
+	size_t n = strcspn(url, "?# "), i = control_at(url, n);
 
-	for (i = 0; i < n; i++)
-		if ((unsigned char)url[i] < 0x20 || (unsigned char)url[i] == 0x7f)
-			break;
 	if (i == n && !url[n])
 		return CANARY_OK;
 	return canary__error_set(CANARY_EINVAL,
@@ -242,10 +250,9 @@ static int check_cache_path(const char *path)
  * refuse it here, where the field can be named. */
 static bool header_value_ok(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			return false;
-	return true;
+	size_t n = strlen(s);
+
+	return control_at(s, n) == n;
 }
 
 /* The key and the app name go into request headers. The key itself is

@@ -155,11 +155,10 @@ static cJSON *split_csv(const char *csv, bool trim)
 		size_t n = strcspn(p, ","), lead = 0, len = n;
 		char *item;
 
-		if (trim) {
-			lead = strspn(p, " ") < n ? strspn(p, " ") : n;
-			while (len > lead && p[len - 1] == ' ')
-				len--;
-		}
+		while (trim && lead < n && p[lead] == ' ')
+			lead++;
+		while (trim && len > lead && p[len - 1] == ' ')
+			len--;
 		item = strndup(p + lead, len - lead);
 		if (!item || (len > lead && !cJSON_AddItemToArray(arr,
 				cJSON_CreateString(item)))) {

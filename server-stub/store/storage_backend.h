@@ -293,6 +293,15 @@ static inline uint64_t cs_config_segment_bytes(uint64_t segments,
  * count, named or not (the safe side); only an addition is refused, so a
  * store already over can still be repaired by any other change.
  */
+/* Does a change need cs_config_limits() (and the counts it takes) at all?
+ * Not without a size limit when it adds no segment: a backend then skips
+ * the query. */
+static inline bool cs_config_limits_apply(uint64_t max_bytes,
+	bool segment_added)
+{
+	return max_bytes || segment_added;
+}
+
 static inline int cs_config_limits(uint64_t max_bytes, uint64_t flags,
 	uint64_t flag_bytes, uint64_t segments, uint64_t seg_bytes,
 	bool segment_added)

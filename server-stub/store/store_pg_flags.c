@@ -38,6 +38,8 @@ int cs_pg_size_ok(cs_pg_conn *c, uint64_t max, bool segment_added)
 	PGresult *r = NULL;
 	int rc;
 
+	if (!cs_config_limits_apply(max, segment_added))
+		return CANARY_OK;
 	rc = cs_pg_exec(c, P_CONFIG_BYTES, NULL, &r, NULL);
 	if (rc == CANARY_OK && PQntuples(r) != 1)
 		rc = CANARY_ESTORAGE;

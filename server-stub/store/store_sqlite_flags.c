@@ -160,6 +160,8 @@ int cs_sqlite_size_ok(struct cs_store_impl *s, bool segment_added)
 	sqlite3_stmt *st = s->w.st[S_CONFIG_BYTES];
 	int rc = CANARY_ESTORAGE;
 
+	if (!cs_config_limits_apply(s->max_config_bytes, segment_added))
+		return CANARY_OK;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		rc = cs_config_limits(s->max_config_bytes, cs_sqlite_u64(st, 0),
 			cs_sqlite_u64(st, 1), cs_sqlite_u64(st, 2),
